@@ -1,0 +1,190 @@
+package sizing
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// DefaultCatalogPath is where the instance facts live relative to the project
+// root in this workplace. The catalog is an input (prices change; teams bring
+// their own export), so it is read at run time and never copied into the repo.
+const DefaultCatalogPath = "../shared/reference/instance-types.csv"
+
+// CatalogEnv overrides the catalog path for every entry point (CLI, program, tests).
+const CatalogEnv = "PULSAR_FLEET_CATALOG"
+
+// Arch is a CPU architecture as Kubernetes labels it.
+type Arch string
+
+const (
+	ARM64 Arch = "arm64"
+	AMD64 Arch = "amd64"
+)
+
+// InstanceType holds the facts the planner needs about one EC2 instance type.
+type InstanceType struct {
+	Name     string
+	Family   string
+	Size     string
+	Arch     Arch
+	VCPU     int
+	MemGiB   float64
+	NetMbps  float64 // sustained (baseline) network bandwidth, megabits per second
+	NVMeGB   float64 // local instance-store NVMe, GB; 0 when EBS only
+	USDPerHr float64 // us-east-1 on-demand Linux price
+}
+
+// NetBytesPerSec is the sustained bandwidth in bytes per second.
+func (t InstanceType) NetBytesPerSec() float64 { return t.NetMbps * 1e6 / 8 }
+
+// HasNVMe reports whether the type has local instance storage.
+func (t InstanceType) HasNVMe() bool { return t.NVMeGB > 0 }
+
+// Catalog is an immutable set of instance types keyed by name.
+type Catalog struct {
+	types  map[string]InstanceType
+	sorted []InstanceType
+}
+
+// NewCatalog builds a catalog from a list of instance types.
+func NewCatalog(types []InstanceType) (*Catalog, error) {
+	c := &Catalog{types: make(map[string]InstanceType, len(types))}
+	for _, t := range types {
+		if _, dup := c.types[t.Name]; dup {
+			return nil, fmt.Errorf("instance catalog: %s listed twice", t.Name)
+		}
+		c.types[t.Name] = t
+		c.sorted = append(c.sorted, t)
+	}
+	sort.Slice(c.sorted, func(i, j int) bool { return c.sorted[i].Name < c.sorted[j].Name })
+	if len(c.sorted) == 0 {
+		return nil, errors.New("instance catalog is empty")
+	}
+	return c, nil
+}
+
+// Lookup returns the named instance type or an error that lists close names.
+func (c *Catalog) Lookup(name string) (InstanceType, error) {
+	if t, ok := c.types[name]; ok {
+		return t, nil
+	}
+	return InstanceType{}, fmt.Errorf("unknown instance type %q: the catalog has %s", name, strings.Join(c.Names(), ", "))
+}
+
+// Names lists every instance type name, sorted.
+func (c *Catalog) Names() []string {
+	out := make([]string, len(c.sorted))
+	for i, t := range c.sorted {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// Types returns every instance type, sorted by name.
+func (c *Catalog) Types() []InstanceType { return append([]InstanceType(nil), c.sorted...) }
+
+// ParseCatalog reads the CSV format of instance-types.csv: '#' comment lines,
+// then a header naming at least instance_type, arch, vcpu, memory_gib,
+// network_baseline_mbps, nvme_gb and on_demand_usd_hour.
+func ParseCatalog(r io.Reader) (*Catalog, error) {
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("instance catalog: %w", err)
+	}
+	if len(rows) < 2 {
+		return nil, errors.New("instance catalog: no rows")
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.TrimSpace(h)] = i
+	}
+	need := []string{"instance_type", "arch", "vcpu", "memory_gib", "network_baseline_mbps", "nvme_gb", "on_demand_usd_hour"}
+	for _, n := range need {
+		if _, ok := col[n]; !ok {
+			return nil, fmt.Errorf("instance catalog: header lacks column %q (have %v)", n, rows[0])
+		}
+	}
+	var types []InstanceType
+	for li, row := range rows[1:] {
+		get := func(n string) string {
+			if col[n] >= len(row) {
+				return ""
+			}
+			return strings.TrimSpace(row[col[n]])
+		}
+		num := func(n string) (float64, error) {
+			v, err := strconv.ParseFloat(get(n), 64)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("instance catalog row %d (%s): column %s: %q is not a non-negative number", li+2, get("instance_type"), n, get(n))
+			}
+			return v, nil
+		}
+		name := get("instance_type")
+		family, size, ok := strings.Cut(name, ".")
+		if !ok {
+			return nil, fmt.Errorf("instance catalog row %d: %q is not family.size", li+2, name)
+		}
+		arch := Arch(get("arch"))
+		if arch != ARM64 && arch != AMD64 {
+			return nil, fmt.Errorf("instance catalog row %d (%s): arch %q is not arm64 or amd64", li+2, name, arch)
+		}
+		t := InstanceType{Name: name, Family: family, Size: size, Arch: arch}
+		vcpu, err := num("vcpu")
+		if err != nil {
+			return nil, err
+		}
+		t.VCPU = int(vcpu)
+		if t.MemGiB, err = num("memory_gib"); err != nil {
+			return nil, err
+		}
+		if t.NetMbps, err = num("network_baseline_mbps"); err != nil {
+			return nil, err
+		}
+		if t.NVMeGB, err = num("nvme_gb"); err != nil {
+			return nil, err
+		}
+		if t.USDPerHr, err = num("on_demand_usd_hour"); err != nil {
+			return nil, err
+		}
+		if t.VCPU == 0 || t.NetMbps == 0 || t.USDPerHr == 0 {
+			return nil, fmt.Errorf("instance catalog row %d (%s): vcpu, network and price must be positive", li+2, name)
+		}
+		types = append(types, t)
+	}
+	return NewCatalog(types)
+}
+
+// LoadCatalog reads a catalog file.
+func LoadCatalog(path string) (*Catalog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("instance catalog: %w (set %s or --catalog to the instance-types.csv path)", err, CatalogEnv)
+	}
+	defer f.Close()
+	return ParseCatalog(f)
+}
+
+// CatalogPath resolves the catalog path: an explicit path wins, then the
+// PULSAR_FLEET_CATALOG environment variable, then DefaultCatalogPath relative
+// to root (the project directory).
+func CatalogPath(explicit, root string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if env := os.Getenv(CatalogEnv); env != "" {
+		return env
+	}
+	if root == "" {
+		return DefaultCatalogPath
+	}
+	return strings.TrimSuffix(root, "/") + "/" + DefaultCatalogPath
+}

@@ -1,0 +1,105 @@
+package sizing
+
+// Params are the planner's assumptions that are not part of a workload. Each
+// default is stated with its source in docs/capacity-plan.md; change them
+// here, in one place.
+type Params struct {
+	// SpotDiscount is the fraction of the on-demand price saved on spot
+	// (0.6 = spot costs 40% of on-demand). Spot prices move hourly and are
+	// not in the catalog, so they are modelled as one discount.
+	SpotDiscount float64
+	// BrokerMsgPerVCPU is the planned broker throughput per vCPU for batched
+	// messages. A planning assumption: measure with pulsar-perf and adjust.
+	BrokerMsgPerVCPU float64
+	// EBSThroughputBytes is the provisioned throughput of each gp3 bookie
+	// volume (journal and ledger are separate volumes), bytes per second.
+	EBSThroughputBytes float64
+	// JournalDiskBytes is the size of each bookie's gp3 journal volume.
+	JournalDiskBytes int64
+	// NVMeWriteBytesPerGB is the sustained write bandwidth of local NVMe per
+	// GB of instance storage (RAID0 across the instance's devices).
+	NVMeWriteBytesPerGB float64
+	// ZoneHeadroom sizes every role so that losing one whole zone leaves
+	// enough capacity below 100% (N+1 zones). Turning it off is for what-if
+	// analysis only: the failure check then reports the gap.
+	ZoneHeadroom bool
+	// AlternativePriceRatio bounds the instance types offered to Karpenter
+	// beside the planned one: at most this times the planned type's price.
+	AlternativePriceRatio float64
+	// MaxAlternatives caps how many instance types a pool offers.
+	MaxAlternatives int
+	// Prices for storage and transfer.
+	Prices Prices
+}
+
+// Prices are AWS list prices (us-east-1) used for storage, request and
+// transfer costs; instance prices come from the catalog.
+type Prices struct {
+	HoursPerMonth float64
+	// gp3
+	GP3PerGBMonth          float64
+	GP3FreeThroughputBytes float64
+	GP3PerMBpsMonth        float64
+	// S3 Intelligent-Tiering
+	S3FrequentPerGBMonth   float64
+	S3InfrequentPerGBMonth float64 // objects not accessed for 30 days
+	S3ArchiveIAPerGBMonth  float64 // Archive Instant Access, 90 days
+	S3MonitoringPer1000    float64 // per 1,000 objects per month
+	S3PutPer1000           float64
+	S3TransitionPer1000    float64 // lifecycle transition to INTELLIGENT_TIERING
+	S3ReplicationPerGB     float64 // inter-region transfer for CRR
+	// RootVolumeBytes is the gp3 root volume of every node.
+	RootVolumeBytes int64
+	// OffloadObjectBytes is the average size of one offloaded ledger object.
+	OffloadObjectBytes int64
+}
+
+// DefaultParams returns the documented defaults.
+func DefaultParams() Params {
+	return Params{
+		SpotDiscount:          0.6,
+		BrokerMsgPerVCPU:      25000,
+		EBSThroughputBytes:    250 * float64(MiB),
+		JournalDiskBytes:      100 * GiB,
+		NVMeWriteBytesPerGB:   0.5 * float64(MB),
+		ZoneHeadroom:          true,
+		AlternativePriceRatio: 1.6,
+		MaxAlternatives:       12,
+		Prices: Prices{
+			HoursPerMonth:          730,
+			GP3PerGBMonth:          0.08,
+			GP3FreeThroughputBytes: 125 * float64(MiB),
+			GP3PerMBpsMonth:        0.04,
+			S3FrequentPerGBMonth:   0.023,
+			S3InfrequentPerGBMonth: 0.0125,
+			S3ArchiveIAPerGBMonth:  0.004,
+			S3MonitoringPer1000:    0.0025,
+			S3PutPer1000:           0.005,
+			S3TransitionPer1000:    0.01,
+			S3ReplicationPerGB:     0.02,
+			RootVolumeBytes:        80 * GiB,
+			OffloadObjectBytes:     1 * GiB,
+		},
+	}
+}
+
+// Validate checks the parameters.
+func (p Params) Validate() error {
+	switch {
+	case !(p.SpotDiscount >= 0 && p.SpotDiscount < 1):
+		return &FieldError{"spotDiscount", p.SpotDiscount, "a fraction in [0, 1)"}
+	case !(p.BrokerMsgPerVCPU > 0):
+		return &FieldError{"brokerMsgPerVCPU", p.BrokerMsgPerVCPU, "a positive number"}
+	case !(p.EBSThroughputBytes >= 125*float64(MiB) && p.EBSThroughputBytes <= 1000*float64(MiB)):
+		return &FieldError{"ebsThroughput", p.EBSThroughputBytes, "125MiB..1000MiB per second (gp3 limits)"}
+	case p.JournalDiskBytes <= 0:
+		return &FieldError{"journalDisk", p.JournalDiskBytes, "a positive size"}
+	case !(p.NVMeWriteBytesPerGB > 0):
+		return &FieldError{"nvmeWriteBytesPerGB", p.NVMeWriteBytesPerGB, "a positive number"}
+	case !(p.AlternativePriceRatio >= 1):
+		return &FieldError{"alternativePriceRatio", p.AlternativePriceRatio, "at least 1"}
+	case p.MaxAlternatives < 1:
+		return &FieldError{"maxAlternatives", p.MaxAlternatives, "at least 1"}
+	}
+	return nil
+}

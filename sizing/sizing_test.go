@@ -1,0 +1,302 @@
+package sizing
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testCatalog loads the shared instance facts (tests may read ../shared).
+func testCatalog(t testing.TB) *Catalog {
+	t.Helper()
+	c, err := LoadCatalog(CatalogPath("", ".."))
+	require.NoError(t, err)
+	return c
+}
+
+func testPlanner(t testing.TB) *Planner {
+	t.Helper()
+	p, err := NewPlanner(testCatalog(t), DefaultParams())
+	require.NoError(t, err)
+	return p
+}
+
+// guideWorkload is the DataStax guide's worked example: 1 KB messages,
+// 100,000 msg/s, replication factor 3, TTL 3 h, 4 TB disks, 3 zones.
+func guideWorkload() Workload {
+	return Workload{ProduceRate: 100_000, MessageBytes: 1 * KB, Ensemble: 3, WriteQuorum: 3, AckQuorum: 2,
+		TTL: 3 * time.Hour, Zones: 3, BookieDiskBytes: 4 * TB, ConsumerFanout: 1}.WithDefaults()
+}
+
+func TestDataStaxWorkedExample(t *testing.T) {
+	w := guideWorkload()
+	require.NoError(t, w.Validate())
+	got := DataStax(w, float64(w.BookieDiskBytes))
+	assert.Equal(t, 3_240_000_000_000.0, got.StorageBytes, "3 x 1 KB x 100,000 x 10,800 s")
+	assert.Equal(t, 3_240_000_000.0, got.StorageBytes/float64(KB), "the guide's 3,240,000,000 KB")
+	assert.Equal(t, 3, got.BookiesForStorage)
+	assert.Equal(t, 3, got.BrokersForStorage)
+}
+
+func TestDataStaxRounding(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		rate             float64
+		zones, ensemble  int
+		bookies, brokers int
+	}{
+		{"raw 1 -> min 3", 100_000, 3, 3, 3, 3},
+		{"raw 4 -> 6 (multiple of 3 zones)", 400_000, 3, 3, 6, 3},
+		{"raw 10 -> 12 bookies, 4 -> 6 brokers", 1_000_000, 3, 3, 12, 6},
+		{"two zones: min 3 -> 4", 100_000, 2, 3, 4, 4},
+		{"ensemble 5 raises the floor", 100_000, 3, 5, 6, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := guideWorkload()
+			w.ProduceRate, w.Zones, w.Ensemble = tc.rate, tc.zones, tc.ensemble
+			got := DataStax(w, float64(w.BookieDiskBytes))
+			assert.Equal(t, tc.bookies, got.BookiesForStorage)
+			assert.Equal(t, tc.brokers, got.BrokersForStorage)
+		})
+	}
+}
+
+func TestSizeWorkloadAppliesEveryLimit(t *testing.T) {
+	p := testPlanner(t)
+	storage, brokers, bookies, err := p.SizeWorkload(guideWorkload(), "", "")
+	require.NoError(t, err)
+	assert.Equal(t, 3, storage.BookiesForStorage)
+	// Zone headroom: after losing one of 3 zones, an ensemble of 3 must
+	// still form, so 3 bookies (the guide's answer) are not enough.
+	assert.Equal(t, 6, bookies.Count)
+	assert.Equal(t, LimitZoneHeadroom, bookies.LimitingFactor)
+	assert.GreaterOrEqual(t, brokers.Count, 3)
+	names := map[string]bool{}
+	for _, l := range bookies.Limits {
+		names[l.Name] = true
+		assert.NotEmpty(t, l.Detail)
+	}
+	for _, want := range []string{LimitStorage, LimitNetwork, LimitDiskWrite, LimitZoneHeadroom} {
+		assert.True(t, names[want], "bookie limit %s reported", want)
+	}
+}
+
+func TestFixedInstanceTypeUnknown(t *testing.T) {
+	p := testPlanner(t)
+	_, _, _, err := p.SizeWorkload(guideWorkload(), "m5.huge", "")
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "broker-instance", fe.Field)
+	assert.Contains(t, err.Error(), "m5.2xlarge", "the error lists the catalog")
+}
+
+// Property: counts never decrease when rate, message size or TTL grow, are
+// multiples of the zone count and at least the ensemble.
+func TestCountsMonotonicAndAligned(t *testing.T) {
+	p := testPlanner(t)
+	grow := map[string]func(w *Workload, f float64){
+		"rate": func(w *Workload, f float64) { w.ProduceRate *= f },
+		"size": func(w *Workload, f float64) { w.MessageBytes = int64(float64(w.MessageBytes) * f) },
+		"ttl":  func(w *Workload, f float64) { w.TTL = time.Duration(float64(w.TTL) * f) },
+	}
+	for name, g := range grow {
+		for _, zones := range []int{2, 3, 4} {
+			for _, fixed := range []struct{ broker, bookie string }{{"m6g.4xlarge", "r6g.4xlarge"}, {"c6gn.8xlarge", "i4i.4xlarge"}} {
+				prevBk, prevBr := 0, 0
+				for _, f := range []float64{1, 1.7, 3, 10, 31, 100, 400} {
+					w := guideWorkload()
+					w.Zones, w.Ensemble = zones, 3
+					g(&w, f)
+					_, br, bk, err := p.SizeWorkload(w, fixed.broker, fixed.bookie)
+					require.NoError(t, err)
+					assert.GreaterOrEqual(t, bk.Count, prevBk, "%s x%v zones=%d bookies", name, f, zones)
+					assert.GreaterOrEqual(t, br.Count, prevBr, "%s x%v zones=%d brokers", name, f, zones)
+					assert.Zero(t, bk.Count%zones, "bookies %d multiple of %d zones", bk.Count, zones)
+					assert.Zero(t, br.Count%zones, "brokers %d multiple of %d zones", br.Count, zones)
+					assert.GreaterOrEqual(t, bk.Count, w.Ensemble)
+					prevBk, prevBr = bk.Count, br.Count
+				}
+			}
+		}
+	}
+}
+
+func TestEveryPhaseAndRegionPassesFailureChecks(t *testing.T) {
+	p := testPlanner(t)
+	for _, ph := range Phases() {
+		fp, err := p.PlanFleet(ph, testFleet())
+		require.NoError(t, err, ph.Name)
+		for _, r := range fp.Regions {
+			for _, fc := range r.Failures {
+				assert.True(t, fc.Pass, "%s %s %q: %v", ph.Name, r.Region, fc.Scenario, fc.Notes)
+				assert.False(t, fc.DataLoss)
+			}
+			assert.Zero(t, r.Bookies.Count%3)
+			assert.Zero(t, r.Brokers.Count%3)
+			assert.GreaterOrEqual(t, r.Brokers.OnDemand, 1)
+			assert.GreaterOrEqual(t, r.Bookies.OnDemand, 1)
+			assert.Equal(t, r.Proxies.Count, r.Proxies.OnDemand, "proxies on-demand only")
+			assert.Equal(t, r.ZooKeeper.Count, r.ZooKeeper.OnDemand, "ZooKeeper on-demand only")
+			if r.Bookies.LocalNVMe {
+				assert.Zero(t, r.Bookies.Spot, "instance-store bookies never run on spot")
+			}
+			assert.GreaterOrEqual(t, len(r.Brokers.Alternatives), 3, "%s %s broker pool diversified", ph.Name, r.Region)
+		}
+	}
+}
+
+func TestFailureCheckFailsWithoutHeadroom(t *testing.T) {
+	params := DefaultParams()
+	params.ZoneHeadroom = false
+	p, err := NewPlanner(testCatalog(t), params)
+	require.NoError(t, err)
+	fleet := testFleet()
+	for i := range fleet {
+		fleet[i].TargetUtilization = 1 // no slack either
+	}
+	fp, err := p.PlanFleet(Phases()[3], fleet) // 10m: network and CPU bound
+	require.NoError(t, err)
+	failed := false
+	for _, r := range fp.Regions {
+		for _, fc := range r.Failures {
+			if fc.Scenario == ScenarioZoneLoss && !fc.Pass {
+				failed = true
+				assert.False(t, fc.CarriesLoad || fc.WritesContinue && fc.CarriesLoad)
+			}
+		}
+	}
+	assert.True(t, failed, "without zone headroom a zone loss must overload something")
+}
+
+func TestFailureCheckFlagsSingleAckCopy(t *testing.T) {
+	p := testPlanner(t)
+	fleet := testFleet()
+	for i := range fleet {
+		fleet[i].AckQuorum = 1
+	}
+	fp, err := p.PlanFleet(Phases()[0], fleet)
+	require.NoError(t, err)
+	fc := fp.Regions[0].Failures[0]
+	assert.True(t, fc.DataLoss, "ack quorum 1: the only acknowledged copy can sit in the lost zone")
+	assert.False(t, fc.Pass)
+}
+
+func TestWorkloadValidation(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		mut   func(*Workload)
+	}{
+		{"rate", func(w *Workload) { w.ProduceRate = 0 }},
+		{"rate", func(w *Workload) { w.ProduceRate = -5 }},
+		{"messageSize", func(w *Workload) { w.MessageBytes = 0 }},
+		{"ackQuorum", func(w *Workload) { w.AckQuorum = 4 }},
+		{"ackQuorum", func(w *Workload) { w.AckQuorum = 0 }},
+		{"ensemble", func(w *Workload) { w.Ensemble = 2 }},
+		{"writeQuorum", func(w *Workload) { w.WriteQuorum = 0 }},
+		{"ttl", func(w *Workload) { w.TTL = 0 }},
+		{"zones", func(w *Workload) { w.Zones = 0 }},
+		{"targetUtilization", func(w *Workload) { w.TargetUtilization = 1.5 }},
+		{"bookieDisk", func(w *Workload) { w.BookieDiskBytes = -1 }},
+		{"diskUsableFraction", func(w *Workload) { w.DiskUsableFraction = 2 }},
+		{"offload.threshold", func(w *Workload) {
+			w.Offload = OffloadPolicy{Enabled: true, MaxBlockBytes: 64 * MB, ThresholdBytes: 10 * MB, LedgerRollover: time.Hour}
+		}},
+		{"offload.maxBlockSize", func(w *Workload) {
+			w.Offload = OffloadPolicy{Enabled: true, MaxBlockBytes: 1 * MB, ThresholdBytes: 10 * GB, LedgerRollover: time.Hour}
+		}},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			w := guideWorkload()
+			tc.mut(&w)
+			err := w.Validate()
+			var fe *FieldError
+			require.True(t, errors.As(err, &fe), "want a FieldError, got %v", err)
+			assert.Equal(t, tc.field, fe.Field)
+			assert.Contains(t, err.Error(), "want ")
+		})
+	}
+}
+
+func TestSplitSpot(t *testing.T) {
+	s, od, err := SplitSpot(10, 0.7, 1, "x")
+	require.NoError(t, err)
+	assert.Equal(t, []int{7, 3}, []int{s, od})
+	s, od, err = SplitSpot(3, 0.9, 1, "x")
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 1}, []int{s, od})
+	_, _, err = SplitSpot(3, 1.0, 1, "spot.broker")
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "spot.broker", fe.Field)
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1KB": 1000, "1KiB": 1024, "1kb": 1000, "4TB": 4_000_000_000_000, "1.5GiB": 1610612736, "500Gi": 500 * GiB, "64 MB": 64_000_000, "7B": 7,
+	} {
+		got, err := ParseSize(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "1000", "12XB", "KB", "1..2KB", "-1KB"} {
+		_, err := ParseSize(bad)
+		assert.Error(t, err, bad)
+	}
+	_, err := ParseSize("12XB")
+	assert.Contains(t, err.Error(), "KiB")
+}
+
+func TestParseDuration(t *testing.T) {
+	d, err := ParseDuration("7d")
+	require.NoError(t, err)
+	assert.Equal(t, 7*24*time.Hour, d)
+	d, err = ParseDuration("3h")
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Hour, d)
+	_, err = ParseDuration("three hours")
+	assert.Error(t, err)
+}
+
+func TestCatalogParsing(t *testing.T) {
+	c := testCatalog(t)
+	m, err := c.Lookup("m7g.2xlarge")
+	require.NoError(t, err)
+	assert.Equal(t, ARM64, m.Arch)
+	assert.Equal(t, "m7g", m.Family)
+	assert.Equal(t, 3750.0, m.NetMbps)
+	_, err = ParseCatalog(os.Stdin) // empty stdin in tests
+	assert.Error(t, err)
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	require.NoError(t, os.WriteFile(bad, []byte("instance_type,arch\nx.large,arm64\n"), 0o600))
+	_, err = LoadCatalog(bad)
+	assert.ErrorContains(t, err, "vcpu")
+}
+
+func TestPhaseByName(t *testing.T) {
+	_, err := PhaseByName("2m")
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Contains(t, err.Error(), "35k, 100k, 1m, 10m, 100m")
+	for _, ph := range Phases() {
+		w := Workload{ProduceRate: ph.Rate, MessageBytes: ph.MessageBytes, WriteQuorum: 3, TTL: ph.TTL, Zones: 3,
+			BookieDiskBytes: ph.BookieDiskBytes, Offload: ph.Offload}.WithDefaults()
+		require.NoError(t, w.Validate(), "phase %s policies are valid", ph.Name)
+	}
+}
+
+func testFleet() []RegionSpec {
+	both := []Arch{ARM64, AMD64}
+	return []RegionSpec{
+		{Name: "us-east-1", Role: "primary", Weight: 50, Zones: 3, ReplicatesTo: []string{"us-west-2"}, PriceFactor: 1,
+			BrokerSpotShare: .7, BookieSpotShare: .7, Arches: both, Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, BucketReplicas: 2},
+		{Name: "us-west-2", Role: "secondary", Weight: 40, Zones: 3, ReplicatesTo: []string{"us-east-1"}, PriceFactor: 1,
+			BrokerSpotShare: .9, BookieSpotShare: .9, Arches: both, Ensemble: 3, WriteQuorum: 3, AckQuorum: 2},
+		{Name: "eu-west-1", Role: "dr", Weight: 10, Zones: 3, ReplicatesTo: []string{"us-east-1"}, PriceFactor: 1.07,
+			BrokerSpotShare: .5, BookieSpotShare: .5, Arches: both, Ensemble: 3, WriteQuorum: 3, AckQuorum: 2},
+	}
+}

@@ -1,0 +1,223 @@
+// Package sizing is the capacity and cost planner. It is pure Go with no
+// Pulumi imports: it turns a workload (message rate, size, quorums, TTL,
+// retention, tiered storage, fan-out, geo-replication, zones) into a fleet
+// (bookie, broker, proxy and ZooKeeper counts and instance types), checks the
+// fleet against physical limits and zone failures, and prices it.
+//
+// The storage step is the DataStax production sizing method, reproduced
+// exactly; everything after it (network, disk bandwidth, CPU, zone headroom,
+// instance choice, spot split, cost, failure check) is what that method leaves
+// out. Every number downstream (Helm replica counts, JVM memory, Karpenter
+// pool limits, offload thresholds) comes from here.
+package sizing
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// FieldError is a validation error that names the input, the bad value and
+// what is allowed. The CLI maps Field to its flag name.
+type FieldError struct {
+	Field   string
+	Value   any
+	Allowed string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s: %v is not allowed: want %s", e.Field, e.Value, e.Allowed)
+}
+
+// OffloadPolicy is the tiered-storage policy of a cluster. The zero value
+// means no tiered storage (the DataStax method's assumption).
+type OffloadPolicy struct {
+	Enabled bool
+	// ThresholdBytes is the per-topic backlog size that triggers an automatic
+	// offload (managedLedgerOffloadAutoTriggerSizeThresholdBytes).
+	ThresholdBytes int64
+	// After is how long a closed ledger stays on bookies before it is
+	// offloaded regardless of size (managedLedgerOffloadThresholdInSeconds).
+	After time.Duration
+	// DeletionLag is how long offloaded data stays on bookies after the
+	// offload (managedLedgerOffloadDeletionLagMs).
+	DeletionLag time.Duration
+	// LedgerRollover is the longest a ledger stays open; only closed ledgers
+	// offload (managedLedgerMaxLedgerRolloverTimeMinutes).
+	LedgerRollover time.Duration
+	// MaxBlockBytes is the S3 multipart block size of the offloader
+	// (s3ManagedLedgerOffloadMaxBlockSizeInBytes).
+	MaxBlockBytes int64
+	// ReadBufferBytes is the offloader's read buffer
+	// (s3ManagedLedgerOffloadReadBufferSizeInBytes).
+	ReadBufferBytes int64
+}
+
+// Workload is the load one Pulsar cluster (one region) must carry.
+type Workload struct {
+	// ProduceRate is the messages per second that clients publish in this region.
+	ProduceRate float64
+	// ReplicatedInRate is the messages per second that arrive from other
+	// regions by geo-replication; they are stored and dispatched here too.
+	ReplicatedInRate float64
+	// MessageBytes is the average message size in bytes (uncompressed).
+	MessageBytes int64
+	// Ensemble, WriteQuorum and AckQuorum are the BookKeeper quorums.
+	Ensemble, WriteQuorum, AckQuorum int
+	// TTL is how long an unacknowledged message may stay in the backlog.
+	TTL time.Duration
+	// Retention is how long acknowledged messages are kept.
+	Retention time.Duration
+	// Offload is the tiered-storage policy; it shortens how long bookies hold data.
+	Offload OffloadPolicy
+	// ConsumerFanout is the average number of subscriptions that read each message.
+	ConsumerFanout float64
+	// GeoReplicationTargets is how many other regions this region's produced
+	// traffic is geo-replicated to.
+	GeoReplicationTargets int
+	// Zones is the number of availability zones the cluster spans.
+	Zones int
+	// TargetUtilization is the planned steady-state utilization of each
+	// limited resource (network, disk bandwidth, CPU), in (0, 1].
+	TargetUtilization float64
+	// BookieDiskBytes is the ledger disk per bookie on EBS. Bookies on
+	// local-NVMe instance types use the instance's NVMe capacity instead.
+	BookieDiskBytes int64
+	// DiskUsableFraction is the fraction of a ledger disk that may hold data
+	// (the DataStax method uses 0.85; BookKeeper turns read-only at 0.95).
+	DiskUsableFraction float64
+}
+
+// DefaultDiskUsableFraction is the DataStax method's usable share of a disk.
+const DefaultDiskUsableFraction = 0.85
+
+// DefaultTargetUtilization is the planned utilization of limited resources.
+const DefaultTargetUtilization = 0.6
+
+// WithDefaults fills zero fields with the documented defaults.
+func (w Workload) WithDefaults() Workload {
+	if w.DiskUsableFraction == 0 {
+		w.DiskUsableFraction = DefaultDiskUsableFraction
+	}
+	if w.TargetUtilization == 0 {
+		w.TargetUtilization = DefaultTargetUtilization
+	}
+	if w.Ensemble == 0 {
+		w.Ensemble = w.WriteQuorum
+	}
+	if w.AckQuorum == 0 && w.WriteQuorum > 1 {
+		w.AckQuorum = w.WriteQuorum - 1
+	}
+	return w
+}
+
+// Validate checks every field and names the first bad one. Quorums must hold
+// ensemble >= write quorum >= ack quorum >= 1.
+func (w Workload) Validate() error {
+	switch {
+	case !(w.ProduceRate > 0) || math.IsInf(w.ProduceRate, 0):
+		return &FieldError{"rate", w.ProduceRate, "a positive number of messages per second"}
+	case w.ReplicatedInRate < 0:
+		return &FieldError{"replicatedInRate", w.ReplicatedInRate, "zero or a positive number of messages per second"}
+	case w.MessageBytes <= 0:
+		return &FieldError{"messageSize", w.MessageBytes, "a positive size such as 1KB"}
+	case w.WriteQuorum < 1:
+		return &FieldError{"writeQuorum", w.WriteQuorum, "at least 1 (3 for zero-loss across zones)"}
+	case w.AckQuorum < 1 || w.AckQuorum > w.WriteQuorum:
+		return &FieldError{"ackQuorum", w.AckQuorum, fmt.Sprintf("1..%d (ack quorum <= write quorum %d)", w.WriteQuorum, w.WriteQuorum)}
+	case w.Ensemble < w.WriteQuorum:
+		return &FieldError{"ensemble", w.Ensemble, fmt.Sprintf("at least the write quorum %d (ensemble >= write >= ack >= 1)", w.WriteQuorum)}
+	case w.TTL <= 0:
+		return &FieldError{"ttl", w.TTL, "a positive duration such as 3h"}
+	case w.Retention < 0:
+		return &FieldError{"retention", w.Retention, "zero or a positive duration"}
+	case w.ConsumerFanout < 0:
+		return &FieldError{"fanout", w.ConsumerFanout, "zero or more subscriptions per message"}
+	case w.GeoReplicationTargets < 0:
+		return &FieldError{"geoReplicas", w.GeoReplicationTargets, "zero or more regions"}
+	case w.Zones < 1:
+		return &FieldError{"zones", w.Zones, "at least 1 availability zone (3 for zone-loss tolerance)"}
+	case !(w.TargetUtilization > 0 && w.TargetUtilization <= 1):
+		return &FieldError{"targetUtilization", w.TargetUtilization, "a fraction in (0, 1]"}
+	case w.BookieDiskBytes <= 0:
+		return &FieldError{"bookieDisk", w.BookieDiskBytes, "a positive size such as 4TB"}
+	case !(w.DiskUsableFraction > 0 && w.DiskUsableFraction <= 1):
+		return &FieldError{"diskUsableFraction", w.DiskUsableFraction, "a fraction in (0, 1]"}
+	}
+	if o := w.Offload; o.Enabled {
+		switch {
+		case o.MaxBlockBytes <= 0:
+			return &FieldError{"offload.maxBlockSize", o.MaxBlockBytes, "a positive size (S3 multipart needs at least 5MiB)"}
+		case o.MaxBlockBytes < 5*MiB:
+			return &FieldError{"offload.maxBlockSize", o.MaxBlockBytes, "at least 5MiB (the S3 multipart minimum part size)"}
+		case o.ThresholdBytes < o.MaxBlockBytes:
+			return &FieldError{"offload.threshold", o.ThresholdBytes, fmt.Sprintf("at least the offload block size %d bytes: a smaller threshold offloads partial blocks", o.MaxBlockBytes)}
+		case o.After < 0 || o.DeletionLag < 0 || o.LedgerRollover <= 0:
+			return &FieldError{"offload", fmt.Sprintf("after=%s deletionLag=%s rollover=%s", o.After, o.DeletionLag, o.LedgerRollover), "non-negative after and deletion lag, positive ledger rollover"}
+		}
+	}
+	return nil
+}
+
+// StoredRate is the messages per second this cluster's bookies persist.
+func (w Workload) StoredRate() float64 { return w.ProduceRate + w.ReplicatedInRate }
+
+// IngressBytes is the bytes per second that brokers receive to persist.
+func (w Workload) IngressBytes() float64 { return w.StoredRate() * float64(w.MessageBytes) }
+
+// BookieHold is how long bookies keep a message: TTL plus retention, cut
+// short by tiered storage (ledger rollover + offload delay + deletion lag).
+func (w Workload) BookieHold() time.Duration {
+	hold := w.TTL + w.Retention
+	if w.Offload.Enabled {
+		if h := w.Offload.LedgerRollover + w.Offload.After + w.Offload.DeletionLag; h < hold {
+			hold = h
+		}
+	}
+	return hold
+}
+
+// StorageMethod is the DataStax production sizing method, exactly.
+type StorageMethod struct {
+	// StorageBytes = write quorum x message size x rate x hold seconds.
+	StorageBytes float64 `json:"storageBytes"`
+	// BookiesForStorage = ceil(storage / (disk x usable)), rounded up to a
+	// multiple of the zone count, at least max(3, ensemble).
+	BookiesForStorage int `json:"bookiesForStorage"`
+	// BrokersForStorage = ceil(bookies / 3), rounded up to a multiple of the
+	// zone count, at least 3.
+	BrokersForStorage int `json:"brokersForStorage"`
+}
+
+// DataStax applies the storage-only method of the DataStax production sizing
+// guide to w, using diskBytes per bookie.
+func DataStax(w Workload, diskBytes float64) StorageMethod {
+	storage := float64(w.WriteQuorum) * float64(w.MessageBytes) * w.StoredRate() * w.BookieHold().Seconds()
+	raw := int(math.Ceil(storage / (diskBytes * w.DiskUsableFraction)))
+	bookies := RoundUp(max(raw, 3, w.Ensemble), w.Zones)
+	brokers := RoundUp(max(ceilDiv(bookies, 3), 3), w.Zones)
+	return StorageMethod{StorageBytes: storage, BookiesForStorage: bookies, BrokersForStorage: brokers}
+}
+
+// RoundUp rounds n up to a multiple of m (m >= 1).
+func RoundUp(n, m int) int {
+	if m <= 1 {
+		return n
+	}
+	return ceilDiv(n, m) * m
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// ceilCount is ceil(x) for a non-negative count, with a tiny tolerance so
+// that float noise (3.0000000001) does not add a node.
+func ceilCount(x float64) int {
+	if x <= 0 {
+		return 0
+	}
+	return int(math.Ceil(x - 1e-9))
+}
+
+// joinf joins formatted parts with "; ".
+func joinf(parts ...string) string { return strings.Join(parts, "; ") }
