@@ -1,0 +1,87 @@
+// Command pulsar-fleet plans, previews and drives the pulsar-fleet stacks.
+//
+//	pulsar-fleet preview --offline [--stack NAME] [--phase PHASE] [--json]
+//	pulsar-fleet size --rate N --message-size SIZE --replicas W --ttl DURATION --bookie-disk SIZE --zones Z [--json]
+//	pulsar-fleet plan [--phase P] [--json] [--chart FILE.svg|FILE.png]
+//
+// Run it from the project directory (it reads Pulumi.<stack>.yaml files and
+// the instance catalog; see --dir and --catalog).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError is bad input: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"preview", "preview stacks: --offline runs the program under Pulumi's mock engine (no credentials)", runPreview},
+		{"size", "size one workload: the DataStax storage method, then every physical limit", runSize},
+		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(args[1:], stdout)
+			if err == nil {
+				return 0
+			}
+			fmt.Fprintf(stderr, "pulsar-fleet %s: %v\n", c.name, err)
+			var ue *usageError
+			if errors.As(err, &ue) {
+				return 2
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "pulsar-fleet: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: pulsar-fleet <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'pulsar-fleet <command> -h' for a command's flags.")
+}
+
+// splitList splits a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

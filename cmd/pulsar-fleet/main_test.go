@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// cli runs the command in-process from the project root.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append(args[:1:1], append([]string{"--dir", "../.."}, args[1:]...)...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestSizeReproducesDataStaxExample(t *testing.T) {
+	code, out, stderr := cli(t, "size", "--rate", "100000", "--message-size", "1KB", "--replicas", "3", "--ttl", "3h", "--bookie-disk", "4TB", "--zones", "3", "--json")
+	require.Equal(t, 0, code, stderr)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	assert.Equal(t, 3_240_000_000_000.0, got["storageBytes"])
+	assert.Equal(t, 3_240_000_000.0, got["storageKB"])
+	assert.Equal(t, 3.0, got["bookiesForStorage"])
+	assert.Equal(t, 3.0, got["brokersForStorage"])
+	assert.Equal(t, 6.0, got["bookies"], "zone headroom: 3 bookies cannot form an ensemble after a zone loss")
+	assert.Equal(t, 3.0, got["brokers"])
+	assert.Equal(t, "bookies: zone-headroom; brokers: storage", got["limitingFactor"])
+}
+
+func TestSizeTextNamesBindingLimit(t *testing.T) {
+	code, out, _ := cli(t, "size", "--rate", "100000", "--message-size", "1KiB", "--replicas", "3", "--ttl", "3h", "--bookie-disk", "4TB")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "3 x 1.024 KB")
+	assert.Contains(t, out, "<- binding")
+}
+
+func TestSizeBadInput(t *testing.T) {
+	base := map[string]string{"--rate": "100000", "--message-size": "1KB", "--replicas": "3", "--ttl": "3h", "--bookie-disk": "4TB"}
+	for _, tc := range []struct {
+		name     string
+		override map[string]string
+		want     []string
+	}{
+		{"zero rate", map[string]string{"--rate": "0"}, []string{"--rate", "positive number"}},
+		{"negative rate", map[string]string{"--rate": "-5"}, []string{"--rate", "positive"}},
+		{"rate not a number", map[string]string{"--rate": "lots"}, []string{"--rate"}},
+		{"zero size", map[string]string{"--message-size": "0KB"}, []string{"--message-size", "positive"}},
+		{"negative size", map[string]string{"--message-size": "-1KB"}, []string{"--message-size"}},
+		{"size without unit", map[string]string{"--message-size": "1000"}, []string{"--message-size", "no unit", "KiB"}},
+		{"unknown unit", map[string]string{"--bookie-disk": "4TX"}, []string{"--bookie-disk", "unknown unit", "TiB"}},
+		{"ack above write", map[string]string{"--ack": "4"}, []string{"--ack", "ack quorum <= write quorum"}},
+		{"write above ensemble", map[string]string{"--ensemble": "2"}, []string{"--ensemble", "ensemble >= write >= ack"}},
+		{"bad ttl", map[string]string{"--ttl": "soon"}, []string{"--ttl"}},
+		{"unknown instance", map[string]string{"--broker-instance": "m5.giant"}, []string{"--broker-instance", "catalog", "m7g.2xlarge"}},
+		{"zero zones", map[string]string{"--zones": "0"}, []string{"--zones", "at least 1"}},
+		{"missing ttl", map[string]string{"--ttl": ""}, []string{"--ttl is required"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"size"}
+			for k, v := range base {
+				if o, ok := tc.override[k]; ok {
+					v = o
+				}
+				if v != "" {
+					args = append(args, k, v)
+				}
+			}
+			for k, v := range tc.override {
+				if _, ok := base[k]; !ok {
+					args = append(args, k, v)
+				}
+			}
+			code, _, stderr := cli(t, args...)
+			assert.NotEqual(t, 0, code)
+			for _, w := range tc.want {
+				assert.Contains(t, stderr, w)
+			}
+		})
+	}
+}
+
+func TestPlanJSONAndChart(t *testing.T) {
+	chart := filepath.Join(t.TempDir(), "plan.svg")
+	code, out, stderr := cli(t, "plan", "--json", "--chart", chart)
+	require.Equal(t, 0, code, stderr)
+	var rep planReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Len(t, rep.Phases, 5)
+	for _, ph := range rep.Phases {
+		require.Len(t, ph.Plan.Regions, 3)
+		for _, r := range ph.Plan.Regions {
+			for _, fc := range r.Failures {
+				assert.True(t, fc.Pass, "%s %s %s", ph.Plan.Phase.Name, r.Region, fc.Scenario)
+			}
+		}
+		assert.NotEmpty(t, ph.Seed, "phase %s compared with the seed", ph.Plan.Phase.Name)
+	}
+	svg, err := os.ReadFile(chart)
+	require.NoError(t, err)
+	assert.True(t, strings.Contains(string(svg), "<svg"), "chart is an SVG")
+
+	code, _, stderr = cli(t, "plan", "--phase", "7m")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "35k, 100k, 1m, 10m, 100m")
+	code, _, stderr = cli(t, "plan", "--chart", "plan.gif")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, ".svg or .png")
+}
+
+func TestPreviewWithoutOfflinePointsAtOffline(t *testing.T) {
+	code, _, stderr := cli(t, "preview")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "preview --offline")
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 2, run([]string{"deploy-everything"}, &out, &errb))
+	assert.Contains(t, errb.String(), "unknown command")
+}
+
+type previewJSON struct {
+	Simulated bool   `json:"simulated"`
+	Note      string `json:"note"`
+	Stacks    []struct {
+		Stack     string `json:"stack"`
+		Phase     string `json:"phase"`
+		Region    string `json:"region"`
+		StackURN  string `json:"stackUrn"`
+		Resources []struct {
+			URN    string         `json:"urn"`
+			Type   string         `json:"type"`
+			Name   string         `json:"name"`
+			Parent string         `json:"parent"`
+			Inputs map[string]any `json:"inputs"`
+		} `json:"resources"`
+	} `json:"stacks"`
+}
+
+func TestPreviewOfflineJSONPerStack(t *testing.T) {
+	regions := map[string]bool{}
+	cidrs := map[string]bool{}
+	for _, stack := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
+		code, out, stderr := cli(t, "preview", "--offline", "--stack", stack, "--json")
+		require.Equal(t, 0, code, stderr)
+		var p previewJSON
+		require.NoError(t, json.Unmarshal([]byte(out), &p), "valid JSON")
+		assert.True(t, p.Simulated)
+		assert.Contains(t, p.Note, "simulated")
+		require.Len(t, p.Stacks, 1)
+		st := p.Stacks[0]
+		assert.Equal(t, stack, st.Stack)
+		assert.Equal(t, "35k", st.Phase)
+		regions[st.Region] = true
+		byURN := map[string]string{}
+		for _, r := range st.Resources {
+			byURN[r.URN] = r.Parent
+			if r.Type == "aws:ec2/vpc:Vpc" {
+				cidrs[r.Inputs["cidrBlock"].(string)] = true
+			}
+		}
+		require.Greater(t, len(st.Resources), 1)
+		for _, r := range st.Resources {
+			// Walk the parent chain up to the stack.
+			seen, urn := 0, r.URN
+			for urn != st.StackURN {
+				parent, ok := byURN[urn]
+				require.True(t, ok, "%s %s: parent %s not in the preview", r.Type, r.Name, urn)
+				urn = parent
+				seen++
+				require.Less(t, seen, 20, "parent chain loops")
+			}
+		}
+	}
+	assert.Len(t, regions, 3, "distinct regions")
+	if len(cidrs) > 0 {
+		assert.Len(t, cidrs, 3, "distinct VPC CIDRs")
+	}
+}
+
+func TestPreviewOfflineInvalidConfigExitsNonZero(t *testing.T) {
+	dir := t.TempDir()
+	for _, s := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
+		b, err := os.ReadFile("../../Pulumi." + s + ".yaml")
+		require.NoError(t, err)
+		if s == "eu-west-1" {
+			b = []byte(strings.Replace(string(b), "weight: 10", "weight: 15", 1))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+s+".yaml"), b, 0o600))
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"preview", "--offline", "--dir", dir, "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errb.String(), "routing.weight")
+	assert.Contains(t, errb.String(), "sum to the declared routing.totalWeight 100")
+	code = run([]string{"preview", "--offline", "--dir", "../..", "--stack", "ap-south-1"}, &out, &errb)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errb.String(), `unknown stack "ap-south-1"`)
+}

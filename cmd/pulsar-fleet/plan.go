@@ -1,0 +1,265 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+// planReport is the JSON of the plan command.
+type planReport struct {
+	Phases []phaseReport `json:"phases"`
+}
+
+type phaseReport struct {
+	Plan sizing.FleetPlan        `json:"plan"`
+	Seed []sizing.SeedComparison `json:"seedComparison"`
+}
+
+func runPlan(args []string, stdout io.Writer) error {
+	fs := newFlags("plan", stdout)
+	phase := fs.String("phase", "", "one phase ("+sizing.PhaseNamesHelp+"); default all")
+	asJSON := fs.Bool("json", false, "print JSON")
+	chart := fs.String("chart", "", "write a chart of nodes and monthly cost against throughput (.svg or .png)")
+	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
+	catalog := fs.String("catalog", "", "instance catalog CSV")
+	if err := parseFlags(fs, args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	phases := sizing.Phases()
+	if *phase != "" {
+		ph, err := sizing.PhaseByName(*phase)
+		if err != nil {
+			return usagef("--phase: %v", err)
+		}
+		phases = []sizing.Phase{ph}
+	}
+	if *chart != "" {
+		if ext := strings.ToLower(filepath.Ext(*chart)); ext != ".svg" && ext != ".png" {
+			return usagef("--chart %q: want a file ending in .svg or .png", *chart)
+		}
+	}
+	fleet, _, err := stacks.LoadFleet(*dir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	cat, err := loadCatalog(*catalog, *dir)
+	if err != nil {
+		return err
+	}
+	planner, err := sizing.NewPlanner(cat, sizing.DefaultParams())
+	if err != nil {
+		return err
+	}
+	var rep planReport
+	for _, ph := range phases {
+		regs, err := fleet.PlannerRegions(ph.Name)
+		if err != nil {
+			return err
+		}
+		fp, err := planner.PlanFleet(ph, regs)
+		if err != nil {
+			return err
+		}
+		seed, err := planner.CompareSeed(fp)
+		if err != nil {
+			return err
+		}
+		rep.Phases = append(rep.Phases, phaseReport{Plan: fp, Seed: seed})
+	}
+	if *chart != "" {
+		if err := writeChart(*chart, rep); err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printPlan(stdout, rep)
+	if *chart != "" {
+		fmt.Fprintf(stdout, "\nchart written to %s\n", *chart)
+	}
+	return nil
+}
+
+func printPlan(w io.Writer, rep planReport) {
+	for _, pr := range rep.Phases {
+		ph := pr.Plan.Phase
+		fmt.Fprintf(w, "\n== phase %s: %s msg/s across the fleet, %s messages, fan-out %.0f, TTL %s, retention %s, bookie hold %s\n",
+			ph.Name, humanRate(ph.Rate), sizing.FormatSI(float64(ph.MessageBytes)), ph.ConsumerFanout, ph.TTL, ph.Retention,
+			ph.Offload.LedgerRollover+ph.Offload.After+ph.Offload.DeletionLag)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REGION\tROLE\tSTORED msg/s\tBROKERS spot/od (type, limit)\tBOOKIES spot/od (type, limit)\tPROXIES\tZK\tMONTHLY $\tALL-OD $\tSAVING\tCOMPUTE SAVING\tTRANSFER $\tFAILURE CHECK")
+		for _, r := range pr.Plan.Regions {
+			check := "pass"
+			for _, fc := range r.Failures {
+				if !fc.Pass {
+					check = "FAIL: " + fc.Scenario
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d = %d/%d (%s, %s)\t%d = %d/%d (%s%s, %s)\t%d %s\t%d\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\n",
+				r.Region, r.Role, humanRate(r.Workload.StoredRate),
+				r.Brokers.Count, r.Brokers.Spot, r.Brokers.OnDemand, r.Brokers.InstanceType, r.Brokers.LimitingFactor,
+				r.Bookies.Count, r.Bookies.Spot, r.Bookies.OnDemand, r.Bookies.InstanceType, nvme(r.Bookies), r.Bookies.LimitingFactor,
+				r.Proxies.Count, r.Proxies.InstanceType, r.ZooKeeper.Count,
+				money(r.Cost.TotalUSD), money(r.Cost.AllOnDemandUSD), r.Cost.SavingsPct, r.Cost.ComputeSavingsPct, money(r.Cost.TransferUSD), check)
+		}
+		t := pr.Plan.Total
+		fmt.Fprintf(tw, "fleet\t\t\t\t\t\t\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t\n", money(t.TotalUSD), money(t.AllOnDemandUSD), t.SavingsPct, t.ComputeSavingsPct, money(t.TransferUSD))
+		tw.Flush()
+		if len(pr.Seed) > 0 {
+			fmt.Fprintln(w, "  seed milestone table vs this plan (brokers + bookies, same prices):")
+			tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  ROLE\tSEED brokers/bookies (spot)\tSEED $\tLIMITS NEED on seed types\tPLAN brokers/bookies (spot)\tPLAN $")
+			for _, c := range pr.Seed {
+				fmt.Fprintf(tw, "  %s\t%d (%d) / %d (%d) %s\t%s\t%d / %d (%s)\t%d (%d) / %d (%d) %s\t%s\n", c.Role,
+					c.SeedBrokers, c.SeedBrokersSpot, c.SeedBookies, c.SeedBookiesSpot, c.SeedTypes, money(c.SeedMonthlyUSD),
+					c.SeedBrokersNeeded, c.SeedBookiesNeeded, c.SeedBookieLimit,
+					c.PlanBrokers, c.PlanBrokersSpot, c.PlanBookies, c.PlanBookiesSpot, c.PlanTypes, money(c.PlanMonthlyUSD))
+			}
+			tw.Flush()
+		}
+	}
+}
+
+func nvme(r sizing.RoleSize) string {
+	if r.LocalNVMe {
+		return " NVMe"
+	}
+	return ""
+}
+
+func money(v float64) string {
+	s := fmt.Sprintf("%.0f", math.Round(v))
+	n := len(s)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (n-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func humanRate(r float64) string {
+	switch {
+	case r >= 1e6:
+		return fmt.Sprintf("%gM", math.Round(r/1e4)/100)
+	case r >= 1e3:
+		return fmt.Sprintf("%gK", math.Round(r/10)/100)
+	}
+	return fmt.Sprintf("%.0f", r)
+}
+
+// writeChart plots fleet nodes and monthly cost against the phase
+// throughput (log axes), one panel each, per region and for the fleet.
+func writeChart(path string, rep planReport) error {
+	nodes := plot.New()
+	nodes.Title.Text = "Nodes per region (brokers + bookies + proxies + ZooKeeper)"
+	nodes.X.Label.Text = "fleet throughput (msg/s)"
+	nodes.Y.Label.Text = "nodes"
+	nodes.X.Scale, nodes.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	nodes.X.Tick.Marker, nodes.Y.Tick.Marker = plot.LogTicks{}, plot.LogTicks{}
+	cost := plot.New()
+	cost.Title.Text = "Monthly cost (USD): fleet total, and node cost planned vs all on-demand"
+	cost.X.Label.Text = "fleet throughput (msg/s)"
+	cost.Y.Label.Text = "USD per month"
+	cost.X.Scale, cost.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	cost.X.Tick.Marker, cost.Y.Tick.Marker = plot.LogTicks{}, plot.LogTicks{}
+
+	series := map[string]plotter.XYs{}
+	var regions []string
+	fleetCost, computePlan, computeOD := plotter.XYs{}, plotter.XYs{}, plotter.XYs{}
+	for _, pr := range rep.Phases {
+		x := pr.Plan.Phase.Rate
+		for _, r := range pr.Plan.Regions {
+			if _, ok := series[r.Region]; !ok {
+				regions = append(regions, r.Region)
+			}
+			n := r.Brokers.Count + r.Bookies.Count + r.Proxies.Count + r.ZooKeeper.Count
+			series[r.Region] = append(series[r.Region], plotter.XY{X: x, Y: float64(n)})
+		}
+		t := pr.Plan.Total
+		fleetCost = append(fleetCost, plotter.XY{X: x, Y: t.TotalUSD})
+		computePlan = append(computePlan, plotter.XY{X: x, Y: t.ComputeUSD})
+		computeOD = append(computeOD, plotter.XY{X: x, Y: t.ComputeUSD + t.SavingsUSD})
+	}
+	for i, r := range regions {
+		l, p, err := plotter.NewLinePoints(series[r])
+		if err != nil {
+			return err
+		}
+		l.Color, p.Color = plotColor(i), plotColor(i)
+		nodes.Add(l, p)
+		nodes.Legend.Add(r, l, p)
+	}
+	for i, s := range []struct {
+		name string
+		xy   plotter.XYs
+	}{{"fleet total (compute, EBS, S3 + replication, platform)", fleetCost},
+		{"nodes, planned spot/on-demand mix", computePlan}, {"nodes, all on-demand", computeOD}} {
+		l, p, err := plotter.NewLinePoints(s.xy)
+		if err != nil {
+			return err
+		}
+		l.Color, p.Color = plotColor(i+3), plotColor(i+3)
+		cost.Add(l, p)
+		cost.Legend.Add(s.name, l, p)
+	}
+	nodes.Legend.Top, cost.Legend.Top = true, true
+	nodes.Legend.Left, cost.Legend.Left = true, true
+
+	w, h := 8*vg.Inch, 9*vg.Inch
+	var canvas vg.CanvasWriterTo
+	if strings.EqualFold(filepath.Ext(path), ".svg") {
+		canvas = vgsvg.New(w, h)
+	} else {
+		canvas = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
+	}
+	dc := draw.New(canvas)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(8), PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(8), PadY: vg.Points(16)}
+	canvases := plot.Align([][]*plot.Plot{{nodes}, {cost}}, tiles, dc)
+	nodes.Draw(canvases[0][0])
+	cost.Draw(canvases[1][0])
+	return writeCanvas(path, canvas)
+}
+
+func plotColor(i int) color.Color {
+	palette := []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255}, {140, 86, 75, 255}}
+	return palette[i%len(palette)]
+}
+
+func writeCanvas(path string, c vg.CanvasWriterTo) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := c.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

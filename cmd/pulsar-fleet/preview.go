@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func loadCatalog(path, dir string) (*sizing.Catalog, error) {
+	return sizing.LoadCatalog(sizing.CatalogPath(path, dir))
+}
+
+func runPreview(args []string, stdout io.Writer) error {
+	fs := newFlags("preview", stdout)
+	offline := fs.Bool("offline", false, "run the program under Pulumi's mock engine: no CLI, no credentials, no network")
+	stack := fs.String("stack", "", "comma-separated stacks to show (default: all)")
+	phase := fs.String("phase", "", "override every stack's phase: "+sizing.PhaseNamesHelp)
+	asJSON := fs.Bool("json", false, "print every registered resource with its inputs as JSON")
+	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
+	catalog := fs.String("catalog", "", "instance catalog CSV (default $"+sizing.CatalogEnv+" or "+sizing.DefaultCatalogPath+")")
+	if err := parseFlags(fs, args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if !*offline {
+		return previewEngine(*dir, splitList(*stack))
+	}
+	cat, err := loadCatalog(*catalog, *dir)
+	if err != nil {
+		return err
+	}
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Phase: *phase, Catalog: cat})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintln(stdout, "NOTE:", res.Note)
+	for _, st := range res.Stacks {
+		fmt.Fprintf(stdout, "\n== stack %s  (%s, %s, phase %s): %d resources\n", st.Stack, st.Role, st.Region, st.Phase, len(st.Resources))
+		printTree(stdout, st)
+		fmt.Fprintln(stdout, "  resources by type:")
+		counts := st.CountByType()
+		for _, t := range stacks.SortedTypes(counts) {
+			fmt.Fprintf(stdout, "    %4d  %s\n", counts[t], t)
+		}
+		if len(st.Outputs) > 0 {
+			fmt.Fprintln(stdout, "  outputs (simulated):")
+			keys := make([]string, 0, len(st.Outputs))
+			for k := range st.Outputs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(stdout, "    %s: %v\n", k, short(st.Outputs[k]))
+			}
+		}
+	}
+	return nil
+}
+
+func short(v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 100 {
+		return s[:97] + "..."
+	}
+	return s
+}
+
+// printTree prints component -> children, type and name.
+func printTree(w io.Writer, st stacks.OfflineStack) {
+	children := map[string][]recorder.Resource{}
+	for _, r := range st.Resources[1:] {
+		children[r.Parent] = append(children[r.Parent], r)
+	}
+	var walk func(urn string, depth int)
+	walk = func(urn string, depth int) {
+		for _, c := range children[urn] {
+			fmt.Fprintf(w, "  %s%s  %s\n", strings.Repeat("  ", depth), c.Type, c.Name)
+			walk(c.URN, depth+1)
+		}
+	}
+	fmt.Fprintf(w, "  %s  %s\n", st.Resources[0].Type, st.Resources[0].Name)
+	walk(st.StackURN, 1)
+}
+
+// previewEngine is replaced by the fleet driver; without it, say what is
+// missing and point at the offline preview.
+var previewEngine = func(dir string, only []string) error {
+	return usagef("a real preview needs the Pulumi CLI and cloud credentials; run 'pulsar-fleet preview --offline' to preview without them")
+}

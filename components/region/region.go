@@ -1,0 +1,83 @@
+// Package region is the root component of one region: every resource of the
+// region is its descendant, so a region's resource tree reads top-down in
+// previews and a whole region can be targeted or protected as one.
+package region
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+)
+
+// TypeToken is the component's type.
+var TypeToken = kit.Type("region", "Region")
+
+// Args describe the region the root component stands for.
+type Args struct {
+	// Stack is the Pulumi stack name.
+	Stack string
+	// Region is the AWS region.
+	Region string
+	// Role is primary, secondary or dr.
+	Role string
+	// Phase is the scaling phase the region is sized for.
+	Phase string
+	// Tags are applied to every taggable AWS resource of the region.
+	Tags map[string]string
+}
+
+// Validate checks the arguments.
+func (a Args) Validate() error {
+	var errs []error
+	if a.Stack == "" {
+		errs = append(errs, errors.New("stack: empty"))
+	}
+	if a.Region == "" {
+		errs = append(errs, errors.New("region: empty"))
+	}
+	if a.Role == "" || a.Phase == "" {
+		errs = append(errs, fmt.Errorf("role %q and phase %q must be set", a.Role, a.Phase))
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultTags are the tags every resource of a region carries.
+func (a Args) DefaultTags() map[string]string {
+	return kit.MergeTags(map[string]string{
+		"pulsar-fleet:stack":  a.Stack,
+		"pulsar-fleet:region": a.Region,
+		"pulsar-fleet:role":   a.Role,
+		"pulsar-fleet:phase":  a.Phase,
+		"managed-by":          "pulumi",
+	}, a.Tags)
+}
+
+// Region is the root component.
+type Region struct {
+	pulumi.ResourceState
+	Args Args
+}
+
+// NewRegion registers the root component; children are added by the caller
+// with pulumi.Parent(region) and Finish registers the outputs.
+func NewRegion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Region, error) {
+	if err := args.Validate(); err != nil {
+		return nil, kit.Wrap("region", name, err)
+	}
+	r := &Region{Args: args}
+	if err := ctx.RegisterComponentResource(TypeToken, name, r, opts...); err != nil {
+		return nil, kit.Wrap("region", name, err)
+	}
+	return r, nil
+}
+
+// Finish registers the region's outputs.
+func (r *Region) Finish(ctx *pulumi.Context, outputs pulumi.Map) error {
+	outputs["region"] = pulumi.String(r.Args.Region)
+	outputs["role"] = pulumi.String(r.Args.Role)
+	outputs["phase"] = pulumi.String(r.Args.Phase)
+	return ctx.RegisterResourceOutputs(r, outputs)
+}

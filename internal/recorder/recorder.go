@@ -1,0 +1,320 @@
+// Package recorder runs Pulumi programs under the SDK's mock engine and
+// records every resource they register: type, name, URN, parent, inputs,
+// dependencies and provider. Tests assert on the record after the run
+// returns; the offline preview prints it. Provider responses are simulated:
+// every resource echoes its inputs and gains a deterministic id and ARN, and a
+// few types gain the outputs the program reads (see outputsFor).
+package recorder
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered resource.
+type Resource struct {
+	URN    string         `json:"urn"`
+	Type   string         `json:"type"`
+	Name   string         `json:"name"`
+	Parent string         `json:"parent"`
+	Custom bool           `json:"custom"`
+	Remote bool           `json:"remote,omitempty"`
+	Inputs map[string]any `json:"inputs"`
+	// Dependencies are the URNs named in dependsOn or flowing in through inputs.
+	Dependencies []string `json:"dependencies,omitempty"`
+	Provider     string   `json:"provider,omitempty"`
+	ID           string   `json:"id,omitempty"`
+	// Read is true for resources read rather than created (StackReference).
+	Read bool `json:"read,omitempty"`
+	// seq is the registration order.
+	seq int
+}
+
+// Recorder is a pulumi.MockResourceMonitor that records registrations.
+type Recorder struct {
+	// Project and Stack name the run (set by Run); they build URNs.
+	Project, Stack string
+
+	mu        sync.Mutex
+	resources []Resource
+	// StackOutputs simulates peer stacks for StackReferences, keyed by the
+	// fully qualified stack name (org/project/stack) or the bare stack name.
+	StackOutputs map[string]map[string]any
+	// Account and Region build simulated ARNs.
+	Account, Region string
+	// Invokes answers function calls by token; unknown tokens return empty.
+	Invokes map[string]func(args resource.PropertyMap) resource.PropertyMap
+}
+
+// New returns a recorder for a region.
+func New(region string) *Recorder {
+	return &Recorder{Account: "123456789012", Region: region, StackOutputs: map[string]map[string]any{}}
+}
+
+var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
+
+// Call answers invokes.
+func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if f, ok := r.Invokes[args.Token]; ok {
+		return f(args.Args), nil
+	}
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": r.Account, "arn": "arn:aws:iam::" + r.Account + ":user/offline", "userId": "offline"}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": r.Region, "id": r.Region}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	}
+	return resource.PropertyMap{}, nil
+}
+
+// NewResource records a registration and simulates its outputs.
+func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	res := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, ID: args.ID}
+	res.Inputs = plain(args.Inputs)
+	if rpc := args.RegisterRPC; rpc != nil {
+		res.Parent = rpc.GetParent()
+		res.Remote = rpc.GetRemote()
+		deps := map[string]bool{}
+		for _, d := range rpc.GetDependencies() {
+			deps[d] = true
+		}
+		for _, pd := range rpc.GetPropertyDependencies() {
+			for _, d := range pd.GetUrns() {
+				deps[d] = true
+			}
+		}
+		for d := range deps {
+			res.Dependencies = append(res.Dependencies, d)
+		}
+		sort.Strings(res.Dependencies)
+	}
+	if rpc := args.ReadRPC; rpc != nil {
+		res.Parent = rpc.GetParent()
+		res.Read = true
+	}
+	res.URN = r.urn(res.Parent, res.Type, res.Name)
+	id := args.ID
+	if id == "" {
+		id = args.Name + "-id"
+	}
+	outputs := r.outputsFor(args, id)
+
+	r.mu.Lock()
+	res.seq = len(r.resources)
+	res.ID = id
+	r.resources = append(r.resources, res)
+	r.mu.Unlock()
+	return id, outputs, nil
+}
+
+// urn computes the URN the mock engine gives a resource (its parent's
+// qualified type prefixes the type unless the parent is the stack).
+func (r *Recorder) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(r.Stack), tokens.PackageName(r.Project), parentType, tokens.Type(typ), name))
+}
+
+// StackURN is the URN of the run's root stack resource.
+func (r *Recorder) StackURN() string {
+	return string(resource.NewURN(tokens.QName(r.Stack), tokens.PackageName(r.Project), "", resource.RootStackType, r.Project+"-"+r.Stack))
+}
+
+// Run runs program under the mock engine as project/stack with the given
+// stack config (keys "namespace:key", structured values JSON-encoded) and
+// secret keys. Resources are recorded on r.
+func (r *Recorder) Run(project, stack string, cfg map[string]string, secretKeys []string, program pulumi.RunFunc) error {
+	r.Project, r.Stack = project, stack
+	return pulumi.RunErr(program, pulumi.WithMocksWithOrganization("organization", project, stack, r), func(ri *pulumi.RunInfo) {
+		ri.Config = cfg
+		ri.ConfigSecretKeys = secretKeys
+	})
+}
+
+// outputsFor echoes inputs and adds the outputs programs commonly read.
+func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.PropertyMap {
+	out := args.Inputs.Copy()
+	set := func(k string, v any) {
+		if _, ok := out[resource.PropertyKey(k)]; !ok {
+			out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	typ := args.TypeToken
+	if typ == "pulumi:pulumi:StackReference" {
+		name := args.ID
+		if name == "" {
+			name = args.Name
+		}
+		outs, ok := r.StackOutputs[name]
+		if !ok {
+			if i := strings.LastIndex(name, "/"); i >= 0 {
+				outs = r.StackOutputs[name[i+1:]]
+			}
+		}
+		if outs == nil {
+			outs = map[string]any{}
+		}
+		return resource.PropertyMap{
+			"name":              resource.NewPropertyValue(name),
+			"outputs":           resource.NewPropertyValue(outs),
+			"secretOutputNames": resource.NewPropertyValue([]any{}),
+		}
+	}
+	if !args.Custom {
+		return out
+	}
+	set("id", id)
+	set("name", args.Name)
+	set("arn", r.arn(typ, args.Name))
+	switch typ {
+	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
+		bucket := args.Name
+		if v, ok := args.Inputs["bucket"]; ok && v.IsString() {
+			bucket = v.StringValue()
+		}
+		out["bucket"] = resource.NewPropertyValue(bucket)
+		out["arn"] = resource.NewPropertyValue("arn:aws:s3:::" + bucket)
+		set("bucketRegionalDomainName", bucket+".s3."+r.Region+".amazonaws.com")
+	case "aws:kms/key:Key":
+		set("keyId", id)
+	case "aws:sqs/queue:Queue":
+		set("url", "https://sqs."+r.Region+".amazonaws.com/"+r.Account+"/"+args.Name)
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+		set("url", "oidc.eks."+r.Region+".amazonaws.com/id/OFFLINE")
+	case "aws:ec2/eip:Eip":
+		set("publicIp", "203.0.113.10")
+		set("allocationId", id)
+	case "aws:route53/healthCheck:HealthCheck":
+		set("id", id)
+	case "aws:globalaccelerator/accelerator:Accelerator":
+		set("dnsName", args.Name+".awsglobalaccelerator.com")
+	}
+	return out
+}
+
+// arn builds a deterministic, plausible ARN for a resource type.
+func (r *Recorder) arn(typ, name string) string {
+	svc := "unknown"
+	if strings.HasPrefix(typ, "aws:") {
+		mod := strings.SplitN(strings.TrimPrefix(typ, "aws:"), "/", 2)[0]
+		svc = mod
+	}
+	switch svc {
+	case "iam":
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", r.Account, strings.ToLower(lastSegment(typ)), name)
+	case "s3":
+		return "arn:aws:s3:::" + name
+	}
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, r.Region, r.Account, strings.ToLower(lastSegment(typ)), name)
+}
+
+func lastSegment(typ string) string {
+	if i := strings.LastIndex(typ, ":"); i >= 0 {
+		return typ[i+1:]
+	}
+	return typ
+}
+
+// Resources returns every recorded resource in registration order.
+func (r *Recorder) Resources() []Resource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]Resource(nil), r.resources...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+// ByType returns the resources of one type token.
+func (r *Recorder) ByType(typ string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources() {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// One returns the single resource of a type and name, or an error.
+func (r *Recorder) One(typ, name string) (Resource, error) {
+	var found []Resource
+	for _, res := range r.ByType(typ) {
+		if res.Name == name {
+			found = append(found, res)
+		}
+	}
+	if len(found) != 1 {
+		return Resource{}, fmt.Errorf("want one %s named %q, found %d", typ, name, len(found))
+	}
+	return found[0], nil
+}
+
+// ByURN indexes the recorded resources.
+func (r *Recorder) ByURN() map[string]Resource {
+	m := map[string]Resource{}
+	for _, res := range r.Resources() {
+		m[res.URN] = res
+	}
+	return m
+}
+
+// plain converts a PropertyMap to JSON-friendly Go values: secrets become
+// the string "[secret]", unknowns "[unknown]", resource references their URN.
+func plain(pm resource.PropertyMap) map[string]any {
+	out := map[string]any{}
+	for k, v := range pm {
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsNull():
+		return nil
+	case v.IsSecret():
+		return "[secret]"
+	case v.IsComputed() || (v.IsOutput() && !v.OutputValue().Known):
+		return "[unknown]"
+	case v.IsOutput():
+		if v.OutputValue().Secret {
+			return "[secret]"
+		}
+		return plainValue(v.OutputValue().Element)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = plainValue(e)
+		}
+		return out
+	case v.IsObject():
+		return plain(v.ObjectValue())
+	case v.IsAsset() || v.IsArchive():
+		return "[asset]"
+	default:
+		return v.V
+	}
+}
+
+// JSON renders any value as indented JSON (for golden files and debugging).
+func JSON(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	return string(b)
+}

@@ -1,0 +1,150 @@
+package regions
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/region"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// Peer is another stack of the fleet this region knows about.
+type Peer struct {
+	Stack  string
+	Region string
+	Role   string
+	// Ref is the fully qualified stack name for a StackReference
+	// (organization/project/stack); set only for stacks this one reads.
+	Ref string
+}
+
+// Spec is everything regions needs about one stack, as plain values. The
+// stacks package fills it from validated config; nothing here reads config.
+type Spec struct {
+	Project string
+	Stack   string
+	Region  string
+	Role    string
+	Phase   sizing.Phase
+	Zones   []string
+	VPCCIDR string
+	// NATGateways is "perZone" or "single".
+	NATGateways       string
+	KubernetesVersion string
+	PublicAccessCIDRs []string
+	Arches            []sizing.Arch
+	BrokerSpotShare   float64
+	BookieSpotShare   float64
+	Ensemble          int
+	WriteQuorum       int
+	AckQuorum         int
+	Routing           Routing
+	// Fleet is every region of the fleet, for the capacity plan.
+	Fleet []sizing.RegionSpec
+	// Reads are the stacks whose outputs this stack reads.
+	Reads []Peer
+	// AllPeers are the other stacks of the fleet.
+	AllPeers []Peer
+	// BucketReplicas are the stacks whose offload buckets receive this
+	// region's offloaded ledgers.
+	BucketReplicas         []Peer
+	ReplicationTimeControl bool
+	AccessLogging          bool
+	// GeoReplicationTo are the regions this region's namespaces replicate to.
+	GeoReplicationTo []Peer
+	Tenant           string
+	Namespaces       []string
+	// AlertWebhookSecret names the Secret holding the alert webhook URL.
+	AlertWebhookSecret string
+	MetricsSourceCIDRs []string
+}
+
+// Routing is the region's global routing settings.
+type Routing struct {
+	Weight            int
+	HostedZoneID      string
+	Domain            string
+	GlobalAccelerator bool
+	ProxyScheme       string
+	ClientCIDRs       []string
+}
+
+// RegionSpecFor builds the planner's view of a region from its role profile
+// and config.
+func RegionSpecFor(stack, region, role, phase string, weight float64, zones int, replicatesTo []string, bucketReplicas int,
+	brokerSpot, bookieSpot *float64, arches []sizing.Arch, e, w, a int) (sizing.RegionSpec, error) {
+	facts, err := Facts(region)
+	if err != nil {
+		return sizing.RegionSpec{}, err
+	}
+	prof, err := Profile(role)
+	if err != nil {
+		return sizing.RegionSpec{}, err
+	}
+	bs, ks := prof.BrokerSpot[phase], prof.BookieSpot[phase]
+	if brokerSpot != nil {
+		bs = *brokerSpot
+	}
+	if bookieSpot != nil {
+		ks = *bookieSpot
+	}
+	return sizing.RegionSpec{
+		Name: stack, Role: role, Weight: weight, Zones: zones, ReplicatesTo: replicatesTo, BucketReplicas: bucketReplicas,
+		PriceFactor: facts.PriceFactor, BrokerSpotShare: bs, BookieSpotShare: ks, Arches: arches, Families: Families(arches),
+		Ensemble: e, WriteQuorum: w, AckQuorum: a,
+	}, nil
+}
+
+// Result is what Build created, for exports and tests.
+type Result struct {
+	Root    *region.Region
+	Plan    sizing.RegionPlan
+	Outputs pulumi.Map
+}
+
+// PlanFor computes the region's capacity plan and refuses a plan whose
+// failure check reports possible data loss: the zero-loss promise is checked
+// before anything is created.
+func PlanFor(spec Spec, cat *sizing.Catalog) (sizing.RegionPlan, error) {
+	planner, err := sizing.NewPlanner(cat, sizing.DefaultParams())
+	if err != nil {
+		return sizing.RegionPlan{}, err
+	}
+	plan, err := planner.PlanRegion(spec.Phase, spec.Fleet, spec.Stack)
+	if err != nil {
+		return sizing.RegionPlan{}, fmt.Errorf("capacity plan: %w", err)
+	}
+	var errs []error
+	for _, fc := range plan.Failures {
+		if fc.DataLoss || !fc.WritesContinue || !fc.ZooKeeperQuorum {
+			errs = append(errs, fmt.Errorf("failure check %q fails (data loss %v, writes continue %v, ZooKeeper quorum %v): %v",
+				fc.Scenario, fc.DataLoss, fc.WritesContinue, fc.ZooKeeperQuorum, fc.Notes))
+		}
+	}
+	return plan, errors.Join(errs...)
+}
+
+// Build turns one validated stack into the region's component graph. Every
+// component's arguments are computed and validated before the first
+// resource is registered, so invalid input registers nothing.
+func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error) {
+	plan, err := PlanFor(spec, cat)
+	if err != nil {
+		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
+	}
+	rootArgs := region.Args{Stack: spec.Stack, Region: spec.Region, Role: spec.Role, Phase: spec.Phase.Name}
+	if err := rootArgs.Validate(); err != nil {
+		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
+	}
+	root, err := region.NewRegion(ctx, spec.Stack, rootArgs)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Root: root, Plan: plan, Outputs: pulumi.Map{}}
+	if err := root.Finish(ctx, res.Outputs); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,340 @@
+// Package stacks is the edge of the program: it reads each stack's
+// configuration once into typed structs, applies defaults, validates the
+// stack and the fleet it belongs to, and hands plain structs to regions. It
+// also holds the program value that `pulumi up`, the Automation API driver
+// and the offline preview all run, the stack graph, and the fleet driver.
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Project is the Pulumi project name; config keys live in its namespace.
+const Project = "pulsar-fleet"
+
+// Role is a region's part in the fleet.
+type Role string
+
+// The region roles.
+const (
+	RolePrimary   Role = "primary"
+	RoleSecondary Role = "secondary"
+	RoleDR        Role = "dr"
+)
+
+// Roles lists the valid roles.
+var Roles = []Role{RolePrimary, RoleSecondary, RoleDR}
+
+// Spot is the planned share of spot nodes per data pool, in [0, 1]. A nil
+// field takes the role profile's default for the phase.
+type Spot struct {
+	Broker *float64 `json:"broker,omitempty"`
+	Bookie *float64 `json:"bookie,omitempty"`
+}
+
+// Routing is the region's place in global routing.
+type Routing struct {
+	// Weight is this region's Route53 weight (50 / 40 / 10).
+	Weight int `json:"weight"`
+	// TotalWeight is the declared sum of every stack's weight; the fleet
+	// validation checks the stacks really sum to it.
+	TotalWeight int `json:"totalWeight"`
+	// HostedZoneID is the shared Route53 hosted zone.
+	HostedZoneID string `json:"hostedZoneId"`
+	// Domain is the hosted zone's domain; the global name is pulsar.<domain>
+	// and the regional one pulsar-<region>.<domain>.
+	Domain string `json:"domain"`
+	// GlobalAccelerator adds an AWS Global Accelerator in front of the
+	// regions' NLBs (created by the primary).
+	GlobalAccelerator bool `json:"globalAccelerator,omitempty"`
+	// ProxyScheme is "internet-facing" or "internal" for the proxy NLB.
+	ProxyScheme string `json:"proxyScheme,omitempty"`
+	// ClientCIDRs restrict who may reach an internet-facing proxy NLB.
+	ClientCIDRs []string `json:"clientCidrs,omitempty"`
+}
+
+// Durability is the BookKeeper quorum.
+type Durability struct {
+	Ensemble    int `json:"ensemble"`
+	WriteQuorum int `json:"writeQuorum"`
+	AckQuorum   int `json:"ackQuorum"`
+}
+
+// Cluster holds EKS settings.
+type Cluster struct {
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// PublicAccessCIDRs opens the API endpoint to these CIDRs; empty keeps
+	// the endpoint private.
+	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
+	// NATGateways is "perZone" (default) or "single" (cheaper, one zone's
+	// NAT failure cuts egress for all).
+	NATGateways string `json:"natGateways,omitempty"`
+}
+
+// TieredStorage holds the offload bucket settings.
+type TieredStorage struct {
+	// ReplicateTo names the peer stacks whose offload buckets receive this
+	// bucket's objects (S3 cross-region replication). Each must be in Peers.
+	ReplicateTo []string `json:"replicateTo,omitempty"`
+	// ReplicationTimeControl turns on S3 RTC (15-minute SLA, extra cost).
+	ReplicationTimeControl bool `json:"replicationTimeControl,omitempty"`
+	// AccessLogging writes S3 server access logs to a log bucket.
+	AccessLogging *bool `json:"accessLogging,omitempty"`
+}
+
+// GeoReplication holds Pulsar geo-replication settings.
+type GeoReplication struct {
+	// ReplicateTo names the regions (stacks) that receive this region's
+	// replicated namespaces. No stack dependency: peers are addressed by
+	// their stable regional DNS names.
+	ReplicateTo []string `json:"replicateTo,omitempty"`
+	// Tenant and Namespaces are the replicated namespaces.
+	Tenant     string   `json:"tenant,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// Observability holds monitoring settings.
+type Observability struct {
+	// AlertWebhookSecret names the Kubernetes Secret (key "url") in the
+	// monitoring namespace that holds the alert webhook URL; the URL itself
+	// never enters stack config or git.
+	AlertWebhookSecret string `json:"alertWebhookSecret,omitempty"`
+	// MetricsSourceCIDRs may reach the global metrics receiver besides the
+	// peers' NAT addresses (primary only).
+	MetricsSourceCIDRs []string `json:"metricsSourceCidrs,omitempty"`
+}
+
+// StackConfig is one stack's validated, defaulted configuration.
+type StackConfig struct {
+	Stack          string         `json:"stack"`
+	Region         string         `json:"region"`
+	Role           Role           `json:"role"`
+	Phase          string         `json:"phase"`
+	Zones          []string       `json:"zones"`
+	VPCCIDR        string         `json:"vpcCidr"`
+	Peers          []string       `json:"peers"`
+	Spot           Spot           `json:"spot"`
+	Routing        Routing        `json:"routing"`
+	Durability     Durability     `json:"durability"`
+	Cluster        Cluster        `json:"cluster"`
+	TieredStorage  TieredStorage  `json:"tieredStorage"`
+	GeoReplication GeoReplication `json:"geoReplication"`
+	Observability  Observability  `json:"observability"`
+	Arches         []string       `json:"arches"`
+}
+
+// ConfigError names the config key, the bad value and what is allowed.
+type ConfigError struct {
+	Stack   string
+	Key     string
+	Value   any
+	Allowed string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("stack %s: config %s: %v is not allowed: want %s", e.Stack, e.Key, fmtValue(e.Value), e.Allowed)
+}
+
+// marker is a placeholder value printed without quotes.
+type marker string
+
+const (
+	missing    marker = "(missing)"
+	unknownKey marker = "(unknown key)"
+)
+
+func fmtValue(v any) string {
+	switch x := v.(type) {
+	case marker:
+		return string(x)
+	case string:
+		return fmt.Sprintf("%q", x)
+	case []string:
+		return "[" + strings.Join(x, ", ") + "]"
+	}
+	return fmt.Sprint(v)
+}
+
+// Key is a fully qualified config key.
+func Key(k string) string { return Project + ":" + k }
+
+// keySpec declares one config key: its type for Pulumi.yaml, whether it is
+// required, and a description. The list is the single source for parsing,
+// unknown-key detection and the project file's declarations (a test checks
+// Pulumi.yaml matches).
+type keySpec struct {
+	Name        string
+	Type        string // string, integer, boolean, array, object
+	Required    bool
+	Description string
+	// Default is the JSON default of an optional key (the engine applies
+	// it from Pulumi.yaml; ParseConfig applies the same one offline).
+	Default string
+}
+
+// ConfigKeys declares every project config key.
+var ConfigKeys = []keySpec{
+	{"role", "string", true, "Region role: primary, secondary or dr.", ""},
+	{"phase", "string", true, "Scaling phase: 35k, 100k, 1m, 10m or 100m (messages per second across the fleet).", ""},
+	{"zones", "array", true, "Availability zones of the region to span (at least 3 for zone-loss tolerance).", ""},
+	{"vpcCidr", "string", true, "VPC CIDR; must not overlap any other stack's.", ""},
+	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
+	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
+	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
+	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2).", "{}"},
+	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single).", "{}"},
+	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging.", "{}"},
+	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
+	{"observability", "object", false, "Monitoring: alertWebhookSecret (Kubernetes Secret name), metricsSourceCidrs.", "{}"},
+	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
+}
+
+// ProjectConfigYAML renders the config block of Pulumi.yaml from
+// ConfigKeys; a test keeps the committed file in sync.
+func ProjectConfigYAML() string {
+	var b strings.Builder
+	b.WriteString("config:\n")
+	for _, k := range ConfigKeys {
+		fmt.Fprintf(&b, "  %s:\n    type: %s\n", Key(k.Name), k.Type)
+		if k.Type == "array" {
+			b.WriteString("    items:\n      type: string\n")
+		}
+		fmt.Fprintf(&b, "    description: %q\n", k.Description)
+		if k.Default != "" {
+			fmt.Fprintf(&b, "    default: %s\n", k.Default)
+		}
+	}
+	return b.String()
+}
+
+// Raw is a stack's config as the engine hands it over: "ns:key" -> value,
+// structured values JSON-encoded.
+type Raw map[string]string
+
+// ParseConfig turns raw config into a StackConfig with defaults applied. It
+// checks types and unknown keys; Validate checks values.
+func ParseConfig(stack string, raw Raw) (StackConfig, error) {
+	known := map[string]keySpec{}
+	for _, k := range ConfigKeys {
+		known[Key(k.Name)] = k
+	}
+	var unknown []string
+	for k := range raw {
+		if strings.HasPrefix(k, Project+":") {
+			if _, ok := known[k]; !ok {
+				unknown = append(unknown, k)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		names := make([]string, len(ConfigKeys))
+		for i, k := range ConfigKeys {
+			names[i] = k.Name
+		}
+		return StackConfig{}, &ConfigError{stack, unknown[0], unknownKey, "one of " + strings.Join(names, ", ")}
+	}
+	c := StackConfig{Stack: stack, Region: raw["aws:region"]}
+	for _, k := range ConfigKeys {
+		v, ok := raw[Key(k.Name)]
+		if !ok || v == "" {
+			v = k.Default
+		}
+		if v == "" {
+			if k.Required {
+				return StackConfig{}, &ConfigError{stack, Key(k.Name), missing, k.Description}
+			}
+			continue
+		}
+		var err error
+		switch k.Name {
+		case "role":
+			c.Role = Role(v)
+		case "phase":
+			c.Phase = v
+		case "vpcCidr":
+			c.VPCCIDR = v
+		case "zones":
+			err = json.Unmarshal([]byte(v), &c.Zones)
+		case "peers":
+			err = json.Unmarshal([]byte(v), &c.Peers)
+		case "arches":
+			err = json.Unmarshal([]byte(v), &c.Arches)
+		case "routing":
+			err = strictJSON(v, &c.Routing)
+		case "spot":
+			err = strictJSON(v, &c.Spot)
+		case "durability":
+			err = strictJSON(v, &c.Durability)
+		case "cluster":
+			err = strictJSON(v, &c.Cluster)
+		case "tieredStorage":
+			err = strictJSON(v, &c.TieredStorage)
+		case "geoReplication":
+			err = strictJSON(v, &c.GeoReplication)
+		case "observability":
+			err = strictJSON(v, &c.Observability)
+		}
+		if err != nil {
+			return StackConfig{}, &ConfigError{stack, Key(k.Name), v, fmt.Sprintf("%s (%s): %v", k.Type, k.Description, err)}
+		}
+	}
+	if c.Region == "" {
+		return StackConfig{}, &ConfigError{stack, "aws:region", missing, "the AWS region of the stack, e.g. us-east-1"}
+	}
+	return c.withDefaults(), nil
+}
+
+// strictJSON decodes an object and rejects unknown fields (typos).
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// Defaults, in one place.
+const (
+	DefaultKubernetesVersion = "1.33"
+	DefaultNATGateways       = "perZone"
+	DefaultProxyScheme       = "internet-facing"
+	DefaultTotalWeight       = 100
+	DefaultTenant            = "fleet"
+)
+
+// DefaultNamespaces are the geo-replicated namespaces when none are listed.
+var DefaultNamespaces = []string{"replicated"}
+
+func (c StackConfig) withDefaults() StackConfig {
+	if c.Durability == (Durability{}) {
+		c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2}
+	}
+	if c.Cluster.KubernetesVersion == "" {
+		c.Cluster.KubernetesVersion = DefaultKubernetesVersion
+	}
+	if c.Cluster.NATGateways == "" {
+		c.Cluster.NATGateways = DefaultNATGateways
+	}
+	if c.Routing.TotalWeight == 0 {
+		c.Routing.TotalWeight = DefaultTotalWeight
+	}
+	if c.Routing.ProxyScheme == "" {
+		c.Routing.ProxyScheme = DefaultProxyScheme
+	}
+	if len(c.Arches) == 0 {
+		c.Arches = []string{"arm64", "amd64"}
+	}
+	if c.GeoReplication.Tenant == "" {
+		c.GeoReplication.Tenant = DefaultTenant
+	}
+	if len(c.GeoReplication.Namespaces) == 0 {
+		c.GeoReplication.Namespaces = append([]string(nil), DefaultNamespaces...)
+	}
+	if c.TieredStorage.AccessLogging == nil {
+		on := true
+		c.TieredStorage.AccessLogging = &on
+	}
+	return c
+}

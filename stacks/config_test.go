@@ -1,0 +1,285 @@
+package stacks
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// repoFiles reads the committed stack files.
+func repoFiles(t *testing.T) []StackFile {
+	t.Helper()
+	files, err := StackFiles("..")
+	require.NoError(t, err)
+	require.Len(t, files, 3)
+	return files
+}
+
+func repoFleet(t *testing.T) Fleet {
+	t.Helper()
+	f, err := FleetFromFiles(repoFiles(t))
+	require.NoError(t, err)
+	return f
+}
+
+func TestCommittedStacksAreValidAndDistinct(t *testing.T) {
+	f := repoFleet(t)
+	require.NoError(t, ValidateFleet(f))
+	roles, regions, cidrs := map[Role]string{}, map[string]bool{}, map[string]bool{}
+	weights := map[string]int{}
+	for _, s := range f.Stacks {
+		roles[s.Role] = s.Stack
+		regions[s.Region] = true
+		cidrs[s.VPCCIDR] = true
+		weights[s.Stack] = s.Routing.Weight
+		assert.Equal(t, s.Stack, s.Region, "stacks are named after their region")
+	}
+	assert.Equal(t, map[Role]string{RolePrimary: "us-east-1", RoleSecondary: "us-west-2", RoleDR: "eu-west-1"}, roles)
+	assert.Len(t, regions, 3)
+	assert.Len(t, cidrs, 3)
+	assert.Equal(t, map[string]int{"us-east-1": 50, "us-west-2": 40, "eu-west-1": 10}, weights)
+}
+
+// Every validation rule, each with a bad value. The error must name the
+// key and say what is allowed.
+func TestValidationRules(t *testing.T) {
+	half, over := 0.5, 1.5
+	neg := -0.1
+	for _, tc := range []struct {
+		name    string
+		stack   string
+		mutate  func(*StackConfig)
+		wantKey string
+		allowed string
+	}{
+		{"unknown phase", "us-east-1", func(c *StackConfig) { c.Phase = "2m" }, "pulsar-fleet:phase", "35k, 100k, 1m, 10m, 100m"},
+		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary, dr"},
+		{"spot share above 1", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &over }, "pulsar-fleet:spot.broker", "[0, 1]"},
+		{"spot share below 0", "us-west-2", func(c *StackConfig) { c.Spot.Bookie = &neg }, "pulsar-fleet:spot.bookie", "[0, 1]"},
+		{"zone not in region", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b", "us-east-1c"} }, "pulsar-fleet:zones", "a zone of eu-west-1"},
+		{"too few zones", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b"} }, "pulsar-fleet:zones", "at least 3 zones"},
+		{"duplicate zone", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1a", "eu-west-1b"} }, "pulsar-fleet:zones", "each zone once"},
+		{"quorum ack above write", "us-east-1", func(c *StackConfig) { c.Durability = Durability{3, 2, 3} }, "pulsar-fleet:durability", "ensemble >= writeQuorum >= ackQuorum >= 1"},
+		{"quorum write above ensemble", "us-east-1", func(c *StackConfig) { c.Durability = Durability{2, 3, 2} }, "pulsar-fleet:durability", "ensemble >= writeQuorum"},
+		{"quorum zero", "us-east-1", func(c *StackConfig) { c.Durability = Durability{3, 3, 0} }, "pulsar-fleet:durability", "ackQuorum >= 1"},
+		{"ack quorum 1", "us-east-1", func(c *StackConfig) { c.Durability = Durability{3, 3, 1} }, "pulsar-fleet:durability.ackQuorum", "at least 2"},
+		{"bad CIDR", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.0.0/33" }, "pulsar-fleet:vpcCidr", "IPv4 CIDR"},
+		{"CIDR too small", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.0.0/24" }, "pulsar-fleet:vpcCidr", "/16 to /18"},
+		{"CIDR host bits", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.1.0/16" }, "pulsar-fleet:vpcCidr", "network address"},
+		{"unsupported region", "eu-west-1", func(c *StackConfig) { c.Region = "mars-north-1" }, "aws:region", "supported region"},
+		{"no hosted zone", "us-east-1", func(c *StackConfig) { c.Routing.HostedZoneID = "" }, "pulsar-fleet:routing.hostedZoneId", "hosted zone"},
+		{"bad domain", "us-east-1", func(c *StackConfig) { c.Routing.Domain = "not a domain" }, "pulsar-fleet:routing.domain", "domain name"},
+		{"negative weight", "us-east-1", func(c *StackConfig) { c.Routing.Weight = -5 }, "pulsar-fleet:routing.weight", "0..255"},
+		{"proxy scheme", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "public" }, "pulsar-fleet:routing.proxyScheme", "internet-facing or internal"},
+		{"kubernetes version", "us-east-1", func(c *StackConfig) { c.Cluster.KubernetesVersion = "1.20" }, "pulsar-fleet:cluster.kubernetesVersion", "1.33"},
+		{"nat gateways", "us-east-1", func(c *StackConfig) { c.Cluster.NATGateways = "none" }, "pulsar-fleet:cluster.natGateways", "perZone or single"},
+		{"arch", "us-east-1", func(c *StackConfig) { c.Arches = []string{"riscv64"} }, "pulsar-fleet:arches", "arm64 or amd64"},
+		{"peer is self", "us-east-1", func(c *StackConfig) { c.Peers = append(c.Peers, "us-east-1") }, "pulsar-fleet:peers", "other stacks"},
+		{"replicate to a stack not in peers", "us-west-2", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"eu-west-1"} }, "pulsar-fleet:tieredStorage.replicateTo", "listed in peers"},
+		{"geo-replicate to self", "us-west-2", func(c *StackConfig) { c.GeoReplication.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:geoReplication.replicateTo", "other regions"},
+		{"webhook secret name", "us-west-2", func(c *StackConfig) { c.Observability.AlertWebhookSecret = "Not_A_Name" }, "pulsar-fleet:observability.alertWebhookSecret", "Secret name"},
+		{"unused spot override is fine", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &half }, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := repoFleet(t)
+			c, ok := f.Get(tc.stack)
+			require.True(t, ok)
+			tc.mutate(&c)
+			err := ValidateFleet(f.Replace(c))
+			if tc.wantKey == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "config "+tc.wantKey+":")
+			assert.Contains(t, err.Error(), tc.allowed)
+			assert.Contains(t, err.Error(), "stack "+tc.stack)
+		})
+	}
+}
+
+func TestFleetRules(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mutate  func(f Fleet) Fleet
+		wantKey string
+		allowed string
+	}{
+		{"weights not summing as declared", func(f Fleet) Fleet {
+			c, _ := f.Get("eu-west-1")
+			c.Routing.Weight = 5
+			return f.Replace(c)
+		}, "pulsar-fleet:routing.weight", "sum to the declared routing.totalWeight 100"},
+		{"overlapping CIDRs", func(f Fleet) Fleet {
+			c, _ := f.Get("eu-west-1")
+			c.VPCCIDR = "10.10.0.0/17"
+			return f.Replace(c)
+		}, "pulsar-fleet:vpcCidr", "a CIDR that does not overlap stack"},
+		{"two primaries", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.Role = RolePrimary
+			return f.Replace(c)
+		}, "pulsar-fleet:role", "exactly one primary"},
+		{"unknown peer", func(f Fleet) Fleet {
+			c, _ := f.Get("us-east-1")
+			c.Peers = append(c.Peers, "ap-south-1")
+			return f.Replace(c)
+		}, "pulsar-fleet:peers", "a stack of the fleet"},
+		{"peer in the same region", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.Region = "us-east-1"
+			c.Zones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+			return f.Replace(c)
+		}, "aws:region", "a region no other stack uses"},
+		{"different hosted zones", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.Routing.HostedZoneID = "Z0OTHERZONE000000001"
+			return f.Replace(c)
+		}, "pulsar-fleet:routing.hostedZoneId", "every stack shares"},
+		{"cycle", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.Peers = []string{"us-east-1"}
+			return f.Replace(c)
+		}, "", "cycle: us-east-1 reads us-west-2 reads us-east-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateFleet(tc.mutate(repoFleet(t)))
+			require.Error(t, err)
+			if tc.wantKey != "" {
+				assert.Contains(t, err.Error(), "config "+tc.wantKey+":")
+			}
+			assert.Contains(t, err.Error(), tc.allowed)
+		})
+	}
+}
+
+func TestParseConfigRejectsTyposAndMissing(t *testing.T) {
+	sf := repoFiles(t)[0]
+	raw := cloneRaw(sf.Raw)
+	raw["pulsar-fleet:phaze"] = "35k"
+	_, err := ParseConfig(sf.Stack, raw)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pulsar-fleet:phaze")
+	assert.Contains(t, err.Error(), "one of role, phase")
+
+	raw = cloneRaw(sf.Raw)
+	raw["pulsar-fleet:routing"] = `{"weight": 10, "totalWeigth": 100}`
+	_, err = ParseConfig(sf.Stack, raw)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "totalWeigth")
+
+	raw = cloneRaw(sf.Raw)
+	delete(raw, "pulsar-fleet:phase")
+	_, err = ParseConfig(sf.Stack, raw)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config pulsar-fleet:phase: (missing)")
+
+	raw = cloneRaw(sf.Raw)
+	raw["pulsar-fleet:zones"] = "us-east-1a"
+	_, err = ParseConfig(sf.Stack, raw)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config pulsar-fleet:zones")
+}
+
+func TestDefaultsApplied(t *testing.T) {
+	c, err := ParseConfig("x", Raw{
+		"aws:region": "us-east-2", "pulsar-fleet:role": "dr", "pulsar-fleet:phase": "35k", "pulsar-fleet:vpcCidr": "10.1.0.0/16",
+		"pulsar-fleet:zones": `["us-east-2a","us-east-2b","us-east-2c"]`, "pulsar-fleet:routing": `{"weight":1,"hostedZoneId":"Z123456","domain":"a.example.com"}`,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, Durability{3, 3, 2}, c.Durability)
+	assert.Equal(t, DefaultKubernetesVersion, c.Cluster.KubernetesVersion)
+	assert.Equal(t, "perZone", c.Cluster.NATGateways)
+	assert.Equal(t, 100, c.Routing.TotalWeight)
+	assert.Equal(t, "internet-facing", c.Routing.ProxyScheme)
+	assert.Equal(t, []string{"arm64", "amd64"}, c.Arches)
+	assert.Equal(t, []string{}, c.Peers)
+	require.NotNil(t, c.TieredStorage.AccessLogging)
+	assert.True(t, *c.TieredStorage.AccessLogging)
+}
+
+func TestProjectFileDeclaresEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../Pulumi.yaml")
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "name: "+Project)
+	assert.Contains(t, string(b), "runtime: go")
+	assert.True(t, strings.HasSuffix(string(b), ProjectConfigYAML()),
+		"Pulumi.yaml's config block must equal stacks.ProjectConfigYAML(); regenerate it:\n%s", ProjectConfigYAML())
+}
+
+func TestSecureValuesNeverLeak(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(dir+"/Pulumi.s.yaml", []byte("config:\n  pulsar-fleet:observability:\n    alertWebhookSecret:\n      secure: v1:abc\n  aws:region: us-east-1\n"), 0o600))
+	sf, err := ReadStackFile(dir + "/Pulumi.s.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"pulsar-fleet:observability"}, sf.SecretKeys)
+	assert.NotContains(t, sf.Raw["pulsar-fleet:observability"], "v1:abc")
+}
+
+// Invalid config must fail before a single resource is registered.
+func TestInvalidConfigRegistersNothing(t *testing.T) {
+	cat, err := sizing.LoadCatalog(sizing.CatalogPath("", ".."))
+	require.NoError(t, err)
+	for name, mutate := range map[string]func(Raw){
+		"bad phase":                             func(r Raw) { r["pulsar-fleet:phase"] = "7m" },
+		"bad quorum":                            func(r Raw) { r["pulsar-fleet:durability"] = `{"ensemble":2,"writeQuorum":3,"ackQuorum":2}` },
+		"overlapping CIDR":                      func(r Raw) { r["pulsar-fleet:vpcCidr"] = "10.20.0.0/16" },
+		"spot share 1 leaves no on-demand base": func(r Raw) { r["pulsar-fleet:spot"] = `{"broker":1.0,"bookie":0.7}` },
+	} {
+		t.Run(name, func(t *testing.T) {
+			files := repoFiles(t)
+			var self StackFile
+			for _, f := range files {
+				if f.Stack == "us-east-1" {
+					self = f
+				}
+			}
+			raw := cloneRaw(self.Raw)
+			mutate(raw)
+			fleet, err := FleetFromFiles(files)
+			require.NoError(t, err)
+			rec := recorder.New("us-east-1")
+			err = rec.Run(Project, "us-east-1", raw, nil, NewProgram(WithFleet(fleet), WithCatalog(cat)))
+			require.Error(t, err)
+			assert.Empty(t, rec.Resources(), "nothing may be registered when config is invalid")
+		})
+	}
+}
+
+// A typo in a stack file (where `pulumi config set` and the Automation API
+// write) or in the engine's PULUMI_CONFIG fails the program before anything
+// is registered.
+func TestUnknownKeyRegistersNothing(t *testing.T) {
+	cat, err := sizing.LoadCatalog(sizing.CatalogPath("", ".."))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for _, f := range repoFiles(t) {
+		b, err := os.ReadFile(f.Path)
+		require.NoError(t, err)
+		if f.Stack == "us-east-1" {
+			b = append(b, []byte("  pulsar-fleet:spotShare: \"0.5\"\n")...)
+		}
+		require.NoError(t, os.WriteFile(dir+"/Pulumi."+f.Stack+".yaml", b, 0o600))
+	}
+	self, err := ReadStackFile(dir + "/Pulumi.us-east-1.yaml")
+	require.NoError(t, err)
+	rec := recorder.New("us-east-1")
+	err = rec.Run(Project, "us-east-1", self.Raw, nil, NewProgram(WithDir(dir), WithCatalog(cat)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config pulsar-fleet:spotShare: (unknown key)")
+	assert.Empty(t, rec.Resources())
+
+	t.Setenv("PULUMI_CONFIG", `{"pulsar-fleet:phaze":"35k"}`)
+	good := repoFiles(t)[2]
+	rec = recorder.New("us-east-1")
+	err = rec.Run(Project, good.Stack, good.Raw, nil, NewProgram(WithDir(".."), WithCatalog(cat)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pulsar-fleet:phaze")
+	assert.Empty(t, rec.Resources())
+}

@@ -1,0 +1,169 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Graph is the stack graph: which stack reads which stacks' outputs. It is
+// derived from the stacks' peers in one place and is acyclic by construction.
+type Graph struct {
+	// Reads maps a stack to the stacks whose outputs it reads (its
+	// prerequisites: they deploy first).
+	Reads map[string][]string
+	// Levels are the stacks in deployment order; stacks in one level do not
+	// depend on each other and may run in parallel.
+	Levels [][]string
+}
+
+// CycleError reports a dependency cycle with its path.
+type CycleError struct{ Path []string }
+
+func (e *CycleError) Error() string {
+	return "stack graph has a cycle: " + strings.Join(e.Path, " reads ") +
+		" (break it: a stack may read its peers' outputs only if they never read its own; use stable DNS names instead)"
+}
+
+// NewGraph builds the graph of a fleet and rejects cycles.
+func NewGraph(f Fleet) (*Graph, error) {
+	g := &Graph{Reads: map[string][]string{}}
+	for _, s := range f.Stacks {
+		deps := append([]string(nil), s.Peers...)
+		sort.Strings(deps)
+		g.Reads[s.Stack] = deps
+	}
+	if cyc := g.findCycle(); cyc != nil {
+		return nil, &CycleError{Path: cyc}
+	}
+	done := map[string]bool{}
+	for len(done) < len(g.Reads) {
+		var level []string
+		for _, s := range g.sorted() {
+			if done[s] {
+				continue
+			}
+			ready := true
+			for _, d := range g.Reads[s] {
+				if _, known := g.Reads[d]; known && !done[d] {
+					ready = false
+				}
+			}
+			if ready {
+				level = append(level, s)
+			}
+		}
+		if len(level) == 0 { // unreachable: cycles were rejected
+			return nil, fmt.Errorf("stack graph: no progress ordering %v", g.sorted())
+		}
+		for _, s := range level {
+			done[s] = true
+		}
+		g.Levels = append(g.Levels, level)
+	}
+	return g, nil
+}
+
+func (g *Graph) sorted() []string {
+	out := make([]string, 0, len(g.Reads))
+	for s := range g.Reads {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// findCycle returns a cycle path (first node repeated at the end) or nil.
+func (g *Graph) findCycle() []string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(string) []string
+	visit = func(n string) []string {
+		color[n] = grey
+		stack = append(stack, n)
+		for _, d := range g.Reads[n] {
+			if _, known := g.Reads[d]; !known {
+				continue
+			}
+			switch color[d] {
+			case grey:
+				for i, s := range stack {
+					if s == d {
+						return append(append([]string(nil), stack[i:]...), d)
+					}
+				}
+			case white:
+				if c := visit(d); c != nil {
+					return c
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[n] = black
+		return nil
+	}
+	for _, n := range g.sorted() {
+		if color[n] == white {
+			if c := visit(n); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// Order is the deployment order (dependencies first), flattened.
+func (g *Graph) Order() []string {
+	var out []string
+	for _, l := range g.Levels {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// Dependents lists the stacks that read s, directly or transitively.
+func (g *Graph) Dependents(s string) []string {
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(x string) {
+		for _, n := range g.sorted() {
+			if !seen[n] && contains(g.Reads[n], x) {
+				seen[n] = true
+				walk(n)
+			}
+		}
+	}
+	walk(s)
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Prerequisites lists the stacks s reads, directly or transitively.
+func (g *Graph) Prerequisites(s string) []string {
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(x string) {
+		for _, d := range g.Reads[x] {
+			if !seen[d] {
+				seen[d] = true
+				walk(d)
+			}
+		}
+	}
+	walk(s)
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

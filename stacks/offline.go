@@ -1,0 +1,177 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// SimulatedNote is printed with every offline preview.
+const SimulatedNote = "offline preview: the real program ran under Pulumi's mock engine; provider responses were simulated " +
+	"(ids, ARNs and peer stack outputs are placeholders) and nothing was created or read from AWS or Kubernetes"
+
+// OfflineStack is one stack's offline preview.
+type OfflineStack struct {
+	Stack     string              `json:"stack"`
+	Phase     string              `json:"phase"`
+	Region    string              `json:"region"`
+	Role      string              `json:"role"`
+	StackURN  string              `json:"stackUrn"`
+	Resources []recorder.Resource `json:"resources"`
+	Outputs   map[string]any      `json:"outputs"`
+	Plan      *sizing.RegionPlan  `json:"-"`
+	Recorder  *recorder.Recorder  `json:"-"`
+}
+
+// OfflineResult is the offline preview of a set of stacks.
+type OfflineResult struct {
+	Simulated bool           `json:"simulated"`
+	Note      string         `json:"note"`
+	Stacks    []OfflineStack `json:"stacks"`
+}
+
+// OfflineOptions select what to preview.
+type OfflineOptions struct {
+	// Dir holds the stack files.
+	Dir string
+	// Stacks limits the report (prerequisites still run, to feed their
+	// outputs to StackReferences); empty means every stack.
+	Stacks []string
+	// Phase overrides every stack's phase.
+	Phase string
+	// Catalog is the instance catalog.
+	Catalog *sizing.Catalog
+}
+
+// PreviewOffline runs the program for every stack in stack-graph order
+// under the mock engine. Each stack's exports become the simulated outputs
+// its dependents read through StackReferences. Invalid config fails before
+// any stack runs.
+func PreviewOffline(o OfflineOptions) (OfflineResult, error) {
+	files, err := StackFiles(o.Dir)
+	if err != nil {
+		return OfflineResult{}, err
+	}
+	if o.Phase != "" {
+		if _, err := sizing.PhaseByName(o.Phase); err != nil {
+			return OfflineResult{}, err
+		}
+		for i := range files {
+			files[i].Raw = cloneRaw(files[i].Raw)
+			files[i].Raw[Key("phase")] = o.Phase
+		}
+	}
+	fleet, err := FleetFromFiles(files)
+	if err != nil {
+		return OfflineResult{}, err
+	}
+	if err := ValidateFleet(fleet); err != nil {
+		return OfflineResult{}, err
+	}
+	graph, err := NewGraph(fleet)
+	if err != nil {
+		return OfflineResult{}, err
+	}
+	want := map[string]bool{}
+	for _, s := range o.Stacks {
+		if _, ok := fleet.Get(s); !ok {
+			return OfflineResult{}, fmt.Errorf("unknown stack %q: the fleet has %v", s, fleet.Names())
+		}
+		want[s] = true
+	}
+	run := map[string]bool{}
+	for s := range want {
+		run[s] = true
+		for _, p := range graph.Prerequisites(s) {
+			run[p] = true
+		}
+	}
+	byStack := map[string]StackFile{}
+	for _, f := range files {
+		byStack[f.Stack] = f
+	}
+	res := OfflineResult{Simulated: true, Note: SimulatedNote}
+	outputs := map[string]map[string]any{}
+	for _, name := range graph.Order() {
+		if len(o.Stacks) > 0 && !run[name] {
+			continue
+		}
+		st, err := previewOne(byStack[name], fleet, o.Catalog, outputs)
+		if err != nil {
+			return OfflineResult{}, fmt.Errorf("stack %s: %w", name, err)
+		}
+		outputs[name] = st.Outputs
+		if len(o.Stacks) == 0 || want[name] {
+			res.Stacks = append(res.Stacks, st)
+		}
+	}
+	return res, nil
+}
+
+func cloneRaw(r Raw) Raw {
+	out := Raw{}
+	for k, v := range r {
+		out[k] = v
+	}
+	return out
+}
+
+func previewOne(sf StackFile, fleet Fleet, cat *sizing.Catalog, peerOutputs map[string]map[string]any) (OfflineStack, error) {
+	cfg, _ := fleet.Get(sf.Stack)
+	rec := recorder.New(cfg.Region)
+	for stack, outs := range peerOutputs {
+		rec.StackOutputs[stack] = outs
+	}
+	var mu sync.Mutex
+	exports := map[string]any{}
+	var plan *sizing.RegionPlan
+	program := NewProgram(WithFleet(fleet), WithCatalog(cat), WithExportHook(func(name string, v pulumi.Output) {
+		v.ApplyT(func(x any) any {
+			mu.Lock()
+			defer mu.Unlock()
+			exports[name] = x
+			return x
+		})
+	}))
+	// Keep the plan for reports: recompute it from the same spec (pure).
+	spec, err := cfg.RegionSpec(fleet, "organization")
+	if err != nil {
+		return OfflineStack{}, err
+	}
+	if p, err := regions.PlanFor(spec, cat); err == nil {
+		plan = &p
+	}
+	if err := rec.Run(Project, sf.Stack, sf.Raw, sf.SecretKeys, program); err != nil {
+		return OfflineStack{}, err
+	}
+	st := OfflineStack{Stack: sf.Stack, Phase: cfg.Phase, Region: cfg.Region, Role: string(cfg.Role), StackURN: rec.StackURN(),
+		Outputs: exports, Plan: plan, Recorder: rec}
+	st.Resources = append([]recorder.Resource{{URN: st.StackURN, Type: "pulumi:pulumi:Stack", Name: Project + "-" + sf.Stack,
+		Inputs: map[string]any{}}}, rec.Resources()...)
+	return st, nil
+}
+
+// CountByType counts resources per type.
+func (s OfflineStack) CountByType() map[string]int {
+	out := map[string]int{}
+	for _, r := range s.Resources {
+		out[r.Type]++
+	}
+	return out
+}
+
+// SortedTypes returns the counted types in order.
+func SortedTypes(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,208 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// Options tune the program without changing what it builds: where the
+// stack files and the instance catalog are, and a hook that sees exports.
+type Options struct {
+	// Dir holds Pulumi.<stack>.yaml files (default: the working directory,
+	// which is the project directory under the CLI and the Automation API).
+	Dir string
+	// Fleet, when set, is used instead of reading stack files (the current
+	// stack's engine config still replaces its entry).
+	Fleet *Fleet
+	// Catalog, when set, is used instead of loading CatalogPath.
+	Catalog *sizing.Catalog
+	// CatalogPath overrides the instance catalog location.
+	CatalogPath string
+	// OnExport sees every stack output (the offline preview collects them
+	// to feed StackReferences of later stacks).
+	OnExport func(name string, value pulumi.Output)
+}
+
+// Option sets an Option.
+type Option func(*Options)
+
+// WithDir reads stack files from dir.
+func WithDir(dir string) Option { return func(o *Options) { o.Dir = dir } }
+
+// WithFleet uses an in-memory fleet.
+func WithFleet(f Fleet) Option { return func(o *Options) { o.Fleet = &f } }
+
+// WithCatalog uses an already loaded instance catalog.
+func WithCatalog(c *sizing.Catalog) Option { return func(o *Options) { o.Catalog = c } }
+
+// WithExportHook observes exports.
+func WithExportHook(f func(string, pulumi.Output)) Option { return func(o *Options) { o.OnExport = f } }
+
+// Program is the program every driver runs: main.go (pulumi up), the
+// Automation API fleet driver and the offline preview.
+var Program = NewProgram()
+
+// NewProgram builds the program with options.
+func NewProgram(opts ...Option) pulumi.RunFunc {
+	o := Options{}
+	for _, f := range opts {
+		f(&o)
+	}
+	return func(ctx *pulumi.Context) error {
+		self, fleet, err := LoadForContext(ctx, o)
+		if err != nil {
+			return err
+		}
+		cat := o.Catalog
+		if cat == nil {
+			if cat, err = sizing.LoadCatalog(sizing.CatalogPath(o.CatalogPath, o.Dir)); err != nil {
+				return err
+			}
+		}
+		spec, err := self.RegionSpec(fleet, organization(ctx))
+		if err != nil {
+			return err
+		}
+		res, err := regions.Build(ctx, spec, cat)
+		if err != nil {
+			return err
+		}
+		for _, k := range sortedOutputKeys(res.Outputs) {
+			v := pulumi.ToOutput(res.Outputs[k])
+			ctx.Export(k, v)
+			if o.OnExport != nil {
+				o.OnExport(k, v)
+			}
+		}
+		return nil
+	}
+}
+
+// LoadForContext reads the current stack's config from the engine, the
+// rest of the fleet from stack files (or options), and validates the whole
+// fleet. Nothing is registered before this succeeds.
+func LoadForContext(ctx *pulumi.Context, o Options) (StackConfig, Fleet, error) {
+	self, err := ParseConfig(ctx.Stack(), RawFromContext(ctx))
+	if err != nil {
+		return StackConfig{}, Fleet{}, err
+	}
+	var fleet Fleet
+	if o.Fleet != nil {
+		fleet = *o.Fleet
+	} else {
+		dir := o.Dir
+		if dir == "" {
+			if dir, err = os.Getwd(); err != nil {
+				return StackConfig{}, Fleet{}, err
+			}
+		}
+		files, err := StackFiles(dir)
+		if err != nil {
+			return StackConfig{}, Fleet{}, fmt.Errorf("the program validates the whole fleet: %w", err)
+		}
+		if fleet, err = FleetFromFiles(files); err != nil {
+			return StackConfig{}, Fleet{}, err
+		}
+	}
+	fleet = fleet.Replace(self)
+	if err := ValidateFleet(fleet); err != nil {
+		return StackConfig{}, Fleet{}, err
+	}
+	return self, fleet, nil
+}
+
+func organization(ctx *pulumi.Context) string {
+	if org := ctx.Organization(); org != "" {
+		return org
+	}
+	return "organization"
+}
+
+func sortedOutputKeys(m pulumi.Map) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RegionSpec turns a validated stack config into the plain spec regions
+// builds from: phase and spot shares resolved, peers and fleet planned.
+func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
+	phase, err := sizing.PhaseByName(c.Phase)
+	if err != nil {
+		return regions.Spec{}, err
+	}
+	spec := regions.Spec{
+		Project: Project, Stack: c.Stack, Region: c.Region, Role: string(c.Role), Phase: phase,
+		Zones: c.Zones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
+		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs,
+		Arches: toArches(c.Arches), Ensemble: c.Durability.Ensemble, WriteQuorum: c.Durability.WriteQuorum, AckQuorum: c.Durability.AckQuorum,
+		Routing: regions.Routing{Weight: c.Routing.Weight, HostedZoneID: c.Routing.HostedZoneID, Domain: c.Routing.Domain,
+			GlobalAccelerator: c.Routing.GlobalAccelerator, ProxyScheme: c.Routing.ProxyScheme, ClientCIDRs: c.Routing.ClientCIDRs},
+		ReplicationTimeControl: c.TieredStorage.ReplicationTimeControl,
+		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
+		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces,
+		AlertWebhookSecret: c.Observability.AlertWebhookSecret, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs,
+	}
+	peer := func(name string) regions.Peer {
+		s, _ := f.Get(name)
+		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: string(s.Role), Ref: org + "/" + Project + "/" + s.Stack}
+	}
+	for _, p := range c.Peers {
+		spec.Reads = append(spec.Reads, peer(p))
+	}
+	for _, s := range f.Stacks {
+		if s.Stack != c.Stack {
+			spec.AllPeers = append(spec.AllPeers, peer(s.Stack))
+		}
+	}
+	for _, p := range c.TieredStorage.ReplicateTo {
+		spec.BucketReplicas = append(spec.BucketReplicas, peer(p))
+	}
+	for _, p := range c.GeoReplication.ReplicateTo {
+		spec.GeoReplicationTo = append(spec.GeoReplicationTo, peer(p))
+	}
+	fleetSpecs, err := f.PlannerRegions(c.Phase)
+	if err != nil {
+		return regions.Spec{}, err
+	}
+	for _, rs := range fleetSpecs {
+		if rs.Name == c.Stack {
+			spec.BrokerSpotShare, spec.BookieSpotShare = rs.BrokerSpotShare, rs.BookieSpotShare
+		}
+	}
+	spec.Fleet = fleetSpecs
+	return spec, nil
+}
+
+// PlannerRegions is the planner's view of every stack of the fleet at a
+// phase: weights, zones, replication, spot shares (config or role profile).
+func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
+	var out []sizing.RegionSpec
+	for _, s := range f.Stacks {
+		rs, err := regions.RegionSpecFor(s.Stack, s.Region, string(s.Role), phase, float64(s.Routing.Weight), len(s.Zones),
+			s.GeoReplication.ReplicateTo, len(s.TieredStorage.ReplicateTo), s.Spot.Broker, s.Spot.Bookie, toArches(s.Arches),
+			s.Durability.Ensemble, s.Durability.WriteQuorum, s.Durability.AckQuorum)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.Stack, err)
+		}
+		out = append(out, rs)
+	}
+	return out, nil
+}
+
+func toArches(xs []string) []sizing.Arch {
+	out := make([]sizing.Arch, len(xs))
+	for i, x := range xs {
+		out[i] = sizing.Arch(x)
+	}
+	return out
+}

@@ -1,0 +1,296 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// SupportedKubernetesVersions are the EKS versions the program is tested
+// against (standard support as of chart Karpenter 1.14).
+var SupportedKubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34"}
+
+var (
+	dnsName   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	zoneID    = regexp.MustCompile(`^Z[A-Z0-9]{4,32}$`)
+	k8sName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	nsSegment = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+)
+
+// Validate checks one stack's values. Fleet-wide rules (weights, CIDR
+// overlap, peers, cycles) are in ValidateFleet. All problems are reported,
+// joined, each naming its key.
+func (c StackConfig) Validate() error {
+	var errs []error
+	bad := func(key string, v any, allowed string) {
+		errs = append(errs, &ConfigError{Stack: c.Stack, Key: key, Value: v, Allowed: allowed})
+	}
+	if !isRole(c.Role) {
+		bad(Key("role"), string(c.Role), "one of primary, secondary, dr")
+	}
+	if _, err := sizing.PhaseByName(c.Phase); err != nil {
+		bad(Key("phase"), c.Phase, "one of "+sizing.PhaseNamesHelp)
+	}
+	facts, ferr := regions.Facts(c.Region)
+	if ferr != nil {
+		bad("aws:region", c.Region, "a supported region: "+strings.Join(regions.SupportedRegions(), ", "))
+	}
+	seen := map[string]bool{}
+	for _, z := range c.Zones {
+		if ferr == nil && !contains(facts.Zones, z) {
+			bad(Key("zones"), z, fmt.Sprintf("a zone of %s: %s", c.Region, strings.Join(facts.Zones, ", ")))
+		}
+		if seen[z] {
+			bad(Key("zones"), z, "each zone once")
+		}
+		seen[z] = true
+	}
+	if len(c.Zones) < 3 {
+		bad(Key("zones"), c.Zones, "at least 3 zones: write quorum 3 needs three racks to survive a zone loss")
+	}
+	if p, err := netip.ParsePrefix(c.VPCCIDR); err != nil || !p.Addr().Is4() {
+		bad(Key("vpcCidr"), c.VPCCIDR, "an IPv4 CIDR such as 10.10.0.0/16")
+	} else if p.Masked() != p {
+		bad(Key("vpcCidr"), c.VPCCIDR, "a network address ("+p.Masked().String()+")")
+	} else if p.Bits() < 16 || p.Bits() > 18 {
+		bad(Key("vpcCidr"), c.VPCCIDR, "a prefix from /16 to /18: pods take VPC addresses (VPC CNI)")
+	}
+	for _, p := range c.Peers {
+		if p == c.Stack {
+			bad(Key("peers"), p, "other stacks (a stack cannot read its own outputs)")
+		}
+	}
+	for _, s := range []struct {
+		key string
+		v   *float64
+	}{{"spot.broker", c.Spot.Broker}, {"spot.bookie", c.Spot.Bookie}} {
+		if s.v != nil && !(*s.v >= 0 && *s.v <= 1) {
+			bad(Key(s.key), *s.v, "a fraction in [0, 1] (0.7 = 70% spot)")
+		}
+	}
+	r := c.Routing
+	if r.Weight < 0 || r.Weight > 255 {
+		bad(Key("routing.weight"), r.Weight, "a Route53 weight in 0..255")
+	}
+	if r.TotalWeight <= 0 {
+		bad(Key("routing.totalWeight"), r.TotalWeight, "a positive declared sum of all stacks' weights")
+	}
+	if r.HostedZoneID == "" {
+		bad(Key("routing.hostedZoneId"), missing, "the ID of the shared Route53 hosted zone, e.g. Z0123456789ABCDEFGHIJ")
+	} else if !zoneID.MatchString(r.HostedZoneID) {
+		bad(Key("routing.hostedZoneId"), r.HostedZoneID, "a Route53 hosted zone ID (Z followed by letters and digits)")
+	}
+	if !dnsName.MatchString(r.Domain) {
+		bad(Key("routing.domain"), r.Domain, "the hosted zone's domain name, e.g. pulsar.example.com")
+	}
+	if r.ProxyScheme != "internet-facing" && r.ProxyScheme != "internal" {
+		bad(Key("routing.proxyScheme"), r.ProxyScheme, "internet-facing or internal")
+	}
+	for _, cidr := range r.ClientCIDRs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			bad(Key("routing.clientCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		}
+	}
+	d := c.Durability
+	if !(d.Ensemble >= d.WriteQuorum && d.WriteQuorum >= d.AckQuorum && d.AckQuorum >= 1) {
+		bad(Key("durability"), fmt.Sprintf("ensemble=%d writeQuorum=%d ackQuorum=%d", d.Ensemble, d.WriteQuorum, d.AckQuorum),
+			"ensemble >= writeQuorum >= ackQuorum >= 1")
+	} else if d.AckQuorum < 2 {
+		bad(Key("durability.ackQuorum"), d.AckQuorum, "at least 2: with 1, an acknowledged entry can live on a single bookie")
+	}
+	if !contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {
+		bad(Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, "one of "+strings.Join(SupportedKubernetesVersions, ", "))
+	}
+	for _, cidr := range c.Cluster.PublicAccessCIDRs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			bad(Key("cluster.publicAccessCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		}
+	}
+	if c.Cluster.NATGateways != "perZone" && c.Cluster.NATGateways != "single" {
+		bad(Key("cluster.natGateways"), c.Cluster.NATGateways, "perZone or single")
+	}
+	for _, a := range c.Arches {
+		if a != "arm64" && a != "amd64" {
+			bad(Key("arches"), a, "arm64 or amd64")
+		}
+	}
+	for _, t := range c.TieredStorage.ReplicateTo {
+		if t == c.Stack {
+			bad(Key("tieredStorage.replicateTo"), t, "peer stacks (not this stack)")
+		} else if !contains(c.Peers, t) {
+			bad(Key("tieredStorage.replicateTo"), t, fmt.Sprintf("a stack listed in peers %v: the destination bucket is read from its outputs", c.Peers))
+		}
+	}
+	for _, t := range c.GeoReplication.ReplicateTo {
+		if t == c.Stack {
+			bad(Key("geoReplication.replicateTo"), t, "other regions (not this one)")
+		}
+	}
+	if !nsSegment.MatchString(c.GeoReplication.Tenant) {
+		bad(Key("geoReplication.tenant"), c.GeoReplication.Tenant, "a Pulsar tenant name (letters, digits, _ . -)")
+	}
+	for _, ns := range c.GeoReplication.Namespaces {
+		if !nsSegment.MatchString(ns) {
+			bad(Key("geoReplication.namespaces"), ns, "namespace names (letters, digits, _ . -)")
+		}
+	}
+	if s := c.Observability.AlertWebhookSecret; s != "" && !k8sName.MatchString(s) {
+		bad(Key("observability.alertWebhookSecret"), s, "a Kubernetes Secret name")
+	}
+	for _, cidr := range c.Observability.MetricsSourceCIDRs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			bad(Key("observability.metricsSourceCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Fleet is every stack of the project, validated together.
+type Fleet struct {
+	Stacks []StackConfig
+}
+
+// Get returns a stack by name.
+func (f Fleet) Get(name string) (StackConfig, bool) {
+	for _, s := range f.Stacks {
+		if s.Stack == name {
+			return s, true
+		}
+	}
+	return StackConfig{}, false
+}
+
+// Names lists the stacks, sorted.
+func (f Fleet) Names() []string {
+	out := make([]string, len(f.Stacks))
+	for i, s := range f.Stacks {
+		out[i] = s.Stack
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Replace returns the fleet with one stack's config replaced (the engine's
+// view of the current stack wins over its file).
+func (f Fleet) Replace(c StackConfig) Fleet {
+	out := Fleet{}
+	found := false
+	for _, s := range f.Stacks {
+		if s.Stack == c.Stack {
+			s, found = c, true
+		}
+		out.Stacks = append(out.Stacks, s)
+	}
+	if !found {
+		out.Stacks = append(out.Stacks, c)
+	}
+	sort.Slice(out.Stacks, func(i, j int) bool { return out.Stacks[i].Stack < out.Stacks[j].Stack })
+	return out
+}
+
+// ValidateFleet validates every stack and the rules that span stacks:
+// weights sum to the declared total, CIDRs do not overlap, regions are
+// distinct, one primary, one shared hosted zone, peers exist and are in
+// other regions, and the stack graph has no cycle.
+func ValidateFleet(f Fleet) error {
+	var errs []error
+	for _, s := range f.Stacks {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	bad := func(stack, key string, v any, allowed string) {
+		errs = append(errs, &ConfigError{Stack: stack, Key: key, Value: v, Allowed: allowed})
+	}
+	if len(f.Stacks) == 0 {
+		return errors.New("no stacks: add Pulumi.<stack>.yaml files")
+	}
+	sum, parts := 0, []string{}
+	primaries := []string{}
+	regionOf := map[string]string{}
+	for _, s := range f.Stacks {
+		sum += s.Routing.Weight
+		parts = append(parts, fmt.Sprintf("%s=%d", s.Stack, s.Routing.Weight))
+		if s.Role == RolePrimary {
+			primaries = append(primaries, s.Stack)
+		}
+		if other, dup := regionOf[s.Region]; dup {
+			bad(s.Stack, "aws:region", s.Region, "a region no other stack uses ("+other+" already does)")
+		}
+		regionOf[s.Region] = s.Stack
+	}
+	for _, s := range f.Stacks {
+		if s.Routing.TotalWeight != sum {
+			bad(s.Stack, Key("routing.weight"), strings.Join(parts, " + ")+fmt.Sprintf(" = %d", sum),
+				fmt.Sprintf("weights that sum to the declared routing.totalWeight %d", s.Routing.TotalWeight))
+			break
+		}
+	}
+	if sum == 0 {
+		bad(f.Stacks[0].Stack, Key("routing.weight"), strings.Join(parts, " + "), "at least one stack with a positive weight")
+	}
+	if len(primaries) != 1 {
+		bad(f.Stacks[0].Stack, Key("role"), fmt.Sprintf("%d primaries %v", len(primaries), primaries), "exactly one primary stack")
+	}
+	for i, a := range f.Stacks {
+		pa, err := netip.ParsePrefix(a.VPCCIDR)
+		if err != nil {
+			continue
+		}
+		for _, b := range f.Stacks[i+1:] {
+			if pb, err := netip.ParsePrefix(b.VPCCIDR); err == nil && pa.Overlaps(pb) {
+				bad(b.Stack, Key("vpcCidr"), b.VPCCIDR, fmt.Sprintf("a CIDR that does not overlap stack %s's %s", a.Stack, a.VPCCIDR))
+			}
+		}
+		if a.Routing.HostedZoneID != f.Stacks[0].Routing.HostedZoneID || a.Routing.Domain != f.Stacks[0].Routing.Domain {
+			bad(a.Stack, Key("routing.hostedZoneId"), a.Routing.HostedZoneID+" "+a.Routing.Domain,
+				fmt.Sprintf("the hosted zone every stack shares (%s %s in %s)", f.Stacks[0].Routing.HostedZoneID, f.Stacks[0].Routing.Domain, f.Stacks[0].Stack))
+		}
+	}
+	names := f.Names()
+	for _, s := range f.Stacks {
+		for _, p := range s.Peers {
+			peer, ok := f.Get(p)
+			if !ok {
+				bad(s.Stack, Key("peers"), p, "a stack of the fleet: "+strings.Join(names, ", "))
+				continue
+			}
+			if contains(s.TieredStorage.ReplicateTo, p) && peer.Region == s.Region {
+				bad(s.Stack, Key("tieredStorage.replicateTo"), p, "a peer in another region (cross-region replication)")
+			}
+		}
+		for _, p := range s.GeoReplication.ReplicateTo {
+			if _, ok := f.Get(p); !ok {
+				bad(s.Stack, Key("geoReplication.replicateTo"), p, "a stack of the fleet: "+strings.Join(names, ", "))
+			}
+		}
+	}
+	if _, err := NewGraph(f); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func isRole(r Role) bool {
+	for _, x := range Roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
