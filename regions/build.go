@@ -6,6 +6,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
+	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -34,13 +37,16 @@ type Spec struct {
 	NATGateways       string
 	KubernetesVersion string
 	PublicAccessCIDRs []string
-	Arches            []sizing.Arch
-	BrokerSpotShare   float64
-	BookieSpotShare   float64
-	Ensemble          int
-	WriteQuorum       int
-	AckQuorum         int
-	Routing           Routing
+	// CapacityReservationIDs let the critical pool use On-Demand Capacity
+	// Reservations.
+	CapacityReservationIDs []string
+	Arches                 []sizing.Arch
+	BrokerSpotShare        float64
+	BookieSpotShare        float64
+	Ensemble               int
+	WriteQuorum            int
+	AckQuorum              int
+	Routing                Routing
 	// Fleet is every region of the fleet, for the capacity plan.
 	Fleet []sizing.RegionSpec
 	// Reads are the stacks whose outputs this stack reads.
@@ -126,6 +132,9 @@ func PlanFor(spec Spec, cat *sizing.Catalog) (sizing.RegionPlan, error) {
 	return plan, errors.Join(errs...)
 }
 
+// ClusterName is the EKS cluster name of a stack.
+func ClusterName(stack string) string { return "pulsar-" + stack }
+
 // Build turns one validated stack into the region's component graph. Every
 // component's arguments are computed and validated before the first
 // resource is registered, so invalid input registers nothing.
@@ -134,15 +143,42 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
 	}
-	rootArgs := region.Args{Stack: spec.Stack, Region: spec.Region, Role: spec.Role, Phase: spec.Phase.Name}
-	if err := rootArgs.Validate(); err != nil {
+	args, err := ComponentArgs(spec, plan, cat)
+	if err != nil {
 		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
 	}
-	root, err := region.NewRegion(ctx, spec.Stack, rootArgs)
+	if err := args.Validate(); err != nil {
+		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
+	}
+	root, err := region.NewRegion(ctx, spec.Stack, args.Region)
 	if err != nil {
 		return nil, err
 	}
+	in := pulumi.Parent(root)
 	res := &Result{Root: root, Plan: plan, Outputs: pulumi.Map{}}
+
+	net, err := network.NewNetwork(ctx, spec.Stack, args.Network, in)
+	if err != nil {
+		return nil, err
+	}
+	args.Cluster.VpcID, args.Cluster.PrivateSubnetIDs, args.Cluster.PublicSubnetIDs = net.VpcID, net.PrivateSubnetIDs, net.PublicSubnetIDs
+	cl, err := cluster.NewCluster(ctx, spec.Stack, args.Cluster, in)
+	if err != nil {
+		return nil, err
+	}
+	args.Capacity.Provider, args.Capacity.ClusterSecurityGroupID = cl.Provider, cl.ClusterSecurityGroupID
+	args.Capacity.OIDCProviderARN, args.Capacity.OIDCIssuer = cl.OIDCProviderARN, cl.OIDCIssuer
+	args.Capacity.DependsOn = []pulumi.Resource{cl}
+	capa, err := capacity.NewCapacity(ctx, spec.Stack, args.Capacity, in)
+	if err != nil {
+		return nil, err
+	}
+
+	res.Outputs["vpcId"] = net.VpcID
+	res.Outputs["natPublicIps"] = net.NATPublicIPs
+	res.Outputs["clusterName"] = pulumi.String(args.Cluster.Name)
+	res.Outputs["kubeconfig"] = cl.KubeconfigJSON
+	res.Outputs["karpenterInterruptionQueue"] = capa.QueueName
 	if err := root.Finish(ctx, res.Outputs); err != nil {
 		return nil, err
 	}

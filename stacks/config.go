@@ -72,6 +72,9 @@ type Cluster struct {
 	// NATGateways is "perZone" (default) or "single" (cheaper, one zone's
 	// NAT failure cuts egress for all).
 	NATGateways string `json:"natGateways,omitempty"`
+	// CapacityReservationIDs are On-Demand Capacity Reservations the
+	// critical (ZooKeeper and proxy) pool may use.
+	CapacityReservationIDs []string `json:"capacityReservationIds,omitempty"`
 }
 
 // TieredStorage holds the offload bucket settings.
@@ -185,7 +188,7 @@ var ConfigKeys = []keySpec{
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2).", "{}"},
-	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single).", "{}"},
+	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds.", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging.", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: alertWebhookSecret (Kubernetes Secret name), metricsSourceCidrs.", "{}"},

@@ -17,10 +17,11 @@ import (
 var SupportedKubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34"}
 
 var (
-	dnsName   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	zoneID    = regexp.MustCompile(`^Z[A-Z0-9]{4,32}$`)
-	k8sName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	nsSegment = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+	dnsName       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	zoneID        = regexp.MustCompile(`^Z[A-Z0-9]{4,32}$`)
+	k8sName       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	nsSegment     = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+	reservationID = regexp.MustCompile(`^cr-[0-9a-f]{8,17}$`)
 )
 
 // Validate checks one stack's values. Fleet-wide rules (weights, CIDR
@@ -110,6 +111,11 @@ func (c StackConfig) Validate() error {
 	for _, cidr := range c.Cluster.PublicAccessCIDRs {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			bad(Key("cluster.publicAccessCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		}
+	}
+	for _, id := range c.Cluster.CapacityReservationIDs {
+		if !reservationID.MatchString(id) {
+			bad(Key("cluster.capacityReservationIds"), id, "capacity reservation ids such as cr-0123456789abcdef0")
 		}
 	}
 	if c.Cluster.NATGateways != "perZone" && c.Cluster.NATGateways != "single" {

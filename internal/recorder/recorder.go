@@ -171,6 +171,22 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 			"secretOutputNames": resource.NewPropertyValue([]any{}),
 		}
 	}
+	switch typ {
+	case "eks:index:Cluster":
+		// pulumi-eks is a remote component: simulate the outputs it reports.
+		name := args.Name
+		if v, ok := args.Inputs["name"]; ok && v.IsString() {
+			name = v.StringValue()
+		}
+		issuer := "oidc.eks." + r.Region + ".amazonaws.com/id/OFFLINE" + strings.ToUpper(strings.ReplaceAll(name, "-", ""))
+		set("kubeconfigJson", `{"apiVersion":"v1","kind":"Config","clusters":[{"name":"`+name+`","cluster":{"server":"https://offline.invalid"}}]}`)
+		set("oidcIssuer", issuer)
+		set("oidcProviderUrl", "https://"+issuer)
+		set("oidcProviderArn", "arn:aws:iam::"+r.Account+":oidc-provider/"+issuer)
+		set("clusterSecurityGroupId", "sg-"+name+"-cluster")
+		set("nodeSecurityGroupId", "sg-"+name+"-cluster")
+		return out
+	}
 	if !args.Custom {
 		return out
 	}
@@ -317,4 +333,62 @@ func JSON(v any) string {
 		return fmt.Sprintf("<%v>", err)
 	}
 	return string(b)
+}
+
+// Component returns the single component resource of a type.
+func (r *Recorder) Component(typ string) (Resource, error) {
+	found := r.ByType(typ)
+	if len(found) != 1 {
+		return Resource{}, fmt.Errorf("want one %s, found %d", typ, len(found))
+	}
+	return found[0], nil
+}
+
+// CheckParented verifies that every recorded resource other than the
+// components of rootType descends from a rootType component.
+func (r *Recorder) CheckParented(rootType string) error {
+	byURN := r.ByURN()
+	for _, res := range r.Resources() {
+		if res.Type == rootType {
+			continue
+		}
+		urn, hops := res.Parent, 0
+		for {
+			p, ok := byURN[urn]
+			if !ok {
+				return fmt.Errorf("%s %q: parent chain leaves the recorded resources at %q before reaching a %s", res.Type, res.Name, urn, rootType)
+			}
+			if p.Type == rootType {
+				break
+			}
+			if urn, hops = p.Parent, hops+1; hops > 50 {
+				return fmt.Errorf("%s %q: parent chain loops", res.Type, res.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// DirectChildren lists the resources whose parent is urn.
+func (r *Recorder) DirectChildren(urn string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources() {
+		if res.Parent == urn {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Input reads a nested input by dotted path ("spec.template.metadata").
+func (res Resource) Input(path string) any {
+	var cur any = res.Inputs
+	for _, p := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	return cur
 }

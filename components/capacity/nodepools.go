@@ -1,0 +1,473 @@
+package capacity
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Labels and taints the Pulsar component selects on. They are exported as
+// typed values (Placement) so nothing repeats the strings.
+const (
+	// LabelPool names the pool a node belongs to (critical, broker, bookie).
+	LabelPool = "pulsar-fleet.io/pool"
+	// LabelCapacitySpread splits a pool's nodes into spread domains owned by
+	// its on-demand or its spot NodePool; pods spread across them, which
+	// holds the planned spot/on-demand ratio.
+	LabelCapacitySpread = "pulsar-fleet.io/capacity-spread"
+	// TaintPool keeps every other workload off a pool.
+	TaintPool = "pulsar-fleet.io/pool"
+
+	LabelCapacityType = "karpenter.sh/capacity-type"
+	LabelArch         = "kubernetes.io/arch"
+	LabelZone         = "topology.kubernetes.io/zone"
+	LabelInstanceType = "node.kubernetes.io/instance-type"
+	LabelFamily       = "karpenter.k8s.aws/instance-family"
+
+	CapacitySpot     = "spot"
+	CapacityOnDemand = "on-demand"
+	CapacityReserved = "reserved"
+
+	// NodeClassDefault uses EBS only; NodeClassNVMe adds a RAID0 of the
+	// instance's local NVMe as ephemeral storage.
+	NodeClassDefault = "default"
+	NodeClassNVMe    = "local-nvme"
+
+	// DefaultAMIAlias selects the latest EKS-optimized AL2023 AMI. Pin a
+	// version (al2023@vYYYYMMDD) to control when nodes drift to a new AMI.
+	DefaultAMIAlias = "al2023@latest"
+)
+
+// Pool is one planned node pool (before the spot/on-demand split).
+type Pool struct {
+	// Name is critical, broker or bookie.
+	Name string
+	// InstanceTypes are the types the plan allows (first is the planned one).
+	InstanceTypes []string
+	// Arches are the CPU architectures among InstanceTypes.
+	Arches []string
+	// SpotShare is the planned fraction of spot nodes.
+	SpotShare float64
+	// Nodes and OnDemandNodes are the planned node counts.
+	Nodes, OnDemandNodes int
+	// LocalNVMe uses the local-NVMe node class.
+	LocalNVMe bool
+	// RequireOnDemandBase rejects a split that leaves no on-demand node.
+	RequireOnDemandBase bool
+	// RequireDiversification rejects a spot pool with too few types.
+	RequireDiversification bool
+	// LimitCPU and LimitMemoryGiB cap the pool (from the plan, with headroom).
+	LimitCPU, LimitMemoryGiB int
+	// Consolidation is WhenEmptyOrUnderutilized or WhenEmpty.
+	Consolidation string
+	// ConsolidateAfter and ExpireAfter are Karpenter durations.
+	ConsolidateAfter, ExpireAfter string
+	// TerminationGracePeriod bounds draining on disruption.
+	TerminationGracePeriod string
+	// DisruptionBudgetNodes is how many nodes may be disrupted at once.
+	DisruptionBudgetNodes string
+	// CapacityReservationIDs let the pool use On-Demand Capacity
+	// Reservations (critical pool only).
+	CapacityReservationIDs []string
+}
+
+// Placement is how a workload lands on a pool: the Pulsar component copies
+// it into the chart's nodeSelector, tolerations and spread constraints.
+type Placement struct {
+	NodeSelector map[string]string
+	Tolerations  []Toleration
+	// SpreadKeys are topology keys pods spread across: zone (strict) and,
+	// for split pools, the capacity-spread label (best effort, so a spot
+	// shortage falls back to on-demand).
+	SpreadKeys []SpreadKey
+	// DoNotDisrupt asks Karpenter never to disrupt the pods' nodes
+	// voluntarily (bookies hold ledgers).
+	DoNotDisrupt bool
+}
+
+// SpreadKey is one topology spread constraint.
+type SpreadKey struct {
+	Key               string
+	WhenUnsatisfiable string
+}
+
+// Toleration is a Kubernetes toleration.
+type Toleration struct {
+	Key      string `json:"key"`
+	Operator string `json:"operator"`
+	Value    string `json:"value,omitempty"`
+	Effect   string `json:"effect"`
+}
+
+// PlacementFor returns how pods land on a pool.
+func PlacementFor(p Pool) Placement {
+	pl := Placement{
+		NodeSelector: map[string]string{LabelPool: p.Name},
+		Tolerations:  []Toleration{{Key: TaintPool, Operator: "Equal", Value: p.Name, Effect: "NoSchedule"}},
+		SpreadKeys:   []SpreadKey{{Key: LabelZone, WhenUnsatisfiable: "DoNotSchedule"}},
+	}
+	if p.split() {
+		pl.SpreadKeys = append(pl.SpreadKeys, SpreadKey{Key: LabelCapacitySpread, WhenUnsatisfiable: "ScheduleAnyway"})
+	}
+	return pl
+}
+
+func (p Pool) spotAllowed() bool { return p.SpotShare > 0 && !p.LocalNVMe }
+
+func (p Pool) split() bool { return p.spotAllowed() && p.SpotShare < 1 }
+
+// ---- Karpenter v1 resources, typed after the CRD schemas ----
+
+// ObjectMeta is the metadata the program sets.
+type ObjectMeta struct {
+	Name        string            `json:"name"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// NodePool is karpenter.sh/v1 NodePool.
+type NodePool struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Metadata   ObjectMeta   `json:"metadata"`
+	Spec       NodePoolSpec `json:"spec"`
+}
+
+// NodePoolSpec is the NodePool spec.
+type NodePoolSpec struct {
+	Template   NodeClaimTemplate `json:"template"`
+	Disruption Disruption        `json:"disruption"`
+	Limits     map[string]string `json:"limits,omitempty"`
+	Weight     int               `json:"weight,omitempty"`
+}
+
+// NodeClaimTemplate is the template of the pool's NodeClaims.
+type NodeClaimTemplate struct {
+	Metadata TemplateMeta  `json:"metadata"`
+	Spec     NodeClaimSpec `json:"spec"`
+}
+
+// TemplateMeta labels the pool's nodes.
+type TemplateMeta struct {
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// NodeClaimSpec is what every node of the pool gets.
+type NodeClaimSpec struct {
+	NodeClassRef           NodeClassRef  `json:"nodeClassRef"`
+	Requirements           []Requirement `json:"requirements"`
+	Taints                 []Taint       `json:"taints,omitempty"`
+	ExpireAfter            string        `json:"expireAfter,omitempty"`
+	TerminationGracePeriod string        `json:"terminationGracePeriod,omitempty"`
+}
+
+// NodeClassRef points at an EC2NodeClass.
+type NodeClassRef struct {
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+}
+
+// Requirement is a node selector requirement with Karpenter's minValues.
+type Requirement struct {
+	Key       string   `json:"key"`
+	Operator  string   `json:"operator"`
+	Values    []string `json:"values,omitempty"`
+	MinValues int      `json:"minValues,omitempty"`
+}
+
+// Taint is a node taint.
+type Taint struct {
+	Key    string `json:"key"`
+	Value  string `json:"value,omitempty"`
+	Effect string `json:"effect"`
+}
+
+// Disruption is the pool's disruption policy.
+type Disruption struct {
+	ConsolidationPolicy string   `json:"consolidationPolicy"`
+	ConsolidateAfter    string   `json:"consolidateAfter"`
+	Budgets             []Budget `json:"budgets,omitempty"`
+}
+
+// Budget limits concurrent disruptions.
+type Budget struct {
+	Nodes   string   `json:"nodes"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// EC2NodeClass is karpenter.k8s.aws/v1 EC2NodeClass. Role and the security
+// group id are outputs of other resources, so they are pulumi inputs.
+type EC2NodeClass struct {
+	APIVersion string           `json:"apiVersion"`
+	Kind       string           `json:"kind"`
+	Metadata   ObjectMeta       `json:"metadata"`
+	Spec       EC2NodeClassSpec `json:"spec"`
+}
+
+// EC2NodeClassSpec is the node class spec.
+type EC2NodeClassSpec struct {
+	Role                             pulumi.StringInput   `json:"role"`
+	AMISelectorTerms                 []AMISelectorTerm    `json:"amiSelectorTerms"`
+	SubnetSelectorTerms              []SelectorTerm       `json:"subnetSelectorTerms"`
+	SecurityGroupSelectorTerms       []SelectorTerm       `json:"securityGroupSelectorTerms"`
+	CapacityReservationSelectorTerms []ReservationTerm    `json:"capacityReservationSelectorTerms,omitempty"`
+	MetadataOptions                  MetadataOptions      `json:"metadataOptions"`
+	BlockDeviceMappings              []BlockDeviceMapping `json:"blockDeviceMappings"`
+	InstanceStorePolicy              string               `json:"instanceStorePolicy,omitempty"`
+	Tags                             map[string]string    `json:"tags,omitempty"`
+	DetailedMonitoring               bool                 `json:"detailedMonitoring,omitempty"`
+}
+
+// AMISelectorTerm selects the AMI by alias.
+type AMISelectorTerm struct {
+	Alias string `json:"alias"`
+}
+
+// SelectorTerm selects subnets or security groups by tags or id.
+type SelectorTerm struct {
+	Tags map[string]string  `json:"tags,omitempty"`
+	ID   pulumi.StringInput `json:"id,omitempty"`
+}
+
+// ReservationTerm selects a capacity reservation by id.
+type ReservationTerm struct {
+	ID string `json:"id"`
+}
+
+// MetadataOptions are the instance metadata settings.
+type MetadataOptions struct {
+	HTTPEndpoint            string `json:"httpEndpoint"`
+	HTTPProtocolIPv6        string `json:"httpProtocolIPv6"`
+	HTTPPutResponseHopLimit int    `json:"httpPutResponseHopLimit"`
+	HTTPTokens              string `json:"httpTokens"`
+}
+
+// BlockDeviceMapping is a root or data volume.
+type BlockDeviceMapping struct {
+	DeviceName string    `json:"deviceName"`
+	EBS        EBSVolume `json:"ebs"`
+	RootVolume bool      `json:"rootVolume,omitempty"`
+}
+
+// EBSVolume is an EBS volume.
+type EBSVolume struct {
+	VolumeSize          string `json:"volumeSize"`
+	VolumeType          string `json:"volumeType"`
+	Encrypted           bool   `json:"encrypted"`
+	DeleteOnTermination bool   `json:"deleteOnTermination"`
+}
+
+// Plan is every Karpenter resource the component creates.
+type Plan struct {
+	NodeClasses []EC2NodeClass
+	NodePools   []NodePool
+	Placements  map[string]Placement
+}
+
+// SpreadDomains splits the capacity-spread label values between the
+// on-demand and the spot NodePool so that pods spread evenly across the
+// values land on on-demand nodes in (at least) the planned proportion:
+// the smallest n <= 10 with k/n >= onDemand/nodes.
+func SpreadDomains(nodes, onDemand int) (od, spot []string) {
+	share := float64(onDemand) / float64(nodes)
+	bestN, bestK, bestGap := 1, 1, math.Inf(1)
+	for n := 2; n <= 10; n++ {
+		k := int(math.Ceil(share*float64(n) - 1e-9))
+		if k < 1 || k >= n {
+			continue
+		}
+		if gap := float64(k)/float64(n) - share; gap < bestGap-1e-9 {
+			bestN, bestK, bestGap = n, k, gap
+		}
+	}
+	for i := 1; i <= bestN; i++ {
+		if i <= bestK {
+			od = append(od, strconv.Itoa(i))
+		} else {
+			spot = append(spot, strconv.Itoa(i))
+		}
+	}
+	return od, spot
+}
+
+func families(types []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range types {
+		f, _, _ := strings.Cut(t, ".")
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// validatePool checks one pool.
+func validatePool(p Pool) error {
+	var errs []error
+	bad := func(f string, a ...any) {
+		errs = append(errs, fmt.Errorf("pool %s: "+f, append([]any{p.Name}, a...)...))
+	}
+	if p.Name == "" {
+		bad("name is empty")
+	}
+	if len(p.InstanceTypes) == 0 {
+		bad("no instance types")
+	}
+	if !(p.SpotShare >= 0 && p.SpotShare <= 1) {
+		bad("spot share %v: want a fraction in [0, 1]", p.SpotShare)
+	}
+	if p.Nodes < 1 || p.OnDemandNodes < 0 || p.OnDemandNodes > p.Nodes {
+		bad("nodes %d / on-demand %d: want 1 <= on-demand <= nodes", p.Nodes, p.OnDemandNodes)
+	}
+	if p.RequireOnDemandBase && (p.OnDemandNodes < 1 || (p.spotAllowed() && p.SpotShare >= 1)) {
+		bad("spot share %v leaves no on-demand base: this pool needs at least one on-demand node (lower the share)", p.SpotShare)
+	}
+	if p.spotAllowed() && p.RequireDiversification {
+		if len(p.InstanceTypes) < 3 || len(families(p.InstanceTypes)) < 2 {
+			bad("spot needs diversification: %d instance type(s) in %d famil(ies) %v; want at least 3 types across 2 families",
+				len(p.InstanceTypes), len(families(p.InstanceTypes)), p.InstanceTypes)
+		}
+	}
+	if p.LimitCPU <= 0 || p.LimitMemoryGiB <= 0 {
+		bad("limits cpu %d / memory %dGi: want positive limits from the plan", p.LimitCPU, p.LimitMemoryGiB)
+	}
+	if p.Consolidation != "WhenEmpty" && p.Consolidation != "WhenEmptyOrUnderutilized" {
+		bad("consolidation %q: want WhenEmpty or WhenEmptyOrUnderutilized", p.Consolidation)
+	}
+	for _, a := range p.Arches {
+		if a != "arm64" && a != "amd64" {
+			bad("arch %q: want arm64 or amd64", a)
+		}
+	}
+	if len(p.Arches) == 0 {
+		bad("no architectures")
+	}
+	return errors.Join(errs...)
+}
+
+// computePlan turns pools into node classes, NodePools and placements.
+func computePlan(a Args) (Plan, error) {
+	var errs []error
+	for _, p := range a.Pools {
+		if err := validatePool(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Plan{}, err
+	}
+	plan := Plan{Placements: map[string]Placement{}}
+	classTags := map[string]string{"karpenter.sh/discovery": a.ClusterName}
+	for k, v := range a.Tags {
+		classTags[k] = v
+	}
+	nodeClass := func(name, storePolicy string, reservations []string) EC2NodeClass {
+		nc := EC2NodeClass{APIVersion: "karpenter.k8s.aws/v1", Kind: "EC2NodeClass", Metadata: ObjectMeta{Name: name},
+			Spec: EC2NodeClassSpec{
+				Role:                       a.NodeRoleName,
+				AMISelectorTerms:           []AMISelectorTerm{{Alias: a.AMIAlias}},
+				SubnetSelectorTerms:        []SelectorTerm{{Tags: map[string]string{"karpenter.sh/discovery": a.ClusterName}}},
+				SecurityGroupSelectorTerms: []SelectorTerm{{ID: a.ClusterSecurityGroupID}},
+				MetadataOptions:            MetadataOptions{HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", HTTPPutResponseHopLimit: 1, HTTPTokens: "required"},
+				BlockDeviceMappings: []BlockDeviceMapping{{DeviceName: "/dev/xvda", RootVolume: true,
+					EBS: EBSVolume{VolumeSize: fmt.Sprintf("%dGi", a.RootVolumeGiB), VolumeType: "gp3", Encrypted: true, DeleteOnTermination: true}}},
+				InstanceStorePolicy: storePolicy,
+				Tags:                classTags,
+				DetailedMonitoring:  true,
+			}}
+		for _, id := range reservations {
+			nc.Spec.CapacityReservationSelectorTerms = append(nc.Spec.CapacityReservationSelectorTerms, ReservationTerm{ID: id})
+		}
+		return nc
+	}
+	needNVMe := false
+	for _, p := range a.Pools {
+		if p.LocalNVMe {
+			needNVMe = true
+		}
+	}
+	plan.NodeClasses = append(plan.NodeClasses, nodeClass(NodeClassDefault, "", nil))
+	if needNVMe {
+		plan.NodeClasses = append(plan.NodeClasses, nodeClass(NodeClassNVMe, "RAID0", nil))
+	}
+	for _, p := range a.Pools {
+		class := NodeClassDefault
+		if p.LocalNVMe {
+			class = NodeClassNVMe
+		}
+		if len(p.CapacityReservationIDs) > 0 {
+			class = "reserved-" + p.Name
+			plan.NodeClasses = append(plan.NodeClasses, nodeClass(class, "", p.CapacityReservationIDs))
+		}
+		plan.Placements[p.Name] = PlacementFor(p)
+		base := func(name string, capacityTypes []string, spread []string, limitShare float64) NodePool {
+			reqs := []Requirement{
+				{Key: LabelCapacityType, Operator: "In", Values: capacityTypes},
+				{Key: LabelArch, Operator: "In", Values: append([]string(nil), p.Arches...)},
+				{Key: LabelZone, Operator: "In", Values: append([]string(nil), a.Zones...)},
+				{Key: LabelFamily, Operator: "In", Values: families(p.InstanceTypes)},
+				{Key: LabelInstanceType, Operator: "In", Values: append([]string(nil), p.InstanceTypes...)},
+			}
+			if p.RequireDiversification && contains(capacityTypes, CapacitySpot) {
+				reqs[3].MinValues = min(3, len(reqs[3].Values))
+				reqs[4].MinValues = min(5, len(reqs[4].Values))
+			}
+			if len(spread) > 0 {
+				reqs = append(reqs, Requirement{Key: LabelCapacitySpread, Operator: "In", Values: spread})
+			}
+			labels := map[string]string{LabelPool: p.Name}
+			np := NodePool{APIVersion: "karpenter.sh/v1", Kind: "NodePool", Metadata: ObjectMeta{Name: name, Labels: map[string]string{LabelPool: p.Name}},
+				Spec: NodePoolSpec{
+					Template: NodeClaimTemplate{Metadata: TemplateMeta{Labels: labels}, Spec: NodeClaimSpec{
+						NodeClassRef:           NodeClassRef{Group: "karpenter.k8s.aws", Kind: "EC2NodeClass", Name: class},
+						Requirements:           reqs,
+						Taints:                 []Taint{{Key: TaintPool, Value: p.Name, Effect: "NoSchedule"}},
+						ExpireAfter:            p.ExpireAfter,
+						TerminationGracePeriod: p.TerminationGracePeriod,
+					}},
+					Disruption: Disruption{ConsolidationPolicy: p.Consolidation, ConsolidateAfter: p.ConsolidateAfter,
+						Budgets: []Budget{{Nodes: p.DisruptionBudgetNodes}}},
+					Limits: map[string]string{
+						"cpu":    strconv.Itoa(int(math.Ceil(float64(p.LimitCPU) * limitShare))),
+						"memory": fmt.Sprintf("%dGi", int(math.Ceil(float64(p.LimitMemoryGiB)*limitShare))),
+					},
+				}}
+			return np
+		}
+		odTypes := []string{CapacityOnDemand}
+		if len(p.CapacityReservationIDs) > 0 {
+			odTypes = []string{CapacityReserved, CapacityOnDemand}
+		}
+		switch {
+		case !p.spotAllowed():
+			plan.NodePools = append(plan.NodePools, base(p.Name, odTypes, nil, 1))
+		case !p.split():
+			plan.NodePools = append(plan.NodePools, base(p.Name, []string{CapacitySpot}, nil, 1))
+		default:
+			od, spot := SpreadDomains(p.Nodes, p.OnDemandNodes)
+			// Either side may have to carry the whole pool when the other
+			// is short (a spot shortage falls back to on-demand), so each
+			// gets the pool's full limit.
+			plan.NodePools = append(plan.NodePools, base(p.Name+"-on-demand", odTypes, od, 1), base(p.Name+"-spot", []string{CapacitySpot}, spot, 1))
+		}
+	}
+	return plan, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

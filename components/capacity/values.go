@@ -1,0 +1,83 @@
+package capacity
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// Values are the Karpenter chart values the program sets; JSON tags are the
+// chart's keys (checked against the chart's values.yaml in tests).
+type Values struct {
+	Replicas       int               `json:"replicas"`
+	LogLevel       string            `json:"logLevel"`
+	NodeSelector   map[string]string `json:"nodeSelector"`
+	Tolerations    []Toleration      `json:"tolerations"`
+	ServiceAccount ServiceAccount    `json:"serviceAccount"`
+	Controller     Controller        `json:"controller"`
+	Settings       Settings          `json:"settings"`
+	// ServiceMonitor stays off here: the observability component scrapes
+	// the controller once the Prometheus operator's CRDs exist.
+	ServiceMonitor Toggle `json:"serviceMonitor"`
+}
+
+// ServiceAccount carries the IRSA annotation.
+type ServiceAccount struct {
+	Name        string                        `json:"name"`
+	Annotations map[string]pulumi.StringInput `json:"annotations"`
+}
+
+// Controller sizes the controller container.
+type Controller struct {
+	Resources Resources `json:"resources"`
+}
+
+// Resources are container requests and limits.
+type Resources struct {
+	Requests map[string]string `json:"requests"`
+	Limits   map[string]string `json:"limits"`
+}
+
+// Settings are Karpenter's global settings.
+type Settings struct {
+	ClusterName       string             `json:"clusterName"`
+	InterruptionQueue pulumi.StringInput `json:"interruptionQueue"`
+	// MinValuesPolicy Strict never launches a spot node with less
+	// diversity than the pool's minValues asks for.
+	MinValuesPolicy string       `json:"minValuesPolicy"`
+	FeatureGates    FeatureGates `json:"featureGates"`
+}
+
+// FeatureGates are Karpenter feature gates.
+type FeatureGates struct {
+	// SpotToSpotConsolidation stays off: consolidating spot nodes into
+	// other spot nodes churns brokers for little saving.
+	SpotToSpotConsolidation bool `json:"spotToSpotConsolidation"`
+	// ReservedCapacity lets the critical pool use capacity reservations.
+	ReservedCapacity bool `json:"reservedCapacity"`
+}
+
+// Toggle is an enabled flag.
+type Toggle struct {
+	Enabled bool `json:"enabled"`
+}
+
+// ChartValues computes the chart values: two replicas on the system node
+// group, IRSA, the interruption queue.
+func ChartValues(a Args, queueName, controllerRoleARN pulumi.StringInput) Values {
+	tol := a.ControllerTolerations
+	if len(tol) == 0 {
+		tol = []Toleration{{Key: "CriticalAddonsOnly", Operator: "Exists", Effect: "NoSchedule"}}
+	}
+	ns := map[string]string{"kubernetes.io/os": "linux"}
+	for k, v := range a.ControllerNodeSelector {
+		ns[k] = v
+	}
+	return Values{
+		Replicas: defaultReplicas, LogLevel: "info", NodeSelector: ns, Tolerations: tol,
+		ServiceAccount: ServiceAccount{Name: ServiceAccountName, Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": controllerRoleARN}},
+		Controller: Controller{Resources: Resources{
+			Requests: map[string]string{"cpu": "1", "memory": "1Gi"},
+			Limits:   map[string]string{"cpu": "1", "memory": "1Gi"},
+		}},
+		Settings: Settings{ClusterName: a.ClusterName, InterruptionQueue: queueName, MinValuesPolicy: "Strict",
+			FeatureGates: FeatureGates{SpotToSpotConsolidation: false, ReservedCapacity: true}},
+		ServiceMonitor: Toggle{Enabled: false},
+	}
+}

@@ -1,0 +1,118 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+)
+
+func args() Args {
+	return Args{
+		Name: "pulsar-us-east-1", KubernetesVersion: "1.33",
+		VpcID: pulumi.String("vpc-1"), PrivateSubnetIDs: pulumi.ToStringArray([]string{"s1", "s2", "s3"}),
+		PublicSubnetIDs: pulumi.ToStringArray([]string{"p1", "p2", "p3"}),
+		SystemPool:      SystemPool{InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge"}, Arch: "arm64", Min: 2, Desired: 2, Max: 4},
+		StorageClasses:  []StorageClass{{Name: "pulsar-journal", ThroughputMiB: 250, IOPS: 6000}, {Name: "gp3-encrypted", ThroughputMiB: 125, IOPS: 3000, Default: true}},
+		Tags:            map[string]string{"team": "streaming"},
+	}
+}
+
+func run(t *testing.T, a Args) *recorder.Recorder {
+	t.Helper()
+	rec := recorder.New("us-east-1")
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := NewCluster(ctx, "c", a)
+		return err
+	}))
+	return rec
+}
+
+func TestClusterSecureDefaults(t *testing.T) {
+	rec := run(t, args())
+	require.NoError(t, rec.CheckParented(TypeToken))
+	eks, err := rec.One("eks:index:Cluster", "c")
+	require.NoError(t, err)
+	comp, _ := rec.Component(TypeToken)
+	assert.Equal(t, comp.URN, eks.Parent)
+	assert.Equal(t, "pulsar-us-east-1", eks.Inputs["name"])
+	assert.Equal(t, true, eks.Inputs["endpointPrivateAccess"])
+	assert.Equal(t, false, eks.Inputs["endpointPublicAccess"], "private API endpoint by default")
+	assert.Nil(t, eks.Inputs["publicAccessCidrs"])
+	assert.ElementsMatch(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, eks.Inputs["enabledClusterLogTypes"])
+	assert.Equal(t, true, eks.Inputs["createOidcProvider"])
+	assert.Equal(t, "API", eks.Inputs["authenticationMode"])
+	assert.Equal(t, []any{"s1", "s2", "s3"}, eks.Inputs["privateSubnetIds"])
+	key, err := rec.One("aws:kms/key:Key", "c-secrets")
+	require.NoError(t, err)
+	assert.Equal(t, true, key.Inputs["enableKeyRotation"])
+	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/c-secrets", eks.Inputs["encryptionConfigKeyArn"], "secrets encrypted with the cluster's key")
+
+	mng, err := rec.One("eks:index:ManagedNodeGroup", "c-system")
+	require.NoError(t, err)
+	assert.Equal(t, "ON_DEMAND", mng.Inputs["capacityType"])
+	assert.Equal(t, "AL2023_ARM_64_STANDARD", mng.Inputs["amiType"])
+	assert.Equal(t, true, mng.Inputs["enableIMDSv2"])
+	assert.Equal(t, []any{map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}}, mng.Inputs["taints"])
+	assert.Equal(t, eks.URN, mng.Input("cluster"), "the node group joins this cluster")
+
+	sc, err := rec.One("kubernetes:storage.k8s.io/v1:StorageClass", "c-pulsar-journal")
+	require.NoError(t, err)
+	params := sc.Inputs["parameters"].(map[string]any)
+	assert.Equal(t, "true", params["encrypted"])
+	assert.Equal(t, "gp3", params["type"])
+	assert.Equal(t, "250", params["throughput"])
+	assert.Equal(t, "Retain", sc.Inputs["reclaimPolicy"])
+	assert.NotEmpty(t, sc.Provider, "Kubernetes resources use the cluster's provider")
+
+	addon, err := rec.One("aws:eks/addon:Addon", "c-ebs-csi")
+	require.NoError(t, err)
+	assert.Equal(t, "aws-ebs-csi-driver", addon.Inputs["addonName"])
+	role, err := rec.One("aws:iam/role:Role", "c-ebs-csi")
+	require.NoError(t, err)
+	trust := role.Inputs["assumeRolePolicy"].(string)
+	require.NoError(t, kit.CheckPolicyJSON(trust))
+	assert.Contains(t, trust, "system:serviceaccount:kube-system:ebs-csi-controller-sa")
+	var attached []string
+	for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		if strings.HasPrefix(a.Name, "c-system-node-") {
+			attached = append(attached, a.Inputs["policyArn"].(string))
+		}
+	}
+	assert.ElementsMatch(t, NodeManagedPolicies, attached)
+}
+
+func TestClusterPublicEndpointOnlyFromListedCIDRs(t *testing.T) {
+	a := args()
+	a.PublicAccessCIDRs = []string{"203.0.113.0/24"}
+	rec := run(t, a)
+	eks, _ := rec.One("eks:index:Cluster", "c")
+	assert.Equal(t, true, eks.Inputs["endpointPublicAccess"])
+	assert.Equal(t, []any{"203.0.113.0/24"}, eks.Inputs["publicAccessCidrs"])
+}
+
+func TestClusterBadInput(t *testing.T) {
+	for name, mut := range map[string]func(*Args){
+		"cidr":         func(a *Args) { a.PublicAccessCIDRs = []string{"everyone"} },
+		"version":      func(a *Args) { a.KubernetesVersion = "v33" },
+		"system arch":  func(a *Args) { a.SystemPool.Arch = "sparc" },
+		"system sizes": func(a *Args) { a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 3, 2, 4 },
+		"gp3 iops":     func(a *Args) { a.StorageClasses[0].IOPS = 100 },
+		"no network":   func(a *Args) { a.VpcID = nil },
+		"no instances": func(a *Args) { a.SystemPool.InstanceTypes = nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := args()
+			mut(&a)
+			rec := recorder.New("us-east-1")
+			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := NewCluster(ctx, "c", a); return err })
+			require.Error(t, err)
+			assert.Empty(t, rec.Resources())
+		})
+	}
+}
