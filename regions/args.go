@@ -9,6 +9,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
+	"github.com/pulsar-fleet/pulsar-fleet/components/tieredstorage"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -16,10 +17,11 @@ import (
 // spec and the plan before anything is registered. Wiring fields (outputs of
 // other components) are filled in by Build as the components are created.
 type Args struct {
-	Region   region.Args
-	Network  network.Args
-	Cluster  cluster.Args
-	Capacity capacity.Args
+	Region        region.Args
+	Network       network.Args
+	Cluster       cluster.Args
+	Capacity      capacity.Args
+	TieredStorage tieredstorage.Args
 }
 
 // Validate validates every component's plain arguments, all at once.
@@ -29,6 +31,7 @@ func (a Args) Validate() error {
 		wrap("network", a.Network.Validate()),
 		wrap("cluster", a.Cluster.Validate()),
 		wrap("capacity", a.Capacity.Validate()),
+		wrap("tieredstorage", a.TieredStorage.Validate()),
 	)
 }
 
@@ -120,8 +123,24 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1"},
 		},
 	}
+	a.TieredStorage = tieredstorage.Args{
+		Region: spec.Region, ArchiveTiers: plan.ArchiveTiers, AccessLogging: spec.AccessLogging,
+		ReplicationTimeControl: spec.ReplicationTimeControl, Tags: tags,
+		BrokerNamespace: PulsarNamespace, BrokerServiceAccount: BrokerServiceAccount,
+	}
+	for _, d := range spec.BucketReplicas {
+		a.TieredStorage.Destinations = append(a.TieredStorage.Destinations, tieredstorage.Destination{Stack: d.Stack, Region: d.Region})
+	}
 	return a, nil
 }
+
+// The Pulsar release's namespace and names (the chart's fullname is pinned
+// with fullnameOverride, so the broker's service account is stable).
+const (
+	PulsarNamespace      = "pulsar"
+	PulsarFullname       = "pulsar"
+	BrokerServiceAccount = PulsarFullname + "-broker-acct"
+)
 
 // Pool names.
 const (

@@ -10,6 +10,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
+	"github.com/pulsar-fleet/pulsar-fleet/components/tieredstorage"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -156,6 +157,10 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	}
 	in := pulumi.Parent(root)
 	res := &Result{Root: root, Plan: plan, Outputs: pulumi.Map{}}
+	peerOut, err := newPeers(ctx, spec.Reads, in)
+	if err != nil {
+		return nil, err
+	}
 
 	net, err := network.NewNetwork(ctx, spec.Stack, args.Network, in)
 	if err != nil {
@@ -173,12 +178,26 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	args.TieredStorage.OIDCProviderARN, args.TieredStorage.OIDCIssuer = cl.OIDCProviderARN, cl.OIDCIssuer
+	for i := range args.TieredStorage.Destinations {
+		d := &args.TieredStorage.Destinations[i]
+		d.BucketARN = peerOut.String(d.Stack, OutputOffloadBucketARN)
+		d.KMSKeyARN = peerOut.String(d.Stack, OutputOffloadKMSKeyARN)
+	}
+	store, err := tieredstorage.NewTieredStorage(ctx, spec.Stack+"-offload", args.TieredStorage, in)
+	if err != nil {
+		return nil, err
+	}
 
 	res.Outputs["vpcId"] = net.VpcID
-	res.Outputs["natPublicIps"] = net.NATPublicIPs
+	res.Outputs[OutputNATPublicIPs] = net.NATPublicIPs
 	res.Outputs["clusterName"] = pulumi.String(args.Cluster.Name)
 	res.Outputs["kubeconfig"] = cl.KubeconfigJSON
 	res.Outputs["karpenterInterruptionQueue"] = capa.QueueName
+	res.Outputs[OutputOffloadBucketARN] = store.BucketARN
+	res.Outputs[OutputOffloadBucketName] = store.BucketName
+	res.Outputs[OutputOffloadKMSKeyARN] = store.KMSKeyARN
+	res.Outputs["brokerOffloadRoleArn"] = store.BrokerRoleARN
 	if err := root.Finish(ctx, res.Outputs); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,158 @@
+package tieredstorage
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+)
+
+// LifecycleRule is one rule of the offload bucket's lifecycle, typed so
+// tests read it without the SDK.
+type LifecycleRule struct {
+	ID string
+	// TransitionDays/TransitionClass move current objects.
+	TransitionDays  *int
+	TransitionClass string
+	// ExpirationDays expires current objects.
+	ExpirationDays int
+	// NoncurrentDays expires noncurrent versions.
+	NoncurrentDays int
+	// AbortMultipartDays aborts incomplete multipart uploads.
+	AbortMultipartDays int
+}
+
+// Lifecycle is the offload bucket's lifecycle: every object to
+// INTELLIGENT_TIERING on day 0 (Pulsar's offloader writes STANDARD and has
+// no storage-class setting; the seed's s3ManagedLedgerOffloadBucketStorageClass
+// does not exist), expire noncurrent versions, abort stale multipart
+// uploads, and expire anything older than the longest retention.
+func Lifecycle(a Args) []LifecycleRule {
+	a = a.withDefaults()
+	zero := 0
+	return []LifecycleRule{
+		{ID: "to-intelligent-tiering", TransitionDays: &zero, TransitionClass: "INTELLIGENT_TIERING"},
+		{ID: "expire-noncurrent", NoncurrentDays: a.NoncurrentVersionDays},
+		{ID: "abort-incomplete-multipart", AbortMultipartDays: a.AbortMultipartDays},
+		{ID: "expire-after-retention", ExpirationDays: a.ExpireDays},
+	}
+}
+
+func (r LifecycleRule) args() *s3.BucketLifecycleConfigurationV2RuleArgs {
+	out := &s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id: pulumi.String(r.ID), Status: pulumi.String("Enabled"),
+		Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+	}
+	if r.TransitionDays != nil {
+		out.Transitions = s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
+			Days: pulumi.Int(*r.TransitionDays), StorageClass: pulumi.String(r.TransitionClass),
+		}}
+	}
+	if r.ExpirationDays > 0 {
+		out.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(r.ExpirationDays)}
+	}
+	if r.NoncurrentDays > 0 {
+		out.NoncurrentVersionExpiration = &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(r.NoncurrentDays)}
+	}
+	if r.AbortMultipartDays > 0 {
+		out.AbortIncompleteMultipartUpload = &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(r.AbortMultipartDays)}
+	}
+	return out
+}
+
+// ITConfig is an Intelligent-Tiering archive configuration.
+type ITConfig struct {
+	Name     string
+	Tierings []Tiering
+}
+
+// Tiering is one archive tier.
+type Tiering struct {
+	AccessTier string
+	Days       int
+}
+
+// IntelligentTiering is the archive configuration, or nil when the phase
+// keeps objects in the instant-access tiers.
+func IntelligentTiering(a Args) *ITConfig {
+	a = a.withDefaults()
+	if !a.ArchiveTiers {
+		return nil
+	}
+	return &ITConfig{Name: "archive", Tierings: []Tiering{
+		{AccessTier: "ARCHIVE_ACCESS", Days: a.ArchiveAccessDays},
+		{AccessTier: "DEEP_ARCHIVE_ACCESS", Days: a.DeepArchiveAccessDays},
+	}}
+}
+
+// TLSOnlyPolicy denies every request to the bucket that is not over TLS.
+func TLSOnlyPolicy(bucketARN pulumi.StringInput) kit.PolicyDocument {
+	return kit.PolicyDocument{Statements: []kit.Statement{{
+		Sid: "DenyInsecureTransport", Effect: "Deny", Actions: []string{"s3:*"},
+		Resources:  []pulumi.StringInput{bucketARN, pulumi.Sprintf("%s/*", bucketARN)},
+		Principals: []kit.Principal{{Type: "AWS", Identifiers: kit.Strings("*")}},
+		Conditions: []kit.Condition{{Test: "Bool", Variable: pulumi.String("aws:SecureTransport"), Values: kit.Strings("false")}},
+	}}}
+}
+
+// LogBucketPolicy lets the S3 logging service write the source bucket's
+// access logs, over TLS only.
+func LogBucketPolicy(logsARN, sourceARN pulumi.StringInput) kit.PolicyDocument {
+	doc := TLSOnlyPolicy(logsARN)
+	doc.Statements = append(doc.Statements, kit.Statement{
+		Sid: "S3ServerAccessLogs", Actions: []string{"s3:PutObject"},
+		Resources:  []pulumi.StringInput{pulumi.Sprintf("%s/offload/*", logsARN)},
+		Principals: []kit.Principal{{Type: "Service", Identifiers: kit.Strings("logging.s3.amazonaws.com")}},
+		Conditions: []kit.Condition{{Test: "ArnLike", Variable: pulumi.String("aws:SourceArn"), Values: []pulumi.StringInput{sourceARN}}},
+	})
+	return doc
+}
+
+// OffloaderPolicy grants exactly what Pulsar's S3 offloader (jclouds) does:
+// multipart writes and reads of ledger objects, deletes after retention,
+// listing for cleanup, and the bucket key's data-key operations.
+func OffloaderPolicy(bucketARN, keyARN pulumi.StringInput) kit.PolicyDocument {
+	return kit.PolicyDocument{Statements: []kit.Statement{
+		{Sid: "OffloadBucket", Actions: []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"},
+			Resources: []pulumi.StringInput{bucketARN}},
+		{Sid: "OffloadObjects", Actions: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"},
+			Resources: []pulumi.StringInput{pulumi.Sprintf("%s/*", bucketARN)}},
+		{Sid: "OffloadKey", Actions: []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"},
+			Resources: []pulumi.StringInput{keyARN}},
+	}}
+}
+
+// ReplicationPolicy is the replication role's least-privilege policy: read
+// this bucket's versions, replicate into each destination, decrypt with this
+// region's key (through S3 only) and encrypt with each destination's key.
+func ReplicationPolicy(region string, bucketARN, keyARN pulumi.StringInput, dests []Destination) kit.PolicyDocument {
+	var destObjects, destKeys []pulumi.StringInput
+	for _, d := range dests {
+		destObjects = append(destObjects, pulumi.Sprintf("%s/*", d.BucketARN))
+		destKeys = append(destKeys, d.KMSKeyARN)
+	}
+	docs := []kit.Statement{
+		{Sid: "SourceBucket", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: []pulumi.StringInput{bucketARN}},
+		{Sid: "SourceObjects", Actions: []string{"s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"},
+			Resources: []pulumi.StringInput{pulumi.Sprintf("%s/*", bucketARN)}},
+		{Sid: "DestinationObjects", Actions: []string{"s3:ReplicateObject", "s3:ReplicateTags"}, Resources: destObjects},
+		{Sid: "DecryptSource", Actions: []string{"kms:Decrypt"}, Resources: []pulumi.StringInput{keyARN},
+			Conditions: []kit.Condition{{Test: "StringLike", Variable: pulumi.String("kms:ViaService"), Values: kit.Strings("s3." + region + ".amazonaws.com")}}},
+	}
+	for i, d := range dests {
+		docs = append(docs, kit.Statement{Sid: "EncryptDestination" + sid(d.Stack), Actions: []string{"kms:Encrypt", "kms:GenerateDataKey"},
+			Resources:  []pulumi.StringInput{destKeys[i]},
+			Conditions: []kit.Condition{{Test: "StringLike", Variable: pulumi.String("kms:ViaService"), Values: kit.Strings("s3." + d.Region + ".amazonaws.com")}}})
+	}
+	return kit.PolicyDocument{Statements: docs}
+}
+
+func sid(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}

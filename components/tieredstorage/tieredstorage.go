@@ -1,0 +1,383 @@
+// Package tieredstorage builds a region's Pulsar offload bucket: versioned,
+// KMS-encrypted with a bucket key, public access blocked, owner-enforced,
+// TLS-only, access-logged; a lifecycle that moves every object to
+// Intelligent-Tiering on day 0 (Pulsar's offloader cannot choose a storage
+// class), archive tiers where the phase calls for them, cross-region
+// replication to peer buckets with KMS re-encryption, and the broker role
+// that alone may read and write it.
+package tieredstorage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+)
+
+// TypeToken is the component's type.
+var TypeToken = kit.Type("tieredstorage", "TieredStorage")
+
+// Intelligent-Tiering minimums (AWS): archive tiers need at least 90 and 180
+// days without access, at most 730.
+const (
+	MinArchiveAccessDays     = 90
+	MinDeepArchiveAccessDays = 180
+	MaxArchiveDays           = 730
+)
+
+// Destination is a peer region's offload bucket that receives replicas.
+type Destination struct {
+	// Stack and Region name the peer.
+	Stack, Region string
+	// BucketARN and KMSKeyARN are the peer stack's outputs.
+	BucketARN pulumi.StringInput
+	KMSKeyARN pulumi.StringInput
+}
+
+// Args configure the offload bucket.
+type Args struct {
+	// Region is the bucket's region.
+	Region string
+	// ArchiveTiers enables the Archive Access and Deep Archive Access tiers
+	// after ArchiveAccessDays and DeepArchiveAccessDays without access.
+	ArchiveTiers          bool
+	ArchiveAccessDays     int
+	DeepArchiveAccessDays int
+	// NoncurrentVersionDays expires overwritten or deleted versions.
+	NoncurrentVersionDays int
+	// AbortMultipartDays aborts incomplete multipart uploads (the offloader
+	// writes blocks as multipart parts; a crashed broker leaves some).
+	AbortMultipartDays int
+	// ExpireDays expires current objects after the longest namespace
+	// retention: a safety net for replicas, whose deletes do not replicate.
+	ExpireDays int
+	// AccessLogging writes server access logs to a log bucket.
+	AccessLogging bool
+	// Destinations receive replicas (empty: no replication).
+	Destinations []Destination
+	// ReplicationTimeControl enables S3 RTC (15-minute SLA).
+	ReplicationTimeControl bool
+	// BrokerNamespace and BrokerServiceAccount are the only identity the
+	// offload role trusts.
+	BrokerNamespace, BrokerServiceAccount string
+	// OIDCProviderARN and OIDCIssuer come from the cluster.
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuer      pulumi.StringInput
+	Tags            map[string]string
+}
+
+func (a Args) withDefaults() Args {
+	if a.ArchiveAccessDays == 0 {
+		a.ArchiveAccessDays = MinArchiveAccessDays
+	}
+	if a.DeepArchiveAccessDays == 0 {
+		a.DeepArchiveAccessDays = MinDeepArchiveAccessDays
+	}
+	if a.NoncurrentVersionDays == 0 {
+		a.NoncurrentVersionDays = 7
+	}
+	if a.AbortMultipartDays == 0 {
+		a.AbortMultipartDays = 1
+	}
+	if a.ExpireDays == 0 {
+		a.ExpireDays = 400
+	}
+	return a
+}
+
+// Validate checks the plain arguments.
+func (a Args) Validate() error {
+	a = a.withDefaults()
+	var errs []error
+	if a.Region == "" {
+		errs = append(errs, errors.New("region: empty"))
+	}
+	if a.ArchiveTiers {
+		if a.ArchiveAccessDays < MinArchiveAccessDays || a.ArchiveAccessDays > MaxArchiveDays {
+			errs = append(errs, fmt.Errorf("archiveAccessDays %d: Intelligent-Tiering Archive Access needs %d..%d days", a.ArchiveAccessDays, MinArchiveAccessDays, MaxArchiveDays))
+		}
+		if a.DeepArchiveAccessDays < MinDeepArchiveAccessDays || a.DeepArchiveAccessDays > MaxArchiveDays || a.DeepArchiveAccessDays <= a.ArchiveAccessDays {
+			errs = append(errs, fmt.Errorf("deepArchiveAccessDays %d: Deep Archive Access needs %d..%d days and more than archiveAccessDays %d",
+				a.DeepArchiveAccessDays, MinDeepArchiveAccessDays, MaxArchiveDays, a.ArchiveAccessDays))
+		}
+	}
+	if a.NoncurrentVersionDays < 1 {
+		errs = append(errs, fmt.Errorf("noncurrentVersionDays %d: at least 1", a.NoncurrentVersionDays))
+	}
+	if a.AbortMultipartDays < 1 {
+		errs = append(errs, fmt.Errorf("abortMultipartDays %d: at least 1", a.AbortMultipartDays))
+	}
+	if a.ArchiveTiers && a.ExpireDays <= a.DeepArchiveAccessDays {
+		errs = append(errs, fmt.Errorf("expireDays %d: must exceed deepArchiveAccessDays %d or archived objects expire first", a.ExpireDays, a.DeepArchiveAccessDays))
+	}
+	if a.ReplicationTimeControl && len(a.Destinations) == 0 {
+		errs = append(errs, errors.New("replicationTimeControl: replication is enabled but there is no destination peer stack"))
+	}
+	seen := map[string]bool{}
+	for _, d := range a.Destinations {
+		switch {
+		case d.Stack == "" || d.Region == "":
+			errs = append(errs, errors.New("destinations: each needs a stack and a region"))
+		case d.Region == a.Region:
+			errs = append(errs, fmt.Errorf("destination %s: region %s is this bucket's region; cross-region replication needs another region", d.Stack, d.Region))
+		case seen[d.Stack]:
+			errs = append(errs, fmt.Errorf("destination %s: listed twice", d.Stack))
+		}
+		seen[d.Stack] = true
+	}
+	if a.BrokerNamespace == "" || a.BrokerServiceAccount == "" {
+		errs = append(errs, errors.New("brokerNamespace and brokerServiceAccount: the offload role must trust exactly one service account"))
+	}
+	return errors.Join(errs...)
+}
+
+// TieredStorage is the component.
+type TieredStorage struct {
+	pulumi.ResourceState
+
+	BucketName    pulumi.StringOutput
+	BucketARN     pulumi.StringOutput
+	KMSKeyARN     pulumi.StringOutput
+	BrokerRoleARN pulumi.StringOutput
+	// Ready is what a workload using the bucket must wait for.
+	Ready []pulumi.Resource
+}
+
+// NewTieredStorage registers the bucket, its policies and roles.
+func NewTieredStorage(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*TieredStorage, error) {
+	args = args.withDefaults()
+	if err := args.Validate(); err != nil {
+		return nil, kit.Wrap("tieredstorage", name, err)
+	}
+	if args.OIDCProviderARN == nil || args.OIDCIssuer == nil {
+		return nil, kit.Wrap("tieredstorage", name, errors.New("the cluster's OIDC provider is required for the broker role"))
+	}
+	for _, d := range args.Destinations {
+		if d.BucketARN == nil || d.KMSKeyARN == nil {
+			return nil, kit.Wrap("tieredstorage", name, fmt.Errorf("destination %s: bucket and key ARNs are required (from its stack outputs)", d.Stack))
+		}
+	}
+	ts := &TieredStorage{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, ts, opts...); err != nil {
+		return nil, kit.Wrap("tieredstorage", name, err)
+	}
+	parent := pulumi.Parent(ts)
+	tags := kit.Tags(args.Tags)
+	fail := func(err error) (*TieredStorage, error) { return nil, kit.Wrap("tieredstorage", name, err) }
+
+	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
+		Description: pulumi.Sprintf("Pulsar offload bucket %s", name), EnableKeyRotation: pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(30), Tags: tags,
+	}, parent)
+	if err != nil {
+		return fail(err)
+	}
+	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{Tags: tags}, parent)
+	if err != nil {
+		return fail(err)
+	}
+	child := []pulumi.ResourceOption{parent}
+	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
+		Bucket: bucket.ID(), VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, child...)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: key.Arn,
+			},
+			BucketKeyEnabled: pulumi.Bool(true),
+		}},
+	}, child...); err != nil {
+		return fail(err)
+	}
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
+		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
+		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+	}, child...); err != nil {
+		return fail(err)
+	}
+	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
+		Bucket: bucket.ID(), Rule: &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+	}, child...); err != nil {
+		return fail(err)
+	}
+	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(), Policy: TLSOnlyPolicy(bucket.Arn).JSON(),
+	}, child...); err != nil {
+		return fail(err)
+	}
+	lifecycle := Lifecycle(args)
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
+	for _, r := range lifecycle {
+		rules = append(rules, r.args())
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(), Rules: rules,
+	}, append(child, pulumi.DependsOn([]pulumi.Resource{versioning}))...); err != nil {
+		return fail(err)
+	}
+	if it := IntelligentTiering(args); it != nil {
+		tierings := s3.BucketIntelligentTieringConfigurationTieringArray{}
+		for _, t := range it.Tierings {
+			tierings = append(tierings, &s3.BucketIntelligentTieringConfigurationTieringArgs{AccessTier: pulumi.String(t.AccessTier), Days: pulumi.Int(t.Days)})
+		}
+		if _, err := s3.NewBucketIntelligentTieringConfiguration(ctx, name, &s3.BucketIntelligentTieringConfigurationArgs{
+			Bucket: bucket.ID(), Name: pulumi.String(it.Name), Status: pulumi.String("Enabled"), Tierings: tierings,
+		}, child...); err != nil {
+			return fail(err)
+		}
+	}
+	if args.AccessLogging {
+		if err := accessLogging(ctx, name, bucket, tags, child); err != nil {
+			return fail(err)
+		}
+	}
+
+	// The broker role: trusted only by the broker service account.
+	brokerRole, err := iam.NewRole(ctx, name+"-broker", &iam.RoleArgs{
+		AssumeRolePolicy: kit.IRSATrust(args.OIDCProviderARN, args.OIDCIssuer, args.BrokerNamespace, args.BrokerServiceAccount).JSON(),
+		Description:      pulumi.String("Pulsar brokers' tiered-storage offloader"),
+		Tags:             tags,
+	}, child...)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := iam.NewRolePolicy(ctx, name+"-broker", &iam.RolePolicyArgs{
+		Role: brokerRole.Name, Policy: OffloaderPolicy(bucket.Arn, key.Arn).JSON(),
+	}, child...); err != nil {
+		return fail(err)
+	}
+
+	ready := []pulumi.Resource{bucket, brokerRole}
+	if len(args.Destinations) > 0 {
+		replRole, err := iam.NewRole(ctx, name+"-replication", &iam.RoleArgs{
+			AssumeRolePolicy: kit.ServiceTrust("s3.amazonaws.com").JSON(),
+			Description:      pulumi.String("S3 cross-region replication of the Pulsar offload bucket"),
+			Tags:             tags,
+		}, child...)
+		if err != nil {
+			return fail(err)
+		}
+		pol, err := iam.NewRolePolicy(ctx, name+"-replication", &iam.RolePolicyArgs{
+			Role: replRole.Name, Policy: ReplicationPolicy(args.Region, bucket.Arn, key.Arn, args.Destinations).JSON(),
+		}, child...)
+		if err != nil {
+			return fail(err)
+		}
+		rules := s3.BucketReplicationConfigRuleArray{}
+		for i, d := range args.Destinations {
+			rules = append(rules, replicationRule(i, d, args.ReplicationTimeControl))
+		}
+		repl, err := s3.NewBucketReplicationConfig(ctx, name, &s3.BucketReplicationConfigArgs{
+			Bucket: bucket.ID(), Role: replRole.Arn, Rules: rules,
+		}, append(child, pulumi.DependsOn([]pulumi.Resource{versioning, pol}))...)
+		if err != nil {
+			return fail(err)
+		}
+		ready = append(ready, repl)
+	}
+
+	ts.BucketName = bucket.Bucket
+	ts.BucketARN = bucket.Arn
+	ts.KMSKeyARN = key.Arn
+	ts.BrokerRoleARN = brokerRole.Arn
+	ts.Ready = ready
+	if err := ctx.RegisterResourceOutputs(ts, pulumi.Map{
+		"bucketName": ts.BucketName, "bucketArn": ts.BucketARN, "kmsKeyArn": ts.KMSKeyARN, "brokerRoleArn": ts.BrokerRoleARN,
+	}); err != nil {
+		return fail(err)
+	}
+	return ts, nil
+}
+
+// replicationRule replicates everything to one destination, re-encrypted
+// with the destination region's key, into Intelligent-Tiering. Delete
+// markers are not replicated: a delete in the source (retention expiry, or
+// a mistake) must not reach the disaster-recovery copy, which expires on its
+// own lifecycle instead.
+func replicationRule(priority int, d Destination, rtc bool) *s3.BucketReplicationConfigRuleArgs {
+	dest := &s3.BucketReplicationConfigRuleDestinationArgs{
+		Bucket:                  d.BucketARN,
+		StorageClass:            pulumi.String("INTELLIGENT_TIERING"),
+		EncryptionConfiguration: &s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs{ReplicaKmsKeyId: d.KMSKeyARN},
+		Metrics: &s3.BucketReplicationConfigRuleDestinationMetricsArgs{
+			Status: pulumi.String("Enabled"), EventThreshold: &s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs{Minutes: pulumi.Int(15)},
+		},
+	}
+	if rtc {
+		dest.ReplicationTime = &s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs{
+			Status: pulumi.String("Enabled"), Time: &s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs{Minutes: pulumi.Int(15)},
+		}
+	}
+	return &s3.BucketReplicationConfigRuleArgs{
+		Id: pulumi.String("to-" + d.Stack), Status: pulumi.String("Enabled"), Priority: pulumi.Int(priority),
+		Filter:                  &s3.BucketReplicationConfigRuleFilterArgs{Prefix: pulumi.String("")},
+		DeleteMarkerReplication: &s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs{Status: pulumi.String("Disabled")},
+		SourceSelectionCriteria: &s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs{
+			SseKmsEncryptedObjects: &s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs{Status: pulumi.String("Enabled")},
+		},
+		Destination: dest,
+	}
+}
+
+// accessLogging creates a log bucket (SSE-S3: server access logging cannot
+// write with SSE-KMS) that only the S3 logging service may write, for this
+// bucket only, and points the offload bucket's logs at it.
+func accessLogging(ctx *pulumi.Context, name string, src *s3.BucketV2, tags pulumi.StringMap, opts []pulumi.ResourceOption) error {
+	logs, err := s3.NewBucketV2(ctx, name+"-logs", &s3.BucketV2Args{Tags: tags}, opts...)
+	if err != nil {
+		return err
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-logs", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: logs.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")},
+		}},
+	}, opts...); err != nil {
+		return err
+	}
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, name+"-logs", &s3.BucketPublicAccessBlockArgs{
+		Bucket: logs.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
+		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+	}, opts...); err != nil {
+		return err
+	}
+	if _, err := s3.NewBucketOwnershipControls(ctx, name+"-logs", &s3.BucketOwnershipControlsArgs{
+		Bucket: logs.ID(), Rule: &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+	}, opts...); err != nil {
+		return err
+	}
+	if _, err := s3.NewBucketVersioningV2(ctx, name+"-logs", &s3.BucketVersioningV2Args{
+		Bucket: logs.ID(), VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, opts...); err != nil {
+		return err
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-logs", &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: logs.ID(), Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id: pulumi.String("expire-logs"), Status: pulumi.String("Enabled"),
+			Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(90)},
+			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(7)},
+		}},
+	}, opts...); err != nil {
+		return err
+	}
+	if _, err := s3.NewBucketPolicy(ctx, name+"-logs", &s3.BucketPolicyArgs{
+		Bucket: logs.ID(), Policy: LogBucketPolicy(logs.Arn, src.Arn).JSON(),
+	}, opts...); err != nil {
+		return err
+	}
+	_, err = s3.NewBucketLoggingV2(ctx, name, &s3.BucketLoggingV2Args{
+		Bucket: src.ID(), TargetBucket: logs.ID(), TargetPrefix: pulumi.String("offload/"),
+	}, opts...)
+	return err
+}

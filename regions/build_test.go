@@ -1,0 +1,93 @@
+package regions_test
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/region"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+func spec(t *testing.T, stack string) (regions.Spec, *sizing.Catalog) {
+	t.Helper()
+	files, err := stacks.StackFiles("..")
+	require.NoError(t, err)
+	fleet, err := stacks.FleetFromFiles(files)
+	require.NoError(t, err)
+	c, ok := fleet.Get(stack)
+	require.True(t, ok)
+	s, err := c.RegionSpec(fleet, "organization")
+	require.NoError(t, err)
+	cat, err := sizing.LoadCatalog(sizing.CatalogPath("", ".."))
+	require.NoError(t, err)
+	return s, cat
+}
+
+func peerOutputs(stack string) map[string]any {
+	return map[string]any{
+		regions.OutputOffloadBucketARN: "arn:aws:s3:::" + stack + "-offload",
+		regions.OutputOffloadKMSKeyARN: "arn:aws:kms:" + stack + ":123456789012:key/k",
+		regions.OutputNATPublicIPs:     []any{"198.51.100.1"},
+		regions.OutputProxyNLBARN:      "arn:aws:elasticloadbalancing:" + stack + ":123456789012:loadbalancer/net/x/y",
+	}
+}
+
+func TestBuildParentsEverythingUnderTheRegion(t *testing.T) {
+	s, cat := spec(t, "us-east-1")
+	rec := recorder.New(s.Region)
+	rec.StackOutputs["us-west-2"] = peerOutputs("us-west-2")
+	rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
+	require.NoError(t, rec.Run("pulsar-fleet", "us-east-1", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := regions.Build(ctx, s, cat)
+		return err
+	}))
+	require.NoError(t, rec.CheckParented(region.TypeToken))
+	root, err := rec.Component(region.TypeToken)
+	require.NoError(t, err)
+	var kids []string
+	for _, c := range rec.DirectChildren(root.URN) {
+		kids = append(kids, c.Type)
+	}
+	assert.Subset(t, kids, []string{"pulsar-fleet:network:Network", "pulsar-fleet:cluster:Cluster", "pulsar-fleet:capacity:Capacity",
+		"pulsar-fleet:tieredstorage:TieredStorage", "pulumi:pulumi:StackReference"})
+}
+
+// A peer that is not deployed yet (no outputs) fails with the stack and the
+// output named.
+func TestMissingPeerOutputNamesStackAndOutput(t *testing.T) {
+	s, cat := spec(t, "us-east-1")
+	rec := recorder.New(s.Region)
+	rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
+	err := rec.Run("pulsar-fleet", "us-east-1", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := regions.Build(ctx, s, cat)
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stack us-west-2 has no output "offloadBucketArn": deploy us-west-2 first`)
+}
+
+func TestComponentArgsFollowThePlan(t *testing.T) {
+	s, cat := spec(t, "us-west-2")
+	plan, err := regions.PlanFor(s, cat)
+	require.NoError(t, err)
+	a, err := regions.ComponentArgs(s, plan, cat)
+	require.NoError(t, err)
+	require.NoError(t, a.Validate())
+	byName := map[string]int{}
+	for i, p := range a.Capacity.Pools {
+		byName[p.Name] = i
+	}
+	broker := a.Capacity.Pools[byName[regions.PoolBroker]]
+	assert.Equal(t, plan.Brokers.Alternatives, broker.InstanceTypes, "broker pool types come from the plan")
+	assert.Equal(t, plan.Brokers.Count, broker.Nodes)
+	assert.Equal(t, 0.9, broker.SpotShare, "secondary: 90% spot")
+	assert.Equal(t, plan.PoolLimits[sizing.PoolBroker].CPU, broker.LimitCPU)
+	critical := a.Capacity.Pools[byName[regions.PoolCritical]]
+	assert.Zero(t, critical.SpotShare, "ZooKeeper and proxies on-demand only")
+}

@@ -1,0 +1,75 @@
+package regions
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Stack outputs other stacks read. They are the contract between stacks:
+// the offline preview, the fleet driver and gitops all go through them.
+const (
+	OutputOffloadBucketARN  = "offloadBucketArn"
+	OutputOffloadBucketName = "offloadBucketName"
+	OutputOffloadKMSKeyARN  = "offloadKmsKeyArn"
+	OutputNATPublicIPs      = "natPublicIps"
+	OutputProxyHostname     = "proxyHostname"
+	OutputProxyNLBARN       = "proxyNlbArn"
+	OutputRegion            = "region"
+)
+
+// peers reads other stacks' outputs through one StackReference each.
+type peers struct {
+	refs map[string]*pulumi.StackReference
+}
+
+func newPeers(ctx *pulumi.Context, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
+	p := &peers{refs: map[string]*pulumi.StackReference{}}
+	for _, r := range reads {
+		ref, err := pulumi.NewStackReference(ctx, r.Ref, &pulumi.StackReferenceArgs{Name: pulumi.String(r.Ref)}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("stack reference %s: %w", r.Ref, err)
+		}
+		p.refs[r.Stack] = ref
+	}
+	return p, nil
+}
+
+// String is a peer's string output; a missing one fails the deployment
+// with the stack and output named.
+func (p *peers) String(stack, output string) pulumi.StringOutput {
+	ref, ok := p.refs[stack]
+	if !ok {
+		return pulumi.StringOutput(pulumi.ToOutput(pulumi.String("")).ApplyT(func(string) (string, error) {
+			return "", fmt.Errorf("stack %s is not in this stack's peers: add it to pulsar-fleet:peers to read its %s", stack, output)
+		}).(pulumi.StringOutput))
+	}
+	return ref.GetOutput(pulumi.String(output)).ApplyT(func(v any) (string, error) {
+		s, ok := v.(string)
+		if !ok || s == "" {
+			return "", fmt.Errorf("stack %s has no output %q: deploy %s first (it is a prerequisite of this stack in the stack graph)", stack, output, stack)
+		}
+		return s, nil
+	}).(pulumi.StringOutput)
+}
+
+// Strings is a peer's list-of-strings output.
+func (p *peers) Strings(stack, output string) pulumi.StringArrayOutput {
+	ref, ok := p.refs[stack]
+	if !ok {
+		return pulumi.StringArray{}.ToStringArrayOutput().ApplyT(func([]string) ([]string, error) {
+			return nil, fmt.Errorf("stack %s is not in this stack's peers: add it to pulsar-fleet:peers to read its %s", stack, output)
+		}).(pulumi.StringArrayOutput)
+	}
+	return ref.GetOutput(pulumi.String(output)).ApplyT(func(v any) ([]string, error) {
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			return nil, fmt.Errorf("stack %s has no output %q: deploy %s first (it is a prerequisite of this stack in the stack graph)", stack, output, stack)
+		}
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = fmt.Sprint(e)
+		}
+		return out, nil
+	}).(pulumi.StringArrayOutput)
+}
