@@ -1,6 +1,7 @@
 package regions
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -8,7 +9,9 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
+	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/components/tieredstorage"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -22,6 +25,9 @@ type Args struct {
 	Cluster       cluster.Args
 	Capacity      capacity.Args
 	TieredStorage tieredstorage.Args
+	Certificate   routing.CertificateArgs
+	Pulsar        pulsar.Args
+	Routing       routing.Args
 }
 
 // Validate validates every component's plain arguments, all at once.
@@ -32,6 +38,9 @@ func (a Args) Validate() error {
 		wrap("cluster", a.Cluster.Validate()),
 		wrap("capacity", a.Capacity.Validate()),
 		wrap("tieredstorage", a.TieredStorage.Validate()),
+		wrap("certificate", a.Certificate.Validate()),
+		wrap("pulsar", a.Pulsar.Validate()),
+		wrap("routing", a.Routing.Validate()),
 	)
 }
 
@@ -120,7 +129,8 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 			{Name: PoolBookie, InstanceTypes: plan.Bookies.Alternatives, Arches: arches(plan.Bookies.Alternatives), SpotShare: bookieShare,
 				Nodes: plan.Bookies.Count, OnDemandNodes: plan.Bookies.OnDemand, LocalNVMe: plan.Bookies.LocalNVMe,
 				RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: bkCPU, LimitMemoryGiB: bkMem,
-				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1"},
+				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1",
+				DoNotDisrupt: true},
 		},
 	}
 	a.TieredStorage = tieredstorage.Args{
@@ -131,7 +141,88 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	for _, d := range spec.BucketReplicas {
 		a.TieredStorage.Destinations = append(a.TieredStorage.Destinations, tieredstorage.Destination{Stack: d.Stack, Region: d.Region})
 	}
+	a.Certificate = routing.CertificateArgs{Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Tags: tags}
+	a.Pulsar = pulsarArgs(spec, plan, a.Capacity)
+	a.Routing = routing.Args{
+		Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,
+		Scheme: spec.Routing.ProxyScheme, Namespace: PulsarNamespace, Tags: tags,
+		GlobalAccelerator: spec.Routing.GlobalAccelerator && spec.Role == "primary",
+		Regions:           []routing.RegionEndpoint{{Region: spec.Stack, Weight: spec.Routing.Weight}},
+	}
+	for _, p := range spec.AllPeers {
+		a.Routing.Regions = append(a.Routing.Regions, routing.RegionEndpoint{Region: p.Stack, Weight: p.Weight})
+	}
+	b, err := json.Marshal(plan.Client)
+	if err != nil {
+		return Args{}, err
+	}
+	if err := json.Unmarshal(b, &a.Routing.Client); err != nil {
+		return Args{}, err
+	}
 	return a, nil
+}
+
+// pulsarArgs turns the plan into the Pulsar release's arguments: replicas,
+// resources and JVM memory per component, the pools' placements, quorum,
+// storage, tuning, tiered storage and geo-replication peers.
+func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Args) pulsar.Args {
+	placement := map[string]pulsar.Placement{}
+	for _, p := range capArgs.Pools {
+		cp := capacity.PlacementFor(p)
+		pp := pulsar.Placement{NodeSelector: cp.NodeSelector, DoNotDisrupt: cp.DoNotDisrupt}
+		for _, t := range cp.Tolerations {
+			pp.Tolerations = append(pp.Tolerations, pulsar.Toleration(t))
+		}
+		for _, k := range cp.SpreadKeys {
+			pp.SpreadKeys = append(pp.SpreadKeys, pulsar.SpreadKey(k))
+		}
+		placement[p.Name] = pp
+	}
+	pod := func(role sizing.Role, replicas int, pool string) pulsar.Pod {
+		r := plan.Pods[role]
+		return pulsar.Pod{Replicas: replicas, CPUMillis: r.CPUMillis, MemoryMiB: r.MemoryMiB, HeapMiB: r.HeapMiB, DirectMiB: r.DirectMiB, Placement: placement[pool]}
+	}
+	ph := spec.Phase
+	a := pulsar.Args{
+		Cluster: spec.Stack, Namespace: PulsarNamespace, Zones: spec.Zones,
+		Quorum: pulsar.Quorum{Ensemble: plan.Quorum.Ensemble, WriteQuorum: plan.Quorum.WriteQuorum, AckQuorum: plan.Quorum.AckQuorum,
+			MinRacksPerWriteQuorum: plan.Quorum.MinRacksPerWriteQuorum},
+		ZooKeeper: pod(sizing.ZooKeeper, plan.ZooKeeper.Count, PoolCritical),
+		Bookies:   pod(sizing.Bookie, plan.Bookies.Count, PoolBookie),
+		Brokers:   pod(sizing.Broker, plan.Brokers.Count, PoolBroker),
+		Proxies:   pod(sizing.Proxy, plan.Proxies.Count, PoolCritical),
+		Autorecovery: pulsar.Pod{Replicas: plan.Autorecovery, CPUMillis: 500, MemoryMiB: 1024, HeapMiB: 512, DirectMiB: 256,
+			Placement: placement[PoolCritical]},
+		BrokerMax: plan.BrokerHPA.Max, ProxyMax: plan.ProxyHPA.Max,
+		BookieLocalNVMe: plan.Bookies.LocalNVMe,
+		JournalGiB:      int(plan.Bookies.JournalDiskBytes / sizing.GiB), LedgersGiB: int(plan.Bookies.LedgerDiskBytes / sizing.GiB),
+		JournalClass: StorageClassJournal, LedgersClass: StorageClassLedgers,
+		ZooKeeperGiB: 50, ZooKeeperClass: StorageClassDefault,
+		TTLSeconds: int64(ph.TTL.Seconds()), RetentionMinutes: int64(ph.Retention.Minutes()),
+		Tuning: pulsar.Tuning{
+			DefaultNumPartitions: ph.Tuning.DefaultNumPartitions, MaxConcurrentLookupRequest: ph.Tuning.MaxConcurrentLookupRequest,
+			MaxConcurrentTopicLoadRequest: ph.Tuning.MaxConcurrentTopicLoadRequest, ExtensibleLoadManager: ph.Tuning.ExtensibleLoadManager,
+			ReplicationProducerQueueSize: ph.Tuning.ReplicationProducerQueueSize, ReplicationConnectionsPerBroker: ph.Tuning.ReplicationConnectionsPerBroker,
+			DispatcherMaxReadBatchSize: ph.Tuning.DispatcherMaxReadBatchSize, MaxUnackedMessagesPerConsumer: ph.Tuning.MaxUnackedMessagesPerConsumer,
+			MaxUnackedMessagesPerSub: ph.Tuning.MaxUnackedMessagesPerSub, DeduplicationEntriesInterval: ph.Tuning.DeduplicationEntriesInterval,
+		},
+		Offload: pulsar.Offload{Region: spec.Region, MaxBlockBytes: ph.Offload.MaxBlockBytes, ReadBufferBytes: ph.Offload.ReadBufferBytes,
+			ThresholdBytes: ph.Offload.ThresholdBytes, AfterSeconds: int64(ph.Offload.After.Seconds()),
+			DeletionLagMs: ph.Offload.DeletionLag.Milliseconds(), RolloverMinutes: int(ph.Offload.LedgerRollover.Minutes()),
+			MaxThreads: ph.Tuning.OffloadMaxThreads, PrefetchRounds: ph.Tuning.OffloadPrefetchRounds, TieredReadsFirst: ph.Tuning.TieredStorageFirst},
+		Tenant: spec.Tenant, Namespaces: spec.Namespaces,
+		CriticalPlacement: placement[PoolCritical],
+	}
+	replicate := map[string]bool{}
+	for _, p := range spec.GeoReplicationTo {
+		replicate[p.Stack] = true
+	}
+	for _, p := range spec.AllPeers {
+		name := routing.RegionalName(p.Stack, spec.Routing.Domain)
+		a.Peers = append(a.Peers, pulsar.GeoPeer{Cluster: p.Stack, ReplicateTo: replicate[p.Stack],
+			WebURL: "https://" + name, BrokerURL: fmt.Sprintf("pulsar+ssl://%s:%d", name, routing.PortPulsarTLS)})
+	}
+	return a
 }
 
 // The Pulsar release's namespace and names (the chart's fullname is pinned

@@ -9,7 +9,9 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
+	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/components/tieredstorage"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -22,6 +24,8 @@ type Peer struct {
 	// Ref is the fully qualified stack name for a StackReference
 	// (organization/project/stack); set only for stacks this one reads.
 	Ref string
+	// Weight is the peer's routing weight.
+	Weight int
 }
 
 // Spec is everything regions needs about one stack, as plain values. The
@@ -188,6 +192,28 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	cert, err := routing.NewCertificate(ctx, spec.Stack+"-tls", args.Certificate, in)
+	if err != nil {
+		return nil, err
+	}
+	release := pulsar.Release{Args: args.Pulsar, Provider: cl.Provider,
+		Exposure:  pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs, CertificateARN: cert.ARN},
+		DependsOn: append(append([]pulumi.Resource{}, capa.Ready...), store.Ready...)}
+	release.BrokerRoleARN, release.Offload.Bucket = store.BrokerRoleARN, store.BucketName
+	pl, err := pulsar.NewPulsar(ctx, spec.Stack, release, in)
+	if err != nil {
+		return nil, err
+	}
+	args.Routing.ProxyHostname, args.Routing.Provider = pl.ProxyHostname, cl.Provider
+	for i := range args.Routing.Regions {
+		if r := &args.Routing.Regions[i]; r.Region != spec.Stack && args.Routing.GlobalAccelerator {
+			r.NLBARN = peerOut.String(r.Region, OutputProxyNLBARN)
+		}
+	}
+	rt, err := routing.NewRouting(ctx, spec.Stack, args.Routing, in)
+	if err != nil {
+		return nil, err
+	}
 
 	res.Outputs["vpcId"] = net.VpcID
 	res.Outputs[OutputNATPublicIPs] = net.NATPublicIPs
@@ -198,6 +224,15 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	res.Outputs[OutputOffloadBucketName] = store.BucketName
 	res.Outputs[OutputOffloadKMSKeyARN] = store.KMSKeyARN
 	res.Outputs["brokerOffloadRoleArn"] = store.BrokerRoleARN
+	res.Outputs[OutputProxyHostname] = pl.ProxyHostname
+	res.Outputs["proxyHealthUrl"] = pl.HealthURL
+	res.Outputs[OutputProxyNLBARN] = rt.NLBARN
+	res.Outputs["globalServiceName"] = pulumi.String(rt.GlobalName)
+	res.Outputs["regionalServiceName"] = pulumi.String(rt.RegionalName)
+	res.Outputs["clientConfig"] = rt.ClientConfig
+	if args.Routing.GlobalAccelerator {
+		res.Outputs["globalAcceleratorDns"] = rt.AcceleratorDNS
+	}
 	if err := root.Finish(ctx, res.Outputs); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ type BrokerTuning struct {
 	DeduplicationEntriesInterval    int  `json:"brokerDeduplicationEntriesInterval"`
 	OffloadMaxThreads               int  `json:"managedLedgerOffloadMaxThreads"`
 	OffloadPrefetchRounds           int  `json:"managedLedgerOffloadPrefetchRounds"`
+	// TieredStorageFirst reads offloaded ledgers from S3 rather than from
+	// the bookies still holding them (managedLedgerDataReadPriority).
+	TieredStorageFirst bool `json:"tieredStorageFirst"`
 }
 
 // ClientSettings are the producer and client settings the seeds recommend
@@ -126,6 +129,7 @@ func Phases() []Phase {
 	p100m.ArchiveTiers = true
 	p100m.Tuning = p10m.Tuning
 	p100m.Tuning.OffloadMaxThreads = 20
+	p100m.Tuning.TieredStorageFirst = true
 	p100m.Tuning.DispatcherMaxReadBatchSize = 500
 	p100m.Tuning.MaxUnackedMessagesPerConsumer, p100m.Tuning.MaxUnackedMessagesPerSub = 100000, 200000
 	p100m.Tuning.DeduplicationEntriesInterval = 10000

@@ -155,7 +155,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	}
 	peer := func(name string) regions.Peer {
 		s, _ := f.Get(name)
-		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: string(s.Role), Ref: org + "/" + Project + "/" + s.Stack}
+		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: string(s.Role), Ref: org + "/" + Project + "/" + s.Stack, Weight: s.Routing.Weight}
 	}
 	for _, p := range c.Peers {
 		spec.Reads = append(spec.Reads, peer(p))

@@ -74,6 +74,8 @@ type Pool struct {
 	// CapacityReservationIDs let the pool use On-Demand Capacity
 	// Reservations (critical pool only).
 	CapacityReservationIDs []string
+	// DoNotDisrupt marks the pool's pods karpenter.sh/do-not-disrupt.
+	DoNotDisrupt bool
 }
 
 // Placement is how a workload lands on a pool: the Pulsar component copies
@@ -110,6 +112,7 @@ func PlacementFor(p Pool) Placement {
 		NodeSelector: map[string]string{LabelPool: p.Name},
 		Tolerations:  []Toleration{{Key: TaintPool, Operator: "Equal", Value: p.Name, Effect: "NoSchedule"}},
 		SpreadKeys:   []SpreadKey{{Key: LabelZone, WhenUnsatisfiable: "DoNotSchedule"}},
+		DoNotDisrupt: p.DoNotDisrupt,
 	}
 	if p.split() {
 		pl.SpreadKeys = append(pl.SpreadKeys, SpreadKey{Key: LabelCapacitySpread, WhenUnsatisfiable: "ScheduleAnyway"})

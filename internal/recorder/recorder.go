@@ -72,6 +72,12 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.Region, "id": r.Region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	case "aws:lb/getLoadBalancer:getLoadBalancer":
+		name := "unknown"
+		if v, ok := args.Args["name"]; ok && v.IsString() {
+			name = v.StringValue()
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "arn": fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/net/%s/0123456789abcdef", r.Region, r.Account, name)}), nil
 	}
 	return resource.PropertyMap{}, nil
 }
@@ -215,6 +221,35 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 		set("id", id)
 	case "aws:globalaccelerator/accelerator:Accelerator":
 		set("dnsName", args.Name+".awsglobalaccelerator.com")
+	case "aws:acm/certificate:Certificate":
+		var opts []any
+		names := []string{}
+		if v, ok := args.Inputs["domainName"]; ok && v.IsString() {
+			names = append(names, v.StringValue())
+		}
+		if v, ok := args.Inputs["subjectAlternativeNames"]; ok && v.IsArray() {
+			for _, e := range v.ArrayValue() {
+				if e.IsString() {
+					names = append(names, e.StringValue())
+				}
+			}
+		}
+		for _, n := range names {
+			opts = append(opts, map[string]any{"domainName": n, "resourceRecordName": "_acme." + n + ".",
+				"resourceRecordType": "CNAME", "resourceRecordValue": "_token.acm-validations.aws."})
+		}
+		set("domainValidationOptions", opts)
+	case "aws:route53/record:Record":
+		if v, ok := args.Inputs["name"]; ok && v.IsString() {
+			set("fqdn", v.StringValue())
+		}
+	case "kubernetes:core/v1:Service":
+		if spec, ok := args.Inputs["spec"]; ok && spec.IsObject() {
+			if t, ok := spec.ObjectValue()["type"]; ok && t.IsString() && t.StringValue() == "LoadBalancer" {
+				set("status", map[string]any{"loadBalancer": map[string]any{"ingress": []any{
+					map[string]any{"hostname": "a" + strings.ReplaceAll(args.Name, "-", "") + "-0123456789abcdef.elb." + r.Region + ".amazonaws.com"}}}})
+			}
+		}
 	}
 	return out
 }

@@ -1,0 +1,203 @@
+// Package k8s holds the few Kubernetes object types the program emits as
+// plain manifests (inside Helm values), typed with the API's JSON names so
+// a real API server can validate them (tests/apiserver).
+package k8s
+
+import "encoding/json"
+
+// Meta is object metadata.
+type Meta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// ServiceAccount is a v1 ServiceAccount.
+type ServiceAccount struct {
+	APIVersion                   string `json:"apiVersion"`
+	Kind                         string `json:"kind"`
+	Metadata                     Meta   `json:"metadata"`
+	AutomountServiceAccountToken *bool  `json:"automountServiceAccountToken,omitempty"`
+}
+
+// PolicyRule is an RBAC rule.
+type PolicyRule struct {
+	APIGroups []string `json:"apiGroups"`
+	Resources []string `json:"resources"`
+	Verbs     []string `json:"verbs"`
+}
+
+// Role is an rbac.authorization.k8s.io/v1 Role or ClusterRole.
+type Role struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Metadata   Meta         `json:"metadata"`
+	Rules      []PolicyRule `json:"rules"`
+}
+
+// RoleRef names the bound role.
+type RoleRef struct {
+	APIGroup string `json:"apiGroup"`
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+}
+
+// Subject is a binding subject.
+type Subject struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// RoleBinding is a RoleBinding or ClusterRoleBinding.
+type RoleBinding struct {
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Metadata   Meta      `json:"metadata"`
+	RoleRef    RoleRef   `json:"roleRef"`
+	Subjects   []Subject `json:"subjects"`
+}
+
+// EnvVar is a container environment variable.
+type EnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// VolumeMount mounts a volume.
+type VolumeMount struct {
+	Name      string `json:"name"`
+	MountPath string `json:"mountPath"`
+	ReadOnly  bool   `json:"readOnly,omitempty"`
+}
+
+// SecurityContext is a restrictive container security context.
+type SecurityContext struct {
+	RunAsNonRoot             bool           `json:"runAsNonRoot"`
+	RunAsUser                int64          `json:"runAsUser"`
+	AllowPrivilegeEscalation bool           `json:"allowPrivilegeEscalation"`
+	ReadOnlyRootFilesystem   bool           `json:"readOnlyRootFilesystem"`
+	Capabilities             Capabilities   `json:"capabilities"`
+	SeccompProfile           SeccompProfile `json:"seccompProfile"`
+}
+
+// Capabilities drops Linux capabilities.
+type Capabilities struct {
+	Drop []string `json:"drop"`
+}
+
+// SeccompProfile selects the runtime's default profile.
+type SeccompProfile struct {
+	Type string `json:"type"`
+}
+
+// Container is a pod container.
+type Container struct {
+	Name            string               `json:"name"`
+	Image           string               `json:"image"`
+	Command         []string             `json:"command"`
+	Env             []EnvVar             `json:"env,omitempty"`
+	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty"`
+	Resources       ResourceRequirements `json:"resources"`
+	SecurityContext SecurityContext      `json:"securityContext"`
+}
+
+// ResourceRequirements are requests and limits.
+type ResourceRequirements struct {
+	Requests map[string]string `json:"requests"`
+	Limits   map[string]string `json:"limits"`
+}
+
+// SecretVolume mounts a Secret.
+type SecretVolume struct {
+	SecretName string `json:"secretName"`
+	Optional   bool   `json:"optional,omitempty"`
+}
+
+// Volume is a pod volume (Secret or emptyDir).
+type Volume struct {
+	Name     string        `json:"name"`
+	Secret   *SecretVolume `json:"secret,omitempty"`
+	EmptyDir *struct{}     `json:"emptyDir,omitempty"`
+}
+
+// Toleration tolerates a taint.
+type Toleration struct {
+	Key      string `json:"key"`
+	Operator string `json:"operator"`
+	Value    string `json:"value,omitempty"`
+	Effect   string `json:"effect"`
+}
+
+// PodSpec is the subset of a pod spec the program sets.
+type PodSpec struct {
+	ServiceAccountName string            `json:"serviceAccountName"`
+	RestartPolicy      string            `json:"restartPolicy"`
+	NodeSelector       map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations        []Toleration      `json:"tolerations,omitempty"`
+	Containers         []Container       `json:"containers"`
+	Volumes            []Volume          `json:"volumes,omitempty"`
+}
+
+// PodTemplate is a pod template.
+type PodTemplate struct {
+	Metadata Meta    `json:"metadata"`
+	Spec     PodSpec `json:"spec"`
+}
+
+// JobSpec is a batch/v1 Job spec.
+type JobSpec struct {
+	BackoffLimit            int         `json:"backoffLimit"`
+	ActiveDeadlineSeconds   int         `json:"activeDeadlineSeconds"`
+	TTLSecondsAfterFinished int         `json:"ttlSecondsAfterFinished"`
+	Template                PodTemplate `json:"template"`
+}
+
+// Job is a batch/v1 Job.
+type Job struct {
+	APIVersion string  `json:"apiVersion"`
+	Kind       string  `json:"kind"`
+	Metadata   Meta    `json:"metadata"`
+	Spec       JobSpec `json:"spec"`
+}
+
+// JobTemplate wraps a JobSpec in a CronJob.
+type JobTemplate struct {
+	Spec JobSpec `json:"spec"`
+}
+
+// CronJobSpec is a batch/v1 CronJob spec.
+type CronJobSpec struct {
+	Schedule                   string      `json:"schedule"`
+	ConcurrencyPolicy          string      `json:"concurrencyPolicy"`
+	SuccessfulJobsHistoryLimit int         `json:"successfulJobsHistoryLimit"`
+	FailedJobsHistoryLimit     int         `json:"failedJobsHistoryLimit"`
+	JobTemplate                JobTemplate `json:"jobTemplate"`
+}
+
+// CronJob is a batch/v1 CronJob.
+type CronJob struct {
+	APIVersion string      `json:"apiVersion"`
+	Kind       string      `json:"kind"`
+	Metadata   Meta        `json:"metadata"`
+	Spec       CronJobSpec `json:"spec"`
+}
+
+// ToMap turns a typed object into a plain map (for Helm values).
+func ToMap(obj any) (map[string]any, error) {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(b, &m)
+	return m, err
+}
+
+// RestrictedContainer is the security context every program-made
+// container runs with (restricted Pod Security Standard).
+func RestrictedContainer(uid int64) SecurityContext {
+	return SecurityContext{RunAsNonRoot: true, RunAsUser: uid, AllowPrivilegeEscalation: false, ReadOnlyRootFilesystem: true,
+		Capabilities: Capabilities{Drop: []string{"ALL"}}, SeccompProfile: SeccompProfile{Type: "RuntimeDefault"}}
+}

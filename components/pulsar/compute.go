@@ -1,0 +1,452 @@
+package pulsar
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Chart coordinates.
+const (
+	ChartRepo    = "https://pulsar.apache.org/charts"
+	ChartName    = "pulsar"
+	ChartVersion = "4.7.0"
+	AppVersion   = "4.0.12"
+)
+
+// Pod labels the chart puts on every component (app and release come from
+// the chart and release name, component from <component>.component).
+const (
+	labelApp       = "app"
+	labelRelease   = "release"
+	labelComponent = "component"
+)
+
+// Chart component names (the `component` label values).
+const (
+	CompZooKeeper    = "zookeeper"
+	CompBookie       = "bookie"
+	CompAutorecovery = "recovery"
+	CompBroker       = "broker"
+	CompProxy        = "proxy"
+)
+
+// Classes of the placement-policy plumbing (real Pulsar/BookKeeper classes).
+const (
+	RackawarePolicy       = "org.apache.bookkeeper.client.RackawareEnsemblePlacementPolicy"
+	RackAffinityMapping   = "org.apache.pulsar.bookie.rackawareness.BookieRackAffinityMapping"
+	ExtensibleLoadManager = "org.apache.pulsar.broker.loadbalance.extensions.ExtensibleLoadManagerImpl"
+	TransferShedder       = "org.apache.pulsar.broker.loadbalance.extensions.scheduler.TransferShedder"
+)
+
+// Placement is how a component's pods land on a node pool (plain copy of
+// the capacity component's placement, passed by regions).
+type Placement struct {
+	NodeSelector map[string]string
+	Tolerations  []Toleration
+	SpreadKeys   []SpreadKey
+	DoNotDisrupt bool
+}
+
+// SpreadKey is one topology spread key.
+type SpreadKey struct {
+	Key               string
+	WhenUnsatisfiable string
+}
+
+// Pod is one component's pods.
+type Pod struct {
+	Replicas  int
+	CPUMillis int64
+	MemoryMiB int64
+	HeapMiB   int64
+	DirectMiB int64
+	Placement Placement
+}
+
+// Quorum is the BookKeeper quorum and rack rule.
+type Quorum struct {
+	Ensemble, WriteQuorum, AckQuorum int
+	MinRacksPerWriteQuorum           int
+}
+
+// Offload is the tiered-storage setup for the brokers.
+type Offload struct {
+	Bucket          pulumi.StringInput
+	Region          string
+	MaxBlockBytes   int64
+	ReadBufferBytes int64
+	ThresholdBytes  int64
+	// AfterSeconds offloads closed ledgers after this long regardless of
+	// size (managedLedgerOffloadThresholdInSeconds).
+	AfterSeconds     int64
+	DeletionLagMs    int64
+	RolloverMinutes  int
+	MaxThreads       int
+	PrefetchRounds   int
+	TieredReadsFirst bool
+}
+
+// Tuning is the per-phase broker tuning.
+type Tuning struct {
+	DefaultNumPartitions            int
+	MaxConcurrentLookupRequest      int
+	MaxConcurrentTopicLoadRequest   int
+	ExtensibleLoadManager           bool
+	ReplicationProducerQueueSize    int
+	ReplicationConnectionsPerBroker int
+	DispatcherMaxReadBatchSize      int
+	MaxUnackedMessagesPerConsumer   int
+	MaxUnackedMessagesPerSub        int
+	DeduplicationEntriesInterval    int
+}
+
+// GeoPeer is another region's Pulsar cluster.
+type GeoPeer struct {
+	// Cluster is the peer's Pulsar cluster name.
+	Cluster string
+	// WebURL and BrokerURL are its stable regional endpoints.
+	WebURL, BrokerURL string
+	// ReplicateTo marks peers this region's namespaces replicate to.
+	ReplicateTo bool
+}
+
+// Args configure the Pulsar release.
+type Args struct {
+	// Cluster is this region's Pulsar cluster name.
+	Cluster                                            string
+	Namespace                                          string
+	Zones                                              []string
+	Quorum                                             Quorum
+	ZooKeeper, Bookies, Autorecovery, Brokers, Proxies Pod
+	// BrokerMax and ProxyMax are the autoscalers' maxima.
+	BrokerMax, ProxyMax int
+	// Bookie storage: EBS volumes, or local NVMe (ephemeral, emptyDir).
+	BookieLocalNVMe            bool
+	JournalGiB, LedgersGiB     int
+	JournalClass, LedgersClass string
+	ZooKeeperGiB               int
+	ZooKeeperClass             string
+	TTLSeconds                 int64
+	RetentionMinutes           int64
+	Tuning                     Tuning
+	Offload                    Offload
+	// BrokerRoleARN is the offload role the broker service account assumes.
+	BrokerRoleARN pulumi.StringInput
+	// Geo-replication.
+	Peers      []GeoPeer
+	Tenant     string
+	Namespaces []string
+	// CriticalPlacement places jobs (init, rack sync, geo-replication).
+	CriticalPlacement Placement
+}
+
+// Defaults in one place.
+const (
+	DefaultNamespace = "pulsar"
+	Fullname         = "pulsar"
+	ReleaseName      = "pulsar"
+	adminToken       = "pulsar-token-admin"
+	// GeoTokensSecret holds, per peer cluster, a token that peer issued to
+	// this region's replicator (provisioned by operators; see docs).
+	GeoTokensSecret = "pulsar-geo-replication-tokens"
+	kubectlImage    = "alpine/k8s:1.32.12"
+	pulsarImage     = "apachepulsar/pulsar-all:" + AppVersion
+)
+
+func (a Args) withDefaults() Args {
+	if a.Namespace == "" {
+		a.Namespace = DefaultNamespace
+	}
+	return a
+}
+
+// Validate checks the plain arguments: the plan must be able to hold its
+// own quorum, and the tiered-storage thresholds must make sense.
+func (a Args) Validate() error {
+	a = a.withDefaults()
+	var errs []error
+	bad := func(f string, v ...any) { errs = append(errs, fmt.Errorf(f, v...)) }
+	q := a.Quorum
+	if !(q.Ensemble >= q.WriteQuorum && q.WriteQuorum >= q.AckQuorum && q.AckQuorum >= 1) {
+		bad("quorum ensemble=%d writeQuorum=%d ackQuorum=%d: want ensemble >= write >= ack >= 1", q.Ensemble, q.WriteQuorum, q.AckQuorum)
+	}
+	if q.MinRacksPerWriteQuorum < 1 || q.MinRacksPerWriteQuorum > len(a.Zones) {
+		bad("minRacksPerWriteQuorum %d: want 1..%d (the zones are the racks)", q.MinRacksPerWriteQuorum, len(a.Zones))
+	}
+	if a.Bookies.Replicas < q.Ensemble {
+		bad("bookies %d: fewer than the ensemble %d; no ledger could be written", a.Bookies.Replicas, q.Ensemble)
+	}
+	if a.ZooKeeper.Replicas < 3 || a.ZooKeeper.Replicas%2 == 0 {
+		bad("zookeeper replicas %d: want an odd number, at least 3", a.ZooKeeper.Replicas)
+	}
+	for name, p := range map[string]Pod{"brokers": a.Brokers, "proxies": a.Proxies, "autorecovery": a.Autorecovery} {
+		if p.Replicas < 1 {
+			bad("%s replicas %d: at least 1", name, p.Replicas)
+		}
+	}
+	if a.BrokerMax < a.Brokers.Replicas || a.ProxyMax < a.Proxies.Replicas {
+		bad("autoscaling maxima (brokers %d, proxies %d) below the planned replicas (%d, %d)", a.BrokerMax, a.ProxyMax, a.Brokers.Replicas, a.Proxies.Replicas)
+	}
+	for name, p := range map[string]Pod{"zookeeper": a.ZooKeeper, "bookies": a.Bookies, "brokers": a.Brokers, "proxies": a.Proxies} {
+		if p.CPUMillis <= 0 || p.MemoryMiB <= 0 || p.HeapMiB <= 0 {
+			bad("%s resources: cpu %dm, memory %dMi, heap %dMi must be positive", name, p.CPUMillis, p.MemoryMiB, p.HeapMiB)
+		}
+		if p.HeapMiB+p.DirectMiB > p.MemoryMiB {
+			bad("%s JVM: heap %dMi + direct %dMi exceed the pod's %dMi", name, p.HeapMiB, p.DirectMiB, p.MemoryMiB)
+		}
+	}
+	o := a.Offload
+	if o.MaxBlockBytes < 5<<20 {
+		bad("offload maxBlockSize %d: at least 5MiB (the S3 multipart minimum)", o.MaxBlockBytes)
+	}
+	if o.ThresholdBytes < o.MaxBlockBytes {
+		bad("offload threshold %d bytes is below the block size %d bytes: offloads would be partial blocks", o.ThresholdBytes, o.MaxBlockBytes)
+	}
+	if o.Region == "" {
+		bad("offload region: empty")
+	}
+	if !a.BookieLocalNVMe && (a.JournalGiB <= 0 || a.LedgersGiB <= 0 || a.JournalClass == "" || a.LedgersClass == "") {
+		bad("bookie volumes: journal %dGi (%q), ledgers %dGi (%q) need sizes and storage classes", a.JournalGiB, a.JournalClass, a.LedgersGiB, a.LedgersClass)
+	}
+	if a.Cluster == "" {
+		bad("cluster: empty")
+	}
+	for _, p := range a.Peers {
+		if p.Cluster == a.Cluster {
+			bad("peer %s: is this cluster", p.Cluster)
+		}
+		if !strings.HasPrefix(p.BrokerURL, "pulsar+ssl://") || !strings.HasPrefix(p.WebURL, "https://") {
+			bad("peer %s: geo-replication goes over TLS (want pulsar+ssl:// and https:// URLs)", p.Cluster)
+		}
+	}
+	if len(a.Namespaces) == 0 || a.Tenant == "" {
+		bad("tenant and namespaces: the replicated namespaces must be named")
+	}
+	return errors.Join(errs...)
+}
+
+func labels(component string) map[string]string {
+	return map[string]string{labelApp: ChartName, labelRelease: ReleaseName, labelComponent: component}
+}
+
+func workload(component string, p Pod, config map[string]string) Workload {
+	w := Workload{
+		ReplicaCount: p.Replicas,
+		Resources: Resources{
+			Requests: map[string]string{"cpu": fmt.Sprintf("%dm", p.CPUMillis), "memory": fmt.Sprintf("%dMi", p.MemoryMiB)},
+			Limits:   map[string]string{"cpu": fmt.Sprintf("%dm", p.CPUMillis), "memory": fmt.Sprintf("%dMi", p.MemoryMiB)},
+		},
+		ConfigData:   config,
+		NodeSelector: p.Placement.NodeSelector,
+		Tolerations:  p.Placement.Tolerations,
+		PodMonitor:   Toggle{Enabled: true},
+	}
+	for _, k := range p.Placement.SpreadKeys {
+		w.TopologySpreadConstraints = append(w.TopologySpreadConstraints, SpreadConstraint{
+			MaxSkew: 1, TopologyKey: k.Key, WhenUnsatisfiable: k.WhenUnsatisfiable,
+			LabelSelector: LabelSelector{MatchLabels: labels(component)},
+		})
+	}
+	if p.Placement.DoNotDisrupt {
+		w.Annotations = map[string]string{"karpenter.sh/do-not-disrupt": "true"}
+	}
+	return w
+}
+
+func jvm(p Pod) string {
+	s := fmt.Sprintf("-Xms%dm -Xmx%dm", p.HeapMiB, p.HeapMiB)
+	if p.DirectMiB > 0 {
+		s += fmt.Sprintf(" -XX:MaxDirectMemorySize=%dm", p.DirectMiB)
+	}
+	return s
+}
+
+func itoa[T ~int | ~int64](v T) string { return strconv.FormatInt(int64(v), 10) }
+
+// BrokerConfig is the broker.conf overrides: quorums, rack-aware placement
+// enforced over zones, deduplication, the phase's tuning and offload timing.
+// Every key is a real broker.conf key (checked in tests).
+func BrokerConfig(a Args) map[string]string {
+	q, t, o := a.Quorum, a.Tuning, a.Offload
+	c := map[string]string{
+		"PULSAR_MEM":                                       jvm(a.Brokers),
+		"managedLedgerDefaultEnsembleSize":                 itoa(q.Ensemble),
+		"managedLedgerDefaultWriteQuorum":                  itoa(q.WriteQuorum),
+		"managedLedgerDefaultAckQuorum":                    itoa(q.AckQuorum),
+		"bookkeeperClientRackawarePolicyEnabled":           "true",
+		"bookkeeperClientRegionawarePolicyEnabled":         "false",
+		"bookkeeperClientMinNumRacksPerWriteQuorum":        itoa(q.MinRacksPerWriteQuorum),
+		"bookkeeperClientEnforceMinNumRacksPerWriteQuorum": "true",
+		"brokerDeduplicationEnabled":                       "true",
+		"brokerDeduplicationEntriesInterval":               itoa(t.DeduplicationEntriesInterval),
+		"allowAutoTopicCreationType":                       "partitioned",
+		"defaultNumPartitions":                             itoa(t.DefaultNumPartitions),
+		"maxConcurrentLookupRequest":                       itoa(t.MaxConcurrentLookupRequest),
+		"maxConcurrentTopicLoadRequest":                    itoa(t.MaxConcurrentTopicLoadRequest),
+		"replicationProducerQueueSize":                     itoa(t.ReplicationProducerQueueSize),
+		"replicationConnectionsPerBroker":                  itoa(t.ReplicationConnectionsPerBroker),
+		"dispatcherMaxReadBatchSize":                       itoa(t.DispatcherMaxReadBatchSize),
+		"maxUnackedMessagesPerConsumer":                    itoa(t.MaxUnackedMessagesPerConsumer),
+		"maxUnackedMessagesPerSubscription":                itoa(t.MaxUnackedMessagesPerSub),
+		"topicLevelPoliciesEnabled":                        "true",
+		"systemTopicEnabled":                               "true",
+		"brokerDeleteInactiveTopicsEnabled":                "false",
+		"ttlDurationDefaultInSeconds":                      itoa(a.TTLSeconds),
+		"defaultRetentionTimeInMinutes":                    itoa(a.RetentionMinutes),
+		"defaultRetentionSizeInMB":                         "-1",
+		"managedLedgerCacheSizeMB":                         itoa(a.Brokers.DirectMiB / 5),
+		"managedLedgerMaxLedgerRolloverTimeMinutes":        itoa(o.RolloverMinutes),
+		"managedLedgerOffloadThresholdInSeconds":           itoa(o.AfterSeconds),
+		"managedLedgerOffloadMaxThreads":                   itoa(o.MaxThreads),
+		"managedLedgerOffloadPrefetchRounds":               itoa(o.PrefetchRounds),
+	}
+	if o.TieredReadsFirst {
+		c["managedLedgerDataReadPriority"] = "tiered-storage-first"
+	}
+	if t.ExtensibleLoadManager {
+		c["loadManagerClassName"] = ExtensibleLoadManager
+		c["loadBalancerLoadSheddingStrategy"] = TransferShedder
+	}
+	return c
+}
+
+// BookieConfig is the bookkeeper.conf overrides of the bookies. The journal
+// is always fsynced (journalSyncData true): an acknowledged entry is on disk.
+func BookieConfig(a Args) map[string]string {
+	cache := a.Bookies.DirectMiB / 4
+	return map[string]string{
+		"PULSAR_MEM":                        jvm(a.Bookies),
+		"journalSyncData":                   "true",
+		"journalMaxSizeMB":                  "2048",
+		"journalWriteBufferSizeKB":          "1024",
+		"dbStorage_writeCacheMaxSizeMb":     itoa(cache),
+		"dbStorage_readAheadCacheMaxSizeMb": itoa(cache),
+	}
+}
+
+// AutorecoveryConfig places re-replicated copies with the same rack rule
+// as the brokers: zones as racks, read from the bookie rack mapping. The two
+// PULSAR_PREFIX_ keys are BookKeeper ClientConfiguration keys absent from
+// Pulsar's bookkeeper.conf (org.apache.bookkeeper.conf.ClientConfiguration
+// MIN_NUM_RACKS_PER_WRITE_QUORUM, ENFORCE_MIN_NUM_RACKS_PER_WRITE_QUORUM).
+func AutorecoveryConfig(a Args) map[string]string {
+	// Instance-store bookies lose their data with their node: re-replicate
+	// at once. EBS bookies come back with their volume: wait 5 minutes
+	// before copying terabytes that are about to reappear.
+	delay := "300"
+	if a.BookieLocalNVMe {
+		delay = "0"
+	}
+	return map[string]string{
+		"BOOKIE_MEM":                                     jvm(a.Autorecovery),
+		"ensemblePlacementPolicy":                        RackawarePolicy,
+		"reppDnsResolverClass":                           RackAffinityMapping,
+		"PULSAR_PREFIX_minNumRacksPerWriteQuorum":        itoa(a.Quorum.MinRacksPerWriteQuorum),
+		"PULSAR_PREFIX_enforceMinNumRacksPerWriteQuorum": "true",
+		"lostBookieRecoveryDelay":                        delay,
+		"auditorPeriodicBookieCheckInterval":             "3600",
+	}
+}
+
+func hpa(min, max int) Autoscaling {
+	return Autoscaling{
+		Enabled: true, MinReplicas: min, MaxReplicas: max,
+		Metrics: []any{map[string]any{"type": "Resource", "resource": map[string]any{
+			"name": "cpu", "target": map[string]any{"type": "Utilization", "averageUtilization": 70}}}},
+		// Fast up (double every 30 s if needed), slow down (300 s window,
+		// one pod per 2 minutes).
+		Behavior: map[string]any{
+			"scaleUp": map[string]any{"stabilizationWindowSeconds": 0, "selectPolicy": "Max",
+				"policies": []any{map[string]any{"type": "Percent", "value": 100, "periodSeconds": 30}}},
+			"scaleDown": map[string]any{"stabilizationWindowSeconds": 300,
+				"policies": []any{map[string]any{"type": "Pods", "value": 1, "periodSeconds": 120}}},
+		},
+	}
+}
+
+// Compute is the pure function from the arguments to the chart values.
+func Compute(a Args) (Values, error) {
+	a = a.withDefaults()
+	if err := a.Validate(); err != nil {
+		return Values{}, err
+	}
+	crit := a.CriticalPlacement
+	v := Values{
+		FullnameOverride: Fullname,
+		ClusterName:      a.Cluster,
+		Components:       Components{ZooKeeper: true, BookKeeper: true, Autorecovery: true, Broker: true, Proxy: true, Toolset: true},
+		Affinity:         GlobalAffinity{AntiAffinity: true, Type: "requiredDuringSchedulingIgnoredDuringExecution"},
+		Volumes:          GlobalVolumes{Persistence: true},
+		Auth: Auth{
+			Authentication: Authentication{Enabled: true, Provider: "jwt", JWT: JWT{Enabled: true, UsingSecretKey: false,
+				GenerateSecrets: GenerateSecrets{Enabled: true, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}}},
+			Authorization: Toggle{Enabled: true},
+			SuperUsers:    SuperUsers{Broker: "broker-admin", Proxy: "proxy-admin", Client: "admin"},
+		},
+		PulsarMetadata:  Scheduling{NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations},
+		Toolset:         Scheduling{NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations},
+		VictoriaMetrics: Toggle{Enabled: false},
+	}
+	v.ZooKeeper = ZooKeeper{
+		Workload: workload(CompZooKeeper, a.ZooKeeper, map[string]string{"PULSAR_MEM": jvm(a.ZooKeeper)}),
+		PDB:      PDB{UsePolicy: true, MaxUnavailable: 1},
+		Volumes:  ZooKeeperDisks{Data: Volume{Size: fmt.Sprintf("%dGi", a.ZooKeeperGiB), StorageClassName: a.ZooKeeperClass}},
+	}
+	v.BookKeeper = BookKeeper{
+		Workload:       workload(CompBookie, a.Bookies, BookieConfig(a)),
+		PDB:            PDB{UsePolicy: true, MaxUnavailable: 1},
+		UpdateStrategy: UpdateStrategy{Type: "RollingUpdate"},
+	}
+	if a.BookieLocalNVMe {
+		// emptyDir on the node's RAID0 of instance storage: a restarted pod
+		// starts empty (the chart reformats it) and autorecovery refills it,
+		// so restarts must be one at a time, by hand, after under-replicated
+		// ledgers reach zero: OnDelete, never a rolling update.
+		v.BookKeeper.Volumes = BookieDisks{Persistence: false}
+		v.BookKeeper.UpdateStrategy.Type = "OnDelete"
+	} else {
+		v.BookKeeper.Volumes = BookieDisks{Persistence: true,
+			Journal: &Volume{Size: fmt.Sprintf("%dGi", a.JournalGiB), StorageClassName: a.JournalClass},
+			Ledgers: &Volume{Size: fmt.Sprintf("%dGi", a.LedgersGiB), StorageClassName: a.LedgersClass}}
+	}
+	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
+	o := a.Offload
+	v.Broker = Broker{
+		Workload:       workload(CompBroker, a.Brokers, BrokerConfig(a)),
+		PDB:            PDB{UsePolicy: true, MaxUnavailable: 1},
+		Autoscaling:    hpa(a.Brokers.Replicas, a.BrokerMax),
+		ServiceAccount: ServiceAccount{Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": a.BrokerRoleARN}},
+		StorageOffload: StorageOffload{
+			Driver: "aws-s3", Bucket: o.Bucket, Region: o.Region,
+			MaxBlockSizeInBytes: itoa(o.MaxBlockBytes), ReadBufferSizeInBytes: itoa(o.ReadBufferBytes),
+			ManagedLedgerOffloadDeletionLagMs:                 itoa(o.DeletionLagMs),
+			ManagedLedgerOffloadAutoTriggerSizeThresholdBytes: itoa(o.ThresholdBytes),
+		},
+	}
+	if len(a.Peers) > 0 {
+		v.Broker.ExtraVolumes = []map[string]any{{"name": "geo-replication-tokens", "secret": map[string]any{"secretName": GeoTokensSecret, "optional": true}}}
+		v.Broker.ExtraMounts = []map[string]any{{"name": "geo-replication-tokens", "mountPath": "/pulsar/geo", "readOnly": true}}
+	}
+	v.Proxy = Proxy{
+		Workload:    workload(CompProxy, a.Proxies, map[string]string{"PULSAR_MEM": jvm(a.Proxies)}),
+		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
+		Autoscaling: hpa(a.Proxies.Replicas, a.ProxyMax),
+	}
+	objs, err := ExtraObjects(a)
+	if err != nil {
+		return Values{}, err
+	}
+	v.ExtraDeploy = objs
+	return v, nil
+}
+
+func sortedPeers(ps []GeoPeer) []GeoPeer {
+	out := append([]GeoPeer(nil), ps...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Cluster < out[j].Cluster })
+	return out
+}

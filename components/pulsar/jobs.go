@@ -1,0 +1,152 @@
+package pulsar
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+)
+
+// RackSyncName names the rack registration CronJob and its RBAC.
+const RackSyncName = "pulsar-bookie-rack-sync"
+
+// GeoJobName names the geo-replication registration hook Job.
+const GeoJobName = "pulsar-geo-replication"
+
+// rackSyncScript registers each bookie's availability zone as its rack:
+// the chart does not, and without racks the rack-aware placement policy
+// cannot spread a ledger's copies over zones. It reads the bookie ids the
+// brokers know, finds each bookie pod's node and the node's zone label, and
+// updates the rack only when it changed (idempotent).
+const rackSyncScript = `set -eu
+TOKEN="$(cat /tokens/TOKEN)"
+ADMIN="http://pulsar-broker.${NAMESPACE}.svc.cluster.local:8080/admin/v2"
+auth="Authorization: Bearer ${TOKEN}"
+for id in $(curl -fsS -H "$auth" "$ADMIN/bookies/all" | jq -r '.bookies[].bookieId'); do
+  pod="${id%%.*}"
+  node="$(kubectl -n "$NAMESPACE" get pod "$pod" -o jsonpath='{.spec.nodeName}' 2>/dev/null || true)"
+  if [ -z "$node" ]; then echo "bookie $id: pod $pod is not scheduled; skipped"; continue; fi
+  zone="$(kubectl get node "$node" -o jsonpath='{.metadata.labels.topology\.kubernetes\.io/zone}')"
+  if [ -z "$zone" ]; then echo "node $node has no topology.kubernetes.io/zone label" >&2; exit 1; fi
+  current="$(curl -fsS -H "$auth" "$ADMIN/bookies/racks-info/$id" 2>/dev/null | jq -r '.rack // empty' || true)"
+  [ "$current" = "$zone" ] && continue
+  curl -fsS -X POST -H "$auth" -H 'Content-Type: application/json' \
+    -d "{\"rack\":\"$zone\",\"hostname\":\"${id%:*}\"}" "$ADMIN/bookies/racks-info/$id?group=default"
+  echo "bookie $id: rack $current -> $zone"
+done
+`
+
+// GeoScript registers the peer clusters and the replicated namespaces. It is
+// idempotent (create or update) and needs no peer to be reachable: it only
+// writes this region's metadata. Replication to a peer authenticates with
+// a token that peer issued to this region's replicator role, mounted on the
+// brokers from the GeoTokensSecret.
+func GeoScript(a Args) string {
+	var b strings.Builder
+	b.WriteString(`set -eu
+ADMIN="bin/pulsar-admin --admin-url http://pulsar-broker.${NAMESPACE}.svc.cluster.local:8080 --auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-params file:///tokens/TOKEN"
+apply_cluster() {
+  if $ADMIN clusters get "$1" >/dev/null 2>&1; then verb=update; else verb=create; fi
+  $ADMIN clusters "$verb" "$1" --url "$2" --url-secure "$2" --broker-url-secure "$3" --tls-enable \
+    --auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-parameters "file:///pulsar/geo/$1"
+}
+`)
+	all := []string{a.Cluster}
+	var replicate []string
+	for _, p := range sortedPeers(a.Peers) {
+		fmt.Fprintf(&b, "apply_cluster %s %s %s\n", p.Cluster, p.WebURL, p.BrokerURL)
+		all = append(all, p.Cluster)
+		if p.ReplicateTo {
+			replicate = append(replicate, p.Cluster)
+		}
+	}
+	allowed := strings.Join(all, ",")
+	fmt.Fprintf(&b, `if $ADMIN tenants get %[1]s >/dev/null 2>&1; then
+  $ADMIN tenants update %[1]s --allowed-clusters %[2]s --admin-roles admin
+else
+  $ADMIN tenants create %[1]s --allowed-clusters %[2]s --admin-roles admin
+fi
+`, a.Tenant, allowed)
+	clusters := strings.Join(append([]string{a.Cluster}, replicate...), ",")
+	for _, ns := range a.Namespaces {
+		full := a.Tenant + "/" + ns
+		fmt.Fprintf(&b, `if $ADMIN namespaces get-clusters %[1]s >/dev/null 2>&1; then
+  $ADMIN namespaces set-clusters %[1]s --clusters %[2]s
+else
+  $ADMIN namespaces create %[1]s --clusters %[2]s
+fi
+`, full, clusters)
+		for _, p := range sortedPeers(a.Peers) {
+			fmt.Fprintf(&b, "$ADMIN namespaces grant-permission %s --role replicator-%s --actions produce,consume\n", full, p.Cluster)
+		}
+	}
+	b.WriteString("echo geo-replication metadata applied\n")
+	return b.String()
+}
+
+// ExtraObjects are the manifests added to the release through extraDeploy:
+// the rack sync CronJob with least-privilege RBAC, and the geo-replication
+// hook Job.
+func ExtraObjects(a Args) ([]map[string]any, error) {
+	a = a.withDefaults()
+	ns := a.Namespace
+	crit := a.CriticalPlacement
+	tol := make([]k8s.Toleration, len(crit.Tolerations))
+	for i, t := range crit.Tolerations {
+		tol[i] = k8s.Toleration(t)
+	}
+	meta := func(name string) k8s.Meta {
+		return k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{"app.kubernetes.io/part-of": "pulsar-fleet"}}
+	}
+	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: adminToken}}
+	tmp := k8s.Volume{Name: "tmp", EmptyDir: &struct{}{}}
+	mounts := []k8s.VolumeMount{{Name: "admin-token", MountPath: "/tokens", ReadOnly: true}, {Name: "tmp", MountPath: "/tmp"}}
+	small := k8s.ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "256Mi"}, Limits: map[string]string{"cpu": "500m", "memory": "512Mi"}}
+	objs := []any{
+		k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(RackSyncName), AutomountServiceAccountToken: nil},
+		k8s.Role{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Metadata: meta(RackSyncName),
+			Rules: []k8s.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}}}},
+		k8s.RoleBinding{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Metadata: meta(RackSyncName),
+			RoleRef:  k8s.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: RackSyncName},
+			Subjects: []k8s.Subject{{Kind: "ServiceAccount", Name: RackSyncName, Namespace: ns}}},
+		k8s.Role{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Metadata: k8s.Meta{Name: RackSyncName + "-" + ns},
+			Rules: []k8s.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}}},
+		k8s.RoleBinding{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Metadata: k8s.Meta{Name: RackSyncName + "-" + ns},
+			RoleRef:  k8s.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: RackSyncName + "-" + ns},
+			Subjects: []k8s.Subject{{Kind: "ServiceAccount", Name: RackSyncName, Namespace: ns}}},
+		k8s.CronJob{APIVersion: "batch/v1", Kind: "CronJob", Metadata: meta(RackSyncName), Spec: k8s.CronJobSpec{
+			Schedule: "*/5 * * * *", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 1, FailedJobsHistoryLimit: 3,
+			JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 2, ActiveDeadlineSeconds: 240, TTLSecondsAfterFinished: 3600,
+				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: RackSyncName, Labels: map[string]string{"app.kubernetes.io/name": RackSyncName}},
+					Spec: k8s.PodSpec{ServiceAccountName: RackSyncName, RestartPolicy: "Never", NodeSelector: crit.NodeSelector, Tolerations: tol,
+						Containers: []k8s.Container{{Name: "rack-sync", Image: kubectlImage, Command: []string{"/bin/sh", "-c", rackSyncScript},
+							Env:          []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "HOME", Value: "/tmp"}},
+							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(65534)}},
+						Volumes: []k8s.Volume{token, tmp}}}}}}},
+	}
+	if len(a.Peers) > 0 {
+		noToken := false
+		objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(GeoJobName), AutomountServiceAccountToken: &noToken})
+		objs = append(objs, k8s.Job{APIVersion: "batch/v1", Kind: "Job", Metadata: k8s.Meta{Name: GeoJobName, Namespace: ns,
+			Annotations: map[string]string{"helm.sh/hook": "post-install,post-upgrade", "helm.sh/hook-weight": "10",
+				"helm.sh/hook-delete-policy": "before-hook-creation"}},
+			Spec: k8s.JobSpec{BackoffLimit: 6, ActiveDeadlineSeconds: 900, TTLSecondsAfterFinished: 86400,
+				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: GeoJobName, Labels: map[string]string{"app.kubernetes.io/name": GeoJobName}},
+					Spec: k8s.PodSpec{ServiceAccountName: GeoJobName, RestartPolicy: "Never", NodeSelector: crit.NodeSelector, Tolerations: tol,
+						Containers: []k8s.Container{{Name: "geo-replication", Image: pulsarImage, Command: []string{"/bin/sh", "-c", GeoScript(a)},
+							Env:          []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "PULSAR_LOG_DIR", Value: "/tmp"}},
+							VolumeMounts: mounts, Resources: k8s.ResourceRequirements{Requests: map[string]string{"cpu": "250m", "memory": "768Mi"},
+								Limits: map[string]string{"cpu": "1", "memory": "768Mi"}},
+							SecurityContext: k8s.RestrictedContainer(10000)}},
+						Volumes: []k8s.Volume{token, tmp}}}}})
+	}
+	out := make([]map[string]any, 0, len(objs))
+	for _, o := range objs {
+		m, err := k8s.ToMap(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,268 @@
+package pulsar
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/chartref"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+)
+
+const ref = "../../../shared/reference/"
+
+func placement(pool string, spot bool) Placement {
+	p := Placement{NodeSelector: map[string]string{"pulsar-fleet.io/pool": pool},
+		Tolerations: []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: pool, Effect: "NoSchedule"}},
+		SpreadKeys:  []SpreadKey{{"topology.kubernetes.io/zone", "DoNotSchedule"}}}
+	if spot {
+		p.SpreadKeys = append(p.SpreadKeys, SpreadKey{"pulsar-fleet.io/capacity-spread", "ScheduleAnyway"})
+	}
+	return p
+}
+
+// Args shaped like a 35k primary plan.
+func testArgs() Args {
+	bookies := placement("bookie", true)
+	bookies.DoNotDisrupt = true
+	return Args{
+		Cluster: "us-east-1", Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
+		Quorum:       Quorum{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, MinRacksPerWriteQuorum: 2},
+		ZooKeeper:    Pod{Replicas: 3, CPUMillis: 4000, MemoryMiB: 8192, HeapMiB: 4915, Placement: placement("critical", false)},
+		Bookies:      Pod{Replicas: 6, CPUMillis: 7000, MemoryMiB: 27443, HeapMiB: 5488, DirectMiB: 10977, Placement: bookies},
+		Autorecovery: Pod{Replicas: 3, CPUMillis: 500, MemoryMiB: 1024, HeapMiB: 512, DirectMiB: 256, Placement: placement("critical", false)},
+		Brokers:      Pod{Replicas: 3, CPUMillis: 7000, MemoryMiB: 12697, HeapMiB: 3809, DirectMiB: 6348, Placement: placement("broker", true)},
+		Proxies:      Pod{Replicas: 3, CPUMillis: 7000, MemoryMiB: 12697, HeapMiB: 3809, DirectMiB: 6348, Placement: placement("critical", false)},
+		BrokerMax:    6, ProxyMax: 6,
+		JournalGiB: 100, LedgersGiB: 2048, JournalClass: "pulsar-journal", LedgersClass: "pulsar-ledgers",
+		ZooKeeperGiB: 50, ZooKeeperClass: "gp3-encrypted",
+		TTLSeconds: 86400, RetentionMinutes: 120,
+		Tuning: Tuning{DefaultNumPartitions: 8, MaxConcurrentLookupRequest: 5000, MaxConcurrentTopicLoadRequest: 5000,
+			ReplicationProducerQueueSize: 1000, ReplicationConnectionsPerBroker: 1, DispatcherMaxReadBatchSize: 100,
+			MaxUnackedMessagesPerConsumer: 50000, MaxUnackedMessagesPerSub: 200000, DeduplicationEntriesInterval: 1000, ExtensibleLoadManager: true},
+		Offload: Offload{Bucket: pulumi.String("offload-bucket"), Region: "us-east-1", MaxBlockBytes: 64_000_000, ReadBufferBytes: 1_000_000,
+			ThresholdBytes: 10 << 30, AfterSeconds: 900, DeletionLagMs: 14_400_000, RolloverMinutes: 60, MaxThreads: 2, PrefetchRounds: 1, TieredReadsFirst: true},
+		BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"),
+		Peers: []GeoPeer{
+			{Cluster: "us-west-2", WebURL: "https://pulsar-us-west-2.streaming.example.com", BrokerURL: "pulsar+ssl://pulsar-us-west-2.streaming.example.com:6651", ReplicateTo: true},
+			{Cluster: "eu-west-1", WebURL: "https://pulsar-eu-west-1.streaming.example.com", BrokerURL: "pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651"},
+		},
+		Tenant: "fleet", Namespaces: []string{"orders", "events"},
+		CriticalPlacement: placement("critical", false),
+	}
+}
+
+func keyList(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(ref + file)
+	require.NoError(t, err)
+	defer f.Close()
+	keys := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		keys[strings.Fields(line)[0]] = true
+	}
+	require.NoError(t, sc.Err())
+	require.NotEmpty(t, keys)
+	return keys
+}
+
+func TestValuesOnlyUseChartPaths(t *testing.T) {
+	known, err := chartref.FromValuesFile(ref + "pulsar-chart-4.7.0-values.yaml")
+	require.NoError(t, err)
+	require.NoError(t, known.AddPathList(ref+"pulsar-chart-4.7.0-value-paths.txt"))
+	for _, nvme := range []bool{false, true} {
+		a := testArgs()
+		a.BookieLocalNVMe = nvme
+		v, err := Compute(a)
+		require.NoError(t, err)
+		paths, err := kit.Paths(v, known.IsFreeForm)
+		require.NoError(t, err)
+		require.Greater(t, len(paths), 50)
+		assert.Empty(t, known.Unknown(paths), "value paths not in chart 4.7.0")
+	}
+	// The check has teeth: the seed's invented chart keys are unknown.
+	assert.Equal(t, []string{"bookkeeper.additionalBkConfigs.x", "broker.additionalClusterConfigs.y"},
+		known.Unknown([]string{"bookkeeper.additionalBkConfigs.x", "broker.additionalClusterConfigs.y", "broker.configData.anything"}))
+}
+
+func TestConfigDataKeysAreReal(t *testing.T) {
+	broker, bookie := keyList(t, "broker-keys.txt"), keyList(t, "bookkeeper-keys.txt")
+	v, err := Compute(testArgs())
+	require.NoError(t, err)
+	assert.Empty(t, CheckConfigKeys(v.Broker.ConfigData, broker), "broker keys")
+	assert.Empty(t, CheckConfigKeys(v.BookKeeper.ConfigData, bookie), "bookkeeper keys")
+	assert.Empty(t, CheckConfigKeys(v.Autorecovery.ConfigData, bookie), "autorecovery uses bookkeeper.conf")
+	assert.Empty(t, CheckConfigKeys(v.ZooKeeper.ConfigData, nil), "zookeeper: JVM only")
+	assert.Empty(t, CheckConfigKeys(v.Proxy.ConfigData, nil), "proxy: JVM only")
+	// Teeth: the seeds' broker keys fail.
+	assert.Equal(t, []string{"maxConcurrentLookupRequests", "s3ManagedLedgerOffloadBucketStorageClass"},
+		CheckConfigKeys(map[string]string{"maxConcurrentLookupRequests": "1", "s3ManagedLedgerOffloadBucketStorageClass": "x", "maxConcurrentLookupRequest": "1"}, broker))
+}
+
+func TestNoInventedKeyIsEmitted(t *testing.T) {
+	for _, nvme := range []bool{false, true} {
+		a := testArgs()
+		a.BookieLocalNVMe = nvme
+		v, err := Compute(a)
+		require.NoError(t, err)
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		for _, k := range InventedKeys {
+			assert.NotContains(t, string(b), `"`+k+`"`, "invented key %s emitted", k)
+		}
+	}
+}
+
+func TestDurabilityAndPlacement(t *testing.T) {
+	v, err := Compute(testArgs())
+	require.NoError(t, err)
+	b := v.Broker.ConfigData
+	assert.Equal(t, "3", b["managedLedgerDefaultEnsembleSize"])
+	assert.Equal(t, "3", b["managedLedgerDefaultWriteQuorum"])
+	assert.Equal(t, "2", b["managedLedgerDefaultAckQuorum"])
+	assert.Equal(t, "true", b["bookkeeperClientRackawarePolicyEnabled"])
+	assert.Equal(t, "2", b["bookkeeperClientMinNumRacksPerWriteQuorum"])
+	assert.Equal(t, "true", b["bookkeeperClientEnforceMinNumRacksPerWriteQuorum"], "racks enforced")
+	assert.Equal(t, "true", b["brokerDeduplicationEnabled"])
+	assert.Equal(t, ExtensibleLoadManager, b["loadManagerClassName"])
+	assert.Equal(t, "-Xms3809m -Xmx3809m -XX:MaxDirectMemorySize=6348m", b["PULSAR_MEM"])
+	assert.Equal(t, "true", v.BookKeeper.ConfigData["journalSyncData"], "acknowledged entries are fsynced")
+	assert.Equal(t, RackawarePolicy, v.Autorecovery.ConfigData["ensemblePlacementPolicy"])
+	assert.Equal(t, RackAffinityMapping, v.Autorecovery.ConfigData["reppDnsResolverClass"])
+	assert.True(t, v.Components.Autorecovery)
+	assert.Equal(t, "true", v.BookKeeper.Annotations["karpenter.sh/do-not-disrupt"], "consolidation never takes a bookie")
+	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookie": v.BookKeeper.Workload, "broker": v.Broker.Workload, "proxy": v.Proxy.Workload} {
+		require.NotEmpty(t, w.TopologySpreadConstraints, name)
+		assert.Equal(t, "topology.kubernetes.io/zone", w.TopologySpreadConstraints[0].TopologyKey, name)
+		assert.Equal(t, "DoNotSchedule", w.TopologySpreadConstraints[0].WhenUnsatisfiable, name)
+	}
+	for name, pdb := range map[string]PDB{"zookeeper": v.ZooKeeper.PDB, "bookie": v.BookKeeper.PDB, "broker": v.Broker.PDB, "proxy": v.Proxy.PDB} {
+		assert.Equal(t, PDB{UsePolicy: true, MaxUnavailable: 1}, pdb, name)
+	}
+	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "critical"}, v.ZooKeeper.NodeSelector, "ZooKeeper on the on-demand pool")
+	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "critical"}, v.Proxy.NodeSelector, "proxies on the on-demand pool")
+	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "broker"}, v.Broker.NodeSelector)
+	assert.Equal(t, 300, v.Broker.Autoscaling.Behavior["scaleDown"].(map[string]any)["stabilizationWindowSeconds"])
+	assert.Equal(t, 0, v.Broker.Autoscaling.Behavior["scaleUp"].(map[string]any)["stabilizationWindowSeconds"])
+	assert.Equal(t, StorageOffload{Driver: "aws-s3", Bucket: pulumi.String("offload-bucket"), Region: "us-east-1",
+		MaxBlockSizeInBytes: "64000000", ReadBufferSizeInBytes: "1000000", ManagedLedgerOffloadDeletionLagMs: "14400000",
+		ManagedLedgerOffloadAutoTriggerSizeThresholdBytes: "10737418240"}, v.Broker.StorageOffload)
+	assert.True(t, v.Auth.Authentication.Enabled && v.Auth.Authentication.JWT.Enabled && v.Auth.Authorization.Enabled)
+	assert.False(t, v.VictoriaMetrics.Enabled, "the bundled VictoriaMetrics stack is off; kube-prometheus-stack scrapes")
+	assert.Equal(t, "pulsar-journal", v.BookKeeper.Volumes.Journal.StorageClassName)
+}
+
+func TestNVMeBookiesAreNeverRolled(t *testing.T) {
+	a := testArgs()
+	a.BookieLocalNVMe = true
+	v, err := Compute(a)
+	require.NoError(t, err)
+	assert.False(t, v.BookKeeper.Volumes.Persistence)
+	assert.Equal(t, "OnDelete", v.BookKeeper.UpdateStrategy.Type, "a rolling update would wipe every bookie in turn")
+	assert.Equal(t, "0", v.Autorecovery.ConfigData["lostBookieRecoveryDelay"], "lost instance storage is re-replicated at once")
+}
+
+func TestJobs(t *testing.T) {
+	objs, err := ExtraObjects(testArgs())
+	require.NoError(t, err)
+	kinds := map[string]int{}
+	for _, o := range objs {
+		kinds[o["kind"].(string)]++
+	}
+	assert.Equal(t, map[string]int{"ServiceAccount": 2, "Role": 1, "RoleBinding": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "CronJob": 1, "Job": 1}, kinds)
+	script := GeoScript(testArgs())
+	assert.Contains(t, script, "apply_cluster eu-west-1 https://pulsar-eu-west-1.streaming.example.com pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651")
+	assert.Contains(t, script, "--allowed-clusters us-east-1,eu-west-1,us-west-2")
+	assert.Contains(t, script, "namespaces set-clusters fleet/orders --clusters us-east-1,us-west-2", "replicates only to the configured regions")
+	assert.Contains(t, script, "namespaces create fleet/events --clusters us-east-1,us-west-2")
+	assert.NotContains(t, script, "{{", "extraDeploy is rendered through tpl")
+	assert.NotContains(t, rackSyncScript, "{{")
+	a := testArgs()
+	a.Peers = nil
+	objs, err = ExtraObjects(a)
+	require.NoError(t, err)
+	for _, o := range objs {
+		assert.NotEqual(t, "Job", o["kind"], "no peers, no geo-replication job")
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mut  func(*Args)
+		want string
+	}{
+		{"fewer bookies than the ensemble", func(a *Args) { a.Bookies.Replicas = 2 }, "bookies 2: fewer than the ensemble 3"},
+		{"ack above write", func(a *Args) { a.Quorum.AckQuorum = 4 }, "want ensemble >= write >= ack >= 1"},
+		{"offload threshold below block size", func(a *Args) { a.Offload.ThresholdBytes = 1 << 20 }, "is below the block size"},
+		{"heap larger than pod", func(a *Args) { a.Brokers.HeapMiB = 20000 }, "brokers JVM"},
+		{"even zookeeper", func(a *Args) { a.ZooKeeper.Replicas = 4 }, "zookeeper replicas 4"},
+		{"plain-text geo-replication", func(a *Args) { a.Peers[0].BrokerURL = "pulsar://x:6650" }, "over TLS"},
+		{"racks above zones", func(a *Args) { a.Quorum.MinRacksPerWriteQuorum = 4 }, "minRacksPerWriteQuorum 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := testArgs()
+			tc.mut(&a)
+			rec := recorder.New("us-east-1")
+			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+				_, err := NewPulsar(ctx, "p", Release{Args: a, Exposure: Exposure{Scheme: "internet-facing", CertificateARN: pulumi.String("arn")}})
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, rec.Resources(), "nothing registered")
+		})
+	}
+}
+
+func TestReleaseWiring(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		prov, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		pool, err := kubernetes.NewProvider(ctx, "stand-in-nodepool", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		_, err = NewPulsar(ctx, "p", Release{Args: testArgs(), Provider: prov, DependsOn: []pulumi.Resource{pool},
+			Exposure: Exposure{Scheme: "internet-facing", ClientCIDRs: []string{"203.0.113.0/24"}, CertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")}})
+		return err
+	}))
+	comp, err := rec.Component(TypeToken)
+	require.NoError(t, err)
+	rel, err := rec.One("kubernetes:helm.sh/v3:Release", "p")
+	require.NoError(t, err)
+	assert.Equal(t, comp.URN, rel.Parent)
+	assert.Equal(t, "pulsar", rel.Inputs["chart"])
+	assert.Equal(t, "4.7.0", rel.Inputs["version"])
+	assert.Equal(t, "https://pulsar.apache.org/charts", rel.Input("repositoryOpts.repo"))
+	assert.Equal(t, "pulsar", rel.Inputs["namespace"])
+	pools, _ := rec.One("pulumi:providers:kubernetes", "stand-in-nodepool")
+	assert.Contains(t, rel.Dependencies, pools.URN, "the release waits for the node pools")
+	assert.Equal(t, "offload-bucket", rel.Input("values.broker.storageOffload.bucket"))
+	assert.Equal(t, "arn:aws:iam::123456789012:role/broker", rel.Input("values.broker.service_account.annotations").(map[string]any)["eks.amazonaws.com/role-arn"])
+	svc, err := rec.One("kubernetes:core/v1:Service", "p-proxy-external")
+	require.NoError(t, err)
+	ann := svc.Input("metadata.annotations").(map[string]any)
+	assert.Equal(t, "nlb", ann["service.beta.kubernetes.io/aws-load-balancer-type"])
+	assert.Equal(t, "true", ann["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"])
+	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:certificate/x", ann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
+	assert.Nil(t, ann["service.beta.kubernetes.io/aws-load-balancer-internal"])
+	assert.Equal(t, []any{"203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"))
+	assert.Contains(t, svc.Dependencies, rel.URN)
+}

@@ -1,0 +1,227 @@
+package pulsar
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// Values are the Apache Pulsar chart 4.7.0 values the program sets. JSON
+// tags are the chart's keys; a test checks every leaf path against the
+// chart's values.yaml and the paths its templates read.
+type Values struct {
+	FullnameOverride string           `json:"fullnameOverride"`
+	ClusterName      string           `json:"clusterName"`
+	Components       Components       `json:"components"`
+	Affinity         GlobalAffinity   `json:"affinity"`
+	Volumes          GlobalVolumes    `json:"volumes"`
+	Auth             Auth             `json:"auth"`
+	PulsarMetadata   Scheduling       `json:"pulsar_metadata"`
+	ZooKeeper        ZooKeeper        `json:"zookeeper"`
+	BookKeeper       BookKeeper       `json:"bookkeeper"`
+	Autorecovery     Autorecovery     `json:"autorecovery"`
+	Broker           Broker           `json:"broker"`
+	Proxy            Proxy            `json:"proxy"`
+	Toolset          Scheduling       `json:"toolset"`
+	VictoriaMetrics  Toggle           `json:"victoria-metrics-k8s-stack"`
+	ExtraDeploy      []map[string]any `json:"extraDeploy,omitempty"`
+}
+
+// Components selects the chart's components.
+type Components struct {
+	ZooKeeper     bool `json:"zookeeper"`
+	BookKeeper    bool `json:"bookkeeper"`
+	Autorecovery  bool `json:"autorecovery"`
+	Broker        bool `json:"broker"`
+	Proxy         bool `json:"proxy"`
+	Toolset       bool `json:"toolset"`
+	Functions     bool `json:"functions"`
+	PulsarManager bool `json:"pulsar_manager"`
+}
+
+// GlobalAffinity is the chart-wide anti-affinity switch.
+type GlobalAffinity struct {
+	AntiAffinity bool   `json:"anti_affinity"`
+	Type         string `json:"type"`
+}
+
+// GlobalVolumes toggles persistence chart-wide.
+type GlobalVolumes struct {
+	Persistence bool `json:"persistence"`
+}
+
+// Auth turns on JWT authentication and authorization.
+type Auth struct {
+	Authentication Authentication `json:"authentication"`
+	Authorization  Toggle         `json:"authorization"`
+	SuperUsers     SuperUsers     `json:"superUsers"`
+}
+
+// Authentication selects the JWT provider.
+type Authentication struct {
+	Enabled  bool   `json:"enabled"`
+	Provider string `json:"provider"`
+	JWT      JWT    `json:"jwt"`
+}
+
+// JWT configures token authentication; the chart's hook generates the
+// signing key and the super users' tokens as Kubernetes secrets.
+type JWT struct {
+	Enabled         bool            `json:"enabled"`
+	UsingSecretKey  bool            `json:"usingSecretKey"`
+	GenerateSecrets GenerateSecrets `json:"generateSecrets"`
+}
+
+// GenerateSecrets runs the JWT init hook.
+type GenerateSecrets struct {
+	Enabled      bool              `json:"enabled"`
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations  []Toleration      `json:"tolerations,omitempty"`
+}
+
+// SuperUsers are the roles with full access.
+type SuperUsers struct {
+	Broker string `json:"broker"`
+	Proxy  string `json:"proxy"`
+	Client string `json:"client"`
+}
+
+// Toggle is an enabled flag.
+type Toggle struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Scheduling places a pod.
+type Scheduling struct {
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations  []Toleration      `json:"tolerations,omitempty"`
+}
+
+// Toleration is a Kubernetes toleration.
+type Toleration struct {
+	Key      string `json:"key"`
+	Operator string `json:"operator"`
+	Value    string `json:"value,omitempty"`
+	Effect   string `json:"effect"`
+}
+
+// Workload is what every Pulsar component shares.
+type Workload struct {
+	ReplicaCount              int                `json:"replicaCount"`
+	Resources                 Resources          `json:"resources"`
+	ConfigData                map[string]string  `json:"configData"`
+	NodeSelector              map[string]string  `json:"nodeSelector"`
+	Tolerations               []Toleration       `json:"tolerations"`
+	TopologySpreadConstraints []SpreadConstraint `json:"topologySpreadConstraints"`
+	// Annotations are pod annotations.
+	Annotations map[string]string `json:"annotations,omitempty"`
+	PodMonitor  Toggle            `json:"podMonitor"`
+}
+
+// Resources are container requests and limits.
+type Resources struct {
+	Requests map[string]string `json:"requests"`
+	Limits   map[string]string `json:"limits"`
+}
+
+// SpreadConstraint is a pod topology spread constraint.
+type SpreadConstraint struct {
+	MaxSkew           int           `json:"maxSkew"`
+	TopologyKey       string        `json:"topologyKey"`
+	WhenUnsatisfiable string        `json:"whenUnsatisfiable"`
+	LabelSelector     LabelSelector `json:"labelSelector"`
+}
+
+// LabelSelector matches pods by labels.
+type LabelSelector struct {
+	MatchLabels map[string]string `json:"matchLabels"`
+}
+
+// PDB is a component's PodDisruptionBudget.
+type PDB struct {
+	UsePolicy      bool `json:"usePolicy"`
+	MaxUnavailable int  `json:"maxUnavailable"`
+}
+
+// ZooKeeper values.
+type ZooKeeper struct {
+	Workload `json:",inline"`
+	PDB      PDB            `json:"pdb"`
+	Volumes  ZooKeeperDisks `json:"volumes"`
+}
+
+// ZooKeeperDisks is the data volume.
+type ZooKeeperDisks struct {
+	Data Volume `json:"data"`
+}
+
+// Volume is one persistent volume.
+type Volume struct {
+	Size             string `json:"size"`
+	StorageClassName string `json:"storageClassName"`
+}
+
+// BookKeeper values.
+type BookKeeper struct {
+	Workload       `json:",inline"`
+	PDB            PDB            `json:"pdb"`
+	Volumes        BookieDisks    `json:"volumes"`
+	UpdateStrategy UpdateStrategy `json:"updateStrategy"`
+}
+
+// BookieDisks are the journal and ledger volumes.
+type BookieDisks struct {
+	Persistence bool    `json:"persistence"`
+	Journal     *Volume `json:"journal,omitempty"`
+	Ledgers     *Volume `json:"ledgers,omitempty"`
+}
+
+// UpdateStrategy is the StatefulSet update strategy.
+type UpdateStrategy struct {
+	Type string `json:"type"`
+}
+
+// Autorecovery values.
+type Autorecovery struct {
+	Workload `json:",inline"`
+}
+
+// Broker values.
+type Broker struct {
+	Workload       `json:",inline"`
+	PDB            PDB              `json:"pdb"`
+	Autoscaling    Autoscaling      `json:"autoscaling"`
+	ServiceAccount ServiceAccount   `json:"service_account"`
+	StorageOffload StorageOffload   `json:"storageOffload"`
+	ExtraVolumes   []map[string]any `json:"extraVolumes,omitempty"`
+	ExtraMounts    []map[string]any `json:"extraVolumeMounts,omitempty"`
+}
+
+// Proxy values.
+type Proxy struct {
+	Workload    `json:",inline"`
+	PDB         PDB         `json:"pdb"`
+	Autoscaling Autoscaling `json:"autoscaling"`
+}
+
+// ServiceAccount carries the IRSA annotation.
+type ServiceAccount struct {
+	Annotations map[string]pulumi.StringInput `json:"annotations"`
+}
+
+// Autoscaling is a component's HorizontalPodAutoscaler.
+type Autoscaling struct {
+	Enabled     bool           `json:"enabled"`
+	MinReplicas int            `json:"minReplicas"`
+	MaxReplicas int            `json:"maxReplicas"`
+	Metrics     []any          `json:"metrics"`
+	Behavior    map[string]any `json:"behavior"`
+}
+
+// StorageOffload configures tiered storage; the chart maps these keys to
+// the offloader's broker.conf settings.
+type StorageOffload struct {
+	Driver                                            string             `json:"driver"`
+	Bucket                                            pulumi.StringInput `json:"bucket"`
+	Region                                            string             `json:"region"`
+	MaxBlockSizeInBytes                               string             `json:"maxBlockSizeInBytes"`
+	ReadBufferSizeInBytes                             string             `json:"readBufferSizeInBytes"`
+	ManagedLedgerOffloadDeletionLagMs                 string             `json:"managedLedgerOffloadDeletionLagMs"`
+	ManagedLedgerOffloadAutoTriggerSizeThresholdBytes string             `json:"managedLedgerOffloadAutoTriggerSizeThresholdBytes"`
+}

@@ -1,0 +1,87 @@
+package tests
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+// renderValues computes a stack's Pulsar values at a phase, the way Build
+// does, with placeholders for the outputs of other components.
+func renderValues(t *testing.T, stack, phase string) (pulsar.Values, sizing.RegionPlan) {
+	t.Helper()
+	files, err := stacks.StackFiles(root)
+	require.NoError(t, err)
+	for i := range files {
+		files[i].Raw["pulsar-fleet:phase"] = phase
+	}
+	fleet, err := stacks.FleetFromFiles(files)
+	require.NoError(t, err)
+	c, _ := fleet.Get(stack)
+	spec, err := c.RegionSpec(fleet, "organization")
+	require.NoError(t, err)
+	cat := catalog(t)
+	plan, err := regions.PlanFor(spec, cat)
+	require.NoError(t, err)
+	args, err := regions.ComponentArgs(spec, plan, cat)
+	require.NoError(t, err)
+	args.Pulsar.Offload.Bucket = pulumi.String("<offload bucket of " + stack + ">")
+	args.Pulsar.BrokerRoleARN = pulumi.String("<broker offload role of " + stack + ">")
+	v, err := pulsar.Compute(args.Pulsar)
+	require.NoError(t, err)
+	return v, plan
+}
+
+func checkAgainstPlan(t *testing.T, v pulsar.Values, plan sizing.RegionPlan) {
+	t.Helper()
+	assert.Equal(t, plan.Bookies.Count, v.BookKeeper.ReplicaCount, "bookies = plan")
+	assert.Equal(t, plan.Brokers.Count, v.Broker.ReplicaCount, "brokers = plan")
+	assert.Equal(t, plan.Brokers.Count, v.Broker.Autoscaling.MinReplicas)
+	assert.Equal(t, plan.BrokerHPA.Max, v.Broker.Autoscaling.MaxReplicas)
+	assert.Equal(t, plan.Proxies.Count, v.Proxy.ReplicaCount, "proxies = plan")
+	assert.Equal(t, plan.ZooKeeper.Count, v.ZooKeeper.ReplicaCount, "zookeeper = plan")
+	assert.Equal(t, plan.Autorecovery, v.Autorecovery.ReplicaCount)
+	e, _ := strconv.Atoi(v.Broker.ConfigData["managedLedgerDefaultEnsembleSize"])
+	w, _ := strconv.Atoi(v.Broker.ConfigData["managedLedgerDefaultWriteQuorum"])
+	a, _ := strconv.Atoi(v.Broker.ConfigData["managedLedgerDefaultAckQuorum"])
+	assert.True(t, e >= w && w >= a && a >= 2, "quorum %d/%d/%d holds", e, w, a)
+	assert.GreaterOrEqual(t, v.BookKeeper.ReplicaCount, e)
+	assert.Equal(t, "true", v.Broker.ConfigData["bookkeeperClientEnforceMinNumRacksPerWriteQuorum"], "racks enforced")
+	assert.Equal(t, strconv.Itoa(plan.Quorum.MinRacksPerWriteQuorum), v.Broker.ConfigData["bookkeeperClientMinNumRacksPerWriteQuorum"])
+	assert.Equal(t, plan.Bookies.LocalNVMe, !v.BookKeeper.Volumes.Persistence)
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	for _, k := range pulsar.InventedKeys {
+		assert.NotContains(t, string(b), `"`+k+`"`)
+	}
+}
+
+func TestPulsarValuesPerPhase(t *testing.T) {
+	for _, ph := range sizing.PhaseNames {
+		v, plan := renderValues(t, "us-east-1", ph)
+		checkAgainstPlan(t, v, plan)
+		b, err := json.MarshalIndent(v, "", "  ")
+		require.NoError(t, err)
+		golden.Assert(t, "pulsar-values/phase-"+ph+"-us-east-1.json", append(b, '\n'))
+	}
+}
+
+func TestPulsarValuesPerRole(t *testing.T) {
+	for _, stack := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
+		v, plan := renderValues(t, stack, "35k")
+		checkAgainstPlan(t, v, plan)
+		b, err := json.MarshalIndent(v, "", "  ")
+		require.NoError(t, err)
+		golden.Assert(t, "pulsar-values/role-"+plan.Role+"-"+stack+".json", append(b, '\n'))
+	}
+}
