@@ -9,6 +9,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
@@ -28,6 +29,9 @@ type Args struct {
 	Certificate   routing.CertificateArgs
 	Pulsar        pulsar.Args
 	Routing       routing.Args
+	Observability observability.Args
+	// MetricsCertificate is set in the region that hosts the global store.
+	MetricsCertificate *routing.CertificateArgs
 }
 
 // Validate validates every component's plain arguments, all at once.
@@ -41,6 +45,7 @@ func (a Args) Validate() error {
 		wrap("certificate", a.Certificate.Validate()),
 		wrap("pulsar", a.Pulsar.Validate()),
 		wrap("routing", a.Routing.Validate()),
+		wrap("observability", a.Observability.Validate()),
 	)
 }
 
@@ -113,6 +118,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	cCPU, cMem := lim(sizing.PoolCritical)
 	brCPU, brMem := lim(sizing.PoolBroker)
 	bkCPU, bkMem := lim(sizing.PoolBookie)
+	gCPU, gMem := lim(sizing.PoolGeneral)
 	a.Capacity = capacity.Args{
 		ClusterName: name, Region: spec.Region, Zones: spec.Zones, Tags: tags, RootVolumeGiB: 80,
 		ControllerNodeSelector: map[string]string{cluster.SystemPoolLabel: "system"},
@@ -131,6 +137,10 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 				RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: bkCPU, LimitMemoryGiB: bkMem,
 				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1",
 				DoNotDisrupt: true},
+			{Name: PoolGeneral, InstanceTypes: union(sysTypes, plan.Proxies.Alternatives), Arches: arches(union(sysTypes, plan.Proxies.Alternatives)),
+				Nodes: sizing.GeneralNodes(), OnDemandNodes: sizing.GeneralNodes(), RequireOnDemandBase: true,
+				LimitCPU: gCPU, LimitMemoryGiB: gMem, Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "10m",
+				ExpireAfter: criticalExpire, TerminationGracePeriod: "30m", DisruptionBudgetNodes: "1", Untainted: true},
 		},
 	}
 	a.TieredStorage = tieredstorage.Args{
@@ -141,7 +151,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	for _, d := range spec.BucketReplicas {
 		a.TieredStorage.Destinations = append(a.TieredStorage.Destinations, tieredstorage.Destination{Stack: d.Stack, Region: d.Region})
 	}
-	a.Certificate = routing.CertificateArgs{Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Tags: tags}
+	a.Certificate = routing.RegionCertificate(spec.Stack, spec.Routing.Domain, spec.Routing.HostedZoneID, tags)
 	a.Pulsar = pulsarArgs(spec, plan, a.Capacity)
 	a.Routing = routing.Args{
 		Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,
@@ -151,6 +161,19 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	}
 	for _, p := range spec.AllPeers {
 		a.Routing.Regions = append(a.Routing.Regions, routing.RegionEndpoint{Region: p.Stack, Weight: p.Weight})
+	}
+	crit := capacity.PlacementFor(a.Capacity.Pools[0])
+	a.Observability = observability.Args{
+		Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == "primary", Domain: spec.Routing.Domain,
+		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookSecret: spec.AlertWebhookSecret,
+		ReceiverCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
+	}
+	for _, t := range crit.Tolerations {
+		a.Observability.Tolerations = append(a.Observability.Tolerations, observability.Toleration(t))
+	}
+	if a.Observability.Global {
+		a.MetricsCertificate = &routing.CertificateArgs{Names: []string{observability.MetricsName(spec.Routing.Domain)},
+			HostedZoneID: spec.Routing.HostedZoneID, Tags: tags}
 	}
 	b, err := json.Marshal(plan.Client)
 	if err != nil {
@@ -238,6 +261,7 @@ const (
 	PoolCritical = sizing.PoolCritical
 	PoolBroker   = sizing.PoolBroker
 	PoolBookie   = sizing.PoolBookie
+	PoolGeneral  = sizing.PoolGeneral
 )
 
 // Storage classes the cluster creates for Pulsar.

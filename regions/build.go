@@ -9,6 +9,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
@@ -182,6 +183,29 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	args.Observability.Provider, args.Observability.DependsOn = cl.Provider, capa.Ready
+	if args.MetricsCertificate != nil {
+		mc, err := routing.NewCertificate(ctx, spec.Stack+"-metrics-tls", *args.MetricsCertificate, in)
+		if err != nil {
+			return nil, err
+		}
+		args.Observability.ReceiverCertificateARN = mc.ARN
+		var nats []any
+		for _, p := range spec.Reads {
+			nats = append(nats, peerOut.Strings(p.Stack, OutputNATPublicIPs))
+		}
+		args.Observability.PeerNATIPs = pulumi.All(nats...).ApplyT(func(lists []any) []string {
+			var out []string
+			for _, l := range lists {
+				out = append(out, l.([]string)...)
+			}
+			return out
+		}).(pulumi.StringArrayOutput)
+	}
+	obs, err := observability.NewObservability(ctx, spec.Stack, args.Observability, in)
+	if err != nil {
+		return nil, err
+	}
 	args.TieredStorage.OIDCProviderARN, args.TieredStorage.OIDCIssuer = cl.OIDCProviderARN, cl.OIDCIssuer
 	for i := range args.TieredStorage.Destinations {
 		d := &args.TieredStorage.Destinations[i]
@@ -198,7 +222,7 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	}
 	release := pulsar.Release{Args: args.Pulsar, Provider: cl.Provider,
 		Exposure:  pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs, CertificateARN: cert.ARN},
-		DependsOn: append(append([]pulumi.Resource{}, capa.Ready...), store.Ready...)}
+		DependsOn: append(append([]pulumi.Resource{obs.Stack}, capa.Ready...), store.Ready...)}
 	release.BrokerRoleARN, release.Offload.Bucket = store.BrokerRoleARN, store.BucketName
 	pl, err := pulsar.NewPulsar(ctx, spec.Stack, release, in)
 	if err != nil {
@@ -230,6 +254,10 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	res.Outputs["globalServiceName"] = pulumi.String(rt.GlobalName)
 	res.Outputs["regionalServiceName"] = pulumi.String(rt.RegionalName)
 	res.Outputs["clientConfig"] = rt.ClientConfig
+	if args.Observability.Global {
+		res.Outputs["globalMetricsName"] = pulumi.String(observability.MetricsName(spec.Routing.Domain))
+		res.Outputs["globalMetricsReceiver"] = obs.ReceiverHostname
+	}
 	if args.Routing.GlobalAccelerator {
 		res.Outputs["globalAcceleratorDns"] = rt.AcceleratorDNS
 	}

@@ -72,6 +72,7 @@ const (
 	eksControlPlanePerHour = 0.10
 	natGatewayPerHour      = 0.045
 	systemNodes            = 2
+	generalNodes           = 2
 	zookeeperDiskBytes     = 50 * GiB
 	crossAZPerGB           = 0.02 // $0.01 out + $0.01 in
 	interRegionPerGB       = 0.02
@@ -80,6 +81,10 @@ const (
 
 // SystemNodes is the size of the on-demand system node group.
 func SystemNodes() int { return systemNodes }
+
+// GeneralNodes is the planned size of the untainted on-demand pool that
+// runs platform workloads (monitoring, Grafana, kube-state-metrics).
+func GeneralNodes() int { return generalNodes }
 
 func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 	pr := p.Params.Prices

@@ -131,6 +131,7 @@ const (
 	PoolCritical = "critical"
 	PoolBroker   = "broker"
 	PoolBookie   = "bookie"
+	PoolGeneral  = "general"
 )
 
 // Planner plans fleets from a catalog and parameters.
@@ -453,6 +454,8 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 	rp.PoolLimits[PoolBroker] = limit(rp.BrokerHPA.Max, w.Zones, rp.Brokers)
 	rp.PoolLimits[PoolBookie] = limit(rp.Bookies.Count, w.Zones, rp.Bookies)
 	rp.PoolLimits[PoolCritical] = limit(rp.ProxyHPA.Max+rp.ZooKeeper.Count, w.Zones, rp.Proxies, rp.ZooKeeper)
+	// The general pool holds monitoring; it grows with the fleet's series.
+	rp.PoolLimits[PoolGeneral] = PoolLimit{CPU: 64 + 8*(rp.Brokers.Count+rp.Bookies.Count)/10, MemoryGiB: 256 + 32*(rp.Brokers.Count+rp.Bookies.Count)/10}
 
 	rp.Cost = p.cost(rp, spec, w)
 	rp.Failures = FailureChecks(rp, w)

@@ -277,6 +277,18 @@ func ValidateFleet(f Fleet) error {
 			}
 		}
 	}
+	// The primary hosts the global metrics store and allows the peers'
+	// NAT addresses, which it reads from their outputs.
+	for _, s := range f.Stacks {
+		if s.Role != RolePrimary {
+			continue
+		}
+		for _, o := range f.Stacks {
+			if o.Stack != s.Stack && !contains(s.Peers, o.Stack) {
+				bad(s.Stack, Key("peers"), s.Peers, fmt.Sprintf("every other stack (%s is missing): the primary's metrics receiver admits the peers' NAT addresses it reads from their outputs", o.Stack))
+			}
+		}
+	}
 	if _, err := NewGraph(f); err != nil {
 		errs = append(errs, err)
 	}

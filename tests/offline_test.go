@@ -81,3 +81,59 @@ func TestOfflinePreviewEveryPhase(t *testing.T) {
 		})
 	}
 }
+
+func TestFleetShapeAcrossStacks(t *testing.T) {
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)})
+	require.NoError(t, err)
+	byStack := map[string]stacks.OfflineStack{}
+	for _, st := range res.Stacks {
+		byStack[st.Stack] = st
+	}
+	globals, grafanas := 0, 0
+	for name, st := range byStack {
+		counts := st.CountByType()
+		for _, typ := range []string{"pulsar-fleet:network:Network", "pulsar-fleet:cluster:Cluster", "pulsar-fleet:capacity:Capacity",
+			"pulsar-fleet:tieredstorage:TieredStorage", "pulsar-fleet:pulsar:Pulsar", "pulsar-fleet:observability:Observability",
+			"pulsar-fleet:routing:Routing", "kubernetes:karpenter.sh/v1:NodePool", "aws:route53/healthCheck:HealthCheck"} {
+			require.Positive(t, counts[typ], "%s has %s", name, typ)
+		}
+		for _, r := range st.Recorder.ByType("kubernetes:helm.sh/v3:Release") {
+			if r.Inputs["chart"] != "kube-prometheus-stack" {
+				continue
+			}
+			if r.Input("values.prometheus.prometheusSpec.enableRemoteWriteReceiver") == true {
+				globals++
+				require.Equal(t, "primary", st.Role, "the global store lives in the primary")
+			}
+			if r.Input("values.grafana.enabled") == true {
+				grafanas++
+				require.Equal(t, "primary", st.Role, "Grafana lives in the primary")
+			}
+		}
+	}
+	require.Equal(t, 1, globals, "exactly one global store")
+	require.Equal(t, 1, grafanas, "exactly one Grafana")
+
+	primary, secondary, dr := byStack["us-east-1"].Plan, byStack["us-west-2"].Plan, byStack["eu-west-1"].Plan
+	require.NotNil(t, primary)
+	// Spot share of the data pools (brokers and bookies together): small
+	// pools round to the same split, the fleet does not.
+	share := func(p *sizing.RegionPlan) float64 {
+		return float64(p.Brokers.Spot+p.Bookies.Spot) / float64(p.Brokers.Count+p.Bookies.Count)
+	}
+	require.Greater(t, share(secondary), share(primary), "the secondary runs a higher spot share")
+	// The DR region carries the least traffic; at 35k every region sits at
+	// the zone-loss minimum, from 1M on the DR fleet is strictly smallest.
+	for _, other := range []*sizing.RegionPlan{primary, secondary} {
+		require.Less(t, dr.Workload.StoredRate, other.Workload.StoredRate)
+		require.LessOrEqual(t, dr.Brokers.Count+dr.Bookies.Count, other.Brokers.Count+other.Bookies.Count)
+	}
+	big, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Phase: "1m"})
+	require.NoError(t, err)
+	nodes := map[string]int{}
+	for _, st := range big.Stacks {
+		nodes[st.Role] = st.Plan.Brokers.Count + st.Plan.Bookies.Count + st.Plan.Proxies.Count
+	}
+	require.Less(t, nodes["dr"], nodes["primary"])
+	require.Less(t, nodes["dr"], nodes["secondary"])
+}

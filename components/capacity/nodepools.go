@@ -76,6 +76,9 @@ type Pool struct {
 	CapacityReservationIDs []string
 	// DoNotDisrupt marks the pool's pods karpenter.sh/do-not-disrupt.
 	DoNotDisrupt bool
+	// Untainted pools take any workload that tolerates nothing (the
+	// general pool for monitoring and other platform pods).
+	Untainted bool
 }
 
 // Placement is how a workload lands on a pool: the Pulsar component copies
@@ -110,9 +113,11 @@ type Toleration struct {
 func PlacementFor(p Pool) Placement {
 	pl := Placement{
 		NodeSelector: map[string]string{LabelPool: p.Name},
-		Tolerations:  []Toleration{{Key: TaintPool, Operator: "Equal", Value: p.Name, Effect: "NoSchedule"}},
 		SpreadKeys:   []SpreadKey{{Key: LabelZone, WhenUnsatisfiable: "DoNotSchedule"}},
 		DoNotDisrupt: p.DoNotDisrupt,
+	}
+	if !p.Untainted {
+		pl.Tolerations = []Toleration{{Key: TaintPool, Operator: "Equal", Value: p.Name, Effect: "NoSchedule"}}
 	}
 	if p.split() {
 		pl.SpreadKeys = append(pl.SpreadKeys, SpreadKey{Key: LabelCapacitySpread, WhenUnsatisfiable: "ScheduleAnyway"})
@@ -428,12 +433,16 @@ func computePlan(a Args) (Plan, error) {
 				reqs = append(reqs, Requirement{Key: LabelCapacitySpread, Operator: "In", Values: spread})
 			}
 			labels := map[string]string{LabelPool: p.Name}
+			var taints []Taint
+			if !p.Untainted {
+				taints = []Taint{{Key: TaintPool, Value: p.Name, Effect: "NoSchedule"}}
+			}
 			np := NodePool{APIVersion: "karpenter.sh/v1", Kind: "NodePool", Metadata: ObjectMeta{Name: name, Labels: map[string]string{LabelPool: p.Name}},
 				Spec: NodePoolSpec{
 					Template: NodeClaimTemplate{Metadata: TemplateMeta{Labels: labels}, Spec: NodeClaimSpec{
 						NodeClassRef:           NodeClassRef{Group: "karpenter.k8s.aws", Kind: "EC2NodeClass", Name: class},
 						Requirements:           reqs,
-						Taints:                 []Taint{{Key: TaintPool, Value: p.Name, Effect: "NoSchedule"}},
+						Taints:                 taints,
 						ExpireAfter:            p.ExpireAfter,
 						TerminationGracePeriod: p.TerminationGracePeriod,
 					}},

@@ -31,20 +31,31 @@ func RegionalName(region, domain string) string { return "pulsar-" + region + ".
 
 // CertificateArgs configure the certificate.
 type CertificateArgs struct {
-	Region       string
-	Domain       string
+	// Names are the certificate's names; the first is its domain name.
+	Names []string
+	// Shared are names whose validation record other stacks also write
+	// (same name, same value): upserted, and retained on delete.
+	Shared       []string
 	HostedZoneID string
 	Tags         map[string]string
+}
+
+// RegionCertificate covers a region's regional and global names.
+func RegionCertificate(region, domain, zone string, tags map[string]string) CertificateArgs {
+	return CertificateArgs{Names: []string{RegionalName(region, domain), GlobalName(domain)}, Shared: []string{GlobalName(domain)},
+		HostedZoneID: zone, Tags: tags}
 }
 
 // Validate checks the arguments.
 func (a CertificateArgs) Validate() error {
 	var errs []error
-	if a.Region == "" {
-		errs = append(errs, errors.New("region: empty"))
+	if len(a.Names) == 0 {
+		errs = append(errs, errors.New("names: at least one"))
 	}
-	if a.Domain == "" || strings.Contains(a.Domain, " ") {
-		errs = append(errs, fmt.Errorf("domain %q: want the hosted zone's domain", a.Domain))
+	for _, n := range a.Names {
+		if n == "" || strings.Contains(n, " ") || !strings.Contains(n, ".") {
+			errs = append(errs, fmt.Errorf("name %q: want a DNS name in the hosted zone", n))
+		}
 	}
 	if a.HostedZoneID == "" {
 		errs = append(errs, errors.New("hostedZoneId: the shared hosted zone is required"))
@@ -60,8 +71,8 @@ type Certificate struct {
 
 // NewCertificate requests and DNS-validates the certificate. ACM's
 // validation record for a name is the same in every region of an account,
-// so the global name's record is upserted by every stack and retained when
-// one is deleted (the others' renewals still need it).
+// so a shared name's record (the global name) is upserted by every stack
+// and retained when one is deleted (the others' renewals still need it).
 func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ...pulumi.ResourceOption) (*Certificate, error) {
 	if err := a.Validate(); err != nil {
 		return nil, kit.Wrap("certificate", name, err)
@@ -71,19 +82,21 @@ func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ..
 		return nil, kit.Wrap("certificate", name, err)
 	}
 	parent := pulumi.Parent(c)
-	regional, global := RegionalName(a.Region, a.Domain), GlobalName(a.Domain)
-	cert, err := acm.NewCertificate(ctx, name, &acm.CertificateArgs{
-		DomainName:              pulumi.String(regional),
-		SubjectAlternativeNames: pulumi.ToStringArray([]string{global}),
-		ValidationMethod:        pulumi.String("DNS"),
-		KeyAlgorithm:            pulumi.String("EC_prime256v1"),
-		Tags:                    kit.Tags(a.Tags),
-	}, parent)
+	certArgs := &acm.CertificateArgs{
+		DomainName:       pulumi.String(a.Names[0]),
+		ValidationMethod: pulumi.String("DNS"),
+		KeyAlgorithm:     pulumi.String("EC_prime256v1"),
+		Tags:             kit.Tags(a.Tags),
+	}
+	if len(a.Names) > 1 {
+		certArgs.SubjectAlternativeNames = pulumi.ToStringArray(a.Names[1:])
+	}
+	cert, err := acm.NewCertificate(ctx, name, certArgs, parent)
 	if err != nil {
 		return nil, kit.Wrap("certificate", name, err)
 	}
 	var fqdns pulumi.StringArray
-	for i, domain := range []string{regional, global} {
+	for i, domain := range a.Names {
 		pick := func(f func(acm.CertificateDomainValidationOption) *string) pulumi.StringOutput {
 			return cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (string, error) {
 				for _, o := range opts {
@@ -95,7 +108,7 @@ func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ..
 			}).(pulumi.StringOutput)
 		}
 		recOpts := []pulumi.ResourceOption{parent}
-		if i == 1 {
+		if contains(a.Shared, domain) {
 			recOpts = append(recOpts, pulumi.RetainOnDelete(true))
 		}
 		rec, err := route53.NewRecord(ctx, fmt.Sprintf("%s-validation-%d", name, i), &route53.RecordArgs{
@@ -122,4 +135,13 @@ func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ..
 		return nil, kit.Wrap("certificate", name, err)
 	}
 	return c, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

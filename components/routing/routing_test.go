@@ -131,7 +131,7 @@ func TestNLBName(t *testing.T) {
 func TestCertificateCoversBothNames(t *testing.T) {
 	rec := recorder.New("us-east-1")
 	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := NewCertificate(ctx, "c", CertificateArgs{Region: "us-east-1", Domain: "streaming.example.com", HostedZoneID: "Z0TEST"})
+		_, err := NewCertificate(ctx, "c", RegionCertificate("us-east-1", "streaming.example.com", "Z0TEST", nil))
 		return err
 	}))
 	cert, err := rec.One("aws:acm/certificate:Certificate", "c")
@@ -143,6 +143,7 @@ func TestCertificateCoversBothNames(t *testing.T) {
 	for _, r := range recs {
 		assert.Equal(t, true, r.Inputs["allowOverwrite"], "the shared validation record is upserted")
 	}
+	assert.Equal(t, "_acme.pulsar.streaming.example.com.", rec.ByType("aws:route53/record:Record")[1].Inputs["name"])
 	_, err = rec.One("aws:acm/certificateValidation:CertificateValidation", "c")
 	require.NoError(t, err)
 }

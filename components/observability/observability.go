@@ -1,0 +1,373 @@
+// Package observability runs kube-prometheus-stack (chart 88.5.3) in every
+// region with external labels naming the cluster and region, alert rules on
+// the failures that lose messages, and a Karpenter pod monitor. Every
+// region remote-writes the metrics its dashboards and alerts use to one
+// global store: the primary region's Prometheus with the remote-write
+// receiver on, reached at metrics.<domain> over TLS from the peers' NAT
+// addresses only. Grafana runs in the primary with dashboards as code.
+//
+// Why not Amazon Managed Service for Prometheus: its write URL contains the
+// workspace id, an output of the primary, and the peers would have to read
+// it back while the primary already reads the peers' buckets (a cycle in the
+// stack graph); and SigV4 signs the AMP host name, so it cannot hide behind
+// a stable name in the hosted zone. A self-hosted receiver behind
+// metrics.<domain> needs no stack output: peers write to the name, and the
+// primary's stack points the name at the receiver.
+package observability
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+)
+
+// TypeToken is the component's type.
+var TypeToken = kit.Type("observability", "Observability")
+
+// Chart coordinates and names.
+const (
+	ChartRepo       = "https://prometheus-community.github.io/helm-charts"
+	ChartName       = "kube-prometheus-stack"
+	ChartVersion    = "88.5.3"
+	Namespace       = "monitoring"
+	Fullname        = "kps"
+	ReceiverService = "metrics-receiver"
+	// GrafanaAdminSecret holds the Grafana admin user and password; it is
+	// created by operators (no secret value is kept in git or state).
+	GrafanaAdminSecret = "grafana-admin"
+)
+
+// MetricsName is the stable name of the global store.
+func MetricsName(domain string) string { return "metrics." + domain }
+
+// WriteURL is where peers remote-write.
+func WriteURL(domain string) string { return "https://" + MetricsName(domain) + "/api/v1/write" }
+
+// Args configure one region's monitoring.
+type Args struct {
+	// Cluster is the Pulsar cluster name (external label cluster).
+	Cluster string
+	// Region is the AWS region (external label region).
+	Region string
+	// Global hosts the global store and Grafana (the primary).
+	Global bool
+	// Domain and HostedZoneID place metrics.<domain>.
+	Domain       string
+	HostedZoneID string
+	// PulsarNamespace is where the Pulsar pod monitors live.
+	PulsarNamespace string
+	// WebhookSecret names the Secret (key "url") alerts are sent to; empty
+	// routes alerts nowhere (with a warning).
+	WebhookSecret string
+	// ReceiverCIDRs may reach the global receiver besides the peers' NATs.
+	ReceiverCIDRs []string
+	// StorageClass of the Prometheus volumes.
+	StorageClass string
+	// NodeSelector and Tolerations place Prometheus, Alertmanager and the
+	// operator on the on-demand critical pool.
+	NodeSelector map[string]string
+	Tolerations  []Toleration
+	Tags         map[string]string
+
+	// Wiring.
+	PeerNATIPs             pulumi.StringArrayInput
+	ReceiverCertificateARN pulumi.StringInput
+	Provider               *kubernetes.Provider
+	DependsOn              []pulumi.Resource
+}
+
+// Validate checks the arguments.
+func (a Args) Validate() error {
+	var errs []error
+	if a.Cluster == "" || a.Region == "" {
+		errs = append(errs, errors.New("cluster and region: both required (external labels)"))
+	}
+	if a.Domain == "" {
+		errs = append(errs, errors.New("domain: required for the global store's name"))
+	}
+	if a.HostedZoneID == "" {
+		errs = append(errs, errors.New("hostedZoneId: the hosted zone is not given"))
+	}
+	if !a.Global {
+		if u := WriteURL(a.Domain); !strings.HasPrefix(u, "https://") {
+			errs = append(errs, fmt.Errorf("remote write URL %q: must be https", u))
+		}
+	}
+	if a.StorageClass == "" {
+		errs = append(errs, errors.New("storageClass: empty"))
+	}
+	if _, err := KeepRegex(a.PulsarNamespace); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateWriteURL rejects a remote-write URL that is not https.
+func ValidateWriteURL(u string) error {
+	if !strings.HasPrefix(u, "https://") {
+		return fmt.Errorf("remote write URL %q: must be https (metrics cross regions over the internet)", u)
+	}
+	return nil
+}
+
+// ChartValues computes the kube-prometheus-stack values for the region.
+func ChartValues(a Args) (Values, error) {
+	keep, err := KeepRegex(a.PulsarNamespace)
+	if err != nil {
+		return Values{}, err
+	}
+	crit := Scheduling{NodeSelector: a.NodeSelector, Tolerations: a.Tolerations}
+	retention, size, disk := "7d", "90GB", "100Gi"
+	if a.Global {
+		retention, size, disk = "30d", "450GB", "500Gi"
+	}
+	v := Values{
+		FullnameOverride: Fullname,
+		CRDs:             Toggle{Enabled: true},
+		Prometheus: Prometheus{PrometheusSpec: PrometheusSpec{
+			Replicas: 2, Retention: retention, RetentionSize: size, ScrapeInterval: "30s", WALCompression: true,
+			ExternalLabels:                          map[string]string{"cluster": a.Cluster, "region": a.Region},
+			PodMonitorSelectorNilUsesHelmValues:     false,
+			ServiceMonitorSelectorNilUsesHelmValues: false,
+			RuleSelectorNilUsesHelmValues:           false,
+			EnableRemoteWriteReceiver:               a.Global,
+			Resources:                               Resources{Requests: map[string]string{"cpu": "2", "memory": "8Gi"}, Limits: map[string]string{"memory": "8Gi"}},
+			StorageSpec: StorageSpec{VolumeClaimTemplate: VolumeClaimTemplate{Spec: PVCSpec{StorageClassName: a.StorageClass,
+				AccessModes: []string{"ReadWriteOnce"}, Resources: Resources{Requests: map[string]string{"storage": disk}}}}},
+			NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations,
+		}},
+		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.WebhookSecret),
+			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
+		Grafana: Grafana{Enabled: a.Global, DefaultDashboardsEnabled: a.Global,
+			Admin:   GrafanaAdmin{ExistingSecret: GrafanaAdminSecret},
+			Sidecar: Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"}}},
+		Operator:              crit,
+		KubeEtcd:              Toggle{Enabled: false},
+		KubeControllerManager: Toggle{Enabled: false},
+		KubeScheduler:         Toggle{Enabled: false},
+	}
+	if a.WebhookSecret != "" {
+		v.Alertmanager.AlertmanagerSpec.Secrets = []string{a.WebhookSecret}
+	}
+	if !a.Global {
+		url := WriteURL(a.Domain)
+		if err := ValidateWriteURL(url); err != nil {
+			return Values{}, err
+		}
+		v.Prometheus.PrometheusSpec.RemoteWrite = []RemoteWrite{{URL: url,
+			WriteRelabelConfigs: []RelabelConfig{{SourceLabels: []string{"__name__"}, Regex: keep, Action: "keep"}},
+			QueueConfig:         QueueConfig{Capacity: 20000, MaxShards: 50, MaxSamplesPerSend: 5000}}}
+	}
+	return v, nil
+}
+
+// AlertmanagerConfig routes every alert but the watchdog to the webhook
+// whose URL Alertmanager reads from the mounted Secret (url_file), so the
+// URL never appears in values, state or git.
+func AlertmanagerConfig(secret string) map[string]any {
+	receivers := []any{map[string]any{"name": "null"}}
+	receiver := "null"
+	if secret != "" {
+		receiver = "webhook"
+		receivers = append(receivers, map[string]any{"name": "webhook", "webhook_configs": []any{
+			map[string]any{"url_file": "/etc/alertmanager/secrets/" + secret + "/url", "send_resolved": true}}})
+	}
+	return map[string]any{
+		"global": map[string]any{"resolve_timeout": "5m"},
+		"route": map[string]any{"receiver": receiver, "group_by": []any{"alertname", "cluster", "region"},
+			"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+			"routes": []any{map[string]any{"matchers": []any{`alertname = "Watchdog"`}, "receiver": "null"}}},
+		"receivers": receivers,
+	}
+}
+
+// RuleSpec is the PrometheusRule spec.
+func RuleSpec(pulsarNamespace string) map[string]any {
+	var groups []any
+	for _, g := range AlertGroups(pulsarNamespace) {
+		var rules []any
+		for _, r := range g.Rules {
+			rules = append(rules, map[string]any{"alert": r.Alert, "expr": r.Expr, "for": r.For, "labels": r.Labels, "annotations": r.Annotations})
+		}
+		groups = append(groups, map[string]any{"name": g.Name, "rules": rules})
+	}
+	return map[string]any{"groups": groups}
+}
+
+// KarpenterPodMonitorSpec scrapes the Karpenter controller.
+func KarpenterPodMonitorSpec() map[string]any {
+	return map[string]any{
+		"namespaceSelector":   map[string]any{"matchNames": []any{"kube-system"}},
+		"selector":            map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "karpenter"}},
+		"podMetricsEndpoints": []any{map[string]any{"port": "http-metrics", "path": "/metrics", "interval": "30s"}},
+	}
+}
+
+// GrafanaJSON renders a dashboard in Grafana's JSON model.
+func GrafanaJSON(d Dashboard) (string, error) {
+	var panels []any
+	for i, p := range d.Panels {
+		var targets []any
+		for j, t := range p.Targets {
+			targets = append(targets, map[string]any{"expr": t.Expr, "legendFormat": t.Legend, "refId": string(rune('A' + j))})
+		}
+		panels = append(panels, map[string]any{
+			"id": i + 1, "type": "timeseries", "title": p.Title, "targets": targets,
+			"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
+			"gridPos":     map[string]any{"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
+		})
+	}
+	b, err := json.Marshal(map[string]any{"uid": d.UID, "title": d.Title, "schemaVersion": 39, "editable": false,
+		"time": map[string]any{"from": "now-6h", "to": "now"}, "panels": panels, "tags": []any{"pulsar-fleet"}})
+	return string(b), err
+}
+
+// Observability is the component.
+type Observability struct {
+	pulumi.ResourceState
+	// Stack is the chart release; workloads that create PodMonitors depend
+	// on it (it installs the CRDs).
+	Stack *helmv3.Release
+	// ReceiverHostname is the global receiver's NLB (primary only).
+	ReceiverHostname pulumi.StringOutput
+}
+
+// NewObservability installs monitoring for the region.
+func NewObservability(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*Observability, error) {
+	if err := a.Validate(); err != nil {
+		return nil, kit.Wrap("observability", name, err)
+	}
+	if a.Provider == nil || (a.Global && (a.ReceiverCertificateARN == nil || a.PeerNATIPs == nil)) {
+		return nil, kit.Wrap("observability", name, errors.New("provider (and, for the global store, its certificate and the peers' NAT addresses) are required"))
+	}
+	values, err := ChartValues(a)
+	if err != nil {
+		return nil, kit.Wrap("observability", name, err)
+	}
+	o := &Observability{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, o, opts...); err != nil {
+		return nil, kit.Wrap("observability", name, err)
+	}
+	k8s := []pulumi.ResourceOption{pulumi.Parent(o), pulumi.Provider(a.Provider)}
+	fail := func(err error) (*Observability, error) { return nil, kit.Wrap("observability", name, err) }
+	if a.WebhookSecret == "" {
+		_ = ctx.Log.Warn("observability: no alert webhook secret configured; alerts are routed nowhere", &pulumi.LogArgs{})
+	}
+
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace)},
+	}, k8s...)
+	if err != nil {
+		return fail(err)
+	}
+	vm, err := kit.ToMap(values)
+	if err != nil {
+		return fail(err)
+	}
+	stack, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name: pulumi.String(ChartName), Chart: pulumi.String(ChartName), Version: pulumi.String(ChartVersion),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		Namespace:      ns.Metadata.Name().Elem(), Values: vm,
+		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(900), MaxHistory: pulumi.Int(10),
+	}, append(k8s, pulumi.DependsOn(a.DependsOn))...)
+	if err != nil {
+		return fail(err)
+	}
+	o.Stack = stack
+	after := append(k8s, pulumi.DependsOn([]pulumi.Resource{stack}))
+	if _, err := apiextensions.NewCustomResource(ctx, name+"-alerts", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PrometheusRule"),
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-fleet-alerts"), Namespace: pulumi.String(Namespace)},
+		OtherFields: kubernetes.UntypedArgs{"spec": RuleSpec(a.PulsarNamespace)},
+	}, after...); err != nil {
+		return fail(err)
+	}
+	if _, err := apiextensions.NewCustomResource(ctx, name+"-karpenter", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PodMonitor"),
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("karpenter"), Namespace: pulumi.String(Namespace)},
+		OtherFields: kubernetes.UntypedArgs{"spec": KarpenterPodMonitorSpec()},
+	}, after...); err != nil {
+		return fail(err)
+	}
+	o.ReceiverHostname = pulumi.String("").ToStringOutput()
+	if a.Global {
+		for _, d := range Dashboards() {
+			body, err := GrafanaJSON(d)
+			if err != nil {
+				return fail(err)
+			}
+			if _, err := corev1.NewConfigMap(ctx, name+"-dashboard-"+d.UID, &corev1.ConfigMapArgs{
+				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("dashboard-" + d.UID), Namespace: pulumi.String(Namespace),
+					Labels: pulumi.StringMap{"grafana_dashboard": pulumi.String("1")}},
+				Data: pulumi.StringMap{d.UID + ".json": pulumi.String(body)},
+			}, after...); err != nil {
+				return fail(err)
+			}
+		}
+		if err := receiver(ctx, name, a, o, after); err != nil {
+			return fail(err)
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(o, pulumi.Map{"receiverHostname": o.ReceiverHostname}); err != nil {
+		return fail(err)
+	}
+	return o, nil
+}
+
+// receiver exposes the global Prometheus' remote-write receiver on an NLB
+// with TLS, open only to the peers' NAT addresses (and listed CIDRs), and
+// points metrics.<domain> at it.
+func receiver(ctx *pulumi.Context, name string, a Args, o *Observability, opts []pulumi.ResourceOption) error {
+	ranges := pulumi.All(a.PeerNATIPs, pulumi.ToStringArray(a.ReceiverCIDRs)).ApplyT(func(v []any) ([]string, error) {
+		var out []string
+		for _, ip := range v[0].([]string) {
+			out = append(out, ip+"/32")
+		}
+		out = append(out, v[1].([]string)...)
+		if len(out) == 0 {
+			return nil, errors.New("the global metrics receiver would be open to the world: no peer NAT address or CIDR is known")
+		}
+		return out, nil
+	}).(pulumi.StringArrayOutput)
+	svc, err := corev1.NewService(ctx, name+"-receiver", &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ReceiverService), Namespace: pulumi.String(Namespace),
+			Annotations: pulumi.StringMap{
+				"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
+				"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          a.ReceiverCertificateARN,
+				"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("https"),
+				"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+				"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
+			}},
+		Spec: &corev1.ServiceSpecArgs{
+			Type: pulumi.String("LoadBalancer"), LoadBalancerSourceRanges: ranges,
+			Selector: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("prometheus"),
+				"operator.prometheus.io/name": pulumi.String(Fullname + "-prometheus")},
+			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(443), TargetPort: pulumi.Int(9090), Protocol: pulumi.String("TCP")}},
+		},
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	o.ReceiverHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
+		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
+			return "", errors.New("the metrics receiver NLB has no hostname yet")
+		}
+		return *s.LoadBalancer.Ingress[0].Hostname, nil
+	}).(pulumi.StringOutput)
+	_, err = route53.NewRecord(ctx, name+"-metrics", &route53.RecordArgs{
+		ZoneId: pulumi.String(a.HostedZoneID), Name: pulumi.String(MetricsName(a.Domain)), Type: pulumi.String("CNAME"),
+		Ttl: pulumi.Int(60), Records: pulumi.StringArray{o.ReceiverHostname},
+	}, pulumi.Parent(o))
+	return err
+}

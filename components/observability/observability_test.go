@@ -1,0 +1,199 @@
+package observability
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/chartref"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+)
+
+const ref = "../../../shared/reference/"
+
+func args(global bool) Args {
+	return Args{Cluster: "us-west-2", Region: "us-west-2", Global: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
+		PulsarNamespace: "pulsar", WebhookSecret: "alert-webhook", StorageClass: "gp3-encrypted",
+		NodeSelector: map[string]string{"pulsar-fleet.io/pool": "critical"},
+		Tolerations:  []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
+}
+
+func TestEveryExpressionParsesAndUsesKnownMetrics(t *testing.T) {
+	names, err := MetricNames(Expressions("pulsar"))
+	require.NoError(t, err)
+	assert.Contains(t, names, "pulsar_broker_publish_latency")
+	assert.Contains(t, names, "karpenter_interruption_received_messages_total")
+	for _, n := range names {
+		assert.NotEmpty(t, KnownMetrics[n], "%s has a documented source", n)
+	}
+	_, err = MetricNames([]string{"sum(pulsar_rate_in"})
+	assert.Error(t, err, "syntax errors are caught")
+	_, err = MetricNames([]string{"pulsar_broker_publish_latency_p99 > 1"})
+	assert.ErrorContains(t, err, "not in KnownMetrics", "invented metric names are caught")
+	alerts := map[string]bool{}
+	for _, g := range AlertGroups("pulsar") {
+		for _, r := range g.Rules {
+			alerts[r.Alert] = true
+		}
+	}
+	for _, want := range []string{"PulsarBrokerDown", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "BookieDiskUsageHigh", "BookieReadOnly",
+		"UnderReplicatedLedgers", "GeoReplicationBacklogGrowing", "SpotInterruptionRateHigh", "ZooKeeperQuorumLost"} {
+		assert.True(t, alerts[want], "alert %s", want)
+	}
+}
+
+func TestDiskWarnThresholdMatchesChart(t *testing.T) {
+	b, err := os.ReadFile(ref + "pulsar-chart-4.7.0-values.yaml")
+	require.NoError(t, err)
+	var v struct {
+		BookKeeper struct {
+			ConfigData map[string]string `yaml:"configData"`
+		} `yaml:"bookkeeper"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &v))
+	assert.Equal(t, "0.9", v.BookKeeper.ConfigData["diskUsageWarnThreshold"])
+	assert.Equal(t, 90, DiskWarnThresholdPercent)
+}
+
+func TestExternalLabelsAndRemoteWrite(t *testing.T) {
+	peer, err := ChartValues(args(false))
+	require.NoError(t, err)
+	ps := peer.Prometheus.PrometheusSpec
+	assert.Equal(t, map[string]string{"cluster": "us-west-2", "region": "us-west-2"}, ps.ExternalLabels)
+	assert.False(t, ps.EnableRemoteWriteReceiver)
+	require.Len(t, ps.RemoteWrite, 1)
+	rw := ps.RemoteWrite[0]
+	assert.Equal(t, "https://metrics.streaming.example.com/api/v1/write", rw.URL)
+	keep := regexp.MustCompile("^(?:" + rw.WriteRelabelConfigs[0].Regex + ")$")
+	assert.Equal(t, "keep", rw.WriteRelabelConfigs[0].Action)
+	assert.True(t, keep.MatchString("pulsar_replication_backlog"))
+	assert.True(t, keep.MatchString("bookie_SERVER_STATUS"))
+	assert.False(t, keep.MatchString("pulsar_topics_count"), "only what dashboards and alerts use crosses regions")
+	assert.False(t, keep.MatchString("node_cpu_seconds_total"))
+	assert.False(t, peer.Grafana.Enabled, "Grafana only in the primary")
+
+	global, err := ChartValues(args(true))
+	require.NoError(t, err)
+	assert.True(t, global.Prometheus.PrometheusSpec.EnableRemoteWriteReceiver)
+	assert.Empty(t, global.Prometheus.PrometheusSpec.RemoteWrite)
+	assert.True(t, global.Grafana.Enabled)
+	assert.Equal(t, GrafanaAdminSecret, global.Grafana.Admin.ExistingSecret)
+	assert.Error(t, ValidateWriteURL("http://metrics.example.com/api/v1/write"))
+}
+
+func TestAlertmanagerReadsWebhookFromSecret(t *testing.T) {
+	v, err := ChartValues(args(false))
+	require.NoError(t, err)
+	b, _ := json.Marshal(v.Alertmanager)
+	assert.Contains(t, string(b), `"url_file":"/etc/alertmanager/secrets/alert-webhook/url"`)
+	assert.Equal(t, []string{"alert-webhook"}, v.Alertmanager.AlertmanagerSpec.Secrets)
+	assert.NotContains(t, string(b), "https://hooks", "no webhook URL in values")
+}
+
+func TestValuesExistInChart(t *testing.T) {
+	known, err := chartref.FromValuesFile(ref + "kube-prometheus-stack-88.5.3-values.yaml")
+	require.NoError(t, err)
+	known.FreeForm["externalLabels"] = true
+	known.FreeForm["config"] = true
+	known.FreeForm["remoteWrite"] = true
+	known.FreeForm["storageSpec"] = true
+	for _, g := range []bool{false, true} {
+		v, err := ChartValues(args(g))
+		require.NoError(t, err)
+		paths, err := kit.Paths(v, known.IsFreeForm)
+		require.NoError(t, err)
+		assert.Empty(t, known.Unknown(paths), "values not in kube-prometheus-stack 88.5.3")
+	}
+}
+
+func run(t *testing.T, a Args) (*recorder.Recorder, error) {
+	t.Helper()
+	rec := recorder.New(a.Region)
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		a.Provider = p
+		if a.Global {
+			a.ReceiverCertificateARN = pulumi.String("arn:aws:acm:us-east-1:1:certificate/metrics")
+			a.PeerNATIPs = pulumi.ToStringArray([]string{"198.51.100.7", "198.51.100.8"})
+		}
+		_, err = NewObservability(ctx, "o", a)
+		return err
+	})
+	return rec, err
+}
+
+func TestCustomResourcesMatchCRDs(t *testing.T) {
+	rules, err := crdschema.Load(ref+"crds/monitoring.coreos.com_prometheusrules.yaml", "v1")
+	require.NoError(t, err)
+	pods, err := crdschema.Load(ref+"crds/monitoring.coreos.com_podmonitors.yaml", "v1")
+	require.NoError(t, err)
+	rec, err := run(t, args(true))
+	require.NoError(t, err)
+	pr, err := rec.One("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "o-alerts")
+	require.NoError(t, err)
+	require.NoError(t, rules.Validate(pr.Inputs))
+	pm, err := rec.One("kubernetes:monitoring.coreos.com/v1:PodMonitor", "o-karpenter")
+	require.NoError(t, err)
+	require.NoError(t, pods.Validate(pm.Inputs))
+	bad := map[string]any{"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": map[string]any{"name": "x"},
+		"spec": map[string]any{"groups": []any{map[string]any{"name": "g", "rules": "not-a-list"}}}}
+	assert.Error(t, rules.Validate(bad))
+}
+
+func TestGlobalStoreOnlyInThePrimary(t *testing.T) {
+	rec, err := run(t, args(true))
+	require.NoError(t, err)
+	svc, err := rec.One("kubernetes:core/v1:Service", "o-receiver")
+	require.NoError(t, err)
+	assert.Equal(t, []any{"198.51.100.7/32", "198.51.100.8/32"}, svc.Input("spec.loadBalancerSourceRanges"), "only the peers' NATs")
+	dns, err := rec.One("aws:route53/record:Record", "o-metrics")
+	require.NoError(t, err)
+	assert.Equal(t, "metrics.streaming.example.com", dns.Inputs["name"])
+	var dashboards int
+	for _, r := range rec.ByType("kubernetes:core/v1:ConfigMap") {
+		if strings.HasPrefix(r.Name, "o-dashboard-") {
+			dashboards++
+			body := r.Input("data").(map[string]any)["pulsar-fleet-overview.json"].(string)
+			for _, title := range []string{"Message rate", "Throughput", "Backlog", "Publish latency", "Storage size", "Offloaded", "Geo-replication backlog", "Spot interruptions"} {
+				assert.Contains(t, body, title)
+			}
+		}
+	}
+	assert.Equal(t, 1, dashboards)
+
+	rec, err = run(t, args(false))
+	require.NoError(t, err)
+	assert.Empty(t, rec.ByType("aws:route53/record:Record"), "peers have no receiver")
+	for _, r := range rec.ByType("kubernetes:core/v1:Service") {
+		t.Errorf("peer created service %s", r.Name)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	a := args(false)
+	a.HostedZoneID = ""
+	_, err := run(t, a)
+	assert.ErrorContains(t, err, "hosted zone is not given")
+	a = args(true)
+	rec := recorder.New("us-east-1")
+	err = rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		p, _ := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		a.Provider = p
+		_, err := NewObservability(ctx, "o", a)
+		return err
+	})
+	assert.ErrorContains(t, err, "global store")
+}

@@ -1,0 +1,146 @@
+package observability
+
+// Values are the kube-prometheus-stack 88.5.3 values the program sets; JSON
+// tags are the chart's keys (checked against its values.yaml in tests).
+type Values struct {
+	FullnameOverride string       `json:"fullnameOverride"`
+	CRDs             Toggle       `json:"crds"`
+	Prometheus       Prometheus   `json:"prometheus"`
+	Alertmanager     Alertmanager `json:"alertmanager"`
+	Grafana          Grafana      `json:"grafana"`
+	Operator         Scheduling   `json:"prometheusOperator"`
+	// EKS runs these control-plane components; there is nothing to scrape.
+	KubeEtcd              Toggle `json:"kubeEtcd"`
+	KubeControllerManager Toggle `json:"kubeControllerManager"`
+	KubeScheduler         Toggle `json:"kubeScheduler"`
+}
+
+// Toggle is an enabled flag.
+type Toggle struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Scheduling places pods on the critical pool.
+type Scheduling struct {
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations  []Toleration      `json:"tolerations,omitempty"`
+}
+
+// Toleration is a Kubernetes toleration.
+type Toleration struct {
+	Key      string `json:"key"`
+	Operator string `json:"operator"`
+	Value    string `json:"value,omitempty"`
+	Effect   string `json:"effect"`
+}
+
+// Prometheus wraps the Prometheus spec.
+type Prometheus struct {
+	PrometheusSpec PrometheusSpec `json:"prometheusSpec"`
+}
+
+// PrometheusSpec is the Prometheus custom resource's spec.
+type PrometheusSpec struct {
+	Replicas       int               `json:"replicas"`
+	Retention      string            `json:"retention"`
+	RetentionSize  string            `json:"retentionSize"`
+	ScrapeInterval string            `json:"scrapeInterval"`
+	WALCompression bool              `json:"walCompression"`
+	ExternalLabels map[string]string `json:"externalLabels"`
+	// Select every PodMonitor, ServiceMonitor and PrometheusRule, not only
+	// the chart's own (the Pulsar chart and this component add them).
+	PodMonitorSelectorNilUsesHelmValues     bool `json:"podMonitorSelectorNilUsesHelmValues"`
+	ServiceMonitorSelectorNilUsesHelmValues bool `json:"serviceMonitorSelectorNilUsesHelmValues"`
+	RuleSelectorNilUsesHelmValues           bool `json:"ruleSelectorNilUsesHelmValues"`
+	// EnableRemoteWriteReceiver makes the primary's Prometheus the global store.
+	EnableRemoteWriteReceiver bool              `json:"enableRemoteWriteReceiver"`
+	RemoteWrite               []RemoteWrite     `json:"remoteWrite,omitempty"`
+	Resources                 Resources         `json:"resources"`
+	StorageSpec               StorageSpec       `json:"storageSpec"`
+	NodeSelector              map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations               []Toleration      `json:"tolerations,omitempty"`
+}
+
+// RemoteWrite sends series to the global store.
+type RemoteWrite struct {
+	URL                 string          `json:"url"`
+	WriteRelabelConfigs []RelabelConfig `json:"writeRelabelConfigs"`
+	QueueConfig         QueueConfig     `json:"queueConfig"`
+}
+
+// RelabelConfig keeps or drops series.
+type RelabelConfig struct {
+	SourceLabels []string `json:"sourceLabels"`
+	Regex        string   `json:"regex"`
+	Action       string   `json:"action"`
+}
+
+// QueueConfig tunes remote write.
+type QueueConfig struct {
+	Capacity          int `json:"capacity"`
+	MaxShards         int `json:"maxShards"`
+	MaxSamplesPerSend int `json:"maxSamplesPerSend"`
+}
+
+// Resources are requests and limits.
+type Resources struct {
+	Requests map[string]string `json:"requests"`
+	Limits   map[string]string `json:"limits"`
+}
+
+// StorageSpec is Prometheus' persistent volume.
+type StorageSpec struct {
+	VolumeClaimTemplate VolumeClaimTemplate `json:"volumeClaimTemplate"`
+}
+
+// VolumeClaimTemplate is a PVC template.
+type VolumeClaimTemplate struct {
+	Spec PVCSpec `json:"spec"`
+}
+
+// PVCSpec is a PersistentVolumeClaim spec.
+type PVCSpec struct {
+	StorageClassName string    `json:"storageClassName"`
+	AccessModes      []string  `json:"accessModes"`
+	Resources        Resources `json:"resources"`
+}
+
+// Alertmanager routes alerts to the webhook.
+type Alertmanager struct {
+	Enabled          bool             `json:"enabled"`
+	Config           map[string]any   `json:"config"`
+	AlertmanagerSpec AlertmanagerSpec `json:"alertmanagerSpec"`
+}
+
+// AlertmanagerSpec is the Alertmanager custom resource's spec.
+type AlertmanagerSpec struct {
+	Replicas     int               `json:"replicas"`
+	Secrets      []string          `json:"secrets,omitempty"`
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations  []Toleration      `json:"tolerations,omitempty"`
+}
+
+// Grafana runs in the primary only.
+type Grafana struct {
+	Enabled                  bool         `json:"enabled"`
+	DefaultDashboardsEnabled bool         `json:"defaultDashboardsEnabled"`
+	Admin                    GrafanaAdmin `json:"admin"`
+	Sidecar                  Sidecar      `json:"sidecar"`
+}
+
+// GrafanaAdmin reads the admin credentials from an existing secret.
+type GrafanaAdmin struct {
+	ExistingSecret string `json:"existingSecret"`
+}
+
+// Sidecar loads dashboards from labelled ConfigMaps.
+type Sidecar struct {
+	Dashboards SidecarDashboards `json:"dashboards"`
+}
+
+// SidecarDashboards selects dashboard ConfigMaps.
+type SidecarDashboards struct {
+	Enabled    bool   `json:"enabled"`
+	Label      string `json:"label"`
+	LabelValue string `json:"labelValue"`
+}
