@@ -3,6 +3,7 @@
 //	pulsar-fleet preview --offline [--stack NAME] [--phase PHASE] [--json]
 //	pulsar-fleet size --rate N --message-size SIZE --replicas W --ttl DURATION --bookie-disk SIZE --zones Z [--json]
 //	pulsar-fleet plan [--phase P] [--json] [--chart FILE.svg|FILE.png]
+//	pulsar-fleet preview|up|refresh|destroy [--stack S,...] [--with-prerequisites] [--allow-partial] [--yes]
 //
 // Run it from the project directory (it reads Pulumi.<stack>.yaml files and
 // the instance catalog; see --dir and --catalog).
@@ -14,6 +15,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
 func main() {
@@ -35,7 +38,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"preview", "preview stacks: --offline runs the program under Pulumi's mock engine (no credentials)", runPreview},
+		{"preview", "preview stacks: --offline runs the program under Pulumi's mock engine (no credentials); without it, the real engine", runPreview},
+		{"up", "deploy stacks in stack-graph order (real engine: Pulumi CLI and AWS credentials)", engineCommand(stacks.OpUp)},
+		{"refresh", "refresh stacks from the cloud (real engine)", engineCommand(stacks.OpRefresh)},
+		{"destroy", "destroy stacks in reverse stack-graph order (real engine; asks unless --yes)", engineCommand(stacks.OpDestroy)},
 		{"size", "size one workload: the DataStax storage method, then every physical limit", runSize},
 		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
 	}

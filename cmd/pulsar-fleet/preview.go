@@ -52,7 +52,7 @@ func runPreview(args []string, stdout io.Writer) error {
 		return err
 	}
 	if !*offline {
-		return previewEngine(*dir, splitList(*stack))
+		return engineCommand(stacks.OpPreview)(realArgs(args), stdout)
 	}
 	cat, err := loadCatalog(*catalog, *dir)
 	if err != nil {
@@ -116,8 +116,19 @@ func printTree(w io.Writer, st stacks.OfflineStack) {
 	walk(st.StackURN, 1)
 }
 
-// previewEngine is replaced by the fleet driver; without it, say what is
-// missing and point at the offline preview.
-var previewEngine = func(dir string, only []string) error {
-	return usagef("a real preview needs the Pulumi CLI and cloud credentials; run 'pulsar-fleet preview --offline' to preview without them")
+// realArgs drops the offline-only flags before handing over to the engine.
+func realArgs(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--json" || a == "-json" || a == "--offline=false":
+		case a == "--phase" || a == "-phase" || a == "--catalog" || a == "-catalog":
+			i++
+		case strings.HasPrefix(a, "--phase=") || strings.HasPrefix(a, "--catalog="):
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }

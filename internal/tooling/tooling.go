@@ -1,0 +1,112 @@
+// Package tooling builds the external tools the test tiers drive (the
+// Pulumi CLI, kube-apiserver, actionlint) from pinned tools modules under
+// tools/, through the Go module proxy, into a cache directory keyed by the
+// tools module's go.mod and go.sum. Nothing is downloaded as a binary.
+package tooling
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Tool is one buildable tool.
+type Tool struct {
+	// Module is the tools module directory under tools/.
+	Module string
+	// Package is the main package to build.
+	Package string
+	// Binary is the output file name.
+	Binary string
+	// LDFlags are passed to go build.
+	LDFlags string
+	// Env overrides the EnvVar lookup ($ENV wins over building).
+	EnvVar string
+}
+
+// Pulumi is the Pulumi CLI at the version the SDK is pinned to.
+var Pulumi = Tool{Module: "pulumi", Package: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", Binary: "pulumi",
+	LDFlags: "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.259.0", EnvVar: "PULSAR_FLEET_PULUMI"}
+
+// LanguageHost is the Go language host the CLI needs to run a project from
+// its directory (pulumi-language-go; its last release inside sdk/v3).
+var LanguageHost = Tool{Module: "languagehost", Package: "github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go",
+	Binary: "pulumi-language-go", EnvVar: "PULSAR_FLEET_LANGUAGE_HOST"}
+
+// CacheDir is where built tools live (PULSAR_FLEET_TOOLS_CACHE, else the
+// user cache directory).
+func CacheDir() (string, error) {
+	if d := os.Getenv("PULSAR_FLEET_TOOLS_CACHE"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "pulsar-fleet", "tools"), nil
+}
+
+// Path returns the tool's binary, building it if the cache lacks it. The
+// binary sits at <root>/bin/<name> (the layout auto.PulumiCommand expects).
+func (t Tool) Path(repoRoot string) (string, error) {
+	if p := os.Getenv(t.EnvVar); t.EnvVar != "" && p != "" {
+		return p, nil
+	}
+	modDir := filepath.Join(repoRoot, "tools", t.Module)
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(modDir, f))
+		if err != nil {
+			return "", fmt.Errorf("tools module %s: %w", t.Module, err)
+		}
+		h.Write(b)
+	}
+	h.Write([]byte(t.Package + t.LDFlags))
+	cache, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	root := filepath.Join(cache, t.Module+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	bin := filepath.Join(root, "bin", t.Binary)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		return "", err
+	}
+	// One build at a time across test processes.
+	lock, err := os.OpenFile(filepath.Join(root, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	start := time.Now()
+	tmp := bin + ".tmp"
+	args := []string{"build", "-trimpath", "-o", tmp}
+	if t.LDFlags != "" {
+		args = append(args, "-ldflags", t.LDFlags)
+	}
+	cmd := exec.Command("go", append(args, t.Package)...)
+	cmd.Dir = modDir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s from tools/%s: %w\n%s", t.Package, t.Module, err, out)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "tooling: built %s in %s\n", bin, time.Since(start).Round(time.Second))
+	return bin, nil
+}

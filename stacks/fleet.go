@@ -1,0 +1,496 @@
+package stacks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Operation is what the driver does to each stack.
+type Operation string
+
+// The operations.
+const (
+	OpPreview Operation = "preview"
+	OpUp      Operation = "up"
+	OpRefresh Operation = "refresh"
+	OpDestroy Operation = "destroy"
+)
+
+// Driver runs an operation over the fleet through the Automation API, in
+// stack-graph order.
+type Driver struct {
+	// WorkDir is the project directory (Pulumi.yaml and Pulumi.<stack>.yaml).
+	WorkDir string
+	// Program runs inline instead of the project at WorkDir (embedding,
+	// tests); nil runs the project through the Pulumi CLI's Go runtime, the
+	// same program main.go runs.
+	Program pulumi.RunFunc
+	// Project names the inline program's project (default: Project).
+	Project string
+	// Graph is the stack graph (default: from the stack files in WorkDir).
+	Graph *Graph
+	// Stacks limits the run; empty means every stack.
+	Stacks []string
+	// IncludePrerequisites adds the prerequisites (dependents, for destroy)
+	// of the chosen stacks instead of refusing a subset that omits them.
+	IncludePrerequisites bool
+	// AllowPartial runs a subset that omits prerequisites anyway, trusting
+	// their deployed outputs (a warning is printed).
+	AllowPartial bool
+	// Parallel bounds how many independent stacks run at once (default 3).
+	Parallel int
+	// BackendURL is the state backend (default PULUMI_BACKEND_URL, else a
+	// file:// backend in WorkDir/.pulumi-state).
+	BackendURL string
+	// SecretsProvider is "passphrase" (default) or a KMS URL
+	// (awskms://alias/...).
+	SecretsProvider string
+	// PulumiBin is the pulumi executable (default: found on PATH).
+	PulumiBin string
+	// Env is passed to the Pulumi CLI (added to the process environment).
+	Env map[string]string
+	// Out receives progress, each line prefixed with its stack.
+	Out io.Writer
+	// Config sets stack config before the run (inline tests), per stack.
+	Config map[string]auto.ConfigMap
+}
+
+// StackResult is one stack's outcome.
+type StackResult struct {
+	Stack    string         `json:"stack"`
+	Op       Operation      `json:"op"`
+	Changes  map[string]int `json:"changes"`
+	Outputs  map[string]any `json:"outputs,omitempty"`
+	Duration time.Duration  `json:"duration"`
+	Started  time.Time      `json:"started"`
+	Finished time.Time      `json:"finished"`
+	Skipped  bool           `json:"skipped,omitempty"`
+	Err      error          `json:"-"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// Summary is every stack's outcome in order of completion.
+type Summary []StackResult
+
+// Failed reports whether any stack failed or was skipped.
+func (s Summary) Failed() bool {
+	for _, r := range s {
+		if r.Err != nil || r.Skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns a stack's result.
+func (s Summary) Get(stack string) (StackResult, bool) {
+	for _, r := range s {
+		if r.Stack == stack {
+			return r, true
+		}
+	}
+	return StackResult{}, false
+}
+
+// Print writes the summary table.
+func (s Summary) Print(w io.Writer) {
+	fmt.Fprintf(w, "\n%-12s %-8s %7s %7s %7s %9s %9s  %s\n", "STACK", "OP", "CREATE", "UPDATE", "DELETE", "UNCHANGED", "DURATION", "RESULT")
+	for _, r := range s {
+		result := "ok"
+		switch {
+		case r.Skipped:
+			result = "skipped: " + r.Error
+		case r.Err != nil:
+			result = "FAILED: " + firstLine(r.Error)
+		}
+		fmt.Fprintf(w, "%-12s %-8s %7d %7d %7d %9d %9s  %s\n", r.Stack, r.Op, r.Changes["create"], r.Changes["update"],
+			r.Changes["delete"], r.Changes["same"], r.Duration.Round(time.Second), result)
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// PassphraseEnv and PassphraseFileEnv hold the passphrase secrets provider's
+// passphrase.
+const (
+	PassphraseEnv     = "PULUMI_CONFIG_PASSPHRASE"
+	PassphraseFileEnv = "PULUMI_CONFIG_PASSPHRASE_FILE"
+)
+
+// Plan resolves the stacks to run and their order, refusing what would
+// leave the fleet inconsistent. It touches nothing.
+func (d *Driver) Plan(op Operation) ([]string, *Graph, []string, error) {
+	switch op {
+	case OpPreview, OpUp, OpRefresh, OpDestroy:
+	default:
+		return nil, nil, nil, fmt.Errorf("unknown operation %q: want preview, up, refresh or destroy", op)
+	}
+	g := d.Graph
+	if g == nil {
+		fleet, _, err := LoadFleet(d.WorkDir)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if g, err = NewGraph(fleet); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	all := g.Order()
+	want := map[string]bool{}
+	for _, s := range d.Stacks {
+		if _, ok := g.Reads[s]; !ok {
+			return nil, nil, nil, fmt.Errorf("unknown stack %q: the fleet has %s", s, strings.Join(g.sorted(), ", "))
+		}
+		want[s] = true
+	}
+	var warnings []string
+	if len(d.Stacks) > 0 {
+		// Up, preview and refresh need a stack's prerequisites deployed;
+		// destroy must not remove a stack others still read.
+		related := g.Prerequisites
+		what := "prerequisite"
+		if op == OpDestroy {
+			related, what = g.Dependents, "dependent"
+		}
+		var missing []string
+		for s := range want {
+			for _, r := range related(s) {
+				if !want[r] {
+					missing = append(missing, fmt.Sprintf("%s (%s of %s)", r, what, s))
+				}
+			}
+		}
+		sort.Strings(missing)
+		switch {
+		case len(missing) == 0:
+		case d.IncludePrerequisites:
+			for s := range want {
+				for _, r := range related(s) {
+					want[r] = true
+				}
+			}
+		case d.AllowPartial:
+			warnings = append(warnings, "running without "+strings.Join(missing, ", ")+": their deployed state is trusted")
+		default:
+			return nil, nil, nil, fmt.Errorf("the subset %v omits %s; add them, pass --with-prerequisites to include them, or --allow-partial to trust their deployed state",
+				d.Stacks, strings.Join(missing, ", "))
+		}
+	}
+	var order []string
+	for _, s := range all {
+		if len(want) == 0 || want[s] {
+			order = append(order, s)
+		}
+	}
+	if op == OpDestroy {
+		for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+			order[i], order[j] = order[j], order[i]
+		}
+	}
+	return order, g, warnings, nil
+}
+
+// preflight checks what the CLI needs before any stack is touched.
+func (d *Driver) preflight() (map[string]string, error) {
+	env := map[string]string{}
+	for k, v := range d.Env {
+		env[k] = v
+	}
+	sp := d.SecretsProvider
+	if sp == "" || sp == "passphrase" {
+		if env[PassphraseEnv] == "" && env[PassphraseFileEnv] == "" && os.Getenv(PassphraseEnv) == "" && os.Getenv(PassphraseFileEnv) == "" {
+			return nil, fmt.Errorf("no passphrase for the passphrase secrets provider: set %s or %s (or use a KMS secrets provider)", PassphraseEnv, PassphraseFileEnv)
+		}
+	}
+	backend := d.BackendURL
+	if backend == "" {
+		backend = os.Getenv("PULUMI_BACKEND_URL")
+	}
+	if backend == "" {
+		dir, err := filepath.Abs(filepath.Join(d.WorkDir, ".pulumi-state"))
+		if err != nil {
+			return nil, err
+		}
+		backend = "file://" + dir
+	}
+	if dir, ok := strings.CutPrefix(backend, "file://"); ok {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create the local state directory: %w", err)
+		}
+	}
+	env["PULUMI_BACKEND_URL"] = backend
+	env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
+	env["PULUMI_DIY_BACKEND_NO_LEGACY_WARNING"] = "true"
+	return env, nil
+}
+
+// Run runs op over the planned stacks. Stacks start when their
+// prerequisites (dependents, for destroy) have succeeded; a failure skips
+// every stack that depends on it, while independent stacks go on.
+func (d *Driver) Run(ctx context.Context, op Operation) (Summary, error) {
+	order, g, warnings, err := d.Plan(op)
+	if err != nil {
+		return nil, err
+	}
+	env, err := d.preflight()
+	if err != nil {
+		return nil, err
+	}
+	out := d.Out
+	if out == nil {
+		out = io.Discard
+	}
+	lw := &lockedWriter{w: out}
+	for _, w := range warnings {
+		fmt.Fprintln(lw, "warning:", w)
+	}
+	cmd, err := d.pulumiCommand()
+	if err != nil {
+		return nil, err
+	}
+	par := d.Parallel
+	if par <= 0 {
+		par = 3
+	}
+	inRun := map[string]bool{}
+	for _, s := range order {
+		inRun[s] = true
+	}
+	waitFor := func(s string) []string {
+		var deps []string
+		if op == OpDestroy {
+			for _, dep := range g.Dependents(s) {
+				if inRun[dep] {
+					deps = append(deps, dep)
+				}
+			}
+			return deps
+		}
+		for _, dep := range g.Reads[s] {
+			if inRun[dep] {
+				deps = append(deps, dep)
+			}
+		}
+		return deps
+	}
+	done := map[string]chan struct{}{}
+	for _, s := range order {
+		done[s] = make(chan struct{})
+	}
+	var mu sync.Mutex
+	results := map[string]StackResult{}
+	var summary Summary
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for _, s := range order {
+		wg.Add(1)
+		go func(s string) {
+			defer wg.Done()
+			defer close(done[s])
+			var blocked []string
+			for _, dep := range waitFor(s) {
+				<-done[dep]
+				mu.Lock()
+				r := results[dep]
+				mu.Unlock()
+				if r.Err != nil || r.Skipped {
+					blocked = append(blocked, dep)
+				}
+			}
+			res := StackResult{Stack: s, Op: op, Changes: map[string]int{}}
+			if len(blocked) > 0 {
+				res.Skipped = true
+				res.Err = fmt.Errorf("not started: %s did not succeed", strings.Join(blocked, ", "))
+				res.Error = res.Err.Error()
+				fmt.Fprintf(lw, "[%s] skipped: %s\n", s, res.Error)
+			} else {
+				sem <- struct{}{}
+				res = d.runOne(ctx, op, s, cmd, env, lw)
+				<-sem
+			}
+			mu.Lock()
+			results[s] = res
+			summary = append(summary, res)
+			mu.Unlock()
+		}(s)
+	}
+	wg.Wait()
+	var errs []error
+	for _, r := range summary {
+		if r.Err != nil && !r.Skipped {
+			errs = append(errs, fmt.Errorf("stack %s: %w", r.Stack, r.Err))
+		}
+	}
+	return summary, errors.Join(errs...)
+}
+
+func (d *Driver) pulumiCommand() (auto.PulumiCommand, error) {
+	opts := auto.PulumiCommandOptions{SkipVersionCheck: false}
+	if d.PulumiBin != "" {
+		opts.Root = filepath.Dir(filepath.Dir(d.PulumiBin))
+		if _, err := os.Stat(filepath.Join(opts.Root, "bin", "pulumi")); err != nil {
+			return nil, fmt.Errorf("pulumi CLI at %s: want <root>/bin/pulumi: %w", d.PulumiBin, err)
+		}
+	}
+	cmd, err := auto.NewPulumiCommand(&opts)
+	if err != nil {
+		return nil, fmt.Errorf("the Pulumi CLI is needed for a real %s (none found: install it, or run 'pulsar-fleet preview --offline'): %w", "run", err)
+	}
+	return cmd, nil
+}
+
+func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd auto.PulumiCommand, env map[string]string, lw *lockedWriter) StackResult {
+	res := StackResult{Stack: stack, Op: op, Changes: map[string]int{}, Started: time.Now()}
+	prefix := &prefixWriter{w: lw, prefix: "[" + stack + "] "}
+	defer func() {
+		prefix.Flush()
+		res.Finished = time.Now()
+		res.Duration = res.Finished.Sub(res.Started)
+		if res.Err != nil {
+			res.Error = res.Err.Error()
+		}
+	}()
+	wsOpts := []auto.LocalWorkspaceOption{auto.Pulumi(cmd), auto.EnvVars(env)}
+	if d.WorkDir != "" {
+		wsOpts = append(wsOpts, auto.WorkDir(d.WorkDir))
+	}
+	if d.SecretsProvider != "" {
+		wsOpts = append(wsOpts, auto.SecretsProvider(d.SecretsProvider))
+	}
+	var st auto.Stack
+	var err error
+	if d.Program != nil {
+		project := d.Project
+		if project == "" {
+			project = Project
+		}
+		st, err = auto.UpsertStackInlineSource(ctx, stack, project, d.Program, wsOpts...)
+	} else {
+		st, err = auto.UpsertStackLocalSource(ctx, stack, d.WorkDir, wsOpts...)
+	}
+	if err != nil {
+		res.Err = fmt.Errorf("select stack: %w", err)
+		return res
+	}
+	if cfg, ok := d.Config[stack]; ok {
+		if err := st.SetAllConfig(ctx, cfg); err != nil {
+			res.Err = fmt.Errorf("set config: %w", err)
+			return res
+		}
+	}
+	fmt.Fprintf(lw, "[%s] %s started\n", stack, op)
+	switch op {
+	case OpPreview:
+		r, err := st.Preview(ctx, optpreview.ProgressStreams(prefix), optpreview.Diff())
+		res.Err = err
+		for k, v := range r.ChangeSummary {
+			res.Changes[string(k)] += v
+		}
+	case OpUp:
+		r, err := st.Up(ctx, optup.ProgressStreams(prefix))
+		res.Err = err
+		if r.Summary.ResourceChanges != nil {
+			for k, v := range *r.Summary.ResourceChanges {
+				res.Changes[k] += v
+			}
+		}
+		res.Outputs = map[string]any{}
+		for k, v := range r.Outputs {
+			if v.Secret {
+				res.Outputs[k] = "[secret]"
+			} else {
+				res.Outputs[k] = v.Value
+			}
+		}
+	case OpRefresh:
+		r, err := st.Refresh(ctx, optrefresh.ProgressStreams(prefix))
+		res.Err = err
+		if r.Summary.ResourceChanges != nil {
+			for k, v := range *r.Summary.ResourceChanges {
+				res.Changes[k] += v
+			}
+		}
+	case OpDestroy:
+		r, err := st.Destroy(ctx, optdestroy.ProgressStreams(prefix))
+		res.Err = err
+		if r.Summary.ResourceChanges != nil {
+			for k, v := range *r.Summary.ResourceChanges {
+				res.Changes[k] += v
+			}
+		}
+	}
+	if res.Err != nil {
+		fmt.Fprintf(lw, "[%s] %s failed\n", stack, op)
+	} else {
+		fmt.Fprintf(lw, "[%s] %s done\n", stack, op)
+	}
+	return res
+}
+
+// lockedWriter serializes writes from concurrent stacks.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// prefixWriter prefixes whole lines, buffering partial ones.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    bytes.Buffer
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf.Write(b)
+	for {
+		line, err := p.buf.ReadBytes('\n')
+		if err != nil {
+			p.buf.Write(line)
+			break
+		}
+		if _, err := p.w.Write(append([]byte(p.prefix), line...)); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}
+
+// Flush writes a trailing partial line.
+func (p *prefixWriter) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.buf.Len() > 0 {
+		_, _ = p.w.Write(append([]byte(p.prefix), append(p.buf.Bytes(), '\n')...))
+		p.buf.Reset()
+	}
+}

@@ -1,0 +1,260 @@
+package tests
+
+// The engine tier: the fleet driver against the real Pulumi engine (the CLI
+// built from the Go module proxy by internal/tooling) on a file:// backend in
+// a temporary directory, over test programs that need no provider plugin.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+const testProject = "enginetest"
+
+func pulumiBin(t *testing.T) string {
+	t.Helper()
+	start := time.Now()
+	bin, err := tooling.Pulumi.Path(root)
+	require.NoError(t, err, "build the Pulumi CLI from tools/pulumi")
+	t.Logf("pulumi CLI ready in %s: %s", time.Since(start).Round(time.Millisecond), bin)
+	return bin
+}
+
+// tracer records when each stack's program ran.
+type tracer struct {
+	mu     sync.Mutex
+	starts map[string]time.Time
+	ends   map[string]time.Time
+}
+
+func newTracer() *tracer {
+	return &tracer{starts: map[string]time.Time{}, ends: map[string]time.Time{}}
+}
+
+func (tr *tracer) span(stack string, f func()) {
+	tr.mu.Lock()
+	tr.starts[stack] = time.Now()
+	tr.mu.Unlock()
+	f()
+	tr.mu.Lock()
+	tr.ends[stack] = time.Now()
+	tr.mu.Unlock()
+}
+
+// fleetProgram is one inline program for every test stack: "west" and "dr"
+// export a bucket ARN; "east" reads both through StackReferences (like the
+// primary reads its peers' buckets); "broken" fails; "after-broken" reads
+// "broken"; "alone" depends on nothing.
+func fleetProgram(tr *tracer, pause time.Duration) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		var err error
+		tr.span(ctx.Stack(), func() {
+			time.Sleep(pause)
+			switch ctx.Stack() {
+			case "west", "dr", "alone":
+				ctx.Export("offloadBucketArn", pulumi.String("arn:aws:s3:::"+ctx.Stack()+"-offload"))
+			case "east":
+				var arns pulumi.StringArray
+				for _, peer := range []string{"dr", "west"} {
+					ref, e := pulumi.NewStackReference(ctx, fmt.Sprintf("organization/%s/%s", testProject, peer), nil)
+					if e != nil {
+						err = e
+						return
+					}
+					arns = append(arns, ref.GetStringOutput(pulumi.String("offloadBucketArn")))
+				}
+				ctx.Export("replicationDestinations", arns)
+			case "broken":
+				err = fmt.Errorf("deliberate failure in stack %s", ctx.Stack())
+			case "after-broken":
+				ctx.Export("never", pulumi.String("should not run"))
+			}
+		})
+		return err
+	}
+}
+
+func graph(t *testing.T, reads map[string][]string) *stacks.Graph {
+	t.Helper()
+	var f stacks.Fleet
+	for s, r := range reads {
+		f.Stacks = append(f.Stacks, stacks.StackConfig{Stack: s, Peers: r})
+	}
+	g, err := stacks.NewGraph(f)
+	require.NoError(t, err)
+	return g
+}
+
+func driver(t *testing.T, bin string, g *stacks.Graph, prog pulumi.RunFunc, out *bytes.Buffer) *stacks.Driver {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: "+testProject+"\nruntime: go\n"), 0o600))
+	return &stacks.Driver{WorkDir: dir, Program: prog, Project: testProject, Graph: g, PulumiBin: bin, Parallel: 3,
+		BackendURL: "file://" + filepath.Join(dir, "state"), Out: out,
+		Env: map[string]string{stacks.PassphraseEnv: "engine-test-passphrase"}}
+}
+
+func TestEngineOrderParallelismAndStackReferences(t *testing.T) {
+	bin := pulumiBin(t)
+	tr := newTracer()
+	var out bytes.Buffer
+	d := driver(t, bin, graph(t, map[string][]string{"east": {"west", "dr"}, "west": nil, "dr": nil}), fleetProgram(tr, 2*time.Second), &out)
+	require.NoError(t, os.MkdirAll(strings.TrimPrefix(d.BackendURL, "file://"), 0o700))
+	ctx := context.Background()
+
+	start := time.Now()
+	sum, err := d.Run(ctx, stacks.OpUp)
+	require.NoError(t, err, out.String())
+	t.Logf("up of 3 stacks: %s", time.Since(start).Round(time.Millisecond))
+	require.Len(t, sum, 3)
+	// Dependencies first: east starts after both peers finished.
+	require.True(t, tr.starts["east"].After(tr.ends["west"]) && tr.starts["east"].After(tr.ends["dr"]), "east ran before its prerequisites finished")
+	// Independent stacks in parallel: west and dr overlap.
+	require.True(t, tr.starts["west"].Before(tr.ends["dr"]) && tr.starts["dr"].Before(tr.ends["west"]), "west and dr did not run in parallel")
+	// The StackReference wiring: east read both peers' exports.
+	east, _ := sum.Get("east")
+	require.Equal(t, []any{"arn:aws:s3:::dr-offload", "arn:aws:s3:::west-offload"}, east.Outputs["replicationDestinations"])
+	// Progress is streamed with a per-stack prefix.
+	require.Contains(t, out.String(), "[west] ")
+	require.Contains(t, out.String(), "[east] ")
+
+	// Preview: nothing changes now.
+	sum, err = d.Run(ctx, stacks.OpPreview)
+	require.NoError(t, err, out.String())
+	for _, r := range sum {
+		require.Zero(t, r.Changes["create"]+r.Changes["update"]+r.Changes["delete"], "%s: %v", r.Stack, r.Changes)
+	}
+
+	// Destroy runs in reverse order: east first.
+	sum, err = d.Run(ctx, stacks.OpDestroy)
+	require.NoError(t, err, out.String())
+	e, _ := sum.Get("east")
+	w, _ := sum.Get("west")
+	dr, _ := sum.Get("dr")
+	require.True(t, !e.Finished.After(w.Started) && !e.Finished.After(dr.Started), "destroy removed a prerequisite before its dependent")
+	var summary bytes.Buffer
+	sum.Print(&summary)
+	t.Log(summary.String())
+}
+
+func TestEngineFailureStopsDependents(t *testing.T) {
+	bin := pulumiBin(t)
+	tr := newTracer()
+	var out bytes.Buffer
+	d := driver(t, bin, graph(t, map[string][]string{"broken": nil, "after-broken": {"broken"}, "alone": nil}), fleetProgram(tr, 0), &out)
+	sum, err := d.Run(context.Background(), stacks.OpUp)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "stack broken:")
+	require.Contains(t, err.Error(), "deliberate failure in stack broken")
+	after, _ := sum.Get("after-broken")
+	require.True(t, after.Skipped, "a dependent must not start after its prerequisite failed")
+	_, ran := tr.starts["after-broken"]
+	require.False(t, ran)
+	alone, _ := sum.Get("alone")
+	require.NoError(t, alone.Err, "an independent stack still runs")
+	require.True(t, sum.Failed())
+}
+
+func TestEngineRefusesBadRunsBeforeTouchingAnything(t *testing.T) {
+	bin := pulumiBin(t)
+	// A cycle in the repository's own stack files.
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(root, "Pulumi*.yaml"))
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		if strings.HasSuffix(f, "Pulumi.us-west-2.yaml") {
+			b = []byte(strings.Replace(string(b), "pulsar-fleet:peers: []", "pulsar-fleet:peers:\n    - us-east-1", 1))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o600))
+	}
+	d := &stacks.Driver{WorkDir: dir, PulumiBin: bin, Env: map[string]string{stacks.PassphraseEnv: "x"}}
+	_, err = d.Run(context.Background(), stacks.OpUp)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "cycle: us-east-1 reads us-west-2 reads us-east-1")
+	_, statErr := os.Stat(filepath.Join(dir, ".pulumi-state"))
+	require.True(t, os.IsNotExist(statErr), "nothing is created when the graph has a cycle")
+
+	g := graph(t, map[string][]string{"east": {"west", "dr"}, "west": nil, "dr": nil})
+	var out bytes.Buffer
+	// Missing passphrase.
+	d2 := driver(t, bin, g, fleetProgram(newTracer(), 0), &out)
+	d2.Env = nil
+	t.Setenv(stacks.PassphraseEnv, "")
+	t.Setenv(stacks.PassphraseFileEnv, "")
+	_, err = d2.Run(context.Background(), stacks.OpUp)
+	require.ErrorContains(t, err, "no passphrase")
+	entries, _ := os.ReadDir(strings.TrimPrefix(d2.BackendURL, "file://"))
+	require.Empty(t, entries, "nothing deployed without a passphrase")
+	// Unknown stack.
+	d3 := driver(t, bin, g, fleetProgram(newTracer(), 0), &out)
+	d3.Stacks = []string{"mars"}
+	_, err = d3.Run(context.Background(), stacks.OpUp)
+	require.ErrorContains(t, err, `unknown stack "mars"`)
+	// A subset that omits a prerequisite is refused, unless asked.
+	d3.Stacks = []string{"east"}
+	_, _, _, err = d3.Plan(stacks.OpUp)
+	require.ErrorContains(t, err, "omits dr (prerequisite of east), west (prerequisite of east)")
+	d3.IncludePrerequisites = true
+	order, _, _, err := d3.Plan(stacks.OpUp)
+	require.NoError(t, err)
+	require.Equal(t, []string{"dr", "west", "east"}, order)
+	d3.IncludePrerequisites, d3.AllowPartial = false, true
+	order, _, warnings, err := d3.Plan(stacks.OpUp)
+	require.NoError(t, err)
+	require.Equal(t, []string{"east"}, order)
+	require.NotEmpty(t, warnings)
+	// Destroying a prerequisite alone would strand its dependent.
+	d3.AllowPartial, d3.Stacks = false, []string{"west"}
+	_, _, _, err = d3.Plan(stacks.OpDestroy)
+	require.ErrorContains(t, err, "east (dependent of west)")
+	order, _, _, err = (&stacks.Driver{Graph: g}).Plan(stacks.OpDestroy)
+	require.NoError(t, err)
+	require.Equal(t, "east", order[0])
+	sort.Strings(order[1:])
+	require.Equal(t, []string{"east", "dr", "west"}, order)
+}
+
+// The driver's default path: the project runs from its directory through
+// the Go language host, reading the same Pulumi.<stack>.yaml files as the
+// CLI, and the primary reads its peer's output through a StackReference.
+func TestEngineLocalSourceSharesStackFiles(t *testing.T) {
+	bin := pulumiBin(t)
+	host, err := tooling.LanguageHost.Path(root)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.peer.yaml", "Pulumi.primary.yaml", "main.go", "go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "localproject", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o600))
+	}
+	var out bytes.Buffer
+	d := &stacks.Driver{WorkDir: dir, Graph: graph(t, map[string][]string{"primary": {"peer"}, "peer": nil}), PulumiBin: bin,
+		BackendURL: "file://" + filepath.Join(dir, "state"), Out: &out,
+		Env: map[string]string{stacks.PassphraseEnv: "engine-test-passphrase", "PATH": filepath.Dir(host) + string(os.PathListSeparator) + os.Getenv("PATH")}}
+	start := time.Now()
+	sum, err := d.Run(context.Background(), stacks.OpUp)
+	require.NoError(t, err, out.String())
+	t.Logf("local-source up of 2 stacks: %s", time.Since(start).Round(time.Millisecond))
+	primary, _ := sum.Get("primary")
+	require.Equal(t, "arn:aws:s3:::peer-offload", primary.Outputs["replicatesTo"], "config from Pulumi.peer.yaml, read through a StackReference")
+	peer, _ := sum.Get("peer")
+	require.True(t, peer.Finished.Before(primary.Started) || peer.Finished.Equal(primary.Started))
+	_, err = d.Run(context.Background(), stacks.OpDestroy)
+	require.NoError(t, err, out.String())
+}
