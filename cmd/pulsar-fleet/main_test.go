@@ -204,3 +204,19 @@ func TestPreviewOfflineInvalidConfigExitsNonZero(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errb.String(), `unknown stack "ap-south-1"`)
 }
+
+func TestRenderGitopsCheckAndBadOption(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run([]string{"render-gitops", "--check", "--dir", "../.."}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "generated files are current")
+
+	out.Reset()
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"render-gitops", "--check", "--dir", "../..", "--backend", "file://./state"}, &out, &errb))
+	assert.Contains(t, errb.String(), "gitops option backend=")
+
+	// Rendering for another repository differs from the committed files.
+	errb.Reset()
+	assert.Equal(t, 1, run([]string{"render-gitops", "--check", "--dir", "../..", "--repo", "https://git.example.com/fork.git"}, &out, &errb))
+	assert.Contains(t, errb.String(), "gitops/stacks/pulsar-fleet-us-east-1.yaml")
+}

@@ -38,6 +38,10 @@ var Pulumi = Tool{Module: "pulumi", Package: "github.com/pulumi/pulumi/pkg/v3/cm
 var LanguageHost = Tool{Module: "languagehost", Package: "github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go",
 	Binary: "pulumi-language-go", EnvVar: "PULSAR_FLEET_LANGUAGE_HOST"}
 
+// Actionlint lints the GitHub workflows the program renders.
+var Actionlint = Tool{Module: "actionlint", Package: "github.com/rhysd/actionlint/cmd/actionlint",
+	Binary: "actionlint", EnvVar: "PULSAR_FLEET_ACTIONLINT"}
+
 // CacheDir is where built tools live (PULSAR_FLEET_TOOLS_CACHE, else the
 // user cache directory).
 func CacheDir() (string, error) {

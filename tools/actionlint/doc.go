@@ -1,0 +1,2 @@
+// Package actionlint pins the actionlint version the workflow test builds.
+package actionlint
