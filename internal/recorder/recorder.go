@@ -9,6 +9,7 @@ package recorder
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"sync"
@@ -215,7 +216,10 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 		set("url", "oidc.eks."+r.Region+".amazonaws.com/id/OFFLINE")
 	case "aws:ec2/eip:Eip":
-		set("publicIp", "203.0.113.10")
+		// Distinct per address (TEST-NET-3), stable across runs.
+		h := fnv.New32a()
+		h.Write([]byte(args.Name))
+		set("publicIp", fmt.Sprintf("203.0.113.%d", 1+h.Sum32()%254))
 		set("allocationId", id)
 	case "aws:route53/healthCheck:HealthCheck":
 		set("id", id)

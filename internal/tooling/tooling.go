@@ -42,6 +42,11 @@ var LanguageHost = Tool{Module: "languagehost", Package: "github.com/pulumi/pulu
 var Actionlint = Tool{Module: "actionlint", Package: "github.com/rhysd/actionlint/cmd/actionlint",
 	Binary: "actionlint", EnvVar: "PULSAR_FLEET_ACTIONLINT"}
 
+// KubeAPIServer is the API server of the API-server test tier (Kubernetes
+// v1.37.0, staging modules mapped to their published v0.37.0 versions).
+var KubeAPIServer = Tool{Module: "kubeapiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver",
+	Binary: "kube-apiserver", EnvVar: "PULSAR_FLEET_KUBE_APISERVER"}
+
 // CacheDir is where built tools live (PULSAR_FLEET_TOOLS_CACHE, else the
 // user cache directory).
 func CacheDir() (string, error) {
