@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
@@ -51,6 +52,8 @@ type SystemPool struct {
 	Arch string
 	// Min, Desired and Max size the group.
 	Min, Desired, Max int
+	// RootVolumeGiB is the encrypted gp3 root volume (default 50).
+	RootVolumeGiB int
 }
 
 // StorageClass is an encrypted gp3 class for Pulsar volumes.
@@ -89,6 +92,9 @@ func (a Args) withDefaults() Args {
 	if a.SystemPool.Min == 0 && a.SystemPool.Desired == 0 && a.SystemPool.Max == 0 {
 		a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 2, 2, 4
 	}
+	if a.SystemPool.RootVolumeGiB == 0 {
+		a.SystemPool.RootVolumeGiB = 50
+	}
 	return a
 }
 
@@ -116,6 +122,9 @@ func (a Args) Validate() error {
 	}
 	if !(sp.Min >= 1 && sp.Min <= sp.Desired && sp.Desired <= sp.Max) {
 		errs = append(errs, fmt.Errorf("systemPool: min %d <= desired %d <= max %d with min >= 1", sp.Min, sp.Desired, sp.Max))
+	}
+	if sp.RootVolumeGiB < 20 || sp.RootVolumeGiB > 1000 {
+		errs = append(errs, fmt.Errorf("systemPool.rootVolumeGiB %d: want 20..1000", sp.RootVolumeGiB))
 	}
 	for _, sc := range a.StorageClasses {
 		if sc.ThroughputMiB < 125 || sc.ThroughputMiB > 1000 {
@@ -235,6 +244,32 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		}
 	}
 	sp := args.SystemPool
+	// Our own launch template (pulumi-eks's enableIMDSv2 template leaves the
+	// root volume to the account's EBS default): IMDSv2 only, one hop so
+	// pods cannot reach the node role (add-ons use IRSA), an encrypted gp3
+	// root volume.
+	lt, err := ec2.NewLaunchTemplate(ctx, name+"-system", &ec2.LaunchTemplateArgs{
+		Description: pulumi.Sprintf("System node group of %s", args.Name),
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				Encrypted: pulumi.String("true"), VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(sp.RootVolumeGiB),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
+		},
+		Tags: tags,
+	}, parent)
+	if err != nil {
+		return fail(err)
+	}
 	if _, err := pulumieks.NewManagedNodeGroup(ctx, name+"-system", &pulumieks.ManagedNodeGroupArgs{
 		Cluster:       ekc,
 		NodeRole:      nodeRole,
@@ -243,7 +278,10 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		InstanceTypes: kit.StringInputs(sp.InstanceTypes),
 		AmiType:       pulumi.String(AMIType(sp.Arch)),
 		SubnetIds:     args.PrivateSubnetIDs,
-		EnableIMDSv2:  pulumi.BoolRef(true),
+		LaunchTemplate: &eks.NodeGroupLaunchTemplateArgs{
+			Id:      lt.ID(),
+			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
+		},
 		ScalingConfig: &eks.NodeGroupScalingConfigArgs{
 			MinSize: pulumi.Int(sp.Min), DesiredSize: pulumi.Int(sp.Desired), MaxSize: pulumi.Int(sp.Max),
 		},
