@@ -27,6 +27,10 @@ type OfflineStack struct {
 	Outputs   map[string]any      `json:"outputs"`
 	Plan      *sizing.RegionPlan  `json:"-"`
 	Recorder  *recorder.Recorder  `json:"-"`
+	// Config is the stack's validated config; File is its settings file as
+	// the engine read it (secure values masked), for checks over config.
+	Config StackConfig `json:"-"`
+	File   StackFile   `json:"-"`
 }
 
 // OfflineResult is the offline preview of a set of stacks.
@@ -151,7 +155,7 @@ func previewOne(sf StackFile, fleet Fleet, cat *sizing.Catalog, peerOutputs map[
 		return OfflineStack{}, err
 	}
 	st := OfflineStack{Stack: sf.Stack, Phase: cfg.Phase, Region: cfg.Region, Role: string(cfg.Role), StackURN: rec.StackURN(),
-		Outputs: exports, Plan: plan, Recorder: rec}
+		Outputs: exports, Plan: plan, Recorder: rec, Config: cfg, File: sf}
 	st.Resources = append([]recorder.Resource{{URN: st.StackURN, Type: "pulumi:pulumi:Stack", Name: Project + "-" + sf.Stack,
 		Inputs: map[string]any{}}}, rec.Resources()...)
 	return st, nil

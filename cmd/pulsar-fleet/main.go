@@ -4,6 +4,7 @@
 //	pulsar-fleet size --rate N --message-size SIZE --replicas W --ttl DURATION --bookie-disk SIZE --zones Z [--json]
 //	pulsar-fleet plan [--phase P] [--json] [--chart FILE.svg|FILE.png]
 //	pulsar-fleet preview|up|refresh|destroy [--stack S,...] [--with-prerequisites] [--allow-partial] [--yes]
+//	pulsar-fleet check [--stack S,...] [--phase all|current|P,...] [--json]
 //	pulsar-fleet render-gitops [--check] [--repo URL] [--backend URL] ...
 //
 // Run it from the project directory (it reads Pulumi.<stack>.yaml files and
@@ -45,6 +46,7 @@ func commands() []command {
 		{"destroy", "destroy stacks in reverse stack-graph order (real engine; asks unless --yes)", engineCommand(stacks.OpDestroy)},
 		{"size", "size one workload: the DataStax storage method, then every physical limit", runSize},
 		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
+		{"check", "the security baseline over the offline preview of every stack at every phase", runCheck},
 		{"render-gitops", "write the operator Stacks, kustomization and GitHub workflows from the stack graph (--check verifies)", runRenderGitops},
 	}
 }

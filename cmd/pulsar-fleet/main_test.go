@@ -220,3 +220,35 @@ func TestRenderGitopsCheckAndBadOption(t *testing.T) {
 	assert.Equal(t, 1, run([]string{"render-gitops", "--check", "--dir", "../..", "--repo", "https://git.example.com/fork.git"}, &out, &errb))
 	assert.Contains(t, errb.String(), "gitops/stacks/pulsar-fleet-us-east-1.yaml")
 }
+
+func TestCheckCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run([]string{"check", "--dir", "../..", "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "16 rules over 15 stack/phase previews")
+	assert.Contains(t, out.String(), "PASS: no finding")
+
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"check", "--dir", "../..", "--phase", "1b"}, &out, &errb))
+	assert.Contains(t, errb.String(), "--phase")
+
+	// A stack file with a plain-text credential fails the check (exit 1).
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.us-east-1.yaml", "Pulumi.us-west-2.yaml", "Pulumi.eu-west-1.yaml"} {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		require.NoError(t, err)
+		if f == "Pulumi.eu-west-1.yaml" {
+			b = append(b, []byte("  aws:accessKey: AKIAIOSFODNN7EXAMPLE\n  aws:secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")...)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
+	}
+	out.Reset()
+	errb.Reset()
+	code := run([]string{"check", "--dir", dir, "--phase", "current", "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb)
+	if !assert.Equal(t, 1, code, errb.String()) {
+		return
+	}
+	assert.Contains(t, out.String(), "FAIL SECRET-NOT-IN-CONFIG eu-west-1/")
+	assert.Contains(t, out.String(), "aws:accessKey holds an AWS access key id")
+	assert.Contains(t, out.String(), "aws:secretKey is a secret in plain text")
+	assert.Contains(t, errb.String(), "security baseline failed")
+}

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/iampolicy"
 )
 
 // PolicyDocument is a typed IAM policy document. ARNs may be outputs; the
@@ -146,91 +146,11 @@ type statementJSON struct {
 }
 
 // ParsedStatement is a statement read back from JSON, for checks.
-type ParsedStatement struct {
-	Sid       string
-	Effect    string
-	Actions   []string
-	Resources []string
-	Principal map[string][]string
-	Condition map[string]map[string][]string
-}
+type ParsedStatement = iampolicy.Statement
 
 // ParsePolicy reads a policy document (string or list forms).
-func ParsePolicy(s string) ([]ParsedStatement, error) {
-	var raw struct {
-		Statement []map[string]any `json:"Statement"`
-	}
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("policy is not JSON: %w", err)
-	}
-	var out []ParsedStatement
-	for _, st := range raw.Statement {
-		p := ParsedStatement{Principal: map[string][]string{}, Condition: map[string]map[string][]string{}}
-		p.Sid, _ = st["Sid"].(string)
-		p.Effect, _ = st["Effect"].(string)
-		p.Actions = stringList(st["Action"])
-		p.Resources = stringList(st["Resource"])
-		if pr, ok := st["Principal"].(map[string]any); ok {
-			for k, v := range pr {
-				p.Principal[k] = stringList(v)
-			}
-		} else if pr, ok := st["Principal"].(string); ok {
-			p.Principal["*"] = []string{pr}
-		}
-		if c, ok := st["Condition"].(map[string]any); ok {
-			for test, kv := range c {
-				p.Condition[test] = map[string][]string{}
-				if m, ok := kv.(map[string]any); ok {
-					for k, v := range m {
-						p.Condition[test][k] = stringList(v)
-					}
-				}
-			}
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func stringList(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		sort.Strings(out)
-		return out
-	}
-	return nil
-}
+func ParsePolicy(s string) ([]ParsedStatement, error) { return iampolicy.Parse(s) }
 
 // CheckPolicyJSON rejects an Allow statement whose action is "*" (or a
 // service wildcard such as "s3:*") on resource "*".
-func CheckPolicyJSON(s string) error {
-	sts, err := ParsePolicy(s)
-	if err != nil {
-		return err
-	}
-	for _, st := range sts {
-		if st.Effect != "Allow" {
-			continue
-		}
-		wildAction := false
-		for _, a := range st.Actions {
-			if a == "*" || strings.HasSuffix(a, ":*") {
-				wildAction = true
-			}
-		}
-		for _, r := range st.Resources {
-			if r == "*" && wildAction {
-				return fmt.Errorf("policy statement %q allows %v on every resource", st.Sid, st.Actions)
-			}
-		}
-	}
-	return nil
-}
+func CheckPolicyJSON(s string) error { return iampolicy.CheckNoWildcardAdmin(s) }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/pulsar-fleet/pulsar-fleet/security"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+// errCheckFailed makes `check` exit 1 after printing its findings.
+var errCheckFailed = errors.New("the security baseline failed")
+
+// runCheck runs the security baseline over the offline preview of the
+// chosen stacks at every phase (or the chosen ones).
+func runCheck(args []string, stdout io.Writer) error {
+	fs := newFlags("check", stdout)
+	stack := fs.String("stack", "", "comma-separated stacks (default: all)")
+	phase := fs.String("phase", "all", "comma-separated phases, \"all\", or \"current\" (each stack's configured phase): "+sizing.PhaseNamesHelp)
+	asJSON := fs.Bool("json", false, "print the rules, what was checked and the findings as JSON")
+	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
+	catalog := fs.String("catalog", "", "instance catalog CSV (default $"+sizing.CatalogEnv+" or "+sizing.DefaultCatalogPath+")")
+	if err := parseFlags(fs, args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	var phases []string
+	switch *phase {
+	case "all":
+		for _, p := range sizing.Phases() {
+			phases = append(phases, p.Name)
+		}
+	case "current":
+	default:
+		phases = splitList(*phase)
+		for _, p := range phases {
+			if _, err := sizing.PhaseByName(p); err != nil {
+				return usagef("--phase: %v", err)
+			}
+		}
+	}
+	cat, err := loadCatalog(*catalog, *dir)
+	if err != nil {
+		return err
+	}
+	rep, err := security.CheckFleet(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Catalog: cat}, phases)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "%d rules over %d stack/phase previews (%v)\n", len(rep.Rules), len(rep.Checked), rep.Checked)
+		for _, r := range rep.Rules {
+			fmt.Fprintf(stdout, "  %-26s %s\n", r.ID, r.Title)
+		}
+		for _, f := range rep.Findings {
+			fmt.Fprintln(stdout, f)
+		}
+		if rep.Passed() {
+			fmt.Fprintln(stdout, "PASS: no finding")
+		}
+	}
+	if !rep.Passed() {
+		return fmt.Errorf("%w: %d findings", errCheckFailed, len(security.Failed(rep.Findings)))
+	}
+	return nil
+}

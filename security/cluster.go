@@ -1,0 +1,142 @@
+package security
+
+import (
+	"fmt"
+	"slices"
+)
+
+// eksClusterTypes are the cluster resources the rules read.
+var eksClusterTypes = []string{"eks:index:Cluster", "aws:eks/cluster:Cluster"}
+
+func eksSecretsEncrypted(v *view) []Finding {
+	var out []Finding
+	for _, r := range v.byType["eks:index:Cluster"] {
+		if str(r.Inputs["encryptionConfigKeyArn"]) == "" {
+			out = append(out, fail(res(r), "encryptionConfigKeyArn is not set: Secrets are stored in etcd without envelope encryption"))
+		}
+	}
+	for _, r := range v.byType["aws:eks/cluster:Cluster"] {
+		if get(r.Inputs, "encryptionConfig.provider.keyArn") == nil {
+			out = append(out, fail(res(r), "encryptionConfig.provider.keyArn is not set"))
+		}
+	}
+	return out
+}
+
+var world = []string{"0.0.0.0/0", "::/0"}
+
+func eksEndpoint(v *view) []Finding {
+	var out []Finding
+	explicit := false
+	for _, c := range v.st.Config.Cluster.PublicAccessCIDRs {
+		explicit = explicit || slices.Contains(world, c)
+	}
+	for _, typ := range eksClusterTypes {
+		for _, r := range v.byType[typ] {
+			public, cidrs := r.Inputs["endpointPublicAccess"], strs(r.Inputs["publicAccessCidrs"])
+			if typ == "aws:eks/cluster:Cluster" {
+				public, cidrs = get(r.Inputs, "vpcConfig.endpointPublicAccess"), strs(get(r.Inputs, "vpcConfig.publicAccessCidrs"))
+			}
+			if public == false {
+				continue
+			}
+			open := len(cidrs) == 0
+			for _, c := range cidrs {
+				open = open || slices.Contains(world, c)
+			}
+			if !open {
+				continue
+			}
+			f := fail(res(r), "the public endpoint is open to the world (publicAccessCidrs %v; empty means 0.0.0.0/0)", cidrs)
+			if explicit && len(cidrs) > 0 {
+				f.Waived = "explicitly configured in cluster.publicAccessCidrs"
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func eksLogs(v *view) []Finding {
+	var out []Finding
+	for _, typ := range eksClusterTypes {
+		for _, r := range v.byType[typ] {
+			logs := strs(r.Inputs["enabledClusterLogTypes"])
+			for _, want := range []string{"api", "audit", "authenticator"} {
+				if !slices.Contains(logs, want) {
+					out = append(out, fail(res(r), "control-plane log %q is off (enabled: %v)", want, logs))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func hopLimitOK(v any) bool {
+	n, ok := v.(float64)
+	return ok && n >= 1 && n <= 2
+}
+
+func nodeIMDSv2(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objectsOfKind("EC2NodeClass") {
+		md := get(o.Object, "spec.metadataOptions")
+		if str(get(md, "httpTokens")) != "required" {
+			out = append(out, fail(o.String(), "spec.metadataOptions.httpTokens is %q, want required", str(get(md, "httpTokens"))))
+		}
+		if !hopLimitOK(get(md, "httpPutResponseHopLimit")) {
+			out = append(out, fail(o.String(), "spec.metadataOptions.httpPutResponseHopLimit %v: want 1 or 2 so pods cannot reach the node role", get(md, "httpPutResponseHopLimit")))
+		}
+	}
+	for _, r := range v.byType["aws:ec2/launchTemplate:LaunchTemplate"] {
+		if str(get(r.Inputs, "metadataOptions.httpTokens")) != "required" {
+			out = append(out, fail(res(r), "metadataOptions.httpTokens is not required"))
+		}
+		if !hopLimitOK(get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")) {
+			out = append(out, fail(res(r), "metadataOptions.httpPutResponseHopLimit %v: want 1 or 2", get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")))
+		}
+	}
+	for _, r := range v.byType["eks:index:ManagedNodeGroup"] {
+		if r.Inputs["launchTemplate"] == nil && r.Inputs["enableIMDSv2"] != true {
+			out = append(out, fail(res(r), "neither a launch template nor enableIMDSv2: the node group allows IMDSv1"))
+		}
+	}
+	return out
+}
+
+func nodeVolumesEncrypted(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objectsOfKind("EC2NodeClass") {
+		bdms, _ := get(o.Object, "spec.blockDeviceMappings").([]any)
+		if len(bdms) == 0 {
+			out = append(out, fail(o.String(), "no blockDeviceMappings: the root volume follows the AMI, unencrypted unless the account default says otherwise"))
+		}
+		for i, b := range bdms {
+			if get(b, "ebs.encrypted") != true {
+				out = append(out, fail(o.String(), "spec.blockDeviceMappings[%d].ebs.encrypted is not true", i))
+			}
+		}
+	}
+	for _, r := range v.byType["aws:ec2/launchTemplate:LaunchTemplate"] {
+		bdms, _ := r.Inputs["blockDeviceMappings"].([]any)
+		if len(bdms) == 0 {
+			out = append(out, fail(res(r), "no blockDeviceMappings: the root volume follows the AMI"))
+		}
+		for i, b := range bdms {
+			if fmt.Sprint(get(b, "ebs.encrypted")) != "true" {
+				out = append(out, fail(res(r), "blockDeviceMappings[%d].ebs.encrypted is not true", i))
+			}
+		}
+	}
+	for _, r := range v.byType["eks:index:ManagedNodeGroup"] {
+		if r.Inputs["launchTemplate"] == nil {
+			out = append(out, fail(res(r), "no launch template: the root volume's encryption is left to the account default"))
+		}
+	}
+	for _, o := range v.objectsOfKind("StorageClass") {
+		if str(o.Object["provisioner"]) == "ebs.csi.aws.com" && str(get(o.Object, "parameters.encrypted")) != "true" {
+			out = append(out, fail(o.String(), "parameters.encrypted is not \"true\""))
+		}
+	}
+	return out
+}

@@ -1,0 +1,186 @@
+package security
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/iampolicy"
+)
+
+// policyInputs are the resources carrying a policy document.
+var policyInputs = map[string]string{
+	"aws:iam/rolePolicy:RolePolicy":    "policy",
+	"aws:iam/policy:Policy":            "policy",
+	"aws:iam/userPolicy:UserPolicy":    "policy",
+	"aws:iam/groupPolicy:GroupPolicy":  "policy",
+	"aws:sqs/queuePolicy:QueuePolicy":  "policy",
+	"aws:s3/bucketPolicy:BucketPolicy": "policy",
+	"aws:kms/key:Key":                  "policy",
+}
+
+// adminPolicies are AWS managed policies that amount to */*.
+var adminPolicies = []string{"AdministratorAccess", "PowerUserAccess", "IAMFullAccess"}
+
+func iamNoWildcardAdmin(v *view) []Finding {
+	var out []Finding
+	for typ, key := range policyInputs {
+		for _, r := range v.byType[typ] {
+			doc := str(r.Inputs[key])
+			if doc == "" {
+				continue
+			}
+			if err := iampolicy.CheckNoWildcardAdmin(doc); err != nil {
+				out = append(out, fail(res(r), "%v", err))
+			}
+		}
+	}
+	for _, r := range v.byType["aws:iam/rolePolicyAttachment:RolePolicyAttachment"] {
+		arn := str(r.Inputs["policyArn"])
+		for _, p := range adminPolicies {
+			if strings.HasSuffix(arn, ":policy/"+p) {
+				out = append(out, fail(res(r), "attaches %s", arn))
+			}
+		}
+	}
+	sortFindings(out)
+	return out
+}
+
+// serviceAccount is a namespace/name pair and the role ARN bound to it.
+type serviceAccount struct{ namespace, name string }
+
+func (s serviceAccount) String() string { return s.namespace + "/" + s.name }
+
+// addonServiceAccounts are the service accounts of the EKS add-ons that
+// take a role (serviceAccountRoleArn).
+var addonServiceAccounts = map[string]serviceAccount{
+	"aws-ebs-csi-driver": {"kube-system", "ebs-csi-controller-sa"},
+	"vpc-cni":            {"kube-system", "aws-node"},
+	"aws-efs-csi-driver": {"kube-system", "efs-csi-controller-sa"},
+}
+
+// boundServiceAccounts are the service accounts the stack deploys with an
+// IRSA role, and the role ARN each is bound to: ServiceAccount objects and
+// Helm values carrying the eks.amazonaws.com/role-arn annotation, and EKS
+// add-ons with a serviceAccountRoleArn.
+func (v *view) boundServiceAccounts() map[serviceAccount]string {
+	out := map[serviceAccount]string{}
+	for _, o := range v.objectsOfKind("ServiceAccount") {
+		if arn := annotation(o.Object, irsaAnnotation); arn != "" {
+			out[serviceAccount{o.Namespace(), o.Name()}] = arn
+		}
+	}
+	for _, r := range v.byType["kubernetes:helm.sh/v3:Release"] {
+		ns := str(r.Inputs["namespace"])
+		values, _ := r.Inputs["values"].(map[string]any)
+		fullname := str(values["fullnameOverride"])
+		walkMaps(values, "", func(path string, m map[string]any) {
+			ann, _ := m["annotations"].(map[string]any)
+			arn, ok := ann[irsaAnnotation].(string)
+			if !ok {
+				return
+			}
+			name := str(m["name"])
+			if name == "" && strings.HasSuffix(str(r.Inputs["chart"]), "pulsar") && strings.HasSuffix(path, ".service_account") {
+				// The Pulsar chart names a component's account
+				// <fullname>-<component>-acct.
+				component := strings.TrimSuffix(strings.TrimPrefix(path, "."), ".service_account")
+				name = fullname + "-" + component + "-acct"
+			}
+			if name != "" {
+				out[serviceAccount{ns, name}] = arn
+			}
+		})
+	}
+	for _, r := range v.byType["aws:eks/addon:Addon"] {
+		if sa, ok := addonServiceAccounts[str(r.Inputs["addonName"])]; ok && str(r.Inputs["serviceAccountRoleArn"]) != "" {
+			out[sa] = str(r.Inputs["serviceAccountRoleArn"])
+		}
+	}
+	return out
+}
+
+const irsaAnnotation = "eks.amazonaws.com/role-arn"
+
+func walkMaps(v any, path string, f func(path string, m map[string]any)) {
+	switch t := v.(type) {
+	case map[string]any:
+		f(path, t)
+		for k, e := range t {
+			walkMaps(e, path+"."+k, f)
+		}
+	case []any:
+		for i, e := range t {
+			walkMaps(e, fmt.Sprintf("%s[%d]", path, i), f)
+		}
+	}
+}
+
+func iamTrustScoped(v *view) []Finding {
+	var out []Finding
+	bound := v.boundServiceAccounts()
+	for _, r := range v.byType["aws:iam/role:Role"] {
+		sts, err := iampolicy.Parse(str(r.Inputs["assumeRolePolicy"]))
+		if err != nil {
+			out = append(out, fail(res(r), "assumeRolePolicy: %v", err))
+			continue
+		}
+		roleName := str(r.Inputs["name"])
+		if roleName == "" {
+			roleName = r.Name
+		}
+		for _, st := range sts {
+			if st.Effect != "Allow" {
+				continue
+			}
+			if anyone(st) || len(st.Principal["AWS"]) > 0 {
+				out = append(out, fail(res(r), "statement %q trusts AWS principals %v; only services and service accounts may assume the fleet's roles", st.Sid, st.Principal))
+			}
+			for _, svc := range st.Principal["Service"] {
+				if !strings.HasSuffix(svc, ".amazonaws.com") || !slices.Equal(st.Actions, []string{"sts:AssumeRole"}) {
+					out = append(out, fail(res(r), "service principal %s with actions %v: want an AWS service and sts:AssumeRole only", svc, st.Actions))
+				}
+			}
+			if len(st.Principal["Federated"]) == 0 {
+				continue
+			}
+			if !slices.Equal(st.Actions, []string{"sts:AssumeRoleWithWebIdentity"}) {
+				out = append(out, fail(res(r), "federated statement %q allows %v; want sts:AssumeRoleWithWebIdentity only", st.Sid, st.Actions))
+			}
+			if len(st.Condition["StringLike"]) > 0 {
+				out = append(out, fail(res(r), "federated statement %q uses StringLike: a wildcard admits other service accounts", st.Sid))
+			}
+			var sub, aud []string
+			for k, vals := range st.Condition["StringEquals"] {
+				switch {
+				case strings.HasSuffix(k, ":sub"):
+					sub = vals
+				case strings.HasSuffix(k, ":aud"):
+					aud = vals
+				}
+			}
+			if !slices.Equal(aud, []string{"sts.amazonaws.com"}) {
+				out = append(out, fail(res(r), "federated statement %q: the :aud condition is %v, want [sts.amazonaws.com]", st.Sid, aud))
+			}
+			if len(sub) != 1 || strings.ContainsAny(sub[0], "*?") || !strings.HasPrefix(sub[0], "system:serviceaccount:") {
+				out = append(out, fail(res(r), "federated statement %q: the :sub condition is %v, want exactly one system:serviceaccount:<namespace>:<name>", st.Sid, sub))
+				continue
+			}
+			parts := strings.Split(strings.TrimPrefix(sub[0], "system:serviceaccount:"), ":")
+			if len(parts) != 2 {
+				out = append(out, fail(res(r), "federated statement %q: malformed subject %s", st.Sid, sub[0]))
+				continue
+			}
+			sa := serviceAccount{parts[0], parts[1]}
+			arn, ok := bound[sa]
+			switch {
+			case !ok:
+				out = append(out, fail(res(r), "trusted by service account %s, which the stack does not deploy with this role", sa))
+			case !strings.HasSuffix(arn, ":role/"+roleName) && !strings.Contains(arn, "[unknown]") && arn != "preview-unknown":
+				out = append(out, fail(res(r), "trusted by service account %s, which is bound to another role (%s)", sa, arn))
+			}
+		}
+	}
+	return out
+}

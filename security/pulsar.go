@@ -1,0 +1,117 @@
+package security
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func pulsarAuth(v *view) []Finding {
+	var out []Finding
+	releases := v.helmReleases("pulsar")
+	if len(releases) == 0 {
+		return nil
+	}
+	for _, r := range releases {
+		values, _ := r.Inputs["values"].(map[string]any)
+		if get(values, "auth.authentication.enabled") != true {
+			out = append(out, fail(res(r), "auth.authentication.enabled is not true: anyone reaching a broker can produce and consume"))
+		}
+		if p := str(get(values, "auth.authentication.provider")); p != "jwt" {
+			out = append(out, fail(res(r), "auth.authentication.provider is %q, want jwt (token authentication)", p))
+		}
+		if get(values, "auth.authentication.jwt.enabled") != true {
+			out = append(out, fail(res(r), "auth.authentication.jwt.enabled is not true"))
+		}
+		if get(values, "auth.authorization.enabled") != true {
+			out = append(out, fail(res(r), "auth.authorization.enabled is not true: every authenticated client may use every topic"))
+		}
+		su, _ := get(values, "auth.superUsers").(map[string]any)
+		if len(su) == 0 {
+			out = append(out, fail(res(r), "auth.superUsers is empty: brokers and proxies cannot authenticate to each other"))
+		}
+	}
+	return out
+}
+
+const (
+	annSSLCert   = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+	annSSLPorts  = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+	annSSLPolicy = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
+)
+
+// tls12Policies are the ELB negotiation policies that refuse TLS < 1.2.
+func tls12Policy(p string) bool {
+	return strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-") || strings.HasPrefix(p, "ELBSecurityPolicy-TLS-1-2-") ||
+		strings.HasPrefix(p, "ELBSecurityPolicy-FS-1-2-")
+}
+
+func pulsarTLS(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objectsOfKind("Service") {
+		if str(get(o.Object, "spec.type")) != "LoadBalancer" {
+			continue
+		}
+		if annotation(o.Object, annSSLCert) == "" {
+			out = append(out, fail(o.String(), "load balancer without a TLS certificate (%s)", annSSLCert))
+			continue
+		}
+		if p := annotation(o.Object, annSSLPolicy); !tls12Policy(p) {
+			out = append(out, fail(o.String(), "negotiation policy %q admits TLS below 1.2", p))
+		}
+		sslPorts := strings.Split(annotation(o.Object, annSSLPorts), ",")
+		for i := range sslPorts {
+			sslPorts[i] = strings.TrimSpace(sslPorts[i])
+		}
+		ports, _ := get(o.Object, "spec.ports").([]any)
+		for _, p := range ports {
+			name, num := str(get(p, "name")), fmt.Sprint(get(p, "port"))
+			if !slices.Contains(sslPorts, "*") && !slices.Contains(sslPorts, name) && !slices.Contains(sslPorts, num) {
+				out = append(out, fail(o.String(), "port %s (%s) is plaintext: not in %s", name, num, annSSLPorts))
+			}
+		}
+	}
+	// The chart's own Services carry no TLS: they must stay inside the cluster.
+	for _, r := range v.helmReleases("pulsar") {
+		values, _ := r.Inputs["values"].(map[string]any)
+		for _, c := range []string{"proxy", "broker", "pulsar_manager", "toolset"} {
+			if t := str(get(values, c+".service.type")); t == "LoadBalancer" || t == "NodePort" {
+				out = append(out, fail(res(r), "%s.service.type is %s: the chart's listener is plaintext; expose Pulsar through the TLS load balancer", c, t))
+			}
+		}
+	}
+	return out
+}
+
+// zookeeperPorts are client, TLS client, quorum and election ports.
+var zookeeperPorts = []string{"2181", "2281", "2888", "3888"}
+
+func zookeeperInternal(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objectsOfKind("Service") {
+		typ := str(get(o.Object, "spec.type"))
+		external := typ == "LoadBalancer" || typ == "NodePort" || get(o.Object, "spec.externalIPs") != nil
+		if !external {
+			continue
+		}
+		if sel := str(get(o.Object, "spec.selector.component")); sel == "zookeeper" {
+			out = append(out, fail(o.String(), "a %s Service selects ZooKeeper", typ))
+			continue
+		}
+		ports, _ := get(o.Object, "spec.ports").([]any)
+		for _, p := range ports {
+			for _, k := range []string{"port", "targetPort"} {
+				if slices.Contains(zookeeperPorts, fmt.Sprint(get(p, k))) {
+					out = append(out, fail(o.String(), "a %s Service exposes ZooKeeper port %v", typ, get(p, k)))
+				}
+			}
+		}
+	}
+	for _, r := range v.helmReleases("pulsar") {
+		values, _ := r.Inputs["values"].(map[string]any)
+		if t := str(get(values, "zookeeper.service.type")); t != "" && t != "ClusterIP" {
+			out = append(out, fail(res(r), "zookeeper.service.type is %s", t))
+		}
+	}
+	return out
+}

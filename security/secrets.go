@@ -1,0 +1,143 @@
+package security
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+// credentialPatterns recognise secret values by their shape.
+var credentialPatterns = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"an AWS access key id", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
+	{"a JSON web token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{"a URL with a password", regexp.MustCompile(`\b[a-z][a-z0-9+.-]*://[^/\s:@"']+:[^/\s@"']+@`)},
+	{"a Slack webhook", regexp.MustCompile(`hooks\.slack\.com/services/[A-Za-z0-9]+/`)},
+	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
+	{"a Pulumi access token", regexp.MustCompile(`\bpul-[a-f0-9]{40}\b`)},
+	{"a password assignment", regexp.MustCompile(`(?i)\b(password|passwd|pwd)\s*[:=]\s*[^\s,;&"'$]{6,}`)},
+}
+
+// secretKeyNames are config or value keys whose plain value is a secret.
+var secretKeyNames = regexp.MustCompile(`(?i)^(password|passwd|token|authToken|apiKey|accessKey|secretKey|secretAccessKey|privateKey|clientSecret|webhookUrl|url_?password)$`)
+
+// credential names the kind of secret a string looks like, or "".
+func credential(s string) string {
+	for _, p := range credentialPatterns {
+		if p.re.MatchString(s) {
+			return p.name
+		}
+	}
+	return ""
+}
+
+// walkStrings visits every string (and map key) under v with its path.
+func walkStrings(v any, path string, f func(path, key, s string)) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if s, ok := e.(string); ok {
+				f(path+"."+k, k, s)
+				continue
+			}
+			walkStrings(e, path+"."+k, f)
+		}
+	case []any:
+		for i, e := range t {
+			walkStrings(e, fmt.Sprintf("%s[%d]", path, i), f)
+		}
+	case string:
+		f(path, "", t)
+	}
+}
+
+func secretNotInConfig(v *view) []Finding {
+	var out []Finding
+	file := v.st.File
+	where := file.Path
+	if where == "" {
+		where = "Pulumi." + v.st.Stack + ".yaml"
+	}
+	for _, key := range sortedKeys(file.Raw) {
+		if slices.Contains(file.SecretKeys, key) {
+			continue
+		}
+		raw := file.Raw[key]
+		var tree any = raw
+		if strings.HasPrefix(raw, "{") || strings.HasPrefix(raw, "[") {
+			_ = json.Unmarshal([]byte(raw), &tree)
+		}
+		walkStrings(tree, key, func(path, k, s string) {
+			if path == key {
+				// A top-level value: its name is the key after the namespace.
+				_, k, _ = strings.Cut(key, ":")
+			}
+			if s == stacks.SecretPlaceholder {
+				return
+			}
+			if c := credential(s); c != "" {
+				out = append(out, fail(where, "%s holds %s in plain text: use `pulumi config set --secret` or a reference", path, c))
+			} else if k != "" && secretKeyNames.MatchString(k) && s != "" {
+				out = append(out, fail(where, "%s is a secret in plain text: use `pulumi config set --secret`", path))
+			}
+		})
+	}
+	return out
+}
+
+func sortedKeys(m stacks.Raw) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func secretNotInManifests(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objects {
+		if o.Kind() == "Secret" {
+			if len(asMap(o.Object["data"]))+len(asMap(o.Object["stringData"])) > 0 {
+				out = append(out, fail(o.String(), "a Secret with its values in the manifest: create it out of band and reference it"))
+			}
+			continue
+		}
+		out = append(out, scanObject(o)...)
+	}
+	for _, r := range v.byType["kubernetes:helm.sh/v3:Release"] {
+		walkStrings(r.Inputs["values"], "values", func(path, _ string, s string) {
+			// A Pulumi secret in Helm values stays encrypted in Pulumi state
+			// and lands in Helm's release Secret: that is a secret path.
+			if c := credential(s); c != "" {
+				out = append(out, fail(res(r), "%s holds %s in plain text", path, c))
+			}
+		})
+	}
+	return out
+}
+
+func scanObject(o manifests.Object) []Finding {
+	var out []Finding
+	walkStrings(o.Object, "", func(path, k, s string) {
+		switch {
+		case s == stacks.SecretPlaceholder:
+			out = append(out, fail(o.String(), "%s is a Pulumi secret rendered into a plain %s", path, o.Kind()))
+		case credential(s) != "":
+			out = append(out, fail(o.String(), "%s holds %s in plain text", path, credential(s)))
+		case k != "" && secretKeyNames.MatchString(k) && s != "":
+			out = append(out, fail(o.String(), "%s is a secret in plain text", path))
+		}
+	})
+	return out
+}
+
+func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }

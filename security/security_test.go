@@ -1,0 +1,308 @@
+package security
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+const root = ".."
+
+func catalog(t testing.TB) *sizing.Catalog {
+	t.Helper()
+	c, err := sizing.LoadCatalog("../../shared/reference/instance-types.csv")
+	require.NoError(t, err)
+	return c
+}
+
+func allPhases() []string {
+	var out []string
+	for _, p := range sizing.Phases() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// Every stack at every phase passes the baseline.
+func TestFleetPassesBaseline(t *testing.T) {
+	rep, err := CheckFleet(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)}, allPhases())
+	require.NoError(t, err)
+	require.Len(t, rep.Checked, 15)
+	for _, f := range rep.Findings {
+		t.Error(f)
+	}
+}
+
+// baseline previews us-east-1 once; each case works on a deep copy.
+var baseline stacks.OfflineStack
+
+func us1(t *testing.T) stacks.OfflineStack {
+	t.Helper()
+	if baseline.Stack == "" {
+		res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Stacks: []string{"us-east-1"}})
+		require.NoError(t, err)
+		baseline = res.Stacks[0]
+	}
+	st := baseline
+	b, err := json.Marshal(baseline.Resources)
+	require.NoError(t, err)
+	st.Resources = nil
+	require.NoError(t, json.Unmarshal(b, &st.Resources))
+	st.File.Raw = maps.Clone(baseline.File.Raw)
+	st.Config.Cluster.PublicAccessCIDRs = slices.Clone(baseline.Config.Cluster.PublicAccessCIDRs)
+	return st
+}
+
+// edit applies f to the inputs of the first resource of a type (whose name
+// ends with suffix).
+func edit(t *testing.T, st *stacks.OfflineStack, typ, suffix string, f func(in map[string]any)) {
+	t.Helper()
+	for i, r := range st.Resources {
+		if r.Type == typ && strings.HasSuffix(r.Name, suffix) {
+			f(st.Resources[i].Inputs)
+			return
+		}
+	}
+	t.Fatalf("no %s named *%s", typ, suffix)
+}
+
+func drop(t *testing.T, st *stacks.OfflineStack, typ, suffix string) {
+	t.Helper()
+	for i, r := range st.Resources {
+		if r.Type == typ && strings.HasSuffix(r.Name, suffix) {
+			st.Resources = append(st.Resources[:i], st.Resources[i+1:]...)
+			return
+		}
+	}
+	t.Fatalf("no %s named *%s", typ, suffix)
+}
+
+func m(v any) map[string]any { return v.(map[string]any) }
+
+const (
+	sse        = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	svc        = "kubernetes:core/v1:Service"
+	nodeClass  = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+	release    = "kubernetes:helm.sh/v3:Release"
+	rolePolicy = "aws:iam/rolePolicy:RolePolicy"
+	role       = "aws:iam/role:Role"
+)
+
+func pulsarValues(in map[string]any) map[string]any { return m(in["values"]) }
+
+func TestEveryRuleFails(t *testing.T) {
+	cases := []struct {
+		rule, name string
+		change     func(t *testing.T, st *stacks.OfflineStack)
+		want       string // part of the message
+	}{
+		{"S3-ENCRYPTED", "no encryption configuration", func(t *testing.T, st *stacks.OfflineStack) {
+			drop(t, st, sse, "-offload")
+		}, "no default encryption"},
+		{"S3-ENCRYPTED", "unknown algorithm", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, sse, "-logs", func(in map[string]any) {
+				m(in["rules"].([]any)[0])["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "none"}
+			})
+		}, "no default encryption"},
+		{"S3-VERSIONED", "suspended", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:s3/bucketVersioningV2:BucketVersioningV2", "-offload", func(in map[string]any) {
+				in["versioningConfiguration"] = map[string]any{"status": "Suspended"}
+			})
+		}, "versioning"},
+		{"S3-PUBLIC-ACCESS-BLOCKED", "public policy allowed", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-offload", func(in map[string]any) { in["blockPublicPolicy"] = false })
+		}, "blockPublicPolicy"},
+		{"S3-PUBLIC-ACCESS-BLOCKED", "policy allows anyone", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:s3/bucketPolicy:BucketPolicy", "-offload", func(in map[string]any) {
+				in["policy"] = `{"Statement":[{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+			})
+		}, "allows anyone"},
+		{"S3-TLS-ONLY", "no deny without TLS", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:s3/bucketPolicy:BucketPolicy", "-offload", func(in map[string]any) {
+				in["policy"] = `{"Statement":[{"Sid":"Other","Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::b"}]}`
+			})
+		}, "SecureTransport"},
+		{"EKS-SECRETS-ENCRYPTED", "no key", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { delete(in, "encryptionConfigKeyArn") })
+		}, "encryptionConfigKeyArn"},
+		{"EKS-ENDPOINT-NOT-PUBLIC", "open to the world", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) {
+				in["endpointPublicAccess"] = true
+				in["publicAccessCidrs"] = []any{"0.0.0.0/0"}
+			})
+		}, "open to the world"},
+		{"EKS-ENDPOINT-NOT-PUBLIC", "public without CIDRs means everyone", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { in["endpointPublicAccess"] = true })
+		}, "open to the world"},
+		{"EKS-CONTROL-PLANE-LOGS", "audit off", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { in["enabledClusterLogTypes"] = []any{"api"} })
+		}, `"audit"`},
+		{"NODE-IMDSV2", "node class allows IMDSv1", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, nodeClass, "", func(in map[string]any) { m(m(in["spec"])["metadataOptions"])["httpTokens"] = "optional" })
+		}, "httpTokens"},
+		{"NODE-IMDSV2", "launch template hop limit 3", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:ec2/launchTemplate:LaunchTemplate", "-system", func(in map[string]any) {
+				m(in["metadataOptions"])["httpPutResponseHopLimit"] = 3.0
+			})
+		}, "HopLimit"},
+		{"NODE-IMDSV2", "node group on defaults", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { delete(in, "launchTemplate") })
+		}, "IMDSv1"},
+		{"NODE-VOLUMES-ENCRYPTED", "node class volume unencrypted", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, nodeClass, "", func(in map[string]any) {
+				m(m(m(in["spec"])["blockDeviceMappings"].([]any)[0])["ebs"])["encrypted"] = false
+			})
+		}, "encrypted"},
+		{"NODE-VOLUMES-ENCRYPTED", "storage class unencrypted", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:storage.k8s.io/v1:StorageClass", "-pulsar-ledgers", func(in map[string]any) {
+				m(in["parameters"])["encrypted"] = "false"
+			})
+		}, "parameters.encrypted"},
+		{"IAM-NO-WILDCARD-ADMIN", "star on star", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, rolePolicy, "-controller", func(in map[string]any) {
+				in["policy"] = `{"Statement":[{"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"}]}`
+			})
+		}, "every resource"},
+		{"IAM-NO-WILDCARD-ADMIN", "administrator attached", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "", func(in map[string]any) {
+				in["policyArn"] = "arn:aws:iam::aws:policy/AdministratorAccess"
+			})
+		}, "AdministratorAccess"},
+		{"IAM-TRUST-SCOPED", "wildcard subject", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, role, "-controller", func(in map[string]any) {
+				in["assumeRolePolicy"] = strings.ReplaceAll(in["assumeRolePolicy"].(string), "kube-system:karpenter", "kube-system:*")
+			})
+		}, "exactly one"},
+		{"IAM-TRUST-SCOPED", "StringLike", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, role, "-ebs-csi", func(in map[string]any) {
+				in["assumeRolePolicy"] = strings.ReplaceAll(in["assumeRolePolicy"].(string), "StringEquals", "StringLike")
+			})
+		}, "StringLike"},
+		{"IAM-TRUST-SCOPED", "service account not deployed", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, role, "-offload-broker", func(in map[string]any) {
+				in["assumeRolePolicy"] = strings.ReplaceAll(in["assumeRolePolicy"].(string), "pulsar:pulsar-broker-acct", "default:default")
+			})
+		}, "does not deploy"},
+		{"IAM-TRUST-SCOPED", "account bound to another role", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, role, "-offload-broker", func(in map[string]any) {
+				in["assumeRolePolicy"] = strings.ReplaceAll(in["assumeRolePolicy"].(string), "pulsar:pulsar-broker-acct", "kube-system:karpenter")
+			})
+		}, "another role"},
+		{"IAM-TRUST-SCOPED", "any AWS principal", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, role, "-node", func(in map[string]any) {
+				in["assumeRolePolicy"] = `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+			})
+		}, "AWS principals"},
+		{"PULSAR-AUTH", "authorization off", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+					m(m(pulsarValues(st.Resources[i].Inputs)["auth"])["authorization"])["enabled"] = false
+				}
+			}
+		}, "authorization"},
+		{"PULSAR-TLS", "plaintext admin port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "pulsarssl"
+			})
+		}, "plaintext"},
+		{"PULSAR-TLS", "no certificate", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-receiver", func(in map[string]any) {
+				delete(m(m(in["metadata"])["annotations"]), "service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
+			})
+		}, "without a TLS certificate"},
+		{"PULSAR-TLS", "old TLS", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] = "ELBSecurityPolicy-2016-08"
+			})
+		}, "below 1.2"},
+		{"ZOOKEEPER-INTERNAL", "ZooKeeper port on the load balancer", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				spec := m(in["spec"])
+				spec["ports"] = append(spec["ports"].([]any), map[string]any{"name": "zk", "port": 2181.0, "targetPort": 2181.0})
+			})
+		}, "2181"},
+		{"ZOOKEEPER-INTERNAL", "load balancer selecting ZooKeeper", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-receiver", func(in map[string]any) {
+				m(in["spec"])["selector"] = map[string]any{"component": "zookeeper"}
+			})
+		}, "selects ZooKeeper"},
+		{"SECRET-NOT-IN-CONFIG", "webhook URL in plain config", func(t *testing.T, st *stacks.OfflineStack) {
+			st.File.Raw["pulsar-fleet:observability"] = `{"alertWebhookSecret":"https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"}`
+		}, "Slack webhook"},
+		{"SECRET-NOT-IN-CONFIG", "password key in plain config", func(t *testing.T, st *stacks.OfflineStack) {
+			st.File.Raw["pulsar-fleet:grafana"] = `{"password":"hunter22"}`
+		}, "secret in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "Pulumi secret in a ConfigMap", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:ConfigMap", "-client", func(in map[string]any) {
+				m(in["data"])["token"] = "[secret]"
+			})
+		}, "Pulumi secret rendered"},
+		{"SECRET-NOT-IN-MANIFESTS", "JWT in Helm values", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+					pulsarValues(st.Resources[i].Inputs)["clusterName"] = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
+				}
+			}
+		}, "JSON web token"},
+		{"SECRET-NOT-IN-MANIFESTS", "Secret with data in extraDeploy", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+					v := pulsarValues(st.Resources[i].Inputs)
+					v["extraDeploy"] = append(v["extraDeploy"].([]any), map[string]any{"apiVersion": "v1", "kind": "Secret",
+						"metadata": map[string]any{"name": "leak"}, "stringData": map[string]any{"k": "v"}})
+				}
+			}
+		}, "values in the manifest"},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
+			st := us1(t)
+			require.Empty(t, Failed(Check(st)), "the unchanged stack passes")
+			tc.change(t, &st)
+			var got []string
+			for _, f := range Failed(Check(st)) {
+				if f.Rule == tc.rule {
+					got = append(got, f.String())
+				}
+			}
+			require.NotEmpty(t, got, "%s did not fire", tc.rule)
+			assert.Contains(t, strings.Join(got, "\n"), tc.want)
+			covered[tc.rule] = true
+		})
+	}
+	for _, id := range RuleIDs() {
+		assert.True(t, covered[id], "rule %s has no failing case", id)
+	}
+}
+
+// An endpoint opened to the world on purpose is reported, not failed; one
+// opened to listed CIDRs passes.
+func TestPublicEndpointWaiverAndPass(t *testing.T) {
+	st := us1(t)
+	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {
+		in["endpointPublicAccess"] = true
+		in["publicAccessCidrs"] = []any{"0.0.0.0/0"}
+	})
+	st.Config.Cluster.PublicAccessCIDRs = []string{"0.0.0.0/0"}
+	fs := Check(st)
+	require.Len(t, fs, 1)
+	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
+	assert.NotEmpty(t, fs[0].Waived)
+	assert.Empty(t, Failed(fs))
+
+	st = us1(t)
+	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {
+		in["endpointPublicAccess"] = true
+		in["publicAccessCidrs"] = []any{"198.51.100.0/24"}
+	})
+	assert.Empty(t, Check(st))
+}
