@@ -144,7 +144,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 		},
 	}
 	a.TieredStorage = tieredstorage.Args{
-		Region: spec.Region, ArchiveTiers: plan.ArchiveTiers, AccessLogging: spec.AccessLogging,
+		Region: spec.Region, ArchiveTiers: plan.ArchiveTiers, AccessLogging: spec.AccessLogging, ExpireDays: plan.BucketExpireDays,
 		ReplicationTimeControl: spec.ReplicationTimeControl, Tags: tags,
 		BrokerNamespace: PulsarNamespace, BrokerServiceAccount: BrokerServiceAccount,
 	}

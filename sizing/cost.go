@@ -45,6 +45,11 @@ type S3Cost struct {
 	ObjectsPerMonth float64 `json:"objectsPerMonth"`
 	PutsPerMonth    float64 `json:"putsPerMonth"`
 	ReplicaBuckets  int     `json:"replicaBuckets"`
+	// ReplicaStoredGB and ReplicaStorageUSD are the replicas this bucket
+	// keeps in its peers' buckets (billed in the peers' regions, counted
+	// here): they live until the bucket lifecycle expires them.
+	ReplicaStoredGB   float64 `json:"replicaStoredGB"`
+	ReplicaStorageUSD float64 `json:"replicaStorageUSD"`
 }
 
 func (c Cost) add(o Cost) Cost {
@@ -54,6 +59,7 @@ func (c Cost) add(o Cost) Cost {
 		S3: S3Cost{StoredGB: c.S3.StoredGB + o.S3.StoredGB, StorageUSD: c.S3.StorageUSD + o.S3.StorageUSD,
 			RequestsUSD: c.S3.RequestsUSD + o.S3.RequestsUSD, MonitoringUSD: c.S3.MonitoringUSD + o.S3.MonitoringUSD,
 			ReplicationGB: c.S3.ReplicationGB + o.S3.ReplicationGB, ReplicationUSD: c.S3.ReplicationUSD + o.S3.ReplicationUSD,
+			ReplicaStoredGB: c.S3.ReplicaStoredGB + o.S3.ReplicaStoredGB, ReplicaStorageUSD: c.S3.ReplicaStorageUSD + o.S3.ReplicaStorageUSD,
 			TotalUSD: c.S3.TotalUSD + o.S3.TotalUSD},
 	}
 	r.SavingsUSD = r.AllOnDemandUSD - r.TotalUSD
@@ -198,6 +204,19 @@ func (p *Planner) s3Cost(rp RegionPlan, spec RegionSpec, w Workload) S3Cost {
 	s.ReplicaBuckets = spec.BucketReplicas
 	s.ReplicationGB = math.Round(monthlyBytes / 1e9 * float64(s.ReplicaBuckets))
 	s.ReplicationUSD = round2(s.ReplicationGB * pr.S3ReplicationPerGB)
-	s.TotalUSD = round2(s.StorageUSD + s.RequestsUSD + s.MonitoringUSD + s.ReplicationUSD)
+	// Replicas are written once and never deleted by Pulsar: each peer
+	// bucket holds rate x bucket lifetime, aged across the same tiers.
+	if s.ReplicaBuckets > 0 {
+		rdays := float64(rp.BucketExpireDays)
+		rband := func(from, to float64) float64 {
+			lo, hi := math.Min(from, rdays), math.Min(to, rdays)
+			return (hi - lo) / rdays
+		}
+		replica := rate * rdays * 86400 / 1e9 * float64(s.ReplicaBuckets)
+		s.ReplicaStoredGB = math.Round(replica)
+		s.ReplicaStorageUSD = round2(replica * (rband(0, 30)*pr.S3FrequentPerGBMonth + rband(30, 90)*pr.S3InfrequentPerGBMonth +
+			rband(90, math.Inf(1))*pr.S3ArchiveIAPerGBMonth) * f)
+	}
+	s.TotalUSD = round2(s.StorageUSD + s.RequestsUSD + s.MonitoringUSD + s.ReplicationUSD + s.ReplicaStorageUSD)
 	return s
 }

@@ -20,6 +20,10 @@ type RegionSpec struct {
 	// BucketReplicas is how many other regions' buckets this region's
 	// offload bucket replicates to (S3 cross-region replication).
 	BucketReplicas int `json:"bucketReplicas,omitempty"`
+	// BucketRetentionDays is how long the offload bucket keeps objects (the
+	// lifecycle expiry): at least the longest namespace TTL + retention.
+	// Zero takes MinBucketDays + BucketSafetyDays of the workload.
+	BucketRetentionDays int `json:"bucketRetentionDays,omitempty"`
 	// PriceFactor scales us-east-1 prices to this region.
 	PriceFactor float64 `json:"priceFactor"`
 	// BrokerSpotShare and BookieSpotShare are the planned fraction of spot
@@ -100,10 +104,15 @@ type RegionPlan struct {
 	Tuning       BrokerTuning          `json:"tuning"`
 	Client       ClientSettings        `json:"client"`
 	ArchiveTiers bool                  `json:"archiveTiers"`
-	Cost         Cost                  `json:"cost"`
-	Failures     []FailureCheck        `json:"failures"`
-	workload     Workload
-	priceFactor  float64
+	// BucketExpireDays is the offload buckets' lifecycle expiry. Pulsar
+	// deletes its own offloaded ledgers when retention ends; replicas in
+	// peer buckets are never deleted by Pulsar (deletes do not replicate),
+	// so this expiry is what bounds them.
+	BucketExpireDays int            `json:"bucketExpireDays"`
+	Cost             Cost           `json:"cost"`
+	Failures         []FailureCheck `json:"failures"`
+	workload         Workload
+	priceFactor      float64
 }
 
 // Quorum is the BookKeeper quorum of the plan.
@@ -379,8 +388,15 @@ func gp3Monthly(pr Prices, size, throughput float64) float64 {
 
 func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPlan, error) {
 	rp := RegionPlan{Phase: ph.Name, Region: spec.Name, Role: spec.Role, workload: w, priceFactor: spec.PriceFactor,
-		Offload: ph.Offload, Tuning: ph.Tuning, Client: ph.Client, ArchiveTiers: ph.ArchiveTiers,
+		Offload: ph.Offload, Tuning: ph.Tuning, Client: ph.Client,
 		Pods: map[Role]PodResources{}, PoolLimits: map[string]PoolLimit{}, ArchOptions: map[Role][]ArchOption{}}
+	days, err := BucketExpireDays(w, spec.BucketRetentionDays)
+	if err != nil {
+		return rp, err
+	}
+	rp.BucketExpireDays = days
+	// The archive tiers only pay when objects live past Deep Archive Access.
+	rp.ArchiveTiers = ph.ArchiveTiers && days > ArchiveTierMinDays
 	rp.Workload = WorkloadSummary{ProduceRate: w.ProduceRate, ReplicatedInRate: w.ReplicatedInRate, StoredRate: w.StoredRate(),
 		IngressBytes: w.IngressBytes(), BookieHoldSeconds: w.BookieHold().Seconds(), GeoTargets: w.GeoReplicationTargets}
 	rp.Quorum = Quorum{Ensemble: w.Ensemble, WriteQuorum: w.WriteQuorum, AckQuorum: w.AckQuorum, MinRacksPerWriteQuorum: min(2, w.Zones, w.WriteQuorum)}
@@ -404,7 +420,6 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 		}
 		return r, nil
 	}
-	var err error
 	if rp.Bookies, err = choose(Bookie, spec.BookieSpotShare, func(t InstanceType) RoleSize { return SizeBookies(w, t, p.Params) }); err != nil {
 		return RegionPlan{}, err
 	}

@@ -300,3 +300,59 @@ func testFleet() []RegionSpec {
 			BrokerSpotShare: .5, BookieSpotShare: .5, Arches: both, Ensemble: 3, WriteQuorum: 3, AckQuorum: 2},
 	}
 }
+
+func TestBucketExpireDays(t *testing.T) {
+	w := Workload{TTL: 24 * time.Hour, Retention: 2 * time.Hour}
+	assert.Equal(t, 3, w.MinBucketDays(), "26 h round up to 2 days, plus one")
+	for _, tc := range []struct {
+		configured, want int
+		err              string
+	}{
+		{0, 3 + BucketSafetyDays, ""},
+		{3, 3, ""},
+		{400, 400, ""},
+		{2, 0, "needs at least 3 days"},
+	} {
+		got, err := BucketExpireDays(w, tc.configured)
+		if tc.err != "" {
+			assert.ErrorContains(t, err, tc.err)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got)
+	}
+}
+
+// Replicas in peer buckets live as long as the bucket lifecycle allows
+// (deletes do not replicate): their storage grows with the lifetime and
+// the number of peers, and archive tiers only turn on past Deep Archive.
+func TestReplicaStorageFollowsBucketLifetime(t *testing.T) {
+	planner := testPlanner(t)
+	ph, err := PhaseByName("1m")
+	require.NoError(t, err)
+	plan := func(days, replicas int) RegionPlan {
+		specs := testFleet()
+		specs[0].BucketRetentionDays, specs[0].BucketReplicas = days, replicas
+		fp, err := planner.PlanFleet(ph, specs)
+		require.NoError(t, err)
+		return fp.Regions[0]
+	}
+	short, long, none := plan(10, 2), plan(400, 2), plan(400, 0)
+	assert.Equal(t, 10, short.BucketExpireDays)
+	assert.InEpsilon(t, 40.0, long.Cost.S3.ReplicaStoredGB/short.Cost.S3.ReplicaStoredGB, 0.01)
+	assert.Greater(t, long.Cost.S3.ReplicaStorageUSD, 10*short.Cost.S3.ReplicaStorageUSD)
+	assert.Zero(t, none.Cost.S3.ReplicaStoredGB)
+	assert.Equal(t, short.Cost.S3.StoredGB, long.Cost.S3.StoredGB, "the source bucket holds TTL + retention either way: Pulsar deletes its own ledgers")
+	assert.False(t, short.ArchiveTiers)
+
+	big, err := PhaseByName("100m")
+	require.NoError(t, err)
+	specs := testFleet()
+	fp, err := planner.PlanFleet(big, specs)
+	require.NoError(t, err)
+	assert.False(t, fp.Regions[0].ArchiveTiers, "a 10-day bucket never reaches the archive tiers")
+	specs[0].BucketRetentionDays = 365
+	fp, err = planner.PlanFleet(big, specs)
+	require.NoError(t, err)
+	assert.True(t, fp.Regions[0].ArchiveTiers)
+}

@@ -221,3 +221,34 @@ func ceilCount(x float64) int {
 
 // joinf joins formatted parts with "; ".
 func joinf(parts ...string) string { return strings.Join(parts, "; ") }
+
+// BucketSafetyDays is added to the shortest safe bucket lifetime by default.
+const BucketSafetyDays = 7
+
+// ArchiveTierMinDays is how long objects must live for the Intelligent-
+// Tiering Deep Archive Access tier (180 days without access) to apply.
+const ArchiveTierMinDays = 180
+
+// MinBucketDays is the shortest bucket lifetime that cannot expire data
+// Pulsar still serves: TTL + retention, in whole days, plus one.
+func (w Workload) MinBucketDays() int { return minBucketDays(w.TTL + w.Retention) }
+
+func minBucketDays(d time.Duration) int { return int(math.Ceil(d.Hours()/24)) + 1 }
+
+// MinBucketDays is the shortest safe bucket lifetime of a phase.
+func (p Phase) MinBucketDays() int { return minBucketDays(p.TTL + p.Retention) }
+
+// BucketExpireDays returns the offload buckets' lifecycle expiry: the
+// configured days (refused when shorter than MinBucketDays) or, when zero,
+// MinBucketDays + BucketSafetyDays.
+func BucketExpireDays(w Workload, configured int) (int, error) {
+	min := w.MinBucketDays()
+	switch {
+	case configured == 0:
+		return min + BucketSafetyDays, nil
+	case configured < min:
+		return 0, fmt.Errorf("bucket retention %d days would expire offloaded data Pulsar still serves: TTL %s + retention %s needs at least %d days",
+			configured, w.TTL, w.Retention, min)
+	}
+	return configured, nil
+}

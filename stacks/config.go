@@ -86,6 +86,11 @@ type TieredStorage struct {
 	ReplicationTimeControl bool `json:"replicationTimeControl,omitempty"`
 	// AccessLogging writes S3 server access logs to a log bucket.
 	AccessLogging *bool `json:"accessLogging,omitempty"`
+	// RetentionDays is the offload bucket lifetime: the lifecycle expires
+	// objects after it. It must cover the longest namespace TTL + retention
+	// anyone sets; it also bounds the replicas in peer buckets, which
+	// Pulsar never deletes. Default: the phase's TTL + retention + 8 days.
+	RetentionDays int `json:"retentionDays,omitempty"`
 }
 
 // GeoReplication holds Pulsar geo-replication settings.
@@ -189,7 +194,7 @@ var ConfigKeys = []keySpec{
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2).", "{}"},
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds.", "{}"},
-	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging.", "{}"},
+	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: alertWebhookSecret (Kubernetes Secret name), metricsSourceCidrs.", "{}"},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},

@@ -76,6 +76,7 @@ func TestValidationRules(t *testing.T) {
 		{"no hosted zone", "us-east-1", func(c *StackConfig) { c.Routing.HostedZoneID = "" }, "pulsar-fleet:routing.hostedZoneId", "hosted zone"},
 		{"bad domain", "us-east-1", func(c *StackConfig) { c.Routing.Domain = "not a domain" }, "pulsar-fleet:routing.domain", "domain name"},
 		{"negative weight", "us-east-1", func(c *StackConfig) { c.Routing.Weight = -5 }, "pulsar-fleet:routing.weight", "0..255"},
+		{"bucket lifetime shorter than TTL + retention", "us-east-1", func(c *StackConfig) { c.TieredStorage.RetentionDays = 1 }, "pulsar-fleet:tieredStorage.retentionDays", "3..3650 days"},
 		{"proxy scheme", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "public" }, "pulsar-fleet:routing.proxyScheme", "internet-facing or internal"},
 		{"kubernetes version", "us-east-1", func(c *StackConfig) { c.Cluster.KubernetesVersion = "1.20" }, "pulsar-fleet:cluster.kubernetesVersion", "1.33"},
 		{"nat gateways", "us-east-1", func(c *StackConfig) { c.Cluster.NATGateways = "none" }, "pulsar-fleet:cluster.natGateways", "perZone or single"},

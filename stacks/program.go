@@ -195,6 +195,7 @@ func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", s.Stack, err)
 		}
+		rs.BucketRetentionDays = s.TieredStorage.RetentionDays
 		out = append(out, rs)
 	}
 	return out, nil

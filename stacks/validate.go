@@ -133,6 +133,11 @@ func (c StackConfig) Validate() error {
 			bad(Key("tieredStorage.replicateTo"), t, fmt.Sprintf("a stack listed in peers %v: the destination bucket is read from its outputs", c.Peers))
 		}
 	}
+	if d := c.TieredStorage.RetentionDays; d != 0 {
+		if ph, err := sizing.PhaseByName(c.Phase); err == nil && (d < ph.MinBucketDays() || d > 3650) {
+			bad(Key("tieredStorage.retentionDays"), fmt.Sprint(d), fmt.Sprintf("%d..3650 days: at phase %s, TTL %s + retention %s must stay in the bucket", ph.MinBucketDays(), ph.Name, ph.TTL, ph.Retention))
+		}
+	}
 	for _, t := range c.GeoReplication.ReplicateTo {
 		if t == c.Stack {
 			bad(Key("geoReplication.replicateTo"), t, "other regions (not this one)")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
@@ -136,4 +137,24 @@ func TestFleetShapeAcrossStacks(t *testing.T) {
 	}
 	require.Less(t, nodes["dr"], nodes["primary"])
 	require.Less(t, nodes["dr"], nodes["secondary"])
+}
+
+// The offload buckets expire objects after the planned lifetime (TTL +
+// retention + margin), which is what bounds the replicas in peer buckets.
+func TestBucketLifecycleFollowsPlan(t *testing.T) {
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)})
+	require.NoError(t, err)
+	for _, st := range res.Stacks {
+		lc, err := st.Recorder.One("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", st.Stack+"-offload")
+		require.NoError(t, err)
+		var expire any
+		for _, r := range lc.Inputs["rules"].([]any) {
+			if r.(map[string]any)["id"] == "expire-after-retention" {
+				expire = r.(map[string]any)["expiration"].(map[string]any)["days"]
+			}
+		}
+		require.NotNil(t, st.Plan)
+		assert.Equal(t, float64(st.Plan.BucketExpireDays), expire, st.Stack)
+		assert.Less(t, st.Plan.BucketExpireDays, 30, "%s: a bucket lifetime beyond TTL + retention keeps replicas for nothing", st.Stack)
+	}
 }

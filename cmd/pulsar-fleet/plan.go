@@ -129,6 +129,21 @@ func printPlan(w io.Writer, rep planReport) {
 		t := pr.Plan.Total
 		fmt.Fprintf(tw, "fleet\t\t\t\t\t\t\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t\n", money(t.TotalUSD), money(t.AllOnDemandUSD), t.SavingsPct, t.ComputeSavingsPct, money(t.TransferUSD))
 		tw.Flush()
+		fmt.Fprintln(w, "  monthly cost breakdown ($; transfer is reported above, not included):")
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  REGION\tCOMPUTE\tEBS\tS3 STORED TB\tS3 STORAGE\tS3 REQUESTS\tCRR TB/month\tCRR\tREPLICAS TB (days)\tREPLICA STORAGE\tPLATFORM\tTOTAL")
+		for _, r := range append(pr.Plan.Regions, sizing.RegionPlan{Region: "fleet", Cost: t}) {
+			c := r.Cost
+			days := "-"
+			if r.BucketExpireDays > 0 {
+				days = fmt.Sprint(r.BucketExpireDays)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s (%s)\t%s\t%s\t%s\n", r.Region, money(c.ComputeUSD), money(c.EBSUSD),
+				money(c.S3.StoredGB/1000), money(c.S3.StorageUSD), money(c.S3.RequestsUSD+c.S3.MonitoringUSD),
+				money(c.S3.ReplicationGB/1000), money(c.S3.ReplicationUSD), money(c.S3.ReplicaStoredGB/1000), days, money(c.S3.ReplicaStorageUSD),
+				money(c.PlatformUSD), money(c.TotalUSD))
+		}
+		tw.Flush()
 		if len(pr.Seed) > 0 {
 			fmt.Fprintln(w, "  seed milestone table vs this plan (brokers + bookies, same prices):")
 			tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
