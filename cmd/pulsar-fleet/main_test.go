@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
 )
 
 // cli runs the command in-process from the project root.
@@ -251,4 +253,12 @@ func TestCheckCommand(t *testing.T) {
 	assert.Contains(t, out.String(), "aws:accessKey holds an AWS access key id")
 	assert.Contains(t, out.String(), "aws:secretKey is a secret in plain text")
 	assert.Contains(t, errb.String(), "security baseline failed")
+}
+
+// docs/capacity-plan.md embeds the plan; it must be what the planner says.
+func TestCapacityPlanDocIsCurrent(t *testing.T) {
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run([]string{"plan", "--dir", "../..", "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb), errb.String())
+	golden.AssertBlock(t, "../../docs/capacity-plan.md", "<!-- BEGIN pulsar-fleet plan -->", "<!-- END pulsar-fleet plan -->",
+		[]byte("```text"+out.String()+"```\n"))
 }
