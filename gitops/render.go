@@ -312,9 +312,9 @@ func Workflows(g *stacks.Graph) map[string][]byte {
 	order := g.Order()
 	matrix := "[" + strings.Join(quote(order), ", ") + "]"
 	return map[string][]byte{
-		".github/workflows/pull-request.yml": []byte(fmt.Sprintf(prWorkflow, matrix)),
+		".github/workflows/pull-request.yml": []byte(fmt.Sprintf(prWorkflow, matrix, previewJobSetup)),
 		".github/workflows/deploy.yml":       []byte(deployWorkflow),
-		".github/workflows/drift.yml":        []byte(fmt.Sprintf(driftWorkflow, matrix)),
+		".github/workflows/drift.yml":        []byte(fmt.Sprintf(driftWorkflow, matrix, previewJobSetup)),
 	}
 }
 
@@ -325,6 +325,24 @@ func quote(xs []string) []string {
 	}
 	return out
 }
+
+// previewJobSetup is the environment and first steps of a per-stack job
+// with the read-only preview role (pull-request previews, drift checks).
+const previewJobSetup = `    env:
+      PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}
+      PULSAR_FLEET_CATALOG: ${{ github.workspace }}/catalog/instance-types.csv
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-go@v5
+        with:
+          go-version-file: go.mod
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: ${{ vars.PREVIEW_ROLE_ARN }}
+          aws-region: us-east-1
+      - name: Instance catalog
+        run: aws s3 cp "${{ vars.CATALOG_S3_URL }}" catalog/instance-types.csv
+`
 
 // The workflows. AWS credentials come from an OIDC-assumed role (no keys in
 // GitHub secrets); the state backend and KMS key are the team's.
@@ -357,22 +375,8 @@ jobs:
     strategy:
       fail-fast: false
       matrix:
-        stack: %s
-    env:
-      PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}
-      PULSAR_FLEET_CATALOG: ${{ github.workspace }}/catalog/instance-types.csv
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-go@v5
-        with:
-          go-version-file: go.mod
-      - uses: aws-actions/configure-aws-credentials@v4
-        with:
-          role-to-assume: ${{ vars.PREVIEW_ROLE_ARN }}
-          aws-region: us-east-1
-      - name: Instance catalog
-        run: aws s3 cp "${{ vars.CATALOG_S3_URL }}" catalog/instance-types.csv
-      - uses: pulumi/actions@v6
+        stack: %[1]s
+%[2]s      - uses: pulumi/actions@v6
         with:
           pulumi-version: 3.259.0
           command: preview
@@ -440,22 +444,8 @@ jobs:
     strategy:
       fail-fast: false
       matrix:
-        stack: %s
-    env:
-      PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}
-      PULSAR_FLEET_CATALOG: ${{ github.workspace }}/catalog/instance-types.csv
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-go@v5
-        with:
-          go-version-file: go.mod
-      - uses: aws-actions/configure-aws-credentials@v4
-        with:
-          role-to-assume: ${{ vars.PREVIEW_ROLE_ARN }}
-          aws-region: us-east-1
-      - name: Instance catalog
-        run: aws s3 cp "${{ vars.CATALOG_S3_URL }}" catalog/instance-types.csv
-      - name: Refresh, then fail if the refreshed stack differs from the program
+        stack: %[1]s
+%[2]s      - name: Refresh, then fail if the refreshed stack differs from the program
         uses: pulumi/actions@v6
         with:
           pulumi-version: 3.259.0

@@ -191,15 +191,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Args) pulsar.Args {
 	placement := map[string]pulsar.Placement{}
 	for _, p := range capArgs.Pools {
-		cp := capacity.PlacementFor(p)
-		pp := pulsar.Placement{NodeSelector: cp.NodeSelector, DoNotDisrupt: cp.DoNotDisrupt}
-		for _, t := range cp.Tolerations {
-			pp.Tolerations = append(pp.Tolerations, pulsar.Toleration(t))
-		}
-		for _, k := range cp.SpreadKeys {
-			pp.SpreadKeys = append(pp.SpreadKeys, pulsar.SpreadKey(k))
-		}
-		placement[p.Name] = pp
+		placement[p.Name] = capacity.PlacementFor(p)
 	}
 	pod := func(role sizing.Role, replicas int, pool string) pulsar.Pod {
 		r := plan.Pods[role]

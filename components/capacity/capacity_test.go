@@ -134,8 +134,8 @@ func TestComputePools(t *testing.T) {
 	pl := plan.Placements["broker"]
 	assert.Equal(t, map[string]string{LabelPool: "broker"}, pl.NodeSelector)
 	assert.Equal(t, []Toleration{{Key: TaintPool, Operator: "Equal", Value: "broker", Effect: "NoSchedule"}}, pl.Tolerations)
-	assert.Equal(t, []SpreadKey{{LabelZone, "DoNotSchedule"}, {LabelCapacitySpread, "ScheduleAnyway"}}, pl.SpreadKeys)
-	assert.Equal(t, []SpreadKey{{LabelZone, "DoNotSchedule"}}, plan.Placements["bookie"].SpreadKeys)
+	assert.Equal(t, []SpreadKey{{Key: LabelZone, WhenUnsatisfiable: "DoNotSchedule"}, {Key: LabelCapacitySpread, WhenUnsatisfiable: "ScheduleAnyway"}}, pl.SpreadKeys)
+	assert.Equal(t, []SpreadKey{{Key: LabelZone, WhenUnsatisfiable: "DoNotSchedule"}}, plan.Placements["bookie"].SpreadKeys)
 }
 
 func TestValidationErrors(t *testing.T) {

@@ -3,6 +3,7 @@ package capacity
 import (
 	"errors"
 	"fmt"
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"math"
 	"sort"
 	"strconv"
@@ -81,33 +82,14 @@ type Pool struct {
 	Untainted bool
 }
 
-// Placement is how a workload lands on a pool: the Pulsar component copies
-// it into the chart's nodeSelector, tolerations and spread constraints.
-type Placement struct {
-	NodeSelector map[string]string
-	Tolerations  []Toleration
-	// SpreadKeys are topology keys pods spread across: zone (strict) and,
-	// for split pools, the capacity-spread label (best effort, so a spot
-	// shortage falls back to on-demand).
-	SpreadKeys []SpreadKey
-	// DoNotDisrupt asks Karpenter never to disrupt the pods' nodes
-	// voluntarily (bookies hold ledgers).
-	DoNotDisrupt bool
-}
+// Placement is k8s.Placement (shared by the components).
+type Placement = k8s.Placement
 
-// SpreadKey is one topology spread constraint.
-type SpreadKey struct {
-	Key               string
-	WhenUnsatisfiable string
-}
+// SpreadKey is k8s.SpreadKey (shared by the components).
+type SpreadKey = k8s.SpreadKey
 
-// Toleration is a Kubernetes toleration.
-type Toleration struct {
-	Key      string `json:"key"`
-	Operator string `json:"operator"`
-	Value    string `json:"value,omitempty"`
-	Effect   string `json:"effect"`
-}
+// Toleration is k8s.Toleration (shared by the components).
+type Toleration = k8s.Toleration
 
 // PlacementFor returns how pods land on a pool.
 func PlacementFor(p Pool) Placement {

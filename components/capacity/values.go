@@ -1,6 +1,10 @@
 package capacity
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+)
 
 // Values are the Karpenter chart values the program sets; JSON tags are the
 // chart's keys (checked against the chart's values.yaml in tests).
@@ -53,10 +57,8 @@ type FeatureGates struct {
 	ReservedCapacity bool `json:"reservedCapacity"`
 }
 
-// Toggle is an enabled flag.
-type Toggle struct {
-	Enabled bool `json:"enabled"`
-}
+// Toggle is k8s.Toggle (shared by the components).
+type Toggle = k8s.Toggle
 
 // ChartValues computes the chart values: two replicas on the system node
 // group, IRSA, the interruption queue.

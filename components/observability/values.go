@@ -1,5 +1,7 @@
 package observability
 
+import "github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+
 // Values are the kube-prometheus-stack 88.5.3 values the program sets; JSON
 // tags are the chart's keys (checked against its values.yaml in tests).
 type Values struct {
@@ -15,24 +17,14 @@ type Values struct {
 	KubeScheduler         Toggle `json:"kubeScheduler"`
 }
 
-// Toggle is an enabled flag.
-type Toggle struct {
-	Enabled bool `json:"enabled"`
-}
+// Toggle is k8s.Toggle (shared by the components).
+type Toggle = k8s.Toggle
 
-// Scheduling places pods on the critical pool.
-type Scheduling struct {
-	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
-	Tolerations  []Toleration      `json:"tolerations,omitempty"`
-}
+// Scheduling is k8s.Scheduling (shared by the components).
+type Scheduling = k8s.Scheduling
 
-// Toleration is a Kubernetes toleration.
-type Toleration struct {
-	Key      string `json:"key"`
-	Operator string `json:"operator"`
-	Value    string `json:"value,omitempty"`
-	Effect   string `json:"effect"`
-}
+// Toleration is k8s.Toleration (shared by the components).
+type Toleration = k8s.Toleration
 
 // Prometheus wraps the Prometheus spec.
 type Prometheus struct {

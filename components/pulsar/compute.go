@@ -3,6 +3,7 @@ package pulsar
 import (
 	"errors"
 	"fmt"
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,20 +44,11 @@ const (
 	TransferShedder       = "org.apache.pulsar.broker.loadbalance.extensions.scheduler.TransferShedder"
 )
 
-// Placement is how a component's pods land on a node pool (plain copy of
-// the capacity component's placement, passed by regions).
-type Placement struct {
-	NodeSelector map[string]string
-	Tolerations  []Toleration
-	SpreadKeys   []SpreadKey
-	DoNotDisrupt bool
-}
+// Placement is k8s.Placement (shared by the components).
+type Placement = k8s.Placement
 
-// SpreadKey is one topology spread key.
-type SpreadKey struct {
-	Key               string
-	WhenUnsatisfiable string
-}
+// SpreadKey is k8s.SpreadKey (shared by the components).
+type SpreadKey = k8s.SpreadKey
 
 // Pod is one component's pods.
 type Pod struct {

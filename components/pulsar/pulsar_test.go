@@ -22,9 +22,9 @@ const ref = "../../../shared/reference/"
 func placement(pool string, spot bool) Placement {
 	p := Placement{NodeSelector: map[string]string{"pulsar-fleet.io/pool": pool},
 		Tolerations: []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: pool, Effect: "NoSchedule"}},
-		SpreadKeys:  []SpreadKey{{"topology.kubernetes.io/zone", "DoNotSchedule"}}}
+		SpreadKeys:  []SpreadKey{{Key: "topology.kubernetes.io/zone", WhenUnsatisfiable: "DoNotSchedule"}}}
 	if spot {
-		p.SpreadKeys = append(p.SpreadKeys, SpreadKey{"pulsar-fleet.io/capacity-spread", "ScheduleAnyway"})
+		p.SpreadKeys = append(p.SpreadKeys, SpreadKey{Key: "pulsar-fleet.io/capacity-spread", WhenUnsatisfiable: "ScheduleAnyway"})
 	}
 	return p
 }

@@ -1,6 +1,10 @@
 package pulsar
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+)
 
 // Values are the Apache Pulsar chart 4.7.0 values the program sets. JSON
 // tags are the chart's keys; a test checks every leaf path against the
@@ -82,24 +86,14 @@ type SuperUsers struct {
 	Client string `json:"client"`
 }
 
-// Toggle is an enabled flag.
-type Toggle struct {
-	Enabled bool `json:"enabled"`
-}
+// Toggle is k8s.Toggle (shared by the components).
+type Toggle = k8s.Toggle
 
-// Scheduling places a pod.
-type Scheduling struct {
-	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
-	Tolerations  []Toleration      `json:"tolerations,omitempty"`
-}
+// Scheduling is k8s.Scheduling (shared by the components).
+type Scheduling = k8s.Scheduling
 
-// Toleration is a Kubernetes toleration.
-type Toleration struct {
-	Key      string `json:"key"`
-	Operator string `json:"operator"`
-	Value    string `json:"value,omitempty"`
-	Effect   string `json:"effect"`
-}
+// Toleration is k8s.Toleration (shared by the components).
+type Toleration = k8s.Toleration
 
 // Workload is what every Pulsar component shares.
 type Workload struct {

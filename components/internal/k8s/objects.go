@@ -201,3 +201,35 @@ func RestrictedContainer(uid int64) SecurityContext {
 	return SecurityContext{RunAsNonRoot: true, RunAsUser: uid, AllowPrivilegeEscalation: false, ReadOnlyRootFilesystem: true,
 		Capabilities: Capabilities{Drop: []string{"ALL"}}, SeccompProfile: SeccompProfile{Type: "RuntimeDefault"}}
 }
+
+// Toggle is a chart's enabled flag.
+type Toggle struct {
+	Enabled bool `json:"enabled"`
+}
+
+// Scheduling places a chart's pods.
+type Scheduling struct {
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations  []Toleration      `json:"tolerations,omitempty"`
+}
+
+// Placement is how a workload lands on a node pool. The capacity component
+// computes it per pool; regions hands it to the charts that schedule there
+// (nodeSelector, tolerations, topology spread).
+type Placement struct {
+	NodeSelector map[string]string
+	Tolerations  []Toleration
+	// SpreadKeys are topology keys pods spread across: zone (strict) and,
+	// for split pools, the capacity-spread label (best effort, so a spot
+	// shortage falls back to on-demand).
+	SpreadKeys []SpreadKey
+	// DoNotDisrupt asks Karpenter never to disrupt the pods' nodes
+	// voluntarily (bookies hold ledgers).
+	DoNotDisrupt bool
+}
+
+// SpreadKey is one topology spread constraint.
+type SpreadKey struct {
+	Key               string
+	WhenUnsatisfiable string
+}
