@@ -14,7 +14,6 @@ package sizing
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -218,9 +217,6 @@ func ceilCount(x float64) int {
 	}
 	return int(math.Ceil(x - 1e-9))
 }
-
-// joinf joins formatted parts with "; ".
-func joinf(parts ...string) string { return strings.Join(parts, "; ") }
 
 // BucketSafetyDays is added to the shortest safe bucket lifetime by default.
 const BucketSafetyDays = 7
