@@ -32,11 +32,8 @@ type Controller struct {
 	Resources Resources `json:"resources"`
 }
 
-// Resources are container requests and limits.
-type Resources struct {
-	Requests map[string]string `json:"requests"`
-	Limits   map[string]string `json:"limits"`
-}
+// Resources is k8s.ResourceRequirements (shared by the components).
+type Resources = k8s.ResourceRequirements
 
 // Settings are Karpenter's global settings.
 type Settings struct {

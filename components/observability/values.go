@@ -74,11 +74,8 @@ type QueueConfig struct {
 	MaxSamplesPerSend int `json:"maxSamplesPerSend"`
 }
 
-// Resources are requests and limits.
-type Resources struct {
-	Requests map[string]string `json:"requests"`
-	Limits   map[string]string `json:"limits"`
-}
+// Resources is k8s.ResourceRequirements (shared by the components).
+type Resources = k8s.ResourceRequirements
 
 // StorageSpec is Prometheus' persistent volume.
 type StorageSpec struct {
