@@ -17,11 +17,10 @@ func pulsarAuth(v *view) []Finding {
 		if get(values, "auth.authentication.enabled") != true {
 			out = append(out, fail(res(r), "auth.authentication.enabled is not true: anyone reaching a broker can produce and consume"))
 		}
-		if p := str(get(values, "auth.authentication.provider")); p != "jwt" {
-			out = append(out, fail(res(r), "auth.authentication.provider is %q, want jwt (token authentication)", p))
-		}
+		// Chart 4.1.0 dropped auth.authentication.provider: jwt.enabled
+		// alone selects token authentication.
 		if get(values, "auth.authentication.jwt.enabled") != true {
-			out = append(out, fail(res(r), "auth.authentication.jwt.enabled is not true"))
+			out = append(out, fail(res(r), "auth.authentication.jwt.enabled is not true, want token (JWT) authentication"))
 		}
 		if get(values, "auth.authorization.enabled") != true {
 			out = append(out, fail(res(r), "auth.authorization.enabled is not true: every authenticated client may use every topic"))

@@ -375,7 +375,7 @@ func Compute(a Args) (Values, error) {
 		Affinity:         GlobalAffinity{AntiAffinity: true, Type: "requiredDuringSchedulingIgnoredDuringExecution"},
 		Volumes:          GlobalVolumes{Persistence: true},
 		Auth: Auth{
-			Authentication: Authentication{Enabled: true, Provider: "jwt", JWT: JWT{Enabled: true, UsingSecretKey: false,
+			Authentication: Authentication{Enabled: true, JWT: JWT{Enabled: true, UsingSecretKey: false,
 				GenerateSecrets: GenerateSecrets{Enabled: true, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}}},
 			Authorization: Toggle{Enabled: true},
 			SuperUsers:    SuperUsers{Broker: "broker-admin", Proxy: "proxy-admin", Client: "admin"},

@@ -57,11 +57,11 @@ type Auth struct {
 	SuperUsers     SuperUsers     `json:"superUsers"`
 }
 
-// Authentication selects the JWT provider.
+// Authentication turns on JWT authentication. Chart 4.1.0 dropped the
+// `provider` selector: `jwt.enabled` alone picks the JWT provider.
 type Authentication struct {
-	Enabled  bool   `json:"enabled"`
-	Provider string `json:"provider"`
-	JWT      JWT    `json:"jwt"`
+	Enabled bool `json:"enabled"`
+	JWT     JWT  `json:"jwt"`
 }
 
 // JWT configures token authentication; the chart's hook generates the
@@ -108,11 +108,8 @@ type Workload struct {
 	PodMonitor  Toggle            `json:"podMonitor"`
 }
 
-// Resources are container requests and limits.
-type Resources struct {
-	Requests map[string]string `json:"requests"`
-	Limits   map[string]string `json:"limits"`
-}
+// Resources is k8s.ResourceRequirements (shared by the components).
+type Resources = k8s.ResourceRequirements
 
 // SpreadConstraint is a pod topology spread constraint.
 type SpreadConstraint struct {
