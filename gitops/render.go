@@ -40,12 +40,16 @@ type Options struct {
 	ServiceAccount string
 	// GitSecret holds the repository access token (key accessToken).
 	GitSecret string
-	// CatalogConfigMap holds instance-types.csv for the planner.
-	CatalogConfigMap string
 	// PrerequisiteWithin is how recently a prerequisite must have succeeded.
 	PrerequisiteWithin string
 	// ResyncSeconds is how often the operator polls and re-runs for drift.
 	ResyncSeconds int
+	// Runner is the runs-on label(s), comma-separated, of the workflow jobs
+	// that reach the clusters (previews, deploy, drift). The EKS endpoint
+	// is private by default: a runner inside the VPC (self-hosted, with its
+	// own label) reaches it; a GitHub-hosted one needs its egress addresses
+	// in cluster.publicAccessCidrs (a waiver `pulsar-fleet check` reports).
+	Runner string
 }
 
 // DefaultOptions are the committed files' settings.
@@ -57,9 +61,9 @@ func DefaultOptions() Options {
 		Namespace:          "pulumi-kubernetes-operator",
 		ServiceAccount:     "pulsar-fleet-deployer",
 		GitSecret:          "pulsar-fleet-git",
-		CatalogConfigMap:   "pulsar-fleet-instance-catalog",
 		PrerequisiteWithin: "24h",
 		ResyncSeconds:      1800,
+		Runner:             DefaultRunner,
 	}
 }
 
@@ -81,13 +85,16 @@ func (o Options) Validate() error {
 	if u, err := url.Parse(o.SecretsProvider); err != nil || !slices.Contains([]string{"awskms", "gcpkms", "azurekeyvault", "hashivault"}, u.Scheme) {
 		bad("secrets-provider", o.SecretsProvider, "want a KMS secrets provider (awskms://...); a passphrase would have to live in the cluster")
 	}
-	for field, v := range map[string]string{"namespace": o.Namespace, "service-account": o.ServiceAccount, "git-secret": o.GitSecret, "catalog-configmap": o.CatalogConfigMap} {
+	for field, v := range map[string]string{"namespace": o.Namespace, "service-account": o.ServiceAccount, "git-secret": o.GitSecret} {
 		if !dnsLabel.MatchString(v) {
 			bad(field, v, "want a Kubernetes name (lowercase letters, digits, '-', at most 63)")
 		}
 	}
 	if d, err := time.ParseDuration(o.PrerequisiteWithin); err != nil || d <= 0 {
 		bad("prerequisite-within", o.PrerequisiteWithin, "want a positive Go duration such as 24h")
+	}
+	if _, err := runsOn(o.Runner); err != nil {
+		bad("runner", o.Runner, err.Error())
 	}
 	if o.ResyncSeconds < 60 {
 		bad("resync-seconds", fmt.Sprint(o.ResyncSeconds), "want at least 60 (the operator's minimum)")
@@ -126,7 +133,6 @@ type StackSpec struct {
 	DestroyOnFinalize           bool              `json:"destroyOnFinalize"`
 	ServiceAccountName          string            `json:"serviceAccountName"`
 	GitAuth                     GitAuth           `json:"gitAuth"`
-	EnvRefs                     map[string]Ref    `json:"envRefs"`
 	Prerequisites               []Prerequisite    `json:"prerequisites,omitempty"`
 	WorkspaceTemplate           WorkspaceTemplate `json:"workspaceTemplate"`
 }
@@ -138,20 +144,14 @@ type GitAuth struct {
 
 // Ref is the operator's ResourceRef.
 type Ref struct {
-	Type    string     `json:"type"`
-	Secret  *SecretRef `json:"secret,omitempty"`
-	Literal *Literal   `json:"literal,omitempty"`
+	Type   string     `json:"type"`
+	Secret *SecretRef `json:"secret,omitempty"`
 }
 
 // SecretRef names a key of a Secret.
 type SecretRef struct {
 	Name string `json:"name"`
 	Key  string `json:"key"`
-}
-
-// Literal is a literal value (never a secret).
-type Literal struct {
-	Value string `json:"value"`
 }
 
 // Prerequisite is another Stack that must have succeeded.
@@ -165,51 +165,15 @@ type Requirement struct {
 	SucceededWithinDuration string `json:"succeededWithinDuration"`
 }
 
-// WorkspaceTemplate sizes the workspace pod (the Go program compiles there)
-// and mounts the instance catalog.
+// WorkspaceTemplate sizes the workspace pod (the Go program compiles there;
+// the instance catalog is embedded in it).
 type WorkspaceTemplate struct {
 	Spec WorkspaceSpec `json:"spec"`
 }
 
 // WorkspaceSpec is the Workspace spec subset.
 type WorkspaceSpec struct {
-	Resources   map[string]map[string]string `json:"resources"`
-	PodTemplate PodTemplate                  `json:"podTemplate"`
-}
-
-// PodTemplate patches the workspace pod.
-type PodTemplate struct {
-	Spec PodSpec `json:"spec"`
-}
-
-// PodSpec is the patched pod spec.
-type PodSpec struct {
-	Containers []Container `json:"containers"`
-	Volumes    []Volume    `json:"volumes"`
-}
-
-// Container patches the pulumi container.
-type Container struct {
-	Name         string        `json:"name"`
-	VolumeMounts []VolumeMount `json:"volumeMounts"`
-}
-
-// VolumeMount mounts a volume.
-type VolumeMount struct {
-	Name      string `json:"name"`
-	MountPath string `json:"mountPath"`
-	ReadOnly  bool   `json:"readOnly"`
-}
-
-// Volume is a ConfigMap volume.
-type Volume struct {
-	Name      string          `json:"name"`
-	ConfigMap ConfigMapSource `json:"configMap"`
-}
-
-// ConfigMapSource names the ConfigMap.
-type ConfigMapSource struct {
-	Name string `json:"name"`
+	Resources map[string]map[string]string `json:"resources"`
 }
 
 // ResourceName is the Stack resource name of a stack.
@@ -229,17 +193,10 @@ func Stacks(g *stacks.Graph, o Options) []Stack {
 				ResyncFrequencySeconds: o.ResyncSeconds, ContinueResyncOnCommitMatch: true, DestroyOnFinalize: false,
 				ServiceAccountName: o.ServiceAccount,
 				GitAuth:            GitAuth{AccessToken: Ref{Type: "Secret", Secret: &SecretRef{Name: o.GitSecret, Key: "accessToken"}}},
-				EnvRefs: map[string]Ref{
-					"PULSAR_FLEET_CATALOG": {Type: "Literal", Literal: &Literal{Value: "/catalog/instance-types.csv"}},
-				},
 				WorkspaceTemplate: WorkspaceTemplate{Spec: WorkspaceSpec{
 					// The program links the AWS, EKS and Kubernetes SDKs: the
 					// linker peaks near 5 GB.
 					Resources: map[string]map[string]string{"requests": {"cpu": "2", "memory": "6Gi"}, "limits": {"memory": "8Gi"}},
-					PodTemplate: PodTemplate{Spec: PodSpec{
-						Containers: []Container{{Name: "pulumi", VolumeMounts: []VolumeMount{{Name: "catalog", MountPath: "/catalog", ReadOnly: true}}}},
-						Volumes:    []Volume{{Name: "catalog", ConfigMap: ConfigMapSource{Name: o.CatalogConfigMap}}},
-					}},
 				}},
 			},
 		}
@@ -301,20 +258,45 @@ func Render(fleet stacks.Fleet, o Options) (map[string][]byte, error) {
 		return nil, err
 	}
 	files["gitops/kustomization.yaml"] = append([]byte(header), y...)
-	for path, body := range Workflows(g) {
+	runner, err := runsOn(o.Runner)
+	if err != nil {
+		return nil, err
+	}
+	for path, body := range Workflows(g, runner) {
 		files[path] = append([]byte(header), body...)
 	}
 	return files, nil
 }
 
-// Workflows renders the GitHub workflows for the stacks of the graph.
-func Workflows(g *stacks.Graph) map[string][]byte {
+// DefaultRunner is a GitHub-hosted runner.
+const DefaultRunner = "ubuntu-24.04"
+
+var runnerLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// runsOn renders the runs-on value of comma-separated runner labels.
+func runsOn(labels string) (string, error) {
+	parts := strings.Split(labels, ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+		if !runnerLabel.MatchString(parts[i]) {
+			return "", fmt.Errorf("want comma-separated runner labels (letters, digits, '.', '_', '-'), e.g. %s or self-hosted,pulsar-fleet-vpc", DefaultRunner)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return "[" + strings.Join(parts, ", ") + "]", nil
+}
+
+// Workflows renders the GitHub workflows for the stacks of the graph; the
+// jobs that reach the clusters run on runner (a runs-on value).
+func Workflows(g *stacks.Graph, runner string) map[string][]byte {
 	order := g.Order()
 	matrix := "[" + strings.Join(quote(order), ", ") + "]"
 	return map[string][]byte{
-		".github/workflows/pull-request.yml": []byte(fmt.Sprintf(prWorkflow, matrix, previewJobSetup)),
-		".github/workflows/deploy.yml":       []byte(deployWorkflow),
-		".github/workflows/drift.yml":        []byte(fmt.Sprintf(driftWorkflow, matrix, previewJobSetup)),
+		".github/workflows/pull-request.yml": []byte(fmt.Sprintf(prWorkflow, matrix, previewJobSetup, runner)),
+		".github/workflows/deploy.yml":       []byte(fmt.Sprintf(deployWorkflow, runner)),
+		".github/workflows/drift.yml":        []byte(fmt.Sprintf(driftWorkflow, matrix, previewJobSetup, runner)),
 	}
 }
 
@@ -330,7 +312,6 @@ func quote(xs []string) []string {
 // with the read-only preview role (pull-request previews, drift checks).
 const previewJobSetup = `    env:
       PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}
-      PULSAR_FLEET_CATALOG: ${{ github.workspace }}/catalog/instance-types.csv
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-go@v5
@@ -340,8 +321,6 @@ const previewJobSetup = `    env:
         with:
           role-to-assume: ${{ vars.PREVIEW_ROLE_ARN }}
           aws-region: us-east-1
-      - name: Instance catalog
-        run: aws s3 cp "${{ vars.CATALOG_S3_URL }}" catalog/instance-types.csv
 `
 
 // The workflows. AWS credentials come from an OIDC-assumed role (no keys in
@@ -367,10 +346,14 @@ jobs:
         with:
           go-version-file: go.mod
       - name: Tests (the README's test command, with its tools)
+        # The upstream reference directory (released charts, CRDs) is not
+        # part of the repository: its tests skip here, naming what they lack.
+        env:
+          REQUIRE_REFERENCE: "0"
         run: .ci/run
   preview:
     needs: test
-    runs-on: ubuntu-24.04
+    runs-on: %[3]s
     timeout-minutes: 60
     strategy:
       fail-fast: false
@@ -403,13 +386,12 @@ jobs:
     # or this workflow. Set the repository variable PULSAR_FLEET_DELIVERY to
     # "actions" to deploy from here instead of the operator.
     if: vars.PULSAR_FLEET_DELIVERY == 'actions'
-    runs-on: ubuntu-24.04
+    runs-on: %[1]s
     timeout-minutes: 240
     environment: production
     env:
       PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}
       PULSAR_FLEET_SECRETS_PROVIDER: ${{ vars.PULSAR_FLEET_SECRETS_PROVIDER }}
-      PULSAR_FLEET_CATALOG: ${{ github.workspace }}/catalog/instance-types.csv
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-go@v5
@@ -423,8 +405,6 @@ jobs:
       - uses: pulumi/actions@v6
         with:
           pulumi-version: 3.259.0
-      - name: Instance catalog
-        run: aws s3 cp "${{ vars.CATALOG_S3_URL }}" catalog/instance-types.csv
       - name: Deploy every stack in stack-graph order
         run: go run ./cmd/pulsar-fleet up
 `
@@ -439,7 +419,7 @@ permissions:
   id-token: write
 jobs:
   drift:
-    runs-on: ubuntu-24.04
+    runs-on: %[3]s
     timeout-minutes: 60
     strategy:
       fail-fast: false

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -43,7 +44,7 @@ func TestStacksFollowGraphAndCRD(t *testing.T) {
 	fleet := repoFleet(t)
 	g, err := stacks.NewGraph(fleet)
 	require.NoError(t, err)
-	v, err := crdschema.Load("../../shared/reference/crds/pulumi.com_stacks.yaml", "v1")
+	v, err := crdschema.Load(reference.Path(t, "crds/pulumi.com_stacks.yaml"), "v1")
 	require.NoError(t, err)
 	out := Stacks(g, DefaultOptions())
 	require.Len(t, out, len(fleet.Stacks))
@@ -78,7 +79,7 @@ func TestStacksFollowGraphAndCRD(t *testing.T) {
 
 // The validator catches a wrong field, so the test above can fail.
 func TestCRDRejectsBrokenStack(t *testing.T) {
-	v, err := crdschema.Load("../../shared/reference/crds/pulumi.com_stacks.yaml", "v1")
+	v, err := crdschema.Load(reference.Path(t, "crds/pulumi.com_stacks.yaml"), "v1")
 	require.NoError(t, err)
 	g, err := stacks.NewGraph(repoFleet(t))
 	require.NoError(t, err)

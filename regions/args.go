@@ -83,7 +83,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	}
 	ebsMiB := int(planner.Params.EBSThroughputBytes / float64(sizing.MiB))
 	a.Cluster = cluster.Args{
-		Name: name, KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs, Tags: tags,
+		Name: name, KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs, Access: spec.Access, Tags: tags,
 		SystemPool: cluster.SystemPool{InstanceTypes: sysTypes, Arch: sysArch, Min: sizing.SystemNodes(), Desired: sizing.SystemNodes(), Max: sizing.SystemNodes() + 2},
 		StorageClasses: []cluster.StorageClass{
 			{Name: StorageClassDefault, ThroughputMiB: 125, IOPS: 3000, Default: true},
@@ -165,7 +165,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	crit := capacity.PlacementFor(a.Capacity.Pools[0])
 	a.Observability = observability.Args{
 		Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == "primary", Domain: spec.Routing.Domain,
-		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookSecret: spec.AlertWebhookSecret,
+		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
 		ReceiverCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
 	}
 	for _, t := range crit.Tolerations {

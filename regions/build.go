@@ -14,6 +14,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/components/tieredstorage"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -43,6 +44,8 @@ type Spec struct {
 	NATGateways       string
 	KubernetesVersion string
 	PublicAccessCIDRs []string
+	// Access are the EKS access grants (people, CI, the operator).
+	Access []model.AccessGrant
 	// CapacityReservationIDs let the critical pool use On-Demand Capacity
 	// Reservations.
 	CapacityReservationIDs []string
@@ -68,8 +71,8 @@ type Spec struct {
 	GeoReplicationTo []Peer
 	Tenant           string
 	Namespaces       []string
-	// AlertWebhookSecret names the Secret holding the alert webhook URL.
-	AlertWebhookSecret string
+	// AlertWebhookURL is where alerts go (a secret).
+	AlertWebhookURL    model.Secret
 	MetricsSourceCIDRs []string
 }
 

@@ -24,7 +24,7 @@ func spec(t *testing.T, stack string) (regions.Spec, *sizing.Catalog) {
 	require.True(t, ok)
 	s, err := c.RegionSpec(fleet, "organization")
 	require.NoError(t, err)
-	cat, err := sizing.LoadCatalog(sizing.CatalogPath("", ".."))
+	cat, err := sizing.DefaultCatalog()
 	require.NoError(t, err)
 	return s, cat
 }

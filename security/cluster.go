@@ -45,6 +45,11 @@ func eksEndpoint(v *view) []Finding {
 				open = open || slices.Contains(world, c)
 			}
 			if !open {
+				// Listed addresses (CI runners' egress, say): reported,
+				// never a silent pass.
+				f := fail(res(r), "the API endpoint is public, limited to %v", cidrs)
+				f.Waived = "cluster.publicAccessCidrs lists who may reach the endpoint (for CI runners outside the VPC)"
+				out = append(out, f)
 				continue
 			}
 			f := fail(res(r), "the public endpoint is open to the world (publicAccessCidrs %v; empty means 0.0.0.0/0)", cidrs)

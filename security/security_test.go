@@ -18,7 +18,7 @@ const root = ".."
 
 func catalog(t testing.TB) *sizing.Catalog {
 	t.Helper()
-	c, err := sizing.LoadCatalog("../../shared/reference/instance-types.csv")
+	c, err := sizing.DefaultCatalog()
 	require.NoError(t, err)
 	return c
 }
@@ -208,6 +208,13 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "authorization"},
+		{"PULSAR-AUTH", "no token authentication", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+					m(m(m(pulsarValues(st.Resources[i].Inputs)["auth"])["authentication"])["jwt"])["enabled"] = false
+				}
+			}
+		}, "jwt.enabled is not true"},
 		{"PULSAR-TLS", "plaintext admin port", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "pulsarssl"
@@ -285,7 +292,7 @@ func TestEveryRuleFails(t *testing.T) {
 }
 
 // An endpoint opened to the world on purpose is reported, not failed; one
-// opened to listed CIDRs passes.
+// opened to listed CIDRs (CI runners' egress) is reported as a waiver too.
 func TestPublicEndpointWaiverAndPass(t *testing.T) {
 	st := us1(t)
 	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {
@@ -304,5 +311,10 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 		in["endpointPublicAccess"] = true
 		in["publicAccessCidrs"] = []any{"198.51.100.0/24"}
 	})
-	assert.Empty(t, Check(st))
+	fs = Check(st)
+	require.Len(t, fs, 1)
+	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
+	assert.Contains(t, fs[0].Waived, "CI runners outside the VPC")
+	assert.Contains(t, fs[0].Message, "198.51.100.0/24")
+	assert.Empty(t, Failed(fs))
 }

@@ -1,6 +1,8 @@
 package sizing
 
 import (
+	"bytes"
+	_ "embed" // the default instance catalog
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -11,12 +13,18 @@ import (
 	"strings"
 )
 
-// DefaultCatalogPath is where the instance facts live relative to the project
-// root in this workplace. The catalog is an input (prices change; teams bring
-// their own export), so it is read at run time and never copied into the repo.
-const DefaultCatalogPath = "../shared/reference/instance-types.csv"
+// EmbeddedCatalogCSV is the committed instance catalog (data/instance-types.csv):
+// facts only, with the date its prices were taken. Every entry point uses it
+// unless --catalog or PULSAR_FLEET_CATALOG name a team's own file.
+//
+//go:embed data/instance-types.csv
+var EmbeddedCatalogCSV []byte
 
-// CatalogEnv overrides the catalog path for every entry point (CLI, program, tests).
+// EmbeddedCatalogName names the embedded catalog in reports.
+const EmbeddedCatalogName = "embedded sizing/data/instance-types.csv"
+
+// CatalogEnv names a catalog file that replaces the embedded one for every
+// entry point (CLI, program, operator, tests).
 const CatalogEnv = "PULSAR_FLEET_CATALOG"
 
 // Arch is a CPU architecture as Kubernetes labels it.
@@ -38,6 +46,9 @@ type InstanceType struct {
 	NetMbps  float64 // sustained (baseline) network bandwidth, megabits per second
 	NVMeGB   float64 // local instance-store NVMe, GB; 0 when EBS only
 	USDPerHr float64 // us-east-1 on-demand Linux price
+	// EBSMaxMbps is the maximum EBS bandwidth, megabits per second (a
+	// burst figure for the smaller sizes); 0 when the catalog lacks it.
+	EBSMaxMbps float64
 }
 
 // NetBytesPerSec is the sustained bandwidth in bytes per second.
@@ -50,6 +61,11 @@ func (t InstanceType) HasNVMe() bool { return t.NVMeGB > 0 }
 type Catalog struct {
 	types  map[string]InstanceType
 	sorted []InstanceType
+	// PricesAsOf is the date the prices were taken (the "# prices_as_of:"
+	// line of the file), empty when the file does not say.
+	PricesAsOf string
+	// Source names where the catalog came from.
+	Source string
 }
 
 // NewCatalog builds a catalog from a list of instance types.
@@ -89,10 +105,31 @@ func (c *Catalog) Names() []string {
 // Types returns every instance type, sorted by name.
 func (c *Catalog) Types() []InstanceType { return append([]InstanceType(nil), c.sorted...) }
 
-// ParseCatalog reads the CSV format of instance-types.csv: '#' comment lines,
-// then a header naming at least instance_type, arch, vcpu, memory_gib,
-// network_baseline_mbps, nvme_gb and on_demand_usd_hour.
+// pricesAsOfPrefix starts the comment line that dates the prices.
+const pricesAsOfPrefix = "# prices_as_of:"
+
+// ParseCatalog reads the CSV format of instance-types.csv: '#' comment lines
+// (one may be "# prices_as_of: YYYY-MM-DD"), then a header naming at least
+// instance_type, arch, vcpu, memory_gib, network_baseline_mbps, nvme_gb and
+// on_demand_usd_hour; ebs_max_mbps is optional.
 func ParseCatalog(r io.Reader) (*Catalog, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("instance catalog: %w", err)
+	}
+	c, err := parseRows(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, pricesAsOfPrefix) {
+			c.PricesAsOf = strings.TrimSpace(strings.TrimPrefix(line, pricesAsOfPrefix))
+		}
+	}
+	return c, nil
+}
+
+func parseRows(r io.Reader) (*Catalog, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = -1
@@ -155,6 +192,11 @@ func ParseCatalog(r io.Reader) (*Catalog, error) {
 		if t.USDPerHr, err = num("on_demand_usd_hour"); err != nil {
 			return nil, err
 		}
+		if _, ok := col["ebs_max_mbps"]; ok {
+			if t.EBSMaxMbps, err = num("ebs_max_mbps"); err != nil {
+				return nil, err
+			}
+		}
 		if t.VCPU == 0 || t.NetMbps == 0 || t.USDPerHr == 0 {
 			return nil, fmt.Errorf("instance catalog row %d (%s): vcpu, network and price must be positive", li+2, name)
 		}
@@ -167,24 +209,36 @@ func ParseCatalog(r io.Reader) (*Catalog, error) {
 func LoadCatalog(path string) (*Catalog, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("instance catalog: %w (set %s or --catalog to the instance-types.csv path)", err, CatalogEnv)
+		return nil, fmt.Errorf("instance catalog: %w (--catalog and %s name a team's own catalog; without them the embedded one is used)", err, CatalogEnv)
 	}
 	defer f.Close()
-	return ParseCatalog(f)
+	c, err := ParseCatalog(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.Source = path
+	return c, nil
 }
 
-// CatalogPath resolves the catalog path: an explicit path wins, then the
-// PULSAR_FLEET_CATALOG environment variable, then DefaultCatalogPath relative
-// to root (the project directory).
-func CatalogPath(explicit, root string) string {
-	if explicit != "" {
-		return explicit
+// DefaultCatalog is the embedded catalog.
+func DefaultCatalog() (*Catalog, error) {
+	c, err := ParseCatalog(bytes.NewReader(EmbeddedCatalogCSV))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EmbeddedCatalogName, err)
 	}
-	if env := os.Getenv(CatalogEnv); env != "" {
-		return env
+	c.Source = EmbeddedCatalogName
+	return c, nil
+}
+
+// OpenCatalog returns the catalog every entry point uses: the file named by
+// explicit (a --catalog flag), else the one PULSAR_FLEET_CATALOG names, else
+// the embedded one.
+func OpenCatalog(explicit string) (*Catalog, error) {
+	if explicit == "" {
+		explicit = os.Getenv(CatalogEnv)
 	}
-	if root == "" {
-		return DefaultCatalogPath
+	if explicit == "" {
+		return DefaultCatalog()
 	}
-	return strings.TrimSuffix(root, "/") + "/" + DefaultCatalogPath
+	return LoadCatalog(explicit)
 }

@@ -3,7 +3,7 @@ package sizing
 import "fmt"
 
 // SeedFleet is one row of the seed's hand-written milestone table
-// (../shared/seeds/multi-region-pulsar-on-eks.md, "Multi-Region
+// (the design notes, multi-region-pulsar-on-eks.md, "Multi-Region
 // Cost-Optimized Scaling Milestones"). It is kept only to compare against:
 // nothing is sized from it.
 type SeedFleet struct {

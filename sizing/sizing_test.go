@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testCatalog loads the shared instance facts (tests may read ../shared).
+// testCatalog is the embedded instance catalog.
 func testCatalog(t testing.TB) *Catalog {
 	t.Helper()
-	c, err := LoadCatalog(CatalogPath("", ".."))
+	c, err := DefaultCatalog()
 	require.NoError(t, err)
 	return c
 }
@@ -269,7 +270,7 @@ func TestCatalogParsing(t *testing.T) {
 	assert.Equal(t, ARM64, m.Arch)
 	assert.Equal(t, "m7g", m.Family)
 	assert.Equal(t, 3750.0, m.NetMbps)
-	_, err = ParseCatalog(os.Stdin) // empty stdin in tests
+	_, err = ParseCatalog(strings.NewReader(""))
 	assert.Error(t, err)
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("instance_type,arch\nx.large,arm64\n"), 0o600))

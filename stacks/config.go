@@ -8,8 +8,11 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Project is the Pulumi project name; config keys live in its namespace.
@@ -75,6 +78,67 @@ type Cluster struct {
 	// CapacityReservationIDs are On-Demand Capacity Reservations the
 	// critical (ZooKeeper and proxy) pool may use.
 	CapacityReservationIDs []string `json:"capacityReservationIds,omitempty"`
+	// Access declares who may use the cluster's Kubernetes API.
+	Access Access `json:"access,omitempty"`
+}
+
+// Access declares who may use a cluster's Kubernetes API, as EKS access
+// entries: people and teams with an access policy each, and the roles the
+// delivery path runs as. Without any, nobody but Karpenter's nodes can
+// reach the cluster (EKS API authentication mode creates no admin entry).
+type Access struct {
+	// Principals are IAM roles or users with an access policy.
+	Principals []AccessPrincipal `json:"principals,omitempty"`
+	// CIPreviewRoleARN is the pull-request preview role: view access (the
+	// Kubernetes provider falls back to a client-side diff where a
+	// server-side dry run is forbidden).
+	CIPreviewRoleARN string `json:"ciPreviewRoleArn,omitempty"`
+	// CIDeployRoleARN is the deploy workflow's role: cluster admin.
+	CIDeployRoleARN string `json:"ciDeployRoleArn,omitempty"`
+	// OperatorRoleARN is the Pulumi Kubernetes Operator's workspace role
+	// (IRSA): cluster admin.
+	OperatorRoleARN string `json:"operatorRoleArn,omitempty"`
+}
+
+// AccessPrincipal is one IAM principal and its access.
+type AccessPrincipal struct {
+	ARN    string             `json:"arn"`
+	Policy model.AccessPolicy `json:"policy"`
+	// Namespaces scope the policy (not clusterAdmin); empty is cluster-wide.
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// Grants lists every access grant: the principals in order, then the
+// preview, deploy and operator roles that are set.
+func (a Access) Grants() []model.AccessGrant {
+	out, _ := a.grants()
+	return out
+}
+
+// grantKeys names the config field of each grant of Grants.
+func (a Access) grantKeys() []string {
+	_, keys := a.grants()
+	return keys
+}
+
+func (a Access) grants() ([]model.AccessGrant, []string) {
+	var out []model.AccessGrant
+	var keys []string
+	for i, p := range a.Principals {
+		out = append(out, model.AccessGrant{PrincipalARN: p.ARN, Policy: p.Policy, Namespaces: p.Namespaces})
+		keys = append(keys, fmt.Sprintf("principals[%d]", i))
+	}
+	for _, r := range []struct {
+		key, arn string
+		policy   model.AccessPolicy
+	}{{"ciPreviewRoleArn", a.CIPreviewRoleARN, model.AccessView}, {"ciDeployRoleArn", a.CIDeployRoleARN, model.AccessClusterAdmin},
+		{"operatorRoleArn", a.OperatorRoleARN, model.AccessClusterAdmin}} {
+		if r.arn != "" {
+			out = append(out, model.AccessGrant{PrincipalARN: r.arn, Policy: r.policy})
+			keys = append(keys, r.key)
+		}
+	}
+	return out, keys
 }
 
 // TieredStorage holds the offload bucket settings.
@@ -106,10 +170,6 @@ type GeoReplication struct {
 
 // Observability holds monitoring settings.
 type Observability struct {
-	// AlertWebhookSecret names the Kubernetes Secret (key "url") in the
-	// monitoring namespace that holds the alert webhook URL; the URL itself
-	// never enters stack config or git.
-	AlertWebhookSecret string `json:"alertWebhookSecret,omitempty"`
 	// MetricsSourceCIDRs may reach the global metrics receiver besides the
 	// peers' NAT addresses (primary only).
 	MetricsSourceCIDRs []string `json:"metricsSourceCidrs,omitempty"`
@@ -132,6 +192,10 @@ type StackConfig struct {
 	GeoReplication GeoReplication `json:"geoReplication"`
 	Observability  Observability  `json:"observability"`
 	Arches         []string       `json:"arches"`
+	// AlertWebhookURL is where Alertmanager sends alerts: a secret config
+	// value (pulumi config set --secret), which the program stores in a
+	// Kubernetes Secret; empty routes alerts nowhere (with a warning).
+	AlertWebhookURL model.Secret `json:"alertWebhookUrl,omitempty"`
 }
 
 // ConfigError names the config key, the bad value and what is allowed.
@@ -152,6 +216,7 @@ type marker string
 const (
 	missing    marker = "(missing)"
 	unknownKey marker = "(unknown key)"
+	plainText  marker = "(plain text)"
 )
 
 func fmtValue(v any) string {
@@ -193,12 +258,16 @@ var ConfigKeys = []keySpec{
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2).", "{}"},
-	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds.", "{}"},
+	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
-	{"observability", "object", false, "Monitoring: alertWebhookSecret (Kubernetes Secret name), metricsSourceCidrs.", "{}"},
+	{"observability", "object", false, "Monitoring: metricsSourceCidrs.", "{}"},
+	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
 }
+
+// SecretKeys are the keys whose value must be a Pulumi secret.
+var SecretKeys = map[string]bool{"alertWebhookUrl": true}
 
 // ProjectConfigYAML renders the config block of Pulumi.yaml from
 // ConfigKeys; a test keeps the committed file in sync.
@@ -211,6 +280,9 @@ func ProjectConfigYAML() string {
 			b.WriteString("    items:\n      type: string\n")
 		}
 		fmt.Fprintf(&b, "    description: %q\n", k.Description)
+		if SecretKeys[k.Name] {
+			b.WriteString("    secret: true\n")
+		}
 		if k.Default != "" {
 			fmt.Fprintf(&b, "    default: %s\n", k.Default)
 		}
@@ -223,8 +295,9 @@ func ProjectConfigYAML() string {
 type Raw map[string]string
 
 // ParseConfig turns raw config into a StackConfig with defaults applied. It
-// checks types and unknown keys; Validate checks values.
-func ParseConfig(stack string, raw Raw) (StackConfig, error) {
+// checks types, unknown keys and that SecretKeys are among secretKeys (the
+// keys whose stack-file value is `secure:`); Validate checks values.
+func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, error) {
 	known := map[string]keySpec{}
 	for _, k := range ConfigKeys {
 		known[Key(k.Name)] = k
@@ -257,8 +330,14 @@ func ParseConfig(stack string, raw Raw) (StackConfig, error) {
 			}
 			continue
 		}
+		if SecretKeys[k.Name] && !slices.Contains(secretKeys, Key(k.Name)) {
+			return StackConfig{}, &ConfigError{stack, Key(k.Name), plainText,
+				fmt.Sprintf("a secret: pulumi config set --secret %s <value> (then remove the plain value from Pulumi.%s.yaml and from git history)", Key(k.Name), stack)}
+		}
 		var err error
 		switch k.Name {
+		case "alertWebhookUrl":
+			c.AlertWebhookURL = model.Secret(v)
 		case "role":
 			c.Role = Role(v)
 		case "phase":

@@ -1,7 +1,9 @@
 package stacks
 
 import (
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -84,7 +87,12 @@ func TestValidationRules(t *testing.T) {
 		{"peer is self", "us-east-1", func(c *StackConfig) { c.Peers = append(c.Peers, "us-east-1") }, "pulsar-fleet:peers", "other stacks"},
 		{"replicate to a stack not in peers", "us-west-2", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"eu-west-1"} }, "pulsar-fleet:tieredStorage.replicateTo", "listed in peers"},
 		{"geo-replicate to self", "us-west-2", func(c *StackConfig) { c.GeoReplication.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:geoReplication.replicateTo", "other regions"},
-		{"webhook secret name", "us-west-2", func(c *StackConfig) { c.Observability.AlertWebhookSecret = "Not_A_Name" }, "pulsar-fleet:observability.alertWebhookSecret", "Secret name"},
+		{"webhook not https", "us-west-2", func(c *StackConfig) { c.AlertWebhookURL = "http://hooks.example.com/x" }, "pulsar-fleet:alertWebhookUrl", "an https:// URL"},
+		{"access policy", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[0].Policy = "root" }, "pulsar-fleet:cluster.access.principals[0]", "want one of clusterAdmin, admin, edit, view"},
+		{"access principal", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[1].ARN = "streaming-oncall" }, "pulsar-fleet:cluster.access.principals[1]", "want an IAM role or user ARN"},
+		{"access preview role", "us-west-2", func(c *StackConfig) { c.Cluster.Access.CIPreviewRoleARN = "arn:aws:iam::123:role/x" }, "pulsar-fleet:cluster.access.ciPreviewRoleArn", "want an IAM role or user ARN"},
+		{"access duplicate", "us-west-2", func(c *StackConfig) { c.Cluster.Access.OperatorRoleARN = c.Cluster.Access.CIDeployRoleARN }, "pulsar-fleet:cluster.access.operatorRoleArn", "one access entry per principal"},
+		{"access namespaced cluster admin", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[0].Namespaces = []string{"pulsar"} }, "pulsar-fleet:cluster.access.principals[0]", "cluster-wide only"},
 		{"unused spot override is fine", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &half }, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -216,16 +224,16 @@ func TestProjectFileDeclaresEveryKey(t *testing.T) {
 
 func TestSecureValuesNeverLeak(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(dir+"/Pulumi.s.yaml", []byte("config:\n  pulsar-fleet:observability:\n    alertWebhookSecret:\n      secure: v1:abc\n  aws:region: us-east-1\n"), 0o600))
+	require.NoError(t, os.WriteFile(dir+"/Pulumi.s.yaml", []byte("config:\n  pulsar-fleet:alertWebhookUrl:\n    secure: v1:abc\n  aws:region: us-east-1\n"), 0o600))
 	sf, err := ReadStackFile(dir + "/Pulumi.s.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"pulsar-fleet:observability"}, sf.SecretKeys)
-	assert.NotContains(t, sf.Raw["pulsar-fleet:observability"], "v1:abc")
+	assert.Equal(t, []string{"pulsar-fleet:alertWebhookUrl"}, sf.SecretKeys)
+	assert.Equal(t, SecretPlaceholder, sf.Raw["pulsar-fleet:alertWebhookUrl"])
 }
 
 // Invalid config must fail before a single resource is registered.
 func TestInvalidConfigRegistersNothing(t *testing.T) {
-	cat, err := sizing.LoadCatalog(sizing.CatalogPath("", ".."))
+	cat, err := sizing.DefaultCatalog()
 	require.NoError(t, err)
 	for name, mutate := range map[string]func(Raw){
 		"bad phase":                             func(r Raw) { r["pulsar-fleet:phase"] = "7m" },
@@ -257,7 +265,7 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 // write) or in the engine's PULUMI_CONFIG fails the program before anything
 // is registered.
 func TestUnknownKeyRegistersNothing(t *testing.T) {
-	cat, err := sizing.LoadCatalog(sizing.CatalogPath("", ".."))
+	cat, err := sizing.DefaultCatalog()
 	require.NoError(t, err)
 	dir := t.TempDir()
 	for _, f := range repoFiles(t) {
@@ -283,4 +291,64 @@ func TestUnknownKeyRegistersNothing(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pulsar-fleet:phaze")
 	assert.Empty(t, rec.Resources())
+}
+
+// The committed stacks grant Kubernetes access to people, CI and the
+// operator, with the CI preview role read-only.
+func TestCommittedAccess(t *testing.T) {
+	for _, s := range repoFleet(t).Stacks {
+		grants := s.Cluster.Access.Grants()
+		require.Len(t, grants, 5, s.Stack)
+		policies := map[string]model.AccessPolicy{}
+		for _, g := range grants {
+			policies[g.PrincipalARN[strings.LastIndex(g.PrincipalARN, "/")+1:]] = g.Policy
+		}
+		assert.Equal(t, map[string]model.AccessPolicy{"platform-admins": model.AccessClusterAdmin, "streaming-oncall": model.AccessEdit,
+			"pulsar-fleet-ci-preview": model.AccessView, "pulsar-fleet-ci-deploy": model.AccessClusterAdmin,
+			"pulsar-fleet-operator": model.AccessClusterAdmin}, policies, s.Stack)
+	}
+}
+
+// A secret key set in plain text is refused, naming the key and how to set
+// it; set as a secret it is accepted and never printed.
+func TestSecretConfigMustBeSecret(t *testing.T) {
+	sf := repoFiles(t)[0]
+	raw := cloneRaw(sf.Raw)
+	raw[Key("alertWebhookUrl")] = "https://hooks.example.com/T0/B0/plain"
+	_, err := ParseConfig(sf.Stack, raw, sf.SecretKeys...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config pulsar-fleet:alertWebhookUrl: (plain text) is not allowed: want a secret: pulumi config set --secret pulsar-fleet:alertWebhookUrl")
+	assert.NotContains(t, err.Error(), "hooks.example.com", "the error does not repeat the value")
+
+	c, err := ParseConfig(sf.Stack, raw, append(sf.SecretKeys, Key("alertWebhookUrl"))...)
+	require.NoError(t, err)
+	assert.Equal(t, "https://hooks.example.com/T0/B0/plain", c.AlertWebhookURL.Reveal())
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "hooks.example.com")
+}
+
+// A stack file with the webhook as a secure value passes the offline
+// preview: the value is a placeholder there, and the Secret is created.
+func TestSecureWebhookInStackFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, sf := range repoFiles(t) {
+		b, err := os.ReadFile(sf.Path)
+		require.NoError(t, err)
+		if sf.Stack == "us-east-1" {
+			b = append(b, []byte("  pulsar-fleet:alertWebhookUrl:\n    secure: v1:ciphertext\n")...)
+		}
+		require.NoError(t, os.WriteFile(dir+"/"+filepath.Base(sf.Path), b, 0o600))
+	}
+	cat, err := sizing.DefaultCatalog()
+	require.NoError(t, err)
+	res, err := PreviewOffline(OfflineOptions{Dir: dir, Catalog: cat, Stacks: []string{"us-east-1"}})
+	require.NoError(t, err)
+	var secrets []string
+	for _, r := range res.Stacks[0].Resources {
+		if r.Type == "kubernetes:core/v1:Secret" {
+			secrets = append(secrets, r.Name)
+		}
+	}
+	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-grafana-admin"}, secrets)
 }

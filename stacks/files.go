@@ -10,11 +10,13 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // SecretPlaceholder stands in for a `secure:` config value that cannot be
 // decrypted (the offline preview and peer files never decrypt).
-const SecretPlaceholder = "[secret]"
+const SecretPlaceholder = model.Redacted
 
 // StackFile is one Pulumi.<stack>.yaml read from disk.
 type StackFile struct {
@@ -128,7 +130,7 @@ func LoadFleet(dir string) (Fleet, []StackFile, error) {
 func FleetFromFiles(files []StackFile) (Fleet, error) {
 	var f Fleet
 	for _, sf := range files {
-		c, err := ParseConfig(sf.Stack, sf.Raw)
+		c, err := ParseConfig(sf.Stack, sf.Raw, sf.SecretKeys...)
 		if err != nil {
 			return Fleet{}, fmt.Errorf("%s: %w", sf.Path, err)
 		}
@@ -138,10 +140,11 @@ func FleetFromFiles(files []StackFile) (Fleet, error) {
 }
 
 // RawFromContext reads the current stack's config from the engine: every
-// declared project key plus aws:region. The SDK cannot list config keys, so
-// project keys the program does not declare (typos) are found in the
-// PULUMI_CONFIG variable the language host sets for real runs.
-func RawFromContext(ctx *pulumi.Context) Raw {
+// declared project key plus aws:region, and which of them are secrets. The
+// SDK cannot list config keys, so project keys the program does not declare
+// (typos) are found in the PULUMI_CONFIG variable the language host sets
+// for real runs.
+func RawFromContext(ctx *pulumi.Context) (Raw, []string) {
 	raw := Raw{}
 	var all map[string]string
 	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
@@ -151,12 +154,16 @@ func RawFromContext(ctx *pulumi.Context) Raw {
 			}
 		}
 	}
+	var secret []string
 	for _, k := range append([]string{"aws:region"}, keys()...) {
 		if v, ok := ctx.GetConfig(k); ok {
 			raw[k] = v
+			if ctx.IsConfigSecret(k) {
+				secret = append(secret, k)
+			}
 		}
 	}
-	return raw
+	return raw, secret
 }
 
 func keys() []string {

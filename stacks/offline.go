@@ -51,6 +51,11 @@ type OfflineOptions struct {
 	Phase string
 	// Catalog is the instance catalog.
 	Catalog *sizing.Catalog
+	// Secrets stand in for the decrypted values of secure keys ("ns:key"
+	// -> value); the offline preview never decrypts, so without them a
+	// secure value is a placeholder. Tests use them to prove a real secret
+	// stays secret through the program.
+	Secrets map[string]string
 }
 
 // PreviewOffline runs the program for every stack in stack-graph order
@@ -69,6 +74,14 @@ func PreviewOffline(o OfflineOptions) (OfflineResult, error) {
 		for i := range files {
 			files[i].Raw = cloneRaw(files[i].Raw)
 			files[i].Raw[Key("phase")] = o.Phase
+		}
+	}
+	for i := range files {
+		for _, k := range files[i].SecretKeys {
+			if v, ok := o.Secrets[k]; ok {
+				files[i].Raw = cloneRaw(files[i].Raw)
+				files[i].Raw[k] = v
+			}
 		}
 	}
 	fleet, err := FleetFromFiles(files)

@@ -20,10 +20,9 @@ type Options struct {
 	// Fleet, when set, is used instead of reading stack files (the current
 	// stack's engine config still replaces its entry).
 	Fleet *Fleet
-	// Catalog, when set, is used instead of loading CatalogPath.
+	// Catalog, when set, is used instead of sizing.OpenCatalog (the
+	// embedded catalog, or the file PULSAR_FLEET_CATALOG names).
 	Catalog *sizing.Catalog
-	// CatalogPath overrides the instance catalog location.
-	CatalogPath string
 	// OnExport sees every stack output (the offline preview collects them
 	// to feed StackReferences of later stacks).
 	OnExport func(name string, value pulumi.Output)
@@ -61,7 +60,7 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 		}
 		cat := o.Catalog
 		if cat == nil {
-			if cat, err = sizing.LoadCatalog(sizing.CatalogPath(o.CatalogPath, o.Dir)); err != nil {
+			if cat, err = sizing.OpenCatalog(""); err != nil {
 				return err
 			}
 		}
@@ -88,7 +87,8 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 // rest of the fleet from stack files (or options), and validates the whole
 // fleet. Nothing is registered before this succeeds.
 func LoadForContext(ctx *pulumi.Context, o Options) (StackConfig, Fleet, error) {
-	self, err := ParseConfig(ctx.Stack(), RawFromContext(ctx))
+	raw, secret := RawFromContext(ctx)
+	self, err := ParseConfig(ctx.Stack(), raw, secret...)
 	if err != nil {
 		return StackConfig{}, Fleet{}, err
 	}
@@ -143,7 +143,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	spec := regions.Spec{
 		Project: Project, Stack: c.Stack, Region: c.Region, Role: string(c.Role), Phase: phase,
 		Zones: c.Zones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
-		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs,
+		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs, Access: c.Cluster.Access.Grants(),
 		CapacityReservationIDs: c.Cluster.CapacityReservationIDs,
 		Arches:                 toArches(c.Arches), Ensemble: c.Durability.Ensemble, WriteQuorum: c.Durability.WriteQuorum, AckQuorum: c.Durability.AckQuorum,
 		Routing: regions.Routing{Weight: c.Routing.Weight, HostedZoneID: c.Routing.HostedZoneID, Domain: c.Routing.Domain,
@@ -151,7 +151,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		ReplicationTimeControl: c.TieredStorage.ReplicationTimeControl,
 		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
 		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces,
-		AlertWebhookSecret: c.Observability.AlertWebhookSecret, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs,
+		AlertWebhookURL: c.AlertWebhookURL, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs,
 	}
 	peer := func(name string) regions.Peer {
 		s, _ := f.Get(name)

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -19,7 +21,6 @@ var SupportedKubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34"}
 var (
 	dnsName       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	zoneID        = regexp.MustCompile(`^Z[A-Z0-9]{4,32}$`)
-	k8sName       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	nsSegment     = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 	reservationID = regexp.MustCompile(`^cr-[0-9a-f]{8,17}$`)
 )
@@ -113,6 +114,10 @@ func (c StackConfig) Validate() error {
 			bad(Key("cluster.publicAccessCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
 		}
 	}
+	grants, keys := c.Cluster.Access.Grants(), c.Cluster.Access.grantKeys()
+	for _, err := range model.ValidateGrants(grants) {
+		bad(Key("cluster.access."+keys[err.Index]), grants[err.Index].PrincipalARN, err.Err.Error())
+	}
 	for _, id := range c.Cluster.CapacityReservationIDs {
 		if !reservationID.MatchString(id) {
 			bad(Key("cluster.capacityReservationIds"), id, "capacity reservation ids such as cr-0123456789abcdef0")
@@ -151,8 +156,8 @@ func (c StackConfig) Validate() error {
 			bad(Key("geoReplication.namespaces"), ns, "namespace names (letters, digits, _ . -)")
 		}
 	}
-	if s := c.Observability.AlertWebhookSecret; s != "" && !k8sName.MatchString(s) {
-		bad(Key("observability.alertWebhookSecret"), s, "a Kubernetes Secret name")
+	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
+		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
 	}
 	for _, cidr := range c.Observability.MetricsSourceCIDRs {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
@@ -316,4 +321,10 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// httpsURL reports whether s is an absolute https URL with a host.
+func httpsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
 }

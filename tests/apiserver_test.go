@@ -26,12 +26,11 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
-
-const crdDir = "../../shared/reference/crds"
 
 // startAPIServer starts etcd and kube-apiserver for one test. Without etcd
 // the tier is skipped, unless REQUIRE_APISERVER=1 (set by .ci/run, which
@@ -48,6 +47,7 @@ func startAPIServer(t *testing.T) *apiserver.Server {
 		}
 		t.Skip(err)
 	}
+	crdDir := reference.Path(t, "crds")
 	start := time.Now()
 	kas, err := tooling.KubeAPIServer.Path(root)
 	require.NoError(t, err, "build kube-apiserver from tools/kubeapiserver")

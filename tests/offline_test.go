@@ -20,7 +20,7 @@ const root = ".."
 
 func catalog(t testing.TB) *sizing.Catalog {
 	t.Helper()
-	c, err := sizing.LoadCatalog(sizing.CatalogPath("", root))
+	c, err := sizing.DefaultCatalog()
 	require.NoError(t, err)
 	return c
 }

@@ -23,7 +23,7 @@ func runCheck(args []string, stdout io.Writer) error {
 	phase := fs.String("phase", "all", "comma-separated phases, \"all\", or \"current\" (each stack's configured phase): "+sizing.PhaseNamesHelp)
 	asJSON := fs.Bool("json", false, "print the rules, what was checked and the findings as JSON")
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
-	catalog := fs.String("catalog", "", "instance catalog CSV (default $"+sizing.CatalogEnv+" or "+sizing.DefaultCatalogPath+")")
+	catalog := catalogFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -45,7 +45,7 @@ func runCheck(args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	cat, err := loadCatalog(*catalog, *dir)
+	cat, err := sizing.OpenCatalog(*catalog)
 	if err != nil {
 		return err
 	}

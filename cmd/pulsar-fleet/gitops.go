@@ -24,7 +24,7 @@ func runRenderGitops(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "namespace of the operator's Stacks")
 	fs.StringVar(&o.ServiceAccount, "service-account", o.ServiceAccount, "workspace service account (IRSA to the deploy role)")
 	fs.StringVar(&o.GitSecret, "git-secret", o.GitSecret, "Secret holding the repository token (key accessToken)")
-	fs.StringVar(&o.CatalogConfigMap, "catalog-configmap", o.CatalogConfigMap, "ConfigMap holding instance-types.csv")
+	fs.StringVar(&o.Runner, "runner", o.Runner, "runs-on label(s), comma-separated, of the workflow jobs that reach the clusters (a runner inside the VPC for a private endpoint)")
 	fs.StringVar(&o.PrerequisiteWithin, "prerequisite-within", o.PrerequisiteWithin, "how recently a prerequisite stack must have succeeded")
 	fs.IntVar(&o.ResyncSeconds, "resync-seconds", o.ResyncSeconds, "operator poll and drift re-run period")
 	if err := parseFlags(fs, args); err != nil {

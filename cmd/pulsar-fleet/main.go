@@ -5,10 +5,11 @@
 //	pulsar-fleet plan [--phase P] [--json] [--chart FILE.svg|FILE.png]
 //	pulsar-fleet preview|up|refresh|destroy [--stack S,...] [--with-prerequisites] [--allow-partial] [--yes]
 //	pulsar-fleet check [--stack S,...] [--phase all|current|P,...] [--json]
-//	pulsar-fleet render-gitops [--check] [--repo URL] [--backend URL] ...
+//	pulsar-fleet render-gitops [--check] [--repo URL] [--backend URL] [--runner LABELS] ...
+//	pulsar-fleet bootstrap --offline [--stack admin] [--json]
 //
-// Run it from the project directory (it reads Pulumi.<stack>.yaml files and
-// the instance catalog; see --dir and --catalog).
+// Run it from the project directory (it reads Pulumi.<stack>.yaml files;
+// see --dir). The instance catalog is embedded; --catalog replaces it.
 package main
 
 import (
@@ -47,6 +48,7 @@ func commands() []command {
 		{"size", "size one workload: the DataStax storage method, then every physical limit", runSize},
 		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
 		{"check", "the security baseline over the offline preview of every stack at every phase", runCheck},
+		{"bootstrap", "preview the account bootstrap (state bucket, KMS key, CI and operator roles) offline: --offline", runBootstrap},
 		{"render-gitops", "write the operator Stacks, kustomization and GitHub workflows from the stack graph (--check verifies)", runRenderGitops},
 	}
 }

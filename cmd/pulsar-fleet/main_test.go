@@ -14,11 +14,15 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
 )
 
-// cli runs the command in-process from the project root.
+// cli runs the command in-process from the project root (size reads no
+// project files: the catalog is embedded).
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(append(args[:1:1], append([]string{"--dir", "../.."}, args[1:]...)...), &out, &errb)
+	if args[0] != "size" {
+		args = append(args[:1:1], append([]string{"--dir", "../.."}, args[1:]...)...)
+	}
+	code = run(args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -198,7 +202,7 @@ func TestPreviewOfflineInvalidConfigExitsNonZero(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+s+".yaml"), b, 0o600))
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"preview", "--offline", "--dir", dir, "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb)
+	code := run([]string{"preview", "--offline", "--dir", dir}, &out, &errb)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errb.String(), "routing.weight")
 	assert.Contains(t, errb.String(), "sum to the declared routing.totalWeight 100")
@@ -221,11 +225,38 @@ func TestRenderGitopsCheckAndBadOption(t *testing.T) {
 	errb.Reset()
 	assert.Equal(t, 1, run([]string{"render-gitops", "--check", "--dir", "../..", "--repo", "https://git.example.com/fork.git"}, &out, &errb))
 	assert.Contains(t, errb.String(), "gitops/stacks/pulsar-fleet-us-east-1.yaml")
+
+	// A runner label for in-VPC runners is accepted (and differs from the
+	// committed workflows); a malformed one is refused, naming the flag.
+	errb.Reset()
+	assert.Equal(t, 1, run([]string{"render-gitops", "--check", "--dir", "../..", "--runner", "self-hosted,pulsar-fleet-vpc"}, &out, &errb))
+	assert.Contains(t, errb.String(), ".github/workflows/pull-request.yml")
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"render-gitops", "--check", "--dir", "../..", "--runner", "self hosted"}, &out, &errb))
+	assert.Contains(t, errb.String(), `gitops option runner="self hosted"`)
+}
+
+// The account bootstrap previews offline; without --offline the command
+// says how to run it for real.
+func TestBootstrapCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run([]string{"bootstrap", "--offline", "--dir", "../../bootstrap"}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "offline preview")
+	assert.Contains(t, out.String(), "== bootstrap stack admin (us-east-1)")
+	assert.Contains(t, out.String(), "aws:iam/role:Role  account-ci-preview")
+	out.Reset()
+	require.Equal(t, 0, run([]string{"bootstrap", "--offline", "--dir", "../../bootstrap", "--json"}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), `"simulated": true`)
+	assert.Equal(t, 2, run([]string{"bootstrap", "--dir", "../../bootstrap"}, &out, &errb))
+	assert.Contains(t, errb.String(), "pulumi up --stack admin")
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"bootstrap", "--offline", "--dir", "../../bootstrap", "--stack", "nope"}, &out, &errb))
+	assert.Contains(t, errb.String(), "Pulumi.nope.yaml")
 }
 
 func TestCheckCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	assert.Equal(t, 0, run([]string{"check", "--dir", "../..", "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb), errb.String())
+	assert.Equal(t, 0, run([]string{"check", "--dir", "../.."}, &out, &errb), errb.String())
 	assert.Contains(t, out.String(), "16 rules over 15 stack/phase previews")
 	assert.Contains(t, out.String(), "PASS: no finding")
 
@@ -245,7 +276,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code := run([]string{"check", "--dir", dir, "--phase", "current", "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb)
+	code := run([]string{"check", "--dir", dir, "--phase", "current"}, &out, &errb)
 	if !assert.Equal(t, 1, code, errb.String()) {
 		return
 	}
@@ -258,7 +289,7 @@ func TestCheckCommand(t *testing.T) {
 // docs/capacity-plan.md embeds the plan; it must be what the planner says.
 func TestCapacityPlanDocIsCurrent(t *testing.T) {
 	var out, errb bytes.Buffer
-	require.Equal(t, 0, run([]string{"plan", "--dir", "../..", "--catalog", "../../../shared/reference/instance-types.csv"}, &out, &errb), errb.String())
+	require.Equal(t, 0, run([]string{"plan", "--dir", "../.."}, &out, &errb), errb.String())
 	golden.AssertBlock(t, "../../docs/capacity-plan.md", "<!-- BEGIN pulsar-fleet plan -->", "<!-- END pulsar-fleet plan -->",
 		[]byte("```text"+out.String()+"```\n"))
 }

@@ -25,7 +25,15 @@ import (
 
 // planReport is the JSON of the plan command.
 type planReport struct {
-	Phases []phaseReport `json:"phases"`
+	Catalog catalogInfo   `json:"catalog"`
+	Phases  []phaseReport `json:"phases"`
+}
+
+// catalogInfo says which instance facts a plan used, and how old the
+// prices are.
+type catalogInfo struct {
+	Source     string `json:"source"`
+	PricesAsOf string `json:"pricesAsOf,omitempty"`
 }
 
 type phaseReport struct {
@@ -39,7 +47,7 @@ func runPlan(args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	chart := fs.String("chart", "", "write a chart of nodes and monthly cost against throughput (.svg or .png)")
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
-	catalog := fs.String("catalog", "", "instance catalog CSV")
+	catalog := catalogFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -63,7 +71,7 @@ func runPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	cat, err := loadCatalog(*catalog, *dir)
+	cat, err := sizing.OpenCatalog(*catalog)
 	if err != nil {
 		return err
 	}
@@ -71,7 +79,7 @@ func runPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var rep planReport
+	rep := planReport{Catalog: catalogInfo{Source: cat.Source, PricesAsOf: cat.PricesAsOf}}
 	for _, ph := range phases {
 		regs, err := fleet.PlannerRegions(ph.Name)
 		if err != nil {
@@ -105,6 +113,11 @@ func runPlan(args []string, stdout io.Writer) error {
 }
 
 func printPlan(w io.Writer, rep planReport) {
+	asOf := rep.Catalog.PricesAsOf
+	if asOf == "" {
+		asOf = "an unstated date"
+	}
+	fmt.Fprintf(w, "\ninstance catalog: %s, on-demand prices of %s\n", rep.Catalog.Source, asOf)
 	for _, pr := range rep.Phases {
 		ph := pr.Plan.Phase
 		fmt.Fprintf(w, "\n== phase %s: %s msg/s across the fleet, %s messages, fan-out %.0f, TTL %s, retention %s, bookie hold %s\n",

@@ -33,8 +33,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func loadCatalog(path, dir string) (*sizing.Catalog, error) {
-	return sizing.LoadCatalog(sizing.CatalogPath(path, dir))
+// catalogFlag declares --catalog on fs.
+func catalogFlag(fs *flag.FlagSet) *string {
+	return fs.String("catalog", "", "instance catalog CSV replacing the embedded one (default $"+sizing.CatalogEnv+", else the embedded catalog)")
 }
 
 func runPreview(args []string, stdout io.Writer) error {
@@ -44,7 +45,7 @@ func runPreview(args []string, stdout io.Writer) error {
 	phase := fs.String("phase", "", "override every stack's phase: "+sizing.PhaseNamesHelp)
 	asJSON := fs.Bool("json", false, "print every registered resource with its inputs as JSON")
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
-	catalog := fs.String("catalog", "", "instance catalog CSV (default $"+sizing.CatalogEnv+" or "+sizing.DefaultCatalogPath+")")
+	catalog := catalogFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -54,7 +55,7 @@ func runPreview(args []string, stdout io.Writer) error {
 	if !*offline {
 		return engineCommand(stacks.OpPreview)(realArgs(args), stdout)
 	}
-	cat, err := loadCatalog(*catalog, *dir)
+	cat, err := sizing.OpenCatalog(*catalog)
 	if err != nil {
 		return err
 	}

@@ -72,8 +72,7 @@ func runSize(args []string, stdout io.Writer) error {
 	util := fs.Float64("utilization", sizing.DefaultTargetUtilization, "planned utilization of network, disk and CPU")
 	brokerType := fs.String("broker-instance", "", "fix the broker instance type (default: cheapest that fits)")
 	bookieType := fs.String("bookie-instance", "", "fix the bookie instance type (default: cheapest EBS-backed type)")
-	catalog := fs.String("catalog", "", "instance catalog CSV")
-	dir := fs.String("dir", ".", "project directory")
+	catalog := catalogFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		if err == flag.ErrHelp {
@@ -115,7 +114,7 @@ func runSize(args []string, stdout io.Writer) error {
 	if *ack == 0 && *replicas == 1 {
 		w.AckQuorum = 1
 	}
-	cat, err := loadCatalog(*catalog, *dir)
+	cat, err := sizing.OpenCatalog(*catalog)
 	if err != nil {
 		return err
 	}

@@ -10,12 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/chartref"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
 )
-
-const ref = "../../../shared/reference/"
 
 func pools() []Pool {
 	return []Pool{
@@ -238,9 +237,9 @@ func fmtInputs(r recorder.Resource) string { b, _ := json.Marshal(r.Inputs); ret
 // Every NodePool and EC2NodeClass the component emits validates against the
 // Karpenter 1.14.1 CRD schemas.
 func TestEmittedResourcesMatchCRDs(t *testing.T) {
-	np, err := crdschema.Load(ref+"crds/karpenter.sh_nodepools.yaml", "v1")
+	np, err := crdschema.Load(reference.Path(t, "crds/karpenter.sh_nodepools.yaml"), "v1")
 	require.NoError(t, err)
-	nc, err := crdschema.Load(ref+"crds/karpenter.k8s.aws_ec2nodeclasses.yaml", "v1")
+	nc, err := crdschema.Load(reference.Path(t, "crds/karpenter.k8s.aws_ec2nodeclasses.yaml"), "v1")
 	require.NoError(t, err)
 	rec, err := run(t, wired(args()))
 	require.NoError(t, err)
@@ -271,14 +270,11 @@ func TestEmittedResourcesMatchCRDs(t *testing.T) {
 	assert.ErrorContains(t, np.Validate(bad), "weight")
 }
 
-// Every Karpenter chart value the program sets exists in the chart.
+// The value paths the program sets are the committed list for chart
+// 1.14.1 (internal/upstream checks that list against the released chart).
 func TestChartValuesExist(t *testing.T) {
-	known, err := chartref.FromValuesFile(ref + "karpenter-1.14.1-values.yaml")
-	require.NoError(t, err)
-	paths, err := kit.Paths(ChartValues(args(), pulumi.String("q"), pulumi.String("arn")), known.IsFreeForm)
+	paths, err := kit.Paths(ChartValues(args(), pulumi.String("q"), pulumi.String("arn")), upstream.KarpenterChart.FreeFormKey)
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
-	assert.Empty(t, known.Unknown(paths), "values not in karpenter-1.14.1-values.yaml")
-	// And the check has teeth.
-	assert.Equal(t, []string{"settings.nodeTerminationHandler"}, known.Unknown([]string{"settings.interruptionQueue", "settings.nodeTerminationHandler"}))
+	upstream.AssertUsedPaths(t, upstream.KarpenterChart, paths)
 }

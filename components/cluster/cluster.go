@@ -24,6 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -84,6 +85,9 @@ type Args struct {
 	SystemPool SystemPool
 	// StorageClasses are created for Pulsar's volumes.
 	StorageClasses []StorageClass
+	// Access lists the IAM principals that may use the Kubernetes API, each
+	// with an EKS access policy (people, CI's roles, the operator).
+	Access []model.AccessGrant
 	// Tags are added to every AWS resource.
 	Tags map[string]string
 }
@@ -125,6 +129,9 @@ func (a Args) Validate() error {
 	}
 	if sp.RootVolumeGiB < 20 || sp.RootVolumeGiB > 1000 {
 		errs = append(errs, fmt.Errorf("systemPool.rootVolumeGiB %d: want 20..1000", sp.RootVolumeGiB))
+	}
+	for _, err := range model.ValidateGrants(a.Access) {
+		errs = append(errs, err)
 	}
 	for _, sc := range a.StorageClasses {
 		if sc.ThroughputMiB < 125 || sc.ThroughputMiB > 1000 {
@@ -318,6 +325,10 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		return fail(err)
 	}
 
+	if err := newAccessEntries(ctx, name, args, ekc, tags, parent); err != nil {
+		return fail(err)
+	}
+
 	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
 		Kubeconfig:            ekc.KubeconfigJson,
 		EnableServerSideApply: pulumi.Bool(true),
@@ -374,4 +385,35 @@ const EBSCSIPolicy = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPol
 
 func policyShortName(arn string) string {
 	return strings.ToLower(strings.TrimPrefix(arn[strings.LastIndex(arn, "/")+1:], "Amazon"))
+}
+
+// AccessName is the resource name part of a principal: its account and
+// its name, so entries keep their names when the list is reordered.
+func AccessName(principalARN string) string {
+	account := strings.Split(principalARN, ":")[4]
+	return account + "-" + strings.ToLower(principalARN[strings.LastIndex(principalARN, "/")+1:])
+}
+
+// newAccessEntries registers one access entry and one policy association
+// per principal.
+func newAccessEntries(ctx *pulumi.Context, name string, args Args, ekc *pulumieks.Cluster, tags pulumi.StringMap, parent pulumi.ResourceOption) error {
+	for _, e := range args.Access {
+		n := name + "-access-" + AccessName(e.PrincipalARN)
+		entry, err := eks.NewAccessEntry(ctx, n, &eks.AccessEntryArgs{
+			ClusterName: pulumi.String(args.Name), PrincipalArn: pulumi.String(e.PrincipalARN), Type: pulumi.String("STANDARD"), Tags: tags,
+		}, parent, pulumi.DependsOn([]pulumi.Resource{ekc}))
+		if err != nil {
+			return err
+		}
+		scope := &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")}
+		if len(e.Namespaces) > 0 {
+			scope = &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("namespace"), Namespaces: kit.StringInputs(e.Namespaces)}
+		}
+		if _, err := eks.NewAccessPolicyAssociation(ctx, n+"-"+string(e.Policy), &eks.AccessPolicyAssociationArgs{
+			ClusterName: pulumi.String(args.Name), PrincipalArn: entry.PrincipalArn, PolicyArn: pulumi.String(e.Policy.ARN()), AccessScope: scope,
+		}, parent); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 func args() Args {
@@ -121,5 +122,67 @@ func TestClusterBadInput(t *testing.T) {
 			require.Error(t, err)
 			assert.Empty(t, rec.Resources())
 		})
+	}
+}
+
+// Every configured principal gets an access entry and one policy
+// association with its scope; names follow the principal, not the order.
+func TestAccessEntries(t *testing.T) {
+	a := args()
+	a.Access = []model.AccessGrant{
+		{PrincipalARN: "arn:aws:iam::123456789012:role/platform-admins", Policy: model.AccessClusterAdmin},
+		{PrincipalARN: "arn:aws:iam::123456789012:role/streaming-oncall", Policy: model.AccessEdit, Namespaces: []string{"pulsar"}},
+		{PrincipalARN: "arn:aws:iam::123456789012:role/pulsar-fleet-ci-preview", Policy: model.AccessView},
+		{PrincipalARN: "arn:aws:iam::123456789012:role/pulsar-fleet-ci-deploy", Policy: model.AccessClusterAdmin},
+		{PrincipalARN: "arn:aws:iam::210987654321:role/pulsar-fleet-operator", Policy: model.AccessClusterAdmin},
+	}
+	rec := run(t, a)
+	require.NoError(t, rec.CheckParented(TypeToken))
+	entries := rec.ByType("aws:eks/accessEntry:AccessEntry")
+	assocs := rec.ByType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+	require.Len(t, entries, len(a.Access))
+	require.Len(t, assocs, len(a.Access))
+	eks, err := rec.One("eks:index:Cluster", "c")
+	require.NoError(t, err)
+	for _, g := range a.Access {
+		name := "c-access-" + AccessName(g.PrincipalARN)
+		e, err := rec.One("aws:eks/accessEntry:AccessEntry", name)
+		require.NoError(t, err, name)
+		assert.Equal(t, g.PrincipalARN, e.Inputs["principalArn"])
+		assert.Equal(t, "pulsar-us-east-1", e.Inputs["clusterName"])
+		assert.Equal(t, "STANDARD", e.Inputs["type"])
+		assert.Contains(t, e.Dependencies, eks.URN, "entries wait for the cluster")
+		p, err := rec.One("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", name+"-"+string(g.Policy))
+		require.NoError(t, err)
+		assert.Equal(t, g.PrincipalARN, p.Inputs["principalArn"])
+		assert.Equal(t, g.Policy.ARN(), p.Inputs["policyArn"])
+		if len(g.Namespaces) > 0 {
+			assert.Equal(t, map[string]any{"type": "namespace", "namespaces": []any{"pulsar"}}, p.Inputs["accessScope"])
+		} else {
+			assert.Equal(t, map[string]any{"type": "cluster"}, p.Inputs["accessScope"])
+		}
+	}
+	assert.Equal(t, "210987654321-pulsar-fleet-operator", AccessName("arn:aws:iam::210987654321:role/ops/pulsar-fleet-operator"))
+}
+
+// Bad access is refused before anything registers, naming the principal.
+func TestAccessRefused(t *testing.T) {
+	for name, tc := range map[string]struct {
+		grant model.AccessGrant
+		want  string
+	}{
+		"policy": {model.AccessGrant{PrincipalARN: "arn:aws:iam::123456789012:role/x", Policy: "superuser"}, "want one of clusterAdmin, admin, edit, view"},
+		"arn":    {model.AccessGrant{PrincipalARN: "arn:aws:sts::123456789012:assumed-role/x/y", Policy: model.AccessView}, "want an IAM role or user ARN"},
+		"scope":  {model.AccessGrant{PrincipalARN: "arn:aws:iam::123456789012:role/x", Policy: model.AccessClusterAdmin, Namespaces: []string{"a"}}, "cluster-wide only"},
+	} {
+		a := args()
+		a.Access = []model.AccessGrant{tc.grant}
+		rec := recorder.New("us-east-1")
+		err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+			_, err := NewCluster(ctx, "c", a)
+			return err
+		})
+		assert.ErrorContains(t, err, tc.want, name)
+		assert.Empty(t, rec.Resources(), "%s: nothing registered", name)
 	}
 }

@@ -27,9 +27,11 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -43,9 +45,15 @@ const (
 	Namespace       = "monitoring"
 	Fullname        = "kps"
 	ReceiverService = "metrics-receiver"
-	// GrafanaAdminSecret holds the Grafana admin user and password; it is
-	// created by operators (no secret value is kept in git or state).
+	// GrafanaAdminSecret holds the Grafana admin user and password. The
+	// program creates it (primary only) from a generated password that
+	// Pulumi keeps encrypted as a secret: no manual step, nothing in git.
 	GrafanaAdminSecret = "grafana-admin"
+	// GrafanaAdminUser is the Grafana admin's name.
+	GrafanaAdminUser = "admin"
+	// AlertWebhookSecret holds the alert webhook URL (key "url"); the
+	// program creates it from the secret stack config alertWebhookUrl.
+	AlertWebhookSecret = "alert-webhook"
 )
 
 // MetricsName is the stable name of the global store.
@@ -67,9 +75,9 @@ type Args struct {
 	HostedZoneID string
 	// PulsarNamespace is where the Pulsar pod monitors live.
 	PulsarNamespace string
-	// WebhookSecret names the Secret (key "url") alerts are sent to; empty
-	// routes alerts nowhere (with a warning).
-	WebhookSecret string
+	// WebhookURL is where alerts are sent (a secret); empty routes alerts
+	// nowhere (with a warning).
+	WebhookURL model.Secret
 	// ReceiverCIDRs may reach the global receiver besides the peers' NATs.
 	ReceiverCIDRs []string
 	// StorageClass of the Prometheus volumes.
@@ -147,7 +155,7 @@ func ChartValues(a Args) (Values, error) {
 				AccessModes: []string{"ReadWriteOnce"}, Resources: Resources{Requests: map[string]string{"storage": disk}}}}},
 			NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations,
 		}},
-		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.WebhookSecret),
+		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.webhookSecret()),
 			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
 		Grafana: Grafana{Enabled: a.Global, DefaultDashboardsEnabled: a.Global,
 			Admin:   GrafanaAdmin{ExistingSecret: GrafanaAdminSecret},
@@ -157,8 +165,8 @@ func ChartValues(a Args) (Values, error) {
 		KubeControllerManager: Toggle{Enabled: false},
 		KubeScheduler:         Toggle{Enabled: false},
 	}
-	if a.WebhookSecret != "" {
-		v.Alertmanager.AlertmanagerSpec.Secrets = []string{a.WebhookSecret}
+	if s := a.webhookSecret(); s != "" {
+		v.Alertmanager.AlertmanagerSpec.Secrets = []string{s}
 	}
 	if !a.Global {
 		url := WriteURL(a.Domain)
@@ -261,13 +269,17 @@ func NewObservability(ctx *pulumi.Context, name string, a Args, opts ...pulumi.R
 	}
 	k8s := []pulumi.ResourceOption{pulumi.Parent(o), pulumi.Provider(a.Provider)}
 	fail := func(err error) (*Observability, error) { return nil, kit.Wrap("observability", name, err) }
-	if a.WebhookSecret == "" {
-		_ = ctx.Log.Warn("observability: no alert webhook secret configured; alerts are routed nowhere", &pulumi.LogArgs{})
+	if a.WebhookURL == "" {
+		_ = ctx.Log.Warn("observability: no alert webhook configured (secret stack config alertWebhookUrl); alerts are routed nowhere", &pulumi.LogArgs{})
 	}
 
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace)},
 	}, k8s...)
+	if err != nil {
+		return fail(err)
+	}
+	secrets, err := newSecrets(ctx, name, a, o, ns, k8s)
 	if err != nil {
 		return fail(err)
 	}
@@ -280,7 +292,7 @@ func NewObservability(ctx *pulumi.Context, name string, a Args, opts ...pulumi.R
 		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
 		Namespace:      ns.Metadata.Name().Elem(), Values: vm,
 		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(900), MaxHistory: pulumi.Int(10),
-	}, append(k8s, pulumi.DependsOn(a.DependsOn))...)
+	}, append(k8s, pulumi.DependsOn(append(append([]pulumi.Resource(nil), a.DependsOn...), secrets...)))...)
 	if err != nil {
 		return fail(err)
 	}
@@ -370,4 +382,47 @@ func receiver(ctx *pulumi.Context, name string, a Args, o *Observability, opts [
 		Ttl: pulumi.Int(60), Records: pulumi.StringArray{o.ReceiverHostname},
 	}, pulumi.Parent(o))
 	return err
+}
+
+// webhookSecret is the Secret Alertmanager reads the webhook URL from, or
+// "" without a webhook.
+func (a Args) webhookSecret() string {
+	if a.WebhookURL == "" {
+		return ""
+	}
+	return AlertWebhookSecret
+}
+
+// newSecrets creates the Secrets the charts read: the alert webhook URL,
+// and in the primary the Grafana admin credentials from a generated
+// password. Their values exist only as Pulumi secrets (encrypted in state,
+// "[secret]" in previews).
+func newSecrets(ctx *pulumi.Context, name string, a Args, o *Observability, ns *corev1.Namespace, k8s []pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	var out []pulumi.Resource
+	secret := func(suffix, secretName string, data pulumi.StringMap) error {
+		s, err := corev1.NewSecret(ctx, name+"-"+suffix, &corev1.SecretArgs{
+			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: ns.Metadata.Name().Elem()},
+			Type:       pulumi.String("Opaque"),
+			StringData: data,
+		}, k8s...)
+		out = append(out, s)
+		return err
+	}
+	if a.WebhookURL != "" {
+		url := pulumi.ToSecret(pulumi.String(a.WebhookURL.Reveal())).(pulumi.StringOutput)
+		if err := secret("alert-webhook", AlertWebhookSecret, pulumi.StringMap{"url": url}); err != nil {
+			return nil, err
+		}
+	}
+	if !a.Global {
+		return out, nil
+	}
+	pw, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
+		Length: pulumi.Int(32), Special: pulumi.Bool(false),
+	}, pulumi.Parent(o))
+	if err != nil {
+		return nil, err
+	}
+	err = secret("grafana-admin", GrafanaAdminSecret, pulumi.StringMap{"admin-user": pulumi.String(GrafanaAdminUser), "admin-password": pw.Result})
+	return out, err
 }

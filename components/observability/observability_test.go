@@ -14,16 +14,19 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/chartref"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
-const ref = "../../../shared/reference/"
+// testWebhook is a secret the tests look for everywhere it must not be.
+const testWebhook = model.Secret("https://hooks.example.com/T0/B0/webhook-token")
 
 func args(global bool) Args {
 	return Args{Cluster: "us-west-2", Region: "us-west-2", Global: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
-		PulsarNamespace: "pulsar", WebhookSecret: "alert-webhook", StorageClass: "gp3-encrypted",
+		PulsarNamespace: "pulsar", WebhookURL: testWebhook, StorageClass: "gp3-encrypted",
 		NodeSelector: map[string]string{"pulsar-fleet.io/pool": "critical"},
 		Tolerations:  []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
 }
@@ -53,7 +56,7 @@ func TestEveryExpressionParsesAndUsesKnownMetrics(t *testing.T) {
 }
 
 func TestDiskWarnThresholdMatchesChart(t *testing.T) {
-	b, err := os.ReadFile(ref + "pulsar-chart-4.7.0-values.yaml")
+	b, err := os.ReadFile(reference.Path(t, "pulsar-chart-4.7.0-values.yaml"))
 	require.NoError(t, err)
 	var v struct {
 		BookKeeper struct {
@@ -100,20 +103,18 @@ func TestAlertmanagerReadsWebhookFromSecret(t *testing.T) {
 	assert.NotContains(t, string(b), "https://hooks", "no webhook URL in values")
 }
 
+// The value paths the program sets are the committed list for chart
+// 88.5.3 (internal/upstream checks that list against the released chart).
 func TestValuesExistInChart(t *testing.T) {
-	known, err := chartref.FromValuesFile(ref + "kube-prometheus-stack-88.5.3-values.yaml")
-	require.NoError(t, err)
-	known.FreeForm["externalLabels"] = true
-	known.FreeForm["config"] = true
-	known.FreeForm["remoteWrite"] = true
-	known.FreeForm["storageSpec"] = true
+	var all []string
 	for _, g := range []bool{false, true} {
 		v, err := ChartValues(args(g))
 		require.NoError(t, err)
-		paths, err := kit.Paths(v, known.IsFreeForm)
+		paths, err := kit.Paths(v, upstream.KubePrometheusStackChart.FreeFormKey)
 		require.NoError(t, err)
-		assert.Empty(t, known.Unknown(paths), "values not in kube-prometheus-stack 88.5.3")
+		all = append(all, paths...)
 	}
+	upstream.AssertUsedPaths(t, upstream.KubePrometheusStackChart, all)
 }
 
 func run(t *testing.T, a Args) (*recorder.Recorder, error) {
@@ -136,9 +137,9 @@ func run(t *testing.T, a Args) (*recorder.Recorder, error) {
 }
 
 func TestCustomResourcesMatchCRDs(t *testing.T) {
-	rules, err := crdschema.Load(ref+"crds/monitoring.coreos.com_prometheusrules.yaml", "v1")
+	rules, err := crdschema.Load(reference.Path(t, "crds/monitoring.coreos.com_prometheusrules.yaml"), "v1")
 	require.NoError(t, err)
-	pods, err := crdschema.Load(ref+"crds/monitoring.coreos.com_podmonitors.yaml", "v1")
+	pods, err := crdschema.Load(reference.Path(t, "crds/monitoring.coreos.com_podmonitors.yaml"), "v1")
 	require.NoError(t, err)
 	rec, err := run(t, args(true))
 	require.NoError(t, err)
@@ -196,4 +197,46 @@ func TestBadInput(t *testing.T) {
 		return err
 	})
 	assert.ErrorContains(t, err, "global store")
+}
+
+// The program creates the Secrets the charts read, so nothing is created by
+// hand before the first up: the webhook URL from secret config, and in the
+// primary the Grafana admin from a generated password. Neither value is
+// recorded in plain text, and the release waits for both.
+func TestSecretsCreatedByTheProgram(t *testing.T) {
+	rec, err := run(t, args(true))
+	require.NoError(t, err)
+	hook, err := rec.One("kubernetes:core/v1:Secret", "o-alert-webhook")
+	require.NoError(t, err)
+	assert.Equal(t, AlertWebhookSecret, hook.Input("metadata.name"))
+	assert.Equal(t, Namespace, hook.Input("metadata.namespace"))
+	assert.Equal(t, "[secret]", hook.Input("stringData.url"))
+	pw, err := rec.One("random:index/randomPassword:RandomPassword", "o-grafana-admin")
+	require.NoError(t, err)
+	assert.Equal(t, 32.0, pw.Inputs["length"])
+	admin, err := rec.One("kubernetes:core/v1:Secret", "o-grafana-admin")
+	require.NoError(t, err)
+	assert.Equal(t, GrafanaAdminSecret, admin.Input("metadata.name"))
+	assert.Equal(t, GrafanaAdminUser, admin.Input("stringData.admin-user"))
+	assert.Equal(t, "[secret]", admin.Input("stringData.admin-password"))
+	release, err := rec.One("kubernetes:helm.sh/v3:Release", "o")
+	require.NoError(t, err)
+	assert.Contains(t, release.Dependencies, hook.URN)
+	assert.Contains(t, release.Dependencies, admin.URN)
+	assert.Equal(t, GrafanaAdminSecret, release.Input("values.grafana.admin.existingSecret"))
+	for _, r := range rec.Resources() {
+		b, _ := json.Marshal(r.Inputs)
+		assert.NotContains(t, string(b), "webhook-token", "%s %s carries the webhook URL in plain text", r.Type, r.Name)
+	}
+
+	// A peer has no Grafana; without a webhook there is no webhook Secret.
+	a := args(false)
+	a.WebhookURL = ""
+	rec, err = run(t, a)
+	require.NoError(t, err)
+	assert.Empty(t, rec.ByType("kubernetes:core/v1:Secret"))
+	assert.Empty(t, rec.ByType("random:index/randomPassword:RandomPassword"))
+	v, err := ChartValues(a)
+	require.NoError(t, err)
+	assert.Empty(t, v.Alertmanager.AlertmanagerSpec.Secrets)
 }

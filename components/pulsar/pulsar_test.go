@@ -1,10 +1,7 @@
 package pulsar
 
 import (
-	"bufio"
 	"encoding/json"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -13,11 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/chartref"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
 )
-
-const ref = "../../../shared/reference/"
 
 func placement(pool string, spot bool) Placement {
 	p := Placement{NodeSelector: map[string]string{"pulsar-fleet.io/pool": pool},
@@ -60,46 +55,25 @@ func testArgs() Args {
 	}
 }
 
-func keyList(t *testing.T, file string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(ref + file)
-	require.NoError(t, err)
-	defer f.Close()
-	keys := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		keys[strings.Fields(line)[0]] = true
-	}
-	require.NoError(t, sc.Err())
-	require.NotEmpty(t, keys)
-	return keys
-}
-
+// The value paths the program sets are the committed list for chart
+// 4.7.0 (internal/upstream checks that list against the released chart).
 func TestValuesOnlyUseChartPaths(t *testing.T) {
-	known, err := chartref.FromValuesFile(ref + "pulsar-chart-4.7.0-values.yaml")
-	require.NoError(t, err)
-	require.NoError(t, known.AddPathList(ref+"pulsar-chart-4.7.0-value-paths.txt"))
+	var all []string
 	for _, nvme := range []bool{false, true} {
 		a := testArgs()
 		a.BookieLocalNVMe = nvme
 		v, err := Compute(a)
 		require.NoError(t, err)
-		paths, err := kit.Paths(v, known.IsFreeForm)
+		paths, err := kit.Paths(v, upstream.PulsarChart.FreeFormKey)
 		require.NoError(t, err)
 		require.Greater(t, len(paths), 50)
-		assert.Empty(t, known.Unknown(paths), "value paths not in chart 4.7.0")
+		all = append(all, paths...)
 	}
-	// The check has teeth: the seed's invented chart keys are unknown.
-	assert.Equal(t, []string{"bookkeeper.additionalBkConfigs.x", "broker.additionalClusterConfigs.y"},
-		known.Unknown([]string{"bookkeeper.additionalBkConfigs.x", "broker.additionalClusterConfigs.y", "broker.configData.anything"}))
+	upstream.AssertUsedPaths(t, upstream.PulsarChart, all)
 }
 
 func TestConfigDataKeysAreReal(t *testing.T) {
-	broker, bookie := keyList(t, "broker-keys.txt"), keyList(t, "bookkeeper-keys.txt")
+	broker, bookie := upstream.BrokerKeys(), upstream.BookKeeperKeys()
 	v, err := Compute(testArgs())
 	require.NoError(t, err)
 	assert.Empty(t, CheckConfigKeys(v.Broker.ConfigData, broker), "broker keys")

@@ -86,14 +86,7 @@ func IntelligentTiering(a Args) *ITConfig {
 }
 
 // TLSOnlyPolicy denies every request to the bucket that is not over TLS.
-func TLSOnlyPolicy(bucketARN pulumi.StringInput) kit.PolicyDocument {
-	return kit.PolicyDocument{Statements: []kit.Statement{{
-		Sid: "DenyInsecureTransport", Effect: "Deny", Actions: []string{"s3:*"},
-		Resources:  []pulumi.StringInput{bucketARN, pulumi.Sprintf("%s/*", bucketARN)},
-		Principals: []kit.Principal{{Type: "AWS", Identifiers: kit.Strings("*")}},
-		Conditions: []kit.Condition{{Test: "Bool", Variable: pulumi.String("aws:SecureTransport"), Values: kit.Strings("false")}},
-	}}}
-}
+var TLSOnlyPolicy = kit.TLSOnlyPolicy
 
 // LogBucketPolicy lets the S3 logging service write the source bucket's
 // access logs, over TLS only.

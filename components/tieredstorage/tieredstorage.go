@@ -177,44 +177,12 @@ func NewTieredStorage(ctx *pulumi.Context, name string, args Args, opts ...pulum
 	if err != nil {
 		return fail(err)
 	}
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{Tags: tags}, parent)
-	if err != nil {
-		return fail(err)
-	}
 	child := []pulumi.ResourceOption{parent}
-	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
-		Bucket: bucket.ID(), VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, child...)
+	hb, err := kit.NewHardenedBucket(ctx, name, kit.BucketArgs{KeyARN: key.Arn, Tags: tags}, child...)
 	if err != nil {
 		return fail(err)
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: key.Arn,
-			},
-			BucketKeyEnabled: pulumi.Bool(true),
-		}},
-	}, child...); err != nil {
-		return fail(err)
-	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
-		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
-		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}, child...); err != nil {
-		return fail(err)
-	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(), Rule: &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, child...); err != nil {
-		return fail(err)
-	}
-	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(), Policy: TLSOnlyPolicy(bucket.Arn).JSON(),
-	}, child...); err != nil {
-		return fail(err)
-	}
+	bucket, versioning := hb.Bucket, hb.Versioning
 	lifecycle := Lifecycle(args)
 	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
 	for _, r := range lifecycle {

@@ -27,6 +27,19 @@ var DefaultFreeForm = []string{"configData", "annotations", "labels", "resources
 	"topologySpreadConstraints", "extraEnvs", "extraEnv", "podAnnotations", "podLabels", "appAnnotations", "customLabels",
 	"additionalLabels", "requests", "limits", "behavior", "metrics", "extraDeploy", "securityContext", "affinity"}
 
+// FreeFormKeys is a predicate that needs no chart: a path is free-form when
+// its last key is one of DefaultFreeForm or extra. Paths computed with it
+// stop at those keys, so the list of paths a program sets can be kept and
+// checked against a chart later (Has accepts a path that ends at a
+// free-form key only when the chart has that key).
+func FreeFormKeys(extra ...string) func(path string) bool {
+	set := map[string]bool{}
+	for _, k := range append(append([]string(nil), DefaultFreeForm...), extra...) {
+		set[k] = true
+	}
+	return func(path string) bool { return set[path[strings.LastIndex(path, ".")+1:]] }
+}
+
 // FromValuesFile collects every key path of a values.yaml (maps are walked,
 // lists and scalars are leaves).
 func FromValuesFile(path string) (*Known, error) {

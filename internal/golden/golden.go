@@ -18,7 +18,12 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 // Assert compares got with testdata/<name>, or rewrites it with -update.
 func Assert(t testing.TB, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	AssertFile(t, filepath.Join("testdata", name), got)
+}
+
+// AssertFile compares got with the file at path, or rewrites it with -update.
+func AssertFile(t testing.TB, path string, got []byte) {
+	t.Helper()
 	if *update {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, got, 0o644))

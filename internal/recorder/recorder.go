@@ -34,6 +34,9 @@ type Resource struct {
 	ID           string   `json:"id,omitempty"`
 	// Read is true for resources read rather than created (StackReference).
 	Read bool `json:"read,omitempty"`
+	// Protect and RetainOnDelete are the resource options of that name.
+	Protect        bool `json:"protect,omitempty"`
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 	// seq is the registration order.
 	seq int
 }
@@ -90,6 +93,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if rpc := args.RegisterRPC; rpc != nil {
 		res.Parent = rpc.GetParent()
 		res.Remote = rpc.GetRemote()
+		res.Protect, res.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true

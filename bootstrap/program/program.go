@@ -1,0 +1,157 @@
+// Package program is the account bootstrap's Pulumi program: it reads the
+// bootstrap stack's config once, validates it, and builds the account
+// component. The same Run serves `pulumi up` in bootstrap/ and the offline
+// preview (`pulsar-fleet bootstrap --offline`).
+package program
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/account"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+)
+
+// Project is the bootstrap project's name and config namespace.
+const Project = "pulsar-fleet-bootstrap"
+
+// Keys are the bootstrap's config keys with their defaults ("" = none);
+// required keys are marked.
+var Keys = []struct {
+	Name, Default string
+	Required      bool
+}{
+	{"stateBucket", "", true}, {"githubRepository", "", true}, {"deployEnvironment", "production", false},
+	{"driftBranch", "main", false}, {"githubOidcProviderArn", "", false}, {"operator", "", false},
+}
+
+// Parse turns raw config ("namespace:key" -> value) into the account's
+// arguments and region, refusing unknown keys and missing required ones.
+func Parse(raw map[string]string) (account.Args, string, error) {
+	known := map[string]bool{}
+	for _, k := range Keys {
+		known[Project+":"+k.Name] = true
+	}
+	var unknown []string
+	for k := range raw {
+		if strings.HasPrefix(k, Project+":") && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return account.Args{}, "", fmt.Errorf("bootstrap config %s: unknown key: want one of %s", unknown[0], keyNames())
+	}
+	get := func(name, def string, required bool) (string, error) {
+		v := raw[Project+":"+name]
+		if v == "" {
+			v = def
+		}
+		if v == "" && required {
+			return "", fmt.Errorf("bootstrap config %s:%s is missing", Project, name)
+		}
+		return v, nil
+	}
+	vals := map[string]string{}
+	for _, k := range Keys {
+		v, err := get(k.Name, k.Default, k.Required)
+		if err != nil {
+			return account.Args{}, "", err
+		}
+		vals[k.Name] = v
+	}
+	a := account.Args{StateBucket: vals["stateBucket"], Repository: vals["githubRepository"], DeployEnvironment: vals["deployEnvironment"],
+		DriftBranch: vals["driftBranch"], GitHubOIDCProviderARN: vals["githubOidcProviderArn"],
+		Tags: map[string]string{"pulsar-fleet:component": "bootstrap"}}
+	if s := vals["operator"]; s != "" {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		a.Operator = &account.Operator{}
+		if err := dec.Decode(a.Operator); err != nil {
+			return account.Args{}, "", fmt.Errorf("bootstrap config %s:operator: %v: want {oidcProviderArn, issuer, namespace, serviceAccount}", Project, err)
+		}
+	}
+	region := raw["aws:region"]
+	if region == "" {
+		return account.Args{}, "", fmt.Errorf("bootstrap config aws:region is missing")
+	}
+	if err := a.Validate(); err != nil {
+		return account.Args{}, "", fmt.Errorf("bootstrap config: %w", err)
+	}
+	return a, region, nil
+}
+
+func keyNames() string {
+	names := make([]string, len(Keys))
+	for i, k := range Keys {
+		names[i] = k.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// Run is the program.
+func Run(ctx *pulumi.Context) error {
+	raw := map[string]string{}
+	var all map[string]string
+	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
+		for k, v := range all {
+			if strings.HasPrefix(k, Project+":") {
+				raw[k] = v
+			}
+		}
+	}
+	for _, k := range append([]string{"aws:region"}, prefixed()...) {
+		if v, ok := ctx.GetConfig(k); ok {
+			raw[k] = v
+		}
+	}
+	args, region, err := Parse(raw)
+	if err != nil {
+		return err
+	}
+	a, err := account.NewAccount(ctx, "account", region, args)
+	if err != nil {
+		return err
+	}
+	ctx.Export("backendUrl", a.BackendURL)
+	ctx.Export("secretsProvider", a.SecretsProvider)
+	ctx.Export("previewRoleArn", a.PreviewRoleARN)
+	ctx.Export("deployRoleArn", a.DeployRoleARN)
+	ctx.Export("operatorRoleArn", a.OperatorRoleARN)
+	return nil
+}
+
+func prefixed() []string {
+	out := make([]string, len(Keys))
+	for i, k := range Keys {
+		out[i] = Project + ":" + k.Name
+	}
+	return out
+}
+
+// PreviewOffline runs the program for the stack file at path under the mock
+// engine: what `pulumi preview` in bootstrap/ would register, with
+// simulated provider responses.
+func PreviewOffline(path string) (stacks.OfflineStack, error) {
+	sf, err := stacks.ReadStackFile(path)
+	if err != nil {
+		return stacks.OfflineStack{}, err
+	}
+	if _, _, err := Parse(sf.Raw); err != nil {
+		return stacks.OfflineStack{}, fmt.Errorf("%s: %w", path, err)
+	}
+	rec := recorder.New(sf.Raw["aws:region"])
+	if err := rec.Run(Project, sf.Stack, sf.Raw, sf.SecretKeys, Run); err != nil {
+		return stacks.OfflineStack{}, err
+	}
+	st := stacks.OfflineStack{Stack: sf.Stack, Region: sf.Raw["aws:region"], Role: "bootstrap", StackURN: rec.StackURN(), Recorder: rec, File: sf}
+	st.Resources = append([]recorder.Resource{{URN: st.StackURN, Type: "pulumi:pulumi:Stack", Name: Project + "-" + sf.Stack,
+		Inputs: map[string]any{}}}, rec.Resources()...)
+	return st, nil
+}
