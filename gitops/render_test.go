@@ -108,12 +108,15 @@ func TestNoSecretValues(t *testing.T) {
 		for _, k := range []string{"accessTokenSecret", "envSecrets", "secrets", "config", "envs"} {
 			assert.NotContains(t, spec, k, path)
 		}
-		for name, ref := range spec["envRefs"].(map[string]any) {
+		refs, _ := spec["envRefs"].(map[string]any) // none today; any added later must not be a literal secret
+		for name, ref := range refs {
 			r := ref.(map[string]any)
 			if r["type"] == "Literal" {
 				assert.NotRegexp(t, `(?i)token|password|secret|key`, name, "%s: literal env %s", path, name)
 			}
 		}
+		token := spec["gitAuth"].(map[string]any)["accessToken"].(map[string]any)
+		assert.Equal(t, "Secret", token["type"], "%s: the git token is a Secret reference", path)
 	}
 }
 

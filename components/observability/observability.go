@@ -49,8 +49,12 @@ const (
 	// program creates it (primary only) from a generated password that
 	// Pulumi keeps encrypted as a secret: no manual step, nothing in git.
 	GrafanaAdminSecret = "grafana-admin"
-	// GrafanaAdminUser is the Grafana admin's name.
-	GrafanaAdminUser = "admin"
+	// GrafanaAdminUser is the Grafana admin's name; GrafanaUserKey and
+	// GrafanaPasswordKey are the Secret's keys, set in the chart's values
+	// too, so nothing depends on the chart's defaults.
+	GrafanaAdminUser   = "admin"
+	GrafanaUserKey     = "admin-user"
+	GrafanaPasswordKey = "admin-password"
 	// AlertWebhookSecret holds the alert webhook URL (key "url"); the
 	// program creates it from the secret stack config alertWebhookUrl.
 	AlertWebhookSecret = "alert-webhook"
@@ -107,11 +111,6 @@ func (a Args) Validate() error {
 	if a.HostedZoneID == "" {
 		errs = append(errs, errors.New("hostedZoneId: the hosted zone is not given"))
 	}
-	if !a.Global {
-		if u := WriteURL(a.Domain); !strings.HasPrefix(u, "https://") {
-			errs = append(errs, fmt.Errorf("remote write URL %q: must be https", u))
-		}
-	}
 	if a.StorageClass == "" {
 		errs = append(errs, errors.New("storageClass: empty"))
 	}
@@ -158,7 +157,7 @@ func ChartValues(a Args) (Values, error) {
 		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.webhookSecret()),
 			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
 		Grafana: Grafana{Enabled: a.Global, DefaultDashboardsEnabled: a.Global,
-			Admin:   GrafanaAdmin{ExistingSecret: GrafanaAdminSecret},
+			Admin:   GrafanaAdmin{ExistingSecret: GrafanaAdminSecret, UserKey: GrafanaUserKey, PasswordKey: GrafanaPasswordKey},
 			Sidecar: Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"}}},
 		Operator:              crit,
 		KubeEtcd:              Toggle{Enabled: false},
@@ -423,6 +422,6 @@ func newSecrets(ctx *pulumi.Context, name string, a Args, o *Observability, ns *
 	if err != nil {
 		return nil, err
 	}
-	err = secret("grafana-admin", GrafanaAdminSecret, pulumi.StringMap{"admin-user": pulumi.String(GrafanaAdminUser), "admin-password": pw.Result})
+	err = secret("grafana-admin", GrafanaAdminSecret, pulumi.StringMap{GrafanaUserKey: pulumi.String(GrafanaAdminUser), GrafanaPasswordKey: pw.Result})
 	return out, err
 }

@@ -120,6 +120,8 @@ type Grafana struct {
 // GrafanaAdmin reads the admin credentials from an existing secret.
 type GrafanaAdmin struct {
 	ExistingSecret string `json:"existingSecret"`
+	UserKey        string `json:"userKey"`
+	PasswordKey    string `json:"passwordKey"`
 }
 
 // Sidecar loads dashboards from labelled ConfigMaps.
