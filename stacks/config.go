@@ -59,11 +59,15 @@ type Routing struct {
 	ClientCIDRs []string `json:"clientCidrs,omitempty"`
 }
 
-// Durability is the BookKeeper quorum.
+// Durability is the BookKeeper quorum. The design rule is write quorum 3
+// and ack quorum 2 (every entry on three bookies in at least two zones,
+// acknowledged by two); AllowBelowDesign accepts a smaller write quorum
+// for a stack that knowingly gives that up (ack quorum 1 is never allowed).
 type Durability struct {
-	Ensemble    int `json:"ensemble"`
-	WriteQuorum int `json:"writeQuorum"`
-	AckQuorum   int `json:"ackQuorum"`
+	Ensemble         int  `json:"ensemble"`
+	WriteQuorum      int  `json:"writeQuorum"`
+	AckQuorum        int  `json:"ackQuorum"`
+	AllowBelowDesign bool `json:"allowBelowDesign,omitempty"`
 }
 
 // Cluster holds EKS settings.
@@ -257,7 +261,7 @@ var ConfigKeys = []keySpec{
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
-	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2).", "{}"},
+	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2; write quorum below 3 only with allowBelowDesign: true).", "{}"},
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
@@ -294,10 +298,42 @@ func ProjectConfigYAML() string {
 // structured values JSON-encoded.
 type Raw map[string]string
 
+// ProviderNamespaces are the config namespaces besides the project's that a
+// stack may set: the providers the program uses, and Pulumi's own.
+var ProviderNamespaces = []string{"aws", "kubernetes", "eks", "random", "pulumi"}
+
+// unknownNamespace returns the first key whose namespace is neither the
+// project's nor a provider's (a typo such as pulsar_fleet:durability would
+// otherwise be ignored), and what to say about it.
+func unknownNamespace(raw Raw) (string, string) {
+	var keys []string
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ns, name, ok := strings.Cut(k, ":")
+		if ok && (ns == Project || slices.Contains(ProviderNamespaces, ns)) {
+			continue
+		}
+		allowed := "a key in the namespace " + Project + " or a provider's (" + strings.Join(ProviderNamespaces, ", ") + ")"
+		for _, ks := range ConfigKeys {
+			if ks.Name == name {
+				allowed = "did you mean " + Key(name) + "? " + allowed
+			}
+		}
+		return k, allowed
+	}
+	return "", ""
+}
+
 // ParseConfig turns raw config into a StackConfig with defaults applied. It
 // checks types, unknown keys and that SecretKeys are among secretKeys (the
 // keys whose stack-file value is `secure:`); Validate checks values.
 func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, error) {
+	if k, allowed := unknownNamespace(raw); k != "" {
+		return StackConfig{}, &ConfigError{stack, k, unknownKey, allowed}
+	}
 	known := map[string]keySpec{}
 	for _, k := range ConfigKeys {
 		known[Key(k.Name)] = k
@@ -395,8 +431,8 @@ const (
 var DefaultNamespaces = []string{"replicated"}
 
 func (c StackConfig) withDefaults() StackConfig {
-	if c.Durability == (Durability{}) {
-		c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2}
+	if d := c.Durability; d.Ensemble == 0 && d.WriteQuorum == 0 && d.AckQuorum == 0 {
+		c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, AllowBelowDesign: d.AllowBelowDesign}
 	}
 	if c.Cluster.KubernetesVersion == "" {
 		c.Cluster.KubernetesVersion = DefaultKubernetesVersion

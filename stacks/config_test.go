@@ -68,10 +68,10 @@ func TestValidationRules(t *testing.T) {
 		{"zone not in region", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b", "us-east-1c"} }, "pulsar-fleet:zones", "a zone of eu-west-1"},
 		{"too few zones", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b"} }, "pulsar-fleet:zones", "at least 3 zones"},
 		{"duplicate zone", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1a", "eu-west-1b"} }, "pulsar-fleet:zones", "each zone once"},
-		{"quorum ack above write", "us-east-1", func(c *StackConfig) { c.Durability = Durability{3, 2, 3} }, "pulsar-fleet:durability", "ensemble >= writeQuorum >= ackQuorum >= 1"},
-		{"quorum write above ensemble", "us-east-1", func(c *StackConfig) { c.Durability = Durability{2, 3, 2} }, "pulsar-fleet:durability", "ensemble >= writeQuorum"},
-		{"quorum zero", "us-east-1", func(c *StackConfig) { c.Durability = Durability{3, 3, 0} }, "pulsar-fleet:durability", "ackQuorum >= 1"},
-		{"ack quorum 1", "us-east-1", func(c *StackConfig) { c.Durability = Durability{3, 3, 1} }, "pulsar-fleet:durability.ackQuorum", "at least 2"},
+		{"quorum ack above write", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 3, WriteQuorum: 2, AckQuorum: 3} }, "pulsar-fleet:durability", "ensemble >= writeQuorum >= ackQuorum >= 1"},
+		{"quorum write above ensemble", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 2, WriteQuorum: 3, AckQuorum: 2} }, "pulsar-fleet:durability", "ensemble >= writeQuorum"},
+		{"quorum zero", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 0} }, "pulsar-fleet:durability", "ackQuorum >= 1"},
+		{"ack quorum 1", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 1} }, "pulsar-fleet:durability.ackQuorum", "at least 2"},
 		{"bad CIDR", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.0.0/33" }, "pulsar-fleet:vpcCidr", "IPv4 CIDR"},
 		{"CIDR too small", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.0.0/24" }, "pulsar-fleet:vpcCidr", "/16 to /18"},
 		{"CIDR host bits", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.1.0/16" }, "pulsar-fleet:vpcCidr", "network address"},
@@ -94,6 +94,24 @@ func TestValidationRules(t *testing.T) {
 		{"access duplicate", "us-west-2", func(c *StackConfig) { c.Cluster.Access.OperatorRoleARN = c.Cluster.Access.CIDeployRoleARN }, "pulsar-fleet:cluster.access.operatorRoleArn", "one access entry per principal"},
 		{"access namespaced cluster admin", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[0].Namespaces = []string{"pulsar"} }, "pulsar-fleet:cluster.access.principals[0]", "cluster-wide only"},
 		{"unused spot override is fine", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &half }, "", ""},
+		// Holes found by trying bad input.
+		{"duplicate peer", "us-east-1", func(c *StackConfig) { c.Peers = append(c.Peers, "us-west-2") }, "pulsar-fleet:peers", "each entry once"},
+		{"duplicate geo target", "us-east-1", func(c *StackConfig) { c.GeoReplication.ReplicateTo = []string{"us-west-2", "us-west-2"} }, "pulsar-fleet:geoReplication.replicateTo", "each entry once"},
+		{"duplicate bucket target", "us-east-1", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"eu-west-1", "eu-west-1"} }, "pulsar-fleet:tieredStorage.replicateTo", "each entry once"},
+		{"duplicate namespace", "us-east-1", func(c *StackConfig) { c.GeoReplication.Namespaces = []string{"orders", "orders"} }, "pulsar-fleet:geoReplication.namespaces", "each entry once"},
+		{"tenant dot-dot", "us-east-1", func(c *StackConfig) { c.GeoReplication.Tenant = ".." }, "pulsar-fleet:geoReplication.tenant", "not . or .."},
+		{"namespace dot", "us-east-1", func(c *StackConfig) { c.GeoReplication.Namespaces = []string{"."} }, "pulsar-fleet:geoReplication.namespaces", "not . or .."},
+		{"tenant too long", "us-east-1", func(c *StackConfig) { c.GeoReplication.Tenant = strings.Repeat("t", 65) }, "pulsar-fleet:geoReplication.tenant", "at most 64 characters"},
+		{"namespace too long", "us-east-1", func(c *StackConfig) { c.GeoReplication.Namespaces = []string{strings.Repeat("n", 65)} }, "pulsar-fleet:geoReplication.namespaces", "at most 64 characters"},
+		{"domain too long", "us-east-1", func(c *StackConfig) { c.Routing.Domain = strings.Repeat("a", 40) + ".example.com" }, "pulsar-fleet:routing.domain", "ACM's 64"},
+		{"write quorum below design", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 2, WriteQuorum: 2, AckQuorum: 2} }, "pulsar-fleet:durability.writeQuorum", "allowBelowDesign"},
+		{"write quorum below design, explicit", "us-east-1", func(c *StackConfig) {
+			c.Durability = Durability{Ensemble: 2, WriteQuorum: 2, AckQuorum: 2, AllowBelowDesign: true}
+		}, "", ""},
+		{"client CIDR with host bits", "us-east-1", func(c *StackConfig) { c.Routing.ClientCIDRs = []string{"203.0.113.7/24"} }, "pulsar-fleet:routing.clientCidrs", "a network address (203.0.113.0/24)"},
+		{"client CIDRs on an internal proxy", "us-east-1", func(c *StackConfig) {
+			c.Routing.ProxyScheme, c.Routing.ClientCIDRs = "internal", []string{"10.0.0.0/8"}
+		}, "pulsar-fleet:routing.clientCidrs", "none with proxyScheme internal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := repoFleet(t)
@@ -151,6 +169,11 @@ func TestFleetRules(t *testing.T) {
 			c.Routing.HostedZoneID = "Z0OTHERZONE000000001"
 			return f.Replace(c)
 		}, "pulsar-fleet:routing.hostedZoneId", "every stack shares"},
+		{"tenants differ", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.GeoReplication.Tenant = "other"
+			return f.Replace(c)
+		}, "pulsar-fleet:geoReplication.tenant", "the tenant every stack uses"},
 		{"cycle", func(f Fleet) Fleet {
 			c, _ := f.Get("us-west-2")
 			c.Peers = []string{"us-east-1"}
@@ -202,7 +225,7 @@ func TestDefaultsApplied(t *testing.T) {
 		"pulsar-fleet:zones": `["us-east-2a","us-east-2b","us-east-2c"]`, "pulsar-fleet:routing": `{"weight":1,"hostedZoneId":"Z123456","domain":"a.example.com"}`,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, Durability{3, 3, 2}, c.Durability)
+	assert.Equal(t, Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2}, c.Durability)
 	assert.Equal(t, DefaultKubernetesVersion, c.Cluster.KubernetesVersion)
 	assert.Equal(t, "perZone", c.Cluster.NATGateways)
 	assert.Equal(t, 100, c.Routing.TotalWeight)
@@ -291,6 +314,15 @@ func TestUnknownKeyRegistersNothing(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pulsar-fleet:phaze")
 	assert.Empty(t, rec.Resources())
+
+	// A mistyped namespace in the engine's config is caught the same way.
+	t.Setenv("PULUMI_CONFIG", `{"pulsar_fleet:durability":"{}","aws:profile":"prod"}`)
+	rec = recorder.New("us-east-1")
+	err = rec.Run(Project, good.Stack, good.Raw, nil, NewProgram(WithDir(".."), WithCatalog(cat)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config pulsar_fleet:durability: (unknown key)")
+	assert.Contains(t, err.Error(), "did you mean pulsar-fleet:durability?")
+	assert.Empty(t, rec.Resources())
 }
 
 // The committed stacks grant Kubernetes access to people, CI and the
@@ -332,6 +364,9 @@ func TestSecretConfigMustBeSecret(t *testing.T) {
 // preview: the value is a placeholder there, and the Secret is created.
 func TestSecureWebhookInStackFile(t *testing.T) {
 	dir := t.TempDir()
+	pf, err := os.ReadFile("../Pulumi.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(dir+"/Pulumi.yaml", pf, 0o600))
 	for _, sf := range repoFiles(t) {
 		b, err := os.ReadFile(sf.Path)
 		require.NoError(t, err)
@@ -351,4 +386,61 @@ func TestSecureWebhookInStackFile(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-grafana-admin"}, secrets)
+}
+
+// A key in a mistyped namespace is refused (it would be ignored), with a
+// suggestion when the name is one of the program's keys.
+func TestMistypedNamespace(t *testing.T) {
+	sf := repoFiles(t)[0]
+	for key, want := range map[string]string{
+		"pulsar_fleet:durability": "did you mean pulsar-fleet:durability?",
+		"pulsarfleet:phase":       "did you mean pulsar-fleet:phase?",
+		"awz:region":              "a key in the namespace pulsar-fleet or a provider's (aws, kubernetes, eks, random, pulumi)",
+	} {
+		raw := cloneRaw(sf.Raw)
+		raw[key] = "x"
+		_, err := ParseConfig(sf.Stack, raw, sf.SecretKeys...)
+		require.Error(t, err, key)
+		assert.Contains(t, err.Error(), "config "+key+": (unknown key) is not allowed: want ")
+		assert.Contains(t, err.Error(), want, key)
+	}
+	raw := cloneRaw(sf.Raw)
+	raw["kubernetes:enableServerSideApply"] = "true"
+	_, err := ParseConfig(sf.Stack, raw, sf.SecretKeys...)
+	assert.NoError(t, err, "provider namespaces are allowed")
+}
+
+// The project file the real engine reads must agree with the program;
+// the offline preview refuses one that does not, naming the key.
+func TestProjectFileMustAgree(t *testing.T) {
+	orig, err := os.ReadFile("../Pulumi.yaml")
+	require.NoError(t, err)
+	require.NoError(t, CheckProjectFile(".."))
+	for name, tc := range map[string]struct{ from, to, want string }{
+		"default": {"default: [\"arm64\",\"amd64\"]", "default: [\"amd64\"]", `config pulsar-fleet:arches has default ["amd64"]: the program's is ["arm64","amd64"]`},
+		"type":    {"  pulsar-fleet:phase:\n    type: string", "  pulsar-fleet:phase:\n    type: integer", `config pulsar-fleet:phase has type "integer": want "string"`},
+		"extra":   {"config:\n", "config:\n  pulsar-fleet:colour:\n    type: string\n", "config pulsar-fleet:colour is declared but the program does not read it"},
+		"missing": {"  pulsar-fleet:role:\n", "  pulsar-fleet:rolle:\n", "config pulsar-fleet:role is not declared"},
+		"secret":  {"    secret: true\n", "", "config pulsar-fleet:alertWebhookUrl has secret: false: want true"},
+		"name":    {"name: pulsar-fleet\n", "name: pulsar\n", `name "pulsar": want "pulsar-fleet"`},
+	} {
+		body := strings.Replace(string(orig), tc.from, tc.to, 1)
+		require.NotEqual(t, string(orig), body, name)
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(body), 0o600))
+		assert.ErrorContains(t, CheckProjectFile(dir), tc.want, name)
+	}
+	_, err = PreviewOffline(OfflineOptions{Dir: t.TempDir()})
+	assert.ErrorContains(t, err, "the project file", "no Pulumi.yaml, no preview")
+}
+
+// The caller's PULUMI_CONFIG is not the stack's config under the mock
+// engine: the offline preview ignores it.
+func TestOfflinePreviewIgnoresCallersEngineConfig(t *testing.T) {
+	cat, err := sizing.DefaultCatalog()
+	require.NoError(t, err)
+	t.Setenv("PULUMI_CONFIG", `{"pulsar-fleet:phaze":"1m","pulsar_fleet:durability":"{}"}`)
+	res, err := PreviewOffline(OfflineOptions{Dir: "..", Catalog: cat, Stacks: []string{"eu-west-1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "35k", res.Stacks[0].Phase)
 }

@@ -2,9 +2,11 @@ package stacks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -141,15 +143,17 @@ func FleetFromFiles(files []StackFile) (Fleet, error) {
 
 // RawFromContext reads the current stack's config from the engine: every
 // declared project key plus aws:region, and which of them are secrets. The
-// SDK cannot list config keys, so project keys the program does not declare
-// (typos) are found in the PULUMI_CONFIG variable the language host sets
-// for real runs.
-func RawFromContext(ctx *pulumi.Context) (Raw, []string) {
+// SDK cannot list config keys, so keys the program does not declare (typos,
+// in the project's namespace or a mistyped one) are found in the
+// PULUMI_CONFIG variable the language host sets for real runs; engineEnv
+// false ignores it (under the mock engine it is the caller's, not the
+// stack's).
+func RawFromContext(ctx *pulumi.Context, engineEnv bool) (Raw, []string) {
 	raw := Raw{}
 	var all map[string]string
-	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
+	if env := os.Getenv("PULUMI_CONFIG"); engineEnv && env != "" && json.Unmarshal([]byte(env), &all) == nil {
 		for k, v := range all {
-			if strings.HasPrefix(k, Project+":") {
+			if ns, _, _ := strings.Cut(k, ":"); !slices.Contains(ProviderNamespaces, ns) {
 				raw[k] = v
 			}
 		}
@@ -172,4 +176,81 @@ func keys() []string {
 		out[i] = Key(k.Name)
 	}
 	return out
+}
+
+// CheckProjectFile reads dir/Pulumi.yaml, which the real engine applies
+// (its defaults and types), and checks that it declares exactly ConfigKeys
+// as the program reads them, so the offline preview and `pulumi up` cannot
+// disagree. Errors name the key and the difference.
+func CheckProjectFile(dir string) error {
+	path := filepath.Join(dir, "Pulumi.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("the project file: %w (the real engine reads it; the offline preview checks it agrees with the program)", err)
+	}
+	var doc struct {
+		Name    string `yaml:"name"`
+		Runtime any    `yaml:"runtime"`
+		Config  map[string]struct {
+			Type    string `yaml:"type"`
+			Default any    `yaml:"default"`
+			Secret  bool   `yaml:"secret"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{path}, a...)...))
+	}
+	if doc.Name != Project {
+		bad("name %q: want %q (the config namespace the program reads)", doc.Name, Project)
+	}
+	if rt, _ := doc.Runtime.(string); rt != "go" {
+		if m, ok := doc.Runtime.(map[string]any); !ok || m["name"] != "go" {
+			bad("runtime %v: want go", doc.Runtime)
+		}
+	}
+	for _, k := range ConfigKeys {
+		d, ok := doc.Config[Key(k.Name)]
+		if !ok {
+			bad("config %s is not declared: want type %s", Key(k.Name), k.Type)
+			continue
+		}
+		if d.Type != k.Type {
+			bad("config %s has type %q: want %q", Key(k.Name), d.Type, k.Type)
+		}
+		if got := jsonOf(d.Default); got != jsonOf(parseDefault(k.Default)) {
+			bad("config %s has default %s: the program's is %s", Key(k.Name), got, jsonOf(parseDefault(k.Default)))
+		}
+		if d.Secret != SecretKeys[k.Name] {
+			bad("config %s has secret: %v: want %v", Key(k.Name), d.Secret, SecretKeys[k.Name])
+		}
+	}
+	for name := range doc.Config {
+		if !slices.Contains(keys(), name) {
+			bad("config %s is declared but the program does not read it: want one of the program's keys (see stacks.ConfigKeys)", name)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parseDefault(s string) any {
+	if s == "" {
+		return nil
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	return v
+}
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }

@@ -360,8 +360,11 @@ func (d *Driver) pulumiCommand() (auto.PulumiCommand, error) {
 	return cmd, nil
 }
 
-func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd auto.PulumiCommand, env map[string]string, lw *lockedWriter) StackResult {
-	res := StackResult{Stack: stack, Op: op, Changes: map[string]int{}, Started: time.Now()}
+// runOne runs one operation on one stack. The result is named so that the
+// deferred bookkeeping (duration, error text) reaches the caller: a plain
+// `return res` copies res before the deferred function runs.
+func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd auto.PulumiCommand, env map[string]string, lw *lockedWriter) (res StackResult) {
+	res = StackResult{Stack: stack, Op: op, Changes: map[string]int{}, Started: time.Now()}
 	prefix := &prefixWriter{w: lw, prefix: "[" + stack + "] "}
 	defer func() {
 		prefix.Flush()

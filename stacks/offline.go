@@ -63,6 +63,9 @@ type OfflineOptions struct {
 // its dependents read through StackReferences. Invalid config fails before
 // any stack runs.
 func PreviewOffline(o OfflineOptions) (OfflineResult, error) {
+	if err := CheckProjectFile(o.Dir); err != nil {
+		return OfflineResult{}, err
+	}
 	files, err := StackFiles(o.Dir)
 	if err != nil {
 		return OfflineResult{}, err
@@ -148,7 +151,7 @@ func previewOne(sf StackFile, fleet Fleet, cat *sizing.Catalog, peerOutputs map[
 	var mu sync.Mutex
 	exports := map[string]any{}
 	var plan *sizing.RegionPlan
-	program := NewProgram(WithFleet(fleet), WithCatalog(cat), WithExportHook(func(name string, v pulumi.Output) {
+	program := NewProgram(WithFleet(fleet), WithCatalog(cat), WithOffline(), WithExportHook(func(name string, v pulumi.Output) {
 		v.ApplyT(func(x any) any {
 			mu.Lock()
 			defer mu.Unlock()

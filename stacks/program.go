@@ -26,6 +26,9 @@ type Options struct {
 	// OnExport sees every stack output (the offline preview collects them
 	// to feed StackReferences of later stacks).
 	OnExport func(name string, value pulumi.Output)
+	// Offline marks a run under the mock engine: the caller's
+	// PULUMI_CONFIG is not the stack's config and is ignored.
+	Offline bool
 }
 
 // Option sets an Option.
@@ -42,6 +45,9 @@ func WithCatalog(c *sizing.Catalog) Option { return func(o *Options) { o.Catalog
 
 // WithExportHook observes exports.
 func WithExportHook(f func(string, pulumi.Output)) Option { return func(o *Options) { o.OnExport = f } }
+
+// WithOffline marks a run under the mock engine.
+func WithOffline() Option { return func(o *Options) { o.Offline = true } }
 
 // Program is the program every driver runs: main.go (pulumi up), the
 // Automation API fleet driver and the offline preview.
@@ -87,7 +93,7 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 // rest of the fleet from stack files (or options), and validates the whole
 // fleet. Nothing is registered before this succeeds.
 func LoadForContext(ctx *pulumi.Context, o Options) (StackConfig, Fleet, error) {
-	raw, secret := RawFromContext(ctx)
+	raw, secret := RawFromContext(ctx, !o.Offline)
 	self, err := ParseConfig(ctx.Stack(), raw, secret...)
 	if err != nil {
 		return StackConfig{}, Fleet{}, err

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -68,6 +69,12 @@ func (c StackConfig) Validate() error {
 			bad(Key("peers"), p, "other stacks (a stack cannot read its own outputs)")
 		}
 	}
+	for key, list := range map[string][]string{"peers": c.Peers, "geoReplication.replicateTo": c.GeoReplication.ReplicateTo,
+		"tieredStorage.replicateTo": c.TieredStorage.ReplicateTo, "geoReplication.namespaces": c.GeoReplication.Namespaces} {
+		if d := firstDuplicate(list); d != "" {
+			bad(Key(key), d, "each entry once")
+		}
+	}
 	for _, s := range []struct {
 		key string
 		v   *float64
@@ -95,9 +102,18 @@ func (c StackConfig) Validate() error {
 		bad(Key("routing.proxyScheme"), r.ProxyScheme, "internet-facing or internal")
 	}
 	for _, cidr := range r.ClientCIDRs {
-		if _, err := netip.ParsePrefix(cidr); err != nil {
+		if p, err := netip.ParsePrefix(cidr); err != nil {
 			bad(Key("routing.clientCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		} else if p.Masked() != p {
+			bad(Key("routing.clientCidrs"), cidr, "a network address ("+p.Masked().String()+"): host bits would be ignored")
 		}
+	}
+	if len(r.ClientCIDRs) > 0 && r.ProxyScheme == "internal" {
+		bad(Key("routing.clientCidrs"), r.ClientCIDRs, "none with proxyScheme internal: source ranges apply to the internet-facing proxy only (restrict an internal one with security groups)")
+	}
+	if n := len(routing.RegionalName(c.Stack, r.Domain)); dnsName.MatchString(r.Domain) && n > maxCertificateName {
+		bad(Key("routing.domain"), r.Domain, fmt.Sprintf("a domain at most %d characters long: the certificate's first name %s must fit ACM's %d",
+			len(r.Domain)-(n-maxCertificateName), routing.RegionalName(c.Stack, r.Domain), maxCertificateName))
 	}
 	d := c.Durability
 	if !(d.Ensemble >= d.WriteQuorum && d.WriteQuorum >= d.AckQuorum && d.AckQuorum >= 1) {
@@ -105,6 +121,8 @@ func (c StackConfig) Validate() error {
 			"ensemble >= writeQuorum >= ackQuorum >= 1")
 	} else if d.AckQuorum < 2 {
 		bad(Key("durability.ackQuorum"), d.AckQuorum, "at least 2: with 1, an acknowledged entry can live on a single bookie")
+	} else if d.WriteQuorum < 3 && !d.AllowBelowDesign {
+		bad(Key("durability.writeQuorum"), d.WriteQuorum, "at least 3 (the design rule: three copies in at least two zones), or set durability.allowBelowDesign: true to accept fewer")
 	}
 	if !contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {
 		bad(Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, "one of "+strings.Join(SupportedKubernetesVersions, ", "))
@@ -148,12 +166,12 @@ func (c StackConfig) Validate() error {
 			bad(Key("geoReplication.replicateTo"), t, "other regions (not this one)")
 		}
 	}
-	if !nsSegment.MatchString(c.GeoReplication.Tenant) {
-		bad(Key("geoReplication.tenant"), c.GeoReplication.Tenant, "a Pulsar tenant name (letters, digits, _ . -)")
+	if !pulsarName(c.GeoReplication.Tenant) {
+		bad(Key("geoReplication.tenant"), c.GeoReplication.Tenant, fmt.Sprintf("a Pulsar tenant name (letters, digits, _ . -; not . or ..; at most %d characters)", maxPulsarName))
 	}
 	for _, ns := range c.GeoReplication.Namespaces {
-		if !nsSegment.MatchString(ns) {
-			bad(Key("geoReplication.namespaces"), ns, "namespace names (letters, digits, _ . -)")
+		if !pulsarName(ns) {
+			bad(Key("geoReplication.namespaces"), ns, fmt.Sprintf("namespace names (letters, digits, _ . -; not . or ..; at most %d characters)", maxPulsarName))
 		}
 	}
 	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
@@ -299,6 +317,13 @@ func ValidateFleet(f Fleet) error {
 			}
 		}
 	}
+	// Geo-replication joins the same tenant across regions.
+	for _, s := range f.Stacks[1:] {
+		if first := f.Stacks[0]; s.GeoReplication.Tenant != first.GeoReplication.Tenant {
+			bad(s.Stack, Key("geoReplication.tenant"), s.GeoReplication.Tenant,
+				fmt.Sprintf("the tenant every stack uses (%q in %s): geo-replicated namespaces live in one tenant across regions", first.GeoReplication.Tenant, first.Stack))
+		}
+	}
 	if _, err := NewGraph(f); err != nil {
 		errs = append(errs, err)
 	}
@@ -321,6 +346,30 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// Length bounds: ACM's limit on a certificate's first name, and a bound on
+// Pulsar names, which are part of every topic name and metadata path.
+const (
+	maxCertificateName = 64
+	maxPulsarName      = 64
+)
+
+// pulsarName reports whether s can be a Pulsar tenant or namespace.
+func pulsarName(s string) bool {
+	return nsSegment.MatchString(s) && s != "." && s != ".." && len(s) <= maxPulsarName
+}
+
+// firstDuplicate returns the first entry listed twice, or "".
+func firstDuplicate(xs []string) string {
+	seen := map[string]bool{}
+	for _, x := range xs {
+		if seen[x] {
+			return x
+		}
+		seen[x] = true
+	}
+	return ""
 }
 
 // httpsURL reports whether s is an absolute https URL with a host.

@@ -167,6 +167,16 @@ func TestEngineFailureStopsDependents(t *testing.T) {
 	alone, _ := sum.Get("alone")
 	require.NoError(t, alone.Err, "an independent stack still runs")
 	require.True(t, sum.Failed())
+	// The summary keeps each run's error text and duration.
+	broken, _ := sum.Get("broken")
+	require.Contains(t, broken.Error, "deliberate failure in stack broken")
+	require.Positive(t, broken.Duration, "broken")
+	require.Positive(t, alone.Duration, "alone")
+	require.False(t, alone.Finished.IsZero())
+	var printed bytes.Buffer
+	sum.Print(&printed)
+	require.Contains(t, printed.String(), "FAILED: ")
+	require.Contains(t, printed.String(), "deliberate failure in stack broken")
 }
 
 func TestEngineRefusesBadRunsBeforeTouchingAnything(t *testing.T) {

@@ -22,6 +22,9 @@ const plainWebhook = "https://hooks.example.com/services/T0/B0/s3cr3t-webhook-to
 func stackFilesWithSecureWebhook(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
+	pf, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), pf, 0o600))
 	files, err := stacks.StackFiles(root)
 	require.NoError(t, err)
 	for _, sf := range files {

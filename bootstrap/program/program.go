@@ -95,11 +95,16 @@ func keyNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Run is the program.
-func Run(ctx *pulumi.Context) error {
+// Run is the program under the real engine.
+func Run(ctx *pulumi.Context) error { return run(ctx, true) }
+
+// run reads the config (engineEnv: also the engine's PULUMI_CONFIG, which
+// reveals undeclared keys; under the mock engine it is the caller's, so the
+// offline preview ignores it) and builds the account.
+func run(ctx *pulumi.Context, engineEnv bool) error {
 	raw := map[string]string{}
 	var all map[string]string
-	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
+	if env := os.Getenv("PULUMI_CONFIG"); engineEnv && env != "" && json.Unmarshal([]byte(env), &all) == nil {
 		for k, v := range all {
 			if strings.HasPrefix(k, Project+":") {
 				raw[k] = v
@@ -147,7 +152,8 @@ func PreviewOffline(path string) (stacks.OfflineStack, error) {
 		return stacks.OfflineStack{}, fmt.Errorf("%s: %w", path, err)
 	}
 	rec := recorder.New(sf.Raw["aws:region"])
-	if err := rec.Run(Project, sf.Stack, sf.Raw, sf.SecretKeys, Run); err != nil {
+	offline := func(ctx *pulumi.Context) error { return run(ctx, false) }
+	if err := rec.Run(Project, sf.Stack, sf.Raw, sf.SecretKeys, offline); err != nil {
 		return stacks.OfflineStack{}, err
 	}
 	st := stacks.OfflineStack{Stack: sf.Stack, Region: sf.Raw["aws:region"], Role: "bootstrap", StackURN: rec.StackURN(), Recorder: rec, File: sf}

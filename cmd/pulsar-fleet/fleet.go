@@ -16,8 +16,15 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
-// stdin is where destroy reads its confirmation (tests replace it).
-var stdin io.Reader = os.Stdin
+// stdin is where destroy reads its confirmation, and stdinIsTerminal
+// whether a person can type it (tests replace both).
+var (
+	stdin           io.Reader = os.Stdin
+	stdinIsTerminal           = func() bool {
+		fi, err := os.Stdin.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	}
+)
 
 // awsCredentialSources reports where AWS credentials could come from.
 func awsCredentialSources() []string {
@@ -81,6 +88,10 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 			return err
 		}
 		if op == stacks.OpDestroy && !*yes {
+			if !stdinIsTerminal() {
+				// An open but silent pipe would wait forever.
+				return usagef("destroy asks for confirmation on a terminal and stdin is not one: pass --yes to destroy %s without asking", strings.Join(order, ", "))
+			}
 			fmt.Fprintf(stdout, "destroy will delete every resource of %s (in this order). Type 'destroy' to go on: ", strings.Join(order, ", "))
 			line, _ := bufio.NewReader(stdin).ReadString('\n')
 			if strings.TrimSpace(line) != "destroy" {

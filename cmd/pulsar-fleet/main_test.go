@@ -193,13 +193,13 @@ func TestPreviewOfflineJSONPerStack(t *testing.T) {
 
 func TestPreviewOfflineInvalidConfigExitsNonZero(t *testing.T) {
 	dir := t.TempDir()
-	for _, s := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
-		b, err := os.ReadFile("../../Pulumi." + s + ".yaml")
+	for _, s := range []string{"", ".us-east-1", ".us-west-2", ".eu-west-1"} {
+		b, err := os.ReadFile("../../Pulumi" + s + ".yaml")
 		require.NoError(t, err)
-		if s == "eu-west-1" {
+		if s == ".eu-west-1" {
 			b = []byte(strings.Replace(string(b), "weight: 10", "weight: 15", 1))
 		}
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+s+".yaml"), b, 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi"+s+".yaml"), b, 0o600))
 	}
 	var out, errb bytes.Buffer
 	code := run([]string{"preview", "--offline", "--dir", dir}, &out, &errb)
@@ -292,4 +292,42 @@ func TestCapacityPlanDocIsCurrent(t *testing.T) {
 	require.Equal(t, 0, run([]string{"plan", "--dir", "../.."}, &out, &errb), errb.String())
 	golden.AssertBlock(t, "../../docs/capacity-plan.md", "<!-- BEGIN pulsar-fleet plan -->", "<!-- END pulsar-fleet plan -->",
 		[]byte("```text"+out.String()+"```\n"))
+}
+
+// destroy never waits on a stdin nobody types into, and deletes nothing
+// without the confirmation word.
+func TestDestroyConfirmation(t *testing.T) {
+	t.Setenv("PULSAR_FLEET_SKIP_AWS_CHECK", "1")
+	oldIn, oldTerm := stdin, stdinIsTerminal
+	t.Cleanup(func() { stdin, stdinIsTerminal = oldIn, oldTerm })
+	args := []string{"destroy", "--dir", "../..", "--stack", "us-east-1", "--pulumi", "/nonexistent/pulumi"}
+
+	var out, errb bytes.Buffer
+	stdinIsTerminal = func() bool { return false }
+	assert.Equal(t, 2, run(args, &out, &errb))
+	assert.Contains(t, errb.String(), "stdin is not one: pass --yes to destroy us-east-1")
+
+	for _, typed := range []string{"", "yes\n", "no\n"} {
+		out.Reset()
+		errb.Reset()
+		stdinIsTerminal = func() bool { return true }
+		stdin = strings.NewReader(typed)
+		assert.Equal(t, 2, run(args, &out, &errb), "%q", typed)
+		assert.Contains(t, errb.String(), "destroy not confirmed; nothing was deleted", "%q", typed)
+	}
+}
+
+// The real preview takes the engine's flags; the offline-only ones are
+// refused by name, not silently dropped.
+func TestRealPreviewFlags(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no pulumi: the run stops before touching anything
+	for _, f := range []string{"--phase", "--json", "--catalog"} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 2, run([]string{"preview", "--dir", "../..", f + "=x"}, &out, &errb), f)
+		assert.Contains(t, errb.String(), f+" applies to 'preview --offline' only", f)
+	}
+	var out, errb bytes.Buffer
+	assert.Equal(t, 2, run([]string{"preview", "--dir", "../..", "--stack", "us-east-1", "--with-prerequisites"}, &out, &errb))
+	assert.NotContains(t, errb.String(), "flag provided but not defined")
+	assert.Contains(t, errb.String(), "the Pulumi CLI")
 }

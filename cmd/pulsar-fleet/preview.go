@@ -39,6 +39,14 @@ func catalogFlag(fs *flag.FlagSet) *string {
 }
 
 func runPreview(args []string, stdout io.Writer) error {
+	if !hasOffline(args) {
+		// The real engine: its own flags (--stack, --with-prerequisites,
+		// ...); the offline-only ones are refused, not dropped.
+		if f := offlineOnlyFlag(args); f != "" {
+			return usagef("%s applies to 'preview --offline' only: the real preview uses each stack's configured phase and instance catalog and prints the engine's own output", f)
+		}
+		return engineCommand(stacks.OpPreview)(args, stdout)
+	}
 	fs := newFlags("preview", stdout)
 	offline := fs.Bool("offline", false, "run the program under Pulumi's mock engine: no CLI, no credentials, no network")
 	stack := fs.String("stack", "", "comma-separated stacks to show (default: all)")
@@ -53,7 +61,7 @@ func runPreview(args []string, stdout io.Writer) error {
 		return err
 	}
 	if !*offline {
-		return engineCommand(stacks.OpPreview)(realArgs(args), stdout)
+		return usagef("--offline=false: run 'pulsar-fleet preview' without --offline for the real engine")
 	}
 	cat, err := sizing.OpenCatalog(*catalog)
 	if err != nil {
@@ -117,19 +125,25 @@ func printTree(w io.Writer, st stacks.OfflineStack) {
 	walk(st.StackURN, 1)
 }
 
-// realArgs drops the offline-only flags before handing over to the engine.
-func realArgs(args []string) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--json" || a == "-json" || a == "--offline=false":
-		case a == "--phase" || a == "-phase" || a == "--catalog" || a == "-catalog":
-			i++
-		case strings.HasPrefix(a, "--phase=") || strings.HasPrefix(a, "--catalog="):
-		default:
-			out = append(out, a)
+// hasOffline reports whether args ask for the offline preview.
+func hasOffline(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--offline", "-offline", "--offline=true", "-offline=true", "--offline=false", "-offline=false":
+			return true
 		}
 	}
-	return out
+	return false
+}
+
+// offlineOnlyFlag names the first flag in args that only the offline
+// preview takes.
+func offlineOnlyFlag(args []string) string {
+	for _, a := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "phase" || name == "json" || name == "catalog") {
+			return "--" + name
+		}
+	}
+	return ""
 }
