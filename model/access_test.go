@@ -59,3 +59,15 @@ func TestValidateGrants(t *testing.T) {
 		assert.Equal(t, len(tc.grants)-1, errs[0].Index, name)
 	}
 }
+
+func TestPolicyName(t *testing.T) {
+	names := map[string]bool{}
+	for _, p := range append(NodeManagedPolicies, PolicyEBSCSIDriver) {
+		n := PolicyName(p)
+		assert.Regexp(t, `^[a-z0-9_]+$`, n)
+		assert.False(t, names[n], "%s: names are distinct", n)
+		names[n] = true
+	}
+	assert.Equal(t, "eksworkernodepolicy", PolicyName(PolicyWorkerNode))
+	assert.Equal(t, "ebscsidriverpolicy", PolicyName(PolicyEBSCSIDriver))
+}

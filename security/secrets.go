@@ -3,6 +3,7 @@ package security
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -102,13 +103,29 @@ func sortedKeys(m stacks.Raw) []string {
 	return ks
 }
 
+// plainSecretData reports a Secret's values that are not Pulumi secrets:
+// a value the program owns must be one (encrypted in state, redacted in
+// previews); anything else belongs out of band, referenced by name.
+func plainSecretData(o manifests.Object) []Finding {
+	var out []Finding
+	for _, field := range []string{"data", "stringData"} {
+		if slices.Contains(o.Redacted, field) {
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(asMap(o.Object[field]))) {
+			if asMap(o.Object[field])[k] != "[secret]" {
+				out = append(out, fail(o.String(), "a Secret with %s.%s in plain text in the manifest: make it a Pulumi secret, or create it out of band and reference it", field, k))
+			}
+		}
+	}
+	return out
+}
+
 func secretNotInManifests(v *view) []Finding {
 	var out []Finding
 	for _, o := range v.objects {
 		if o.Kind() == "Secret" {
-			if len(asMap(o.Object["data"]))+len(asMap(o.Object["stringData"])) > 0 {
-				out = append(out, fail(o.String(), "a Secret with its values in the manifest: create it out of band and reference it"))
-			}
+			out = append(out, plainSecretData(o)...)
 			continue
 		}
 		out = append(out, scanObject(o)...)

@@ -267,7 +267,12 @@ func TestEveryRuleFails(t *testing.T) {
 						"metadata": map[string]any{"name": "leak"}, "stringData": map[string]any{"k": "v"}})
 				}
 			}
-		}, "values in the manifest"},
+		}, "stringData.k in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "program-owned Secret with a plain value", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Secret", "-grafana-admin", func(in map[string]any) {
+				in["stringData"] = map[string]any{"admin-user": "admin", "admin-password": "[secret]"}
+			})
+		}, "stringData.admin-user in plain text"},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

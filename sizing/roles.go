@@ -3,6 +3,7 @@ package sizing
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -294,7 +295,7 @@ type choice struct {
 func chooseInstance(cat *Catalog, role Role, arches []Arch, families []string, size sizer, nodeMonthly func(InstanceType, RoleSize) float64, p Params) (RoleSize, error) {
 	var all []choice
 	for _, t := range cat.Types() {
-		if !roleFilter[role](t) || !archIn(t.Arch, arches) || (len(families) > 0 && !contains(families, t.Family)) {
+		if !roleFilter[role](t) || !archIn(t.Arch, arches) || (len(families) > 0 && !slices.Contains(families, t.Family)) {
 			continue
 		}
 		s := size(t)
@@ -344,15 +345,6 @@ func chooseInstance(cat *Catalog, role Role, arches []Arch, families []string, s
 		out.MaxMemGiB = math.Max(out.MaxMemGiB, c.t.MemGiB)
 	}
 	return out, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func archIn(a Arch, as []Arch) bool {

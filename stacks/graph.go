@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -132,7 +133,7 @@ func (g *Graph) Dependents(s string) []string {
 	var walk func(string)
 	walk = func(x string) {
 		for _, n := range g.sorted() {
-			if !seen[n] && contains(g.Reads[n], x) {
+			if !seen[n] && slices.Contains(g.Reads[n], x) {
 				seen[n] = true
 				walk(n)
 			}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,7 +47,7 @@ func (c StackConfig) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, z := range c.Zones {
-		if ferr == nil && !contains(facts.Zones, z) {
+		if ferr == nil && !slices.Contains(facts.Zones, z) {
 			bad(Key("zones"), z, fmt.Sprintf("a zone of %s: %s", c.Region, strings.Join(facts.Zones, ", ")))
 		}
 		if seen[z] {
@@ -124,7 +125,7 @@ func (c StackConfig) Validate() error {
 	} else if d.WriteQuorum < 3 && !d.AllowBelowDesign {
 		bad(Key("durability.writeQuorum"), d.WriteQuorum, "at least 3 (the design rule: three copies in at least two zones), or set durability.allowBelowDesign: true to accept fewer")
 	}
-	if !contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {
+	if !slices.Contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {
 		bad(Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, "one of "+strings.Join(SupportedKubernetesVersions, ", "))
 	}
 	for _, cidr := range c.Cluster.PublicAccessCIDRs {
@@ -152,7 +153,7 @@ func (c StackConfig) Validate() error {
 	for _, t := range c.TieredStorage.ReplicateTo {
 		if t == c.Stack {
 			bad(Key("tieredStorage.replicateTo"), t, "peer stacks (not this stack)")
-		} else if !contains(c.Peers, t) {
+		} else if !slices.Contains(c.Peers, t) {
 			bad(Key("tieredStorage.replicateTo"), t, fmt.Sprintf("a stack listed in peers %v: the destination bucket is read from its outputs", c.Peers))
 		}
 	}
@@ -295,7 +296,7 @@ func ValidateFleet(f Fleet) error {
 				bad(s.Stack, Key("peers"), p, "a stack of the fleet: "+strings.Join(names, ", "))
 				continue
 			}
-			if contains(s.TieredStorage.ReplicateTo, p) && peer.Region == s.Region {
+			if slices.Contains(s.TieredStorage.ReplicateTo, p) && peer.Region == s.Region {
 				bad(s.Stack, Key("tieredStorage.replicateTo"), p, "a peer in another region (cross-region replication)")
 			}
 		}
@@ -312,7 +313,7 @@ func ValidateFleet(f Fleet) error {
 			continue
 		}
 		for _, o := range f.Stacks {
-			if o.Stack != s.Stack && !contains(s.Peers, o.Stack) {
+			if o.Stack != s.Stack && !slices.Contains(s.Peers, o.Stack) {
 				bad(s.Stack, Key("peers"), s.Peers, fmt.Sprintf("every other stack (%s is missing): the primary's metrics receiver admits the peers' NAT addresses it reads from their outputs", o.Stack))
 			}
 		}
@@ -333,15 +334,6 @@ func ValidateFleet(f Fleet) error {
 func isRole(r Role) bool {
 	for _, x := range Roles {
 		if r == x {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
 			return true
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -201,10 +202,14 @@ func NewCapacity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 	if err != nil {
 		return fail(err)
 	}
-	for i, p := range NodeManagedPolicies {
-		if _, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-node-%d", name, i), &iam.RolePolicyAttachmentArgs{
+	for _, p := range model.NodeManagedPolicies {
+		// Named by policy; the alias keeps the name the attachment had
+		// when it was named by its index in the old list, so existing
+		// stacks update in place instead of detaching the policy.
+		alias := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-node-%d", name, legacyNodePolicyIndex[p]))}})
+		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
 			Role: nodeRole.Name, PolicyArn: pulumi.String(p),
-		}, parent); err != nil {
+		}, parent, alias); err != nil {
 			return fail(err)
 		}
 	}
@@ -309,10 +314,6 @@ func NewCapacity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Res
 	return c, nil
 }
 
-// NodeManagedPolicies are the four managed policies of the node role.
-var NodeManagedPolicies = []string{
-	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-}
+// legacyNodePolicyIndex is each node policy's index in the list the node
+// role's attachments were once named by ("<name>-node-<index>").
+var legacyNodePolicyIndex = map[string]int{model.PolicyCNI: 0, model.PolicyWorkerNode: 1, model.PolicyECRReadOnly: 2, model.PolicySSMManagedCore: 3}

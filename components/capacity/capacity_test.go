@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 func pools() []Pool {
@@ -204,7 +206,15 @@ func TestCapacityResources(t *testing.T) {
 	for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
 		nodePolicies = append(nodePolicies, a.Inputs["policyArn"].(string))
 	}
-	assert.ElementsMatch(t, NodeManagedPolicies, nodePolicies, "node role: the four managed policies")
+	assert.ElementsMatch(t, model.NodeManagedPolicies, nodePolicies, "node role: the four managed policies")
+	// Attachments are named by policy; each keeps its old index name as an
+	// alias, so a stack deployed before updates in place.
+	for old, p := range []string{model.PolicyCNI, model.PolicyWorkerNode, model.PolicyECRReadOnly, model.PolicySSMManagedCore} {
+		a, err := rec.One("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "cap-node-"+model.PolicyName(p))
+		require.NoError(t, err)
+		assert.Equal(t, p, a.Inputs["policyArn"])
+		assert.Equal(t, []string{fmt.Sprintf("cap-node-%d", old)}, a.Aliases)
+	}
 	entry, err := rec.One("aws:eks/accessEntry:AccessEntry", "cap-node")
 	require.NoError(t, err)
 	assert.Equal(t, "EC2_LINUX", entry.Inputs["type"])

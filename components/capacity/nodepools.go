@@ -3,32 +3,32 @@ package capacity
 import (
 	"errors"
 	"fmt"
-	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Labels and taints the Pulsar component selects on. They are exported as
 // typed values (Placement) so nothing repeats the strings.
 const (
-	// LabelPool names the pool a node belongs to (critical, broker, bookie).
-	LabelPool = "pulsar-fleet.io/pool"
-	// LabelCapacitySpread splits a pool's nodes into spread domains owned by
-	// its on-demand or its spot NodePool; pods spread across them, which
-	// holds the planned spot/on-demand ratio.
-	LabelCapacitySpread = "pulsar-fleet.io/capacity-spread"
-	// TaintPool keeps every other workload off a pool.
-	TaintPool = "pulsar-fleet.io/pool"
-
-	LabelCapacityType = "karpenter.sh/capacity-type"
-	LabelArch         = "kubernetes.io/arch"
-	LabelZone         = "topology.kubernetes.io/zone"
-	LabelInstanceType = "node.kubernetes.io/instance-type"
-	LabelFamily       = "karpenter.k8s.aws/instance-family"
+	// The labels and taints live in model; these names keep the
+	// component's vocabulary. Pods spread across LabelCapacitySpread's
+	// domains, which holds the planned spot/on-demand ratio.
+	LabelPool           = model.LabelPool
+	LabelCapacitySpread = model.LabelCapacitySpread
+	TaintPool           = model.TaintPool
+	LabelCapacityType   = model.LabelCapacityType
+	LabelArch           = model.LabelArch
+	LabelZone           = model.LabelZone
+	LabelInstanceType   = model.LabelInstanceType
+	LabelFamily         = model.LabelFamily
 
 	CapacitySpot     = "spot"
 	CapacityOnDemand = "on-demand"
@@ -356,7 +356,7 @@ func computePlan(a Args) (Plan, error) {
 		return Plan{}, err
 	}
 	plan := Plan{Placements: map[string]Placement{}}
-	classTags := map[string]string{"karpenter.sh/discovery": a.ClusterName}
+	classTags := map[string]string{model.TagKarpenterDiscovery: a.ClusterName}
 	for k, v := range a.Tags {
 		classTags[k] = v
 	}
@@ -365,7 +365,7 @@ func computePlan(a Args) (Plan, error) {
 			Spec: EC2NodeClassSpec{
 				Role:                       a.NodeRoleName,
 				AMISelectorTerms:           []AMISelectorTerm{{Alias: a.AMIAlias}},
-				SubnetSelectorTerms:        []SelectorTerm{{Tags: map[string]string{"karpenter.sh/discovery": a.ClusterName}}},
+				SubnetSelectorTerms:        []SelectorTerm{{Tags: map[string]string{model.TagKarpenterDiscovery: a.ClusterName}}},
 				SecurityGroupSelectorTerms: []SelectorTerm{{ID: a.ClusterSecurityGroupID}},
 				MetadataOptions:            MetadataOptions{HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", HTTPPutResponseHopLimit: 1, HTTPTokens: "required"},
 				BlockDeviceMappings: []BlockDeviceMapping{{DeviceName: "/dev/xvda", RootVolume: true,
@@ -407,7 +407,7 @@ func computePlan(a Args) (Plan, error) {
 				{Key: LabelFamily, Operator: "In", Values: families(p.InstanceTypes)},
 				{Key: LabelInstanceType, Operator: "In", Values: append([]string(nil), p.InstanceTypes...)},
 			}
-			if p.RequireDiversification && contains(capacityTypes, CapacitySpot) {
+			if p.RequireDiversification && slices.Contains(capacityTypes, CapacitySpot) {
 				reqs[3].MinValues = min(3, len(reqs[3].Values))
 				reqs[4].MinValues = min(5, len(reqs[4].Values))
 			}
@@ -455,13 +455,4 @@ func computePlan(a Args) (Plan, error) {
 		}
 	}
 	return plan, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -38,7 +38,7 @@ var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controller
 var SystemTaint = Taint{Key: "CriticalAddonsOnly", Value: "true", Effect: "NoSchedule"}
 
 // SystemPoolLabel marks system nodes.
-const SystemPoolLabel = "pulsar-fleet.io/pool"
+const SystemPoolLabel = model.LabelPool
 
 // Taint is a Kubernetes node taint.
 type Taint struct {
@@ -243,8 +243,8 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	if err != nil {
 		return fail(err)
 	}
-	for _, p := range NodeManagedPolicies {
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-system-node-"+policyShortName(p), &iam.RolePolicyAttachmentArgs{
+	for _, p := range model.NodeManagedPolicies {
+		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-system-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
 			Role: nodeRole.Name, PolicyArn: pulumi.String(p),
 		}, parent); err != nil {
 			return fail(err)
@@ -311,7 +311,7 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		return fail(err)
 	}
 	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
-		Role: csiRole.Name, PolicyArn: pulumi.String(EBSCSIPolicy),
+		Role: csiRole.Name, PolicyArn: pulumi.String(model.PolicyEBSCSIDriver),
 	}, parent); err != nil {
 		return fail(err)
 	}
@@ -370,21 +370,6 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		return fail(err)
 	}
 	return c, nil
-}
-
-// NodeManagedPolicies are the AWS managed policies every node role carries.
-var NodeManagedPolicies = []string{
-	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-}
-
-// EBSCSIPolicy is the EBS CSI driver's managed policy.
-const EBSCSIPolicy = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-
-func policyShortName(arn string) string {
-	return strings.ToLower(strings.TrimPrefix(arn[strings.LastIndex(arn, "/")+1:], "Amazon"))
 }
 
 // AccessName is the resource name part of a principal: its account and

@@ -92,7 +92,7 @@ func TestClusterSecureDefaults(t *testing.T) {
 			attached = append(attached, a.Inputs["policyArn"].(string))
 		}
 	}
-	assert.ElementsMatch(t, NodeManagedPolicies, attached)
+	assert.ElementsMatch(t, model.NodeManagedPolicies, attached)
 }
 
 func TestClusterPublicEndpointOnlyFromListedCIDRs(t *testing.T) {

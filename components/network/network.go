@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -153,7 +155,7 @@ func Compute(a Args) (Plan, error) {
 	}
 	clusterTag := "kubernetes.io/cluster/" + a.ClusterName
 	pl.PrivateTags = map[string]string{
-		"karpenter.sh/discovery":            a.ClusterName,
+		model.TagKarpenterDiscovery:         a.ClusterName,
 		"kubernetes.io/role/internal-elb":   "1",
 		clusterTag:                          "shared",
 		"pulsar-fleet.io/subnet-visibility": "private",
@@ -232,7 +234,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		}, parent); err != nil {
 			return nil, kit.Wrap("network", name, err)
 		}
-		if contains(plan.NATZones, s.Zone) {
+		if slices.Contains(plan.NATZones, s.Zone) {
 			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, s.Zone), &ec2.EipArgs{
 				Domain: pulumi.String("vpc"), Tags: tags(map[string]string{"Name": name + "-nat-" + s.Zone}),
 			}, parent)
@@ -301,13 +303,4 @@ func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		return nil, kit.Wrap("network", name, err)
 	}
 	return n, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

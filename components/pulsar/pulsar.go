@@ -29,6 +29,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -36,10 +37,10 @@ var TypeToken = kit.Type("pulsar", "Pulsar")
 
 // External endpoint ports: TLS terminates at the NLB.
 const (
-	PortPulsarTLS = 6651
-	PortHTTPS     = 443
+	PortPulsarTLS = model.PortPulsarTLS
+	PortHTTPS     = model.PortHTTPS
 	ExternalName  = "pulsar-proxy-external"
-	HealthPath    = "/status.html"
+	HealthPath    = model.HealthPath
 )
 
 // Exposure is how clients reach the proxies.

@@ -10,6 +10,7 @@ package routing
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
@@ -108,7 +109,7 @@ func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ..
 			}).(pulumi.StringOutput)
 		}
 		recOpts := []pulumi.ResourceOption{parent}
-		if contains(a.Shared, domain) {
+		if slices.Contains(a.Shared, domain) {
 			recOpts = append(recOpts, pulumi.RetainOnDelete(true))
 		}
 		rec, err := route53.NewRecord(ctx, fmt.Sprintf("%s-validation-%d", name, i), &route53.RecordArgs{
@@ -135,13 +136,4 @@ func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ..
 		return nil, kit.Wrap("certificate", name, err)
 	}
 	return c, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

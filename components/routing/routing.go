@@ -16,16 +16,17 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the routing component's type.
 var TypeToken = kit.Type("routing", "Routing")
 
-// Ports clients use (TLS terminated at the NLB).
+// Ports clients use (TLS terminated at the NLB) and the health path.
 const (
-	PortPulsarTLS = 6651
-	PortHTTPS     = 443
-	HealthPath    = "/status.html"
+	PortPulsarTLS = model.PortPulsarTLS
+	PortHTTPS     = model.PortHTTPS
+	HealthPath    = model.HealthPath
 )
 
 // RegionEndpoint is one region of the fleet, for failover URLs and the

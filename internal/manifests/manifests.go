@@ -23,7 +23,14 @@ type Object struct {
 	// Unknown lists the paths whose values the preview could not know
 	// (resource outputs); Placeholder replaced them.
 	Unknown []string
+	// Redacted lists the Secret fields whose whole content is a Pulumi
+	// secret (the Kubernetes SDK marks a Secret's data so); one
+	// RedactedKey entry stands in for them.
+	Redacted []string
 }
+
+// RedactedKey is the one key that stands in for a Secret's secret data.
+const RedactedKey = "redacted"
 
 // Placeholder stands in for a value only known after deployment.
 const Placeholder = "preview-unknown"
@@ -107,6 +114,15 @@ func build(source string, inputs map[string]any, defaultNS, autoName string) Obj
 	}
 	if str(m["namespace"]) == "" && defaultNS != "" {
 		m["namespace"] = defaultNS
+	}
+	if obj["kind"] == "Secret" {
+		for field, placeholder := range map[string]string{"stringData": "[secret]", "data": "W3NlY3JldF0="} {
+			if obj[field] == "[secret]" {
+				obj[field] = map[string]any{RedactedKey: placeholder}
+				o.Redacted = append(o.Redacted, field)
+			}
+		}
+		sort.Strings(o.Redacted)
 	}
 	o.Object = obj
 	return o

@@ -48,3 +48,16 @@ func TestDNSName(t *testing.T) {
 	long := dnsName("a-very-long-resource-name-that-keeps-going-and-going-and-going-past-63")
 	assert.LessOrEqual(t, len(long), 63)
 }
+
+// A Secret whose data is a Pulumi secret as a whole becomes an object the
+// API server accepts, with one stand-in key, and says so.
+func TestSecretDataRedacted(t *testing.T) {
+	objs := From([]recorder.Resource{{URN: "urn:s", Type: "kubernetes:core/v1:Secret", Name: "s", Custom: true, Inputs: map[string]any{
+		"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "grafana-admin", "namespace": "monitoring"},
+		"type": "Opaque", "stringData": "[secret]",
+	}}})
+	require.Len(t, objs, 1)
+	assert.Equal(t, map[string]any{RedactedKey: "[secret]"}, objs[0].Object["stringData"])
+	assert.Equal(t, []string{"stringData"}, objs[0].Redacted)
+	assert.NotContains(t, objs[0].Object, "data")
+}

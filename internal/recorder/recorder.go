@@ -37,6 +37,8 @@ type Resource struct {
 	// Protect and RetainOnDelete are the resource options of that name.
 	Protect        bool `json:"protect,omitempty"`
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// Aliases are the names in the resource's alias specs (former names).
+	Aliases []string `json:"aliases,omitempty"`
 	// seq is the registration order.
 	seq int
 }
@@ -94,6 +96,11 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		res.Parent = rpc.GetParent()
 		res.Remote = rpc.GetRemote()
 		res.Protect, res.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
+		for _, a := range rpc.GetAliases() {
+			if n := a.GetSpec().GetName(); n != "" {
+				res.Aliases = append(res.Aliases, n)
+			}
+		}
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
