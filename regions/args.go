@@ -83,7 +83,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	}
 	ebsMiB := int(planner.Params.EBSThroughputBytes / float64(sizing.MiB))
 	a.Cluster = cluster.Args{
-		Name: name, KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs, Access: spec.Access, Tags: tags,
+		Name: name, KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs, Access: spec.Access, Protect: spec.ProtectData, Tags: tags,
 		SystemPool: cluster.SystemPool{InstanceTypes: sysTypes, Arch: sysArch, Min: sizing.SystemNodes(), Desired: sizing.SystemNodes(), Max: sizing.SystemNodes() + 2},
 		StorageClasses: []cluster.StorageClass{
 			{Name: StorageClassDefault, ThroughputMiB: 125, IOPS: 3000, Default: true},
@@ -145,7 +145,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	}
 	a.TieredStorage = tieredstorage.Args{
 		Region: spec.Region, ArchiveTiers: plan.ArchiveTiers, AccessLogging: spec.AccessLogging, ExpireDays: plan.BucketExpireDays,
-		ReplicationTimeControl: spec.ReplicationTimeControl, Tags: tags,
+		ReplicationTimeControl: spec.ReplicationTimeControl, Protect: spec.ProtectData, Tags: tags,
 		BrokerNamespace: PulsarNamespace, BrokerServiceAccount: BrokerServiceAccount,
 	}
 	for _, d := range spec.BucketReplicas {

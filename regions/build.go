@@ -74,6 +74,9 @@ type Spec struct {
 	// AlertWebhookURL is where alerts go (a secret).
 	AlertWebhookURL    model.Secret
 	MetricsSourceCIDRs []string
+	// ProtectData protects the offload buckets, their keys and the cluster
+	// (stack config allowDataDeletion lifts it).
+	ProtectData bool
 }
 
 // Routing is the region's global routing settings.

@@ -73,6 +73,7 @@ func Rules() []Rule {
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},
 		{"SECRET-NOT-IN-MANIFESTS", "No secret value in emitted manifests (only references or Pulumi secrets)", secretNotInManifests},
+		{"DATA-PROTECTED", "Offload buckets, KMS keys and the EKS cluster are protected from deletion unless allowDataDeletion is set", dataProtected},
 	}
 }
 

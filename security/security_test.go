@@ -268,6 +268,20 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "stringData.k in plain text"},
+		{"DATA-PROTECTED", "offload bucket unprotected", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == "aws:s3/bucketV2:BucketV2" && strings.HasSuffix(r.Name, "-offload") {
+					st.Resources[i].Protect = false
+				}
+			}
+		}, "not protected"},
+		{"DATA-PROTECTED", "cluster unprotected", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == "eks:index:Cluster" {
+					st.Resources[i].Protect = false
+				}
+			}
+		}, "eks:index:Cluster"},
 		{"SECRET-NOT-IN-MANIFESTS", "program-owned Secret with a plain value", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Secret", "-grafana-admin", func(in map[string]any) {
 				in["stringData"] = map[string]any{"admin-user": "admin", "admin-password": "[secret]"}
@@ -322,4 +336,24 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 	assert.Contains(t, fs[0].Waived, "CI runners outside the VPC")
 	assert.Contains(t, fs[0].Message, "198.51.100.0/24")
 	assert.Empty(t, Failed(fs))
+}
+
+// Every data-bearing resource of every stack is protected; a stack that
+// sets allowDataDeletion is reported as a waiver, not a pass.
+func TestDataProtectedAndWaiver(t *testing.T) {
+	st := us1(t)
+	v := newView(st)
+	bearing := dataBearing(v)
+	require.Len(t, bearing, 4, "the offload bucket, its key, the cluster and its secrets key")
+	assert.Empty(t, dataProtected(v))
+
+	st.Config.AllowDataDeletion = true
+	for i := range st.Resources {
+		st.Resources[i].Protect = false
+	}
+	fs := dataProtected(newView(st))
+	require.Len(t, fs, 4)
+	for _, f := range fs {
+		assert.Contains(t, f.Waived, "allowDataDeletion")
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -196,6 +197,11 @@ type StackConfig struct {
 	GeoReplication GeoReplication `json:"geoReplication"`
 	Observability  Observability  `json:"observability"`
 	Arches         []string       `json:"arches"`
+	// AllowDataDeletion lifts Pulumi's protect from the resources that hold
+	// data or make it readable (offload buckets, their KMS keys, the EKS
+	// cluster and its secrets key). Set it only to tear a region down:
+	// `up` with it, then `destroy`.
+	AllowDataDeletion bool `json:"allowDataDeletion,omitempty"`
 	// AlertWebhookURL is where Alertmanager sends alerts: a secret config
 	// value (pulumi config set --secret), which the program stores in a
 	// Kubernetes Secret; empty routes alerts nowhere (with a warning).
@@ -268,6 +274,7 @@ var ConfigKeys = []keySpec{
 	{"observability", "object", false, "Monitoring: metricsSourceCidrs.", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
+	{"allowDataDeletion", "boolean", false, "Lift Pulumi's protect from the offload buckets, their KMS keys and the EKS cluster (only to tear a region down: up with it, then destroy).", "false"},
 }
 
 // SecretKeys are the keys whose value must be a Pulumi secret.
@@ -386,6 +393,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = json.Unmarshal([]byte(v), &c.Peers)
 		case "arches":
 			err = json.Unmarshal([]byte(v), &c.Arches)
+		case "allowDataDeletion":
+			c.AllowDataDeletion, err = strconv.ParseBool(v)
 		case "routing":
 			err = strictJSON(v, &c.Routing)
 		case "spot":

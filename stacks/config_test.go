@@ -444,3 +444,24 @@ func TestOfflinePreviewIgnoresCallersEngineConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "35k", res.Stacks[0].Phase)
 }
+
+func TestAllowDataDeletion(t *testing.T) {
+	sf := repoFiles(t)[0]
+	c, err := ParseConfig(sf.Stack, sf.Raw, sf.SecretKeys...)
+	require.NoError(t, err)
+	assert.False(t, c.AllowDataDeletion, "protected by default")
+	spec, err := c.RegionSpec(repoFleet(t), "organization")
+	require.NoError(t, err)
+	assert.True(t, spec.ProtectData)
+
+	raw := cloneRaw(sf.Raw)
+	raw[Key("allowDataDeletion")] = "maybe"
+	_, err = ParseConfig(sf.Stack, raw, sf.SecretKeys...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "config pulsar-fleet:allowDataDeletion:")
+	assert.Contains(t, err.Error(), "boolean")
+	raw[Key("allowDataDeletion")] = "true"
+	c, err = ParseConfig(sf.Stack, raw, sf.SecretKeys...)
+	require.NoError(t, err)
+	assert.True(t, c.AllowDataDeletion)
+}

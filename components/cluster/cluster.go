@@ -88,6 +88,9 @@ type Args struct {
 	// Access lists the IAM principals that may use the Kubernetes API, each
 	// with an EKS access policy (people, CI's roles, the operator).
 	Access []model.AccessGrant
+	// Protect marks the cluster and its secrets key protected: a destroy
+	// or a replacement stops instead of deleting them.
+	Protect bool
 	// Tags are added to every AWS resource.
 	Tags map[string]string
 }
@@ -198,7 +201,7 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
 		Tags:                 tags,
-	}, parent)
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return fail(err)
 	}
@@ -229,7 +232,7 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	if public {
 		clusterArgs.PublicAccessCidrs = kit.StringInputs(args.PublicAccessCIDRs)
 	}
-	ekc, err := pulumieks.NewCluster(ctx, name, clusterArgs, parent)
+	ekc, err := pulumieks.NewCluster(ctx, name, clusterArgs, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return fail(err)
 	}

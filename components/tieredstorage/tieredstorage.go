@@ -68,7 +68,10 @@ type Args struct {
 	// OIDCProviderARN and OIDCIssuer come from the cluster.
 	OIDCProviderARN pulumi.StringInput
 	OIDCIssuer      pulumi.StringInput
-	Tags            map[string]string
+	// Protect marks the bucket, its hardening and its KMS key protected:
+	// offloaded ledgers are the only copy of older messages.
+	Protect bool
+	Tags    map[string]string
 }
 
 func (a Args) withDefaults() Args {
@@ -173,12 +176,15 @@ func NewTieredStorage(ctx *pulumi.Context, name string, args Args, opts ...pulum
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
 		Description: pulumi.Sprintf("Pulsar offload bucket %s", name), EnableKeyRotation: pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30), Tags: tags,
-	}, parent)
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return fail(err)
 	}
 	child := []pulumi.ResourceOption{parent}
-	hb, err := kit.NewHardenedBucket(ctx, name, kit.BucketArgs{KeyARN: key.Arn, Tags: tags}, child...)
+	// The bucket depends on its key, so a teardown deletes the bucket
+	// first and the key (with its 30-day window) after.
+	hb, err := kit.NewHardenedBucket(ctx, name, kit.BucketArgs{KeyARN: key.Arn, Tags: tags},
+		parent, pulumi.Protect(args.Protect), pulumi.DependsOn([]pulumi.Resource{key}))
 	if err != nil {
 		return fail(err)
 	}

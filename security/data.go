@@ -1,0 +1,39 @@
+package security
+
+import "strings"
+
+// dataBearing reports the resources whose loss loses messages or makes
+// them unreadable: the offload buckets (older ledgers live only there),
+// every KMS key (the offload keys and the cluster's secrets key) and the
+// EKS cluster.
+func dataBearing(v *view) []string {
+	var out []string
+	for _, typ := range []string{"aws:s3/bucketV2:BucketV2", "aws:kms/key:Key", "eks:index:Cluster"} {
+		for _, r := range v.byType[typ] {
+			if typ == "aws:s3/bucketV2:BucketV2" && !strings.HasSuffix(r.Name, "-offload") {
+				continue // access-log buckets
+			}
+			out = append(out, r.URN)
+		}
+	}
+	return out
+}
+
+func dataProtected(v *view) []Finding {
+	var out []Finding
+	urns := map[string]bool{}
+	for _, u := range dataBearing(v) {
+		urns[u] = true
+	}
+	for _, r := range v.st.Resources {
+		if !urns[r.URN] || r.Protect {
+			continue
+		}
+		f := fail(res(r), "holds data or makes it readable but is not protected: a destroy or a replacement would delete it")
+		if v.st.Config.AllowDataDeletion {
+			f.Waived = "allowDataDeletion is set in the stack config (a region being torn down)"
+		}
+		out = append(out, f)
+	}
+	return out
+}
