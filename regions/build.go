@@ -151,17 +151,11 @@ func ClusterName(stack string) string { return "pulsar-" + stack }
 // component's arguments are computed and validated before the first
 // resource is registered, so invalid input registers nothing.
 func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error) {
-	plan, err := PlanFor(spec, cat)
+	design, err := Design(spec, cat)
 	if err != nil {
-		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
+		return nil, err
 	}
-	args, err := ComponentArgs(spec, plan, cat)
-	if err != nil {
-		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
-	}
-	if err := args.Validate(); err != nil {
-		return nil, fmt.Errorf("region %s: %w", spec.Stack, err)
-	}
+	plan, args := design.Plan, design.Components
 	root, err := region.NewRegion(ctx, spec.Stack, args.Region)
 	if err != nil {
 		return nil, err

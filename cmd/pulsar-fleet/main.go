@@ -3,6 +3,7 @@
 //	pulsar-fleet preview --offline [--stack NAME] [--phase PHASE] [--json]
 //	pulsar-fleet size --rate N --message-size SIZE --replicas W --ttl DURATION --bookie-disk SIZE --zones Z [--json]
 //	pulsar-fleet plan [--phase P] [--json] [--chart FILE.svg|FILE.png]
+//	pulsar-fleet design --stack S [--phase P] [--json]
 //	pulsar-fleet preview|up|refresh|destroy [--stack S,...] [--with-prerequisites] [--allow-partial] [--yes]
 //	pulsar-fleet check [--stack S,...] [--phase all|current|P,...] [--json]
 //	pulsar-fleet render-gitops [--check] [--repo URL] [--backend URL] [--runner LABELS] ...
@@ -47,6 +48,7 @@ func commands() []command {
 		{"destroy", "destroy stacks in reverse stack-graph order (real engine; asks unless --yes)", engineCommand(stacks.OpDestroy)},
 		{"size", "size one workload: the DataStax storage method, then every physical limit", runSize},
 		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
+		{"design", "one region's design at a phase: its fleet and every component's configuration, without Pulumi", runDesign},
 		{"check", "the security baseline over the offline preview of every stack at every phase", runCheck},
 		{"bootstrap", "preview the account bootstrap (state bucket, KMS key, CI and operator roles) offline: --offline", runBootstrap},
 		{"render-gitops", "write the operator Stacks, kustomization and GitHub workflows from the stack graph (--check verifies)", runRenderGitops},

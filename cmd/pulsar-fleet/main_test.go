@@ -331,3 +331,26 @@ func TestRealPreviewFlags(t *testing.T) {
 	assert.NotContains(t, errb.String(), "flag provided but not defined")
 	assert.Contains(t, errb.String(), "the Pulumi CLI")
 }
+
+// `design --json` prints exactly the golden the tests keep: one renderer.
+func TestDesignCommand(t *testing.T) {
+	code, out, stderr := cli(t, "design", "--stack", "us-east-1", "--phase", "1m", "--json")
+	require.Equal(t, 0, code, stderr)
+	want, err := os.ReadFile("../../tests/testdata/design/us-east-1-1m.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(want), out)
+
+	code, out, _ = cli(t, "design", "--stack", "eu-west-1")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "design of eu-west-1 (dr, eu-west-1) at phase 35k")
+
+	for args, want := range map[string][]string{
+		"no stack":      {"design"},
+		"unknown stack": {"design", "--stack", "ap-south-1"},
+		"bad phase":     {"design", "--stack", "us-east-1", "--phase", "2m"},
+	} {
+		code, _, stderr := cli(t, want...)
+		assert.Equal(t, 2, code, args)
+		assert.NotEmpty(t, stderr, args)
+	}
+}
