@@ -242,7 +242,7 @@ func TestEveryRuleFails(t *testing.T) {
 			})
 		}, "selects ZooKeeper"},
 		{"SECRET-NOT-IN-CONFIG", "webhook URL in plain config", func(t *testing.T, st *stacks.OfflineStack) {
-			st.File.Raw["pulsar-fleet:observability"] = `{"alertWebhookSecret":"https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"}`
+			st.File.Raw["pulsar-fleet:alertWebhookUrl"] = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"
 		}, "Slack webhook"},
 		{"SECRET-NOT-IN-CONFIG", "password key in plain config", func(t *testing.T, st *stacks.OfflineStack) {
 			st.File.Raw["pulsar-fleet:grafana"] = `{"password":"hunter22"}`
