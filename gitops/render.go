@@ -23,6 +23,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -86,7 +87,7 @@ func (o Options) Validate() error {
 		bad("secrets-provider", o.SecretsProvider, "want a KMS secrets provider (awskms://...); a passphrase would have to live in the cluster")
 	}
 	for field, v := range map[string]string{"namespace": o.Namespace, "service-account": o.ServiceAccount, "git-secret": o.GitSecret} {
-		if !dnsLabel.MatchString(v) {
+		if !model.IsKubernetesName(v) {
 			bad(field, v, "want a Kubernetes name (lowercase letters, digits, '-', at most 63)")
 		}
 	}
@@ -101,8 +102,6 @@ func (o Options) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // Stack is pulumi.com/v1 Stack (the fields the program sets).
 type Stack struct {

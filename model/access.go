@@ -80,8 +80,6 @@ type AccessGrant struct {
 	Namespaces []string `json:"namespaces,omitempty"`
 }
 
-var namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-
 // Valid checks one grant: the principal, the policy, and namespaces that
 // are Kubernetes names and allowed for the policy.
 func (g AccessGrant) Valid() error {
@@ -95,7 +93,7 @@ func (g AccessGrant) Valid() error {
 		return fmt.Errorf("access policy %s is cluster-wide only: use admin, edit or view with namespaces", g.Policy)
 	}
 	for _, ns := range g.Namespaces {
-		if !namespaceName.MatchString(ns) {
+		if !IsKubernetesName(ns) {
 			return fmt.Errorf("namespace %q: want a Kubernetes namespace name", ns)
 		}
 	}

@@ -10,7 +10,6 @@ const (
 	PolicyECRReadOnly     = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 	PolicySSMManagedCore  = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 	PolicyEBSCSIDriver    = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-	managedPolicyPrefix   = "arn:aws:iam::aws:policy/"
 	managedPolicyNameTrim = "Amazon"
 )
 

@@ -1,5 +1,15 @@
 package model
 
+import "regexp"
+
+// kubernetesName is an RFC 1123 label: namespaces, service accounts,
+// Secrets and the other names the program sets or takes from config.
+var kubernetesName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// IsKubernetesName reports whether s is a valid Kubernetes (RFC 1123
+// label) name.
+func IsKubernetesName(s string) bool { return kubernetesName.MatchString(s) }
+
 // Labels, taints and tags the components select on, and the ports and
 // health path clients use: each string once.
 const (

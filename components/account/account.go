@@ -13,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -72,7 +74,6 @@ var (
 	repoName   = regexp.MustCompile(`^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$`)
 	gitRef     = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,200}$`)
 	oidcARN    = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:oidc-provider/.+$`)
-	k8sName    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 )
 
 // Validate checks the arguments, naming each bad field and what it takes.
@@ -98,10 +99,10 @@ func (a Args) Validate() error {
 		if !oidcARN.MatchString(o.OIDCProviderARN) {
 			bad("operator.oidcProviderArn", o.OIDCProviderARN, "the management cluster's IAM OIDC provider ARN")
 		}
-		if o.Issuer == "" || regexp.MustCompile(`^https?://`).MatchString(o.Issuer) {
+		if o.Issuer == "" || strings.HasPrefix(o.Issuer, "https://") || strings.HasPrefix(o.Issuer, "http://") {
 			bad("operator.issuer", o.Issuer, "the provider URL without https://")
 		}
-		if !k8sName.MatchString(o.Namespace) || !k8sName.MatchString(o.ServiceAccount) {
+		if !model.IsKubernetesName(o.Namespace) || !model.IsKubernetesName(o.ServiceAccount) {
 			bad("operator.namespace/serviceAccount", o.Namespace+"/"+o.ServiceAccount, "Kubernetes names")
 		}
 	}
