@@ -2,6 +2,7 @@ package sizing
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,6 +195,10 @@ func TestWorkloadValidation(t *testing.T) {
 	}{
 		{"rate", func(w *Workload) { w.ProduceRate = 0 }},
 		{"rate", func(w *Workload) { w.ProduceRate = -5 }},
+		{"rate", func(w *Workload) { w.ProduceRate = 1e18 }},
+		{"rate", func(w *Workload) { w.ProduceRate = math.NaN() }},
+		{"replicatedInRate", func(w *Workload) { w.ReplicatedInRate = 1e12 }},
+		{"messageSize", func(w *Workload) { w.MessageBytes = 6 * MiB }},
 		{"messageSize", func(w *Workload) { w.MessageBytes = 0 }},
 		{"ackQuorum", func(w *Workload) { w.AckQuorum = 4 }},
 		{"ackQuorum", func(w *Workload) { w.AckQuorum = 0 }},

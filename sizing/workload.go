@@ -111,16 +111,26 @@ func (w Workload) WithDefaults() Workload {
 	return w
 }
 
+// Physical bounds of one region's workload. MaxRate is ten times the
+// largest phase's whole fleet (100M msg/s): beyond it a region needs tens of
+// thousands of nodes per role, and the arithmetic leaves the range node
+// counts are computed in. MaxMessageBytes is Pulsar's default
+// maxMessageSize (5 MiB); larger messages are chunked by the client.
+const (
+	MaxRate         = 1e9
+	MaxMessageBytes = 5 * MiB
+)
+
 // Validate checks every field and names the first bad one. Quorums must hold
 // ensemble >= write quorum >= ack quorum >= 1.
 func (w Workload) Validate() error {
 	switch {
-	case !(w.ProduceRate > 0) || math.IsInf(w.ProduceRate, 0):
-		return &FieldError{"rate", w.ProduceRate, "a positive number of messages per second"}
-	case w.ReplicatedInRate < 0:
-		return &FieldError{"replicatedInRate", w.ReplicatedInRate, "zero or a positive number of messages per second"}
-	case w.MessageBytes <= 0:
-		return &FieldError{"messageSize", w.MessageBytes, "a positive size such as 1KB"}
+	case !(w.ProduceRate > 0) || w.ProduceRate > MaxRate:
+		return &FieldError{"rate", w.ProduceRate, fmt.Sprintf("a positive number of messages per second, at most %g for one region", float64(MaxRate))}
+	case !(w.ReplicatedInRate >= 0) || w.ReplicatedInRate > MaxRate:
+		return &FieldError{"replicatedInRate", w.ReplicatedInRate, fmt.Sprintf("zero or a positive number of messages per second, at most %g", float64(MaxRate))}
+	case w.MessageBytes <= 0 || w.MessageBytes > MaxMessageBytes:
+		return &FieldError{"messageSize", w.MessageBytes, "a positive size such as 1KB, at most 5MiB (Pulsar's maxMessageSize; larger messages are chunked)"}
 	case w.WriteQuorum < 1:
 		return &FieldError{"writeQuorum", w.WriteQuorum, "at least 1 (3 for zero-loss across zones)"}
 	case w.AckQuorum < 1 || w.AckQuorum > w.WriteQuorum:

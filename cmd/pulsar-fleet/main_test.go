@@ -66,6 +66,7 @@ func TestSizeBadInput(t *testing.T) {
 		{"bad ttl", map[string]string{"--ttl": "soon"}, []string{"--ttl"}},
 		{"unknown instance", map[string]string{"--broker-instance": "m5.giant"}, []string{"--broker-instance", "catalog", "m7g.2xlarge"}},
 		{"zero zones", map[string]string{"--zones": "0"}, []string{"--zones", "at least 1"}},
+		{"rate beyond physical sense", map[string]string{"--rate": "1e30"}, []string{"--rate", "at most 1e+09"}},
 		{"missing ttl", map[string]string{"--ttl": ""}, []string{"--ttl is required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
