@@ -101,7 +101,10 @@ func RegionSpecFor(stack, region, role, phase string, weight float64, zones int,
 	if err != nil {
 		return sizing.RegionSpec{}, err
 	}
-	bs, ks := prof.BrokerSpot[phase], prof.BookieSpot[phase]
+	bs, ks, err := prof.SpotShares(phase)
+	if err != nil {
+		return sizing.RegionSpec{}, fmt.Errorf("role %s: %w", role, err)
+	}
 	if brokerSpot != nil {
 		bs = *brokerSpot
 	}

@@ -59,6 +59,18 @@ type RoleProfile struct {
 	Summary string
 }
 
+// SpotShares are the profile's broker and bookie spot shares at a phase. A
+// phase the profile does not cover is an error, never a silent 0 (which
+// would mean all on-demand).
+func (p RoleProfile) SpotShares(phase string) (broker, bookie float64, err error) {
+	b, okB := p.BrokerSpot[phase]
+	k, okK := p.BookieSpot[phase]
+	if !okB || !okK {
+		return 0, 0, fmt.Errorf("role profile %q has no spot shares for phase %q: every profile covers %s", p.Summary, phase, sizing.PhaseNamesHelp)
+	}
+	return b, k, nil
+}
+
 // roleProfiles follow the seeds: the primary runs 70-80% spot (more as the
 // fleet grows and spot diversification improves), the secondary 90%, and the
 // disaster-recovery region 50% because it must be there when the others
