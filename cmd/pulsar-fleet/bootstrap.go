@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -20,9 +19,6 @@ func runBootstrap(args []string, stdout io.Writer) error {
 	stack := fs.String("stack", "admin", "the bootstrap stack (its Pulumi.<stack>.yaml)")
 	asJSON := fs.Bool("json", false, "print every registered resource with its inputs as JSON")
 	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
 		return err
 	}
 	if !*offline {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -25,9 +24,6 @@ func runCheck(args []string, stdout io.Writer) error {
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
 	catalog := catalogFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
 		return err
 	}
 	var phases []string

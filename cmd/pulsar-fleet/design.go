@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -19,9 +18,6 @@ func runDesign(args []string, stdout io.Writer) error {
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
 	catalog := catalogFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
 		return err
 	}
 	if *stack == "" {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,9 +72,6 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 		bin := fs.String("pulumi", "", "path to the pulumi executable (default: on PATH)")
 		yes := fs.Bool("yes", false, "destroy without asking")
 		if err := parseFlags(fs, args); err != nil {
-			if err == flag.ErrHelp {
-				return nil
-			}
 			return err
 		}
 		d := &stacks.Driver{WorkDir: *dir, Stacks: splitList(*stack), IncludePrerequisites: *withPre, AllowPartial: *partial,

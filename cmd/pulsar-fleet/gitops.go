@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -28,9 +27,6 @@ func runRenderGitops(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.PrerequisiteWithin, "prerequisite-within", o.PrerequisiteWithin, "how recently a prerequisite stack must have succeeded")
 	fs.IntVar(&o.ResyncSeconds, "resync-seconds", o.ResyncSeconds, "operator poll and drift re-run period")
 	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
 		return err
 	}
 	fleet, _, err := stacks.LoadFleet(*dir)

@@ -15,6 +15,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -63,8 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(args[1:], stdout)
-			if err == nil {
-				return 0
+			if err == nil || errors.Is(err, flag.ErrHelp) {
+				return 0 // -h printed the command's flags
 			}
 			fmt.Fprintf(stderr, "pulsar-fleet %s: %v\n", c.name, err)
 			var ue *usageError

@@ -355,3 +355,12 @@ func TestDesignCommand(t *testing.T) {
 		assert.NotEmpty(t, stderr, args)
 	}
 }
+
+// Every command's -h prints its flags and exits 0 (handled once, in run).
+func TestHelpFlag(t *testing.T) {
+	for _, c := range commands() {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 0, run([]string{c.name, "-h"}, &out, &errb), "%s -h: %s", c.name, errb.String())
+		assert.Contains(t, out.String(), "Usage of "+c.name+":", "%s -h prints its flags", c.name)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -75,9 +74,6 @@ func runSize(args []string, stdout io.Writer) error {
 	catalog := catalogFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
 		return err
 	}
 	for name, v := range map[string]string{"--rate": *rate, "--message-size": *msgSize, "--ttl": *ttl, "--bookie-disk": *disk} {
