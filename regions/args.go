@@ -153,6 +153,14 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 	}
 	a.Certificate = routing.RegionCertificate(spec.Stack, spec.Routing.Domain, spec.Routing.HostedZoneID, tags)
 	a.Pulsar = pulsarArgs(spec, plan, a.Capacity)
+	if plan.Bookies.LocalNVMe {
+		it, err := cat.Lookup(plan.Bookies.InstanceType)
+		if err != nil {
+			return Args{}, err
+		}
+		// What the plan fills of the planned type's instance store.
+		a.Pulsar.BookieLocalDiskGiB = int(it.NVMeGB * 1e9 * sizing.DefaultDiskUsableFraction / float64(sizing.GiB))
+	}
 	a.Routing = routing.Args{
 		Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,
 		Scheme: spec.Routing.ProxyScheme, Namespace: PulsarNamespace, Tags: tags,

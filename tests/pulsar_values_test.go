@@ -45,10 +45,13 @@ func renderValues(t *testing.T, stack, phase string) (pulsar.Values, sizing.Regi
 func checkAgainstPlan(t *testing.T, v pulsar.Values, plan sizing.RegionPlan) {
 	t.Helper()
 	assert.Equal(t, plan.Bookies.Count, v.BookKeeper.ReplicaCount, "bookies = plan")
-	assert.Equal(t, plan.Brokers.Count, v.Broker.ReplicaCount, "brokers = plan")
-	assert.Equal(t, plan.Brokers.Count, v.Broker.Autoscaling.MinReplicas)
+	// The HPAs own the broker and proxy counts; the chart ignores
+	// replicaCount while they are on.
+	assert.Zero(t, v.Broker.ReplicaCount)
+	assert.Equal(t, plan.Brokers.Count, v.Broker.Autoscaling.MinReplicas, "brokers = plan")
 	assert.Equal(t, plan.BrokerHPA.Max, v.Broker.Autoscaling.MaxReplicas)
-	assert.Equal(t, plan.Proxies.Count, v.Proxy.ReplicaCount, "proxies = plan")
+	assert.Zero(t, v.Proxy.ReplicaCount)
+	assert.Equal(t, plan.Proxies.Count, v.Proxy.Autoscaling.MinReplicas, "proxies = plan")
 	assert.Equal(t, plan.ZooKeeper.Count, v.ZooKeeper.ReplicaCount, "zookeeper = plan")
 	assert.Equal(t, plan.Autorecovery, v.Autorecovery.ReplicaCount)
 	e, _ := strconv.Atoi(v.Broker.ConfigData["managedLedgerDefaultEnsembleSize"])

@@ -33,6 +33,9 @@ var TypeToken = kit.Type("cluster", "Cluster")
 // ControlPlaneLogTypes are every EKS control-plane log type; all are on.
 var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
+// MetricsServerAddon is the EKS add-on that serves metrics.k8s.io.
+const MetricsServerAddon = "metrics-server"
+
 // SystemTaint keeps everything but add-ons off the system node group; the
 // Karpenter chart and EKS add-ons tolerate it.
 var SystemTaint = Taint{Key: "CriticalAddonsOnly", Value: "true", Effect: "NoSchedule"}
@@ -322,6 +325,19 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		ClusterName:              pulumi.String(args.Name),
 		AddonName:                pulumi.String("aws-ebs-csi-driver"),
 		ServiceAccountRoleArn:    csiRole.Arn,
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		Tags:                     tags,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{ekc})); err != nil {
+		return fail(err)
+	}
+
+	// Metrics Server (an EKS community add-on) serves the resource metrics
+	// the broker and proxy HPAs scale on; without it they hold their
+	// minimum forever. It schedules on the system node group or, failing
+	// that, the untainted general pool.
+	if _, err := eks.NewAddon(ctx, name+"-metrics-server", &eks.AddonArgs{
+		ClusterName:              pulumi.String(args.Name),
+		AddonName:                pulumi.String(MetricsServerAddon),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Tags:                     tags,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{ekc})); err != nil {

@@ -118,7 +118,10 @@ type Args struct {
 	// BrokerMax and ProxyMax are the autoscalers' maxima.
 	BrokerMax, ProxyMax int
 	// Bookie storage: EBS volumes, or local NVMe (ephemeral, emptyDir).
-	BookieLocalNVMe            bool
+	BookieLocalNVMe bool
+	// BookieLocalDiskGiB is what a local-NVMe bookie fills at most (the
+	// plan's usable share of the instance store): its ephemeral-storage.
+	BookieLocalDiskGiB         int
 	JournalGiB, LedgersGiB     int
 	JournalClass, LedgersClass string
 	ZooKeeperGiB               int
@@ -205,6 +208,9 @@ func (a Args) Validate() error {
 	if !a.BookieLocalNVMe && (a.JournalGiB <= 0 || a.LedgersGiB <= 0 || a.JournalClass == "" || a.LedgersClass == "") {
 		bad("bookie volumes: journal %dGi (%q), ledgers %dGi (%q) need sizes and storage classes", a.JournalGiB, a.JournalClass, a.LedgersGiB, a.LedgersClass)
 	}
+	if a.BookieLocalNVMe && a.BookieLocalDiskGiB <= 0 {
+		bad("local-NVMe bookies need BookieLocalDiskGiB (the instance store they fill), got %d", a.BookieLocalDiskGiB)
+	}
 	if a.Cluster == "" {
 		bad("cluster: empty")
 	}
@@ -237,6 +243,7 @@ func workload(component string, p Pod, config map[string]string) Workload {
 		NodeSelector: p.Placement.NodeSelector,
 		Tolerations:  p.Placement.Tolerations,
 		PodMonitor:   Toggle{Enabled: true},
+		Affinity:     RequiredAntiAffinity,
 	}
 	for _, k := range p.Placement.SpreadKeys {
 		w.TopologySpreadConstraints = append(w.TopologySpreadConstraints, SpreadConstraint{
@@ -311,7 +318,7 @@ func BrokerConfig(a Args) map[string]string {
 // is always fsynced (journalSyncData true): an acknowledged entry is on disk.
 func BookieConfig(a Args) map[string]string {
 	cache := a.Bookies.DirectMiB / 4
-	return map[string]string{
+	c := map[string]string{
 		"PULSAR_MEM":                        jvm(a.Bookies),
 		"journalSyncData":                   "true",
 		"journalMaxSizeMB":                  "2048",
@@ -319,7 +326,30 @@ func BookieConfig(a Args) map[string]string {
 		"dbStorage_writeCacheMaxSizeMb":     itoa(cache),
 		"dbStorage_readAheadCacheMaxSizeMb": itoa(cache),
 	}
+	if a.BookieLocalNVMe {
+		// The instance store is the node's ephemeral storage, which kubelet
+		// guards too: it evicts (and so wipes) pods when less than
+		// KubeletNodefsEvictionAvailable of it is free. The bookie turns
+		// read-only first.
+		c["diskUsageWarnThreshold"] = ratio(NVMeDiskUsageWarn)
+		c["diskUsageLwmThreshold"] = ratio(NVMeDiskUsageWarn)
+		c["diskUsageThreshold"] = ratio(NVMeDiskUsageReadOnly)
+	}
+	return c
 }
+
+// Disk guards of local-NVMe bookies, as fractions of the disk.
+// KubeletNodefsEvictionAvailable is kubelet's default hard eviction
+// threshold (nodefs.available<10%), which the EC2NodeClasses keep.
+// A test keeps warn >= the plan's usable share and read-only below
+// kubelet's eviction point.
+const (
+	NVMeDiskUsageWarn              = 0.85
+	NVMeDiskUsageReadOnly          = 0.88
+	KubeletNodefsEvictionAvailable = 0.10
+)
+
+func ratio(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 // AutorecoveryConfig places re-replicated copies with the same rack rule
 // as the brokers: zones as racks, read from the bookie rack mapping. The two
@@ -372,7 +402,7 @@ func Compute(a Args) (Values, error) {
 		FullnameOverride: Fullname,
 		ClusterName:      a.Cluster,
 		Components:       Components{ZooKeeper: true, BookKeeper: true, Autorecovery: true, Broker: true, Proxy: true, Toolset: true},
-		Affinity:         GlobalAffinity{AntiAffinity: true, Type: "requiredDuringSchedulingIgnoredDuringExecution"},
+		Affinity:         GlobalAffinity{AntiAffinity: true},
 		Volumes:          GlobalVolumes{Persistence: true},
 		Auth: Auth{
 			Authentication: Authentication{Enabled: true, JWT: JWT{Enabled: true, UsingSecretKey: false,
@@ -388,6 +418,8 @@ func Compute(a Args) (Values, error) {
 		Workload: workload(CompZooKeeper, a.ZooKeeper, map[string]string{"PULSAR_MEM": jvm(a.ZooKeeper)}),
 		PDB:      PDB{UsePolicy: true, MaxUnavailable: 1},
 		Volumes:  ZooKeeperDisks{Data: Volume{Size: fmt.Sprintf("%dGi", a.ZooKeeperGiB), StorageClassName: a.ZooKeeperClass}},
+		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
+		StatefulsetUpgrade: Upgrade{Enabled: false},
 	}
 	v.BookKeeper = BookKeeper{
 		Workload:       workload(CompBookie, a.Bookies, BookieConfig(a)),
@@ -401,6 +433,12 @@ func Compute(a Args) (Values, error) {
 		// ledgers reach zero: OnDelete, never a rolling update.
 		v.BookKeeper.Volumes = BookieDisks{Persistence: false}
 		v.BookKeeper.UpdateStrategy.Type = "OnDelete"
+		// The disk is the node's ephemeral storage: request what the plan
+		// fills, so Karpenter picks a type with room and kubelet ranks the
+		// bookie last to evict.
+		disk := fmt.Sprintf("%dGi", a.BookieLocalDiskGiB)
+		v.BookKeeper.Resources.Requests["ephemeral-storage"] = disk
+		v.BookKeeper.Resources.Limits["ephemeral-storage"] = disk
 	} else {
 		v.BookKeeper.Volumes = BookieDisks{Persistence: true,
 			Journal: &Volume{Size: fmt.Sprintf("%dGi", a.JournalGiB), StorageClassName: a.JournalClass},
@@ -409,10 +447,12 @@ func Compute(a Args) (Values, error) {
 	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
 	o := a.Offload
 	v.Broker = Broker{
-		Workload:       workload(CompBroker, a.Brokers, BrokerConfig(a)),
-		PDB:            PDB{UsePolicy: true, MaxUnavailable: 1},
-		Autoscaling:    hpa(a.Brokers.Replicas, a.BrokerMax),
-		ServiceAccount: ServiceAccount{Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": a.BrokerRoleARN}},
+		Workload:    workload(CompBroker, a.Brokers, BrokerConfig(a)),
+		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
+		Autoscaling: hpa(a.Brokers.Replicas, a.BrokerMax),
+		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
+		StatefulsetUpgrade: Upgrade{Enabled: false},
+		ServiceAccount:     ServiceAccount{Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": a.BrokerRoleARN}},
 		StorageOffload: StorageOffload{
 			Driver: "aws-s3", Bucket: o.Bucket, Region: o.Region,
 			MaxBlockSizeInBytes: itoa(o.MaxBlockBytes), ReadBufferSizeInBytes: itoa(o.ReadBufferBytes),
@@ -429,6 +469,8 @@ func Compute(a Args) (Values, error) {
 		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
 		Autoscaling: hpa(a.Proxies.Replicas, a.ProxyMax),
 	}
+	// The HPAs own the broker and proxy counts (from the plan's minimum).
+	v.Broker.ReplicaCount, v.Proxy.ReplicaCount = 0, 0
 	objs, err := ExtraObjects(a)
 	if err != nil {
 		return Values{}, err

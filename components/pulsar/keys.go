@@ -15,7 +15,7 @@ var InventedKeys = []string{
 	"maxConcurrentLookupRequests", "maxConcurrentTopicLoadRequests", "bookkeeperClientRackawareEnabledForBroker",
 	"bookkeeperClientRegionawareEnabledForBroker", "brokerDeduplicationEntryTTLSeconds", "replicationRateAtPrimaryThreshold",
 	"replicationRateAtSecondaryThreshold", "useTransactionalCompaction", "numWorkerThreads", "digestType", "topicRegionMap",
-	"capacityReservationOptions", "managedLedgerOffloadThresholdInBytes", "managedLedgerOffloadDeletionLagInMillis",
+	"capacityReservationOptions",
 }
 
 // EnvKeys are configData entries that set the JVM through the environment,
@@ -27,6 +27,10 @@ var EnvKeys = map[string]bool{"PULSAR_MEM": true, "PULSAR_GC": true, "BOOKIE_MEM
 var PrefixedKeys = map[string]string{
 	"minNumRacksPerWriteQuorum":        "org.apache.bookkeeper.conf.ClientConfiguration#MIN_NUM_RACKS_PER_WRITE_QUORUM",
 	"enforceMinNumRacksPerWriteQuorum": "org.apache.bookkeeper.conf.ClientConfiguration#ENFORCE_MIN_NUM_RACKS_PER_WRITE_QUORUM",
+	// The chart renders these two from broker.storageOffload; the broker's
+	// offload policies read them (OffloadPoliciesImpl fields of that name).
+	"managedLedgerOffloadThresholdInBytes":    "org.apache.pulsar.common.policies.data.OffloadPoliciesImpl#managedLedgerOffloadThresholdInBytes",
+	"managedLedgerOffloadDeletionLagInMillis": "org.apache.pulsar.common.policies.data.OffloadPoliciesImpl#managedLedgerOffloadDeletionLagInMillis",
 }
 
 // CheckConfigKeys reports the keys of cfg that are neither in real, nor

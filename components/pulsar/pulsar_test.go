@@ -12,6 +12,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
 func placement(pool string, spot bool) Placement {
@@ -61,7 +62,7 @@ func TestValuesOnlyUseChartPaths(t *testing.T) {
 	var all []string
 	for _, nvme := range []bool{false, true} {
 		a := testArgs()
-		a.BookieLocalNVMe = nvme
+		a.BookieLocalNVMe, a.BookieLocalDiskGiB = nvme, 3186
 		v, err := Compute(a)
 		require.NoError(t, err)
 		paths, err := kit.Paths(v, upstream.PulsarChart.FreeFormKey)
@@ -89,7 +90,7 @@ func TestConfigDataKeysAreReal(t *testing.T) {
 func TestNoInventedKeyIsEmitted(t *testing.T) {
 	for _, nvme := range []bool{false, true} {
 		a := testArgs()
-		a.BookieLocalNVMe = nvme
+		a.BookieLocalNVMe, a.BookieLocalDiskGiB = nvme, 3186
 		v, err := Compute(a)
 		require.NoError(t, err)
 		b, err := json.Marshal(v)
@@ -142,11 +143,43 @@ func TestDurabilityAndPlacement(t *testing.T) {
 func TestNVMeBookiesAreNeverRolled(t *testing.T) {
 	a := testArgs()
 	a.BookieLocalNVMe = true
+	_, err := Compute(a)
+	require.ErrorContains(t, err, "BookieLocalDiskGiB", "the instance store a bookie fills must be known")
+	a.BookieLocalDiskGiB = 3186
 	v, err := Compute(a)
 	require.NoError(t, err)
 	assert.False(t, v.BookKeeper.Volumes.Persistence)
 	assert.Equal(t, "OnDelete", v.BookKeeper.UpdateStrategy.Type, "a rolling update would wipe every bookie in turn")
 	assert.Equal(t, "0", v.Autorecovery.ConfigData["lostBookieRecoveryDelay"], "lost instance storage is re-replicated at once")
+	// Kubelet must never be the one to act on a full instance store: the
+	// bookie is read-only before kubelet's hard eviction, and it requests
+	// the disk it fills, so it is the last pod kubelet would evict.
+	assert.Equal(t, "3186Gi", v.BookKeeper.Resources.Requests["ephemeral-storage"])
+	assert.Equal(t, "0.88", v.BookKeeper.ConfigData["diskUsageThreshold"])
+	assert.Equal(t, "0.85", v.BookKeeper.ConfigData["diskUsageWarnThreshold"])
+	assert.Less(t, NVMeDiskUsageReadOnly, 1-KubeletNodefsEvictionAvailable, "read-only before kubelet evicts")
+	assert.GreaterOrEqual(t, NVMeDiskUsageWarn, sizing.DefaultDiskUsableFraction, "no warning at the planned fill")
+	assert.Less(t, NVMeDiskUsageWarn, NVMeDiskUsageReadOnly)
+	ebs := testArgs()
+	v, err = Compute(ebs)
+	require.NoError(t, err)
+	assert.NotContains(t, v.BookKeeper.ConfigData, "diskUsageThreshold", "EBS volumes are not kubelet's to evict")
+	assert.NotContains(t, v.BookKeeper.Resources.Requests, "ephemeral-storage")
+}
+
+func TestHPAOwnsReplicasAndAffinityIsRequired(t *testing.T) {
+	v, err := Compute(testArgs())
+	require.NoError(t, err)
+	// The chart ignores replicaCount while autoscaling is on.
+	assert.Zero(t, v.Broker.ReplicaCount)
+	assert.Zero(t, v.Proxy.ReplicaCount)
+	assert.Equal(t, testArgs().Brokers.Replicas, v.Broker.Autoscaling.MinReplicas)
+	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookkeeper": v.BookKeeper.Workload,
+		"autorecovery": v.Autorecovery.Workload, "broker": v.Broker.Workload, "proxy": v.Proxy.Workload} {
+		assert.Equal(t, RequiredAntiAffinity, w.Affinity, name)
+	}
+	assert.False(t, v.Broker.StatefulsetUpgrade.Enabled)
+	assert.False(t, v.ZooKeeper.StatefulsetUpgrade.Enabled)
 }
 
 func TestJobs(t *testing.T) {

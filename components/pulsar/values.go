@@ -39,10 +39,26 @@ type Components struct {
 	PulsarManager bool `json:"pulsar_manager"`
 }
 
-// GlobalAffinity is the chart-wide anti-affinity switch.
+// GlobalAffinity is the chart-wide anti-affinity switch. The chart reads
+// only `anti_affinity` here; the type is per component (Affinity).
 type GlobalAffinity struct {
+	AntiAffinity bool `json:"anti_affinity"`
+}
+
+// Affinity is a component's pod anti-affinity: one pod per node, required
+// (the chart's default for brokers and proxies is only preferred).
+type Affinity struct {
 	AntiAffinity bool   `json:"anti_affinity"`
 	Type         string `json:"type"`
+}
+
+// RequiredAntiAffinity is the scheduling rule of every Pulsar component.
+var RequiredAntiAffinity = Affinity{AntiAffinity: true, Type: "requiredDuringSchedulingIgnoredDuringExecution"}
+
+// Upgrade is the chart's pre-upgrade hook that deletes StatefulSets made
+// by charts older than 4.6.0; the program never deployed one.
+type Upgrade struct {
+	Enabled bool `json:"enabled"`
 }
 
 // GlobalVolumes toggles persistence chart-wide.
@@ -97,7 +113,9 @@ type Toleration = k8s.Toleration
 
 // Workload is what every Pulsar component shares.
 type Workload struct {
-	ReplicaCount              int                `json:"replicaCount"`
+	// ReplicaCount is left out where an HPA owns the replica count (the
+	// chart ignores it then).
+	ReplicaCount              int                `json:"replicaCount,omitempty"`
 	Resources                 Resources          `json:"resources"`
 	ConfigData                map[string]string  `json:"configData"`
 	NodeSelector              map[string]string  `json:"nodeSelector"`
@@ -106,6 +124,7 @@ type Workload struct {
 	// Annotations are pod annotations.
 	Annotations map[string]string `json:"annotations,omitempty"`
 	PodMonitor  Toggle            `json:"podMonitor"`
+	Affinity    Affinity          `json:"affinity"`
 }
 
 // Resources is k8s.ResourceRequirements (shared by the components).
@@ -132,9 +151,10 @@ type PDB struct {
 
 // ZooKeeper values.
 type ZooKeeper struct {
-	Workload `json:",inline"`
-	PDB      PDB            `json:"pdb"`
-	Volumes  ZooKeeperDisks `json:"volumes"`
+	Workload           `json:",inline"`
+	PDB                PDB            `json:"pdb"`
+	Volumes            ZooKeeperDisks `json:"volumes"`
+	StatefulsetUpgrade Upgrade        `json:"statefulsetUpgrade"`
 }
 
 // ZooKeeperDisks is the data volume.
@@ -182,6 +202,8 @@ type Broker struct {
 	StorageOffload StorageOffload   `json:"storageOffload"`
 	ExtraVolumes   []map[string]any `json:"extraVolumes,omitempty"`
 	ExtraMounts    []map[string]any `json:"extraVolumeMounts,omitempty"`
+	// StatefulsetUpgrade is off: see Upgrade.
+	StatefulsetUpgrade Upgrade `json:"statefulsetUpgrade"`
 }
 
 // Proxy values.

@@ -167,3 +167,10 @@ func replaceUnknown(v any, path string, unknown *[]string) any {
 		return v
 	}
 }
+
+// Resolve copies values, dropping nulls and replacing the preview's unknown
+// values with Placeholder (a Helm release's values, before rendering).
+func Resolve(values map[string]any) map[string]any {
+	var unknown []string
+	return replaceUnknown(values, "", &unknown).(map[string]any)
+}
