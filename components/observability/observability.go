@@ -156,9 +156,7 @@ func ChartValues(a Args) (Values, error) {
 		}},
 		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.webhookSecret()),
 			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
-		Grafana: Grafana{Enabled: a.Global, DefaultDashboardsEnabled: a.Global,
-			Admin:   GrafanaAdmin{ExistingSecret: GrafanaAdminSecret, UserKey: GrafanaUserKey, PasswordKey: GrafanaPasswordKey},
-			Sidecar: Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"}}},
+		Grafana:               Grafana{Enabled: false},
 		Operator:              crit,
 		KubeEtcd:              Toggle{Enabled: false},
 		KubeControllerManager: Toggle{Enabled: false},
@@ -166,6 +164,11 @@ func ChartValues(a Args) (Values, error) {
 	}
 	if s := a.webhookSecret(); s != "" {
 		v.Alertmanager.AlertmanagerSpec.Secrets = []string{s}
+	}
+	if a.Global {
+		v.Grafana = Grafana{Enabled: true, DefaultDashboardsEnabled: true,
+			Admin:   &GrafanaAdmin{ExistingSecret: GrafanaAdminSecret, UserKey: GrafanaUserKey, PasswordKey: GrafanaPasswordKey},
+			Sidecar: &Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"}}}
 	}
 	if !a.Global {
 		url := WriteURL(a.Domain)

@@ -110,11 +110,13 @@ type AlertmanagerSpec struct {
 }
 
 // Grafana runs in the primary only.
+// Its settings are left out where Grafana is off: the subchart is not
+// rendered, and nothing would read them.
 type Grafana struct {
-	Enabled                  bool         `json:"enabled"`
-	DefaultDashboardsEnabled bool         `json:"defaultDashboardsEnabled"`
-	Admin                    GrafanaAdmin `json:"admin"`
-	Sidecar                  Sidecar      `json:"sidecar"`
+	Enabled                  bool          `json:"enabled"`
+	DefaultDashboardsEnabled bool          `json:"defaultDashboardsEnabled,omitempty"`
+	Admin                    *GrafanaAdmin `json:"admin,omitempty"`
+	Sidecar                  *Sidecar      `json:"sidecar,omitempty"`
 }
 
 // GrafanaAdmin reads the admin credentials from an existing secret.

@@ -328,6 +328,12 @@ func (s *Server) resource(ctx context.Context, apiVersion, kind string) (resourc
 	return info, nil
 }
 
+// Namespaced reports whether a kind is namespaced (through discovery).
+func (s *Server) Namespaced(ctx context.Context, apiVersion, kind string) (bool, error) {
+	info, err := s.resource(ctx, apiVersion, kind)
+	return info.namespaced, err
+}
+
 // Apply server-side-applies one object with strict field validation; with
 // dryRun the API server validates, defaults and admits it without storing
 // it.
@@ -412,15 +418,22 @@ func (s *Server) ApplyFile(ctx context.Context, path string) error {
 		if doc == nil {
 			continue
 		}
-		if err := s.Apply(ctx, doc, false); err != nil {
+		if err := s.Install(ctx, doc); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if doc["kind"] == "CustomResourceDefinition" {
-			if err := s.waitEstablished(ctx, doc); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-		}
 	}
+}
+
+// Install applies one object for real and, for a
+// CustomResourceDefinition, waits until it is established.
+func (s *Server) Install(ctx context.Context, obj map[string]any) error {
+	if err := s.Apply(ctx, obj, false); err != nil {
+		return err
+	}
+	if obj["kind"] == "CustomResourceDefinition" {
+		return s.waitEstablished(ctx, obj)
+	}
+	return nil
 }
 
 func (s *Server) waitEstablished(ctx context.Context, crd map[string]any) error {

@@ -1,5 +1,5 @@
 // Package tooling builds the external tools the test tiers drive (the
-// Pulumi CLI, kube-apiserver, actionlint) from pinned tools modules under
+// Pulumi CLI, kube-apiserver, actionlint, helm) from pinned tools modules under
 // tools/, through the Go module proxy, into a cache directory keyed by the
 // tools module's go.mod and go.sum. Nothing is downloaded as a binary.
 package tooling
@@ -46,6 +46,11 @@ var Actionlint = Tool{Module: "actionlint", Package: "github.com/rhysd/actionlin
 // v1.37.0, staging modules mapped to their published v0.37.0 versions).
 var KubeAPIServer = Tool{Module: "kubeapiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver",
 	Binary: "kube-apiserver", EnvVar: "PULSAR_FLEET_KUBE_APISERVER"}
+
+// Helm renders the program's releases with their real charts in the render
+// tier (helm v3.22.0; the product never runs it).
+var Helm = Tool{Module: "helm", Package: "helm.sh/helm/v3/cmd/helm", Binary: "helm",
+	LDFlags: "-X helm.sh/helm/v3/internal/version.version=v3.22.0", EnvVar: "PULSAR_FLEET_HELM"}
 
 // CacheDir is where built tools live (PULSAR_FLEET_TOOLS_CACHE, else the
 // user cache directory).
