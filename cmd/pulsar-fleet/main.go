@@ -50,6 +50,7 @@ func commands() []command {
 		{"size", "size one workload: the DataStax storage method, then every physical limit", runSize},
 		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
 		{"design", "one region's design at a phase: its fleet and every component's configuration, without Pulumi", runDesign},
+		{"transition", "the ordered steps that move one region between phases without losing a message", runTransition},
 		{"check", "the security baseline over the offline preview of every stack at every phase", runCheck},
 		{"bootstrap", "preview the account bootstrap (state bucket, KMS key, CI and operator roles) offline: --offline", runBootstrap},
 		{"render-gitops", "write the operator Stacks, kustomization and GitHub workflows from the stack graph (--check verifies)", runRenderGitops},

@@ -364,3 +364,26 @@ func TestHelpFlag(t *testing.T) {
 		assert.Contains(t, out.String(), "Usage of "+c.name+":", "%s -h prints its flags", c.name)
 	}
 }
+
+// `transition` prints the steps, refuses bad input by name, and its JSON
+// holds the same steps.
+func TestTransitionCommand(t *testing.T) {
+	code, out, stderr := cli(t, "transition", "--stack", "us-east-1", "--from", "100k", "--to", "1m")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "us-east-1: phase 100k -> 1m needs the steps below")
+	assert.Contains(t, out, "add the instance-storage (NVMe) bookie set beside the EBS one")
+	assert.Contains(t, out, "decommissionbookie")
+	code, out, _ = cli(t, "transition", "--stack", "us-east-1", "--from", "10m", "--to", "1m", "--json")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, `"title": "decommission bookies 9..44, one at a time"`)
+	for args, want := range map[string][]string{
+		"no stack":  {"transition", "--from", "35k", "--to", "100k"},
+		"no from":   {"transition", "--stack", "us-east-1", "--to", "100k"},
+		"same":      {"transition", "--stack", "us-east-1", "--from", "1m", "--to", "1m"},
+		"bad phase": {"transition", "--stack", "us-east-1", "--from", "2m", "--to", "1m"},
+	} {
+		code, _, stderr := cli(t, want...)
+		assert.Equal(t, 2, code, args)
+		assert.NotEmpty(t, stderr, args)
+	}
+}

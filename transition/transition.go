@@ -1,0 +1,196 @@
+// Package transition plans how a running region moves from one phase to
+// another without losing a message, from two designs of the same region
+// (regions.Design), and refuses a direct `pulumi up` that would replace or
+// drop data-bearing objects. It is pure: no Pulumi, no cluster.
+package transition
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// RecoveryShare is the share of a bookie's sustained bandwidth the
+// estimates give to re-replication; the rest keeps serving traffic.
+const RecoveryShare = 0.5
+
+// Transition is the ordered plan from one phase to another.
+type Transition struct {
+	Stack string `json:"stack"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	// Direct is true when one `pulumi up` of the new phase is safe.
+	Direct bool   `json:"direct"`
+	Steps  []Step `json:"steps"`
+	// DataBytes and Hours total the steps' estimates.
+	DataBytes float64 `json:"dataBytes"`
+	Hours     float64 `json:"hours"`
+}
+
+// Step is one stage: an `up` of a declared state, or work in the cluster
+// between two `up`s, and the check that gates the next step.
+type Step struct {
+	N     int    `json:"step"`
+	Title string `json:"title"`
+	// Up is what the step's `pulumi up` changes (empty: no up).
+	Up []string `json:"up,omitempty"`
+	// Between is what must happen in the cluster before the next step.
+	Between []string `json:"between,omitempty"`
+	// Gate is the check that must pass before the next step.
+	Gate string `json:"gate"`
+	// Estimate is the data this step re-replicates and how long it takes.
+	Estimate *Estimate `json:"estimate,omitempty"`
+}
+
+// Estimate is data moved at a bandwidth.
+type Estimate struct {
+	Bytes float64 `json:"bytes"`
+	Hours float64 `json:"hours"`
+	Basis string  `json:"basis"`
+}
+
+// Change is what differs between two designs of one region, in the terms
+// that decide whether one `up` is safe.
+type Change struct {
+	StorageFlip        bool // bookies move between EBS and instance storage
+	BookiesFrom        int
+	BookiesTo          int
+	ZooKeeperFrom      int
+	ZooKeeperTo        int
+	BrokerTypeFrom     string
+	BrokerTypeTo       string
+	SubnetsReplaced    bool // zones or VPC CIDR differ
+	SubnetsReplacedWhy string
+}
+
+// Diff compares two designs of the same region.
+func Diff(from, to regions.RegionDesign) Change {
+	c := Change{
+		StorageFlip: from.Plan.Bookies.LocalNVMe != to.Plan.Bookies.LocalNVMe,
+		BookiesFrom: from.Plan.Bookies.Count, BookiesTo: to.Plan.Bookies.Count,
+		ZooKeeperFrom: from.Plan.ZooKeeper.Count, ZooKeeperTo: to.Plan.ZooKeeper.Count,
+		BrokerTypeFrom: from.Plan.Brokers.InstanceType, BrokerTypeTo: to.Plan.Brokers.InstanceType,
+	}
+	fn, tn := from.Components.Network, to.Components.Network
+	switch {
+	case fn.CIDR != tn.CIDR:
+		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("vpcCidr %s -> %s", fn.CIDR, tn.CIDR)
+	case !slices.Equal(fn.Zones, tn.Zones):
+		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("zones %v -> %v", fn.Zones, tn.Zones)
+	}
+	return c
+}
+
+// Unsafe lists why one `pulumi up` from one design to the other would
+// lose data or quorum; empty when it is safe.
+func (c Change) Unsafe() []string {
+	var out []string
+	if c.SubnetsReplaced {
+		out = append(out, "the VPC's subnets would be replaced ("+c.SubnetsReplacedWhy+"), and with them every node and volume")
+	}
+	if c.StorageFlip {
+		out = append(out, "the bookies would move between EBS volumes and instance storage: the chart drops the StatefulSet's volumeClaimTemplates, which Kubernetes refuses, and forced through every bookie restarts empty")
+	}
+	if c.BookiesTo < c.BookiesFrom && !c.StorageFlip {
+		out = append(out, fmt.Sprintf("%d bookies would leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers whose copies sat on them would be lost", c.BookiesFrom-c.BookiesTo, c.BookiesFrom, c.BookiesTo))
+	}
+	if d := c.ZooKeeperTo - c.ZooKeeperFrom; d > 1 || d < -1 {
+		out = append(out, fmt.Sprintf("ZooKeeper would change by %d servers at once (%d -> %d); it must change one server at a time to keep its quorum", d, c.ZooKeeperFrom, c.ZooKeeperTo))
+	}
+	return out
+}
+
+// RefusedError is a direct `up` that would replace or drop data-bearing
+// objects. It names the transition command to run instead.
+type RefusedError struct {
+	Stack, From, To string
+	Reasons         []string
+	// Subnets is true when the refusal is a subnet replacement, which no
+	// phase transition performs.
+	Subnets bool
+}
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %s: a direct change from phase %s to %s is refused:", e.Stack, e.From, e.To)
+	for _, r := range e.Reasons {
+		b.WriteString("\n  - " + r)
+	}
+	if e.Subnets {
+		b.WriteString("\nzones and vpcCidr of a running stack do not change; adding a zone is its own procedure (docs/operations.md, \"Adding a zone\")")
+	} else {
+		fmt.Fprintf(&b, "\nrun `pulsar-fleet transition --stack %s --from %s --to %s` and apply its steps (docs/operations.md, \"Moving between phases\")", e.Stack, e.From, e.To)
+	}
+	return b.String()
+}
+
+// Check refuses a direct change from the deployed design to the desired
+// one when one `up` would lose data or quorum.
+func Check(deployed, desired regions.RegionDesign) error {
+	c := Diff(deployed, desired)
+	if r := c.Unsafe(); len(r) > 0 {
+		return &RefusedError{Stack: desired.Stack, From: deployed.Phase, To: desired.Phase, Reasons: r, Subnets: c.SubnetsReplaced}
+	}
+	return nil
+}
+
+// Plan orders the steps from one design to another. Going up: ZooKeeper
+// grows first, one server per step, then brokers roll, then bookies grow or
+// move to a new storage set. Going down: bookies leave first, one at a
+// time, then brokers, then ZooKeeper.
+func Plan(from, to regions.RegionDesign, cat *sizing.Catalog) (Transition, error) {
+	if from.Stack != to.Stack {
+		return Transition{}, fmt.Errorf("a transition is within one stack: %s and %s", from.Stack, to.Stack)
+	}
+	c := Diff(from, to)
+	t := Transition{Stack: to.Stack, From: from.Phase, To: to.Phase, Direct: len(c.Unsafe()) == 0}
+	if c.SubnetsReplaced {
+		return t, &RefusedError{Stack: to.Stack, From: from.Phase, To: to.Phase, Reasons: c.Unsafe(), Subnets: true}
+	}
+	rate, basis, err := recoveryRate(from, cat)
+	if err != nil {
+		return t, err
+	}
+	b := &builder{from: from, to: to, c: c, rate: rate, basis: basis}
+	if c.BookiesTo >= c.BookiesFrom || c.StorageFlip {
+		b.zookeeper()
+		b.brokers()
+		b.bookies()
+	} else {
+		b.bookies()
+		b.brokers()
+		b.zookeeper()
+	}
+	b.finish()
+	t.Steps = b.steps
+	for _, s := range t.Steps {
+		if s.Estimate != nil {
+			t.DataBytes += s.Estimate.Bytes
+			t.Hours += s.Estimate.Hours
+		}
+	}
+	return t, nil
+}
+
+// recoveryRate is the bytes per second one bookie's data is re-replicated
+// at: RecoveryShare of the bookie's sustained network, capped by its ledger
+// disk (a gp3 volume's provisioned throughput; instance storage is faster
+// than the network).
+func recoveryRate(d regions.RegionDesign, cat *sizing.Catalog) (float64, string, error) {
+	it, err := cat.Lookup(d.Plan.Bookies.InstanceType)
+	if err != nil {
+		return 0, "", err
+	}
+	net := it.NetBytesPerSec() * RecoveryShare
+	if d.Plan.Bookies.LocalNVMe {
+		return net, fmt.Sprintf("%.0f%% of %s's %s/s sustained network", RecoveryShare*100, it.Name, sizing.FormatSI(it.NetBytesPerSec())), nil
+	}
+	disk := sizing.DefaultParams().EBSThroughputBytes
+	if disk < net {
+		return disk, fmt.Sprintf("a gp3 ledger volume's %s/s provisioned throughput (%s)", sizing.FormatSI(disk), it.Name), nil
+	}
+	return net, fmt.Sprintf("%.0f%% of %s's %s/s sustained network", RecoveryShare*100, it.Name, sizing.FormatSI(it.NetBytesPerSec())), nil
+}
