@@ -117,6 +117,17 @@ func walkMaps(v any, path string, f func(path string, m map[string]any)) {
 	}
 }
 
+// instanceServices assume roles for the account's own instances (instance
+// profiles), where source conditions do not apply.
+var instanceServices = map[string]bool{"ec2.amazonaws.com": true}
+
+// sourceScoped reports a statement limited to one account's resource.
+func sourceScoped(st iampolicy.Statement) bool {
+	account := len(st.Condition["StringEquals"]["aws:SourceAccount"]) > 0
+	source := len(st.Condition["ArnLike"]["aws:SourceArn"]) > 0 || len(st.Condition["ArnEquals"]["aws:SourceArn"]) > 0
+	return account && source
+}
+
 func iamTrustScoped(v *view) []Finding {
 	var out []Finding
 	bound := v.boundServiceAccounts()
@@ -140,6 +151,9 @@ func iamTrustScoped(v *view) []Finding {
 			for _, svc := range st.Principal["Service"] {
 				if !strings.HasSuffix(svc, ".amazonaws.com") || !slices.Equal(st.Actions, []string{"sts:AssumeRole"}) {
 					out = append(out, fail(res(r), "service principal %s with actions %v: want an AWS service and sts:AssumeRole only", svc, st.Actions))
+				}
+				if !instanceServices[svc] && !sourceScoped(st) {
+					out = append(out, fail(res(r), "service principal %s without aws:SourceAccount and aws:SourceArn conditions: another account's resource could use the role through the service (confused deputy)", svc))
 				}
 			}
 			if len(st.Principal["Federated"]) == 0 {

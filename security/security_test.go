@@ -201,6 +201,11 @@ func TestEveryRuleFails(t *testing.T) {
 				in["assumeRolePolicy"] = `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
 			})
 		}, "AWS principals"},
+		{"IAM-TRUST-SCOPED", "service role without source conditions (confused deputy)", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, role, "-offload-replication", func(in map[string]any) {
+				in["assumeRolePolicy"] = `{"Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+			})
+		}, "confused deputy"},
 		{"PULSAR-AUTH", "authorization off", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" {

@@ -234,7 +234,8 @@ func NewTieredStorage(ctx *pulumi.Context, name string, args Args, opts ...pulum
 	ready := []pulumi.Resource{bucket, brokerRole}
 	if len(args.Destinations) > 0 {
 		replRole, err := iam.NewRole(ctx, name+"-replication", &iam.RoleArgs{
-			AssumeRolePolicy: kit.ServiceTrust("s3.amazonaws.com").JSON(),
+			// Only S3 replicating this bucket, in this account (the key's).
+			AssumeRolePolicy: kit.ScopedServiceTrust("s3.amazonaws.com", kit.AccountOf(key.Arn), bucket.Arn).JSON(),
 			Description:      pulumi.String("S3 cross-region replication of the Pulsar offload bucket"),
 			Tags:             tags,
 		}, child...)

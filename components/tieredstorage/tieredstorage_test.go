@@ -131,6 +131,15 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	repl := one(t, rec, "aws:iam/rolePolicy:RolePolicy", "ts-replication").Inputs["policy"].(string)
 	assert.Contains(t, repl, "arn:aws:s3:::peer-west/*")
 	assert.Contains(t, repl, "arn:aws:kms:eu-west-1:123456789012:key/dr")
+	// The replication role is S3's only for this bucket of this account
+	// (no confused deputy).
+	replTrust, err := kit.ParsePolicy(one(t, rec, "aws:iam/role:Role", "ts-replication").Inputs["assumeRolePolicy"].(string))
+	require.NoError(t, err)
+	require.Len(t, replTrust, 1)
+	assert.Equal(t, map[string]map[string][]string{
+		"StringEquals": {"aws:SourceAccount": {"123456789012"}},
+		"ArnLike":      {"aws:SourceArn": {"arn:aws:s3:::ts"}},
+	}, replTrust[0].Condition)
 	trust := one(t, rec, "aws:iam/role:Role", "ts-broker").Inputs["assumeRolePolicy"].(string)
 	assert.Contains(t, trust, `"system:serviceaccount:pulsar:pulsar-broker-acct"`, "trusted only by the broker service account")
 	assert.Equal(t, 1, strings.Count(trust, "sts:AssumeRoleWithWebIdentity"))
