@@ -245,6 +245,7 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	res.Outputs["vpcId"] = net.VpcID
 	res.Outputs[OutputNATPublicIPs] = net.NATPublicIPs
 	res.Outputs["clusterName"] = pulumi.String(args.Cluster.Name)
+	res.Outputs[OutputPhase] = pulumi.String(spec.Phase.Name)
 	res.Outputs["kubeconfig"] = cl.KubeconfigJSON
 	res.Outputs["karpenterInterruptionQueue"] = capa.QueueName
 	res.Outputs[OutputOffloadBucketARN] = store.BucketARN

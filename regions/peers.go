@@ -16,6 +16,9 @@ const (
 	OutputProxyHostname     = "proxyHostname"
 	OutputProxyNLBARN       = "proxyNlbArn"
 	OutputRegion            = "region"
+	// OutputPhase is the phase a stack was last deployed at: the fleet
+	// driver reads it before an `up` to refuse an unsafe phase change.
+	OutputPhase = "phase"
 )
 
 // peers reads other stacks' outputs through one StackReference each.

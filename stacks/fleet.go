@@ -53,6 +53,10 @@ type Driver struct {
 	// AllowPartial runs a subset that omits prerequisites anyway, trusting
 	// their deployed outputs (a warning is printed).
 	AllowPartial bool
+	// Guard, when set, is asked before each stack's preview or `up` with the
+	// stack's deployed outputs; an error stops that stack (and so its
+	// dependents). The CLI sets TransitionGuard.
+	Guard Guard
 	// Parallel bounds how many independent stacks run at once (default 3).
 	Parallel int
 	// BackendURL is the state backend (default PULUMI_BACKEND_URL, else a
@@ -363,6 +367,23 @@ func (d *Driver) pulumiCommand() (auto.PulumiCommand, error) {
 // runOne runs one operation on one stack. The result is named so that the
 // deferred bookkeeping (duration, error text) reaches the caller: a plain
 // `return res` copies res before the deferred function runs.
+// guard asks d.Guard about a preview or `up` with the stack's deployed
+// outputs.
+func (d *Driver) guard(ctx context.Context, op Operation, stack string, st auto.Stack) error {
+	if d.Guard == nil || (op != OpPreview && op != OpUp) {
+		return nil
+	}
+	outs, err := st.Outputs(ctx)
+	if err != nil {
+		return fmt.Errorf("read deployed outputs: %w", err)
+	}
+	deployed := map[string]any{}
+	for k, v := range outs {
+		deployed[k] = v.Value
+	}
+	return d.Guard(stack, deployed)
+}
+
 func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd auto.PulumiCommand, env map[string]string, lw *lockedWriter) (res StackResult) {
 	res = StackResult{Stack: stack, Op: op, Changes: map[string]int{}, Started: time.Now()}
 	prefix := &prefixWriter{w: lw, prefix: "[" + stack + "] "}
@@ -401,6 +422,10 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 			res.Err = fmt.Errorf("set config: %w", err)
 			return res
 		}
+	}
+	if err := d.guard(ctx, op, stack, st); err != nil {
+		res.Err = err
+		return res
 	}
 	fmt.Fprintf(lw, "[%s] %s started\n", stack, op)
 	switch op {

@@ -56,6 +56,10 @@ type OfflineOptions struct {
 	// secure value is a placeholder. Tests use them to prove a real secret
 	// stays secret through the program.
 	Secrets map[string]string
+	// DeployedPhase simulates the phase the stacks were last deployed at
+	// (their `phase` output): a change one `up` cannot make safely is
+	// refused, as the fleet driver refuses it against real state.
+	DeployedPhase string
 }
 
 // PreviewOffline runs the program for every stack in stack-graph order
@@ -112,6 +116,9 @@ func PreviewOffline(o OfflineOptions) (OfflineResult, error) {
 			run[p] = true
 		}
 	}
+	if err := o.guard(fleet, run); err != nil {
+		return OfflineResult{}, err
+	}
 	byStack := map[string]StackFile{}
 	for _, f := range files {
 		byStack[f.Stack] = f
@@ -132,6 +139,27 @@ func PreviewOffline(o OfflineOptions) (OfflineResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// guard runs the transition guard on every stack the preview runs (all
+// of them without a selection), as if deployed at DeployedPhase.
+func (o OfflineOptions) guard(fleet Fleet, run map[string]bool) error {
+	if o.DeployedPhase == "" {
+		return nil
+	}
+	if _, err := sizing.PhaseByName(o.DeployedPhase); err != nil {
+		return fmt.Errorf("deployed phase: %w", err)
+	}
+	guard := TransitionGuard(fleet, o.Catalog)
+	for _, s := range fleet.Names() {
+		if len(run) > 0 && !run[s] {
+			continue
+		}
+		if err := guard(s, map[string]any{regions.OutputPhase: o.DeployedPhase}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cloneRaw(r Raw) Raw {

@@ -267,3 +267,33 @@ func TestEngineLocalSourceSharesStackFiles(t *testing.T) {
 	_, err = d.Run(context.Background(), stacks.OpDestroy)
 	require.NoError(t, err, out.String())
 }
+
+// The driver asks its guard with the stack's deployed outputs before an
+// `up`: nothing on the first run, the exported phase on the next, and a
+// refusal stops the stack before the engine runs its program.
+func TestEngineGuardReadsTheDeployedPhase(t *testing.T) {
+	bin := pulumiBin(t)
+	var out bytes.Buffer
+	runs := 0
+	prog := func(ctx *pulumi.Context) error {
+		runs++
+		ctx.Export("phase", pulumi.String("100k"))
+		return nil
+	}
+	d := driver(t, bin, graph(t, map[string][]string{"alone": nil}), prog, &out)
+	var seen []any
+	d.Guard = func(stack string, deployed map[string]any) error {
+		seen = append(seen, deployed["phase"])
+		if deployed["phase"] == "100k" {
+			return fmt.Errorf("stack %s: a direct change from phase 100k to 1m is refused", stack)
+		}
+		return nil
+	}
+	_, err := d.Run(context.Background(), stacks.OpUp)
+	require.NoError(t, err, out.String())
+	require.Equal(t, 1, runs)
+	_, err = d.Run(context.Background(), stacks.OpUp)
+	require.ErrorContains(t, err, "a direct change from phase 100k to 1m is refused")
+	require.Equal(t, 1, runs, "a refused stack's program never runs")
+	require.Equal(t, []any{nil, "100k"}, seen)
+}

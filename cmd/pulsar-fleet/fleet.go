@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -76,6 +77,19 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 		}
 		d := &stacks.Driver{WorkDir: *dir, Stacks: splitList(*stack), IncludePrerequisites: *withPre, AllowPartial: *partial,
 			Parallel: *parallel, PulumiBin: *bin, Out: stdout, SecretsProvider: os.Getenv("PULSAR_FLEET_SECRETS_PROVIDER")}
+		if op == stacks.OpPreview || op == stacks.OpUp {
+			// Refuse a phase change one `up` cannot make safely, read
+			// against each stack's deployed `phase` output.
+			fleet, _, err := stacks.LoadFleet(*dir)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			cat, err := sizing.OpenCatalog("")
+			if err != nil {
+				return err
+			}
+			d.Guard = stacks.TransitionGuard(fleet, cat)
+		}
 		order, _, _, err := d.Plan(op)
 		if err != nil {
 			return usagef("%v", err)

@@ -51,6 +51,7 @@ func runPreview(args []string, stdout io.Writer) error {
 	offline := fs.Bool("offline", false, "run the program under Pulumi's mock engine: no CLI, no credentials, no network")
 	stack := fs.String("stack", "", "comma-separated stacks to show (default: all)")
 	phase := fs.String("phase", "", "override every stack's phase: "+sizing.PhaseNamesHelp)
+	deployed := fs.String("deployed-phase", "", "simulate stacks last deployed at this phase: a change one `up` cannot make safely is refused, as the real engine refuses it against each stack's `phase` output")
 	asJSON := fs.Bool("json", false, "print every registered resource with its inputs as JSON")
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
 	catalog := catalogFlag(fs)
@@ -64,7 +65,7 @@ func runPreview(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Phase: *phase, Catalog: cat})
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Phase: *phase, Catalog: cat, DeployedPhase: *deployed})
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -138,7 +139,7 @@ func hasOffline(args []string) bool {
 func offlineOnlyFlag(args []string) string {
 	for _, a := range args {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && (name == "phase" || name == "json" || name == "catalog") {
+		if strings.HasPrefix(a, "-") && (name == "phase" || name == "json" || name == "catalog" || name == "deployed-phase") {
 			return "--" + name
 		}
 	}
