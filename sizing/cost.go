@@ -13,7 +13,8 @@ type Cost struct {
 	S3 S3Cost `json:"s3"`
 	// PlatformUSD is the EKS control plane, NAT gateways and the system pool.
 	PlatformUSD float64 `json:"platformUSD"`
-	// TotalUSD = compute + EBS + S3 + platform.
+	// TotalUSD = compute + EBS + S3 (replication and RTC included) +
+	// platform + transfer: every line the plan prices.
 	TotalUSD float64 `json:"totalUSD"`
 	// AllOnDemandUSD is the same fleet with every node on-demand.
 	AllOnDemandUSD float64 `json:"allOnDemandUSD"`
@@ -23,8 +24,8 @@ type Cost struct {
 	ComputeSavingsPct float64 `json:"computeSavingsPct"`
 	// TransferUSD is data transfer the platform cannot avoid whatever the
 	// capacity type: cross-zone bookie replication and inter-region
-	// geo-replication. Reported beside the total, not in it, because the
-	// seeds' savings claim ignores it.
+	// geo-replication. It is in the total (it is often the largest line)
+	// and also shown on its own.
 	TransferUSD float64 `json:"transferUSD"`
 	// ByRole is the compute cost per role.
 	ByRole map[Role]float64 `json:"byRole,omitempty"`
@@ -32,12 +33,14 @@ type Cost struct {
 
 // S3Cost details the offload bucket.
 type S3Cost struct {
-	StoredGB        float64 `json:"storedGB"`
-	StorageUSD      float64 `json:"storageUSD"`
-	RequestsUSD     float64 `json:"requestsUSD"`
-	MonitoringUSD   float64 `json:"monitoringUSD"`
-	ReplicationGB   float64 `json:"replicationGB"`
-	ReplicationUSD  float64 `json:"replicationUSD"`
+	StoredGB       float64 `json:"storedGB"`
+	StorageUSD     float64 `json:"storageUSD"`
+	RequestsUSD    float64 `json:"requestsUSD"`
+	MonitoringUSD  float64 `json:"monitoringUSD"`
+	ReplicationGB  float64 `json:"replicationGB"`
+	ReplicationUSD float64 `json:"replicationUSD"`
+	// RTCUSD is S3 Replication Time Control on the replicated bytes.
+	RTCUSD          float64 `json:"rtcUSD,omitempty"`
 	TotalUSD        float64 `json:"totalUSD"`
 	FrequentShare   float64 `json:"frequentShare"`
 	InfrequentShare float64 `json:"infrequentShare"`
@@ -58,7 +61,7 @@ func (c Cost) add(o Cost) Cost {
 		TotalUSD: c.TotalUSD + o.TotalUSD, AllOnDemandUSD: c.AllOnDemandUSD + o.AllOnDemandUSD, TransferUSD: c.TransferUSD + o.TransferUSD,
 		S3: S3Cost{StoredGB: c.S3.StoredGB + o.S3.StoredGB, StorageUSD: c.S3.StorageUSD + o.S3.StorageUSD,
 			RequestsUSD: c.S3.RequestsUSD + o.S3.RequestsUSD, MonitoringUSD: c.S3.MonitoringUSD + o.S3.MonitoringUSD,
-			ReplicationGB: c.S3.ReplicationGB + o.S3.ReplicationGB, ReplicationUSD: c.S3.ReplicationUSD + o.S3.ReplicationUSD,
+			ReplicationGB: c.S3.ReplicationGB + o.S3.ReplicationGB, ReplicationUSD: c.S3.ReplicationUSD + o.S3.ReplicationUSD, RTCUSD: c.S3.RTCUSD + o.S3.RTCUSD,
 			ReplicaStoredGB: c.S3.ReplicaStoredGB + o.S3.ReplicaStoredGB, ReplicaStorageUSD: c.S3.ReplicaStorageUSD + o.S3.ReplicaStorageUSD,
 			TotalUSD: c.S3.TotalUSD + o.S3.TotalUSD},
 	}
@@ -121,7 +124,11 @@ func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 
 	// Platform: EKS control plane, one NAT gateway per zone, the system node group.
 	sys := p.systemNodeType()
-	c.PlatformUSD = (eksControlPlanePerHour+natGatewayPerHour*float64(w.Zones))*pr.HoursPerMonth*f +
+	nats := w.Zones
+	if spec.NATGateways > 0 {
+		nats = spec.NATGateways
+	}
+	c.PlatformUSD = (eksControlPlanePerHour+natGatewayPerHour*float64(nats))*pr.HoursPerMonth*f +
 		float64(systemNodes)*(hourly(sys)+gp3Monthly(pr, float64(pr.RootVolumeBytes), 0)*f)
 
 	c.S3 = p.s3Cost(rp, spec, w)
@@ -138,8 +145,8 @@ func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 		w.ProduceRate*float64(w.MessageBytes)*secondsPerMonth/1e9*float64(w.GeoReplicationTargets)*interRegionPerGB)
 
 	c.ComputeUSD, c.EBSUSD, c.PlatformUSD = round2(c.ComputeUSD), round2(c.EBSUSD), round2(c.PlatformUSD)
-	c.TotalUSD = round2(c.ComputeUSD + c.EBSUSD + c.S3.TotalUSD + c.PlatformUSD)
-	c.AllOnDemandUSD = round2(allOD + c.EBSUSD + c.S3.TotalUSD + c.PlatformUSD)
+	c.TotalUSD = round2(c.ComputeUSD + c.EBSUSD + c.S3.TotalUSD + c.PlatformUSD + c.TransferUSD)
+	c.AllOnDemandUSD = round2(allOD + c.EBSUSD + c.S3.TotalUSD + c.PlatformUSD + c.TransferUSD)
 	c.SavingsUSD = round2(c.AllOnDemandUSD - c.TotalUSD)
 	if c.AllOnDemandUSD > 0 {
 		c.SavingsPct = round2(100 * c.SavingsUSD / c.AllOnDemandUSD)
@@ -204,6 +211,9 @@ func (p *Planner) s3Cost(rp RegionPlan, spec RegionSpec, w Workload) S3Cost {
 	s.ReplicaBuckets = spec.BucketReplicas
 	s.ReplicationGB = math.Round(monthlyBytes / 1e9 * float64(s.ReplicaBuckets))
 	s.ReplicationUSD = round2(s.ReplicationGB * pr.S3ReplicationPerGB)
+	if spec.ReplicationTimeControl {
+		s.RTCUSD = round2(s.ReplicationGB * pr.S3RTCPerGB)
+	}
 	// Replicas are written once and never deleted by Pulsar: each peer
 	// bucket holds rate x bucket lifetime, aged across the same tiers.
 	if s.ReplicaBuckets > 0 {
@@ -217,6 +227,6 @@ func (p *Planner) s3Cost(rp RegionPlan, spec RegionSpec, w Workload) S3Cost {
 		s.ReplicaStorageUSD = round2(replica * (rband(0, 30)*pr.S3FrequentPerGBMonth + rband(30, 90)*pr.S3InfrequentPerGBMonth +
 			rband(90, math.Inf(1))*pr.S3ArchiveIAPerGBMonth) * f)
 	}
-	s.TotalUSD = round2(s.StorageUSD + s.RequestsUSD + s.MonitoringUSD + s.ReplicationUSD + s.ReplicaStorageUSD)
+	s.TotalUSD = round2(s.StorageUSD + s.RequestsUSD + s.MonitoringUSD + s.ReplicationUSD + s.RTCUSD + s.ReplicaStorageUSD)
 	return s
 }

@@ -9,6 +9,10 @@ import (
 const (
 	ScenarioZoneLoss     = "lose one zone"
 	ScenarioZoneSpotLoss = "lose all spot capacity in one zone"
+	// ScenarioRegionSpotLoss is every spot node of the region reclaimed at
+	// once. Karpenter brings capacity back on demand; until it does, the
+	// on-demand base must keep every write quorum and every zone.
+	ScenarioRegionSpotLoss = "lose all spot capacity in the region"
 )
 
 // FailureCheck is the outcome of one failure scenario.
@@ -52,7 +56,28 @@ func FailureChecks(rp RegionPlan, w Workload) []FailureCheck {
 	return []FailureCheck{
 		evaluate(zone, rp, w, true, 1),
 		evaluate(spot, rp, w, rp.Bookies.LocalNVMe, 0),
+		regionSpotLoss(rp, w),
 	}
+}
+
+// regionSpotLoss loses every spot broker and bookie. It passes when no
+// acknowledged entry is lost and writes continue on the on-demand base in
+// enough zones; the load is carried again once Karpenter has replaced the
+// nodes on demand, so utilization is reported, not required.
+func regionSpotLoss(rp RegionPlan, w Workload) FailureCheck {
+	fc := evaluate(FailureCheck{Scenario: ScenarioRegionSpotLoss, LostBookies: rp.Bookies.Spot, LostBrokers: rp.Brokers.Spot},
+		rp, w, rp.Bookies.LocalNVMe, 0)
+	zones := min(w.Zones, rp.Bookies.OnDemand) // the on-demand base is spread over the zones
+	fc.WritesContinue = rp.Bookies.OnDemand >= w.Ensemble && zones >= rp.Quorum.MinRacksPerWriteQuorum
+	if !fc.WritesContinue {
+		fc.Notes = append(fc.Notes, fmt.Sprintf("%d on-demand bookies in %d zones: ensemble %d across %d zones cannot form", rp.Bookies.OnDemand, zones, w.Ensemble, rp.Quorum.MinRacksPerWriteQuorum))
+	}
+	if rp.Brokers.OnDemand < w.Zones {
+		fc.WritesContinue = false
+		fc.Notes = append(fc.Notes, fmt.Sprintf("%d on-demand brokers: fewer than one per zone", rp.Brokers.OnDemand))
+	}
+	fc.Pass = !fc.DataLoss && fc.WritesContinue && fc.ZooKeeperQuorum
+	return fc
 }
 
 // evaluate fills in a scenario. copiesLost says whether the lost bookies'

@@ -48,6 +48,7 @@ type Prices struct {
 	S3PutPer1000           float64
 	S3TransitionPer1000    float64 // lifecycle transition to INTELLIGENT_TIERING
 	S3ReplicationPerGB     float64 // inter-region transfer for CRR
+	S3RTCPerGB             float64 // S3 Replication Time Control, per replicated GB
 	// RootVolumeBytes is the gp3 root volume of every node.
 	RootVolumeBytes int64
 	// OffloadObjectBytes is the average size of one offloaded ledger object.
@@ -77,6 +78,7 @@ func DefaultParams() Params {
 			S3PutPer1000:           0.005,
 			S3TransitionPer1000:    0.01,
 			S3ReplicationPerGB:     0.02,
+			S3RTCPerGB:             0.015,
 			RootVolumeBytes:        80 * GiB,
 			OffloadObjectBytes:     1 * GiB,
 		},

@@ -24,6 +24,11 @@ type RegionSpec struct {
 	// lifecycle expiry): at least the longest namespace TTL + retention.
 	// Zero takes MinBucketDays + BucketSafetyDays of the workload.
 	BucketRetentionDays int `json:"bucketRetentionDays,omitempty"`
+	// ReplicationTimeControl is S3 RTC on the bucket replication (priced
+	// per replicated GB).
+	ReplicationTimeControl bool `json:"replicationTimeControl,omitempty"`
+	// NATGateways is how many NAT gateways the region runs (0: one per zone).
+	NATGateways int `json:"natGateways,omitempty"`
 	// PriceFactor scales us-east-1 prices to this region.
 	PriceFactor float64 `json:"priceFactor"`
 	// BrokerSpotShare and BookieSpotShare are the planned fraction of spot
@@ -438,13 +443,9 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 	}
 	rp.Autorecovery = max(1, w.Zones)
 
-	if rp.Brokers.Spot, rp.Brokers.OnDemand, err = SplitSpot(rp.Brokers.Count, spec.BrokerSpotShare, 1, spec.Name+".brokerSpotShare"); err != nil {
-		return RegionPlan{}, err
-	}
+	rp.Brokers.Spot, rp.Brokers.OnDemand, rp.Brokers.SpotCapped = SplitSpot(rp.Brokers.Count, spec.BrokerSpotShare, MinOnDemand(Broker, w))
 	bookieShare := EffectiveSpotShare(Bookie, bt, spec.BookieSpotShare)
-	if rp.Bookies.Spot, rp.Bookies.OnDemand, err = SplitSpot(rp.Bookies.Count, bookieShare, 1, spec.Name+".bookieSpotShare"); err != nil {
-		return RegionPlan{}, err
-	}
+	rp.Bookies.Spot, rp.Bookies.OnDemand, rp.Bookies.SpotCapped = SplitSpot(rp.Bookies.Count, bookieShare, MinOnDemand(Bookie, w))
 	rp.Proxies.OnDemand, rp.ZooKeeper.OnDemand = rp.Proxies.Count, rp.ZooKeeper.Count
 
 	rp.BrokerHPA = Autoscaling{Min: rp.Brokers.Count, Max: RoundUp(ceilCount(float64(rp.Brokers.Count)*1.5), w.Zones)}
@@ -489,16 +490,28 @@ func EffectiveSpotShare(role Role, t InstanceType, share float64) float64 {
 }
 
 // SplitSpot splits count nodes into spot and on-demand by share, keeping at
-// least minOnDemand on-demand nodes. A share that leaves fewer is an error
-// naming field.
-func SplitSpot(count int, share float64, minOnDemand int, field string) (spot, onDemand int, err error) {
+// least minOnDemand on-demand nodes; capped reports a share cut to keep
+// them (plan prints it as a warning).
+func SplitSpot(count int, share float64, minOnDemand int) (spot, onDemand int, capped bool) {
 	spot = int(math.Floor(float64(count)*share + 1e-9))
-	onDemand = count - spot
-	if onDemand < minOnDemand {
-		return 0, 0, &FieldError{Field: field, Value: share, Allowed: fmt.Sprintf(
-			"a share that leaves at least %d on-demand node(s) of %d (at most %.3f)", minOnDemand, count, float64(count-minOnDemand)/float64(count))}
+	if floor := min(count, minOnDemand); count-spot < floor {
+		spot, capped = count-floor, true
 	}
-	return spot, onDemand, nil
+	return spot, count - spot, capped
+}
+
+// MinOnDemand is the on-demand base of a data pool, so that losing every
+// spot node of the region at once never takes a write quorum or a zone:
+// one broker per zone, and for bookies at least the ensemble, at least one
+// per zone, rounded up to whole zones.
+func MinOnDemand(role Role, w Workload) int {
+	switch role {
+	case Bookie:
+		return RoundUp(max(w.Ensemble, w.Zones), w.Zones)
+	case Broker:
+		return w.Zones
+	}
+	return 0
 }
 
 // podFor sizes one pod per node on the smallest node the pool may launch:

@@ -68,6 +68,9 @@ type RoleSize struct {
 	// Spot and OnDemand split Count by capacity type.
 	Spot     int `json:"spot"`
 	OnDemand int `json:"onDemand"`
+	// SpotCapped is true when the configured spot share was cut to keep
+	// the on-demand base (MinOnDemand).
+	SpotCapped bool `json:"spotCapped,omitempty"`
 	// MinVCPU and MinMemGiB are the smallest node among Alternatives: pods
 	// are sized to fit it.
 	MinVCPU   int     `json:"minVCPU"`

@@ -229,16 +229,33 @@ func TestWorkloadValidation(t *testing.T) {
 }
 
 func TestSplitSpot(t *testing.T) {
-	s, od, err := SplitSpot(10, 0.7, 1, "x")
-	require.NoError(t, err)
-	assert.Equal(t, []int{7, 3}, []int{s, od})
-	s, od, err = SplitSpot(3, 0.9, 1, "x")
-	require.NoError(t, err)
-	assert.Equal(t, []int{2, 1}, []int{s, od})
-	_, _, err = SplitSpot(3, 1.0, 1, "spot.broker")
-	var fe *FieldError
-	require.ErrorAs(t, err, &fe)
-	assert.Equal(t, "spot.broker", fe.Field)
+	for _, tc := range []struct {
+		count    int
+		share    float64
+		min      int
+		spot, od int
+		capped   bool
+	}{
+		{10, 0.7, 1, 7, 3, false},
+		{3, 0.9, 1, 2, 1, false},
+		{6, 0.7, 3, 3, 3, true}, // the on-demand base wins over the share
+		{3, 1.0, 3, 0, 3, true},
+		{6, 0, 3, 0, 6, false},
+		{2, 0.5, 3, 0, 2, true}, // never more on-demand than nodes
+	} {
+		s, od, capped := SplitSpot(tc.count, tc.share, tc.min)
+		assert.Equal(t, []int{tc.spot, tc.od}, []int{s, od}, "%+v", tc)
+		assert.Equal(t, tc.capped, capped, "%+v", tc)
+	}
+}
+
+func TestMinOnDemand(t *testing.T) {
+	w := Workload{Zones: 3, Ensemble: 3}
+	assert.Equal(t, 3, MinOnDemand(Bookie, w))
+	assert.Equal(t, 3, MinOnDemand(Broker, w))
+	w = Workload{Zones: 2, Ensemble: 3}
+	assert.Equal(t, 4, MinOnDemand(Bookie, w), "the ensemble, rounded up to whole zones")
+	assert.Equal(t, 0, MinOnDemand(Proxy, w), "proxies and ZooKeeper are all on-demand anyway")
 }
 
 func TestParseSize(t *testing.T) {
@@ -361,4 +378,47 @@ func TestReplicaStorageFollowsBucketLifetime(t *testing.T) {
 	fp, err = planner.PlanFleet(big, specs)
 	require.NoError(t, err)
 	assert.True(t, fp.Regions[0].ArchiveTiers)
+}
+
+// A region-wide spot reclaim with fewer on-demand bookies than the
+// ensemble, or fewer on-demand brokers than zones, fails its check.
+func TestRegionSpotLossNeedsTheOnDemandBase(t *testing.T) {
+	w := Workload{Zones: 3, Ensemble: 3, WriteQuorum: 3, AckQuorum: 2}
+	rp := RegionPlan{Quorum: Quorum{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, MinRacksPerWriteQuorum: 2},
+		Bookies:   RoleSize{Role: Bookie, Count: 6, Spot: 3, OnDemand: 3},
+		Brokers:   RoleSize{Role: Broker, Count: 6, Spot: 3, OnDemand: 3},
+		ZooKeeper: RoleSize{Role: ZooKeeper, Count: 3, OnDemand: 3}}
+	assert.True(t, regionSpotLoss(rp, w).Pass)
+	rp.Bookies.Spot, rp.Bookies.OnDemand = 4, 2
+	f := regionSpotLoss(rp, w)
+	assert.False(t, f.Pass)
+	assert.Contains(t, strings.Join(f.Notes, "\n"), "2 on-demand bookies")
+	rp.Bookies.Spot, rp.Bookies.OnDemand = 3, 3
+	rp.Brokers.Spot, rp.Brokers.OnDemand = 4, 2
+	assert.False(t, regionSpotLoss(rp, w).Pass, "a zone without an on-demand broker")
+}
+
+// Every priced line is in the total: transfer, bucket replication and RTC
+// among them; a single NAT gateway costs less than one per zone.
+func TestEveryCostLineIsInTheTotal(t *testing.T) {
+	p := testPlanner(t)
+	ph, err := PhaseByName("10m")
+	require.NoError(t, err)
+	plan := func(edit func(*RegionSpec)) RegionPlan {
+		fleet := testFleet()
+		edit(&fleet[0])
+		rp, err := p.PlanRegion(ph, fleet, "us-east-1")
+		require.NoError(t, err)
+		return rp
+	}
+	off := plan(func(*RegionSpec) {})
+	on := plan(func(s *RegionSpec) { s.ReplicationTimeControl = true })
+	c := on.Cost
+	assert.Positive(t, c.TransferUSD)
+	assert.InDelta(t, c.ComputeUSD+c.EBSUSD+c.S3.TotalUSD+c.PlatformUSD+c.TransferUSD, c.TotalUSD, 0.05, "transfer is in the total")
+	assert.Zero(t, off.Cost.S3.RTCUSD)
+	assert.InDelta(t, c.S3.ReplicationGB*0.015, c.S3.RTCUSD, 0.01, "RTC at $0.015 per replicated GB")
+	assert.InDelta(t, off.Cost.TotalUSD+c.S3.RTCUSD, c.TotalUSD, 0.05, "RTC is in the total")
+	single := plan(func(s *RegionSpec) { s.NATGateways = 1 })
+	assert.Less(t, single.Cost.PlatformUSD, off.Cost.PlatformUSD, "one NAT gateway, priced as one")
 }

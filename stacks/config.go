@@ -197,6 +197,8 @@ type StackConfig struct {
 	GeoReplication GeoReplication `json:"geoReplication"`
 	Observability  Observability  `json:"observability"`
 	Arches         []string       `json:"arches"`
+	// Workload is the team's workload over the phase presets.
+	Workload Workload `json:"workload,omitempty"`
 	// AllowDataDeletion lifts Pulumi's protect from the resources that hold
 	// data or make it readable (offload buckets, their KMS keys, the EKS
 	// cluster and its secrets key). Set it only to tear a region down:
@@ -267,6 +269,7 @@ var ConfigKeys = []keySpec{
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
+	{"workload", "object", false, "The team's workload over the phase presets, the same in every stack: messageSize (e.g. 4KB), subscriptions (fan-out), ttl, retention (e.g. 24h, 2h). Unset fields keep the phase's preset.", "{}"},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2; write quorum below 3 only with allowBelowDesign: true).", "{}"},
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
@@ -401,6 +404,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = strictJSON(v, &c.Spot)
 		case "durability":
 			err = strictJSON(v, &c.Durability)
+		case "workload":
+			err = strictJSON(v, &c.Workload)
 		case "cluster":
 			err = strictJSON(v, &c.Cluster)
 		case "tieredStorage":
@@ -431,9 +436,11 @@ func strictJSON(s string, v any) error {
 const (
 	DefaultKubernetesVersion = "1.33"
 	DefaultNATGateways       = "perZone"
-	DefaultProxyScheme       = "internet-facing"
-	DefaultTotalWeight       = 100
-	DefaultTenant            = "fleet"
+	// NATSingle is the cheaper NAT layout: one gateway for every zone.
+	NATSingle          = "single"
+	DefaultProxyScheme = "internet-facing"
+	DefaultTotalWeight = 100
+	DefaultTenant      = "fleet"
 )
 
 // DefaultNamespaces are the geo-replicated namespaces when none are listed.

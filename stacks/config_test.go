@@ -62,6 +62,8 @@ func TestValidationRules(t *testing.T) {
 		allowed string
 	}{
 		{"unknown phase", "us-east-1", func(c *StackConfig) { c.Phase = "2m" }, "pulsar-fleet:phase", "35k, 100k, 1m, 10m, 100m"},
+		{"metrics receiver open to the world", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"0.0.0.0/0"} }, "pulsar-fleet:observability.metricsSourceCidrs", "/8 or narrower"},
+		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},
 		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary, dr"},
 		{"spot share above 1", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &over }, "pulsar-fleet:spot.broker", "[0, 1]"},
 		{"spot share below 0", "us-west-2", func(c *StackConfig) { c.Spot.Bookie = &neg }, "pulsar-fleet:spot.bookie", "[0, 1]"},
@@ -464,4 +466,23 @@ func TestAllowDataDeletion(t *testing.T) {
 	c, err = ParseConfig(sf.Stack, raw, sf.SecretKeys...)
 	require.NoError(t, err)
 	assert.True(t, c.AllowDataDeletion)
+}
+
+func TestTransitionGuard(t *testing.T) {
+	fleet, _, err := LoadFleet("..")
+	require.NoError(t, err)
+	cat, err := sizing.OpenCatalog("")
+	require.NoError(t, err)
+	for i := range fleet.Stacks {
+		fleet.Stacks[i].Phase = "1m"
+	}
+	guard := TransitionGuard(fleet, cat)
+	assert.NoError(t, guard("us-east-1", nil), "never deployed")
+	assert.NoError(t, guard("us-east-1", map[string]any{"phase": "1m"}), "same phase")
+	err = guard("us-east-1", map[string]any{"phase": "100k"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m")
+	err = guard("us-east-1", map[string]any{"phase": "10m"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bookies would leave at once")
 }

@@ -142,7 +142,7 @@ func sortedOutputKeys(m pulumi.Map) []string {
 // RegionSpec turns a validated stack config into the plain spec regions
 // builds from: phase and spot shares resolved, peers and fleet planned.
 func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
-	phase, err := sizing.PhaseByName(c.Phase)
+	phase, err := f.PhaseFor(c.Phase)
 	if err != nil {
 		return regions.Spec{}, err
 	}
@@ -203,6 +203,10 @@ func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
 			return nil, fmt.Errorf("stack %s: %w", s.Stack, err)
 		}
 		rs.BucketRetentionDays = s.TieredStorage.RetentionDays
+		rs.ReplicationTimeControl = s.TieredStorage.ReplicationTimeControl
+		if s.Cluster.NATGateways == NATSingle {
+			rs.NATGateways = 1
+		}
 		out = append(out, rs)
 	}
 	return out, nil

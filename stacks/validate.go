@@ -41,6 +41,12 @@ func (c StackConfig) Validate() error {
 	if _, err := sizing.PhaseByName(c.Phase); err != nil {
 		bad(Key("phase"), c.Phase, "one of "+sizing.PhaseNamesHelp)
 	}
+	if _, err := c.Workload.Apply(sizing.Phases()[0]); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			bad(ce.Key, ce.Value, ce.Allowed)
+		}
+	}
 	facts, ferr := regions.Facts(c.Region)
 	if ferr != nil {
 		bad("aws:region", c.Region, "a supported region: "+strings.Join(regions.SupportedRegions(), ", "))
@@ -142,7 +148,7 @@ func (c StackConfig) Validate() error {
 			bad(Key("cluster.capacityReservationIds"), id, "capacity reservation ids such as cr-0123456789abcdef0")
 		}
 	}
-	if c.Cluster.NATGateways != "perZone" && c.Cluster.NATGateways != "single" {
+	if c.Cluster.NATGateways != DefaultNATGateways && c.Cluster.NATGateways != NATSingle {
 		bad(Key("cluster.natGateways"), c.Cluster.NATGateways, "perZone or single")
 	}
 	for _, a := range c.Arches {
@@ -179,12 +185,21 @@ func (c StackConfig) Validate() error {
 		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
 	}
 	for _, cidr := range c.Observability.MetricsSourceCIDRs {
-		if _, err := netip.ParsePrefix(cidr); err != nil {
+		p, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil:
 			bad(Key("observability.metricsSourceCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		case p.Bits() < minMetricsPrefix:
+			// The receiver serves Prometheus' whole API (queries and remote
+			// write); it is never for the internet at large.
+			bad(Key("observability.metricsSourceCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: the metrics receiver exposes Prometheus' query and write API", minMetricsPrefix))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// minMetricsPrefix is the widest network the metrics receiver admits.
+const minMetricsPrefix = 8
 
 // Fleet is every stack of the project, validated together.
 type Fleet struct {
@@ -318,6 +333,7 @@ func ValidateFleet(f Fleet) error {
 			}
 		}
 	}
+	sameWorkload(f, bad)
 	// Geo-replication joins the same tenant across regions.
 	for _, s := range f.Stacks[1:] {
 		if first := f.Stacks[0]; s.GeoReplication.Tenant != first.GeoReplication.Tenant {

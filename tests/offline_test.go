@@ -122,19 +122,24 @@ func TestFleetShapeAcrossStacks(t *testing.T) {
 	share := func(p *sizing.RegionPlan) float64 {
 		return float64(p.Brokers.Spot+p.Bookies.Spot) / float64(p.Brokers.Count+p.Bookies.Count)
 	}
-	require.Greater(t, share(secondary), share(primary), "the secondary runs a higher spot share")
+	// At 35k both small fleets sit on the on-demand base (one broker per
+	// zone, the ensemble of bookies), so the shares may be equal there.
+	require.GreaterOrEqual(t, share(secondary), share(primary), "the secondary runs at least the primary's spot share")
 	// The DR region carries the least traffic; at 35k every region sits at
 	// the zone-loss minimum, from 1M on the DR fleet is strictly smallest.
 	for _, other := range []*sizing.RegionPlan{primary, secondary} {
 		require.Less(t, dr.Workload.StoredRate, other.Workload.StoredRate)
 		require.LessOrEqual(t, dr.Brokers.Count+dr.Bookies.Count, other.Brokers.Count+other.Bookies.Count)
 	}
-	big, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Phase: "1m"})
+	big, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Phase: "10m"})
 	require.NoError(t, err)
 	nodes := map[string]int{}
+	plans := map[string]*sizing.RegionPlan{}
 	for _, st := range big.Stacks {
 		nodes[st.Role] = st.Plan.Brokers.Count + st.Plan.Bookies.Count + st.Plan.Proxies.Count
+		plans[st.Role] = st.Plan
 	}
+	require.Greater(t, share(plans["secondary"]), share(plans["primary"]), "above the base, the secondary runs a higher spot share")
 	require.Less(t, nodes["dr"], nodes["primary"])
 	require.Less(t, nodes["dr"], nodes["secondary"])
 }

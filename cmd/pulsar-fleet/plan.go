@@ -76,7 +76,11 @@ func runPlan(args []string, stdout io.Writer) error {
 		return err
 	}
 	rep := planReport{Catalog: catalogInfo{Source: cat.Source, PricesAsOf: cat.PricesAsOf}}
-	for _, ph := range phases {
+	for _, preset := range phases {
+		ph, err := fleet.PhaseFor(preset.Name)
+		if err != nil {
+			return usagef("%v", err)
+		}
 		regs, err := fleet.PlannerRegions(ph.Name)
 		if err != nil {
 			return err
@@ -138,19 +142,27 @@ func printPlan(w io.Writer, rep planReport) {
 		t := pr.Plan.Total
 		fmt.Fprintf(tw, "fleet\t\t\t\t\t\t\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t\n", money(t.TotalUSD), money(t.AllOnDemandUSD), t.SavingsPct, t.ComputeSavingsPct, money(t.TransferUSD))
 		tw.Flush()
-		fmt.Fprintln(w, "  monthly cost breakdown ($; transfer is reported above, not included):")
+		for _, r := range pr.Plan.Regions {
+			for _, rs := range []sizing.RoleSize{r.Brokers, r.Bookies} {
+				if rs.SpotCapped {
+					fmt.Fprintf(w, "  warning: %s %ss: the spot share (stack config or role profile) is cut to %d spot of %d, to keep the on-demand base of %d (one per zone; bookies at least the ensemble)\n",
+						r.Region, rs.Role, rs.Spot, rs.Count, rs.OnDemand)
+				}
+			}
+		}
+		fmt.Fprintln(w, "  monthly cost breakdown ($; every line is in MONTHLY $):")
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  REGION\tCOMPUTE\tEBS\tS3 STORED TB\tS3 STORAGE\tS3 REQUESTS\tCRR TB/month\tCRR\tREPLICAS TB (days)\tREPLICA STORAGE\tPLATFORM\tTOTAL")
+		fmt.Fprintln(tw, "  REGION\tCOMPUTE\tEBS\tS3 STORED TB\tS3 STORAGE\tS3 REQUESTS\tCRR TB/month\tCRR\tRTC\tREPLICAS TB (days)\tREPLICA STORAGE\tPLATFORM\tTRANSFER\tTOTAL")
 		for _, r := range append(pr.Plan.Regions, sizing.RegionPlan{Region: "fleet", Cost: t}) {
 			c := r.Cost
 			days := "-"
 			if r.BucketExpireDays > 0 {
 				days = fmt.Sprint(r.BucketExpireDays)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s (%s)\t%s\t%s\t%s\n", r.Region, money(c.ComputeUSD), money(c.EBSUSD),
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", r.Region, money(c.ComputeUSD), money(c.EBSUSD),
 				money(c.S3.StoredGB/1000), money(c.S3.StorageUSD), money(c.S3.RequestsUSD+c.S3.MonitoringUSD),
-				money(c.S3.ReplicationGB/1000), money(c.S3.ReplicationUSD), money(c.S3.ReplicaStoredGB/1000), days, money(c.S3.ReplicaStorageUSD),
-				money(c.PlatformUSD), money(c.TotalUSD))
+				money(c.S3.ReplicationGB/1000), money(c.S3.ReplicationUSD), money(c.S3.RTCUSD), money(c.S3.ReplicaStoredGB/1000), days, money(c.S3.ReplicaStorageUSD),
+				money(c.PlatformUSD), money(c.TransferUSD), money(c.TotalUSD))
 		}
 		tw.Flush()
 		if len(pr.Seed) > 0 {

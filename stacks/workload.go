@@ -1,0 +1,73 @@
+package stacks
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// Workload is the team's own workload (stack config `workload`), laid over
+// every phase's preset: each field left out keeps the preset. It is the
+// fleet's workload, so every stack sets the same one.
+type Workload struct {
+	// MessageSize is the average message, e.g. "4KB" (at most Pulsar's 5 MiB).
+	MessageSize string `json:"messageSize,omitempty"`
+	// Subscriptions is how many subscriptions read each message (fan-out).
+	Subscriptions float64 `json:"subscriptions,omitempty"`
+	// TTL and Retention are durations such as "24h" or "2h".
+	TTL       string `json:"ttl,omitempty"`
+	Retention string `json:"retention,omitempty"`
+}
+
+// Apply lays the workload over a phase preset; an error names the key.
+func (w Workload) Apply(ph sizing.Phase) (sizing.Phase, error) {
+	if w.MessageSize != "" {
+		n, err := sizing.ParseSize(w.MessageSize)
+		if err != nil || n <= 0 || n > sizing.MaxMessageBytes {
+			return ph, &ConfigError{Key: Key("workload.messageSize"), Value: w.MessageSize,
+				Allowed: fmt.Sprintf("a size such as 1KB or 4KiB, at most %s (Pulsar's maxMessageSize)", sizing.FormatSI(float64(sizing.MaxMessageBytes)))}
+		}
+		ph.MessageBytes = n
+	}
+	if w.Subscriptions != 0 {
+		if w.Subscriptions < 0 || w.Subscriptions > 1000 {
+			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: "a fan-out between 0 and 1000 subscriptions per message"}
+		}
+		ph.ConsumerFanout = w.Subscriptions
+	}
+	if w.TTL != "" {
+		d, err := sizing.ParseDuration(w.TTL)
+		if err != nil || d <= 0 {
+			return ph, &ConfigError{Key: Key("workload.ttl"), Value: w.TTL, Allowed: "a positive duration such as 24h or 7d"}
+		}
+		ph.TTL = d
+	}
+	if w.Retention != "" {
+		d, err := sizing.ParseDuration(w.Retention)
+		if err != nil || d < 0 {
+			return ph, &ConfigError{Key: Key("workload.retention"), Value: w.Retention, Allowed: "a duration such as 2h (0 for none)"}
+		}
+		ph.Retention = d
+	}
+	return ph, nil
+}
+
+// PhaseFor is a phase preset with the fleet's workload laid over it.
+func (f Fleet) PhaseFor(name string) (sizing.Phase, error) {
+	ph, err := sizing.PhaseByName(name)
+	if err != nil || len(f.Stacks) == 0 {
+		return ph, err
+	}
+	return f.Stacks[0].Workload.Apply(ph)
+}
+
+// sameWorkload refuses stacks whose workloads differ: the phases describe
+// the fleet's traffic, which every region plans its share of.
+func sameWorkload(f Fleet, bad func(stack, key string, value any, allowed string)) {
+	for _, s := range f.Stacks[1:] {
+		if first := f.Stacks[0]; !reflect.DeepEqual(s.Workload, first.Workload) {
+			bad(s.Stack, Key("workload"), s.Workload, fmt.Sprintf("the workload every stack sets (%+v in %s): it is the fleet's traffic", first.Workload, first.Stack))
+		}
+	}
+}
