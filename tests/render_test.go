@@ -371,10 +371,10 @@ func TestValuesEveryTemplateReads(t *testing.T) {
 				rel = x
 			}
 		}
-		rel.Values = withValue(rel.Values, []string{"broker", "notReadByAnyTemplate"}, 1.0)
+		rel.Values = render.WithValue(rel.Values, []string{"broker", "notReadByAnyTemplate"}, 1.0)
 		// The key the previous values set at the top level, which the chart
 		// reads per component only.
-		rel.Values = withValue(rel.Values, []string{"affinity", "type"}, "requiredDuringSchedulingIgnoredDuringExecution")
+		rel.Values = render.WithValue(rel.Values, []string{"affinity", "type"}, "requiredDuringSchedulingIgnoredDuringExecution")
 		unused, err := r.Unused(ctx, rel)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"affinity.type", "broker.notReadByAnyTemplate"}, unused)
@@ -412,20 +412,6 @@ func TestRenderedObjectsRejectBrokenInput(t *testing.T) {
 			t.Log(err)
 		})
 	}
-}
-
-func withValue(values map[string]any, p []string, v any) map[string]any {
-	out := map[string]any{}
-	for k, e := range values {
-		out[k] = e
-	}
-	if len(p) == 1 {
-		out[p[0]] = v
-		return out
-	}
-	child, _ := values[p[0]].(map[string]any)
-	out[p[0]] = withValue(child, p[1:], v)
-	return out
 }
 
 func deepCopy(t *testing.T, objs []manifests.Object) []manifests.Object {

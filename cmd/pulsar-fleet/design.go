@@ -23,14 +23,7 @@ func runDesign(args []string, stdout io.Writer) error {
 	if *stack == "" {
 		return usagef("--stack is required")
 	}
-	if err := stacks.CheckProjectFile(*dir); err != nil {
-		return usagef("%v", err)
-	}
-	fleet, _, err := stacks.LoadFleet(*dir)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	cat, err := sizing.OpenCatalog(*catalog)
+	fleet, cat, err := projectFleet(*dir, *catalog)
 	if err != nil {
 		return err
 	}
@@ -52,4 +45,18 @@ func runDesign(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(b)
 	return err
+}
+
+// projectFleet reads a project's stack files, checked against Pulumi.yaml,
+// and the instance catalog: what the design-based commands start from.
+func projectFleet(dir, catalog string) (stacks.Fleet, *sizing.Catalog, error) {
+	if err := stacks.CheckProjectFile(dir); err != nil {
+		return stacks.Fleet{}, nil, usagef("%v", err)
+	}
+	fleet, _, err := stacks.LoadFleet(dir)
+	if err != nil {
+		return stacks.Fleet{}, nil, usagef("%v", err)
+	}
+	cat, err := sizing.OpenCatalog(catalog)
+	return fleet, cat, err
 }

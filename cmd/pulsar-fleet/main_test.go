@@ -373,6 +373,12 @@ func TestTransitionCommand(t *testing.T) {
 	assert.Contains(t, out, "us-east-1: phase 100k -> 1m needs the steps below")
 	assert.Contains(t, out, "add the instance-storage (NVMe) bookie set beside the EBS one")
 	assert.Contains(t, out, "decommissionbookie")
+	// docs/operations.md shows the real output of these two.
+	doc, err := os.ReadFile("../../docs/operations.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), strings.TrimSpace(out), "docs/operations.md: the 100k -> 1m output is stale")
+	_, down, _ := cli(t, "transition", "--stack", "us-east-1", "--from", "10m", "--to", "1m")
+	assert.Contains(t, string(doc), strings.TrimSpace(down), "docs/operations.md: the 10m -> 1m output is stale")
 	code, out, _ = cli(t, "transition", "--stack", "us-east-1", "--from", "10m", "--to", "1m", "--json")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, `"title": "decommission bookies 9..44, one at a time"`)
@@ -386,4 +392,21 @@ func TestTransitionCommand(t *testing.T) {
 		assert.Equal(t, 2, code, args)
 		assert.NotEmpty(t, stderr, args)
 	}
+}
+
+// The offline preview simulates a deployed phase: a direct 100k -> 1m is
+// refused naming the transition, a safe change previews, and the real
+// preview refuses the offline-only flag by name.
+func TestPreviewDeployedPhase(t *testing.T) {
+	code, _, stderr := cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "1m", "--deployed-phase", "100k")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m")
+	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "100k", "--deployed-phase", "35k")
+	assert.Equal(t, 0, code, stderr)
+	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--deployed-phase", "2m")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "deployed phase")
+	code, _, stderr = cli(t, "preview", "--stack", "us-east-1", "--deployed-phase", "100k")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--deployed-phase applies to 'preview --offline' only")
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -32,14 +31,7 @@ func runTransition(args []string, stdout io.Writer) error {
 	if *from == *to {
 		return usagef("--from and --to are both %s: nothing to move", *from)
 	}
-	if err := stacks.CheckProjectFile(*dir); err != nil {
-		return usagef("%v", err)
-	}
-	fleet, _, err := stacks.LoadFleet(*dir)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	cat, err := sizing.OpenCatalog(*catalog)
+	fleet, cat, err := projectFleet(*dir, *catalog)
 	if err != nil {
 		return err
 	}
@@ -87,7 +79,6 @@ func printTransition(w io.Writer, t transition.Transition) {
 		}
 	}
 	if t.DataBytes > 0 {
-		fmt.Fprintf(w, "\ntotal: %s re-replicated, about %.1f h of bookie time (%s)\n", sizing.FormatSI(t.DataBytes), t.Hours,
-			strings.TrimSpace(fmt.Sprintf("%d steps", len(t.Steps))))
+		fmt.Fprintf(w, "\ntotal: %s re-replicated, about %.1f h of bookie time (%d steps)\n", sizing.FormatSI(t.DataBytes), t.Hours, len(t.Steps))
 	}
 }

@@ -24,10 +24,10 @@ func TestLeaves(t *testing.T) {
 
 func TestWithCopiesThePath(t *testing.T) {
 	v := map[string]any{"a": map[string]any{"b": 1.0, "c": 2.0}, "z": 3.0}
-	w := with(v, []string{"a", "b"}, 9.0)
+	w := WithValue(v, []string{"a", "b"}, 9.0)
 	assert.Equal(t, 1.0, v["a"].(map[string]any)["b"], "the original is unchanged")
 	assert.Equal(t, map[string]any{"a": map[string]any{"b": 9.0, "c": 2.0}, "z": 3.0}, w)
-	assert.Equal(t, map[string]any{"x": map[string]any{"y": 1}}, with(map[string]any{}, []string{"x", "y"}, 1), "missing maps are made")
+	assert.Equal(t, map[string]any{"x": map[string]any{"y": 1}}, WithValue(map[string]any{}, []string{"x", "y"}, 1), "missing maps are made")
 }
 
 func TestMutateChangesEveryKind(t *testing.T) {

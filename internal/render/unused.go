@@ -109,7 +109,7 @@ func (r Renderer) Unused(ctx context.Context, rel Release) ([]string, error) {
 // ignores renders with one leaf changed and reports whether the output
 // stayed the same. A chart that refuses the changed value read it.
 func (r Renderer) ignores(ctx context.Context, rel Release, l Leaf, i int, same func([]byte) bool) (bool, error) {
-	out, err := r.template(ctx, rel, with(rel.Values, l.Path, mutate(l.Value, i)))
+	out, err := r.template(ctx, rel, WithValue(rel.Values, l.Path, mutate(l.Value, i)))
 	var te *TemplateError
 	switch {
 	case errors.As(err, &te):
@@ -130,7 +130,7 @@ func (r Renderer) markerPass(ctx context.Context, rel Release, leaves []Leaf, re
 	}
 	values := rel.Values
 	for i, l := range leaves {
-		values = with(values, l.Path, marker(i))
+		values = WithValue(values, l.Path, marker(i))
 	}
 	out, err := r.template(ctx, rel, values)
 	var te *TemplateError
@@ -177,9 +177,9 @@ func mutate(v any, i int) any {
 	return marker(i)
 }
 
-// with returns a copy of values with the leaf at p set to v (maps on the
+// WithValue returns a copy of values with the leaf at p set to v (maps on the
 // path are copied; the rest is shared).
-func with(values map[string]any, p []string, v any) map[string]any {
+func WithValue(values map[string]any, p []string, v any) map[string]any {
 	out := make(map[string]any, len(values))
 	for k, e := range values {
 		out[k] = e
@@ -189,7 +189,7 @@ func with(values map[string]any, p []string, v any) map[string]any {
 		return out
 	}
 	child, _ := values[p[0]].(map[string]any)
-	out[p[0]] = with(child, p[1:], v)
+	out[p[0]] = WithValue(child, p[1:], v)
 	return out
 }
 
