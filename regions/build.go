@@ -246,6 +246,7 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	res.Outputs[OutputNATPublicIPs] = net.NATPublicIPs
 	res.Outputs["clusterName"] = pulumi.String(args.Cluster.Name)
 	res.Outputs[OutputPhase] = pulumi.String(spec.Phase.Name)
+	res.Outputs[OutputBookieStorage] = pulumi.String(BookieStorage(plan.Bookies.LocalNVMe))
 	res.Outputs["kubeconfig"] = cl.KubeconfigJSON
 	res.Outputs["karpenterInterruptionQueue"] = capa.QueueName
 	res.Outputs[OutputOffloadBucketARN] = store.BucketARN

@@ -19,7 +19,18 @@ const (
 	// OutputPhase is the phase a stack was last deployed at: the fleet
 	// driver reads it before an `up` to refuse an unsafe phase change.
 	OutputPhase = "phase"
+	// OutputBookieStorage is where the deployed bookies keep their data,
+	// "ebs" or "nvme": an edit that flips it at the same phase is refused.
+	OutputBookieStorage = "bookieStorage"
 )
+
+// BookieStorage names where a plan's bookies keep their data.
+func BookieStorage(localNVMe bool) string {
+	if localNVMe {
+		return "nvme"
+	}
+	return "ebs"
+}
 
 // peers reads other stacks' outputs through one StackReference each.
 type peers struct {

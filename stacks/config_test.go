@@ -485,4 +485,10 @@ func TestTransitionGuard(t *testing.T) {
 	err = guard("us-east-1", map[string]any{"phase": "10m"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bookies would leave at once")
+	// At the same phase, an edit that flips the deployed bookies' storage.
+	assert.NoError(t, guard("us-east-1", map[string]any{"phase": "1m", "bookieStorage": "nvme"}))
+	err = guard("us-east-1", map[string]any{"phase": "1m", "bookieStorage": "ebs"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a change at phase 1m is refused")
+	assert.Contains(t, err.Error(), "from ebs to nvme storage")
 }

@@ -92,7 +92,7 @@ func (c Change) Unsafe() []string {
 		out = append(out, "the VPC's subnets would be replaced ("+c.SubnetsReplacedWhy+"), and with them every node and volume")
 	}
 	if c.StorageFlip {
-		out = append(out, "the bookies would move between EBS volumes and instance storage: the chart drops the StatefulSet's volumeClaimTemplates, which Kubernetes refuses, and forced through every bookie restarts empty")
+		out = append(out, "the bookies would move between EBS volumes and instance storage: "+flipReason)
 	}
 	if c.BookiesTo < c.BookiesFrom && !c.StorageFlip {
 		out = append(out, fmt.Sprintf("%d bookies would leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers whose copies sat on them would be lost", c.BookiesFrom-c.BookiesTo, c.BookiesFrom, c.BookiesTo))
@@ -115,17 +115,33 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "stack %s: a direct change from phase %s to %s is refused:", e.Stack, e.From, e.To)
+	if e.From == e.To {
+		fmt.Fprintf(&b, "stack %s: a change at phase %s is refused:", e.Stack, e.From)
+	} else {
+		fmt.Fprintf(&b, "stack %s: a direct change from phase %s to %s is refused:", e.Stack, e.From, e.To)
+	}
 	for _, r := range e.Reasons {
 		b.WriteString("\n  - " + r)
 	}
-	if e.Subnets {
+	switch {
+	case e.From == e.To && !e.Subnets:
+		b.WriteString("\nrevert the edit that moves the bookies (a spot share, say), or make it part of a phase change with `pulsar-fleet transition` (docs/operations.md, \"Moving between phases\")")
+	case e.Subnets:
 		b.WriteString("\nzones and vpcCidr of a running stack do not change; adding a zone is its own procedure (docs/operations.md, \"Adding a zone\")")
-	} else {
+	default:
 		fmt.Fprintf(&b, "\nrun `pulsar-fleet transition --stack %s --from %s --to %s` and apply its steps (docs/operations.md, \"Moving between phases\")", e.Stack, e.From, e.To)
 	}
 	return b.String()
 }
+
+// StorageFlip is the refusal of a change that moves the deployed bookies
+// (storage "ebs" or "nvme") to the other storage.
+func StorageFlip(stack, from, to, deployed, desired string) error {
+	return &RefusedError{Stack: stack, From: from, To: to, Reasons: []string{fmt.Sprintf(
+		"the bookies would move from %s to %s storage: %s", deployed, desired, flipReason)}}
+}
+
+const flipReason = "the chart drops the StatefulSet's volumeClaimTemplates, which Kubernetes refuses, and forced through every bookie restarts empty"
 
 // Check refuses a direct change from the deployed design to the desired
 // one when one `up` would lose data or quorum.
