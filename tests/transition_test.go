@@ -78,7 +78,9 @@ func TestSpotShareEditFlippingBookieStorageIsRefused(t *testing.T) {
 	var refused *transition.RefusedError
 	require.True(t, errors.As(err, &refused), "%v", err)
 	assert.Contains(t, err.Error(), "between EBS volumes and instance storage")
-	assert.Contains(t, err.Error(), "pulsar-fleet transition --stack us-east-1")
+	assert.Contains(t, err.Error(), "a change at phase 35k is refused")
+	assert.Contains(t, err.Error(), "revert the edit that moves the bookies", "the remedy is named")
+	assert.Contains(t, err.Error(), "pulsar-fleet transition")
 }
 
 // Changes that would replace the VPC's subnets are refused, and no
