@@ -159,7 +159,7 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 			return Args{}, err
 		}
 		// What the plan fills of the planned type's instance store.
-		a.Pulsar.BookieLocalDiskGiB = int(it.NVMeGB * 1e9 * sizing.DefaultDiskUsableFraction / float64(sizing.GiB))
+		a.Pulsar.BookieLocalDiskGiB = int(it.NVMeGB * 1e9 * plan.WorkloadInput().DiskUsableFraction / float64(sizing.GiB))
 	}
 	a.Routing = routing.Args{
 		Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,

@@ -224,18 +224,26 @@ func TestAPIServerTier(t *testing.T) {
 			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				obj := pick(tc.kind)
-				require.NoError(t, s.Apply(ctx, obj, true), "the unbroken %s must pass", tc.kind)
-				tc.breakIt(obj)
-				err := s.Apply(ctx, obj, true)
-				var apiErr *apiserver.Error
-				require.ErrorAs(t, err, &apiErr)
-				assert.Contains(t, describe(err), tc.field)
-				assert.Contains(t, apiErr.Object, tc.kind)
-				t.Log(err)
+				assertRejected(t, s, pick(tc.kind), tc.breakIt, tc.kind, tc.field)
 			})
 		}
 	})
+}
+
+// assertRejected applies obj, which must pass, then breaks it: the API
+// server must reject it, naming the object (wantObject is part of its id)
+// and the field.
+func assertRejected(t *testing.T, s *apiserver.Server, obj map[string]any, breakIt func(map[string]any), wantObject, field string) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, s.Apply(ctx, obj, true), "the unbroken %s must pass", wantObject)
+	breakIt(obj)
+	err := s.Apply(ctx, obj, true)
+	var apiErr *apiserver.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Contains(t, describe(err), field)
+	assert.Contains(t, apiErr.Object, wantObject)
+	t.Log(err)
 }
 
 func describe(err error) string {

@@ -162,9 +162,10 @@ func Plan(from, to regions.RegionDesign, cat *sizing.Catalog) (Transition, error
 		return Transition{}, fmt.Errorf("a transition is within one stack: %s and %s", from.Stack, to.Stack)
 	}
 	c := Diff(from, to)
-	t := Transition{Stack: to.Stack, From: from.Phase, To: to.Phase, Direct: len(c.Unsafe()) == 0}
+	unsafe := c.Unsafe()
+	t := Transition{Stack: to.Stack, From: from.Phase, To: to.Phase, Direct: len(unsafe) == 0}
 	if c.SubnetsReplaced {
-		return t, &RefusedError{Stack: to.Stack, From: from.Phase, To: to.Phase, Reasons: c.Unsafe(), Subnets: true}
+		return t, &RefusedError{Stack: to.Stack, From: from.Phase, To: to.Phase, Reasons: unsafe, Subnets: true}
 	}
 	rate, basis, err := recoveryRate(from, cat)
 	if err != nil {
@@ -201,11 +202,7 @@ func recoveryRate(d regions.RegionDesign, cat *sizing.Catalog) (float64, string,
 		return 0, "", err
 	}
 	net := it.NetBytesPerSec() * RecoveryShare
-	if d.Plan.Bookies.LocalNVMe {
-		return net, fmt.Sprintf("%.0f%% of %s's %s/s sustained network", RecoveryShare*100, it.Name, sizing.FormatSI(it.NetBytesPerSec())), nil
-	}
-	disk := sizing.DefaultParams().EBSThroughputBytes
-	if disk < net {
+	if disk := sizing.DefaultParams().EBSThroughputBytes; !d.Plan.Bookies.LocalNVMe && disk < net {
 		return disk, fmt.Sprintf("a gp3 ledger volume's %s/s provisioned throughput (%s)", sizing.FormatSI(disk), it.Name), nil
 	}
 	return net, fmt.Sprintf("%.0f%% of %s's %s/s sustained network", RecoveryShare*100, it.Name, sizing.FormatSI(it.NetBytesPerSec())), nil
