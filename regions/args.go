@@ -17,26 +17,26 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
-// Args are every component's arguments for one region, computed from the
-// spec and the plan before anything is registered. Wiring fields (outputs of
-// other components) are filled in by Build as the components are created.
-type Args struct {
-	Region        region.Args
-	Network       network.Args
-	Cluster       cluster.Args
-	Capacity      capacity.Args
-	TieredStorage tieredstorage.Args
-	Certificate   routing.CertificateArgs
-	Pulsar        pulsar.Args
-	Routing       routing.Args
-	Observability observability.Args
+// Configs are every component's plain configuration for one region,
+// computed from the spec and the plan before anything is registered. The
+// outputs one component takes from another are its Deps, given by Build.
+type Configs struct {
+	Region        region.Config
+	Network       network.Config
+	Cluster       cluster.Config
+	Capacity      capacity.Config
+	TieredStorage tieredstorage.Config
+	Certificate   routing.CertificateConfig
+	Pulsar        pulsar.Config
+	Routing       routing.Config
+	Observability observability.Config
 	// MetricsCertificate is set in the region that hosts the global store.
-	MetricsCertificate *routing.CertificateArgs
+	MetricsCertificate *routing.CertificateConfig
 }
 
-// Validate validates every component's plain arguments, all at once.
-func (a Args) Validate() error {
-	return errors.Join(
+// Validate validates every component's config, all at once.
+func (a Configs) Validate() error {
+	errs := []error{
 		wrap("region", a.Region.Validate()),
 		wrap("network", a.Network.Validate()),
 		wrap("cluster", a.Cluster.Validate()),
@@ -46,7 +46,11 @@ func (a Args) Validate() error {
 		wrap("pulsar", a.Pulsar.Validate()),
 		wrap("routing", a.Routing.Validate()),
 		wrap("observability", a.Observability.Validate()),
-	)
+	}
+	if a.MetricsCertificate != nil {
+		errs = append(errs, wrap("metrics certificate", a.MetricsCertificate.Validate()))
+	}
+	return errors.Join(errs...)
 }
 
 func wrap(component string, err error) error {
@@ -65,25 +69,43 @@ const (
 	ebsBookieExpire = "2160h"
 )
 
-// ComponentArgs computes every component's arguments for a region.
-func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args, error) {
-	name := ClusterName(spec.Stack)
-	root := region.Args{Stack: spec.Stack, Region: spec.Region, Role: spec.Role, Phase: spec.Phase.Name}
+// ComponentConfigs computes every component's config for a region from its
+// spec and its plan.
+func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Configs, error) {
+	root := region.Config{Stack: spec.Stack, Region: spec.Region, Role: spec.Role, Phase: spec.Phase.Name}
 	tags := root.DefaultTags()
-	a := Args{Region: root}
-	a.Network = network.Args{Region: spec.Region, CIDR: spec.VPCCIDR, Zones: spec.Zones, NATGateways: spec.NATGateways, ClusterName: name, Tags: tags}
-
+	a := Configs{Region: root}
+	a.Network = network.Config{Region: spec.Region, CIDR: spec.VPCCIDR, Zones: spec.Zones, NATGateways: spec.NATGateways,
+		ClusterName: ClusterName(spec.Stack), Tags: tags}
 	sysTypes, sysArch, err := systemPoolTypes(cat, spec.Arches)
 	if err != nil {
-		return Args{}, err
+		return Configs{}, err
 	}
-	planner, err := sizing.NewPlanner(cat, sizing.DefaultParams())
-	if err != nil {
-		return Args{}, err
+	a.Cluster = clusterConfig(spec, plan, sysTypes, sysArch, tags)
+	a.Capacity = capacityConfig(spec, plan, cat, sysTypes, tags)
+	a.TieredStorage = storageConfig(spec, plan, tags)
+	a.Certificate = routing.RegionCertificate(spec.Stack, spec.Routing.Domain, spec.Routing.HostedZoneID, tags)
+	if a.Pulsar, err = pulsarConfig(spec, plan, cat, a.Capacity); err != nil {
+		return Configs{}, err
 	}
-	ebsMiB := int(planner.Params.EBSThroughputBytes / float64(sizing.MiB))
-	a.Cluster = cluster.Args{
-		Name: name, KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs, Access: spec.Access, Protect: spec.ProtectData, Tags: tags,
+	if a.Routing, err = routingConfig(spec, plan, tags); err != nil {
+		return Configs{}, err
+	}
+	a.Observability = observabilityConfig(spec, a.Capacity, tags)
+	if a.Observability.Global {
+		a.MetricsCertificate = &routing.CertificateConfig{Names: []string{observability.MetricsName(spec.Routing.Domain)},
+			HostedZoneID: spec.Routing.HostedZoneID, Tags: tags}
+	}
+	return a, nil
+}
+
+// clusterConfig is the EKS cluster: the system node group and the gp3
+// classes, the bookies' provisioned at the plan's throughput.
+func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch string, tags map[string]string) cluster.Config {
+	ebsMiB := int(plan.Params().EBSThroughputBytes / float64(sizing.MiB))
+	return cluster.Config{
+		Name: ClusterName(spec.Stack), KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs,
+		Access: spec.Access, Protect: spec.ProtectData, Tags: tags,
 		SystemPool: cluster.SystemPool{InstanceTypes: sysTypes, Arch: sysArch, Min: sizing.SystemNodes(), Desired: sizing.SystemNodes(), Max: sizing.SystemNodes() + 2},
 		StorageClasses: []cluster.StorageClass{
 			{Name: StorageClassDefault, ThroughputMiB: 125, IOPS: 3000, Default: true},
@@ -91,41 +113,30 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 			{Name: StorageClassLedgers, ThroughputMiB: ebsMiB, IOPS: 3000},
 		},
 	}
+}
 
-	arches := func(types []string) []string {
-		seen := map[string]bool{}
-		var out []string
-		for _, t := range types {
-			it, err := cat.Lookup(t)
-			if err == nil && !seen[string(it.Arch)] {
-				seen[string(it.Arch)] = true
-				out = append(out, string(it.Arch))
-			}
-		}
-		sort.Strings(out)
-		return out
-	}
+// capacityConfig is Karpenter's pools: the planned types, counts, on-demand
+// bases and limits of each, and how each is disrupted.
+func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysTypes []string, tags map[string]string) capacity.Config {
+	arches := func(types []string) []string { return typeArches(cat, types) }
 	critical := union(plan.Proxies.Alternatives, plan.ZooKeeper.Alternatives)
-	bookieShare := spec.BookieSpotShare
+	general := union(sysTypes, plan.Proxies.Alternatives)
+	bookieShare, bookieExpire := spec.BookieSpotShare, ebsBookieExpire
 	if plan.Bookies.LocalNVMe {
-		bookieShare = 0
-	}
-	bookieExpire := ebsBookieExpire
-	if plan.Bookies.LocalNVMe {
-		bookieExpire = "Never"
+		bookieShare, bookieExpire = 0, "Never"
 	}
 	lim := func(pool string) (int, int) { l := plan.PoolLimits[pool]; return l.CPU, l.MemoryGiB }
 	cCPU, cMem := lim(sizing.PoolCritical)
 	brCPU, brMem := lim(sizing.PoolBroker)
 	bkCPU, bkMem := lim(sizing.PoolBookie)
 	gCPU, gMem := lim(sizing.PoolGeneral)
-	a.Capacity = capacity.Args{
-		ClusterName: name, Region: spec.Region, Zones: spec.Zones, Tags: tags, RootVolumeGiB: 80,
+	critNodes := plan.Proxies.Count + plan.ZooKeeper.Count
+	return capacity.Config{
+		ClusterName: ClusterName(spec.Stack), Region: spec.Region, Zones: spec.Zones, Tags: tags, RootVolumeGiB: 80,
 		ControllerNodeSelector: map[string]string{cluster.SystemPoolLabel: "system"},
 		Pools: []capacity.Pool{
 			{Name: PoolCritical, InstanceTypes: critical, Arches: arches(critical), SpotShare: 0,
-				Nodes: plan.Proxies.Count + plan.ZooKeeper.Count, OnDemandNodes: plan.Proxies.Count + plan.ZooKeeper.Count,
-				RequireOnDemandBase: true, LimitCPU: cCPU, LimitMemoryGiB: cMem,
+				Nodes: critNodes, OnDemandNodes: critNodes, RequireOnDemandBase: true, LimitCPU: cCPU, LimitMemoryGiB: cMem,
 				Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "10m", ExpireAfter: criticalExpire,
 				TerminationGracePeriod: "1h", DisruptionBudgetNodes: "1", CapacityReservationIDs: spec.CapacityReservationIDs},
 			{Name: PoolBroker, InstanceTypes: plan.Brokers.Alternatives, Arches: arches(plan.Brokers.Alternatives), SpotShare: spec.BrokerSpotShare,
@@ -137,66 +148,96 @@ func ComponentArgs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (Args
 				RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: bkCPU, LimitMemoryGiB: bkMem,
 				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1",
 				DoNotDisrupt: true},
-			{Name: PoolGeneral, InstanceTypes: union(sysTypes, plan.Proxies.Alternatives), Arches: arches(union(sysTypes, plan.Proxies.Alternatives)),
+			{Name: PoolGeneral, InstanceTypes: general, Arches: arches(general),
 				Nodes: sizing.GeneralNodes(), OnDemandNodes: sizing.GeneralNodes(), RequireOnDemandBase: true,
 				LimitCPU: gCPU, LimitMemoryGiB: gMem, Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "10m",
 				ExpireAfter: criticalExpire, TerminationGracePeriod: "30m", DisruptionBudgetNodes: "1", Untainted: true},
 		},
 	}
-	a.TieredStorage = tieredstorage.Args{
+}
+
+// typeArches are the architectures of instance types, sorted.
+func typeArches(cat *sizing.Catalog, types []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range types {
+		it, err := cat.Lookup(t)
+		if err == nil && !seen[string(it.Arch)] {
+			seen[string(it.Arch)] = true
+			out = append(out, string(it.Arch))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// storageConfig is the offload bucket: its lifecycle from the plan, and
+// its replicas in the peers' buckets.
+func storageConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) tieredstorage.Config {
+	c := tieredstorage.Config{
 		Region: spec.Region, ArchiveTiers: plan.ArchiveTiers, AccessLogging: spec.AccessLogging, ExpireDays: plan.BucketExpireDays,
 		ReplicationTimeControl: spec.ReplicationTimeControl, Protect: spec.ProtectData, Tags: tags,
 		BrokerNamespace: PulsarNamespace, BrokerServiceAccount: BrokerServiceAccount,
 	}
 	for _, d := range spec.BucketReplicas {
-		a.TieredStorage.Destinations = append(a.TieredStorage.Destinations, tieredstorage.Destination{Stack: d.Stack, Region: d.Region})
+		c.Destinations = append(c.Destinations, tieredstorage.Destination{Stack: d.Stack, Region: d.Region})
 	}
-	a.Certificate = routing.RegionCertificate(spec.Stack, spec.Routing.Domain, spec.Routing.HostedZoneID, tags)
-	a.Pulsar = pulsarArgs(spec, plan, a.Capacity)
-	if plan.Bookies.LocalNVMe {
-		it, err := cat.Lookup(plan.Bookies.InstanceType)
-		if err != nil {
-			return Args{}, err
-		}
-		// What the plan fills of the planned type's instance store.
-		a.Pulsar.BookieLocalDiskGiB = int(it.NVMeGB * 1e9 * plan.WorkloadInput().DiskUsableFraction / float64(sizing.GiB))
-	}
-	a.Routing = routing.Args{
-		Region: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,
+	return c
+}
+
+// routingConfig is the region's names, weights and client settings.
+func routingConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) (routing.Config, error) {
+	c := routing.Config{
+		Stack: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,
 		Scheme: spec.Routing.ProxyScheme, Namespace: PulsarNamespace, Tags: tags,
 		GlobalAccelerator: spec.Routing.GlobalAccelerator && spec.Role == "primary",
-		Regions:           []routing.RegionEndpoint{{Region: spec.Stack, Weight: spec.Routing.Weight}},
+		Regions:           []routing.RegionEndpoint{{Stack: spec.Stack, Region: spec.Region, Weight: spec.Routing.Weight}},
 	}
 	for _, p := range spec.AllPeers {
-		a.Routing.Regions = append(a.Routing.Regions, routing.RegionEndpoint{Region: p.Stack, Weight: p.Weight})
+		c.Regions = append(c.Regions, routing.RegionEndpoint{Stack: p.Stack, Region: p.Region, Weight: p.Weight})
 	}
-	crit := capacity.PlacementFor(a.Capacity.Pools[0])
-	a.Observability = observability.Args{
+	b, err := json.Marshal(plan.Client)
+	if err != nil {
+		return routing.Config{}, err
+	}
+	return c, json.Unmarshal(b, &c.Client)
+}
+
+// observabilityConfig is the region's monitoring, on the critical pool.
+func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string) observability.Config {
+	crit := capacity.PlacementFor(capa.Pools[0])
+	c := observability.Config{
 		Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == "primary", Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
 		ReceiverCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
 	}
 	for _, t := range crit.Tolerations {
-		a.Observability.Tolerations = append(a.Observability.Tolerations, observability.Toleration(t))
+		c.Tolerations = append(c.Tolerations, observability.Toleration(t))
 	}
-	if a.Observability.Global {
-		a.MetricsCertificate = &routing.CertificateArgs{Names: []string{observability.MetricsName(spec.Routing.Domain)},
-			HostedZoneID: spec.Routing.HostedZoneID, Tags: tags}
+	return c
+}
+
+// pulsarConfig is the Pulsar release: pulsarArgs, with the proxies'
+// exposure and, on instance-store bookies, the disk each may fill.
+func pulsarConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, capa capacity.Config) (pulsar.Config, error) {
+	c := pulsarArgs(spec, plan, capa)
+	c.Exposure = pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs}
+	if !plan.Bookies.LocalNVMe {
+		return c, nil
 	}
-	b, err := json.Marshal(plan.Client)
+	it, err := cat.Lookup(plan.Bookies.InstanceType)
 	if err != nil {
-		return Args{}, err
+		return pulsar.Config{}, err
 	}
-	if err := json.Unmarshal(b, &a.Routing.Client); err != nil {
-		return Args{}, err
-	}
-	return a, nil
+	// What the plan fills of the planned type's instance store.
+	c.BookieLocalDiskGiB = int(it.NVMeGB * 1e9 * plan.WorkloadInput().DiskUsableFraction / float64(sizing.GiB))
+	return c, nil
 }
 
 // pulsarArgs turns the plan into the Pulsar release's arguments: replicas,
 // resources and JVM memory per component, the pools' placements, quorum,
 // storage, tuning, tiered storage and geo-replication peers.
-func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Args) pulsar.Args {
+func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Config) pulsar.Config {
 	placement := map[string]pulsar.Placement{}
 	for _, p := range capArgs.Pools {
 		placement[p.Name] = capacity.PlacementFor(p)
@@ -206,7 +247,7 @@ func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Args) pulsar
 		return pulsar.Pod{Replicas: replicas, CPUMillis: r.CPUMillis, MemoryMiB: r.MemoryMiB, HeapMiB: r.HeapMiB, DirectMiB: r.DirectMiB, Placement: placement[pool]}
 	}
 	ph := spec.Phase
-	a := pulsar.Args{
+	a := pulsar.Config{
 		Cluster: spec.Stack, Namespace: PulsarNamespace, Zones: spec.Zones,
 		Quorum: pulsar.Quorum{Ensemble: plan.Quorum.Ensemble, WriteQuorum: plan.Quorum.WriteQuorum, AckQuorum: plan.Quorum.AckQuorum,
 			MinRacksPerWriteQuorum: plan.Quorum.MinRacksPerWriteQuorum},

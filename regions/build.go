@@ -150,124 +150,172 @@ func PlanFor(spec Spec, cat *sizing.Catalog) (sizing.RegionPlan, error) {
 // ClusterName is the EKS cluster name of a stack.
 func ClusterName(stack string) string { return "pulsar-" + stack }
 
-// Build turns one validated stack into the region's component graph. Every
-// component's arguments are computed and validated before the first
-// resource is registered, so invalid input registers nothing.
+// Build turns one validated stack into the region's component graph: the
+// design first (every component's config, computed and validated before the
+// first resource is registered, so invalid input registers nothing), then
+// each component with the outputs of those it depends on.
 func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error) {
 	design, err := Design(spec, cat)
 	if err != nil {
 		return nil, err
 	}
-	plan, args := design.Plan, design.Components
-	root, err := region.NewRegion(ctx, spec.Stack, args.Region)
+	cfg := design.Components
+	root, err := region.New(ctx, spec.Stack, cfg.Region, region.Deps{})
 	if err != nil {
 		return nil, err
 	}
-	in := pulumi.Parent(root)
-	res := &Result{Root: root, Plan: plan, Outputs: pulumi.Map{}}
-	peerOut, err := newPeers(ctx, spec.Reads, in)
-	if err != nil {
+	w := wiring{ctx: ctx, spec: spec, cfg: cfg, in: pulumi.Parent(root)}
+	if w.peers, err = newPeers(ctx, spec.Reads, w.in); err != nil {
 		return nil, err
 	}
-
-	net, err := network.NewNetwork(ctx, spec.Stack, args.Network, in)
-	if err != nil {
-		return nil, err
-	}
-	args.Cluster.VpcID, args.Cluster.PrivateSubnetIDs, args.Cluster.PublicSubnetIDs = net.VpcID, net.PrivateSubnetIDs, net.PublicSubnetIDs
-	cl, err := cluster.NewCluster(ctx, spec.Stack, args.Cluster, in)
-	if err != nil {
-		return nil, err
-	}
-	args.Capacity.Provider, args.Capacity.ClusterSecurityGroupID = cl.Provider, cl.ClusterSecurityGroupID
-	args.Capacity.OIDCProviderARN, args.Capacity.OIDCIssuer = cl.OIDCProviderARN, cl.OIDCIssuer
-	args.Capacity.DependsOn = []pulumi.Resource{cl}
-	capa, err := capacity.NewCapacity(ctx, spec.Stack, args.Capacity, in)
-	if err != nil {
-		return nil, err
-	}
-	args.Observability.Provider, args.Observability.DependsOn = cl.Provider, capa.Ready
-	if args.MetricsCertificate != nil {
-		mc, err := routing.NewCertificate(ctx, spec.Stack+"-metrics-tls", *args.MetricsCertificate, in)
-		if err != nil {
+	for _, step := range []func() error{w.infrastructure, w.observability, w.storage, w.pulsar, w.routing} {
+		if err := step(); err != nil {
 			return nil, err
 		}
-		args.Observability.ReceiverCertificateARN = mc.ARN
-		var nats []any
-		for _, p := range spec.Reads {
-			nats = append(nats, peerOut.Strings(p.Stack, OutputNATPublicIPs))
-		}
-		args.Observability.PeerNATIPs = pulumi.All(nats...).ApplyT(func(lists []any) []string {
-			var out []string
-			for _, l := range lists {
-				out = append(out, l.([]string)...)
-			}
-			return out
-		}).(pulumi.StringArrayOutput)
 	}
-	obs, err := observability.NewObservability(ctx, spec.Stack, args.Observability, in)
-	if err != nil {
-		return nil, err
-	}
-	args.TieredStorage.OIDCProviderARN, args.TieredStorage.OIDCIssuer = cl.OIDCProviderARN, cl.OIDCIssuer
-	for i := range args.TieredStorage.Destinations {
-		d := &args.TieredStorage.Destinations[i]
-		d.BucketARN = peerOut.String(d.Stack, OutputOffloadBucketARN)
-		d.KMSKeyARN = peerOut.String(d.Stack, OutputOffloadKMSKeyARN)
-	}
-	store, err := tieredstorage.NewTieredStorage(ctx, spec.Stack+"-offload", args.TieredStorage, in)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := routing.NewCertificate(ctx, spec.Stack+"-tls", args.Certificate, in)
-	if err != nil {
-		return nil, err
-	}
-	release := pulsar.Release{Args: args.Pulsar, Provider: cl.Provider,
-		Exposure:  pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs, CertificateARN: cert.ARN},
-		DependsOn: append(append([]pulumi.Resource{obs.Stack}, capa.Ready...), store.Ready...)}
-	release.BrokerRoleARN, release.Offload.Bucket = store.BrokerRoleARN, store.BucketName
-	pl, err := pulsar.NewPulsar(ctx, spec.Stack, release, in)
-	if err != nil {
-		return nil, err
-	}
-	args.Routing.ProxyHostname, args.Routing.Provider = pl.ProxyHostname, cl.Provider
-	for i := range args.Routing.Regions {
-		if r := &args.Routing.Regions[i]; r.Region != spec.Stack && args.Routing.GlobalAccelerator {
-			r.NLBARN = peerOut.String(r.Region, OutputProxyNLBARN)
-		}
-	}
-	rt, err := routing.NewRouting(ctx, spec.Stack, args.Routing, in)
-	if err != nil {
-		return nil, err
-	}
-
-	res.Outputs["vpcId"] = net.VpcID
-	res.Outputs[OutputNATPublicIPs] = net.NATPublicIPs
-	res.Outputs["clusterName"] = pulumi.String(args.Cluster.Name)
-	res.Outputs[OutputPhase] = pulumi.String(spec.Phase.Name)
-	res.Outputs[OutputBookieStorage] = pulumi.String(BookieStorage(plan.Bookies.LocalNVMe))
-	res.Outputs["kubeconfig"] = cl.KubeconfigJSON
-	res.Outputs["karpenterInterruptionQueue"] = capa.QueueName
-	res.Outputs[OutputOffloadBucketARN] = store.BucketARN
-	res.Outputs[OutputOffloadBucketName] = store.BucketName
-	res.Outputs[OutputOffloadKMSKeyARN] = store.KMSKeyARN
-	res.Outputs["brokerOffloadRoleArn"] = store.BrokerRoleARN
-	res.Outputs[OutputProxyHostname] = pl.ProxyHostname
-	res.Outputs["proxyHealthUrl"] = pl.HealthURL
-	res.Outputs[OutputProxyNLBARN] = rt.NLBARN
-	res.Outputs["globalServiceName"] = pulumi.String(rt.GlobalName)
-	res.Outputs["regionalServiceName"] = pulumi.String(rt.RegionalName)
-	res.Outputs["clientConfig"] = rt.ClientConfig
-	if args.Observability.Global {
-		res.Outputs["globalMetricsName"] = pulumi.String(observability.MetricsName(spec.Routing.Domain))
-		res.Outputs["globalMetricsReceiver"] = obs.ReceiverHostname
-	}
-	if args.Routing.GlobalAccelerator {
-		res.Outputs["globalAcceleratorDns"] = rt.AcceleratorDNS
-	}
+	res := &Result{Root: root, Plan: design.Plan, Outputs: w.outputs(design.Plan)}
 	if err := root.Finish(ctx, res.Outputs); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// wiring holds the region's components as Build creates them, so each
+// step takes its Deps from the ones before it.
+type wiring struct {
+	ctx   *pulumi.Context
+	spec  Spec
+	cfg   Configs
+	in    pulumi.ResourceOption
+	peers *peers
+
+	net   *network.Network
+	cl    *cluster.Cluster
+	capa  *capacity.Capacity
+	obs   *observability.Observability
+	store *tieredstorage.TieredStorage
+	pl    *pulsar.Pulsar
+	rt    *routing.Routing
+}
+
+// infrastructure is the network, the cluster on it and the node pools in
+// the cluster.
+func (w *wiring) infrastructure() error {
+	var err error
+	stack := w.spec.Stack
+	if w.net, err = network.New(w.ctx, stack, w.cfg.Network, network.Deps{}, w.in); err != nil {
+		return err
+	}
+	if w.cl, err = cluster.New(w.ctx, stack, w.cfg.Cluster, cluster.Deps{
+		VpcID: w.net.VpcID, PrivateSubnetIDs: w.net.PrivateSubnetIDs, PublicSubnetIDs: w.net.PublicSubnetIDs,
+	}, w.in); err != nil {
+		return err
+	}
+	w.capa, err = capacity.New(w.ctx, stack, w.cfg.Capacity, capacity.Deps{
+		Provider: w.cl.Provider, ClusterSecurityGroupID: w.cl.ClusterSecurityGroupID,
+		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer, DependsOn: []pulumi.Resource{w.cl},
+	}, w.in)
+	return err
+}
+
+// observability is the region's monitoring; the primary's global receiver
+// gets its certificate and the peers' NAT addresses.
+func (w *wiring) observability() error {
+	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready}
+	if mc := w.cfg.MetricsCertificate; mc != nil {
+		cert, err := routing.NewCertificate(w.ctx, w.spec.Stack+"-metrics-tls", *mc, routing.CertificateDeps{}, w.in)
+		if err != nil {
+			return err
+		}
+		deps.ReceiverCertificateARN, deps.PeerNATIPs = cert.ARN, w.peerNATIPs()
+	}
+	var err error
+	w.obs, err = observability.New(w.ctx, w.spec.Stack, w.cfg.Observability, deps, w.in)
+	return err
+}
+
+// peerNATIPs are the NAT addresses of the stacks this one reads.
+func (w *wiring) peerNATIPs() pulumi.StringArrayOutput {
+	var nats []any
+	for _, p := range w.spec.Reads {
+		nats = append(nats, w.peers.Strings(p.Stack, OutputNATPublicIPs))
+	}
+	return pulumi.All(nats...).ApplyT(func(lists []any) []string {
+		var out []string
+		for _, l := range lists {
+			out = append(out, l.([]string)...)
+		}
+		return out
+	}).(pulumi.StringArrayOutput)
+}
+
+// storage is the offload bucket, replicating to the peers' buckets.
+func (w *wiring) storage() error {
+	deps := tieredstorage.Deps{OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer, Peers: map[string]tieredstorage.PeerBucket{}}
+	for _, d := range w.cfg.TieredStorage.Destinations {
+		deps.Peers[d.Stack] = tieredstorage.PeerBucket{
+			BucketARN: w.peers.String(d.Stack, OutputOffloadBucketARN), KMSKeyARN: w.peers.String(d.Stack, OutputOffloadKMSKeyARN)}
+	}
+	var err error
+	w.store, err = tieredstorage.New(w.ctx, w.spec.Stack+"-offload", w.cfg.TieredStorage, deps, w.in)
+	return err
+}
+
+// pulsar is the release, behind its TLS certificate, on the node pools,
+// offloading to the bucket.
+func (w *wiring) pulsar() error {
+	cert, err := routing.NewCertificate(w.ctx, w.spec.Stack+"-tls", w.cfg.Certificate, routing.CertificateDeps{}, w.in)
+	if err != nil {
+		return err
+	}
+	w.pl, err = pulsar.New(w.ctx, w.spec.Stack, w.cfg.Pulsar, pulsar.Deps{
+		Provider: w.cl.Provider, CertificateARN: cert.ARN, BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
+		DependsOn: append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
+	}, w.in)
+	return err
+}
+
+// routing is the region's DNS names and, on the primary, the accelerator
+// over the peers' load balancers.
+func (w *wiring) routing() error {
+	deps := routing.Deps{ProxyHostname: w.pl.ProxyHostname, Provider: w.cl.Provider, PeerNLBARNs: map[string]pulumi.StringInput{}}
+	for _, r := range w.cfg.Routing.Regions {
+		if r.Stack != w.spec.Stack && w.cfg.Routing.GlobalAccelerator {
+			deps.PeerNLBARNs[r.Stack] = w.peers.String(r.Stack, OutputProxyNLBARN)
+		}
+	}
+	var err error
+	w.rt, err = routing.New(w.ctx, w.spec.Stack, w.cfg.Routing, deps, w.in)
+	return err
+}
+
+// outputs are the stack's outputs: what people and other stacks read.
+func (w *wiring) outputs(plan sizing.RegionPlan) pulumi.Map {
+	out := pulumi.Map{
+		"vpcId":                      w.net.VpcID,
+		OutputNATPublicIPs:           w.net.NATPublicIPs,
+		"clusterName":                pulumi.String(w.cfg.Cluster.Name),
+		OutputPhase:                  pulumi.String(w.spec.Phase.Name),
+		OutputBookieStorage:          pulumi.String(BookieStorage(plan.Bookies.LocalNVMe)),
+		"kubeconfig":                 w.cl.KubeconfigJSON,
+		"karpenterInterruptionQueue": w.capa.QueueName,
+		OutputOffloadBucketARN:       w.store.BucketARN,
+		OutputOffloadBucketName:      w.store.BucketName,
+		OutputOffloadKMSKeyARN:       w.store.KMSKeyARN,
+		"brokerOffloadRoleArn":       w.store.BrokerRoleARN,
+		OutputProxyHostname:          w.pl.ProxyHostname,
+		"proxyHealthUrl":             w.pl.HealthURL,
+		OutputProxyNLBARN:            w.rt.NLBARN,
+		"globalServiceName":          pulumi.String(w.rt.GlobalName),
+		"regionalServiceName":        pulumi.String(w.rt.RegionalName),
+		"clientConfig":               w.rt.ClientConfig,
+	}
+	if w.cfg.Observability.Global {
+		out["globalMetricsName"] = pulumi.String(observability.MetricsName(w.spec.Routing.Domain))
+		out["globalMetricsReceiver"] = w.obs.ReceiverHostname
+	}
+	if w.cfg.Routing.GlobalAccelerator {
+		out["globalAcceleratorDns"] = w.rt.AcceleratorDNS
+	}
+	return out
 }

@@ -72,11 +72,11 @@ func TestMissingPeerOutputNamesStackAndOutput(t *testing.T) {
 	assert.Regexp(t, `stack us-west-2 has no output "(offloadBucketArn|offloadKmsKeyArn|natPublicIps)": deploy us-west-2 first`, err.Error())
 }
 
-func TestComponentArgsFollowThePlan(t *testing.T) {
+func TestComponentConfigsFollowThePlan(t *testing.T) {
 	s, cat := spec(t, "us-west-2")
 	plan, err := regions.PlanFor(s, cat)
 	require.NoError(t, err)
-	a, err := regions.ComponentArgs(s, plan, cat)
+	a, err := regions.ComponentConfigs(s, plan, cat)
 	require.NoError(t, err)
 	require.NoError(t, a.Validate())
 	byName := map[string]int{}

@@ -30,7 +30,7 @@ type RegionDesign struct {
 	// MonthlyUSD is the plan's monthly cost of the region.
 	MonthlyUSD float64 `json:"monthlyUsd"`
 	// Components are every component's arguments (wiring left out).
-	Components Args `json:"-"`
+	Components Configs `json:"-"`
 	// Plan is the full capacity plan Components were computed from.
 	Plan sizing.RegionPlan `json:"-"`
 }
@@ -52,7 +52,7 @@ func Design(spec Spec, cat *sizing.Catalog) (RegionDesign, error) {
 	if err != nil {
 		return RegionDesign{}, fmt.Errorf("region %s: %w", spec.Stack, err)
 	}
-	args, err := ComponentArgs(spec, plan, cat)
+	args, err := ComponentConfigs(spec, plan, cat)
 	if err != nil {
 		return RegionDesign{}, fmt.Errorf("region %s: %w", spec.Stack, err)
 	}
@@ -93,9 +93,9 @@ var (
 	resourceType = reflect.TypeOf((*pulumi.Resource)(nil)).Elem()
 )
 
-// wiring reports a type whose values are other components' outputs or
+// isWiring reports a type whose values are other components' outputs or
 // resources: they exist only while the program runs.
-func wiring(t reflect.Type) bool {
+func isWiring(t reflect.Type) bool {
 	if t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
@@ -108,7 +108,7 @@ func plainValue(v reflect.Value) (any, error) {
 	if !v.IsValid() {
 		return nil, nil
 	}
-	if wiring(v.Type()) {
+	if isWiring(v.Type()) {
 		return nil, nil
 	}
 	switch v.Kind() {
@@ -168,7 +168,7 @@ func plainStruct(v reflect.Value) (any, error) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, skip := fieldName(f)
-		if skip || wiring(f.Type) {
+		if skip || isWiring(f.Type) {
 			continue
 		}
 		e, err := plainValue(v.Field(i))

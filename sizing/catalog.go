@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // EmbeddedCatalogCSV is the committed instance catalog (data/instance-types.csv):
@@ -27,12 +29,13 @@ const EmbeddedCatalogName = "embedded sizing/data/instance-types.csv"
 // entry point (CLI, program, operator, tests).
 const CatalogEnv = "PULSAR_FLEET_CATALOG"
 
-// Arch is a CPU architecture as Kubernetes labels it.
-type Arch string
+// Arch is a CPU architecture as Kubernetes labels it (model.Arch).
+type Arch = model.Arch
 
+// The architectures (model's).
 const (
-	ARM64 Arch = "arm64"
-	AMD64 Arch = "amd64"
+	ARM64 = model.ARM64
+	AMD64 = model.AMD64
 )
 
 // InstanceType holds the facts the planner needs about one EC2 instance type.
@@ -171,8 +174,8 @@ func parseRows(r io.Reader) (*Catalog, error) {
 			return nil, fmt.Errorf("instance catalog row %d: %q is not family.size", li+2, name)
 		}
 		arch := Arch(get("arch"))
-		if arch != ARM64 && arch != AMD64 {
-			return nil, fmt.Errorf("instance catalog row %d (%s): arch %q is not arm64 or amd64", li+2, name, arch)
+		if !arch.Valid() {
+			return nil, fmt.Errorf("instance catalog row %d (%s): %w", li+2, name, model.Invalid("arch", arch, model.Arches))
 		}
 		t := InstanceType{Name: name, Family: family, Size: size, Arch: arch}
 		vcpu, err := num("vcpu")

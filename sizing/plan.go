@@ -3,6 +3,7 @@ package sizing
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -117,6 +118,7 @@ type RegionPlan struct {
 	Cost             Cost           `json:"cost"`
 	Failures         []FailureCheck `json:"failures"`
 	workload         Workload
+	params           Params
 	priceFactor      float64
 }
 
@@ -131,6 +133,9 @@ type Quorum struct {
 
 // Workload returns the workload the region was planned for.
 func (r RegionPlan) WorkloadInput() Workload { return r.workload }
+
+// Params returns the planner parameters the region was planned with.
+func (r RegionPlan) Params() Params { return r.params }
 
 // FleetPlan is every region of the fleet in one phase.
 type FleetPlan struct {
@@ -392,7 +397,7 @@ func gp3Monthly(pr Prices, size, throughput float64) float64 {
 }
 
 func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPlan, error) {
-	rp := RegionPlan{Phase: ph.Name, Region: spec.Name, Role: spec.Role, workload: w, priceFactor: spec.PriceFactor,
+	rp := RegionPlan{Phase: ph.Name, Region: spec.Name, Role: spec.Role, workload: w, params: p.Params, priceFactor: spec.PriceFactor,
 		Offload: ph.Offload, Tuning: ph.Tuning, Client: ph.Client,
 		Pods: map[Role]PodResources{}, PoolLimits: map[string]PoolLimit{}, ArchOptions: map[Role][]ArchOption{}}
 	days, err := BucketExpireDays(w, spec.BucketRetentionDays)
@@ -412,7 +417,7 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 			return RoleSize{}, err
 		}
 		for _, a := range []Arch{ARM64, AMD64} {
-			if !archIn(a, spec.Arches) {
+			if !slices.Contains(spec.Arches, a) {
 				continue
 			}
 			o, err := chooseInstance(p.Catalog, role, []Arch{a}, spec.Families, size, p.nodeMonthly(role, spec.PriceFactor, spot, w), p.Params)

@@ -298,7 +298,7 @@ type choice struct {
 func chooseInstance(cat *Catalog, role Role, arches []Arch, families []string, size sizer, nodeMonthly func(InstanceType, RoleSize) float64, p Params) (RoleSize, error) {
 	var all []choice
 	for _, t := range cat.Types() {
-		if !roleFilter[role](t) || !archIn(t.Arch, arches) || (len(families) > 0 && !slices.Contains(families, t.Family)) {
+		if !roleFilter[role](t) || !slices.Contains(arches, t.Arch) || (len(families) > 0 && !slices.Contains(families, t.Family)) {
 			continue
 		}
 		s := size(t)
@@ -348,13 +348,4 @@ func chooseInstance(cat *Catalog, role Role, arches []Arch, families []string, s
 		out.MaxMemGiB = math.Max(out.MaxMemGiB, c.t.MemGiB)
 	}
 	return out, nil
-}
-
-func archIn(a Arch, as []Arch) bool {
-	for _, x := range as {
-		if x == a {
-			return true
-		}
-	}
-	return false
 }

@@ -395,6 +395,28 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 			res.Error = res.Err.Error()
 		}
 	}()
+	st, err := d.selectStack(ctx, stack, cmd, env)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if err := d.guard(ctx, op, stack, st); err != nil {
+		res.Err = err
+		return res
+	}
+	fmt.Fprintf(lw, "[%s] %s started\n", stack, op)
+	res.Err = execute(ctx, op, st, prefix, &res)
+	if res.Err != nil {
+		fmt.Fprintf(lw, "[%s] %s failed\n", stack, op)
+	} else {
+		fmt.Fprintf(lw, "[%s] %s done\n", stack, op)
+	}
+	return res
+}
+
+// selectStack creates or selects the stack's workspace and sets the
+// driver's config for it.
+func (d *Driver) selectStack(ctx context.Context, stack string, cmd auto.PulumiCommand, env map[string]string) (auto.Stack, error) {
 	wsOpts := []auto.LocalWorkspaceOption{auto.Pulumi(cmd), auto.EnvVars(env)}
 	if d.WorkDir != "" {
 		wsOpts = append(wsOpts, auto.WorkDir(d.WorkDir))
@@ -414,35 +436,36 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 		st, err = auto.UpsertStackLocalSource(ctx, stack, d.WorkDir, wsOpts...)
 	}
 	if err != nil {
-		res.Err = fmt.Errorf("select stack: %w", err)
-		return res
+		return auto.Stack{}, fmt.Errorf("select stack: %w", err)
 	}
 	if cfg, ok := d.Config[stack]; ok {
 		if err := st.SetAllConfig(ctx, cfg); err != nil {
-			res.Err = fmt.Errorf("set config: %w", err)
-			return res
+			return auto.Stack{}, fmt.Errorf("set config: %w", err)
 		}
 	}
-	if err := d.guard(ctx, op, stack, st); err != nil {
-		res.Err = err
-		return res
-	}
-	fmt.Fprintf(lw, "[%s] %s started\n", stack, op)
-	switch op {
-	case OpPreview:
-		r, err := st.Preview(ctx, optpreview.ProgressStreams(prefix), optpreview.Diff())
-		res.Err = err
-		for k, v := range r.ChangeSummary {
-			res.Changes[string(k)] += v
-		}
-	case OpUp:
-		r, err := st.Up(ctx, optup.ProgressStreams(prefix))
-		res.Err = err
-		if r.Summary.ResourceChanges != nil {
-			for k, v := range *r.Summary.ResourceChanges {
+	return st, nil
+}
+
+// execute runs one operation on a stack, recording its changes (and, for
+// up, its outputs with secrets masked) in res.
+func execute(ctx context.Context, op Operation, st auto.Stack, progress io.Writer, res *StackResult) error {
+	count := func(changes *map[string]int) {
+		if changes != nil {
+			for k, v := range *changes {
 				res.Changes[k] += v
 			}
 		}
+	}
+	switch op {
+	case OpPreview:
+		r, err := st.Preview(ctx, optpreview.ProgressStreams(progress), optpreview.Diff())
+		for k, v := range r.ChangeSummary {
+			res.Changes[string(k)] += v
+		}
+		return err
+	case OpUp:
+		r, err := st.Up(ctx, optup.ProgressStreams(progress))
+		count(r.Summary.ResourceChanges)
 		res.Outputs = map[string]any{}
 		for k, v := range r.Outputs {
 			if v.Secret {
@@ -451,29 +474,17 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 				res.Outputs[k] = v.Value
 			}
 		}
+		return err
 	case OpRefresh:
-		r, err := st.Refresh(ctx, optrefresh.ProgressStreams(prefix))
-		res.Err = err
-		if r.Summary.ResourceChanges != nil {
-			for k, v := range *r.Summary.ResourceChanges {
-				res.Changes[k] += v
-			}
-		}
+		r, err := st.Refresh(ctx, optrefresh.ProgressStreams(progress))
+		count(r.Summary.ResourceChanges)
+		return err
 	case OpDestroy:
-		r, err := st.Destroy(ctx, optdestroy.ProgressStreams(prefix))
-		res.Err = err
-		if r.Summary.ResourceChanges != nil {
-			for k, v := range *r.Summary.ResourceChanges {
-				res.Changes[k] += v
-			}
-		}
+		r, err := st.Destroy(ctx, optdestroy.ProgressStreams(progress))
+		count(r.Summary.ResourceChanges)
+		return err
 	}
-	if res.Err != nil {
-		fmt.Fprintf(lw, "[%s] %s failed\n", stack, op)
-	} else {
-		fmt.Fprintf(lw, "[%s] %s done\n", stack, op)
-	}
-	return res
+	return fmt.Errorf("unknown operation %q", op)
 }
 
 // lockedWriter serializes writes from concurrent stacks.

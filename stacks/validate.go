@@ -35,6 +35,18 @@ func (c StackConfig) Validate() error {
 	bad := func(key string, v any, allowed string) {
 		errs = append(errs, &ConfigError{Stack: c.Stack, Key: key, Value: v, Allowed: allowed})
 	}
+	for _, check := range []func(badFunc){c.validatePlace, c.validatePeers, c.validateRouting, c.validateDurability,
+		c.validateCluster, c.validateData, c.validateAlerts} {
+		check(bad)
+	}
+	return errors.Join(errs...)
+}
+
+// badFunc records one invalid value: its key, the value and what is allowed.
+type badFunc func(key string, v any, allowed string)
+
+// validatePlace checks the role, phase, workload, region, zones and VPC.
+func (c StackConfig) validatePlace(bad badFunc) {
 	if !isRole(c.Role) {
 		bad(Key("role"), string(c.Role), "one of primary, secondary, dr")
 	}
@@ -71,6 +83,10 @@ func (c StackConfig) Validate() error {
 	} else if p.Bits() < 16 || p.Bits() > 18 {
 		bad(Key("vpcCidr"), c.VPCCIDR, "a prefix from /16 to /18: pods take VPC addresses (VPC CNI)")
 	}
+}
+
+// validatePeers checks the peers and the lists that name stacks or namespaces.
+func (c StackConfig) validatePeers(bad badFunc) {
 	for _, p := range c.Peers {
 		if p == c.Stack {
 			bad(Key("peers"), p, "other stacks (a stack cannot read its own outputs)")
@@ -90,6 +106,10 @@ func (c StackConfig) Validate() error {
 			bad(Key(s.key), *s.v, "a fraction in [0, 1] (0.7 = 70% spot)")
 		}
 	}
+}
+
+// validateRouting checks the global routing settings.
+func (c StackConfig) validateRouting(bad badFunc) {
 	r := c.Routing
 	if r.Weight < 0 || r.Weight > 255 {
 		bad(Key("routing.weight"), r.Weight, "a Route53 weight in 0..255")
@@ -122,6 +142,10 @@ func (c StackConfig) Validate() error {
 		bad(Key("routing.domain"), r.Domain, fmt.Sprintf("a domain at most %d characters long: the certificate's first name %s must fit ACM's %d",
 			len(r.Domain)-(n-maxCertificateName), routing.RegionalName(c.Stack, r.Domain), maxCertificateName))
 	}
+}
+
+// validateDurability checks the quorum against the design rule.
+func (c StackConfig) validateDurability(bad badFunc) {
 	d := c.Durability
 	if !(d.Ensemble >= d.WriteQuorum && d.WriteQuorum >= d.AckQuorum && d.AckQuorum >= 1) {
 		bad(Key("durability"), fmt.Sprintf("ensemble=%d writeQuorum=%d ackQuorum=%d", d.Ensemble, d.WriteQuorum, d.AckQuorum),
@@ -131,6 +155,10 @@ func (c StackConfig) Validate() error {
 	} else if d.WriteQuorum < 3 && !d.AllowBelowDesign {
 		bad(Key("durability.writeQuorum"), d.WriteQuorum, "at least 3 (the design rule: three copies in at least two zones), or set durability.allowBelowDesign: true to accept fewer")
 	}
+}
+
+// validateCluster checks the EKS settings.
+func (c StackConfig) validateCluster(bad badFunc) {
 	if !slices.Contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {
 		bad(Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, "one of "+strings.Join(SupportedKubernetesVersions, ", "))
 	}
@@ -156,6 +184,10 @@ func (c StackConfig) Validate() error {
 			bad(Key("arches"), a, "arm64 or amd64")
 		}
 	}
+}
+
+// validateData checks bucket replication, retention and geo-replication.
+func (c StackConfig) validateData(bad badFunc) {
 	for _, t := range c.TieredStorage.ReplicateTo {
 		if t == c.Stack {
 			bad(Key("tieredStorage.replicateTo"), t, "peer stacks (not this stack)")
@@ -181,6 +213,10 @@ func (c StackConfig) Validate() error {
 			bad(Key("geoReplication.namespaces"), ns, fmt.Sprintf("namespace names (letters, digits, _ . -; not . or ..; at most %d characters)", maxPulsarName))
 		}
 	}
+}
+
+// validateAlerts checks the alert webhook and the metrics receiver's sources.
+func (c StackConfig) validateAlerts(bad badFunc) {
 	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
 		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
 	}
@@ -195,7 +231,6 @@ func (c StackConfig) Validate() error {
 			bad(Key("observability.metricsSourceCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: the metrics receiver exposes Prometheus' query and write API", minMetricsPrefix))
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // minMetricsPrefix is the widest network the metrics receiver admits.
@@ -255,12 +290,27 @@ func ValidateFleet(f Fleet) error {
 			errs = append(errs, err)
 		}
 	}
-	bad := func(stack, key string, v any, allowed string) {
-		errs = append(errs, &ConfigError{Stack: stack, Key: key, Value: v, Allowed: allowed})
-	}
 	if len(f.Stacks) == 0 {
 		return errors.New("no stacks: add Pulumi.<stack>.yaml files")
 	}
+	bad := func(stack, key string, v any, allowed string) {
+		errs = append(errs, &ConfigError{Stack: stack, Key: key, Value: v, Allowed: allowed})
+	}
+	for _, check := range []func(Fleet, fleetBadFunc){fleetWeightsAndRoles, fleetNetworks, fleetReferences, sameWorkload, sameTenant} {
+		check(f, bad)
+	}
+	if _, err := NewGraph(f); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// fleetBadFunc records one invalid value of one stack.
+type fleetBadFunc func(stack, key string, v any, allowed string)
+
+// fleetWeightsAndRoles checks the routing weights' sum, one region per
+// stack and exactly one primary.
+func fleetWeightsAndRoles(f Fleet, bad fleetBadFunc) {
 	sum, parts := 0, []string{}
 	primaries := []string{}
 	regionOf := map[string]string{}
@@ -288,6 +338,11 @@ func ValidateFleet(f Fleet) error {
 	if len(primaries) != 1 {
 		bad(f.Stacks[0].Stack, Key("role"), fmt.Sprintf("%d primaries %v", len(primaries), primaries), "exactly one primary stack")
 	}
+}
+
+// fleetNetworks checks that VPCs do not overlap and that every stack
+// shares the hosted zone.
+func fleetNetworks(f Fleet, bad fleetBadFunc) {
 	for i, a := range f.Stacks {
 		pa, err := netip.ParsePrefix(a.VPCCIDR)
 		if err != nil {
@@ -303,6 +358,11 @@ func ValidateFleet(f Fleet) error {
 				fmt.Sprintf("the hosted zone every stack shares (%s %s in %s)", f.Stacks[0].Routing.HostedZoneID, f.Stacks[0].Routing.Domain, f.Stacks[0].Stack))
 		}
 	}
+}
+
+// fleetReferences checks that peers and replication targets are stacks of
+// the fleet, and that the primary reads every other stack.
+func fleetReferences(f Fleet, bad fleetBadFunc) {
 	names := f.Names()
 	for _, s := range f.Stacks {
 		for _, p := range s.Peers {
@@ -333,18 +393,16 @@ func ValidateFleet(f Fleet) error {
 			}
 		}
 	}
-	sameWorkload(f, bad)
-	// Geo-replication joins the same tenant across regions.
+}
+
+// sameTenant checks that geo-replication joins one tenant across regions.
+func sameTenant(f Fleet, bad fleetBadFunc) {
 	for _, s := range f.Stacks[1:] {
 		if first := f.Stacks[0]; s.GeoReplication.Tenant != first.GeoReplication.Tenant {
 			bad(s.Stack, Key("geoReplication.tenant"), s.GeoReplication.Tenant,
 				fmt.Sprintf("the tenant every stack uses (%q in %s): geo-replicated namespaces live in one tenant across regions", first.GeoReplication.Tenant, first.Stack))
 		}
 	}
-	if _, err := NewGraph(f); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
 }
 
 func isRole(r Role) bool {

@@ -64,7 +64,7 @@ func (f Fleet) PhaseFor(name string) (sizing.Phase, error) {
 
 // sameWorkload refuses stacks whose workloads differ: the phases describe
 // the fleet's traffic, which every region plans its share of.
-func sameWorkload(f Fleet, bad func(stack, key string, value any, allowed string)) {
+func sameWorkload(f Fleet, bad fleetBadFunc) {
 	for _, s := range f.Stacks[1:] {
 		if first := f.Stacks[0]; !reflect.DeepEqual(s.Workload, first.Workload) {
 			bad(s.Stack, Key("workload"), s.Workload, fmt.Sprintf("the workload every stack sets (%+v in %s): it is the fleet's traffic", first.Workload, first.Stack))

@@ -33,11 +33,12 @@ func renderValues(t *testing.T, stack, phase string) (pulsar.Values, sizing.Regi
 	cat := catalog(t)
 	plan, err := regions.PlanFor(spec, cat)
 	require.NoError(t, err)
-	args, err := regions.ComponentArgs(spec, plan, cat)
+	cfg, err := regions.ComponentConfigs(spec, plan, cat)
 	require.NoError(t, err)
-	args.Pulsar.Offload.Bucket = pulumi.String("<offload bucket of " + stack + ">")
-	args.Pulsar.BrokerRoleARN = pulumi.String("<broker offload role of " + stack + ">")
-	v, err := pulsar.Compute(args.Pulsar)
+	v, err := pulsar.Compute(cfg.Pulsar, pulsar.Deps{
+		OffloadBucket: pulumi.String("<offload bucket of " + stack + ">"),
+		BrokerRoleARN: pulumi.String("<broker offload role of " + stack + ">"),
+	})
 	require.NoError(t, err)
 	return v, plan
 }

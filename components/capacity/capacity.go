@@ -41,8 +41,8 @@ const (
 	interruptionTTL    = 300
 )
 
-// Args configure Karpenter and the node pools.
-type Args struct {
+// Config configures Karpenter and the node pools: plain values only.
+type Config struct {
 	// ClusterName is the EKS cluster name.
 	ClusterName string
 	// Region is the AWS region.
@@ -61,65 +61,82 @@ type Args struct {
 	ControllerTolerations  []Toleration
 	// Tags are added to AWS resources and propagated to nodes.
 	Tags map[string]string
+}
 
-	// Wiring from the cluster component.
+// Deps are the cluster's outputs Karpenter needs.
+type Deps struct {
+	// ClusterSecurityGroupID is the security group the node classes give
+	// every node.
 	ClusterSecurityGroupID pulumi.StringInput
-	OIDCProviderARN        pulumi.StringInput
-	OIDCIssuer             pulumi.StringInput
-	Provider               *kubernetes.Provider
+	// OIDCProviderARN and OIDCIssuer are the cluster's OIDC provider, which
+	// the controller's role trusts (IRSA).
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuer      pulumi.StringInput
+	// Provider talks to the cluster; the charts and Karpenter's resources
+	// use it.
+	Provider *kubernetes.Provider
 	// DependsOn are resources the chart must wait for (the cluster).
 	DependsOn []pulumi.Resource
-
-	// NodeRoleName is set by NewCapacity (the role it creates).
-	NodeRoleName pulumi.StringInput
 }
 
-func (a Args) withDefaults() Args {
-	if a.AMIAlias == "" {
-		a.AMIAlias = DefaultAMIAlias
-	}
-	if a.RootVolumeGiB == 0 {
-		a.RootVolumeGiB = defaultRootGiB
-	}
-	return a
+// Validate reports the cluster outputs that are missing. DependsOn is
+// optional.
+func (d Deps) Validate() error {
+	return kit.Missing(map[string]any{
+		"provider": d.Provider, "clusterSecurityGroupId": d.ClusterSecurityGroupID,
+		"oidcProviderArn": d.OIDCProviderARN, "oidcIssuer": d.OIDCIssuer,
+	})
 }
 
-// Validate checks the plain arguments and computes the plan to prove it.
-func (a Args) Validate() error {
-	a = a.withDefaults()
+// WithDefaults fills the defaults: DefaultAMIAlias and 80 GiB root volumes.
+func (c Config) WithDefaults() Config {
+	if c.AMIAlias == "" {
+		c.AMIAlias = DefaultAMIAlias
+	}
+	if c.RootVolumeGiB == 0 {
+		c.RootVolumeGiB = defaultRootGiB
+	}
+	return c
+}
+
+// Validate checks the configuration and computes the plan to prove it.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
 	var errs []error
-	if a.ClusterName == "" {
+	if c.ClusterName == "" {
 		errs = append(errs, errors.New("clusterName: empty"))
 	}
-	if a.Region == "" {
+	if c.Region == "" {
 		errs = append(errs, errors.New("region: empty"))
 	}
-	if len(a.Zones) == 0 {
+	if len(c.Zones) == 0 {
 		errs = append(errs, errors.New("zones: at least one"))
 	}
-	if len(a.Pools) == 0 {
+	if len(c.Pools) == 0 {
 		errs = append(errs, errors.New("pools: at least one"))
 	}
 	names := map[string]bool{}
-	for _, p := range a.Pools {
+	for _, p := range c.Pools {
 		if names[p.Name] {
 			errs = append(errs, fmt.Errorf("pool %s: listed twice", p.Name))
 		}
 		names[p.Name] = true
 	}
-	if _, err := computePlan(a); err != nil {
+	if _, err := computePlan(c, nodeClassInputs{}); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// Compute is the pure plan (for tests and the preview).
-func Compute(a Args) (Plan, error) {
-	a = a.withDefaults()
-	if err := a.Validate(); err != nil {
+// Compute is the pure plan (for tests and the preview). Its node classes
+// carry no role nor security group: those are outputs of other resources,
+// which New fills in.
+func Compute(c Config) (Plan, error) {
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
 		return Plan{}, err
 	}
-	return computePlan(a)
+	return computePlan(c, nodeClassInputs{})
 }
 
 // Capacity is the component.
@@ -137,181 +154,232 @@ type Capacity struct {
 	Ready []pulumi.Resource
 }
 
-// NewCapacity registers Karpenter and the pools.
-func NewCapacity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Capacity, error) {
-	args = args.withDefaults()
-	if err := args.Validate(); err != nil {
-		return nil, kit.Wrap("capacity", name, err)
-	}
-	if args.Provider == nil || args.ClusterSecurityGroupID == nil || args.OIDCProviderARN == nil || args.OIDCIssuer == nil {
-		return nil, kit.Wrap("capacity", name, errors.New("provider, clusterSecurityGroupId and the OIDC provider are required (from the cluster component)"))
-	}
+// New registers Karpenter and the pools.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Capacity, error) {
 	c := &Capacity{}
-	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
-		return nil, kit.Wrap("capacity", name, err)
-	}
-	parent := pulumi.Parent(c)
-	k8s := []pulumi.ResourceOption{parent, pulumi.Provider(args.Provider)}
-	tags := kit.Tags(args.Tags)
-	fail := func(err error) (*Capacity, error) { return nil, kit.Wrap("capacity", name, err) }
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, c, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		b := &builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent, tags: kit.Tags(cfg.Tags)}
+		plan, err := b.build(c)
+		if err != nil {
+			return nil, err
+		}
+		pools := pulumi.StringArray{}
+		for _, np := range plan.NodePools {
+			pools = append(pools, pulumi.String(np.Metadata.Name))
+		}
+		return pulumi.Map{
+			"nodeRoleName": c.NodeRoleName, "controllerRoleArn": c.ControllerRoleARN,
+			"interruptionQueue": c.QueueName, "nodePools": pools,
+		}, nil
+	}, opts...)
+}
 
-	// Interruption queue and the four EventBridge rules feeding it.
-	queue, err := sqs.NewQueue(ctx, name+"-interruptions", &sqs.QueueArgs{
-		Name:                    pulumi.String(args.ClusterName),
+// builder registers the component's resources, one kind at a time.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	deps   Deps
+	parent pulumi.ResourceOption
+	tags   pulumi.StringMap
+
+	queue          *sqs.Queue
+	nodeRole       *iam.Role
+	access         *eks.AccessEntry
+	controllerRole *iam.Role
+	crds           *helmv3.Release
+	controller     *helmv3.Release
+}
+
+// k8s are the options of a Kubernetes resource: the component's parent, the
+// cluster's provider, and its dependencies.
+func (b *builder) k8s(dependsOn []pulumi.Resource) []pulumi.ResourceOption {
+	return []pulumi.ResourceOption{b.parent, pulumi.Provider(b.deps.Provider), pulumi.DependsOn(dependsOn)}
+}
+
+// build registers every resource in order, fills the component's outputs
+// and returns the plan it registered.
+func (b *builder) build(c *Capacity) (Plan, error) {
+	for _, step := range []func() error{b.interruptionQueue, b.nodeRoleAndAccess, b.controllerIAM, b.charts} {
+		if err := step(); err != nil {
+			return Plan{}, err
+		}
+	}
+	// The node classes give nodes the role registered above.
+	plan, err := computePlan(b.cfg, nodeClassInputs{role: b.nodeRole.Name, securityGroupID: b.deps.ClusterSecurityGroupID})
+	if err != nil {
+		return Plan{}, err
+	}
+	if c.Ready, err = b.karpenterResources(plan); err != nil {
+		return Plan{}, err
+	}
+	c.NodeRoleName = b.nodeRole.Name
+	c.ControllerRoleARN = b.controllerRole.Arn
+	c.QueueName = b.queue.Name
+	c.QueueARN = b.queue.Arn
+	c.Placements = plan.Placements
+	return plan, nil
+}
+
+// interruptionQueue registers the interruption queue and the four
+// EventBridge rules feeding it.
+func (b *builder) interruptionQueue() error {
+	queue, err := sqs.NewQueue(b.ctx, b.name+"-interruptions", &sqs.QueueArgs{
+		Name:                    pulumi.String(b.cfg.ClusterName),
 		MessageRetentionSeconds: pulumi.Int(interruptionTTL),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
-		Tags:                    tags,
-	}, parent)
+		Tags:                    b.tags,
+	}, b.parent)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	var ruleARNs []pulumi.StringInput
 	for _, r := range InterruptionRules() {
 		pattern, err := json.Marshal(r.Pattern)
 		if err != nil {
-			return fail(err)
+			return err
 		}
-		rule, err := cloudwatch.NewEventRule(ctx, name+"-"+r.Name, &cloudwatch.EventRuleArgs{
+		rule, err := cloudwatch.NewEventRule(b.ctx, b.name+"-"+r.Name, &cloudwatch.EventRuleArgs{
 			Description:  pulumi.String(r.Description),
 			EventPattern: pulumi.String(string(pattern)),
-			Tags:         tags,
-		}, parent)
+			Tags:         b.tags,
+		}, b.parent)
 		if err != nil {
-			return fail(err)
+			return err
 		}
-		if _, err := cloudwatch.NewEventTarget(ctx, name+"-"+r.Name, &cloudwatch.EventTargetArgs{
+		if _, err := cloudwatch.NewEventTarget(b.ctx, b.name+"-"+r.Name, &cloudwatch.EventTargetArgs{
 			Rule: rule.Name, Arn: queue.Arn, TargetId: pulumi.String("KarpenterInterruptionQueueTarget"),
-		}, parent); err != nil {
-			return fail(err)
+		}, b.parent); err != nil {
+			return err
 		}
 		ruleARNs = append(ruleARNs, rule.Arn)
 	}
-	if _, err := sqs.NewQueuePolicy(ctx, name+"-interruptions", &sqs.QueuePolicyArgs{
+	if _, err := sqs.NewQueuePolicy(b.ctx, b.name+"-interruptions", &sqs.QueuePolicyArgs{
 		QueueUrl: queue.Url,
 		Policy:   QueuePolicy(queue.Arn, ruleARNs).JSON(),
-	}, parent); err != nil {
-		return fail(err)
+	}, b.parent); err != nil {
+		return err
 	}
+	b.queue = queue
+	return nil
+}
 
-	// Node role: the four managed policies, and an access entry so nodes join.
-	nodeRole, err := iam.NewRole(ctx, name+"-node", &iam.RoleArgs{
+// nodeRoleAndAccess registers the node role with the four managed
+// policies, and an access entry so nodes join.
+func (b *builder) nodeRoleAndAccess() error {
+	nodeRole, err := iam.NewRole(b.ctx, b.name+"-node", &iam.RoleArgs{
 		AssumeRolePolicy: kit.ServiceTrust("ec2.amazonaws.com").JSON(),
-		Description:      pulumi.Sprintf("Karpenter nodes of %s", args.ClusterName),
-		Tags:             tags,
-	}, parent)
+		Description:      pulumi.Sprintf("Karpenter nodes of %s", b.cfg.ClusterName),
+		Tags:             b.tags,
+	}, b.parent)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	for _, p := range model.NodeManagedPolicies {
 		// Named by policy; the alias keeps the name the attachment had
 		// when it was named by its index in the old list, so existing
 		// stacks update in place instead of detaching the policy.
-		alias := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-node-%d", name, legacyNodePolicyIndex[p]))}})
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
+		alias := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-node-%d", b.name, legacyNodePolicyIndex[p]))}})
+		if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
 			Role: nodeRole.Name, PolicyArn: pulumi.String(p),
-		}, parent, alias); err != nil {
-			return fail(err)
+		}, b.parent, alias); err != nil {
+			return err
 		}
 	}
-	access, err := eks.NewAccessEntry(ctx, name+"-node", &eks.AccessEntryArgs{
-		ClusterName: pulumi.String(args.ClusterName), PrincipalArn: nodeRole.Arn, Type: pulumi.String("EC2_LINUX"), Tags: tags,
-	}, parent)
+	access, err := eks.NewAccessEntry(b.ctx, b.name+"-node", &eks.AccessEntryArgs{
+		ClusterName: pulumi.String(b.cfg.ClusterName), PrincipalArn: nodeRole.Arn, Type: pulumi.String("EC2_LINUX"), Tags: b.tags,
+	}, b.parent)
 	if err != nil {
-		return fail(err)
+		return err
 	}
+	b.nodeRole, b.access = nodeRole, access
+	return nil
+}
 
-	// Controller role through IRSA, scoped to the karpenter service account.
-	controllerRole, err := iam.NewRole(ctx, name+"-controller", &iam.RoleArgs{
-		AssumeRolePolicy: kit.IRSATrust(args.OIDCProviderARN, args.OIDCIssuer, Namespace, ServiceAccountName).JSON(),
-		Description:      pulumi.Sprintf("Karpenter controller of %s", args.ClusterName),
-		Tags:             tags,
-	}, parent)
+// controllerIAM registers the controller's role through IRSA, scoped to
+// the karpenter service account, and its policy.
+func (b *builder) controllerIAM() error {
+	controllerRole, err := iam.NewRole(b.ctx, b.name+"-controller", &iam.RoleArgs{
+		AssumeRolePolicy: kit.IRSATrust(b.deps.OIDCProviderARN, b.deps.OIDCIssuer, Namespace, ServiceAccountName).JSON(),
+		Description:      pulumi.Sprintf("Karpenter controller of %s", b.cfg.ClusterName),
+		Tags:             b.tags,
+	}, b.parent)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-controller", &iam.RolePolicyArgs{
+	if _, err := iam.NewRolePolicy(b.ctx, b.name+"-controller", &iam.RolePolicyArgs{
 		Role:   controllerRole.Name,
-		Policy: ControllerPolicy(args.ClusterName, args.Region, queue.Arn, nodeRole.Arn).JSON(),
-	}, parent); err != nil {
-		return fail(err)
+		Policy: ControllerPolicy(b.cfg.ClusterName, b.cfg.Region, b.queue.Arn, b.nodeRole.Arn).JSON(),
+	}, b.parent); err != nil {
+		return err
 	}
+	b.controllerRole = controllerRole
+	return nil
+}
 
-	crds, err := helmv3.NewRelease(ctx, name+"-crd", &helmv3.ReleaseArgs{
+// charts registers the karpenter-crd chart, then the controller's chart
+// (which skips the CRDs).
+func (b *builder) charts() error {
+	crds, err := helmv3.NewRelease(b.ctx, b.name+"-crd", &helmv3.ReleaseArgs{
 		Name: pulumi.String("karpenter-crd"), Chart: pulumi.String(ChartRepo + "/karpenter-crd"), Version: pulumi.String(ChartVersion),
 		Namespace: pulumi.String(Namespace), MaxHistory: pulumi.Int(10),
-	}, append(k8s, pulumi.DependsOn(args.DependsOn))...)
+	}, b.k8s(b.deps.DependsOn)...)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	values, err := kit.ToMap(ChartValues(args, queue.Name, controllerRole.Arn))
+	values, err := kit.ToMap(ChartValues(b.cfg, b.queue.Name, b.controllerRole.Arn))
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	controller, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+	controller, err := helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
 		Name: pulumi.String("karpenter"), Chart: pulumi.String(ChartRepo + "/karpenter"), Version: pulumi.String(ChartVersion),
 		Namespace: pulumi.String(Namespace), SkipCrds: pulumi.Bool(true), Values: values,
 		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), MaxHistory: pulumi.Int(10), Timeout: pulumi.Int(600),
-	}, append(k8s, pulumi.DependsOn(append([]pulumi.Resource{crds, access}, args.DependsOn...)))...)
+	}, b.k8s(append([]pulumi.Resource{crds, b.access}, b.deps.DependsOn...))...)
 	if err != nil {
-		return fail(err)
+		return err
 	}
+	b.crds, b.controller = crds, controller
+	return nil
+}
 
-	args.NodeRoleName = nodeRole.Name
-	plan, err := computePlan(args)
-	if err != nil {
-		return fail(err)
-	}
+// karpenterResources registers the plan's EC2NodeClasses, then its
+// NodePools, and returns them all (the node classes first).
+func (b *builder) karpenterResources(plan Plan) ([]pulumi.Resource, error) {
 	var classes []pulumi.Resource
 	for _, nc := range plan.NodeClasses {
-		spec, err := kit.ToMap(nc.Spec)
+		r, err := b.customResource(nc.Metadata, nc.APIVersion, nc.Kind, nc.Spec, nil, []pulumi.Resource{b.crds, b.controller})
 		if err != nil {
-			return fail(err)
-		}
-		r, err := apiextensions.NewCustomResource(ctx, name+"-"+nc.Metadata.Name, &apiextensions.CustomResourceArgs{
-			ApiVersion:  pulumi.String(nc.APIVersion),
-			Kind:        pulumi.String(nc.Kind),
-			Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(nc.Metadata.Name)},
-			OtherFields: kubernetes.UntypedArgs{"spec": spec},
-		}, append(k8s, pulumi.DependsOn([]pulumi.Resource{crds, controller}))...)
-		if err != nil {
-			return fail(err)
+			return nil, err
 		}
 		classes = append(classes, r)
 	}
-	c.Ready = append(c.Ready, classes...)
+	ready := append([]pulumi.Resource(nil), classes...)
 	for _, np := range plan.NodePools {
-		spec, err := kit.ToMap(np.Spec)
+		r, err := b.customResource(np.Metadata, np.APIVersion, np.Kind, np.Spec, pulumi.ToStringMap(np.Metadata.Labels),
+			append([]pulumi.Resource{b.crds, b.controller}, classes...))
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
-		r, err := apiextensions.NewCustomResource(ctx, name+"-"+np.Metadata.Name, &apiextensions.CustomResourceArgs{
-			ApiVersion:  pulumi.String(np.APIVersion),
-			Kind:        pulumi.String(np.Kind),
-			Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(np.Metadata.Name), Labels: pulumi.ToStringMap(np.Metadata.Labels)},
-			OtherFields: kubernetes.UntypedArgs{"spec": spec},
-		}, append(k8s, pulumi.DependsOn(append([]pulumi.Resource{crds, controller}, classes...)))...)
-		if err != nil {
-			return fail(err)
-		}
-		c.Ready = append(c.Ready, r)
+		ready = append(ready, r)
 	}
+	return ready, nil
+}
 
-	c.NodeRoleName = nodeRole.Name
-	c.ControllerRoleARN = controllerRole.Arn
-	c.QueueName = queue.Name
-	c.QueueARN = queue.Arn
-	c.Placements = plan.Placements
-	pools := pulumi.StringArray{}
-	for _, np := range plan.NodePools {
-		pools = append(pools, pulumi.String(np.Metadata.Name))
+// customResource registers one Karpenter resource, named after the
+// component and the resource's name.
+func (b *builder) customResource(meta ObjectMeta, apiVersion, kind string, spec any, labels pulumi.StringMapInput,
+	dependsOn []pulumi.Resource) (pulumi.Resource, error) {
+	fields, err := kit.ToMap(spec)
+	if err != nil {
+		return nil, err
 	}
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"nodeRoleName": c.NodeRoleName, "controllerRoleArn": c.ControllerRoleARN,
-		"interruptionQueue": c.QueueName, "nodePools": pools,
-	}); err != nil {
-		return fail(err)
-	}
-	return c, nil
+	return apiextensions.NewCustomResource(b.ctx, b.name+"-"+meta.Name, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(apiVersion),
+		Kind:        pulumi.String(kind),
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(meta.Name), Labels: labels},
+		OtherFields: kubernetes.UntypedArgs{"spec": fields},
+	}, b.k8s(dependsOn)...)
 }
 
 // legacyNodePolicyIndex is each node policy's index in the list the node

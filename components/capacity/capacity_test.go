@@ -32,21 +32,23 @@ func pools() []Pool {
 	}
 }
 
-func args() Args {
-	return Args{
+func args() Config {
+	return Config{
 		ClusterName: "pulsar-us-east-1", Region: "us-east-1", Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
 		Pools: pools(), Tags: map[string]string{"team": "streaming"}, ControllerNodeSelector: map[string]string{"pulsar-fleet.io/pool": "system"},
 	}
 }
 
-func wired(a Args) Args {
-	a.ClusterSecurityGroupID = pulumi.String("sg-cluster")
-	a.OIDCProviderARN = pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X")
-	a.OIDCIssuer = pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/X")
-	return a
+// wired are the cluster's outputs, but the provider (run registers it).
+func wired() Deps {
+	return Deps{
+		ClusterSecurityGroupID: pulumi.String("sg-cluster"),
+		OIDCProviderARN:        pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"),
+		OIDCIssuer:             pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/X"),
+	}
 }
 
-func run(t *testing.T, a Args) (*recorder.Recorder, error) {
+func run(t *testing.T, a Config) (*recorder.Recorder, error) {
 	t.Helper()
 	rec := recorder.New("us-east-1")
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
@@ -54,8 +56,9 @@ func run(t *testing.T, a Args) (*recorder.Recorder, error) {
 		if err != nil {
 			return err
 		}
-		a.Provider = p
-		_, err = NewCapacity(ctx, "cap", a)
+		d := wired()
+		d.Provider = p
+		_, err = New(ctx, "cap", a, d)
 		return err
 	})
 	return rec, err
@@ -82,9 +85,7 @@ func TestSpreadDomains(t *testing.T) {
 }
 
 func TestComputePools(t *testing.T) {
-	a := wired(args())
-	a.NodeRoleName = pulumi.String("node-role")
-	plan, err := Compute(a)
+	plan, err := Compute(args())
 	require.NoError(t, err)
 	names := []string{}
 	for _, np := range plan.NodePools {
@@ -142,19 +143,19 @@ func TestComputePools(t *testing.T) {
 func TestValidationErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		mut  func(*Args)
+		mut  func(*Config)
 		want string
 	}{
-		{"single instance type on spot", func(a *Args) { a.Pools[1].InstanceTypes = []string{"c6g.2xlarge"} }, "pool broker: spot needs diversification"},
-		{"spot share leaves no on-demand base", func(a *Args) { a.Pools[1].SpotShare, a.Pools[1].OnDemandNodes = 1, 0 }, "pool broker: spot share 1 leaves no on-demand base"},
-		{"spot share out of range", func(a *Args) { a.Pools[1].SpotShare = 1.5 }, "spot share 1.5"},
-		{"no limits", func(a *Args) { a.Pools[0].LimitCPU = 0 }, "pool critical: limits"},
-		{"consolidation", func(a *Args) { a.Pools[2].Consolidation = "Always" }, "pool bookie: consolidation"},
-		{"duplicate pool", func(a *Args) { a.Pools = append(a.Pools, a.Pools[0]) }, "listed twice"},
-		{"no zones", func(a *Args) { a.Zones = nil }, "zones"},
+		{"single instance type on spot", func(a *Config) { a.Pools[1].InstanceTypes = []string{"c6g.2xlarge"} }, "pool broker: spot needs diversification"},
+		{"spot share leaves no on-demand base", func(a *Config) { a.Pools[1].SpotShare, a.Pools[1].OnDemandNodes = 1, 0 }, "pool broker: spot share 1 leaves no on-demand base"},
+		{"spot share out of range", func(a *Config) { a.Pools[1].SpotShare = 1.5 }, "spot share 1.5"},
+		{"no limits", func(a *Config) { a.Pools[0].LimitCPU = 0 }, "pool critical: limits"},
+		{"consolidation", func(a *Config) { a.Pools[2].Consolidation = "Always" }, "pool bookie: consolidation"},
+		{"duplicate pool", func(a *Config) { a.Pools = append(a.Pools, a.Pools[0]) }, "listed twice"},
+		{"no zones", func(a *Config) { a.Zones = nil }, "zones"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := wired(args())
+			a := args()
 			tc.mut(&a)
 			rec, err := run(t, a)
 			require.Error(t, err)
@@ -167,7 +168,7 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestCapacityResources(t *testing.T) {
-	rec, err := run(t, wired(args()))
+	rec, err := run(t, args())
 	require.NoError(t, err)
 	comp, err := rec.Component(TypeToken)
 	require.NoError(t, err)
@@ -218,6 +219,10 @@ func TestCapacityResources(t *testing.T) {
 	entry, err := rec.One("aws:eks/accessEntry:AccessEntry", "cap-node")
 	require.NoError(t, err)
 	assert.Equal(t, "EC2_LINUX", entry.Inputs["type"])
+	for _, nc := range rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass") {
+		assert.Equal(t, "cap-node", nc.Input("spec.role"), "%s: nodes get the node role", nc.Name)
+		assert.Equal(t, []any{map[string]any{"id": "sg-cluster"}}, nc.Input("spec.securityGroupSelectorTerms"), "%s: the cluster's security group", nc.Name)
+	}
 
 	ctrl, err := rec.One("aws:iam/rolePolicy:RolePolicy", "cap-controller")
 	require.NoError(t, err)
@@ -242,6 +247,19 @@ func TestCapacityResources(t *testing.T) {
 	}
 }
 
+// Without the cluster's outputs nothing registers, and the error names
+// every missing one.
+func TestCapacityMissingDeps(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := New(ctx, "cap", args(), Deps{}); return err })
+	require.Error(t, err)
+	for _, dep := range []string{"provider", "clusterSecurityGroupId", "oidcProviderArn", "oidcIssuer"} {
+		assert.ErrorContains(t, err, dep)
+	}
+	assert.ErrorContains(t, err, `capacity "cap"`)
+	assert.Empty(t, rec.Resources())
+}
+
 func fmtInputs(r recorder.Resource) string { b, _ := json.Marshal(r.Inputs); return string(b) }
 
 // Every NodePool and EC2NodeClass the component emits validates against the
@@ -251,7 +269,7 @@ func TestEmittedResourcesMatchCRDs(t *testing.T) {
 	require.NoError(t, err)
 	nc, err := crdschema.Load(reference.Path(t, "crds/karpenter.k8s.aws_ec2nodeclasses.yaml"), "v1")
 	require.NoError(t, err)
-	rec, err := run(t, wired(args()))
+	rec, err := run(t, args())
 	require.NoError(t, err)
 	count := 0
 	for _, r := range rec.Resources() {

@@ -344,10 +344,24 @@ func validatePool(p Pool) error {
 	return errors.Join(errs...)
 }
 
+// nodeClassInputs are the node classes' outputs of other resources: the
+// node role (registered by New) and the cluster's security group. Compute
+// leaves them empty.
+type nodeClassInputs struct {
+	role, securityGroupID pulumi.StringInput
+}
+
+// planner turns a config's pools into Karpenter resources.
+type planner struct {
+	cfg       Config
+	in        nodeClassInputs
+	classTags map[string]string
+}
+
 // computePlan turns pools into node classes, NodePools and placements.
-func computePlan(a Args) (Plan, error) {
+func computePlan(c Config, in nodeClassInputs) (Plan, error) {
 	var errs []error
-	for _, p := range a.Pools {
+	for _, p := range c.Pools {
 		if err := validatePool(p); err != nil {
 			errs = append(errs, err)
 		}
@@ -355,104 +369,119 @@ func computePlan(a Args) (Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return Plan{}, err
 	}
+	pl := planner{cfg: c, in: in, classTags: map[string]string{model.TagKarpenterDiscovery: c.ClusterName}}
+	for k, v := range c.Tags {
+		pl.classTags[k] = v
+	}
 	plan := Plan{Placements: map[string]Placement{}}
-	classTags := map[string]string{model.TagKarpenterDiscovery: a.ClusterName}
-	for k, v := range a.Tags {
-		classTags[k] = v
+	plan.NodeClasses = append(plan.NodeClasses, pl.nodeClass(NodeClassDefault, "", nil))
+	if slices.ContainsFunc(c.Pools, func(p Pool) bool { return p.LocalNVMe }) {
+		plan.NodeClasses = append(plan.NodeClasses, pl.nodeClass(NodeClassNVMe, "RAID0", nil))
 	}
-	nodeClass := func(name, storePolicy string, reservations []string) EC2NodeClass {
-		nc := EC2NodeClass{APIVersion: "karpenter.k8s.aws/v1", Kind: "EC2NodeClass", Metadata: ObjectMeta{Name: name},
-			Spec: EC2NodeClassSpec{
-				Role:                       a.NodeRoleName,
-				AMISelectorTerms:           []AMISelectorTerm{{Alias: a.AMIAlias}},
-				SubnetSelectorTerms:        []SelectorTerm{{Tags: map[string]string{model.TagKarpenterDiscovery: a.ClusterName}}},
-				SecurityGroupSelectorTerms: []SelectorTerm{{ID: a.ClusterSecurityGroupID}},
-				MetadataOptions:            MetadataOptions{HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", HTTPPutResponseHopLimit: 1, HTTPTokens: "required"},
-				BlockDeviceMappings: []BlockDeviceMapping{{DeviceName: "/dev/xvda", RootVolume: true,
-					EBS: EBSVolume{VolumeSize: fmt.Sprintf("%dGi", a.RootVolumeGiB), VolumeType: "gp3", Encrypted: true, DeleteOnTermination: true}}},
-				InstanceStorePolicy: storePolicy,
-				Tags:                classTags,
-				DetailedMonitoring:  true,
-			}}
-		for _, id := range reservations {
-			nc.Spec.CapacityReservationSelectorTerms = append(nc.Spec.CapacityReservationSelectorTerms, ReservationTerm{ID: id})
-		}
-		return nc
-	}
-	needNVMe := false
-	for _, p := range a.Pools {
-		if p.LocalNVMe {
-			needNVMe = true
-		}
-	}
-	plan.NodeClasses = append(plan.NodeClasses, nodeClass(NodeClassDefault, "", nil))
-	if needNVMe {
-		plan.NodeClasses = append(plan.NodeClasses, nodeClass(NodeClassNVMe, "RAID0", nil))
-	}
-	for _, p := range a.Pools {
+	for _, p := range c.Pools {
 		class := NodeClassDefault
 		if p.LocalNVMe {
 			class = NodeClassNVMe
 		}
 		if len(p.CapacityReservationIDs) > 0 {
 			class = "reserved-" + p.Name
-			plan.NodeClasses = append(plan.NodeClasses, nodeClass(class, "", p.CapacityReservationIDs))
+			plan.NodeClasses = append(plan.NodeClasses, pl.nodeClass(class, "", p.CapacityReservationIDs))
 		}
 		plan.Placements[p.Name] = PlacementFor(p)
-		base := func(name string, capacityTypes []string, spread []string, limitShare float64) NodePool {
-			reqs := []Requirement{
-				{Key: LabelCapacityType, Operator: "In", Values: capacityTypes},
-				{Key: LabelArch, Operator: "In", Values: append([]string(nil), p.Arches...)},
-				{Key: LabelZone, Operator: "In", Values: append([]string(nil), a.Zones...)},
-				{Key: LabelFamily, Operator: "In", Values: families(p.InstanceTypes)},
-				{Key: LabelInstanceType, Operator: "In", Values: append([]string(nil), p.InstanceTypes...)},
-			}
-			if p.RequireDiversification && slices.Contains(capacityTypes, CapacitySpot) {
-				reqs[3].MinValues = min(3, len(reqs[3].Values))
-				reqs[4].MinValues = min(5, len(reqs[4].Values))
-			}
-			if len(spread) > 0 {
-				reqs = append(reqs, Requirement{Key: LabelCapacitySpread, Operator: "In", Values: spread})
-			}
-			labels := map[string]string{LabelPool: p.Name}
-			var taints []Taint
-			if !p.Untainted {
-				taints = []Taint{{Key: TaintPool, Value: p.Name, Effect: "NoSchedule"}}
-			}
-			np := NodePool{APIVersion: "karpenter.sh/v1", Kind: "NodePool", Metadata: ObjectMeta{Name: name, Labels: map[string]string{LabelPool: p.Name}},
-				Spec: NodePoolSpec{
-					Template: NodeClaimTemplate{Metadata: TemplateMeta{Labels: labels}, Spec: NodeClaimSpec{
-						NodeClassRef:           NodeClassRef{Group: "karpenter.k8s.aws", Kind: "EC2NodeClass", Name: class},
-						Requirements:           reqs,
-						Taints:                 taints,
-						ExpireAfter:            p.ExpireAfter,
-						TerminationGracePeriod: p.TerminationGracePeriod,
-					}},
-					Disruption: Disruption{ConsolidationPolicy: p.Consolidation, ConsolidateAfter: p.ConsolidateAfter,
-						Budgets: []Budget{{Nodes: p.DisruptionBudgetNodes}}},
-					Limits: map[string]string{
-						"cpu":    strconv.Itoa(int(math.Ceil(float64(p.LimitCPU) * limitShare))),
-						"memory": fmt.Sprintf("%dGi", int(math.Ceil(float64(p.LimitMemoryGiB)*limitShare))),
-					},
-				}}
-			return np
-		}
-		odTypes := []string{CapacityOnDemand}
-		if len(p.CapacityReservationIDs) > 0 {
-			odTypes = []string{CapacityReserved, CapacityOnDemand}
-		}
-		switch {
-		case !p.spotAllowed():
-			plan.NodePools = append(plan.NodePools, base(p.Name, odTypes, nil, 1))
-		case !p.split():
-			plan.NodePools = append(plan.NodePools, base(p.Name, []string{CapacitySpot}, nil, 1))
-		default:
-			od, spot := SpreadDomains(p.Nodes, p.OnDemandNodes)
-			// Either side may have to carry the whole pool when the other
-			// is short (a spot shortage falls back to on-demand), so each
-			// gets the pool's full limit.
-			plan.NodePools = append(plan.NodePools, base(p.Name+"-on-demand", odTypes, od, 1), base(p.Name+"-spot", []string{CapacitySpot}, spot, 1))
-		}
+		plan.NodePools = append(plan.NodePools, pl.nodePools(p, class)...)
 	}
 	return plan, nil
+}
+
+// nodeClass is one EC2NodeClass: IMDSv2 only, an encrypted gp3 root
+// volume, the discovery-tagged subnets and the cluster's security group.
+func (pl planner) nodeClass(name, storePolicy string, reservations []string) EC2NodeClass {
+	c := pl.cfg
+	nc := EC2NodeClass{APIVersion: "karpenter.k8s.aws/v1", Kind: "EC2NodeClass", Metadata: ObjectMeta{Name: name},
+		Spec: EC2NodeClassSpec{
+			Role:                       pl.in.role,
+			AMISelectorTerms:           []AMISelectorTerm{{Alias: c.AMIAlias}},
+			SubnetSelectorTerms:        []SelectorTerm{{Tags: map[string]string{model.TagKarpenterDiscovery: c.ClusterName}}},
+			SecurityGroupSelectorTerms: []SelectorTerm{{ID: pl.in.securityGroupID}},
+			MetadataOptions:            MetadataOptions{HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", HTTPPutResponseHopLimit: 1, HTTPTokens: "required"},
+			BlockDeviceMappings: []BlockDeviceMapping{{DeviceName: "/dev/xvda", RootVolume: true,
+				EBS: EBSVolume{VolumeSize: fmt.Sprintf("%dGi", c.RootVolumeGiB), VolumeType: "gp3", Encrypted: true, DeleteOnTermination: true}}},
+			InstanceStorePolicy: storePolicy,
+			Tags:                pl.classTags,
+			DetailedMonitoring:  true,
+		}}
+	for _, id := range reservations {
+		nc.Spec.CapacityReservationSelectorTerms = append(nc.Spec.CapacityReservationSelectorTerms, ReservationTerm{ID: id})
+	}
+	return nc
+}
+
+// nodePools are a pool's NodePools on the given node class: one, on-demand
+// (or reserved) or spot only, or an on-demand and a spot one splitting the
+// capacity-spread domains.
+func (pl planner) nodePools(p Pool, class string) []NodePool {
+	odTypes := []string{CapacityOnDemand}
+	if len(p.CapacityReservationIDs) > 0 {
+		odTypes = []string{CapacityReserved, CapacityOnDemand}
+	}
+	switch {
+	case !p.spotAllowed():
+		return []NodePool{pl.nodePool(p, class, p.Name, odTypes, nil, 1)}
+	case !p.split():
+		return []NodePool{pl.nodePool(p, class, p.Name, []string{CapacitySpot}, nil, 1)}
+	default:
+		od, spot := SpreadDomains(p.Nodes, p.OnDemandNodes)
+		// Either side may have to carry the whole pool when the other
+		// is short (a spot shortage falls back to on-demand), so each
+		// gets the pool's full limit.
+		return []NodePool{pl.nodePool(p, class, p.Name+"-on-demand", odTypes, od, 1), pl.nodePool(p, class, p.Name+"-spot", []string{CapacitySpot}, spot, 1)}
+	}
+}
+
+// nodePool is one NodePool of a pool, for the given capacity types and
+// capacity-spread domains, with limitShare of the pool's limits.
+func (pl planner) nodePool(p Pool, class, name string, capacityTypes []string, spread []string, limitShare float64) NodePool {
+	labels := map[string]string{LabelPool: p.Name}
+	var taints []Taint
+	if !p.Untainted {
+		taints = []Taint{{Key: TaintPool, Value: p.Name, Effect: "NoSchedule"}}
+	}
+	return NodePool{APIVersion: "karpenter.sh/v1", Kind: "NodePool", Metadata: ObjectMeta{Name: name, Labels: map[string]string{LabelPool: p.Name}},
+		Spec: NodePoolSpec{
+			Template: NodeClaimTemplate{Metadata: TemplateMeta{Labels: labels}, Spec: NodeClaimSpec{
+				NodeClassRef:           NodeClassRef{Group: "karpenter.k8s.aws", Kind: "EC2NodeClass", Name: class},
+				Requirements:           pl.requirements(p, capacityTypes, spread),
+				Taints:                 taints,
+				ExpireAfter:            p.ExpireAfter,
+				TerminationGracePeriod: p.TerminationGracePeriod,
+			}},
+			Disruption: Disruption{ConsolidationPolicy: p.Consolidation, ConsolidateAfter: p.ConsolidateAfter,
+				Budgets: []Budget{{Nodes: p.DisruptionBudgetNodes}}},
+			Limits: map[string]string{
+				"cpu":    strconv.Itoa(int(math.Ceil(float64(p.LimitCPU) * limitShare))),
+				"memory": fmt.Sprintf("%dGi", int(math.Ceil(float64(p.LimitMemoryGiB)*limitShare))),
+			},
+		}}
+}
+
+// requirements are a NodePool's node requirements: its capacity types,
+// the pool's architectures, zones, families and instance types (with
+// minValues when spot must be diversified), and its capacity-spread
+// domains.
+func (pl planner) requirements(p Pool, capacityTypes []string, spread []string) []Requirement {
+	reqs := []Requirement{
+		{Key: LabelCapacityType, Operator: "In", Values: capacityTypes},
+		{Key: LabelArch, Operator: "In", Values: append([]string(nil), p.Arches...)},
+		{Key: LabelZone, Operator: "In", Values: append([]string(nil), pl.cfg.Zones...)},
+		{Key: LabelFamily, Operator: "In", Values: families(p.InstanceTypes)},
+		{Key: LabelInstanceType, Operator: "In", Values: append([]string(nil), p.InstanceTypes...)},
+	}
+	if p.RequireDiversification && slices.Contains(capacityTypes, CapacitySpot) {
+		reqs[3].MinValues = min(3, len(reqs[3].Values))
+		reqs[4].MinValues = min(5, len(reqs[4].Values))
+	}
+	if len(spread) > 0 {
+		reqs = append(reqs, Requirement{Key: LabelCapacitySpread, Operator: "In", Values: spread})
+	}
+	return reqs
 }

@@ -59,13 +59,13 @@ type Toggle = k8s.Toggle
 
 // ChartValues computes the chart values: two replicas on the system node
 // group, IRSA, the interruption queue.
-func ChartValues(a Args, queueName, controllerRoleARN pulumi.StringInput) Values {
-	tol := a.ControllerTolerations
+func ChartValues(c Config, queueName, controllerRoleARN pulumi.StringInput) Values {
+	tol := c.ControllerTolerations
 	if len(tol) == 0 {
 		tol = []Toleration{{Key: "CriticalAddonsOnly", Operator: "Exists", Effect: "NoSchedule"}}
 	}
 	ns := map[string]string{"kubernetes.io/os": "linux"}
-	for k, v := range a.ControllerNodeSelector {
+	for k, v := range c.ControllerNodeSelector {
 		ns[k] = v
 	}
 	return Values{
@@ -75,7 +75,7 @@ func ChartValues(a Args, queueName, controllerRoleARN pulumi.StringInput) Values
 			Requests: map[string]string{"cpu": "1", "memory": "1Gi"},
 			Limits:   map[string]string{"cpu": "1", "memory": "1Gi"},
 		}},
-		Settings: Settings{ClusterName: a.ClusterName, InterruptionQueue: queueName, MinValuesPolicy: "Strict",
+		Settings: Settings{ClusterName: c.ClusterName, InterruptionQueue: queueName, MinValuesPolicy: "Strict",
 			FeatureGates: FeatureGates{SpotToSpotConsolidation: false, ReservedCapacity: true}},
 		ServiceMonitor: Toggle{Enabled: false},
 	}

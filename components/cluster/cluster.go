@@ -71,16 +71,12 @@ type StorageClass struct {
 	Default bool
 }
 
-// Args configure the cluster.
-type Args struct {
+// Config configures the cluster: plain values only.
+type Config struct {
 	// Name is the EKS cluster name.
 	Name string
 	// KubernetesVersion is the EKS version, e.g. "1.33".
 	KubernetesVersion string
-	// VpcID, PrivateSubnetIDs and PublicSubnetIDs come from the network.
-	VpcID            pulumi.StringInput
-	PrivateSubnetIDs pulumi.StringArrayInput
-	PublicSubnetIDs  pulumi.StringArrayInput
 	// PublicAccessCIDRs open the API endpoint to these CIDRs; empty keeps it
 	// private (deploy from inside the VPC or a peered network).
 	PublicAccessCIDRs []string
@@ -98,32 +94,51 @@ type Args struct {
 	Tags map[string]string
 }
 
-func (a Args) withDefaults() Args {
-	if a.SystemPool.Min == 0 && a.SystemPool.Desired == 0 && a.SystemPool.Max == 0 {
-		a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 2, 2, 4
-	}
-	if a.SystemPool.RootVolumeGiB == 0 {
-		a.SystemPool.RootVolumeGiB = 50
-	}
-	return a
+// Deps are the network's outputs the cluster needs.
+type Deps struct {
+	// VpcID is the network's VPC.
+	VpcID pulumi.StringInput
+	// PrivateSubnetIDs hold the nodes and the private API endpoint.
+	PrivateSubnetIDs pulumi.StringArrayInput
+	// PublicSubnetIDs hold the public load balancers.
+	PublicSubnetIDs pulumi.StringArrayInput
 }
 
-// Validate checks the plain arguments.
-func (a Args) Validate() error {
-	a = a.withDefaults()
+// Validate reports the network outputs that are missing.
+func (d Deps) Validate() error {
+	return kit.Missing(map[string]any{
+		"vpcId": d.VpcID, "privateSubnetIds": d.PrivateSubnetIDs, "publicSubnetIds": d.PublicSubnetIDs,
+	})
+}
+
+// WithDefaults fills the defaults: a system pool of 2 (up to 4) nodes with
+// 50 GiB root volumes.
+func (c Config) WithDefaults() Config {
+	if c.SystemPool.Min == 0 && c.SystemPool.Desired == 0 && c.SystemPool.Max == 0 {
+		c.SystemPool.Min, c.SystemPool.Desired, c.SystemPool.Max = 2, 2, 4
+	}
+	if c.SystemPool.RootVolumeGiB == 0 {
+		c.SystemPool.RootVolumeGiB = 50
+	}
+	return c
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
 	var errs []error
-	if a.Name == "" || len(a.Name) > 100 {
-		errs = append(errs, fmt.Errorf("name %q: want 1..100 characters", a.Name))
+	if c.Name == "" || len(c.Name) > 100 {
+		errs = append(errs, fmt.Errorf("name %q: want 1..100 characters", c.Name))
 	}
-	if !strings.HasPrefix(a.KubernetesVersion, "1.") {
-		errs = append(errs, fmt.Errorf("kubernetesVersion %q: want 1.NN", a.KubernetesVersion))
+	if !strings.HasPrefix(c.KubernetesVersion, "1.") {
+		errs = append(errs, fmt.Errorf("kubernetesVersion %q: want 1.NN", c.KubernetesVersion))
 	}
-	for _, c := range a.PublicAccessCIDRs {
-		if _, err := netip.ParsePrefix(c); err != nil {
-			errs = append(errs, fmt.Errorf("publicAccessCidrs: %q is not a CIDR", c))
+	for _, cidr := range c.PublicAccessCIDRs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs = append(errs, fmt.Errorf("publicAccessCidrs: %q is not a CIDR", cidr))
 		}
 	}
-	sp := a.SystemPool
+	sp := c.SystemPool
 	if len(sp.InstanceTypes) == 0 {
 		errs = append(errs, errors.New("systemPool.instanceTypes: at least one"))
 	}
@@ -136,10 +151,10 @@ func (a Args) Validate() error {
 	if sp.RootVolumeGiB < 20 || sp.RootVolumeGiB > 1000 {
 		errs = append(errs, fmt.Errorf("systemPool.rootVolumeGiB %d: want 20..1000", sp.RootVolumeGiB))
 	}
-	for _, err := range model.ValidateGrants(a.Access) {
+	for _, err := range model.ValidateGrants(c.Access) {
 		errs = append(errs, err)
 	}
-	for _, sc := range a.StorageClasses {
+	for _, sc := range c.StorageClasses {
 		if sc.ThroughputMiB < 125 || sc.ThroughputMiB > 1000 {
 			errs = append(errs, fmt.Errorf("storageClass %s: throughput %d MiB/s, want 125..1000 (gp3)", sc.Name, sc.ThroughputMiB))
 		}
@@ -148,14 +163,6 @@ func (a Args) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// wiring checks the inputs that come from other components.
-func (a Args) wiring() error {
-	if a.VpcID == nil || a.PrivateSubnetIDs == nil || a.PublicSubnetIDs == nil {
-		return errors.New("vpcId, privateSubnetIds and publicSubnetIds are required (from the network component)")
-	}
-	return nil
 }
 
 // AMIType is the managed node group AMI for an architecture.
@@ -185,112 +192,129 @@ type Cluster struct {
 	EKS *pulumieks.Cluster
 }
 
-// NewCluster registers the cluster.
-func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
-	args = args.withDefaults()
-	if err := errors.Join(args.Validate(), args.wiring()); err != nil {
-		return nil, kit.Wrap("cluster", name, err)
-	}
-	c := &Cluster{Name: args.Name}
-	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
-		return nil, kit.Wrap("cluster", name, err)
-	}
-	parent := pulumi.Parent(c)
-	tags := kit.Tags(args.Tags)
-	fail := func(err error) (*Cluster, error) { return nil, kit.Wrap("cluster", name, err) }
+// New registers the cluster.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	c := &Cluster{Name: cfg.Name}
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, c, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		b := &builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent, tags: kit.Tags(cfg.Tags)}
+		if err := b.build(c); err != nil {
+			return nil, err
+		}
+		return pulumi.Map{
+			"clusterName": pulumi.String(cfg.Name), "kubeconfig": c.KubeconfigJSON, "oidcProviderArn": c.OIDCProviderARN,
+			"clusterSecurityGroupId": c.ClusterSecurityGroupID, "secretsKeyArn": c.SecretsKeyARN,
+		}, nil
+	}, opts...)
+}
 
-	key, err := kms.NewKey(ctx, name+"-secrets", &kms.KeyArgs{
-		Description:          pulumi.Sprintf("EKS secrets envelope encryption for %s", args.Name),
+// builder registers the cluster's resources, one kind at a time.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	deps   Deps
+	parent pulumi.ResourceOption
+	tags   pulumi.StringMap
+
+	key      *kms.Key
+	ekc      *pulumieks.Cluster
+	provider *kubernetes.Provider
+}
+
+// build registers every resource in order and fills the component's
+// outputs.
+func (b *builder) build(c *Cluster) error {
+	for _, step := range []func() error{
+		b.secretsKey, b.eksCluster, b.systemNodeGroup, b.ebsCSIDriver, b.metricsServer,
+		b.accessEntries, b.kubernetesProvider, b.storageClasses,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	c.EKS = b.ekc
+	c.Provider = b.provider
+	c.KubeconfigJSON = pulumi.ToSecret(b.ekc.KubeconfigJson).(pulumi.StringOutput)
+	c.OIDCProviderARN = b.ekc.OidcProviderArn
+	c.OIDCIssuer = b.ekc.OidcIssuer
+	c.ClusterSecurityGroupID = b.ekc.ClusterSecurityGroupId
+	c.SecretsKeyARN = b.key.Arn
+	return nil
+}
+
+// secretsKey registers the KMS key that envelope-encrypts the cluster's
+// secrets, and its alias.
+func (b *builder) secretsKey() error {
+	key, err := kms.NewKey(b.ctx, b.name+"-secrets", &kms.KeyArgs{
+		Description:          pulumi.Sprintf("EKS secrets envelope encryption for %s", b.cfg.Name),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
-		Tags:                 tags,
-	}, parent, pulumi.Protect(args.Protect))
+		Tags:                 b.tags,
+	}, b.parent, pulumi.Protect(b.cfg.Protect))
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	if _, err := kms.NewAlias(ctx, name+"-secrets", &kms.AliasArgs{
-		Name: pulumi.String("alias/" + args.Name + "-secrets"), TargetKeyId: key.KeyId,
-	}, parent); err != nil {
-		return fail(err)
+	if _, err := kms.NewAlias(b.ctx, b.name+"-secrets", &kms.AliasArgs{
+		Name: pulumi.String("alias/" + b.cfg.Name + "-secrets"), TargetKeyId: key.KeyId,
+	}, b.parent); err != nil {
+		return err
 	}
-	private, public := EndpointAccess(args.PublicAccessCIDRs)
+	b.key = key
+	return nil
+}
+
+// eksCluster registers the pulumi-eks cluster.
+func (b *builder) eksCluster() error {
+	private, public := EndpointAccess(b.cfg.PublicAccessCIDRs)
 	clusterArgs := &pulumieks.ClusterArgs{
-		Name:                         pulumi.String(args.Name),
-		Version:                      pulumi.String(args.KubernetesVersion),
-		VpcId:                        args.VpcID,
-		PrivateSubnetIds:             args.PrivateSubnetIDs,
-		PublicSubnetIds:              args.PublicSubnetIDs,
+		Name:                         pulumi.String(b.cfg.Name),
+		Version:                      pulumi.String(b.cfg.KubernetesVersion),
+		VpcId:                        b.deps.VpcID,
+		PrivateSubnetIds:             b.deps.PrivateSubnetIDs,
+		PublicSubnetIds:              b.deps.PublicSubnetIDs,
 		NodeAssociatePublicIpAddress: pulumi.BoolRef(false),
 		EndpointPrivateAccess:        pulumi.Bool(private),
 		EndpointPublicAccess:         pulumi.Bool(public),
 		EnabledClusterLogTypes:       kit.StringInputs(ControlPlaneLogTypes),
-		EncryptionConfigKeyArn:       key.Arn,
+		EncryptionConfigKeyArn:       b.key.Arn,
 		CreateOidcProvider:           pulumi.Bool(true),
 		SkipDefaultNodeGroup:         pulumi.BoolRef(true),
 		SkipDefaultSecurityGroups:    pulumi.BoolRef(true),
-		Tags:                         tags,
+		Tags:                         b.tags,
 	}
 	mode := pulumieks.AuthenticationModeApi
 	clusterArgs.AuthenticationMode = &mode
 	if public {
-		clusterArgs.PublicAccessCidrs = kit.StringInputs(args.PublicAccessCIDRs)
+		clusterArgs.PublicAccessCidrs = kit.StringInputs(b.cfg.PublicAccessCIDRs)
 	}
-	ekc, err := pulumieks.NewCluster(ctx, name, clusterArgs, parent, pulumi.Protect(args.Protect))
+	ekc, err := pulumieks.NewCluster(b.ctx, b.name, clusterArgs, b.parent, pulumi.Protect(b.cfg.Protect))
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	c.EKS = ekc
+	b.ekc = ekc
+	return nil
+}
 
-	nodeRole, err := iam.NewRole(ctx, name+"-system-node", &iam.RoleArgs{
-		AssumeRolePolicy: kit.ServiceTrust("ec2.amazonaws.com").JSON(),
-		Description:      pulumi.Sprintf("System node group of %s", args.Name),
-		Tags:             tags,
-	}, parent)
+// systemNodeGroup registers the system node group with its node role and
+// its hardened launch template.
+func (b *builder) systemNodeGroup() error {
+	nodeRole, err := b.systemNodeRole()
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	for _, p := range model.NodeManagedPolicies {
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-system-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
-			Role: nodeRole.Name, PolicyArn: pulumi.String(p),
-		}, parent); err != nil {
-			return fail(err)
-		}
-	}
-	sp := args.SystemPool
-	// Our own launch template (pulumi-eks's enableIMDSv2 template leaves the
-	// root volume to the account's EBS default): IMDSv2 only, one hop so
-	// pods cannot reach the node role (add-ons use IRSA), an encrypted gp3
-	// root volume.
-	lt, err := ec2.NewLaunchTemplate(ctx, name+"-system", &ec2.LaunchTemplateArgs{
-		Description: pulumi.Sprintf("System node group of %s", args.Name),
-		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"),
-			HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String("/dev/xvda"),
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				Encrypted: pulumi.String("true"), VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(sp.RootVolumeGiB),
-				DeleteOnTermination: pulumi.String("true"),
-			},
-		}},
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
-		},
-		Tags: tags,
-	}, parent)
+	lt, err := b.systemLaunchTemplate()
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	if _, err := pulumieks.NewManagedNodeGroup(ctx, name+"-system", &pulumieks.ManagedNodeGroupArgs{
-		Cluster:       ekc,
+	sp := b.cfg.SystemPool
+	_, err = pulumieks.NewManagedNodeGroup(b.ctx, b.name+"-system", &pulumieks.ManagedNodeGroupArgs{
+		Cluster:       b.ekc,
 		NodeRole:      nodeRole,
 		NodeGroupName: pulumi.String("system"),
 		CapacityType:  pulumi.String("ON_DEMAND"),
 		InstanceTypes: kit.StringInputs(sp.InstanceTypes),
 		AmiType:       pulumi.String(AMIType(sp.Arch)),
-		SubnetIds:     args.PrivateSubnetIDs,
+		SubnetIds:     b.deps.PrivateSubnetIDs,
 		LaunchTemplate: &eks.NodeGroupLaunchTemplateArgs{
 			Id:      lt.ID(),
 			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
@@ -302,93 +326,98 @@ func NewCluster(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		Taints: eks.NodeGroupTaintArray{&eks.NodeGroupTaintArgs{
 			Key: pulumi.String(SystemTaint.Key), Value: pulumi.String(SystemTaint.Value), Effect: pulumi.String("NO_SCHEDULE"),
 		}},
-		Tags: tags,
-	}, parent); err != nil {
-		return fail(err)
-	}
+		Tags: b.tags,
+	}, b.parent)
+	return err
+}
 
-	// EBS CSI driver, through IRSA, for the journal, ledger and ZooKeeper volumes.
-	csiRole, err := iam.NewRole(ctx, name+"-ebs-csi", &iam.RoleArgs{
-		AssumeRolePolicy: kit.IRSATrust(ekc.OidcProviderArn, ekc.OidcIssuer, "kube-system", "ebs-csi-controller-sa").JSON(),
-		Description:      pulumi.Sprintf("EBS CSI driver of %s", args.Name),
-		Tags:             tags,
-	}, parent)
+// systemNodeRole registers the system nodes' role with the managed node
+// policies.
+func (b *builder) systemNodeRole() (*iam.Role, error) {
+	nodeRole, err := iam.NewRole(b.ctx, b.name+"-system-node", &iam.RoleArgs{
+		AssumeRolePolicy: kit.ServiceTrust("ec2.amazonaws.com").JSON(),
+		Description:      pulumi.Sprintf("System node group of %s", b.cfg.Name),
+		Tags:             b.tags,
+	}, b.parent)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
+	for _, p := range model.NodeManagedPolicies {
+		if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-system-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
+			Role: nodeRole.Name, PolicyArn: pulumi.String(p),
+		}, b.parent); err != nil {
+			return nil, err
+		}
+	}
+	return nodeRole, nil
+}
+
+// systemLaunchTemplate registers our own launch template (pulumi-eks's
+// enableIMDSv2 template leaves the root volume to the account's EBS
+// default): IMDSv2 only, one hop so pods cannot reach the node role
+// (add-ons use IRSA), an encrypted gp3 root volume.
+func (b *builder) systemLaunchTemplate() (*ec2.LaunchTemplate, error) {
+	return ec2.NewLaunchTemplate(b.ctx, b.name+"-system", &ec2.LaunchTemplateArgs{
+		Description: pulumi.Sprintf("System node group of %s", b.cfg.Name),
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				Encrypted: pulumi.String("true"), VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(b.cfg.SystemPool.RootVolumeGiB),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: b.tags},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: b.tags},
+		},
+		Tags: b.tags,
+	}, b.parent)
+}
+
+// ebsCSIDriver registers the EBS CSI driver, through IRSA, for the
+// journal, ledger and ZooKeeper volumes.
+func (b *builder) ebsCSIDriver() error {
+	csiRole, err := iam.NewRole(b.ctx, b.name+"-ebs-csi", &iam.RoleArgs{
+		AssumeRolePolicy: kit.IRSATrust(b.ekc.OidcProviderArn, b.ekc.OidcIssuer, "kube-system", "ebs-csi-controller-sa").JSON(),
+		Description:      pulumi.Sprintf("EBS CSI driver of %s", b.cfg.Name),
+		Tags:             b.tags,
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
 		Role: csiRole.Name, PolicyArn: pulumi.String(model.PolicyEBSCSIDriver),
-	}, parent); err != nil {
-		return fail(err)
+	}, b.parent); err != nil {
+		return err
 	}
-	if _, err := eks.NewAddon(ctx, name+"-ebs-csi", &eks.AddonArgs{
-		ClusterName:              pulumi.String(args.Name),
+	if _, err := eks.NewAddon(b.ctx, b.name+"-ebs-csi", &eks.AddonArgs{
+		ClusterName:              pulumi.String(b.cfg.Name),
 		AddonName:                pulumi.String("aws-ebs-csi-driver"),
 		ServiceAccountRoleArn:    csiRole.Arn,
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     tags,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{ekc})); err != nil {
-		return fail(err)
+		Tags:                     b.tags,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc})); err != nil {
+		return err
 	}
+	return nil
+}
 
-	// Metrics Server (an EKS community add-on) serves the resource metrics
-	// the broker and proxy HPAs scale on; without it they hold their
-	// minimum forever. It schedules on the system node group or, failing
-	// that, the untainted general pool.
-	if _, err := eks.NewAddon(ctx, name+"-metrics-server", &eks.AddonArgs{
-		ClusterName:              pulumi.String(args.Name),
+// metricsServer registers Metrics Server (an EKS community add-on): it
+// serves the resource metrics the broker and proxy HPAs scale on; without
+// it they hold their minimum forever. It schedules on the system node
+// group or, failing that, the untainted general pool.
+func (b *builder) metricsServer() error {
+	_, err := eks.NewAddon(b.ctx, b.name+"-metrics-server", &eks.AddonArgs{
+		ClusterName:              pulumi.String(b.cfg.Name),
 		AddonName:                pulumi.String(MetricsServerAddon),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     tags,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{ekc})); err != nil {
-		return fail(err)
-	}
-
-	if err := newAccessEntries(ctx, name, args, ekc, tags, parent); err != nil {
-		return fail(err)
-	}
-
-	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
-		Kubeconfig:            ekc.KubeconfigJson,
-		EnableServerSideApply: pulumi.Bool(true),
-		DeleteUnreachable:     pulumi.Bool(false),
-	}, parent)
-	if err != nil {
-		return fail(err)
-	}
-	c.Provider = provider
-	for _, sc := range args.StorageClasses {
-		ann := pulumi.StringMap{}
-		if sc.Default {
-			ann["storageclass.kubernetes.io/is-default-class"] = pulumi.String("true")
-		}
-		if _, err := storagev1.NewStorageClass(ctx, name+"-"+sc.Name, &storagev1.StorageClassArgs{
-			Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(sc.Name), Annotations: ann},
-			Provisioner:          pulumi.String("ebs.csi.aws.com"),
-			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
-			AllowVolumeExpansion: pulumi.Bool(true),
-			ReclaimPolicy:        pulumi.String("Retain"),
-			Parameters: pulumi.StringMap{
-				"type": pulumi.String("gp3"), "encrypted": pulumi.String("true"), "csi.storage.k8s.io/fstype": pulumi.String("xfs"),
-				"throughput": pulumi.Sprintf("%d", sc.ThroughputMiB), "iops": pulumi.Sprintf("%d", sc.IOPS),
-			},
-		}, parent, pulumi.Provider(provider)); err != nil {
-			return fail(err)
-		}
-	}
-
-	c.KubeconfigJSON = pulumi.ToSecret(ekc.KubeconfigJson).(pulumi.StringOutput)
-	c.OIDCProviderARN = ekc.OidcProviderArn
-	c.OIDCIssuer = ekc.OidcIssuer
-	c.ClusterSecurityGroupID = ekc.ClusterSecurityGroupId
-	c.SecretsKeyARN = key.Arn
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"clusterName": pulumi.String(args.Name), "kubeconfig": c.KubeconfigJSON, "oidcProviderArn": c.OIDCProviderARN,
-		"clusterSecurityGroupId": c.ClusterSecurityGroupID, "secretsKeyArn": c.SecretsKeyARN,
-	}); err != nil {
-		return fail(err)
-	}
-	return c, nil
+		Tags:                     b.tags,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc}))
+	return err
 }
 
 // AccessName is the resource name part of a principal: its account and
@@ -398,14 +427,14 @@ func AccessName(principalARN string) string {
 	return account + "-" + strings.ToLower(principalARN[strings.LastIndex(principalARN, "/")+1:])
 }
 
-// newAccessEntries registers one access entry and one policy association
-// per principal.
-func newAccessEntries(ctx *pulumi.Context, name string, args Args, ekc *pulumieks.Cluster, tags pulumi.StringMap, parent pulumi.ResourceOption) error {
-	for _, e := range args.Access {
-		n := name + "-access-" + AccessName(e.PrincipalARN)
-		entry, err := eks.NewAccessEntry(ctx, n, &eks.AccessEntryArgs{
-			ClusterName: pulumi.String(args.Name), PrincipalArn: pulumi.String(e.PrincipalARN), Type: pulumi.String("STANDARD"), Tags: tags,
-		}, parent, pulumi.DependsOn([]pulumi.Resource{ekc}))
+// accessEntries registers one access entry and one policy association per
+// principal.
+func (b *builder) accessEntries() error {
+	for _, e := range b.cfg.Access {
+		n := b.name + "-access-" + AccessName(e.PrincipalARN)
+		entry, err := eks.NewAccessEntry(b.ctx, n, &eks.AccessEntryArgs{
+			ClusterName: pulumi.String(b.cfg.Name), PrincipalArn: pulumi.String(e.PrincipalARN), Type: pulumi.String("STANDARD"), Tags: b.tags,
+		}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc}))
 		if err != nil {
 			return err
 		}
@@ -413,9 +442,48 @@ func newAccessEntries(ctx *pulumi.Context, name string, args Args, ekc *pulumiek
 		if len(e.Namespaces) > 0 {
 			scope = &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("namespace"), Namespaces: kit.StringInputs(e.Namespaces)}
 		}
-		if _, err := eks.NewAccessPolicyAssociation(ctx, n+"-"+string(e.Policy), &eks.AccessPolicyAssociationArgs{
-			ClusterName: pulumi.String(args.Name), PrincipalArn: entry.PrincipalArn, PolicyArn: pulumi.String(e.Policy.ARN()), AccessScope: scope,
-		}, parent); err != nil {
+		if _, err := eks.NewAccessPolicyAssociation(b.ctx, n+"-"+string(e.Policy), &eks.AccessPolicyAssociationArgs{
+			ClusterName: pulumi.String(b.cfg.Name), PrincipalArn: entry.PrincipalArn, PolicyArn: pulumi.String(e.Policy.ARN()), AccessScope: scope,
+		}, b.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kubernetesProvider registers the provider that talks to the cluster.
+func (b *builder) kubernetesProvider() error {
+	provider, err := kubernetes.NewProvider(b.ctx, b.name, &kubernetes.ProviderArgs{
+		Kubeconfig:            b.ekc.KubeconfigJson,
+		EnableServerSideApply: pulumi.Bool(true),
+		DeleteUnreachable:     pulumi.Bool(false),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	b.provider = provider
+	return nil
+}
+
+// storageClasses registers the encrypted gp3 storage classes through the
+// cluster's provider.
+func (b *builder) storageClasses() error {
+	for _, sc := range b.cfg.StorageClasses {
+		ann := pulumi.StringMap{}
+		if sc.Default {
+			ann["storageclass.kubernetes.io/is-default-class"] = pulumi.String("true")
+		}
+		if _, err := storagev1.NewStorageClass(b.ctx, b.name+"-"+sc.Name, &storagev1.StorageClassArgs{
+			Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(sc.Name), Annotations: ann},
+			Provisioner:          pulumi.String("ebs.csi.aws.com"),
+			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+			AllowVolumeExpansion: pulumi.Bool(true),
+			ReclaimPolicy:        pulumi.String("Retain"),
+			Parameters: pulumi.StringMap{
+				"type": pulumi.String("gp3"), "encrypted": pulumi.String("true"), "csi.storage.k8s.io/fstype": pulumi.String("xfs"),
+				"throughput": pulumi.Sprintf("%d", sc.ThroughputMiB), "iops": pulumi.Sprintf("%d", sc.IOPS),
+			},
+		}, b.parent, pulumi.Provider(b.provider)); err != nil {
 			return err
 		}
 	}

@@ -13,22 +13,27 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
-func args() Args {
-	return Args{
+func args() Config {
+	return Config{
 		Name: "pulsar-us-east-1", KubernetesVersion: "1.33",
-		VpcID: pulumi.String("vpc-1"), PrivateSubnetIDs: pulumi.ToStringArray([]string{"s1", "s2", "s3"}),
-		PublicSubnetIDs: pulumi.ToStringArray([]string{"p1", "p2", "p3"}),
-		SystemPool:      SystemPool{InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge"}, Arch: "arm64", Min: 2, Desired: 2, Max: 4},
-		StorageClasses:  []StorageClass{{Name: "pulsar-journal", ThroughputMiB: 250, IOPS: 6000}, {Name: "gp3-encrypted", ThroughputMiB: 125, IOPS: 3000, Default: true}},
-		Tags:            map[string]string{"team": "streaming"},
+		SystemPool:     SystemPool{InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge"}, Arch: "arm64", Min: 2, Desired: 2, Max: 4},
+		StorageClasses: []StorageClass{{Name: "pulsar-journal", ThroughputMiB: 250, IOPS: 6000}, {Name: "gp3-encrypted", ThroughputMiB: 125, IOPS: 3000, Default: true}},
+		Tags:           map[string]string{"team": "streaming"},
 	}
 }
 
-func run(t *testing.T, a Args) *recorder.Recorder {
+func deps() Deps {
+	return Deps{
+		VpcID: pulumi.String("vpc-1"), PrivateSubnetIDs: pulumi.ToStringArray([]string{"s1", "s2", "s3"}),
+		PublicSubnetIDs: pulumi.ToStringArray([]string{"p1", "p2", "p3"}),
+	}
+}
+
+func run(t *testing.T, a Config) *recorder.Recorder {
 	t.Helper()
 	rec := recorder.New("us-east-1")
 	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := NewCluster(ctx, "c", a)
+		_, err := New(ctx, "c", a, deps())
 		return err
 	}))
 	return rec
@@ -109,24 +114,37 @@ func TestClusterPublicEndpointOnlyFromListedCIDRs(t *testing.T) {
 }
 
 func TestClusterBadInput(t *testing.T) {
-	for name, mut := range map[string]func(*Args){
-		"cidr":         func(a *Args) { a.PublicAccessCIDRs = []string{"everyone"} },
-		"version":      func(a *Args) { a.KubernetesVersion = "v33" },
-		"system arch":  func(a *Args) { a.SystemPool.Arch = "sparc" },
-		"system sizes": func(a *Args) { a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 3, 2, 4 },
-		"gp3 iops":     func(a *Args) { a.StorageClasses[0].IOPS = 100 },
-		"no network":   func(a *Args) { a.VpcID = nil },
-		"no instances": func(a *Args) { a.SystemPool.InstanceTypes = nil },
+	for name, mut := range map[string]func(*Config, *Deps){
+		"cidr":         func(a *Config, _ *Deps) { a.PublicAccessCIDRs = []string{"everyone"} },
+		"version":      func(a *Config, _ *Deps) { a.KubernetesVersion = "v33" },
+		"system arch":  func(a *Config, _ *Deps) { a.SystemPool.Arch = "sparc" },
+		"system sizes": func(a *Config, _ *Deps) { a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 3, 2, 4 },
+		"gp3 iops":     func(a *Config, _ *Deps) { a.StorageClasses[0].IOPS = 100 },
+		"no network":   func(_ *Config, d *Deps) { d.VpcID = nil },
+		"no instances": func(a *Config, _ *Deps) { a.SystemPool.InstanceTypes = nil },
 	} {
 		t.Run(name, func(t *testing.T) {
-			a := args()
-			mut(&a)
+			a, d := args(), deps()
+			mut(&a, &d)
 			rec := recorder.New("us-east-1")
-			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := NewCluster(ctx, "c", a); return err })
+			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := New(ctx, "c", a, d); return err })
 			require.Error(t, err)
 			assert.Empty(t, rec.Resources())
 		})
 	}
+}
+
+// Without the network's outputs nothing registers, and the error names
+// every missing one.
+func TestClusterMissingDeps(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := New(ctx, "c", args(), Deps{}); return err })
+	require.Error(t, err)
+	for _, dep := range []string{"vpcId", "privateSubnetIds", "publicSubnetIds"} {
+		assert.ErrorContains(t, err, dep)
+	}
+	assert.ErrorContains(t, err, `cluster "c"`)
+	assert.Empty(t, rec.Resources())
 }
 
 // Every configured principal gets an access entry and one policy
@@ -183,7 +201,7 @@ func TestAccessRefused(t *testing.T) {
 		a.Access = []model.AccessGrant{tc.grant}
 		rec := recorder.New("us-east-1")
 		err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-			_, err := NewCluster(ctx, "c", a)
+			_, err := New(ctx, "c", a, deps())
 			return err
 		})
 		assert.ErrorContains(t, err, tc.want, name)

@@ -27,8 +27,8 @@ const (
 	NATSingle  = "single"
 )
 
-// Args configure the network.
-type Args struct {
+// Config configures the network.
+type Config struct {
 	// Region is the AWS region (for the S3 endpoint service name).
 	Region string
 	// CIDR is the VPC CIDR (/16 to /18).
@@ -62,7 +62,8 @@ type Plan struct {
 	PublicTags  map[string]string
 }
 
-func (a Args) withDefaults() Args {
+// WithDefaults fills the defaults.
+func (a Config) WithDefaults() Config {
 	if a.NATGateways == "" {
 		a.NATGateways = NATPerZone
 	}
@@ -70,8 +71,8 @@ func (a Args) withDefaults() Args {
 }
 
 // Validate checks the arguments.
-func (a Args) Validate() error {
-	a = a.withDefaults()
+func (a Config) Validate() error {
+	a = a.WithDefaults()
 	var errs []error
 	if a.Region == "" {
 		errs = append(errs, errors.New("region: empty"))
@@ -141,8 +142,8 @@ func subnets(p netip.Prefix, bitsLen int) []netip.Prefix {
 }
 
 // Compute is the pure plan of the network.
-func Compute(a Args) (Plan, error) {
-	a = a.withDefaults()
+func Compute(a Config) (Plan, error) {
+	a = a.WithDefaults()
 	if err := a.Validate(); err != nil {
 		return Plan{}, err
 	}
@@ -180,127 +181,179 @@ type Network struct {
 	S3GatewayEndpointID pulumi.StringOutput
 }
 
-// NewNetwork registers the network.
-func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Network, error) {
-	args = args.withDefaults()
-	plan, err := Compute(args)
-	if err != nil {
-		return nil, kit.Wrap("network", name, err)
-	}
-	n := &Network{}
-	if err := ctx.RegisterComponentResource(TypeToken, name, n, opts...); err != nil {
-		return nil, kit.Wrap("network", name, err)
-	}
-	parent := pulumi.Parent(n)
-	tags := func(extra map[string]string) pulumi.StringMap { return kit.Tags(args.Tags, extra) }
+// Deps: the network needs no other component.
+type Deps = kit.NoDeps
 
-	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
-		CidrBlock:          pulumi.String(args.CIDR),
+// New registers the network.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Network, error) {
+	n := &Network{}
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, n, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		plan, err := Compute(cfg)
+		if err != nil {
+			return nil, err
+		}
+		b := builder{ctx: ctx, name: name, cfg: cfg, plan: plan, parent: parent, natByZone: map[string]*ec2.NatGateway{}}
+		if err := b.build(n); err != nil {
+			return nil, err
+		}
+		return pulumi.Map{
+			"vpcId": n.VpcID, "privateSubnetIds": n.PrivateSubnetIDs, "publicSubnetIds": n.PublicSubnetIDs,
+			"natPublicIps": n.NATPublicIPs, "s3GatewayEndpointId": n.S3GatewayEndpointID,
+		}, nil
+	}, opts...)
+}
+
+// builder registers the network's resources, one kind at a time.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	plan   Plan
+	parent pulumi.ResourceOption
+
+	vpc                                       *ec2.Vpc
+	igw                                       *ec2.InternetGateway
+	publicIDs, privateIDs, privateRTs, natIPs pulumi.StringArray
+	natByZone                                 map[string]*ec2.NatGateway
+}
+
+func (b *builder) tags(extra map[string]string) pulumi.StringMap { return kit.Tags(b.cfg.Tags, extra) }
+
+func (b *builder) build(n *Network) error {
+	if err := b.vpcAndGateway(); err != nil {
+		return err
+	}
+	if err := b.publicSubnets(); err != nil {
+		return err
+	}
+	for _, s := range b.plan.Private {
+		if err := b.privateSubnet(s); err != nil {
+			return err
+		}
+	}
+	s3, err := ec2.NewVpcEndpoint(b.ctx, b.name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           b.vpc.ID(),
+		ServiceName:     pulumi.String("com.amazonaws." + b.cfg.Region + ".s3"),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   b.privateRTs,
+		Tags:            b.tags(map[string]string{"Name": b.name + "-s3"}),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	n.VpcID = b.vpc.ID().ToStringOutput()
+	n.PrivateSubnetIDs = b.privateIDs.ToStringArrayOutput()
+	n.PublicSubnetIDs = b.publicIDs.ToStringArrayOutput()
+	n.PrivateRouteTables = b.privateRTs.ToStringArrayOutput()
+	n.NATPublicIPs = b.natIPs.ToStringArrayOutput()
+	n.S3GatewayEndpointID = s3.ID().ToStringOutput()
+	return nil
+}
+
+func (b *builder) vpcAndGateway() error {
+	vpc, err := ec2.NewVpc(b.ctx, b.name, &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(b.cfg.CIDR),
 		EnableDnsHostnames: pulumi.Bool(true),
 		EnableDnsSupport:   pulumi.Bool(true),
-		Tags:               tags(map[string]string{"Name": name}),
-	}, parent)
+		Tags:               b.tags(map[string]string{"Name": b.name}),
+	}, b.parent)
 	if err != nil {
-		return nil, kit.Wrap("network", name, err)
+		return err
 	}
-	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{
-		VpcId: vpc.ID(), Tags: tags(map[string]string{"Name": name}),
-	}, parent)
+	igw, err := ec2.NewInternetGateway(b.ctx, b.name, &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(), Tags: b.tags(map[string]string{"Name": b.name}),
+	}, b.parent)
 	if err != nil {
-		return nil, kit.Wrap("network", name, err)
+		return err
 	}
-	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
-		VpcId:  vpc.ID(),
-		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()}},
-		Tags:   tags(map[string]string{"Name": name + "-public"}),
-	}, parent)
+	b.vpc, b.igw = vpc, igw
+	return nil
+}
+
+// publicSubnets registers the public subnets, their route table, and the
+// NAT gateways of the zones that get one.
+func (b *builder) publicSubnets() error {
+	name := b.name
+	publicRT, err := ec2.NewRouteTable(b.ctx, name+"-public", &ec2.RouteTableArgs{
+		VpcId:  b.vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: b.igw.ID()}},
+		Tags:   b.tags(map[string]string{"Name": name + "-public"}),
+	}, b.parent)
 	if err != nil {
-		return nil, kit.Wrap("network", name, err)
+		return err
 	}
-	var publicIDs, privateIDs, privateRTs, natIPs pulumi.StringArray
-	natByZone := map[string]*ec2.NatGateway{}
-	for _, s := range plan.Public {
-		sn, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.SubnetArgs{
-			VpcId: vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
+	for _, s := range b.plan.Public {
+		sn, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.SubnetArgs{
+			VpcId: b.vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
 			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                tags(kit.MergeTags(plan.PublicTags, map[string]string{"Name": name + "-public-" + s.Zone})),
-		}, parent)
+			Tags:                b.tags(kit.MergeTags(b.plan.PublicTags, map[string]string{"Name": name + "-public-" + s.Zone})),
+		}, b.parent)
 		if err != nil {
-			return nil, kit.Wrap("network", name, err)
+			return err
 		}
-		publicIDs = append(publicIDs, sn.ID())
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
+		b.publicIDs = append(b.publicIDs, sn.ID())
+		if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
 			SubnetId: sn.ID(), RouteTableId: publicRT.ID(),
-		}, parent); err != nil {
-			return nil, kit.Wrap("network", name, err)
+		}, b.parent); err != nil {
+			return err
 		}
-		if slices.Contains(plan.NATZones, s.Zone) {
-			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, s.Zone), &ec2.EipArgs{
-				Domain: pulumi.String("vpc"), Tags: tags(map[string]string{"Name": name + "-nat-" + s.Zone}),
-			}, parent)
-			if err != nil {
-				return nil, kit.Wrap("network", name, err)
+		if slices.Contains(b.plan.NATZones, s.Zone) {
+			if err := b.natGateway(s.Zone, sn); err != nil {
+				return err
 			}
-			nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-%s", name, s.Zone), &ec2.NatGatewayArgs{
-				AllocationId: eip.AllocationId, SubnetId: sn.ID(),
-				Tags: tags(map[string]string{"Name": name + "-" + s.Zone}),
-			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-			if err != nil {
-				return nil, kit.Wrap("network", name, err)
-			}
-			natByZone[s.Zone] = nat
-			natIPs = append(natIPs, eip.PublicIp)
 		}
 	}
-	for _, s := range plan.Private {
-		nat := natByZone[s.Zone]
-		if nat == nil {
-			nat = natByZone[plan.NATZones[0]]
-		}
-		sn, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.SubnetArgs{
-			VpcId: vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
-			Tags: tags(kit.MergeTags(plan.PrivateTags, map[string]string{"Name": name + "-private-" + s.Zone})),
-		}, parent)
-		if err != nil {
-			return nil, kit.Wrap("network", name, err)
-		}
-		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableArgs{
-			VpcId:  vpc.ID(),
-			Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
-			Tags:   tags(map[string]string{"Name": name + "-private-" + s.Zone}),
-		}, parent)
-		if err != nil {
-			return nil, kit.Wrap("network", name, err)
-		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
-			SubnetId: sn.ID(), RouteTableId: rt.ID(),
-		}, parent); err != nil {
-			return nil, kit.Wrap("network", name, err)
-		}
-		privateIDs = append(privateIDs, sn.ID())
-		privateRTs = append(privateRTs, rt.ID())
-	}
-	s3, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
-		VpcId:           vpc.ID(),
-		ServiceName:     pulumi.String("com.amazonaws." + args.Region + ".s3"),
-		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   privateRTs,
-		Tags:            tags(map[string]string{"Name": name + "-s3"}),
-	}, parent)
+	return nil
+}
+
+func (b *builder) natGateway(zone string, subnet *ec2.Subnet) error {
+	eip, err := ec2.NewEip(b.ctx, fmt.Sprintf("%s-nat-%s", b.name, zone), &ec2.EipArgs{
+		Domain: pulumi.String("vpc"), Tags: b.tags(map[string]string{"Name": b.name + "-nat-" + zone}),
+	}, b.parent)
 	if err != nil {
-		return nil, kit.Wrap("network", name, err)
+		return err
 	}
-	n.VpcID = vpc.ID().ToStringOutput()
-	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
-	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
-	n.PrivateRouteTables = privateRTs.ToStringArrayOutput()
-	n.NATPublicIPs = natIPs.ToStringArrayOutput()
-	n.S3GatewayEndpointID = s3.ID().ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
-		"vpcId": n.VpcID, "privateSubnetIds": n.PrivateSubnetIDs, "publicSubnetIds": n.PublicSubnetIDs,
-		"natPublicIps": n.NATPublicIPs, "s3GatewayEndpointId": n.S3GatewayEndpointID,
-	}); err != nil {
-		return nil, kit.Wrap("network", name, err)
+	nat, err := ec2.NewNatGateway(b.ctx, fmt.Sprintf("%s-%s", b.name, zone), &ec2.NatGatewayArgs{
+		AllocationId: eip.AllocationId, SubnetId: subnet.ID(),
+		Tags: b.tags(map[string]string{"Name": b.name + "-" + zone}),
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.igw}))
+	if err != nil {
+		return err
 	}
-	return n, nil
+	b.natByZone[zone] = nat
+	b.natIPs = append(b.natIPs, eip.PublicIp)
+	return nil
+}
+
+// privateSubnet registers one private subnet with its route table through
+// its zone's NAT gateway (or the region's single one).
+func (b *builder) privateSubnet(s Subnet) error {
+	name := b.name
+	nat := b.natByZone[s.Zone]
+	if nat == nil {
+		nat = b.natByZone[b.plan.NATZones[0]]
+	}
+	sn, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.SubnetArgs{
+		VpcId: b.vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
+		Tags: b.tags(kit.MergeTags(b.plan.PrivateTags, map[string]string{"Name": name + "-private-" + s.Zone})),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	rt, err := ec2.NewRouteTable(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableArgs{
+		VpcId:  b.vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
+		Tags:   b.tags(map[string]string{"Name": name + "-private-" + s.Zone}),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
+		SubnetId: sn.ID(), RouteTableId: rt.ID(),
+	}, b.parent); err != nil {
+		return err
+	}
+	b.privateIDs = append(b.privateIDs, sn.ID())
+	b.privateRTs = append(b.privateRTs, rt.ID())
+	return nil
 }

@@ -42,16 +42,16 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-func args() Args {
-	return Args{Region: "us-east-1", CIDR: "10.10.0.0/16", Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
+func args() Config {
+	return Config{Region: "us-east-1", CIDR: "10.10.0.0/16", Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
 		ClusterName: "pulsar-us-east-1", Tags: map[string]string{"team": "streaming"}}
 }
 
-func run(t *testing.T, a Args) *recorder.Recorder {
+func run(t *testing.T, a Config) *recorder.Recorder {
 	t.Helper()
 	rec := recorder.New("us-east-1")
 	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := NewNetwork(ctx, "net", a)
+		_, err := New(ctx, "net", a, Deps{})
 		return err
 	}))
 	return rec
@@ -114,17 +114,17 @@ func TestSingleNAT(t *testing.T) {
 }
 
 func TestNetworkBadInputRegistersNothing(t *testing.T) {
-	for name, mut := range map[string]func(*Args){
-		"nat mode":     func(a *Args) { a.NATGateways = "none" },
-		"cidr":         func(a *Args) { a.CIDR = "10.0.0.0/29" },
-		"no zones":     func(a *Args) { a.Zones = nil },
-		"cluster name": func(a *Args) { a.ClusterName = "" },
+	for name, mut := range map[string]func(*Config){
+		"nat mode":     func(a *Config) { a.NATGateways = "none" },
+		"cidr":         func(a *Config) { a.CIDR = "10.0.0.0/29" },
+		"no zones":     func(a *Config) { a.Zones = nil },
+		"cluster name": func(a *Config) { a.ClusterName = "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := args()
 			mut(&a)
 			rec := recorder.New("us-east-1")
-			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := NewNetwork(ctx, "net", a); return err })
+			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := New(ctx, "net", a, Deps{}); return err })
 			require.Error(t, err)
 			assert.Empty(t, rec.Resources())
 		})

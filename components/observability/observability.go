@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -63,11 +62,12 @@ const (
 // MetricsName is the stable name of the global store.
 func MetricsName(domain string) string { return "metrics." + domain }
 
-// WriteURL is where peers remote-write.
+// WriteURL is where peers remote-write: always https, since metrics cross
+// regions over the internet.
 func WriteURL(domain string) string { return "https://" + MetricsName(domain) + "/api/v1/write" }
 
-// Args configure one region's monitoring.
-type Args struct {
+// Config configures one region's monitoring.
+type Config struct {
 	// Cluster is the Pulsar cluster name (external label cluster).
 	Cluster string
 	// Region is the AWS region (external label region).
@@ -91,16 +91,14 @@ type Args struct {
 	NodeSelector map[string]string
 	Tolerations  []Toleration
 	Tags         map[string]string
-
-	// Wiring.
-	PeerNATIPs             pulumi.StringArrayInput
-	ReceiverCertificateARN pulumi.StringInput
-	Provider               *kubernetes.Provider
-	DependsOn              []pulumi.Resource
 }
 
-// Validate checks the arguments.
-func (a Args) Validate() error {
+// WithDefaults returns the configuration: monitoring has no defaults.
+func (a Config) WithDefaults() Config { return a }
+
+// Validate checks the configuration.
+func (a Config) Validate() error {
+	a = a.WithDefaults()
 	var errs []error
 	if a.Cluster == "" || a.Region == "" {
 		errs = append(errs, errors.New("cluster and region: both required (external labels)"))
@@ -120,16 +118,39 @@ func (a Args) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ValidateWriteURL rejects a remote-write URL that is not https.
-func ValidateWriteURL(u string) error {
-	if !strings.HasPrefix(u, "https://") {
-		return fmt.Errorf("remote write URL %q: must be https (metrics cross regions over the internet)", u)
+// Deps are the outputs of other components monitoring needs.
+type Deps struct {
+	// Provider is the cluster's Kubernetes provider (always required).
+	Provider *kubernetes.Provider
+	// PeerNATIPs are the peers' NAT addresses, the only ones the global
+	// receiver admits besides Config.ReceiverCIDRs (global store only).
+	PeerNATIPs pulumi.StringArrayInput
+	// ReceiverCertificateARN is the certificate of metrics.<domain>, with
+	// which the receiver's NLB terminates TLS (global store only).
+	ReceiverCertificateARN pulumi.StringInput
+	// DependsOn are what the chart's pods need first (the node pools).
+	DependsOn []pulumi.Resource
+}
+
+// Validate reports a missing provider.
+func (d Deps) Validate() error {
+	return kit.Missing(map[string]any{"provider": d.Provider})
+}
+
+// ValidateFor reports, when the configuration hosts the global store, a
+// missing receiver certificate or peer NAT addresses.
+func (d Deps) ValidateFor(c Config) error {
+	if !c.Global {
+		return nil
+	}
+	if err := kit.Missing(map[string]any{"peerNatIps": d.PeerNATIPs, "receiverCertificateArn": d.ReceiverCertificateARN}); err != nil {
+		return fmt.Errorf("the global store needs its certificate and the peers' NAT addresses: %w", err)
 	}
 	return nil
 }
 
 // ChartValues computes the kube-prometheus-stack values for the region.
-func ChartValues(a Args) (Values, error) {
+func ChartValues(a Config) (Values, error) {
 	keep, err := KeepRegex(a.PulsarNamespace)
 	if err != nil {
 		return Values{}, err
@@ -171,11 +192,7 @@ func ChartValues(a Args) (Values, error) {
 			Sidecar: &Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"}}}
 	}
 	if !a.Global {
-		url := WriteURL(a.Domain)
-		if err := ValidateWriteURL(url); err != nil {
-			return Values{}, err
-		}
-		v.Prometheus.PrometheusSpec.RemoteWrite = []RemoteWrite{{URL: url,
+		v.Prometheus.PrometheusSpec.RemoteWrite = []RemoteWrite{{URL: WriteURL(a.Domain),
 			WriteRelabelConfigs: []RelabelConfig{{SourceLabels: []string{"__name__"}, Regex: keep, Action: "keep"}},
 			QueueConfig:         QueueConfig{Capacity: 20000, MaxShards: 50, MaxSamplesPerSend: 5000}}}
 	}
@@ -253,97 +270,126 @@ type Observability struct {
 	ReceiverHostname pulumi.StringOutput
 }
 
-// NewObservability installs monitoring for the region.
-func NewObservability(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*Observability, error) {
-	if err := a.Validate(); err != nil {
-		return nil, kit.Wrap("observability", name, err)
-	}
-	if a.Provider == nil || (a.Global && (a.ReceiverCertificateARN == nil || a.PeerNATIPs == nil)) {
-		return nil, kit.Wrap("observability", name, errors.New("provider (and, for the global store, its certificate and the peers' NAT addresses) are required"))
-	}
-	values, err := ChartValues(a)
-	if err != nil {
-		return nil, kit.Wrap("observability", name, err)
-	}
+// New installs monitoring for the region.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := &Observability{}
-	if err := ctx.RegisterComponentResource(TypeToken, name, o, opts...); err != nil {
-		return nil, kit.Wrap("observability", name, err)
-	}
-	k8s := []pulumi.ResourceOption{pulumi.Parent(o), pulumi.Provider(a.Provider)}
-	fail := func(err error) (*Observability, error) { return nil, kit.Wrap("observability", name, err) }
-	if a.WebhookURL == "" {
-		_ = ctx.Log.Warn("observability: no alert webhook configured (secret stack config alertWebhookUrl); alerts are routed nowhere", &pulumi.LogArgs{})
-	}
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, o, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		values, err := ChartValues(cfg)
+		if err != nil {
+			return nil, err
+		}
+		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent,
+			k8s: []pulumi.ResourceOption{parent, pulumi.Provider(deps.Provider)}}
+		if err := b.build(o, values); err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"receiverHostname": o.ReceiverHostname}, nil
+	}, opts...)
+}
 
-	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+// builder registers the component's resources.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	deps   Deps
+	parent pulumi.ResourceOption
+	// k8s are the options of the Kubernetes children: the parent and the
+	// provider.
+	k8s []pulumi.ResourceOption
+}
+
+func (b *builder) build(o *Observability, values Values) error {
+	if b.cfg.WebhookURL == "" {
+		_ = b.ctx.Log.Warn("observability: no alert webhook configured (secret stack config alertWebhookUrl); alerts are routed nowhere", &pulumi.LogArgs{})
+	}
+	ns, err := corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace)},
-	}, k8s...)
+	}, b.k8s...)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	secrets, err := newSecrets(ctx, name, a, o, ns, k8s)
+	secrets, err := b.secrets(ns)
 	if err != nil {
-		return fail(err)
+		return err
 	}
+	stack, err := b.release(ns, values, secrets)
+	if err != nil {
+		return err
+	}
+	o.Stack = stack
+	after := append(append([]pulumi.ResourceOption(nil), b.k8s...), pulumi.DependsOn([]pulumi.Resource{stack}))
+	if err := b.monitors(after); err != nil {
+		return err
+	}
+	o.ReceiverHostname = pulumi.String("").ToStringOutput()
+	if !b.cfg.Global {
+		return nil
+	}
+	if err := b.dashboards(after); err != nil {
+		return err
+	}
+	return b.receiver(o, after)
+}
+
+// release installs the chart once the pods' dependencies and the Secrets
+// it reads exist.
+func (b *builder) release(ns *corev1.Namespace, values Values, secrets []pulumi.Resource) (*helmv3.Release, error) {
 	vm, err := kit.ToMap(values)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	stack, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+	dependsOn := append(append([]pulumi.Resource(nil), b.deps.DependsOn...), secrets...)
+	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
 		Name: pulumi.String(ChartName), Chart: pulumi.String(ChartName), Version: pulumi.String(ChartVersion),
 		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
 		Namespace:      ns.Metadata.Name().Elem(), Values: vm,
 		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(900), MaxHistory: pulumi.Int(10),
-	}, append(k8s, pulumi.DependsOn(append(append([]pulumi.Resource(nil), a.DependsOn...), secrets...)))...)
-	if err != nil {
-		return fail(err)
-	}
-	o.Stack = stack
-	after := append(k8s, pulumi.DependsOn([]pulumi.Resource{stack}))
-	if _, err := apiextensions.NewCustomResource(ctx, name+"-alerts", &apiextensions.CustomResourceArgs{
+	}, append(append([]pulumi.ResourceOption(nil), b.k8s...), pulumi.DependsOn(dependsOn))...)
+}
+
+// monitors registers the alert rules and the Karpenter pod monitor (after
+// the chart, which installs their CRDs).
+func (b *builder) monitors(after []pulumi.ResourceOption) error {
+	if _, err := apiextensions.NewCustomResource(b.ctx, b.name+"-alerts", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PrometheusRule"),
 		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-fleet-alerts"), Namespace: pulumi.String(Namespace)},
-		OtherFields: kubernetes.UntypedArgs{"spec": RuleSpec(a.PulsarNamespace)},
+		OtherFields: kubernetes.UntypedArgs{"spec": RuleSpec(b.cfg.PulsarNamespace)},
 	}, after...); err != nil {
-		return fail(err)
+		return err
 	}
-	if _, err := apiextensions.NewCustomResource(ctx, name+"-karpenter", &apiextensions.CustomResourceArgs{
+	_, err := apiextensions.NewCustomResource(b.ctx, b.name+"-karpenter", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PodMonitor"),
 		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("karpenter"), Namespace: pulumi.String(Namespace)},
 		OtherFields: kubernetes.UntypedArgs{"spec": KarpenterPodMonitorSpec()},
-	}, after...); err != nil {
-		return fail(err)
-	}
-	o.ReceiverHostname = pulumi.String("").ToStringOutput()
-	if a.Global {
-		for _, d := range Dashboards() {
-			body, err := GrafanaJSON(d)
-			if err != nil {
-				return fail(err)
-			}
-			if _, err := corev1.NewConfigMap(ctx, name+"-dashboard-"+d.UID, &corev1.ConfigMapArgs{
-				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("dashboard-" + d.UID), Namespace: pulumi.String(Namespace),
-					Labels: pulumi.StringMap{"grafana_dashboard": pulumi.String("1")}},
-				Data: pulumi.StringMap{d.UID + ".json": pulumi.String(body)},
-			}, after...); err != nil {
-				return fail(err)
-			}
+	}, after...)
+	return err
+}
+
+// dashboards publishes the Grafana dashboards as ConfigMaps the Grafana
+// sidecar loads (primary only).
+func (b *builder) dashboards(after []pulumi.ResourceOption) error {
+	for _, d := range Dashboards() {
+		body, err := GrafanaJSON(d)
+		if err != nil {
+			return err
 		}
-		if err := receiver(ctx, name, a, o, after); err != nil {
-			return fail(err)
+		if _, err := corev1.NewConfigMap(b.ctx, b.name+"-dashboard-"+d.UID, &corev1.ConfigMapArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("dashboard-" + d.UID), Namespace: pulumi.String(Namespace),
+				Labels: pulumi.StringMap{"grafana_dashboard": pulumi.String("1")}},
+			Data: pulumi.StringMap{d.UID + ".json": pulumi.String(body)},
+		}, after...); err != nil {
+			return err
 		}
 	}
-	if err := ctx.RegisterResourceOutputs(o, pulumi.Map{"receiverHostname": o.ReceiverHostname}); err != nil {
-		return fail(err)
-	}
-	return o, nil
+	return nil
 }
 
 // receiver exposes the global Prometheus' remote-write receiver on an NLB
 // with TLS, open only to the peers' NAT addresses (and listed CIDRs), and
 // points metrics.<domain> at it.
-func receiver(ctx *pulumi.Context, name string, a Args, o *Observability, opts []pulumi.ResourceOption) error {
-	ranges := pulumi.All(a.PeerNATIPs, pulumi.ToStringArray(a.ReceiverCIDRs)).ApplyT(func(v []any) ([]string, error) {
+func (b *builder) receiver(o *Observability, opts []pulumi.ResourceOption) error {
+	ranges := pulumi.All(b.deps.PeerNATIPs, pulumi.ToStringArray(b.cfg.ReceiverCIDRs)).ApplyT(func(v []any) ([]string, error) {
 		var out []string
 		for _, ip := range v[0].([]string) {
 			out = append(out, ip+"/32")
@@ -354,11 +400,11 @@ func receiver(ctx *pulumi.Context, name string, a Args, o *Observability, opts [
 		}
 		return out, nil
 	}).(pulumi.StringArrayOutput)
-	svc, err := corev1.NewService(ctx, name+"-receiver", &corev1.ServiceArgs{
+	svc, err := corev1.NewService(b.ctx, b.name+"-receiver", &corev1.ServiceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ReceiverService), Namespace: pulumi.String(Namespace),
 			Annotations: pulumi.StringMap{
 				"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          a.ReceiverCertificateARN,
+				"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          b.deps.ReceiverCertificateARN,
 				"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("https"),
 				"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
 				"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
@@ -379,49 +425,49 @@ func receiver(ctx *pulumi.Context, name string, a Args, o *Observability, opts [
 		}
 		return *s.LoadBalancer.Ingress[0].Hostname, nil
 	}).(pulumi.StringOutput)
-	_, err = route53.NewRecord(ctx, name+"-metrics", &route53.RecordArgs{
-		ZoneId: pulumi.String(a.HostedZoneID), Name: pulumi.String(MetricsName(a.Domain)), Type: pulumi.String("CNAME"),
+	_, err = route53.NewRecord(b.ctx, b.name+"-metrics", &route53.RecordArgs{
+		ZoneId: pulumi.String(b.cfg.HostedZoneID), Name: pulumi.String(MetricsName(b.cfg.Domain)), Type: pulumi.String("CNAME"),
 		Ttl: pulumi.Int(60), Records: pulumi.StringArray{o.ReceiverHostname},
-	}, pulumi.Parent(o))
+	}, b.parent)
 	return err
 }
 
 // webhookSecret is the Secret Alertmanager reads the webhook URL from, or
 // "" without a webhook.
-func (a Args) webhookSecret() string {
+func (a Config) webhookSecret() string {
 	if a.WebhookURL == "" {
 		return ""
 	}
 	return AlertWebhookSecret
 }
 
-// newSecrets creates the Secrets the charts read: the alert webhook URL,
-// and in the primary the Grafana admin credentials from a generated
-// password. Their values exist only as Pulumi secrets (encrypted in state,
+// secrets creates the Secrets the charts read: the alert webhook URL, and
+// in the primary the Grafana admin credentials from a generated password.
+// Their values exist only as Pulumi secrets (encrypted in state,
 // "[secret]" in previews).
-func newSecrets(ctx *pulumi.Context, name string, a Args, o *Observability, ns *corev1.Namespace, k8s []pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func (b *builder) secrets(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 	var out []pulumi.Resource
 	secret := func(suffix, secretName string, data pulumi.StringMap) error {
-		s, err := corev1.NewSecret(ctx, name+"-"+suffix, &corev1.SecretArgs{
+		s, err := corev1.NewSecret(b.ctx, b.name+"-"+suffix, &corev1.SecretArgs{
 			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: ns.Metadata.Name().Elem()},
 			Type:       pulumi.String("Opaque"),
 			StringData: data,
-		}, k8s...)
+		}, b.k8s...)
 		out = append(out, s)
 		return err
 	}
-	if a.WebhookURL != "" {
-		url := pulumi.ToSecret(pulumi.String(a.WebhookURL.Reveal())).(pulumi.StringOutput)
+	if b.cfg.WebhookURL != "" {
+		url := pulumi.ToSecret(pulumi.String(b.cfg.WebhookURL.Reveal())).(pulumi.StringOutput)
 		if err := secret("alert-webhook", AlertWebhookSecret, pulumi.StringMap{"url": url}); err != nil {
 			return nil, err
 		}
 	}
-	if !a.Global {
+	if !b.cfg.Global {
 		return out, nil
 	}
-	pw, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
+	pw, err := random.NewRandomPassword(b.ctx, b.name+"-grafana-admin", &random.RandomPasswordArgs{
 		Length: pulumi.Int(32), Special: pulumi.Bool(false),
-	}, pulumi.Parent(o))
+	}, b.parent)
 	if err != nil {
 		return nil, err
 	}

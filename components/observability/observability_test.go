@@ -24,8 +24,8 @@ import (
 // testWebhook is a secret the tests look for everywhere it must not be.
 const testWebhook = model.Secret("https://hooks.example.com/T0/B0/webhook-token")
 
-func args(global bool) Args {
-	return Args{Cluster: "us-west-2", Region: "us-west-2", Global: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
+func args(global bool) Config {
+	return Config{Cluster: "us-west-2", Region: "us-west-2", Global: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
 		PulsarNamespace: "pulsar", WebhookURL: testWebhook, StorageClass: "gp3-encrypted",
 		NodeSelector: map[string]string{"pulsar-fleet.io/pool": "critical"},
 		Tolerations:  []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
@@ -91,7 +91,7 @@ func TestExternalLabelsAndRemoteWrite(t *testing.T) {
 	assert.Empty(t, global.Prometheus.PrometheusSpec.RemoteWrite)
 	assert.True(t, global.Grafana.Enabled)
 	assert.Equal(t, GrafanaAdminSecret, global.Grafana.Admin.ExistingSecret)
-	assert.Error(t, ValidateWriteURL("http://metrics.example.com/api/v1/write"))
+	assert.True(t, strings.HasPrefix(WriteURL("example.com"), "https://"), "metrics cross regions over the internet: https only")
 }
 
 func TestAlertmanagerReadsWebhookFromSecret(t *testing.T) {
@@ -117,7 +117,23 @@ func TestValuesExistInChart(t *testing.T) {
 	upstream.AssertUsedPaths(t, upstream.KubePrometheusStackChart, all)
 }
 
-func run(t *testing.T, a Args) (*recorder.Recorder, error) {
+// globalDeps are the outputs the global store needs.
+func globalDeps() Deps {
+	return Deps{ReceiverCertificateARN: pulumi.String("arn:aws:acm:us-east-1:1:certificate/metrics"),
+		PeerNATIPs: pulumi.ToStringArray([]string{"198.51.100.7", "198.51.100.8"})}
+}
+
+func run(t *testing.T, a Config) (*recorder.Recorder, error) {
+	t.Helper()
+	var deps Deps
+	if a.Global {
+		deps = globalDeps()
+	}
+	return runWith(t, a, deps)
+}
+
+// runWith registers monitoring with deps and a Kubernetes provider.
+func runWith(t *testing.T, a Config, deps Deps) (*recorder.Recorder, error) {
 	t.Helper()
 	rec := recorder.New(a.Region)
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
@@ -125,12 +141,8 @@ func run(t *testing.T, a Args) (*recorder.Recorder, error) {
 		if err != nil {
 			return err
 		}
-		a.Provider = p
-		if a.Global {
-			a.ReceiverCertificateARN = pulumi.String("arn:aws:acm:us-east-1:1:certificate/metrics")
-			a.PeerNATIPs = pulumi.ToStringArray([]string{"198.51.100.7", "198.51.100.8"})
-		}
-		_, err = NewObservability(ctx, "o", a)
+		deps.Provider = p
+		_, err = New(ctx, "o", a, deps)
 		return err
 	})
 	return rec, err
@@ -192,11 +204,41 @@ func TestBadInput(t *testing.T) {
 	rec := recorder.New("us-east-1")
 	err = rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
 		p, _ := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
-		a.Provider = p
-		_, err := NewObservability(ctx, "o", a)
+		_, err := New(ctx, "o", a, Deps{Provider: p})
 		return err
 	})
 	assert.ErrorContains(t, err, "global store")
+}
+
+// A dependency the wiring forgot is refused by name, before anything of the
+// component is registered: the provider always, the receiver's certificate
+// and the peers' NAT addresses for the global store.
+func TestMissingDependencyRegistersNothing(t *testing.T) {
+	rec := recorder.New("us-west-2")
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "o", args(false), Deps{})
+		return err
+	})
+	require.ErrorContains(t, err, `observability "o": missing dependencies: provider`)
+	assert.Empty(t, rec.Resources())
+
+	for missing, mut := range map[string]func(*Deps){
+		"peerNatIps":             func(d *Deps) { d.PeerNATIPs = nil },
+		"receiverCertificateArn": func(d *Deps) { d.ReceiverCertificateARN = nil },
+	} {
+		deps := globalDeps()
+		mut(&deps)
+		rec, err := runWith(t, args(true), deps)
+		require.Error(t, err, missing)
+		assert.Contains(t, err.Error(), "global store", missing)
+		assert.Contains(t, err.Error(), "missing dependencies: "+missing)
+		for _, r := range rec.Resources() {
+			assert.Equal(t, "pulumi:providers:kubernetes", r.Type, "nothing of the component is registered")
+		}
+	}
+	// A peer needs neither.
+	_, err = runWith(t, args(false), Deps{})
+	require.NoError(t, err)
 }
 
 // The program creates the Secrets the charts read, so nothing is created by

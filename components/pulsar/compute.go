@@ -3,12 +3,13 @@ package pulsar
 import (
 	"errors"
 	"fmt"
-	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 )
 
 // Chart coordinates.
@@ -68,7 +69,8 @@ type Quorum struct {
 
 // Offload is the tiered-storage setup for the brokers.
 type Offload struct {
-	Bucket          pulumi.StringInput
+	// Region is the bucket's region. The bucket itself is a dependency
+	// (Deps.OffloadBucket).
 	Region          string
 	MaxBlockBytes   int64
 	ReadBufferBytes int64
@@ -107,8 +109,9 @@ type GeoPeer struct {
 	ReplicateTo bool
 }
 
-// Args configure the Pulsar release.
-type Args struct {
+// Config configures the Pulsar release: plain values only (the outputs of
+// other components it needs are its Deps).
+type Config struct {
 	// Cluster is this region's Pulsar cluster name.
 	Cluster                                            string
 	Namespace                                          string
@@ -130,14 +133,14 @@ type Args struct {
 	RetentionMinutes           int64
 	Tuning                     Tuning
 	Offload                    Offload
-	// BrokerRoleARN is the offload role the broker service account assumes.
-	BrokerRoleARN pulumi.StringInput
 	// Geo-replication.
 	Peers      []GeoPeer
 	Tenant     string
 	Namespaces []string
 	// CriticalPlacement places jobs (init, rack sync, geo-replication).
 	CriticalPlacement Placement
+	// Exposure is how clients reach the proxies.
+	Exposure Exposure
 }
 
 // Defaults in one place.
@@ -153,17 +156,19 @@ const (
 	pulsarImage     = "apachepulsar/pulsar-all:" + AppVersion
 )
 
-func (a Args) withDefaults() Args {
+// WithDefaults fills the defaults: the namespace.
+func (a Config) WithDefaults() Config {
 	if a.Namespace == "" {
 		a.Namespace = DefaultNamespace
 	}
 	return a
 }
 
-// Validate checks the plain arguments: the plan must be able to hold its
-// own quorum, and the tiered-storage thresholds must make sense.
-func (a Args) Validate() error {
-	a = a.withDefaults()
+// Validate checks the plain configuration: the plan must be able to hold
+// its own quorum, the tiered-storage thresholds must make sense, and the
+// exposure must be a known scheme.
+func (a Config) Validate() error {
+	a = a.WithDefaults()
 	var errs []error
 	bad := func(f string, v ...any) { errs = append(errs, fmt.Errorf(f, v...)) }
 	q := a.Quorum
@@ -225,6 +230,9 @@ func (a Args) Validate() error {
 	if len(a.Namespaces) == 0 || a.Tenant == "" {
 		bad("tenant and namespaces: the replicated namespaces must be named")
 	}
+	if err := ValidateExposure(a.Exposure); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -270,7 +278,7 @@ func itoa[T ~int | ~int64](v T) string { return strconv.FormatInt(int64(v), 10) 
 // BrokerConfig is the broker.conf overrides: quorums, rack-aware placement
 // enforced over zones, deduplication, the phase's tuning and offload timing.
 // Every key is a real broker.conf key (checked in tests).
-func BrokerConfig(a Args) map[string]string {
+func BrokerConfig(a Config) map[string]string {
 	q, t, o := a.Quorum, a.Tuning, a.Offload
 	c := map[string]string{
 		"PULSAR_MEM":                                       jvm(a.Brokers),
@@ -316,7 +324,7 @@ func BrokerConfig(a Args) map[string]string {
 
 // BookieConfig is the bookkeeper.conf overrides of the bookies. The journal
 // is always fsynced (journalSyncData true): an acknowledged entry is on disk.
-func BookieConfig(a Args) map[string]string {
+func BookieConfig(a Config) map[string]string {
 	cache := a.Bookies.DirectMiB / 4
 	c := map[string]string{
 		"PULSAR_MEM":                        jvm(a.Bookies),
@@ -356,7 +364,7 @@ func ratio(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 // PULSAR_PREFIX_ keys are BookKeeper ClientConfiguration keys absent from
 // Pulsar's bookkeeper.conf (org.apache.bookkeeper.conf.ClientConfiguration
 // MIN_NUM_RACKS_PER_WRITE_QUORUM, ENFORCE_MIN_NUM_RACKS_PER_WRITE_QUORUM).
-func AutorecoveryConfig(a Args) map[string]string {
+func AutorecoveryConfig(a Config) map[string]string {
 	// Instance-store bookies lose their data with their node: re-replicate
 	// at once. EBS bookies come back with their volume: wait 5 minutes
 	// before copying terabytes that are about to reappear.
@@ -391,14 +399,47 @@ func hpa(min, max int) Autoscaling {
 	}
 }
 
-// Compute is the pure function from the arguments to the chart values.
-func Compute(a Args) (Values, error) {
-	a = a.withDefaults()
+// Compute is the pure function from the configuration to the chart
+// values. Of deps it reads only the two outputs the values carry: the
+// broker's role ARN (its service account's IRSA annotation) and the offload
+// bucket.
+func Compute(a Config, deps Deps) (Values, error) {
+	a = a.WithDefaults()
 	if err := a.Validate(); err != nil {
 		return Values{}, err
 	}
+	v := baseValues(a)
+	v.ZooKeeper = ZooKeeper{
+		Workload: workload(CompZooKeeper, a.ZooKeeper, map[string]string{"PULSAR_MEM": jvm(a.ZooKeeper)}),
+		PDB:      PDB{UsePolicy: true, MaxUnavailable: 1},
+		Volumes:  ZooKeeperDisks{Data: Volume{Size: fmt.Sprintf("%dGi", a.ZooKeeperGiB), StorageClassName: a.ZooKeeperClass}},
+		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
+		StatefulsetUpgrade: Upgrade{Enabled: false},
+	}
+	v.BookKeeper = bookKeeperValues(a)
+	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
+	v.Broker = brokerValues(a, deps)
+	v.Proxy = Proxy{
+		Workload:    workload(CompProxy, a.Proxies, map[string]string{"PULSAR_MEM": jvm(a.Proxies)}),
+		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
+		Autoscaling: hpa(a.Proxies.Replicas, a.ProxyMax),
+	}
+	// The HPAs own the broker and proxy counts (from the plan's minimum).
+	v.Broker.ReplicaCount, v.Proxy.ReplicaCount = 0, 0
+	objs, err := ExtraObjects(a)
+	if err != nil {
+		return Values{}, err
+	}
+	v.ExtraDeploy = objs
+	return v, nil
+}
+
+// baseValues are the chart-wide values: the components, anti-affinity,
+// persistence, JWT authentication and authorization, and the placement of
+// the chart's jobs.
+func baseValues(a Config) Values {
 	crit := a.CriticalPlacement
-	v := Values{
+	return Values{
 		FullnameOverride: Fullname,
 		ClusterName:      a.Cluster,
 		Components:       Components{ZooKeeper: true, BookKeeper: true, Autorecovery: true, Broker: true, Proxy: true, Toolset: true},
@@ -414,14 +455,11 @@ func Compute(a Args) (Values, error) {
 		Toolset:         Scheduling{NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations},
 		VictoriaMetrics: Toggle{Enabled: false},
 	}
-	v.ZooKeeper = ZooKeeper{
-		Workload: workload(CompZooKeeper, a.ZooKeeper, map[string]string{"PULSAR_MEM": jvm(a.ZooKeeper)}),
-		PDB:      PDB{UsePolicy: true, MaxUnavailable: 1},
-		Volumes:  ZooKeeperDisks{Data: Volume{Size: fmt.Sprintf("%dGi", a.ZooKeeperGiB), StorageClassName: a.ZooKeeperClass}},
-		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
-		StatefulsetUpgrade: Upgrade{Enabled: false},
-	}
-	v.BookKeeper = BookKeeper{
+}
+
+// bookKeeperValues are the bookies' values: EBS volumes, or local NVMe.
+func bookKeeperValues(a Config) BookKeeper {
+	bk := BookKeeper{
 		Workload:       workload(CompBookie, a.Bookies, BookieConfig(a)),
 		PDB:            PDB{UsePolicy: true, MaxUnavailable: 1},
 		UpdateStrategy: UpdateStrategy{Type: "RollingUpdate"},
@@ -431,52 +469,46 @@ func Compute(a Args) (Values, error) {
 		// starts empty (the chart reformats it) and autorecovery refills it,
 		// so restarts must be one at a time, by hand, after under-replicated
 		// ledgers reach zero: OnDelete, never a rolling update.
-		v.BookKeeper.Volumes = BookieDisks{Persistence: false}
-		v.BookKeeper.UpdateStrategy.Type = "OnDelete"
+		bk.Volumes = BookieDisks{Persistence: false}
+		bk.UpdateStrategy.Type = "OnDelete"
 		// The disk is the node's ephemeral storage: request what the plan
 		// fills, so Karpenter picks a type with room and kubelet ranks the
 		// bookie last to evict.
 		disk := fmt.Sprintf("%dGi", a.BookieLocalDiskGiB)
-		v.BookKeeper.Resources.Requests["ephemeral-storage"] = disk
-		v.BookKeeper.Resources.Limits["ephemeral-storage"] = disk
+		bk.Resources.Requests["ephemeral-storage"] = disk
+		bk.Resources.Limits["ephemeral-storage"] = disk
 	} else {
-		v.BookKeeper.Volumes = BookieDisks{Persistence: true,
+		bk.Volumes = BookieDisks{Persistence: true,
 			Journal: &Volume{Size: fmt.Sprintf("%dGi", a.JournalGiB), StorageClassName: a.JournalClass},
 			Ledgers: &Volume{Size: fmt.Sprintf("%dGi", a.LedgersGiB), StorageClassName: a.LedgersClass}}
 	}
-	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
+	return bk
+}
+
+// brokerValues are the brokers' values: autoscaling, the IRSA role of
+// their service account, tiered storage to the bucket, and the peers'
+// geo-replication tokens.
+func brokerValues(a Config, deps Deps) Broker {
 	o := a.Offload
-	v.Broker = Broker{
+	b := Broker{
 		Workload:    workload(CompBroker, a.Brokers, BrokerConfig(a)),
 		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
 		Autoscaling: hpa(a.Brokers.Replicas, a.BrokerMax),
 		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
 		StatefulsetUpgrade: Upgrade{Enabled: false},
-		ServiceAccount:     ServiceAccount{Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": a.BrokerRoleARN}},
+		ServiceAccount:     ServiceAccount{Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": deps.BrokerRoleARN}},
 		StorageOffload: StorageOffload{
-			Driver: "aws-s3", Bucket: o.Bucket, Region: o.Region,
+			Driver: "aws-s3", Bucket: deps.OffloadBucket, Region: o.Region,
 			MaxBlockSizeInBytes: itoa(o.MaxBlockBytes), ReadBufferSizeInBytes: itoa(o.ReadBufferBytes),
 			ManagedLedgerOffloadDeletionLagMs:                 itoa(o.DeletionLagMs),
 			ManagedLedgerOffloadAutoTriggerSizeThresholdBytes: itoa(o.ThresholdBytes),
 		},
 	}
 	if len(a.Peers) > 0 {
-		v.Broker.ExtraVolumes = []map[string]any{{"name": "geo-replication-tokens", "secret": map[string]any{"secretName": GeoTokensSecret, "optional": true}}}
-		v.Broker.ExtraMounts = []map[string]any{{"name": "geo-replication-tokens", "mountPath": "/pulsar/geo", "readOnly": true}}
+		b.ExtraVolumes = []map[string]any{{"name": "geo-replication-tokens", "secret": map[string]any{"secretName": GeoTokensSecret, "optional": true}}}
+		b.ExtraMounts = []map[string]any{{"name": "geo-replication-tokens", "mountPath": "/pulsar/geo", "readOnly": true}}
 	}
-	v.Proxy = Proxy{
-		Workload:    workload(CompProxy, a.Proxies, map[string]string{"PULSAR_MEM": jvm(a.Proxies)}),
-		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
-		Autoscaling: hpa(a.Proxies.Replicas, a.ProxyMax),
-	}
-	// The HPAs own the broker and proxy counts (from the plan's minimum).
-	v.Broker.ReplicaCount, v.Proxy.ReplicaCount = 0, 0
-	objs, err := ExtraObjects(a)
-	if err != nil {
-		return Values{}, err
-	}
-	v.ExtraDeploy = objs
-	return v, nil
+	return b
 }
 
 func sortedPeers(ps []GeoPeer) []GeoPeer {

@@ -41,7 +41,7 @@ done
 // writes this region's metadata. Replication to a peer authenticates with
 // a token that peer issued to this region's replicator role, mounted on the
 // brokers from the GeoTokensSecret.
-func GeoScript(a Args) string {
+func GeoScript(a Config) string {
 	var b strings.Builder
 	b.WriteString(`set -eu
 ADMIN="bin/pulsar-admin --admin-url http://pulsar-broker.${NAMESPACE}.svc.cluster.local:8080 --auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-params file:///tokens/TOKEN"
@@ -87,8 +87,8 @@ fi
 // ExtraObjects are the manifests added to the release through extraDeploy:
 // the rack sync CronJob with least-privilege RBAC, and the geo-replication
 // hook Job.
-func ExtraObjects(a Args) ([]map[string]any, error) {
-	a = a.withDefaults()
+func ExtraObjects(a Config) ([]map[string]any, error) {
+	a = a.WithDefaults()
 	ns := a.Namespace
 	crit := a.CriticalPlacement
 	tol := make([]k8s.Toleration, len(crit.Tolerations))

@@ -49,17 +49,27 @@ type Exposure struct {
 	Scheme string
 	// ClientCIDRs restrict an internet-facing NLB.
 	ClientCIDRs []string
-	// CertificateARN is the ACM certificate the NLB's TLS listeners use.
-	CertificateARN pulumi.StringInput
 }
 
-// Release is the component's full input: the plain Args plus wiring.
-type Release struct {
-	Args
-	Exposure Exposure
+// Deps are the outputs of other components the release needs.
+type Deps struct {
+	// Provider is the cluster's Kubernetes provider.
 	Provider *kubernetes.Provider
+	// CertificateARN is the ACM certificate the NLB's TLS listeners use.
+	CertificateARN pulumi.StringInput
+	// BrokerRoleARN is the offload role the broker service account assumes.
+	BrokerRoleARN pulumi.StringInput
+	// OffloadBucket is the name of the tiered-storage bucket.
+	OffloadBucket pulumi.StringInput
 	// DependsOn are the node pools and the bucket/role the pods need.
 	DependsOn []pulumi.Resource
+}
+
+// Validate reports the outputs the wiring forgot: the provider, the
+// certificate, the broker role and the offload bucket are all required.
+func (d Deps) Validate() error {
+	return kit.Missing(map[string]any{"provider": d.Provider, "certificateArn": d.CertificateARN,
+		"brokerRoleArn": d.BrokerRoleARN, "offloadBucket": d.OffloadBucket})
 }
 
 // Pulsar is the component.
@@ -70,6 +80,7 @@ type Pulsar struct {
 	ProxyHostname pulumi.StringOutput
 	// HealthURL is what global routing health-checks.
 	HealthURL pulumi.StringOutput
+	// Namespace is the release's namespace.
 	Namespace string
 }
 
@@ -84,10 +95,10 @@ func ValidateExposure(e Exposure) error {
 // ServiceAnnotations are the NLB settings of the external Service, read by
 // the EKS service controller: TLS on both ports with the ACM certificate and
 // a TLS 1.2+ policy, cross-zone load balancing on.
-func ServiceAnnotations(e Exposure) map[string]pulumi.StringInput {
+func ServiceAnnotations(e Exposure, certificateARN pulumi.StringInput) map[string]pulumi.StringInput {
 	ann := map[string]pulumi.StringInput{
 		"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-		"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          e.CertificateARN,
+		"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          certificateARN,
 		"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("pulsarssl,https"),
 		"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
 		"service.beta.kubernetes.io/aws-load-balancer-backend-protocol":                  pulumi.String("tcp"),
@@ -99,40 +110,77 @@ func ServiceAnnotations(e Exposure) map[string]pulumi.StringInput {
 	return ann
 }
 
-// NewPulsar installs the release.
-func NewPulsar(ctx *pulumi.Context, name string, r Release, opts ...pulumi.ResourceOption) (*Pulsar, error) {
-	r.Args = r.Args.withDefaults()
-	values, err := Compute(r.Args)
-	if err != nil {
-		return nil, kit.Wrap("pulsar", name, err)
-	}
-	if err := ValidateExposure(r.Exposure); err != nil {
-		return nil, kit.Wrap("pulsar", name, err)
-	}
-	if r.Provider == nil || r.Exposure.CertificateARN == nil || r.BrokerRoleARN == nil || r.Offload.Bucket == nil {
-		return nil, kit.Wrap("pulsar", name, errors.New("provider, certificate, broker role and offload bucket are required"))
-	}
-	p := &Pulsar{Namespace: r.Namespace}
-	if err := ctx.RegisterComponentResource(TypeToken, name, p, opts...); err != nil {
-		return nil, kit.Wrap("pulsar", name, err)
-	}
-	k8sOpts := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Provider(r.Provider)}
-	fail := func(err error) (*Pulsar, error) { return nil, kit.Wrap("pulsar", name, err) }
+// New installs the release: its namespace, the chart, and the proxies'
+// external Service behind an NLB.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Pulsar, error) {
+	p := &Pulsar{}
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, p, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		values, err := Compute(cfg, deps)
+		if err != nil {
+			return nil, err
+		}
+		p.Namespace = cfg.Namespace
+		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, k8s: []pulumi.ResourceOption{parent, pulumi.Provider(deps.Provider)}}
+		if err := b.build(p, values); err != nil {
+			return nil, err
+		}
+		return pulumi.Map{
+			"proxyHostname": p.ProxyHostname, "healthUrl": p.HealthURL, "namespace": pulumi.String(cfg.Namespace),
+		}, nil
+	}, opts...)
+}
 
-	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(r.Namespace), Labels: pulumi.StringMap{
+// builder registers the release's resources.
+type builder struct {
+	ctx  *pulumi.Context
+	name string
+	cfg  Config
+	deps Deps
+	// k8s are the options of every child: the parent and the provider.
+	k8s []pulumi.ResourceOption
+}
+
+// opts are the children's options plus extra ones.
+func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append(append([]pulumi.ResourceOption(nil), b.k8s...), extra...)
+}
+
+func (b *builder) build(p *Pulsar, values Values) error {
+	ns, err := corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace), Labels: pulumi.StringMap{
 			"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
 			"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
 		}},
-	}, k8sOpts...)
+	}, b.opts()...)
 	if err != nil {
-		return fail(err)
+		return err
 	}
+	release, err := b.release(ns, values)
+	if err != nil {
+		return err
+	}
+	svc, err := b.proxyService(ns, release)
+	if err != nil {
+		return err
+	}
+	p.ProxyHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
+		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
+			return "", errors.New("the proxy NLB has no hostname yet: the service controller did not provision it")
+		}
+		return *s.LoadBalancer.Ingress[0].Hostname, nil
+	}).(pulumi.StringOutput)
+	p.HealthURL = pulumi.Sprintf("https://%s%s", p.ProxyHostname, HealthPath)
+	return nil
+}
+
+// release installs the chart with the computed values, after the node
+// pools and the bucket and role the pods need.
+func (b *builder) release(ns *corev1.Namespace, values Values) (*helmv3.Release, error) {
 	vm, err := kit.ToMap(values)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(ReleaseName),
 		Chart:          pulumi.String(ChartName),
 		Version:        pulumi.String(ChartVersion),
@@ -143,11 +191,13 @@ func NewPulsar(ctx *pulumi.Context, name string, r Release, opts ...pulumi.Resou
 		// deleting and recreating them; operators fix forward.
 		Atomic: pulumi.Bool(false), CleanupOnFail: pulumi.Bool(false),
 		Timeout: pulumi.Int(1800), MaxHistory: pulumi.Int(20), WaitForJobs: pulumi.Bool(true),
-	}, append(k8sOpts, pulumi.DependsOn(r.DependsOn))...)
-	if err != nil {
-		return fail(err)
-	}
+	}, b.opts(pulumi.DependsOn(b.deps.DependsOn))...)
+}
 
+// proxyService is the proxies' external Service: an NLB terminating TLS
+// with the certificate, open to the client CIDRs when internet-facing.
+func (b *builder) proxyService(ns *corev1.Namespace, release *helmv3.Release) (*corev1.Service, error) {
+	e := b.cfg.Exposure
 	spec := &corev1.ServiceSpecArgs{
 		Type:                  pulumi.String("LoadBalancer"),
 		ExternalTrafficPolicy: pulumi.String("Cluster"),
@@ -157,31 +207,15 @@ func NewPulsar(ctx *pulumi.Context, name string, r Release, opts ...pulumi.Resou
 			&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(PortHTTPS), TargetPort: pulumi.Int(8080), Protocol: pulumi.String("TCP")},
 		},
 	}
-	if r.Exposure.Scheme == "internet-facing" && len(r.Exposure.ClientCIDRs) > 0 {
-		spec.LoadBalancerSourceRanges = kit.StringInputs(r.Exposure.ClientCIDRs)
+	if e.Scheme == "internet-facing" && len(e.ClientCIDRs) > 0 {
+		spec.LoadBalancerSourceRanges = kit.StringInputs(e.ClientCIDRs)
 	}
 	ann := pulumi.StringMap{}
-	for k, v := range ServiceAnnotations(r.Exposure) {
+	for k, v := range ServiceAnnotations(e, b.deps.CertificateARN) {
 		ann[k] = v
 	}
-	svc, err := corev1.NewService(ctx, name+"-proxy-external", &corev1.ServiceArgs{
+	return corev1.NewService(b.ctx, b.name+"-proxy-external", &corev1.ServiceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ExternalName), Namespace: ns.Metadata.Name().Elem(), Annotations: ann},
 		Spec:     spec,
-	}, append(k8sOpts, pulumi.DependsOn([]pulumi.Resource{release}))...)
-	if err != nil {
-		return fail(err)
-	}
-	p.ProxyHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
-		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
-			return "", errors.New("the proxy NLB has no hostname yet: the service controller did not provision it")
-		}
-		return *s.LoadBalancer.Ingress[0].Hostname, nil
-	}).(pulumi.StringOutput)
-	p.HealthURL = pulumi.Sprintf("https://%s%s", p.ProxyHostname, HealthPath)
-	if err := ctx.RegisterResourceOutputs(p, pulumi.Map{
-		"proxyHostname": p.ProxyHostname, "healthUrl": p.HealthURL, "namespace": pulumi.String(r.Namespace),
-	}); err != nil {
-		return fail(err)
-	}
-	return p, nil
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{release}))...)
 }

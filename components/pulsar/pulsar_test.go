@@ -25,11 +25,11 @@ func placement(pool string, spot bool) Placement {
 	return p
 }
 
-// Args shaped like a 35k primary plan.
-func testArgs() Args {
+// Config shaped like a 35k primary plan.
+func testConfig() Config {
 	bookies := placement("bookie", true)
 	bookies.DoNotDisrupt = true
-	return Args{
+	return Config{
 		Cluster: "us-east-1", Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
 		Quorum:       Quorum{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, MinRacksPerWriteQuorum: 2},
 		ZooKeeper:    Pod{Replicas: 3, CPUMillis: 4000, MemoryMiB: 8192, HeapMiB: 4915, Placement: placement("critical", false)},
@@ -44,16 +44,21 @@ func testArgs() Args {
 		Tuning: Tuning{DefaultNumPartitions: 8, MaxConcurrentLookupRequest: 5000, MaxConcurrentTopicLoadRequest: 5000,
 			ReplicationProducerQueueSize: 1000, ReplicationConnectionsPerBroker: 1, DispatcherMaxReadBatchSize: 100,
 			MaxUnackedMessagesPerConsumer: 50000, MaxUnackedMessagesPerSub: 200000, DeduplicationEntriesInterval: 1000, ExtensibleLoadManager: true},
-		Offload: Offload{Bucket: pulumi.String("offload-bucket"), Region: "us-east-1", MaxBlockBytes: 64_000_000, ReadBufferBytes: 1_000_000,
+		Offload: Offload{Region: "us-east-1", MaxBlockBytes: 64_000_000, ReadBufferBytes: 1_000_000,
 			ThresholdBytes: 10 << 30, AfterSeconds: 900, DeletionLagMs: 14_400_000, RolloverMinutes: 60, MaxThreads: 2, PrefetchRounds: 1, TieredReadsFirst: true},
-		BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"),
 		Peers: []GeoPeer{
 			{Cluster: "us-west-2", WebURL: "https://pulsar-us-west-2.streaming.example.com", BrokerURL: "pulsar+ssl://pulsar-us-west-2.streaming.example.com:6651", ReplicateTo: true},
 			{Cluster: "eu-west-1", WebURL: "https://pulsar-eu-west-1.streaming.example.com", BrokerURL: "pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651"},
 		},
 		Tenant: "fleet", Namespaces: []string{"orders", "events"},
 		CriticalPlacement: placement("critical", false),
+		Exposure:          Exposure{Scheme: "internet-facing"},
 	}
+}
+
+// testDeps are the outputs the chart values carry.
+func testDeps() Deps {
+	return Deps{BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"), OffloadBucket: pulumi.String("offload-bucket")}
 }
 
 // The value paths the program sets are the committed list for chart
@@ -61,9 +66,9 @@ func testArgs() Args {
 func TestValuesOnlyUseChartPaths(t *testing.T) {
 	var all []string
 	for _, nvme := range []bool{false, true} {
-		a := testArgs()
+		a := testConfig()
 		a.BookieLocalNVMe, a.BookieLocalDiskGiB = nvme, 3186
-		v, err := Compute(a)
+		v, err := Compute(a, testDeps())
 		require.NoError(t, err)
 		paths, err := kit.Paths(v, upstream.PulsarChart.FreeFormKey)
 		require.NoError(t, err)
@@ -75,7 +80,7 @@ func TestValuesOnlyUseChartPaths(t *testing.T) {
 
 func TestConfigDataKeysAreReal(t *testing.T) {
 	broker, bookie := upstream.BrokerKeys(), upstream.BookKeeperKeys()
-	v, err := Compute(testArgs())
+	v, err := Compute(testConfig(), testDeps())
 	require.NoError(t, err)
 	assert.Empty(t, CheckConfigKeys(v.Broker.ConfigData, broker), "broker keys")
 	assert.Empty(t, CheckConfigKeys(v.BookKeeper.ConfigData, bookie), "bookkeeper keys")
@@ -89,9 +94,9 @@ func TestConfigDataKeysAreReal(t *testing.T) {
 
 func TestNoInventedKeyIsEmitted(t *testing.T) {
 	for _, nvme := range []bool{false, true} {
-		a := testArgs()
+		a := testConfig()
 		a.BookieLocalNVMe, a.BookieLocalDiskGiB = nvme, 3186
-		v, err := Compute(a)
+		v, err := Compute(a, testDeps())
 		require.NoError(t, err)
 		b, err := json.Marshal(v)
 		require.NoError(t, err)
@@ -102,7 +107,7 @@ func TestNoInventedKeyIsEmitted(t *testing.T) {
 }
 
 func TestDurabilityAndPlacement(t *testing.T) {
-	v, err := Compute(testArgs())
+	v, err := Compute(testConfig(), testDeps())
 	require.NoError(t, err)
 	b := v.Broker.ConfigData
 	assert.Equal(t, "3", b["managedLedgerDefaultEnsembleSize"])
@@ -141,12 +146,12 @@ func TestDurabilityAndPlacement(t *testing.T) {
 }
 
 func TestNVMeBookiesAreNeverRolled(t *testing.T) {
-	a := testArgs()
+	a := testConfig()
 	a.BookieLocalNVMe = true
-	_, err := Compute(a)
+	_, err := Compute(a, testDeps())
 	require.ErrorContains(t, err, "BookieLocalDiskGiB", "the instance store a bookie fills must be known")
 	a.BookieLocalDiskGiB = 3186
-	v, err := Compute(a)
+	v, err := Compute(a, testDeps())
 	require.NoError(t, err)
 	assert.False(t, v.BookKeeper.Volumes.Persistence)
 	assert.Equal(t, "OnDelete", v.BookKeeper.UpdateStrategy.Type, "a rolling update would wipe every bookie in turn")
@@ -160,20 +165,20 @@ func TestNVMeBookiesAreNeverRolled(t *testing.T) {
 	assert.Less(t, NVMeDiskUsageReadOnly, 1-KubeletNodefsEvictionAvailable, "read-only before kubelet evicts")
 	assert.GreaterOrEqual(t, NVMeDiskUsageWarn, sizing.DefaultDiskUsableFraction, "no warning at the planned fill")
 	assert.Less(t, NVMeDiskUsageWarn, NVMeDiskUsageReadOnly)
-	ebs := testArgs()
-	v, err = Compute(ebs)
+	ebs := testConfig()
+	v, err = Compute(ebs, testDeps())
 	require.NoError(t, err)
 	assert.NotContains(t, v.BookKeeper.ConfigData, "diskUsageThreshold", "EBS volumes are not kubelet's to evict")
 	assert.NotContains(t, v.BookKeeper.Resources.Requests, "ephemeral-storage")
 }
 
 func TestHPAOwnsReplicasAndAffinityIsRequired(t *testing.T) {
-	v, err := Compute(testArgs())
+	v, err := Compute(testConfig(), testDeps())
 	require.NoError(t, err)
 	// The chart ignores replicaCount while autoscaling is on.
 	assert.Zero(t, v.Broker.ReplicaCount)
 	assert.Zero(t, v.Proxy.ReplicaCount)
-	assert.Equal(t, testArgs().Brokers.Replicas, v.Broker.Autoscaling.MinReplicas)
+	assert.Equal(t, testConfig().Brokers.Replicas, v.Broker.Autoscaling.MinReplicas)
 	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookkeeper": v.BookKeeper.Workload,
 		"autorecovery": v.Autorecovery.Workload, "broker": v.Broker.Workload, "proxy": v.Proxy.Workload} {
 		assert.Equal(t, RequiredAntiAffinity, w.Affinity, name)
@@ -183,21 +188,21 @@ func TestHPAOwnsReplicasAndAffinityIsRequired(t *testing.T) {
 }
 
 func TestJobs(t *testing.T) {
-	objs, err := ExtraObjects(testArgs())
+	objs, err := ExtraObjects(testConfig())
 	require.NoError(t, err)
 	kinds := map[string]int{}
 	for _, o := range objs {
 		kinds[o["kind"].(string)]++
 	}
 	assert.Equal(t, map[string]int{"ServiceAccount": 2, "Role": 1, "RoleBinding": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "CronJob": 1, "Job": 1}, kinds)
-	script := GeoScript(testArgs())
+	script := GeoScript(testConfig())
 	assert.Contains(t, script, "apply_cluster eu-west-1 https://pulsar-eu-west-1.streaming.example.com pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651")
 	assert.Contains(t, script, "--allowed-clusters us-east-1,eu-west-1,us-west-2")
 	assert.Contains(t, script, "namespaces set-clusters fleet/orders --clusters us-east-1,us-west-2", "replicates only to the configured regions")
 	assert.Contains(t, script, "namespaces create fleet/events --clusters us-east-1,us-west-2")
 	assert.NotContains(t, script, "{{", "extraDeploy is rendered through tpl")
 	assert.NotContains(t, rackSyncScript, "{{")
-	a := testArgs()
+	a := testConfig()
 	a.Peers = nil
 	objs, err = ExtraObjects(a)
 	require.NoError(t, err)
@@ -209,23 +214,26 @@ func TestJobs(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		mut  func(*Args)
+		mut  func(*Config)
 		want string
 	}{
-		{"fewer bookies than the ensemble", func(a *Args) { a.Bookies.Replicas = 2 }, "bookies 2: fewer than the ensemble 3"},
-		{"ack above write", func(a *Args) { a.Quorum.AckQuorum = 4 }, "want ensemble >= write >= ack >= 1"},
-		{"offload threshold below block size", func(a *Args) { a.Offload.ThresholdBytes = 1 << 20 }, "is below the block size"},
-		{"heap larger than pod", func(a *Args) { a.Brokers.HeapMiB = 20000 }, "brokers JVM"},
-		{"even zookeeper", func(a *Args) { a.ZooKeeper.Replicas = 4 }, "zookeeper replicas 4"},
-		{"plain-text geo-replication", func(a *Args) { a.Peers[0].BrokerURL = "pulsar://x:6650" }, "over TLS"},
-		{"racks above zones", func(a *Args) { a.Quorum.MinRacksPerWriteQuorum = 4 }, "minRacksPerWriteQuorum 4"},
+		{"fewer bookies than the ensemble", func(a *Config) { a.Bookies.Replicas = 2 }, "bookies 2: fewer than the ensemble 3"},
+		{"ack above write", func(a *Config) { a.Quorum.AckQuorum = 4 }, "want ensemble >= write >= ack >= 1"},
+		{"offload threshold below block size", func(a *Config) { a.Offload.ThresholdBytes = 1 << 20 }, "is below the block size"},
+		{"heap larger than pod", func(a *Config) { a.Brokers.HeapMiB = 20000 }, "brokers JVM"},
+		{"even zookeeper", func(a *Config) { a.ZooKeeper.Replicas = 4 }, "zookeeper replicas 4"},
+		{"plain-text geo-replication", func(a *Config) { a.Peers[0].BrokerURL = "pulsar://x:6650" }, "over TLS"},
+		{"racks above zones", func(a *Config) { a.Quorum.MinRacksPerWriteQuorum = 4 }, "minRacksPerWriteQuorum 4"},
+		{"unknown exposure scheme", func(a *Config) { a.Exposure.Scheme = "public" }, `exposure scheme "public"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := testArgs()
+			a := testConfig()
 			tc.mut(&a)
 			rec := recorder.New("us-east-1")
 			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-				_, err := NewPulsar(ctx, "p", Release{Args: a, Exposure: Exposure{Scheme: "internet-facing", CertificateARN: pulumi.String("arn")}})
+				deps := testDeps()
+				deps.CertificateARN = pulumi.String("arn")
+				_, err := New(ctx, "p", a, deps)
 				return err
 			})
 			require.Error(t, err)
@@ -246,8 +254,12 @@ func TestReleaseWiring(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, err = NewPulsar(ctx, "p", Release{Args: testArgs(), Provider: prov, DependsOn: []pulumi.Resource{pool},
-			Exposure: Exposure{Scheme: "internet-facing", ClientCIDRs: []string{"203.0.113.0/24"}, CertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")}})
+		cfg := testConfig()
+		cfg.Exposure.ClientCIDRs = []string{"203.0.113.0/24"}
+		deps := testDeps()
+		deps.Provider, deps.DependsOn = prov, []pulumi.Resource{pool}
+		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
+		_, err = New(ctx, "p", cfg, deps)
 		return err
 	}))
 	comp, err := rec.Component(TypeToken)
@@ -272,4 +284,40 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Nil(t, ann["service.beta.kubernetes.io/aws-load-balancer-internal"])
 	assert.Equal(t, []any{"203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"))
 	assert.Contains(t, svc.Dependencies, rel.URN)
+}
+
+// A dependency the wiring forgot is refused by name, before anything of the
+// component is registered.
+func TestMissingDependencyRegistersNothing(t *testing.T) {
+	for _, missing := range []string{"provider", "certificateArn", "brokerRoleArn", "offloadBucket"} {
+		t.Run(missing, func(t *testing.T) {
+			rec := recorder.New("us-east-1")
+			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+				deps := testDeps()
+				deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
+				if missing != "provider" {
+					prov, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+					if err != nil {
+						return err
+					}
+					deps.Provider = prov
+				}
+				switch missing {
+				case "certificateArn":
+					deps.CertificateARN = nil
+				case "brokerRoleArn":
+					deps.BrokerRoleARN = nil
+				case "offloadBucket":
+					deps.OffloadBucket = nil
+				}
+				_, err := New(ctx, "p", testConfig(), deps)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `pulsar "p": missing dependencies: `+missing)
+			for _, r := range rec.Resources() {
+				assert.Equal(t, "pulumi:providers:kubernetes", r.Type, "nothing of the component is registered")
+			}
+		})
+	}
 }

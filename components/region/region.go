@@ -15,8 +15,8 @@ import (
 // TypeToken is the component's type.
 var TypeToken = kit.Type("region", "Region")
 
-// Args describe the region the root component stands for.
-type Args struct {
+// Config describes the region the root component stands for.
+type Config struct {
 	// Stack is the Pulumi stack name.
 	Stack string
 	// Region is the AWS region.
@@ -29,8 +29,11 @@ type Args struct {
 	Tags map[string]string
 }
 
+// WithDefaults returns the config: a region has no defaults.
+func (a Config) WithDefaults() Config { return a }
+
 // Validate checks the arguments.
-func (a Args) Validate() error {
+func (a Config) Validate() error {
 	var errs []error
 	if a.Stack == "" {
 		errs = append(errs, errors.New("stack: empty"))
@@ -45,7 +48,7 @@ func (a Args) Validate() error {
 }
 
 // DefaultTags are the tags every resource of a region carries.
-func (a Args) DefaultTags() map[string]string {
+func (a Config) DefaultTags() map[string]string {
 	return kit.MergeTags(map[string]string{
 		"pulsar-fleet:stack":  a.Stack,
 		"pulsar-fleet:region": a.Region,
@@ -58,16 +61,20 @@ func (a Args) DefaultTags() map[string]string {
 // Region is the root component.
 type Region struct {
 	pulumi.ResourceState
-	Args Args
+	Config Config
 }
 
-// NewRegion registers the root component; children are added by the caller
-// with pulumi.Parent(region) and Finish registers the outputs.
-func NewRegion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Region, error) {
-	if err := args.Validate(); err != nil {
+// Deps: the root needs no other component.
+type Deps = kit.NoDeps
+
+// New registers the root component. Unlike the others, its children are
+// the region's components, added by the caller with pulumi.Parent(region),
+// so Finish, not New, registers the outputs.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Region, error) {
+	if err := errors.Join(cfg.Validate(), deps.Validate()); err != nil {
 		return nil, kit.Wrap("region", name, err)
 	}
-	r := &Region{Args: args}
+	r := &Region{Config: cfg}
 	if err := ctx.RegisterComponentResource(TypeToken, name, r, opts...); err != nil {
 		return nil, kit.Wrap("region", name, err)
 	}
@@ -76,8 +83,8 @@ func NewRegion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resou
 
 // Finish registers the region's outputs.
 func (r *Region) Finish(ctx *pulumi.Context, outputs pulumi.Map) error {
-	outputs["region"] = pulumi.String(r.Args.Region)
-	outputs["role"] = pulumi.String(r.Args.Role)
-	outputs["phase"] = pulumi.String(r.Args.Phase)
+	outputs["region"] = pulumi.String(r.Config.Region)
+	outputs["role"] = pulumi.String(r.Config.Role)
+	outputs["phase"] = pulumi.String(r.Config.Phase)
 	return ctx.RegisterResourceOutputs(r, outputs)
 }

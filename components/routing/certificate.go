@@ -1,8 +1,8 @@
 // Package routing puts a region behind the fleet's global name: an ACM
 // certificate for the regional and global names (the proxy NLB terminates
 // TLS with it), a Route53 health check on the proxies' health endpoint, a
-// weighted record in the shared hosted zone (set identifier = region, so a
-// region that fails its check drops out), a stable regional record, the
+// weighted record in the shared hosted zone (set identifier = the stack, so
+// a region that fails its check drops out), a stable regional record, the
 // client configuration applications use, and optionally an AWS Global
 // Accelerator in front of every region's NLB.
 package routing
@@ -26,12 +26,12 @@ var CertificateType = kit.Type("routing", "Certificate")
 // GlobalName and RegionalName are the fleet's DNS names.
 func GlobalName(domain string) string { return "pulsar." + domain }
 
-// RegionalName is a region's stable name: peers address it without reading
+// RegionalName is a stack's stable name: peers address it without reading
 // its stack outputs (no cycle in the stack graph).
-func RegionalName(region, domain string) string { return "pulsar-" + region + "." + domain }
+func RegionalName(stack, domain string) string { return "pulsar-" + stack + "." + domain }
 
-// CertificateArgs configure the certificate.
-type CertificateArgs struct {
+// CertificateConfig configures the certificate.
+type CertificateConfig struct {
 	// Names are the certificate's names; the first is its domain name.
 	Names []string
 	// Shared are names whose validation record other stacks also write
@@ -41,14 +41,18 @@ type CertificateArgs struct {
 	Tags         map[string]string
 }
 
-// RegionCertificate covers a region's regional and global names.
-func RegionCertificate(region, domain, zone string, tags map[string]string) CertificateArgs {
-	return CertificateArgs{Names: []string{RegionalName(region, domain), GlobalName(domain)}, Shared: []string{GlobalName(domain)},
+// RegionCertificate covers a stack's regional and global names.
+func RegionCertificate(stack, domain, zone string, tags map[string]string) CertificateConfig {
+	return CertificateConfig{Names: []string{RegionalName(stack, domain), GlobalName(domain)}, Shared: []string{GlobalName(domain)},
 		HostedZoneID: zone, Tags: tags}
 }
 
-// Validate checks the arguments.
-func (a CertificateArgs) Validate() error {
+// WithDefaults returns the configuration: the certificate has no defaults.
+func (a CertificateConfig) WithDefaults() CertificateConfig { return a }
+
+// Validate checks the configuration.
+func (a CertificateConfig) Validate() error {
+	a = a.WithDefaults()
 	var errs []error
 	if len(a.Names) == 0 {
 		errs = append(errs, errors.New("names: at least one"))
@@ -64,9 +68,13 @@ func (a CertificateArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// CertificateDeps: the certificate needs no other component.
+type CertificateDeps = kit.NoDeps
+
 // Certificate is the validated ACM certificate.
 type Certificate struct {
 	pulumi.ResourceState
+	// ARN is the certificate's ARN, known once it is validated.
 	ARN pulumi.StringOutput
 }
 
@@ -74,66 +82,70 @@ type Certificate struct {
 // validation record for a name is the same in every region of an account,
 // so a shared name's record (the global name) is upserted by every stack
 // and retained when one is deleted (the others' renewals still need it).
-func NewCertificate(ctx *pulumi.Context, name string, a CertificateArgs, opts ...pulumi.ResourceOption) (*Certificate, error) {
-	if err := a.Validate(); err != nil {
-		return nil, kit.Wrap("certificate", name, err)
-	}
+func NewCertificate(ctx *pulumi.Context, name string, cfg CertificateConfig, deps CertificateDeps, opts ...pulumi.ResourceOption) (*Certificate, error) {
 	c := &Certificate{}
-	if err := ctx.RegisterComponentResource(CertificateType, name, c, opts...); err != nil {
-		return nil, kit.Wrap("certificate", name, err)
-	}
-	parent := pulumi.Parent(c)
-	certArgs := &acm.CertificateArgs{
-		DomainName:       pulumi.String(a.Names[0]),
-		ValidationMethod: pulumi.String("DNS"),
-		KeyAlgorithm:     pulumi.String("EC_prime256v1"),
-		Tags:             kit.Tags(a.Tags),
-	}
-	if len(a.Names) > 1 {
-		certArgs.SubjectAlternativeNames = pulumi.ToStringArray(a.Names[1:])
-	}
-	cert, err := acm.NewCertificate(ctx, name, certArgs, parent)
-	if err != nil {
-		return nil, kit.Wrap("certificate", name, err)
-	}
-	var fqdns pulumi.StringArray
-	for i, domain := range a.Names {
-		pick := func(f func(acm.CertificateDomainValidationOption) *string) pulumi.StringOutput {
-			return cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (string, error) {
-				for _, o := range opts {
-					if o.DomainName != nil && *o.DomainName == domain && f(o) != nil {
-						return *f(o), nil
-					}
-				}
-				return "", fmt.Errorf("ACM returned no DNS validation option for %s", domain)
-			}).(pulumi.StringOutput)
+	return kit.Construct(ctx, CertificateType, name, cfg, deps, c, func(cfg CertificateConfig, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		certArgs := &acm.CertificateArgs{
+			DomainName:       pulumi.String(cfg.Names[0]),
+			ValidationMethod: pulumi.String("DNS"),
+			KeyAlgorithm:     pulumi.String("EC_prime256v1"),
+			Tags:             kit.Tags(cfg.Tags),
 		}
-		recOpts := []pulumi.ResourceOption{parent}
-		if slices.Contains(a.Shared, domain) {
-			recOpts = append(recOpts, pulumi.RetainOnDelete(true))
+		if len(cfg.Names) > 1 {
+			certArgs.SubjectAlternativeNames = pulumi.ToStringArray(cfg.Names[1:])
 		}
-		rec, err := route53.NewRecord(ctx, fmt.Sprintf("%s-validation-%d", name, i), &route53.RecordArgs{
-			ZoneId:         pulumi.String(a.HostedZoneID),
-			Name:           pick(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordName }),
-			Type:           pick(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordType }),
-			Records:        pulumi.StringArray{pick(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordValue })},
-			Ttl:            pulumi.Int(300),
-			AllowOverwrite: pulumi.Bool(true),
-		}, recOpts...)
+		cert, err := acm.NewCertificate(ctx, name, certArgs, parent)
 		if err != nil {
-			return nil, kit.Wrap("certificate", name, err)
+			return nil, err
 		}
-		fqdns = append(fqdns, rec.Fqdn)
+		var fqdns pulumi.StringArray
+		for i, domain := range cfg.Names {
+			fqdn, err := validationRecord(ctx, fmt.Sprintf("%s-validation-%d", name, i), cfg, cert, domain, parent)
+			if err != nil {
+				return nil, err
+			}
+			fqdns = append(fqdns, fqdn)
+		}
+		valid, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
+			CertificateArn: cert.Arn, ValidationRecordFqdns: fqdns,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.ARN = valid.CertificateArn
+		return pulumi.Map{"arn": c.ARN}, nil
+	}, opts...)
+}
+
+// validationRecord writes the DNS validation record ACM asks for one of the
+// certificate's names and returns its FQDN. A shared name's record is
+// retained on delete.
+func validationRecord(ctx *pulumi.Context, name string, cfg CertificateConfig, cert *acm.Certificate, domain string,
+	parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	pick := func(f func(acm.CertificateDomainValidationOption) *string) pulumi.StringOutput {
+		return cert.DomainValidationOptions.ApplyT(func(opts []acm.CertificateDomainValidationOption) (string, error) {
+			for _, o := range opts {
+				if o.DomainName != nil && *o.DomainName == domain && f(o) != nil {
+					return *f(o), nil
+				}
+			}
+			return "", fmt.Errorf("ACM returned no DNS validation option for %s", domain)
+		}).(pulumi.StringOutput)
 	}
-	valid, err := acm.NewCertificateValidation(ctx, name, &acm.CertificateValidationArgs{
-		CertificateArn: cert.Arn, ValidationRecordFqdns: fqdns,
-	}, parent)
+	recOpts := []pulumi.ResourceOption{parent}
+	if slices.Contains(cfg.Shared, domain) {
+		recOpts = append(recOpts, pulumi.RetainOnDelete(true))
+	}
+	rec, err := route53.NewRecord(ctx, name, &route53.RecordArgs{
+		ZoneId:         pulumi.String(cfg.HostedZoneID),
+		Name:           pick(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordName }),
+		Type:           pick(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordType }),
+		Records:        pulumi.StringArray{pick(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordValue })},
+		Ttl:            pulumi.Int(300),
+		AllowOverwrite: pulumi.Bool(true),
+	}, recOpts...)
 	if err != nil {
-		return nil, kit.Wrap("certificate", name, err)
+		return pulumi.StringOutput{}, err
 	}
-	c.ARN = valid.CertificateArn
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"arn": c.ARN}); err != nil {
-		return nil, kit.Wrap("certificate", name, err)
-	}
-	return c, nil
+	return rec.Fqdn, nil
 }

@@ -29,47 +29,51 @@ const (
 	HealthPath    = model.HealthPath
 )
 
-// RegionEndpoint is one region of the fleet, for failover URLs and the
+// RegionEndpoint is one stack of the fleet, for failover URLs and the
 // Global Accelerator's endpoint groups.
 type RegionEndpoint struct {
+	// Stack is the stack's name (it names the stack's regional DNS name).
+	Stack string
+	// Region is the stack's AWS region (its accelerator endpoint group's).
 	Region string
 	Weight int
-	// NLBARN is the region's proxy NLB (for Global Accelerator).
-	NLBARN pulumi.StringInput
 }
 
 // ClientSettings are the producer and client options applications use,
 // named as the Java client's configuration keys.
 type ClientSettings map[string]any
 
-// Args configure routing for one region.
-type Args struct {
-	Region       string
+// Config configures routing for one stack.
+type Config struct {
+	// Stack is this stack's name: the weighted record's set identifier and
+	// the regional name's label.
+	Stack        string
 	Domain       string
 	HostedZoneID string
-	// Weight is this region's Route53 weight.
+	// Weight is this stack's Route53 weight.
 	Weight int
 	// Scheme of the proxy NLB; Route53 health checkers can only reach an
 	// internet-facing one.
 	Scheme string
-	// ProxyHostname is the NLB's DNS name (from the Pulsar component).
-	ProxyHostname pulumi.StringInput
-	// Regions are every region of the fleet (this one included), for the
+	// Regions are every stack of the fleet (this one included), for the
 	// failover URLs.
 	Regions []RegionEndpoint
-	// GlobalAccelerator creates an accelerator over every region's NLB
+	// GlobalAccelerator creates an accelerator over every stack's NLB
 	// (set on the primary only).
 	GlobalAccelerator bool
 	// Client are the phase's client settings, published in the ConfigMap.
 	Client ClientSettings
-	// Namespace and Provider place the client ConfigMap.
+	// Namespace places the client ConfigMap.
 	Namespace string
-	Provider  *kubernetes.Provider
 	Tags      map[string]string
 }
 
-// Validate checks the arguments.
-func (a Args) Validate() error {
+// WithDefaults returns the configuration: routing has no defaults.
+func (a Config) WithDefaults() Config { return a }
+
+// Validate checks the configuration.
+func (a Config) Validate() error {
+	a = a.WithDefaults()
 	var errs []error
 	if a.Weight < 0 || a.Weight > 255 {
 		errs = append(errs, fmt.Errorf("weight %d: want a Route53 weight in 0..255", a.Weight))
@@ -86,18 +90,55 @@ func (a Args) Validate() error {
 	total, self := 0, false
 	for _, r := range a.Regions {
 		if r.Weight < 0 {
-			errs = append(errs, fmt.Errorf("region %s: weight %d is negative", r.Region, r.Weight))
+			errs = append(errs, fmt.Errorf("region %s: weight %d is negative", r.Stack, r.Weight))
+		}
+		if r.Region == "" {
+			errs = append(errs, fmt.Errorf("region %s: its AWS region is required", r.Stack))
 		}
 		total += r.Weight
-		self = self || r.Region == a.Region
+		self = self || r.Stack == a.Stack
 	}
 	if total == 0 {
 		errs = append(errs, errors.New("weights: all zero; no region would receive traffic"))
 	}
 	if !self {
-		errs = append(errs, fmt.Errorf("regions: must include this region %s", a.Region))
+		errs = append(errs, fmt.Errorf("regions: must include this stack %s", a.Stack))
 	}
 	return errors.Join(errs...)
+}
+
+// Deps are the outputs of other components routing needs.
+type Deps struct {
+	// ProxyHostname is the proxy NLB's DNS name (from the Pulsar component).
+	ProxyHostname pulumi.StringInput
+	// Provider places the client ConfigMap.
+	Provider *kubernetes.Provider
+	// PeerNLBARNs are the peers' proxy NLBs, keyed by the peer's stack (its
+	// stack outputs); needed only with the Global Accelerator.
+	PeerNLBARNs map[string]pulumi.StringInput
+}
+
+// Validate reports a missing proxy hostname or provider.
+func (d Deps) Validate() error {
+	return kit.Missing(map[string]any{"proxyHostname": d.ProxyHostname, "provider": d.Provider})
+}
+
+// ValidateFor reports, when the configuration runs the Global Accelerator,
+// each peer stack whose NLB ARN is missing.
+func (d Deps) ValidateFor(c Config) error {
+	if !c.GlobalAccelerator {
+		return nil
+	}
+	peers := map[string]any{}
+	for _, r := range c.Regions {
+		if r.Stack != c.Stack {
+			peers["peerNlbArns["+r.Stack+"]"] = d.PeerNLBARNs[r.Stack]
+		}
+	}
+	if err := kit.Missing(peers); err != nil {
+		return fmt.Errorf("global accelerator: %w", err)
+	}
+	return nil
 }
 
 // ClientConfig is what applications need: the global service URL (weighted,
@@ -113,18 +154,18 @@ type ClientConfig struct {
 
 // ComputeClientConfig is the pure client configuration of a region:
 // failover URLs list the other regions, heaviest first.
-func ComputeClientConfig(a Args) ClientConfig {
+func ComputeClientConfig(a Config) ClientConfig {
 	others := append([]RegionEndpoint(nil), a.Regions...)
 	sort.SliceStable(others, func(i, j int) bool { return others[i].Weight > others[j].Weight })
 	cc := ClientConfig{
 		ServiceURL:         fmt.Sprintf("pulsar+ssl://%s:%d", GlobalName(a.Domain), PortPulsarTLS),
 		WebServiceURL:      fmt.Sprintf("https://%s", GlobalName(a.Domain)),
-		RegionalServiceURL: fmt.Sprintf("pulsar+ssl://%s:%d", RegionalName(a.Region, a.Domain), PortPulsarTLS),
+		RegionalServiceURL: fmt.Sprintf("pulsar+ssl://%s:%d", RegionalName(a.Stack, a.Domain), PortPulsarTLS),
 		Settings:           a.Client,
 	}
 	for _, r := range others {
-		if r.Region != a.Region {
-			cc.FailoverURLs = append(cc.FailoverURLs, fmt.Sprintf("pulsar+ssl://%s:%d", RegionalName(r.Region, a.Domain), PortPulsarTLS))
+		if r.Stack != a.Stack {
+			cc.FailoverURLs = append(cc.FailoverURLs, fmt.Sprintf("pulsar+ssl://%s:%d", RegionalName(r.Stack, a.Domain), PortPulsarTLS))
 		}
 	}
 	return cc
@@ -145,140 +186,166 @@ func NLBName(hostname string) (string, error) {
 type Routing struct {
 	pulumi.ResourceState
 
-	GlobalName    string
-	RegionalName  string
+	// GlobalName is the fleet's weighted name; RegionalName this stack's.
+	GlobalName   string
+	RegionalName string
+	// HealthCheckID is the Route53 health check ("" for an internal NLB).
 	HealthCheckID pulumi.StringOutput
-	NLBARN        pulumi.StringOutput
-	ClientConfig  pulumi.StringOutput
+	// NLBARN is this stack's proxy NLB.
+	NLBARN pulumi.StringOutput
+	// ClientConfig is the client configuration as JSON.
+	ClientConfig pulumi.StringOutput
 	// AcceleratorDNS is set when this region runs the Global Accelerator.
 	AcceleratorDNS pulumi.StringOutput
 }
 
-// NewRouting registers the health check, records, client ConfigMap and
-// the optional accelerator.
-func NewRouting(ctx *pulumi.Context, name string, a Args, opts ...pulumi.ResourceOption) (*Routing, error) {
-	if err := a.Validate(); err != nil {
-		return nil, kit.Wrap("routing", name, err)
-	}
-	if a.ProxyHostname == nil || a.Provider == nil {
-		return nil, kit.Wrap("routing", name, errors.New("proxy hostname and Kubernetes provider are required"))
-	}
-	r := &Routing{GlobalName: GlobalName(a.Domain), RegionalName: RegionalName(a.Region, a.Domain)}
-	if err := ctx.RegisterComponentResource(TypeToken, name, r, opts...); err != nil {
-		return nil, kit.Wrap("routing", name, err)
-	}
-	parent := pulumi.Parent(r)
-	fail := func(err error) (*Routing, error) { return nil, kit.Wrap("routing", name, err) }
-	tags := kit.Tags(a.Tags, map[string]string{"Name": "pulsar-" + a.Region})
-
-	var healthID pulumi.StringPtrInput
-	if a.Scheme == "internet-facing" {
-		hc, err := route53.NewHealthCheck(ctx, name, &route53.HealthCheckArgs{
-			Type: pulumi.String("HTTPS"), Fqdn: a.ProxyHostname, Port: pulumi.Int(PortHTTPS), ResourcePath: pulumi.String(HealthPath),
-			RequestInterval: pulumi.Int(10), FailureThreshold: pulumi.Int(3), MeasureLatency: pulumi.Bool(true), EnableSni: pulumi.Bool(true),
-			Tags: tags,
-		}, parent)
-		if err != nil {
-			return fail(err)
+// New registers the health check, records, client ConfigMap and the
+// optional accelerator.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Routing, error) {
+	r := &Routing{GlobalName: GlobalName(cfg.Domain), RegionalName: RegionalName(cfg.Stack, cfg.Domain)}
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, r, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent,
+			tags: kit.Tags(cfg.Tags, map[string]string{"Name": "pulsar-" + cfg.Stack})}
+		if err := b.build(r); err != nil {
+			return nil, err
 		}
-		healthID = hc.ID().ToStringOutput().ToStringPtrOutput()
-		r.HealthCheckID = hc.ID().ToStringOutput()
-	} else {
-		// Route53's checkers cannot reach an internal NLB; the weighted
-		// record then has no health check and counts as healthy.
-		_ = ctx.Log.Warn("routing: internal proxy NLB; the weighted record has no Route53 health check", &pulumi.LogArgs{})
-		r.HealthCheckID = pulumi.String("").ToStringOutput()
-	}
-	if _, err := route53.NewRecord(ctx, name+"-regional", &route53.RecordArgs{
-		ZoneId: pulumi.String(a.HostedZoneID), Name: pulumi.String(r.RegionalName), Type: pulumi.String("CNAME"),
-		Ttl: pulumi.Int(60), Records: pulumi.StringArray{a.ProxyHostname},
-	}, parent); err != nil {
-		return fail(err)
-	}
-	if _, err := route53.NewRecord(ctx, name+"-weighted", &route53.RecordArgs{
-		ZoneId: pulumi.String(a.HostedZoneID), Name: pulumi.String(r.GlobalName), Type: pulumi.String("CNAME"),
-		Ttl: pulumi.Int(60), Records: pulumi.StringArray{a.ProxyHostname},
-		SetIdentifier:           pulumi.String(a.Region),
-		WeightedRoutingPolicies: route53.RecordWeightedRoutingPolicyArray{&route53.RecordWeightedRoutingPolicyArgs{Weight: pulumi.Int(a.Weight)}},
-		HealthCheckId:           healthID,
-	}, parent); err != nil {
-		return fail(err)
-	}
+		return pulumi.Map{
+			"globalName": pulumi.String(r.GlobalName), "regionalName": pulumi.String(r.RegionalName),
+			"healthCheckId": r.HealthCheckID, "nlbArn": r.NLBARN, "clientConfig": r.ClientConfig, "acceleratorDns": r.AcceleratorDNS,
+		}, nil
+	}, opts...)
+}
 
+// builder registers the routing's resources.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	deps   Deps
+	parent pulumi.ResourceOption
+	tags   pulumi.StringMap
+}
+
+func (b *builder) build(r *Routing) error {
+	healthID, err := b.healthCheck(r)
+	if err != nil {
+		return err
+	}
+	if err := b.records(r, healthID); err != nil {
+		return err
+	}
 	// The NLB's ARN, looked up by the name in its DNS name once it exists.
-	nlb := lb.LookupLoadBalancerOutput(ctx, lb.LookupLoadBalancerOutputArgs{
-		Name: a.ProxyHostname.ToStringOutput().ApplyT(NLBName).(pulumi.StringOutput),
+	nlb := lb.LookupLoadBalancerOutput(b.ctx, lb.LookupLoadBalancerOutputArgs{
+		Name: b.deps.ProxyHostname.ToStringOutput().ApplyT(NLBName).(pulumi.StringOutput),
 	}, pulumi.Parent(r))
 	r.NLBARN = nlb.Arn()
+	if err := b.clientConfig(r); err != nil {
+		return err
+	}
+	r.AcceleratorDNS = pulumi.String("").ToStringOutput()
+	if b.cfg.GlobalAccelerator {
+		dns, err := b.accelerator(r.NLBARN)
+		if err != nil {
+			return err
+		}
+		r.AcceleratorDNS = dns
+	}
+	return nil
+}
 
-	cc := ComputeClientConfig(a)
+// healthCheck registers the Route53 health check of an internet-facing
+// proxy NLB and returns its ID for the weighted record (nil without one).
+func (b *builder) healthCheck(r *Routing) (pulumi.StringPtrInput, error) {
+	if b.cfg.Scheme != "internet-facing" {
+		// Route53's checkers cannot reach an internal NLB; the weighted
+		// record then has no health check and counts as healthy.
+		_ = b.ctx.Log.Warn("routing: internal proxy NLB; the weighted record has no Route53 health check", &pulumi.LogArgs{})
+		r.HealthCheckID = pulumi.String("").ToStringOutput()
+		return nil, nil
+	}
+	hc, err := route53.NewHealthCheck(b.ctx, b.name, &route53.HealthCheckArgs{
+		Type: pulumi.String("HTTPS"), Fqdn: b.deps.ProxyHostname, Port: pulumi.Int(PortHTTPS), ResourcePath: pulumi.String(HealthPath),
+		RequestInterval: pulumi.Int(10), FailureThreshold: pulumi.Int(3), MeasureLatency: pulumi.Bool(true), EnableSni: pulumi.Bool(true),
+		Tags: b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	r.HealthCheckID = hc.ID().ToStringOutput()
+	return hc.ID().ToStringOutput().ToStringPtrOutput(), nil
+}
+
+// records registers the stable regional record and the weighted global one.
+func (b *builder) records(r *Routing, healthID pulumi.StringPtrInput) error {
+	if _, err := route53.NewRecord(b.ctx, b.name+"-regional", &route53.RecordArgs{
+		ZoneId: pulumi.String(b.cfg.HostedZoneID), Name: pulumi.String(r.RegionalName), Type: pulumi.String("CNAME"),
+		Ttl: pulumi.Int(60), Records: pulumi.StringArray{b.deps.ProxyHostname},
+	}, b.parent); err != nil {
+		return err
+	}
+	_, err := route53.NewRecord(b.ctx, b.name+"-weighted", &route53.RecordArgs{
+		ZoneId: pulumi.String(b.cfg.HostedZoneID), Name: pulumi.String(r.GlobalName), Type: pulumi.String("CNAME"),
+		Ttl: pulumi.Int(60), Records: pulumi.StringArray{b.deps.ProxyHostname},
+		SetIdentifier:           pulumi.String(b.cfg.Stack),
+		WeightedRoutingPolicies: route53.RecordWeightedRoutingPolicyArray{&route53.RecordWeightedRoutingPolicyArgs{Weight: pulumi.Int(b.cfg.Weight)}},
+		HealthCheckId:           healthID,
+	}, b.parent)
+	return err
+}
+
+// clientConfig publishes the client configuration in a ConfigMap.
+func (b *builder) clientConfig(r *Routing) error {
+	cc := ComputeClientConfig(b.cfg)
 	ccJSON, err := json.Marshal(cc)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	r.ClientConfig = pulumi.String(string(ccJSON)).ToStringOutput()
 	data := pulumi.StringMap{"serviceUrl": pulumi.String(cc.ServiceURL), "webServiceUrl": pulumi.String(cc.WebServiceURL),
 		"regionalServiceUrl": pulumi.String(cc.RegionalServiceURL), "failoverServiceUrls": pulumi.String(strings.Join(cc.FailoverURLs, ",")),
 		"client.json": pulumi.String(string(ccJSON))}
-	if _, err := corev1.NewConfigMap(ctx, name+"-client", &corev1.ConfigMapArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-client-config"), Namespace: pulumi.String(a.Namespace)},
+	_, err = corev1.NewConfigMap(b.ctx, b.name+"-client", &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-client-config"), Namespace: pulumi.String(b.cfg.Namespace)},
 		Data:     data,
-	}, parent, pulumi.Provider(a.Provider)); err != nil {
-		return fail(err)
-	}
-
-	r.AcceleratorDNS = pulumi.String("").ToStringOutput()
-	if a.GlobalAccelerator {
-		dns, err := accelerator(ctx, name, a, r.NLBARN, tags, parent)
-		if err != nil {
-			return fail(err)
-		}
-		r.AcceleratorDNS = dns
-	}
-	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
-		"globalName": pulumi.String(r.GlobalName), "regionalName": pulumi.String(r.RegionalName),
-		"healthCheckId": r.HealthCheckID, "nlbArn": r.NLBARN, "clientConfig": r.ClientConfig, "acceleratorDns": r.AcceleratorDNS,
-	}); err != nil {
-		return fail(err)
-	}
-	return r, nil
+	}, b.parent, pulumi.Provider(b.deps.Provider))
+	return err
 }
 
-// accelerator fronts every region's NLB with static anycast IPs; each
-// region's endpoint group gets its routing weight and drops out when its
-// NLB fails Global Accelerator's health checks.
-func accelerator(ctx *pulumi.Context, name string, a Args, selfNLB pulumi.StringOutput, tags pulumi.StringMap, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
-	acc, err := globalaccelerator.NewAccelerator(ctx, name, &globalaccelerator.AcceleratorArgs{
-		Name: pulumi.String("pulsar-fleet"), IpAddressType: pulumi.String("IPV4"), Enabled: pulumi.Bool(true), Tags: tags,
-	}, parent)
+// accelerator fronts every stack's NLB with static anycast IPs; each
+// stack's endpoint group gets its routing weight and drops out when its
+// NLB fails Global Accelerator's health checks. The peers' NLB ARNs were
+// checked by Deps.ValidateFor.
+func (b *builder) accelerator(selfNLB pulumi.StringOutput) (pulumi.StringOutput, error) {
+	acc, err := globalaccelerator.NewAccelerator(b.ctx, b.name, &globalaccelerator.AcceleratorArgs{
+		Name: pulumi.String("pulsar-fleet"), IpAddressType: pulumi.String("IPV4"), Enabled: pulumi.Bool(true), Tags: b.tags,
+	}, b.parent)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	listener, err := globalaccelerator.NewListener(ctx, name, &globalaccelerator.ListenerArgs{
+	listener, err := globalaccelerator.NewListener(b.ctx, b.name, &globalaccelerator.ListenerArgs{
 		AcceleratorArn: acc.Arn, Protocol: pulumi.String("TCP"), ClientAffinity: pulumi.String("SOURCE_IP"),
 		PortRanges: globalaccelerator.ListenerPortRangeArray{
 			&globalaccelerator.ListenerPortRangeArgs{FromPort: pulumi.Int(PortHTTPS), ToPort: pulumi.Int(PortHTTPS)},
 			&globalaccelerator.ListenerPortRangeArgs{FromPort: pulumi.Int(PortPulsarTLS), ToPort: pulumi.Int(PortPulsarTLS)},
 		},
-	}, parent)
+	}, b.parent)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	for _, reg := range a.Regions {
-		arn := reg.NLBARN
-		if reg.Region == a.Region {
+	for _, reg := range b.cfg.Regions {
+		arn := b.deps.PeerNLBARNs[reg.Stack]
+		if reg.Stack == b.cfg.Stack {
 			arn = selfNLB
 		}
-		if arn == nil {
-			return pulumi.StringOutput{}, fmt.Errorf("global accelerator: region %s has no NLB ARN", reg.Region)
-		}
-		if _, err := globalaccelerator.NewEndpointGroup(ctx, name+"-"+reg.Region, &globalaccelerator.EndpointGroupArgs{
+		// The endpoint group's region is the stack name, as it always was
+		// (every stack is named after its region).
+		if _, err := globalaccelerator.NewEndpointGroup(b.ctx, b.name+"-"+reg.Stack, &globalaccelerator.EndpointGroupArgs{
 			ListenerArn: listener.ID(), EndpointGroupRegion: pulumi.String(reg.Region), TrafficDialPercentage: pulumi.Float64(100),
 			HealthCheckProtocol: pulumi.String("TCP"), HealthCheckPort: pulumi.Int(PortHTTPS),
 			EndpointConfigurations: globalaccelerator.EndpointGroupEndpointConfigurationArray{
 				&globalaccelerator.EndpointGroupEndpointConfigurationArgs{EndpointId: arn, Weight: pulumi.Int(reg.Weight), ClientIpPreservationEnabled: pulumi.Bool(false)},
 			},
-		}, parent); err != nil {
+		}, b.parent); err != nil {
 			return pulumi.StringOutput{}, err
 		}
 	}

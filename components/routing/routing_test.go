@@ -14,23 +14,30 @@ import (
 
 const host = "a1b2c3-0123456789abcdef.elb.us-east-1.amazonaws.com"
 
-func args() Args {
-	return Args{Region: "us-east-1", Domain: "streaming.example.com", HostedZoneID: "Z0TEST", Weight: 50, Scheme: "internet-facing",
-		Namespace: "pulsar", ProxyHostname: pulumi.String(host),
-		Regions: []RegionEndpoint{{Region: "us-east-1", Weight: 50}, {Region: "eu-west-1", Weight: 10}, {Region: "us-west-2", Weight: 40}},
-		Client:  ClientSettings{"sendTimeoutMs": 30000, "batchingMaxPublishDelayMicros": 5000}}
+func args() Config {
+	return Config{Stack: "us-east-1", Domain: "streaming.example.com", HostedZoneID: "Z0TEST", Weight: 50, Scheme: "internet-facing",
+		Namespace: "pulsar",
+		Regions:   []RegionEndpoint{{Stack: "us-east-1", Region: "us-east-1", Weight: 50}, {Stack: "eu-west-1", Region: "eu-west-1", Weight: 10}, {Stack: "us-west-2", Region: "us-west-2", Weight: 40}},
+		Client:    ClientSettings{"sendTimeoutMs": 30000, "batchingMaxPublishDelayMicros": 5000}}
 }
 
-func run(t *testing.T, a Args) (*recorder.Recorder, error) {
+func run(t *testing.T, a Config) (*recorder.Recorder, error) {
 	t.Helper()
-	rec := recorder.New(a.Region)
+	return runWith(t, a, Deps{ProxyHostname: pulumi.String(host)})
+}
+
+// runWith registers routing with deps, adding a Kubernetes provider unless
+// deps.ProxyHostname is nil.
+func runWith(t *testing.T, a Config, deps Deps) (*recorder.Recorder, error) {
+	t.Helper()
+	rec := recorder.New(a.Stack)
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
 		if err != nil {
 			return err
 		}
-		a.Provider = p
-		_, err = NewRouting(ctx, "r", a)
+		deps.Provider = p
+		_, err = New(ctx, "r", a, deps)
 		return err
 	})
 	return rec, err
@@ -69,9 +76,10 @@ func TestWeightedRecordAndHealthCheck(t *testing.T) {
 func TestGlobalAccelerator(t *testing.T) {
 	a := args()
 	a.GlobalAccelerator = true
-	a.Regions[1].NLBARN = pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1")
-	a.Regions[2].NLBARN = pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1")
-	rec, err := run(t, a)
+	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PeerNLBARNs: map[string]pulumi.StringInput{
+		"eu-west-1": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1"),
+		"us-west-2": pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1"),
+	}})
 	require.NoError(t, err)
 	groups := rec.ByType("aws:globalaccelerator/endpointGroup:EndpointGroup")
 	require.Len(t, groups, 3)
@@ -82,6 +90,23 @@ func TestGlobalAccelerator(t *testing.T) {
 	assert.Equal(t, "arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1", byRegion["us-west-2"]["endpointId"])
 	assert.Contains(t, byRegion["us-east-1"]["endpointId"], "loadbalancer/net/a1b2c3/")
 	assert.Equal(t, 10.0, byRegion["eu-west-1"]["weight"])
+}
+
+// Endpoint groups are in each stack's AWS region, whatever the stacks are
+// called.
+func TestAcceleratorEndpointGroupsUseTheRegionNotTheStackName(t *testing.T) {
+	a := args()
+	a.GlobalAccelerator = true
+	a.Stack, a.Regions = "prod-east", []RegionEndpoint{{Stack: "prod-east", Region: "us-east-1", Weight: 60}, {Stack: "prod-dr", Region: "eu-west-1", Weight: 40}}
+	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PeerNLBARNs: map[string]pulumi.StringInput{
+		"prod-dr": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1"),
+	}})
+	require.NoError(t, err)
+	var regions []string
+	for _, g := range rec.ByType("aws:globalaccelerator/endpointGroup:EndpointGroup") {
+		regions = append(regions, g.Inputs["endpointGroupRegion"].(string))
+	}
+	assert.ElementsMatch(t, []string{"us-east-1", "eu-west-1"}, regions)
 }
 
 func TestInternalNLBHasNoHealthCheck(t *testing.T) {
@@ -95,17 +120,18 @@ func TestInternalNLBHasNoHealthCheck(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		mut  func(*Args)
+		mut  func(*Config)
 		want string
 	}{
-		{"negative weight", func(a *Args) { a.Regions[2].Weight = -1 }, "weight -1 is negative"},
-		{"all zero", func(a *Args) {
+		{"negative weight", func(a *Config) { a.Regions[2].Weight = -1 }, "weight -1 is negative"},
+		{"all zero", func(a *Config) {
 			for i := range a.Regions {
 				a.Regions[i].Weight = 0
 			}
 		}, "all zero"},
-		{"no hosted zone", func(a *Args) { a.HostedZoneID = "" }, "hostedZoneId"},
-		{"bad scheme", func(a *Args) { a.Scheme = "public" }, "internet-facing or internal"},
+		{"no hosted zone", func(a *Config) { a.HostedZoneID = "" }, "hostedZoneId"},
+		{"bad scheme", func(a *Config) { a.Scheme = "public" }, "internet-facing or internal"},
+		{"peer without its AWS region", func(a *Config) { a.Regions[1].Region = "" }, "region eu-west-1: its AWS region is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := args()
@@ -120,6 +146,40 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// A dependency the wiring forgot is refused by name, before anything of the
+// component is registered; so is a peer's NLB the accelerator needs.
+func TestMissingDependencyRegistersNothing(t *testing.T) {
+	withGA := args()
+	withGA.GlobalAccelerator = true
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		deps Deps
+		want string
+	}{
+		{"proxy hostname", args(), Deps{}, `routing "r": missing dependencies: proxyHostname`},
+		{"peer NLB", withGA, Deps{ProxyHostname: pulumi.String(host), PeerNLBARNs: map[string]pulumi.StringInput{
+			"us-west-2": pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1"),
+		}}, `routing "r": global accelerator: missing dependencies: peerNlbArns[eu-west-1]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := runWith(t, tc.cfg, tc.deps)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			for _, r := range rec.Resources() {
+				assert.Equal(t, "pulumi:providers:kubernetes", r.Type, "nothing of the component is registered")
+			}
+		})
+	}
+	rec := recorder.New("us-east-1")
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "r", args(), Deps{ProxyHostname: pulumi.String(host)})
+		return err
+	})
+	require.ErrorContains(t, err, `routing "r": missing dependencies: provider`)
+	assert.Empty(t, rec.Resources())
+}
+
 func TestNLBName(t *testing.T) {
 	n, err := NLBName("a8f3e-1234abcd.elb.us-east-1.amazonaws.com")
 	require.NoError(t, err)
@@ -131,7 +191,7 @@ func TestNLBName(t *testing.T) {
 func TestCertificateCoversBothNames(t *testing.T) {
 	rec := recorder.New("us-east-1")
 	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := NewCertificate(ctx, "c", RegionCertificate("us-east-1", "streaming.example.com", "Z0TEST", nil))
+		_, err := NewCertificate(ctx, "c", RegionCertificate("us-east-1", "streaming.example.com", "Z0TEST", nil), CertificateDeps{})
 		return err
 	}))
 	cert, err := rec.One("aws:acm/certificate:Certificate", "c")

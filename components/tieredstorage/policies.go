@@ -27,8 +27,8 @@ type LifecycleRule struct {
 // no storage-class setting; the seed's s3ManagedLedgerOffloadBucketStorageClass
 // does not exist), expire noncurrent versions, abort stale multipart
 // uploads, and expire anything older than the longest retention.
-func Lifecycle(a Args) []LifecycleRule {
-	a = a.withDefaults()
+func Lifecycle(a Config) []LifecycleRule {
+	a = a.WithDefaults()
 	zero := 0
 	return []LifecycleRule{
 		{ID: "to-intelligent-tiering", TransitionDays: &zero, TransitionClass: "INTELLIGENT_TIERING"},
@@ -74,8 +74,8 @@ type Tiering struct {
 
 // IntelligentTiering is the archive configuration, or nil when the phase
 // keeps objects in the instant-access tiers.
-func IntelligentTiering(a Args) *ITConfig {
-	a = a.withDefaults()
+func IntelligentTiering(a Config) *ITConfig {
+	a = a.WithDefaults()
 	if !a.ArchiveTiers {
 		return nil
 	}
@@ -115,10 +115,10 @@ func OffloaderPolicy(bucketARN, keyARN pulumi.StringInput) kit.PolicyDocument {
 	}}
 }
 
-// ReplicationPolicy is the replication role's least-privilege policy: read
+// replicationPolicy is the replication role's least-privilege policy: read
 // this bucket's versions, replicate into each destination, decrypt with this
 // region's key (through S3 only) and encrypt with each destination's key.
-func ReplicationPolicy(region string, bucketARN, keyARN pulumi.StringInput, dests []Destination) kit.PolicyDocument {
+func replicationPolicy(region string, bucketARN, keyARN pulumi.StringInput, dests []target) kit.PolicyDocument {
 	var destObjects, destKeys []pulumi.StringInput
 	for _, d := range dests {
 		destObjects = append(destObjects, pulumi.Sprintf("%s/*", d.BucketARN))

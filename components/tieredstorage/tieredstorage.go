@@ -34,13 +34,10 @@ const (
 type Destination struct {
 	// Stack and Region name the peer.
 	Stack, Region string
-	// BucketARN and KMSKeyARN are the peer stack's outputs.
-	BucketARN pulumi.StringInput
-	KMSKeyARN pulumi.StringInput
 }
 
-// Args configure the offload bucket.
-type Args struct {
+// Config configures the offload bucket.
+type Config struct {
 	// Region is the bucket's region.
 	Region string
 	// ArchiveTiers enables the Archive Access and Deep Archive Access tiers
@@ -65,16 +62,14 @@ type Args struct {
 	// BrokerNamespace and BrokerServiceAccount are the only identity the
 	// offload role trusts.
 	BrokerNamespace, BrokerServiceAccount string
-	// OIDCProviderARN and OIDCIssuer come from the cluster.
-	OIDCProviderARN pulumi.StringInput
-	OIDCIssuer      pulumi.StringInput
 	// Protect marks the bucket, its hardening and its KMS key protected:
 	// offloaded ledgers are the only copy of older messages.
 	Protect bool
 	Tags    map[string]string
 }
 
-func (a Args) withDefaults() Args {
+// WithDefaults fills the defaults.
+func (a Config) WithDefaults() Config {
 	if a.ArchiveAccessDays == 0 {
 		a.ArchiveAccessDays = MinArchiveAccessDays
 	}
@@ -94,8 +89,8 @@ func (a Args) withDefaults() Args {
 }
 
 // Validate checks the plain arguments.
-func (a Args) Validate() error {
-	a = a.withDefaults()
+func (a Config) Validate() error {
+	a = a.WithDefaults()
 	var errs []error
 	if a.Region == "" {
 		errs = append(errs, errors.New("region: empty"))
@@ -151,127 +146,199 @@ type TieredStorage struct {
 	Ready []pulumi.Resource
 }
 
-// NewTieredStorage registers the bucket, its policies and roles.
-func NewTieredStorage(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*TieredStorage, error) {
-	args = args.withDefaults()
-	if err := args.Validate(); err != nil {
-		return nil, kit.Wrap("tieredstorage", name, err)
-	}
-	if args.OIDCProviderARN == nil || args.OIDCIssuer == nil {
-		return nil, kit.Wrap("tieredstorage", name, errors.New("the cluster's OIDC provider is required for the broker role"))
-	}
-	for _, d := range args.Destinations {
-		if d.BucketARN == nil || d.KMSKeyARN == nil {
-			return nil, kit.Wrap("tieredstorage", name, fmt.Errorf("destination %s: bucket and key ARNs are required (from its stack outputs)", d.Stack))
+// PeerBucket is a destination stack's bucket and key (its stack outputs).
+type PeerBucket struct {
+	BucketARN pulumi.StringInput
+	KMSKeyARN pulumi.StringInput
+}
+
+// Deps are the cluster's OIDC provider, which the broker role trusts, and
+// each destination's bucket and key.
+type Deps struct {
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuer      pulumi.StringInput
+	// Peers are the destinations' buckets, keyed by stack.
+	Peers map[string]PeerBucket
+}
+
+// Validate reports a missing OIDC provider.
+func (d Deps) Validate() error {
+	return kit.Missing(map[string]any{"oidcProviderArn": d.OIDCProviderARN, "oidcIssuer": d.OIDCIssuer})
+}
+
+// ValidateFor reports a destination whose bucket or key is missing.
+func (d Deps) ValidateFor(c Config) error {
+	var errs []error
+	for _, dest := range c.Destinations {
+		if p := d.Peers[dest.Stack]; p.BucketARN == nil || p.KMSKeyARN == nil {
+			errs = append(errs, fmt.Errorf("destination %s: bucket and key ARNs are required (from its stack outputs)", dest.Stack))
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// target is a destination with its bucket and key.
+type target struct {
+	Destination
+	PeerBucket
+}
+
+func (d Deps) targets(c Config) []target {
+	out := make([]target, 0, len(c.Destinations))
+	for _, dest := range c.Destinations {
+		out = append(out, target{dest, d.Peers[dest.Stack]})
+	}
+	return out
+}
+
+// New registers the bucket, its policies and roles.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*TieredStorage, error) {
 	ts := &TieredStorage{}
-	if err := ctx.RegisterComponentResource(TypeToken, name, ts, opts...); err != nil {
-		return nil, kit.Wrap("tieredstorage", name, err)
-	}
-	parent := pulumi.Parent(ts)
-	tags := kit.Tags(args.Tags)
-	fail := func(err error) (*TieredStorage, error) { return nil, kit.Wrap("tieredstorage", name, err) }
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, ts, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent, tags: kit.Tags(cfg.Tags)}
+		if err := b.build(ts); err != nil {
+			return nil, err
+		}
+		return pulumi.Map{
+			"bucketName": ts.BucketName, "bucketArn": ts.BucketARN, "kmsKeyArn": ts.KMSKeyARN, "brokerRoleArn": ts.BrokerRoleARN,
+		}, nil
+	}, opts...)
+}
 
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description: pulumi.Sprintf("Pulsar offload bucket %s", name), EnableKeyRotation: pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30), Tags: tags,
-	}, parent, pulumi.Protect(args.Protect))
-	if err != nil {
-		return fail(err)
-	}
-	child := []pulumi.ResourceOption{parent}
-	// The bucket depends on its key, so a teardown deletes the bucket
-	// first and the key (with its 30-day window) after.
-	hb, err := kit.NewHardenedBucket(ctx, name, kit.BucketArgs{KeyARN: key.Arn, Tags: tags},
-		parent, pulumi.Protect(args.Protect), pulumi.DependsOn([]pulumi.Resource{key}))
-	if err != nil {
-		return fail(err)
-	}
-	bucket, versioning := hb.Bucket, hb.Versioning
-	lifecycle := Lifecycle(args)
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
-	for _, r := range lifecycle {
-		rules = append(rules, r.args())
-	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(), Rules: rules,
-	}, append(child, pulumi.DependsOn([]pulumi.Resource{versioning}))...); err != nil {
-		return fail(err)
-	}
-	if it := IntelligentTiering(args); it != nil {
-		tierings := s3.BucketIntelligentTieringConfigurationTieringArray{}
-		for _, t := range it.Tierings {
-			tierings = append(tierings, &s3.BucketIntelligentTieringConfigurationTieringArgs{AccessTier: pulumi.String(t.AccessTier), Days: pulumi.Int(t.Days)})
-		}
-		if _, err := s3.NewBucketIntelligentTieringConfiguration(ctx, name, &s3.BucketIntelligentTieringConfigurationArgs{
-			Bucket: bucket.ID(), Name: pulumi.String(it.Name), Status: pulumi.String("Enabled"), Tierings: tierings,
-		}, child...); err != nil {
-			return fail(err)
-		}
-	}
-	if args.AccessLogging {
-		if err := accessLogging(ctx, name, bucket, tags, child); err != nil {
-			return fail(err)
-		}
-	}
+// builder registers the component's resources.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	cfg    Config
+	deps   Deps
+	parent pulumi.ResourceOption
+	tags   pulumi.StringMap
 
-	// The broker role: trusted only by the broker service account.
-	brokerRole, err := iam.NewRole(ctx, name+"-broker", &iam.RoleArgs{
-		AssumeRolePolicy: kit.IRSATrust(args.OIDCProviderARN, args.OIDCIssuer, args.BrokerNamespace, args.BrokerServiceAccount).JSON(),
-		Description:      pulumi.String("Pulsar brokers' tiered-storage offloader"),
-		Tags:             tags,
-	}, child...)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-broker", &iam.RolePolicyArgs{
-		Role: brokerRole.Name, Policy: OffloaderPolicy(bucket.Arn, key.Arn).JSON(),
-	}, child...); err != nil {
-		return fail(err)
-	}
+	key        *kms.Key
+	bucket     *s3.BucketV2
+	versioning pulumi.Resource
+}
 
-	ready := []pulumi.Resource{bucket, brokerRole}
-	if len(args.Destinations) > 0 {
-		replRole, err := iam.NewRole(ctx, name+"-replication", &iam.RoleArgs{
-			// Only S3 replicating this bucket, in this account (the key's).
-			AssumeRolePolicy: kit.ScopedServiceTrust("s3.amazonaws.com", kit.AccountOf(key.Arn), bucket.Arn).JSON(),
-			Description:      pulumi.String("S3 cross-region replication of the Pulsar offload bucket"),
-			Tags:             tags,
-		}, child...)
-		if err != nil {
-			return fail(err)
+func (b *builder) build(ts *TieredStorage) error {
+	if err := b.keyAndBucket(); err != nil {
+		return err
+	}
+	if err := b.lifecycle(); err != nil {
+		return err
+	}
+	if b.cfg.AccessLogging {
+		if err := accessLogging(b.ctx, b.name, b.bucket, b.tags, []pulumi.ResourceOption{b.parent}); err != nil {
+			return err
 		}
-		pol, err := iam.NewRolePolicy(ctx, name+"-replication", &iam.RolePolicyArgs{
-			Role: replRole.Name, Policy: ReplicationPolicy(args.Region, bucket.Arn, key.Arn, args.Destinations).JSON(),
-		}, child...)
+	}
+	brokerRole, err := b.brokerRole()
+	if err != nil {
+		return err
+	}
+	ready := []pulumi.Resource{b.bucket, brokerRole}
+	if len(b.cfg.Destinations) > 0 {
+		repl, err := b.replication()
 		if err != nil {
-			return fail(err)
-		}
-		rules := s3.BucketReplicationConfigRuleArray{}
-		for i, d := range args.Destinations {
-			rules = append(rules, replicationRule(i, d, args.ReplicationTimeControl))
-		}
-		repl, err := s3.NewBucketReplicationConfig(ctx, name, &s3.BucketReplicationConfigArgs{
-			Bucket: bucket.ID(), Role: replRole.Arn, Rules: rules,
-		}, append(child, pulumi.DependsOn([]pulumi.Resource{versioning, pol}))...)
-		if err != nil {
-			return fail(err)
+			return err
 		}
 		ready = append(ready, repl)
 	}
-
-	ts.BucketName = bucket.Bucket
-	ts.BucketARN = bucket.Arn
-	ts.KMSKeyARN = key.Arn
+	ts.BucketName = b.bucket.Bucket
+	ts.BucketARN = b.bucket.Arn
+	ts.KMSKeyARN = b.key.Arn
 	ts.BrokerRoleARN = brokerRole.Arn
 	ts.Ready = ready
-	if err := ctx.RegisterResourceOutputs(ts, pulumi.Map{
-		"bucketName": ts.BucketName, "bucketArn": ts.BucketARN, "kmsKeyArn": ts.KMSKeyARN, "brokerRoleArn": ts.BrokerRoleARN,
-	}); err != nil {
-		return fail(err)
+	return nil
+}
+
+func (b *builder) keyAndBucket() error {
+	key, err := kms.NewKey(b.ctx, b.name, &kms.KeyArgs{
+		Description: pulumi.Sprintf("Pulsar offload bucket %s", b.name), EnableKeyRotation: pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(30), Tags: b.tags,
+	}, b.parent, pulumi.Protect(b.cfg.Protect))
+	if err != nil {
+		return err
 	}
-	return ts, nil
+	// The bucket depends on its key, so a teardown deletes the bucket
+	// first and the key (with its 30-day window) after.
+	hb, err := kit.NewHardenedBucket(b.ctx, b.name, kit.BucketArgs{KeyARN: key.Arn, Tags: b.tags},
+		b.parent, pulumi.Protect(b.cfg.Protect), pulumi.DependsOn([]pulumi.Resource{key}))
+	if err != nil {
+		return err
+	}
+	b.key, b.bucket, b.versioning = key, hb.Bucket, hb.Versioning
+	return nil
+}
+
+// lifecycle registers the lifecycle rules and the Intelligent-Tiering
+// archive configuration.
+func (b *builder) lifecycle() error {
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
+	for _, r := range Lifecycle(b.cfg) {
+		rules = append(rules, r.args())
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(b.ctx, b.name, &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: b.bucket.ID(), Rules: rules,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.versioning})); err != nil {
+		return err
+	}
+	it := IntelligentTiering(b.cfg)
+	if it == nil {
+		return nil
+	}
+	tierings := s3.BucketIntelligentTieringConfigurationTieringArray{}
+	for _, t := range it.Tierings {
+		tierings = append(tierings, &s3.BucketIntelligentTieringConfigurationTieringArgs{AccessTier: pulumi.String(t.AccessTier), Days: pulumi.Int(t.Days)})
+	}
+	_, err := s3.NewBucketIntelligentTieringConfiguration(b.ctx, b.name, &s3.BucketIntelligentTieringConfigurationArgs{
+		Bucket: b.bucket.ID(), Name: pulumi.String(it.Name), Status: pulumi.String("Enabled"), Tierings: tierings,
+	}, b.parent)
+	return err
+}
+
+// brokerRole is the offloader's role, trusted only by the broker service
+// account.
+func (b *builder) brokerRole() (*iam.Role, error) {
+	role, err := iam.NewRole(b.ctx, b.name+"-broker", &iam.RoleArgs{
+		AssumeRolePolicy: kit.IRSATrust(b.deps.OIDCProviderARN, b.deps.OIDCIssuer, b.cfg.BrokerNamespace, b.cfg.BrokerServiceAccount).JSON(),
+		Description:      pulumi.String("Pulsar brokers' tiered-storage offloader"),
+		Tags:             b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	_, err = iam.NewRolePolicy(b.ctx, b.name+"-broker", &iam.RolePolicyArgs{
+		Role: role.Name, Policy: OffloaderPolicy(b.bucket.Arn, b.key.Arn).JSON(),
+	}, b.parent)
+	return role, err
+}
+
+// replication registers the replication role, its policy and the bucket's
+// replication configuration.
+func (b *builder) replication() (pulumi.Resource, error) {
+	replRole, err := iam.NewRole(b.ctx, b.name+"-replication", &iam.RoleArgs{
+		// Only S3 replicating this bucket, in this account (the key's).
+		AssumeRolePolicy: kit.ScopedServiceTrust("s3.amazonaws.com", kit.AccountOf(b.key.Arn), b.bucket.Arn).JSON(),
+		Description:      pulumi.String("S3 cross-region replication of the Pulsar offload bucket"),
+		Tags:             b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	targets := b.deps.targets(b.cfg)
+	pol, err := iam.NewRolePolicy(b.ctx, b.name+"-replication", &iam.RolePolicyArgs{
+		Role: replRole.Name, Policy: replicationPolicy(b.cfg.Region, b.bucket.Arn, b.key.Arn, targets).JSON(),
+	}, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	rules := s3.BucketReplicationConfigRuleArray{}
+	for i, t := range targets {
+		rules = append(rules, replicationRule(i, t, b.cfg.ReplicationTimeControl))
+	}
+	return s3.NewBucketReplicationConfig(b.ctx, b.name, &s3.BucketReplicationConfigArgs{
+		Bucket: b.bucket.ID(), Role: replRole.Arn, Rules: rules,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.versioning, pol}))
 }
 
 // replicationRule replicates everything to one destination, re-encrypted
@@ -279,7 +346,7 @@ func NewTieredStorage(ctx *pulumi.Context, name string, args Args, opts ...pulum
 // markers are not replicated: a delete in the source (retention expiry, or
 // a mistake) must not reach the disaster-recovery copy, which expires on its
 // own lifecycle instead.
-func replicationRule(priority int, d Destination, rtc bool) *s3.BucketReplicationConfigRuleArgs {
+func replicationRule(priority int, d target, rtc bool) *s3.BucketReplicationConfigRuleArgs {
 	dest := &s3.BucketReplicationConfigRuleDestinationArgs{
 		Bucket:                  d.BucketARN,
 		StorageClass:            pulumi.String("INTELLIGENT_TIERING"),

@@ -12,24 +12,36 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 )
 
-func args() Args {
-	return Args{
+func args() Config {
+	return Config{
 		Region: "us-east-1", ArchiveTiers: true, AccessLogging: true, ReplicationTimeControl: true,
 		BrokerNamespace: "pulsar", BrokerServiceAccount: "pulsar-broker-acct",
+		Destinations: []Destination{{Stack: "us-west-2", Region: "us-west-2"}, {Stack: "eu-west-1", Region: "eu-west-1"}},
+	}
+}
+
+// deps stand in for the cluster's OIDC provider and the peers' outputs.
+func deps() Deps {
+	return Deps{
 		OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"),
 		OIDCIssuer:      pulumi.String("oidc.eks.us-east-1.amazonaws.com/id/X"),
-		Destinations: []Destination{
-			{Stack: "us-west-2", Region: "us-west-2", BucketARN: pulumi.String("arn:aws:s3:::peer-west"), KMSKeyARN: pulumi.String("arn:aws:kms:us-west-2:123456789012:key/west")},
-			{Stack: "eu-west-1", Region: "eu-west-1", BucketARN: pulumi.String("arn:aws:s3:::peer-dr"), KMSKeyARN: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/dr")},
+		Peers: map[string]PeerBucket{
+			"us-west-2": {BucketARN: pulumi.String("arn:aws:s3:::peer-west"), KMSKeyARN: pulumi.String("arn:aws:kms:us-west-2:123456789012:key/west")},
+			"eu-west-1": {BucketARN: pulumi.String("arn:aws:s3:::peer-dr"), KMSKeyARN: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/dr")},
 		},
 	}
 }
 
-func run(t *testing.T, a Args) (*recorder.Recorder, error) {
+func run(t *testing.T, a Config) (*recorder.Recorder, error) {
+	t.Helper()
+	return runWith(t, a, deps())
+}
+
+func runWith(t *testing.T, a Config, d Deps) (*recorder.Recorder, error) {
 	t.Helper()
 	rec := recorder.New(a.Region)
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := NewTieredStorage(ctx, "ts", a)
+		_, err := New(ctx, "ts", a, d)
 		return err
 	})
 	return rec, err
@@ -148,20 +160,42 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		mut  func(*Args)
+		mut  func(*Config)
 		want string
 	}{
-		{"replication with no peer", func(a *Args) { a.Destinations = nil }, "replication is enabled but there is no destination peer stack"},
-		{"peer in the same region", func(a *Args) { a.Destinations[0].Region = "us-east-1" }, "cross-region replication needs another region"},
-		{"archive below minimum", func(a *Args) { a.ArchiveAccessDays = 30 }, "Archive Access needs 90..730 days"},
-		{"deep archive below minimum", func(a *Args) { a.DeepArchiveAccessDays = 120 }, "Deep Archive Access needs 180..730 days"},
-		{"no trusted service account", func(a *Args) { a.BrokerServiceAccount = "" }, "exactly one service account"},
-		{"missing peer outputs", func(a *Args) { a.Destinations[1].KMSKeyARN = nil }, "destination eu-west-1: bucket and key ARNs are required"},
+		{"replication with no peer", func(a *Config) { a.Destinations = nil }, "replication is enabled but there is no destination peer stack"},
+		{"peer in the same region", func(a *Config) { a.Destinations[0].Region = "us-east-1" }, "cross-region replication needs another region"},
+		{"archive below minimum", func(a *Config) { a.ArchiveAccessDays = 30 }, "Archive Access needs 90..730 days"},
+		{"deep archive below minimum", func(a *Config) { a.DeepArchiveAccessDays = 120 }, "Deep Archive Access needs 180..730 days"},
+		{"no trusted service account", func(a *Config) { a.BrokerServiceAccount = "" }, "exactly one service account"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := args()
 			tc.mut(&a)
 			rec, err := run(t, a)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, rec.Resources())
+		})
+	}
+}
+
+// Missing outputs of the cluster or of a destination stack register
+// nothing, and the error names what is missing.
+func TestMissingDependencies(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mut  func(*Deps)
+		want string
+	}{
+		{"peer key", func(d *Deps) { d.Peers["eu-west-1"] = PeerBucket{BucketARN: pulumi.String("arn:aws:s3:::peer-dr")} }, "destination eu-west-1: bucket and key ARNs are required"},
+		{"peer absent", func(d *Deps) { delete(d.Peers, "us-west-2") }, "destination us-west-2: bucket and key ARNs are required"},
+		{"oidc", func(d *Deps) { d.OIDCIssuer = nil }, "missing dependencies: oidcIssuer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := deps()
+			tc.mut(&d)
+			rec, err := runWith(t, args(), d)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Empty(t, rec.Resources())

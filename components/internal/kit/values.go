@@ -48,56 +48,9 @@ func toInput(v reflect.Value) (pulumi.Input, error) {
 		}
 		return toInput(v.Elem())
 	case reflect.Struct:
-		m := pulumi.Map{}
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, omit, inline := jsonName(f)
-			if name == "-" {
-				continue
-			}
-			fv := v.Field(i)
-			if inline {
-				sub, err := toInput(fv)
-				if err != nil {
-					return nil, err
-				}
-				if sm, ok := sub.(pulumi.Map); ok {
-					for k, e := range sm {
-						m[k] = e
-					}
-				}
-				continue
-			}
-			if omit && isEmpty(fv) {
-				continue
-			}
-			e, err := toInput(fv)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
-			}
-			if e != nil {
-				m[name] = e
-			}
-		}
-		return m, nil
+		return structInput(v)
 	case reflect.Map:
-		m := pulumi.Map{}
-		keys := v.MapKeys()
-		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-		for _, k := range keys {
-			e, err := toInput(v.MapIndex(k))
-			if err != nil {
-				return nil, fmt.Errorf("%v: %w", k, err)
-			}
-			if e != nil {
-				m[fmt.Sprint(k.Interface())] = e
-			}
-		}
-		return m, nil
+		return mapInput(v)
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.IsNil() {
 			return nil, nil
@@ -123,6 +76,52 @@ func toInput(v reflect.Value) (pulumi.Input, error) {
 		return pulumi.Float64(v.Float()), nil
 	}
 	return nil, fmt.Errorf("values: unsupported kind %s", v.Kind())
+}
+
+// structInput is a struct's fields by their JSON names, with inline
+// (embedded) fields merged and empty omitempty fields left out.
+func structInput(v reflect.Value) (pulumi.Input, error) {
+	m := pulumi.Map{}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, omit, inline := jsonName(f)
+		if name == "-" || (omit && isEmpty(v.Field(i))) {
+			continue
+		}
+		e, err := toInput(v.Field(i))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if sm, ok := e.(pulumi.Map); ok && inline {
+			for k, x := range sm {
+				m[k] = x
+			}
+		} else if e != nil && !inline {
+			m[name] = e
+		}
+	}
+	return m, nil
+}
+
+// mapInput is a map with its keys in order.
+func mapInput(v reflect.Value) (pulumi.Input, error) {
+	m := pulumi.Map{}
+	keys := v.MapKeys()
+	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+	for _, k := range keys {
+		e, err := toInput(v.MapIndex(k))
+		if err != nil {
+			return nil, fmt.Errorf("%v: %w", k, err)
+		}
+		if e != nil {
+			m[fmt.Sprint(k.Interface())] = e
+		}
+	}
+	return m, nil
 }
 
 func jsonName(f reflect.StructField) (name string, omitempty, inline bool) {
