@@ -95,16 +95,27 @@ func (a Arch) Valid() bool { return slices.Contains(Arches, a) }
 type CapacityType string
 
 // The capacity types.
+// Reserved is an On-Demand Capacity Reservation's.
 const (
 	CapacitySpot     CapacityType = "spot"
 	CapacityOnDemand CapacityType = "on-demand"
+	CapacityReserved CapacityType = "reserved"
 )
 
 // CapacityTypes lists the capacity types.
-var CapacityTypes = []CapacityType{CapacitySpot, CapacityOnDemand}
+var CapacityTypes = []CapacityType{CapacitySpot, CapacityOnDemand, CapacityReserved}
 
 // Valid reports whether c is a capacity type.
 func (c CapacityType) Valid() bool { return slices.Contains(CapacityTypes, c) }
+
+// Strings turns typed values into plain strings (Kubernetes label values).
+func Strings[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
 
 // OneOf is the "want a, b or c" of an error message.
 func OneOf[T ~string](values []T) string {

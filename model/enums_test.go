@@ -18,13 +18,13 @@ func TestEnumsAcceptOnlyTheirValues(t *testing.T) {
 		{"nat", func(s string) bool { return NATMode(s).Valid() }, []string{"perZone", "single"}},
 		{"scheme", func(s string) bool { return ProxyScheme(s).Valid() }, []string{"internet-facing", "internal"}},
 		{"arch", func(s string) bool { return Arch(s).Valid() }, []string{"arm64", "amd64"}},
-		{"capacity", func(s string) bool { return CapacityType(s).Valid() }, []string{"spot", "on-demand"}},
+		{"capacity", func(s string) bool { return CapacityType(s).Valid() }, []string{"spot", "on-demand", "reserved"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, g := range tc.good {
 				assert.True(t, tc.valid(g), g)
 			}
-			for _, bad := range []string{"", "Primary", "x86_64", "2m", "public", "none", "reserved"} {
+			for _, bad := range []string{"", "Primary", "x86_64", "2m", "public", "none", "Spot"} {
 				assert.False(t, tc.valid(bad), bad)
 			}
 		})

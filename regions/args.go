@@ -1,9 +1,9 @@
 package regions
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
@@ -14,6 +14,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/components/tieredstorage"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -88,9 +89,7 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 	if a.Pulsar, err = pulsarConfig(spec, plan, cat, a.Capacity); err != nil {
 		return Configs{}, err
 	}
-	if a.Routing, err = routingConfig(spec, plan, tags); err != nil {
-		return Configs{}, err
-	}
+	a.Routing = routingConfig(spec, plan, tags)
 	a.Observability = observabilityConfig(spec, a.Capacity, tags)
 	if a.Observability.Global {
 		a.MetricsCertificate = &routing.CertificateConfig{Names: []string{observability.MetricsName(spec.Routing.Domain)},
@@ -101,7 +100,7 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 
 // clusterConfig is the EKS cluster: the system node group and the gp3
 // classes, the bookies' provisioned at the plan's throughput.
-func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch string, tags map[string]string) cluster.Config {
+func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch model.Arch, tags map[string]string) cluster.Config {
 	ebsMiB := int(plan.Params().EBSThroughputBytes / float64(sizing.MiB))
 	return cluster.Config{
 		Name: ClusterName(spec.Stack), KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs,
@@ -118,7 +117,7 @@ func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch
 // capacityConfig is Karpenter's pools: the planned types, counts, on-demand
 // bases and limits of each, and how each is disrupted.
 func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysTypes []string, tags map[string]string) capacity.Config {
-	arches := func(types []string) []string { return typeArches(cat, types) }
+	arches := func(types []string) []model.Arch { return typeArches(cat, types) }
 	critical := union(plan.Proxies.Alternatives, plan.ZooKeeper.Alternatives)
 	general := union(sysTypes, plan.Proxies.Alternatives)
 	bookieShare, bookieExpire := spec.BookieSpotShare, ebsBookieExpire
@@ -157,17 +156,14 @@ func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysT
 }
 
 // typeArches are the architectures of instance types, sorted.
-func typeArches(cat *sizing.Catalog, types []string) []string {
-	seen := map[string]bool{}
-	var out []string
+func typeArches(cat *sizing.Catalog, types []string) []model.Arch {
+	var out []model.Arch
 	for _, t := range types {
-		it, err := cat.Lookup(t)
-		if err == nil && !seen[string(it.Arch)] {
-			seen[string(it.Arch)] = true
-			out = append(out, string(it.Arch))
+		if it, err := cat.Lookup(t); err == nil && !slices.Contains(out, it.Arch) {
+			out = append(out, it.Arch)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -186,28 +182,25 @@ func storageConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) ti
 }
 
 // routingConfig is the region's names, weights and client settings.
-func routingConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) (routing.Config, error) {
+func routingConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) routing.Config {
 	c := routing.Config{
 		Stack: spec.Stack, Domain: spec.Routing.Domain, HostedZoneID: spec.Routing.HostedZoneID, Weight: spec.Routing.Weight,
 		Scheme: spec.Routing.ProxyScheme, Namespace: PulsarNamespace, Tags: tags,
-		GlobalAccelerator: spec.Routing.GlobalAccelerator && spec.Role == "primary",
+		GlobalAccelerator: spec.Routing.GlobalAccelerator && spec.Role == model.RolePrimary,
 		Regions:           []routing.RegionEndpoint{{Stack: spec.Stack, Region: spec.Region, Weight: spec.Routing.Weight}},
 	}
 	for _, p := range spec.AllPeers {
 		c.Regions = append(c.Regions, routing.RegionEndpoint{Stack: p.Stack, Region: p.Region, Weight: p.Weight})
 	}
-	b, err := json.Marshal(plan.Client)
-	if err != nil {
-		return routing.Config{}, err
-	}
-	return c, json.Unmarshal(b, &c.Client)
+	c.Client = plan.Client
+	return c
 }
 
 // observabilityConfig is the region's monitoring, on the critical pool.
 func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string) observability.Config {
 	crit := capacity.PlacementFor(capa.Pools[0])
 	c := observability.Config{
-		Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == "primary", Domain: spec.Routing.Domain,
+		Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == model.RolePrimary, Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
 		ReceiverCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
 	}
@@ -315,12 +308,10 @@ const (
 // systemPoolTypes picks the system node group's types: the three cheapest
 // preferred on-demand types with 16 GiB on one architecture (Graviton when
 // allowed), so a shortage of one type does not stop add-ons.
-func systemPoolTypes(cat *sizing.Catalog, allowed []sizing.Arch) ([]string, string, error) {
+func systemPoolTypes(cat *sizing.Catalog, allowed []sizing.Arch) ([]string, model.Arch, error) {
 	arch := sizing.AMD64
-	for _, a := range allowed {
-		if a == sizing.ARM64 {
-			arch = sizing.ARM64
-		}
+	if slices.Contains(allowed, sizing.ARM64) {
+		arch = sizing.ARM64
 	}
 	fam := map[string]bool{}
 	for _, f := range PreferredFamilies[arch] {
@@ -340,7 +331,7 @@ func systemPoolTypes(cat *sizing.Catalog, allowed []sizing.Arch) ([]string, stri
 	for _, t := range cands[:min(3, len(cands))] {
 		out = append(out, t.Name)
 	}
-	return out, string(arch), nil
+	return out, arch, nil
 }
 
 func union(lists ...[]string) []string {

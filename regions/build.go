@@ -22,7 +22,7 @@ import (
 type Peer struct {
 	Stack  string
 	Region string
-	Role   string
+	Role   model.RegionRole
 	// Ref is the fully qualified stack name for a StackReference
 	// (organization/project/stack); set only for stacks this one reads.
 	Ref string
@@ -33,15 +33,14 @@ type Peer struct {
 // Spec is everything regions needs about one stack, as plain values. The
 // stacks package fills it from validated config; nothing here reads config.
 type Spec struct {
-	Project string
-	Stack   string
-	Region  string
-	Role    string
-	Phase   sizing.Phase
-	Zones   []string
-	VPCCIDR string
-	// NATGateways is "perZone" or "single".
-	NATGateways       string
+	Project           string
+	Stack             string
+	Region            string
+	Role              model.RegionRole
+	Phase             sizing.Phase
+	Zones             []string
+	VPCCIDR           string
+	NATGateways       model.NATMode
 	KubernetesVersion string
 	PublicAccessCIDRs []string
 	// Access are the EKS access grants (people, CI, the operator).
@@ -85,37 +84,42 @@ type Routing struct {
 	HostedZoneID      string
 	Domain            string
 	GlobalAccelerator bool
-	ProxyScheme       string
+	ProxyScheme       model.ProxyScheme
 	ClientCIDRs       []string
 }
 
-// RegionSpecFor builds the planner's view of a region from its role profile
-// and config.
-func RegionSpecFor(stack, region, role, phase string, weight float64, zones int, replicatesTo []string, bucketReplicas int,
-	brokerSpot, bookieSpot *float64, arches []sizing.Arch, e, w, a int) (sizing.RegionSpec, error) {
+// SpotOverrides are a stack's own spot shares; a nil one takes the role
+// profile's at the phase.
+type SpotOverrides struct {
+	Broker, Bookie *float64
+}
+
+// PlannerSpec completes the planner's view of a stack: from what the stack
+// sets (name, role, weight, zones, replication, arches, quorums in rs), its
+// region's price factor, its arches' preferred families, and its spot
+// shares, from the role profile at the phase unless overridden.
+func PlannerSpec(rs sizing.RegionSpec, region string, phase model.PhaseName, spot SpotOverrides) (sizing.RegionSpec, error) {
 	facts, err := Facts(region)
 	if err != nil {
 		return sizing.RegionSpec{}, err
 	}
-	prof, err := Profile(role)
+	prof, err := Profile(rs.Role)
 	if err != nil {
 		return sizing.RegionSpec{}, err
 	}
-	bs, ks, err := prof.SpotShares(phase)
+	shares, err := prof.SpotShares(phase)
 	if err != nil {
-		return sizing.RegionSpec{}, fmt.Errorf("role %s: %w", role, err)
+		return sizing.RegionSpec{}, fmt.Errorf("role %s: %w", rs.Role, err)
 	}
-	if brokerSpot != nil {
-		bs = *brokerSpot
+	if spot.Broker != nil {
+		shares.Broker = *spot.Broker
 	}
-	if bookieSpot != nil {
-		ks = *bookieSpot
+	if spot.Bookie != nil {
+		shares.Bookie = *spot.Bookie
 	}
-	return sizing.RegionSpec{
-		Name: stack, Role: role, Weight: weight, Zones: zones, ReplicatesTo: replicatesTo, BucketReplicas: bucketReplicas,
-		PriceFactor: facts.PriceFactor, BrokerSpotShare: bs, BookieSpotShare: ks, Arches: arches, Families: Families(arches),
-		Ensemble: e, WriteQuorum: w, AckQuorum: a,
-	}, nil
+	rs.PriceFactor, rs.Families = facts.PriceFactor, Families(rs.Arches)
+	rs.BrokerSpotShare, rs.BookieSpotShare = shares.Broker, shares.Bookie
+	return rs, nil
 }
 
 // Result is what Build created, for exports and tests.
@@ -213,7 +217,7 @@ func (w *wiring) infrastructure() error {
 	}
 	w.capa, err = capacity.New(w.ctx, stack, w.cfg.Capacity, capacity.Deps{
 		Provider: w.cl.Provider, ClusterSecurityGroupID: w.cl.ClusterSecurityGroupID,
-		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer, DependsOn: []pulumi.Resource{w.cl},
+		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer, DependsOn: w.cl.Ready,
 	}, w.in)
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -20,10 +21,10 @@ import (
 // (`pulsar-fleet design`, goldens per stack and phase) and what comparing
 // two phases starts from.
 type RegionDesign struct {
-	Stack  string `json:"stack"`
-	Region string `json:"region"`
-	Role   string `json:"role"`
-	Phase  string `json:"phase"`
+	Stack  string           `json:"stack"`
+	Region string           `json:"region"`
+	Role   model.RegionRole `json:"role"`
+	Phase  string           `json:"phase"`
 	// Fleet summarises the plan: per role, the count, the capacity split and
 	// the instance type, with the limit that binds.
 	Fleet map[sizing.Role]DesignRole `json:"fleet"`

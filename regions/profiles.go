@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -50,54 +51,60 @@ func SupportedRegions() []string {
 	return out
 }
 
+// SpotShares are the planned spot shares of the data pools, in [0, 1].
+type SpotShares struct {
+	Broker, Bookie float64
+}
+
 // RoleProfile is the default behaviour of a region role.
 type RoleProfile struct {
-	// BrokerSpot and BookieSpot are the spot shares per phase.
-	BrokerSpot map[string]float64
-	BookieSpot map[string]float64
+	// Spot are the spot shares per phase; every phase has its own.
+	Spot map[model.PhaseName]SpotShares
 	// Summary explains the profile in the docs and plan output.
 	Summary string
 }
 
-// SpotShares are the profile's broker and bookie spot shares at a phase. A
-// phase the profile does not cover is an error, never a silent 0 (which
-// would mean all on-demand).
-func (p RoleProfile) SpotShares(phase string) (broker, bookie float64, err error) {
-	b, okB := p.BrokerSpot[phase]
-	k, okK := p.BookieSpot[phase]
-	if !okB || !okK {
-		return 0, 0, fmt.Errorf("role profile %q has no spot shares for phase %q: every profile covers %s", p.Summary, phase, sizing.PhaseNamesHelp)
+// SpotShares are the profile's spot shares at a phase. A phase the profile
+// does not cover is an error, never a silent 0 (which would mean all
+// on-demand).
+func (p RoleProfile) SpotShares(phase model.PhaseName) (SpotShares, error) {
+	s, ok := p.Spot[phase]
+	if !ok {
+		return SpotShares{}, fmt.Errorf("role profile %q has no spot shares for phase %q: every profile covers %s", p.Summary, phase, model.OneOf(model.PhaseNames))
 	}
-	return b, k, nil
+	return s, nil
+}
+
+// perPhase gives every phase the same shares.
+func perPhase(s SpotShares) map[model.PhaseName]SpotShares {
+	out := map[model.PhaseName]SpotShares{}
+	for _, p := range model.PhaseNames {
+		out[p] = s
+	}
+	return out
 }
 
 // roleProfiles follow the seeds: the primary runs 70-80% spot (more as the
 // fleet grows and spot diversification improves), the secondary 90%, and the
 // disaster-recovery region 50% because it must be there when the others
 // are not. ZooKeeper and proxies are on-demand only in every role.
-var roleProfiles = map[string]RoleProfile{
-	"primary": {
-		BrokerSpot: map[string]float64{"35k": 0.70, "100k": 0.75, "1m": 0.75, "10m": 0.75, "100m": 0.80},
-		BookieSpot: map[string]float64{"35k": 0.70, "100k": 0.75, "1m": 0.75, "10m": 0.75, "100m": 0.80},
-		Summary:    "70-80% spot on the data pools, rising with the phase",
+var roleProfiles = map[model.RegionRole]RoleProfile{
+	model.RolePrimary: {
+		Spot: map[model.PhaseName]SpotShares{
+			model.Phase35K: {0.70, 0.70}, model.Phase100K: {0.75, 0.75}, model.Phase1M: {0.75, 0.75},
+			model.Phase10M: {0.75, 0.75}, model.Phase100M: {0.80, 0.80},
+		},
+		Summary: "70-80% spot on the data pools, rising with the phase",
 	},
-	"secondary": {
-		BrokerSpot: map[string]float64{"35k": 0.90, "100k": 0.90, "1m": 0.90, "10m": 0.90, "100m": 0.90},
-		BookieSpot: map[string]float64{"35k": 0.90, "100k": 0.90, "1m": 0.90, "10m": 0.90, "100m": 0.90},
-		Summary:    "90% spot on the data pools",
-	},
-	"dr": {
-		BrokerSpot: map[string]float64{"35k": 0.50, "100k": 0.50, "1m": 0.50, "10m": 0.50, "100m": 0.50},
-		BookieSpot: map[string]float64{"35k": 0.50, "100k": 0.50, "1m": 0.50, "10m": 0.50, "100m": 0.50},
-		Summary:    "50% spot: the recovery region must hold when the others fail",
-	},
+	model.RoleSecondary: {Spot: perPhase(SpotShares{0.90, 0.90}), Summary: "90% spot on the data pools"},
+	model.RoleDR:        {Spot: perPhase(SpotShares{0.50, 0.50}), Summary: "50% spot: the recovery region must hold when the others fail"},
 }
 
 // Profile returns a role's profile.
-func Profile(role string) (RoleProfile, error) {
+func Profile(role model.RegionRole) (RoleProfile, error) {
 	p, ok := roleProfiles[role]
 	if !ok {
-		return RoleProfile{}, fmt.Errorf("unknown role %q: want primary, secondary or dr", role)
+		return RoleProfile{}, model.Invalid("role", role, model.RegionRoles)
 	}
 	return p, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // BrokerTuning is the per-phase broker configuration the seeds ask for,
@@ -28,21 +30,8 @@ type BrokerTuning struct {
 }
 
 // ClientSettings are the producer and client settings the seeds recommend
-// per phase, named as the Java client's configuration keys
-// (ClientConfigurationData / ProducerConfigurationData loadConf names).
-type ClientSettings struct {
-	NumIoThreads                  int    `json:"numIoThreads"`
-	ConnectionsPerBroker          int    `json:"connectionsPerBroker"`
-	OperationTimeoutMs            int    `json:"operationTimeoutMs"`
-	BatchingEnabled               bool   `json:"batchingEnabled"`
-	BatchingMaxPublishDelayMicros int64  `json:"batchingMaxPublishDelayMicros"`
-	BatchingMaxMessages           int    `json:"batchingMaxMessages"`
-	MaxPendingMessages            int    `json:"maxPendingMessages"`
-	MaxPendingMessagesAcrossParts int    `json:"maxPendingMessagesAcrossPartitions"`
-	BlockIfQueueFull              bool   `json:"blockIfQueueFull"`
-	SendTimeoutMs                 int    `json:"sendTimeoutMs"`
-	CompressionType               string `json:"compressionType"`
-}
+// per phase (model.ClientSettings).
+type ClientSettings = model.ClientSettings
 
 // Phase is one scaling phase: the global workload the fleet must carry and
 // the policies (tiered storage, tuning) that go with it. Only workload facts

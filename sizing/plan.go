@@ -5,13 +5,15 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // RegionSpec is what the planner needs to know about one region of the
 // fleet; it comes from the validated stack config and the region profiles.
 type RegionSpec struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
+	Name string           `json:"name"`
+	Role model.RegionRole `json:"role"`
 	// Weight is the routing weight; the region publishes Weight/sum(weights)
 	// of the phase's global rate.
 	Weight float64 `json:"weight"`
@@ -89,10 +91,10 @@ type WorkloadSummary struct {
 
 // RegionPlan is the planned fleet of one region in one phase.
 type RegionPlan struct {
-	Phase    string          `json:"phase"`
-	Region   string          `json:"region"`
-	Role     string          `json:"role"`
-	Workload WorkloadSummary `json:"workload"`
+	Phase    string           `json:"phase"`
+	Region   string           `json:"region"`
+	Role     model.RegionRole `json:"role"`
+	Workload WorkloadSummary  `json:"workload"`
 	// Storage is the DataStax method on the chosen bookie disk.
 	Storage      StorageMethod         `json:"storage"`
 	Bookies      RoleSize              `json:"bookies"`

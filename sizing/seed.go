@@ -1,13 +1,18 @@
 package sizing
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
 
 // SeedFleet is one row of the seed's hand-written milestone table
 // (the design notes, multi-region-pulsar-on-eks.md, "Multi-Region
 // Cost-Optimized Scaling Milestones"). It is kept only to compare against:
 // nothing is sized from it.
 type SeedFleet struct {
-	Phase, Role            string
+	Phase                  string
+	Role                   model.RegionRole
 	Brokers, BrokersSpot   int
 	Bookies, BookiesSpot   int
 	BrokerType, BookieType string
@@ -39,9 +44,9 @@ var SeedTable = []SeedFleet{
 // factor. Costs cover brokers and bookies (the rows the seed lists) plus
 // bookie EBS.
 type SeedComparison struct {
-	Phase  string `json:"phase"`
-	Region string `json:"region"`
-	Role   string `json:"role"`
+	Phase  string           `json:"phase"`
+	Region string           `json:"region"`
+	Role   model.RegionRole `json:"role"`
 
 	SeedBrokers     int     `json:"seedBrokers"`
 	SeedBrokersSpot int     `json:"seedBrokersSpot"`

@@ -19,18 +19,15 @@ import (
 // Project is the Pulumi project name; config keys live in its namespace.
 const Project = "pulsar-fleet"
 
-// Role is a region's part in the fleet.
-type Role string
+// Role is a region's part in the fleet (model.RegionRole).
+type Role = model.RegionRole
 
-// The region roles.
+// The region roles (model's).
 const (
-	RolePrimary   Role = "primary"
-	RoleSecondary Role = "secondary"
-	RoleDR        Role = "dr"
+	RolePrimary   = model.RolePrimary
+	RoleSecondary = model.RoleSecondary
+	RoleDR        = model.RoleDR
 )
-
-// Roles lists the valid roles.
-var Roles = []Role{RolePrimary, RoleSecondary, RoleDR}
 
 // Spot is the planned share of spot nodes per data pool, in [0, 1]. A nil
 // field takes the role profile's default for the phase.
@@ -55,7 +52,7 @@ type Routing struct {
 	// regions' NLBs (created by the primary).
 	GlobalAccelerator bool `json:"globalAccelerator,omitempty"`
 	// ProxyScheme is "internet-facing" or "internal" for the proxy NLB.
-	ProxyScheme string `json:"proxyScheme,omitempty"`
+	ProxyScheme model.ProxyScheme `json:"proxyScheme,omitempty"`
 	// ClientCIDRs restrict who may reach an internet-facing proxy NLB.
 	ClientCIDRs []string `json:"clientCidrs,omitempty"`
 }
@@ -79,7 +76,7 @@ type Cluster struct {
 	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
 	// NATGateways is "perZone" (default) or "single" (cheaper, one zone's
 	// NAT failure cuts egress for all).
-	NATGateways string `json:"natGateways,omitempty"`
+	NATGateways model.NATMode `json:"natGateways,omitempty"`
 	// CapacityReservationIDs are On-Demand Capacity Reservations the
 	// critical (ZooKeeper and proxy) pool may use.
 	CapacityReservationIDs []string `json:"capacityReservationIds,omitempty"`
@@ -196,7 +193,7 @@ type StackConfig struct {
 	TieredStorage  TieredStorage  `json:"tieredStorage"`
 	GeoReplication GeoReplication `json:"geoReplication"`
 	Observability  Observability  `json:"observability"`
-	Arches         []string       `json:"arches"`
+	Arches         []model.Arch   `json:"arches"`
 	// Workload is the team's workload over the phase presets.
 	Workload Workload `json:"workload,omitempty"`
 	// AllowDataDeletion lifts Pulumi's protect from the resources that hold
@@ -435,10 +432,10 @@ func strictJSON(s string, v any) error {
 // Defaults, in one place.
 const (
 	DefaultKubernetesVersion = "1.33"
-	DefaultNATGateways       = "perZone"
+	DefaultNATGateways       = model.NATPerZone
 	// NATSingle is the cheaper NAT layout: one gateway for every zone.
-	NATSingle          = "single"
-	DefaultProxyScheme = "internet-facing"
+	NATSingle          = model.NATSingle
+	DefaultProxyScheme = model.SchemeInternetFacing
 	DefaultTotalWeight = 100
 	DefaultTenant      = "fleet"
 )
@@ -463,7 +460,7 @@ func (c StackConfig) withDefaults() StackConfig {
 		c.Routing.ProxyScheme = DefaultProxyScheme
 	}
 	if len(c.Arches) == 0 {
-		c.Arches = []string{"arm64", "amd64"}
+		c.Arches = append([]model.Arch(nil), model.Arches...)
 	}
 	if c.GeoReplication.Tenant == "" {
 		c.GeoReplication.Tenant = DefaultTenant

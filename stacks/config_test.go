@@ -64,7 +64,7 @@ func TestValidationRules(t *testing.T) {
 		{"unknown phase", "us-east-1", func(c *StackConfig) { c.Phase = "2m" }, "pulsar-fleet:phase", "35k, 100k, 1m, 10m, 100m"},
 		{"metrics receiver open to the world", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"0.0.0.0/0"} }, "pulsar-fleet:observability.metricsSourceCidrs", "/8 or narrower"},
 		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},
-		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary, dr"},
+		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary or dr"},
 		{"spot share above 1", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &over }, "pulsar-fleet:spot.broker", "[0, 1]"},
 		{"spot share below 0", "us-west-2", func(c *StackConfig) { c.Spot.Bookie = &neg }, "pulsar-fleet:spot.bookie", "[0, 1]"},
 		{"zone not in region", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b", "us-east-1c"} }, "pulsar-fleet:zones", "a zone of eu-west-1"},
@@ -85,7 +85,7 @@ func TestValidationRules(t *testing.T) {
 		{"proxy scheme", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "public" }, "pulsar-fleet:routing.proxyScheme", "internet-facing or internal"},
 		{"kubernetes version", "us-east-1", func(c *StackConfig) { c.Cluster.KubernetesVersion = "1.20" }, "pulsar-fleet:cluster.kubernetesVersion", "1.33"},
 		{"nat gateways", "us-east-1", func(c *StackConfig) { c.Cluster.NATGateways = "none" }, "pulsar-fleet:cluster.natGateways", "perZone or single"},
-		{"arch", "us-east-1", func(c *StackConfig) { c.Arches = []string{"riscv64"} }, "pulsar-fleet:arches", "arm64 or amd64"},
+		{"arch", "us-east-1", func(c *StackConfig) { c.Arches = []model.Arch{"riscv64"} }, "pulsar-fleet:arches", "arm64 or amd64"},
 		{"peer is self", "us-east-1", func(c *StackConfig) { c.Peers = append(c.Peers, "us-east-1") }, "pulsar-fleet:peers", "other stacks"},
 		{"replicate to a stack not in peers", "us-west-2", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"eu-west-1"} }, "pulsar-fleet:tieredStorage.replicateTo", "listed in peers"},
 		{"geo-replicate to self", "us-west-2", func(c *StackConfig) { c.GeoReplication.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:geoReplication.replicateTo", "other regions"},
@@ -229,10 +229,10 @@ func TestDefaultsApplied(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2}, c.Durability)
 	assert.Equal(t, DefaultKubernetesVersion, c.Cluster.KubernetesVersion)
-	assert.Equal(t, "perZone", c.Cluster.NATGateways)
+	assert.Equal(t, model.NATPerZone, c.Cluster.NATGateways)
 	assert.Equal(t, 100, c.Routing.TotalWeight)
-	assert.Equal(t, "internet-facing", c.Routing.ProxyScheme)
-	assert.Equal(t, []string{"arm64", "amd64"}, c.Arches)
+	assert.Equal(t, model.SchemeInternetFacing, c.Routing.ProxyScheme)
+	assert.Equal(t, []model.Arch{"arm64", "amd64"}, c.Arches)
 	assert.Equal(t, []string{}, c.Peers)
 	require.NotNil(t, c.TieredStorage.AccessLogging)
 	assert.True(t, *c.TieredStorage.AccessLogging)

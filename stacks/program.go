@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -147,11 +148,11 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		return regions.Spec{}, err
 	}
 	spec := regions.Spec{
-		Project: Project, Stack: c.Stack, Region: c.Region, Role: string(c.Role), Phase: phase,
+		Project: Project, Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase,
 		Zones: c.Zones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
 		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs, Access: c.Cluster.Access.Grants(),
 		CapacityReservationIDs: c.Cluster.CapacityReservationIDs,
-		Arches:                 toArches(c.Arches), Ensemble: c.Durability.Ensemble, WriteQuorum: c.Durability.WriteQuorum, AckQuorum: c.Durability.AckQuorum,
+		Arches:                 c.Arches, Ensemble: c.Durability.Ensemble, WriteQuorum: c.Durability.WriteQuorum, AckQuorum: c.Durability.AckQuorum,
 		Routing: regions.Routing{Weight: c.Routing.Weight, HostedZoneID: c.Routing.HostedZoneID, Domain: c.Routing.Domain,
 			GlobalAccelerator: c.Routing.GlobalAccelerator, ProxyScheme: c.Routing.ProxyScheme, ClientCIDRs: c.Routing.ClientCIDRs},
 		ReplicationTimeControl: c.TieredStorage.ReplicationTimeControl,
@@ -162,7 +163,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	}
 	peer := func(name string) regions.Peer {
 		s, _ := f.Get(name)
-		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: string(s.Role), Ref: org + "/" + Project + "/" + s.Stack, Weight: s.Routing.Weight}
+		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: s.Role, Ref: org + "/" + Project + "/" + s.Stack, Weight: s.Routing.Weight}
 	}
 	for _, p := range c.Peers {
 		spec.Reads = append(spec.Reads, peer(p))
@@ -196,26 +197,20 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
 	var out []sizing.RegionSpec
 	for _, s := range f.Stacks {
-		rs, err := regions.RegionSpecFor(s.Stack, s.Region, string(s.Role), phase, float64(s.Routing.Weight), len(s.Zones),
-			s.GeoReplication.ReplicateTo, len(s.TieredStorage.ReplicateTo), s.Spot.Broker, s.Spot.Bookie, toArches(s.Arches),
-			s.Durability.Ensemble, s.Durability.WriteQuorum, s.Durability.AckQuorum)
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", s.Stack, err)
+		rs := sizing.RegionSpec{
+			Name: s.Stack, Role: s.Role, Weight: float64(s.Routing.Weight), Zones: len(s.Zones),
+			ReplicatesTo: s.GeoReplication.ReplicateTo, BucketReplicas: len(s.TieredStorage.ReplicateTo),
+			BucketRetentionDays: s.TieredStorage.RetentionDays, ReplicationTimeControl: s.TieredStorage.ReplicationTimeControl,
+			Arches: s.Arches, Ensemble: s.Durability.Ensemble, WriteQuorum: s.Durability.WriteQuorum, AckQuorum: s.Durability.AckQuorum,
 		}
-		rs.BucketRetentionDays = s.TieredStorage.RetentionDays
-		rs.ReplicationTimeControl = s.TieredStorage.ReplicationTimeControl
 		if s.Cluster.NATGateways == NATSingle {
 			rs.NATGateways = 1
+		}
+		rs, err := regions.PlannerSpec(rs, s.Region, model.PhaseName(phase), regions.SpotOverrides{Broker: s.Spot.Broker, Bookie: s.Spot.Bookie})
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.Stack, err)
 		}
 		out = append(out, rs)
 	}
 	return out, nil
-}
-
-func toArches(xs []string) []sizing.Arch {
-	out := make([]sizing.Arch, len(xs))
-	for i, x := range xs {
-		out[i] = sizing.Arch(x)
-	}
-	return out
 }

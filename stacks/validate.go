@@ -47,8 +47,8 @@ type badFunc func(key string, v any, allowed string)
 
 // validatePlace checks the role, phase, workload, region, zones and VPC.
 func (c StackConfig) validatePlace(bad badFunc) {
-	if !isRole(c.Role) {
-		bad(Key("role"), string(c.Role), "one of primary, secondary, dr")
+	if !c.Role.Valid() {
+		bad(Key("role"), string(c.Role), "one of "+model.OneOf(model.RegionRoles))
 	}
 	if _, err := sizing.PhaseByName(c.Phase); err != nil {
 		bad(Key("phase"), c.Phase, "one of "+sizing.PhaseNamesHelp)
@@ -125,8 +125,8 @@ func (c StackConfig) validateRouting(bad badFunc) {
 	if !dnsName.MatchString(r.Domain) {
 		bad(Key("routing.domain"), r.Domain, "the hosted zone's domain name, e.g. pulsar.example.com")
 	}
-	if r.ProxyScheme != "internet-facing" && r.ProxyScheme != "internal" {
-		bad(Key("routing.proxyScheme"), r.ProxyScheme, "internet-facing or internal")
+	if !r.ProxyScheme.Valid() {
+		bad(Key("routing.proxyScheme"), string(r.ProxyScheme), model.OneOf(model.ProxySchemes))
 	}
 	for _, cidr := range r.ClientCIDRs {
 		if p, err := netip.ParsePrefix(cidr); err != nil {
@@ -135,7 +135,7 @@ func (c StackConfig) validateRouting(bad badFunc) {
 			bad(Key("routing.clientCidrs"), cidr, "a network address ("+p.Masked().String()+"): host bits would be ignored")
 		}
 	}
-	if len(r.ClientCIDRs) > 0 && r.ProxyScheme == "internal" {
+	if len(r.ClientCIDRs) > 0 && r.ProxyScheme == model.SchemeInternal {
 		bad(Key("routing.clientCidrs"), r.ClientCIDRs, "none with proxyScheme internal: source ranges apply to the internet-facing proxy only (restrict an internal one with security groups)")
 	}
 	if n := len(routing.RegionalName(c.Stack, r.Domain)); dnsName.MatchString(r.Domain) && n > maxCertificateName {
@@ -176,12 +176,12 @@ func (c StackConfig) validateCluster(bad badFunc) {
 			bad(Key("cluster.capacityReservationIds"), id, "capacity reservation ids such as cr-0123456789abcdef0")
 		}
 	}
-	if c.Cluster.NATGateways != DefaultNATGateways && c.Cluster.NATGateways != NATSingle {
-		bad(Key("cluster.natGateways"), c.Cluster.NATGateways, "perZone or single")
+	if !c.Cluster.NATGateways.Valid() {
+		bad(Key("cluster.natGateways"), string(c.Cluster.NATGateways), model.OneOf(model.NATModes))
 	}
 	for _, a := range c.Arches {
-		if a != "arm64" && a != "amd64" {
-			bad(Key("arches"), a, "arm64 or amd64")
+		if !a.Valid() {
+			bad(Key("arches"), string(a), model.OneOf(model.Arches))
 		}
 	}
 }
@@ -403,15 +403,6 @@ func sameTenant(f Fleet, bad fleetBadFunc) {
 				fmt.Sprintf("the tenant every stack uses (%q in %s): geo-replicated namespaces live in one tenant across regions", first.GeoReplication.Tenant, first.Stack))
 		}
 	}
-}
-
-func isRole(r Role) bool {
-	for _, x := range Roles {
-		if r == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Length bounds: ACM's limit on a certificate's first name, and a bound on

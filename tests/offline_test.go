@@ -3,8 +3,6 @@
 package tests
 
 import (
-	"fmt"
-	"sort"
 	"strings"
 	"testing"
 
@@ -25,46 +23,15 @@ func catalog(t testing.TB) *sizing.Catalog {
 	return c
 }
 
-// summary renders a stack's resource tree (type and name, indented by
-// depth) and counts by type: the golden file a reviewer reads.
-func summary(st stacks.OfflineStack) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "stack %s (%s, %s, phase %s)\n", st.Stack, st.Role, st.Region, st.Phase)
-	children := map[string][]int{}
-	for i, r := range st.Resources[1:] {
-		children[r.Parent] = append(children[r.Parent], i+1)
-	}
-	var walk func(urn string, depth int)
-	walk = func(urn string, depth int) {
-		idx := children[urn]
-		sort.SliceStable(idx, func(a, c int) bool {
-			ra, rc := st.Resources[idx[a]], st.Resources[idx[c]]
-			if ra.Type != rc.Type {
-				return ra.Type < rc.Type
-			}
-			return ra.Name < rc.Name
-		})
-		for _, i := range idx {
-			r := st.Resources[i]
-			fmt.Fprintf(&b, "%s%s %s\n", strings.Repeat("  ", depth), r.Type, r.Name)
-			walk(r.URN, depth+1)
-		}
-	}
-	walk(st.StackURN, 1)
-	counts := st.CountByType()
-	b.WriteString("counts:\n")
-	for _, t := range stacks.SortedTypes(counts) {
-		fmt.Fprintf(&b, "  %4d %s\n", counts[t], t)
-	}
-	return b.String()
-}
-
 func TestOfflinePreviewGoldenSummaries(t *testing.T) {
 	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)})
 	require.NoError(t, err)
 	require.Len(t, res.Stacks, 3)
+	// The goldens are what `pulsar-fleet preview --offline` prints.
 	for _, st := range res.Stacks {
-		golden.Assert(t, "offline-"+st.Stack+".txt", []byte(summary(st)))
+		var b strings.Builder
+		stacks.OfflineResult{Note: res.Note, Stacks: []stacks.OfflineStack{st}}.WriteText(&b)
+		golden.Assert(t, "offline-"+st.Stack+".txt", []byte(b.String()))
 	}
 }
 

@@ -86,6 +86,6 @@ func TestPulsarValuesPerRole(t *testing.T) {
 		checkAgainstPlan(t, v, plan)
 		b, err := json.MarshalIndent(v, "", "  ")
 		require.NoError(t, err)
-		golden.Assert(t, "pulsar-values/role-"+plan.Role+"-"+stack+".json", append(b, '\n'))
+		golden.Assert(t, "pulsar-values/role-"+string(plan.Role)+"-"+stack+".json", append(b, '\n'))
 	}
 }

@@ -35,6 +35,6 @@ func runBootstrap(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "NOTE:", stacks.SimulatedNote)
 	fmt.Fprintf(stdout, "\n== bootstrap stack %s (%s): %d resources\n", st.Stack, st.Region, len(st.Resources))
-	printTree(stdout, st)
+	st.WriteTree(stdout)
 	return nil
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
-	"sort"
 	"strings"
 
-	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -74,53 +71,8 @@ func runPreview(args []string, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	fmt.Fprintln(stdout, "NOTE:", res.Note)
-	for _, st := range res.Stacks {
-		fmt.Fprintf(stdout, "\n== stack %s  (%s, %s, phase %s): %d resources\n", st.Stack, st.Role, st.Region, st.Phase, len(st.Resources))
-		printTree(stdout, st)
-		fmt.Fprintln(stdout, "  resources by type:")
-		counts := st.CountByType()
-		for _, t := range stacks.SortedTypes(counts) {
-			fmt.Fprintf(stdout, "    %4d  %s\n", counts[t], t)
-		}
-		if len(st.Outputs) > 0 {
-			fmt.Fprintln(stdout, "  outputs (simulated):")
-			keys := make([]string, 0, len(st.Outputs))
-			for k := range st.Outputs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(stdout, "    %s: %v\n", k, short(st.Outputs[k]))
-			}
-		}
-	}
+	res.WriteText(stdout)
 	return nil
-}
-
-func short(v any) string {
-	s := fmt.Sprint(v)
-	if len(s) > 100 {
-		return s[:97] + "..."
-	}
-	return s
-}
-
-// printTree prints component -> children, type and name.
-func printTree(w io.Writer, st stacks.OfflineStack) {
-	children := map[string][]recorder.Resource{}
-	for _, r := range st.Resources[1:] {
-		children[r.Parent] = append(children[r.Parent], r)
-	}
-	var walk func(urn string, depth int)
-	walk = func(urn string, depth int) {
-		for _, c := range children[urn] {
-			fmt.Fprintf(w, "  %s%s  %s\n", strings.Repeat("  ", depth), c.Type, c.Name)
-			walk(c.URN, depth+1)
-		}
-	}
-	fmt.Fprintf(w, "  %s  %s\n", st.Resources[0].Type, st.Resources[0].Name)
-	walk(st.StackURN, 1)
 }
 
 // hasOffline reports whether args ask for the offline preview.

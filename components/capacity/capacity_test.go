@@ -20,13 +20,13 @@ import (
 
 func pools() []Pool {
 	return []Pool{
-		{Name: "critical", InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge", "m6i.2xlarge"}, Arches: []string{"amd64", "arm64"}, Nodes: 6, OnDemandNodes: 6,
+		{Name: "critical", InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge", "m6i.2xlarge"}, Arches: []model.Arch{"amd64", "arm64"}, Nodes: 6, OnDemandNodes: 6,
 			RequireOnDemandBase: true, LimitCPU: 90, LimitMemoryGiB: 360, Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "10m",
 			ExpireAfter: "720h", TerminationGracePeriod: "1h", DisruptionBudgetNodes: "1", CapacityReservationIDs: []string{"cr-0123456789abcdef0"}},
-		{Name: "broker", InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge", "m6g.2xlarge", "c6i.2xlarge", "m7g.2xlarge"}, Arches: []string{"amd64", "arm64"},
+		{Name: "broker", InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge", "m6g.2xlarge", "c6i.2xlarge", "m7g.2xlarge"}, Arches: []model.Arch{"amd64", "arm64"},
 			SpotShare: 0.7, Nodes: 9, OnDemandNodes: 3, RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: 120, LimitMemoryGiB: 480,
 			Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "15m", ExpireAfter: "720h", TerminationGracePeriod: "30m", DisruptionBudgetNodes: "10%"},
-		{Name: "bookie", InstanceTypes: []string{"i4g.2xlarge", "im4gn.2xlarge", "i4i.2xlarge"}, Arches: []string{"amd64", "arm64"}, SpotShare: 0.7,
+		{Name: "bookie", InstanceTypes: []string{"i4g.2xlarge", "im4gn.2xlarge", "i4i.2xlarge"}, Arches: []model.Arch{"amd64", "arm64"}, SpotShare: 0.7,
 			Nodes: 6, OnDemandNodes: 6, LocalNVMe: true, RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: 90, LimitMemoryGiB: 900,
 			Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: "Never", TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1"},
 	}

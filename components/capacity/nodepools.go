@@ -30,9 +30,9 @@ const (
 	LabelInstanceType   = model.LabelInstanceType
 	LabelFamily         = model.LabelFamily
 
-	CapacitySpot     = "spot"
-	CapacityOnDemand = "on-demand"
-	CapacityReserved = "reserved"
+	CapacitySpot     = model.CapacitySpot
+	CapacityOnDemand = model.CapacityOnDemand
+	CapacityReserved = model.CapacityReserved
 
 	// NodeClassDefault uses EBS only; NodeClassNVMe adds a RAID0 of the
 	// instance's local NVMe as ephemeral storage.
@@ -51,7 +51,7 @@ type Pool struct {
 	// InstanceTypes are the types the plan allows (first is the planned one).
 	InstanceTypes []string
 	// Arches are the CPU architectures among InstanceTypes.
-	Arches []string
+	Arches []model.Arch
 	// SpotShare is the planned fraction of spot nodes.
 	SpotShare float64
 	// Nodes and OnDemandNodes are the planned node counts.
@@ -334,8 +334,8 @@ func validatePool(p Pool) error {
 		bad("consolidation %q: want WhenEmpty or WhenEmptyOrUnderutilized", p.Consolidation)
 	}
 	for _, a := range p.Arches {
-		if a != "arm64" && a != "amd64" {
-			bad("arch %q: want arm64 or amd64", a)
+		if !a.Valid() {
+			errs = append(errs, fmt.Errorf("pool %s: %w", p.Name, model.Invalid("arch", a, model.Arches)))
 		}
 	}
 	if len(p.Arches) == 0 {
@@ -420,27 +420,27 @@ func (pl planner) nodeClass(name, storePolicy string, reservations []string) EC2
 // (or reserved) or spot only, or an on-demand and a spot one splitting the
 // capacity-spread domains.
 func (pl planner) nodePools(p Pool, class string) []NodePool {
-	odTypes := []string{CapacityOnDemand}
+	odTypes := []model.CapacityType{CapacityOnDemand}
 	if len(p.CapacityReservationIDs) > 0 {
-		odTypes = []string{CapacityReserved, CapacityOnDemand}
+		odTypes = []model.CapacityType{CapacityReserved, CapacityOnDemand}
 	}
 	switch {
 	case !p.spotAllowed():
 		return []NodePool{pl.nodePool(p, class, p.Name, odTypes, nil, 1)}
 	case !p.split():
-		return []NodePool{pl.nodePool(p, class, p.Name, []string{CapacitySpot}, nil, 1)}
+		return []NodePool{pl.nodePool(p, class, p.Name, []model.CapacityType{CapacitySpot}, nil, 1)}
 	default:
 		od, spot := SpreadDomains(p.Nodes, p.OnDemandNodes)
 		// Either side may have to carry the whole pool when the other
 		// is short (a spot shortage falls back to on-demand), so each
 		// gets the pool's full limit.
-		return []NodePool{pl.nodePool(p, class, p.Name+"-on-demand", odTypes, od, 1), pl.nodePool(p, class, p.Name+"-spot", []string{CapacitySpot}, spot, 1)}
+		return []NodePool{pl.nodePool(p, class, p.Name+"-on-demand", odTypes, od, 1), pl.nodePool(p, class, p.Name+"-spot", []model.CapacityType{CapacitySpot}, spot, 1)}
 	}
 }
 
 // nodePool is one NodePool of a pool, for the given capacity types and
 // capacity-spread domains, with limitShare of the pool's limits.
-func (pl planner) nodePool(p Pool, class, name string, capacityTypes []string, spread []string, limitShare float64) NodePool {
+func (pl planner) nodePool(p Pool, class, name string, capacityTypes []model.CapacityType, spread []string, limitShare float64) NodePool {
 	labels := map[string]string{LabelPool: p.Name}
 	var taints []Taint
 	if !p.Untainted {
@@ -468,10 +468,10 @@ func (pl planner) nodePool(p Pool, class, name string, capacityTypes []string, s
 // the pool's architectures, zones, families and instance types (with
 // minValues when spot must be diversified), and its capacity-spread
 // domains.
-func (pl planner) requirements(p Pool, capacityTypes []string, spread []string) []Requirement {
+func (pl planner) requirements(p Pool, capacityTypes []model.CapacityType, spread []string) []Requirement {
 	reqs := []Requirement{
-		{Key: LabelCapacityType, Operator: "In", Values: capacityTypes},
-		{Key: LabelArch, Operator: "In", Values: append([]string(nil), p.Arches...)},
+		{Key: LabelCapacityType, Operator: "In", Values: model.Strings(capacityTypes)},
+		{Key: LabelArch, Operator: "In", Values: model.Strings(p.Arches)},
 		{Key: LabelZone, Operator: "In", Values: append([]string(nil), pl.cfg.Zones...)},
 		{Key: LabelFamily, Operator: "In", Values: families(p.InstanceTypes)},
 		{Key: LabelInstanceType, Operator: "In", Values: append([]string(nil), p.InstanceTypes...)},

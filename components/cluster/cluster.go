@@ -53,7 +53,7 @@ type SystemPool struct {
 	// InstanceTypes are the on-demand types (one architecture).
 	InstanceTypes []string
 	// Arch is arm64 or amd64; it selects the AL2023 AMI type.
-	Arch string
+	Arch model.Arch
 	// Min, Desired and Max size the group.
 	Min, Desired, Max int
 	// RootVolumeGiB is the encrypted gp3 root volume (default 50).
@@ -142,8 +142,8 @@ func (c Config) Validate() error {
 	if len(sp.InstanceTypes) == 0 {
 		errs = append(errs, errors.New("systemPool.instanceTypes: at least one"))
 	}
-	if sp.Arch != "arm64" && sp.Arch != "amd64" {
-		errs = append(errs, fmt.Errorf("systemPool.arch %q: want arm64 or amd64", sp.Arch))
+	if !sp.Arch.Valid() {
+		errs = append(errs, model.Invalid("systemPool.arch", sp.Arch, model.Arches))
 	}
 	if !(sp.Min >= 1 && sp.Min <= sp.Desired && sp.Desired <= sp.Max) {
 		errs = append(errs, fmt.Errorf("systemPool: min %d <= desired %d <= max %d with min >= 1", sp.Min, sp.Desired, sp.Max))
@@ -166,8 +166,8 @@ func (c Config) Validate() error {
 }
 
 // AMIType is the managed node group AMI for an architecture.
-func AMIType(arch string) string {
-	if arch == "arm64" {
+func AMIType(arch model.Arch) string {
+	if arch == model.ARM64 {
 		return "AL2023_ARM_64_STANDARD"
 	}
 	return "AL2023_x86_64_STANDARD"
@@ -190,6 +190,10 @@ type Cluster struct {
 	Provider *kubernetes.Provider
 	// EKS is the pulumi-eks cluster, for resources that depend on it.
 	EKS *pulumieks.Cluster
+	// Ready is every resource of the cluster: what needs the whole cluster
+	// depends on these. (Depending on the component itself races with the
+	// registration of its children, so the set could vary run to run.)
+	Ready []pulumi.Resource
 }
 
 // New registers the cluster.
@@ -219,7 +223,12 @@ type builder struct {
 	key      *kms.Key
 	ekc      *pulumieks.Cluster
 	provider *kubernetes.Provider
+	// ready is every resource registered, in order (Cluster.Ready).
+	ready []pulumi.Resource
 }
+
+// keep records registered resources for Cluster.Ready.
+func (b *builder) keep(rs ...pulumi.Resource) { b.ready = append(b.ready, rs...) }
 
 // build registers every resource in order and fills the component's
 // outputs.
@@ -234,6 +243,7 @@ func (b *builder) build(c *Cluster) error {
 	}
 	c.EKS = b.ekc
 	c.Provider = b.provider
+	c.Ready = b.ready
 	c.KubeconfigJSON = pulumi.ToSecret(b.ekc.KubeconfigJson).(pulumi.StringOutput)
 	c.OIDCProviderARN = b.ekc.OidcProviderArn
 	c.OIDCIssuer = b.ekc.OidcIssuer
@@ -254,12 +264,14 @@ func (b *builder) secretsKey() error {
 	if err != nil {
 		return err
 	}
-	if _, err := kms.NewAlias(b.ctx, b.name+"-secrets", &kms.AliasArgs{
+	alias, err := kms.NewAlias(b.ctx, b.name+"-secrets", &kms.AliasArgs{
 		Name: pulumi.String("alias/" + b.cfg.Name + "-secrets"), TargetKeyId: key.KeyId,
-	}, b.parent); err != nil {
+	}, b.parent)
+	if err != nil {
 		return err
 	}
 	b.key = key
+	b.keep(key, alias)
 	return nil
 }
 
@@ -292,6 +304,7 @@ func (b *builder) eksCluster() error {
 		return err
 	}
 	b.ekc = ekc
+	b.keep(ekc)
 	return nil
 }
 
@@ -307,7 +320,7 @@ func (b *builder) systemNodeGroup() error {
 		return err
 	}
 	sp := b.cfg.SystemPool
-	_, err = pulumieks.NewManagedNodeGroup(b.ctx, b.name+"-system", &pulumieks.ManagedNodeGroupArgs{
+	group, err := pulumieks.NewManagedNodeGroup(b.ctx, b.name+"-system", &pulumieks.ManagedNodeGroupArgs{
 		Cluster:       b.ekc,
 		NodeRole:      nodeRole,
 		NodeGroupName: pulumi.String("system"),
@@ -328,7 +341,11 @@ func (b *builder) systemNodeGroup() error {
 		}},
 		Tags: b.tags,
 	}, b.parent)
-	return err
+	if err != nil {
+		return err
+	}
+	b.keep(lt, group)
+	return nil
 }
 
 // systemNodeRole registers the system nodes' role with the managed node
@@ -342,12 +359,15 @@ func (b *builder) systemNodeRole() (*iam.Role, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.keep(nodeRole)
 	for _, p := range model.NodeManagedPolicies {
-		if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-system-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
+		att, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-system-node-"+model.PolicyName(p), &iam.RolePolicyAttachmentArgs{
 			Role: nodeRole.Name, PolicyArn: pulumi.String(p),
-		}, b.parent); err != nil {
+		}, b.parent)
+		if err != nil {
 			return nil, err
 		}
+		b.keep(att)
 	}
 	return nodeRole, nil
 }
@@ -389,20 +409,23 @@ func (b *builder) ebsCSIDriver() error {
 	if err != nil {
 		return err
 	}
-	if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
+	att, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
 		Role: csiRole.Name, PolicyArn: pulumi.String(model.PolicyEBSCSIDriver),
-	}, b.parent); err != nil {
+	}, b.parent)
+	if err != nil {
 		return err
 	}
-	if _, err := eks.NewAddon(b.ctx, b.name+"-ebs-csi", &eks.AddonArgs{
+	addon, err := eks.NewAddon(b.ctx, b.name+"-ebs-csi", &eks.AddonArgs{
 		ClusterName:              pulumi.String(b.cfg.Name),
 		AddonName:                pulumi.String("aws-ebs-csi-driver"),
 		ServiceAccountRoleArn:    csiRole.Arn,
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Tags:                     b.tags,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc})); err != nil {
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc}))
+	if err != nil {
 		return err
 	}
+	b.keep(csiRole, att, addon)
 	return nil
 }
 
@@ -411,13 +434,17 @@ func (b *builder) ebsCSIDriver() error {
 // it they hold their minimum forever. It schedules on the system node
 // group or, failing that, the untainted general pool.
 func (b *builder) metricsServer() error {
-	_, err := eks.NewAddon(b.ctx, b.name+"-metrics-server", &eks.AddonArgs{
+	addon, err := eks.NewAddon(b.ctx, b.name+"-metrics-server", &eks.AddonArgs{
 		ClusterName:              pulumi.String(b.cfg.Name),
 		AddonName:                pulumi.String(MetricsServerAddon),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Tags:                     b.tags,
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc}))
-	return err
+	if err != nil {
+		return err
+	}
+	b.keep(addon)
+	return nil
 }
 
 // AccessName is the resource name part of a principal: its account and
@@ -442,11 +469,13 @@ func (b *builder) accessEntries() error {
 		if len(e.Namespaces) > 0 {
 			scope = &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("namespace"), Namespaces: kit.StringInputs(e.Namespaces)}
 		}
-		if _, err := eks.NewAccessPolicyAssociation(b.ctx, n+"-"+string(e.Policy), &eks.AccessPolicyAssociationArgs{
+		assoc, err := eks.NewAccessPolicyAssociation(b.ctx, n+"-"+string(e.Policy), &eks.AccessPolicyAssociationArgs{
 			ClusterName: pulumi.String(b.cfg.Name), PrincipalArn: entry.PrincipalArn, PolicyArn: pulumi.String(e.Policy.ARN()), AccessScope: scope,
-		}, b.parent); err != nil {
+		}, b.parent)
+		if err != nil {
 			return err
 		}
+		b.keep(entry, assoc)
 	}
 	return nil
 }
@@ -462,6 +491,7 @@ func (b *builder) kubernetesProvider() error {
 		return err
 	}
 	b.provider = provider
+	b.keep(provider)
 	return nil
 }
 
@@ -473,7 +503,7 @@ func (b *builder) storageClasses() error {
 		if sc.Default {
 			ann["storageclass.kubernetes.io/is-default-class"] = pulumi.String("true")
 		}
-		if _, err := storagev1.NewStorageClass(b.ctx, b.name+"-"+sc.Name, &storagev1.StorageClassArgs{
+		class, err := storagev1.NewStorageClass(b.ctx, b.name+"-"+sc.Name, &storagev1.StorageClassArgs{
 			Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(sc.Name), Annotations: ann},
 			Provisioner:          pulumi.String("ebs.csi.aws.com"),
 			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
@@ -483,9 +513,11 @@ func (b *builder) storageClasses() error {
 				"type": pulumi.String("gp3"), "encrypted": pulumi.String("true"), "csi.storage.k8s.io/fstype": pulumi.String("xfs"),
 				"throughput": pulumi.Sprintf("%d", sc.ThroughputMiB), "iops": pulumi.Sprintf("%d", sc.IOPS),
 			},
-		}, b.parent, pulumi.Provider(b.provider)); err != nil {
+		}, b.parent, pulumi.Provider(b.provider))
+		if err != nil {
 			return err
 		}
+		b.keep(class)
 	}
 	return nil
 }

@@ -208,3 +208,26 @@ func TestAccessRefused(t *testing.T) {
 		assert.Empty(t, rec.Resources(), "%s: nothing registered", name)
 	}
 }
+
+// Ready lists every resource of the cluster, each once: what depends on
+// the whole cluster depends on exactly its children, every run.
+func TestReadyIsEveryChild(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	var ready []pulumi.Resource
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		c, err := New(ctx, "c", args(), deps())
+		if err == nil {
+			ready = c.Ready
+		}
+		return err
+	}))
+	comp, err := rec.Component(TypeToken)
+	require.NoError(t, err)
+	children := rec.DirectChildren(comp.URN)
+	assert.Len(t, ready, len(children), "one Ready entry per child")
+	seen := map[pulumi.Resource]bool{}
+	for _, r := range ready {
+		assert.False(t, seen[r], "listed once")
+		seen[r] = true
+	}
+}

@@ -21,10 +21,10 @@ import (
 // TypeToken is the component's type.
 var TypeToken = kit.Type("network", "Network")
 
-// NAT gateway modes.
+// NAT gateway modes (model's).
 const (
-	NATPerZone = "perZone"
-	NATSingle  = "single"
+	NATPerZone = model.NATPerZone
+	NATSingle  = model.NATSingle
 )
 
 // Config configures the network.
@@ -36,7 +36,7 @@ type Config struct {
 	// Zones are the availability zones to span.
 	Zones []string
 	// NATGateways is NATPerZone (default) or NATSingle.
-	NATGateways string
+	NATGateways model.NATMode
 	// ClusterName is the EKS cluster the subnets serve; it names the
 	// kubernetes.io/cluster tag and the karpenter.sh/discovery tag.
 	ClusterName string
@@ -83,8 +83,8 @@ func (a Config) Validate() error {
 	if len(a.Zones) == 0 {
 		errs = append(errs, errors.New("zones: at least one zone"))
 	}
-	if a.NATGateways != NATPerZone && a.NATGateways != NATSingle {
-		errs = append(errs, fmt.Errorf("natGateways %q: want %s or %s", a.NATGateways, NATPerZone, NATSingle))
+	if !a.NATGateways.Valid() {
+		errs = append(errs, model.Invalid("natGateways", a.NATGateways, model.NATModes))
 	}
 	if _, _, err := Layout(a.CIDR, a.Zones); err != nil {
 		errs = append(errs, err)

@@ -202,61 +202,51 @@ func ChartValues(a Config) (Values, error) {
 // AlertmanagerConfig routes every alert but the watchdog to the webhook
 // whose URL Alertmanager reads from the mounted Secret (url_file), so the
 // URL never appears in values, state or git.
-func AlertmanagerConfig(secret string) map[string]any {
-	receivers := []any{map[string]any{"name": "null"}}
+func AlertmanagerConfig(secret string) AlertmanagerSettings {
+	receivers := []AlertReceiver{{Name: "null"}}
 	receiver := "null"
 	if secret != "" {
 		receiver = "webhook"
-		receivers = append(receivers, map[string]any{"name": "webhook", "webhook_configs": []any{
-			map[string]any{"url_file": "/etc/alertmanager/secrets/" + secret + "/url", "send_resolved": true}}})
+		receivers = append(receivers, AlertReceiver{Name: "webhook", WebhookConfigs: []WebhookConfig{
+			{URLFile: "/etc/alertmanager/secrets/" + secret + "/url", SendResolved: true}}})
 	}
-	return map[string]any{
-		"global": map[string]any{"resolve_timeout": "5m"},
-		"route": map[string]any{"receiver": receiver, "group_by": []any{"alertname", "cluster", "region"},
-			"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
-			"routes": []any{map[string]any{"matchers": []any{`alertname = "Watchdog"`}, "receiver": "null"}}},
-		"receivers": receivers,
+	return AlertmanagerSettings{
+		Global: AlertmanagerGlobal{ResolveTimeout: "5m"},
+		Route: AlertRoute{Receiver: receiver, GroupBy: []string{"alertname", "cluster", "region"},
+			GroupWait: "30s", GroupInterval: "5m", RepeatInterval: "4h",
+			Routes: []AlertRoute{{Matchers: []string{`alertname = "Watchdog"`}, Receiver: "null"}}},
+		Receivers: receivers,
 	}
 }
 
 // RuleSpec is the PrometheusRule spec.
-func RuleSpec(pulsarNamespace string) map[string]any {
-	var groups []any
-	for _, g := range AlertGroups(pulsarNamespace) {
-		var rules []any
-		for _, r := range g.Rules {
-			rules = append(rules, map[string]any{"alert": r.Alert, "expr": r.Expr, "for": r.For, "labels": r.Labels, "annotations": r.Annotations})
-		}
-		groups = append(groups, map[string]any{"name": g.Name, "rules": rules})
-	}
-	return map[string]any{"groups": groups}
+func RuleSpec(pulsarNamespace string) RuleSpecValue {
+	return RuleSpecValue{Groups: AlertGroups(pulsarNamespace)}
 }
 
 // KarpenterPodMonitorSpec scrapes the Karpenter controller.
-func KarpenterPodMonitorSpec() map[string]any {
-	return map[string]any{
-		"namespaceSelector":   map[string]any{"matchNames": []any{"kube-system"}},
-		"selector":            map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "karpenter"}},
-		"podMetricsEndpoints": []any{map[string]any{"port": "http-metrics", "path": "/metrics", "interval": "30s"}},
+func KarpenterPodMonitorSpec() PodMonitorSpec {
+	return PodMonitorSpec{
+		NamespaceSelector:   NamespaceSelector{MatchNames: []string{"kube-system"}},
+		Selector:            LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "karpenter"}},
+		PodMetricsEndpoints: []PodMetricsEndpoint{{Port: "http-metrics", Path: "/metrics", Interval: "30s"}},
 	}
 }
 
 // GrafanaJSON renders a dashboard in Grafana's JSON model.
 func GrafanaJSON(d Dashboard) (string, error) {
-	var panels []any
+	out := GrafanaDashboard{UID: d.UID, Title: d.Title, SchemaVersion: 39, Tags: []string{"pulsar-fleet"},
+		Time: GrafanaTime{From: "now-6h", To: "now"}}
 	for i, p := range d.Panels {
-		var targets []any
+		panel := GrafanaPanel{ID: i + 1, Type: "timeseries", Title: p.Title,
+			FieldConfig: GrafanaFieldConfig{Defaults: GrafanaFieldDefaults{Unit: p.Unit}, Overrides: []struct{}{}},
+			GridPos:     GrafanaGridPos{H: 8, W: 12, X: (i % 2) * 12, Y: (i / 2) * 8}}
 		for j, t := range p.Targets {
-			targets = append(targets, map[string]any{"expr": t.Expr, "legendFormat": t.Legend, "refId": string(rune('A' + j))})
+			panel.Targets = append(panel.Targets, GrafanaTarget{Expr: t.Expr, LegendFormat: t.Legend, RefID: string(rune('A' + j))})
 		}
-		panels = append(panels, map[string]any{
-			"id": i + 1, "type": "timeseries", "title": p.Title, "targets": targets,
-			"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
-			"gridPos":     map[string]any{"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
-		})
+		out.Panels = append(out.Panels, panel)
 	}
-	b, err := json.Marshal(map[string]any{"uid": d.UID, "title": d.Title, "schemaVersion": 39, "editable": false,
-		"time": map[string]any{"from": "now-6h", "to": "now"}, "panels": panels, "tags": []any{"pulsar-fleet"}})
+	b, err := json.Marshal(out)
 	return string(b), err
 }
 
@@ -351,17 +341,25 @@ func (b *builder) release(ns *corev1.Namespace, values Values, secrets []pulumi.
 // monitors registers the alert rules and the Karpenter pod monitor (after
 // the chart, which installs their CRDs).
 func (b *builder) monitors(after []pulumi.ResourceOption) error {
+	rules, err := kit.ToMap(RuleSpec(b.cfg.PulsarNamespace))
+	if err != nil {
+		return err
+	}
+	monitor, err := kit.ToMap(KarpenterPodMonitorSpec())
+	if err != nil {
+		return err
+	}
 	if _, err := apiextensions.NewCustomResource(b.ctx, b.name+"-alerts", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PrometheusRule"),
 		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-fleet-alerts"), Namespace: pulumi.String(Namespace)},
-		OtherFields: kubernetes.UntypedArgs{"spec": RuleSpec(b.cfg.PulsarNamespace)},
+		OtherFields: kubernetes.UntypedArgs{"spec": rules},
 	}, after...); err != nil {
 		return err
 	}
-	_, err := apiextensions.NewCustomResource(b.ctx, b.name+"-karpenter", &apiextensions.CustomResourceArgs{
+	_, err = apiextensions.NewCustomResource(b.ctx, b.name+"-karpenter", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PodMonitor"),
 		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("karpenter"), Namespace: pulumi.String(Namespace)},
-		OtherFields: kubernetes.UntypedArgs{"spec": KarpenterPodMonitorSpec()},
+		OtherFields: kubernetes.UntypedArgs{"spec": monitor},
 	}, after...)
 	return err
 }

@@ -96,9 +96,9 @@ type PVCSpec struct {
 
 // Alertmanager routes alerts to the webhook.
 type Alertmanager struct {
-	Enabled          bool             `json:"enabled"`
-	Config           map[string]any   `json:"config"`
-	AlertmanagerSpec AlertmanagerSpec `json:"alertmanagerSpec"`
+	Enabled          bool                 `json:"enabled"`
+	Config           AlertmanagerSettings `json:"config"`
+	AlertmanagerSpec AlertmanagerSpec     `json:"alertmanagerSpec"`
 }
 
 // AlertmanagerSpec is the Alertmanager custom resource's spec.

@@ -386,15 +386,15 @@ func AutorecoveryConfig(a Config) map[string]string {
 func hpa(min, max int) Autoscaling {
 	return Autoscaling{
 		Enabled: true, MinReplicas: min, MaxReplicas: max,
-		Metrics: []any{map[string]any{"type": "Resource", "resource": map[string]any{
-			"name": "cpu", "target": map[string]any{"type": "Utilization", "averageUtilization": 70}}}},
+		Metrics: []HPAMetric{{Type: "Resource", Resource: ResourceMetric{
+			Name: "cpu", Target: MetricTarget{Type: "Utilization", AverageUtilization: 70}}}},
 		// Fast up (double every 30 s if needed), slow down (300 s window,
 		// one pod per 2 minutes).
-		Behavior: map[string]any{
-			"scaleUp": map[string]any{"stabilizationWindowSeconds": 0, "selectPolicy": "Max",
-				"policies": []any{map[string]any{"type": "Percent", "value": 100, "periodSeconds": 30}}},
-			"scaleDown": map[string]any{"stabilizationWindowSeconds": 300,
-				"policies": []any{map[string]any{"type": "Pods", "value": 1, "periodSeconds": 120}}},
+		Behavior: HPABehavior{
+			ScaleUp: ScalingRules{StabilizationWindowSeconds: 0, SelectPolicy: "Max",
+				Policies: []ScalingPolicy{{Type: "Percent", Value: 100, PeriodSeconds: 30}}},
+			ScaleDown: ScalingRules{StabilizationWindowSeconds: 300,
+				Policies: []ScalingPolicy{{Type: "Pods", Value: 1, PeriodSeconds: 120}}},
 		},
 	}
 }
@@ -505,8 +505,8 @@ func brokerValues(a Config, deps Deps) Broker {
 		},
 	}
 	if len(a.Peers) > 0 {
-		b.ExtraVolumes = []map[string]any{{"name": "geo-replication-tokens", "secret": map[string]any{"secretName": GeoTokensSecret, "optional": true}}}
-		b.ExtraMounts = []map[string]any{{"name": "geo-replication-tokens", "mountPath": "/pulsar/geo", "readOnly": true}}
+		b.ExtraVolumes = []PodVolume{{Name: "geo-replication-tokens", Secret: SecretVolume{SecretName: GeoTokensSecret, Optional: true}}}
+		b.ExtraMounts = []VolumeMount{{Name: "geo-replication-tokens", MountPath: "/pulsar/geo", ReadOnly: true}}
 	}
 	return b
 }

@@ -20,7 +20,6 @@ package pulsar
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -46,7 +45,7 @@ const (
 // Exposure is how clients reach the proxies.
 type Exposure struct {
 	// Scheme is internet-facing or internal.
-	Scheme string
+	Scheme model.ProxyScheme
 	// ClientCIDRs restrict an internet-facing NLB.
 	ClientCIDRs []string
 }
@@ -86,8 +85,8 @@ type Pulsar struct {
 
 // ValidateExposure checks the exposure settings.
 func ValidateExposure(e Exposure) error {
-	if e.Scheme != "internet-facing" && e.Scheme != "internal" {
-		return fmt.Errorf("exposure scheme %q: want internet-facing or internal", e.Scheme)
+	if !e.Scheme.Valid() {
+		return model.Invalid("exposure scheme", e.Scheme, model.ProxySchemes)
 	}
 	return nil
 }
@@ -104,7 +103,7 @@ func ServiceAnnotations(e Exposure, certificateARN pulumi.StringInput) map[strin
 		"service.beta.kubernetes.io/aws-load-balancer-backend-protocol":                  pulumi.String("tcp"),
 		"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
 	}
-	if e.Scheme == "internal" {
+	if e.Scheme == model.SchemeInternal {
 		ann["service.beta.kubernetes.io/aws-load-balancer-internal"] = pulumi.String("true")
 	}
 	return ann
@@ -207,7 +206,7 @@ func (b *builder) proxyService(ns *corev1.Namespace, release *helmv3.Release) (*
 			&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(PortHTTPS), TargetPort: pulumi.Int(8080), Protocol: pulumi.String("TCP")},
 		},
 	}
-	if e.Scheme == "internet-facing" && len(e.ClientCIDRs) > 0 {
+	if e.Scheme == model.SchemeInternetFacing && len(e.ClientCIDRs) > 0 {
 		spec.LoadBalancerSourceRanges = kit.StringInputs(e.ClientCIDRs)
 	}
 	ann := pulumi.StringMap{}

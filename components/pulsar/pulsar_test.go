@@ -135,8 +135,8 @@ func TestDurabilityAndPlacement(t *testing.T) {
 	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "critical"}, v.ZooKeeper.NodeSelector, "ZooKeeper on the on-demand pool")
 	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "critical"}, v.Proxy.NodeSelector, "proxies on the on-demand pool")
 	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "broker"}, v.Broker.NodeSelector)
-	assert.Equal(t, 300, v.Broker.Autoscaling.Behavior["scaleDown"].(map[string]any)["stabilizationWindowSeconds"])
-	assert.Equal(t, 0, v.Broker.Autoscaling.Behavior["scaleUp"].(map[string]any)["stabilizationWindowSeconds"])
+	assert.Equal(t, 300, v.Broker.Autoscaling.Behavior.ScaleDown.StabilizationWindowSeconds)
+	assert.Equal(t, 0, v.Broker.Autoscaling.Behavior.ScaleUp.StabilizationWindowSeconds)
 	assert.Equal(t, StorageOffload{Driver: "aws-s3", Bucket: pulumi.String("offload-bucket"), Region: "us-east-1",
 		MaxBlockSizeInBytes: "64000000", ReadBufferSizeInBytes: "1000000", ManagedLedgerOffloadDeletionLagMs: "14400000",
 		ManagedLedgerOffloadAutoTriggerSizeThresholdBytes: "10737418240"}, v.Broker.StorageOffload)

@@ -196,12 +196,12 @@ type Autorecovery struct {
 // Broker values.
 type Broker struct {
 	Workload       `json:",inline"`
-	PDB            PDB              `json:"pdb"`
-	Autoscaling    Autoscaling      `json:"autoscaling"`
-	ServiceAccount ServiceAccount   `json:"service_account"`
-	StorageOffload StorageOffload   `json:"storageOffload"`
-	ExtraVolumes   []map[string]any `json:"extraVolumes,omitempty"`
-	ExtraMounts    []map[string]any `json:"extraVolumeMounts,omitempty"`
+	PDB            PDB            `json:"pdb"`
+	Autoscaling    Autoscaling    `json:"autoscaling"`
+	ServiceAccount ServiceAccount `json:"service_account"`
+	StorageOffload StorageOffload `json:"storageOffload"`
+	ExtraVolumes   []PodVolume    `json:"extraVolumes,omitempty"`
+	ExtraMounts    []VolumeMount  `json:"extraVolumeMounts,omitempty"`
 	// StatefulsetUpgrade is off: see Upgrade.
 	StatefulsetUpgrade Upgrade `json:"statefulsetUpgrade"`
 }
@@ -220,11 +220,68 @@ type ServiceAccount struct {
 
 // Autoscaling is a component's HorizontalPodAutoscaler.
 type Autoscaling struct {
-	Enabled     bool           `json:"enabled"`
-	MinReplicas int            `json:"minReplicas"`
-	MaxReplicas int            `json:"maxReplicas"`
-	Metrics     []any          `json:"metrics"`
-	Behavior    map[string]any `json:"behavior"`
+	Enabled     bool        `json:"enabled"`
+	MinReplicas int         `json:"minReplicas"`
+	MaxReplicas int         `json:"maxReplicas"`
+	Metrics     []HPAMetric `json:"metrics"`
+	Behavior    HPABehavior `json:"behavior"`
+}
+
+// HPAMetric is an autoscaling/v2 resource metric.
+type HPAMetric struct {
+	Type     string         `json:"type"`
+	Resource ResourceMetric `json:"resource"`
+}
+
+// ResourceMetric is a container resource and its target.
+type ResourceMetric struct {
+	Name   string       `json:"name"`
+	Target MetricTarget `json:"target"`
+}
+
+// MetricTarget is a utilization target.
+type MetricTarget struct {
+	Type               string `json:"type"`
+	AverageUtilization int    `json:"averageUtilization"`
+}
+
+// HPABehavior is how fast the autoscaler scales each way.
+type HPABehavior struct {
+	ScaleUp   ScalingRules `json:"scaleUp"`
+	ScaleDown ScalingRules `json:"scaleDown"`
+}
+
+// ScalingRules are one direction's window and policies.
+type ScalingRules struct {
+	StabilizationWindowSeconds int             `json:"stabilizationWindowSeconds"`
+	SelectPolicy               string          `json:"selectPolicy,omitempty"`
+	Policies                   []ScalingPolicy `json:"policies"`
+}
+
+// ScalingPolicy bounds one step: Pods or Percent per period.
+type ScalingPolicy struct {
+	Type          string `json:"type"`
+	Value         int    `json:"value"`
+	PeriodSeconds int    `json:"periodSeconds"`
+}
+
+// PodVolume is a pod volume from a Secret.
+type PodVolume struct {
+	Name   string       `json:"name"`
+	Secret SecretVolume `json:"secret"`
+}
+
+// SecretVolume mounts a Secret; an optional one may not exist yet.
+type SecretVolume struct {
+	SecretName string `json:"secretName"`
+	Optional   bool   `json:"optional"`
+}
+
+// VolumeMount mounts a pod volume in the container.
+type VolumeMount struct {
+	Name      string `json:"name"`
+	MountPath string `json:"mountPath"`
+	ReadOnly  bool   `json:"readOnly"`
 }
 
 // StorageOffload configures tiered storage; the chart maps these keys to

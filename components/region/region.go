@@ -5,11 +5,11 @@ package region
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -22,7 +22,7 @@ type Config struct {
 	// Region is the AWS region.
 	Region string
 	// Role is primary, secondary or dr.
-	Role string
+	Role model.RegionRole
 	// Phase is the scaling phase the region is sized for.
 	Phase string
 	// Tags are applied to every taggable AWS resource of the region.
@@ -41,8 +41,11 @@ func (a Config) Validate() error {
 	if a.Region == "" {
 		errs = append(errs, errors.New("region: empty"))
 	}
-	if a.Role == "" || a.Phase == "" {
-		errs = append(errs, fmt.Errorf("role %q and phase %q must be set", a.Role, a.Phase))
+	if !a.Role.Valid() {
+		errs = append(errs, model.Invalid("role", a.Role, model.RegionRoles))
+	}
+	if !model.PhaseName(a.Phase).Valid() {
+		errs = append(errs, model.Invalid("phase", model.PhaseName(a.Phase), model.PhaseNames))
 	}
 	return errors.Join(errs...)
 }
@@ -52,7 +55,7 @@ func (a Config) DefaultTags() map[string]string {
 	return kit.MergeTags(map[string]string{
 		"pulsar-fleet:stack":  a.Stack,
 		"pulsar-fleet:region": a.Region,
-		"pulsar-fleet:role":   a.Role,
+		"pulsar-fleet:role":   string(a.Role),
 		"pulsar-fleet:phase":  a.Phase,
 		"managed-by":          "pulumi",
 	}, a.Tags)

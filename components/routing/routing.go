@@ -40,8 +40,8 @@ type RegionEndpoint struct {
 }
 
 // ClientSettings are the producer and client options applications use,
-// named as the Java client's configuration keys.
-type ClientSettings map[string]any
+// named as the Java client's configuration keys (model's).
+type ClientSettings = model.ClientSettings
 
 // Config configures routing for one stack.
 type Config struct {
@@ -54,7 +54,7 @@ type Config struct {
 	Weight int
 	// Scheme of the proxy NLB; Route53 health checkers can only reach an
 	// internet-facing one.
-	Scheme string
+	Scheme model.ProxyScheme
 	// Regions are every stack of the fleet (this one included), for the
 	// failover URLs.
 	Regions []RegionEndpoint
@@ -84,8 +84,8 @@ func (a Config) Validate() error {
 	if a.Domain == "" {
 		errs = append(errs, errors.New("domain: empty"))
 	}
-	if a.Scheme != "internet-facing" && a.Scheme != "internal" {
-		errs = append(errs, fmt.Errorf("scheme %q: want internet-facing or internal", a.Scheme))
+	if !a.Scheme.Valid() {
+		errs = append(errs, model.Invalid("scheme", a.Scheme, model.ProxySchemes))
 	}
 	total, self := 0, false
 	for _, r := range a.Regions {
@@ -256,7 +256,7 @@ func (b *builder) build(r *Routing) error {
 // healthCheck registers the Route53 health check of an internet-facing
 // proxy NLB and returns its ID for the weighted record (nil without one).
 func (b *builder) healthCheck(r *Routing) (pulumi.StringPtrInput, error) {
-	if b.cfg.Scheme != "internet-facing" {
+	if b.cfg.Scheme != model.SchemeInternetFacing {
 		// Route53's checkers cannot reach an internal NLB; the weighted
 		// record then has no health check and counts as healthy.
 		_ = b.ctx.Log.Warn("routing: internal proxy NLB; the weighted record has no Route53 health check", &pulumi.LogArgs{})

@@ -18,7 +18,7 @@ func args() Config {
 	return Config{Stack: "us-east-1", Domain: "streaming.example.com", HostedZoneID: "Z0TEST", Weight: 50, Scheme: "internet-facing",
 		Namespace: "pulsar",
 		Regions:   []RegionEndpoint{{Stack: "us-east-1", Region: "us-east-1", Weight: 50}, {Stack: "eu-west-1", Region: "eu-west-1", Weight: 10}, {Stack: "us-west-2", Region: "us-west-2", Weight: 40}},
-		Client:    ClientSettings{"sendTimeoutMs": 30000, "batchingMaxPublishDelayMicros": 5000}}
+		Client:    ClientSettings{SendTimeoutMs: 30000, BatchingMaxPublishDelayMicros: 5000}}
 }
 
 func run(t *testing.T, a Config) (*recorder.Recorder, error) {
@@ -70,7 +70,8 @@ func TestWeightedRecordAndHealthCheck(t *testing.T) {
 	assert.Equal(t, "pulsar+ssl://pulsar-us-west-2.streaming.example.com:6651,pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651", data["failoverServiceUrls"])
 	var cc ClientConfig
 	require.NoError(t, json.Unmarshal([]byte(data["client.json"].(string)), &cc))
-	assert.Equal(t, 30000.0, cc.Settings["sendTimeoutMs"])
+	assert.Equal(t, 30000, cc.Settings.SendTimeoutMs)
+	assert.Contains(t, data["client.json"], `"sendTimeoutMs":30000`, "published under the Java client's key")
 }
 
 func TestGlobalAccelerator(t *testing.T) {
