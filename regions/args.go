@@ -131,7 +131,7 @@ func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysT
 	gCPU, gMem := lim(sizing.PoolGeneral)
 	critNodes := plan.Proxies.Count + plan.ZooKeeper.Count
 	return capacity.Config{
-		ClusterName: ClusterName(spec.Stack), Region: spec.Region, Zones: spec.Zones, Tags: tags, RootVolumeGiB: 80,
+		ClusterName: ClusterName(spec.Stack), Region: spec.Region, Zones: spec.Zones, Tags: tags, RootVolumeGiB: 80, Charts: spec.ChartSource,
 		ControllerNodeSelector: map[string]string{cluster.SystemPoolLabel: "system"},
 		Pools: []capacity.Pool{
 			{Name: PoolCritical, InstanceTypes: critical, Arches: arches(critical), SpotShare: 0,
@@ -200,7 +200,7 @@ func routingConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) ro
 func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string) observability.Config {
 	crit := capacity.PlacementFor(capa.Pools[0])
 	c := observability.Config{
-		Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == model.RolePrimary, Domain: spec.Routing.Domain,
+		Charts: spec.ChartSource, Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == model.RolePrimary, Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
 		ReceiverCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
 	}
@@ -214,6 +214,7 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 // exposure and, on instance-store bookies, the disk each may fill.
 func pulsarConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, capa capacity.Config) (pulsar.Config, error) {
 	c := pulsarArgs(spec, plan, capa)
+	c.Charts = spec.ChartSource
 	c.Exposure = pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs}
 	if !plan.Bookies.LocalNVMe {
 		return c, nil

@@ -76,6 +76,8 @@ type Spec struct {
 	// ProtectData protects the offload buckets, their keys and the cluster
 	// (stack config allowDataDeletion lifts it).
 	ProtectData bool
+	// ChartSource is where the Helm releases take their charts from.
+	ChartSource model.ChartSource
 }
 
 // Routing is the region's global routing settings.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/region"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -90,4 +91,40 @@ func TestComponentConfigsFollowThePlan(t *testing.T) {
 	assert.Equal(t, plan.PoolLimits[sizing.PoolBroker].CPU, broker.LimitCPU)
 	critical := a.Capacity.Pools[byName[regions.PoolCritical]]
 	assert.Zero(t, critical.SpotShare, "ZooKeeper and proxies on-demand only")
+}
+
+// A chart source takes every release's chart from the team's mirror.
+func TestChartSourceReachesEveryRelease(t *testing.T) {
+	for _, tc := range []struct {
+		source    string
+		karpenter string
+		pulsar    string
+		repo      any
+	}{
+		{"", "oci://public.ecr.aws/karpenter/karpenter", "pulsar", "https://pulsar.apache.org/charts"},
+		{"/opt/charts", "/opt/charts/karpenter", "/opt/charts/pulsar", nil},
+		{"oci://registry.example.com/mirror", "oci://registry.example.com/mirror/karpenter", "oci://registry.example.com/mirror/pulsar", nil},
+	} {
+		s, cat := spec(t, "us-east-1")
+		s.ChartSource = model.ChartSource(tc.source)
+		rec := recorder.New(s.Region)
+		rec.StackOutputs["us-west-2"] = peerOutputs("us-west-2")
+		rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
+		require.NoError(t, rec.Run("pulsar-fleet", "us-east-1", nil, nil, func(ctx *pulumi.Context) error {
+			_, err := regions.Build(ctx, s, cat)
+			return err
+		}))
+		charts := map[string]recorder.Resource{}
+		for _, r := range rec.ByType("kubernetes:helm.sh/v3:Release") {
+			charts[r.Inputs["name"].(string)] = r
+		}
+		require.Len(t, charts, 4, "karpenter-crd, karpenter, pulsar, kube-prometheus-stack")
+		assert.Equal(t, tc.karpenter, charts["karpenter"].Inputs["chart"], tc.source)
+		assert.Equal(t, tc.pulsar, charts["pulsar"].Inputs["chart"], tc.source)
+		if tc.repo == nil {
+			assert.Nil(t, charts["pulsar"].Inputs["repositoryOpts"], tc.source)
+		} else {
+			assert.Equal(t, tc.repo, charts["pulsar"].Inputs["repositoryOpts"].(map[string]any)["repo"])
+		}
+	}
 }

@@ -196,6 +196,9 @@ type StackConfig struct {
 	Arches         []model.Arch   `json:"arches"`
 	// Workload is the team's workload over the phase presets.
 	Workload Workload `json:"workload,omitempty"`
+	// ChartSource is where the Helm charts come from (empty: their public
+	// repositories).
+	ChartSource model.ChartSource `json:"chartSource,omitempty"`
 	// AllowDataDeletion lifts Pulumi's protect from the resources that hold
 	// data or make it readable (offload buckets, their KMS keys, the EKS
 	// cluster and its secrets key). Set it only to tear a region down:
@@ -274,6 +277,7 @@ var ConfigKeys = []keySpec{
 	{"observability", "object", false, "Monitoring: metricsSourceCidrs.", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
+	{"chartSource", "string", false, "Where the Helm charts come from: empty for their public repositories, or the team's mirror holding each chart under its own name: oci://registry/path, https://chart-repository, or a directory of unpacked charts (<dir>/<chart>).", ""},
 	{"allowDataDeletion", "boolean", false, "Lift Pulumi's protect from the offload buckets, their KMS keys and the EKS cluster (only to tear a region down: up with it, then destroy).", "false"},
 }
 
@@ -387,6 +391,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			c.Phase = v
 		case "vpcCidr":
 			c.VPCCIDR = v
+		case "chartSource":
+			c.ChartSource = model.ChartSource(v)
 		case "zones":
 			err = json.Unmarshal([]byte(v), &c.Zones)
 		case "peers":

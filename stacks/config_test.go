@@ -84,6 +84,7 @@ func TestValidationRules(t *testing.T) {
 		{"bucket lifetime shorter than TTL + retention", "us-east-1", func(c *StackConfig) { c.TieredStorage.RetentionDays = 1 }, "pulsar-fleet:tieredStorage.retentionDays", "3..3650 days"},
 		{"proxy scheme", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "public" }, "pulsar-fleet:routing.proxyScheme", "internet-facing or internal"},
 		{"kubernetes version", "us-east-1", func(c *StackConfig) { c.Cluster.KubernetesVersion = "1.20" }, "pulsar-fleet:cluster.kubernetesVersion", "1.33"},
+		{"chart source", "us-east-1", func(c *StackConfig) { c.ChartSource = "s3://charts" }, "pulsar-fleet:chartSource", "an oci:// or https:// chart mirror"},
 		{"nat gateways", "us-east-1", func(c *StackConfig) { c.Cluster.NATGateways = "none" }, "pulsar-fleet:cluster.natGateways", "perZone or single"},
 		{"arch", "us-east-1", func(c *StackConfig) { c.Arches = []model.Arch{"riscv64"} }, "pulsar-fleet:arches", "arm64 or amd64"},
 		{"peer is self", "us-east-1", func(c *StackConfig) { c.Peers = append(c.Peers, "us-east-1") }, "pulsar-fleet:peers", "other stacks"},

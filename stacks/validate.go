@@ -176,6 +176,9 @@ func (c StackConfig) validateCluster(bad badFunc) {
 			bad(Key("cluster.capacityReservationIds"), id, "capacity reservation ids such as cr-0123456789abcdef0")
 		}
 	}
+	if err := c.ChartSource.Validate(); err != nil {
+		bad(Key("chartSource"), string(c.ChartSource), "an oci:// or https:// chart mirror, or a directory of unpacked charts")
+	}
 	if !c.Cluster.NATGateways.Valid() {
 		bad(Key("cluster.natGateways"), string(c.Cluster.NATGateways), model.OneOf(model.NATModes))
 	}

@@ -37,16 +37,7 @@ import (
 // installs etcd) turns that into a failure.
 func startAPIServer(t *testing.T) *apiserver.Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("API-server tier: not in -short")
-	}
-	etcd, err := apiserver.FindEtcd()
-	if err != nil {
-		if os.Getenv("REQUIRE_APISERVER") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	etcd := needEtcd(t)
 	crdDir := reference.Path(t, "crds")
 	start := time.Now()
 	kas, err := tooling.KubeAPIServer.Path(root)
@@ -68,6 +59,23 @@ func startAPIServer(t *testing.T) *apiserver.Server {
 		require.NoError(t, s.ApplyFile(ctx, f))
 	}
 	return s
+}
+
+// needEtcd finds etcd, or skips the test (fails it under
+// REQUIRE_APISERVER=1); -short skips the API-server tiers too.
+func needEtcd(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("API-server tier: not in -short")
+	}
+	etcd, err := apiserver.FindEtcd()
+	if err != nil {
+		if os.Getenv("REQUIRE_APISERVER") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return etcd
 }
 
 // helmNamespaces are the namespaces Helm releases create for themselves.

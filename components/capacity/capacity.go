@@ -61,6 +61,9 @@ type Config struct {
 	ControllerTolerations  []Toleration
 	// Tags are added to AWS resources and propagated to nodes.
 	Tags map[string]string
+	// Charts is where the Karpenter charts come from (empty: the public
+	// repository).
+	Charts model.ChartSource
 }
 
 // Deps are the cluster's outputs Karpenter needs.
@@ -103,6 +106,9 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	c = c.WithDefaults()
 	var errs []error
+	if err := c.Charts.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ClusterName == "" {
 		errs = append(errs, errors.New("clusterName: empty"))
 	}
@@ -320,8 +326,9 @@ func (b *builder) controllerIAM() error {
 // charts registers the karpenter-crd chart, then the controller's chart
 // (which skips the CRDs).
 func (b *builder) charts() error {
+	crdChart, crdRepo := kit.Chart(b.cfg.Charts, "karpenter-crd", ChartRepo)
 	crds, err := helmv3.NewRelease(b.ctx, b.name+"-crd", &helmv3.ReleaseArgs{
-		Name: pulumi.String("karpenter-crd"), Chart: pulumi.String(ChartRepo + "/karpenter-crd"), Version: pulumi.String(ChartVersion),
+		Name: pulumi.String("karpenter-crd"), Chart: crdChart, RepositoryOpts: crdRepo, Version: pulumi.String(ChartVersion),
 		Namespace: pulumi.String(Namespace), MaxHistory: pulumi.Int(10),
 	}, b.k8s(b.deps.DependsOn)...)
 	if err != nil {
@@ -331,8 +338,9 @@ func (b *builder) charts() error {
 	if err != nil {
 		return err
 	}
+	chart, repo := kit.Chart(b.cfg.Charts, "karpenter", ChartRepo)
 	controller, err := helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
-		Name: pulumi.String("karpenter"), Chart: pulumi.String(ChartRepo + "/karpenter"), Version: pulumi.String(ChartVersion),
+		Name: pulumi.String("karpenter"), Chart: chart, RepositoryOpts: repo, Version: pulumi.String(ChartVersion),
 		Namespace: pulumi.String(Namespace), SkipCrds: pulumi.Bool(true), Values: values,
 		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), MaxHistory: pulumi.Int(10), Timeout: pulumi.Int(600),
 	}, b.k8s(append([]pulumi.Resource{crds, b.access}, b.deps.DependsOn...))...)

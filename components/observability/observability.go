@@ -68,6 +68,9 @@ func WriteURL(domain string) string { return "https://" + MetricsName(domain) + 
 
 // Config configures one region's monitoring.
 type Config struct {
+	// Charts is where the monitoring chart comes from (empty: the public
+	// repository).
+	Charts model.ChartSource
 	// Cluster is the Pulsar cluster name (external label cluster).
 	Cluster string
 	// Region is the AWS region (external label region).
@@ -100,6 +103,9 @@ func (a Config) WithDefaults() Config { return a }
 func (a Config) Validate() error {
 	a = a.WithDefaults()
 	var errs []error
+	if err := a.Charts.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Cluster == "" || a.Region == "" {
 		errs = append(errs, errors.New("cluster and region: both required (external labels)"))
 	}
@@ -330,9 +336,10 @@ func (b *builder) release(ns *corev1.Namespace, values Values, secrets []pulumi.
 		return nil, err
 	}
 	dependsOn := append(append([]pulumi.Resource(nil), b.deps.DependsOn...), secrets...)
+	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
 	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
-		Name: pulumi.String(ChartName), Chart: pulumi.String(ChartName), Version: pulumi.String(ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		Name: pulumi.String(ChartName), Chart: chart, Version: pulumi.String(ChartVersion),
+		RepositoryOpts: repo,
 		Namespace:      ns.Metadata.Name().Elem(), Values: vm,
 		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(900), MaxHistory: pulumi.Int(10),
 	}, append(append([]pulumi.ResourceOption(nil), b.k8s...), pulumi.DependsOn(dependsOn))...)

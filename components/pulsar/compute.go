@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Chart coordinates.
@@ -112,6 +113,9 @@ type GeoPeer struct {
 // Config configures the Pulsar release: plain values only (the outputs of
 // other components it needs are its Deps).
 type Config struct {
+	// Charts is where the Pulsar chart comes from (empty: the public
+	// repository).
+	Charts model.ChartSource
 	// Cluster is this region's Pulsar cluster name.
 	Cluster                                            string
 	Namespace                                          string
@@ -170,6 +174,9 @@ func (a Config) WithDefaults() Config {
 func (a Config) Validate() error {
 	a = a.WithDefaults()
 	var errs []error
+	if err := a.Charts.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	bad := func(f string, v ...any) { errs = append(errs, fmt.Errorf(f, v...)) }
 	q := a.Quorum
 	if !(q.Ensemble >= q.WriteQuorum && q.WriteQuorum >= q.AckQuorum && q.AckQuorum >= 1) {

@@ -179,11 +179,12 @@ func (b *builder) release(ns *corev1.Namespace, values Values) (*helmv3.Release,
 	if err != nil {
 		return nil, err
 	}
+	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
 	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(ReleaseName),
-		Chart:          pulumi.String(ChartName),
+		Chart:          chart,
 		Version:        pulumi.String(ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		RepositoryOpts: repo,
 		Namespace:      ns.Metadata.Name().Elem(),
 		Values:         vm,
 		// Not atomic: a failed upgrade must never roll bookies back by

@@ -14,6 +14,7 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -49,6 +50,7 @@ type Server struct {
 	// URL is the API server's https address.
 	URL    string
 	token  string
+	caFile string
 	client *http.Client
 	procs  []proc
 
@@ -156,6 +158,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return s, err
 	}
 	s.URL = fmt.Sprintf("https://127.0.0.1:%d", secure)
+	s.caFile = filepath.Join(certs, "apiserver.crt")
 
 	deadline := time.Now().Add(o.Ready)
 	for {
@@ -189,6 +192,25 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// Kubeconfig is a kubeconfig for the server: its address, the serving
+// certificate it wrote on start as the only trusted CA, and the admin
+// token (system:masters).
+func (s *Server) Kubeconfig() (string, error) {
+	ca, err := os.ReadFile(s.caFile)
+	if err != nil {
+		return "", err
+	}
+	cfg := map[string]any{
+		"apiVersion": "v1", "kind": "Config", "current-context": "local",
+		"clusters": []any{map[string]any{"name": "local", "cluster": map[string]any{
+			"server": s.URL, "certificate-authority-data": base64.StdEncoding.EncodeToString(ca)}}},
+		"users":    []any{map[string]any{"name": "admin", "user": map[string]any{"token": s.token}}},
+		"contexts": []any{map[string]any{"name": "local", "context": map[string]any{"cluster": "local", "user": "admin"}}},
+	}
+	b, err := json.Marshal(cfg)
+	return string(b), err
 }
 
 func (s *Server) spawn(dir, name, bin string, args ...string) error {

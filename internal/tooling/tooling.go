@@ -27,6 +27,10 @@ type Tool struct {
 	LDFlags string
 	// Env overrides the EnvVar lookup ($ENV wins over building).
 	EnvVar string
+	// Stage, when set, prepares a build directory outside the module cache
+	// (for a package that needs generated files beside its sources) and
+	// returns it with the package to build there.
+	Stage func(modDir string) (dir, pkg string, err error)
 }
 
 // Pulumi is the Pulumi CLI at the version the SDK is pinned to.
@@ -45,7 +49,10 @@ var Actionlint = Tool{Module: "actionlint", Package: "github.com/rhysd/actionlin
 // KubeAPIServer is the API server of the API-server test tier (Kubernetes
 // v1.37.0, staging modules mapped to their published v0.37.0 versions).
 var KubeAPIServer = Tool{Module: "kubeapiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver",
-	Binary: "kube-apiserver", EnvVar: "PULSAR_FLEET_KUBE_APISERVER"}
+	Binary: "kube-apiserver", EnvVar: "PULSAR_FLEET_KUBE_APISERVER",
+	// The version /version reports (a source build says v0.0.0-master,
+	// which charts' kubeVersion constraints refuse).
+	LDFlags: "-X k8s.io/component-base/version.gitVersion=v1.37.0 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"}
 
 // Helm renders the program's releases with their real charts in the render
 // tier (helm v3.22.0; the product never runs it).
@@ -112,8 +119,15 @@ func (t Tool) Path(repoRoot string) (string, error) {
 	if t.LDFlags != "" {
 		args = append(args, "-ldflags", t.LDFlags)
 	}
-	cmd := exec.Command("go", append(args, t.Package)...)
-	cmd.Dir = modDir
+	dir, pkg := modDir, t.Package
+	if t.Stage != nil {
+		if dir, pkg, err = t.Stage(modDir); err != nil {
+			return "", fmt.Errorf("stage %s: %w", t.Package, err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s from tools/%s: %w\n%s", t.Package, t.Module, err, out)
