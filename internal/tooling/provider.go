@@ -51,7 +51,9 @@ func stageKubernetesProvider(modDir string) (string, string, error) {
 		func() error {
 			return copyFile(filepath.Join(src, "cmd", "pulumi-resource-kubernetes", "main.go"), filepath.Join(main, "main.go"))
 		},
-		func() error { return writeEmbeddedSchema(filepath.Join(src, "cmd", "pulumi-resource-kubernetes"), main) },
+		func() error {
+			return writeEmbeddedSchema(filepath.Join(src, "cmd", "pulumi-resource-kubernetes"), main)
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
