@@ -65,20 +65,22 @@ func stageKubernetesProvider(modDir string) (string, string, error) {
 }
 
 // moduleDir is where the module cache holds a module the tools module
-// requires.
+// requires, downloading it first if the cache lacks it (a cold cache).
 func moduleDir(modDir, module string) (string, error) {
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Dir = modDir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("locate %s: %w", module, err)
+		return "", fmt.Errorf("download %s: %w", module, err)
 	}
-	d := strings.TrimSpace(string(out))
-	if d == "" {
-		return "", fmt.Errorf("locate %s: not downloaded", module)
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil {
+		return "", fmt.Errorf("download %s: %w", module, err)
 	}
-	return d, nil
+	if info.Error != "" || info.Dir == "" {
+		return "", fmt.Errorf("download %s: %s", module, info.Error)
+	}
+	return info.Dir, nil
 }
 
 // stagedGoMod is the tools module's go.mod under another module path (the
