@@ -56,7 +56,7 @@ type Phase struct {
 }
 
 // PhaseNames lists the phases in order of growth.
-var PhaseNames = []string{"35k", "100k", "1m", "10m", "100m"}
+var PhaseNames = model.Strings(model.PhaseNames)
 
 // PhaseNamesHelp is PhaseNames for error messages.
 var PhaseNamesHelp = strings.Join(PhaseNames, ", ")
