@@ -57,6 +57,19 @@ func TestBuildParentsEverythingUnderTheRegion(t *testing.T) {
 	}
 	assert.Subset(t, kids, []string{"pulsar-fleet:network:Network", "pulsar-fleet:cluster:Cluster", "pulsar-fleet:capacity:Capacity",
 		"pulsar-fleet:tieredstorage:TieredStorage", "pulumi:pulumi:StackReference"})
+
+	// Objects placed in the Pulsar namespace wait for it: on a first up the
+	// client ConfigMap would otherwise race the namespace.
+	var ns recorder.Resource
+	for _, n := range rec.ByType("kubernetes:core/v1:Namespace") {
+		if n.Input("metadata.name") == regions.PulsarNamespace {
+			ns = n
+		}
+	}
+	require.NotEmpty(t, ns.URN, "the Pulsar namespace")
+	cm, err := rec.One("kubernetes:core/v1:ConfigMap", s.Stack+"-client")
+	require.NoError(t, err)
+	assert.Contains(t, cm.Dependencies, ns.URN, "the client ConfigMap waits for the Pulsar namespace")
 }
 
 // A peer that is not deployed yet (no outputs) fails with the stack and the

@@ -37,8 +37,23 @@ import (
 // installs etcd) turns that into a failure.
 func startAPIServer(t *testing.T) *apiserver.Server {
 	t.Helper()
+	s := startBareAPIServer(t)
+	crds, err := filepath.Glob(filepath.Join(reference.Path(t, "crds"), "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, crds)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, f := range crds {
+		require.NoError(t, s.ApplyFile(ctx, f))
+	}
+	return s
+}
+
+// startBareAPIServer starts etcd and kube-apiserver with no CRDs: the
+// charts install their own.
+func startBareAPIServer(t *testing.T) *apiserver.Server {
+	t.Helper()
 	etcd := needEtcd(t)
-	crdDir := reference.Path(t, "crds")
 	start := time.Now()
 	kas, err := tooling.KubeAPIServer.Path(root)
 	require.NoError(t, err, "build kube-apiserver from tools/kubeapiserver")
@@ -51,13 +66,6 @@ func startAPIServer(t *testing.T) *apiserver.Server {
 	t.Cleanup(s.Stop)
 	require.NoError(t, err)
 	t.Logf("etcd + kube-apiserver serving in %s at %s", time.Since(start).Round(time.Millisecond), s.URL)
-
-	crds, err := filepath.Glob(filepath.Join(crdDir, "*.yaml"))
-	require.NoError(t, err)
-	require.NotEmpty(t, crds)
-	for _, f := range crds {
-		require.NoError(t, s.ApplyFile(ctx, f))
-	}
 	return s
 }
 

@@ -1,11 +1,16 @@
 package tests
 
-// The real-provider tier: one region's in-cluster components, built from
-// its design with literal values standing in for the AWS components'
-// outputs, through the real Pulumi engine (file:// backend) and the real
-// Kubernetes provider plugin (built from the Go module proxy), against the
-// API-server tier's kube-apiserver, with the charts from the reference
-// directory through the product's chartSource option.
+// The real-provider tier: every in-cluster component of one region, built
+// from its design with literal values standing in for the AWS halves'
+// outputs: Karpenter's releases, EC2NodeClasses and NodePools
+// (capacity.NewKarpenter), the monitoring release, rules, monitors,
+// dashboards and receiver (observability.NewMonitoring), the Pulsar release
+// (pulsar.New) and the client ConfigMap (routing.NewClientConfigMap). They
+// run through the real Pulumi engine (file:// backend) and the real
+// Kubernetes provider plugin (built from the Go module proxy), with the
+// product's provider settings (cluster.ProviderArgs), against a bare
+// kube-apiserver (the releases install their CRDs), with the charts from the
+// reference directory through the product's chartSource option.
 //
 // The API server has no kubelet, no controllers and no cloud: nothing ever
 // becomes ready, nothing is garbage-collected and no load balancer gets an
@@ -28,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +52,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
@@ -103,36 +112,126 @@ func withoutAwait(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTrans
 	return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: args.Opts}
 }
 
-// inClusterProgram builds the region's Pulsar release and, where the
-// region is not the global metrics store (whose receiver has an AWS DNS
-// record), its monitoring, from the design alone.
-func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string) pulumi.RunFunc {
+// standIn is a test component with an AWS half's type and name, standing
+// in for it (its AWS resources cannot be created here).
+type standIn struct{ pulumi.ResourceState }
+
+// inClusterHalves are the types of the in-cluster halves split out of the
+// capacity, observability and routing components.
+var inClusterHalves = []string{capacity.KarpenterTypeToken, observability.MonitoringTypeToken, routing.ClientConfigMapTypeToken}
+
+// outerHalf registers the stand-in for an AWS half; its in-cluster half is
+// its child, with it as FormerParent, as in the product.
+func outerHalf(ctx *pulumi.Context, token, name string) (pulumi.Resource, error) {
+	outer := &standIn{}
+	return outer, ctx.RegisterComponentResource(token, name, outer)
+}
+
+// beforeSplit rewrites a stack's state to what it was before the in-cluster
+// halves became components: their children directly under the AWS half,
+// with the URNs they had there, and no in-cluster component.
+func beforeSplit(dep apitype.UntypedDeployment) (apitype.UntypedDeployment, error) {
+	var d struct {
+		Resources []map[string]any `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		return dep, err
+	}
+	text := string(dep.Deployment)
+	for _, r := range d.Resources {
+		if slices.Contains(inClusterHalves, r["type"].(string)) {
+			text = strings.ReplaceAll(text, fmt.Sprintf("%q", r["urn"]), fmt.Sprintf("%q", r["parent"]))
+		}
+	}
+	for _, token := range inClusterHalves {
+		text = strings.ReplaceAll(text, "$"+token+"$", "$")
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(text), &raw); err != nil {
+		return dep, err
+	}
+	var kept []any
+	for _, r := range raw["resources"].([]any) {
+		if !slices.Contains(inClusterHalves, r.(map[string]any)["type"].(string)) {
+			kept = append(kept, r)
+		}
+	}
+	raw["resources"] = kept
+	out, err := json.Marshal(raw)
+	return apitype.UntypedDeployment{Version: dep.Version, Deployment: out}, err
+}
+
+// inClusterProgram builds every in-cluster component of the region from its
+// design (edited by edit, if given), with literal values standing in for
+// the AWS halves' outputs, through a provider with the product's settings.
+func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit func(*regions.Configs)) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		if err := ctx.RegisterStackTransformation(withoutAwait); err != nil {
 			return err
 		}
-		k8s, err := kubernetes.NewProvider(ctx, "local", &kubernetes.ProviderArgs{
-			Kubeconfig: pulumi.String(kubeconfig), EnableServerSideApply: pulumi.Bool(true), DeleteUnreachable: pulumi.Bool(false)})
+		k8s, err := kubernetes.NewProvider(ctx, "local", cluster.ProviderArgs(pulumi.String(kubeconfig)))
 		if err != nil {
 			return err
 		}
 		cfg := d.Components
-		cfg.Pulsar.Charts, cfg.Observability.Charts = model.ChartSource(charts), model.ChartSource(charts)
-		var after []pulumi.Resource
-		if !cfg.Observability.Global {
-			obs, err := observability.New(ctx, d.Stack, cfg.Observability, observability.Deps{Provider: k8s})
-			if err != nil {
-				return err
-			}
-			after = append(after, obs.Stack)
+		cfg.Capacity.Charts, cfg.Pulsar.Charts, cfg.Observability.Charts = model.ChartSource(charts), model.ChartSource(charts), model.ChartSource(charts)
+		if edit != nil {
+			edit(&cfg)
 		}
-		_, err = pulsar.New(ctx, d.Stack, cfg.Pulsar, pulsar.Deps{
+		karpenter, err := inClusterKarpenter(ctx, d, cfg.Capacity, k8s)
+		if err != nil {
+			return err
+		}
+		monitoring, err := inClusterMonitoring(ctx, d, cfg.Observability, k8s, karpenter.Ready)
+		if err != nil {
+			return err
+		}
+		pl, err := pulsar.New(ctx, d.Stack, cfg.Pulsar, pulsar.Deps{
 			Provider: k8s, CertificateARN: pulumi.String("arn:aws:acm:" + d.Region + ":123456789012:certificate/literal"),
 			BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-offload-broker"),
-			OffloadBucket: pulumi.String(d.Stack + "-offload"), DependsOn: after,
+			OffloadBucket: pulumi.String(d.Stack + "-offload"), DependsOn: append([]pulumi.Resource{monitoring.Stack}, karpenter.Ready...),
 		})
+		if err != nil {
+			return err
+		}
+		outer, err := outerHalf(ctx, routing.TypeToken, d.Stack)
+		if err != nil {
+			return err
+		}
+		_, err = routing.NewClientConfigMap(ctx, d.Stack, cfg.Routing, routing.ClientConfigMapDeps{
+			Provider: k8s, DependsOn: []pulumi.Resource{pl.NamespaceObject}, FormerParent: outer}, pulumi.Parent(outer))
 		return err
 	}
+}
+
+// inClusterKarpenter is Karpenter's in-cluster half, with literal IAM, queue
+// and security group.
+func inClusterKarpenter(ctx *pulumi.Context, d regions.RegionDesign, cfg capacity.Config, k8s *kubernetes.Provider) (*capacity.Karpenter, error) {
+	outer, err := outerHalf(ctx, capacity.TypeToken, d.Stack)
+	if err != nil {
+		return nil, err
+	}
+	return capacity.NewKarpenter(ctx, d.Stack, cfg, capacity.KarpenterDeps{
+		Provider: k8s, ClusterSecurityGroupID: pulumi.String("sg-0123456789abcdef0"), NodeRoleName: pulumi.String(d.Stack + "-karpenter-node"),
+		ControllerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-karpenter"), QueueName: pulumi.String(cfg.ClusterName),
+		FormerParent: outer,
+	}, pulumi.Parent(outer))
+}
+
+// inClusterMonitoring is monitoring's in-cluster half, with a literal
+// receiver certificate, peer address and Grafana password.
+func inClusterMonitoring(ctx *pulumi.Context, d regions.RegionDesign, cfg observability.Config, k8s *kubernetes.Provider,
+	pools []pulumi.Resource) (*observability.Monitoring, error) {
+	outer, err := outerHalf(ctx, observability.TypeToken, d.Stack)
+	if err != nil {
+		return nil, err
+	}
+	return observability.NewMonitoring(ctx, d.Stack, cfg, observability.MonitoringDeps{
+		Provider: k8s, PeerNATIPs: pulumi.ToStringArray([]string{"198.51.100.7"}),
+		ReceiverCertificateARN: pulumi.String("arn:aws:acm:" + d.Region + ":123456789012:certificate/metrics"),
+		GrafanaAdminPassword:   pulumi.ToSecret(pulumi.String("literal-grafana-password")).(pulumi.StringOutput),
+		DependsOn:              pools, FormerParent: outer,
+	}, pulumi.Parent(outer))
 }
 
 // providerEnv is the engine's environment: the file backend, the built
@@ -181,7 +280,7 @@ func TestRealProviderTier(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			// An API server per stack: without the namespace controller a
 			// destroyed stack's namespaces stay Terminating.
-			s := startAPIServer(t)
+			s := startBareAPIServer(t) // the releases install their CRDs
 			kubeconfig, err := s.Kubeconfig()
 			require.NoError(t, err)
 			d, err := stacks.DesignFor(fleet, stack, "35k", catalog(t))
@@ -189,30 +288,80 @@ func TestRealProviderTier(t *testing.T) {
 			lbs, stop := context.WithCancel(context.Background())
 			defer stop()
 			go s.ServeLoadBalancers(lbs, d.Region, 500*time.Millisecond)
-			runProviderCycle(t, s, d, cmd, providerEnv(t, filepath.Dir(provider)), kubeconfig, charts)
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			c := &cycle{t: t, ctx: ctx, d: d, cmd: cmd, env: providerEnv(t, filepath.Dir(provider)), kubeconfig: kubeconfig, charts: charts}
+			c.run(s)
 			assertUninstalled(t, s, d.Components.Pulsar.Namespace)
 		})
 	}
 }
 
-// assertInstalled checks that the chart's StatefulSets exist, each with
-// the replicas the plan gives it.
+// assertInstalled checks what up installed: the chart's StatefulSets with
+// the plan's replicas, the plan's NodePools and node classes, the alert
+// rules, and the client ConfigMap.
 func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
-	body, err := s.Get(context.Background(), "/apis/apps/v1/namespaces/"+d.Components.Pulsar.Namespace+"/statefulsets")
-	require.NoError(t, err)
-	var list struct {
-		Items []struct {
-			Metadata struct{ Name string }  `json:"metadata"`
-			Spec     struct{ Replicas int } `json:"spec"`
-		} `json:"items"`
-	}
-	require.NoError(t, json.Unmarshal(body, &list))
 	replicas := map[string]int{}
-	for _, it := range list.Items {
+	for _, it := range list(t, s, "/apis/apps/v1/namespaces/"+d.Components.Pulsar.Namespace+"/statefulsets") {
 		replicas[it.Metadata.Name] = it.Spec.Replicas
 	}
 	assert.Equal(t, d.Plan.Bookies.Count, replicas["pulsar-bookie"], "bookies installed as planned")
 	assert.Equal(t, d.Plan.ZooKeeper.Count, replicas["pulsar-zookeeper"], "ZooKeeper installed as planned")
+	plan, err := capacity.Compute(d.Components.Capacity)
+	require.NoError(t, err)
+	var pools, classes []string
+	for _, np := range plan.NodePools {
+		pools = append(pools, np.Metadata.Name)
+	}
+	for _, nc := range plan.NodeClasses {
+		classes = append(classes, nc.Metadata.Name)
+	}
+	assert.ElementsMatch(t, pools, names(list(t, s, "/apis/karpenter.sh/v1/nodepools")), "the plan's NodePools")
+	assert.ElementsMatch(t, classes, names(list(t, s, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses")), "the plan's node classes")
+	assert.Contains(t, names(list(t, s, "/apis/monitoring.coreos.com/v1/namespaces/"+observability.Namespace+"/prometheusrules")), "pulsar-fleet-alerts")
+	assert.Contains(t, names(list(t, s, "/api/v1/namespaces/"+d.Components.Routing.Namespace+"/configmaps")), routing.ClientConfigMapName)
+}
+
+// object is what the tier reads of a listed object.
+type object struct {
+	Metadata struct {
+		Name string `json:"name"`
+		UID  string `json:"uid"`
+	} `json:"metadata"`
+	Spec struct {
+		Replicas int `json:"replicas"`
+	} `json:"spec"`
+	Data map[string]string `json:"data"`
+}
+
+// list reads a list from the API server.
+func list(t *testing.T, s *apiserver.Server, path string) []object {
+	body, err := s.Get(context.Background(), path)
+	require.NoError(t, err, path)
+	var l struct {
+		Items []object `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &l), path)
+	return l.Items
+}
+
+func names(objs []object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.Metadata.Name)
+	}
+	return out
+}
+
+// clientConfigMap reads the client ConfigMap.
+func clientConfigMap(t *testing.T, s *apiserver.Server, d regions.RegionDesign) object {
+	for _, o := range list(t, s, "/api/v1/namespaces/"+d.Components.Routing.Namespace+"/configmaps") {
+		if o.Metadata.Name == routing.ClientConfigMapName {
+			return o
+		}
+	}
+	t.Fatalf("no %s", routing.ClientConfigMapName)
+	return object{}
 }
 
 // assertUninstalled checks that destroy removed what the chart installed:
@@ -232,41 +381,88 @@ func assertUninstalled(t *testing.T, s *apiserver.Server, ns string) {
 	}
 }
 
-func runProviderCycle(t *testing.T, s *apiserver.Server, d regions.RegionDesign, cmd auto.PulumiCommand, env map[string]string, kubeconfig, charts string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	st, err := auto.UpsertStackInlineSource(ctx, d.Stack, "realprovider", inClusterProgram(d, kubeconfig, charts),
-		auto.Pulumi(cmd), auto.EnvVars(env))
-	require.NoError(t, err)
-	var log strings.Builder
-	step := func(name string, f func() error) {
-		began := time.Now()
-		err := f()
-		t.Logf("%s %s in %s", d.Stack, name, time.Since(began).Round(time.Millisecond))
-		require.NoError(t, err, "%s %s:\n%s", d.Stack, name, tail(log.String(), 4000))
-	}
-	var first auto.UpResult
-	step("up", func() (err error) { first, err = st.Up(ctx, optup.ProgressStreams(&log)); return })
-	created := changes(first.Summary.ResourceChanges)
+// cycle runs one stack through the engine.
+type cycle struct {
+	t          *testing.T
+	ctx        context.Context
+	d          regions.RegionDesign
+	cmd        auto.PulumiCommand
+	env        map[string]string
+	kubeconfig string
+	charts     string
+	log        strings.Builder
+}
+
+// stack is the stack with the program, edited by edit.
+func (c *cycle) stack(edit func(*regions.Configs)) auto.Stack {
+	st, err := auto.UpsertStackInlineSource(c.ctx, c.d.Stack, "realprovider", inClusterProgram(c.d, c.kubeconfig, c.charts, edit),
+		auto.Pulumi(c.cmd), auto.EnvVars(c.env))
+	require.NoError(c.t, err)
+	return st
+}
+
+// step runs f, logs its time and fails with the engine's log on error.
+func (c *cycle) step(name string, f func() error) {
+	began := time.Now()
+	err := f()
+	c.t.Logf("%s %s in %s", c.d.Stack, name, time.Since(began).Round(time.Millisecond))
+	require.NoError(c.t, err, "%s %s:\n%s", c.d.Stack, name, tail(c.log.String(), 4000))
+}
+
+// up runs an up and returns its changes.
+func (c *cycle) up(name string, st auto.Stack) map[string]int {
+	var res auto.UpResult
+	c.step(name, func() (err error) { res, err = st.Up(c.ctx, optup.ProgressStreams(&c.log)); return })
+	return changes(res.Summary.ResourceChanges)
+}
+
+// run: up; the state rewritten as it was before the in-cluster halves were
+// split out, then up, which only creates the three halves (the aliases
+// keep every object in place); up again and preview, with no changes; an
+// edit of the client settings, which updates the ConfigMap in place;
+// refresh with no drift; destroy.
+func (c *cycle) run(s *apiserver.Server) {
+	t := c.t
+	st := c.stack(nil)
+	created := c.up("up", st)
 	assert.Positive(t, created["create"], "the first up creates the in-cluster layer")
-	assertInstalled(t, s, d)
-	var again auto.UpResult
-	step("second up", func() (err error) { again, err = st.Up(ctx, optup.ProgressStreams(&log)); return })
-	assert.Empty(t, changes(again.Summary.ResourceChanges), "a second up changes nothing")
+	assertInstalled(t, s, c.d)
+	c.step("state rewritten as before the split", func() error {
+		dep, err := st.Export(c.ctx)
+		if err != nil {
+			return err
+		}
+		if dep, err = beforeSplit(dep); err != nil {
+			return err
+		}
+		return st.Import(c.ctx, dep)
+	})
+	assert.Equal(t, map[string]int{"create": len(inClusterHalves)}, c.up("up over the state from before the split", st),
+		"only the in-cluster halves are new: every object they hold is kept in place")
+	assert.Empty(t, c.up("second up", st), "a second up changes nothing")
 	var preview auto.PreviewResult
-	step("preview", func() (err error) { preview, err = st.Preview(ctx, optpreview.ProgressStreams(&log)); return })
+	c.step("preview", func() (err error) { preview, err = st.Preview(c.ctx, optpreview.ProgressStreams(&c.log)); return })
 	for op, n := range preview.ChangeSummary {
 		assert.True(t, op == apitype.OpSame || n == 0, "%s: %d after up", op, n)
 	}
+
+	before := clientConfigMap(t, s, c.d)
+	edited := c.stack(func(cfg *regions.Configs) { cfg.Routing.Client.SendTimeoutMs += 1000 })
+	assert.Equal(t, map[string]int{"update": 1}, c.up("up (client settings edited)", edited), "the ConfigMap is updated, not replaced")
+	after := clientConfigMap(t, s, c.d)
+	assert.Equal(t, before.Metadata.UID, after.Metadata.UID, "the same ConfigMap object, updated in place")
+	assert.NotEqual(t, before.Data["client.json"], after.Data["client.json"])
+	assert.Contains(t, after.Data["client.json"], fmt.Sprintf(`"sendTimeoutMs":%d`, c.d.Components.Routing.Client.SendTimeoutMs+1000))
+
 	var refresh auto.RefreshResult
-	step("refresh", func() (err error) { refresh, err = st.Refresh(ctx, optrefresh.ProgressStreams(&log)); return })
+	c.step("refresh", func() (err error) { refresh, err = edited.Refresh(c.ctx, optrefresh.ProgressStreams(&c.log)); return })
 	assert.Empty(t, changes(refresh.Summary.ResourceChanges), "refresh finds no drift")
 	var destroy auto.DestroyResult
-	dctx, dcancel := context.WithTimeout(ctx, 4*time.Minute)
+	dctx, dcancel := context.WithTimeout(c.ctx, 4*time.Minute)
 	defer dcancel()
-	step("destroy", func() (err error) { destroy, err = st.Destroy(dctx, optdestroy.ProgressStreams(&log)); return })
+	c.step("destroy", func() (err error) { destroy, err = edited.Destroy(dctx, optdestroy.ProgressStreams(&c.log)); return })
 	assert.Equal(t, created["create"], changes(destroy.Summary.ResourceChanges)["delete"], "destroy deletes what up created")
-	t.Logf("%s: %v created, then deleted", d.Stack, created)
+	t.Logf("%s: %v created, then deleted", c.d.Stack, created)
 }
 
 func tail(s string, n int) string {

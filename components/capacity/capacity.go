@@ -18,9 +18,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
@@ -193,32 +190,29 @@ type builder struct {
 	nodeRole       *iam.Role
 	access         *eks.AccessEntry
 	controllerRole *iam.Role
-	crds           *helmv3.Release
-	controller     *helmv3.Release
 }
 
-// k8s are the options of a Kubernetes resource: the component's parent, the
-// cluster's provider, and its dependencies.
-func (b *builder) k8s(dependsOn []pulumi.Resource) []pulumi.ResourceOption {
-	return []pulumi.ResourceOption{b.parent, pulumi.Provider(b.deps.Provider), pulumi.DependsOn(dependsOn)}
-}
-
-// build registers every resource in order, fills the component's outputs
-// and returns the plan it registered.
+// build registers the AWS resources in order, then the in-cluster half
+// beneath the component, fills the component's outputs and returns the
+// plan it registered.
 func (b *builder) build(c *Capacity) (Plan, error) {
-	for _, step := range []func() error{b.interruptionQueue, b.nodeRoleAndAccess, b.controllerIAM, b.charts} {
+	for _, step := range []func() error{b.interruptionQueue, b.nodeRoleAndAccess, b.controllerIAM} {
 		if err := step(); err != nil {
 			return Plan{}, err
 		}
 	}
-	// The node classes give nodes the role registered above.
-	plan, err := computePlan(b.cfg, nodeClassInputs{role: b.nodeRole.Name, securityGroupID: b.deps.ClusterSecurityGroupID})
+	// The node classes give nodes the role registered above; the charts
+	// wait for the nodes' access entry.
+	k, err := NewKarpenter(b.ctx, b.name, b.cfg, KarpenterDeps{
+		Provider: b.deps.Provider, ClusterSecurityGroupID: b.deps.ClusterSecurityGroupID, NodeRoleName: b.nodeRole.Name,
+		ControllerRoleARN: b.controllerRole.Arn, QueueName: b.queue.Name,
+		DependsOn: append([]pulumi.Resource{b.access}, b.deps.DependsOn...), FormerParent: c,
+	}, b.parent)
 	if err != nil {
 		return Plan{}, err
 	}
-	if c.Ready, err = b.karpenterResources(plan); err != nil {
-		return Plan{}, err
-	}
+	plan := k.Plan
+	c.Ready = k.Ready
 	c.NodeRoleName = b.nodeRole.Name
 	c.ControllerRoleARN = b.controllerRole.Arn
 	c.QueueName = b.queue.Name
@@ -321,73 +315,6 @@ func (b *builder) controllerIAM() error {
 	}
 	b.controllerRole = controllerRole
 	return nil
-}
-
-// charts registers the karpenter-crd chart, then the controller's chart
-// (which skips the CRDs).
-func (b *builder) charts() error {
-	crdChart, crdRepo := kit.Chart(b.cfg.Charts, "karpenter-crd", ChartRepo)
-	crds, err := helmv3.NewRelease(b.ctx, b.name+"-crd", &helmv3.ReleaseArgs{
-		Name: pulumi.String("karpenter-crd"), Chart: crdChart, RepositoryOpts: crdRepo, Version: pulumi.String(ChartVersion),
-		Namespace: pulumi.String(Namespace), MaxHistory: pulumi.Int(10),
-	}, b.k8s(b.deps.DependsOn)...)
-	if err != nil {
-		return err
-	}
-	values, err := kit.ToMap(ChartValues(b.cfg, b.queue.Name, b.controllerRole.Arn))
-	if err != nil {
-		return err
-	}
-	chart, repo := kit.Chart(b.cfg.Charts, "karpenter", ChartRepo)
-	controller, err := helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
-		Name: pulumi.String("karpenter"), Chart: chart, RepositoryOpts: repo, Version: pulumi.String(ChartVersion),
-		Namespace: pulumi.String(Namespace), SkipCrds: pulumi.Bool(true), Values: values,
-		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), MaxHistory: pulumi.Int(10), Timeout: pulumi.Int(600),
-	}, b.k8s(append([]pulumi.Resource{crds, b.access}, b.deps.DependsOn...))...)
-	if err != nil {
-		return err
-	}
-	b.crds, b.controller = crds, controller
-	return nil
-}
-
-// karpenterResources registers the plan's EC2NodeClasses, then its
-// NodePools, and returns them all (the node classes first).
-func (b *builder) karpenterResources(plan Plan) ([]pulumi.Resource, error) {
-	var classes []pulumi.Resource
-	for _, nc := range plan.NodeClasses {
-		r, err := b.customResource(nc.Metadata, nc.APIVersion, nc.Kind, nc.Spec, nil, []pulumi.Resource{b.crds, b.controller})
-		if err != nil {
-			return nil, err
-		}
-		classes = append(classes, r)
-	}
-	ready := append([]pulumi.Resource(nil), classes...)
-	for _, np := range plan.NodePools {
-		r, err := b.customResource(np.Metadata, np.APIVersion, np.Kind, np.Spec, pulumi.ToStringMap(np.Metadata.Labels),
-			append([]pulumi.Resource{b.crds, b.controller}, classes...))
-		if err != nil {
-			return nil, err
-		}
-		ready = append(ready, r)
-	}
-	return ready, nil
-}
-
-// customResource registers one Karpenter resource, named after the
-// component and the resource's name.
-func (b *builder) customResource(meta ObjectMeta, apiVersion, kind string, spec any, labels pulumi.StringMapInput,
-	dependsOn []pulumi.Resource) (pulumi.Resource, error) {
-	fields, err := kit.ToMap(spec)
-	if err != nil {
-		return nil, err
-	}
-	return apiextensions.NewCustomResource(b.ctx, b.name+"-"+meta.Name, &apiextensions.CustomResourceArgs{
-		ApiVersion:  pulumi.String(apiVersion),
-		Kind:        pulumi.String(kind),
-		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(meta.Name), Labels: labels},
-		OtherFields: kubernetes.UntypedArgs{"spec": fields},
-	}, b.k8s(dependsOn)...)
 }
 
 // legacyNodePolicyIndex is each node policy's index in the list the node

@@ -172,11 +172,16 @@ func TestCapacityResources(t *testing.T) {
 	require.NoError(t, err)
 	comp, err := rec.Component(TypeToken)
 	require.NoError(t, err)
-	for _, r := range rec.Resources() {
-		if r.Type != TypeToken && r.Type != "pulumi:providers:kubernetes" {
-			assert.Equal(t, comp.URN, r.Parent, "%s %s parented to the component", r.Type, r.Name)
-		}
+	moved, err := rec.CheckMoved(TypeToken, KarpenterTypeToken)
+	require.NoError(t, err, "the in-cluster half keeps the URNs it had directly under the component")
+	for _, r := range moved {
+		assert.True(t, strings.HasPrefix(r.Type, "kubernetes:"), "%s %s: only Kubernetes resources moved", r.Type, r.Name)
 	}
+	for _, r := range rec.DirectChildren(comp.URN) {
+		assert.True(t, r.Type == KarpenterTypeToken || strings.HasPrefix(r.Type, "aws:"), "%s %s: the AWS half", r.Type, r.Name)
+	}
+	assert.Len(t, rec.Resources(), 2+len(moved)+len(rec.DirectChildren(comp.URN)), "the provider, the component and its two halves")
+
 	queue, err := rec.One("aws:sqs/queue:Queue", "cap-interruptions")
 	require.NoError(t, err)
 	assert.Equal(t, "pulsar-us-east-1", queue.Inputs["name"])
@@ -257,6 +262,55 @@ func TestCapacityMissingDeps(t *testing.T) {
 		assert.ErrorContains(t, err, dep)
 	}
 	assert.ErrorContains(t, err, `capacity "cap"`)
+	assert.Empty(t, rec.Resources())
+}
+
+// The in-cluster half builds alone from literal values standing in for the
+// AWS half: only Kubernetes resources, under it, with no alias; the node
+// classes carry the role and security group given.
+func TestKarpenterAlone(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		p, err := kubernetesProvider(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = NewKarpenter(ctx, "cap", args(), KarpenterDeps{Provider: p, ClusterSecurityGroupID: pulumi.String("sg-literal"),
+			NodeRoleName: pulumi.String("literal-node-role"), ControllerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/literal"),
+			QueueName: pulumi.String("literal-queue")})
+		return err
+	})
+	require.NoError(t, err)
+	classes := 0
+	for _, r := range rec.Resources() {
+		if r.Type == KarpenterTypeToken || r.Type == "pulumi:providers:kubernetes" {
+			continue
+		}
+		assert.Contains(t, r.URN, "::"+KarpenterTypeToken+"$", "%s %s under the in-cluster half", r.Type, r.Name)
+		assert.True(t, strings.HasPrefix(r.Type, "kubernetes:"), "%s %s: the in-cluster half registers only Kubernetes resources", r.Type, r.Name)
+		assert.Empty(t, r.FormerURNs, "%s %s: built alone, nothing moved", r.Type, r.Name)
+		if r.Type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass" {
+			classes++
+			assert.Equal(t, "literal-node-role", r.Input("spec.role"))
+		}
+	}
+	assert.Positive(t, classes)
+	release, err := rec.One("kubernetes:helm.sh/v3:Release", "cap")
+	require.NoError(t, err)
+	assert.Equal(t, "literal-queue", release.Input("values.settings.interruptionQueue"))
+}
+
+// Without the AWS half's outputs nothing registers, and the error names
+// every missing one.
+func TestKarpenterMissingDeps(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := NewKarpenter(ctx, "cap", args(), KarpenterDeps{})
+		return err
+	})
+	for _, dep := range []string{"provider", "clusterSecurityGroupId", "nodeRoleName", "controllerRoleArn", "queueName"} {
+		assert.ErrorContains(t, err, dep)
+	}
 	assert.Empty(t, rec.Resources())
 }
 

@@ -480,13 +480,28 @@ func (b *builder) accessEntries() error {
 	return nil
 }
 
+// ProviderArgs are the settings of the provider that talks to a region's
+// cluster (the real-provider tier uses them too):
+//   - server-side apply, so fields other managers own are left alone;
+//   - never delete what is unreachable from state;
+//   - mutable ConfigMaps: the program's ConfigMaps (the client settings,
+//     the Grafana dashboards) are read live by what mounts or watches
+//     them, so a change updates them in place instead of replacing them,
+//     which would delete and re-create a named ConfigMap and leave a gap.
+//     None of them is meant to be immutable; the charts' own ConfigMaps
+//     are Helm's to manage either way.
+func ProviderArgs(kubeconfig pulumi.StringInput) *kubernetes.ProviderArgs {
+	return &kubernetes.ProviderArgs{
+		Kubeconfig:             kubeconfig,
+		EnableServerSideApply:  pulumi.Bool(true),
+		DeleteUnreachable:      pulumi.Bool(false),
+		EnableConfigMapMutable: pulumi.Bool(true),
+	}
+}
+
 // kubernetesProvider registers the provider that talks to the cluster.
 func (b *builder) kubernetesProvider() error {
-	provider, err := kubernetes.NewProvider(b.ctx, b.name, &kubernetes.ProviderArgs{
-		Kubeconfig:            b.ekc.KubeconfigJson,
-		EnableServerSideApply: pulumi.Bool(true),
-		DeleteUnreachable:     pulumi.Bool(false),
-	}, b.parent)
+	provider, err := kubernetes.NewProvider(b.ctx, b.name, ProviderArgs(b.ekc.KubeconfigJson), b.parent)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -229,5 +230,16 @@ func TestReadyIsEveryChild(t *testing.T) {
 	for _, r := range ready {
 		assert.False(t, seen[r], "listed once")
 		seen[r] = true
+	}
+}
+
+// The cluster's Kubernetes provider applies server-side, never deletes what
+// it cannot reach, and updates ConfigMaps in place.
+func TestKubernetesProviderSettings(t *testing.T) {
+	rec := run(t, args())
+	p, err := rec.One("pulumi:providers:kubernetes", "c")
+	require.NoError(t, err)
+	for key, want := range map[string]string{"enableServerSideApply": "true", "deleteUnreachable": "false", "enableConfigMapMutable": "true"} {
+		assert.Equal(t, want, fmt.Sprint(p.Inputs[key]), key)
 	}
 }

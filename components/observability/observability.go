@@ -22,10 +22,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -256,7 +253,8 @@ func GrafanaJSON(d Dashboard) (string, error) {
 	return string(b), err
 }
 
-// Observability is the component.
+// Observability is the component: monitoring's in-cluster half, and in the
+// primary the Grafana admin password and the global store's DNS name.
 type Observability struct {
 	pulumi.ResourceState
 	// Stack is the chart release; workloads that create PodMonitors depend
@@ -270,212 +268,31 @@ type Observability struct {
 func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := &Observability{}
 	return kit.Construct(ctx, TypeToken, name, cfg, deps, o, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
-		values, err := ChartValues(cfg)
+		md := MonitoringDeps{Provider: deps.Provider, PeerNATIPs: deps.PeerNATIPs, ReceiverCertificateARN: deps.ReceiverCertificateARN,
+			DependsOn: deps.DependsOn, FormerParent: o}
+		if cfg.Global {
+			pw, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
+				Length: pulumi.Int(32), Special: pulumi.Bool(false),
+			}, parent)
+			if err != nil {
+				return nil, err
+			}
+			md.GrafanaAdminPassword = pw.Result
+		}
+		m, err := NewMonitoring(ctx, name, cfg, md, parent)
 		if err != nil {
 			return nil, err
 		}
-		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent,
-			k8s: []pulumi.ResourceOption{parent, pulumi.Provider(deps.Provider)}}
-		if err := b.build(o, values); err != nil {
-			return nil, err
+		o.Stack, o.ReceiverHostname = m.Stack, m.ReceiverHostname
+		if cfg.Global {
+			// metrics.<domain> points at the receiver's load balancer.
+			if _, err := route53.NewRecord(ctx, name+"-metrics", &route53.RecordArgs{
+				ZoneId: pulumi.String(cfg.HostedZoneID), Name: pulumi.String(MetricsName(cfg.Domain)), Type: pulumi.String("CNAME"),
+				Ttl: pulumi.Int(60), Records: pulumi.StringArray{m.ReceiverHostname},
+			}, parent); err != nil {
+				return nil, err
+			}
 		}
 		return pulumi.Map{"receiverHostname": o.ReceiverHostname}, nil
 	}, opts...)
-}
-
-// builder registers the component's resources.
-type builder struct {
-	ctx    *pulumi.Context
-	name   string
-	cfg    Config
-	deps   Deps
-	parent pulumi.ResourceOption
-	// k8s are the options of the Kubernetes children: the parent and the
-	// provider.
-	k8s []pulumi.ResourceOption
-}
-
-func (b *builder) build(o *Observability, values Values) error {
-	if b.cfg.WebhookURL == "" {
-		_ = b.ctx.Log.Warn("observability: no alert webhook configured (secret stack config alertWebhookUrl); alerts are routed nowhere", &pulumi.LogArgs{})
-	}
-	ns, err := corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace)},
-	}, b.k8s...)
-	if err != nil {
-		return err
-	}
-	secrets, err := b.secrets(ns)
-	if err != nil {
-		return err
-	}
-	stack, err := b.release(ns, values, secrets)
-	if err != nil {
-		return err
-	}
-	o.Stack = stack
-	after := append(append([]pulumi.ResourceOption(nil), b.k8s...), pulumi.DependsOn([]pulumi.Resource{stack}))
-	if err := b.monitors(after); err != nil {
-		return err
-	}
-	o.ReceiverHostname = pulumi.String("").ToStringOutput()
-	if !b.cfg.Global {
-		return nil
-	}
-	if err := b.dashboards(after); err != nil {
-		return err
-	}
-	return b.receiver(o, after)
-}
-
-// release installs the chart once the pods' dependencies and the Secrets
-// it reads exist.
-func (b *builder) release(ns *corev1.Namespace, values Values, secrets []pulumi.Resource) (*helmv3.Release, error) {
-	vm, err := kit.ToMap(values)
-	if err != nil {
-		return nil, err
-	}
-	dependsOn := append(append([]pulumi.Resource(nil), b.deps.DependsOn...), secrets...)
-	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
-	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
-		Name: pulumi.String(ChartName), Chart: chart, Version: pulumi.String(ChartVersion),
-		RepositoryOpts: repo,
-		Namespace:      ns.Metadata.Name().Elem(), Values: vm,
-		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(900), MaxHistory: pulumi.Int(10),
-	}, append(append([]pulumi.ResourceOption(nil), b.k8s...), pulumi.DependsOn(dependsOn))...)
-}
-
-// monitors registers the alert rules and the Karpenter pod monitor (after
-// the chart, which installs their CRDs).
-func (b *builder) monitors(after []pulumi.ResourceOption) error {
-	rules, err := kit.ToMap(RuleSpec(b.cfg.PulsarNamespace))
-	if err != nil {
-		return err
-	}
-	monitor, err := kit.ToMap(KarpenterPodMonitorSpec())
-	if err != nil {
-		return err
-	}
-	if _, err := apiextensions.NewCustomResource(b.ctx, b.name+"-alerts", &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PrometheusRule"),
-		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-fleet-alerts"), Namespace: pulumi.String(Namespace)},
-		OtherFields: kubernetes.UntypedArgs{"spec": rules},
-	}, after...); err != nil {
-		return err
-	}
-	_, err = apiextensions.NewCustomResource(b.ctx, b.name+"-karpenter", &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("monitoring.coreos.com/v1"), Kind: pulumi.String("PodMonitor"),
-		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String("karpenter"), Namespace: pulumi.String(Namespace)},
-		OtherFields: kubernetes.UntypedArgs{"spec": monitor},
-	}, after...)
-	return err
-}
-
-// dashboards publishes the Grafana dashboards as ConfigMaps the Grafana
-// sidecar loads (primary only).
-func (b *builder) dashboards(after []pulumi.ResourceOption) error {
-	for _, d := range Dashboards() {
-		body, err := GrafanaJSON(d)
-		if err != nil {
-			return err
-		}
-		if _, err := corev1.NewConfigMap(b.ctx, b.name+"-dashboard-"+d.UID, &corev1.ConfigMapArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("dashboard-" + d.UID), Namespace: pulumi.String(Namespace),
-				Labels: pulumi.StringMap{"grafana_dashboard": pulumi.String("1")}},
-			Data: pulumi.StringMap{d.UID + ".json": pulumi.String(body)},
-		}, after...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// receiver exposes the global Prometheus' remote-write receiver on an NLB
-// with TLS, open only to the peers' NAT addresses (and listed CIDRs), and
-// points metrics.<domain> at it.
-func (b *builder) receiver(o *Observability, opts []pulumi.ResourceOption) error {
-	ranges := pulumi.All(b.deps.PeerNATIPs, pulumi.ToStringArray(b.cfg.ReceiverCIDRs)).ApplyT(func(v []any) ([]string, error) {
-		var out []string
-		for _, ip := range v[0].([]string) {
-			out = append(out, ip+"/32")
-		}
-		out = append(out, v[1].([]string)...)
-		if len(out) == 0 {
-			return nil, errors.New("the global metrics receiver would be open to the world: no peer NAT address or CIDR is known")
-		}
-		return out, nil
-	}).(pulumi.StringArrayOutput)
-	svc, err := corev1.NewService(b.ctx, b.name+"-receiver", &corev1.ServiceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ReceiverService), Namespace: pulumi.String(Namespace),
-			Annotations: pulumi.StringMap{
-				"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          b.deps.ReceiverCertificateARN,
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("https"),
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-				"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
-			}},
-		Spec: &corev1.ServiceSpecArgs{
-			Type: pulumi.String("LoadBalancer"), LoadBalancerSourceRanges: ranges,
-			Selector: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("prometheus"),
-				"operator.prometheus.io/name": pulumi.String(Fullname + "-prometheus")},
-			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(443), TargetPort: pulumi.Int(9090), Protocol: pulumi.String("TCP")}},
-		},
-	}, opts...)
-	if err != nil {
-		return err
-	}
-	o.ReceiverHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
-		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
-			return "", errors.New("the metrics receiver NLB has no hostname yet")
-		}
-		return *s.LoadBalancer.Ingress[0].Hostname, nil
-	}).(pulumi.StringOutput)
-	_, err = route53.NewRecord(b.ctx, b.name+"-metrics", &route53.RecordArgs{
-		ZoneId: pulumi.String(b.cfg.HostedZoneID), Name: pulumi.String(MetricsName(b.cfg.Domain)), Type: pulumi.String("CNAME"),
-		Ttl: pulumi.Int(60), Records: pulumi.StringArray{o.ReceiverHostname},
-	}, b.parent)
-	return err
-}
-
-// webhookSecret is the Secret Alertmanager reads the webhook URL from, or
-// "" without a webhook.
-func (a Config) webhookSecret() string {
-	if a.WebhookURL == "" {
-		return ""
-	}
-	return AlertWebhookSecret
-}
-
-// secrets creates the Secrets the charts read: the alert webhook URL, and
-// in the primary the Grafana admin credentials from a generated password.
-// Their values exist only as Pulumi secrets (encrypted in state,
-// "[secret]" in previews).
-func (b *builder) secrets(ns *corev1.Namespace) ([]pulumi.Resource, error) {
-	var out []pulumi.Resource
-	secret := func(suffix, secretName string, data pulumi.StringMap) error {
-		s, err := corev1.NewSecret(b.ctx, b.name+"-"+suffix, &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: ns.Metadata.Name().Elem()},
-			Type:       pulumi.String("Opaque"),
-			StringData: data,
-		}, b.k8s...)
-		out = append(out, s)
-		return err
-	}
-	if b.cfg.WebhookURL != "" {
-		url := pulumi.ToSecret(pulumi.String(b.cfg.WebhookURL.Reveal())).(pulumi.StringOutput)
-		if err := secret("alert-webhook", AlertWebhookSecret, pulumi.StringMap{"url": url}); err != nil {
-			return nil, err
-		}
-	}
-	if !b.cfg.Global {
-		return out, nil
-	}
-	pw, err := random.NewRandomPassword(b.ctx, b.name+"-grafana-admin", &random.RandomPasswordArgs{
-		Length: pulumi.Int(32), Special: pulumi.Bool(false),
-	}, b.parent)
-	if err != nil {
-		return nil, err
-	}
-	err = secret("grafana-admin", GrafanaAdminSecret, pulumi.StringMap{GrafanaUserKey: pulumi.String(GrafanaAdminUser), GrafanaPasswordKey: pw.Result})
-	return out, err
 }

@@ -283,3 +283,63 @@ func TestSecretsCreatedByTheProgram(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, v.Alertmanager.AlertmanagerSpec.Secrets)
 }
+
+// The component is split in two: the in-cluster half (every Kubernetes
+// object) keeps the URNs it had directly under the component, and only
+// the Grafana password and the global store's DNS record stay in the
+// outer half.
+func TestInClusterHalfKeepsItsURNs(t *testing.T) {
+	for _, global := range []bool{true, false} {
+		rec, err := run(t, args(global))
+		require.NoError(t, err)
+		moved, err := rec.CheckMoved(TypeToken, MonitoringTypeToken)
+		require.NoError(t, err, "global %v", global)
+		for _, r := range moved {
+			assert.True(t, strings.HasPrefix(r.Type, "kubernetes:"), "%s %s: only Kubernetes resources moved", r.Type, r.Name)
+		}
+		outer, err := rec.Component(TypeToken)
+		require.NoError(t, err)
+		var kept []string
+		for _, r := range rec.DirectChildren(outer.URN) {
+			kept = append(kept, r.Type)
+		}
+		want := []string{MonitoringTypeToken}
+		if global {
+			want = []string{"random:index/randomPassword:RandomPassword", MonitoringTypeToken, "aws:route53/record:Record"}
+		}
+		assert.Equal(t, want, kept, "global %v: what stays in the outer half", global)
+	}
+}
+
+// The in-cluster half builds alone, with a literal password standing in for
+// the generated one, and registers nothing but Kubernetes objects; without
+// the password the global store is refused by name.
+func TestMonitoringAlone(t *testing.T) {
+	build := func(pw pulumi.StringInput) (*recorder.Recorder, error) {
+		rec := recorder.New("us-east-1")
+		return rec, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+			p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+			if err != nil {
+				return err
+			}
+			d := globalDeps()
+			_, err = NewMonitoring(ctx, "o", args(true), MonitoringDeps{Provider: p, PeerNATIPs: d.PeerNATIPs,
+				ReceiverCertificateARN: d.ReceiverCertificateARN, GrafanaAdminPassword: pw})
+			return err
+		})
+	}
+	rec, err := build(pulumi.String("literal-password"))
+	require.NoError(t, err)
+	for _, r := range rec.Resources() {
+		assert.True(t, r.Type == MonitoringTypeToken || strings.HasPrefix(r.Type, "kubernetes:") || r.Type == "pulumi:providers:kubernetes",
+			"%s %s: the in-cluster half registers only Kubernetes objects", r.Type, r.Name)
+		assert.Empty(t, r.FormerURNs, "%s %s: built alone, nothing moved", r.Type, r.Name)
+	}
+	admin, err := rec.One("kubernetes:core/v1:Secret", "o-grafana-admin")
+	require.NoError(t, err)
+	assert.Equal(t, "[secret]", admin.Input("stringData"), "the password given stays secret")
+
+	rec, err = build(nil)
+	assert.ErrorContains(t, err, "missing dependencies: grafanaAdminPassword")
+	assert.Len(t, rec.Resources(), 1, "only the test's provider")
+}

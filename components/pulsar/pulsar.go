@@ -79,8 +79,10 @@ type Pulsar struct {
 	ProxyHostname pulumi.StringOutput
 	// HealthURL is what global routing health-checks.
 	HealthURL pulumi.StringOutput
-	// Namespace is the release's namespace.
-	Namespace string
+	// Namespace is the release's namespace, and NamespaceObject the
+	// object: whatever else goes in the namespace depends on it.
+	Namespace       string
+	NamespaceObject pulumi.Resource
 }
 
 // ValidateExposure checks the exposure settings.
@@ -154,6 +156,7 @@ func (b *builder) build(p *Pulsar, values Values) error {
 	if err != nil {
 		return err
 	}
+	p.NamespaceObject = ns
 	release, err := b.release(ns, values)
 	if err != nil {
 		return err

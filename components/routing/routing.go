@@ -1,7 +1,6 @@
 package routing
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,8 +10,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
@@ -116,6 +113,9 @@ type Deps struct {
 	// PeerNLBARNs are the peers' proxy NLBs, keyed by the peer's stack (its
 	// stack outputs); needed only with the Global Accelerator.
 	PeerNLBARNs map[string]pulumi.StringInput
+	// DependsOn are what the client ConfigMap waits for (the Pulsar
+	// namespace it goes in).
+	DependsOn []pulumi.Resource
 }
 
 // Validate reports a missing proxy hostname or provider.
@@ -293,22 +293,15 @@ func (b *builder) records(r *Routing, healthID pulumi.StringPtrInput) error {
 	return err
 }
 
-// clientConfig publishes the client configuration in a ConfigMap.
+// clientConfig publishes the client configuration in the cluster, through
+// the in-cluster half.
 func (b *builder) clientConfig(r *Routing) error {
-	cc := ComputeClientConfig(b.cfg)
-	ccJSON, err := json.Marshal(cc)
+	cm, err := NewClientConfigMap(b.ctx, b.name, b.cfg, ClientConfigMapDeps{Provider: b.deps.Provider, DependsOn: b.deps.DependsOn, FormerParent: r}, b.parent)
 	if err != nil {
 		return err
 	}
-	r.ClientConfig = pulumi.String(string(ccJSON)).ToStringOutput()
-	data := pulumi.StringMap{"serviceUrl": pulumi.String(cc.ServiceURL), "webServiceUrl": pulumi.String(cc.WebServiceURL),
-		"regionalServiceUrl": pulumi.String(cc.RegionalServiceURL), "failoverServiceUrls": pulumi.String(strings.Join(cc.FailoverURLs, ",")),
-		"client.json": pulumi.String(string(ccJSON))}
-	_, err = corev1.NewConfigMap(b.ctx, b.name+"-client", &corev1.ConfigMapArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("pulsar-client-config"), Namespace: pulumi.String(b.cfg.Namespace)},
-		Data:     data,
-	}, b.parent, pulumi.Provider(b.deps.Provider))
-	return err
+	r.ClientConfig = cm.JSON
+	return nil
 }
 
 // accelerator fronts every stack's NLB with static anycast IPs; each

@@ -211,3 +211,38 @@ func TestCertificateCoversBothNames(t *testing.T) {
 	_, err = rec.One("aws:acm/certificateValidation:CertificateValidation", "c")
 	require.NoError(t, err)
 }
+
+// The client ConfigMap is routing's in-cluster half: it keeps the URN it
+// had directly under the component, and builds alone without AWS.
+func TestClientConfigMapIsTheInClusterHalf(t *testing.T) {
+	rec, err := run(t, args())
+	require.NoError(t, err)
+	moved, err := rec.CheckMoved(TypeToken, ClientConfigMapTypeToken)
+	require.NoError(t, err)
+	require.Len(t, moved, 1)
+	assert.Equal(t, "kubernetes:core/v1:ConfigMap", moved[0].Type)
+
+	rec = recorder.New("us-east-1")
+	err = rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		_, err = NewClientConfigMap(ctx, "r", args(), ClientConfigMapDeps{Provider: p})
+		return err
+	})
+	require.NoError(t, err)
+	cm, err := rec.One("kubernetes:core/v1:ConfigMap", "r-client")
+	require.NoError(t, err)
+	assert.Equal(t, ClientConfigMapName, cm.Input("metadata.name"))
+	assert.Empty(t, cm.FormerURNs, "built alone, nothing moved")
+	assert.Len(t, rec.Resources(), 3, "the provider, the component and the ConfigMap")
+
+	rec = recorder.New("us-east-1")
+	err = rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		_, err := NewClientConfigMap(ctx, "r", args(), ClientConfigMapDeps{})
+		return err
+	})
+	assert.ErrorContains(t, err, "missing dependencies: provider")
+	assert.Empty(t, rec.Resources())
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
 // Resource is one registered resource.
@@ -39,6 +40,9 @@ type Resource struct {
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 	// Aliases are the names in the resource's alias specs (former names).
 	Aliases []string `json:"aliases,omitempty"`
+	// FormerURNs are the URNs the resource's alias specs denote: where it
+	// was registered before (the engine keeps the resource found there).
+	FormerURNs []string `json:"formerUrns,omitempty"`
 	// seq is the registration order.
 	seq int
 }
@@ -100,6 +104,9 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 			if n := a.GetSpec().GetName(); n != "" {
 				res.Aliases = append(res.Aliases, n)
 			}
+			if spec := a.GetSpec(); spec != nil {
+				res.FormerURNs = append(res.FormerURNs, r.formerURN(res, spec))
+			}
 		}
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
@@ -132,6 +139,25 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	r.resources = append(r.resources, res)
 	r.mu.Unlock()
 	return id, outputs, nil
+}
+
+// formerURN is the URN an alias spec denotes: each part the spec leaves
+// out is the resource's own.
+func (r *Recorder) formerURN(res Resource, spec *pulumirpc.Alias_Spec) string {
+	name, typ, parent := res.Name, res.Type, res.Parent
+	if spec.GetName() != "" {
+		name = spec.GetName()
+	}
+	if spec.GetType() != "" {
+		typ = spec.GetType()
+	}
+	if spec.GetParentUrn() != "" {
+		parent = spec.GetParentUrn()
+	}
+	if spec.GetNoParent() {
+		parent = ""
+	}
+	return r.urn(parent, typ, name)
 }
 
 // urn computes the URN the mock engine gives a resource (its parent's
@@ -441,4 +467,34 @@ func (res Resource) Input(path string) any {
 		cur = m[p]
 	}
 	return cur
+}
+
+// CheckMoved verifies a component split: the one component of innerType
+// is a child of the one of outerType, and every resource directly under
+// it carries exactly one alias, to the URN it had directly under the
+// outer component, so a running stack keeps it in place. It returns the
+// resources that moved.
+func (r *Recorder) CheckMoved(outerType, innerType string) ([]Resource, error) {
+	outer, err := r.Component(outerType)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := r.Component(innerType)
+	if err != nil {
+		return nil, err
+	}
+	if inner.Parent != outer.URN {
+		return nil, fmt.Errorf("%s is not a child of %s", innerType, outerType)
+	}
+	moved := r.DirectChildren(inner.URN)
+	if len(moved) == 0 {
+		return nil, fmt.Errorf("%s has no children", innerType)
+	}
+	for _, res := range moved {
+		want := r.urn(outer.URN, res.Type, res.Name)
+		if len(res.FormerURNs) != 1 || res.FormerURNs[0] != want {
+			return nil, fmt.Errorf("%s %q: aliases %v, want [%s]", res.Type, res.Name, res.FormerURNs, want)
+		}
+	}
+	return moved, nil
 }

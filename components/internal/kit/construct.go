@@ -105,3 +105,15 @@ func isNil(v any) bool {
 	}
 	return false
 }
+
+// MovedFrom is the option a resource takes when it moved from directly
+// under former into a component of its own beneath it: an alias to the URN
+// it had there, so a running stack keeps the resource (updates it in
+// place) instead of deleting and re-creating it. Nil former (a component
+// built alone) adds nothing.
+func MovedFrom(former pulumi.Resource) pulumi.ResourceOption {
+	if former == nil {
+		return pulumi.Aliases(nil)
+	}
+	return pulumi.Aliases([]pulumi.Alias{{Parent: former}})
+}
