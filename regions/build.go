@@ -33,11 +33,13 @@ type Peer struct {
 // Spec is everything regions needs about one stack, as plain values. The
 // stacks package fills it from validated config; nothing here reads config.
 type Spec struct {
-	Project           string
-	Stack             string
-	Region            string
-	Role              model.RegionRole
-	Phase             sizing.Phase
+	Project string
+	Stack   string
+	Region  string
+	Role    model.RegionRole
+	Phase   sizing.Phase
+	// Params are the planner's assumptions (zero: sizing.DefaultParams).
+	Params            sizing.Params
 	Zones             []string
 	VPCCIDR           string
 	NATGateways       model.NATMode
@@ -135,7 +137,11 @@ type Result struct {
 // failure check reports possible data loss: the zero-loss promise is checked
 // before anything is created.
 func PlanFor(spec Spec, cat *sizing.Catalog) (sizing.RegionPlan, error) {
-	planner, err := sizing.NewPlanner(cat, sizing.DefaultParams())
+	params := spec.Params
+	if params == (sizing.Params{}) {
+		params = sizing.DefaultParams()
+	}
+	planner, err := sizing.NewPlanner(cat, params)
 	if err != nil {
 		return sizing.RegionPlan{}, err
 	}

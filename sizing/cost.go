@@ -29,6 +29,20 @@ type Cost struct {
 	TransferUSD float64 `json:"transferUSD"`
 	// ByRole is the compute cost per role.
 	ByRole map[Role]float64 `json:"byRole,omitempty"`
+	// PerMillionMessagesUSD is TotalUSD over the messages the region's (or
+	// the fleet's) clients publish in a month, per million: what a million
+	// messages cost, every line included. Zero for a region that takes no
+	// traffic of its own (routing weight 0).
+	PerMillionMessagesUSD float64 `json:"perMillionMessagesUSD,omitempty"`
+}
+
+// PerMillion is monthlyUSD per million messages published at rate msg/s
+// for a month (0 when nothing is published).
+func PerMillion(monthlyUSD, rate float64) float64 {
+	if !(rate > 0) {
+		return 0
+	}
+	return math.Round(monthlyUSD/(rate*secondsPerMonth/1e6)*1e4) / 1e4
 }
 
 // S3Cost details the offload bucket.
@@ -142,7 +156,7 @@ func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 		crossCopies = float64(w.WriteQuorum) * float64(w.Zones-1) / float64(w.Zones)
 	}
 	c.TransferUSD = round2(ingress*crossCopies*crossAZPerGB*f +
-		w.ProduceRate*float64(w.MessageBytes)*secondsPerMonth/1e9*float64(w.GeoReplicationTargets)*interRegionPerGB)
+		w.GeoReplicatedBytes()*secondsPerMonth/1e9*interRegionPerGB)
 
 	c.ComputeUSD, c.EBSUSD, c.PlatformUSD = round2(c.ComputeUSD), round2(c.EBSUSD), round2(c.PlatformUSD)
 	c.TotalUSD = round2(c.ComputeUSD + c.EBSUSD + c.S3.TotalUSD + c.PlatformUSD + c.TransferUSD)

@@ -39,12 +39,16 @@ type ClientSettings = model.ClientSettings
 type Phase struct {
 	Name string `json:"name"`
 	// Rate is the global publish rate across all regions, messages/second.
-	Rate           float64       `json:"rate"`
-	MessageBytes   int64         `json:"messageBytes"`
-	ConsumerFanout float64       `json:"consumerFanout"`
-	TTL            time.Duration `json:"ttl"`
-	Retention      time.Duration `json:"retention"`
-	Offload        OffloadPolicy `json:"offload"`
+	Rate         float64 `json:"rate"`
+	MessageBytes int64   `json:"messageBytes"`
+	// CompressionRatio and GeoReplicatedShare are the workload's (see
+	// Workload); zero keeps the presets: uncompressed, all replicated.
+	CompressionRatio   float64       `json:"compressionRatio,omitempty"`
+	GeoReplicatedShare float64       `json:"geoReplicatedShare,omitempty"`
+	ConsumerFanout     float64       `json:"consumerFanout"`
+	TTL                time.Duration `json:"ttl"`
+	Retention          time.Duration `json:"retention"`
+	Offload            OffloadPolicy `json:"offload"`
 	// BookieDiskBytes is the gp3 ledger volume per bookie when bookies use EBS.
 	BookieDiskBytes int64 `json:"bookieDiskBytes"`
 	// ArchiveTiers turns on the S3 Intelligent-Tiering archive tiers

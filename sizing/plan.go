@@ -248,7 +248,7 @@ func RegionWorkload(ph Phase, regions []RegionSpec, region string) (Workload, er
 		}
 		for _, t := range r.ReplicatesTo {
 			if t == region {
-				in += produce
+				in += produce * geoShare(ph)
 			}
 		}
 	}
@@ -260,9 +260,17 @@ func RegionWorkload(ph Phase, regions []RegionSpec, region string) (Workload, er
 		Ensemble: self.Ensemble, WriteQuorum: self.WriteQuorum, AckQuorum: self.AckQuorum,
 		TTL: ph.TTL, Retention: ph.Retention, Offload: ph.Offload, ConsumerFanout: ph.ConsumerFanout,
 		GeoReplicationTargets: len(self.ReplicatesTo), Zones: self.Zones, TargetUtilization: self.TargetUtilization,
-		BookieDiskBytes: ph.BookieDiskBytes,
+		BookieDiskBytes: ph.BookieDiskBytes, CompressionRatio: ph.CompressionRatio, GeoReplicatedShare: ph.GeoReplicatedShare,
 	}.WithDefaults()
 	return w, nil
+}
+
+// geoShare is the share of produced traffic that is geo-replicated.
+func geoShare(ph Phase) float64 {
+	if ph.GeoReplicatedShare == 0 {
+		return 1
+	}
+	return ph.GeoReplicatedShare
 }
 
 // PlanFleet plans every region for a phase.
@@ -276,6 +284,7 @@ func (p *Planner) PlanFleet(ph Phase, regions []RegionSpec) (FleetPlan, error) {
 		fp.Regions = append(fp.Regions, rp)
 		fp.Total = fp.Total.add(rp.Cost)
 	}
+	fp.Total.PerMillionMessagesUSD = PerMillion(fp.Total.TotalUSD, ph.Rate)
 	return fp, nil
 }
 
@@ -285,6 +294,7 @@ func (p *Planner) PlanRegion(ph Phase, regions []RegionSpec, region string) (Reg
 	if err != nil {
 		return RegionPlan{}, err
 	}
+	published := w.ProduceRate
 	if w.ProduceRate == 0 && w.ReplicatedInRate == 0 {
 		// A region with zero weight still runs a minimal cluster (it must
 		// be ready to take traffic): plan it for a token rate.
@@ -299,7 +309,9 @@ func (p *Planner) PlanRegion(ph Phase, regions []RegionSpec, region string) (Reg
 			spec = r
 		}
 	}
-	return p.planWorkload(ph, spec, w)
+	rp, err := p.planWorkload(ph, spec, w)
+	rp.Cost.PerMillionMessagesUSD = PerMillion(rp.Cost.TotalUSD, published)
+	return rp, err
 }
 
 // SizeWorkload applies the limits to a single workload without a fleet: the

@@ -34,6 +34,9 @@ type Limit struct {
 	Name   string `json:"name"`
 	Count  int    `json:"count"`
 	Detail string `json:"detail"`
+	// Binds is, for the zone-headroom limit, the demand that sets it (the
+	// one that runs out first with a zone down).
+	Binds string `json:"binds,omitempty"`
 }
 
 // Demand is one limited resource of a role: a total load and what one node
@@ -130,7 +133,7 @@ func zoneHeadroomLimit(zones int, demands []Demand) Limit {
 		return Limit{Name: LimitZoneHeadroom, Count: 0, Detail: "single zone: losing it loses the cluster; no headroom is possible"}
 	}
 	keep := float64(zones-1) / float64(zones)
-	n, why := 0, "no load"
+	n, why, binds := 0, "no load", ""
 	for _, d := range demands {
 		x := d.Load / (keep * d.PerNode)
 		var raw int
@@ -140,12 +143,12 @@ func zoneHeadroomLimit(zones int, demands []Demand) Limit {
 			raw = int(math.Floor(x+1e-9)) + 1 // strictly below 100%
 		}
 		if c := RoundUp(raw, zones); c > n {
-			n = c
+			n, binds = c, d.Name
 			why = fmt.Sprintf("after losing 1 of %d zones, %d of %d nodes must carry %s (%s each)",
 				zones, c*(zones-1)/zones, c, formatUnit(d.Load, d.Unit), formatUnit(d.PerNode, d.Unit))
 		}
 	}
-	return Limit{Name: LimitZoneHeadroom, Count: n, Detail: why}
+	return Limit{Name: LimitZoneHeadroom, Count: n, Detail: why, Binds: binds}
 }
 
 func formatUnit(v float64, unit string) string {
@@ -166,8 +169,7 @@ func formatUnit(v float64, unit string) string {
 // The NIC is full duplex, so the larger direction binds.
 func brokerDemands(w Workload, t InstanceType, p Params) []Demand {
 	in := w.IngressBytes()
-	out := float64(w.WriteQuorum)*in + w.ConsumerFanout*in +
-		float64(w.GeoReplicationTargets)*w.ProduceRate*float64(w.MessageBytes)
+	out := float64(w.WriteQuorum)*in + w.ConsumerFanout*in + w.GeoReplicatedBytes()
 	return []Demand{
 		{Name: LimitNetwork, Load: math.Max(in, out), PerNode: t.NetBytesPerSec(), Util: w.TargetUtilization, Unit: "B/s"},
 		{Name: LimitCPU, Load: w.StoredRate(), PerNode: float64(t.VCPU) * p.BrokerMsgPerVCPU, Util: w.TargetUtilization, Unit: "msg/s"},

@@ -67,7 +67,13 @@ type SeedComparison struct {
 	PlanBookiesSpot int     `json:"planBookiesSpot"`
 	PlanTypes       string  `json:"planTypes"`
 	PlanMonthlyUSD  float64 `json:"planMonthlyUSD"`
-	Note            string  `json:"note,omitempty"`
+	// SeedPerMillionUSD and PlanPerMillionUSD are those brokers and
+	// bookies per million messages the region's clients publish: the
+	// seed's implied figure beside the plan's, like for like (the plan's
+	// all-in figure is Cost.PerMillionMessagesUSD).
+	SeedPerMillionUSD float64 `json:"seedPerMillionUSD"`
+	PlanPerMillionUSD float64 `json:"planPerMillionUSD"`
+	Note              string  `json:"note,omitempty"`
 }
 
 // CompareSeed compares the seed's rows of a phase with a fleet plan.
@@ -106,7 +112,7 @@ func (p *Planner) CompareSeed(fp FleetPlan) ([]SeedComparison, error) {
 			Phase: s.Phase, Region: rp.Region, Role: s.Role,
 			SeedBrokers: s.Brokers, SeedBrokersSpot: s.BrokersSpot, SeedBookies: s.Bookies, SeedBookiesSpot: s.BookiesSpot,
 			SeedTypes:         s.BrokerType + " / " + s.BookieType,
-			SeedBrokersNeeded: needBrokers.Count, SeedBookiesNeeded: needBookies.Count, SeedBookieLimit: needBookies.LimitingFactor,
+			SeedBrokersNeeded: needBrokers.Count, SeedBookiesNeeded: needBookies.Count, SeedBookieLimit: bindingLimit(needBookies),
 			PlanBrokers: rp.Brokers.Count, PlanBrokersSpot: rp.Brokers.Spot, PlanBookies: rp.Bookies.Count, PlanBookiesSpot: rp.Bookies.Spot,
 			PlanTypes: rp.Brokers.InstanceType + " / " + rp.Bookies.InstanceType, Note: s.Note,
 		}
@@ -115,6 +121,8 @@ func (p *Planner) CompareSeed(fp FleetPlan) ([]SeedComparison, error) {
 		pkt, _ := p.Catalog.Lookup(rp.Bookies.InstanceType)
 		c.PlanMonthlyUSD = round2(p.fleetMonthly(pbt, rp.Brokers.Count, rp.Brokers.Spot, f, 0) +
 			p.fleetMonthly(pkt, rp.Bookies.Count, rp.Bookies.Spot, f, rp.Bookies.LedgerDiskBytes))
+		c.SeedPerMillionUSD = PerMillion(c.SeedMonthlyUSD, rp.Workload.ProduceRate)
+		c.PlanPerMillionUSD = PerMillion(c.PlanMonthlyUSD, rp.Workload.ProduceRate)
 		out = append(out, c)
 	}
 	return out, nil
@@ -139,4 +147,15 @@ func (p *Planner) fleetMonthly(t InstanceType, count, spot int, factor float64, 
 			gp3Monthly(pr, float64(p.Params.JournalDiskBytes), p.Params.EBSThroughputBytes)) * factor
 	}
 	return c
+}
+
+// bindingLimit names what sets a role's count: the limit, and for zone
+// headroom the demand that runs out first with a zone down.
+func bindingLimit(r RoleSize) string {
+	for _, l := range r.Limits {
+		if l.Name == r.LimitingFactor && l.Binds != "" {
+			return l.Name + ": " + l.Binds
+		}
+	}
+	return r.LimitingFactor
 }

@@ -2,6 +2,7 @@ package sizing
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -209,6 +210,9 @@ func TestWorkloadValidation(t *testing.T) {
 		{"targetUtilization", func(w *Workload) { w.TargetUtilization = 1.5 }},
 		{"bookieDisk", func(w *Workload) { w.BookieDiskBytes = -1 }},
 		{"diskUsableFraction", func(w *Workload) { w.DiskUsableFraction = 2 }},
+		{"compressionRatio", func(w *Workload) { w.CompressionRatio = 0.5 }},
+		{"compressionRatio", func(w *Workload) { w.CompressionRatio = 21 }},
+		{"geoReplicatedShare", func(w *Workload) { w.GeoReplicatedShare = 1.01 }},
 		{"offload.threshold", func(w *Workload) {
 			w.Offload = OffloadPolicy{Enabled: true, MaxBlockBytes: 64 * MB, ThresholdBytes: 10 * MB, LedgerRollover: time.Hour}
 		}},
@@ -421,4 +425,170 @@ func TestEveryCostLineIsInTheTotal(t *testing.T) {
 	assert.InDelta(t, off.Cost.TotalUSD+c.S3.RTCUSD, c.TotalUSD, 0.05, "RTC is in the total")
 	single := plan(func(s *RegionSpec) { s.NATGateways = 1 })
 	assert.Less(t, single.Cost.PlatformUSD, off.Cost.PlatformUSD, "one NAT gateway, priced as one")
+}
+
+// A million messages' cost is the month's bill over the month's messages;
+// nothing published, no figure.
+func TestPerMillion(t *testing.T) {
+	for _, tc := range []struct{ usd, rate, want float64 }{
+		{2628, 1000, 1},       // 1,000 msg/s for 730 h is 2,628 million messages
+		{26280, 1000, 10},     // ten times the bill
+		{2628, 10_000, 0.1},   // ten times the messages
+		{1e6, 0, 0},           // nothing published
+		{1e6, math.NaN(), 0},  // nor an undefined rate
+		{0.0001, 1e9, 0.0000}, // rounded to a hundredth of a cent
+	} {
+		assert.Equal(t, tc.want, PerMillion(tc.usd, tc.rate), "%v over %v msg/s", tc.usd, tc.rate)
+	}
+}
+
+// Property: compression divides what is stored and sent, not the messages:
+// at 2x the storage and the ingress halve, the CPU demand stays.
+func TestCompressionHalvesBytesNotMessages(t *testing.T) {
+	w := guideWorkload()
+	c := w
+	c.CompressionRatio = 2
+	require.NoError(t, c.Validate())
+	assert.InDelta(t, DataStax(w, 4e12).StorageBytes/2, DataStax(c, 4e12).StorageBytes, 1)
+	assert.InDelta(t, w.IngressBytes()/2, c.IngressBytes(), 1e-6)
+	assert.Equal(t, w.StoredRate(), c.StoredRate())
+	typ, err := testCatalog(t).Lookup("m6g.4xlarge")
+	require.NoError(t, err)
+	for i, d := range brokerDemands(c, typ, DefaultParams()) {
+		full := brokerDemands(w, typ, DefaultParams())[i]
+		if d.Name == LimitCPU {
+			assert.Equal(t, full.Load, d.Load, "CPU per message does not change")
+		} else {
+			assert.InDelta(t, full.Load/2, d.Load, 1e-6, d.Name)
+		}
+	}
+}
+
+// The fleet's figure is its bill over the phase's messages, and it falls as
+// the fleet grows (fixed costs spread over more messages).
+func TestFleetCostPerMillionMessages(t *testing.T) {
+	p := testPlanner(t)
+	prev := math.Inf(1)
+	for _, ph := range Phases() {
+		fp, err := p.PlanFleet(ph, testFleet())
+		require.NoError(t, err)
+		want := fp.Total.TotalUSD / (ph.Rate * 730 * 3600 / 1e6)
+		assert.InDelta(t, want, fp.Total.PerMillionMessagesUSD, 1e-4, ph.Name)
+		assert.Less(t, fp.Total.PerMillionMessagesUSD, prev, "%s: cheaper per message than the phase before", ph.Name)
+		prev = fp.Total.PerMillionMessagesUSD
+	}
+}
+
+// Each alternative moves one lever: RTC off saves exactly the RTC line,
+// no bucket replication saves replication, RTC and replica storage, and
+// compression cuts the bill; the baseline is first, with no delta.
+func TestCompareMovesOneLeverAtATime(t *testing.T) {
+	p := testPlanner(t)
+	ph, err := PhaseByName("10m")
+	require.NoError(t, err)
+	fleet := testFleet()
+	fleet[0].ReplicationTimeControl = true
+	cs, err := p.Compare(ph, fleet, Alternatives())
+	require.NoError(t, err)
+	by := map[string]Comparison{}
+	for _, c := range cs {
+		by[c.Name] = c
+	}
+	base := cs[0]
+	require.Equal(t, "as configured", base.Name)
+	assert.Zero(t, base.DeltaUSD)
+	assert.Positive(t, base.Total.S3.RTCUSD)
+	assert.InDelta(t, -base.Total.S3.RTCUSD, by["S3 RTC off wherever buckets replicate"].DeltaUSD, 0.05, "RTC off saves the RTC line")
+	none := by["bucket replication from the primary: none"]
+	assert.InDelta(t, -(base.Total.S3.ReplicationUSD + base.Total.S3.RTCUSD + base.Total.S3.ReplicaStorageUSD), none.DeltaUSD, 0.05)
+	assert.Zero(t, none.Total.S3.ReplicationGB)
+	dr := by["bucket replication from the primary: DR only"]
+	assert.Less(t, none.Total.TotalUSD, dr.Total.TotalUSD)
+	assert.Less(t, dr.Total.TotalUSD, by["bucket replication from the primary: both peers"].Total.TotalUSD)
+	assert.Less(t, by["producer compression 4x"].Total.TotalUSD, by["producer compression 2x"].Total.TotalUSD)
+	assert.Less(t, by["producer compression 2x"].Total.TotalUSD, by["producer compression 1x"].Total.TotalUSD)
+	assert.Greater(t, by["spot: none (every node on-demand)"].Total.TotalUSD, base.Total.TotalUSD)
+	for _, c := range cs {
+		assert.InDelta(t, c.Total.TotalUSD-base.Total.TotalUSD, c.DeltaUSD, 0.05, c.Name)
+	}
+}
+
+// Each unsourced assumption is planned at its value, halved and doubled;
+// the factor-1 rows are the plan itself, and fewer messages per vCPU never
+// make the 100m fleet cheaper.
+func TestSensitivities(t *testing.T) {
+	p := testPlanner(t)
+	ph, err := PhaseByName("100m")
+	require.NoError(t, err)
+	fp, err := p.PlanFleet(ph, testFleet())
+	require.NoError(t, err)
+	ss, err := p.Sensitivities(ph, testFleet())
+	require.NoError(t, err)
+	require.Len(t, ss, 6)
+	rows := map[string]Sensitivity{}
+	for _, s := range ss {
+		rows[fmt.Sprintf("%s x%g", s.Param, s.Factor)] = s
+		if s.Factor == 1 {
+			assert.Equal(t, fp.Total.TotalUSD, s.TotalUSD, s.Param)
+			assert.Zero(t, s.DeltaPct)
+		}
+	}
+	assert.Equal(t, DefaultParams().BrokerMsgPerVCPU/2, rows["brokerMsgPerVCPU x0.5"].Value)
+	assert.Equal(t, DefaultParams().NVMeWriteBytesPerGB*2, rows["nvmeWriteBytesPerGB x2"].Value)
+	assert.GreaterOrEqual(t, rows["brokerMsgPerVCPU x0.5"].TotalUSD, rows["brokerMsgPerVCPU x1"].TotalUSD)
+	assert.GreaterOrEqual(t, rows["nvmeWriteBytesPerGB x0.5"].TotalUSD, rows["nvmeWriteBytesPerGB x1"].TotalUSD)
+	assert.Equal(t, "12500 msg/s per vCPU", rows["brokerMsgPerVCPU x0.5"].Display)
+}
+
+// Halving the messages per vCPU never lowers the brokers' vCPUs.
+func TestSensitivityBrokerVCPUs(t *testing.T) {
+	p := testPlanner(t)
+	for _, name := range []string{"1m", "10m", "100m"} {
+		ph, err := PhaseByName(name)
+		require.NoError(t, err)
+		ss, err := p.Sensitivities(ph, testFleet())
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, ss[1].BrokerVCPUs, ss[0].BrokerVCPUs, "%s: half the rate per vCPU, at least as many vCPUs", name)
+		assert.LessOrEqual(t, ss[2].BrokerVCPUs, ss[0].BrokerVCPUs, "%s: twice the rate per vCPU, at most as many vCPUs", name)
+	}
+}
+
+// The plan advises against RTC at any phase and, from 10m, against
+// replicating a bucket beyond the DR region, each with what it costs; a
+// fleet that follows the advice gets none.
+func TestAdvice(t *testing.T) {
+	p := testPlanner(t)
+	fleet := testFleet()
+	fleet[0].ReplicationTimeControl = true
+	for _, tc := range []struct {
+		phase string
+		want  []string
+	}{
+		{"1m", []string{"tieredStorage.replicationTimeControl: true"}},
+		{"10m", []string{"tieredStorage.replicationTimeControl: true", "tieredStorage.replicateTo: 2 peers"}},
+	} {
+		ph, err := PhaseByName(tc.phase)
+		require.NoError(t, err)
+		fp, err := p.PlanFleet(ph, fleet)
+		require.NoError(t, err)
+		advice, err := p.Advise(ph, fleet, fp)
+		require.NoError(t, err)
+		var got []string
+		for _, a := range advice {
+			got = append(got, a.Setting)
+			assert.Equal(t, "us-east-1", a.Region)
+			assert.Positive(t, a.ExtraUSD, a.Setting)
+		}
+		assert.Equal(t, tc.want, got, tc.phase)
+		assert.Equal(t, fp.Regions[0].Cost.S3.RTCUSD, advice[0].ExtraUSD, "RTC costs its line")
+	}
+	follows := testFleet()
+	follows[0].BucketReplicas = 1
+	ph, err := PhaseByName("100m")
+	require.NoError(t, err)
+	fp, err := p.PlanFleet(ph, follows)
+	require.NoError(t, err)
+	advice, err := p.Advise(ph, follows, fp)
+	require.NoError(t, err)
+	assert.Empty(t, advice, "DR-only replication without RTC follows the advice")
 }

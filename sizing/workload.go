@@ -75,6 +75,14 @@ type Workload struct {
 	// GeoReplicationTargets is how many other regions this region's produced
 	// traffic is geo-replicated to.
 	GeoReplicationTargets int
+	// GeoReplicatedShare is the share of produced traffic in geo-replicated
+	// namespaces (0 means all of it).
+	GeoReplicatedShare float64
+	// CompressionRatio is what producer batching with compression saves:
+	// stored and sent bytes are MessageBytes / CompressionRatio (0 or 1:
+	// uncompressed). The CPU per message does not change; compression runs
+	// on the clients.
+	CompressionRatio float64
 	// Zones is the number of availability zones the cluster spans.
 	Zones int
 	// TargetUtilization is the planned steady-state utilization of each
@@ -119,6 +127,9 @@ func (w Workload) WithDefaults() Workload {
 const (
 	MaxRate         = 1e9
 	MaxMessageBytes = 5 * MiB
+	// MaxCompressionRatio bounds what batching with compression is credited
+	// with; text and JSON reach about 4-10x with zstd or LZ4.
+	MaxCompressionRatio = 20
 )
 
 // Validate checks every field and names the first bad one. Quorums must hold
@@ -145,6 +156,10 @@ func (w Workload) Validate() error {
 		return &FieldError{"fanout", w.ConsumerFanout, "zero or more subscriptions per message"}
 	case w.GeoReplicationTargets < 0:
 		return &FieldError{"geoReplicas", w.GeoReplicationTargets, "zero or more regions"}
+	case !(w.GeoReplicatedShare >= 0 && w.GeoReplicatedShare <= 1):
+		return &FieldError{"geoReplicatedShare", w.GeoReplicatedShare, "a fraction in (0, 1] (0: all)"}
+	case w.CompressionRatio != 0 && !(w.CompressionRatio >= 1 && w.CompressionRatio <= MaxCompressionRatio):
+		return &FieldError{"compressionRatio", w.CompressionRatio, fmt.Sprintf("1 (none) to %g", float64(MaxCompressionRatio))}
 	case w.Zones < 1:
 		return &FieldError{"zones", w.Zones, "at least 1 availability zone (3 for zone-loss tolerance)"}
 	case !(w.TargetUtilization > 0 && w.TargetUtilization <= 1):
@@ -173,7 +188,27 @@ func (w Workload) Validate() error {
 func (w Workload) StoredRate() float64 { return w.ProduceRate + w.ReplicatedInRate }
 
 // IngressBytes is the bytes per second that brokers receive to persist.
-func (w Workload) IngressBytes() float64 { return w.StoredRate() * float64(w.MessageBytes) }
+func (w Workload) IngressBytes() float64 { return w.StoredRate() * w.StoredMessageBytes() }
+
+// StoredMessageBytes is one message as it is sent and stored: compressed
+// by the producer's batches when CompressionRatio is set.
+func (w Workload) StoredMessageBytes() float64 {
+	if w.CompressionRatio <= 1 {
+		return float64(w.MessageBytes)
+	}
+	return float64(w.MessageBytes) / w.CompressionRatio
+}
+
+// GeoReplicatedBytes is the bytes per second this region sends to its
+// geo-replication targets: its produced traffic in replicated namespaces,
+// once per target.
+func (w Workload) GeoReplicatedBytes() float64 {
+	share := w.GeoReplicatedShare
+	if share == 0 {
+		share = 1
+	}
+	return float64(w.GeoReplicationTargets) * w.ProduceRate * share * w.StoredMessageBytes()
+}
 
 // BookieHold is how long bookies keep a message: TTL plus retention, cut
 // short by tiered storage (ledger rollover + offload delay + deletion lag).
@@ -202,7 +237,7 @@ type StorageMethod struct {
 // DataStax applies the storage-only method of the DataStax production sizing
 // guide to w, using diskBytes per bookie.
 func DataStax(w Workload, diskBytes float64) StorageMethod {
-	storage := float64(w.WriteQuorum) * float64(w.MessageBytes) * w.StoredRate() * w.BookieHold().Seconds()
+	storage := float64(w.WriteQuorum) * w.StoredMessageBytes() * w.StoredRate() * w.BookieHold().Seconds()
 	raw := int(math.Ceil(storage / (diskBytes * w.DiskUsableFraction)))
 	bookies := RoundUp(max(raw, 3, w.Ensemble), w.Zones)
 	brokers := RoundUp(max(ceilDiv(bookies, 3), 3), w.Zones)

@@ -196,6 +196,8 @@ type StackConfig struct {
 	Arches         []model.Arch   `json:"arches"`
 	// Workload is the team's workload over the phase presets.
 	Workload Workload `json:"workload,omitempty"`
+	// Calibration is the team's measurements over the planner's defaults.
+	Calibration Calibration `json:"calibration,omitempty"`
 	// ChartSource is where the Helm charts come from (empty: their public
 	// repositories).
 	ChartSource model.ChartSource `json:"chartSource,omitempty"`
@@ -269,7 +271,8 @@ var ConfigKeys = []keySpec{
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
-	{"workload", "object", false, "The team's workload over the phase presets, the same in every stack: messageSize (e.g. 4KB), subscriptions (fan-out), ttl, retention (e.g. 24h, 2h). Unset fields keep the phase's preset.", "{}"},
+	{"workload", "object", false, "The team's workload over the phase presets, the same in every stack: messageSize (e.g. 4KB), subscriptions (fan-out), ttl, retention (e.g. 24h, 2h), compressionRatio (producer batch compression, e.g. 2), geoReplicatedShare (share of traffic in geo-replicated namespaces, e.g. 0.25). Unset fields keep the phase's preset.", "{}"},
+	{"calibration", "object", false, "The team's measurements over the planner's assumptions, the same in every stack: brokerMsgPerVcpu (pulsar-perf, default 25000), nvmeWriteMBpsPerTB (fio on the bookies' instance storage, default 500).", "{}"},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2; write quorum below 3 only with allowBelowDesign: true).", "{}"},
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
@@ -409,6 +412,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = strictJSON(v, &c.Durability)
 		case "workload":
 			err = strictJSON(v, &c.Workload)
+		case "calibration":
+			err = strictJSON(v, &c.Calibration)
 		case "cluster":
 			err = strictJSON(v, &c.Cluster)
 		case "tieredStorage":

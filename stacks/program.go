@@ -147,8 +147,12 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	if err != nil {
 		return regions.Spec{}, err
 	}
+	params, err := f.Params()
+	if err != nil {
+		return regions.Spec{}, err
+	}
 	spec := regions.Spec{
-		Project: Project, Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase,
+		Project: Project, Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase, Params: params,
 		Zones: c.Zones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
 		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs, Access: c.Cluster.Access.Grants(),
 		CapacityReservationIDs: c.Cluster.CapacityReservationIDs,

@@ -53,6 +53,12 @@ func (c StackConfig) validatePlace(bad badFunc) {
 	if _, err := sizing.PhaseByName(c.Phase); err != nil {
 		bad(Key("phase"), c.Phase, "one of "+sizing.PhaseNamesHelp)
 	}
+	if _, err := c.Calibration.Apply(sizing.DefaultParams()); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			bad(ce.Key, ce.Value, ce.Allowed)
+		}
+	}
 	if _, err := c.Workload.Apply(sizing.Phases()[0]); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
@@ -299,7 +305,7 @@ func ValidateFleet(f Fleet) error {
 	bad := func(stack, key string, v any, allowed string) {
 		errs = append(errs, &ConfigError{Stack: stack, Key: key, Value: v, Allowed: allowed})
 	}
-	for _, check := range []func(Fleet, fleetBadFunc){fleetWeightsAndRoles, fleetNetworks, fleetReferences, sameWorkload, sameTenant} {
+	for _, check := range []func(Fleet, fleetBadFunc){fleetWeightsAndRoles, fleetNetworks, fleetReferences, sameWorkload, sameCalibration, sameTenant} {
 		check(f, bad)
 	}
 	if _, err := NewGraph(f); err != nil {

@@ -18,6 +18,12 @@ type Workload struct {
 	// TTL and Retention are durations such as "24h" or "2h".
 	TTL       string `json:"ttl,omitempty"`
 	Retention string `json:"retention,omitempty"`
+	// CompressionRatio is what the producers' batch compression saves
+	// (2 = half the bytes sent and stored); 1 or unset is none.
+	CompressionRatio float64 `json:"compressionRatio,omitempty"`
+	// GeoReplicatedShare is the share of produced traffic in namespaces
+	// geo-replicated to the peers (0.25 = a quarter); unset is all of it.
+	GeoReplicatedShare float64 `json:"geoReplicatedShare,omitempty"`
 }
 
 // Apply lays the workload over a phase preset; an error names the key.
@@ -49,6 +55,26 @@ func (w Workload) Apply(ph sizing.Phase) (sizing.Phase, error) {
 			return ph, &ConfigError{Key: Key("workload.retention"), Value: w.Retention, Allowed: "a duration such as 2h (0 for none)"}
 		}
 		ph.Retention = d
+	}
+	return w.applyShares(ph)
+}
+
+// applyShares lays the compression ratio and the geo-replicated share over
+// the preset.
+func (w Workload) applyShares(ph sizing.Phase) (sizing.Phase, error) {
+	if w.CompressionRatio != 0 {
+		if !(w.CompressionRatio >= 1 && w.CompressionRatio <= sizing.MaxCompressionRatio) {
+			return ph, &ConfigError{Key: Key("workload.compressionRatio"), Value: w.CompressionRatio,
+				Allowed: fmt.Sprintf("a ratio from 1 (no compression) to %d, such as 2.5 for producer batches compressed with LZ4 or zstd", sizing.MaxCompressionRatio)}
+		}
+		ph.CompressionRatio = w.CompressionRatio
+	}
+	if w.GeoReplicatedShare != 0 {
+		if !(w.GeoReplicatedShare > 0 && w.GeoReplicatedShare <= 1) {
+			return ph, &ConfigError{Key: Key("workload.geoReplicatedShare"), Value: w.GeoReplicatedShare,
+				Allowed: "a fraction in (0, 1], such as 0.25 when a quarter of the traffic is in geo-replicated namespaces"}
+		}
+		ph.GeoReplicatedShare = w.GeoReplicatedShare
 	}
 	return ph, nil
 }

@@ -25,6 +25,10 @@ func TestWorkloadOverPhasePresets(t *testing.T) {
 	assert.Equal(t, 48*time.Hour, ph.TTL)
 	assert.Zero(t, ph.Retention)
 	assert.Equal(t, preset.Rate, ph.Rate, "the rate stays the phase's")
+	ph, err = Workload{CompressionRatio: 2.5, GeoReplicatedShare: 0.25}.Apply(preset)
+	require.NoError(t, err)
+	assert.Equal(t, 2.5, ph.CompressionRatio)
+	assert.Equal(t, 0.25, ph.GeoReplicatedShare)
 
 	for _, tc := range []struct {
 		w   Workload
@@ -36,6 +40,10 @@ func TestWorkloadOverPhasePresets(t *testing.T) {
 		{Workload{TTL: "soon"}, "workload.ttl"},
 		{Workload{TTL: "0s"}, "workload.ttl"},
 		{Workload{Retention: "-1h"}, "workload.retention"},
+		{Workload{CompressionRatio: 0.5}, "workload.compressionRatio"},
+		{Workload{CompressionRatio: 50}, "workload.compressionRatio"},
+		{Workload{GeoReplicatedShare: 1.5}, "workload.geoReplicatedShare"},
+		{Workload{GeoReplicatedShare: -0.1}, "workload.geoReplicatedShare"},
 	} {
 		_, err := tc.w.Apply(preset)
 		var ce *ConfigError
@@ -65,7 +73,7 @@ func TestWorkloadIsTheFleets(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(4000), ph.MessageBytes)
 
-	files[0].Raw[Key("workload")] = `{"messageSize": "4KB", "compression": 2}`
+	files[0].Raw[Key("workload")] = `{"messageSize": "4KB", "compresion": 2}`
 	_, err = FleetFromFiles(files)
 	require.Error(t, err, "an unknown workload field is refused")
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -26,4 +28,53 @@ func TestWorkloadFromConfigReachesThePlan(t *testing.T) {
 	assert.Equal(t, int64(1000), one.Plan.WorkloadInput().MessageBytes)
 	assert.Equal(t, int64(4000), four.Plan.WorkloadInput().MessageBytes)
 	assert.InDelta(t, 4*one.Plan.Storage.StorageBytes, four.Plan.Storage.StorageBytes, 1, "4x the message size, 4x the storage")
+}
+
+// Compression and the geo-replicated share from stack config reach the
+// plan: producer batches compressed 2x store half the bytes, and a quarter
+// of the traffic geo-replicated sends a quarter of the bytes to the peers
+// and a quarter of the replicated rate into them.
+func TestCompressionAndGeoShareReachThePlan(t *testing.T) {
+	files, err := stacks.StackFiles(root)
+	require.NoError(t, err)
+	for i := range files {
+		files[i].Raw["pulsar-fleet:workload"] = `{"compressionRatio": 2, "geoReplicatedShare": 0.25}`
+	}
+	fleet, err := stacks.FleetFromFiles(files)
+	require.NoError(t, err)
+	require.NoError(t, stacks.ValidateFleet(fleet))
+	levers, err := stacks.DesignFor(fleet, "us-east-1", "10m", catalog(t))
+	require.NoError(t, err)
+	base := designAt(t, "us-east-1", "10m", nil)
+	bw, lw := base.Plan.WorkloadInput(), levers.Plan.WorkloadInput()
+	assert.InDelta(t, bw.ReplicatedInRate/4, lw.ReplicatedInRate, 1, "a quarter of the peers' traffic replicated in")
+	assert.InDelta(t, bw.GeoReplicatedBytes()/8, lw.GeoReplicatedBytes(), 1, "a quarter of the traffic, at half the bytes")
+	perMessage := func(w sizing.Workload) float64 { return w.IngressBytes() / w.StoredRate() }
+	assert.InDelta(t, perMessage(bw)/2, perMessage(lw), 1e-9, "each message stored at half its bytes")
+	assert.Less(t, levers.Plan.Cost.TransferUSD, base.Plan.Cost.TransferUSD/2, "transfer falls with both levers")
+	assert.Less(t, levers.Plan.Cost.TotalUSD, base.Plan.Cost.TotalUSD)
+}
+
+// A calibration from stack config reaches the program's plan: at half the
+// messages per broker vCPU, the 10m primary plans more broker vCPUs.
+func TestCalibrationReachesThePlan(t *testing.T) {
+	files, err := stacks.StackFiles(root)
+	require.NoError(t, err)
+	for i := range files {
+		files[i].Raw["pulsar-fleet:calibration"] = `{"brokerMsgPerVcpu": 12500}`
+	}
+	fleet, err := stacks.FleetFromFiles(files)
+	require.NoError(t, err)
+	require.NoError(t, stacks.ValidateFleet(fleet))
+	slow, err := stacks.DesignFor(fleet, "us-east-1", "10m", catalog(t))
+	require.NoError(t, err)
+	base := designAt(t, "us-east-1", "10m", nil)
+	assert.Equal(t, 12_500.0, slow.Plan.Params().BrokerMsgPerVCPU)
+	assert.Equal(t, sizing.DefaultParams().BrokerMsgPerVCPU, base.Plan.Params().BrokerMsgPerVCPU)
+	vcpus := func(d regions.RegionDesign) int {
+		typ, err := catalog(t).Lookup(d.Plan.Brokers.InstanceType)
+		require.NoError(t, err)
+		return d.Plan.Brokers.Count * typ.VCPU
+	}
+	assert.Greater(t, vcpus(slow), vcpus(base), "more broker vCPUs at half the rate per vCPU")
 }

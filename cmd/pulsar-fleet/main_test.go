@@ -295,6 +295,28 @@ func TestCapacityPlanDocIsCurrent(t *testing.T) {
 		[]byte("```text"+out.String()+"```\n"))
 }
 
+// docs/capacity-plan.md shows `plan --compare` at 10m and 100m, as the
+// planner computes it.
+func TestCapacityPlanComparisonDocIsCurrent(t *testing.T) {
+	var out, errb bytes.Buffer
+	for _, phase := range []string{"10m", "100m"} {
+		require.Equal(t, 0, run([]string{"plan", "--dir", "../..", "--compare", "--phase", phase}, &out, &errb), errb.String())
+	}
+	golden.AssertBlock(t, "../../docs/capacity-plan.md", "<!-- BEGIN pulsar-fleet plan --compare -->", "<!-- END pulsar-fleet plan --compare -->",
+		[]byte("```text"+out.String()+"```\n"))
+}
+
+// docs/capacity-plan.md shows `plan --sensitivity` at 1m, 10m and 100m, as
+// the planner computes it.
+func TestCapacityPlanSensitivityDocIsCurrent(t *testing.T) {
+	var out, errb bytes.Buffer
+	for _, phase := range []string{"1m", "10m", "100m"} {
+		require.Equal(t, 0, run([]string{"plan", "--dir", "../..", "--sensitivity", "--phase", phase}, &out, &errb), errb.String())
+	}
+	golden.AssertBlock(t, "../../docs/capacity-plan.md", "<!-- BEGIN pulsar-fleet plan --sensitivity -->", "<!-- END pulsar-fleet plan --sensitivity -->",
+		[]byte("```text"+out.String()+"```\n"))
+}
+
 // destroy never waits on a stdin nobody types into, and deletes nothing
 // without the confirmation word.
 func TestDestroyConfirmation(t *testing.T) {

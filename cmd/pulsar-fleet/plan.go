@@ -38,12 +38,22 @@ type catalogInfo struct {
 type phaseReport struct {
 	Plan sizing.FleetPlan        `json:"plan"`
 	Seed []sizing.SeedComparison `json:"seedComparison"`
+	// Advice are the stacks' settings that cost more than the plan
+	// recommends.
+	Advice []sizing.Advice `json:"advice,omitempty"`
+	// Compare is the fleet under each alternative (plan --compare).
+	Compare []sizing.Comparison `json:"compare,omitempty"`
+	// Sensitivity is the fleet with each unsourced assumption halved and
+	// doubled (plan --sensitivity).
+	Sensitivity []sizing.Sensitivity `json:"sensitivity,omitempty"`
 }
 
 func runPlan(args []string, stdout io.Writer) error {
 	fs := newFlags("plan", stdout)
 	phase := fs.String("phase", "", "one phase ("+sizing.PhaseNamesHelp+"); default all")
 	asJSON := fs.Bool("json", false, "print JSON")
+	sensitivity := fs.Bool("sensitivity", false, "print how the fleet and its cost move when each planning assumption without a benchmark behind it is halved or doubled")
+	compare := fs.Bool("compare", false, "print the fleet's cost under alternatives side by side (bucket replication, RTC, spot shares, compression)")
 	chart := fs.String("chart", "", "write a chart of nodes and monthly cost against throughput (.svg or .png)")
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
 	catalog := catalogFlag(fs)
@@ -71,29 +81,21 @@ func runPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	planner, err := sizing.NewPlanner(cat, sizing.DefaultParams())
+	params, err := fleet.Params()
+	if err != nil {
+		return usagef("%v", err)
+	}
+	planner, err := sizing.NewPlanner(cat, params)
 	if err != nil {
 		return err
 	}
 	rep := planReport{Catalog: catalogInfo{Source: cat.Source, PricesAsOf: cat.PricesAsOf}}
 	for _, preset := range phases {
-		ph, err := fleet.PhaseFor(preset.Name)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		regs, err := fleet.PlannerRegions(ph.Name)
+		pr, err := planPhase(fleet, planner, preset.Name, *compare, *sensitivity)
 		if err != nil {
 			return err
 		}
-		fp, err := planner.PlanFleet(ph, regs)
-		if err != nil {
-			return err
-		}
-		seed, err := planner.CompareSeed(fp)
-		if err != nil {
-			return err
-		}
-		rep.Phases = append(rep.Phases, phaseReport{Plan: fp, Seed: seed})
+		rep.Phases = append(rep.Phases, pr)
 	}
 	if *chart != "" {
 		if err := writeChart(*chart, rep); err != nil {
@@ -105,11 +107,49 @@ func runPlan(args []string, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
+	if *compare || *sensitivity {
+		printComparisons(stdout, rep)
+		printSensitivities(stdout, rep)
+		return nil
+	}
 	printPlan(stdout, rep)
 	if *chart != "" {
 		fmt.Fprintf(stdout, "\nchart written to %s\n", *chart)
 	}
 	return nil
+}
+
+// planPhase plans the fleet at one phase, with the seed comparison and the
+// advice, and the alternatives and sensitivities when asked.
+func planPhase(fleet stacks.Fleet, planner *sizing.Planner, name string, compare, sensitivity bool) (phaseReport, error) {
+	ph, err := fleet.PhaseFor(name)
+	if err != nil {
+		return phaseReport{}, usagef("%v", err)
+	}
+	regs, err := fleet.PlannerRegions(ph.Name)
+	if err != nil {
+		return phaseReport{}, err
+	}
+	fp, err := planner.PlanFleet(ph, regs)
+	if err != nil {
+		return phaseReport{}, err
+	}
+	pr := phaseReport{Plan: fp}
+	if pr.Seed, err = planner.CompareSeed(fp); err != nil {
+		return pr, err
+	}
+	if pr.Advice, err = planner.Advise(ph, regs, fp); err != nil {
+		return pr, err
+	}
+	if compare {
+		if pr.Compare, err = planner.Compare(ph, regs, sizing.Alternatives()); err != nil {
+			return pr, err
+		}
+	}
+	if sensitivity {
+		pr.Sensitivity, err = planner.Sensitivities(ph, regs)
+	}
+	return pr, err
 }
 
 func printPlan(w io.Writer, rep planReport) {
@@ -124,7 +164,7 @@ func printPlan(w io.Writer, rep planReport) {
 			ph.Name, humanRate(ph.Rate), sizing.FormatSI(float64(ph.MessageBytes)), ph.ConsumerFanout, ph.TTL, ph.Retention,
 			ph.Offload.LedgerRollover+ph.Offload.After+ph.Offload.DeletionLag)
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REGION\tROLE\tSTORED msg/s\tBROKERS spot/od (type, limit)\tBOOKIES spot/od (type, limit)\tPROXIES\tZK\tMONTHLY $\tALL-OD $\tSAVING\tCOMPUTE SAVING\tTRANSFER $\tFAILURE CHECK")
+		fmt.Fprintln(tw, "REGION\tROLE\tSTORED msg/s\tBROKERS spot/od (type, limit)\tBOOKIES spot/od (type, limit)\tPROXIES\tZK\tMONTHLY $\t$/M MSGS\tALL-OD $\tSAVING\tCOMPUTE SAVING\tTRANSFER $\tFAILURE CHECK")
 		for _, r := range pr.Plan.Regions {
 			check := "pass"
 			for _, fc := range r.Failures {
@@ -132,15 +172,15 @@ func printPlan(w io.Writer, rep planReport) {
 					check = "FAIL: " + fc.Scenario
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d = %d/%d (%s, %s)\t%d = %d/%d (%s%s, %s)\t%d %s\t%d\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\n",
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d = %d/%d (%s, %s)\t%d = %d/%d (%s%s, %s)\t%d %s\t%d\t%s\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\n",
 				r.Region, r.Role, humanRate(r.Workload.StoredRate),
 				r.Brokers.Count, r.Brokers.Spot, r.Brokers.OnDemand, r.Brokers.InstanceType, r.Brokers.LimitingFactor,
 				r.Bookies.Count, r.Bookies.Spot, r.Bookies.OnDemand, r.Bookies.InstanceType, nvme(r.Bookies), r.Bookies.LimitingFactor,
 				r.Proxies.Count, r.Proxies.InstanceType, r.ZooKeeper.Count,
-				money(r.Cost.TotalUSD), money(r.Cost.AllOnDemandUSD), r.Cost.SavingsPct, r.Cost.ComputeSavingsPct, money(r.Cost.TransferUSD), check)
+				money(r.Cost.TotalUSD), perMillion(r.Cost.PerMillionMessagesUSD), money(r.Cost.AllOnDemandUSD), r.Cost.SavingsPct, r.Cost.ComputeSavingsPct, money(r.Cost.TransferUSD), check)
 		}
 		t := pr.Plan.Total
-		fmt.Fprintf(tw, "fleet\t\t\t\t\t\t\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t\n", money(t.TotalUSD), money(t.AllOnDemandUSD), t.SavingsPct, t.ComputeSavingsPct, money(t.TransferUSD))
+		fmt.Fprintf(tw, "fleet\t\t\t\t\t\t\t%s\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t\n", money(t.TotalUSD), perMillion(t.PerMillionMessagesUSD), money(t.AllOnDemandUSD), t.SavingsPct, t.ComputeSavingsPct, money(t.TransferUSD))
 		tw.Flush()
 		for _, r := range pr.Plan.Regions {
 			for _, rs := range []sizing.RoleSize{r.Brokers, r.Bookies} {
@@ -149,6 +189,9 @@ func printPlan(w io.Writer, rep planReport) {
 						r.Region, rs.Role, rs.Spot, rs.Count, rs.OnDemand)
 				}
 			}
+		}
+		for _, a := range pr.Advice {
+			fmt.Fprintf(w, "  advice: %s sets %s, which costs %s a month; the plan recommends %s\n", a.Region, a.Setting, money(a.ExtraUSD), a.Recommended)
 		}
 		fmt.Fprintln(w, "  monthly cost breakdown ($; every line is in MONTHLY $):")
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -168,16 +211,77 @@ func printPlan(w io.Writer, rep planReport) {
 		if len(pr.Seed) > 0 {
 			fmt.Fprintln(w, "  seed milestone table vs this plan (brokers + bookies, same prices):")
 			tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "  ROLE\tSEED brokers/bookies (spot)\tSEED $\tLIMITS NEED on seed types\tPLAN brokers/bookies (spot)\tPLAN $")
+			fmt.Fprintln(tw, "  ROLE\tSEED brokers/bookies (spot)\tSEED $\tSEED $/M MSGS\tLIMITS NEED on seed types\tPLAN brokers/bookies (spot)\tPLAN $\tPLAN $/M MSGS")
 			for _, c := range pr.Seed {
-				fmt.Fprintf(tw, "  %s\t%d (%d) / %d (%d) %s\t%s\t%d / %d (%s)\t%d (%d) / %d (%d) %s\t%s\n", c.Role,
-					c.SeedBrokers, c.SeedBrokersSpot, c.SeedBookies, c.SeedBookiesSpot, c.SeedTypes, money(c.SeedMonthlyUSD),
+				fmt.Fprintf(tw, "  %s\t%d (%d) / %d (%d) %s\t%s\t%s\t%d / %d (%s)\t%d (%d) / %d (%d) %s\t%s\t%s\n", c.Role,
+					c.SeedBrokers, c.SeedBrokersSpot, c.SeedBookies, c.SeedBookiesSpot, c.SeedTypes, money(c.SeedMonthlyUSD), perMillion(c.SeedPerMillionUSD),
 					c.SeedBrokersNeeded, c.SeedBookiesNeeded, c.SeedBookieLimit,
-					c.PlanBrokers, c.PlanBrokersSpot, c.PlanBookies, c.PlanBookiesSpot, c.PlanTypes, money(c.PlanMonthlyUSD))
+					c.PlanBrokers, c.PlanBrokersSpot, c.PlanBookies, c.PlanBookiesSpot, c.PlanTypes, money(c.PlanMonthlyUSD), perMillion(c.PlanPerMillionUSD))
 			}
 			tw.Flush()
 		}
 	}
+}
+
+// printComparisons prints each phase's alternatives side by side.
+func printComparisons(w io.Writer, rep planReport) {
+	for _, pr := range rep.Phases {
+		if len(pr.Compare) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n== phase %s: the fleet's monthly cost ($, every line included) with one lever moved\n", pr.Plan.Phase.Name)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprint(tw, "ALTERNATIVE\tMONTHLY $\t$/M MSGS\tVS CONFIGURED")
+		for _, r := range pr.Plan.Regions {
+			fmt.Fprintf(tw, "\t%s", r.Region)
+		}
+		fmt.Fprintln(tw)
+		for _, c := range pr.Compare {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s", c.Name, money(c.Total.TotalUSD), perMillion(c.Total.PerMillionMessagesUSD), delta(c))
+			for _, r := range pr.Plan.Regions {
+				fmt.Fprintf(tw, "\t%s", money(c.ByRegion[r.Region]))
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+}
+
+// printSensitivities prints each phase's fleet under scaled assumptions.
+func printSensitivities(w io.Writer, rep planReport) {
+	for _, pr := range rep.Phases {
+		if len(pr.Sensitivity) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n== phase %s: the fleet with each unsourced assumption halved and doubled\n", pr.Plan.Phase.Name)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ASSUMPTION\tx\tVALUE\tBROKERS (vCPUs)\tBOOKIES\tMONTHLY $\tVS PLANNED")
+		for _, s := range pr.Sensitivity {
+			fmt.Fprintf(tw, "%s\t%g\t%s\t%d (%d)\t%d\t%s\t%+.1f%%\n", s.Param, s.Factor, s.Display, s.Brokers, s.BrokerVCPUs, s.Bookies, money(s.TotalUSD), s.DeltaPct)
+		}
+		tw.Flush()
+	}
+}
+
+// delta is an alternative's change against the fleet as configured.
+func delta(c sizing.Comparison) string {
+	if c.DeltaUSD == 0 {
+		return "-"
+	}
+	sign := "+"
+	if c.DeltaUSD < 0 {
+		sign = "-"
+	}
+	return fmt.Sprintf("%s%s (%+.1f%%)", sign, money(math.Abs(c.DeltaUSD)), c.DeltaPct)
+}
+
+// perMillion prints dollars per million messages ("-" for a region that
+// takes no traffic of its own).
+func perMillion(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", v)
 }
 
 func nvme(r sizing.RoleSize) string {
