@@ -138,3 +138,29 @@ func (t Tool) Path(repoRoot string) (string, error) {
 	fmt.Fprintf(os.Stderr, "tooling: built %s in %s\n", bin, time.Since(start).Round(time.Second))
 	return bin, nil
 }
+
+// All are the tools the test tiers drive.
+var All = []Tool{Pulumi, LanguageHost, Actionlint, KubeAPIServer, Helm, KubernetesProvider}
+
+// Select returns the tools named by their module (all when none is named);
+// an unknown name is an error that lists the known ones.
+func Select(names []string) ([]Tool, error) {
+	if len(names) == 0 {
+		return All, nil
+	}
+	byName := map[string]Tool{}
+	var known []string
+	for _, t := range All {
+		byName[t.Module] = t
+		known = append(known, t.Module)
+	}
+	var out []Tool
+	for _, n := range names {
+		t, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("unknown tool %q: want one of %v", n, known)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
