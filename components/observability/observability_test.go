@@ -343,3 +343,22 @@ func TestMonitoringAlone(t *testing.T) {
 	assert.ErrorContains(t, err, "missing dependencies: grafanaAdminPassword")
 	assert.Len(t, rec.Resources(), 1, "only the test's provider")
 }
+
+// The overview shows publish latency at p50, p95 and p99 (quantiles the
+// broker's summary exports), backlog per subscription and under-replicated
+// ledgers.
+func TestOverviewPanels(t *testing.T) {
+	panels := map[string][]Target{}
+	for _, p := range Dashboards()[0].Panels {
+		panels[p.Title] = p.Targets
+	}
+	latency := panels["Publish latency p50 / p95 / p99"]
+	require.Len(t, latency, 3)
+	for i, q := range []string{`quantile="0.5"`, `quantile="0.95"`, `quantile="0.99"`} {
+		assert.Contains(t, latency[i].Expr, q)
+	}
+	assert.Equal(t, "{{cluster}} p95", latency[1].Legend)
+	require.Len(t, panels["Backlog by subscription (top 20)"], 1)
+	assert.Contains(t, panels["Backlog by subscription (top 20)"][0].Expr, "subscription")
+	assert.Contains(t, panels["Under-replicated ledgers"][0].Expr, "auditor_NUM_UNDER_REPLICATED_LEDGERS")
+}

@@ -126,7 +126,9 @@ func Dashboards() []Dashboard {
 			{Title: "Throughput", Unit: "Bps", Targets: []Target{
 				{`sum by (cluster) (pulsar_throughput_in)`, "{{cluster}} in"}, {`sum by (cluster) (pulsar_throughput_out)`, "{{cluster}} out"}}},
 			{Title: "Backlog", Unit: "short", Targets: []Target{{`sum by (cluster) (pulsar_msg_backlog)`, "{{cluster}}"}}},
-			{Title: "Publish latency p99", Unit: "ms", Targets: []Target{{`max by (cluster) (pulsar_broker_publish_latency{quantile="0.99"})`, "{{cluster}}"}}},
+			{Title: "Backlog by subscription (top 20)", Unit: "short", Targets: []Target{
+				{`topk(20, sum by (cluster, namespace, topic, subscription) (pulsar_subscription_back_log))`, "{{cluster}} {{topic}} {{subscription}}"}}},
+			{Title: "Publish latency p50 / p95 / p99", Unit: "ms", Targets: publishLatency()},
 			{Title: "Storage size", Unit: "bytes", Targets: []Target{{`sum by (cluster) (pulsar_storage_size)`, "{{cluster}}"}}},
 			{Title: "Offloaded to S3", Unit: "bytes", Targets: []Target{{`sum by (cluster) (pulsar_storage_offloaded_size)`, "{{cluster}}"}}},
 			{Title: "Geo-replication backlog", Unit: "short", Targets: []Target{
@@ -138,8 +140,26 @@ func Dashboards() []Dashboard {
 				{`sum by (cluster) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))`, "{{cluster}}"}}},
 			{Title: "Bookie disk usage", Unit: "percent", Targets: []Target{
 				{`max by (cluster) (bookie_ledger_dir__pulsar_data_bookkeeper_ledgers_usage)`, "{{cluster}} max"}}},
+			{Title: "Under-replicated ledgers", Unit: "short", Targets: []Target{
+				{`max by (cluster) (auditor_NUM_UNDER_REPLICATED_LEDGERS{quantile="1.0"})`, "{{cluster}}"}}},
 		},
 	}}
+}
+
+// PublishLatencyQuantiles are the quantiles the fleet dashboard shows, of
+// those the broker's publish latency summary exports (0, 0.5, 0.95, 0.99,
+// 0.999, 0.9999 and 1: ServerCnx PUBLISH_LATENCY).
+var PublishLatencyQuantiles = map[string]string{"p50": "0.5", "p95": "0.95", "p99": "0.99"}
+
+// publishLatency is one target per quantile, the worst broker of each
+// cluster.
+func publishLatency() []Target {
+	var out []Target
+	for _, name := range []string{"p50", "p95", "p99"} {
+		q := PublishLatencyQuantiles[name]
+		out = append(out, Target{fmt.Sprintf(`max by (cluster) (pulsar_broker_publish_latency{quantile="%s"})`, q), "{{cluster}} " + name})
+	}
+	return out
 }
 
 // Expressions lists every PromQL expression of the alerts and dashboards.
