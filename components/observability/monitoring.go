@@ -63,6 +63,12 @@ func (d MonitoringDeps) ValidateFor(c Config) error {
 // dashboards and the receiver's load balancer.
 type Monitoring struct {
 	pulumi.ResourceState
+	Installed
+}
+
+// Installed is what the in-cluster half installed, which both halves
+// expose.
+type Installed struct {
 	// Stack is the chart release; workloads that create PodMonitors depend
 	// on it (it installs the CRDs).
 	Stack *helmv3.Release

@@ -22,7 +22,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -257,11 +256,7 @@ func GrafanaJSON(d Dashboard) (string, error) {
 // primary the Grafana admin password and the global store's DNS name.
 type Observability struct {
 	pulumi.ResourceState
-	// Stack is the chart release; workloads that create PodMonitors depend
-	// on it (it installs the CRDs).
-	Stack *helmv3.Release
-	// ReceiverHostname is the global receiver's NLB (primary only).
-	ReceiverHostname pulumi.StringOutput
+	Installed
 }
 
 // New installs monitoring for the region.
@@ -283,7 +278,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		if err != nil {
 			return nil, err
 		}
-		o.Stack, o.ReceiverHostname = m.Stack, m.ReceiverHostname
+		o.Installed = m.Installed
 		if cfg.Global {
 			// metrics.<domain> points at the receiver's load balancer.
 			if _, err := route53.NewRecord(ctx, name+"-metrics", &route53.RecordArgs{
