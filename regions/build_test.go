@@ -39,8 +39,10 @@ func peerOutputs(stack string) map[string]any {
 	}
 }
 
-func TestBuildParentsEverythingUnderTheRegion(t *testing.T) {
-	s, cat := spec(t, "us-east-1")
+// buildPrimary builds the us-east-1 spec under mocks, its peers' outputs
+// simulated, and returns what it registered.
+func buildPrimary(t *testing.T, s regions.Spec, cat *sizing.Catalog) *recorder.Recorder {
+	t.Helper()
 	rec := recorder.New(s.Region)
 	rec.StackOutputs["us-west-2"] = peerOutputs("us-west-2")
 	rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
@@ -48,6 +50,12 @@ func TestBuildParentsEverythingUnderTheRegion(t *testing.T) {
 		_, err := regions.Build(ctx, s, cat)
 		return err
 	}))
+	return rec
+}
+
+func TestBuildParentsEverythingUnderTheRegion(t *testing.T) {
+	s, cat := spec(t, "us-east-1")
+	rec := buildPrimary(t, s, cat)
 	require.NoError(t, rec.CheckParented(region.TypeToken))
 	root, err := rec.Component(region.TypeToken)
 	require.NoError(t, err)
@@ -120,13 +128,7 @@ func TestChartSourceReachesEveryRelease(t *testing.T) {
 	} {
 		s, cat := spec(t, "us-east-1")
 		s.ChartSource = model.ChartSource(tc.source)
-		rec := recorder.New(s.Region)
-		rec.StackOutputs["us-west-2"] = peerOutputs("us-west-2")
-		rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
-		require.NoError(t, rec.Run("pulsar-fleet", "us-east-1", nil, nil, func(ctx *pulumi.Context) error {
-			_, err := regions.Build(ctx, s, cat)
-			return err
-		}))
+		rec := buildPrimary(t, s, cat)
 		charts := map[string]recorder.Resource{}
 		for _, r := range rec.ByType("kubernetes:helm.sh/v3:Release") {
 			charts[r.Inputs["name"].(string)] = r

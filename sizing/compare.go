@@ -37,7 +37,7 @@ func Alternatives() []Alternative {
 		n    func(regions []RegionSpec) int
 	}{
 		{"bucket replication from the primary: both peers", func(r []RegionSpec) int { return len(r) - 1 }},
-		{"bucket replication from the primary: DR only", func(r []RegionSpec) int { return min(1, countRole(r, model.RoleDR)) }},
+		{"bucket replication from the primary: DR only", drOnly},
 		{"bucket replication from the primary: none", func([]RegionSpec) int { return 0 }},
 	} {
 		alts = append(alts, Alternative{Name: b.name, apply: func(_ *Phase, r []RegionSpec) {
@@ -74,14 +74,15 @@ func Alternatives() []Alternative {
 	return alts
 }
 
-func countRole(regions []RegionSpec, role model.RegionRole) int {
-	n := 0
+// drOnly is how many buckets a bucket replicating to the DR region only
+// replicates to: one, or none in a fleet without a DR region.
+func drOnly(regions []RegionSpec) int {
 	for _, r := range regions {
-		if r.Role == role {
-			n++
+		if r.Role == model.RoleDR {
+			return 1
 		}
 	}
-	return n
+	return 0
 }
 
 // Compare plans the fleet under each alternative, the first being the
@@ -205,7 +206,7 @@ func (p *Planner) Advise(ph Phase, regions []RegionSpec, fp FleetPlan) ([]Advice
 			out = append(out, Advice{Region: r.Name, Setting: "tieredStorage.replicationTimeControl: true",
 				Recommended: "off, unless you need S3's 15-minute replication SLA", ExtraUSD: regionCost(fp, r.Name).S3.RTCUSD})
 		}
-		dr := min(1, countRole(regions, model.RoleDR))
+		dr := drOnly(regions)
 		if ph.Rate < AdviceFromRate || r.BucketReplicas <= dr {
 			continue
 		}

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -56,10 +55,5 @@ func (f Fleet) Params() (sizing.Params, error) {
 
 // sameCalibration refuses stacks whose calibrations differ: they describe
 // the same software on the same instance families.
-func sameCalibration(f Fleet, bad fleetBadFunc) {
-	for _, s := range f.Stacks[1:] {
-		if first := f.Stacks[0]; !reflect.DeepEqual(s.Calibration, first.Calibration) {
-			bad(s.Stack, Key("calibration"), s.Calibration, fmt.Sprintf("the calibration every stack sets (%+v in %s): the fleet runs one Pulsar on the same instance families", first.Calibration, first.Stack))
-		}
-	}
-}
+var sameCalibration = sameInEveryStack("calibration", func(s StackConfig) any { return s.Calibration },
+	"the fleet runs one Pulsar on the same instance families")

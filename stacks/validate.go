@@ -53,13 +53,9 @@ func (c StackConfig) validatePlace(bad badFunc) {
 	if _, err := sizing.PhaseByName(c.Phase); err != nil {
 		bad(Key("phase"), c.Phase, "one of "+sizing.PhaseNamesHelp)
 	}
-	if _, err := c.Calibration.Apply(sizing.DefaultParams()); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			bad(ce.Key, ce.Value, ce.Allowed)
-		}
-	}
-	if _, err := c.Workload.Apply(sizing.Phases()[0]); err != nil {
+	_, calErr := c.Calibration.Apply(sizing.DefaultParams())
+	_, wlErr := c.Workload.Apply(sizing.Phases()[0])
+	for _, err := range []error{calErr, wlErr} {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
 			bad(ce.Key, ce.Value, ce.Allowed)

@@ -88,12 +88,19 @@ func (f Fleet) PhaseFor(name string) (sizing.Phase, error) {
 	return f.Stacks[0].Workload.Apply(ph)
 }
 
-// sameWorkload refuses stacks whose workloads differ: the phases describe
-// the fleet's traffic, which every region plans its share of.
-func sameWorkload(f Fleet, bad fleetBadFunc) {
-	for _, s := range f.Stacks[1:] {
-		if first := f.Stacks[0]; !reflect.DeepEqual(s.Workload, first.Workload) {
-			bad(s.Stack, Key("workload"), s.Workload, fmt.Sprintf("the workload every stack sets (%+v in %s): it is the fleet's traffic", first.Workload, first.Stack))
+// sameInEveryStack is a fleet check that refuses a stack whose value
+// under key differs from the first stack's; why says why it must be the
+// fleet's.
+func sameInEveryStack(key string, value func(StackConfig) any, why string) func(Fleet, fleetBadFunc) {
+	return func(f Fleet, bad fleetBadFunc) {
+		for _, s := range f.Stacks[1:] {
+			if first, v := f.Stacks[0], value(s); !reflect.DeepEqual(v, value(first)) {
+				bad(s.Stack, Key(key), v, fmt.Sprintf("the %s every stack sets (%+v in %s): %s", key, value(first), first.Stack, why))
+			}
 		}
 	}
 }
+
+// sameWorkload refuses stacks whose workloads differ: the phases describe
+// the fleet's traffic, which every region plans its share of.
+var sameWorkload = sameInEveryStack("workload", func(s StackConfig) any { return s.Workload }, "it is the fleet's traffic")

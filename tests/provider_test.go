@@ -368,16 +368,9 @@ func clientConfigMap(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 // no workload, Service or Helm release record is left in the namespace
 // (which itself stays Terminating: no namespace controller runs here).
 func assertUninstalled(t *testing.T, s *apiserver.Server, ns string) {
-	ctx := context.Background()
 	for _, path := range []string{"/apis/apps/v1/namespaces/" + ns + "/statefulsets", "/apis/apps/v1/namespaces/" + ns + "/deployments",
 		"/api/v1/namespaces/" + ns + "/services", "/api/v1/namespaces/" + ns + "/secrets?labelSelector=owner%3Dhelm"} {
-		body, err := s.Get(ctx, path)
-		require.NoError(t, err, path)
-		var list struct {
-			Items []any `json:"items"`
-		}
-		require.NoError(t, json.Unmarshal(body, &list), path)
-		assert.Empty(t, list.Items, "%s: left after destroy", path)
+		assert.Empty(t, names(list(t, s, path)), "%s: left after destroy", path)
 	}
 }
 
