@@ -361,6 +361,15 @@ jobs:
 %[2]s      - uses: pulumi/actions@v6
         with:
           pulumi-version: 3.259.0
+      - name: Refuse a phase or transition step one up cannot apply safely
+        # The guard of pulsar-fleet preview and up, over the deployed
+        # outputs (docs/operations.md, "Moving between phases").
+        run: |
+          pulumi stack output --json --stack organization/pulsar-fleet/${{ matrix.stack }} > deployed.json || echo '{}' > deployed.json
+          go run ./cmd/pulsar-fleet guard --stack ${{ matrix.stack }} --outputs deployed.json
+      - uses: pulumi/actions@v6
+        with:
+          pulumi-version: 3.259.0
           command: preview
           stack-name: organization/pulsar-fleet/${{ matrix.stack }}
           work-dir: .

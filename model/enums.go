@@ -108,6 +108,31 @@ var CapacityTypes = []CapacityType{CapacitySpot, CapacityOnDemand, CapacityReser
 // Valid reports whether c is a capacity type.
 func (c CapacityType) Valid() bool { return slices.Contains(CapacityTypes, c) }
 
+// BookieStorage is where a set of bookies keeps its data. It is a set's
+// identity: a set never moves to the other storage (the StatefulSet would
+// lose its volumes); a transition builds a set of the other kind beside it.
+type BookieStorage string
+
+// The bookie storages: EBS volumes, or the instance store (NVMe).
+const (
+	StorageEBS  BookieStorage = "ebs"
+	StorageNVMe BookieStorage = "nvme"
+)
+
+// BookieStorages lists the bookie storages.
+var BookieStorages = []BookieStorage{StorageEBS, StorageNVMe}
+
+// Valid reports whether s is a bookie storage.
+func (s BookieStorage) Valid() bool { return slices.Contains(BookieStorages, s) }
+
+// StorageOf is the storage of a plan's bookies.
+func StorageOf(localNVMe bool) BookieStorage {
+	if localNVMe {
+		return StorageNVMe
+	}
+	return StorageEBS
+}
+
 // Strings turns typed values into plain strings (Kubernetes label values).
 func Strings[T ~string](values []T) []string {
 	out := make([]string, len(values))

@@ -19,6 +19,7 @@ func TestEnumsAcceptOnlyTheirValues(t *testing.T) {
 		{"scheme", func(s string) bool { return ProxyScheme(s).Valid() }, []string{"internet-facing", "internal"}},
 		{"arch", func(s string) bool { return Arch(s).Valid() }, []string{"arm64", "amd64"}},
 		{"capacity", func(s string) bool { return CapacityType(s).Valid() }, []string{"spot", "on-demand", "reserved"}},
+		{"bookie storage", func(s string) bool { return BookieStorage(s).Valid() }, []string{"ebs", "nvme"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, g := range tc.good {

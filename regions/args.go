@@ -142,7 +142,7 @@ func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysT
 				Nodes: plan.Brokers.Count, OnDemandNodes: plan.Brokers.OnDemand, RequireOnDemandBase: true, RequireDiversification: true,
 				LimitCPU: brCPU, LimitMemoryGiB: brMem, Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "15m",
 				ExpireAfter: brokerExpire, TerminationGracePeriod: "30m", DisruptionBudgetNodes: "10%"},
-			{Name: PoolBookie, InstanceTypes: plan.Bookies.Alternatives, Arches: arches(plan.Bookies.Alternatives), SpotShare: bookieShare,
+			{Name: BookiePool(model.StorageOf(plan.Bookies.LocalNVMe)), InstanceTypes: plan.Bookies.Alternatives, Arches: arches(plan.Bookies.Alternatives), SpotShare: bookieShare,
 				Nodes: plan.Bookies.Count, OnDemandNodes: plan.Bookies.OnDemand, LocalNVMe: plan.Bookies.LocalNVMe,
 				RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: bkCPU, LimitMemoryGiB: bkMem,
 				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1",
@@ -211,21 +211,42 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 }
 
 // pulsarConfig is the Pulsar release: pulsarArgs, with the proxies'
-// exposure and, on instance-store bookies, the disk each may fill.
+// exposure and the plan's bookie set.
 func pulsarConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, capa capacity.Config) (pulsar.Config, error) {
 	c := pulsarArgs(spec, plan, capa)
 	c.Charts = spec.ChartSource
 	c.Exposure = pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs}
-	if !plan.Bookies.LocalNVMe {
-		return c, nil
-	}
-	it, err := cat.Lookup(plan.Bookies.InstanceType)
+	set, err := bookieSet(plan, cat, capa)
 	if err != nil {
 		return pulsar.Config{}, err
 	}
-	// What the plan fills of the planned type's instance store.
-	c.BookieLocalDiskGiB = int(it.NVMeGB * 1e9 * plan.WorkloadInput().DiskUsableFraction / float64(sizing.GiB))
+	c.BookieSets = []pulsar.BookieSet{set}
 	return c, nil
+}
+
+// bookieSet is the plan's bookies: on EBS volumes of the plan's sizes, or
+// on the instance store, filling the plan's usable share of it.
+func bookieSet(plan sizing.RegionPlan, cat *sizing.Catalog, capa capacity.Config) (pulsar.BookieSet, error) {
+	storage := model.StorageOf(plan.Bookies.LocalNVMe)
+	r := plan.Pods[sizing.Bookie]
+	set := pulsar.BookieSet{Storage: storage, Pod: pulsar.Pod{Replicas: plan.Bookies.Count, CPUMillis: r.CPUMillis, MemoryMiB: r.MemoryMiB,
+		HeapMiB: r.HeapMiB, DirectMiB: r.DirectMiB}}
+	for _, p := range capa.Pools {
+		if p.Name == BookiePool(storage) {
+			set.Pod.Placement = capacity.PlacementFor(p)
+		}
+	}
+	if storage == model.StorageEBS {
+		set.JournalGiB, set.LedgersGiB = int(plan.Bookies.JournalDiskBytes/sizing.GiB), int(plan.Bookies.LedgerDiskBytes/sizing.GiB)
+		set.JournalClass, set.LedgersClass = StorageClassJournal, StorageClassLedgers
+		return set, nil
+	}
+	it, err := cat.Lookup(plan.Bookies.InstanceType)
+	if err != nil {
+		return pulsar.BookieSet{}, err
+	}
+	set.LocalDiskGiB = int(it.NVMeGB * 1e9 * plan.WorkloadInput().DiskUsableFraction / float64(sizing.GiB))
+	return set, nil
 }
 
 // pulsarArgs turns the plan into the Pulsar release's arguments: replicas,
@@ -246,15 +267,11 @@ func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Config) puls
 		Quorum: pulsar.Quorum{Ensemble: plan.Quorum.Ensemble, WriteQuorum: plan.Quorum.WriteQuorum, AckQuorum: plan.Quorum.AckQuorum,
 			MinRacksPerWriteQuorum: plan.Quorum.MinRacksPerWriteQuorum},
 		ZooKeeper: pod(sizing.ZooKeeper, plan.ZooKeeper.Count, PoolCritical),
-		Bookies:   pod(sizing.Bookie, plan.Bookies.Count, PoolBookie),
 		Brokers:   pod(sizing.Broker, plan.Brokers.Count, PoolBroker),
 		Proxies:   pod(sizing.Proxy, plan.Proxies.Count, PoolCritical),
 		Autorecovery: pulsar.Pod{Replicas: plan.Autorecovery, CPUMillis: 500, MemoryMiB: 1024, HeapMiB: 512, DirectMiB: 256,
 			Placement: placement[PoolCritical]},
 		BrokerMax: plan.BrokerHPA.Max, ProxyMax: plan.ProxyHPA.Max,
-		BookieLocalNVMe: plan.Bookies.LocalNVMe,
-		JournalGiB:      int(plan.Bookies.JournalDiskBytes / sizing.GiB), LedgersGiB: int(plan.Bookies.LedgerDiskBytes / sizing.GiB),
-		JournalClass: StorageClassJournal, LedgersClass: StorageClassLedgers,
 		ZooKeeperGiB: 50, ZooKeeperClass: StorageClassDefault,
 		TTLSeconds: int64(ph.TTL.Seconds()), RetentionMinutes: int64(ph.Retention.Minutes()),
 		Tuning: pulsar.Tuning{
@@ -296,8 +313,20 @@ const (
 	PoolCritical = sizing.PoolCritical
 	PoolBroker   = sizing.PoolBroker
 	PoolBookie   = sizing.PoolBookie
-	PoolGeneral  = sizing.PoolGeneral
+	// PoolBookieNVMe is the pool of the instance-storage bookies.
+	PoolBookieNVMe = sizing.PoolBookie + "-nvme"
+	PoolGeneral    = sizing.PoolGeneral
 )
+
+// BookiePool is a bookie set's node pool. Like the set's StatefulSet, it
+// is fixed by the set's storage, so two sets can run side by side while a
+// transition moves the data from one to the other.
+func BookiePool(storage model.BookieStorage) string {
+	if storage == model.StorageNVMe {
+		return PoolBookieNVMe
+	}
+	return PoolBookie
+}
 
 // Storage classes the cluster creates for Pulsar.
 const (

@@ -171,6 +171,15 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	return BuildDesign(ctx, spec, design)
+}
+
+// BuildDesign registers a region's component graph from a design computed
+// beforehand: Design's, or a state between two phases (transition.Interim).
+func BuildDesign(ctx *pulumi.Context, spec Spec, design RegionDesign) (*Result, error) {
+	if design.Stack != spec.Stack || design.Phase != spec.Phase.Name {
+		return nil, fmt.Errorf("region %s: the design is of stack %s at phase %s, the spec at %s", spec.Stack, design.Stack, design.Phase, spec.Phase.Name)
+	}
 	cfg := design.Components
 	root, err := region.New(ctx, spec.Stack, cfg.Region, region.Deps{})
 	if err != nil {
@@ -185,7 +194,7 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 			return nil, err
 		}
 	}
-	res := &Result{Root: root, Plan: design.Plan, Outputs: w.outputs(design.Plan)}
+	res := &Result{Root: root, Plan: design.Plan, Outputs: w.outputs(design)}
 	if err := root.Finish(ctx, res.Outputs); err != nil {
 		return nil, err
 	}
@@ -303,13 +312,13 @@ func (w *wiring) routing() error {
 }
 
 // outputs are the stack's outputs: what people and other stacks read.
-func (w *wiring) outputs(plan sizing.RegionPlan) pulumi.Map {
+func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	out := pulumi.Map{
 		"vpcId":                      w.net.VpcID,
 		OutputNATPublicIPs:           w.net.NATPublicIPs,
 		"clusterName":                pulumi.String(w.cfg.Cluster.Name),
 		OutputPhase:                  pulumi.String(w.spec.Phase.Name),
-		OutputBookieStorage:          pulumi.String(BookieStorage(plan.Bookies.LocalNVMe)),
+		OutputBookieSets:             pulumi.String(BookieSets(w.cfg.Pulsar)),
 		"kubeconfig":                 w.cl.KubeconfigJSON,
 		"karpenterInterruptionQueue": w.capa.QueueName,
 		OutputOffloadBucketARN:       w.store.BucketARN,
@@ -322,6 +331,9 @@ func (w *wiring) outputs(plan sizing.RegionPlan) pulumi.Map {
 		"globalServiceName":          pulumi.String(w.rt.GlobalName),
 		"regionalServiceName":        pulumi.String(w.rt.RegionalName),
 		"clientConfig":               w.rt.ClientConfig,
+	}
+	if b := d.Between; b != nil {
+		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
 	}
 	if w.cfg.Observability.Global {
 		out["globalMetricsName"] = pulumi.String(observability.MetricsName(w.spec.Routing.Domain))

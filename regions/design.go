@@ -25,6 +25,9 @@ type RegionDesign struct {
 	Region string           `json:"region"`
 	Role   model.RegionRole `json:"role"`
 	Phase  string           `json:"phase"`
+	// Between is set on a state between two phases: the step of the
+	// transition from another phase to Phase (transition.Interim).
+	Between *Between `json:"transition,omitempty"`
 	// Fleet summarises the plan: per role, the count, the capacity split and
 	// the instance type, with the limit that binds.
 	Fleet map[sizing.Role]DesignRole `json:"fleet"`
@@ -34,6 +37,13 @@ type RegionDesign struct {
 	Components Configs `json:"-"`
 	// Plan is the full capacity plan Components were computed from.
 	Plan sizing.RegionPlan `json:"-"`
+}
+
+// Between names a state between two phases: step Step of the transition
+// from phase From.
+type Between struct {
+	From string `json:"from"`
+	Step int    `json:"step"`
 }
 
 // DesignRole is one role's share of the fleet.

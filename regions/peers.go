@@ -2,8 +2,11 @@ package regions
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 )
 
 // Stack outputs other stacks read. They are the contract between stacks:
@@ -19,17 +22,26 @@ const (
 	// OutputPhase is the phase a stack was last deployed at: the fleet
 	// driver reads it before an `up` to refuse an unsafe phase change.
 	OutputPhase = "phase"
-	// OutputBookieStorage is where the deployed bookies keep their data,
-	// "ebs" or "nvme": an edit that flips it at the same phase is refused.
-	OutputBookieStorage = "bookieStorage"
+	// OutputBookieSets are the deployed bookie sets by storage, "ebs",
+	// "nvme", or "ebs,nvme" between two phases: a set that would go
+	// without a transition's last step is refused.
+	OutputBookieSets = "bookieSets"
+	// OutputTransition is the step of a transition the stack stands at,
+	// {from, step}; absent at a phase.
+	OutputTransition = "transition"
+	// OutputLegacyBookieStorage is what stacks deployed before bookie sets
+	// exported ("ebs" or "nvme"); the guard reads it to refuse moving an
+	// instance-storage set deployed in the main release.
+	OutputLegacyBookieStorage = "bookieStorage"
 )
 
-// BookieStorage names where a plan's bookies keep their data.
-func BookieStorage(localNVMe bool) string {
-	if localNVMe {
-		return "nvme"
+// BookieSets is the storages of a release's bookie sets, in order.
+func BookieSets(c pulsar.Config) string {
+	var out []string
+	for _, s := range c.BookieSets {
+		out = append(out, string(s.Storage))
 	}
-	return "ebs"
+	return strings.Join(out, ",")
 }
 
 // peers reads other stacks' outputs through one StackReference each.

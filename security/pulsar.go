@@ -14,6 +14,9 @@ func pulsarAuth(v *view) []Finding {
 	}
 	for _, r := range releases {
 		values, _ := r.Inputs["values"].(map[string]any)
+		if !servesClients(values) {
+			continue
+		}
 		if get(values, "auth.authentication.enabled") != true {
 			out = append(out, fail(res(r), "auth.authentication.enabled is not true: anyone reaching a broker can produce and consume"))
 		}
@@ -31,6 +34,13 @@ func pulsarAuth(v *view) []Finding {
 		}
 	}
 	return out
+}
+
+// servesClients reports a Pulsar release that runs brokers or proxies (the
+// chart's default): one that runs bookies only, such as the
+// instance-storage set's, reads no auth settings.
+func servesClients(values map[string]any) bool {
+	return get(values, "components.broker") != false || get(values, "components.proxy") != false
 }
 
 const (

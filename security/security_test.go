@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -206,16 +207,35 @@ func TestEveryRuleFails(t *testing.T) {
 				in["assumeRolePolicy"] = `{"Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 			})
 		}, "confused deputy"},
+		{"PULSAR-AUTH", "bookie-only release turned into brokers without auth", func(t *testing.T, st *stacks.OfflineStack) {
+			// A copy of the main release as a bookies-only release (as the
+			// instance-storage set's), then with its brokers turned on.
+			for _, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+					b, err := json.Marshal(r)
+					require.NoError(t, err)
+					var bookies recorder.Resource
+					require.NoError(t, json.Unmarshal(b, &bookies))
+					bookies.Name += "-nvme-bookies"
+					v := pulsarValues(bookies.Inputs)
+					delete(v, "auth")
+					v["components"] = map[string]any{"bookkeeper": true, "broker": true, "proxy": false}
+					st.Resources = append(st.Resources, bookies)
+					return
+				}
+			}
+			t.Fatal("no pulsar release")
+		}, "auth.authentication.enabled is not true"},
 		{"PULSAR-AUTH", "authorization off", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
-				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
 					m(m(pulsarValues(st.Resources[i].Inputs)["auth"])["authorization"])["enabled"] = false
 				}
 			}
 		}, "authorization"},
 		{"PULSAR-AUTH", "no token authentication", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
-				if r.Type == release && r.Inputs["chart"] == "pulsar" {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
 					m(m(m(pulsarValues(st.Resources[i].Inputs)["auth"])["authentication"])["jwt"])["enabled"] = false
 				}
 			}

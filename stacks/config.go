@@ -198,6 +198,10 @@ type StackConfig struct {
 	Workload Workload `json:"workload,omitempty"`
 	// Calibration is the team's measurements over the planner's defaults.
 	Calibration Calibration `json:"calibration,omitempty"`
+	// Transition, when set, declares a state between two phases: the step
+	// of the transition from another phase to Phase (pulsar-fleet
+	// transition lists them). The last step is Phase itself, without it.
+	Transition *TransitionStep `json:"transition,omitempty"`
 	// ChartSource is where the Helm charts come from (empty: their public
 	// repositories).
 	ChartSource model.ChartSource `json:"chartSource,omitempty"`
@@ -210,6 +214,12 @@ type StackConfig struct {
 	// value (pulumi config set --secret), which the program stores in a
 	// Kubernetes Secret; empty routes alerts nowhere (with a warning).
 	AlertWebhookURL model.Secret `json:"alertWebhookUrl,omitempty"`
+}
+
+// TransitionStep is a step of the transition from phase From.
+type TransitionStep struct {
+	From string `json:"from"`
+	Step int    `json:"step"`
 }
 
 // ConfigError names the config key, the bad value and what is allowed.
@@ -280,6 +290,7 @@ var ConfigKeys = []keySpec{
 	{"observability", "object", false, "Monitoring: metricsSourceCidrs.", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
+	{"transition", "object", false, "A state between two phases while the region moves to `phase`: {from: the phase it ran before, step: N}, one step at a time, each after the previous step's gate passed (`pulsar-fleet transition` lists the steps). The last step is `phase` alone: remove this key.", ""},
 	{"chartSource", "string", false, "Where the Helm charts come from: empty for their public repositories, or the team's mirror holding each chart under its own name: oci://registry/path, https://chart-repository, or a directory of unpacked charts (<dir>/<chart>).", ""},
 	{"allowDataDeletion", "boolean", false, "Lift Pulumi's protect from the offload buckets, their KMS keys and the EKS cluster (only to tear a region down: up with it, then destroy).", "false"},
 }
@@ -414,6 +425,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = strictJSON(v, &c.Workload)
 		case "calibration":
 			err = strictJSON(v, &c.Calibration)
+		case "transition":
+			err = strictJSON(v, &c.Transition)
 		case "cluster":
 			err = strictJSON(v, &c.Cluster)
 		case "tieredStorage":

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -474,22 +475,98 @@ func TestTransitionGuard(t *testing.T) {
 	require.NoError(t, err)
 	cat, err := sizing.OpenCatalog("")
 	require.NoError(t, err)
-	for i := range fleet.Stacks {
-		fleet.Stacks[i].Phase = "1m"
+	at := func(phase string, step *TransitionStep) Fleet {
+		f := Fleet{}
+		for _, s := range fleet.Stacks {
+			s.Phase, s.Transition = phase, nil
+			if s.Stack == "us-east-1" {
+				s.Transition = step
+			}
+			f.Stacks = append(f.Stacks, s)
+		}
+		return f
 	}
-	guard := TransitionGuard(fleet, cat)
-	assert.NoError(t, guard("us-east-1", nil), "never deployed")
-	assert.NoError(t, guard("us-east-1", map[string]any{"phase": "1m"}), "same phase")
-	err = guard("us-east-1", map[string]any{"phase": "100k"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m")
-	err = guard("us-east-1", map[string]any{"phase": "10m"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "bookies would leave at once")
-	// At the same phase, an edit that flips the deployed bookies' storage.
-	assert.NoError(t, guard("us-east-1", map[string]any{"phase": "1m", "bookieStorage": "nvme"}))
-	err = guard("us-east-1", map[string]any{"phase": "1m", "bookieStorage": "ebs"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "a change at phase 1m is refused")
-	assert.Contains(t, err.Error(), "from ebs to nvme storage")
+	step := func(n int) *TransitionStep { return &TransitionStep{From: "100k", Step: n} }
+	out := func(phase, sets string, between ...int) map[string]any {
+		m := map[string]any{"phase": phase, "bookieSets": sets}
+		if len(between) > 0 {
+			m["transition"] = map[string]any{"from": "100k", "step": float64(between[0])}
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name     string
+		declared Fleet
+		deployed map[string]any
+		want     string // empty: allowed
+	}{
+		{"never deployed", at("1m", nil), nil, ""},
+		{"same phase", at("1m", nil), out("1m", "nvme"), ""},
+		{"direct 100k -> 1m", at("1m", nil), out("100k", "ebs"), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m"},
+		{"direct 10m -> 1m", at("1m", nil), out("10m", "nvme"), "bookies would leave at once"},
+		{"spot edit flips storage at one phase", at("1m", nil), out("1m", "ebs"), "a change at phase 1m is refused"},
+		{"first step from the old phase", at("1m", step(1)), out("100k", "ebs"), ""},
+		{"a later step first", at("1m", step(2)), out("100k", "ebs"), "the transition starts with step 1"},
+		{"a step from another phase", at("1m", step(1)), out("35k", "ebs"), "the stack runs phase 35k"},
+		{"the same step again", at("1m", step(2)), out("1m", "ebs,nvme", 2), ""},
+		{"the next step", at("1m", step(2)), out("1m", "ebs", 1), ""},
+		{"a step skipped", at("1m", step(3)), out("1m", "ebs", 1), "steps go forward one at a time"},
+		{"a step back", at("1m", step(1)), out("1m", "ebs,nvme", 2), "steps go forward one at a time"},
+		{"the phase before the last step", at("1m", nil), out("1m", "ebs,nvme", 2), "phase 1m is the last step, after step 3"},
+		{"the phase after the last step", at("1m", nil), out("1m", "ebs,nvme", 3), ""},
+		{"another phase mid-transition", at("10m", nil), out("1m", "ebs,nvme", 3), "finish the transition first"},
+		{"nvme deployed before bookie sets", at("1m", nil), map[string]any{"phase": "1m", "bookieStorage": "nvme"}, "deployed before bookie sets"},
+		{"ebs deployed before bookie sets", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// A declared step must be one the transition has, and `transition` must
+// name another phase; both are refused by key before anything runs.
+func TestTransitionConfigIsValidated(t *testing.T) {
+	fleet, _, err := LoadFleet("..")
+	require.NoError(t, err)
+	cat, err := sizing.OpenCatalog("")
+	require.NoError(t, err)
+	with := func(phase string, step TransitionStep) Fleet {
+		f := Fleet{}
+		for _, s := range fleet.Stacks {
+			s.Phase = phase
+			if s.Stack == "us-east-1" {
+				s.Transition = &step
+			}
+			f.Stacks = append(f.Stacks, s)
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name  string
+		fleet Fleet
+		want  string
+	}{
+		{"no such step", with("1m", TransitionStep{From: "100k", Step: 4}), "config pulsar-fleet:transition.step: 4 is not allowed: want transition from 100k to 1m, step 4: want one of 1, 2, 3"},
+		{"a safe move has no steps", with("100k", TransitionStep{From: "35k", Step: 1}), "one `up` of phase 100k is safe"},
+		{"from the phase itself", with("1m", TransitionStep{From: "1m", Step: 1}), "config pulsar-fleet:transition.from: \"1m\" is not allowed"},
+		{"from no phase", with("1m", TransitionStep{From: "2m", Step: 1}), "transition.from: \"2m\""},
+		{"step zero", with("1m", TransitionStep{From: "100k", Step: 0}), "transition.step: 0 is not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DesignFor(tc.fleet, "us-east-1", "", cat)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	d, err := DesignFor(with("1m", TransitionStep{From: "100k", Step: 2}), "us-east-1", "", cat)
+	require.NoError(t, err)
+	assert.Equal(t, "ebs,nvme", regions.BookieSets(d.Components.Pulsar))
+	assert.Equal(t, 4, d.Components.Pulsar.ZooKeeper.Replicas)
 }

@@ -5,10 +5,13 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+	"github.com/pulsar-fleet/pulsar-fleet/transition"
 )
 
 // DesignFor is one stack's region design, at phase (every stack moved to
-// it) or at the configured phase when phase is empty. No Pulumi runs.
+// it, transitions left out) or, when phase is empty, the design its config
+// declares: its phase's, or with `transition` the state between two
+// phases at that step. No Pulumi runs.
 func DesignFor(f Fleet, stack, phase string, cat *sizing.Catalog) (regions.RegionDesign, error) {
 	if phase != "" {
 		if _, err := sizing.PhaseByName(phase); err != nil {
@@ -16,7 +19,7 @@ func DesignFor(f Fleet, stack, phase string, cat *sizing.Catalog) (regions.Regio
 		}
 		at := Fleet{}
 		for _, s := range f.Stacks {
-			s.Phase = phase
+			s.Phase, s.Transition = phase, nil
 			at.Stacks = append(at.Stacks, s)
 		}
 		f = at
@@ -32,5 +35,27 @@ func DesignFor(f Fleet, stack, phase string, cat *sizing.Catalog) (regions.Regio
 	if err != nil {
 		return regions.RegionDesign{}, err
 	}
-	return regions.Design(spec, cat)
+	d, err := regions.Design(spec, cat)
+	if err != nil {
+		return regions.RegionDesign{}, err
+	}
+	return Declared(f, c, d, cat)
+}
+
+// Declared is the design a stack's config declares, given its phase's
+// design: that one, or with `transition` the state at that step.
+func Declared(f Fleet, c StackConfig, atPhase regions.RegionDesign, cat *sizing.Catalog) (regions.RegionDesign, error) {
+	t := c.Transition
+	if t == nil {
+		return atPhase, nil
+	}
+	from, err := DesignFor(f, c.Stack, t.From, cat)
+	if err != nil {
+		return regions.RegionDesign{}, err
+	}
+	d, err := transition.Interim(from, atPhase, t.Step, cat)
+	if se, ok := err.(*transition.StepError); ok {
+		return regions.RegionDesign{}, &ConfigError{Stack: c.Stack, Key: Key("transition.step"), Value: t.Step, Allowed: se.Error()}
+	}
+	return d, err
 }

@@ -11,32 +11,41 @@ import (
 type Guard func(stack string, deployed map[string]any) error
 
 // TransitionGuard refuses a change that one `up` cannot make safely
-// (transition.Check): the deployed phase and bookie storage come from the
-// stack's outputs, the desired ones from its config. A config edit at the
-// same phase that flips the bookies' storage (a spot share, say) is
-// refused too.
+// (transition.Allow): what the stack runs comes from its outputs (phase,
+// transition step, bookie sets), what it declares from its config. A
+// config edit at the same phase that moves the bookies to other storage
+// (a spot share, say) is refused too, and so are a transition's steps out
+// of order.
 func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 	return func(stack string, deployed map[string]any) error {
-		from, _ := deployed[regions.OutputPhase].(string)
-		c, ok := f.Get(stack)
-		if from == "" || !ok {
+		if _, ok := f.Get(stack); !ok {
 			return nil
 		}
-		now, err := DesignFor(f, stack, c.Phase, cat)
+		was := DeployedState(deployed)
+		if was.Phase == "" {
+			return nil
+		}
+		now, err := DesignFor(f, stack, "", cat)
 		if err != nil {
 			return err
 		}
-		storage, _ := deployed[regions.OutputBookieStorage].(string)
-		if want := regions.BookieStorage(now.Plan.Bookies.LocalNVMe); storage != "" && storage != want {
-			return transition.StorageFlip(stack, from, c.Phase, storage, want)
-		}
-		if from == c.Phase {
-			return nil
-		}
-		was, err := DesignFor(f, stack, from, cat)
-		if err != nil {
-			return err
-		}
-		return transition.Check(was, now)
+		at := func(phase string) (regions.RegionDesign, error) { return DesignFor(f, stack, phase, cat) }
+		return transition.Allow(was, now, at, cat)
 	}
+}
+
+// DeployedState reads what a stack runs from its outputs.
+func DeployedState(out map[string]any) transition.Deployed {
+	str := func(k string) string { s, _ := out[k].(string); return s }
+	d := transition.Deployed{Phase: str(regions.OutputPhase), BookieSets: str(regions.OutputBookieSets),
+		LegacyStorage: str(regions.OutputLegacyBookieStorage)}
+	if t, ok := out[regions.OutputTransition].(map[string]any); ok {
+		from, _ := t["from"].(string)
+		step, _ := t["step"].(float64)
+		if n, ok := t["step"].(int); ok {
+			step = float64(n)
+		}
+		d.Between = &regions.Between{From: from, Step: int(step)}
+	}
+	return d
 }

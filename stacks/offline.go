@@ -1,7 +1,10 @@
 package stacks
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -60,6 +63,9 @@ type OfflineOptions struct {
 	// (their `phase` output): a change one `up` cannot make safely is
 	// refused, as the fleet driver refuses it against real state.
 	DeployedPhase string
+	// Transition declares a step of a transition in the stacks Stacks
+	// names (their `transition` config), at Phase.
+	Transition *TransitionStep
 }
 
 // PreviewOffline runs the program for every stack in stack-graph order
@@ -82,6 +88,9 @@ func PreviewOffline(o OfflineOptions) (OfflineResult, error) {
 			files[i].Raw = cloneRaw(files[i].Raw)
 			files[i].Raw[Key("phase")] = o.Phase
 		}
+	}
+	if err := o.declare(files); err != nil {
+		return OfflineResult{}, err
 	}
 	for i := range files {
 		for _, k := range files[i].SecretKeys {
@@ -222,4 +231,25 @@ func SortedTypes(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// declare sets Transition in the stacks Stacks names.
+func (o OfflineOptions) declare(files []StackFile) error {
+	if o.Transition == nil {
+		return nil
+	}
+	if len(o.Stacks) == 0 {
+		return errors.New("a transition step is declared in the stacks named: name them")
+	}
+	b, err := json.Marshal(o.Transition)
+	if err != nil {
+		return err
+	}
+	for i := range files {
+		if slices.Contains(o.Stacks, files[i].Stack) {
+			files[i].Raw = cloneRaw(files[i].Raw)
+			files[i].Raw[Key("transition")] = string(b)
+		}
+	}
+	return nil
 }

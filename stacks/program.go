@@ -75,7 +75,14 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
-		res, err := regions.Build(ctx, spec, cat)
+		design, err := regions.Design(spec, cat)
+		if err != nil {
+			return err
+		}
+		if design, err = Declared(fleet, self, design, cat); err != nil {
+			return err
+		}
+		res, err := regions.BuildDesign(ctx, spec, design)
 		if err != nil {
 			return err
 		}

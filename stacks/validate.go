@@ -53,6 +53,14 @@ func (c StackConfig) validatePlace(bad badFunc) {
 	if _, err := sizing.PhaseByName(c.Phase); err != nil {
 		bad(Key("phase"), c.Phase, "one of "+sizing.PhaseNamesHelp)
 	}
+	if t := c.Transition; t != nil {
+		if _, err := sizing.PhaseByName(t.From); err != nil || t.From == c.Phase {
+			bad(Key("transition.from"), t.From, "the phase the region ran before moving to "+c.Phase+": one of "+sizing.PhaseNamesHelp+", not "+c.Phase+" itself")
+		}
+		if t.Step < 1 {
+			bad(Key("transition.step"), t.Step, "a step of `pulsar-fleet transition --from "+t.From+" --to "+c.Phase+"`, from 1")
+		}
+	}
 	_, calErr := c.Calibration.Apply(sizing.DefaultParams())
 	_, wlErr := c.Workload.Apply(sizing.Phases()[0])
 	for _, err := range []error{calErr, wlErr} {

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +64,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
+	"github.com/pulsar-fleet/pulsar-fleet/transition"
 )
 
 // Test-only annotations: every object is deleted in the background, and
@@ -94,6 +96,10 @@ func withoutAwait(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTrans
 	switch p := args.Props.(type) {
 	case *helmv3.ReleaseArgs:
 		p.SkipAwait, p.Atomic, p.WaitForJobs, p.DisableWebhooks = pulumi.Bool(true), pulumi.Bool(false), pulumi.Bool(false), pulumi.Bool(true)
+		// Helm waits for hook Jobs to complete, and no controller runs
+		// them here: hooks are off on upgrade too (the provider reads
+		// disableWebhooks on install, disableCRDHooks on upgrade).
+		p.DisableCRDHooks = pulumi.Bool(true)
 	case *corev1.ServiceArgs:
 		annotate(p.Metadata, true)
 	case *corev1.NamespaceArgs:
@@ -262,9 +268,14 @@ func changes(summary *map[string]int) map[string]int {
 	return out
 }
 
-// For every stack at 35k: up, up again with no changes, refresh with no
-// drift, destroy.
-func TestRealProviderTier(t *testing.T) {
+// realTier is what the real-provider tests share: the reference charts,
+// the Kubernetes provider built from the module proxy and the Pulumi CLI.
+type realTier struct {
+	charts, provider string
+	cmd              auto.PulumiCommand
+}
+
+func newRealTier(t *testing.T) realTier {
 	charts := reference.Path(t, "charts")
 	needEtcd(t) // before the provider's long build
 	start := time.Now()
@@ -274,23 +285,36 @@ func TestRealProviderTier(t *testing.T) {
 	cli := pulumiBin(t)
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(cli))})
 	require.NoError(t, err)
+	return realTier{charts: charts, provider: provider, cmd: cmd}
+}
+
+// cycleOn starts a bare API server (the releases install their CRDs) with
+// a stand-in service controller, and a cycle of d's stack on it. An API
+// server per stack: without the namespace controller a destroyed stack's
+// namespaces stay Terminating.
+func (r realTier) cycleOn(t *testing.T, d regions.RegionDesign, timeout time.Duration) (*cycle, *apiserver.Server) {
+	s := startBareAPIServer(t)
+	kubeconfig, err := s.Kubeconfig()
+	require.NoError(t, err)
+	lbs, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go s.ServeLoadBalancers(lbs, d.Region, 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return &cycle{t: t, ctx: ctx, d: d, cmd: r.cmd, env: providerEnv(t, filepath.Dir(r.provider)), kubeconfig: kubeconfig, charts: r.charts}, s
+}
+
+// For every stack at 35k: up, up again with no changes, refresh with no
+// drift, destroy.
+func TestRealProviderTier(t *testing.T) {
+	tier := newRealTier(t)
 	fleet, _, err := stacks.LoadFleet(root)
 	require.NoError(t, err)
 	for _, stack := range fleet.Names() {
 		t.Run(stack, func(t *testing.T) {
-			// An API server per stack: without the namespace controller a
-			// destroyed stack's namespaces stay Terminating.
-			s := startBareAPIServer(t) // the releases install their CRDs
-			kubeconfig, err := s.Kubeconfig()
-			require.NoError(t, err)
 			d, err := stacks.DesignFor(fleet, stack, "35k", catalog(t))
 			require.NoError(t, err)
-			lbs, stop := context.WithCancel(context.Background())
-			defer stop()
-			go s.ServeLoadBalancers(lbs, d.Region, 500*time.Millisecond)
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-			defer cancel()
-			c := &cycle{t: t, ctx: ctx, d: d, cmd: cmd, env: providerEnv(t, filepath.Dir(provider)), kubeconfig: kubeconfig, charts: charts}
+			c, s := tier.cycleOn(t, d, 15*time.Minute)
 			c.run(s)
 			assertUninstalled(t, s, d.Components.Pulsar.Namespace)
 		})
@@ -305,8 +329,18 @@ func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 	for _, it := range list(t, s, "/apis/apps/v1/namespaces/"+d.Components.Pulsar.Namespace+"/statefulsets") {
 		replicas[it.Metadata.Name] = it.Spec.Replicas
 	}
-	assert.Equal(t, d.Plan.Bookies.Count, replicas["pulsar-bookie"], "bookies installed as planned")
-	assert.Equal(t, d.Plan.ZooKeeper.Count, replicas["pulsar-zookeeper"], "ZooKeeper installed as planned")
+	want := map[string]int{"pulsar-zookeeper": d.Components.Pulsar.ZooKeeper.Replicas}
+	for _, set := range d.Components.Pulsar.BookieSets {
+		want[set.StatefulSet()] = set.Pod.Replicas
+	}
+	for name, n := range want {
+		assert.Equal(t, n, replicas[name], "%s installed as designed", name)
+	}
+	for name := range replicas {
+		if strings.HasSuffix(name, "-bookie") {
+			assert.Contains(t, want, name, "only the design's bookie sets run")
+		}
+	}
 	plan, err := capacity.Compute(d.Components.Capacity)
 	require.NoError(t, err)
 	var pools, classes []string
@@ -463,4 +497,67 @@ func tail(s string, n int) string {
 		return s
 	}
 	return fmt.Sprintf("...%s", s[len(s)-n:])
+}
+
+// declaredDesign is a stack's design with its config at phase and, when
+// step is set, declaring that transition step.
+func declaredDesign(t *testing.T, fleet stacks.Fleet, stack, phase string, step *stacks.TransitionStep) regions.RegionDesign {
+	t.Helper()
+	f := stacks.Fleet{}
+	for _, s := range fleet.Stacks {
+		if s.Stack == stack {
+			s.Phase, s.Transition = phase, step
+		}
+		f.Stacks = append(f.Stacks, s)
+	}
+	d, err := stacks.DesignFor(f, stack, "", catalog(t))
+	require.NoError(t, err, "%s at %s, %+v", stack, phase, step)
+	return d
+}
+
+// transitionDesigns are the designs a stack declares from one phase to
+// another: each declared step, then the new phase.
+func transitionDesigns(t *testing.T, fleet stacks.Fleet, stack, from, to string) []regions.RegionDesign {
+	t.Helper()
+	tr, err := transition.Plan(declaredDesign(t, fleet, stack, from, nil), declaredDesign(t, fleet, stack, to, nil), catalog(t))
+	require.NoError(t, err)
+	var out []regions.RegionDesign
+	for _, n := range tr.Declarable() {
+		out = append(out, declaredDesign(t, fleet, stack, to, &stacks.TransitionStep{From: from, Step: n}))
+	}
+	return append(out, declaredDesign(t, fleet, stack, to, nil))
+}
+
+// us-east-1 moves 100k -> 1m and back, one declared state per `up`, on
+// the real engine with the real provider: real Helm installs the
+// instance-storage release beside the main one and upgrades the main one
+// out of its bookies, and every `up` leaves exactly the design's bookie
+// sets and ZooKeeper ensemble.
+func TestRealProviderTransition(t *testing.T) {
+	tier := newRealTier(t)
+	fleet, _, err := stacks.LoadFleet(root)
+	require.NoError(t, err)
+	start := declaredDesign(t, fleet, "us-east-1", "100k", nil)
+	designs := append([]regions.RegionDesign{start}, transitionDesigns(t, fleet, "us-east-1", "100k", "1m")...)
+	designs = append(designs, transitionDesigns(t, fleet, "us-east-1", "1m", "100k")...)
+	c, s := tier.cycleOn(t, start, 10*time.Minute)
+	var st auto.Stack
+	for i, d := range designs {
+		c.d = d
+		st = c.stack(nil)
+		name := "up of " + d.Phase
+		if b := d.Between; b != nil {
+			name = fmt.Sprintf("up of %s, transition from %s step %d", d.Phase, b.From, b.Step)
+		}
+		changed := c.up(name, st)
+		t.Logf("%s: %v; bookie sets %s", name, changed, regions.BookieSets(d.Components.Pulsar))
+		assertInstalled(t, s, d)
+		if i > 0 && reflect.DeepEqual(d.Components, designs[i-1].Components) {
+			assert.Empty(t, changed, "%s: a step of cluster work declares the state before it", name)
+		}
+	}
+	dctx, dcancel := context.WithTimeout(c.ctx, 4*time.Minute)
+	defer dcancel()
+	c.step("destroy", func() error { _, err := st.Destroy(dctx, optdestroy.ProgressStreams(&c.log)); return err })
+	assertUninstalled(t, s, start.Components.Pulsar.Namespace)
 }

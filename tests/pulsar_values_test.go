@@ -18,7 +18,7 @@ import (
 
 // renderValues computes a stack's Pulsar values at a phase, the way Build
 // does, with placeholders for the outputs of other components.
-func renderValues(t *testing.T, stack, phase string) (pulsar.Values, sizing.RegionPlan) {
+func renderValues(t *testing.T, stack, phase string) (pulsar.Values, *pulsar.BookieReleaseValues, sizing.RegionPlan) {
 	t.Helper()
 	files, err := stacks.StackFiles(root)
 	require.NoError(t, err)
@@ -40,12 +40,20 @@ func renderValues(t *testing.T, stack, phase string) (pulsar.Values, sizing.Regi
 		BrokerRoleARN: pulumi.String("<broker offload role of " + stack + ">"),
 	})
 	require.NoError(t, err)
-	return v, plan
+	nvme, err := pulsar.ComputeNVMe(cfg.Pulsar)
+	require.NoError(t, err)
+	return v, nvme, plan
 }
 
-func checkAgainstPlan(t *testing.T, v pulsar.Values, plan sizing.RegionPlan) {
+func checkAgainstPlan(t *testing.T, v pulsar.Values, nvme *pulsar.BookieReleaseValues, plan sizing.RegionPlan) {
 	t.Helper()
-	assert.Equal(t, plan.Bookies.Count, v.BookKeeper.ReplicaCount, "bookies = plan")
+	bookies := v.BookKeeper
+	assert.Equal(t, plan.Bookies.LocalNVMe, nvme != nil, "instance-storage bookies are their own release")
+	assert.Equal(t, !plan.Bookies.LocalNVMe, v.Components.BookKeeper, "EBS bookies are the main release's")
+	if nvme != nil {
+		bookies = nvme.BookKeeper
+	}
+	assert.Equal(t, plan.Bookies.Count, bookies.ReplicaCount, "bookies = plan")
 	// The HPAs own the broker and proxy counts; the chart ignores
 	// replicaCount while they are on.
 	assert.Zero(t, v.Broker.ReplicaCount)
@@ -59,11 +67,11 @@ func checkAgainstPlan(t *testing.T, v pulsar.Values, plan sizing.RegionPlan) {
 	w, _ := strconv.Atoi(v.Broker.ConfigData["managedLedgerDefaultWriteQuorum"])
 	a, _ := strconv.Atoi(v.Broker.ConfigData["managedLedgerDefaultAckQuorum"])
 	assert.True(t, e >= w && w >= a && a >= 2, "quorum %d/%d/%d holds", e, w, a)
-	assert.GreaterOrEqual(t, v.BookKeeper.ReplicaCount, e)
+	assert.GreaterOrEqual(t, bookies.ReplicaCount, e)
 	assert.Equal(t, "true", v.Broker.ConfigData["bookkeeperClientEnforceMinNumRacksPerWriteQuorum"], "racks enforced")
 	assert.Equal(t, strconv.Itoa(plan.Quorum.MinRacksPerWriteQuorum), v.Broker.ConfigData["bookkeeperClientMinNumRacksPerWriteQuorum"])
-	assert.Equal(t, plan.Bookies.LocalNVMe, !v.BookKeeper.Volumes.Persistence)
-	b, err := json.Marshal(v)
+	assert.Equal(t, plan.Bookies.LocalNVMe, !bookies.Volumes.Persistence)
+	b, err := json.Marshal([]any{v, nvme})
 	require.NoError(t, err)
 	for _, k := range pulsar.InventedKeys {
 		assert.NotContains(t, string(b), `"`+k+`"`)
@@ -72,20 +80,30 @@ func checkAgainstPlan(t *testing.T, v pulsar.Values, plan sizing.RegionPlan) {
 
 func TestPulsarValuesPerPhase(t *testing.T) {
 	for _, ph := range sizing.PhaseNames {
-		v, plan := renderValues(t, "us-east-1", ph)
-		checkAgainstPlan(t, v, plan)
-		b, err := json.MarshalIndent(v, "", "  ")
-		require.NoError(t, err)
-		golden.Assert(t, "pulsar-values/phase-"+ph+"-us-east-1.json", append(b, '\n'))
+		v, nvme, plan := renderValues(t, "us-east-1", ph)
+		checkAgainstPlan(t, v, nvme, plan)
+		assertValuesGolden(t, "pulsar-values/phase-"+ph+"-us-east-1", v, nvme)
 	}
 }
 
 func TestPulsarValuesPerRole(t *testing.T) {
 	for _, stack := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
-		v, plan := renderValues(t, stack, "35k")
-		checkAgainstPlan(t, v, plan)
-		b, err := json.MarshalIndent(v, "", "  ")
+		v, nvme, plan := renderValues(t, stack, "35k")
+		checkAgainstPlan(t, v, nvme, plan)
+		assertValuesGolden(t, "pulsar-values/role-"+string(plan.Role)+"-"+stack, v, nvme)
+	}
+}
+
+// assertValuesGolden keeps the main release's values as name.json and the
+// instance-storage set's, when there is one, as name-nvme.json.
+func assertValuesGolden(t *testing.T, name string, v pulsar.Values, nvme *pulsar.BookieReleaseValues) {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	golden.Assert(t, name+".json", append(b, '\n'))
+	if nvme != nil {
+		b, err := json.MarshalIndent(nvme, "", "  ")
 		require.NoError(t, err)
-		golden.Assert(t, "pulsar-values/role-"+string(plan.Role)+"-"+stack+".json", append(b, '\n'))
+		golden.Assert(t, name+"-nvme.json", append(b, '\n'))
 	}
 }

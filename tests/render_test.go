@@ -24,12 +24,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/render"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -169,6 +171,9 @@ func TestRenderTier(t *testing.T) {
 		}
 	}
 	for _, rs := range all {
+		// The table lists a stack's releases by name: the mock engine
+		// registers independent releases in no fixed order.
+		var rows []string
 		for _, rel := range rs.Releases {
 			if !known[rel.Namespace] {
 				require.NoError(t, s.Apply(ctx, map[string]any{"apiVersion": "v1", "kind": "Namespace",
@@ -185,8 +190,10 @@ func TestRenderTier(t *testing.T) {
 					t.Errorf("%s/%s release %s, %s: %v", rs.Stack, rs.Phase, rel.Name, o.Source, describe(err))
 				}
 			}
-			table = append(table, fmt.Sprintf("%-10s %-5s %-22s %3d  %s", rs.Stack, rs.Phase, rel.Name, len(rs.Rendered[rel.Name]), countLine(kinds)))
+			rows = append(rows, fmt.Sprintf("%-10s %-5s %-22s %3d  %s", rs.Stack, rs.Phase, rel.Name, len(rs.Rendered[rel.Name]), countLine(kinds)))
 		}
+		sort.Strings(rows)
+		table = append(table, rows...)
 	}
 	t.Logf("%d rendered objects applied with dryRun=All, fieldValidation=Strict in %s", total, time.Since(start).Round(time.Millisecond))
 	// One chart defect, and only it: Pulsar 4.7.0 writes the metadata
@@ -238,14 +245,14 @@ func countLine(kinds map[string]int) string {
 func TestRenderedPulsarMatchesPlan(t *testing.T) {
 	r := newRenderer(t)
 	for _, rs := range renderAll(t, r) {
-		objs := rs.Rendered["pulsar"]
-		require.NotEmpty(t, objs, "%s/%s renders the pulsar release", rs.Stack, rs.Phase)
+		require.NotEmpty(t, rs.Rendered["pulsar"], "%s/%s renders the pulsar release", rs.Stack, rs.Phase)
+		objs := pulsarObjects(rs)
 		for _, p := range pulsarProblems(rs.Design, objs) {
 			t.Errorf("%s/%s: %s", rs.Stack, rs.Phase, p)
 		}
 	}
 	t.Run("a wrong rendered value is caught", func(t *testing.T) {
-		rs := renderAll(t, r)[0]
+		rs := withEBSBookies(t, renderAll(t, r))
 		for _, tc := range []struct {
 			name, want string
 			breakIt    func(objs []manifests.Object)
@@ -266,11 +273,30 @@ func TestRenderedPulsarMatchesPlan(t *testing.T) {
 				spec(find(objs, "PodDisruptionBudget", "pulsar-broker"))["maxUnavailable"] = 3
 			}},
 		} {
-			objs := deepCopy(t, rs.Rendered["pulsar"])
+			objs := deepCopy(t, pulsarObjects(rs))
 			tc.breakIt(objs)
 			assert.Contains(t, strings.Join(pulsarProblems(rs.Design, objs), "\n"), tc.want, tc.name)
 		}
 	})
+}
+
+// withEBSBookies is the first rendered stack whose bookies are the main
+// release's (EBS): the failing cases break its pulsar-bookie objects.
+func withEBSBookies(t *testing.T, all []renderedStack) renderedStack {
+	t.Helper()
+	for _, rs := range all {
+		if rs.Design.Components.Pulsar.HasSet(model.StorageEBS) {
+			return rs
+		}
+	}
+	t.Fatal("no stack at any phase has EBS bookies")
+	return renderedStack{}
+}
+
+// pulsarObjects are the objects of a stack's Pulsar releases: the main one
+// and, with instance-storage bookies, theirs.
+func pulsarObjects(rs renderedStack) []manifests.Object {
+	return append(slices.Clone(rs.Rendered[pulsar.ReleaseName]), rs.Rendered[pulsar.NVMeRelease]...)
 }
 
 // TestRenderedMonitorsSelectWhatExists checks every PodMonitor and
@@ -378,7 +404,7 @@ func TestValuesEveryTemplateReads(t *testing.T) {
 // and the field of a broken rendered object.
 func TestRenderedObjectsRejectBrokenInput(t *testing.T) {
 	r := newRenderer(t)
-	rs := renderAll(t, r)[0]
+	rs := withEBSBookies(t, renderAll(t, r))
 	s := startAPIServer(t)
 	ctx := context.Background()
 	require.NoError(t, s.Apply(ctx, map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "pulsar"}}, false))

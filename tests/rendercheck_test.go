@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 )
 
@@ -54,7 +55,7 @@ func num(v any) (int, bool) {
 
 // component is one Pulsar StatefulSet and the design it must follow.
 type component struct {
-	name     string // chart component: pulsar-<name>
+	name     string // the StatefulSet, its ConfigMap and PDB
 	pod      pulsar.Pod
 	replicas int // 0: the HPA owns the count
 	pdb      bool
@@ -62,13 +63,16 @@ type component struct {
 
 func pulsarComponents(d regions.RegionDesign) []component {
 	a, p := d.Components.Pulsar, d.Plan
-	return []component{
-		{"zookeeper", a.ZooKeeper, p.ZooKeeper.Count, true},
-		{"bookie", a.Bookies, p.Bookies.Count, true},
-		{"recovery", a.Autorecovery, p.Autorecovery, false},
-		{"broker", a.Brokers, 0, true},
-		{"proxy", a.Proxies, 0, true},
+	out := []component{
+		{"pulsar-zookeeper", a.ZooKeeper, a.ZooKeeper.Replicas, true},
+		{"pulsar-recovery", a.Autorecovery, p.Autorecovery, false},
+		{"pulsar-broker", a.Brokers, 0, true},
+		{"pulsar-proxy", a.Proxies, 0, true},
 	}
+	for _, set := range a.BookieSets {
+		out = append(out, component{set.StatefulSet(), set.Pod, set.Pod.Replicas, true})
+	}
+	return out
 }
 
 // pulsarProblems compares the rendered Pulsar release with the design: one
@@ -98,12 +102,20 @@ func pulsarProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 			bad("broker.conf %s = %q, the design says %q", k, got, v)
 		}
 	}
-	bk := data(find(objs, "ConfigMap", "pulsar-bookie"))
-	if bk["journalSyncData"] != "true" {
-		bad("bookkeeper.conf journalSyncData = %v, want true", bk["journalSyncData"])
-	}
-	if a.BookieLocalNVMe && bk["diskUsageThreshold"] != "0.88" {
-		bad("bookkeeper.conf diskUsageThreshold = %v on NVMe bookies, want 0.88", bk["diskUsageThreshold"])
+	for _, set := range a.BookieSets {
+		bk := data(find(objs, "ConfigMap", set.StatefulSet()))
+		if bk["journalSyncData"] != "true" {
+			bad("%s bookkeeper.conf journalSyncData = %v, want true", set.StatefulSet(), bk["journalSyncData"])
+		}
+		if set.Storage == model.StorageNVMe && bk["diskUsageThreshold"] != "0.88" {
+			bad("%s bookkeeper.conf diskUsageThreshold = %v on NVMe bookies, want 0.88", set.StatefulSet(), bk["diskUsageThreshold"])
+		}
+		// Every set reaches the one metadata store: the chart's own
+		// bookies get this from the chart, a set in its own release from
+		// the program.
+		if bk["metadataServiceUri"] != pulsar.MetadataServiceURI() {
+			bad("%s bookkeeper.conf metadataServiceUri = %v, want %s", set.StatefulSet(), bk["metadataServiceUri"], pulsar.MetadataServiceURI())
+		}
 	}
 	for _, c := range pulsarComponents(d) {
 		out = append(out, componentProblems(objs, c)...)
@@ -127,9 +139,9 @@ func pulsarProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 func componentProblems(objs []manifests.Object, c component) []string {
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(c.name+": "+format, args...)) }
-	sts := find(objs, "StatefulSet", "pulsar-"+c.name)
+	sts := find(objs, "StatefulSet", c.name)
 	if sts == nil {
-		return []string{"no StatefulSet pulsar-" + c.name}
+		return []string{"no StatefulSet " + c.name}
 	}
 	n, set := num(spec(sts)["replicas"])
 	switch {
@@ -147,7 +159,7 @@ func componentProblems(objs []manifests.Object, c component) []string {
 	if res["cpu"] != fmt.Sprintf("%dm", c.pod.CPUMillis) || res["memory"] != fmt.Sprintf("%dMi", c.pod.MemoryMiB) {
 		bad("requests %v, the plan says %dm CPU, %dMi", res, c.pod.CPUMillis, c.pod.MemoryMiB)
 	}
-	cm := data(find(objs, "ConfigMap", "pulsar-"+c.name))
+	cm := data(find(objs, "ConfigMap", c.name))
 	jvm := fmt.Sprint(cm["PULSAR_MEM"], " ", cm["BOOKIE_MEM"])
 	if !strings.Contains(jvm, fmt.Sprintf("-Xmx%dm", c.pod.HeapMiB)) {
 		bad("JVM %q lacks the planned heap -Xmx%dm", jvm, c.pod.HeapMiB)
@@ -168,12 +180,12 @@ func componentProblems(objs []manifests.Object, c component) []string {
 	if !c.pdb {
 		return out
 	}
-	pdb := spec(find(objs, "PodDisruptionBudget", "pulsar-"+c.name))
+	pdb := spec(find(objs, "PodDisruptionBudget", c.name))
 	if mu, _ := num(pdb["maxUnavailable"]); mu != 1 {
-		bad("PodDisruptionBudget pulsar-%s maxUnavailable = %v, want 1", c.name, pdb["maxUnavailable"])
+		bad("PodDisruptionBudget %s maxUnavailable = %v, want 1", c.name, pdb["maxUnavailable"])
 	}
 	if !subset(field(pdb, "selector", "matchLabels"), field(sts, "spec", "template", "metadata", "labels")) {
-		bad("PodDisruptionBudget pulsar-%s selects none of its pods", c.name)
+		bad("PodDisruptionBudget %s selects none of its pods", c.name)
 	}
 	return out
 }

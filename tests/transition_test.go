@@ -122,7 +122,10 @@ func TestTransitionSteps(t *testing.T) {
 	require.Len(t, down.Steps, 2)
 	assert.Equal(t, "decommission bookies 9..44, one at a time", down.Steps[0].Title)
 	assert.Empty(t, down.Steps[0].Up, "decommissioning is cluster work before the up that removes the pods")
-	assert.Contains(t, down.Steps[1].Up[0], "bookie replicas 45 -> 9: removes only the decommissioned pods")
+	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-nvme-bookie", To: 9}, down.Steps[0].Leave, "the decommissioning is `pulsar-fleet decommission`")
+	assert.Contains(t, down.Steps[0].Between[1], "pulsar-fleet decommission --stack us-east-1 --statefulset pulsar-nvme-bookie --to 9")
+	assert.Contains(t, down.Steps[1].Up[0], "bookie replicas 9: the count the decommissioning left, so no bookie goes in this `up`")
+	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-bookie", To: 0, ReadOnlyFirst: true}, up.Steps[2].Leave, "the drain")
 
 	same, err := transition.Plan(designAt(t, "us-east-1", "35k", nil), designAt(t, "us-east-1", "100k", nil), catalog(t))
 	require.NoError(t, err)

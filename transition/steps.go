@@ -2,7 +2,10 @@ package transition
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -22,10 +25,15 @@ type builder struct {
 	steps    []Step
 	// final are the changes the last `up`, of the new phase, makes.
 	final []string
+	// zookeeper, bookiesLeft and sets are the state the steps so far declare.
+	zookeeper, bookiesLeft int
+	sets                   []model.BookieStorage
 }
 
+// add appends a step that declares the state so far.
 func (b *builder) add(s Step) {
 	s.N = len(b.steps) + 1
+	s.Declares = &Declared{ZooKeeper: b.zookeeper, Bookies: b.bookiesLeft, BookieSets: slices.Clone(b.sets)}
 	b.steps = append(b.steps, s)
 }
 
@@ -42,9 +50,9 @@ func (b *builder) estimate(bookies int) *Estimate {
 		bookies, sizing.FormatSI(b.perBookie()), b.from.Phase, b.c.BookiesFrom, sizing.FormatSI(b.rate), b.basis)}
 }
 
-// zookeeper changes the ensemble one server per `up`: each is a rolling
-// restart under the PDB (maxUnavailable 1), so a quorum stays up.
-func (b *builder) zookeeper() {
+// zookeeperSteps change the ensemble one server per `up`: each is a
+// rolling restart under the PDB (maxUnavailable 1), so a quorum stays up.
+func (b *builder) zookeeperSteps() {
 	from, to := b.c.ZooKeeperFrom, b.c.ZooKeeperTo
 	for n := from; n != to; {
 		next := n + 1
@@ -56,16 +64,12 @@ func (b *builder) zookeeper() {
 			b.final = append(b.final, change)
 			return
 		}
+		b.zookeeper = next
 		b.add(Step{Title: fmt.Sprintf("ZooKeeper %d -> %d servers", n, next),
-			Up:   []string{change, inBetween(b.to.Phase, b.from.Phase, len(b.steps)+1)},
+			Up:   []string{change},
 			Gate: fmt.Sprintf("%d ZooKeeper pods Ready and `echo srvr | nc localhost 2181` on each shows one leader and %d followers", next, next-1)})
 		n = next
 	}
-}
-
-// inBetween is the note on an `up` of a state between two phases.
-func inBetween(to, from string, step int) string {
-	return fmt.Sprintf("an in-between state (`phase: %s` with `transition: {from: %s, step: %d}`), which the stack config cannot declare yet: see docs/operations.md, \"Moving between phases\"", to, from, step)
 }
 
 // brokers roll onto a new instance family, or scale, under their PDB.
@@ -86,16 +90,25 @@ func (b *builder) bookies() {
 	case to > from:
 		b.final = append(b.final, fmt.Sprintf("bookie replicas %d -> %d (new bookies join empty; new ledgers use them at once)", from, to))
 	case to < from:
+		dec := Leave{StatefulSet: b.fromSet(), To: to}
 		b.add(Step{Title: fmt.Sprintf("decommission bookies %d..%d, one at a time", to, from-1),
 			Between: []string{
 				"optional, faster when the deletion lag is short: offload closed ledgers first (`pulsar-admin topics offload`) and wait out the deletion lag, so less data is left to copy",
-				fmt.Sprintf("for each bookie from pulsar-bookie-%d down to pulsar-bookie-%d: `%sbin/bookkeeper shell decommissionbookie -bookieid <its id>`, which copies its ledgers to the others and waits", from-1, to, toolset),
-				"the next bookie only after the previous one is gone from `listbookies` and under-replication is zero",
+				dec.Command(b.to.Stack) + ": from " + dec.StatefulSet + "-" + fmt.Sprint(from-1) + " down, for each bookie: " + leaveRule,
 			},
-			Gate:     fmt.Sprintf("`%s` is empty and bookies %d..%d are decommissioned", underReplicatedCmd, to, from-1),
-			Estimate: b.estimate(from - to)})
-		b.final = append(b.final, fmt.Sprintf("bookie replicas %d -> %d: removes only the decommissioned pods (the highest ordinals)", from, to))
+			Gate:     fmt.Sprintf("`%s` is empty and %s runs %d bookies", underReplicatedCmd, dec.StatefulSet, to),
+			Estimate: b.estimate(from - to), Leave: &dec})
+		b.bookiesLeft = to
+		b.final = append(b.final, fmt.Sprintf("bookie replicas %d: the count the decommissioning left, so no bookie goes in this `up`", to))
 	}
+}
+
+// leaveRule is what `pulsar-fleet decommission` does for each bookie.
+const leaveRule = "it refuses unless `listunderreplicated` is empty and an ensemble of writable bookies stays, stops the bookie (its StatefulSet down by one: the highest ordinal), runs `decommissionbookie`, which re-replicates the bookie's ledgers and returns when they have their copies, and checks under-replication is zero again before the next"
+
+// fromSet is the StatefulSet of the old phase's bookies.
+func (b *builder) fromSet() string {
+	return pulsar.BookieSet{Storage: model.StorageOf(b.from.Plan.Bookies.LocalNVMe)}.StatefulSet()
 }
 
 // newBookieSet moves every bookie to the other storage: a second set
@@ -110,19 +123,35 @@ func (b *builder) newBookieSet() {
 	}
 	old, nw := kind(b.from.Plan.Bookies.LocalNVMe), kind(b.to.Plan.Bookies.LocalNVMe)
 	from, to := b.c.BookiesFrom, b.c.BookiesTo
+	incoming := model.StorageOf(b.to.Plan.Bookies.LocalNVMe)
+	b.sets = append(b.sets, incoming)
 	b.add(Step{Title: fmt.Sprintf("add the %s bookie set beside the %s one", nw, old),
-		Up: []string{fmt.Sprintf("a second bookie StatefulSet of %d %s bookies (%s) with its own NodePool, in the same cluster and metadata store; the %d %s bookies stay", to, nw, b.to.Plan.Bookies.InstanceType, from, old),
-			inBetween(b.to.Phase, b.from.Phase, len(b.steps)+1)},
+		Up: []string{fmt.Sprintf("a second bookie StatefulSet of %d %s bookies (%s, StatefulSet %s) on its own NodePool %s, in the same cluster and metadata store; the %d %s bookies stay",
+			to, nw, b.to.Plan.Bookies.InstanceType, (pulsar.BookieSet{Storage: incoming}).StatefulSet(), regions.BookiePool(incoming), from, old),
+			rollNote(incoming)},
 		Gate: fmt.Sprintf("`%s` lists %d writable bookies (both sets)", listBookiesCmd, from+to)})
+	drain := Leave{StatefulSet: b.fromSet(), To: 0, ReadOnlyFirst: true}
 	b.add(Step{Title: fmt.Sprintf("drain the %d %s bookies, one at a time", from, old),
 		Between: []string{
-			"set every old bookie read-only through its admin API (`PUT /api/v1/bookie/state/readonly`), so new ledgers go to the new set",
-			fmt.Sprintf("for each old bookie in turn: `%sbin/bookkeeper shell decommissionbookie -bookieid <its id>`; it returns when its ledgers have their copies on other bookies", toolset),
-			"the next one only after under-replication is zero again",
+			drain.Command(b.to.Stack) + ": makes every old bookie read-only (its admin API, `PUT /api/v1/bookie/state/readonly`), so new ledgers and re-replicated copies go to the new set; then, from " +
+				drain.StatefulSet + "-" + fmt.Sprint(from-1) + " down, for each bookie: " + leaveRule,
 		},
-		Gate:     fmt.Sprintf("`%s` is empty and no old bookie is in `listbookies`", underReplicatedCmd),
-		Estimate: b.estimate(from)})
-	b.final = append(b.final, fmt.Sprintf("the drained %s bookie StatefulSet and its NodePool are deleted (EBS volumes are kept: reclaim policy Retain)", old))
+		Gate:     fmt.Sprintf("`%s` is empty and %s runs 0 bookies", underReplicatedCmd, drain.StatefulSet),
+		Estimate: b.estimate(from), Leave: &drain})
+	gone := "its EBS volumes are kept: reclaim policy Retain"
+	if b.from.Plan.Bookies.LocalNVMe {
+		gone = "its instance storage goes with its nodes, and holds nothing after the drain"
+	}
+	b.final = append(b.final, fmt.Sprintf("the drained %s bookie StatefulSet and its NodePool are deleted (%s)", old, gone))
+}
+
+// rollNote is what else the `up` adding a set changes: the brokers wait for
+// the main release's bookie set by name, so they roll when that name moves.
+func rollNote(incoming model.BookieStorage) string {
+	if incoming == model.StorageEBS {
+		return "the main release gets its EBS bookies back, and the brokers, which wait for that set by name, roll one at a time under their PDB"
+	}
+	return "the instance-storage set is its own Helm release (" + pulsar.NVMeRelease + "); the main release and its pods do not change"
 }
 
 // finish ends with the `up` of the new phase.
@@ -131,4 +160,5 @@ func (b *builder) finish() {
 	b.add(Step{Title: fmt.Sprintf("`pulumi up` of phase %s", b.to.Phase), Up: up,
 		Gate: fmt.Sprintf("`pulumi preview` shows no changes, every Pulsar pod is Ready, `%s` lists %d writable bookies and `%s` is empty",
 			listBookiesCmd, b.c.BookiesTo, underReplicatedCmd)})
+	b.steps[len(b.steps)-1].Declares = nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -43,6 +44,54 @@ type Step struct {
 	Gate string `json:"gate"`
 	// Estimate is the data this step re-replicates and how long it takes.
 	Estimate *Estimate `json:"estimate,omitempty"`
+	// Leave is the cluster work of a drain or decommission step, which
+	// `pulsar-fleet decommission` runs.
+	Leave *Leave `json:"leave,omitempty"`
+	// Declares is the state the stack declares at this step, with
+	// `transition: {from, step}` in its config (every step but the last,
+	// which is the new phase itself). A step of cluster work only declares
+	// the state before it: its `up` changes nothing but the marker the
+	// next step's guard reads.
+	Declares *Declared `json:"declares,omitempty"`
+}
+
+// Leave is bookies leaving one set: its StatefulSet down to To bookies,
+// one at a time, each decommissioned (transition.Decommission).
+type Leave struct {
+	StatefulSet   string `json:"statefulSet"`
+	To            int    `json:"to"`
+	ReadOnlyFirst bool   `json:"readOnlyFirst,omitempty"`
+}
+
+// Command is the `pulsar-fleet decommission` command line that does it.
+func (l Leave) Command(stack string) string {
+	c := fmt.Sprintf("`pulsar-fleet decommission --stack %s --statefulset %s --to %d", stack, l.StatefulSet, l.To)
+	if l.ReadOnlyFirst {
+		c += " --read-only-first"
+	}
+	return c + " --context <the region's cluster>`"
+}
+
+// Declared is a state between two phases: the ZooKeeper servers and the
+// bookie sets, the old phase's design for everything else.
+type Declared struct {
+	ZooKeeper  int                   `json:"zookeeper"`
+	BookieSets []model.BookieStorage `json:"bookieSets"`
+	// Bookies is the old set's count: lower than the old phase's once a
+	// decommission step took bookies out, so no later `up` puts them back.
+	Bookies int `json:"bookies"`
+}
+
+// Declarable are the step numbers a stack config can declare; none when
+// one `up` of the new phase is safe.
+func (t Transition) Declarable() []int {
+	var out []int
+	for _, s := range t.Steps {
+		if s.Declares != nil {
+			out = append(out, s.N)
+		}
+	}
+	return out
 }
 
 // Estimate is data moved at a bandwidth.
@@ -111,19 +160,30 @@ type RefusedError struct {
 	// Subnets is true when the refusal is a subnet replacement, which no
 	// phase transition performs.
 	Subnets bool
+	// Step is true when a transition's steps are taken out of order.
+	Step bool
+	// Legacy is true for a stack deployed before bookie sets.
+	Legacy bool
 }
 
 func (e *RefusedError) Error() string {
 	var b strings.Builder
-	if e.From == e.To {
+	switch {
+	case e.Step:
+		fmt.Fprintf(&b, "stack %s: this step of the transition from phase %s to %s is refused:", e.Stack, e.From, e.To)
+	case e.From == e.To:
 		fmt.Fprintf(&b, "stack %s: a change at phase %s is refused:", e.Stack, e.From)
-	} else {
+	default:
 		fmt.Fprintf(&b, "stack %s: a direct change from phase %s to %s is refused:", e.Stack, e.From, e.To)
 	}
 	for _, r := range e.Reasons {
 		b.WriteString("\n  - " + r)
 	}
 	switch {
+	case e.Legacy:
+		b.WriteString("\nkeep the program version that deployed it for this stack, or rebuild the region from its geo-replicated peers (docs/operations.md, \"Bookie sets\")")
+	case e.Step:
+		fmt.Fprintf(&b, "\n`pulsar-fleet transition --stack %s --from %s --to %s` lists the steps; declare each with `transition: {from: %s, step: N}` after the previous step's gate passed (docs/operations.md, \"Moving between phases\")", e.Stack, e.From, e.To, e.From)
 	case e.From == e.To && !e.Subnets:
 		b.WriteString("\nrevert the edit that moves the bookies (a spot share, say), or make it part of a phase change with `pulsar-fleet transition` (docs/operations.md, \"Moving between phases\")")
 	case e.Subnets:
@@ -141,7 +201,7 @@ func StorageFlip(stack, from, to, deployed, desired string) error {
 		"the bookies would move from %s to %s storage: %s", deployed, desired, flipReason)}}
 }
 
-const flipReason = "the chart drops the StatefulSet's volumeClaimTemplates, which Kubernetes refuses, and forced through every bookie restarts empty"
+const flipReason = "one `up` would delete the old set's StatefulSet while it creates the new one empty, so every ledger not yet offloaded would be lost (a set's storage is its identity: docs/operations.md, \"Bookie sets\")"
 
 // Check refuses a direct change from the deployed design to the desired
 // one when one `up` would lose data or quorum.
@@ -171,15 +231,16 @@ func Plan(from, to regions.RegionDesign, cat *sizing.Catalog) (Transition, error
 	if err != nil {
 		return t, err
 	}
-	b := &builder{from: from, to: to, c: c, rate: rate, basis: basis}
+	b := &builder{from: from, to: to, c: c, rate: rate, basis: basis,
+		zookeeper: c.ZooKeeperFrom, bookiesLeft: c.BookiesFrom, sets: []model.BookieStorage{model.StorageOf(from.Plan.Bookies.LocalNVMe)}}
 	if c.BookiesTo >= c.BookiesFrom || c.StorageFlip {
-		b.zookeeper()
+		b.zookeeperSteps()
 		b.brokers()
 		b.bookies()
 	} else {
 		b.bookies()
 		b.brokers()
-		b.zookeeper()
+		b.zookeeperSteps()
 	}
 	b.finish()
 	t.Steps = b.steps

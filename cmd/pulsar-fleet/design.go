@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 
@@ -12,22 +13,17 @@ import (
 // component's configuration, computed without Pulumi.
 func runDesign(args []string, stdout io.Writer) error {
 	fs := newFlags("design", stdout)
-	stack := fs.String("stack", "", "the stack (required)")
+	one := oneStackFlags(fs)
 	phase := fs.String("phase", "", "the phase (default: the stack's configured phase): "+sizing.PhaseNamesHelp)
 	asJSON := fs.Bool("json", false, "print the design only, as JSON (the goldens' form)")
-	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
-	catalog := catalogFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *stack == "" {
-		return usagef("--stack is required")
-	}
-	fleet, cat, err := projectFleet(*dir, *catalog)
+	fleet, cat, err := one.load()
 	if err != nil {
 		return err
 	}
-	d, err := stacks.DesignFor(fleet, *stack, *phase, cat)
+	d, err := stacks.DesignFor(fleet, *one.stack, *phase, cat)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -45,6 +41,30 @@ func runDesign(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(b)
 	return err
+}
+
+// oneStack are the flags of the commands about one stack of a project.
+type oneStack struct{ stack, dir, catalog *string }
+
+func oneStackFlags(fs *flag.FlagSet) oneStack {
+	return oneStack{stack: fs.String("stack", "", "the stack (required)"),
+		dir: fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files"), catalog: catalogFlag(fs)}
+}
+
+// load is the project's fleet and catalog; the stack must be named and be
+// one of the fleet's.
+func (o oneStack) load() (stacks.Fleet, *sizing.Catalog, error) {
+	if *o.stack == "" {
+		return stacks.Fleet{}, nil, usagef("--stack is required")
+	}
+	fleet, cat, err := projectFleet(*o.dir, *o.catalog)
+	if err != nil {
+		return fleet, cat, err
+	}
+	if _, ok := fleet.Get(*o.stack); !ok {
+		return fleet, cat, usagef("unknown stack %q: the fleet has %v", *o.stack, fleet.Names())
+	}
+	return fleet, cat, nil
 }
 
 // projectFleet reads a project's stack files, checked against Pulumi.yaml,

@@ -51,6 +51,8 @@ func commands() []command {
 		{"plan", "the per-phase, per-region fleet, cost, savings and failure check", runPlan},
 		{"design", "one region's design at a phase: its fleet and every component's configuration, without Pulumi", runDesign},
 		{"transition", "the ordered steps that move one region between phases without losing a message", runTransition},
+		{"decommission", "take one bookie set's bookies out one at a time, refusing while ledgers are under-replicated (a transition's drain and decommission steps)", runDecommission},
+		{"guard", "refuse a stack's config that one `up` cannot apply safely over its deployed outputs (`pulumi stack output --json`)", runGuard},
 		{"check", "the security baseline over the offline preview of every stack at every phase", runCheck},
 		{"bootstrap", "preview the account bootstrap (state bucket, KMS key, CI and operator roles) offline: --offline", runBootstrap},
 		{"render-gitops", "write the operator Stacks, kustomization and GitHub workflows from the stack graph (--check verifies)", runRenderGitops},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -431,4 +432,100 @@ func TestPreviewDeployedPhase(t *testing.T) {
 	code, _, stderr = cli(t, "preview", "--stack", "us-east-1", "--deployed-phase", "100k")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--deployed-phase applies to 'preview --offline' only")
+}
+
+// `guard` refuses what `preview` and `up` refuse, over outputs given as
+// `pulumi stack output --json` prints them.
+func TestGuardCommand(t *testing.T) {
+	write := func(v map[string]any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		f := filepath.Join(t.TempDir(), "outputs.json")
+		require.NoError(t, os.WriteFile(f, b, 0o600))
+		return f
+	}
+	// The committed stack files declare us-east-1 at 35k, on EBS bookies.
+	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs"}))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "safe as one `up`")
+	code, out, _ = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{}))
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "never deployed")
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "1m", "bookieSets": "nvme"}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "pulsar-fleet transition --stack us-east-1 --from 1m --to 35k")
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs,nvme",
+		"transition": map[string]any{"from": "1m", "step": 2}}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "phase 35k is the last step", "mid-transition, the phase needs the last step first")
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte("[1, 2]"), 0o600))
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", bad)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "not the JSON object of `pulumi stack output --json`")
+	code, _, stderr = cli(t, "guard", "--stack", "nowhere")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `unknown stack "nowhere"`)
+}
+
+// fakeKubectl writes a kubectl that plays a cluster with one bookie
+// StatefulSet of n replicas (its count in dir/replicas), the ledgers in
+// dir/under under-replicated, and logs every call to dir/calls.
+func fakeKubectl(t *testing.T, n int, under string) (bin, dir string) {
+	dir = t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "replicas"), []byte(fmt.Sprint(n)), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "under"), []byte(under), 0o600))
+	script := `#!/bin/sh
+d="` + dir + `"
+echo "$*" >> "$d/calls"
+case "$*" in
+  *"get statefulset"*) cat "$d/replicas" ;;
+  *"scale statefulset/"*) echo "$*" | sed 's/.*--replicas=//' > "$d/replicas" ;;
+  *"wait --for=delete"*) ;;
+  *listunderreplicated*) cat "$d/under" ;;
+  *"listbookies -rw"*) i=0; while [ $i -lt "$(cat "$d/replicas")" ]; do echo "BookieID:pulsar-bookie-$i.pulsar-bookie.pulsar.svc.cluster.local:3181, IP:10.0.0.$i, Port:3181"; i=$((i+1)); done ;;
+  *decommissionbookie*) ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+`
+	bin = filepath.Join(dir, "kubectl")
+	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
+	return bin, dir
+}
+
+// `decommission` runs the checks and commands of a transition's
+// decommission step through kubectl, and refuses while ledgers are
+// under-replicated.
+func TestDecommissionCommand(t *testing.T) {
+	bin, dir := fakeKubectl(t, 6, "")
+	code, out, stderr := cli(t, "decommission", "--stack", "us-east-1", "--statefulset", "pulsar-bookie", "--to", "4", "--kubectl", bin, "--context", "us-east-1")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "pulsar-bookie-5: decommissioned")
+	calls, err := os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	var scaled []string
+	for _, l := range strings.Split(string(calls), "\n") {
+		assert.True(t, l == "" || strings.HasPrefix(l, "-n pulsar --context us-east-1 "), "every call in the namespace and context: %q", l)
+		if strings.Contains(l, "scale ") || strings.Contains(l, "decommissionbookie") {
+			scaled = append(scaled, strings.TrimPrefix(l, "-n pulsar --context us-east-1 "))
+		}
+	}
+	assert.Equal(t, []string{
+		"scale statefulset/pulsar-bookie --replicas=5",
+		"exec pulsar-toolset-0 -- bin/bookkeeper shell decommissionbookie -bookieid pulsar-bookie-5.pulsar-bookie.pulsar.svc.cluster.local:3181",
+		"scale statefulset/pulsar-bookie --replicas=4",
+		"exec pulsar-toolset-0 -- bin/bookkeeper shell decommissionbookie -bookieid pulsar-bookie-4.pulsar-bookie.pulsar.svc.cluster.local:3181",
+	}, scaled)
+
+	bin, dir = fakeKubectl(t, 6, "4711\n")
+	code, _, stderr = cli(t, "decommission", "--stack", "us-east-1", "--statefulset", "pulsar-bookie", "--to", "4", "--kubectl", bin)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "not decommissioning: 1 under-replicated ledgers (first: 4711)")
+	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(calls), "scale", "nothing stopped")
+
+	code, _, stderr = cli(t, "decommission", "--stack", "us-east-1", "--statefulset", "pulsar-proxy", "--to", "0")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--statefulset "pulsar-proxy": want pulsar-bookie or pulsar-nvme-bookie`)
 }

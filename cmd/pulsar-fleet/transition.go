@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 	"github.com/pulsar-fleet/pulsar-fleet/transition"
@@ -67,6 +71,12 @@ func printTransition(w io.Writer, t transition.Transition) {
 	fmt.Fprintf(w, "%s: phase %s -> %s %s\n", t.Stack, t.From, t.To, how)
 	for _, s := range t.Steps {
 		fmt.Fprintf(w, "\n%d. %s\n", s.N, s.Title)
+		if d := s.Declares; d != nil {
+			fmt.Fprintf(w, "   declare: phase: %s, transition: {from: %s, step: %d} (ZooKeeper %d, bookie sets %s, %d old bookies)\n",
+				t.To, t.From, s.N, d.ZooKeeper, strings.Join(model.Strings(d.BookieSets), " + "), d.Bookies)
+		} else {
+			fmt.Fprintf(w, "   declare: phase: %s, without transition\n", t.To)
+		}
 		for _, u := range s.Up {
 			fmt.Fprintf(w, "   up:      %s\n", u)
 		}
@@ -81,4 +91,46 @@ func printTransition(w io.Writer, t transition.Transition) {
 	if t.DataBytes > 0 {
 		fmt.Fprintf(w, "\ntotal: %s re-replicated, about %.1f h of bookie time (%d steps)\n", sizing.FormatSI(t.DataBytes), t.Hours, len(t.Steps))
 	}
+}
+
+// runGuard runs the transition guard of `preview` and `up` on its own: the
+// deployed outputs (`pulumi stack output --json`, from a file or stdin)
+// against what the stack file declares. It is for pipelines that call
+// `pulumi` directly, such as the pull-request preview.
+func runGuard(args []string, stdout io.Writer) error {
+	fs := newFlags("guard", stdout)
+	one := oneStackFlags(fs)
+	outputs := fs.String("outputs", "-", "the stack's outputs as JSON (`pulumi stack output --json`); - reads stdin")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fleet, cat, err := one.load()
+	if err != nil {
+		return err
+	}
+	stack := one.stack
+	var r io.Reader = stdin
+	if *outputs != "-" {
+		f, err := os.Open(*outputs)
+		if err != nil {
+			return usagef("--outputs: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	deployed := map[string]any{}
+	if err := json.NewDecoder(r).Decode(&deployed); err != nil && !errors.Is(err, io.EOF) {
+		return usagef("--outputs: not the JSON object of `pulumi stack output --json`: %v", err)
+	}
+	if err := stacks.TransitionGuard(fleet, cat)(*stack, deployed); err != nil {
+		return err
+	}
+	was := stacks.DeployedState(deployed)
+	switch {
+	case was.Phase == "":
+		fmt.Fprintf(stdout, "%s: never deployed (no phase output): nothing to guard\n", *stack)
+	default:
+		fmt.Fprintf(stdout, "%s: the declared config is safe as one `up` over what runs (phase %s)\n", *stack, was.Phase)
+	}
+	return nil
 }

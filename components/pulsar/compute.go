@@ -117,26 +117,26 @@ type Config struct {
 	// repository).
 	Charts model.ChartSource
 	// Cluster is this region's Pulsar cluster name.
-	Cluster                                            string
-	Namespace                                          string
-	Zones                                              []string
-	Quorum                                             Quorum
-	ZooKeeper, Bookies, Autorecovery, Brokers, Proxies Pod
+	Cluster                                   string
+	Namespace                                 string
+	Zones                                     []string
+	Quorum                                    Quorum
+	ZooKeeper, Autorecovery, Brokers, Proxies Pod
+	// BookieSets are the bookies: one set, or two while a transition moves
+	// the data from one storage to the other (Interim).
+	BookieSets []BookieSet
+	// Interim marks a state between two phases (a transition step): two
+	// bookie sets may coexist and ZooKeeper may have an even number of
+	// servers while it grows or shrinks one at a time.
+	Interim bool
 	// BrokerMax and ProxyMax are the autoscalers' maxima.
 	BrokerMax, ProxyMax int
-	// Bookie storage: EBS volumes, or local NVMe (ephemeral, emptyDir).
-	BookieLocalNVMe bool
-	// BookieLocalDiskGiB is what a local-NVMe bookie fills at most (the
-	// plan's usable share of the instance store): its ephemeral-storage.
-	BookieLocalDiskGiB         int
-	JournalGiB, LedgersGiB     int
-	JournalClass, LedgersClass string
-	ZooKeeperGiB               int
-	ZooKeeperClass             string
-	TTLSeconds                 int64
-	RetentionMinutes           int64
-	Tuning                     Tuning
-	Offload                    Offload
+	ZooKeeperGiB        int
+	ZooKeeperClass      string
+	TTLSeconds          int64
+	RetentionMinutes    int64
+	Tuning              Tuning
+	Offload             Offload
 	// Geo-replication.
 	Peers      []GeoPeer
 	Tenant     string
@@ -185,11 +185,12 @@ func (a Config) Validate() error {
 	if q.MinRacksPerWriteQuorum < 1 || q.MinRacksPerWriteQuorum > len(a.Zones) {
 		bad("minRacksPerWriteQuorum %d: want 1..%d (the zones are the racks)", q.MinRacksPerWriteQuorum, len(a.Zones))
 	}
-	if a.Bookies.Replicas < q.Ensemble {
-		bad("bookies %d: fewer than the ensemble %d; no ledger could be written", a.Bookies.Replicas, q.Ensemble)
-	}
-	if a.ZooKeeper.Replicas < 3 || a.ZooKeeper.Replicas%2 == 0 {
-		bad("zookeeper replicas %d: want an odd number, at least 3", a.ZooKeeper.Replicas)
+	errs = append(errs, validateSets(a.BookieSets, a.Interim, q.Ensemble)...)
+	switch {
+	case a.ZooKeeper.Replicas < 3:
+		bad("zookeeper replicas %d: want at least 3", a.ZooKeeper.Replicas)
+	case a.ZooKeeper.Replicas%2 == 0 && !a.Interim:
+		bad("zookeeper replicas %d: want an odd number (an even one only between two phases)", a.ZooKeeper.Replicas)
 	}
 	for name, p := range map[string]Pod{"brokers": a.Brokers, "proxies": a.Proxies, "autorecovery": a.Autorecovery} {
 		if p.Replicas < 1 {
@@ -199,7 +200,11 @@ func (a Config) Validate() error {
 	if a.BrokerMax < a.Brokers.Replicas || a.ProxyMax < a.Proxies.Replicas {
 		bad("autoscaling maxima (brokers %d, proxies %d) below the planned replicas (%d, %d)", a.BrokerMax, a.ProxyMax, a.Brokers.Replicas, a.Proxies.Replicas)
 	}
-	for name, p := range map[string]Pod{"zookeeper": a.ZooKeeper, "bookies": a.Bookies, "brokers": a.Brokers, "proxies": a.Proxies} {
+	pods := map[string]Pod{"zookeeper": a.ZooKeeper, "brokers": a.Brokers, "proxies": a.Proxies}
+	for _, set := range a.BookieSets {
+		pods[string(set.Storage)+" bookies"] = set.Pod
+	}
+	for name, p := range pods {
 		if p.CPUMillis <= 0 || p.MemoryMiB <= 0 || p.HeapMiB <= 0 {
 			bad("%s resources: cpu %dm, memory %dMi, heap %dMi must be positive", name, p.CPUMillis, p.MemoryMiB, p.HeapMiB)
 		}
@@ -216,12 +221,6 @@ func (a Config) Validate() error {
 	}
 	if o.Region == "" {
 		bad("offload region: empty")
-	}
-	if !a.BookieLocalNVMe && (a.JournalGiB <= 0 || a.LedgersGiB <= 0 || a.JournalClass == "" || a.LedgersClass == "") {
-		bad("bookie volumes: journal %dGi (%q), ledgers %dGi (%q) need sizes and storage classes", a.JournalGiB, a.JournalClass, a.LedgersGiB, a.LedgersClass)
-	}
-	if a.BookieLocalNVMe && a.BookieLocalDiskGiB <= 0 {
-		bad("local-NVMe bookies need BookieLocalDiskGiB (the instance store they fill), got %d", a.BookieLocalDiskGiB)
 	}
 	if a.Cluster == "" {
 		bad("cluster: empty")
@@ -248,6 +247,11 @@ func labels(component string) map[string]string {
 }
 
 func workload(component string, p Pod, config map[string]string) Workload {
+	return workloadOf(labels(component), p, config)
+}
+
+// workloadOf is a component's workload whose pods carry podLabels.
+func workloadOf(podLabels map[string]string, p Pod, config map[string]string) Workload {
 	w := Workload{
 		ReplicaCount: p.Replicas,
 		Resources: Resources{
@@ -263,7 +267,7 @@ func workload(component string, p Pod, config map[string]string) Workload {
 	for _, k := range p.Placement.SpreadKeys {
 		w.TopologySpreadConstraints = append(w.TopologySpreadConstraints, SpreadConstraint{
 			MaxSkew: 1, TopologyKey: k.Key, WhenUnsatisfiable: k.WhenUnsatisfiable,
-			LabelSelector: LabelSelector{MatchLabels: labels(component)},
+			LabelSelector: LabelSelector{MatchLabels: podLabels},
 		})
 	}
 	if p.Placement.DoNotDisrupt {
@@ -331,17 +335,17 @@ func BrokerConfig(a Config) map[string]string {
 
 // BookieConfig is the bookkeeper.conf overrides of the bookies. The journal
 // is always fsynced (journalSyncData true): an acknowledged entry is on disk.
-func BookieConfig(a Config) map[string]string {
-	cache := a.Bookies.DirectMiB / 4
+func BookieConfig(set BookieSet) map[string]string {
+	cache := set.Pod.DirectMiB / 4
 	c := map[string]string{
-		"PULSAR_MEM":                        jvm(a.Bookies),
+		"PULSAR_MEM":                        jvm(set.Pod),
 		"journalSyncData":                   "true",
 		"journalMaxSizeMB":                  "2048",
 		"journalWriteBufferSizeKB":          "1024",
 		"dbStorage_writeCacheMaxSizeMb":     itoa(cache),
 		"dbStorage_readAheadCacheMaxSizeMb": itoa(cache),
 	}
-	if a.BookieLocalNVMe {
+	if set.Storage == model.StorageNVMe {
 		// The instance store is the node's ephemeral storage, which kubelet
 		// guards too: it evicts (and so wipes) pods when less than
 		// KubeletNodefsEvictionAvailable of it is free. The bookie turns
@@ -373,10 +377,11 @@ func ratio(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 // MIN_NUM_RACKS_PER_WRITE_QUORUM, ENFORCE_MIN_NUM_RACKS_PER_WRITE_QUORUM).
 func AutorecoveryConfig(a Config) map[string]string {
 	// Instance-store bookies lose their data with their node: re-replicate
-	// at once. EBS bookies come back with their volume: wait 5 minutes
-	// before copying terabytes that are about to reappear.
+	// at once (whenever a set is on instance storage). EBS bookies come back
+	// with their volume: wait 5 minutes before copying terabytes that are
+	// about to reappear.
 	delay := "300"
-	if a.BookieLocalNVMe {
+	if a.HasSet(model.StorageNVMe) {
 		delay = "0"
 	}
 	return map[string]string{
@@ -423,7 +428,8 @@ func Compute(a Config, deps Deps) (Values, error) {
 		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
 		StatefulsetUpgrade: Upgrade{Enabled: false},
 	}
-	v.BookKeeper = bookKeeperValues(a)
+	v.BookKeeper = mainBookies(a)
+	v.Components.BookKeeper = a.HasSet(model.StorageEBS)
 	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
 	v.Broker = brokerValues(a, deps)
 	v.Proxy = Proxy{
@@ -464,33 +470,35 @@ func baseValues(a Config) Values {
 	}
 }
 
-// bookKeeperValues are the bookies' values: EBS volumes, or local NVMe.
-func bookKeeperValues(a Config) BookKeeper {
+// bookKeeperValues are one set's values: EBS volumes, or local NVMe.
+func bookKeeperValues(set BookieSet) BookKeeper {
 	bk := BookKeeper{
-		Workload:       workload(CompBookie, a.Bookies, BookieConfig(a)),
-		PDB:            PDB{UsePolicy: true, MaxUnavailable: 1},
-		UpdateStrategy: UpdateStrategy{Type: "RollingUpdate"},
+		Workload:       ptr(workloadOf(set.labels(), set.Pod, BookieConfig(set))),
+		PDB:            &PDB{UsePolicy: true, MaxUnavailable: 1},
+		UpdateStrategy: &UpdateStrategy{Type: "RollingUpdate"},
 	}
-	if a.BookieLocalNVMe {
+	if set.Storage == model.StorageNVMe {
 		// emptyDir on the node's RAID0 of instance storage: a restarted pod
 		// starts empty (the chart reformats it) and autorecovery refills it,
 		// so restarts must be one at a time, by hand, after under-replicated
 		// ledgers reach zero: OnDelete, never a rolling update.
-		bk.Volumes = BookieDisks{Persistence: false}
+		bk.Volumes = &BookieDisks{Persistence: false}
 		bk.UpdateStrategy.Type = "OnDelete"
 		// The disk is the node's ephemeral storage: request what the plan
 		// fills, so Karpenter picks a type with room and kubelet ranks the
 		// bookie last to evict.
-		disk := fmt.Sprintf("%dGi", a.BookieLocalDiskGiB)
+		disk := fmt.Sprintf("%dGi", set.LocalDiskGiB)
 		bk.Resources.Requests["ephemeral-storage"] = disk
 		bk.Resources.Limits["ephemeral-storage"] = disk
 	} else {
-		bk.Volumes = BookieDisks{Persistence: true,
-			Journal: &Volume{Size: fmt.Sprintf("%dGi", a.JournalGiB), StorageClassName: a.JournalClass},
-			Ledgers: &Volume{Size: fmt.Sprintf("%dGi", a.LedgersGiB), StorageClassName: a.LedgersClass}}
+		bk.Volumes = &BookieDisks{Persistence: true,
+			Journal: &Volume{Size: fmt.Sprintf("%dGi", set.JournalGiB), StorageClassName: set.JournalClass},
+			Ledgers: &Volume{Size: fmt.Sprintf("%dGi", set.LedgersGiB), StorageClassName: set.LedgersClass}}
 	}
 	return bk
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // brokerValues are the brokers' values: autoscaling, the IRSA role of
 // their service account, tiered storage to the bucket, and the peers'

@@ -120,9 +120,13 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		if err != nil {
 			return nil, err
 		}
+		nvme, err := ComputeNVMe(cfg)
+		if err != nil {
+			return nil, err
+		}
 		p.Namespace = cfg.Namespace
 		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, k8s: []pulumi.ResourceOption{parent, pulumi.Provider(deps.Provider)}}
-		if err := b.build(p, values); err != nil {
+		if err := b.build(p, values, nvme); err != nil {
 			return nil, err
 		}
 		return pulumi.Map{
@@ -146,7 +150,7 @@ func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
 	return append(append([]pulumi.ResourceOption(nil), b.k8s...), extra...)
 }
 
-func (b *builder) build(p *Pulsar, values Values) error {
+func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) error {
 	ns, err := corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace), Labels: pulumi.StringMap{
 			"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
@@ -160,6 +164,11 @@ func (b *builder) build(p *Pulsar, values Values) error {
 	release, err := b.release(ns, values)
 	if err != nil {
 		return err
+	}
+	if nvme != nil {
+		if _, err := b.nvmeRelease(ns, *nvme); err != nil {
+			return err
+		}
 	}
 	svc, err := b.proxyService(ns, release)
 	if err != nil {
@@ -178,13 +187,28 @@ func (b *builder) build(p *Pulsar, values Values) error {
 // release installs the chart with the computed values, after the node
 // pools and the bucket and role the pods need.
 func (b *builder) release(ns *corev1.Namespace, values Values) (*helmv3.Release, error) {
+	return b.chart(b.name, ReleaseName, ns, values)
+}
+
+// nvmeRelease installs the instance-storage bookies: the same chart with
+// only its bookkeeper component. It depends on neither the main release
+// nor the other way round: on a first install each waits for the other
+// (these bookies for ZooKeeper, the brokers for these bookies), so both
+// install together and converge; and a later change to either never waits
+// on the other's upgrade.
+func (b *builder) nvmeRelease(ns *corev1.Namespace, values BookieReleaseValues) (*helmv3.Release, error) {
+	return b.chart(b.name+"-nvme-bookies", NVMeRelease, ns, values)
+}
+
+// chart is one release of the Pulsar chart.
+func (b *builder) chart(resource, release string, ns *corev1.Namespace, values any) (*helmv3.Release, error) {
 	vm, err := kit.ToMap(values)
 	if err != nil {
 		return nil, err
 	}
 	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
-	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(ReleaseName),
+	return helmv3.NewRelease(b.ctx, resource, &helmv3.ReleaseArgs{
+		Name:           pulumi.String(release),
 		Chart:          chart,
 		Version:        pulumi.String(ChartVersion),
 		RepositoryOpts: repo,

@@ -12,6 +12,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -31,14 +32,15 @@ func testConfig() Config {
 	bookies.DoNotDisrupt = true
 	return Config{
 		Cluster: "us-east-1", Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
-		Quorum:       Quorum{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, MinRacksPerWriteQuorum: 2},
-		ZooKeeper:    Pod{Replicas: 3, CPUMillis: 4000, MemoryMiB: 8192, HeapMiB: 4915, Placement: placement("critical", false)},
-		Bookies:      Pod{Replicas: 6, CPUMillis: 7000, MemoryMiB: 27443, HeapMiB: 5488, DirectMiB: 10977, Placement: bookies},
+		Quorum:    Quorum{Ensemble: 3, WriteQuorum: 3, AckQuorum: 2, MinRacksPerWriteQuorum: 2},
+		ZooKeeper: Pod{Replicas: 3, CPUMillis: 4000, MemoryMiB: 8192, HeapMiB: 4915, Placement: placement("critical", false)},
+		BookieSets: []BookieSet{{Storage: model.StorageEBS,
+			Pod:        Pod{Replicas: 6, CPUMillis: 7000, MemoryMiB: 27443, HeapMiB: 5488, DirectMiB: 10977, Placement: bookies},
+			JournalGiB: 100, LedgersGiB: 2048, JournalClass: "pulsar-journal", LedgersClass: "pulsar-ledgers"}},
 		Autorecovery: Pod{Replicas: 3, CPUMillis: 500, MemoryMiB: 1024, HeapMiB: 512, DirectMiB: 256, Placement: placement("critical", false)},
 		Brokers:      Pod{Replicas: 3, CPUMillis: 7000, MemoryMiB: 12697, HeapMiB: 3809, DirectMiB: 6348, Placement: placement("broker", true)},
 		Proxies:      Pod{Replicas: 3, CPUMillis: 7000, MemoryMiB: 12697, HeapMiB: 3809, DirectMiB: 6348, Placement: placement("critical", false)},
 		BrokerMax:    6, ProxyMax: 6,
-		JournalGiB: 100, LedgersGiB: 2048, JournalClass: "pulsar-journal", LedgersClass: "pulsar-ledgers",
 		ZooKeeperGiB: 50, ZooKeeperClass: "gp3-encrypted",
 		TTLSeconds: 86400, RetentionMinutes: 120,
 		Tuning: Tuning{DefaultNumPartitions: 8, MaxConcurrentLookupRequest: 5000, MaxConcurrentTopicLoadRequest: 5000,
@@ -56,6 +58,14 @@ func testConfig() Config {
 	}
 }
 
+// onNVMe moves the test config's bookies to instance storage.
+func onNVMe(a Config, diskGiB int) Config {
+	set := a.BookieSets[0]
+	set.Storage, set.LocalDiskGiB = model.StorageNVMe, diskGiB
+	a.BookieSets = []BookieSet{set}
+	return a
+}
+
 // testDeps are the outputs the chart values carry.
 func testDeps() Deps {
 	return Deps{BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"), OffloadBucket: pulumi.String("offload-bucket")}
@@ -65,15 +75,20 @@ func testDeps() Deps {
 // 4.7.0 (internal/upstream checks that list against the released chart).
 func TestValuesOnlyUseChartPaths(t *testing.T) {
 	var all []string
-	for _, nvme := range []bool{false, true} {
-		a := testConfig()
-		a.BookieLocalNVMe, a.BookieLocalDiskGiB = nvme, 3186
+	for _, a := range []Config{testConfig(), onNVMe(testConfig(), 3186), interim()} {
 		v, err := Compute(a, testDeps())
 		require.NoError(t, err)
 		paths, err := kit.Paths(v, upstream.PulsarChart.FreeFormKey)
 		require.NoError(t, err)
 		require.Greater(t, len(paths), 50)
 		all = append(all, paths...)
+		nvme, err := ComputeNVMe(a)
+		require.NoError(t, err)
+		if nvme != nil {
+			paths, err := kit.Paths(*nvme, upstream.PulsarChart.FreeFormKey)
+			require.NoError(t, err)
+			all = append(all, paths...)
+		}
 	}
 	upstream.AssertUsedPaths(t, upstream.PulsarChart, all)
 }
@@ -93,12 +108,12 @@ func TestConfigDataKeysAreReal(t *testing.T) {
 }
 
 func TestNoInventedKeyIsEmitted(t *testing.T) {
-	for _, nvme := range []bool{false, true} {
-		a := testConfig()
-		a.BookieLocalNVMe, a.BookieLocalDiskGiB = nvme, 3186
+	for _, a := range []Config{testConfig(), onNVMe(testConfig(), 3186)} {
 		v, err := Compute(a, testDeps())
 		require.NoError(t, err)
-		b, err := json.Marshal(v)
+		nvme, err := ComputeNVMe(a)
+		require.NoError(t, err)
+		b, err := json.Marshal([]any{v, nvme})
 		require.NoError(t, err)
 		for _, k := range InventedKeys {
 			assert.NotContains(t, string(b), `"`+k+`"`, "invented key %s emitted", k)
@@ -124,12 +139,12 @@ func TestDurabilityAndPlacement(t *testing.T) {
 	assert.Equal(t, RackAffinityMapping, v.Autorecovery.ConfigData["reppDnsResolverClass"])
 	assert.True(t, v.Components.Autorecovery)
 	assert.Equal(t, "true", v.BookKeeper.Annotations["karpenter.sh/do-not-disrupt"], "consolidation never takes a bookie")
-	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookie": v.BookKeeper.Workload, "broker": v.Broker.Workload, "proxy": v.Proxy.Workload} {
+	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookie": *v.BookKeeper.Workload, "broker": v.Broker.Workload, "proxy": v.Proxy.Workload} {
 		require.NotEmpty(t, w.TopologySpreadConstraints, name)
 		assert.Equal(t, "topology.kubernetes.io/zone", w.TopologySpreadConstraints[0].TopologyKey, name)
 		assert.Equal(t, "DoNotSchedule", w.TopologySpreadConstraints[0].WhenUnsatisfiable, name)
 	}
-	for name, pdb := range map[string]PDB{"zookeeper": v.ZooKeeper.PDB, "bookie": v.BookKeeper.PDB, "broker": v.Broker.PDB, "proxy": v.Proxy.PDB} {
+	for name, pdb := range map[string]PDB{"zookeeper": v.ZooKeeper.PDB, "bookie": *v.BookKeeper.PDB, "broker": v.Broker.PDB, "proxy": v.Proxy.PDB} {
 		assert.Equal(t, PDB{UsePolicy: true, MaxUnavailable: 1}, pdb, name)
 	}
 	assert.Equal(t, map[string]string{"pulsar-fleet.io/pool": "critical"}, v.ZooKeeper.NodeSelector, "ZooKeeper on the on-demand pool")
@@ -146,13 +161,26 @@ func TestDurabilityAndPlacement(t *testing.T) {
 }
 
 func TestNVMeBookiesAreNeverRolled(t *testing.T) {
-	a := testConfig()
-	a.BookieLocalNVMe = true
+	a := onNVMe(testConfig(), 0)
 	_, err := Compute(a, testDeps())
-	require.ErrorContains(t, err, "BookieLocalDiskGiB", "the instance store a bookie fills must be known")
-	a.BookieLocalDiskGiB = 3186
-	v, err := Compute(a, testDeps())
+	require.ErrorContains(t, err, "nvme bookies need LocalDiskGiB", "the instance store a bookie fills must be known")
+	a = onNVMe(testConfig(), 3186)
+	main, err := Compute(a, testDeps())
 	require.NoError(t, err)
+	assert.False(t, main.Components.BookKeeper, "the main release runs no instance-storage bookies")
+	assert.Equal(t, BookKeeper{Component: "nvme-bookie", Workload: &Workload{}}, main.BookKeeper, "only the name of the set the brokers wait for, and no monitor")
+	vm, err := kit.ToMap(main)
+	require.NoError(t, err)
+	b, err := json.Marshal(vm["bookkeeper"])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"component": "nvme-bookie", "podMonitor": {"enabled": false}}`, string(b))
+	nv, err := ComputeNVMe(a)
+	require.NoError(t, err)
+	require.NotNil(t, nv)
+	v := struct {
+		BookKeeper   BookKeeper
+		Autorecovery Autorecovery
+	}{nv.BookKeeper, main.Autorecovery}
 	assert.False(t, v.BookKeeper.Volumes.Persistence)
 	assert.Equal(t, "OnDelete", v.BookKeeper.UpdateStrategy.Type, "a rolling update would wipe every bookie in turn")
 	assert.Equal(t, "0", v.Autorecovery.ConfigData["lostBookieRecoveryDelay"], "lost instance storage is re-replicated at once")
@@ -165,11 +193,51 @@ func TestNVMeBookiesAreNeverRolled(t *testing.T) {
 	assert.Less(t, NVMeDiskUsageReadOnly, 1-KubeletNodefsEvictionAvailable, "read-only before kubelet evicts")
 	assert.GreaterOrEqual(t, NVMeDiskUsageWarn, sizing.DefaultDiskUsableFraction, "no warning at the planned fill")
 	assert.Less(t, NVMeDiskUsageWarn, NVMeDiskUsageReadOnly)
-	ebs := testConfig()
-	v, err = Compute(ebs, testDeps())
+	ebs, err := Compute(testConfig(), testDeps())
 	require.NoError(t, err)
-	assert.NotContains(t, v.BookKeeper.ConfigData, "diskUsageThreshold", "EBS volumes are not kubelet's to evict")
-	assert.NotContains(t, v.BookKeeper.Resources.Requests, "ephemeral-storage")
+	assert.NotContains(t, ebs.BookKeeper.ConfigData, "diskUsageThreshold", "EBS volumes are not kubelet's to evict")
+	assert.NotContains(t, ebs.BookKeeper.Resources.Requests, "ephemeral-storage")
+}
+
+// interim is a transition step from EBS to instance storage: both sets,
+// and ZooKeeper on its way from 3 to 5.
+func interim() Config {
+	a := testConfig()
+	nvme := onNVMe(testConfig(), 3186).BookieSets[0]
+	nvme.Pod.Replicas = 9
+	nvme.Pod.Placement = placement("bookie-nvme", false)
+	a.BookieSets = append(a.BookieSets, nvme)
+	a.Interim, a.ZooKeeper.Replicas = true, 4
+	return a
+}
+
+// The instance-storage set is a release of its own: the chart's bookies
+// only, reaching the main release's ZooKeeper, under names that never meet
+// the main release's; and it coexists with the EBS set between two phases.
+func TestNVMeSetIsItsOwnRelease(t *testing.T) {
+	a := interim()
+	main, err := Compute(a, testDeps())
+	require.NoError(t, err)
+	assert.True(t, main.Components.BookKeeper, "the EBS set stays in the main release")
+	assert.Equal(t, 6, main.BookKeeper.ReplicaCount)
+	assert.Equal(t, 4, main.ZooKeeper.ReplicaCount, "an even ensemble only between two phases")
+	nv, err := ComputeNVMe(a)
+	require.NoError(t, err)
+	require.NotNil(t, nv)
+	assert.Equal(t, "pulsar-nvme", nv.FullnameOverride)
+	assert.Equal(t, Components{BookKeeper: true}, nv.Components, "bookies only")
+	assert.Equal(t, 9, nv.BookKeeper.ReplicaCount)
+	assert.Equal(t, "zk+hierarchical://pulsar-zookeeper:2181/ledgers", nv.BookKeeper.ConfigData["metadataServiceUri"])
+	assert.Equal(t, map[string]string{"app": "pulsar", "release": "pulsar-nvme", "component": "bookie"},
+		nv.BookKeeper.TopologySpreadConstraints[0].LabelSelector.MatchLabels, "spread over the set's own pods")
+	assert.False(t, nv.Broker.PodMonitor.Enabled || nv.Proxy.PodMonitor.Enabled || nv.Autorecovery.PodMonitor.Enabled)
+	assert.Equal(t, "0", main.Autorecovery.ConfigData["lostBookieRecoveryDelay"], "one set is on instance storage")
+	assert.Empty(t, CheckConfigKeys(nv.BookKeeper.ConfigData, upstream.BookKeeperKeys()), "bookkeeper keys")
+	none, err := ComputeNVMe(testConfig())
+	require.NoError(t, err)
+	assert.Nil(t, none, "no instance-storage set, no release")
+	assert.Equal(t, "pulsar-bookie", a.BookieSets[0].StatefulSet())
+	assert.Equal(t, "pulsar-nvme-bookie", a.BookieSets[1].StatefulSet())
 }
 
 func TestHPAOwnsReplicasAndAffinityIsRequired(t *testing.T) {
@@ -179,7 +247,7 @@ func TestHPAOwnsReplicasAndAffinityIsRequired(t *testing.T) {
 	assert.Zero(t, v.Broker.ReplicaCount)
 	assert.Zero(t, v.Proxy.ReplicaCount)
 	assert.Equal(t, testConfig().Brokers.Replicas, v.Broker.Autoscaling.MinReplicas)
-	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookkeeper": v.BookKeeper.Workload,
+	for name, w := range map[string]Workload{"zookeeper": v.ZooKeeper.Workload, "bookkeeper": *v.BookKeeper.Workload,
 		"autorecovery": v.Autorecovery.Workload, "broker": v.Broker.Workload, "proxy": v.Proxy.Workload} {
 		assert.Equal(t, RequiredAntiAffinity, w.Affinity, name)
 	}
@@ -217,11 +285,16 @@ func TestBadInput(t *testing.T) {
 		mut  func(*Config)
 		want string
 	}{
-		{"fewer bookies than the ensemble", func(a *Config) { a.Bookies.Replicas = 2 }, "bookies 2: fewer than the ensemble 3"},
+		{"fewer bookies than the ensemble", func(a *Config) { a.BookieSets[0].Pod.Replicas = 2 }, "ebs bookies 2: fewer than the ensemble 3"},
+		{"no bookies", func(a *Config) { a.BookieSets = nil }, "bookie sets: none"},
+		{"two sets outside a transition", func(a *Config) { *a = interim(); a.Interim = false }, "bookie sets: 2 (ebs, nvme); two coexist only between two phases"},
+		{"two sets on one storage", func(a *Config) { a.Interim = true; a.BookieSets = append(a.BookieSets, a.BookieSets[0]) }, "two on ebs storage"},
+		{"unknown bookie storage", func(a *Config) { a.BookieSets[0].Storage = "gp2" }, `bookie set storage "gp2": want ebs or nvme`},
 		{"ack above write", func(a *Config) { a.Quorum.AckQuorum = 4 }, "want ensemble >= write >= ack >= 1"},
 		{"offload threshold below block size", func(a *Config) { a.Offload.ThresholdBytes = 1 << 20 }, "is below the block size"},
 		{"heap larger than pod", func(a *Config) { a.Brokers.HeapMiB = 20000 }, "brokers JVM"},
-		{"even zookeeper", func(a *Config) { a.ZooKeeper.Replicas = 4 }, "zookeeper replicas 4"},
+		{"even zookeeper", func(a *Config) { a.ZooKeeper.Replicas = 4 }, "zookeeper replicas 4: want an odd number"},
+		{"zookeeper below 3 in a transition", func(a *Config) { a.Interim = true; a.ZooKeeper.Replicas = 2 }, "zookeeper replicas 2: want at least 3"},
 		{"plain-text geo-replication", func(a *Config) { a.Peers[0].BrokerURL = "pulsar://x:6650" }, "over TLS"},
 		{"racks above zones", func(a *Config) { a.Quorum.MinRacksPerWriteQuorum = 4 }, "minRacksPerWriteQuorum 4"},
 		{"unknown exposure scheme", func(a *Config) { a.Exposure.Scheme = "public" }, `exposure scheme "public"`},
@@ -254,7 +327,7 @@ func TestReleaseWiring(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		cfg := testConfig()
+		cfg := interim()
 		cfg.Exposure.ClientCIDRs = []string{"203.0.113.0/24"}
 		deps := testDeps()
 		deps.Provider, deps.DependsOn = prov, []pulumi.Resource{pool}
@@ -275,6 +348,13 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Contains(t, rel.Dependencies, pools.URN, "the release waits for the node pools")
 	assert.Equal(t, "offload-bucket", rel.Input("values.broker.storageOffload.bucket"))
 	assert.Equal(t, "arn:aws:iam::123456789012:role/broker", rel.Input("values.broker.service_account.annotations").(map[string]any)["eks.amazonaws.com/role-arn"])
+	nv, err := rec.One("kubernetes:helm.sh/v3:Release", "p-nvme-bookies")
+	require.NoError(t, err)
+	assert.Equal(t, "pulsar-nvme", nv.Inputs["name"])
+	assert.Equal(t, "pulsar", nv.Inputs["namespace"])
+	assert.Contains(t, nv.Dependencies, pools.URN, "the instance-storage bookies wait for the node pools")
+	assert.NotContains(t, nv.Dependencies, rel.URN, "and not for the main release, which waits for them")
+	assert.Equal(t, true, nv.Input("values.components.bookkeeper"))
 	svc, err := rec.One("kubernetes:core/v1:Service", "p-proxy-external")
 	require.NoError(t, err)
 	ann := svc.Input("metadata.annotations").(map[string]any)

@@ -116,15 +116,17 @@ type Workload struct {
 	// ReplicaCount is left out where an HPA owns the replica count (the
 	// chart ignores it then).
 	ReplicaCount              int                `json:"replicaCount,omitempty"`
-	Resources                 Resources          `json:"resources"`
-	ConfigData                map[string]string  `json:"configData"`
-	NodeSelector              map[string]string  `json:"nodeSelector"`
-	Tolerations               []Toleration       `json:"tolerations"`
-	TopologySpreadConstraints []SpreadConstraint `json:"topologySpreadConstraints"`
+	Resources                 Resources          `json:"resources,omitzero"`
+	ConfigData                map[string]string  `json:"configData,omitempty"`
+	NodeSelector              map[string]string  `json:"nodeSelector,omitempty"`
+	Tolerations               []Toleration       `json:"tolerations,omitempty"`
+	TopologySpreadConstraints []SpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 	// Annotations are pod annotations.
 	Annotations map[string]string `json:"annotations,omitempty"`
-	PodMonitor  Toggle            `json:"podMonitor"`
-	Affinity    Affinity          `json:"affinity"`
+	// PodMonitor is always set: the chart renders a component's monitor
+	// unless it is off, whether the component runs or not.
+	PodMonitor Toggle   `json:"podMonitor"`
+	Affinity   Affinity `json:"affinity,omitzero"`
 }
 
 // Resources is k8s.ResourceRequirements (shared by the components).
@@ -168,12 +170,38 @@ type Volume struct {
 	StorageClassName string `json:"storageClassName"`
 }
 
-// BookKeeper values.
+// BookKeeper values. Where a release runs no bookies of its own, only
+// Component and the PodMonitor (off) are set: Component names the set the
+// chart's other components read (the brokers wait for its Service; the
+// init jobs read its ConfigMap).
 type BookKeeper struct {
-	Workload       `json:",inline"`
-	PDB            PDB            `json:"pdb"`
-	Volumes        BookieDisks    `json:"volumes"`
-	UpdateStrategy UpdateStrategy `json:"updateStrategy"`
+	Component      string `json:"component,omitempty"`
+	*Workload      `json:",inline"`
+	PDB            *PDB            `json:"pdb,omitempty"`
+	Volumes        *BookieDisks    `json:"volumes,omitempty"`
+	UpdateStrategy *UpdateStrategy `json:"updateStrategy,omitempty"`
+}
+
+// BookieReleaseValues are the values of a bookie set with a release of its
+// own (NVMeRelease): the chart with only its bookkeeper component, the
+// main release's ZooKeeper named in the bookies' metadataServiceUri, and
+// the chart's monitors of the components it does not run turned off.
+type BookieReleaseValues struct {
+	FullnameOverride string         `json:"fullnameOverride"`
+	ClusterName      string         `json:"clusterName"`
+	Components       Components     `json:"components"`
+	Affinity         GlobalAffinity `json:"affinity"`
+	PulsarMetadata   Scheduling     `json:"pulsar_metadata"`
+	BookKeeper       BookKeeper     `json:"bookkeeper"`
+	Autorecovery     MonitorSwitch  `json:"autorecovery"`
+	Broker           MonitorSwitch  `json:"broker"`
+	Proxy            MonitorSwitch  `json:"proxy"`
+	VictoriaMetrics  Toggle         `json:"victoria-metrics-k8s-stack"`
+}
+
+// MonitorSwitch turns a component's PodMonitor on or off.
+type MonitorSwitch struct {
+	PodMonitor Toggle `json:"podMonitor"`
 }
 
 // BookieDisks are the journal and ledger volumes.

@@ -372,19 +372,10 @@ func (s *Server) Apply(ctx context.Context, obj map[string]any, dryRun bool) err
 	if apiVersion == "" || kind == "" || name == "" {
 		return &Error{Object: id, Reason: "Incomplete", Message: "apiVersion, kind and metadata.name are required"}
 	}
-	info, err := s.resource(ctx, apiVersion, kind)
+	path, err := s.objectPath(ctx, apiVersion, kind, ns, name)
 	if err != nil {
 		return &Error{Object: id, Reason: "NotServed", Message: err.Error()}
 	}
-	group, version := split(apiVersion)
-	path := basePath(group, version)
-	if info.namespaced {
-		if ns == "" {
-			ns = "default"
-		}
-		path += "/namespaces/" + url.PathEscape(ns)
-	}
-	path += "/" + info.plural + "/" + url.PathEscape(name)
 	q := url.Values{"fieldManager": {"pulsar-fleet"}, "fieldValidation": {"Strict"}, "force": {"true"}}
 	if dryRun {
 		q.Set("dryRun", "All")
@@ -420,6 +411,59 @@ func (s *Server) Apply(ctx context.Context, obj map[string]any, dryRun bool) err
 		}
 	}
 	return e
+}
+
+// objectPath is the REST path of one object.
+func (s *Server) objectPath(ctx context.Context, apiVersion, kind, ns, name string) (string, error) {
+	info, err := s.resource(ctx, apiVersion, kind)
+	if err != nil {
+		return "", err
+	}
+	group, version := split(apiVersion)
+	path := basePath(group, version)
+	if info.namespaced {
+		if ns == "" {
+			ns = "default"
+		}
+		path += "/namespaces/" + url.PathEscape(ns)
+	}
+	return path + "/" + info.plural + "/" + url.PathEscape(name), nil
+}
+
+// Delete deletes one object for real, as Helm or Pulumi deletes what a
+// new revision no longer has (background propagation); an object already
+// gone is not an error.
+func (s *Server) Delete(ctx context.Context, apiVersion, kind, ns, name string) error {
+	path, err := s.objectPath(ctx, apiVersion, kind, ns, name)
+	if err != nil {
+		return err
+	}
+	code, resp, err := s.do(ctx, http.MethodDelete, path+"?propagationPolicy=Background", "", nil)
+	if err != nil {
+		return err
+	}
+	if code == http.StatusOK || code == http.StatusAccepted || code == http.StatusNotFound {
+		return nil
+	}
+	return &Error{Object: kind + " " + ns + "/" + name, Code: code, Message: string(resp)}
+}
+
+// Scale sets a workload's replicas through its scale subresource, as
+// `kubectl scale` does (a field manager of its own).
+func (s *Server) Scale(ctx context.Context, apiVersion, kind, ns, name string, replicas int) error {
+	path, err := s.objectPath(ctx, apiVersion, kind, ns, name)
+	if err != nil {
+		return err
+	}
+	body := []byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas))
+	code, resp, err := s.do(ctx, http.MethodPatch, path+"/scale?fieldManager=kubectl-scale", "application/merge-patch+json", body)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return &Error{Object: kind + " " + ns + "/" + name, Code: code, Message: string(resp)}
+	}
+	return nil
 }
 
 // ApplyFile applies every document of a YAML file for real (CRDs) and, for

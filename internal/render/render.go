@@ -80,6 +80,9 @@ type Renderer struct {
 	// release's pinned version: a copy whose metadata lags its content (the
 	// caller proves the content).
 	Stands map[string]string
+	// Upgrade renders as `helm upgrade` does (.Release.IsUpgrade): the
+	// chart leaves out what it renders on install only.
+	Upgrade bool
 }
 
 // ChartDir is the directory of a release's chart; an error names a missing
@@ -134,6 +137,9 @@ func (r Renderer) template(ctx context.Context, rel Release, values map[string]a
 	}
 	if !rel.SkipCRDs {
 		args = append(args, "--include-crds")
+	}
+	if r.Upgrade {
+		args = append(args, "--is-upgrade")
 	}
 	cmd := exec.CommandContext(ctx, r.Helm, args...)
 	cmd.Stdin = bytes.NewReader(b)

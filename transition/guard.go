@@ -1,0 +1,129 @@
+package transition
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// Deployed is what a stack's outputs say it runs.
+type Deployed struct {
+	Phase string
+	// Between is the transition step it stands at (nil: at Phase).
+	Between *regions.Between
+	// BookieSets are its bookie sets ("ebs", "nvme", "ebs,nvme"); empty
+	// for a stack deployed before bookie sets were exported.
+	BookieSets string
+	// LegacyStorage is what such a stack exported instead ("ebs" or
+	// "nvme"); empty when unknown (the offline preview's simulation).
+	LegacyStorage string
+}
+
+// DesignAt is the stack's design at a phase.
+type DesignAt func(phase string) (regions.RegionDesign, error)
+
+// Allow decides whether one `up` may take a stack from what it runs to
+// the design it declares: the same state; the next step of a transition
+// (its first from the old phase, then each in turn, never back); the new
+// phase after the last step; or a phase change that one `up` makes safely
+// (Check). Anything else is refused, with the way forward named.
+func Allow(was Deployed, now regions.RegionDesign, designAt DesignAt, cat *sizing.Catalog) error {
+	if was.Phase == "" {
+		return nil
+	}
+	if was.BookieSets == "" && was.LegacyStorage == string(model.StorageNVMe) {
+		return &RefusedError{Stack: now.Stack, From: was.Phase, To: now.Phase, Legacy: true, Reasons: []string{
+			"the stack was deployed before bookie sets: its instance-storage bookies are the main release's StatefulSet pulsar-bookie, and this version keeps them in their own release (pulsar-nvme-bookie); one `up` would delete them and start the new set empty"}}
+	}
+	if was.BookieSets == "" && was.LegacyStorage != "" {
+		was.BookieSets = was.LegacyStorage
+	}
+	switch {
+	case now.Between != nil:
+		return allowStep(was, now, designAt, cat)
+	case was.Between != nil:
+		return allowLast(was, now, designAt, cat)
+	case was.Phase != now.Phase:
+		from, err := designAt(was.Phase)
+		if err != nil {
+			return err
+		}
+		return Check(from, now)
+	}
+	if sets := regions.BookieSets(now.Components.Pulsar); was.BookieSets != "" && was.BookieSets != sets {
+		return StorageFlip(now.Stack, was.Phase, now.Phase, was.BookieSets, sets)
+	}
+	return nil
+}
+
+// plan is the transition a declared step belongs to.
+func plan(from string, now regions.RegionDesign, designAt DesignAt, cat *sizing.Catalog) (Transition, error) {
+	a, err := designAt(from)
+	if err != nil {
+		return Transition{}, err
+	}
+	b, err := designAt(now.Phase)
+	if err != nil {
+		return Transition{}, err
+	}
+	return Plan(a, b, cat)
+}
+
+// allowStep lets a stack declare a transition's first step from the old
+// phase, stay at its step, or go to the next one.
+func allowStep(was Deployed, now regions.RegionDesign, designAt DesignAt, cat *sizing.Catalog) error {
+	at := now.Between
+	t, err := plan(at.From, now, designAt, cat)
+	if err != nil {
+		return err
+	}
+	steps := t.Declarable()
+	i := slices.Index(steps, at.Step)
+	refuse := func(why string) error {
+		return &RefusedError{Stack: now.Stack, From: at.From, To: now.Phase, Reasons: []string{why}, Step: true}
+	}
+	switch {
+	case was.Between == nil && was.Phase != at.From:
+		return refuse(fmt.Sprintf("the stack runs phase %s, and a transition from %s starts at %s", was.Phase, at.From, at.From))
+	case was.Between == nil && i != 0:
+		return refuse(fmt.Sprintf("step %d is declared, but the transition starts with step %d", at.Step, steps[0]))
+	case was.Between != nil && (was.Phase != now.Phase || was.Between.From != at.From):
+		return refuse(fmt.Sprintf("the stack stands at step %d of the transition from %s to %s; finish it first", was.Between.Step, was.Between.From, was.Phase))
+	case was.Between != nil:
+		k := slices.Index(steps, was.Between.Step)
+		if i != k && i != k+1 {
+			return refuse(fmt.Sprintf("the stack stands at step %d; steps go forward one at a time, each after its gate passed (next: step %s)", was.Between.Step, next(steps, k)))
+		}
+	}
+	return nil
+}
+
+// allowLast lets a stack at a transition's last declared step take the new
+// phase itself.
+func allowLast(was Deployed, now regions.RegionDesign, designAt DesignAt, cat *sizing.Catalog) error {
+	refuse := func(why string) error {
+		return &RefusedError{Stack: now.Stack, From: was.Between.From, To: was.Phase, Reasons: []string{why}, Step: true}
+	}
+	if now.Phase != was.Phase {
+		return refuse(fmt.Sprintf("the stack stands at step %d of the transition from %s to %s, and phase %s is declared; finish the transition first", was.Between.Step, was.Between.From, was.Phase, now.Phase))
+	}
+	t, err := plan(was.Between.From, now, designAt, cat)
+	if err != nil {
+		return err
+	}
+	steps := t.Declarable()
+	if k := slices.Index(steps, was.Between.Step); k != len(steps)-1 {
+		return refuse(fmt.Sprintf("the stack stands at step %d; phase %s is the last step, after step %d (next: step %s)", was.Between.Step, was.Phase, steps[len(steps)-1], next(steps, k)))
+	}
+	return nil
+}
+
+func next(steps []int, k int) string {
+	if k+1 < len(steps) {
+		return fmt.Sprint(steps[k+1])
+	}
+	return "the phase itself"
+}
