@@ -509,6 +509,7 @@ func TestTransitionGuard(t *testing.T) {
 		{"a later step first", at("1m", step(2)), out("100k", "ebs"), "the transition starts with step 1"},
 		{"a step from another phase", at("1m", step(1)), out("35k", "ebs"), "the stack runs phase 35k"},
 		{"the same step again", at("1m", step(2)), out("1m", "ebs,nvme", 2), ""},
+		{"a step that drops a running set", at("1m", step(2)), out("1m", "ebs,gp2", 2), "the stack runs gp2 bookies and the declared step has none"},
 		{"the next step", at("1m", step(2)), out("1m", "ebs", 1), ""},
 		{"a step skipped", at("1m", step(3)), out("1m", "ebs", 1), "steps go forward one at a time"},
 		{"a step back", at("1m", step(1)), out("1m", "ebs,nvme", 2), "steps go forward one at a time"},

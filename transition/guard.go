@@ -3,6 +3,7 @@ package transition
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -96,6 +97,19 @@ func allowStep(was Deployed, now regions.RegionDesign, designAt DesignAt, cat *s
 		k := slices.Index(steps, was.Between.Step)
 		if i != k && i != k+1 {
 			return refuse(fmt.Sprintf("the stack stands at step %d; steps go forward one at a time, each after its gate passed (next: step %s)", was.Between.Step, next(steps, k)))
+		}
+	}
+	return keepsSets(was, now, refuse)
+}
+
+// keepsSets refuses a step that drops a bookie set the stack runs: within
+// a transition, sets are only added (a config edit that moves the new
+// phase's bookies to other storage would drop one).
+func keepsSets(was Deployed, now regions.RegionDesign, refuse func(string) error) error {
+	declared := strings.Split(regions.BookieSets(now.Components.Pulsar), ",")
+	for _, set := range strings.Split(was.BookieSets, ",") {
+		if set != "" && !slices.Contains(declared, set) {
+			return refuse(fmt.Sprintf("the stack runs %s bookies and the declared step has none (bookie sets %s): one `up` would delete them before any ledger is copied", set, strings.Join(declared, ",")))
 		}
 	}
 	return nil
