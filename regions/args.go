@@ -76,7 +76,7 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 	root := region.Config{Stack: spec.Stack, Region: spec.Region, Role: spec.Role, Phase: spec.Phase.Name}
 	tags := root.DefaultTags()
 	a := Configs{Region: root}
-	a.Network = network.Config{Region: spec.Region, CIDR: spec.VPCCIDR, Zones: spec.Zones, NATGateways: spec.NATGateways,
+	a.Network = network.Config{Region: spec.Region, CIDR: spec.VPCCIDR, Zones: spec.Zones, AddedZones: spec.AddedZones, NATGateways: spec.NATGateways,
 		ClusterName: ClusterName(spec.Stack), Tags: tags}
 	sysTypes, sysArch, err := systemPoolTypes(cat, spec.Arches)
 	if err != nil {
@@ -131,7 +131,7 @@ func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysT
 	gCPU, gMem := lim(sizing.PoolGeneral)
 	critNodes := plan.Proxies.Count + plan.ZooKeeper.Count
 	return capacity.Config{
-		ClusterName: ClusterName(spec.Stack), Region: spec.Region, Zones: spec.Zones, Tags: tags, RootVolumeGiB: 80, Charts: spec.ChartSource,
+		ClusterName: ClusterName(spec.Stack), Region: spec.Region, Zones: spec.AllZones(), Tags: tags, RootVolumeGiB: 80, Charts: spec.ChartSource,
 		ControllerNodeSelector: map[string]string{cluster.SystemPoolLabel: "system"},
 		Pools: []capacity.Pool{
 			{Name: PoolCritical, InstanceTypes: critical, Arches: arches(critical), SpotShare: 0,
@@ -263,7 +263,7 @@ func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Config) puls
 	}
 	ph := spec.Phase
 	a := pulsar.Config{
-		Cluster: spec.Stack, Namespace: PulsarNamespace, Zones: spec.Zones,
+		Cluster: spec.Stack, Namespace: PulsarNamespace, Zones: spec.AllZones(),
 		Quorum: pulsar.Quorum{Ensemble: plan.Quorum.Ensemble, WriteQuorum: plan.Quorum.WriteQuorum, AckQuorum: plan.Quorum.AckQuorum,
 			MinRacksPerWriteQuorum: plan.Quorum.MinRacksPerWriteQuorum},
 		ZooKeeper: pod(sizing.ZooKeeper, plan.ZooKeeper.Count, PoolCritical),

@@ -30,6 +30,11 @@ type Peer struct {
 	Weight int
 }
 
+// AllZones are the zones the region spans: Zones, then AddedZones.
+func (s Spec) AllZones() []string {
+	return network.Config{Zones: s.Zones, AddedZones: s.AddedZones}.AllZones()
+}
+
 // Spec is everything regions needs about one stack, as plain values. The
 // stacks package fills it from validated config; nothing here reads config.
 type Spec struct {
@@ -39,8 +44,11 @@ type Spec struct {
 	Role    model.RegionRole
 	Phase   sizing.Phase
 	// Params are the planner's assumptions (zero: sizing.DefaultParams).
-	Params            sizing.Params
+	Params sizing.Params
+	// Zones are laid out in VPCCIDR; AddedZones came later, each with its
+	// own secondary CIDR. AllZones are both.
 	Zones             []string
+	AddedZones        []model.AddedZone
 	VPCCIDR           string
 	NATGateways       model.NATMode
 	KubernetesVersion string
@@ -312,6 +320,15 @@ func (w *wiring) routing() error {
 }
 
 // outputs are the stack's outputs: what people and other stacks read.
+// networkOutput is the deployed VPC layout the guard reads back.
+func networkOutput(n network.Config) pulumi.Map {
+	added := pulumi.Array{}
+	for _, z := range n.AddedZones {
+		added = append(added, pulumi.Map{"zone": pulumi.String(z.Zone), "cidr": pulumi.String(z.CIDR)})
+	}
+	return pulumi.Map{"vpcCidr": pulumi.String(n.CIDR), "zones": pulumi.ToStringArray(n.Zones), "addedZones": added}
+}
+
 func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	out := pulumi.Map{
 		"vpcId":                      w.net.VpcID,
@@ -332,6 +349,7 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		"regionalServiceName":        pulumi.String(w.rt.RegionalName),
 		"clientConfig":               w.rt.ClientConfig,
 	}
+	out[OutputNetwork] = networkOutput(w.cfg.Network)
 	if b := d.Between; b != nil {
 		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
 	}

@@ -33,6 +33,10 @@ const (
 	// exported ("ebs" or "nvme"); the guard reads it to refuse moving an
 	// instance-storage set deployed in the main release.
 	OutputLegacyBookieStorage = "bookieStorage"
+	// OutputNetwork is the deployed VPC layout, {vpcCidr, zones,
+	// addedZones}: a change that would replace its subnets is refused, and
+	// a zone is added only by appending to addedZones.
+	OutputNetwork = "network"
 )
 
 // BookieSets is the storages of a release's bookie sets, in order.

@@ -179,21 +179,24 @@ type Observability struct {
 
 // StackConfig is one stack's validated, defaulted configuration.
 type StackConfig struct {
-	Stack          string         `json:"stack"`
-	Region         string         `json:"region"`
-	Role           Role           `json:"role"`
-	Phase          string         `json:"phase"`
-	Zones          []string       `json:"zones"`
-	VPCCIDR        string         `json:"vpcCidr"`
-	Peers          []string       `json:"peers"`
-	Spot           Spot           `json:"spot"`
-	Routing        Routing        `json:"routing"`
-	Durability     Durability     `json:"durability"`
-	Cluster        Cluster        `json:"cluster"`
-	TieredStorage  TieredStorage  `json:"tieredStorage"`
-	GeoReplication GeoReplication `json:"geoReplication"`
-	Observability  Observability  `json:"observability"`
-	Arches         []model.Arch   `json:"arches"`
+	Stack   string   `json:"stack"`
+	Region  string   `json:"region"`
+	Role    Role     `json:"role"`
+	Phase   string   `json:"phase"`
+	Zones   []string `json:"zones"`
+	VPCCIDR string   `json:"vpcCidr"`
+	// AddedZones are zones added to the running region, each with its own
+	// VPC secondary CIDR (docs/operations.md, "Adding a zone").
+	AddedZones     []model.AddedZone `json:"addedZones,omitempty"`
+	Peers          []string          `json:"peers"`
+	Spot           Spot              `json:"spot"`
+	Routing        Routing           `json:"routing"`
+	Durability     Durability        `json:"durability"`
+	Cluster        Cluster           `json:"cluster"`
+	TieredStorage  TieredStorage     `json:"tieredStorage"`
+	GeoReplication GeoReplication    `json:"geoReplication"`
+	Observability  Observability     `json:"observability"`
+	Arches         []model.Arch      `json:"arches"`
 	// Workload is the team's workload over the phase presets.
 	Workload Workload `json:"workload,omitempty"`
 	// Calibration is the team's measurements over the planner's defaults.
@@ -278,6 +281,7 @@ var ConfigKeys = []keySpec{
 	{"phase", "string", true, "Scaling phase: 35k, 100k, 1m, 10m or 100m (messages per second across the fleet).", ""},
 	{"zones", "array", true, "Availability zones of the region to span (at least 3 for zone-loss tolerance).", ""},
 	{"vpcCidr", "string", true, "VPC CIDR; must not overlap any other stack's.", ""},
+	{"addedZones", "array", false, "Zones added to the running region after its first `up`, in order, each with its own VPC secondary CIDR so that no subnet of `zones` changes: [{zone, cidr}] (docs/operations.md, \"Adding a zone\").", "[]"},
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
@@ -295,6 +299,10 @@ var ConfigKeys = []keySpec{
 	{"allowDataDeletion", "boolean", false, "Lift Pulumi's protect from the offload buckets, their KMS keys and the EKS cluster (only to tear a region down: up with it, then destroy).", "false"},
 }
 
+// objectItems are the array keys whose items are objects (the others'
+// are strings).
+var objectItems = map[string]bool{"addedZones": true}
+
 // SecretKeys are the keys whose value must be a Pulumi secret.
 var SecretKeys = map[string]bool{"alertWebhookUrl": true}
 
@@ -305,7 +313,10 @@ func ProjectConfigYAML() string {
 	b.WriteString("config:\n")
 	for _, k := range ConfigKeys {
 		fmt.Fprintf(&b, "  %s:\n    type: %s\n", Key(k.Name), k.Type)
-		if k.Type == "array" {
+		switch {
+		case k.Type == "array" && objectItems[k.Name]:
+			b.WriteString("    items:\n      type: object\n")
+		case k.Type == "array":
 			b.WriteString("    items:\n      type: string\n")
 		}
 		fmt.Fprintf(&b, "    description: %q\n", k.Description)
@@ -409,6 +420,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			c.ChartSource = model.ChartSource(v)
 		case "zones":
 			err = json.Unmarshal([]byte(v), &c.Zones)
+		case "addedZones":
+			err = strictJSON(v, &c.AddedZones)
 		case "peers":
 			err = json.Unmarshal([]byte(v), &c.Peers)
 		case "arches":

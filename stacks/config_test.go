@@ -113,6 +113,23 @@ func TestValidationRules(t *testing.T) {
 			c.Durability = Durability{Ensemble: 2, WriteQuorum: 2, AckQuorum: 2, AllowBelowDesign: true}
 		}, "", ""},
 		{"client CIDR with host bits", "us-east-1", func(c *StackConfig) { c.Routing.ClientCIDRs = []string{"203.0.113.7/24"} }, "pulsar-fleet:routing.clientCidrs", "a network address (203.0.113.0/24)"},
+		{"added zone", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.21.0.0/16"}} }, "", ""},
+		{"added zone of another region", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-east-1d", CIDR: "10.21.0.0/16"}} },
+			"pulsar-fleet:addedZones[0].zone", "a zone of us-west-2: us-west-2a, us-west-2b, us-west-2c, us-west-2d"},
+		{"added zone the region spans", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2a", CIDR: "10.21.0.0/16"}} },
+			"pulsar-fleet:addedZones[0].zone", "a zone the region does not span yet"},
+		{"eu-west-1 has no zone to add", "eu-west-1", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "eu-west-1d", CIDR: "10.31.0.0/16"}} },
+			"pulsar-fleet:addedZones[0].zone", "a zone of eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c"},
+		{"added zone inside vpcCidr", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.20.0.0/18"}} },
+			"pulsar-fleet:addedZones[0].cidr", "a block that overlaps no other of the VPC (10.20.0.0/16)"},
+		{"added zone from another private range", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "172.16.0.0/16"}} },
+			"pulsar-fleet:addedZones[0].cidr", "a block of 10.0.0.0/8 (the VPC CIDR's range) or of 100.64.0.0/10"},
+		{"added zone in the shared address space", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "100.64.0.0/16"}} }, "", ""},
+		{"added zone too small", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.21.0.0/24"}} },
+			"pulsar-fleet:addedZones[0].cidr", "from /16 to /20"},
+		{"added zone twice", "us-west-2", func(c *StackConfig) {
+			c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.21.0.0/16"}, {Zone: "us-west-2d", CIDR: "10.22.0.0/16"}}
+		}, "pulsar-fleet:addedZones[1].zone", "a zone the region does not span yet"},
 		{"client CIDRs on an internal proxy", "us-east-1", func(c *StackConfig) {
 			c.Routing.ProxyScheme, c.Routing.ClientCIDRs = "internal", []string{"10.0.0.0/8"}
 		}, "pulsar-fleet:routing.clientCidrs", "none with proxyScheme internal"},
@@ -152,6 +169,11 @@ func TestFleetRules(t *testing.T) {
 			c.VPCCIDR = "10.10.0.0/17"
 			return f.Replace(c)
 		}, "pulsar-fleet:vpcCidr", "a CIDR that does not overlap stack"},
+		{"an added zone overlapping another stack's VPC", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.10.0.0/16"}}
+			return f.Replace(c)
+		}, "pulsar-fleet:addedZones[0].cidr", "a CIDR that does not overlap stack us-east-1's 10.10.0.0/16"},
 		{"two primaries", func(f Fleet) Fleet {
 			c, _ := f.Get("us-west-2")
 			c.Role = RolePrimary

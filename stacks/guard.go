@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"encoding/json"
+
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/transition"
@@ -29,9 +31,33 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 		if err != nil {
 			return err
 		}
+		if err := allowNetwork(f, was, now, cat); err != nil {
+			return err
+		}
 		at := func(phase string) (regions.RegionDesign, error) { return DesignFor(f, stack, phase, cat) }
 		return transition.Allow(was, now, at, cat)
 	}
+}
+
+// allowNetwork refuses a change of the deployed VPC layout other than
+// zones appended to addedZones, and lets zones be added only as
+// transition.AllowZones allows, judged against the design at the deployed
+// zones.
+func allowNetwork(f Fleet, was transition.Deployed, now regions.RegionDesign, cat *sizing.Catalog) error {
+	if was.Network == nil {
+		return nil
+	}
+	added, err := transition.NetworkChange(now.Stack, was.Phase, *was.Network, now.Components.Network)
+	if err != nil || len(added) == 0 {
+		return err
+	}
+	c, _ := f.Get(now.Stack)
+	c.AddedZones = was.Network.AddedZones
+	before, err := DesignFor(f.Replace(c), now.Stack, was.Phase, cat)
+	if err != nil {
+		return err
+	}
+	return transition.AllowZones(was, added, before, now)
 }
 
 // DeployedState reads what a stack runs from its outputs.
@@ -47,5 +73,19 @@ func DeployedState(out map[string]any) transition.Deployed {
 		}
 		d.Between = &regions.Between{From: from, Step: int(step)}
 	}
+	if n, ok := out[regions.OutputNetwork].(map[string]any); ok {
+		d.Network = deployedNetwork(n)
+	}
 	return d
+}
+
+// deployedNetwork reads the network output ({vpcCidr, zones, addedZones},
+// as JSON decodes it); nil if it does not read as one.
+func deployedNetwork(n map[string]any) *transition.DeployedNetwork {
+	var out transition.DeployedNetwork
+	b, _ := json.Marshal(n)
+	if json.Unmarshal(b, &out) != nil || out.VPCCIDR == "" {
+		return nil
+	}
+	return &out
 }

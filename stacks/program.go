@@ -160,7 +160,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	}
 	spec := regions.Spec{
 		Project: Project, Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase, Params: params,
-		Zones: c.Zones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
+		Zones: c.Zones, AddedZones: c.AddedZones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
 		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs, Access: c.Cluster.Access.Grants(),
 		CapacityReservationIDs: c.Cluster.CapacityReservationIDs,
 		Arches:                 c.Arches, Ensemble: c.Durability.Ensemble, WriteQuorum: c.Durability.WriteQuorum, AckQuorum: c.Durability.AckQuorum,
@@ -209,7 +209,7 @@ func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
 	var out []sizing.RegionSpec
 	for _, s := range f.Stacks {
 		rs := sizing.RegionSpec{
-			Name: s.Stack, Role: s.Role, Weight: float64(s.Routing.Weight), Zones: len(s.Zones),
+			Name: s.Stack, Role: s.Role, Weight: float64(s.Routing.Weight), Zones: len(s.AllZones()),
 			ReplicatesTo: s.GeoReplication.ReplicateTo, BucketReplicas: len(s.TieredStorage.ReplicateTo),
 			BucketRetentionDays: s.TieredStorage.RetentionDays, ReplicationTimeControl: s.TieredStorage.ReplicationTimeControl,
 			Arches: s.Arches, Ensemble: s.Durability.Ensemble, WriteQuorum: s.Durability.WriteQuorum, AckQuorum: s.Durability.AckQuorum,

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -36,7 +37,7 @@ func (c StackConfig) Validate() error {
 		errs = append(errs, &ConfigError{Stack: c.Stack, Key: key, Value: v, Allowed: allowed})
 	}
 	for _, check := range []func(badFunc){c.validatePlace, c.validatePeers, c.validateRouting, c.validateDurability,
-		c.validateCluster, c.validateData, c.validateAlerts} {
+		c.validateCluster, c.validateData, c.validateAlerts, c.validateAddedZones} {
 		check(bad)
 	}
 	return errors.Join(errs...)
@@ -93,6 +94,37 @@ func (c StackConfig) validatePlace(bad badFunc) {
 	} else if p.Bits() < 16 || p.Bits() > 18 {
 		bad(Key("vpcCidr"), c.VPCCIDR, "a prefix from /16 to /18: pods take VPC addresses (VPC CNI)")
 	}
+}
+
+// validateAddedZones checks the zones added to the running region: zones
+// of its AWS region, each with a secondary CIDR of its own (network).
+func (c StackConfig) validateAddedZones(bad badFunc) {
+	facts, err := regions.Facts(c.Region)
+	for i, z := range c.AddedZones {
+		if err == nil && !slices.Contains(facts.Zones, z.Zone) {
+			bad(Key(fmt.Sprintf("addedZones[%d].zone", i)), z.Zone, fmt.Sprintf("a zone of %s: %s", c.Region, strings.Join(facts.Zones, ", ")))
+			return
+		}
+	}
+	var ze *network.AddedZoneError
+	if _, err := network.AddedBlocks(c.VPCCIDR, c.Zones, c.AddedZones); errors.As(err, &ze) {
+		bad(Key(ze.Field), ze.Value, ze.Allowed)
+	}
+}
+
+// AllZones are the region's zones, then the zones added to it.
+func (c StackConfig) AllZones() []string {
+	return network.Config{Zones: c.Zones, AddedZones: c.AddedZones}.AllZones()
+}
+
+// blocks are the stack's VPC CIDRs with their keys: vpcCidr, then each
+// added zone's.
+func (c StackConfig) blocks() (keys, cidrs []string) {
+	keys, cidrs = []string{Key("vpcCidr")}, []string{c.VPCCIDR}
+	for i, z := range c.AddedZones {
+		keys, cidrs = append(keys, Key(fmt.Sprintf("addedZones[%d].cidr", i))), append(cidrs, z.CIDR)
+	}
+	return keys, cidrs
 }
 
 // validatePeers checks the peers and the lists that name stacks or namespaces.
@@ -353,17 +385,17 @@ func fleetWeightsAndRoles(f Fleet, bad fleetBadFunc) {
 	}
 }
 
-// fleetNetworks checks that VPCs do not overlap and that every stack
-// shares the hosted zone.
+// fleetNetworks checks that no two stacks' VPC blocks (vpcCidr and the
+// added zones' CIDRs) overlap, and that every stack shares the hosted zone.
 func fleetNetworks(f Fleet, bad fleetBadFunc) {
 	for i, a := range f.Stacks {
-		pa, err := netip.ParsePrefix(a.VPCCIDR)
-		if err != nil {
-			continue
-		}
+		_, as := a.blocks()
 		for _, b := range f.Stacks[i+1:] {
-			if pb, err := netip.ParsePrefix(b.VPCCIDR); err == nil && pa.Overlaps(pb) {
-				bad(b.Stack, Key("vpcCidr"), b.VPCCIDR, fmt.Sprintf("a CIDR that does not overlap stack %s's %s", a.Stack, a.VPCCIDR))
+			keys, bs := b.blocks()
+			for k, cb := range bs {
+				if other := overlapping(cb, as); other != "" {
+					bad(b.Stack, keys[k], cb, fmt.Sprintf("a CIDR that does not overlap stack %s's %s", a.Stack, other))
+				}
 			}
 		}
 		if a.Routing.HostedZoneID != f.Stacks[0].Routing.HostedZoneID || a.Routing.Domain != f.Stacks[0].Routing.Domain {
@@ -371,6 +403,21 @@ func fleetNetworks(f Fleet, bad fleetBadFunc) {
 				fmt.Sprintf("the hosted zone every stack shares (%s %s in %s)", f.Stacks[0].Routing.HostedZoneID, f.Stacks[0].Routing.Domain, f.Stacks[0].Stack))
 		}
 	}
+}
+
+// overlapping is the first of cidrs that overlaps c ("" if none, or if c
+// does not parse: the stack's own check names that).
+func overlapping(c string, cidrs []string) string {
+	pc, err := netip.ParsePrefix(c)
+	if err != nil {
+		return ""
+	}
+	for _, o := range cidrs {
+		if po, err := netip.ParsePrefix(o); err == nil && pc.Overlaps(po) {
+			return o
+		}
+	}
+	return ""
 }
 
 // fleetReferences checks that peers and replication targets are stacks of

@@ -21,6 +21,9 @@ type Deployed struct {
 	// LegacyStorage is what such a stack exported instead ("ebs" or
 	// "nvme"); empty when unknown (the offline preview's simulation).
 	LegacyStorage string
+	// Network is the VPC layout it runs; nil for a stack deployed before
+	// the layout was exported.
+	Network *DeployedNetwork
 }
 
 // DesignAt is the stack's design at a phase.

@@ -113,6 +113,7 @@ type Change struct {
 	BrokerTypeTo       string
 	SubnetsReplaced    bool // zones or VPC CIDR differ
 	SubnetsReplacedWhy string
+	ZonesAdded         int // zones appended to addedZones
 }
 
 // Diff compares two designs of the same region.
@@ -129,6 +130,10 @@ func Diff(from, to regions.RegionDesign) Change {
 		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("vpcCidr %s -> %s", fn.CIDR, tn.CIDR)
 	case !slices.Equal(fn.Zones, tn.Zones):
 		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("zones %v -> %v", fn.Zones, tn.Zones)
+	case len(tn.AddedZones) < len(fn.AddedZones) || !slices.Equal(fn.AddedZones, tn.AddedZones[:len(fn.AddedZones)]):
+		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("addedZones %v -> %v: added zones are only appended", fn.AddedZones, tn.AddedZones)
+	default:
+		c.ZonesAdded = len(tn.AddedZones) - len(fn.AddedZones)
 	}
 	return c
 }
@@ -164,6 +169,9 @@ type RefusedError struct {
 	Step bool
 	// Legacy is true for a stack deployed before bookie sets.
 	Legacy bool
+	// Zones is true when zones are added in the same `up` as another
+	// change, or re-plan the region unsafely.
+	Zones bool
 }
 
 func (e *RefusedError) Error() string {
@@ -180,6 +188,8 @@ func (e *RefusedError) Error() string {
 		b.WriteString("\n  - " + r)
 	}
 	switch {
+	case e.Zones:
+		b.WriteString("\nadd a zone at a steady phase, in an `up` that changes nothing else (docs/operations.md, \"Adding a zone\")")
 	case e.Legacy:
 		b.WriteString("\nkeep the program version that deployed it for this stack, or rebuild the region from its geo-replicated peers (docs/operations.md, \"Bookie sets\")")
 	case e.Step:
@@ -187,7 +197,7 @@ func (e *RefusedError) Error() string {
 	case e.From == e.To && !e.Subnets:
 		b.WriteString("\nrevert the edit that moves the bookies (a spot share, say), or make it part of a phase change with `pulsar-fleet transition` (docs/operations.md, \"Moving between phases\")")
 	case e.Subnets:
-		b.WriteString("\nzones and vpcCidr of a running stack do not change; adding a zone is its own procedure (docs/operations.md, \"Adding a zone\")")
+		b.WriteString("\nzones and vpcCidr of a running stack do not change; a zone is added by appending it to addedZones with a CIDR of its own (docs/operations.md, \"Adding a zone\")")
 	default:
 		fmt.Fprintf(&b, "\nrun `pulsar-fleet transition --stack %s --from %s --to %s` and apply its steps (docs/operations.md, \"Moving between phases\")", e.Stack, e.From, e.To)
 	}
@@ -226,6 +236,10 @@ func Plan(from, to regions.RegionDesign, cat *sizing.Catalog) (Transition, error
 	t := Transition{Stack: to.Stack, From: from.Phase, To: to.Phase, Direct: len(unsafe) == 0}
 	if c.SubnetsReplaced {
 		return t, &RefusedError{Stack: to.Stack, From: from.Phase, To: to.Phase, Reasons: unsafe, Subnets: true}
+	}
+	if c.ZonesAdded > 0 {
+		return t, &RefusedError{Stack: to.Stack, From: from.Phase, To: to.Phase, Zones: true,
+			Reasons: []string{fmt.Sprintf("%d zones are added in the transition; a phase transition keeps the zones", c.ZonesAdded)}}
 	}
 	rate, basis, err := recoveryRate(from, cat)
 	if err != nil {

@@ -33,8 +33,11 @@ type Config struct {
 	Region string
 	// CIDR is the VPC CIDR (/16 to /18).
 	CIDR string
-	// Zones are the availability zones to span.
+	// Zones are the availability zones to span, laid out in CIDR.
 	Zones []string
+	// AddedZones are zones added to the running region, each with its own
+	// VPC secondary CIDR, so that Zones' subnets stay as they are.
+	AddedZones []model.AddedZone
 	// NATGateways is NATPerZone (default) or NATSingle.
 	NATGateways model.NATMode
 	// ClusterName is the EKS cluster the subnets serve; it names the
@@ -55,11 +58,28 @@ type Subnet struct {
 type Plan struct {
 	Private []Subnet
 	Public  []Subnet
+	// Added are the added zones' blocks, after the others.
+	Added []Block
 	// NATZones are the zones that get a NAT gateway.
 	NATZones []string
 	// PrivateTags and PublicTags are the subnet tags.
 	PrivateTags map[string]string
 	PublicTags  map[string]string
+}
+
+// Block is an added zone's secondary CIDR with its two subnets.
+type Block struct {
+	Zone, CIDR      string
+	Private, Public Subnet
+}
+
+// AllZones are the zones, then the added zones.
+func (a Config) AllZones() []string {
+	out := append([]string(nil), a.Zones...)
+	for _, z := range a.AddedZones {
+		out = append(out, z.Zone)
+	}
+	return out
 }
 
 // WithDefaults fills the defaults.
@@ -89,7 +109,61 @@ func (a Config) Validate() error {
 	if _, _, err := Layout(a.CIDR, a.Zones); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := AddedBlocks(a.CIDR, a.Zones, a.AddedZones); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// AddedBlocks lays out each added zone in its own secondary CIDR (the
+// layout of one zone: a private half, a small public subnet), after
+// checking that the zone is new and the block overlaps no other and may
+// join the VPC.
+func AddedBlocks(vpcCIDR string, zones []string, added []model.AddedZone) ([]Block, error) {
+	primary, err := netip.ParsePrefix(vpcCIDR)
+	if err != nil {
+		return nil, fmt.Errorf("cidr %q: want an IPv4 CIDR", vpcCIDR)
+	}
+	taken := []netip.Prefix{primary}
+	seen := append([]string(nil), zones...)
+	var out []Block
+	for i, z := range added {
+		bad := func(field string, v any, allowed string) error {
+			return &AddedZoneError{Field: fmt.Sprintf("addedZones[%d].%s", i, field), Value: v, Allowed: allowed}
+		}
+		if z.Zone == "" || slices.Contains(seen, z.Zone) {
+			return nil, bad("zone", z.Zone, "a zone the region does not span yet")
+		}
+		seen = append(seen, z.Zone)
+		p, err := netip.ParsePrefix(z.CIDR)
+		if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 16 || p.Bits() > 20 {
+			return nil, bad("cidr", z.CIDR, "an IPv4 network address from /16 to /20 (pods take VPC addresses)")
+		}
+		if err := model.SecondaryCIDRAllowed(primary, p); err != nil {
+			return nil, bad("cidr", z.CIDR, fmt.Sprintf("%v: a VPC secondary CIDR joins only these beside %s", err, primary))
+		}
+		for _, t := range taken {
+			if t.Overlaps(p) {
+				return nil, bad("cidr", z.CIDR, "a block that overlaps no other of the VPC ("+t.String()+")")
+			}
+		}
+		taken = append(taken, p)
+		priv, pub, _ := Layout(z.CIDR, []string{z.Zone})
+		out = append(out, Block{Zone: z.Zone, CIDR: z.CIDR, Private: priv[0], Public: pub[0]})
+	}
+	return out, nil
+}
+
+// AddedZoneError names the added zone's field, its value and what is
+// allowed.
+type AddedZoneError struct {
+	Field   string
+	Value   any
+	Allowed string
+}
+
+func (e *AddedZoneError) Error() string {
+	return fmt.Sprintf("%s %q: want %s", e.Field, fmt.Sprint(e.Value), e.Allowed)
 }
 
 // Layout splits the VPC CIDR: the first blocks (one per zone, a quarter of
@@ -148,11 +222,12 @@ func Compute(a Config) (Plan, error) {
 		return Plan{}, err
 	}
 	priv, pub, _ := Layout(a.CIDR, a.Zones)
-	pl := Plan{Private: priv, Public: pub}
+	added, _ := AddedBlocks(a.CIDR, a.Zones, a.AddedZones)
+	pl := Plan{Private: priv, Public: pub, Added: added}
 	if a.NATGateways == NATSingle {
 		pl.NATZones = []string{a.Zones[0]}
 	} else {
-		pl.NATZones = append([]string(nil), a.Zones...)
+		pl.NATZones = a.AllZones()
 	}
 	clusterTag := "kubernetes.io/cluster/" + a.ClusterName
 	pl.PrivateTags = map[string]string{
@@ -173,8 +248,13 @@ func Compute(a Config) (Plan, error) {
 type Network struct {
 	pulumi.ResourceState
 
-	VpcID               pulumi.StringOutput
+	VpcID pulumi.StringOutput
+	// PrivateSubnetIDs and PublicSubnetIDs are the first zones' subnets,
+	// the EKS control plane's and the system node group's; the added
+	// zones' serve Karpenter's nodes and the load balancers (they carry the
+	// same discovery tags).
 	PrivateSubnetIDs    pulumi.StringArrayOutput
+	AddedSubnetIDs      pulumi.StringArrayOutput
 	PublicSubnetIDs     pulumi.StringArrayOutput
 	PrivateRouteTables  pulumi.StringArrayOutput
 	NATPublicIPs        pulumi.StringArrayOutput
@@ -198,7 +278,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		}
 		return pulumi.Map{
 			"vpcId": n.VpcID, "privateSubnetIds": n.PrivateSubnetIDs, "publicSubnetIds": n.PublicSubnetIDs,
-			"natPublicIps": n.NATPublicIPs, "s3GatewayEndpointId": n.S3GatewayEndpointID,
+			"addedSubnetIds": n.AddedSubnetIDs, "natPublicIps": n.NATPublicIPs, "s3GatewayEndpointId": n.S3GatewayEndpointID,
 		}, nil
 	}, opts...)
 }
@@ -213,7 +293,9 @@ type builder struct {
 
 	vpc                                       *ec2.Vpc
 	igw                                       *ec2.InternetGateway
+	publicRT                                  *ec2.RouteTable
 	publicIDs, privateIDs, privateRTs, natIPs pulumi.StringArray
+	addedIDs                                  pulumi.StringArray
 	natByZone                                 map[string]*ec2.NatGateway
 }
 
@@ -227,7 +309,14 @@ func (b *builder) build(n *Network) error {
 		return err
 	}
 	for _, s := range b.plan.Private {
-		if err := b.privateSubnet(s); err != nil {
+		id, err := b.privateSubnet(s)
+		if err != nil {
+			return err
+		}
+		b.privateIDs = append(b.privateIDs, id)
+	}
+	for _, blk := range b.plan.Added {
+		if err := b.addedZone(blk); err != nil {
 			return err
 		}
 	}
@@ -244,6 +333,7 @@ func (b *builder) build(n *Network) error {
 	n.VpcID = b.vpc.ID().ToStringOutput()
 	n.PrivateSubnetIDs = b.privateIDs.ToStringArrayOutput()
 	n.PublicSubnetIDs = b.publicIDs.ToStringArrayOutput()
+	n.AddedSubnetIDs = b.addedIDs.ToStringArrayOutput()
 	n.PrivateRouteTables = b.privateRTs.ToStringArrayOutput()
 	n.NATPublicIPs = b.natIPs.ToStringArrayOutput()
 	n.S3GatewayEndpointID = s3.ID().ToStringOutput()
@@ -270,8 +360,8 @@ func (b *builder) vpcAndGateway() error {
 	return nil
 }
 
-// publicSubnets registers the public subnets, their route table, and the
-// NAT gateways of the zones that get one.
+// publicSubnets registers the public route table and the first zones'
+// public subnets.
 func (b *builder) publicSubnets() error {
 	name := b.name
 	publicRT, err := ec2.NewRouteTable(b.ctx, name+"-public", &ec2.RouteTableArgs{
@@ -282,27 +372,62 @@ func (b *builder) publicSubnets() error {
 	if err != nil {
 		return err
 	}
+	b.publicRT = publicRT
 	for _, s := range b.plan.Public {
-		sn, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.SubnetArgs{
-			VpcId: b.vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
-			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                b.tags(kit.MergeTags(b.plan.PublicTags, map[string]string{"Name": name + "-public-" + s.Zone})),
-		}, b.parent)
+		id, err := b.publicSubnet(s)
 		if err != nil {
 			return err
 		}
-		b.publicIDs = append(b.publicIDs, sn.ID())
-		if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
-			SubnetId: sn.ID(), RouteTableId: publicRT.ID(),
-		}, b.parent); err != nil {
-			return err
-		}
-		if slices.Contains(b.plan.NATZones, s.Zone) {
-			if err := b.natGateway(s.Zone, sn); err != nil {
-				return err
-			}
+		b.publicIDs = append(b.publicIDs, id)
+	}
+	return nil
+}
+
+// publicSubnet registers one public subnet on the public route table, and
+// its zone's NAT gateway if it gets one.
+func (b *builder) publicSubnet(s Subnet, opts ...pulumi.ResourceOption) (pulumi.IDOutput, error) {
+	name := b.name
+	sn, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.SubnetArgs{
+		VpcId: b.vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
+		MapPublicIpOnLaunch: pulumi.Bool(false),
+		Tags:                b.tags(kit.MergeTags(b.plan.PublicTags, map[string]string{"Name": name + "-public-" + s.Zone})),
+	}, append([]pulumi.ResourceOption{b.parent}, opts...)...)
+	if err != nil {
+		return pulumi.IDOutput{}, err
+	}
+	if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-public-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
+		SubnetId: sn.ID(), RouteTableId: b.publicRT.ID(),
+	}, b.parent); err != nil {
+		return pulumi.IDOutput{}, err
+	}
+	if slices.Contains(b.plan.NATZones, s.Zone) {
+		if err := b.natGateway(s.Zone, sn); err != nil {
+			return pulumi.IDOutput{}, err
 		}
 	}
+	return sn.ID(), nil
+}
+
+// addedZone associates an added zone's secondary CIDR with the VPC and
+// registers its subnets in it; nothing of the other zones changes.
+func (b *builder) addedZone(blk Block) error {
+	assoc, err := ec2.NewVpcIpv4CidrBlockAssociation(b.ctx, fmt.Sprintf("%s-%s", b.name, blk.Zone), &ec2.VpcIpv4CidrBlockAssociationArgs{
+		VpcId: b.vpc.ID(), CidrBlock: pulumi.String(blk.CIDR),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	after := pulumi.DependsOn([]pulumi.Resource{assoc})
+	pub, err := b.publicSubnet(blk.Public, after)
+	if err != nil {
+		return err
+	}
+	priv, err := b.privateSubnet(blk.Private, after)
+	if err != nil {
+		return err
+	}
+	b.publicIDs = append(b.publicIDs, pub)
+	b.addedIDs = append(b.addedIDs, priv)
 	return nil
 }
 
@@ -327,7 +452,7 @@ func (b *builder) natGateway(zone string, subnet *ec2.Subnet) error {
 
 // privateSubnet registers one private subnet with its route table through
 // its zone's NAT gateway (or the region's single one).
-func (b *builder) privateSubnet(s Subnet) error {
+func (b *builder) privateSubnet(s Subnet, opts ...pulumi.ResourceOption) (pulumi.IDOutput, error) {
 	name := b.name
 	nat := b.natByZone[s.Zone]
 	if nat == nil {
@@ -336,9 +461,9 @@ func (b *builder) privateSubnet(s Subnet) error {
 	sn, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.SubnetArgs{
 		VpcId: b.vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
 		Tags: b.tags(kit.MergeTags(b.plan.PrivateTags, map[string]string{"Name": name + "-private-" + s.Zone})),
-	}, b.parent)
+	}, append([]pulumi.ResourceOption{b.parent}, opts...)...)
 	if err != nil {
-		return err
+		return pulumi.IDOutput{}, err
 	}
 	rt, err := ec2.NewRouteTable(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableArgs{
 		VpcId:  b.vpc.ID(),
@@ -346,14 +471,13 @@ func (b *builder) privateSubnet(s Subnet) error {
 		Tags:   b.tags(map[string]string{"Name": name + "-private-" + s.Zone}),
 	}, b.parent)
 	if err != nil {
-		return err
+		return pulumi.IDOutput{}, err
 	}
 	if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
 		SubnetId: sn.ID(), RouteTableId: rt.ID(),
 	}, b.parent); err != nil {
-		return err
+		return pulumi.IDOutput{}, err
 	}
-	b.privateIDs = append(b.privateIDs, sn.ID())
 	b.privateRTs = append(b.privateRTs, rt.ID())
-	return nil
+	return sn.ID(), nil
 }

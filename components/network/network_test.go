@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 func TestLayout(t *testing.T) {
@@ -128,5 +129,87 @@ func TestNetworkBadInputRegistersNothing(t *testing.T) {
 			require.Error(t, err)
 			assert.Empty(t, rec.Resources())
 		})
+	}
+}
+
+// A zone added to the running region takes its subnets from a secondary
+// CIDR of its own: the other zones' subnets are exactly what they were,
+// and the new subnets wait for the CIDR's association.
+func TestAddedZone(t *testing.T) {
+	before, err := Compute(args())
+	require.NoError(t, err)
+	a := args()
+	a.AddedZones = []model.AddedZone{{Zone: "us-east-1d", CIDR: "10.11.0.0/16"}}
+	after, err := Compute(a)
+	require.NoError(t, err)
+	assert.Equal(t, before.Private, after.Private, "no subnet of the first zones changes")
+	assert.Equal(t, before.Public, after.Public)
+	assert.Equal(t, []Block{{Zone: "us-east-1d", CIDR: "10.11.0.0/16",
+		Private: Subnet{Zone: "us-east-1d", CIDR: "10.11.0.0/17"}, Public: Subnet{Zone: "us-east-1d", CIDR: "10.11.128.0/19", Public: true}}}, after.Added)
+	assert.Equal(t, []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}, after.NATZones)
+
+	rec := recorder.New("us-east-1")
+	var private, added int
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		n, err := New(ctx, "net", a, Deps{})
+		if err != nil {
+			return err
+		}
+		pulumi.All(n.PrivateSubnetIDs, n.AddedSubnetIDs).ApplyT(func(v []any) int {
+			private, added = len(v[0].([]string)), len(v[1].([]string))
+			return 0
+		})
+		return nil
+	}))
+	assert.Equal(t, 3, private, "the control plane and system nodes keep their subnets")
+	assert.Equal(t, 1, added)
+	assocs := rec.ByType("aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation")
+	require.Len(t, assocs, 1)
+	assert.Equal(t, "10.11.0.0/16", assocs[0].Inputs["cidrBlock"])
+	subnets := rec.ByType("aws:ec2/subnet:Subnet")
+	require.Len(t, subnets, 8)
+	cidrs := map[string]string{}
+	for _, s := range subnets {
+		cidrs[s.Name] = s.Inputs["cidrBlock"].(string)
+		if s.Inputs["availabilityZone"] == "us-east-1d" {
+			assert.Contains(t, s.Dependencies, assocs[0].URN, "%s waits for its CIDR", s.Name)
+			tags := s.Inputs["tags"].(map[string]any)
+			assert.Equal(t, "shared", tags["kubernetes.io/cluster/pulsar-us-east-1"], "the load balancers and Karpenter find it")
+		}
+	}
+	for _, s := range append(before.Private, before.Public...) {
+		kind := "private"
+		if s.Public {
+			kind = "public"
+		}
+		assert.Equal(t, s.CIDR, cidrs["net-"+kind+"-"+s.Zone], "%s %s keeps its name and CIDR", kind, s.Zone)
+	}
+	assert.Equal(t, "10.11.0.0/17", cidrs["net-private-us-east-1d"])
+	assert.Len(t, rec.ByType("aws:ec2/natGateway:NatGateway"), 4, "the added zone has its NAT gateway")
+	eps := rec.ByType("aws:ec2/vpcEndpoint:VpcEndpoint")
+	require.Len(t, eps, 1)
+	assert.Len(t, eps[0].Inputs["routeTableIds"], 4, "the S3 endpoint serves the added zone too")
+}
+
+func TestAddedZoneErrors(t *testing.T) {
+	for _, tc := range []struct {
+		added []model.AddedZone
+		want  string
+	}{
+		{[]model.AddedZone{{Zone: "us-east-1a", CIDR: "10.11.0.0/16"}}, `addedZones[0].zone "us-east-1a": want a zone the region does not span yet`},
+		{[]model.AddedZone{{Zone: "us-east-1d", CIDR: "10.10.128.0/17"}}, "overlaps no other of the VPC (10.10.0.0/16)"},
+		{[]model.AddedZone{{Zone: "us-east-1d", CIDR: "10.11.0.0/16"}, {Zone: "us-east-1f", CIDR: "10.11.0.0/18"}}, "addedZones[1].cidr \"10.11.0.0/18\": want a block that overlaps no other of the VPC (10.11.0.0/16)"},
+		{[]model.AddedZone{{Zone: "us-east-1d", CIDR: "192.168.0.0/16"}}, "a block of 10.0.0.0/8 (the VPC CIDR's range) or of 100.64.0.0/10"},
+		{[]model.AddedZone{{Zone: "us-east-1d", CIDR: "10.11.0.1/16"}}, "an IPv4 network address from /16 to /20"},
+		{[]model.AddedZone{{Zone: "us-east-1d", CIDR: "10.11.0.0/22"}}, "an IPv4 network address from /16 to /20"},
+	} {
+		a := args()
+		a.AddedZones = tc.added
+		err := a.Validate()
+		require.Error(t, err, tc.added)
+		assert.Contains(t, err.Error(), tc.want)
+		rec := recorder.New("us-east-1")
+		require.Error(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error { _, err := New(ctx, "net", a, Deps{}); return err }))
+		assert.Empty(t, rec.Resources(), "nothing half-created")
 	}
 }

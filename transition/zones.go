@@ -1,0 +1,66 @@
+package transition
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/network"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+)
+
+// DeployedNetwork is the VPC layout a stack's outputs say it runs.
+type DeployedNetwork struct {
+	VPCCIDR    string            `json:"vpcCidr"`
+	Zones      []string          `json:"zones"`
+	AddedZones []model.AddedZone `json:"addedZones"`
+}
+
+// NetworkChange compares the deployed VPC layout with the declared one.
+// The only change one `up` makes safely is zones appended to addedZones,
+// each in its own secondary CIDR; it returns them. Anything else (another
+// vpcCidr, zones reordered, added or removed, an added zone changed or
+// removed) would replace subnets, and with them every node and volume in
+// them, and is refused.
+func NetworkChange(stack, phase string, was DeployedNetwork, now network.Config) ([]model.AddedZone, error) {
+	refuse := func(why string) error {
+		return &RefusedError{Stack: stack, From: phase, To: phase, Subnets: true,
+			Reasons: []string{"the VPC's subnets would be replaced (" + why + "), and with them every node and volume"}}
+	}
+	switch {
+	case was.VPCCIDR != now.CIDR:
+		return nil, refuse(fmt.Sprintf("vpcCidr %s -> %s", was.VPCCIDR, now.CIDR))
+	case !slices.Equal(was.Zones, now.Zones):
+		return nil, refuse(fmt.Sprintf("zones %v -> %v", was.Zones, now.Zones))
+	case len(now.AddedZones) < len(was.AddedZones) || !slices.Equal(was.AddedZones, now.AddedZones[:len(was.AddedZones)]):
+		return nil, refuse(fmt.Sprintf("addedZones %v -> %v: added zones are only appended", was.AddedZones, now.AddedZones))
+	}
+	return now.AddedZones[len(was.AddedZones):], nil
+}
+
+// AllowZones lets one `up` add zones to a stack at a steady phase: not
+// within a transition, and not with a phase change, so that the `up`
+// changes only what the zones bring. before is the design at the deployed
+// zones; the new one must not lose a bookie or change ZooKeeper by more
+// than one server (Check), which the planner's rounding to the zone count
+// could otherwise do.
+func AllowZones(was Deployed, added []model.AddedZone, before, now regions.RegionDesign) error {
+	var zones []string
+	for _, z := range added {
+		zones = append(zones, z.Zone)
+	}
+	if was.Between != nil || now.Between != nil || was.Phase != now.Phase {
+		return &RefusedError{Stack: now.Stack, From: was.Phase, To: now.Phase, Zones: true, Reasons: []string{fmt.Sprintf(
+			"zones %v are added while the stack moves between phases; a zone is added at a steady phase, in an `up` of its own", zones)}}
+	}
+	if err := Check(before, now); err != nil {
+		var r *RefusedError
+		if errors.As(err, &r) {
+			r.Zones = true
+			r.Reasons = append([]string{fmt.Sprintf("adding zones %v re-plans the region for %d zones:", zones, len(now.Components.Network.AllZones()))}, r.Reasons...)
+		}
+		return err
+	}
+	return nil
+}
