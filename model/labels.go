@@ -30,7 +30,36 @@ const (
 	// TagKarpenterDiscovery marks the subnets and security groups
 	// Karpenter's EC2NodeClasses select.
 	TagKarpenterDiscovery = "karpenter.sh/discovery"
+
+	// LabelPartOf with PartOf marks the program's own objects and pods
+	// (jobs beside the charts'), which NetworkPolicies select.
+	LabelPartOf = "app.kubernetes.io/part-of"
+	PartOf      = "pulsar-fleet"
+	// LabelNamespaceName is the label Kubernetes puts on every namespace
+	// with its name (NetworkPolicy namespace selectors).
+	LabelNamespaceName = "kubernetes.io/metadata.name"
+	// NamespaceMonitoring is where Prometheus runs: the only namespace
+	// whose pods may scrape the Pulsar components' metrics ports.
+	NamespaceMonitoring = "monitoring"
+	// NamespaceNodeAgents holds the node agents that need the host's
+	// namespaces and paths (node-exporter), beside EKS' own.
+	NamespaceNodeAgents = "kube-system"
 )
+
+// Pod Security Admission: the labels and levels a namespace enforces.
+const (
+	LabelPSAEnforce = "pod-security.kubernetes.io/enforce"
+	LabelPSAWarn    = "pod-security.kubernetes.io/warn"
+	LabelPSAAudit   = "pod-security.kubernetes.io/audit"
+	PSARestricted   = "restricted"
+	PSABaseline     = "baseline"
+)
+
+// PodSecurityLabels enforce a level, and warn and audit at restricted, so
+// that what keeps a namespace from restricted shows in every apply.
+func PodSecurityLabels(enforce string) map[string]string {
+	return map[string]string{LabelPSAEnforce: enforce, LabelPSAWarn: PSARestricted, LabelPSAAudit: PSARestricted}
+}
 
 // Client-facing ports (TLS terminates at the NLB) and the proxy's health
 // path, which Route53 health checks and the NLB probe.

@@ -292,7 +292,10 @@ func (b *builder) eksCluster() error {
 		CreateOidcProvider:           pulumi.Bool(true),
 		SkipDefaultNodeGroup:         pulumi.BoolRef(true),
 		SkipDefaultSecurityGroups:    pulumi.BoolRef(true),
-		Tags:                         b.tags,
+		// The VPC CNI enforces NetworkPolicies (the Pulsar namespace's
+		// isolation); without it they would be stored and ignored.
+		VpcCniOptions: &pulumieks.VpcCniOptionsArgs{EnableNetworkPolicy: pulumi.BoolPtr(true)},
+		Tags:          b.tags,
 	}
 	mode := pulumieks.AuthenticationModeApi
 	clusterArgs.AuthenticationMode = &mode

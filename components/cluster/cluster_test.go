@@ -55,6 +55,7 @@ func TestClusterSecureDefaults(t *testing.T) {
 	assert.Equal(t, true, eks.Inputs["createOidcProvider"])
 	assert.Equal(t, "API", eks.Inputs["authenticationMode"])
 	assert.Equal(t, []any{"s1", "s2", "s3"}, eks.Inputs["privateSubnetIds"])
+	assert.Equal(t, true, eks.Input("vpcCniOptions.enableNetworkPolicy"), "NetworkPolicies are enforced")
 	key, err := rec.One("aws:kms/key:Key", "c-secrets")
 	require.NoError(t, err)
 	assert.Equal(t, true, key.Inputs["enableKeyRotation"])

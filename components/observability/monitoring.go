@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // MonitoringTypeToken is the type of monitoring's in-cluster half.
@@ -110,7 +111,10 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 		_ = b.ctx.Log.Warn("observability: no alert webhook configured (secret stack config alertWebhookUrl); alerts are routed nowhere", &pulumi.LogArgs{})
 	}
 	ns, err := corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace)},
+		// restricted: every pod of the release complies once node-exporter,
+		// which needs the host's network, PID namespace and paths, runs in
+		// kube-system (tests/podsecurity_test.go).
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: pulumi.ToStringMap(model.PodSecurityLabels(model.PSARestricted))},
 	}, b.opts...)
 	if err != nil {
 		return err

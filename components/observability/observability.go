@@ -37,7 +37,7 @@ const (
 	ChartRepo       = "https://prometheus-community.github.io/helm-charts"
 	ChartName       = "kube-prometheus-stack"
 	ChartVersion    = "88.5.3"
-	Namespace       = "monitoring"
+	Namespace       = model.NamespaceMonitoring
 	Fullname        = "kps"
 	ReceiverService = "metrics-receiver"
 	// GrafanaAdminSecret holds the Grafana admin user and password. The
@@ -184,6 +184,7 @@ func ChartValues(a Config) (Values, error) {
 		KubeEtcd:              Toggle{Enabled: false},
 		KubeControllerManager: Toggle{Enabled: false},
 		KubeScheduler:         Toggle{Enabled: false},
+		NodeExporter:          NamespaceOverride{NamespaceOverride: model.NamespaceNodeAgents},
 	}
 	if s := a.webhookSecret(); s != "" {
 		v.Alertmanager.AlertmanagerSpec.Secrets = []string{s}

@@ -15,6 +15,13 @@ type Values struct {
 	KubeEtcd              Toggle `json:"kubeEtcd"`
 	KubeControllerManager Toggle `json:"kubeControllerManager"`
 	KubeScheduler         Toggle `json:"kubeScheduler"`
+	// NodeExporter is the node-exporter subchart's namespace.
+	NodeExporter NamespaceOverride `json:"prometheus-node-exporter"`
+}
+
+// NamespaceOverride puts a subchart's objects in another namespace.
+type NamespaceOverride struct {
+	NamespaceOverride string `json:"namespaceOverride"`
 }
 
 // Toggle is k8s.Toggle (shared by the components).

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // RackSyncName names the rack registration CronJob and its RBAC.
@@ -84,9 +85,15 @@ fi
 	return b.String()
 }
 
+// jobPodLabels are the labels of the program's job pods: their name, and
+// the part-of label the brokers' NetworkPolicy admits.
+func jobPodLabels(name string) map[string]string {
+	return map[string]string{"app.kubernetes.io/name": name, model.LabelPartOf: model.PartOf}
+}
+
 // ExtraObjects are the manifests added to the release through extraDeploy:
-// the rack sync CronJob with least-privilege RBAC, and the geo-replication
-// hook Job.
+// the rack sync CronJob with least-privilege RBAC, the geo-replication
+// hook Job, and the namespace's NetworkPolicies.
 func ExtraObjects(a Config) ([]map[string]any, error) {
 	a = a.WithDefaults()
 	ns := a.Namespace
@@ -96,7 +103,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 		tol[i] = k8s.Toleration(t)
 	}
 	meta := func(name string) k8s.Meta {
-		return k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{"app.kubernetes.io/part-of": "pulsar-fleet"}}
+		return k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}}
 	}
 	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: adminToken}}
 	tmp := k8s.Volume{Name: "tmp", EmptyDir: &struct{}{}}
@@ -117,7 +124,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 		k8s.CronJob{APIVersion: "batch/v1", Kind: "CronJob", Metadata: meta(RackSyncName), Spec: k8s.CronJobSpec{
 			Schedule: "*/5 * * * *", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 1, FailedJobsHistoryLimit: 3,
 			JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 2, ActiveDeadlineSeconds: 240, TTLSecondsAfterFinished: 3600,
-				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: RackSyncName, Labels: map[string]string{"app.kubernetes.io/name": RackSyncName}},
+				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: RackSyncName, Labels: jobPodLabels(RackSyncName)},
 					Spec: k8s.PodSpec{ServiceAccountName: RackSyncName, RestartPolicy: "Never", NodeSelector: crit.NodeSelector, Tolerations: tol,
 						Containers: []k8s.Container{{Name: "rack-sync", Image: kubectlImage, Command: []string{"/bin/sh", "-c", rackSyncScript},
 							Env:          []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "HOME", Value: "/tmp"}},
@@ -131,7 +138,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 			Annotations: map[string]string{"helm.sh/hook": "post-install,post-upgrade", "helm.sh/hook-weight": "10",
 				"helm.sh/hook-delete-policy": "before-hook-creation"}},
 			Spec: k8s.JobSpec{BackoffLimit: 6, ActiveDeadlineSeconds: 900, TTLSecondsAfterFinished: 86400,
-				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: GeoJobName, Labels: map[string]string{"app.kubernetes.io/name": GeoJobName}},
+				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: GeoJobName, Labels: jobPodLabels(GeoJobName)},
 					Spec: k8s.PodSpec{ServiceAccountName: GeoJobName, RestartPolicy: "Never", NodeSelector: crit.NodeSelector, Tolerations: tol,
 						Containers: []k8s.Container{{Name: "geo-replication", Image: pulsarImage, Command: []string{"/bin/sh", "-c", GeoScript(a)},
 							Env:          []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "PULSAR_LOG_DIR", Value: "/tmp"}},
@@ -139,6 +146,9 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 								Limits: map[string]string{"cpu": "1", "memory": "768Mi"}},
 							SecurityContext: k8s.RestrictedContainer(10000)}},
 						Volumes: []k8s.Volume{token, tmp}}}}})
+	}
+	for _, p := range NetworkPolicies(a) {
+		objs = append(objs, p)
 	}
 	out := make([]map[string]any, 0, len(objs))
 	for _, o := range objs {

@@ -152,10 +152,10 @@ func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
 
 func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) error {
 	ns, err := corev1.NewNamespace(b.ctx, b.name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace), Labels: pulumi.StringMap{
-			"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
-			"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
-		}},
+		// baseline: the chart sets no container securityContext
+		// (allowPrivilegeEscalation, capabilities, runAsNonRoot, seccomp),
+		// which restricted requires of every pod (tests/podsecurity_test.go).
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace), Labels: pulumi.ToStringMap(model.PodSecurityLabels(model.PSABaseline))},
 	}, b.opts()...)
 	if err != nil {
 		return err

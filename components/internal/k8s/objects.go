@@ -3,7 +3,12 @@
 // a real API server can validate them (tests/apiserver).
 package k8s
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
 
 // Meta is object metadata.
 type Meta struct {
@@ -232,4 +237,137 @@ type Placement struct {
 type SpreadKey struct {
 	Key               string
 	WhenUnsatisfiable string
+}
+
+// LabelSelector selects objects by labels.
+type LabelSelector struct {
+	MatchLabels      map[string]string          `json:"matchLabels,omitempty"`
+	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+}
+
+// LabelSelectorRequirement is one `In` (or other operator) expression.
+type LabelSelectorRequirement struct {
+	Key      string   `json:"key"`
+	Operator string   `json:"operator"`
+	Values   []string `json:"values,omitempty"`
+}
+
+// Matches says whether labels satisfy the selector (In, NotIn, Exists and
+// DoesNotExist; an empty selector matches everything).
+func (s LabelSelector) Matches(labels map[string]string) bool {
+	for k, v := range s.MatchLabels {
+		if labels[k] != v {
+			return false
+		}
+	}
+	for _, e := range s.MatchExpressions {
+		v, ok := labels[e.Key]
+		in := ok && slices.Contains(e.Values, v)
+		switch e.Operator {
+		case "In":
+			if !in {
+				return false
+			}
+		case "NotIn":
+			if in {
+				return false
+			}
+		case "Exists":
+			if !ok {
+				return false
+			}
+		case "DoesNotExist":
+			if ok {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy (ingress only).
+type NetworkPolicy struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   Meta              `json:"metadata"`
+	Spec       NetworkPolicySpec `json:"spec"`
+}
+
+// NetworkPolicySpec selects the pods the policy isolates and what may
+// reach them.
+type NetworkPolicySpec struct {
+	PodSelector LabelSelector       `json:"podSelector"`
+	PolicyTypes []string            `json:"policyTypes"`
+	Ingress     []NetworkPolicyRule `json:"ingress,omitempty"`
+}
+
+// NetworkPolicyRule admits traffic from its peers (any source when empty)
+// to its ports (every port when empty).
+type NetworkPolicyRule struct {
+	From  []NetworkPolicyPeer `json:"from,omitempty"`
+	Ports []NetworkPolicyPort `json:"ports,omitempty"`
+}
+
+// NetworkPolicyPeer is pods (in the policy's namespace, or in the
+// namespaces NamespaceSelector selects).
+type NetworkPolicyPeer struct {
+	PodSelector       *LabelSelector `json:"podSelector,omitempty"`
+	NamespaceSelector *LabelSelector `json:"namespaceSelector,omitempty"`
+}
+
+// NetworkPolicyPort is a TCP port.
+type NetworkPolicyPort struct {
+	Protocol string `json:"protocol"`
+	Port     int    `json:"port"`
+}
+
+// Endpoint is a pod for Admits: its namespace and labels.
+type Endpoint struct {
+	Namespace string
+	Labels    map[string]string
+}
+
+// Admits says whether policies let src reach dst on a TCP port, as the
+// API defines it: a pod no policy of its namespace selects takes any
+// traffic; a selected pod takes what one of its policies' rules admits.
+// Namespaces are matched by their kubernetes.io/metadata.name label.
+func Admits(policies []NetworkPolicy, src, dst Endpoint, port int) bool {
+	selected := false
+	for _, p := range policies {
+		if p.Metadata.Namespace != dst.Namespace || !p.Spec.PodSelector.Matches(dst.Labels) {
+			continue
+		}
+		selected = true
+		for _, r := range p.Spec.Ingress {
+			if r.admitsPort(port) && r.admitsPeer(p.Metadata.Namespace, src) {
+				return true
+			}
+		}
+	}
+	return !selected
+}
+
+func (r NetworkPolicyRule) admitsPort(port int) bool {
+	if len(r.Ports) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(r.Ports, func(p NetworkPolicyPort) bool { return p.Port == port })
+}
+
+func (r NetworkPolicyRule) admitsPeer(ns string, src Endpoint) bool {
+	if len(r.From) == 0 {
+		return true
+	}
+	for _, f := range r.From {
+		nsOK := src.Namespace == ns
+		if f.NamespaceSelector != nil {
+			nsOK = f.NamespaceSelector.Matches(map[string]string{model.LabelNamespaceName: src.Namespace})
+		}
+		if nsOK && (f.PodSelector == nil || f.PodSelector.Matches(src.Labels)) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,88 @@
+package pulsar
+
+import (
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
+
+// Container ports of the chart's components (its values' `ports`, the
+// same in every release): what the NetworkPolicies admit.
+const (
+	portZooKeeperClient    = 2181
+	portZooKeeperClientTLS = 2281
+	portZooKeeperFollower  = 2888
+	portZooKeeperElection  = 3888
+	portHTTPMetrics        = 8000 // ZooKeeper, bookie and autorecovery HTTP (metrics, health)
+	portBookie             = 3181
+	portPulsar             = 6650
+	portPulsarTLS          = 6651
+	portWebHTTP            = 8080 // broker and proxy HTTP: admin, metrics, health
+	portWebHTTPS           = 8443
+)
+
+// CompToolset is the chart's toolset component (an admin shell pod).
+const CompToolset = "toolset"
+
+// NetworkPolicies isolate the Pulsar namespace. Every pod takes no traffic
+// but what a policy admits (the node's own traffic, kubelet's probes, is
+// always admitted by the VPC CNI's policy agent):
+//   - ZooKeeper, from the chart's pods of any release (bookies of every
+//     set, brokers, autorecovery, init jobs, toolset, each other);
+//   - bookies, from brokers and autorecovery only;
+//   - brokers, from the chart's pods (proxies, brokers, toolset, init
+//     jobs) and the program's jobs (rack sync, geo-replication);
+//   - proxies, from anywhere (the load balancer keeps client IPs);
+//   - the metrics ports, from Prometheus' namespace only.
+func NetworkPolicies(a Config) []k8s.NetworkPolicy {
+	ns := a.Namespace
+	chart := peer(map[string]string{labelApp: ChartName})
+	ours := peer(map[string]string{model.LabelPartOf: model.PartOf})
+	prometheus := k8s.NetworkPolicyPeer{NamespaceSelector: &k8s.LabelSelector{MatchLabels: map[string]string{model.LabelNamespaceName: model.NamespaceMonitoring}}}
+	dataPeers := k8s.NetworkPolicyPeer{PodSelector: &k8s.LabelSelector{MatchExpressions: []k8s.LabelSelectorRequirement{
+		{Key: labelComponent, Operator: "In", Values: []string{CompBroker, CompAutorecovery}}}}}
+	policy := func(name string, selector k8s.LabelSelector, rules ...k8s.NetworkPolicyRule) k8s.NetworkPolicy {
+		return k8s.NetworkPolicy{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy",
+			Metadata: k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
+			Spec:     k8s.NetworkPolicySpec{PodSelector: selector, PolicyTypes: []string{"Ingress"}, Ingress: rules}}
+	}
+	component := func(c string) k8s.LabelSelector {
+		return k8s.LabelSelector{MatchLabels: map[string]string{labelApp: ChartName, labelComponent: c}}
+	}
+	metrics := func(port int) k8s.NetworkPolicyRule { return rule([]k8s.NetworkPolicyPeer{prometheus}, port) }
+	return []k8s.NetworkPolicy{
+		policy("pulsar-default-deny", k8s.LabelSelector{}),
+		policy("pulsar-zookeeper", component(CompZooKeeper),
+			rule([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClient, portZooKeeperClientTLS, portZooKeeperFollower, portZooKeeperElection),
+			metrics(portHTTPMetrics)),
+		policy("pulsar-bookie", component(CompBookie), rule([]k8s.NetworkPolicyPeer{dataPeers}, portBookie), metrics(portHTTPMetrics)),
+		policy("pulsar-autorecovery", component(CompAutorecovery), metrics(portHTTPMetrics)),
+		policy("pulsar-broker", component(CompBroker),
+			rule([]k8s.NetworkPolicyPeer{chart, ours}, portPulsar, portPulsarTLS, portWebHTTP, portWebHTTPS), metrics(portWebHTTP)),
+		policy("pulsar-proxy", component(CompProxy), rule(nil, portPulsar, portPulsarTLS, portWebHTTP, portWebHTTPS)),
+	}
+}
+
+func peer(labels map[string]string) k8s.NetworkPolicyPeer {
+	return k8s.NetworkPolicyPeer{PodSelector: &k8s.LabelSelector{MatchLabels: labels}}
+}
+
+func rule(from []k8s.NetworkPolicyPeer, ports ...int) k8s.NetworkPolicyRule {
+	r := k8s.NetworkPolicyRule{From: from}
+	for _, p := range ports {
+		r.Ports = append(r.Ports, k8s.NetworkPolicyPort{Protocol: "TCP", Port: p})
+	}
+	return r
+}
+
+// NetworkPolicy and Endpoint are k8s's, for the tests and checks that
+// read rendered policies.
+type (
+	NetworkPolicy = k8s.NetworkPolicy
+	Endpoint      = k8s.Endpoint
+)
+
+// Admits says whether policies let src reach dst on a TCP port
+// (k8s.Admits).
+func Admits(policies []NetworkPolicy, src, dst Endpoint, port int) bool {
+	return k8s.Admits(policies, src, dst, port)
+}

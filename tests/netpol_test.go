@@ -1,0 +1,158 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
+
+// renderedPod is a pod template the real chart (or the program, through
+// it) renders: who it is and the ports it listens on.
+type renderedPod struct {
+	owner string
+	pulsar.Endpoint
+	ports []int
+}
+
+// podsAndPolicies are the pod templates and NetworkPolicies of rendered
+// objects.
+func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pulsar.NetworkPolicy) {
+	var pods []renderedPod
+	var policies []pulsar.NetworkPolicy
+	for _, o := range objs {
+		var template any
+		switch o.Kind() {
+		case "StatefulSet", "Deployment", "Job":
+			template = path(o.Object, "spec", "template")
+		case "CronJob":
+			template = path(o.Object, "spec", "jobTemplate", "spec", "template")
+		case "NetworkPolicy":
+			var p pulsar.NetworkPolicy
+			b, err := json.Marshal(o.Object)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, &p))
+			if p.Metadata.Namespace == "" {
+				p.Metadata.Namespace = pulsar.DefaultNamespace
+			}
+			policies = append(policies, p)
+			continue
+		default:
+			continue
+		}
+		var tpl struct {
+			Metadata struct{ Labels map[string]string }
+			Spec     struct {
+				Containers []struct{ Ports []struct{ ContainerPort int } }
+			}
+		}
+		b, err := json.Marshal(template)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &tpl))
+		ns := o.Namespace()
+		if ns == "" {
+			ns = pulsar.DefaultNamespace
+		}
+		p := renderedPod{owner: o.Kind() + " " + o.Name(), Endpoint: pulsar.Endpoint{Namespace: ns, Labels: tpl.Metadata.Labels}}
+		for _, c := range tpl.Spec.Containers {
+			for _, port := range c.Ports {
+				p.ports = append(p.ports, port.ContainerPort)
+			}
+		}
+		pods = append(pods, p)
+	}
+	return pods, policies
+}
+
+func path(m map[string]any, keys ...string) any {
+	var v any = m
+	for _, k := range keys {
+		mm, _ := v.(map[string]any)
+		v = mm[k]
+	}
+	return v
+}
+
+// The NetworkPolicies, checked against the pods the real Pulsar chart
+// renders with the program's values, in every stack at 100k and 1m (the
+// main release's bookies, or the NVMe release's): each component is
+// reachable on its real ports by exactly the pods that need it, and the
+// metrics ports by Prometheus' namespace.
+func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
+	r := newRenderer(t)
+	prometheus := pulsar.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}}
+	stranger := pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "pulsar", "component": "broker"}}
+	for _, stack := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
+		for _, phase := range []string{"100k", "1m"} {
+			st := previewState(t, stack, phase, nil)
+			var objs []manifests.Object
+			for _, rel := range st.releases {
+				o, _, err := r.Render(context.Background(), rel)
+				require.NoError(t, err, rel.String())
+				objs = append(objs, o...)
+			}
+			pods, policies := podsAndPolicies(t, objs)
+			require.Len(t, policies, 6, "%s %s", stack, phase)
+			by := func(component string) []renderedPod {
+				var out []renderedPod
+				for _, p := range pods {
+					if p.Labels["component"] == component {
+						out = append(out, p)
+					}
+				}
+				require.NotEmpty(t, out, "%s %s renders %s pods", stack, phase, component)
+				return out
+			}
+			label := fmt.Sprintf("%s %s", stack, phase)
+			reach := func(srcs []renderedPod, dsts []renderedPod, port int, want bool) {
+				for _, d := range dsts {
+					assert.Contains(t, d.ports, port, "%s: %s listens on %d", label, d.owner, port)
+					for _, s := range srcs {
+						assert.Equal(t, want, pulsar.Admits(policies, s.Endpoint, d.Endpoint, port), "%s: %s -> %s:%d", label, s.owner, d.owner, port)
+					}
+				}
+			}
+			outsider := func(e pulsar.Endpoint) []renderedPod {
+				return []renderedPod{{owner: e.Namespace + " pod", Endpoint: e}}
+			}
+			var chart, ours []renderedPod
+			for _, p := range pods {
+				if p.Labels["app"] == pulsar.ChartName {
+					chart = append(chart, p)
+				}
+				if p.Labels[model.LabelPartOf] == model.PartOf {
+					ours = append(ours, p)
+				}
+			}
+			require.NotEmpty(t, ours, "%s: the program's jobs", label)
+			bookies, brokers, zk := by(pulsar.CompBookie), by(pulsar.CompBroker), by(pulsar.CompZooKeeper)
+			reach(append(brokers, by(pulsar.CompAutorecovery)...), bookies, 3181, true)
+			reach(append(by(pulsar.CompProxy), by(pulsar.CompToolset)...), bookies, 3181, false)
+			reach(chart, zk, 2181, true)
+			reach(outsider(stranger), zk, 2181, false)
+			reach(ours, zk, 2181, false)
+			reach(append(append(by(pulsar.CompProxy), ours...), by(pulsar.CompToolset)...), brokers, 8080, true)
+			reach(by(pulsar.CompProxy), brokers, 6650, true)
+			reach(outsider(stranger), brokers, 8080, false)
+			reach(outsider(stranger), by(pulsar.CompProxy), 6650, true)
+			for _, c := range []string{pulsar.CompBookie, pulsar.CompZooKeeper, pulsar.CompAutorecovery} {
+				reach(outsider(prometheus), by(c), 8000, true)
+			}
+			reach(outsider(prometheus), brokers, 8080, true)
+			reach(outsider(prometheus), bookies, 3181, false)
+			for _, p := range pods {
+				if !slices.Contains([]string{pulsar.CompProxy}, p.Labels["component"]) {
+					assert.False(t, pulsar.Admits(policies, stranger, p.Endpoint, 9999), "%s: %s is isolated", label, p.owner)
+				}
+			}
+		}
+	}
+}
