@@ -71,6 +71,7 @@ func Rules() []Rule {
 		{"PULSAR-AUTH", "Pulsar token authentication and authorization are on", pulsarAuth},
 		{"PULSAR-TLS", "Every load-balanced listener terminates TLS 1.2+", pulsarTLS},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
+		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies", networkIsolated},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},
 		{"SECRET-NOT-IN-MANIFESTS", "No secret value in emitted manifests (only references or Pulumi secrets)", secretNotInManifests},
 		{"DATA-PROTECTED", "Offload buckets, KMS keys and the EKS cluster are protected from deletion unless allowDataDeletion is set", dataProtected},

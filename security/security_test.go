@@ -255,6 +255,31 @@ func TestEveryRuleFails(t *testing.T) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] = "ELBSecurityPolicy-2016-08"
 			})
 		}, "below 1.2"},
+		{"NETWORK-ISOLATED", "policies not enforced", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) {
+				in["vpcCniOptions"] = map[string]any{"enableNetworkPolicy": false}
+			})
+		}, "enableNetworkPolicy is not true"},
+		{"NETWORK-ISOLATED", "no policies", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				var kept []any
+				for _, o := range values["extraDeploy"].([]any) {
+					if m(o)["kind"] != "NetworkPolicy" {
+						kept = append(kept, o)
+					}
+				}
+				values["extraDeploy"] = kept
+			})
+		}, "a pod in another namespace reaches zookeeper on port 2181"},
+		{"NETWORK-ISOLATED", "bookies open to any pod", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				for _, o := range values["extraDeploy"].([]any) {
+					if m(m(o)["metadata"])["name"] == "pulsar-bookie" {
+						delete(m(m(m(o)["spec"])["ingress"].([]any)[0]), "from")
+					}
+				}
+			})
+		}, "a proxy reaches bookie on port 3181"},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper port on the load balancer", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				spec := m(in["spec"])
@@ -381,4 +406,16 @@ func TestDataProtectedAndWaiver(t *testing.T) {
 	for _, f := range fs {
 		assert.Contains(t, f.Waived, "allowDataDeletion")
 	}
+}
+
+// forMainRelease edits the values of the Pulsar release that runs brokers.
+func forMainRelease(t *testing.T, st *stacks.OfflineStack, edit func(values map[string]any)) {
+	t.Helper()
+	for _, r := range st.Resources {
+		if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+			edit(pulsarValues(r.Inputs))
+			return
+		}
+	}
+	t.Fatal("no pulsar release with brokers")
 }
