@@ -59,7 +59,7 @@ func TestZoneGuard(t *testing.T) {
 		{"a zone added with a phase change", declare("10m", addD), deployed("1m", "nvme"),
 			[]string{"zones [us-west-2d] are added while the stack moves between phases", "add a zone at a steady phase"}},
 		{"a zone added where the re-plan drops bookies", declare("10m", addD), deployed("10m", "nvme"),
-			[]string{"adding zones [us-west-2d] re-plans the region for 4 zones", "3 bookies would leave at once (39 -> 36)", "Adding a zone"}},
+			[]string{"adding zones [us-west-2d] re-plans the region for 4 zones", "3 bookies would leave at once (39 -> 36)", "this version cannot add the zone to this region at this phase", "Adding a zone"}},
 		{"an added zone removed", declare("1m", nil), deployed("1m", "nvme", zoneD),
 			[]string{"added zones are only appended"}},
 		{"an added zone's CIDR changed", declare("1m", func(s *StackConfig) {

@@ -130,10 +130,12 @@ func Diff(from, to regions.RegionDesign) Change {
 		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("vpcCidr %s -> %s", fn.CIDR, tn.CIDR)
 	case !slices.Equal(fn.Zones, tn.Zones):
 		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("zones %v -> %v", fn.Zones, tn.Zones)
-	case len(tn.AddedZones) < len(fn.AddedZones) || !slices.Equal(fn.AddedZones, tn.AddedZones[:len(fn.AddedZones)]):
-		c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("addedZones %v -> %v: added zones are only appended", fn.AddedZones, tn.AddedZones)
 	default:
-		c.ZonesAdded = len(tn.AddedZones) - len(fn.AddedZones)
+		added, ok := appended(fn.AddedZones, tn.AddedZones)
+		if !ok {
+			c.SubnetsReplaced, c.SubnetsReplacedWhy = true, fmt.Sprintf("addedZones %v -> %v: added zones are only appended", fn.AddedZones, tn.AddedZones)
+		}
+		c.ZonesAdded = len(added)
 	}
 	return c
 }
@@ -172,6 +174,9 @@ type RefusedError struct {
 	// Zones is true when zones are added in the same `up` as another
 	// change, or re-plan the region unsafely.
 	Zones bool
+	// Remedy, when set, is the way forward instead of the one the kind
+	// of refusal names.
+	Remedy string
 }
 
 func (e *RefusedError) Error() string {
@@ -188,6 +193,8 @@ func (e *RefusedError) Error() string {
 		b.WriteString("\n  - " + r)
 	}
 	switch {
+	case e.Remedy != "":
+		b.WriteString("\n" + e.Remedy)
 	case e.Zones:
 		b.WriteString("\nadd a zone at a steady phase, in an `up` that changes nothing else (docs/operations.md, \"Adding a zone\")")
 	case e.Legacy:

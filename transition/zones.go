@@ -28,15 +28,26 @@ func NetworkChange(stack, phase string, was DeployedNetwork, now network.Config)
 		return &RefusedError{Stack: stack, From: phase, To: phase, Subnets: true,
 			Reasons: []string{"the VPC's subnets would be replaced (" + why + "), and with them every node and volume"}}
 	}
-	switch {
-	case was.VPCCIDR != now.CIDR:
+	if was.VPCCIDR != now.CIDR {
 		return nil, refuse(fmt.Sprintf("vpcCidr %s -> %s", was.VPCCIDR, now.CIDR))
-	case !slices.Equal(was.Zones, now.Zones):
+	}
+	if !slices.Equal(was.Zones, now.Zones) {
 		return nil, refuse(fmt.Sprintf("zones %v -> %v", was.Zones, now.Zones))
-	case len(now.AddedZones) < len(was.AddedZones) || !slices.Equal(was.AddedZones, now.AddedZones[:len(was.AddedZones)]):
+	}
+	added, ok := appended(was.AddedZones, now.AddedZones)
+	if !ok {
 		return nil, refuse(fmt.Sprintf("addedZones %v -> %v: added zones are only appended", was.AddedZones, now.AddedZones))
 	}
-	return now.AddedZones[len(was.AddedZones):], nil
+	return added, nil
+}
+
+// appended are the zones now adds after was; false when now does not
+// extend was (an added zone removed, reordered or given another CIDR).
+func appended(was, now []model.AddedZone) ([]model.AddedZone, bool) {
+	if len(now) < len(was) || !slices.Equal(was, now[:len(was)]) {
+		return nil, false
+	}
+	return now[len(was):], true
 }
 
 // AllowZones lets one `up` add zones to a stack at a steady phase: not
@@ -58,6 +69,7 @@ func AllowZones(was Deployed, added []model.AddedZone, before, now regions.Regio
 		var r *RefusedError
 		if errors.As(err, &r) {
 			r.Zones = true
+			r.Remedy = "with more zones a zone's loss takes a smaller share, so the plan needs fewer bookies, and one `up` cannot remove them: this version cannot add the zone to this region at this phase (docs/operations.md, \"Adding a zone\")"
 			r.Reasons = append([]string{fmt.Sprintf("adding zones %v re-plans the region for %d zones:", zones, len(now.Components.Network.AllZones()))}, r.Reasons...)
 		}
 		return err
