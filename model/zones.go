@@ -15,6 +15,15 @@ type AddedZone struct {
 	CIDR string `json:"cidr"`
 }
 
+// AllZones are a region's zones, then the zones added to it.
+func AllZones(zones []string, added []AddedZone) []string {
+	out := append([]string(nil), zones...)
+	for _, z := range added {
+		out = append(out, z.Zone)
+	}
+	return out
+}
+
 // secondaryRanges are the ranges a VPC secondary CIDR may come from, by
 // the primary CIDR's range (Amazon VPC User Guide, "IPv4 CIDR block
 // association restrictions"): the primary's own RFC 1918 block, or the

@@ -32,7 +32,7 @@ type Peer struct {
 
 // AllZones are the zones the region spans: Zones, then AddedZones.
 func (s Spec) AllZones() []string {
-	return network.Config{Zones: s.Zones, AddedZones: s.AddedZones}.AllZones()
+	return model.AllZones(s.Zones, s.AddedZones)
 }
 
 // Spec is everything regions needs about one stack, as plain values. The
@@ -319,7 +319,6 @@ func (w *wiring) routing() error {
 	return err
 }
 
-// outputs are the stack's outputs: what people and other stacks read.
 // networkOutput is the deployed VPC layout the guard reads back.
 func networkOutput(n network.Config) pulumi.Map {
 	added := pulumi.Array{}
@@ -329,6 +328,7 @@ func networkOutput(n network.Config) pulumi.Map {
 	return pulumi.Map{"vpcCidr": pulumi.String(n.CIDR), "zones": pulumi.ToStringArray(n.Zones), "addedZones": added}
 }
 
+// outputs are the stack's outputs: what people and other stacks read.
 func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	out := pulumi.Map{
 		"vpcId":                      w.net.VpcID,

@@ -77,7 +77,7 @@ func (c StackConfig) validatePlace(bad badFunc) {
 	seen := map[string]bool{}
 	for _, z := range c.Zones {
 		if ferr == nil && !slices.Contains(facts.Zones, z) {
-			bad(Key("zones"), z, fmt.Sprintf("a zone of %s: %s", c.Region, strings.Join(facts.Zones, ", ")))
+			bad(Key("zones"), z, zoneOf(c.Region, facts))
 		}
 		if seen[z] {
 			bad(Key("zones"), z, "each zone once")
@@ -102,7 +102,7 @@ func (c StackConfig) validateAddedZones(bad badFunc) {
 	facts, err := regions.Facts(c.Region)
 	for i, z := range c.AddedZones {
 		if err == nil && !slices.Contains(facts.Zones, z.Zone) {
-			bad(Key(fmt.Sprintf("addedZones[%d].zone", i)), z.Zone, fmt.Sprintf("a zone of %s: %s", c.Region, strings.Join(facts.Zones, ", ")))
+			bad(Key(fmt.Sprintf("addedZones[%d].zone", i)), z.Zone, zoneOf(c.Region, facts))
 			return
 		}
 	}
@@ -112,9 +112,14 @@ func (c StackConfig) validateAddedZones(bad badFunc) {
 	}
 }
 
+// zoneOf is what a zone key allows: a zone of the stack's AWS region.
+func zoneOf(region string, facts regions.RegionFacts) string {
+	return fmt.Sprintf("a zone of %s: %s", region, strings.Join(facts.Zones, ", "))
+}
+
 // AllZones are the region's zones, then the zones added to it.
 func (c StackConfig) AllZones() []string {
-	return network.Config{Zones: c.Zones, AddedZones: c.AddedZones}.AllZones()
+	return model.AllZones(c.Zones, c.AddedZones)
 }
 
 // blocks are the stack's VPC CIDRs with their keys: vpcCidr, then each

@@ -29,13 +29,7 @@ func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pu
 	var pods []renderedPod
 	var policies []pulsar.NetworkPolicy
 	for _, o := range objs {
-		var template any
-		switch o.Kind() {
-		case "StatefulSet", "Deployment", "Job":
-			template = path(o.Object, "spec", "template")
-		case "CronJob":
-			template = path(o.Object, "spec", "jobTemplate", "spec", "template")
-		case "NetworkPolicy":
+		if o.Kind() == "NetworkPolicy" {
 			var p pulsar.NetworkPolicy
 			b, err := json.Marshal(o.Object)
 			require.NoError(t, err)
@@ -45,7 +39,9 @@ func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pu
 			}
 			policies = append(policies, p)
 			continue
-		default:
+		}
+		template, ok := podTemplate(o)
+		if !ok {
 			continue
 		}
 		var tpl struct {
@@ -70,6 +66,18 @@ func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pu
 		pods = append(pods, p)
 	}
 	return pods, policies
+}
+
+// podTemplate is a workload's pod template (Deployment, StatefulSet,
+// DaemonSet, Job or CronJob); false for other kinds.
+func podTemplate(o manifests.Object) (any, bool) {
+	switch o.Kind() {
+	case "StatefulSet", "Deployment", "DaemonSet", "Job":
+		return path(o.Object, "spec", "template"), true
+	case "CronJob":
+		return path(o.Object, "spec", "jobTemplate", "spec", "template"), true
+	}
+	return nil, false
 }
 
 func path(m map[string]any, keys ...string) any {

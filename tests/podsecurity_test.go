@@ -26,13 +26,8 @@ import (
 func podsOf(t *testing.T, objs []manifests.Object) []map[string]any {
 	var out []map[string]any
 	for _, o := range objs {
-		var template any
-		switch o.Kind() {
-		case "StatefulSet", "Deployment", "DaemonSet", "Job":
-			template = path(o.Object, "spec", "template")
-		case "CronJob":
-			template = path(o.Object, "spec", "jobTemplate", "spec", "template")
-		default:
+		template, ok := podTemplate(o)
+		if !ok {
 			continue
 		}
 		b, err := json.Marshal(template)

@@ -74,13 +74,7 @@ type Block struct {
 }
 
 // AllZones are the zones, then the added zones.
-func (a Config) AllZones() []string {
-	out := append([]string(nil), a.Zones...)
-	for _, z := range a.AddedZones {
-		out = append(out, z.Zone)
-	}
-	return out
-}
+func (a Config) AllZones() []string { return model.AllZones(a.Zones, a.AddedZones) }
 
 // WithDefaults fills the defaults.
 func (a Config) WithDefaults() Config {
