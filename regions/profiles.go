@@ -60,6 +60,13 @@ type SpotShares struct {
 type RoleProfile struct {
 	// Spot are the spot shares per phase; every phase has its own.
 	Spot map[model.PhaseName]SpotShares
+	// BucketReplicasTo are the roles of the peers that receive this role's
+	// offload bucket by S3 replication when the stack sets no
+	// tieredStorage.replicateTo: the primary's goes to the DR region only
+	// (geo-replicated namespaces already have copies in the secondary; see
+	// docs/capacity-plan.md, "Cross-region replication of the offload
+	// bucket"); the others replicate their buckets nowhere.
+	BucketReplicasTo []model.RegionRole
 	// Summary explains the profile in the docs and plan output.
 	Summary string
 }
@@ -94,7 +101,8 @@ var roleProfiles = map[model.RegionRole]RoleProfile{
 			model.Phase35K: {0.70, 0.70}, model.Phase100K: {0.75, 0.75}, model.Phase1M: {0.75, 0.75},
 			model.Phase10M: {0.75, 0.75}, model.Phase100M: {0.80, 0.80},
 		},
-		Summary: "70-80% spot on the data pools, rising with the phase",
+		BucketReplicasTo: []model.RegionRole{model.RoleDR},
+		Summary:          "70-80% spot on the data pools, rising with the phase; offload bucket replicated to the DR region",
 	},
 	model.RoleSecondary: {Spot: perPhase(SpotShares{0.90, 0.90}), Summary: "90% spot on the data pools"},
 	model.RoleDR:        {Spot: perPhase(SpotShares{0.50, 0.50}), Summary: "50% spot: the recovery region must hold when the others fail"},

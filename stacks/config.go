@@ -147,7 +147,12 @@ func (a Access) grants() ([]model.AccessGrant, []string) {
 type TieredStorage struct {
 	// ReplicateTo names the peer stacks whose offload buckets receive this
 	// bucket's objects (S3 cross-region replication). Each must be in Peers.
+	// Unset, it is the role profile's (regions.RoleProfile.BucketReplicasTo:
+	// the primary's DR peers); [] replicates nowhere.
 	ReplicateTo []string `json:"replicateTo,omitempty"`
+	// replicateToDefaulted is true when ReplicateTo came from the role
+	// profile (Fleet.AppliedDefaults reports it).
+	replicateToDefaulted bool
 	// ReplicationTimeControl turns on S3 RTC (15-minute SLA, extra cost).
 	ReplicationTimeControl bool `json:"replicationTimeControl,omitempty"`
 	// AccessLogging writes S3 server access logs to a log bucket.
@@ -289,7 +294,7 @@ var ConfigKeys = []keySpec{
 	{"calibration", "object", false, "The team's measurements over the planner's assumptions, the same in every stack: brokerMsgPerVcpu (pulsar-perf, default 25000), nvmeWriteMBpsPerTB (fio on the bookies' instance storage, default 500).", "{}"},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2; write quorum below 3 only with allowBelowDesign: true).", "{}"},
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
-	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
+	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: metricsSourceCidrs.", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},

@@ -138,7 +138,7 @@ func FleetFromFiles(files []StackFile) (Fleet, error) {
 		}
 		f.Stacks = append(f.Stacks, c)
 	}
-	return f, nil
+	return f.withRoleDefaults(), nil
 }
 
 // RawFromContext reads the current stack's config from the engine: every

@@ -128,6 +128,7 @@ func LoadForContext(ctx *pulumi.Context, o Options) (StackConfig, Fleet, error) 
 	if err := ValidateFleet(fleet); err != nil {
 		return StackConfig{}, Fleet{}, err
 	}
+	self, _ = fleet.Get(self.Stack) // with the role defaults the fleet applies
 	return self, fleet, nil
 }
 

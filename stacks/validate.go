@@ -326,7 +326,7 @@ func (f Fleet) Replace(c StackConfig) Fleet {
 		out.Stacks = append(out.Stacks, c)
 	}
 	sort.Slice(out.Stacks, func(i, j int) bool { return out.Stacks[i].Stack < out.Stacks[j].Stack })
-	return out
+	return out.withRoleDefaults()
 }
 
 // ValidateFleet validates every stack and the rules that span stacks:

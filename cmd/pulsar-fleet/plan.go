@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -41,6 +42,9 @@ type phaseReport struct {
 	// Advice are the stacks' settings that cost more than the plan
 	// recommends.
 	Advice []sizing.Advice `json:"advice,omitempty"`
+	// Applied are the role-profile defaults applied where a stack file sets
+	// nothing.
+	Applied []stacks.AppliedDefault `json:"applied,omitempty"`
 	// Compare is the fleet under each alternative (plan --compare).
 	Compare []sizing.Comparison `json:"compare,omitempty"`
 	// Sensitivity is the fleet with each unsourced assumption halved and
@@ -141,6 +145,9 @@ func planPhase(fleet stacks.Fleet, planner *sizing.Planner, name string, compare
 	if pr.Advice, err = planner.Advise(ph, regs, fp); err != nil {
 		return pr, err
 	}
+	if pr.Applied, err = fleet.AppliedDefaults(model.PhaseName(ph.Name)); err != nil {
+		return pr, err
+	}
 	if compare {
 		if pr.Compare, err = planner.Compare(ph, regs, sizing.Alternatives()); err != nil {
 			return pr, err
@@ -190,6 +197,7 @@ func printPlan(w io.Writer, rep planReport) {
 				}
 			}
 		}
+		printApplied(w, pr.Applied)
 		for _, a := range pr.Advice {
 			fmt.Fprintf(w, "  advice: %s sets %s, which costs %s a month; the plan recommends %s\n", a.Region, a.Setting, money(a.ExtraUSD), a.Recommended)
 		}
@@ -402,4 +410,20 @@ func writeCanvas(path string, c vg.CanvasWriterTo) error {
 		return err
 	}
 	return f.Close()
+}
+
+// printApplied prints one line per stack: the role-profile defaults the
+// plan applied where its stack file sets nothing.
+func printApplied(w io.Writer, applied []stacks.AppliedDefault) {
+	var order []string
+	byStack := map[string][]string{}
+	for _, a := range applied {
+		if _, ok := byStack[a.Stack]; !ok {
+			order = append(order, a.Stack)
+		}
+		byStack[a.Stack] = append(byStack[a.Stack], fmt.Sprintf("%s %s (%s)", a.Key, a.Value, a.Source))
+	}
+	for _, s := range order {
+		fmt.Fprintf(w, "  defaults: %s: %s\n", s, strings.Join(byStack[s], "; "))
+	}
 }
