@@ -99,17 +99,23 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 }
 
 // clusterConfig is the EKS cluster: the system node group and the gp3
-// classes, the bookies' provisioned at the plan's throughput.
+// classes, the bookies' provisioned as the plan chose their volumes (with
+// instance-storage bookies, the classes keep Params' throughput and stay
+// unused).
 func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch model.Arch, tags map[string]string) cluster.Config {
-	ebsMiB := int(plan.Params().EBSThroughputBytes / float64(sizing.MiB))
+	v := plan.Bookies.Volumes()
+	if plan.Bookies.LocalNVMe {
+		v = sizing.NewVolumes(0, plan.Params().EBSThroughputBytes, plan.Params())
+	}
+	ebsMiB := int(v.ThroughputBytes / float64(sizing.MiB))
 	return cluster.Config{
 		Name: ClusterName(spec.Stack), KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs,
 		Access: spec.Access, Protect: spec.ProtectData, Tags: tags,
 		SystemPool: cluster.SystemPool{InstanceTypes: sysTypes, Arch: sysArch, Min: sizing.SystemNodes(), Desired: sizing.SystemNodes(), Max: sizing.SystemNodes() + 2},
 		StorageClasses: []cluster.StorageClass{
 			{Name: StorageClassDefault, ThroughputMiB: 125, IOPS: 3000, Default: true},
-			{Name: StorageClassJournal, ThroughputMiB: ebsMiB, IOPS: 6000},
-			{Name: StorageClassLedgers, ThroughputMiB: ebsMiB, IOPS: 3000},
+			{Name: StorageClassJournal, ThroughputMiB: ebsMiB, IOPS: v.JournalIOPS},
+			{Name: StorageClassLedgers, ThroughputMiB: ebsMiB, IOPS: v.LedgerIOPS},
 		},
 	}
 }

@@ -328,6 +328,27 @@ func networkOutput(n network.Config) pulumi.Map {
 	return pulumi.Map{"vpcCidr": pulumi.String(n.CIDR), "zones": pulumi.ToStringArray(n.Zones), "addedZones": added}
 }
 
+// EBSVolumes are the volumes a design gives its EBS bookie set: the set's
+// claim sizes, its classes' throughput and IOPS; false without EBS bookies.
+func EBSVolumes(c Configs) (sizing.Volumes, bool) {
+	for _, set := range c.Pulsar.BookieSets {
+		if set.Storage != model.StorageEBS {
+			continue
+		}
+		v := sizing.Volumes{LedgerBytes: int64(set.LedgersGiB) * sizing.GiB, JournalBytes: int64(set.JournalGiB) * sizing.GiB}
+		for _, sc := range c.Cluster.StorageClasses {
+			switch sc.Name {
+			case set.LedgersClass:
+				v.ThroughputBytes, v.LedgerIOPS = float64(sc.ThroughputMiB)*float64(sizing.MiB), sc.IOPS
+			case set.JournalClass:
+				v.JournalIOPS = sc.IOPS
+			}
+		}
+		return v, true
+	}
+	return sizing.Volumes{}, false
+}
+
 // outputs are the stack's outputs: what people and other stacks read.
 func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	out := pulumi.Map{
@@ -350,6 +371,10 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		"clientConfig":               w.rt.ClientConfig,
 	}
 	out[OutputNetwork] = networkOutput(w.cfg.Network)
+	if v, ok := EBSVolumes(w.cfg); ok {
+		out[OutputBookieVolumes] = pulumi.Map{"ledgerGiB": pulumi.Int(v.LedgerBytes / sizing.GiB), "journalGiB": pulumi.Int(v.JournalBytes / sizing.GiB),
+			"throughputMiB": pulumi.Int(int(v.ThroughputBytes / float64(sizing.MiB))), "ledgerIOPS": pulumi.Int(v.LedgerIOPS), "journalIOPS": pulumi.Int(v.JournalIOPS)}
+	}
 	if b := d.Between; b != nil {
 		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
 	}

@@ -37,6 +37,11 @@ const (
 	// addedZones}: a change that would replace its subnets is refused, and
 	// a zone is added only by appending to addedZones.
 	OutputNetwork = "network"
+	// OutputBookieVolumes are the EBS bookies' volumes, {ledgerGiB,
+	// journalGiB, throughputMiB, ledgerIOPS, journalIOPS}; absent without
+	// EBS bookies. The guard refuses an `up` that would change them outside
+	// a transition's resize step.
+	OutputBookieVolumes = "bookieVolumes"
 )
 
 // BookieSets is the storages of a release's bookie sets, in order.

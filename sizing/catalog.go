@@ -52,6 +52,19 @@ type InstanceType struct {
 	// EBSMaxMbps is the maximum EBS bandwidth, megabits per second (a
 	// burst figure for the smaller sizes); 0 when the catalog lacks it.
 	EBSMaxMbps float64
+	// EBSBaselineMbps is the EBS bandwidth the type sustains, megabits
+	// per second (AWS's published baseline); 0 when the catalog lacks it.
+	EBSBaselineMbps float64
+}
+
+// EBSBytesPerSec is the EBS bandwidth the type sustains, bytes per second:
+// the baseline, or the maximum when the catalog has no baseline (a
+// team's own file); 0 when it has neither, and EBS is then not a limit.
+func (t InstanceType) EBSBytesPerSec() float64 {
+	if t.EBSBaselineMbps > 0 {
+		return t.EBSBaselineMbps * 1e6 / 8
+	}
+	return t.EBSMaxMbps * 1e6 / 8
 }
 
 // NetBytesPerSec is the sustained bandwidth in bytes per second.
@@ -114,7 +127,7 @@ const pricesAsOfPrefix = "# prices_as_of:"
 // ParseCatalog reads the CSV format of instance-types.csv: '#' comment lines
 // (one may be "# prices_as_of: YYYY-MM-DD"), then a header naming at least
 // instance_type, arch, vcpu, memory_gib, network_baseline_mbps, nvme_gb and
-// on_demand_usd_hour; ebs_max_mbps is optional.
+// on_demand_usd_hour; ebs_max_mbps and ebs_baseline_mbps are optional.
 func ParseCatalog(r io.Reader) (*Catalog, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -195,10 +208,15 @@ func parseRows(r io.Reader) (*Catalog, error) {
 		if t.USDPerHr, err = num("on_demand_usd_hour"); err != nil {
 			return nil, err
 		}
-		if _, ok := col["ebs_max_mbps"]; ok {
-			if t.EBSMaxMbps, err = num("ebs_max_mbps"); err != nil {
-				return nil, err
+		for n, dst := range map[string]*float64{"ebs_max_mbps": &t.EBSMaxMbps, "ebs_baseline_mbps": &t.EBSBaselineMbps} {
+			if _, ok := col[n]; ok {
+				if *dst, err = num(n); err != nil {
+					return nil, err
+				}
 			}
+		}
+		if t.EBSMaxMbps > 0 && t.EBSBaselineMbps > t.EBSMaxMbps {
+			return nil, fmt.Errorf("instance catalog row %d (%s): ebs_baseline_mbps %v is above ebs_max_mbps %v", li+2, name, t.EBSBaselineMbps, t.EBSMaxMbps)
 		}
 		if t.VCPU == 0 || t.NetMbps == 0 || t.USDPerHr == 0 {
 			return nil, fmt.Errorf("instance catalog row %d (%s): vcpu, network and price must be positive", li+2, name)

@@ -3,6 +3,7 @@ package sizing
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,14 +22,16 @@ func TestEmbeddedCatalog(t *testing.T) {
 	m, err := c.Lookup("m6g.2xlarge")
 	require.NoError(t, err)
 	assert.Equal(t, InstanceType{Name: "m6g.2xlarge", Family: "m6g", Size: "2xlarge", Arch: ARM64, VCPU: 8, MemGiB: 32,
-		NetMbps: m.NetMbps, USDPerHr: m.USDPerHr, EBSMaxMbps: 4750}, m)
+		NetMbps: m.NetMbps, USDPerHr: m.USDPerHr, EBSMaxMbps: 4750, EBSBaselineMbps: 2375}, m)
+	assert.Equal(t, 2375e6/8, m.EBSBytesPerSec(), "the sustained baseline, not the 30-minute maximum")
 	assert.Positive(t, m.NetMbps)
 	assert.Positive(t, m.USDPerHr)
 }
 
 // With no catalog file anywhere (an empty working directory, no
-// PULSAR_FLEET_CATALOG), every phase plans exactly as from the upstream
-// reference CSV.
+// PULSAR_FLEET_CATALOG), the planner reads the committed catalog: the
+// upstream reference facts, plus AWS's EBS baseline bandwidth for every
+// type (which the reference lacks), never above its maximum.
 func TestPlanWithoutAnyCatalogFileEqualsReference(t *testing.T) {
 	refCSV := reference.Path(t, "instance-types.csv")
 	fromRef, err := LoadCatalog(refCSV)
@@ -39,19 +42,25 @@ func TestPlanWithoutAnyCatalogFileEqualsReference(t *testing.T) {
 	embedded, err := OpenCatalog("")
 	require.NoError(t, err)
 	assert.Equal(t, EmbeddedCatalogName, embedded.Source)
-	assert.Equal(t, fromRef.Types(), embedded.Types(), "the committed catalog holds the reference facts")
-
-	pe, err := NewPlanner(embedded, DefaultParams())
-	require.NoError(t, err)
-	pr, err := NewPlanner(fromRef, DefaultParams())
-	require.NoError(t, err)
-	for _, ph := range Phases() {
-		a, err := pe.PlanFleet(ph, testFleet())
-		require.NoError(t, err, ph.Name)
-		b, err := pr.PlanFleet(ph, testFleet())
-		require.NoError(t, err, ph.Name)
-		assert.Equal(t, b, a, ph.Name)
+	var facts []InstanceType
+	for _, it := range embedded.Types() {
+		assert.True(t, it.EBSBaselineMbps > 0 && it.EBSBaselineMbps <= it.EBSMaxMbps, "%s: baseline %v, maximum %v", it.Name, it.EBSBaselineMbps, it.EBSMaxMbps)
+		it.EBSBaselineMbps = 0
+		facts = append(facts, it)
 	}
+	assert.Equal(t, fromRef.Types(), facts, "the committed catalog holds the reference facts")
+}
+
+// A catalog without baselines (a team's own file) sizes with the maximum;
+// one whose baseline exceeds its maximum is refused, naming the row.
+func TestCatalogEBSBaseline(t *testing.T) {
+	head := "instance_type,arch,vcpu,memory_gib,network_baseline_mbps,nvme_gb,on_demand_usd_hour,ebs_max_mbps"
+	c, err := ParseCatalog(strings.NewReader(head + "\nm6g.2xlarge,arm64,8,32,2500,0,0.308,4750\n"))
+	require.NoError(t, err)
+	m, _ := c.Lookup("m6g.2xlarge")
+	assert.Equal(t, 4750e6/8, m.EBSBytesPerSec())
+	_, err = ParseCatalog(strings.NewReader(head + ",ebs_baseline_mbps\nm6g.2xlarge,arm64,8,32,2500,0,0.308,4750,5000\n"))
+	assert.EqualError(t, err, "instance catalog row 2 (m6g.2xlarge): ebs_baseline_mbps 5000 is above ebs_max_mbps 4750")
 }
 
 // --catalog and PULSAR_FLEET_CATALOG replace the embedded catalog; a bad

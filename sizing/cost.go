@@ -128,13 +128,12 @@ func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 		c.ByRole[r.Role] = round2(v)
 		c.ComputeUSD += v
 		allOD += float64(r.Count) * node
-		c.EBSUSD += float64(r.Count) * gp3Monthly(pr, float64(pr.RootVolumeBytes), 0) * f
+		c.EBSUSD += float64(r.Count) * gp3Monthly(pr, float64(pr.RootVolumeBytes), 0, 0) * f
 	}
 	if !rp.Bookies.LocalNVMe {
-		c.EBSUSD += float64(rp.Bookies.Count) * (gp3Monthly(pr, float64(rp.Bookies.LedgerDiskBytes), p.Params.EBSThroughputBytes) +
-			gp3Monthly(pr, float64(rp.Bookies.JournalDiskBytes), p.Params.EBSThroughputBytes)) * f
+		c.EBSUSD += float64(rp.Bookies.Count) * rp.Bookies.Volumes().Monthly(pr) * f
 	}
-	c.EBSUSD += float64(rp.ZooKeeper.Count) * gp3Monthly(pr, float64(zookeeperDiskBytes), 0) * f
+	c.EBSUSD += float64(rp.ZooKeeper.Count) * gp3Monthly(pr, float64(zookeeperDiskBytes), 0, 0) * f
 
 	// Platform: EKS control plane, one NAT gateway per zone, the system node group.
 	sys := p.systemNodeType()
@@ -143,7 +142,7 @@ func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 		nats = spec.NATGateways
 	}
 	c.PlatformUSD = (eksControlPlanePerHour+natGatewayPerHour*float64(nats))*pr.HoursPerMonth*f +
-		float64(systemNodes)*(hourly(sys)+gp3Monthly(pr, float64(pr.RootVolumeBytes), 0)*f)
+		float64(systemNodes)*(hourly(sys)+gp3Monthly(pr, float64(pr.RootVolumeBytes), 0, 0)*f)
 
 	c.S3 = p.s3Cost(rp, spec, w)
 

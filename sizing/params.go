@@ -11,11 +11,14 @@ type Params struct {
 	// BrokerMsgPerVCPU is the planned broker throughput per vCPU for batched
 	// messages. A planning assumption: measure with pulsar-perf and adjust.
 	BrokerMsgPerVCPU float64
-	// EBSThroughputBytes is the provisioned throughput of each gp3 bookie
-	// volume (journal and ledger are separate volumes), bytes per second.
+	// EBSThroughputBytes and JournalDiskBytes are the gp3 throughput of
+	// each bookie volume and the journal's size that `size` and the seed
+	// comparison use; the planner chooses both per fleet (Volumes).
 	EBSThroughputBytes float64
-	// JournalDiskBytes is the size of each bookie's gp3 journal volume.
-	JournalDiskBytes int64
+	JournalDiskBytes   int64
+	// JournalIOPS is the least IOPS of a bookie's journal volume: it
+	// fsyncs every group commit (more when its throughput needs more).
+	JournalIOPS int
 	// NVMeWriteBytesPerGB is the sustained write bandwidth of local NVMe per
 	// GB of instance storage (RAID0 across the instance's devices).
 	NVMeWriteBytesPerGB float64
@@ -40,6 +43,7 @@ type Prices struct {
 	GP3PerGBMonth          float64
 	GP3FreeThroughputBytes float64
 	GP3PerMBpsMonth        float64
+	GP3PerIOPSMonth        float64 // above the 3,000 included
 	// S3 Intelligent-Tiering
 	S3FrequentPerGBMonth   float64
 	S3InfrequentPerGBMonth float64 // objects not accessed for 30 days
@@ -62,6 +66,7 @@ func DefaultParams() Params {
 		BrokerMsgPerVCPU:      25000,
 		EBSThroughputBytes:    250 * float64(MiB),
 		JournalDiskBytes:      100 * GiB,
+		JournalIOPS:           6000,
 		NVMeWriteBytesPerGB:   0.5 * float64(MB),
 		ZoneHeadroom:          true,
 		AlternativePriceRatio: 1.6,
@@ -71,6 +76,7 @@ func DefaultParams() Params {
 			GP3PerGBMonth:          0.08,
 			GP3FreeThroughputBytes: 125 * float64(MiB),
 			GP3PerMBpsMonth:        0.04,
+			GP3PerIOPSMonth:        0.005,
 			S3FrequentPerGBMonth:   0.023,
 			S3InfrequentPerGBMonth: 0.0125,
 			S3ArchiveIAPerGBMonth:  0.004,
@@ -92,8 +98,10 @@ func (p Params) Validate() error {
 		return &FieldError{"spotDiscount", p.SpotDiscount, "a fraction in [0, 1)"}
 	case !(p.BrokerMsgPerVCPU > 0):
 		return &FieldError{"brokerMsgPerVCPU", p.BrokerMsgPerVCPU, "a positive number"}
-	case !(p.EBSThroughputBytes >= 125*float64(MiB) && p.EBSThroughputBytes <= 1000*float64(MiB)):
-		return &FieldError{"ebsThroughput", p.EBSThroughputBytes, "125MiB..1000MiB per second (gp3 limits)"}
+	case !(p.EBSThroughputBytes >= GP3MinThroughput && p.EBSThroughputBytes <= GP3MaxThroughput):
+		return &FieldError{"ebsThroughput", p.EBSThroughputBytes, "125MiB..2000MiB per second (gp3 limits)"}
+	case p.JournalIOPS < GP3BaseIOPS || p.JournalIOPS > GP3MaxIOPS:
+		return &FieldError{"journalIOPS", p.JournalIOPS, "3000..80000 (gp3 limits)"}
 	case p.JournalDiskBytes <= 0:
 		return &FieldError{"journalDisk", p.JournalDiskBytes, "a positive size"}
 	case !(p.NVMeWriteBytesPerGB > 0):

@@ -27,6 +27,9 @@ const (
 	LimitCPU          = "cpu"
 	LimitDiskWrite    = "disk-write"
 	LimitZoneHeadroom = "zone-headroom"
+	// LimitEBSBandwidth is the instance's sustained EBS bandwidth, which
+	// both gp3 volumes of a bookie share.
+	LimitEBSBandwidth = "ebs-bandwidth"
 )
 
 // Limit is the node count one limit requires, with the arithmetic behind it.
@@ -65,9 +68,13 @@ type RoleSize struct {
 	Alternatives []string `json:"alternatives"`
 	// LocalNVMe is true when bookies keep journal and ledgers on local NVMe.
 	LocalNVMe bool `json:"localNVMe,omitempty"`
-	// LedgerDiskBytes and JournalDiskBytes are the EBS volumes per bookie.
-	LedgerDiskBytes  int64 `json:"ledgerDiskBytes,omitempty"`
-	JournalDiskBytes int64 `json:"journalDiskBytes,omitempty"`
+	// LedgerDiskBytes and JournalDiskBytes are the EBS volumes per bookie,
+	// each provisioned with VolumeThroughputBytes and its IOPS (Volumes).
+	LedgerDiskBytes       int64   `json:"ledgerDiskBytes,omitempty"`
+	JournalDiskBytes      int64   `json:"journalDiskBytes,omitempty"`
+	VolumeThroughputBytes float64 `json:"volumeThroughputBytes,omitempty"`
+	LedgerIOPS            int     `json:"ledgerIOPS,omitempty"`
+	JournalIOPS           int     `json:"journalIOPS,omitempty"`
 	// Spot and OnDemand split Count by capacity type.
 	Spot     int `json:"spot"`
 	OnDemand int `json:"onDemand"`
@@ -102,10 +109,9 @@ func sizeFromDemands(role Role, t InstanceType, zones int, base Limit, demands [
 		if d.Name == base.Name {
 			continue // the base limit already covers it (the DataStax storage step)
 		}
-		n := RoundUp(ceilCount(d.Load/(d.PerNode*d.Util)), zones)
 		limits = append(limits, Limit{
 			Name:  d.Name,
-			Count: n,
+			Count: demandCount(d, zones),
 			Detail: fmt.Sprintf("%s / (%s per node x %.0f%%) -> %d, rounded to a multiple of %d zones",
 				formatUnit(d.Load, d.Unit), formatUnit(d.PerNode, d.Unit), d.Util*100, ceilCount(d.Load/(d.PerNode*d.Util)), zones),
 		})
@@ -132,23 +138,32 @@ func zoneHeadroomLimit(zones int, demands []Demand) Limit {
 	if zones < 2 {
 		return Limit{Name: LimitZoneHeadroom, Count: 0, Detail: "single zone: losing it loses the cluster; no headroom is possible"}
 	}
-	keep := float64(zones-1) / float64(zones)
 	n, why, binds := 0, "no load", ""
 	for _, d := range demands {
-		x := d.Load / (keep * d.PerNode)
-		var raw int
-		if d.Name == LimitStorage {
-			raw = ceilCount(x)
-		} else {
-			raw = int(math.Floor(x+1e-9)) + 1 // strictly below 100%
-		}
-		if c := RoundUp(raw, zones); c > n {
+		if c := headroomCount(d, zones); c > n {
 			n, binds = c, d.Name
 			why = fmt.Sprintf("after losing 1 of %d zones, %d of %d nodes must carry %s (%s each)",
 				zones, c*(zones-1)/zones, c, formatUnit(d.Load, d.Unit), formatUnit(d.PerNode, d.Unit))
 		}
 	}
 	return Limit{Name: LimitZoneHeadroom, Count: n, Detail: why, Binds: binds}
+}
+
+// demandCount is the nodes one demand needs at its planned utilization,
+// rounded to a multiple of zones.
+func demandCount(d Demand, zones int) int {
+	return RoundUp(ceilCount(d.Load/(d.PerNode*d.Util)), zones)
+}
+
+// headroomCount is the nodes one demand needs so that, after one of zones
+// zones is lost, the rest carry it below 100% (storage: within the usable
+// fraction), rounded to a multiple of zones.
+func headroomCount(d Demand, zones int) int {
+	x := d.Load / (float64(zones-1) / float64(zones) * d.PerNode)
+	if d.Name == LimitStorage {
+		return RoundUp(ceilCount(x), zones)
+	}
+	return RoundUp(int(math.Floor(x+1e-9))+1, zones) // strictly below 100%
 }
 
 func formatUnit(v float64, unit string) string {
@@ -178,18 +193,21 @@ func brokerDemands(w Workload, t InstanceType, p Params) []Demand {
 
 // bookieDemands: each entry is written write-quorum times; every replica is
 // written twice (journal, then ledger). On EBS the journal and the ledger are
-// separate gp3 volumes, each receiving one write per replica; on local NVMe
-// both writes share one RAID0 array.
-func bookieDemands(w Workload, t InstanceType, p Params, diskBytes float64, storageBytes float64) []Demand {
+// separate gp3 volumes, each receiving one write per replica at its
+// provisioned throughput, and both share the instance's sustained EBS
+// bandwidth; on local NVMe both writes share one RAID0 array.
+func bookieDemands(w Workload, t InstanceType, p Params, v Volumes, storageBytes float64) []Demand {
 	replicaBytes := float64(w.WriteQuorum) * w.IngressBytes()
 	ds := []Demand{
-		{Name: LimitStorage, Load: storageBytes, PerNode: diskBytes * w.DiskUsableFraction, Util: 1, Unit: "B"},
+		{Name: LimitStorage, Load: storageBytes, PerNode: bookieDisk(t, v) * w.DiskUsableFraction, Util: 1, Unit: "B"},
 		{Name: LimitNetwork, Load: replicaBytes, PerNode: t.NetBytesPerSec(), Util: w.TargetUtilization, Unit: "B/s"},
 	}
 	if t.HasNVMe() {
-		ds = append(ds, Demand{Name: LimitDiskWrite, Load: 2 * replicaBytes, PerNode: t.NVMeGB * p.NVMeWriteBytesPerGB, Util: w.TargetUtilization, Unit: "B/s"})
-	} else {
-		ds = append(ds, Demand{Name: LimitDiskWrite, Load: replicaBytes, PerNode: p.EBSThroughputBytes, Util: w.TargetUtilization, Unit: "B/s"})
+		return append(ds, Demand{Name: LimitDiskWrite, Load: 2 * replicaBytes, PerNode: t.NVMeGB * p.NVMeWriteBytesPerGB, Util: w.TargetUtilization, Unit: "B/s"})
+	}
+	ds = append(ds, Demand{Name: LimitDiskWrite, Load: replicaBytes, PerNode: v.ThroughputBytes, Util: w.TargetUtilization, Unit: "B/s"})
+	if ebs := t.EBSBytesPerSec(); ebs > 0 {
+		ds = append(ds, Demand{Name: LimitEBSBandwidth, Load: 2 * replicaBytes, PerNode: ebs, Util: w.TargetUtilization, Unit: "B/s"})
 	}
 	return ds
 }
@@ -200,28 +218,31 @@ func proxyDemands(w Workload, t InstanceType) []Demand {
 	return []Demand{{Name: LimitNetwork, Load: (1 + w.ConsumerFanout) * w.IngressBytes(), PerNode: t.NetBytesPerSec(), Util: w.TargetUtilization, Unit: "B/s"}}
 }
 
-// bookieDisk is the ledger capacity of one bookie on t.
-func bookieDisk(w Workload, t InstanceType) float64 {
+// bookieDisk is the ledger capacity of one bookie on t with volumes v.
+func bookieDisk(t InstanceType, v Volumes) float64 {
 	if t.HasNVMe() {
 		return t.NVMeGB * 1e9
 	}
-	return float64(w.BookieDiskBytes)
+	return float64(v.LedgerBytes)
 }
 
-// SizeBookies sizes bookies on instance type t.
+// SizeBookies sizes bookies on instance type t with the workload's ledger
+// disk and Params' journal and throughput (`size`, the seed comparison).
 func SizeBookies(w Workload, t InstanceType, p Params) RoleSize {
-	disk := bookieDisk(w, t)
+	return SizeBookiesOn(w, t, p, defaultVolumes(w, p))
+}
+
+// SizeBookiesOn sizes bookies on instance type t; on EBS, with volumes v.
+func SizeBookiesOn(w Workload, t InstanceType, p Params, v Volumes) RoleSize {
+	disk := bookieDisk(t, v)
 	ds := DataStax(w, disk)
 	raw := ceilCount(ds.StorageBytes / (disk * w.DiskUsableFraction))
 	base := Limit{Name: LimitStorage, Count: ds.BookiesForStorage, Detail: fmt.Sprintf(
 		"%d x %s x %.0f msg/s x %.0f s = %s / (%s x %.2f) -> %d, rounded to a multiple of %d zones, at least max(3, ensemble %d)",
 		w.WriteQuorum, FormatSI(float64(w.MessageBytes)), w.StoredRate(), w.BookieHold().Seconds(), FormatSI(ds.StorageBytes),
 		FormatSI(disk), w.DiskUsableFraction, raw, w.Zones, w.Ensemble)}
-	r := sizeFromDemands(Bookie, t, w.Zones, base, bookieDemands(w, t, p, disk, ds.StorageBytes), p.ZoneHeadroom)
-	if p.ZoneHeadroom && w.Zones > 1 {
-		// After losing a zone, the rest must still form an ensemble, or
-		// every new ledger (and so every write) fails.
-		n := RoundUp(ceilCount(float64(w.Ensemble)*float64(w.Zones)/float64(w.Zones-1)), w.Zones)
+	r := sizeFromDemands(Bookie, t, w.Zones, base, bookieDemands(w, t, p, v, ds.StorageBytes), p.ZoneHeadroom)
+	if n := ensembleAfterZoneLoss(w, p); n > 0 {
 		for i := range r.Limits {
 			if l := &r.Limits[i]; l.Name == LimitZoneHeadroom && n > l.Count {
 				l.Count = n
@@ -234,10 +255,35 @@ func SizeBookies(w Workload, t InstanceType, p Params) RoleSize {
 	}
 	r.LocalNVMe = t.HasNVMe()
 	if !r.LocalNVMe {
-		r.LedgerDiskBytes = w.BookieDiskBytes
-		r.JournalDiskBytes = p.JournalDiskBytes
+		r = r.withVolumes(v)
 	}
 	return r
+}
+
+// ensembleAfterZoneLoss is the fewest bookies, a multiple of the zones,
+// that still form an ensemble after losing a zone, or every new ledger
+// (and so every write) fails; 0 when zone headroom is off or there is one
+// zone.
+func ensembleAfterZoneLoss(w Workload, p Params) int {
+	if !p.ZoneHeadroom || w.Zones < 2 {
+		return 0
+	}
+	return RoundUp(ceilCount(float64(w.Ensemble)*float64(w.Zones)/float64(w.Zones-1)), w.Zones)
+}
+
+// bookieCount is SizeBookiesOn's count without its report: what the
+// volume search compares (a test keeps the two equal).
+func bookieCount(w Workload, t InstanceType, p Params, v Volumes, storageBytes float64) int {
+	n := max(storageBookies(w, storageBytes, bookieDisk(t, v)), ensembleAfterZoneLoss(w, p))
+	for _, d := range bookieDemands(w, t, p, v, storageBytes) {
+		if d.Name != LimitStorage {
+			n = max(n, demandCount(d, w.Zones))
+		}
+		if p.ZoneHeadroom && w.Zones > 1 {
+			n = max(n, headroomCount(d, w.Zones))
+		}
+	}
+	return n
 }
 
 // SizeBrokers sizes brokers on t; bookiesForStorage feeds the DataStax

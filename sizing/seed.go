@@ -107,7 +107,7 @@ func (p *Planner) CompareSeed(fp FleetPlan) ([]SeedComparison, error) {
 			seedW.BookieDiskBytes = s.BookieDiskBytes
 		}
 		needBookies := SizeBookies(seedW, kt, p.Params)
-		needBrokers := SizeBrokers(seedW, bt, p.Params, DataStax(seedW, bookieDisk(seedW, kt)).BookiesForStorage)
+		needBrokers := SizeBrokers(seedW, bt, p.Params, DataStax(seedW, bookieDisk(kt, defaultVolumes(seedW, p.Params))).BookiesForStorage)
 		c := SeedComparison{
 			Phase: s.Phase, Region: rp.Region, Role: s.Role,
 			SeedBrokers: s.Brokers, SeedBrokersSpot: s.BrokersSpot, SeedBookies: s.Bookies, SeedBookiesSpot: s.BookiesSpot,
@@ -116,11 +116,15 @@ func (p *Planner) CompareSeed(fp FleetPlan) ([]SeedComparison, error) {
 			PlanBrokers: rp.Brokers.Count, PlanBrokersSpot: rp.Brokers.Spot, PlanBookies: rp.Bookies.Count, PlanBookiesSpot: rp.Bookies.Spot,
 			PlanTypes: rp.Brokers.InstanceType + " / " + rp.Bookies.InstanceType, Note: s.Note,
 		}
-		c.SeedMonthlyUSD = round2(p.fleetMonthly(bt, s.Brokers, s.BrokersSpot, f, 0) + p.fleetMonthly(kt, s.Bookies, s.BookiesSpot, f, s.BookieDiskBytes))
+		seedVolumes := Volumes{}
+		if s.BookieDiskBytes > 0 {
+			seedVolumes = defaultVolumes(seedW, p.Params)
+		}
+		c.SeedMonthlyUSD = round2(p.fleetMonthly(bt, s.Brokers, s.BrokersSpot, f, Volumes{}) + p.fleetMonthly(kt, s.Bookies, s.BookiesSpot, f, seedVolumes))
 		pbt, _ := p.Catalog.Lookup(rp.Brokers.InstanceType)
 		pkt, _ := p.Catalog.Lookup(rp.Bookies.InstanceType)
-		c.PlanMonthlyUSD = round2(p.fleetMonthly(pbt, rp.Brokers.Count, rp.Brokers.Spot, f, 0) +
-			p.fleetMonthly(pkt, rp.Bookies.Count, rp.Bookies.Spot, f, rp.Bookies.LedgerDiskBytes))
+		c.PlanMonthlyUSD = round2(p.fleetMonthly(pbt, rp.Brokers.Count, rp.Brokers.Spot, f, Volumes{}) +
+			p.fleetMonthly(pkt, rp.Bookies.Count, rp.Bookies.Spot, f, rp.Bookies.Volumes()))
 		c.SeedPerMillionUSD = PerMillion(c.SeedMonthlyUSD, rp.Workload.ProduceRate)
 		c.PlanPerMillionUSD = PerMillion(c.PlanMonthlyUSD, rp.Workload.ProduceRate)
 		out = append(out, c)
@@ -136,15 +140,15 @@ func (p *Planner) priceFactor(rp *RegionPlan) float64 {
 }
 
 // fleetMonthly prices count nodes of t with spot of them on spot, plus a
-// root volume each and, for EBS bookies, ledger and journal volumes.
-func (p *Planner) fleetMonthly(t InstanceType, count, spot int, factor float64, ledgerBytes int64) float64 {
+// root volume each and, for EBS bookies, their ledger and journal volumes
+// (zero Volumes for none).
+func (p *Planner) fleetMonthly(t InstanceType, count, spot int, factor float64, v Volumes) float64 {
 	pr := p.Params.Prices
 	node := t.USDPerHr * pr.HoursPerMonth * factor
 	c := float64(spot)*node*(1-p.Params.SpotDiscount) + float64(count-spot)*node
-	c += float64(count) * gp3Monthly(pr, float64(pr.RootVolumeBytes), 0) * factor
-	if ledgerBytes > 0 {
-		c += float64(count) * (gp3Monthly(pr, float64(ledgerBytes), p.Params.EBSThroughputBytes) +
-			gp3Monthly(pr, float64(p.Params.JournalDiskBytes), p.Params.EBSThroughputBytes)) * factor
+	c += float64(count) * gp3Monthly(pr, float64(pr.RootVolumeBytes), 0, 0) * factor
+	if v.LedgerBytes > 0 {
+		c += float64(count) * v.Monthly(pr) * factor
 	}
 	return c
 }

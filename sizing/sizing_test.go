@@ -74,17 +74,21 @@ func TestSizeWorkloadAppliesEveryLimit(t *testing.T) {
 	storage, brokers, bookies, err := p.SizeWorkload(guideWorkload(), "", "")
 	require.NoError(t, err)
 	assert.Equal(t, 3, storage.BookiesForStorage)
-	// Zone headroom: after losing one of 3 zones, an ensemble of 3 must
-	// still form, so 3 bookies (the guide's answer) are not enough.
+	// The instance's EBS bandwidth binds first: journal and ledger writes,
+	// 2 x 300 MB/s, over m6g.2xlarge's sustained 296.9 MB/s (its 2,375
+	// Mbps baseline, not the 4,750 Mbps burst) at 60% -> 4 -> 6. Zone
+	// headroom asks the same: after losing one of 3 zones, an ensemble of
+	// 3 must still form, so 3 bookies (the guide's answer) are not enough.
+	assert.Equal(t, "m6g.2xlarge", bookies.InstanceType)
 	assert.Equal(t, 6, bookies.Count)
-	assert.Equal(t, LimitZoneHeadroom, bookies.LimitingFactor)
+	assert.Equal(t, LimitEBSBandwidth, bookies.LimitingFactor)
 	assert.GreaterOrEqual(t, brokers.Count, 3)
 	names := map[string]bool{}
 	for _, l := range bookies.Limits {
 		names[l.Name] = true
 		assert.NotEmpty(t, l.Detail)
 	}
-	for _, want := range []string{LimitStorage, LimitNetwork, LimitDiskWrite, LimitZoneHeadroom} {
+	for _, want := range []string{LimitStorage, LimitNetwork, LimitDiskWrite, LimitEBSBandwidth, LimitZoneHeadroom} {
 		assert.True(t, names[want], "bookie limit %s reported", want)
 	}
 }

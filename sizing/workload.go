@@ -238,10 +238,17 @@ type StorageMethod struct {
 // guide to w, using diskBytes per bookie.
 func DataStax(w Workload, diskBytes float64) StorageMethod {
 	storage := float64(w.WriteQuorum) * w.StoredMessageBytes() * w.StoredRate() * w.BookieHold().Seconds()
-	raw := int(math.Ceil(storage / (diskBytes * w.DiskUsableFraction)))
-	bookies := RoundUp(max(raw, 3, w.Ensemble), w.Zones)
+	bookies := storageBookies(w, storage, diskBytes)
 	brokers := RoundUp(max(ceilDiv(bookies, 3), 3), w.Zones)
 	return StorageMethod{StorageBytes: storage, BookiesForStorage: bookies, BrokersForStorage: brokers}
+}
+
+// storageBookies is the guide's bookie count for storage bytes on disks of
+// diskBytes: within the usable fraction, at least max(3, ensemble), a
+// multiple of the zones.
+func storageBookies(w Workload, storage, diskBytes float64) int {
+	raw := int(math.Ceil(storage / (diskBytes * w.DiskUsableFraction)))
+	return RoundUp(max(raw, 3, w.Ensemble), w.Zones)
 }
 
 // RoundUp rounds n up to a multiple of m (m >= 1).

@@ -206,6 +206,8 @@ type StackConfig struct {
 	Workload Workload `json:"workload,omitempty"`
 	// Calibration is the team's measurements over the planner's defaults.
 	Calibration Calibration `json:"calibration,omitempty"`
+	// BookieVolumes, when set, pins the EBS bookies' volumes at a phase.
+	BookieVolumes *BookieVolumes `json:"bookieVolumes,omitempty"`
 	// Transition, when set, declares a state between two phases: the step
 	// of the transition from another phase to Phase (pulsar-fleet
 	// transition lists them). The last step is Phase itself, without it.
@@ -292,6 +294,7 @@ var ConfigKeys = []keySpec{
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
 	{"workload", "object", false, "The team's workload over the phase presets, the same in every stack: messageSize (e.g. 4KB), subscriptions (fan-out), ttl, retention (e.g. 24h, 2h), compressionRatio (producer batch compression, e.g. 2), geoReplicatedShare (share of traffic in geo-replicated namespaces, e.g. 0.25). Unset fields keep the phase's preset.", "{}"},
 	{"calibration", "object", false, "The team's measurements over the planner's assumptions, the same in every stack: brokerMsgPerVcpu (pulsar-perf, default 25000), nvmeWriteMBpsPerTB (fio on the bookies' instance storage, default 500).", "{}"},
+	{"bookieVolumes", "object", false, "The EBS bookies' volumes a running stack has at one phase, in place of the planner's choice: {phase, ledgerGiB, journalGiB, throughputMiB}. The guard asks for it, with the values, when the stack runs other volumes than the plan chooses; volumes change only in a phase transition's resize step (docs/operations.md, \"Bookie volumes\").", ""},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2; write quorum below 3 only with allowBelowDesign: true).", "{}"},
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
@@ -443,6 +446,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = strictJSON(v, &c.Workload)
 		case "calibration":
 			err = strictJSON(v, &c.Calibration)
+		case "bookieVolumes":
+			err = strictJSON(v, &c.BookieVolumes)
 		case "transition":
 			err = strictJSON(v, &c.Transition)
 		case "cluster":

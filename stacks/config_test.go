@@ -66,6 +66,18 @@ func TestValidationRules(t *testing.T) {
 		{"metrics receiver open to the world", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"0.0.0.0/0"} }, "pulsar-fleet:observability.metricsSourceCidrs", "/8 or narrower"},
 		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},
 		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary or dr"},
+		{"volumes pinned at no phase", "us-east-1", func(c *StackConfig) {
+			c.BookieVolumes = &BookieVolumes{Phase: "2m", LedgerGiB: 2048, JournalGiB: 100, ThroughputMiB: 250}
+		}, "pulsar-fleet:bookieVolumes.phase", "35k, 100k"},
+		{"ledger volume beyond gp3", "us-east-1", func(c *StackConfig) {
+			c.BookieVolumes = &BookieVolumes{Phase: "35k", LedgerGiB: 70000, JournalGiB: 100, ThroughputMiB: 250}
+		}, "pulsar-fleet:bookieVolumes.ledgerGiB", "1GiB..64TiB"},
+		{"journal too small for its IOPS", "us-east-1", func(c *StackConfig) {
+			c.BookieVolumes = &BookieVolumes{Phase: "35k", LedgerGiB: 2048, JournalGiB: 8, ThroughputMiB: 250}
+		}, "pulsar-fleet:bookieVolumes.journalGiB", "at most 500 per GiB"},
+		{"throughput beyond gp3", "us-east-1", func(c *StackConfig) {
+			c.BookieVolumes = &BookieVolumes{Phase: "35k", LedgerGiB: 2048, JournalGiB: 100, ThroughputMiB: 2500}
+		}, "pulsar-fleet:bookieVolumes.throughputMiB", "125MiB..2000MiB"},
 		{"spot share above 1", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &over }, "pulsar-fleet:spot.broker", "[0, 1]"},
 		{"spot share below 0", "us-west-2", func(c *StackConfig) { c.Spot.Bookie = &neg }, "pulsar-fleet:spot.bookie", "[0, 1]"},
 		{"zone not in region", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b", "us-east-1c"} }, "pulsar-fleet:zones", "a zone of eu-west-1"},
@@ -508,13 +520,57 @@ func TestTransitionGuard(t *testing.T) {
 		}
 		return f
 	}
-	step := func(n int) *TransitionStep { return &TransitionStep{From: "100k", Step: n} }
+	pin := &BookieVolumes{Phase: "35k", LedgerGiB: 2048, JournalGiB: 100, ThroughputMiB: 250}
+	pinned := func(f Fleet) Fleet {
+		for i := range f.Stacks {
+			if f.Stacks[i].Stack == "us-east-1" {
+				f.Stacks[i].BookieVolumes = pin
+			}
+		}
+		return f
+	}
+	// 1m -> 10m moves the bookies to instance storage (steps 1, 2); 1m ->
+	// 100k decommissions, shrinks ZooKeeper and resizes volumes (1, 2, 3).
+	flip := func(n int) *TransitionStep { return &TransitionStep{From: "1m", Step: n} }
+	down := flip
+	volumes := func(v sizing.Volumes) map[string]any {
+		return map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
+			"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
+	}
+	// planned are the EBS volumes of the plan at phase, or at 1m (the
+	// last EBS phase) for a state that claims EBS bookies where the plan
+	// has none.
+	var planned func(phase string) map[string]any
+	planned = func(phase string) map[string]any {
+		d, err := DesignFor(fleet, "us-east-1", phase, cat)
+		require.NoError(t, err)
+		v, ok := regions.EBSVolumes(d.Components)
+		if !ok {
+			return planned("1m")
+		}
+		return volumes(v)
+	}
 	out := func(phase, sets string, between ...int) map[string]any {
 		m := map[string]any{"phase": phase, "bookieSets": sets}
 		if len(between) > 0 {
-			m["transition"] = map[string]any{"from": "100k", "step": float64(between[0])}
+			m["transition"] = map[string]any{"from": "1m", "step": float64(between[0])}
+		}
+		if strings.Contains(sets, "ebs") {
+			from := phase
+			if len(between) > 0 {
+				from = "1m"
+			}
+			m["bookieVolumes"] = planned(from)
 		}
 		return m
+	}
+	with := func(m map[string]any, k string, v any) map[string]any {
+		c := map[string]any{}
+		for kk, vv := range m {
+			c[kk] = vv
+		}
+		c[k] = v
+		return c
 	}
 	for _, tc := range []struct {
 		name     string
@@ -522,24 +578,34 @@ func TestTransitionGuard(t *testing.T) {
 		deployed map[string]any
 		want     string // empty: allowed
 	}{
-		{"never deployed", at("1m", nil), nil, ""},
-		{"same phase", at("1m", nil), out("1m", "nvme"), ""},
-		{"direct 100k -> 1m", at("1m", nil), out("100k", "ebs"), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m"},
-		{"direct 10m -> 1m", at("1m", nil), out("10m", "nvme"), "bookies would leave at once"},
-		{"spot edit flips storage at one phase", at("1m", nil), out("1m", "ebs"), "a change at phase 1m is refused"},
-		{"first step from the old phase", at("1m", step(1)), out("100k", "ebs"), ""},
-		{"a later step first", at("1m", step(2)), out("100k", "ebs"), "the transition starts with step 1"},
-		{"a step from another phase", at("1m", step(1)), out("35k", "ebs"), "the stack runs phase 35k"},
-		{"the same step again", at("1m", step(2)), out("1m", "ebs,nvme", 2), ""},
-		{"a step that drops a running set", at("1m", step(2)), out("1m", "ebs,gp2", 2), "the stack runs gp2 bookies and the declared step has none"},
-		{"the next step", at("1m", step(2)), out("1m", "ebs", 1), ""},
-		{"a step skipped", at("1m", step(3)), out("1m", "ebs", 1), "steps go forward one at a time"},
-		{"a step back", at("1m", step(1)), out("1m", "ebs,nvme", 2), "steps go forward one at a time"},
-		{"the phase before the last step", at("1m", nil), out("1m", "ebs,nvme", 2), "phase 1m is the last step, after step 3"},
-		{"the phase after the last step", at("1m", nil), out("1m", "ebs,nvme", 3), ""},
-		{"another phase mid-transition", at("10m", nil), out("1m", "ebs,nvme", 3), "finish the transition first"},
-		{"nvme deployed before bookie sets", at("1m", nil), map[string]any{"phase": "1m", "bookieStorage": "nvme"}, "deployed before bookie sets"},
-		{"ebs deployed before bookie sets", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"}, ""},
+		{"never deployed", at("10m", nil), nil, ""},
+		{"same phase", at("10m", nil), out("10m", "nvme"), ""},
+		{"direct 1m -> 10m", at("10m", nil), out("1m", "ebs"), "pulsar-fleet transition --stack us-east-1 --from 1m --to 10m"},
+		{"direct 100m -> 10m", at("10m", nil), out("100m", "nvme"), "bookies would leave at once"},
+		{"direct 35k -> 100k resizes volumes", at("100k", nil), out("35k", "ebs"), "the EBS bookies' volumes would change (ledgers 768Gi -> 2048Gi)"},
+		{"spot edit flips storage at one phase", at("10m", nil), out("10m", "ebs"), "a change at phase 10m is refused"},
+		{"first step from the old phase", at("10m", flip(1)), out("1m", "ebs"), ""},
+		{"a later step first", at("10m", flip(2)), out("1m", "ebs"), "the transition starts with step 1"},
+		{"a step from another phase", at("10m", flip(1)), out("100k", "ebs"), "the stack runs phase 100k"},
+		{"the same step again", at("10m", flip(2)), out("10m", "ebs,nvme", 2), ""},
+		{"a step that drops a running set", at("10m", flip(2)), out("10m", "ebs,gp2", 2), "the stack runs gp2 bookies and the declared step has none"},
+		{"the next step", at("10m", flip(2)), out("10m", "ebs,nvme", 1), ""},
+		{"a step skipped", at("100k", down(3)), out("100k", "ebs", 1), "steps go forward one at a time"},
+		{"a step back", at("10m", flip(1)), out("10m", "ebs,nvme", 2), "steps go forward one at a time"},
+		{"the phase before the last step", at("100k", nil), out("100k", "ebs", 2), "phase 100k is the last step, after step 3"},
+		{"the phase after the last step", at("10m", nil), out("10m", "ebs,nvme", 2), ""},
+		{"another phase mid-transition", at("100m", nil), out("10m", "ebs,nvme", 2), "finish the transition first"},
+		{"nvme deployed before bookie sets", at("10m", nil), map[string]any{"phase": "10m", "bookieStorage": "nvme"}, "deployed before bookie sets"},
+		{"ebs deployed before the planner chose volumes", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"},
+			"journal 100Gi -> 16Gi, throughput 250MiB/s -> 125MiB/s): a StatefulSet's volumeClaimTemplates cannot change"},
+		{"its remedy names the pin", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"},
+			"`pulsar-fleet:bookieVolumes: {phase: 100k, ledgerGiB: 2048, journalGiB: 100, throughputMiB: 250}`"},
+		{"running volumes the plan would change", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())), "pin the running volumes"},
+		{"running volumes pinned", pinned(at("35k", nil)), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())), ""},
+		{"a transition from pinned volumes resizes them", pinned(at("100k", nil)), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
+			"journal 100Gi -> 16Gi, throughput 250MiB/s -> 125MiB/s"},
+		{"a phase change from other volumes than the running ones", at("100k", nil), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
+			"the EBS bookies run other volumes than the plan for phase 35k gives them"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)
@@ -576,8 +642,8 @@ func TestTransitionConfigIsValidated(t *testing.T) {
 		fleet Fleet
 		want  string
 	}{
-		{"no such step", with("1m", TransitionStep{From: "100k", Step: 4}), "config pulsar-fleet:transition.step: 4 is not allowed: want transition from 100k to 1m, step 4: want one of 1, 2, 3"},
-		{"a safe move has no steps", with("100k", TransitionStep{From: "35k", Step: 1}), "one `up` of phase 100k is safe"},
+		{"no such step", with("1m", TransitionStep{From: "100k", Step: 4}), "config pulsar-fleet:transition.step: 4 is not allowed: want transition from 100k to 1m, step 4: want one of 1, 2"},
+		{"a safe move has no steps", with("100m", TransitionStep{From: "10m", Step: 1}), "one `up` of phase 100m is safe"},
 		{"from the phase itself", with("1m", TransitionStep{From: "1m", Step: 1}), "config pulsar-fleet:transition.from: \"1m\" is not allowed"},
 		{"from no phase", with("1m", TransitionStep{From: "2m", Step: 1}), "transition.from: \"2m\""},
 		{"step zero", with("1m", TransitionStep{From: "100k", Step: 0}), "transition.step: 0 is not allowed"},
@@ -588,8 +654,12 @@ func TestTransitionConfigIsValidated(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	d, err := DesignFor(with("1m", TransitionStep{From: "100k", Step: 2}), "us-east-1", "", cat)
+	d, err := DesignFor(with("10m", TransitionStep{From: "1m", Step: 2}), "us-east-1", "", cat)
 	require.NoError(t, err)
 	assert.Equal(t, "ebs,nvme", regions.BookieSets(d.Components.Pulsar))
+	assert.Equal(t, 5, d.Components.Pulsar.ZooKeeper.Replicas)
+	d, err = DesignFor(with("1m", TransitionStep{From: "100k", Step: 2}), "us-east-1", "", cat)
+	require.NoError(t, err)
+	assert.Equal(t, "ebs", regions.BookieSets(d.Components.Pulsar), "the resize step keeps the set")
 	assert.Equal(t, 4, d.Components.Pulsar.ZooKeeper.Replicas)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
 // The committed stack files pin neither spot shares nor bucket replication:
@@ -50,4 +51,38 @@ func TestRoleDefaultsApplied(t *testing.T) {
 	s.TieredStorage.ReplicateTo, s.Peers = nil, []string{"us-west-2"}
 	s, _ = f.Replace(s).Get("us-east-1")
 	assert.Equal(t, []string{}, s.TieredStorage.ReplicateTo)
+}
+
+// Volumes pinned at a phase are what the plan sizes the bookies on there,
+// and only there.
+func TestBookieVolumesPinReachesThePlan(t *testing.T) {
+	f := repoFleet(t)
+	for i := range f.Stacks {
+		if f.Stacks[i].Stack == "us-east-1" {
+			f.Stacks[i].BookieVolumes = &BookieVolumes{Phase: "35k", LedgerGiB: 2048, JournalGiB: 100, ThroughputMiB: 250}
+		}
+	}
+	regs, err := f.PlannerRegions("35k")
+	require.NoError(t, err)
+	for _, r := range regs {
+		if r.Name == "us-east-1" {
+			require.NotNil(t, r.BookieVolumes)
+			assert.Equal(t, int64(2048*sizing.GiB), r.BookieVolumes.LedgerBytes)
+			assert.Equal(t, int64(100*sizing.GiB), r.BookieVolumes.JournalBytes)
+		} else {
+			assert.Nil(t, r.BookieVolumes, r.Name)
+		}
+	}
+	cat, err := sizing.OpenCatalog("")
+	require.NoError(t, err)
+	for phase, ledger := range map[string]int64{"35k": 2048 * sizing.GiB, "100k": 2048 * sizing.GiB} {
+		d, err := DesignFor(f, "us-east-1", phase, cat)
+		require.NoError(t, err)
+		assert.Equal(t, ledger, d.Plan.Bookies.LedgerDiskBytes, phase)
+		if phase == "35k" {
+			assert.Equal(t, int64(100*sizing.GiB), d.Plan.Bookies.JournalDiskBytes, "pinned")
+		} else {
+			assert.Equal(t, int64(16*sizing.GiB), d.Plan.Bookies.JournalDiskBytes, "the planner's at 100k")
+		}
+	}
 }

@@ -218,6 +218,10 @@ func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
 		if s.Cluster.NATGateways == NATSingle {
 			rs.NATGateways = 1
 		}
+		if b := s.BookieVolumes; b != nil && b.Phase == phase {
+			v := b.Volumes()
+			rs.BookieVolumes = &v
+		}
 		rs, err := regions.PlannerSpec(rs, s.Region, model.PhaseName(phase), regions.SpotOverrides{Broker: s.Spot.Broker, Bookie: s.Spot.Bookie})
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", s.Stack, err)

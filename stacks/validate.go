@@ -62,6 +62,7 @@ func (c StackConfig) validatePlace(bad badFunc) {
 			bad(Key("transition.step"), t.Step, "a step of `pulsar-fleet transition --from "+t.From+" --to "+c.Phase+"`, from 1")
 		}
 	}
+	c.BookieVolumes.validate(bad)
 	_, calErr := c.Calibration.Apply(sizing.DefaultParams())
 	_, wlErr := c.Workload.Apply(sizing.Phases()[0])
 	for _, err := range []error{calErr, wlErr} {

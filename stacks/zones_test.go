@@ -46,25 +46,25 @@ func TestZoneGuard(t *testing.T) {
 		deployed map[string]any
 		want     []string // empty: allowed
 	}{
-		{"the same network", declare("1m", nil), deployed("1m", "nvme"), nil},
-		{"deployed before the layout was exported", declare("1m", addD), map[string]any{"phase": "1m", "bookieSets": "nvme"}, nil},
-		{"another vpcCidr", declare("1m", func(s *StackConfig) { s.VPCCIDR = "10.22.0.0/16" }), deployed("1m", "nvme"),
+		{"the same network", declare("100m", nil), deployed("100m", "nvme"), nil},
+		{"deployed before the layout was exported", declare("100m", addD), map[string]any{"phase": "100m", "bookieSets": "nvme"}, nil},
+		{"another vpcCidr", declare("100m", func(s *StackConfig) { s.VPCCIDR = "10.22.0.0/16" }), deployed("100m", "nvme"),
 			[]string{"subnets would be replaced (vpcCidr 10.20.0.0/16 -> 10.22.0.0/16)", "appending it to addedZones"}},
-		{"zones reordered", declare("1m", func(s *StackConfig) { s.Zones = []string{"us-west-2b", "us-west-2a", "us-west-2c"} }), deployed("1m", "nvme"),
+		{"zones reordered", declare("100m", func(s *StackConfig) { s.Zones = []string{"us-west-2b", "us-west-2a", "us-west-2c"} }), deployed("100m", "nvme"),
 			[]string{"subnets would be replaced (zones [us-west-2a us-west-2b us-west-2c] -> [us-west-2b us-west-2a us-west-2c])"}},
-		{"a zone appended to zones", declare("1m", func(s *StackConfig) { s.Zones = append(s.Zones, "us-west-2d") }), deployed("1m", "nvme"),
+		{"a zone appended to zones", declare("100m", func(s *StackConfig) { s.Zones = append(s.Zones, "us-west-2d") }), deployed("100m", "nvme"),
 			[]string{"subnets would be replaced (zones"}},
-		{"a zone added at a steady phase", declare("1m", addD), deployed("1m", "nvme"), nil},
-		{"the added zone deployed", declare("1m", addD), deployed("1m", "nvme", zoneD), nil},
-		{"a zone added with a phase change", declare("10m", addD), deployed("1m", "nvme"),
+		{"a zone added at a steady phase", declare("100m", addD), deployed("100m", "nvme"), nil},
+		{"the added zone deployed", declare("100m", addD), deployed("100m", "nvme", zoneD), nil},
+		{"a zone added with a phase change", declare("100m", addD), deployed("10m", "nvme"),
 			[]string{"zones [us-west-2d] are added while the stack moves between phases", "add a zone at a steady phase"}},
 		{"a zone added where the re-plan drops bookies", declare("10m", addD), deployed("10m", "nvme"),
 			[]string{"adding zones [us-west-2d] re-plans the region for 4 zones", "3 bookies would leave at once (39 -> 36)", "this version cannot add the zone to this region at this phase", "Adding a zone"}},
-		{"an added zone removed", declare("1m", nil), deployed("1m", "nvme", zoneD),
+		{"an added zone removed", declare("100m", nil), deployed("100m", "nvme", zoneD),
 			[]string{"added zones are only appended"}},
-		{"an added zone's CIDR changed", declare("1m", func(s *StackConfig) {
+		{"an added zone's CIDR changed", declare("100m", func(s *StackConfig) {
 			s.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.23.0.0/16"}}
-		}), deployed("1m", "nvme", zoneD), []string{"added zones are only appended"}},
+		}), deployed("100m", "nvme", zoneD), []string{"added zones are only appended"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := TransitionGuard(tc.declared, cat)("us-west-2", tc.deployed)

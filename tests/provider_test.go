@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 	"github.com/pulsar-fleet/pulsar-fleet/transition"
 )
@@ -363,9 +365,56 @@ type object struct {
 		UID  string `json:"uid"`
 	} `json:"metadata"`
 	Spec struct {
-		Replicas int `json:"replicas"`
+		Replicas             int `json:"replicas"`
+		VolumeClaimTemplates []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Spec struct {
+				Resources struct {
+					Requests map[string]string `json:"requests"`
+				} `json:"resources"`
+			} `json:"spec"`
+		} `json:"volumeClaimTemplates"`
 	} `json:"spec"`
-	Data map[string]string `json:"data"`
+	Data       map[string]string `json:"data"`
+	Parameters map[string]string `json:"parameters"`
+}
+
+// assertVolumes checks the EBS bookies' claim templates and the gp3
+// classes are the design's volumes.
+func assertVolumes(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
+	want, ok := regions.EBSVolumes(d.Components)
+	if !ok {
+		return
+	}
+	var got sizing.Volumes
+	for _, it := range list(t, s, "/apis/storage.k8s.io/v1/storageclasses") {
+		tp, _ := strconv.Atoi(it.Parameters["throughput"])
+		iops, _ := strconv.Atoi(it.Parameters["iops"])
+		switch it.Metadata.Name {
+		case regions.StorageClassLedgers:
+			got.ThroughputBytes, got.LedgerIOPS = float64(tp)*float64(sizing.MiB), iops
+		case regions.StorageClassJournal:
+			got.JournalIOPS = iops
+		}
+	}
+	for _, it := range list(t, s, "/apis/apps/v1/namespaces/"+d.Components.Pulsar.Namespace+"/statefulsets") {
+		if it.Metadata.Name != "pulsar-bookie" {
+			continue
+		}
+		for _, c := range it.Spec.VolumeClaimTemplates {
+			gib, err := strconv.ParseInt(strings.TrimSuffix(c.Spec.Resources.Requests["storage"], "Gi"), 10, 64)
+			require.NoError(t, err, "the program writes claim sizes in Gi")
+			switch {
+			case strings.HasSuffix(c.Metadata.Name, "-ledgers"):
+				got.LedgerBytes = gib * sizing.GiB
+			case strings.HasSuffix(c.Metadata.Name, "-journal"):
+				got.JournalBytes = gib * sizing.GiB
+			}
+		}
+	}
+	assert.Equal(t, want, got, "%s: the bookies' claim templates and gp3 classes", d.Phase)
 }
 
 // list reads a list from the API server.
@@ -515,34 +564,46 @@ func declaredDesign(t *testing.T, fleet stacks.Fleet, stack, phase string, step 
 	return d
 }
 
+// declaredStep is one state a stack declares in a transition, and the
+// cluster work of its step before the next `up`: for a resize step, the
+// EBS bookies' StatefulSet deleted with its pods left running.
+type declaredStep struct {
+	design regions.RegionDesign
+	resize *transition.Resize
+}
+
 // transitionDesigns are the designs a stack declares from one phase to
-// another: each declared step, then the new phase.
-func transitionDesigns(t *testing.T, fleet stacks.Fleet, stack, from, to string) []regions.RegionDesign {
+// another, in order, ending with the new phase.
+func transitionDesigns(t *testing.T, fleet stacks.Fleet, stack, from, to string) []declaredStep {
 	t.Helper()
 	tr, err := transition.Plan(declaredDesign(t, fleet, stack, from, nil), declaredDesign(t, fleet, stack, to, nil), catalog(t))
 	require.NoError(t, err)
-	var out []regions.RegionDesign
+	var out []declaredStep
 	for _, n := range tr.Declarable() {
-		out = append(out, declaredDesign(t, fleet, stack, to, &stacks.TransitionStep{From: from, Step: n}))
+		out = append(out, declaredStep{declaredDesign(t, fleet, stack, to, &stacks.TransitionStep{From: from, Step: n}), tr.Steps[n-1].Resize})
 	}
-	return append(out, declaredDesign(t, fleet, stack, to, nil))
+	return append(out, declaredStep{design: declaredDesign(t, fleet, stack, to, nil)})
 }
 
 // us-east-1 moves 100k -> 1m and back, one declared state per `up`, on
-// the real engine with the real provider: real Helm installs the
-// instance-storage release beside the main one and upgrades the main one
-// out of its bookies, and every `up` leaves exactly the design's bookie
-// sets and ZooKeeper ensemble.
+// the real engine with the real provider: real Helm upgrades the main
+// release through ZooKeeper's steps and the EBS bookies' resize (its
+// StatefulSet deleted with the pods left, as the step's cluster work says,
+// then re-created by the next `up` with the new claim templates, and the
+// gp3 classes replaced), and every `up` leaves exactly the design's bookie
+// sets, ZooKeeper ensemble and bookie volumes.
 func TestRealProviderTransition(t *testing.T) {
 	tier := newRealTier(t)
 	fleet, _, err := stacks.LoadFleet(root)
 	require.NoError(t, err)
 	start := declaredDesign(t, fleet, "us-east-1", "100k", nil)
-	designs := append([]regions.RegionDesign{start}, transitionDesigns(t, fleet, "us-east-1", "100k", "1m")...)
-	designs = append(designs, transitionDesigns(t, fleet, "us-east-1", "1m", "100k")...)
+	steps := append([]declaredStep{{design: start}}, transitionDesigns(t, fleet, "us-east-1", "100k", "1m")...)
+	steps = append(steps, transitionDesigns(t, fleet, "us-east-1", "1m", "100k")...)
 	c, s := tier.cycleOn(t, start, 10*time.Minute)
 	var st auto.Stack
-	for i, d := range designs {
+	resized := 0
+	for i, step := range steps {
+		d := step.design
 		c.d = d
 		st = c.stack(nil)
 		name := "up of " + d.Phase
@@ -552,10 +613,16 @@ func TestRealProviderTransition(t *testing.T) {
 		changed := c.up(name, st)
 		t.Logf("%s: %v; bookie sets %s", name, changed, regions.BookieSets(d.Components.Pulsar))
 		assertInstalled(t, s, d)
-		if i > 0 && reflect.DeepEqual(d.Components, designs[i-1].Components) {
+		assertVolumes(t, s, d)
+		if i > 0 && reflect.DeepEqual(d.Components, steps[i-1].design.Components) {
 			assert.Empty(t, changed, "%s: a step of cluster work declares the state before it", name)
 		}
+		if r := step.resize; r != nil {
+			require.NoError(t, s.Delete(c.ctx, "apps/v1", "StatefulSet", d.Components.Pulsar.Namespace, r.StatefulSet), "the resize step's cluster work")
+			resized++
+		}
 	}
+	assert.Equal(t, 2, resized, "the EBS bookies' volumes are resized both ways")
 	dctx, dcancel := context.WithTimeout(c.ctx, 4*time.Minute)
 	defer dcancel()
 	c.step("destroy", func() error { _, err := st.Destroy(dctx, optdestroy.ProgressStreams(&c.log)); return err })

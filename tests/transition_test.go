@@ -40,15 +40,23 @@ func TestDirectPhaseJumpIsRefused(t *testing.T) {
 	err := transition.Check(designAt(t, "us-east-1", "100k", nil), designAt(t, "us-east-1", "1m", nil))
 	require.ErrorAs(t, err, &refused)
 	assert.Contains(t, err.Error(), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m")
-	assert.Contains(t, err.Error(), "between EBS volumes and instance storage")
 	assert.Contains(t, err.Error(), "ZooKeeper would change by 2 servers")
+	assert.Contains(t, err.Error(), "the EBS bookies' volumes would change (ledgers 2048Gi -> 6144Gi, throughput 125MiB/s -> 625MiB/s)")
 
-	err = transition.Check(designAt(t, "us-east-1", "10m", nil), designAt(t, "us-east-1", "1m", nil))
+	err = transition.Check(designAt(t, "us-east-1", "1m", nil), designAt(t, "us-east-1", "10m", nil))
 	require.ErrorAs(t, err, &refused)
-	assert.Contains(t, err.Error(), "36 bookies would leave at once (45 -> 9)")
+	assert.Contains(t, err.Error(), "between EBS volumes and instance storage")
+
+	err = transition.Check(designAt(t, "us-east-1", "100m", nil), designAt(t, "us-east-1", "10m", nil))
+	require.ErrorAs(t, err, &refused)
+	assert.Contains(t, err.Error(), "276 bookies would leave at once (321 -> 45)")
+
+	err = transition.Check(designAt(t, "us-east-1", "35k", nil), designAt(t, "us-east-1", "100k", nil))
+	require.ErrorAs(t, err, &refused)
+	assert.Contains(t, err.Error(), "volumeClaimTemplates cannot change", "the planner gives 100k larger ledger volumes")
 
 	// Growing bookies on the same storage with the same ZooKeeper is safe.
-	assert.NoError(t, transition.Check(designAt(t, "us-east-1", "35k", nil), designAt(t, "us-east-1", "100k", nil)))
+	assert.NoError(t, transition.Check(designAt(t, "us-east-1", "10m", nil), designAt(t, "us-east-1", "100m", nil)))
 
 	for _, s := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
 		for i := 0; i+1 < len(sizing.PhaseNames); i++ {
@@ -57,8 +65,8 @@ func TestDirectPhaseJumpIsRefused(t *testing.T) {
 				c := transition.Diff(pair[0], pair[1])
 				err := transition.Check(pair[0], pair[1])
 				assert.Equal(t, len(c.Unsafe()) > 0, err != nil, "%s %s -> %s", s, pair[0].Phase, pair[1].Phase)
-				if c.StorageFlip || c.BookiesTo < c.BookiesFrom {
-					assert.Error(t, err, "%s %s -> %s drops bookies", s, pair[0].Phase, pair[1].Phase)
+				if c.StorageFlip || c.BookiesTo < c.BookiesFrom || c.VolumesTo != nil {
+					assert.Error(t, err, "%s %s -> %s drops bookies or changes their volumes", s, pair[0].Phase, pair[1].Phase)
 				}
 			}
 		}
@@ -68,9 +76,9 @@ func TestDirectPhaseJumpIsRefused(t *testing.T) {
 // A spot-share edit that flips the bookies' storage at the same phase is
 // refused the same way.
 func TestSpotShareEditFlippingBookieStorageIsRefused(t *testing.T) {
-	before := designAt(t, "us-east-1", "35k", nil)
-	after := designAt(t, "us-east-1", "35k", func(raw stacks.Raw) {
-		raw["pulsar-fleet:spot"] = `{"broker": 0.7, "bookie": 0}`
+	before := designAt(t, "us-east-1", "1m", nil)
+	after := designAt(t, "us-east-1", "1m", func(raw stacks.Raw) {
+		raw["pulsar-fleet:spot"] = `{"bookie": 0}`
 	})
 	require.False(t, before.Plan.Bookies.LocalNVMe)
 	require.True(t, after.Plan.Bookies.LocalNVMe, "all on-demand bookies plan on instance storage")
@@ -78,7 +86,7 @@ func TestSpotShareEditFlippingBookieStorageIsRefused(t *testing.T) {
 	var refused *transition.RefusedError
 	require.True(t, errors.As(err, &refused), "%v", err)
 	assert.Contains(t, err.Error(), "between EBS volumes and instance storage")
-	assert.Contains(t, err.Error(), "a change at phase 35k is refused")
+	assert.Contains(t, err.Error(), "a change at phase 1m is refused")
 	assert.Contains(t, err.Error(), "revert the edit that moves the bookies", "the remedy is named")
 	assert.Contains(t, err.Error(), "pulsar-fleet transition")
 }
@@ -105,29 +113,45 @@ func TestSubnetReplacementIsRefused(t *testing.T) {
 // bookies leave only after being decommissioned one at a time, and a
 // storage move builds the new set before draining the old one.
 func TestTransitionSteps(t *testing.T) {
-	up, err := transition.Plan(designAt(t, "us-east-1", "100k", nil), designAt(t, "us-east-1", "1m", nil), catalog(t))
+	up, err := transition.Plan(designAt(t, "us-east-1", "1m", nil), designAt(t, "us-east-1", "10m", nil), catalog(t))
 	require.NoError(t, err)
 	assert.False(t, up.Direct)
 	var titles []string
 	for _, s := range up.Steps {
 		titles = append(titles, s.Title)
 	}
-	assert.Equal(t, []string{"ZooKeeper 3 -> 4 servers", "add the instance-storage (NVMe) bookie set beside the EBS one",
-		"drain the 6 EBS bookies, one at a time", "`pulumi up` of phase 1m"}, titles)
+	assert.Equal(t, []string{"add the instance-storage (NVMe) bookie set beside the EBS one",
+		"drain the 9 EBS bookies, one at a time", "`pulumi up` of phase 10m"}, titles)
 	assert.Positive(t, up.DataBytes)
-	assert.InDelta(t, up.DataBytes, designAt(t, "us-east-1", "100k", nil).Plan.Storage.StorageBytes, 1, "the old set's data moves once")
+	assert.InDelta(t, up.DataBytes, designAt(t, "us-east-1", "1m", nil).Plan.Storage.StorageBytes, 1, "the old set's data moves once")
+	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-bookie", To: 0, ReadOnlyFirst: true}, up.Steps[1].Leave, "the drain")
 
-	down, err := transition.Plan(designAt(t, "us-east-1", "10m", nil), designAt(t, "us-east-1", "1m", nil), catalog(t))
+	down, err := transition.Plan(designAt(t, "us-east-1", "100m", nil), designAt(t, "us-east-1", "10m", nil), catalog(t))
 	require.NoError(t, err)
 	require.Len(t, down.Steps, 2)
-	assert.Equal(t, "decommission bookies 9..44, one at a time", down.Steps[0].Title)
+	assert.Equal(t, "decommission bookies 45..320, one at a time", down.Steps[0].Title)
 	assert.Empty(t, down.Steps[0].Up, "decommissioning is cluster work before the up that removes the pods")
-	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-nvme-bookie", To: 9}, down.Steps[0].Leave, "the decommissioning is `pulsar-fleet decommission`")
-	assert.Contains(t, down.Steps[0].Between[1], "pulsar-fleet decommission --stack us-east-1 --statefulset pulsar-nvme-bookie --to 9")
-	assert.Contains(t, down.Steps[1].Up[0], "bookie replicas 9: the count the decommissioning left, so no bookie goes in this `up`")
-	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-bookie", To: 0, ReadOnlyFirst: true}, up.Steps[2].Leave, "the drain")
+	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-nvme-bookie", To: 45}, down.Steps[0].Leave, "the decommissioning is `pulsar-fleet decommission`")
+	assert.Contains(t, down.Steps[0].Between[1], "pulsar-fleet decommission --stack us-east-1 --statefulset pulsar-nvme-bookie --to 45")
+	assert.Contains(t, down.Steps[1].Up[0], "bookie replicas 45: the count the decommissioning left, so no bookie goes in this `up`")
 
-	same, err := transition.Plan(designAt(t, "us-east-1", "35k", nil), designAt(t, "us-east-1", "100k", nil), catalog(t))
+	// EBS bookies whose planned volumes differ are resized in place: the
+	// claims grown, the StatefulSet deleted with its pods left running,
+	// then re-created by the `up` with the new claim templates.
+	from, to := designAt(t, "us-east-1", "100k", nil), designAt(t, "us-east-1", "1m", nil)
+	grow, err := transition.Plan(from, to, catalog(t))
+	require.NoError(t, err)
+	require.Len(t, grow.Steps, 3)
+	r := grow.Steps[1]
+	assert.Equal(t, "resize the EBS bookies' volumes in place (ledgers 2048Gi -> 6144Gi, throughput 125MiB/s -> 625MiB/s)", r.Title)
+	assert.Equal(t, &transition.Resize{StatefulSet: "pulsar-bookie", From: from.Plan.Bookies.Volumes(), To: to.Plan.Bookies.Volumes()}, r.Resize)
+	assert.Empty(t, r.Up)
+	assert.Contains(t, r.Between[0], "each claim `pulsar-bookie-ledgers-pulsar-bookie-<n>` to 6144Gi")
+	assert.Contains(t, r.Between[1], "aws ec2 modify-volume")
+	assert.Contains(t, r.Between[2], "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
+	assert.Contains(t, grow.Steps[2].Up, "StatefulSet pulsar-bookie re-created with the new claim templates; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them")
+
+	same, err := transition.Plan(designAt(t, "us-east-1", "10m", nil), designAt(t, "us-east-1", "100m", nil), catalog(t))
 	require.NoError(t, err)
 	assert.True(t, same.Direct)
 	assert.Len(t, same.Steps, 1)

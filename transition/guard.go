@@ -24,6 +24,10 @@ type Deployed struct {
 	// Network is the VPC layout it runs; nil for a stack deployed before
 	// the layout was exported.
 	Network *DeployedNetwork
+	// Volumes are its EBS bookies' volumes; nil for a stack deployed
+	// before they were exported (it runs sizing.LegacyVolumes) or without
+	// EBS bookies.
+	Volumes *sizing.Volumes
 }
 
 // DesignAt is the stack's design at a phase.
@@ -55,12 +59,42 @@ func Allow(was Deployed, now regions.RegionDesign, designAt DesignAt, cat *sizin
 		if err != nil {
 			return err
 		}
+		if err := keepsVolumes(was, from, now.Phase); err != nil {
+			return err
+		}
 		return Check(from, now)
 	}
 	if sets := regions.BookieSets(now.Components.Pulsar); was.BookieSets != "" && was.BookieSets != sets {
 		return StorageFlip(now.Stack, was.Phase, now.Phase, was.BookieSets, sets)
 	}
-	return nil
+	return keepsVolumes(was, now, now.Phase)
+}
+
+// keepsVolumes refuses a design of the deployed phase whose EBS bookies'
+// volumes differ from the running ones (a stack deployed before the
+// planner chose volumes, or a workload edit): one `up` cannot change them,
+// and a transition from that phase would start from the wrong ones. The
+// remedy pins the running volumes at that phase.
+func keepsVolumes(was Deployed, at regions.RegionDesign, to string) error {
+	want, ok := regions.EBSVolumes(at.Components)
+	if !ok || !slices.Contains(strings.Split(was.BookieSets, ","), string(model.StorageEBS)) {
+		return nil
+	}
+	running := was.Volumes
+	if running == nil {
+		legacy, err := sizing.LegacyVolumes(was.Phase)
+		if err != nil {
+			return err
+		}
+		running = &legacy
+	}
+	if *running == want {
+		return nil
+	}
+	return &RefusedError{Stack: at.Stack, From: was.Phase, To: to, Reasons: []string{fmt.Sprintf(
+		"the EBS bookies run other volumes than the plan for phase %s gives them (%s): %s", was.Phase, VolumeChange(*running, want), volumesReason)},
+		Remedy: fmt.Sprintf("pin the running volumes in Pulumi.%s.yaml, so the plan sizes the bookies on them: `pulsar-fleet:bookieVolumes: {phase: %s, ledgerGiB: %d, journalGiB: %d, throughputMiB: %.0f}`; they then change only in a phase transition's resize step (docs/operations.md, \"Bookie volumes\")",
+			at.Stack, was.Phase, running.LedgerBytes/sizing.GiB, running.JournalBytes/sizing.GiB, running.ThroughputBytes/float64(sizing.MiB))}
 }
 
 // plan is the transition a declared step belongs to.

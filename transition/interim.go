@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -63,6 +64,11 @@ func Interim(from, to regions.RegionDesign, step int, cat *sizing.Catalog) (regi
 			return regions.RegionDesign{}, fmt.Errorf("transition from %s to %s: phase %s has no %s pool", from.Phase, to.Phase, to.Phase, regions.BookiePool(incoming.Storage))
 		}
 		c.Capacity.Pools = append(c.Capacity.Pools, pool)
+		if incoming.Storage == model.StorageEBS {
+			// The incoming EBS set's volumes come from its classes: the
+			// new phase's throughput and IOPS (the old set uses none).
+			c.Cluster.StorageClasses = to.Components.Cluster.StorageClasses
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return regions.RegionDesign{}, fmt.Errorf("region %s, transition from %s to %s, step %d: %w", to.Stack, from.Phase, to.Phase, step, err)

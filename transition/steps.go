@@ -3,6 +3,7 @@ package transition
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -152,6 +153,46 @@ func rollNote(incoming model.BookieStorage) string {
 		return "the main release gets its EBS bookies back, and the brokers, which wait for that set by name, roll one at a time under their PDB"
 	}
 	return "the instance-storage set is its own Helm release (" + pulsar.NVMeRelease + "); the main release and its pods do not change"
+}
+
+// volumes changes the EBS bookies' volumes in place, between the last
+// `up` of the old design and the `up` of the new phase: claims grow online
+// (the gp3 classes allow expansion), throughput and IOPS are modified on
+// the volumes, and the StatefulSet, whose claim templates cannot change,
+// is deleted with its pods left running for the `up` to re-create.
+func (b *builder) volumes() {
+	if b.c.VolumesTo == nil {
+		return
+	}
+	from, to := *b.c.VolumesFrom, *b.c.VolumesTo
+	r := Resize{StatefulSet: b.fromSet(), From: from, To: to}
+	var grow []string
+	for _, v := range []struct {
+		kind     string
+		from, to int64
+	}{{"ledgers", from.LedgerBytes, to.LedgerBytes}, {"journal", from.JournalBytes, to.JournalBytes}} {
+		if v.from != v.to {
+			// The chart's claim templates: <fullname>-<component>-<volume name>.
+			grow = append(grow, fmt.Sprintf("each claim `%s-%s-%s-<n>` to %dGi", r.StatefulSet, v.kind, r.StatefulSet, v.to/sizing.GiB))
+		}
+	}
+	var between []string
+	if len(grow) > 0 {
+		between = append(between, fmt.Sprintf("set %s: `kubectl -n %s patch pvc <claim> -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"<size>\"}}}}'`; gp3 grows online, and a claim already at least that size keeps it (EBS volumes do not shrink; the bookie then has more room than planned)",
+			strings.Join(grow, " and "), pulsar.DefaultNamespace))
+	}
+	gate := fmt.Sprintf("every claim of %s reports its new capacity (`kubectl -n %s get pvc`)", r.StatefulSet, pulsar.DefaultNamespace)
+	classes := ""
+	if from.ThroughputBytes != to.ThroughputBytes || from.LedgerIOPS != to.LedgerIOPS || from.JournalIOPS != to.JournalIOPS {
+		between = append(between, fmt.Sprintf("set each bound volume's throughput to %.0f MiB/s and its IOPS to %d (ledgers) or %d (journal): `aws ec2 modify-volume --volume-id <the claim's PersistentVolume spec.csi.volumeHandle> --throughput <MiB/s> --iops <IOPS>`",
+			to.ThroughputBytes/float64(sizing.MiB), to.LedgerIOPS, to.JournalIOPS))
+		gate += ", `aws ec2 describe-volumes-modifications` shows each volume optimizing or completed"
+		classes = "; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them"
+	}
+	between = append(between, fmt.Sprintf("`kubectl -n %s delete statefulset %s --cascade=orphan`: the bookies keep running, and the next `up` re-creates the StatefulSet with the new claim templates and adopts them", pulsar.DefaultNamespace, r.StatefulSet))
+	b.add(Step{Title: "resize the EBS bookies' volumes in place (" + VolumeChange(from, to) + ")", Between: between, Resize: &r,
+		Gate: fmt.Sprintf("%s, and StatefulSet %s is gone while its %d bookies run (a repeated `up` of this step re-creates it with the old templates: delete it again)", gate, r.StatefulSet, b.bookiesLeft)})
+	b.final = append(b.final, fmt.Sprintf("StatefulSet %s re-created with the new claim templates%s", r.StatefulSet, classes))
 }
 
 // finish ends with the `up` of the new phase.

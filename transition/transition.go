@@ -47,6 +47,8 @@ type Step struct {
 	// Leave is the cluster work of a drain or decommission step, which
 	// `pulsar-fleet decommission` runs.
 	Leave *Leave `json:"leave,omitempty"`
+	// Resize is the cluster work of a volume step.
+	Resize *Resize `json:"resize,omitempty"`
 	// Declares is the state the stack declares at this step, with
 	// `transition: {from, step}` in its config (every step but the last,
 	// which is the new phase itself). A step of cluster work only declares
@@ -70,6 +72,16 @@ func (l Leave) Command(stack string) string {
 		c += " --read-only-first"
 	}
 	return c + " --context <the region's cluster>`"
+}
+
+// Resize is the EBS bookies' volumes changed in place: each claim of the
+// StatefulSet grown, each volume's throughput and IOPS modified, then the
+// StatefulSet deleted with its pods left running, so that the next `up`
+// re-creates it with the new claim templates and adopts them.
+type Resize struct {
+	StatefulSet string         `json:"statefulSet"`
+	From        sizing.Volumes `json:"from"`
+	To          sizing.Volumes `json:"to"`
 }
 
 // Declared is a state between two phases: the ZooKeeper servers and the
@@ -114,6 +126,9 @@ type Change struct {
 	SubnetsReplaced    bool // zones or VPC CIDR differ
 	SubnetsReplacedWhy string
 	ZonesAdded         int // zones appended to addedZones
+	// VolumesFrom and VolumesTo are the EBS bookies' volumes, when both
+	// designs keep EBS bookies and the planner chose other volumes.
+	VolumesFrom, VolumesTo *sizing.Volumes
 }
 
 // Diff compares two designs of the same region.
@@ -123,6 +138,10 @@ func Diff(from, to regions.RegionDesign) Change {
 		BookiesFrom: from.Plan.Bookies.Count, BookiesTo: to.Plan.Bookies.Count,
 		ZooKeeperFrom: from.Plan.ZooKeeper.Count, ZooKeeperTo: to.Plan.ZooKeeper.Count,
 		BrokerTypeFrom: from.Plan.Brokers.InstanceType, BrokerTypeTo: to.Plan.Brokers.InstanceType,
+	}
+	if fb, tb := from.Plan.Bookies, to.Plan.Bookies; !fb.LocalNVMe && !tb.LocalNVMe && fb.Volumes() != tb.Volumes() {
+		fv, tv := fb.Volumes(), tb.Volumes()
+		c.VolumesFrom, c.VolumesTo = &fv, &tv
 	}
 	fn, tn := from.Components.Network, to.Components.Network
 	switch {
@@ -152,6 +171,9 @@ func (c Change) Unsafe() []string {
 	}
 	if c.BookiesTo < c.BookiesFrom && !c.StorageFlip {
 		out = append(out, fmt.Sprintf("%d bookies would leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers whose copies sat on them would be lost", c.BookiesFrom-c.BookiesTo, c.BookiesFrom, c.BookiesTo))
+	}
+	if c.VolumesTo != nil {
+		out = append(out, "the EBS bookies' volumes would change ("+VolumeChange(*c.VolumesFrom, *c.VolumesTo)+"): "+volumesReason)
 	}
 	if d := c.ZooKeeperTo - c.ZooKeeperFrom; d > 1 || d < -1 {
 		out = append(out, fmt.Sprintf("ZooKeeper would change by %d servers at once (%d -> %d); it must change one server at a time to keep its quorum", d, c.ZooKeeperFrom, c.ZooKeeperTo))
@@ -220,6 +242,25 @@ func StorageFlip(stack, from, to, deployed, desired string) error {
 
 const flipReason = "one `up` would delete the old set's StatefulSet while it creates the new one empty, so every ledger not yet offloaded would be lost (a set's storage is its identity: docs/operations.md, \"Bookie sets\")"
 
+const volumesReason = "a StatefulSet's volumeClaimTemplates cannot change, so the `up` would fail on the bookie StatefulSet, and a gp3 class's new throughput reaches only volumes created after it"
+
+// VolumeChange says what differs between two bookies' volumes.
+func VolumeChange(from, to sizing.Volumes) string {
+	gib := func(b int64) string { return fmt.Sprintf("%dGi", b/sizing.GiB) }
+	mib := func(b float64) string { return fmt.Sprintf("%.0fMiB/s", b/float64(sizing.MiB)) }
+	var out []string
+	for _, d := range []struct{ name, from, to string }{
+		{"ledgers", gib(from.LedgerBytes), gib(to.LedgerBytes)}, {"journal", gib(from.JournalBytes), gib(to.JournalBytes)},
+		{"throughput", mib(from.ThroughputBytes), mib(to.ThroughputBytes)},
+		{"ledgers IOPS", fmt.Sprint(from.LedgerIOPS), fmt.Sprint(to.LedgerIOPS)}, {"journal IOPS", fmt.Sprint(from.JournalIOPS), fmt.Sprint(to.JournalIOPS)},
+	} {
+		if d.from != d.to {
+			out = append(out, d.name+" "+d.from+" -> "+d.to)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 // Check refuses a direct change from the deployed design to the desired
 // one when one `up` would lose data or quorum.
 func Check(deployed, desired regions.RegionDesign) error {
@@ -263,6 +304,7 @@ func Plan(from, to regions.RegionDesign, cat *sizing.Catalog) (Transition, error
 		b.brokers()
 		b.zookeeperSteps()
 	}
+	b.volumes()
 	b.finish()
 	t.Steps = b.steps
 	for _, s := range t.Steps {
@@ -284,7 +326,7 @@ func recoveryRate(d regions.RegionDesign, cat *sizing.Catalog) (float64, string,
 		return 0, "", err
 	}
 	net := it.NetBytesPerSec() * RecoveryShare
-	if disk := sizing.DefaultParams().EBSThroughputBytes; !d.Plan.Bookies.LocalNVMe && disk < net {
+	if disk := d.Plan.Bookies.VolumeThroughputBytes; !d.Plan.Bookies.LocalNVMe && disk < net {
 		return disk, fmt.Sprintf("a gp3 ledger volume's %s/s provisioned throughput (%s)", sizing.FormatSI(disk), it.Name), nil
 	}
 	return net, fmt.Sprintf("%.0f%% of %s's %s/s sustained network", RecoveryShare*100, it.Name, sizing.FormatSI(it.NetBytesPerSec())), nil

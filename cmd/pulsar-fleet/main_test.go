@@ -36,9 +36,9 @@ func TestSizeReproducesDataStaxExample(t *testing.T) {
 	assert.Equal(t, 3_240_000_000.0, got["storageKB"])
 	assert.Equal(t, 3.0, got["bookiesForStorage"])
 	assert.Equal(t, 3.0, got["brokersForStorage"])
-	assert.Equal(t, 6.0, got["bookies"], "zone headroom: 3 bookies cannot form an ensemble after a zone loss")
+	assert.Equal(t, 6.0, got["bookies"], "journal and ledger writes need 6 m6g.2xlarge's EBS baseline; zone headroom agrees: 3 bookies cannot form an ensemble after a zone loss")
 	assert.Equal(t, 3.0, got["brokers"])
-	assert.Equal(t, "bookies: zone-headroom; brokers: storage", got["limitingFactor"])
+	assert.Equal(t, "bookies: ebs-bandwidth; brokers: storage", got["limitingFactor"])
 }
 
 func TestSizeTextNamesBindingLimit(t *testing.T) {
@@ -394,8 +394,8 @@ func TestTransitionCommand(t *testing.T) {
 	code, out, stderr := cli(t, "transition", "--stack", "us-east-1", "--from", "100k", "--to", "1m")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "us-east-1: phase 100k -> 1m needs the steps below")
-	assert.Contains(t, out, "add the instance-storage (NVMe) bookie set beside the EBS one")
-	assert.Contains(t, out, "decommissionbookie")
+	assert.Contains(t, out, "resize the EBS bookies' volumes in place (ledgers 2048Gi -> 6144Gi, throughput 125MiB/s -> 625MiB/s)")
+	assert.Contains(t, out, "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
 	// docs/operations.md shows the real output of these two.
 	doc, err := os.ReadFile("../../docs/operations.md")
 	require.NoError(t, err)
@@ -404,7 +404,8 @@ func TestTransitionCommand(t *testing.T) {
 	assert.Contains(t, string(doc), strings.TrimSpace(down), "docs/operations.md: the 10m -> 1m output is stale")
 	code, out, _ = cli(t, "transition", "--stack", "us-east-1", "--from", "10m", "--to", "1m", "--json")
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, `"title": "decommission bookies 9..44, one at a time"`)
+	assert.Contains(t, out, `"title": "drain the 45 instance-storage (NVMe) bookies, one at a time"`)
+	assert.Contains(t, down, "decommissionbookie")
 	for args, want := range map[string][]string{
 		"no stack":  {"transition", "--from", "35k", "--to", "100k"},
 		"no from":   {"transition", "--stack", "us-east-1", "--to", "100k"},
@@ -418,13 +419,14 @@ func TestTransitionCommand(t *testing.T) {
 }
 
 // The offline preview simulates a deployed phase: a direct 100k -> 1m is
-// refused naming the transition, a safe change previews, and the real
-// preview refuses the offline-only flag by name.
+// refused naming the transition, a safe change (10m -> 100m: instance-
+// storage bookies only grow) previews, and the real preview refuses the
+// offline-only flag by name.
 func TestPreviewDeployedPhase(t *testing.T) {
-	code, _, stderr := cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "1m", "--deployed-phase", "100k")
+	code, _, stderr := cli(t, "preview", "--offline", "--stack", "us-west-2", "--phase", "1m", "--deployed-phase", "100k")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m")
-	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "100k", "--deployed-phase", "35k")
+	assert.Contains(t, stderr, "pulsar-fleet transition --stack us-west-2 --from 100k --to 1m")
+	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "100m", "--deployed-phase", "10m")
 	assert.Equal(t, 0, code, stderr)
 	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--deployed-phase", "2m")
 	assert.Equal(t, 2, code)
@@ -444,10 +446,16 @@ func TestGuardCommand(t *testing.T) {
 		require.NoError(t, os.WriteFile(f, b, 0o600))
 		return f
 	}
-	// The committed stack files declare us-east-1 at 35k, on EBS bookies.
-	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs"}))
+	// The committed stack files declare us-east-1 at 35k, on EBS bookies
+	// with the volumes the plan chooses there.
+	volumes := map[string]any{"ledgerGiB": 768, "journalGiB": 16, "throughputMiB": 125, "ledgerIOPS": 3000, "journalIOPS": 6000}
+	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes}))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "safe as one `up`")
+	// Deployed before volumes were exported: it runs the old fixed ones.
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs"}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "`pulsar-fleet:bookieVolumes: {phase: 35k, ledgerGiB: 2048, journalGiB: 100, throughputMiB: 250}`")
 	code, out, _ = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{}))
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "never deployed")

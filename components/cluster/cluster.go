@@ -155,8 +155,8 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	for _, sc := range c.StorageClasses {
-		if sc.ThroughputMiB < 125 || sc.ThroughputMiB > 1000 {
-			errs = append(errs, fmt.Errorf("storageClass %s: throughput %d MiB/s, want 125..1000 (gp3)", sc.Name, sc.ThroughputMiB))
+		if sc.ThroughputMiB < 125 || sc.ThroughputMiB > 2000 {
+			errs = append(errs, fmt.Errorf("storageClass %s: throughput %d MiB/s, want 125..2000 (gp3)", sc.Name, sc.ThroughputMiB))
 		}
 		if sc.IOPS < 3000 || sc.IOPS > 16000 {
 			errs = append(errs, fmt.Errorf("storageClass %s: iops %d, want 3000..16000 (gp3)", sc.Name, sc.IOPS))
