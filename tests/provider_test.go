@@ -404,17 +404,30 @@ func assertVolumes(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
 			continue
 		}
 		for _, c := range it.Spec.VolumeClaimTemplates {
-			gib, err := strconv.ParseInt(strings.TrimSuffix(c.Spec.Resources.Requests["storage"], "Gi"), 10, 64)
-			require.NoError(t, err, "the program writes claim sizes in Gi")
+			size := binaryQuantity(t, c.Spec.Resources.Requests["storage"])
 			switch {
 			case strings.HasSuffix(c.Metadata.Name, "-ledgers"):
-				got.LedgerBytes = gib * sizing.GiB
+				got.LedgerBytes = size
 			case strings.HasSuffix(c.Metadata.Name, "-journal"):
-				got.JournalBytes = gib * sizing.GiB
+				got.JournalBytes = size
 			}
 		}
 	}
 	assert.Equal(t, want, got, "%s: the bookies' claim templates and gp3 classes", d.Phase)
+}
+
+// binaryQuantity reads a storage quantity as the API server returns it:
+// the program writes Gi, and the server normalizes 2048Gi to 2Ti.
+func binaryQuantity(t *testing.T, q string) int64 {
+	for i, suffix := range []string{"Ki", "Mi", "Gi", "Ti", "Pi"} {
+		if n, ok := strings.CutSuffix(q, suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			require.NoError(t, err, q)
+			return v << (10 * (i + 1))
+		}
+	}
+	t.Fatalf("storage quantity %q has no binary suffix", q)
+	return 0
 }
 
 // list reads a list from the API server.
