@@ -139,6 +139,8 @@ var sensitive = []struct {
 }{
 	{"brokerMsgPerVCPU", func(p *Params) *float64 { return &p.BrokerMsgPerVCPU },
 		func(v float64) string { return fmt.Sprintf("%.0f msg/s per vCPU", v) }},
+	{"brokerWriteBytesPerVCPU", func(p *Params) *float64 { return &p.BrokerWriteBytesPerVCPU },
+		func(v float64) string { return FormatSI(v) + "/s per vCPU" }},
 	{"nvmeWriteBytesPerGB", func(p *Params) *float64 { return &p.NVMeWriteBytesPerGB },
 		func(v float64) string { return FormatSI(v) + "/s per GB of NVMe" }},
 }

@@ -11,6 +11,12 @@ type Params struct {
 	// BrokerMsgPerVCPU is the planned broker throughput per vCPU for batched
 	// messages. A planning assumption: measure with pulsar-perf and adjust.
 	BrokerMsgPerVCPU float64
+	// BrokerWriteBytesPerVCPU is the write throughput one broker vCPU
+	// carries: the Apache Pulsar documentation rates an 8-CPU broker for
+	// 100 MB/s of writes ("Deploy a cluster on bare metal", hardware
+	// recommendations), 12.5 MB/s per vCPU. A broker needs the larger of
+	// the vCPUs its messages and its bytes ask for.
+	BrokerWriteBytesPerVCPU float64
 	// EBSThroughputBytes and JournalDiskBytes are the gp3 throughput of
 	// each bookie volume and the journal's size that `size` and the seed
 	// comparison use; the planner chooses both per fleet (Volumes).
@@ -62,15 +68,16 @@ type Prices struct {
 // DefaultParams returns the documented defaults.
 func DefaultParams() Params {
 	return Params{
-		SpotDiscount:          0.6,
-		BrokerMsgPerVCPU:      25000,
-		EBSThroughputBytes:    250 * float64(MiB),
-		JournalDiskBytes:      100 * GiB,
-		JournalIOPS:           6000,
-		NVMeWriteBytesPerGB:   0.5 * float64(MB),
-		ZoneHeadroom:          true,
-		AlternativePriceRatio: 1.6,
-		MaxAlternatives:       12,
+		SpotDiscount:            0.6,
+		BrokerMsgPerVCPU:        25000,
+		BrokerWriteBytesPerVCPU: 12.5 * float64(MB),
+		EBSThroughputBytes:      250 * float64(MiB),
+		JournalDiskBytes:        100 * GiB,
+		JournalIOPS:             6000,
+		NVMeWriteBytesPerGB:     0.5 * float64(MB),
+		ZoneHeadroom:            true,
+		AlternativePriceRatio:   1.6,
+		MaxAlternatives:         12,
 		Prices: Prices{
 			HoursPerMonth:          730,
 			GP3PerGBMonth:          0.08,
@@ -98,6 +105,8 @@ func (p Params) Validate() error {
 		return &FieldError{"spotDiscount", p.SpotDiscount, "a fraction in [0, 1)"}
 	case !(p.BrokerMsgPerVCPU > 0):
 		return &FieldError{"brokerMsgPerVCPU", p.BrokerMsgPerVCPU, "a positive number"}
+	case !(p.BrokerWriteBytesPerVCPU > 0):
+		return &FieldError{"brokerWriteBytesPerVCPU", p.BrokerWriteBytesPerVCPU, "a positive number"}
 	case !(p.EBSThroughputBytes >= GP3MinThroughput && p.EBSThroughputBytes <= GP3MaxThroughput):
 		return &FieldError{"ebsThroughput", p.EBSThroughputBytes, "125MiB..2000MiB per second (gp3 limits)"}
 	case p.JournalIOPS < GP3BaseIOPS || p.JournalIOPS > GP3MaxIOPS:

@@ -174,6 +174,8 @@ func formatUnit(v float64, unit string) string {
 		return FormatSI(v)
 	case "msg/s":
 		return fmt.Sprintf("%.0f msg/s", v)
+	case "vCPU":
+		return fmt.Sprintf("%.1f vCPU", v)
 	default:
 		return fmt.Sprintf("%.3g %s", v, unit)
 	}
@@ -187,7 +189,7 @@ func brokerDemands(w Workload, t InstanceType, p Params) []Demand {
 	out := float64(w.WriteQuorum)*in + w.ConsumerFanout*in + w.GeoReplicatedBytes()
 	return []Demand{
 		{Name: LimitNetwork, Load: math.Max(in, out), PerNode: t.NetBytesPerSec(), Util: w.TargetUtilization, Unit: "B/s"},
-		{Name: LimitCPU, Load: w.StoredRate(), PerNode: float64(t.VCPU) * p.BrokerMsgPerVCPU, Util: w.TargetUtilization, Unit: "msg/s"},
+		{Name: LimitCPU, Load: BrokerVCPUs(w, p), PerNode: float64(t.VCPU), Util: w.TargetUtilization, Unit: "vCPU"},
 	}
 }
 
@@ -210,6 +212,13 @@ func bookieDemands(w Workload, t InstanceType, p Params, v Volumes, storageBytes
 		ds = append(ds, Demand{Name: LimitEBSBandwidth, Load: 2 * replicaBytes, PerNode: ebs, Util: w.TargetUtilization, Unit: "B/s"})
 	}
 	return ds
+}
+
+// BrokerVCPUs are the broker vCPUs a workload keeps busy: the larger of its
+// messages over BrokerMsgPerVCPU and its bytes to persist over
+// BrokerWriteBytesPerVCPU.
+func BrokerVCPUs(w Workload, p Params) float64 {
+	return math.Max(w.StoredRate()/p.BrokerMsgPerVCPU, w.IngressBytes()/p.BrokerWriteBytesPerVCPU)
 }
 
 // proxyDemands: proxies relay producer traffic in and consumer traffic out,

@@ -461,7 +461,9 @@ func TestCompressionHalvesBytesNotMessages(t *testing.T) {
 	for i, d := range brokerDemands(c, typ, DefaultParams()) {
 		full := brokerDemands(w, typ, DefaultParams())[i]
 		if d.Name == LimitCPU {
-			assert.Equal(t, full.Load, d.Load, "CPU per message does not change")
+			p := DefaultParams()
+			assert.Equal(t, math.Max(w.StoredRate()/p.BrokerMsgPerVCPU, w.IngressBytes()/2/p.BrokerWriteBytesPerVCPU), d.Load,
+				"the messages' CPU does not change; the bytes' halves")
 		} else {
 			assert.InDelta(t, full.Load/2, d.Load, 1e-6, d.Name)
 		}
@@ -528,7 +530,7 @@ func TestSensitivities(t *testing.T) {
 	require.NoError(t, err)
 	ss, err := p.Sensitivities(ph, testFleet())
 	require.NoError(t, err)
-	require.Len(t, ss, 6)
+	require.Len(t, ss, 9)
 	rows := map[string]Sensitivity{}
 	for _, s := range ss {
 		rows[fmt.Sprintf("%s x%g", s.Param, s.Factor)] = s
@@ -542,6 +544,10 @@ func TestSensitivities(t *testing.T) {
 	assert.GreaterOrEqual(t, rows["brokerMsgPerVCPU x0.5"].TotalUSD, rows["brokerMsgPerVCPU x1"].TotalUSD)
 	assert.GreaterOrEqual(t, rows["nvmeWriteBytesPerGB x0.5"].TotalUSD, rows["nvmeWriteBytesPerGB x1"].TotalUSD)
 	assert.Equal(t, "12500 msg/s per vCPU", rows["brokerMsgPerVCPU x0.5"].Display)
+	// At 1 KB the bytes bind the brokers' CPU: half the sourced 12.5 MB/s
+	// per vCPU needs more brokers, half the messages per vCPU none.
+	assert.Greater(t, rows["brokerWriteBytesPerVCPU x0.5"].BrokerVCPUs, rows["brokerWriteBytesPerVCPU x1"].BrokerVCPUs)
+	assert.Equal(t, "6.25 MB/s per vCPU", rows["brokerWriteBytesPerVCPU x0.5"].Display)
 }
 
 // Halving the messages per vCPU never lowers the brokers' vCPUs.

@@ -6,14 +6,17 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
-// Calibration replaces the planner's two assumptions that decide the
-// broker and NVMe bookie counts from 1m up, with what the team measured on
+// Calibration replaces the planner's assumptions that decide the broker
+// and NVMe bookie counts from 1m up, with what the team measured on
 // its own cluster (docs/capacity-plan.md, "Calibrating the planner"). It is
 // the fleet's, so every stack sets the same one.
 type Calibration struct {
 	// BrokerMsgPerVCPU is the messages per second one broker vCPU carries
 	// at the team's message size and batching (default 25,000).
 	BrokerMsgPerVCPU float64 `json:"brokerMsgPerVcpu,omitempty"`
+	// BrokerWriteMBpsPerVCPU is the write throughput one broker vCPU
+	// carries, MB/s (default 12.5, the Pulsar documentation's rating).
+	BrokerWriteMBpsPerVCPU float64 `json:"brokerWriteMBpsPerVcpu,omitempty"`
 	// NVMeWriteMBpsPerTB is the sustained write bandwidth of the bookies'
 	// instance storage, MB/s per TB (default 500).
 	NVMeWriteMBpsPerTB float64 `json:"nvmeWriteMBpsPerTB,omitempty"`
@@ -21,8 +24,9 @@ type Calibration struct {
 
 // Calibration bounds: beyond them a measurement is a mistake.
 const (
-	minMsgPerVCPU, maxMsgPerVCPU = 1_000, 1_000_000
-	minNVMeMBpsTB, maxNVMeMBpsTB = 50, 5_000
+	minMsgPerVCPU, maxMsgPerVCPU   = 1_000, 1_000_000
+	minNVMeMBpsTB, maxNVMeMBpsTB   = 50, 5_000
+	minMBpsPerVCPU, maxMBpsPerVCPU = 1, 200
 )
 
 // Apply lays the calibration over the planner's defaults; an error names
@@ -34,6 +38,13 @@ func (c Calibration) Apply(p sizing.Params) (sizing.Params, error) {
 				Allowed: fmt.Sprintf("messages per second per broker vCPU, measured with pulsar-perf, between %d and %d", minMsgPerVCPU, maxMsgPerVCPU)}
 		}
 		p.BrokerMsgPerVCPU = c.BrokerMsgPerVCPU
+	}
+	if c.BrokerWriteMBpsPerVCPU != 0 {
+		if !(c.BrokerWriteMBpsPerVCPU >= minMBpsPerVCPU && c.BrokerWriteMBpsPerVCPU <= maxMBpsPerVCPU) {
+			return p, &ConfigError{Key: Key("calibration.brokerWriteMBpsPerVcpu"), Value: c.BrokerWriteMBpsPerVCPU,
+				Allowed: fmt.Sprintf("MB/s of writes per broker vCPU, measured with pulsar-perf, between %d and %d", minMBpsPerVCPU, maxMBpsPerVCPU)}
+		}
+		p.BrokerWriteBytesPerVCPU = c.BrokerWriteMBpsPerVCPU * float64(sizing.MB)
 	}
 	if c.NVMeWriteMBpsPerTB != 0 {
 		if !(c.NVMeWriteMBpsPerTB >= minNVMeMBpsTB && c.NVMeWriteMBpsPerTB <= maxNVMeMBpsTB) {

@@ -15,9 +15,10 @@ func TestCalibrationOverDefaults(t *testing.T) {
 	same, err := Calibration{}.Apply(def)
 	require.NoError(t, err)
 	assert.Equal(t, def, same, "no calibration keeps the defaults")
-	p, err := Calibration{BrokerMsgPerVCPU: 12_500, NVMeWriteMBpsPerTB: 250}.Apply(def)
+	p, err := Calibration{BrokerMsgPerVCPU: 12_500, NVMeWriteMBpsPerTB: 250, BrokerWriteMBpsPerVCPU: 20}.Apply(def)
 	require.NoError(t, err)
 	assert.Equal(t, 12_500.0, p.BrokerMsgPerVCPU)
+	assert.Equal(t, 20e6, p.BrokerWriteBytesPerVCPU)
 	assert.InDelta(t, def.NVMeWriteBytesPerGB/2, p.NVMeWriteBytesPerGB, 1e-9, "250 MB/s per TB is half the default 0.5 MB/s per GB")
 	for _, tc := range []struct {
 		c   Calibration
@@ -26,6 +27,7 @@ func TestCalibrationOverDefaults(t *testing.T) {
 		{Calibration{BrokerMsgPerVCPU: 10}, "calibration.brokerMsgPerVcpu"},
 		{Calibration{BrokerMsgPerVCPU: -25_000}, "calibration.brokerMsgPerVcpu"},
 		{Calibration{NVMeWriteMBpsPerTB: 1e6}, "calibration.nvmeWriteMBpsPerTB"},
+		{Calibration{BrokerWriteMBpsPerVCPU: 500}, "calibration.brokerWriteMBpsPerVcpu"},
 	} {
 		_, err := tc.c.Apply(def)
 		var ce *ConfigError
