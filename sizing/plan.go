@@ -389,7 +389,7 @@ func joinNames(names []string) string {
 // nodeMonthly prices one node of a role: the instance blended over the spot
 // share, plus its EBS volumes. (The blend ignores the on-demand base the
 // split keeps later, so a small pool's spot share is overstated here: at
-// 1m on us-east-1 this picks EBS bookies $82 a month dearer than NVMe.)
+// 1m on us-east-1 this picks EBS bookies $94 a month dearer than NVMe.)
 func (p *Planner) nodeMonthly(role Role, priceFactor, spotShare float64, w Workload) func(InstanceType, RoleSize) float64 {
 	pr := p.Params.Prices
 	return func(t InstanceType, r RoleSize) float64 {
@@ -552,7 +552,7 @@ func podFor(role Role, r RoleSize) PodResources {
 	case Broker, Proxy:
 		pr.HeapMiB, pr.DirectMiB = min(mem*30/100, 32*1024), min(mem*50/100, 64*1024)
 	case Bookie:
-		pr.HeapMiB, pr.DirectMiB = min(mem*20/100, 32*1024), min(mem*40/100, 64*1024)
+		pr.HeapMiB, pr.DirectMiB = min(mem*20/100, 32*1024), min(mem*40/100, MaxBookieDirectMiB)
 	case ZooKeeper:
 		pr.HeapMiB = min(mem*60/100, 16*1024)
 	}

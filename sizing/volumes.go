@@ -23,11 +23,14 @@ const (
 
 // Bookie journal settings the planner sizes the journal volume for; the
 // bookies are configured with the same (pulsar.BookieConfig). BookKeeper
-// keeps JournalBackups old journal files of JournalFileMiB beside the one
-// it writes.
+// keeps JournalBackups old journal files of JournalFileMiB beyond the last
+// checkpoint, and every file since it: up to the entries the write cache
+// holds before it flushes (a quarter of the bookie's direct memory, which
+// podFor caps at MaxBookieDirectMiB).
 const (
-	JournalFileMiB = 2048
-	JournalBackups = 5
+	JournalFileMiB     = 2048
+	JournalBackups     = 5
+	MaxBookieDirectMiB = 64 * 1024
 )
 
 // Volumes are an EBS bookie's two gp3 volumes. Both receive one write of
@@ -44,13 +47,15 @@ type Volumes struct {
 // NewVolumes provisions a ledger volume of ledgerBytes and a journal at
 // throughput each: IOPS at least the base (the journal's, for its
 // fsyncs, is Params.JournalIOPS) and enough for the throughput; the
-// journal as small as its files and its IOPS allow.
+// journal as small as its files (backups, the current one, and what the
+// largest write cache holds unflushed) and its IOPS allow.
 func NewVolumes(ledgerBytes int64, throughput float64, p Params) Volumes {
 	iops := func(base int) int {
 		return max(base, int(math.Ceil(throughput/float64(MiB)/GP3MaxMiBPerIOPS-1e-9)))
 	}
 	v := Volumes{LedgerBytes: ledgerBytes, ThroughputBytes: throughput, LedgerIOPS: iops(GP3BaseIOPS), JournalIOPS: iops(p.JournalIOPS)}
-	need := max(int64(JournalBackups+1)*JournalFileMiB*MiB, int64(math.Ceil(float64(v.JournalIOPS)/GP3MaxIOPSPerGiB))*GiB)
+	files := int64(JournalBackups+1)*JournalFileMiB*MiB + MaxBookieDirectMiB/4*MiB
+	need := max(files, int64(math.Ceil(float64(v.JournalIOPS)/GP3MaxIOPSPerGiB))*GiB)
 	v.JournalBytes = (need + journalSizeStepByte - 1) / journalSizeStepByte * journalSizeStepByte
 	return v
 }
@@ -158,8 +163,11 @@ func VolumeChoices(p Params) []Volumes {
 // throughput does.
 func cheapestVolumes(w Workload, t InstanceType, p Params, nodeMonthly func(InstanceType, RoleSize) float64) Volumes {
 	storage := DataStax(w, 1).StorageBytes
-	unbound := NewVolumes(GP3MaxBytes*1024, math.Inf(1), p) // neither storage nor throughput limits
-	floor := bookieCount(w, t, p, unbound, storage)
+	// Volumes that limit nothing, for the counts no larger volume can beat.
+	unbound := func(ledgerBytes int64) Volumes {
+		return Volumes{LedgerBytes: ledgerBytes, ThroughputBytes: math.Inf(1)}
+	}
+	floor := bookieCount(w, t, p, unbound(1<<62), storage)
 	var best Volumes
 	bestCost := math.Inf(1)
 	for _, s := range ledgerLadderGiB {
@@ -170,7 +178,7 @@ func cheapestVolumes(w Workload, t InstanceType, p Params, nodeMonthly func(Inst
 			if c := float64(n) * nodeMonthly(t, RoleSize{Role: Bookie}.withVolumes(v)); c < bestCost-1e-6 {
 				best, bestCost = v, c
 			}
-			if n == bookieCount(w, t, p, NewVolumes(s*GiB, math.Inf(1), p), storage) {
+			if n == bookieCount(w, t, p, unbound(s*GiB), storage) {
 				break
 			}
 		}

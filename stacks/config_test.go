@@ -597,15 +597,18 @@ func TestTransitionGuard(t *testing.T) {
 		{"another phase mid-transition", at("100m", nil), out("10m", "ebs,nvme", 2), "finish the transition first"},
 		{"nvme deployed before bookie sets", at("10m", nil), map[string]any{"phase": "10m", "bookieStorage": "nvme"}, "deployed before bookie sets"},
 		{"ebs deployed before the planner chose volumes", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"},
-			"journal 100Gi -> 16Gi, throughput 250MiB/s -> 125MiB/s): a StatefulSet's volumeClaimTemplates cannot change"},
+			"journal 100Gi -> 32Gi, throughput 250MiB/s -> 125MiB/s): a StatefulSet's volumeClaimTemplates cannot change"},
 		{"its remedy names the pin", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"},
 			"`pulsar-fleet:bookieVolumes: {phase: 100k, ledgerGiB: 2048, journalGiB: 100, throughputMiB: 250}`"},
 		{"running volumes the plan would change", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())), "pin the running volumes"},
 		{"running volumes pinned", pinned(at("35k", nil)), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())), ""},
 		{"a transition from pinned volumes resizes them", pinned(at("100k", nil)), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
-			"journal 100Gi -> 16Gi, throughput 250MiB/s -> 125MiB/s"},
+			"journal 100Gi -> 32Gi, throughput 250MiB/s -> 125MiB/s"},
 		{"a phase change from other volumes than the running ones", at("100k", nil), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
 			"the EBS bookies run other volumes than the plan for phase 35k gives them"},
+		{"a first step from other volumes than the running ones", at("10m", flip(1)), with(out("1m", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
+			"the EBS bookies run other volumes than the plan for phase 1m gives them"},
+		{"volumes output that does not read", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", "6Ti"), "the EBS bookies run other volumes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)

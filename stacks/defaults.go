@@ -34,7 +34,7 @@ func (f Fleet) withRoleDefaults() Fleet {
 		}
 		targets := []string{}
 		for _, p := range s.Peers {
-			if peer, ok := f.Get(p); ok && peer.Region != s.Region && slices.Contains(prof.BucketReplicasTo, peer.Role) {
+			if peer, ok := f.Get(p); ok && peer.Region != s.Region && slices.Contains(prof.BucketReplicasTo, peer.Role) && !slices.Contains(targets, p) {
 				targets = append(targets, p)
 			}
 		}

@@ -76,20 +76,21 @@ func DeployedState(out map[string]any) transition.Deployed {
 	if n, ok := out[regions.OutputNetwork].(map[string]any); ok {
 		d.Network = deployedNetwork(n)
 	}
-	if v, ok := out[regions.OutputBookieVolumes].(map[string]any); ok {
+	if v, ok := out[regions.OutputBookieVolumes]; ok {
 		d.Volumes = deployedVolumes(v)
 	}
 	return d
 }
 
 // deployedVolumes reads the bookieVolumes output ({ledgerGiB, journalGiB,
-// throughputMiB, ledgerIOPS, journalIOPS}, as JSON decodes it); nil if it
-// does not read as one.
-func deployedVolumes(m map[string]any) *sizing.Volumes {
+// throughputMiB, ledgerIOPS, journalIOPS}, as JSON decodes it). An output
+// that does not read as one gives volumes no plan has (zero), so the guard
+// refuses rather than take the stack for one deployed before the export.
+func deployedVolumes(v any) *sizing.Volumes {
 	var out struct{ LedgerGiB, JournalGiB, ThroughputMiB, LedgerIOPS, JournalIOPS int }
-	b, _ := json.Marshal(m)
-	if json.Unmarshal(b, &out) != nil || out.LedgerGiB == 0 {
-		return nil
+	b, _ := json.Marshal(v)
+	if json.Unmarshal(b, &out) != nil {
+		return &sizing.Volumes{}
 	}
 	return &sizing.Volumes{LedgerBytes: int64(out.LedgerGiB) * sizing.GiB, JournalBytes: int64(out.JournalGiB) * sizing.GiB,
 		ThroughputBytes: float64(out.ThroughputMiB) * float64(sizing.MiB), LedgerIOPS: out.LedgerIOPS, JournalIOPS: out.JournalIOPS}

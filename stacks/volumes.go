@@ -33,9 +33,17 @@ func (b *BookieVolumes) validate(bad badFunc) {
 	}
 	if err := b.Volumes().Validate(); err != nil {
 		if fe, ok := err.(*sizing.FieldError); ok {
-			key := map[string]string{"ledgerVolume": "ledgerGiB", "journalVolume": "journalGiB", "ledgerIOPS": "ledgerGiB",
-				"journalIOPS": "journalGiB", "ledgerThroughput": "throughputMiB", "journalThroughput": "throughputMiB", "volumeThroughput": "throughputMiB"}[fe.Field]
-			bad(Key("bookieVolumes."+key), fe.Value, fe.Allowed)
+			key, value := map[string]string{"ledgerVolume": "ledgerGiB", "journalVolume": "journalGiB", "ledgerIOPS": "ledgerGiB",
+				"journalIOPS": "journalGiB", "ledgerThroughput": "throughputMiB", "journalThroughput": "throughputMiB", "volumeThroughput": "throughputMiB"}[fe.Field], any(nil)
+			switch key {
+			case "ledgerGiB":
+				value = b.LedgerGiB
+			case "journalGiB":
+				value = b.JournalGiB
+			default:
+				value = b.ThroughputMiB
+			}
+			bad(Key("bookieVolumes."+key), value, fe.Allowed)
 		}
 	}
 }

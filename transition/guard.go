@@ -128,6 +128,16 @@ func allowStep(was Deployed, now regions.RegionDesign, designAt DesignAt, cat *s
 		return refuse(fmt.Sprintf("the stack runs phase %s, and a transition from %s starts at %s", was.Phase, at.From, at.From))
 	case was.Between == nil && i != 0:
 		return refuse(fmt.Sprintf("step %d is declared, but the transition starts with step %d", at.Step, steps[0]))
+	case was.Between == nil:
+		// The first step starts from the old phase's design: its volumes
+		// must be the running ones.
+		from, err := designAt(at.From)
+		if err != nil {
+			return err
+		}
+		if err := keepsVolumes(was, from, now.Phase); err != nil {
+			return err
+		}
 	case was.Between != nil && (was.Phase != now.Phase || was.Between.From != at.From):
 		return refuse(fmt.Sprintf("the stack stands at step %d of the transition from %s to %s; finish it first", was.Between.Step, was.Between.From, was.Phase))
 	case was.Between != nil:
