@@ -58,23 +58,32 @@ func TestCompressionAndGeoShareReachThePlan(t *testing.T) {
 // A calibration from stack config reaches the program's plan: at half the
 // messages per broker vCPU, the 10m primary plans more broker vCPUs.
 func TestCalibrationReachesThePlan(t *testing.T) {
-	files, err := stacks.StackFiles(root)
-	require.NoError(t, err)
-	for i := range files {
-		files[i].Raw["pulsar-fleet:calibration"] = `{"brokerMsgPerVcpu": 12500}`
+	calibrated := func(cal string) regions.RegionDesign {
+		files, err := stacks.StackFiles(root)
+		require.NoError(t, err)
+		for i := range files {
+			files[i].Raw["pulsar-fleet:calibration"] = cal
+		}
+		fleet, err := stacks.FleetFromFiles(files)
+		require.NoError(t, err)
+		require.NoError(t, stacks.ValidateFleet(fleet))
+		d, err := stacks.DesignFor(fleet, "us-east-1", "10m", catalog(t))
+		require.NoError(t, err)
+		return d
 	}
-	fleet, err := stacks.FleetFromFiles(files)
-	require.NoError(t, err)
-	require.NoError(t, stacks.ValidateFleet(fleet))
-	slow, err := stacks.DesignFor(fleet, "us-east-1", "10m", catalog(t))
-	require.NoError(t, err)
-	base := designAt(t, "us-east-1", "10m", nil)
-	assert.Equal(t, 12_500.0, slow.Plan.Params().BrokerMsgPerVCPU)
-	assert.Equal(t, sizing.DefaultParams().BrokerMsgPerVCPU, base.Plan.Params().BrokerMsgPerVCPU)
 	vcpus := func(d regions.RegionDesign) int {
 		typ, err := catalog(t).Lookup(d.Plan.Brokers.InstanceType)
 		require.NoError(t, err)
 		return d.Plan.Brokers.Count * typ.VCPU
 	}
-	assert.Greater(t, vcpus(slow), vcpus(base), "more broker vCPUs at half the rate per vCPU")
+	base := designAt(t, "us-east-1", "10m", nil)
+	// At 1 KB the bytes bind the brokers' CPU (12.5 MB/s per vCPU, the
+	// documented rating): half of either rate that binds asks for more.
+	slowBytes := calibrated(`{"brokerWriteMBpsPerVcpu": 6.25}`)
+	assert.Equal(t, 6.25e6, slowBytes.Plan.Params().BrokerWriteBytesPerVCPU)
+	assert.Greater(t, vcpus(slowBytes), vcpus(base), "more broker vCPUs at half the bytes per vCPU")
+	slowMsgs := calibrated(`{"brokerMsgPerVcpu": 6000}`)
+	assert.Equal(t, 6_000.0, slowMsgs.Plan.Params().BrokerMsgPerVCPU)
+	assert.Equal(t, sizing.DefaultParams().BrokerMsgPerVCPU, base.Plan.Params().BrokerMsgPerVCPU)
+	assert.Greater(t, vcpus(slowMsgs), vcpus(base), "more broker vCPUs when the messages bind")
 }
