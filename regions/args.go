@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
@@ -31,8 +32,6 @@ type Configs struct {
 	Pulsar        pulsar.Config
 	Routing       routing.Config
 	Observability observability.Config
-	// MetricsCertificate is set in the region that hosts the global store.
-	MetricsCertificate *routing.CertificateConfig
 }
 
 // Validate validates every component's config, all at once.
@@ -47,9 +46,6 @@ func (a Configs) Validate() error {
 		wrap("pulsar", a.Pulsar.Validate()),
 		wrap("routing", a.Routing.Validate()),
 		wrap("observability", a.Observability.Validate()),
-	}
-	if a.MetricsCertificate != nil {
-		errs = append(errs, wrap("metrics certificate", a.MetricsCertificate.Validate()))
 	}
 	return errors.Join(errs...)
 }
@@ -90,10 +86,8 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 		return Configs{}, err
 	}
 	a.Routing = routingConfig(spec, plan, tags)
-	a.Observability = observabilityConfig(spec, a.Capacity, tags)
-	if a.Observability.Global {
-		a.MetricsCertificate = &routing.CertificateConfig{Names: []string{observability.MetricsName(spec.Routing.Domain)},
-			HostedZoneID: spec.Routing.HostedZoneID, Tags: tags}
+	if a.Observability, err = observabilityConfig(spec, a.Capacity, tags); err != nil {
+		return Configs{}, err
 	}
 	return a, nil
 }
@@ -202,18 +196,88 @@ func routingConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) ro
 	return c
 }
 
-// observabilityConfig is the region's monitoring, on the critical pool.
-func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string) observability.Config {
+// observabilityConfig is the region's monitoring, on the critical pool,
+// with the global view where the role profile runs one.
+func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string) (observability.Config, error) {
 	crit := capacity.PlacementFor(capa.Pools[0])
+	global, err := globalView(spec.Role)
+	if err != nil {
+		return observability.Config{}, err
+	}
 	c := observability.Config{
-		Charts: spec.ChartSource, Cluster: spec.Stack, Region: spec.Region, Global: spec.Role == model.RolePrimary, Domain: spec.Routing.Domain,
+		Charts: spec.ChartSource, Cluster: spec.Stack, Region: spec.Region, GlobalView: global, Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
-		ReceiverCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
+		EndpointCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
+		Protect: spec.ProtectData, LogRetentionDays: spec.LogRetentionDays,
+	}
+	if spec.Role == model.RolePrimary {
+		c.Local = PrimaryLocalStore
+	}
+	for _, p := range spec.AllPeers {
+		g, err := globalView(p.Role)
+		if err != nil {
+			return observability.Config{}, err
+		}
+		c.Peers = append(c.Peers, observability.Peer{Stack: p.Stack, GlobalView: g})
 	}
 	for _, t := range crit.Tolerations {
 		c.Tolerations = append(c.Tolerations, observability.Toleration(t))
 	}
-	return c
+	return c, nil
+}
+
+// PhaseCosts are the fleet's planned monthly cost, region by region, at
+// every phase of spec.Phases; a phase the planner refuses carries its
+// reason.
+func PhaseCosts(spec Spec, cat *sizing.Catalog) []observability.PhaseCost {
+	var out []observability.PhaseCost
+	for _, pf := range spec.Phases {
+		c := observability.PhaseCost{Phase: pf.Phase.Name, MsgPerSec: int(pf.Phase.Rate), Current: pf.Phase.Name == spec.Phase.Name, Error: pf.Err}
+		for _, rs := range pf.Fleet {
+			if c.Error != "" {
+				break
+			}
+			s := spec
+			s.Phase, s.Fleet, s.Stack = pf.Phase, pf.Fleet, rs.Name
+			plan, err := PlanFor(s, cat)
+			if err != nil {
+				c.Error = rs.Name + ": " + firstLine(err.Error())
+				break
+			}
+			c.Regions = append(c.Regions, observability.RegionCost{Stack: rs.Name, MonthlyUSD: plan.Cost.TotalUSD})
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// WithPhaseCosts adds the fleet's cost per phase to a design whose region
+// runs the global view (its Grafana shows them); planning every region at
+// every phase is left out of designs that do not show it.
+func WithPhaseCosts(d RegionDesign, spec Spec, cat *sizing.Catalog) RegionDesign {
+	if d.Components.Observability.GlobalView {
+		d.Components.Observability.PhaseCosts = PhaseCosts(spec, cat)
+	}
+	return d
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// PrimaryLocalStore keeps the primary's Prometheus volumes as they were
+// when it held the fleet's remote-written series: the operator's
+// StatefulSet cannot shrink its claims, and a month of local data costs
+// the disk it already has.
+var PrimaryLocalStore = observability.LocalStore{Retention: "30d", RetentionSize: "450GB", Disk: "500Gi"}
+
+// globalView says whether a role runs the global query layer.
+func globalView(role model.RegionRole) (bool, error) {
+	p, err := Profile(role)
+	return p.GlobalView, err
 }
 
 // pulsarConfig is the Pulsar release: pulsarArgs, with the proxies'

@@ -3,9 +3,11 @@ package regions
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/account"
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
@@ -39,10 +41,13 @@ func (s Spec) AllZones() []string {
 // stacks package fills it from validated config; nothing here reads config.
 type Spec struct {
 	Project string
-	Stack   string
-	Region  string
-	Role    model.RegionRole
-	Phase   sizing.Phase
+	// Bootstrap is the bootstrap stack's fully qualified name, whose fleet
+	// CA signs the region's metrics certificate.
+	Bootstrap string
+	Stack     string
+	Region    string
+	Role      model.RegionRole
+	Phase     sizing.Phase
 	// Params are the planner's assumptions (zero: sizing.DefaultParams).
 	Params sizing.Params
 	// Zones are laid out in VPCCIDR; AddedZones came later, each with its
@@ -67,6 +72,9 @@ type Spec struct {
 	Routing                Routing
 	// Fleet is every region of the fleet, for the capacity plan.
 	Fleet []sizing.RegionSpec
+	// Phases are the fleet at every phase, for the cost dashboard (the
+	// region's plan at each).
+	Phases []PhaseFleet
 	// Reads are the stacks whose outputs this stack reads.
 	Reads []Peer
 	// AllPeers are the other stacks of the fleet.
@@ -83,11 +91,21 @@ type Spec struct {
 	// AlertWebhookURL is where alerts go (a secret).
 	AlertWebhookURL    model.Secret
 	MetricsSourceCIDRs []string
+	// LogRetentionDays is the pod log group's retention (0: the default).
+	LogRetentionDays int
 	// ProtectData protects the offload buckets, their keys and the cluster
 	// (stack config allowDataDeletion lifts it).
 	ProtectData bool
 	// ChartSource is where the Helm releases take their charts from.
 	ChartSource model.ChartSource
+}
+
+// PhaseFleet is the fleet at one phase, as the planner sees it.
+type PhaseFleet struct {
+	Phase sizing.Phase
+	Fleet []sizing.RegionSpec
+	// Err is why the fleet could not be described at the phase.
+	Err string
 }
 
 // Routing is the region's global routing settings.
@@ -179,7 +197,7 @@ func Build(ctx *pulumi.Context, spec Spec, cat *sizing.Catalog) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	return BuildDesign(ctx, spec, design)
+	return BuildDesign(ctx, spec, WithPhaseCosts(design, spec, cat))
 }
 
 // BuildDesign registers a region's component graph from a design computed
@@ -194,7 +212,7 @@ func BuildDesign(ctx *pulumi.Context, spec Spec, design RegionDesign) (*Result, 
 		return nil, err
 	}
 	w := wiring{ctx: ctx, spec: spec, cfg: cfg, in: pulumi.Parent(root)}
-	if w.peers, err = newPeers(ctx, spec.Reads, w.in); err != nil {
+	if w.peers, err = newPeers(ctx, spec.Bootstrap, spec.Reads, w.in); err != nil {
 		return nil, err
 	}
 	for _, step := range []func() error{w.infrastructure, w.observability, w.storage, w.pulsar, w.routing} {
@@ -247,27 +265,33 @@ func (w *wiring) infrastructure() error {
 	return err
 }
 
-// observability is the region's monitoring; the primary's global receiver
-// gets its certificate and the peers' NAT addresses.
+// observability is the region's monitoring: its Thanos certificate is
+// signed by the fleet CA the bootstrap stack holds, and its endpoint
+// admits the NAT addresses of the global-view stacks it reads.
 func (w *wiring) observability() error {
-	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready}
-	if mc := w.cfg.MetricsCertificate; mc != nil {
-		cert, err := routing.NewCertificate(w.ctx, w.spec.Stack+"-metrics-tls", *mc, routing.CertificateDeps{}, w.in)
-		if err != nil {
-			return err
+	var global []string
+	for _, p := range w.cfg.Observability.Peers {
+		if p.GlobalView {
+			global = append(global, p.Stack)
 		}
-		deps.ReceiverCertificateARN, deps.PeerNATIPs = cert.ARN, w.peerNATIPs()
 	}
+	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready,
+		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer,
+		FleetCA:    observability.CA{CertPEM: w.peers.Bootstrap(account.OutputFleetCACert), KeyPEM: w.peers.Bootstrap(account.OutputFleetCAKey)},
+		PeerNATIPs: w.peerNATIPs(global)}
 	var err error
 	w.obs, err = observability.New(w.ctx, w.spec.Stack, w.cfg.Observability, deps, w.in)
 	return err
 }
 
-// peerNATIPs are the NAT addresses of the stacks this one reads.
-func (w *wiring) peerNATIPs() pulumi.StringArrayOutput {
+// peerNATIPs are the NAT addresses of the stacks this one reads among
+// those named.
+func (w *wiring) peerNATIPs(stacks []string) pulumi.StringArrayOutput {
 	var nats []any
 	for _, p := range w.spec.Reads {
-		nats = append(nats, w.peers.Strings(p.Stack, OutputNATPublicIPs))
+		if slices.Contains(stacks, p.Stack) {
+			nats = append(nats, w.peers.Strings(p.Stack, OutputNATPublicIPs))
+		}
 	}
 	return pulumi.All(nats...).ApplyT(func(lists []any) []string {
 		var out []string
@@ -378,9 +402,9 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	if b := d.Between; b != nil {
 		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
 	}
-	if w.cfg.Observability.Global {
-		out["globalMetricsName"] = pulumi.String(observability.MetricsName(w.spec.Routing.Domain))
-		out["globalMetricsReceiver"] = w.obs.ReceiverHostname
+	out[OutputMetricsBucket] = w.obs.MetricsBucket
+	if w.cfg.Observability.Exposed() {
+		out[OutputThanosEndpoint] = pulumi.String(observability.EndpointName(w.spec.Stack, w.spec.Routing.Domain))
 	}
 	if w.cfg.Routing.GlobalAccelerator {
 		out["globalAcceleratorDns"] = w.rt.AcceleratorDNS

@@ -42,6 +42,11 @@ const (
 	// EBS bookies. The guard refuses an `up` that would change them outside
 	// a transition's resize step.
 	OutputBookieVolumes = "bookieVolumes"
+	// OutputMetricsBucket is the region's Thanos bucket.
+	OutputMetricsBucket = "metricsBucket"
+	// OutputThanosEndpoint is the name the other regions' global queriers
+	// reach this region's Thanos endpoint at (absent when none does).
+	OutputThanosEndpoint = "thanosEndpoint"
 )
 
 // BookieSets is the storages of a release's bookie sets, in order.
@@ -54,12 +59,24 @@ func BookieSets(c pulsar.Config) string {
 }
 
 // peers reads other stacks' outputs through one StackReference each.
+// The bootstrap stack (bootstrap/) holds the fleet CA; every region reads
+// it, and it reads no region, so the stack graph stays acyclic.
 type peers struct {
 	refs map[string]*pulumi.StackReference
+	// bootstrap is the bootstrap stack's reference and name.
+	bootstrap     *pulumi.StackReference
+	bootstrapName string
 }
 
-func newPeers(ctx *pulumi.Context, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
-	p := &peers{refs: map[string]*pulumi.StackReference{}}
+func newPeers(ctx *pulumi.Context, bootstrap string, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
+	p := &peers{refs: map[string]*pulumi.StackReference{}, bootstrapName: bootstrap}
+	if bootstrap != "" {
+		ref, err := pulumi.NewStackReference(ctx, bootstrap, &pulumi.StackReferenceArgs{Name: pulumi.String(bootstrap)}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("stack reference %s: %w", bootstrap, err)
+		}
+		p.bootstrap = ref
+	}
 	for _, r := range reads {
 		ref, err := pulumi.NewStackReference(ctx, r.Ref, &pulumi.StackReferenceArgs{Name: pulumi.String(r.Ref)}, opts...)
 		if err != nil {
@@ -83,6 +100,23 @@ func (p *peers) String(stack, output string) pulumi.StringOutput {
 		s, ok := v.(string)
 		if !ok || s == "" {
 			return "", fmt.Errorf("stack %s has no output %q: deploy %s first (it is a prerequisite of this stack in the stack graph)", stack, output, stack)
+		}
+		return s, nil
+	}).(pulumi.StringOutput)
+}
+
+// Bootstrap is a string output of the bootstrap stack; a missing one
+// fails the deployment, naming the stack and the step that makes it.
+func (p *peers) Bootstrap(output string) pulumi.StringOutput {
+	if p.bootstrap == nil {
+		return pulumi.String("").ToStringOutput().ApplyT(func(string) (string, error) {
+			return "", fmt.Errorf("no bootstrap stack is configured to read %s from", output)
+		}).(pulumi.StringOutput)
+	}
+	return p.bootstrap.GetOutput(pulumi.String(output)).ApplyT(func(v any) (string, error) {
+		s, ok := v.(string)
+		if !ok || s == "" {
+			return "", fmt.Errorf("the bootstrap stack %s has no output %q: run `pulumi up` in bootstrap/ with this version first (README, \"From an empty AWS account\")", p.bootstrapName, output)
 		}
 		return s, nil
 	}).(pulumi.StringOutput)

@@ -67,6 +67,11 @@ type RoleProfile struct {
 	// docs/capacity-plan.md, "Cross-region replication of the offload
 	// bucket"); the others replicate their buckets nowhere.
 	BucketReplicasTo []model.RegionRole
+	// GlobalView runs the fleet's global query layer and Grafana in the
+	// region (Thanos' global querier over every region's regional
+	// querier): the primary and the secondary, so the global view survives
+	// the loss of either; the DR region answers queries but serves none.
+	GlobalView bool
 	// Summary explains the profile in the docs and plan output.
 	Summary string
 }
@@ -102,9 +107,10 @@ var roleProfiles = map[model.RegionRole]RoleProfile{
 			model.Phase10M: {0.75, 0.75}, model.Phase100M: {0.80, 0.80},
 		},
 		BucketReplicasTo: []model.RegionRole{model.RoleDR},
+		GlobalView:       true,
 		Summary:          "70-80% spot on the data pools, rising with the phase; offload bucket replicated to the DR region",
 	},
-	model.RoleSecondary: {Spot: perPhase(SpotShares{0.90, 0.90}), Summary: "90% spot on the data pools"},
+	model.RoleSecondary: {Spot: perPhase(SpotShares{0.90, 0.90}), GlobalView: true, Summary: "90% spot on the data pools; a second global view"},
 	model.RoleDR:        {Spot: perPhase(SpotShares{0.50, 0.50}), Summary: "50% spot: the recovery region must hold when the others fail"},
 }
 

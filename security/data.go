@@ -2,15 +2,15 @@ package security
 
 import "strings"
 
-// dataBearing reports the resources whose loss loses messages or makes
-// them unreadable: the offload buckets (older ledgers live only there),
-// every KMS key (the offload keys and the cluster's secrets key) and the
-// EKS cluster.
+// dataBearing reports the resources whose loss loses messages, metrics
+// history, or makes them unreadable: the offload buckets (older ledgers
+// live only there), the metrics buckets (the fleet's metrics past a week),
+// every KMS key (theirs and the cluster's secrets key) and the EKS cluster.
 func dataBearing(v *view) []string {
 	var out []string
 	for _, typ := range []string{"aws:s3/bucketV2:BucketV2", "aws:kms/key:Key", "eks:index:Cluster"} {
 		for _, r := range v.byType[typ] {
-			if typ == "aws:s3/bucketV2:BucketV2" && !strings.HasSuffix(r.Name, "-offload") {
+			if typ == "aws:s3/bucketV2:BucketV2" && !strings.HasSuffix(r.Name, "-offload") && !strings.HasSuffix(r.Name, "-metrics") {
 				continue // access-log buckets
 			}
 			out = append(out, r.URN)

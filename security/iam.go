@@ -82,11 +82,8 @@ func (v *view) boundServiceAccounts() map[serviceAccount]string {
 				return
 			}
 			name := str(m["name"])
-			if name == "" && strings.HasSuffix(str(r.Inputs["chart"]), "pulsar") && strings.HasSuffix(path, ".service_account") {
-				// The Pulsar chart names a component's account
-				// <fullname>-<component>-acct.
-				component := strings.TrimSuffix(strings.TrimPrefix(path, "."), ".service_account")
-				name = fullname + "-" + component + "-acct"
+			if name == "" {
+				name = chartServiceAccount(str(r.Inputs["chart"]), fullname, path)
 			}
 			if name != "" {
 				out[serviceAccount{ns, name}] = arn
@@ -102,6 +99,20 @@ func (v *view) boundServiceAccounts() map[serviceAccount]string {
 }
 
 const irsaAnnotation = "eks.amazonaws.com/role-arn"
+
+// chartServiceAccount is the name a chart gives the service account whose
+// values sit at path when the values name none: the Pulsar chart's
+// <fullname>-<component>-acct, kube-prometheus-stack's
+// <fullname>-prometheus.
+func chartServiceAccount(chart, fullname, path string) string {
+	switch {
+	case strings.HasSuffix(chart, "pulsar") && strings.HasSuffix(path, ".service_account"):
+		return fullname + "-" + strings.TrimSuffix(strings.TrimPrefix(path, "."), ".service_account") + "-acct"
+	case strings.HasSuffix(chart, "kube-prometheus-stack") && path == ".prometheus.serviceAccount":
+		return fullname + "-prometheus"
+	}
+	return ""
+}
 
 func walkMaps(v any, path string, f func(path string, m map[string]any)) {
 	switch t := v.(type) {

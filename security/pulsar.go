@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 )
 
 func pulsarAuth(v *view) []Finding {
@@ -59,6 +61,14 @@ func pulsarTLS(v *view) []Finding {
 	var out []Finding
 	for _, o := range v.objectsOfKind("Service") {
 		if str(get(o.Object, "spec.type")) != "LoadBalancer" {
+			continue
+		}
+		if annotation(o.Object, observability.AnnotationMutualTLS) != "" {
+			// TLS passed through to a workload that ends it itself
+			// (Thanos: TLS 1.3 by default) and checks client certificates.
+			if why := v.mutualTLS(o); why != "" {
+				out = append(out, fail(o.String(), "passes TLS through, but %s", why))
+			}
 			continue
 		}
 		if annotation(o.Object, annSSLCert) == "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -98,6 +99,36 @@ const (
 )
 
 func pulsarValues(in map[string]any) map[string]any { return m(in["values"]) }
+
+// thanosCommand edits the command of a Thanos workload of the monitoring
+// release.
+func thanosCommand(t *testing.T, st *stacks.OfflineStack, name string, f func([]any) []any) {
+	t.Helper()
+	for _, r := range st.Resources {
+		if r.Type != release || r.Inputs["chart"] != observability.ChartName {
+			continue
+		}
+		for _, o := range m(r.Inputs["values"])["extraManifests"].([]any) {
+			if k := m(o)["kind"]; m(m(o)["metadata"])["name"] == name && (k == "Deployment" || k == "StatefulSet") {
+				c := m(m(m(m(o)["spec"])["template"])["spec"])["containers"].([]any)[0]
+				m(c)["command"] = f(m(c)["command"].([]any))
+				return
+			}
+		}
+	}
+	t.Fatalf("no Thanos workload %s", name)
+}
+
+// without drops the arguments that start with prefix.
+func without(args []any, prefix string) []any {
+	var out []any
+	for _, a := range args {
+		if !strings.HasPrefix(a.(string), prefix) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 func TestEveryRuleFails(t *testing.T) {
 	cases := []struct {
@@ -246,7 +277,7 @@ func TestEveryRuleFails(t *testing.T) {
 			})
 		}, "plaintext"},
 		{"PULSAR-TLS", "no certificate", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, svc, "-receiver", func(in map[string]any) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				delete(m(m(in["metadata"])["annotations"]), "service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
 			})
 		}, "without a TLS certificate"},
@@ -286,8 +317,56 @@ func TestEveryRuleFails(t *testing.T) {
 				spec["ports"] = append(spec["ports"].([]any), map[string]any{"name": "zk", "port": 2181.0, "targetPort": 2181.0})
 			})
 		}, "2181"},
+		{"PULSAR-TLS", "passed through to a server that ignores client certificates", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return without(c, "--grpc-server-tls-client-ca=") })
+		}, "passes TLS through, but thanos-query-regional does not demand client certificates"},
+		{"METRICS-AUTHENTICATED", "endpoint open to the internet", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				m(in["spec"])["loadBalancerSourceRanges"] = []any{"198.51.100.7/32", "0.0.0.0/0"}
+			})
+		}, "loadBalancerSourceRanges has 0.0.0.0/0: wider than /8"},
+		{"METRICS-AUTHENTICATED", "endpoint open to two halves of the internet", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				m(in["spec"])["loadBalancerSourceRanges"] = []any{"0.0.0.0/1", "128.0.0.0/1"}
+			})
+		}, "loadBalancerSourceRanges has 0.0.0.0/1: wider than /8"},
+		{"METRICS-AUTHENTICATED", "endpoint forwarding to the plaintext HTTP API", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				m(m(in["spec"])["ports"].([]any)[0])["targetPort"] = 10902.0
+			})
+		}, "port 443 forwards to 10902, not to thanos-query-regional's TLS gRPC port"},
+		{"METRICS-AUTHENTICATED", "endpoint selecting every Thanos pod", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				m(in["spec"])["selector"] = map[string]any{"app.kubernetes.io/name": "thanos"}
+			})
+		}, "which does not check client certificates"},
+		{"METRICS-AUTHENTICATED", "endpoint accepting TLS 1.0", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return append(c, "--grpc-server-tls-min-version=1.0") })
+		}, "thanos-query-regional accepts TLS 1.0"},
+		{"METRICS-AUTHENTICATED", "global querier run through the entrypoint, dialing without TLS", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return without(without(c[1:], "--grpc-client-tls-secure"), "/bin/thanos") })
+		}, "dials other regions' endpoints without TLS"},
+		{"METRICS-AUTHENTICATED", "endpoint without source ranges", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) { delete(m(in["spec"]), "loadBalancerSourceRanges") })
+		}, "without loadBalancerSourceRanges"},
+		{"METRICS-AUTHENTICATED", "regional querier without a client CA", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return without(c, "--grpc-server-tls-client-ca=") })
+		}, "metrics endpoint without client authentication: thanos-query-regional does not demand client certificates"},
+		{"METRICS-AUTHENTICATED", "endpoint not marked as passing TLS through", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				delete(m(m(in["metadata"])["annotations"]), observability.AnnotationMutualTLS)
+			})
+		}, "no pulsar-fleet.io/mutual-tls annotation"},
+		{"METRICS-AUTHENTICATED", "endpoint selecting Prometheus itself", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				m(in["spec"])["selector"] = map[string]any{"app.kubernetes.io/name": "prometheus"}
+			})
+		}, "the Service does not select thanos-query-regional"},
+		{"METRICS-AUTHENTICATED", "global querier dialing without TLS", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return without(c, "--grpc-client-tls-secure") })
+		}, "dials other regions' endpoints without TLS and a client certificate"},
 		{"ZOOKEEPER-INTERNAL", "load balancer selecting ZooKeeper", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, svc, "-receiver", func(in map[string]any) {
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
 				m(in["spec"])["selector"] = map[string]any{"component": "zookeeper"}
 			})
 		}, "selects ZooKeeper"},
@@ -394,7 +473,7 @@ func TestDataProtectedAndWaiver(t *testing.T) {
 	st := us1(t)
 	v := newView(st)
 	bearing := dataBearing(v)
-	require.Len(t, bearing, 4, "the offload bucket, its key, the cluster and its secrets key")
+	require.Len(t, bearing, 6, "the offload and metrics buckets, their keys, the cluster and its secrets key")
 	assert.Empty(t, dataProtected(v))
 
 	st.Config.AllowDataDeletion = true
@@ -402,7 +481,7 @@ func TestDataProtectedAndWaiver(t *testing.T) {
 		st.Resources[i].Protect = false
 	}
 	fs := dataProtected(newView(st))
-	require.Len(t, fs, 4)
+	require.Len(t, fs, 6)
 	for _, f := range fs {
 		assert.Contains(t, f.Waived, "allowDataDeletion")
 	}

@@ -177,9 +177,13 @@ type GeoReplication struct {
 
 // Observability holds monitoring settings.
 type Observability struct {
-	// MetricsSourceCIDRs may reach the global metrics receiver besides the
-	// peers' NAT addresses (primary only).
+	// MetricsSourceCIDRs may reach the region's Thanos endpoint besides
+	// the NAT addresses of the global-view stacks it reads: the NAT
+	// addresses of those it cannot read.
 	MetricsSourceCIDRs []string `json:"metricsSourceCidrs,omitempty"`
+	// LogRetentionDays is how long the region's pod log group keeps logs
+	// (0: 30 days); one of the retentions CloudWatch Logs accepts.
+	LogRetentionDays int `json:"logRetentionDays,omitempty"`
 }
 
 // StackConfig is one stack's validated, defaulted configuration.
@@ -299,7 +303,7 @@ var ConfigKeys = []keySpec{
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
-	{"observability", "object", false, "Monitoring: metricsSourceCidrs.", "{}"},
+	{"observability", "object", false, "Monitoring: metricsSourceCidrs, logRetentionDays.", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
 	{"transition", "object", false, "A state between two phases while the region moves to `phase`: {from: the phase it ran before, step: N}, one step at a time, each after the previous step's gate passed (`pulsar-fleet transition` lists the steps). The last step is `phase` alone: remove this key.", ""},

@@ -63,6 +63,7 @@ func TestValidationRules(t *testing.T) {
 		allowed string
 	}{
 		{"unknown phase", "us-east-1", func(c *StackConfig) { c.Phase = "2m" }, "pulsar-fleet:phase", "35k, 100k, 1m, 10m, 100m"},
+		{"log retention CloudWatch refuses", "us-east-1", func(c *StackConfig) { c.Observability.LogRetentionDays = 45 }, "pulsar-fleet:observability.logRetentionDays", "a retention CloudWatch Logs accepts: one of [1 3 5 7 14 30 60"},
 		{"metrics receiver open to the world", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"0.0.0.0/0"} }, "pulsar-fleet:observability.metricsSourceCidrs", "/8 or narrower"},
 		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},
 		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary or dr"},
@@ -212,6 +213,17 @@ func TestFleetRules(t *testing.T) {
 			c.GeoReplication.Tenant = "other"
 			return f.Replace(c)
 		}, "pulsar-fleet:geoReplication.tenant", "the tenant every stack uses"},
+		{"a region's Thanos endpoint with no way to admit the global queriers", func(f Fleet) Fleet {
+			c, _ := f.Get("eu-west-1")
+			c.Observability.MetricsSourceCIDRs = nil
+			return f.Replace(c)
+		}, "pulsar-fleet:observability.metricsSourceCidrs", "the NAT addresses (output natPublicIps) of us-east-1 and us-west-2"},
+		{"the primary not reading the secondary, without metricsSourceCidrs", func(f Fleet) Fleet {
+			c, _ := f.Get("us-east-1")
+			c.Peers = []string{"eu-west-1"}
+			c.TieredStorage.ReplicateTo = []string{"eu-west-1"}
+			return f.Replace(c)
+		}, "pulsar-fleet:observability.metricsSourceCidrs", "of us-west-2, whose global queriers read this region's Thanos endpoint"},
 		{"cycle", func(f Fleet) Fleet {
 			c, _ := f.Get("us-west-2")
 			c.Peers = []string{"us-east-1"}
@@ -423,7 +435,7 @@ func TestSecureWebhookInStackFile(t *testing.T) {
 			secrets = append(secrets, r.Name)
 		}
 	}
-	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-grafana-admin"}, secrets)
+	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-thanos-objstore", "us-east-1-thanos-grpc-tls", "us-east-1-grafana-admin"}, secrets)
 }
 
 // A key in a mistyped namespace is refused (it would be ignored), with a

@@ -82,7 +82,7 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 		if design, err = Declared(fleet, self, design, cat); err != nil {
 			return err
 		}
-		res, err := regions.BuildDesign(ctx, spec, design)
+		res, err := regions.BuildDesign(ctx, spec, regions.WithPhaseCosts(design, spec, cat))
 		if err != nil {
 			return err
 		}
@@ -132,6 +132,13 @@ func LoadForContext(ctx *pulumi.Context, o Options) (StackConfig, Fleet, error) 
 	return self, fleet, nil
 }
 
+// BootstrapProject names the account bootstrap (bootstrap/), whose fleet
+// CA every region stack reads.
+const BootstrapProject = model.BootstrapProject
+
+// BootstrapRef is the bootstrap stack's fully qualified name in org.
+func BootstrapRef(org string) string { return model.BootstrapRef(org) }
+
 func organization(ctx *pulumi.Context) string {
 	if org := ctx.Organization(); org != "" {
 		return org
@@ -160,7 +167,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		return regions.Spec{}, err
 	}
 	spec := regions.Spec{
-		Project: Project, Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase, Params: params,
+		Project: Project, Bootstrap: BootstrapRef(org), Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase, Params: params,
 		Zones: c.Zones, AddedZones: c.AddedZones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
 		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs, Access: c.Cluster.Access.Grants(),
 		CapacityReservationIDs: c.Cluster.CapacityReservationIDs,
@@ -170,7 +177,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		ReplicationTimeControl: c.TieredStorage.ReplicationTimeControl,
 		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
 		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces,
-		AlertWebhookURL: c.AlertWebhookURL, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs,
+		AlertWebhookURL: c.AlertWebhookURL, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs, LogRetentionDays: c.Observability.LogRetentionDays,
 		ProtectData: !c.AllowDataDeletion, ChartSource: c.ChartSource,
 	}
 	peer := func(name string) regions.Peer {
@@ -201,7 +208,26 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		}
 	}
 	spec.Fleet = fleetSpecs
+	spec.Phases = f.phaseFleets()
 	return spec, nil
+}
+
+// phaseFleets is the fleet at every phase (the cost dashboard's input).
+func (f Fleet) phaseFleets() []regions.PhaseFleet {
+	var out []regions.PhaseFleet
+	for _, name := range model.PhaseNames {
+		pf := regions.PhaseFleet{}
+		ph, err := f.PhaseFor(string(name))
+		if err == nil {
+			pf.Phase = ph
+			pf.Fleet, err = f.PlannerRegions(string(name))
+		}
+		if err != nil {
+			pf.Phase.Name, pf.Err = string(name), err.Error()
+		}
+		out = append(out, pf)
+	}
+	return out
 }
 
 // PlannerRegions is the planner's view of every stack of the fleet at a

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -37,7 +38,7 @@ func (c StackConfig) Validate() error {
 		errs = append(errs, &ConfigError{Stack: c.Stack, Key: key, Value: v, Allowed: allowed})
 	}
 	for _, check := range []func(badFunc){c.validatePlace, c.validatePeers, c.validateRouting, c.validateDurability,
-		c.validateCluster, c.validateData, c.validateAlerts, c.validateAddedZones} {
+		c.validateCluster, c.validateData, c.validateAlerts, c.validateLogs, c.validateAddedZones} {
 		check(bad)
 	}
 	return errors.Join(errs...)
@@ -266,7 +267,7 @@ func (c StackConfig) validateData(bad badFunc) {
 	}
 }
 
-// validateAlerts checks the alert webhook and the metrics receiver's sources.
+// validateAlerts checks the alert webhook and the Thanos endpoint's sources.
 func (c StackConfig) validateAlerts(bad badFunc) {
 	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
 		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
@@ -276,16 +277,20 @@ func (c StackConfig) validateAlerts(bad badFunc) {
 		switch {
 		case err != nil:
 			bad(Key("observability.metricsSourceCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
-		case p.Bits() < minMetricsPrefix:
-			// The receiver serves Prometheus' whole API (queries and remote
-			// write); it is never for the internet at large.
-			bad(Key("observability.metricsSourceCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: the metrics receiver exposes Prometheus' query and write API", minMetricsPrefix))
+		case p.Bits() < observability.MinEndpointPrefix:
+			// The endpoint demands a client certificate too, but it serves
+			// every region's metrics: never to the internet at large.
+			bad(Key("observability.metricsSourceCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: the Thanos endpoint serves the region's metrics", observability.MinEndpointPrefix))
 		}
 	}
 }
 
-// minMetricsPrefix is the widest network the metrics receiver admits.
-const minMetricsPrefix = 8
+// validateLogs checks the pod log retention.
+func (c StackConfig) validateLogs(bad badFunc) {
+	if d := c.Observability.LogRetentionDays; d != 0 && !slices.Contains(observability.LogRetentionDays, d) {
+		bad(Key("observability.logRetentionDays"), d, fmt.Sprintf("a retention CloudWatch Logs accepts: one of %v (days)", observability.LogRetentionDays))
+	}
+}
 
 // Fleet is every stack of the project, validated together.
 type Fleet struct {
@@ -447,16 +452,23 @@ func fleetReferences(f Fleet, bad fleetBadFunc) {
 			}
 		}
 	}
-	// The primary hosts the global metrics store and allows the peers'
-	// NAT addresses, which it reads from their outputs.
+	// A region's Thanos endpoint admits the global-view regions' NAT
+	// addresses: read from their outputs where the stack reads them,
+	// listed in metricsSourceCidrs where it cannot (the stack graph is
+	// acyclic, so the secondary and the DR region cannot read the primary).
 	for _, s := range f.Stacks {
-		if s.Role != RolePrimary {
+		if len(s.Observability.MetricsSourceCIDRs) > 0 {
 			continue
 		}
+		var unread []string
 		for _, o := range f.Stacks {
-			if o.Stack != s.Stack && !slices.Contains(s.Peers, o.Stack) {
-				bad(s.Stack, Key("peers"), s.Peers, fmt.Sprintf("every other stack (%s is missing): the primary's metrics receiver admits the peers' NAT addresses it reads from their outputs", o.Stack))
+			if o.Stack != s.Stack && globalView(o.Role) && !slices.Contains(s.Peers, o.Stack) {
+				unread = append(unread, o.Stack)
 			}
+		}
+		if len(unread) > 0 {
+			bad(s.Stack, Key("observability.metricsSourceCidrs"), s.Observability.MetricsSourceCIDRs,
+				fmt.Sprintf("the NAT addresses (output %s) of %s, whose global queriers read this region's Thanos endpoint and which this stack does not read", regions.OutputNATPublicIPs, strings.Join(unread, " and ")))
 		}
 	}
 }
@@ -499,4 +511,11 @@ func firstDuplicate(xs []string) string {
 func httpsURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// globalView says whether a role runs the global query layer (its role
+// profile); an unknown role has none (it is refused elsewhere).
+func globalView(role Role) bool {
+	p, err := regions.Profile(role)
+	return err == nil && p.GlobalView
 }

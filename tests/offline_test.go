@@ -3,13 +3,16 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -57,7 +60,6 @@ func TestFleetShapeAcrossStacks(t *testing.T) {
 	for _, st := range res.Stacks {
 		byStack[st.Stack] = st
 	}
-	globals, grafanas := 0, 0
 	for name, st := range byStack {
 		counts := st.CountByType()
 		for _, typ := range []string{"pulsar-fleet:network:Network", "pulsar-fleet:cluster:Cluster", "pulsar-fleet:capacity:Capacity",
@@ -65,22 +67,8 @@ func TestFleetShapeAcrossStacks(t *testing.T) {
 			"pulsar-fleet:routing:Routing", "kubernetes:karpenter.sh/v1:NodePool", "aws:route53/healthCheck:HealthCheck"} {
 			require.Positive(t, counts[typ], "%s has %s", name, typ)
 		}
-		for _, r := range st.Recorder.ByType("kubernetes:helm.sh/v3:Release") {
-			if r.Inputs["chart"] != "kube-prometheus-stack" {
-				continue
-			}
-			if r.Input("values.prometheus.prometheusSpec.enableRemoteWriteReceiver") == true {
-				globals++
-				require.Equal(t, "primary", st.Role, "the global store lives in the primary")
-			}
-			if r.Input("values.grafana.enabled") == true {
-				grafanas++
-				require.Equal(t, "primary", st.Role, "Grafana lives in the primary")
-			}
-		}
 	}
-	require.Equal(t, 1, globals, "exactly one global store")
-	require.Equal(t, 1, grafanas, "exactly one Grafana")
+	assertThanosWiring(t, byStack)
 
 	primary, secondary, dr := byStack["us-east-1"].Plan, byStack["us-west-2"].Plan, byStack["eu-west-1"].Plan
 	require.NotNil(t, primary)
@@ -129,4 +117,131 @@ func TestBucketLifecycleFollowsPlan(t *testing.T) {
 		assert.Equal(t, float64(st.Plan.BucketExpireDays), expire, st.Stack)
 		assert.Less(t, st.Plan.BucketExpireDays, 30, "%s: a bucket lifetime beyond TTL + retention keeps replicas for nothing", st.Stack)
 	}
+}
+
+// assertThanosWiring checks the global metrics view in the three stacks:
+// every region's Prometheus pair runs the sidecar on the region's bucket
+// with the replica label; every region serves a mutual-TLS endpoint under
+// its name to the global-view regions' addresses; the primary and the
+// secondary run the global querier over the other two and Grafana on it;
+// the DR region runs neither.
+func assertThanosWiring(t *testing.T, byStack map[string]stacks.OfflineStack) {
+	t.Helper()
+	wantRanges := map[string][]any{
+		// The primary reads the secondary's NATs (simulated outputs); the
+		// DR region, which has no global view, is not admitted.
+		"us-east-1": nil,
+		"us-west-2": {"198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"},
+		"eu-west-1": {"198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32", "198.51.100.11/32", "198.51.100.12/32", "198.51.100.13/32"},
+	}
+	for name, st := range byStack {
+		rec := st.Recorder
+		kps := monitoringRelease(t, st)
+		assert.Equal(t, observability.ReplicaLabel, kps.Input("values.prometheus.prometheusSpec.replicaExternalLabelName"), name)
+		assert.Equal(t, observability.ObjstoreSecret, kps.Input("values.prometheus.prometheusSpec.thanos.objectStorageConfig.existingSecret.name"), name)
+		assert.Nil(t, kps.Input("values.prometheus.prometheusSpec.remoteWrite"), "%s writes to no other region", name)
+		_, err := rec.One("aws:s3/bucketV2:BucketV2", name+"-metrics")
+		assert.NoError(t, err, name)
+		_, err = rec.One("tls:index/locallySignedCert:LocallySignedCert", name+"-thanos")
+		assert.NoError(t, err, name)
+		dns, err := rec.One("aws:route53/record:Record", name+"-thanos")
+		require.NoError(t, err, name)
+		assert.Equal(t, "thanos."+name+".streaming.example.com", dns.Inputs["name"])
+		svc, err := rec.One("kubernetes:core/v1:Service", name+"-thanos-endpoint")
+		require.NoError(t, err, name)
+		ranges := svc.Input("spec.loadBalancerSourceRanges").([]any)
+		if want := wantRanges[name]; want != nil {
+			assert.Equal(t, want, ranges, name)
+		} else {
+			natIPs := byStack["us-west-2"].Outputs["natPublicIps"].([]string)
+			require.Len(t, ranges, len(natIPs), "%s admits the secondary's NATs only", name)
+			for i, ip := range natIPs {
+				assert.Equal(t, ip+"/32", ranges[i])
+			}
+		}
+		global := st.Role != "dr"
+		assert.Equal(t, global, kps.Input("values.grafana.enabled"), "%s: Grafana where the view is global", name)
+		var endpoints []string
+		for _, m := range kps.Input("values.extraManifests").([]any) {
+			o := m.(map[string]any)
+			if o["kind"] != "Deployment" || o["metadata"].(map[string]any)["name"] != observability.GlobalQueryName {
+				continue
+			}
+			c := recorder.Resource{Inputs: o}.Input("spec.template.spec.containers").([]any)[0].(map[string]any)
+			for _, a := range c["command"].([]any) {
+				if e, ok := strings.CutPrefix(a.(string), "--endpoint="); ok {
+					endpoints = append(endpoints, e)
+				}
+			}
+		}
+		if !global {
+			assert.Empty(t, endpoints, "%s runs no global querier", name)
+			_, err := rec.One("kubernetes:core/v1:ConfigMap", name+"-dashboard-pulsar-fleet-cost")
+			assert.Error(t, err, "%s has no Grafana, so no cost dashboard", name)
+			continue
+		}
+		assertCostDashboard(t, byStack, name)
+		var others []string
+		for o := range byStack {
+			if o != name {
+				others = append(others, "thanos."+o+".streaming.example.com:443")
+			}
+		}
+		assert.Equal(t, "thanos-query-regional.monitoring.svc.cluster.local:10901", endpoints[0], name)
+		assert.ElementsMatch(t, others, endpoints[1:], "%s: the global querier reads every other region", name)
+	}
+}
+
+// monitoringRelease is a stack's kube-prometheus-stack release.
+func monitoringRelease(t *testing.T, st stacks.OfflineStack) recorder.Resource {
+	t.Helper()
+	for _, r := range st.Recorder.ByType("kubernetes:helm.sh/v3:Release") {
+		if r.Inputs["chart"] == observability.ChartName {
+			return r
+		}
+	}
+	t.Fatalf("%s has no monitoring release", st.Stack)
+	return recorder.Resource{}
+}
+
+// assertCostDashboard checks the cost dashboard of a global-view stack:
+// every phase, every region, and at the current phase each region's cost
+// as its own plan prices it.
+func assertCostDashboard(t *testing.T, byStack map[string]stacks.OfflineStack, name string) {
+	t.Helper()
+	cm, err := byStack[name].Recorder.One("kubernetes:core/v1:ConfigMap", name+"-dashboard-pulsar-fleet-cost")
+	require.NoError(t, err, name)
+	body := cm.Input("data").(map[string]any)["pulsar-fleet-cost.json"].(string)
+	rows := map[string][]string{}
+	var header []string
+	for _, line := range strings.Split(body, `\n`) {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		first := strings.Trim(strings.TrimSpace(cells[1]), "*")
+		if first == "Phase" {
+			header = cells
+		}
+		rows[strings.TrimSuffix(first, " (now)")] = cells
+		if strings.HasSuffix(first, " (now)") {
+			rows["now"] = cells
+		}
+	}
+	for _, ph := range []string{"35k", "100k", "1m", "10m", "100m"} {
+		assert.NotNil(t, rows[ph], "%s: phase %s", name, ph)
+	}
+	assert.NotContains(t, body, "not plannable", name)
+	require.NotNil(t, rows["now"], "%s: the current phase is marked", name)
+	require.NotNil(t, header, name)
+	seen := 0
+	for i, col := range header {
+		st := strings.TrimSpace(col)
+		if _, ok := byStack[st]; ok {
+			seen++
+			want := fmt.Sprintf("%.0f", byStack[st].Plan.Cost.TotalUSD)
+			assert.Equal(t, want, strings.TrimSpace(rows["now"][i]), "%s: %s's cost at the current phase is its plan's", name, st)
+		}
+	}
+	assert.Equal(t, len(byStack), seen, "%s: a column per region", name)
 }

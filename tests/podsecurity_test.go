@@ -139,6 +139,13 @@ func applyNamespaces(t *testing.T, ctx context.Context, s *apiserver.Server, nsO
 // ServiceAccounts. node-exporter must be in kube-system.
 func renderedPods(t *testing.T, ctx context.Context, r render.Renderer, s *apiserver.Server, rs []recorder.Resource) []map[string]any {
 	var out []map[string]any
+	// The service accounts the program makes itself (the Thanos bucket
+	// users', which carry their roles' ARNs).
+	for _, o := range manifests.From(rs) {
+		if o.Kind() == "ServiceAccount" {
+			require.NoError(t, s.Apply(ctx, o.Object, false), o.String())
+		}
+	}
 	for _, rel := range render.Releases(rs) {
 		if rel.Namespace != pulsar.DefaultNamespace && rel.Namespace != model.NamespaceMonitoring {
 			continue

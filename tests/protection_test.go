@@ -12,13 +12,13 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
-// dataBearing lists a stack's offload buckets, KMS keys and EKS cluster
-// with their protect flag.
+// dataBearing lists a stack's offload and metrics buckets, KMS keys and
+// EKS cluster with their protect flag.
 func dataBearing(st stacks.OfflineStack) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range st.Resources {
 		switch {
-		case r.Type == "aws:s3/bucketV2:BucketV2" && strings.HasSuffix(r.Name, "-offload"),
+		case r.Type == "aws:s3/bucketV2:BucketV2" && (strings.HasSuffix(r.Name, "-offload") || strings.HasSuffix(r.Name, "-metrics")),
 			r.Type == "aws:kms/key:Key", r.Type == "eks:index:Cluster":
 			out[r.Type+" "+r.Name] = r.Protect
 		}
@@ -34,7 +34,7 @@ func TestDataBearingResourcesProtected(t *testing.T) {
 		require.NoError(t, err)
 		for _, st := range res.Stacks {
 			bearing := dataBearing(st)
-			require.Len(t, bearing, 4, "%s/%s: offload bucket and key, cluster and secrets key", st.Stack, ph)
+			require.Len(t, bearing, 6, "%s/%s: offload and metrics buckets and their keys, cluster and secrets key", st.Stack, ph)
 			for name, protected := range bearing {
 				assert.True(t, protected, "%s/%s: %s is not protected", st.Stack, ph, name)
 			}

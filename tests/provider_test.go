@@ -4,7 +4,7 @@ package tests
 // from its design with literal values standing in for the AWS halves'
 // outputs: Karpenter's releases, EC2NodeClasses and NodePools
 // (capacity.NewKarpenter), the monitoring release, rules, monitors,
-// dashboards and receiver (observability.NewMonitoring), the Pulsar release
+// dashboards, Thanos and its endpoint (observability.NewMonitoring), the Pulsar release
 // (pulsar.New) and the client ConfigMap (routing.NewClientConfigMap). They
 // run through the real Pulumi engine (file:// backend) and the real
 // Kubernetes provider plugin (built from the Go module proxy), with the
@@ -106,6 +106,8 @@ func withoutAwait(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTrans
 	case *corev1.NamespaceArgs:
 		annotate(p.Metadata, false)
 	case *corev1.SecretArgs:
+		annotate(p.Metadata, false)
+	case *corev1.ServiceAccountArgs:
 		annotate(p.Metadata, false)
 	case *corev1.ConfigMapArgs:
 		annotate(p.Metadata, false)
@@ -226,7 +228,7 @@ func inClusterKarpenter(ctx *pulumi.Context, d regions.RegionDesign, cfg capacit
 }
 
 // inClusterMonitoring is monitoring's in-cluster half, with a literal
-// receiver certificate, peer address and Grafana password.
+// bucket, roles, certificate, peer address and Grafana password.
 func inClusterMonitoring(ctx *pulumi.Context, d regions.RegionDesign, cfg observability.Config, k8s *kubernetes.Provider,
 	pools []pulumi.Resource) (*observability.Monitoring, error) {
 	outer, err := outerHalf(ctx, observability.TypeToken, d.Stack)
@@ -235,9 +237,15 @@ func inClusterMonitoring(ctx *pulumi.Context, d regions.RegionDesign, cfg observ
 	}
 	return observability.NewMonitoring(ctx, d.Stack, cfg, observability.MonitoringDeps{
 		Provider: k8s, PeerNATIPs: pulumi.ToStringArray([]string{"198.51.100.7"}),
-		ReceiverCertificateARN: pulumi.String("arn:aws:acm:" + d.Region + ":123456789012:certificate/metrics"),
-		GrafanaAdminPassword:   pulumi.ToSecret(pulumi.String("literal-grafana-password")).(pulumi.StringOutput),
-		DependsOn:              pools, FormerParent: outer,
+		FluentBitRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-fluent-bit"),
+		Thanos: observability.ThanosDeps{BucketName: pulumi.String(d.Stack + "-metrics"),
+			SidecarRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-kps-prometheus"),
+			StoreRoleARN:   pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-thanos-store"),
+			CompactRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-thanos-compact"),
+			TLS: observability.GRPCCertificate{CACert: pulumi.String("literal fleet CA"), Cert: pulumi.String("literal certificate"),
+				Key: pulumi.ToSecret(pulumi.String("literal key")).(pulumi.StringOutput)}},
+		GrafanaAdminPassword: pulumi.ToSecret(pulumi.String("literal-grafana-password")).(pulumi.StringOutput),
+		DependsOn:            pools, FormerParent: outer,
 	}, pulumi.Parent(outer))
 }
 

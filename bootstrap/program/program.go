@@ -19,7 +19,7 @@ import (
 )
 
 // Project is the bootstrap project's name and config namespace.
-const Project = "pulsar-fleet-bootstrap"
+const Project = stacks.BootstrapProject
 
 // Keys are the bootstrap's config keys with their defaults ("" = none);
 // required keys are marked.
@@ -129,6 +129,8 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	ctx.Export("previewRoleArn", a.PreviewRoleARN)
 	ctx.Export("deployRoleArn", a.DeployRoleARN)
 	ctx.Export("operatorRoleArn", a.OperatorRoleARN)
+	ctx.Export(account.OutputFleetCACert, a.FleetCACertPEM)
+	ctx.Export(account.OutputFleetCAKey, a.FleetCAKeyPEM)
 	return nil
 }
 

@@ -259,7 +259,7 @@ func TestBootstrapCommand(t *testing.T) {
 func TestCheckCommand(t *testing.T) {
 	var out, errb bytes.Buffer
 	assert.Equal(t, 0, run([]string{"check", "--dir", "../.."}, &out, &errb), errb.String())
-	assert.Contains(t, out.String(), "18 rules over 15 stack/phase previews")
+	assert.Contains(t, out.String(), "19 rules over 15 stack/phase previews")
 	assert.Contains(t, out.String(), "PASS: no finding")
 
 	errb.Reset()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
@@ -119,6 +120,39 @@ type Account struct {
 	DeployRoleARN   pulumi.StringOutput
 	// OperatorRoleARN is empty without Args.Operator.
 	OperatorRoleARN pulumi.StringOutput
+	// FleetCACertPEM and FleetCAKeyPEM are the fleet CA that signs every
+	// region's certificate for the cross-region metrics hop (the key is a
+	// Pulumi secret).
+	FleetCACertPEM pulumi.StringOutput
+	FleetCAKeyPEM  pulumi.StringOutput
+}
+
+// Outputs the region stacks read from the bootstrap stack.
+const (
+	OutputFleetCACert = model.OutputFleetCACert
+	OutputFleetCAKey  = model.OutputFleetCAKey
+)
+
+// FleetCAValidityHours is the fleet CA's life (ten years); its rotation is
+// in docs/operations.md.
+const FleetCAValidityHours = 10 * 365 * 24
+
+// newFleetCA is a self-signed ECDSA P-256 CA, protected: replacing it
+// breaks every region's certificate until each stack's next `up`.
+func newFleetCA(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (cert, key pulumi.StringOutput, err error) {
+	pk, err := tls.NewPrivateKey(ctx, name+"-fleet-ca", &tls.PrivateKeyArgs{Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256")}, opts...)
+	if err != nil {
+		return cert, key, err
+	}
+	ca, err := tls.NewSelfSignedCert(ctx, name+"-fleet-ca", &tls.SelfSignedCertArgs{
+		PrivateKeyPem: pk.PrivateKeyPem, IsCaCertificate: pulumi.Bool(true), ValidityPeriodHours: pulumi.Int(FleetCAValidityHours),
+		Subject:     &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String("pulsar-fleet fleet CA"), Organization: pulumi.String("pulsar-fleet")},
+		AllowedUses: pulumi.ToStringArray([]string{"cert_signing", "crl_signing"}),
+	}, opts...)
+	if err != nil {
+		return cert, key, err
+	}
+	return ca.CertPem, pulumi.ToSecret(pk.PrivateKeyPem).(pulumi.StringOutput), nil
 }
 
 // NewAccount registers the account's prerequisites.
@@ -153,12 +187,16 @@ func NewAccount(ctx *pulumi.Context, name, region string, args Args, opts ...pul
 	if err != nil {
 		return fail(err)
 	}
+	if a.FleetCACertPEM, a.FleetCAKeyPEM, err = newFleetCA(ctx, name, parent, pulumi.Protect(true)); err != nil {
+		return fail(err)
+	}
 	a.BackendURL = pulumi.Sprintf("s3://%s?region=%s", hb.Bucket.Bucket, region)
 	a.SecretsProvider = pulumi.String("awskms://" + KeyAlias + "?region=" + region).ToStringOutput()
 	a.PreviewRoleARN, a.DeployRoleARN, a.OperatorRoleARN = roles.preview, roles.deploy, roles.operator
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{
 		"backendUrl": a.BackendURL, "secretsProvider": a.SecretsProvider,
 		"previewRoleArn": a.PreviewRoleARN, "deployRoleArn": a.DeployRoleARN, "operatorRoleArn": a.OperatorRoleARN,
+		OutputFleetCACert: a.FleetCACertPEM, OutputFleetCAKey: a.FleetCAKeyPEM,
 	}); err != nil {
 		return fail(err)
 	}

@@ -54,7 +54,17 @@ func TestAccountResources(t *testing.T) {
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     1, "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
 		"aws:s3/bucketPolicy:BucketPolicy": 1, "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
 		"aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3,
+		"tls:index/privateKey:PrivateKey": 1, "tls:index/selfSignedCert:SelfSignedCert": 1,
 	}, counts, "every resource the bootstrap creates")
+	ca, err := rec.One("tls:index/selfSignedCert:SelfSignedCert", "account-fleet-ca")
+	require.NoError(t, err)
+	assert.Equal(t, true, ca.Inputs["isCaCertificate"])
+	assert.ElementsMatch(t, []any{"cert_signing", "crl_signing"}, ca.Inputs["allowedUses"], "the fleet CA signs, nothing else")
+	for _, typ := range []string{"tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert"} {
+		for _, r := range rec.ByType(typ) {
+			assert.True(t, r.Protect, "%s %s: replacing the fleet CA breaks every region's certificate", r.Type, r.Name)
+		}
+	}
 
 	key, err := rec.One("aws:kms/key:Key", "account-state")
 	require.NoError(t, err)

@@ -23,13 +23,14 @@ var MonitoringTypeToken = kit.Type("observability", "Monitoring")
 type MonitoringDeps struct {
 	// Provider is the cluster's Kubernetes provider (always required).
 	Provider *kubernetes.Provider
-	// PeerNATIPs are the peers' NAT addresses, the only ones the global
-	// receiver admits besides Config.ReceiverCIDRs (global store only).
+	// Thanos are the bucket, its roles and the region's certificate.
+	Thanos ThanosDeps
+	// FluentBitRoleARN is Fluent Bit's role on the region's log group.
+	FluentBitRoleARN pulumi.StringInput
+	// PeerNATIPs are the NAT addresses of the global-view stacks this one
+	// reads, which the endpoint admits besides Config.EndpointCIDRs.
 	PeerNATIPs pulumi.StringArrayInput
-	// ReceiverCertificateARN is the certificate of metrics.<domain>, with
-	// which the receiver's NLB terminates TLS (global store only).
-	ReceiverCertificateARN pulumi.StringInput
-	// GrafanaAdminPassword is the Grafana admin's password (global store
+	// GrafanaAdminPassword is the Grafana admin's password (global view
 	// only); it reaches the cluster only as a Pulumi secret.
 	GrafanaAdminPassword pulumi.StringInput
 	// DependsOn are what the chart's pods need first (the node pools).
@@ -41,27 +42,51 @@ type MonitoringDeps struct {
 	FormerParent pulumi.Resource
 }
 
-// Validate reports a missing provider.
-func (d MonitoringDeps) Validate() error {
-	return kit.Missing(map[string]any{"provider": d.Provider})
+// ThanosDeps are the AWS half's outputs Thanos runs with.
+type ThanosDeps struct {
+	// BucketName is the region's metrics bucket.
+	BucketName pulumi.StringInput
+	// SidecarRoleARN, StoreRoleARN and CompactRoleARN are the bucket roles
+	// of the Prometheus, store gateway and compactor service accounts.
+	SidecarRoleARN, StoreRoleARN, CompactRoleARN pulumi.StringInput
+	// TLS is the region's gRPC certificate and the fleet CA.
+	TLS GRPCCertificate
 }
 
-// ValidateFor reports, when the configuration hosts the global store, a
-// missing receiver certificate, peer NAT addresses or Grafana password.
+// GRPCCertificate is a PEM certificate, its key and the CA that signed it.
+type GRPCCertificate struct {
+	CACert, Cert, Key pulumi.StringInput
+}
+
+// Validate reports a missing provider or Thanos input.
+func (d MonitoringDeps) Validate() error {
+	t := d.Thanos
+	return kit.Missing(map[string]any{"provider": d.Provider, "fluentBitRoleArn": d.FluentBitRoleARN, "thanos.bucketName": t.BucketName,
+		"thanos.sidecarRoleArn": t.SidecarRoleARN, "thanos.storeRoleArn": t.StoreRoleARN, "thanos.compactRoleArn": t.CompactRoleARN,
+		"thanos.tls.caCert": t.TLS.CACert, "thanos.tls.cert": t.TLS.Cert, "thanos.tls.key": t.TLS.Key})
+}
+
+// ValidateFor reports a missing Grafana password where the region has a
+// global view, and missing peer addresses where it is exposed.
 func (d MonitoringDeps) ValidateFor(c Config) error {
-	if !c.Global {
-		return nil
+	deps := map[string]any{}
+	if c.GlobalView {
+		deps["grafanaAdminPassword"] = d.GrafanaAdminPassword
 	}
-	if err := kit.Missing(map[string]any{"peerNatIps": d.PeerNATIPs, "receiverCertificateArn": d.ReceiverCertificateARN,
-		"grafanaAdminPassword": d.GrafanaAdminPassword}); err != nil {
-		return fmt.Errorf("the global store needs its certificate, the peers' NAT addresses and Grafana's password: %w", err)
+	if c.Exposed() && len(c.EndpointCIDRs) == 0 {
+		deps["peerNatIps"] = d.PeerNATIPs
+	}
+	if err := kit.Missing(deps); err != nil {
+		return fmt.Errorf("the global view needs Grafana's password, and an exposed endpoint the addresses it admits: %w", err)
 	}
 	return nil
 }
 
 // Monitoring is the in-cluster half of observability: the namespace, its
-// Secrets, the chart, the rules and monitors, and in the primary the
-// dashboards and the receiver's load balancer.
+// Secrets, the Thanos service accounts, the chart (with the Thanos
+// objects), the rules and monitors, the endpoint's load balancer where
+// another region queries this one, and the dashboards where it has a
+// global view.
 type Monitoring struct {
 	pulumi.ResourceState
 	Installed
@@ -73,8 +98,9 @@ type Installed struct {
 	// Stack is the chart release; workloads that create PodMonitors depend
 	// on it (it installs the CRDs).
 	Stack *helmv3.Release
-	// ReceiverHostname is the global receiver's NLB (primary only).
-	ReceiverHostname pulumi.StringOutput
+	// EndpointHostname is the Thanos endpoint's NLB ("" when no other
+	// region queries this one).
+	EndpointHostname pulumi.StringOutput
 }
 
 // NewMonitoring installs the region's monitoring in its cluster. It needs
@@ -92,7 +118,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, cfg Config, deps Monitoring
 		if err := b.build(m, values); err != nil {
 			return nil, err
 		}
-		return pulumi.Map{"receiverHostname": m.ReceiverHostname}, nil
+		return pulumi.Map{"endpointHostname": m.EndpointHostname}, nil
 	}, opts...)
 }
 
@@ -123,7 +149,12 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 	if err != nil {
 		return err
 	}
-	stack, err := b.release(ns, values, secrets)
+	accounts, err := b.serviceAccounts(ns)
+	if err != nil {
+		return err
+	}
+	values.Prometheus.ServiceAccount.Annotations = map[string]pulumi.StringInput{irsaAnnotation: b.deps.Thanos.SidecarRoleARN}
+	stack, err := b.release(ns, values, append(secrets, accounts...))
 	if err != nil {
 		return err
 	}
@@ -132,14 +163,45 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 	if err := b.monitors(after); err != nil {
 		return err
 	}
-	m.ReceiverHostname = pulumi.String("").ToStringOutput()
-	if !b.cfg.Global {
+	m.EndpointHostname = pulumi.String("").ToStringOutput()
+	if b.cfg.Exposed() {
+		if err := b.endpoint(m, after); err != nil {
+			return err
+		}
+	}
+	if !b.cfg.GlobalView {
 		return nil
 	}
-	if err := b.dashboards(after); err != nil {
-		return err
+	return b.dashboards(after)
+}
+
+// irsaAnnotation names a service account's IAM role.
+const irsaAnnotation = "eks.amazonaws.com/role-arn"
+
+// serviceAccounts are the store gateway's, the compactor's and Fluent
+// Bit's, with their roles (the chart's manifests cannot carry the roles'
+// ARNs, which are outputs).
+func (b *inCluster) serviceAccounts(ns *corev1.Namespace) ([]pulumi.Resource, error) {
+	var out []pulumi.Resource
+	for _, a := range []struct {
+		name      string
+		namespace pulumi.StringInput
+		role      pulumi.StringInput
+	}{
+		{StoreName, ns.Metadata.Name().Elem(), b.deps.Thanos.StoreRoleARN},
+		{CompactName, ns.Metadata.Name().Elem(), b.deps.Thanos.CompactRoleARN},
+		{FluentBitName, pulumi.String(model.NamespaceNodeAgents), b.deps.FluentBitRoleARN},
+	} {
+		sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+a.name, &corev1.ServiceAccountArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.name), Namespace: a.namespace,
+				Annotations: pulumi.StringMap{irsaAnnotation: a.role}},
+		}, b.opts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sa)
 	}
-	return b.receiver(m, after)
+	return out, nil
 }
 
 // release installs the chart once the pods' dependencies and the Secrets
@@ -188,7 +250,11 @@ func (b *inCluster) monitors(after []pulumi.ResourceOption) error {
 // dashboards publishes the Grafana dashboards as ConfigMaps the Grafana
 // sidecar loads (primary only).
 func (b *inCluster) dashboards(after []pulumi.ResourceOption) error {
-	for _, d := range Dashboards() {
+	all := Dashboards()
+	if len(b.cfg.PhaseCosts) > 0 {
+		all = append(all, CostDashboard(b.cfg.PhaseCosts))
+	}
+	for _, d := range all {
 		body, err := GrafanaJSON(d)
 		if err != nil {
 			return err
@@ -204,46 +270,59 @@ func (b *inCluster) dashboards(after []pulumi.ResourceOption) error {
 	return nil
 }
 
-// receiver exposes the global Prometheus' remote-write receiver on an NLB
-// with TLS, open only to the peers' NAT addresses (and listed CIDRs).
-func (b *inCluster) receiver(m *Monitoring, opts []pulumi.ResourceOption) error {
-	ranges := pulumi.All(b.deps.PeerNATIPs, pulumi.ToStringArray(b.cfg.ReceiverCIDRs)).ApplyT(func(v []any) ([]string, error) {
+// endpoint exposes the regional querier's gRPC port to the other regions'
+// global queriers: an NLB that passes TLS through to Thanos, which
+// demands a client certificate of the fleet CA, open only to the peers'
+// NAT addresses and the configured CIDRs.
+func (b *inCluster) endpoint(m *Monitoring, opts []pulumi.ResourceOption) error {
+	ranges := pulumi.All(b.natIPs(), pulumi.ToStringArray(b.cfg.EndpointCIDRs)).ApplyT(func(v []any) ([]string, error) {
 		var out []string
 		for _, ip := range v[0].([]string) {
 			out = append(out, ip+"/32")
 		}
 		out = append(out, v[1].([]string)...)
 		if len(out) == 0 {
-			return nil, errors.New("the global metrics receiver would be open to the world: no peer NAT address or CIDR is known")
+			return nil, errors.New("the Thanos endpoint would be open to the world: no peer NAT address or endpoint CIDR is known (observability.metricsSourceCidrs)")
 		}
 		return out, nil
 	}).(pulumi.StringArrayOutput)
-	svc, err := corev1.NewService(b.ctx, b.name+"-receiver", &corev1.ServiceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ReceiverService), Namespace: pulumi.String(Namespace),
+	svc, err := corev1.NewService(b.ctx, b.name+"-thanos-endpoint", &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(EndpointService), Namespace: pulumi.String(Namespace),
 			Annotations: pulumi.StringMap{
 				"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          b.deps.ReceiverCertificateARN,
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("https"),
-				"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+				"service.beta.kubernetes.io/aws-load-balancer-scheme":                            pulumi.String("internet-facing"),
 				"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
+				AnnotationMutualTLS: pulumi.String(RegionalQueryName),
 			}},
 		Spec: &corev1.ServiceSpecArgs{
 			Type: pulumi.String("LoadBalancer"), LoadBalancerSourceRanges: ranges,
-			Selector: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("prometheus"),
-				"operator.prometheus.io/name": pulumi.String(Fullname + "-prometheus")},
-			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(443), TargetPort: pulumi.Int(9090), Protocol: pulumi.String("TCP")}},
+			Selector: pulumi.ToStringMap(ThanosLabels(RegionalQueryName)),
+			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{Name: pulumi.String("grpc-mtls"), Port: pulumi.Int(EndpointPort),
+				TargetPort: pulumi.Int(GRPCPort), Protocol: pulumi.String("TCP")}},
 		},
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	m.ReceiverHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
+	m.EndpointHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
 		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
-			return "", errors.New("the metrics receiver NLB has no hostname yet")
+			return "", errors.New("the Thanos endpoint's NLB has no hostname yet")
 		}
 		return *s.LoadBalancer.Ingress[0].Hostname, nil
 	}).(pulumi.StringOutput)
 	return nil
+}
+
+// AnnotationMutualTLS marks a load balancer that passes TLS through to a
+// workload that terminates it with client certificates; its value names
+// the workload. `pulsar-fleet check` verifies the workload's flags.
+const AnnotationMutualTLS = "pulsar-fleet.io/mutual-tls"
+
+func (b *inCluster) natIPs() pulumi.StringArrayInput {
+	if b.deps.PeerNATIPs == nil {
+		return pulumi.StringArray{}
+	}
+	return b.deps.PeerNATIPs
 }
 
 // webhookSecret is the Secret Alertmanager reads the webhook URL from, or
@@ -255,8 +334,9 @@ func (a Config) webhookSecret() string {
 	return AlertWebhookSecret
 }
 
-// secrets creates the Secrets the charts read: the alert webhook URL, and
-// in the primary the Grafana admin credentials from the password given.
+// secrets creates the Secrets the charts read: the alert webhook URL, the
+// Thanos bucket configuration and gRPC certificate, and with a global view
+// the Grafana admin credentials from the password given.
 // Their values exist only as Pulumi secrets (encrypted in state,
 // "[secret]" in previews).
 func (b *inCluster) secrets(ns *corev1.Namespace) ([]pulumi.Resource, error) {
@@ -276,7 +356,18 @@ func (b *inCluster) secrets(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 			return nil, err
 		}
 	}
-	if !b.cfg.Global {
+	t := b.deps.Thanos
+	if err := secret("thanos-objstore", ObjstoreSecret, pulumi.StringMap{
+		ObjstoreKey: t.BucketName.ToStringOutput().ApplyT(func(bucket string) string { return ObjstoreConfig(bucket, b.cfg.Region) }).(pulumi.StringOutput),
+	}); err != nil {
+		return nil, err
+	}
+	if err := secret("thanos-grpc-tls", GRPCTLSSecret, pulumi.StringMap{
+		"ca.crt": t.TLS.CACert, "tls.crt": t.TLS.Cert, "tls.key": pulumi.ToSecret(t.TLS.Key).(pulumi.StringOutput),
+	}); err != nil {
+		return nil, err
+	}
+	if !b.cfg.GlobalView {
 		return out, nil
 	}
 	password := pulumi.ToSecret(b.deps.GrafanaAdminPassword).(pulumi.StringOutput)

@@ -1,28 +1,34 @@
 // Package observability runs kube-prometheus-stack (chart 88.5.3) in every
 // region with external labels naming the cluster and region, alert rules on
-// the failures that lose messages, and a Karpenter pod monitor. Every
-// region remote-writes the metrics its dashboards and alerts use to one
-// global store: the primary region's Prometheus with the remote-write
-// receiver on, reached at metrics.<domain> over TLS from the peers' NAT
-// addresses only. Grafana runs in the primary with dashboards as code.
+// the failures that lose messages, and a Karpenter pod monitor, and the
+// fleet's global metrics view on Thanos (thanos.go): each region's
+// Prometheus pair uploads to the region's metrics bucket through the
+// Thanos sidecar, a regional querier serves the region to the others over
+// mutual TLS, and the regions with a global view (the primary and the
+// secondary) run a global querier over every region and Grafana on it.
 //
-// Why not Amazon Managed Service for Prometheus: its write URL contains the
-// workspace id, an output of the primary, and the peers would have to read
-// it back while the primary already reads the peers' buckets (a cycle in the
-// stack graph); and SigV4 signs the AMP host name, so it cannot hide behind
-// a stable name in the hosted zone. A self-hosted receiver behind
-// metrics.<domain> needs no stack output: peers write to the name, and the
-// primary's stack points the name at the receiver.
+// Why not remote write to one store (what this package did before): each
+// peer wrote through a Service over both Prometheus replicas, so each
+// replica held part of the samples; nothing deduplicated; and the view
+// died with the primary. Why not Amazon Managed Service for Prometheus: its
+// write URL holds the workspace id, an output of the stack that hosts it,
+// which the peers would read while the primary reads the peers (a cycle in
+// the stack graph). Thanos needs no such output: every region publishes
+// its endpoint under a stable name, and the fleet CA from the bootstrap
+// stack authenticates both ends.
 package observability
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
@@ -34,14 +40,13 @@ var TypeToken = kit.Type("observability", "Observability")
 
 // Chart coordinates and names.
 const (
-	ChartRepo       = "https://prometheus-community.github.io/helm-charts"
-	ChartName       = "kube-prometheus-stack"
-	ChartVersion    = "88.5.3"
-	Namespace       = model.NamespaceMonitoring
-	Fullname        = "kps"
-	ReceiverService = "metrics-receiver"
+	ChartRepo    = "https://prometheus-community.github.io/helm-charts"
+	ChartName    = "kube-prometheus-stack"
+	ChartVersion = "88.5.3"
+	Namespace    = model.NamespaceMonitoring
+	Fullname     = "kps"
 	// GrafanaAdminSecret holds the Grafana admin user and password. The
-	// program creates it (primary only) from a generated password that
+	// program creates it (global view only) from a generated password that
 	// Pulumi keeps encrypted as a secret: no manual step, nothing in git.
 	GrafanaAdminSecret = "grafana-admin"
 	// GrafanaAdminUser is the Grafana admin's name; GrafanaUserKey and
@@ -53,27 +58,42 @@ const (
 	// AlertWebhookSecret holds the alert webhook URL (key "url"); the
 	// program creates it from the secret stack config alertWebhookUrl.
 	AlertWebhookSecret = "alert-webhook"
+	// CertificateValidityHours is the regional certificate's life (a year);
+	// CertificateRenewalHours before its end, any `up` replaces it.
+	CertificateValidityHours = 365 * 24
+	CertificateRenewalHours  = 30 * 24
 )
 
-// MetricsName is the stable name of the global store.
-func MetricsName(domain string) string { return "metrics." + domain }
+// MinEndpointPrefix is the widest network the Thanos endpoint admits.
+const MinEndpointPrefix = 8
 
-// WriteURL is where peers remote-write: always https, since metrics cross
-// regions over the internet.
-func WriteURL(domain string) string { return "https://" + MetricsName(domain) + "/api/v1/write" }
+// Peer is another stack of the fleet; those with a global view query this
+// region's endpoint.
+type Peer struct {
+	Stack      string
+	GlobalView bool
+}
+
+// LocalStore is how much the region's Prometheus keeps on its own volume.
+type LocalStore struct {
+	Retention, RetentionSize, Disk string
+}
 
 // Config configures one region's monitoring.
 type Config struct {
 	// Charts is where the monitoring chart comes from (empty: the public
 	// repository).
 	Charts model.ChartSource
-	// Cluster is the Pulsar cluster name (external label cluster).
+	// Cluster is the Pulsar cluster name (external label cluster), the
+	// stack's name.
 	Cluster string
 	// Region is the AWS region (external label region).
 	Region string
-	// Global hosts the global store and Grafana (the primary).
-	Global bool
-	// Domain and HostedZoneID place metrics.<domain>.
+	// GlobalView runs the global querier and Grafana in this region.
+	GlobalView bool
+	// Peers are the fleet's other stacks.
+	Peers []Peer
+	// Domain and HostedZoneID place thanos.<stack>.<domain>.
 	Domain       string
 	HostedZoneID string
 	// PulsarNamespace is where the Pulsar pod monitors live.
@@ -81,19 +101,66 @@ type Config struct {
 	// WebhookURL is where alerts are sent (a secret); empty routes alerts
 	// nowhere (with a warning).
 	WebhookURL model.Secret
-	// ReceiverCIDRs may reach the global receiver besides the peers' NATs.
-	ReceiverCIDRs []string
+	// EndpointCIDRs may reach the region's Thanos endpoint besides the NAT
+	// addresses of the global-view peers the stack reads.
+	EndpointCIDRs []string
+	// Local is the Prometheus volume and retention.
+	Local LocalStore
+	// Retention of the metrics bucket (zero: DefaultMetricsRetention).
+	Retention MetricsRetention
+	// LogRetentionDays is how long the region's pod log group keeps logs
+	// (zero: DefaultLogRetentionDays).
+	LogRetentionDays int
+	// PhaseCosts are the plan's monthly cost of every region at every
+	// phase (the cost dashboard; none: no cost dashboard).
+	PhaseCosts []PhaseCost
+	// Protect protects the metrics bucket and its key from deletion.
+	Protect bool
 	// StorageClass of the Prometheus volumes.
 	StorageClass string
-	// NodeSelector and Tolerations place Prometheus, Alertmanager and the
-	// operator on the on-demand critical pool.
+	// NodeSelector and Tolerations place Prometheus, Alertmanager, Thanos
+	// and the operator on the on-demand critical pool.
 	NodeSelector map[string]string
 	Tolerations  []Toleration
 	Tags         map[string]string
 }
 
-// WithDefaults returns the configuration: monitoring has no defaults.
-func (a Config) WithDefaults() Config { return a }
+// DefaultLocalStore is a region's Prometheus volume: a week, the bucket
+// holds the rest.
+var DefaultLocalStore = LocalStore{Retention: "7d", RetentionSize: "90GB", Disk: "100Gi"}
+
+// WithDefaults fills the bucket retention and the local store.
+func (a Config) WithDefaults() Config {
+	if a.Retention == (MetricsRetention{}) {
+		a.Retention = DefaultMetricsRetention
+	}
+	if a.Local == (LocalStore{}) {
+		a.Local = DefaultLocalStore
+	}
+	if a.LogRetentionDays == 0 {
+		a.LogRetentionDays = DefaultLogRetentionDays
+	}
+	return a
+}
+
+// Exposed says whether another region queries this one's endpoint.
+func (a Config) Exposed() bool {
+	return slices.ContainsFunc(a.Peers, func(p Peer) bool { return p.GlobalView })
+}
+
+// Thanos is the region's Thanos configuration.
+func (a Config) Thanos() Thanos {
+	a = a.WithDefaults()
+	t := Thanos{Retention: a.Retention, StorageClass: a.StorageClass, Scheduling: Scheduling{NodeSelector: a.NodeSelector, Tolerations: a.Tolerations}}
+	if a.GlobalView {
+		var others []string
+		for _, p := range a.Peers {
+			others = append(others, p.Stack)
+		}
+		t.GlobalEndpoints = GlobalEndpoints(a.Cluster, a.Domain, others)
+	}
+	return t
+}
 
 // Validate checks the configuration.
 func (a Config) Validate() error {
@@ -106,7 +173,7 @@ func (a Config) Validate() error {
 		errs = append(errs, errors.New("cluster and region: both required (external labels)"))
 	}
 	if a.Domain == "" {
-		errs = append(errs, errors.New("domain: required for the global store's name"))
+		errs = append(errs, errors.New("domain: required for the regions' Thanos endpoints"))
 	}
 	if a.HostedZoneID == "" {
 		errs = append(errs, errors.New("hostedZoneId: the hosted zone is not given"))
@@ -114,69 +181,84 @@ func (a Config) Validate() error {
 	if a.StorageClass == "" {
 		errs = append(errs, errors.New("storageClass: empty"))
 	}
-	if _, err := KeepRegex(a.PulsarNamespace); err != nil {
+	r := a.Retention
+	if r.RawDays < 1 || r.FiveMinuteDays < r.RawDays || r.OneHourDays < r.FiveMinuteDays {
+		errs = append(errs, fmt.Errorf("retention %+v: want 1 <= raw <= 5m <= 1h days (downsamples outlive the raw samples)", r))
+	}
+	for _, c := range a.EndpointCIDRs {
+		if p, err := netip.ParsePrefix(c); err != nil || p.Bits() < MinEndpointPrefix {
+			errs = append(errs, fmt.Errorf("endpointCidrs: %q: want a network of /%d or narrower, such as 203.0.113.7/32", c, MinEndpointPrefix))
+		}
+	}
+	if err := validRetention(a.LogRetentionDays); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := MetricNames(Expressions(a.PulsarNamespace)); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// CA is the fleet CA that signs every region's gRPC certificate.
+type CA struct {
+	CertPEM, KeyPEM pulumi.StringInput
 }
 
 // Deps are the outputs of other components monitoring needs.
 type Deps struct {
 	// Provider is the cluster's Kubernetes provider (always required).
 	Provider *kubernetes.Provider
-	// PeerNATIPs are the peers' NAT addresses, the only ones the global
-	// receiver admits besides Config.ReceiverCIDRs (global store only).
+	// OIDCProviderARN and OIDCIssuer let the Thanos service accounts
+	// assume their bucket roles.
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuer      pulumi.StringInput
+	// FleetCA signs the region's certificate (the bootstrap stack's).
+	FleetCA CA
+	// PeerNATIPs are the NAT addresses of the global-view stacks this one
+	// reads; the endpoint admits them besides Config.EndpointCIDRs.
 	PeerNATIPs pulumi.StringArrayInput
-	// ReceiverCertificateARN is the certificate of metrics.<domain>, with
-	// which the receiver's NLB terminates TLS (global store only).
-	ReceiverCertificateARN pulumi.StringInput
 	// DependsOn are what the chart's pods need first (the node pools).
 	DependsOn []pulumi.Resource
 }
 
-// Validate reports a missing provider.
+// Validate reports a missing provider, OIDC provider or fleet CA.
 func (d Deps) Validate() error {
-	return kit.Missing(map[string]any{"provider": d.Provider})
+	return kit.Missing(map[string]any{"provider": d.Provider, "oidcProviderArn": d.OIDCProviderARN, "oidcIssuer": d.OIDCIssuer,
+		"fleetCa.certPem": d.FleetCA.CertPEM, "fleetCa.keyPem": d.FleetCA.KeyPEM})
 }
 
-// ValidateFor reports, when the configuration hosts the global store, a
-// missing receiver certificate or peer NAT addresses.
-func (d Deps) ValidateFor(c Config) error {
-	if !c.Global {
-		return nil
-	}
-	if err := kit.Missing(map[string]any{"peerNatIps": d.PeerNATIPs, "receiverCertificateArn": d.ReceiverCertificateARN}); err != nil {
-		return fmt.Errorf("the global store needs its certificate and the peers' NAT addresses: %w", err)
-	}
-	return nil
-}
+// ValidateFor has nothing to add: every region runs the same layer.
+func (d Deps) ValidateFor(Config) error { return nil }
 
-// ChartValues computes the kube-prometheus-stack values for the region.
+// ChartValues computes the kube-prometheus-stack values for the region:
+// the Prometheus pair with the Thanos sidecar and the replica label, the
+// region's Thanos objects, and Grafana on the global querier where the
+// region has a global view.
 func ChartValues(a Config) (Values, error) {
-	keep, err := KeepRegex(a.PulsarNamespace)
-	if err != nil {
+	a = a.WithDefaults()
+	if _, err := MetricNames(Expressions(a.PulsarNamespace)); err != nil {
 		return Values{}, err
 	}
 	crit := Scheduling{NodeSelector: a.NodeSelector, Tolerations: a.Tolerations}
-	retention, size, disk := "7d", "90GB", "100Gi"
-	if a.Global {
-		retention, size, disk = "30d", "450GB", "500Gi"
-	}
 	v := Values{
 		FullnameOverride: Fullname,
 		CRDs:             Toggle{Enabled: true},
 		Prometheus: Prometheus{PrometheusSpec: PrometheusSpec{
-			Replicas: 2, Retention: retention, RetentionSize: size, ScrapeInterval: "30s", WALCompression: true,
+			Replicas: 2, Retention: a.Local.Retention, RetentionSize: a.Local.RetentionSize, ScrapeInterval: "30s", WALCompression: true,
 			ExternalLabels:                          map[string]string{"cluster": a.Cluster, "region": a.Region},
+			ReplicaExternalLabelName:                ReplicaLabel,
+			Thanos:                                  &ThanosSpec{ObjectStorageConfig: ObjectStorageConfig{ExistingSecret: SecretKey{Name: ObjstoreSecret, Key: ObjstoreKey}}},
 			PodMonitorSelectorNilUsesHelmValues:     false,
 			ServiceMonitorSelectorNilUsesHelmValues: false,
 			RuleSelectorNilUsesHelmValues:           false,
-			EnableRemoteWriteReceiver:               a.Global,
 			Resources:                               Resources{Requests: map[string]string{"cpu": "2", "memory": "8Gi"}, Limits: map[string]string{"memory": "8Gi"}},
 			StorageSpec: StorageSpec{VolumeClaimTemplate: VolumeClaimTemplate{Spec: PVCSpec{StorageClassName: a.StorageClass,
-				AccessModes: []string{"ReadWriteOnce"}, Resources: Resources{Requests: map[string]string{"storage": disk}}}}},
+				AccessModes: []string{"ReadWriteOnce"}, Resources: Resources{Requests: map[string]string{"storage": a.Local.Disk}}}}},
 			NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations,
-		}},
+		}, ThanosService: Toggle{Enabled: true},
+			// NewMonitoring sets the sidecar's role, an output; the key is
+			// here so the chart-path checks see it.
+			ServiceAccount: ServiceAccount{Annotations: map[string]pulumi.StringInput{irsaAnnotation: pulumi.String("")}}},
 		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.webhookSecret()),
 			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
 		Grafana:               Grafana{Enabled: false},
@@ -185,19 +267,19 @@ func ChartValues(a Config) (Values, error) {
 		KubeControllerManager: Toggle{Enabled: false},
 		KubeScheduler:         Toggle{Enabled: false},
 		NodeExporter:          NamespaceOverride{NamespaceOverride: model.NamespaceNodeAgents},
+		ExtraManifests:        append(a.Thanos().Manifests(), LogManifests(a.Cluster, a.Region)...),
+		KubeStateMetrics:      KubeStateMetrics{MetricLabelsAllowlist: []string{"nodes=[" + model.LabelZone + "]"}},
 	}
 	if s := a.webhookSecret(); s != "" {
 		v.Alertmanager.AlertmanagerSpec.Secrets = []string{s}
 	}
-	if a.Global {
+	if a.GlobalView {
 		v.Grafana = Grafana{Enabled: true, DefaultDashboardsEnabled: true,
-			Admin:   &GrafanaAdmin{ExistingSecret: GrafanaAdminSecret, UserKey: GrafanaUserKey, PasswordKey: GrafanaPasswordKey},
-			Sidecar: &Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"}}}
-	}
-	if !a.Global {
-		v.Prometheus.PrometheusSpec.RemoteWrite = []RemoteWrite{{URL: WriteURL(a.Domain),
-			WriteRelabelConfigs: []RelabelConfig{{SourceLabels: []string{"__name__"}, Regex: keep, Action: "keep"}},
-			QueueConfig:         QueueConfig{Capacity: 20000, MaxShards: 50, MaxSamplesPerSend: 5000}}}
+			Admin: &GrafanaAdmin{ExistingSecret: GrafanaAdminSecret, UserKey: GrafanaUserKey, PasswordKey: GrafanaPasswordKey},
+			Sidecar: &Sidecar{Dashboards: SidecarDashboards{Enabled: true, Label: "grafana_dashboard", LabelValue: "1"},
+				Datasources: SidecarDatasources{DefaultDatasourceEnabled: false}},
+			AdditionalDataSources: []DataSource{{Name: "Thanos (global)", UID: "thanos-global", Type: "prometheus", Access: "proxy",
+				URL: GlobalQueryURL(), IsDefault: true}}}
 	}
 	return v, nil
 }
@@ -218,7 +300,8 @@ func AlertmanagerConfig(secret string) AlertmanagerSettings {
 		Route: AlertRoute{Receiver: receiver, GroupBy: []string{"alertname", "cluster", "region"},
 			GroupWait: "30s", GroupInterval: "5m", RepeatInterval: "4h",
 			Routes: []AlertRoute{{Matchers: []string{`alertname = "Watchdog"`}, Receiver: "null"}}},
-		Receivers: receivers,
+		Receivers:    receivers,
+		InhibitRules: InhibitRules(),
 	}
 }
 
@@ -247,26 +330,47 @@ func GrafanaJSON(d Dashboard) (string, error) {
 		for j, t := range p.Targets {
 			panel.Targets = append(panel.Targets, GrafanaTarget{Expr: t.Expr, LegendFormat: t.Legend, RefID: string(rune('A' + j))})
 		}
+		if p.Text != "" {
+			panel.Type, panel.Options, panel.GridPos.W = "text", &GrafanaTextOptions{Content: p.Text, Mode: "markdown"}, 24
+		}
 		out.Panels = append(out.Panels, panel)
 	}
 	b, err := json.Marshal(out)
 	return string(b), err
 }
 
-// Observability is the component: monitoring's in-cluster half, and in the
-// primary the Grafana admin password and the global store's DNS name.
+// Observability is the component: the metrics bucket with its roles, the
+// region's gRPC certificate, monitoring's in-cluster half, the endpoint's
+// DNS name and, with a global view, the Grafana admin password.
 type Observability struct {
 	pulumi.ResourceState
 	Installed
+	// MetricsBucket is the region's Thanos bucket.
+	MetricsBucket pulumi.StringOutput
 }
 
 // New installs monitoring for the region.
 func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := &Observability{}
 	return kit.Construct(ctx, TypeToken, name, cfg, deps, o, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
-		md := MonitoringDeps{Provider: deps.Provider, PeerNATIPs: deps.PeerNATIPs, ReceiverCertificateARN: deps.ReceiverCertificateARN,
-			DependsOn: deps.DependsOn, FormerParent: o}
-		if cfg.Global {
+		store, err := newMetricsStore(ctx, name, cfg, deps, parent)
+		if err != nil {
+			return nil, err
+		}
+		cert, err := regionCertificate(ctx, name, cfg, deps.FleetCA, parent)
+		if err != nil {
+			return nil, err
+		}
+		logs, err := newLogShipping(ctx, name, cfg, deps, parent)
+		if err != nil {
+			return nil, err
+		}
+		md := MonitoringDeps{Provider: deps.Provider, PeerNATIPs: deps.PeerNATIPs, DependsOn: deps.DependsOn, FormerParent: o,
+			FluentBitRoleARN: logs.role.Arn,
+			Thanos: ThanosDeps{BucketName: store.bucket.Bucket, TLS: cert,
+				SidecarRoleARN: store.roles[PrometheusServiceAccount].Arn, StoreRoleARN: store.roles[StoreName].Arn,
+				CompactRoleARN: store.roles[CompactName].Arn}}
+		if cfg.GlobalView {
 			pw, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
 				Length: pulumi.Int(32), Special: pulumi.Bool(false),
 			}, parent)
@@ -279,16 +383,45 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		if err != nil {
 			return nil, err
 		}
-		o.Installed = m.Installed
-		if cfg.Global {
-			// metrics.<domain> points at the receiver's load balancer.
-			if _, err := route53.NewRecord(ctx, name+"-metrics", &route53.RecordArgs{
-				ZoneId: pulumi.String(cfg.HostedZoneID), Name: pulumi.String(MetricsName(cfg.Domain)), Type: pulumi.String("CNAME"),
-				Ttl: pulumi.Int(60), Records: pulumi.StringArray{m.ReceiverHostname},
+		o.Installed, o.MetricsBucket = m.Installed, store.bucket.Bucket
+		if cfg.Exposed() {
+			// thanos.<stack>.<domain> points at the endpoint's load balancer.
+			if _, err := route53.NewRecord(ctx, name+"-thanos", &route53.RecordArgs{
+				ZoneId: pulumi.String(cfg.HostedZoneID), Name: pulumi.String(EndpointName(cfg.Cluster, cfg.Domain)), Type: pulumi.String("CNAME"),
+				Ttl: pulumi.Int(60), Records: pulumi.StringArray{m.EndpointHostname},
 			}, parent); err != nil {
 				return nil, err
 			}
 		}
-		return pulumi.Map{"receiverHostname": o.ReceiverHostname}, nil
+		return pulumi.Map{"endpointHostname": o.EndpointHostname, "metricsBucket": o.MetricsBucket}, nil
 	}, opts...)
+}
+
+// regionCertificate is the region's gRPC certificate, signed by the fleet
+// CA, for both ends of the cross-region hop: the regional querier serves
+// with it and the global querier presents it. Its key never leaves the
+// stack's state (a Pulumi secret) and the cluster's Secret.
+func regionCertificate(ctx *pulumi.Context, name string, cfg Config, ca CA, parent pulumi.ResourceOption) (GRPCCertificate, error) {
+	key, err := tls.NewPrivateKey(ctx, name+"-thanos", &tls.PrivateKeyArgs{
+		Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
+	}, parent)
+	if err != nil {
+		return GRPCCertificate{}, err
+	}
+	csr, err := tls.NewCertRequest(ctx, name+"-thanos", &tls.CertRequestArgs{
+		PrivateKeyPem: key.PrivateKeyPem, DnsNames: pulumi.ToStringArray(CertificateNames(cfg.Cluster, cfg.Domain)),
+		Subject: &tls.CertRequestSubjectArgs{CommonName: pulumi.String(EndpointName(cfg.Cluster, cfg.Domain)), Organization: pulumi.String("pulsar-fleet")},
+	}, parent)
+	if err != nil {
+		return GRPCCertificate{}, err
+	}
+	cert, err := tls.NewLocallySignedCert(ctx, name+"-thanos", &tls.LocallySignedCertArgs{
+		CertRequestPem: csr.CertRequestPem, CaCertPem: ca.CertPEM, CaPrivateKeyPem: pulumi.ToSecret(ca.KeyPEM).(pulumi.StringOutput),
+		ValidityPeriodHours: pulumi.Int(CertificateValidityHours), EarlyRenewalHours: pulumi.Int(CertificateRenewalHours),
+		AllowedUses: pulumi.ToStringArray([]string{"digital_signature", "key_encipherment", "server_auth", "client_auth"}),
+	}, parent)
+	if err != nil {
+		return GRPCCertificate{}, err
+	}
+	return GRPCCertificate{CACert: ca.CertPEM, Cert: cert.CertPem, Key: pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput)}, nil
 }

@@ -3,16 +3,17 @@ package observability
 import (
 	"encoding/json"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
+	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -24,11 +25,21 @@ import (
 // testWebhook is a secret the tests look for everywhere it must not be.
 const testWebhook = model.Secret("https://hooks.example.com/T0/B0/webhook-token")
 
+// args is us-west-2's monitoring: with a global view or not, queried by
+// the primary's global querier when exposed.
 func args(global bool) Config {
-	return Config{Cluster: "us-west-2", Region: "us-west-2", Global: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
+	return Config{Cluster: "us-west-2", Region: "us-west-2", GlobalView: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
+		Peers:           []Peer{{Stack: "us-east-1", GlobalView: true}, {Stack: "eu-west-1"}},
 		PulsarNamespace: "pulsar", WebhookURL: testWebhook, StorageClass: "gp3-encrypted",
 		NodeSelector: map[string]string{"pulsar-fleet.io/pool": "critical"},
 		Tolerations:  []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
+}
+
+// hidden is args with no peer that has a global view: nothing queries it.
+func hidden() Config {
+	a := args(false)
+	a.Peers = []Peer{{Stack: "eu-west-1"}}
+	return a
 }
 
 func TestEveryExpressionParsesAndUsesKnownMetrics(t *testing.T) {
@@ -68,30 +79,118 @@ func TestDiskWarnThresholdMatchesChart(t *testing.T) {
 	assert.Equal(t, 90, DiskWarnThresholdPercent)
 }
 
-func TestExternalLabelsAndRemoteWrite(t *testing.T) {
-	peer, err := ChartValues(args(false))
+// Every region's Prometheus pair runs the Thanos sidecar on its bucket with
+// the replica label, nothing is remote-written, and the global querier and
+// Grafana run only where the region has a global view.
+func TestThanosWiring(t *testing.T) {
+	v, err := ChartValues(args(false))
 	require.NoError(t, err)
-	ps := peer.Prometheus.PrometheusSpec
+	ps := v.Prometheus.PrometheusSpec
 	assert.Equal(t, map[string]string{"cluster": "us-west-2", "region": "us-west-2"}, ps.ExternalLabels)
-	assert.False(t, ps.EnableRemoteWriteReceiver)
-	require.Len(t, ps.RemoteWrite, 1)
-	rw := ps.RemoteWrite[0]
-	assert.Equal(t, "https://metrics.streaming.example.com/api/v1/write", rw.URL)
-	keep := regexp.MustCompile("^(?:" + rw.WriteRelabelConfigs[0].Regex + ")$")
-	assert.Equal(t, "keep", rw.WriteRelabelConfigs[0].Action)
-	assert.True(t, keep.MatchString("pulsar_replication_backlog"))
-	assert.True(t, keep.MatchString("bookie_SERVER_STATUS"))
-	assert.False(t, keep.MatchString("pulsar_topics_count"), "only what dashboards and alerts use crosses regions")
-	assert.False(t, keep.MatchString("node_cpu_seconds_total"))
-	assert.False(t, peer.Grafana.Enabled, "Grafana only in the primary")
+	assert.Equal(t, 2, ps.Replicas)
+	require.NotNil(t, ps.Thanos)
+	assert.Equal(t, SecretKey{Name: ObjstoreSecret, Key: ObjstoreKey}, ps.Thanos.ObjectStorageConfig.ExistingSecret)
+	assert.True(t, v.Prometheus.ThanosService.Enabled, "the regional querier discovers the sidecars through it")
+	b, _ := json.Marshal(v)
+	assert.NotContains(t, string(b), "remoteWrite", "no remote write: each region keeps its own samples")
+	assert.NotContains(t, string(b), "enableRemoteWriteReceiver")
+	assert.False(t, v.Grafana.Enabled)
+	assert.Equal(t, []string{"thanos-query-regional", "thanos-store", "thanos-store", "thanos-compact", "thanos-compact",
+		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional",
+		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit"}, manifestNames(v))
 
-	global, err := ChartValues(args(true))
+	g, err := ChartValues(args(true))
 	require.NoError(t, err)
-	assert.True(t, global.Prometheus.PrometheusSpec.EnableRemoteWriteReceiver)
-	assert.Empty(t, global.Prometheus.PrometheusSpec.RemoteWrite)
-	assert.True(t, global.Grafana.Enabled)
-	assert.Equal(t, GrafanaAdminSecret, global.Grafana.Admin.ExistingSecret)
-	assert.True(t, strings.HasPrefix(WriteURL("example.com"), "https://"), "metrics cross regions over the internet: https only")
+	assert.True(t, g.Grafana.Enabled)
+	assert.Equal(t, GrafanaAdminSecret, g.Grafana.Admin.ExistingSecret)
+	require.Len(t, g.Grafana.AdditionalDataSources, 1)
+	assert.Equal(t, "http://thanos-query-global.monitoring.svc.cluster.local:10902", g.Grafana.AdditionalDataSources[0].URL, "Grafana reads the global querier")
+	assert.True(t, g.Grafana.AdditionalDataSources[0].IsDefault)
+	assert.False(t, g.Grafana.Sidecar.Datasources.DefaultDatasourceEnabled, "not the local Prometheus")
+	assert.Subset(t, manifestNames(g), []string{GlobalQueryName})
+	assert.Equal(t, []string{"thanos-query-regional.monitoring.svc.cluster.local:10901", "thanos.us-east-1.streaming.example.com:443",
+		"thanos.eu-west-1.streaming.example.com:443"}, args(true).Thanos().GlobalEndpoints, "its own region in the cluster, the others through their endpoints")
+}
+
+func manifestNames(v Values) []string {
+	var out []string
+	for _, m := range v.ExtraManifests {
+		b, _ := json.Marshal(m)
+		var o struct {
+			Metadata struct{ Name string } `json:"metadata"`
+		}
+		_ = json.Unmarshal(b, &o)
+		out = append(out, o.Metadata.Name)
+	}
+	return out
+}
+
+// The replica label is one name in Prometheus, both queriers and the
+// compactor: a querier without it would double every sum.
+func TestDedupLabelEverywhere(t *testing.T) {
+	v, err := ChartValues(args(true))
+	require.NoError(t, err)
+	label := v.Prometheus.PrometheusSpec.ReplicaExternalLabelName
+	require.Equal(t, "prometheus_replica", label, "the operator's own default, named explicitly")
+	for name, a := range map[string][]string{"regional": RegionalQueryArgs(), "global": GlobalQueryArgs(nil)} {
+		assert.Contains(t, a, "--query.replica-label="+label, name)
+	}
+	assert.Contains(t, CompactArgs(DefaultMetricsRetention), "--deduplication.replica-label="+label)
+}
+
+// The cross-region path refuses a client without a certificate of the
+// fleet CA: the regional querier serves gRPC with a client CA (Thanos then
+// requires and verifies client certificates), its NLB passes TLS through
+// rather than terminating it, and the global querier dials with TLS and
+// its certificate.
+func TestCrossRegionPathIsMutualTLS(t *testing.T) {
+	r := RegionalQueryArgs()
+	for _, f := range []string{"--grpc-server-tls-cert=/etc/thanos/tls/tls.crt", "--grpc-server-tls-key=/etc/thanos/tls/tls.key",
+		"--grpc-server-tls-client-ca=/etc/thanos/tls/ca.crt"} {
+		assert.Contains(t, r, f)
+	}
+	g := GlobalQueryArgs([]string{"x:443"})
+	for _, f := range []string{"--grpc-client-tls-secure", "--grpc-client-tls-cert=/etc/thanos/tls/tls.crt",
+		"--grpc-client-tls-key=/etc/thanos/tls/tls.key", "--grpc-client-tls-ca=/etc/thanos/tls/ca.crt", "--endpoint=x:443"} {
+		assert.Contains(t, g, f)
+	}
+	rec, err := run(t, args(false))
+	require.NoError(t, err)
+	svc, err := rec.One("kubernetes:core/v1:Service", "o-thanos-endpoint")
+	require.NoError(t, err)
+	ann := svc.Input("metadata.annotations").(map[string]any)
+	assert.NotContains(t, ann, "service.beta.kubernetes.io/aws-load-balancer-ssl-cert", "the NLB must not end TLS: Thanos checks the client certificate")
+	assert.Equal(t, RegionalQueryName, ann[AnnotationMutualTLS])
+	assert.Equal(t, []any{"198.51.100.7/32", "198.51.100.8/32"}, svc.Input("spec.loadBalancerSourceRanges"), "only the global-view peers' NATs")
+	assert.Equal(t, map[string]any{"app.kubernetes.io/component": RegionalQueryName, "app.kubernetes.io/name": "thanos",
+		model.LabelPartOf: model.PartOf}, svc.Input("spec.selector"))
+	tlsSecret, err := rec.One("kubernetes:core/v1:Secret", "o-thanos-grpc-tls")
+	require.NoError(t, err)
+	assert.Equal(t, "[secret]", tlsSecret.Input("stringData"), "the key stays a secret")
+	cert, err := rec.One("tls:index/locallySignedCert:LocallySignedCert", "o-thanos")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []any{"digital_signature", "key_encipherment", "server_auth", "client_auth"}, cert.Inputs["allowedUses"])
+	assert.Equal(t, "[secret]", cert.Inputs["caPrivateKeyPem"], "the fleet CA's key stays a secret")
+	csr, err := rec.One("tls:index/certRequest:CertRequest", "o-thanos")
+	require.NoError(t, err)
+	assert.Equal(t, []any{"thanos.us-west-2.streaming.example.com", "thanos-query-regional.monitoring.svc.cluster.local"}, csr.Inputs["dnsNames"])
+}
+
+// The sidecar's image is the chart's default, and the other Thanos
+// components run the same version.
+func TestThanosImageIsTheChartsSidecar(t *testing.T) {
+	b, err := os.ReadFile(reference.Path(t, "kube-prometheus-stack-88.5.3-values.yaml"))
+	require.NoError(t, err)
+	var v struct {
+		Operator struct {
+			ThanosImage struct {
+				Registry, Repository, Tag string
+			} `yaml:"thanosImage"`
+		} `yaml:"prometheusOperator"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &v))
+	i := v.Operator.ThanosImage
+	assert.Equal(t, i.Registry+"/"+i.Repository+":"+i.Tag, ThanosImage)
 }
 
 func TestAlertmanagerReadsWebhookFromSecret(t *testing.T) {
@@ -117,19 +216,17 @@ func TestValuesExistInChart(t *testing.T) {
 	upstream.AssertUsedPaths(t, upstream.KubePrometheusStackChart, all)
 }
 
-// globalDeps are the outputs the global store needs.
-func globalDeps() Deps {
-	return Deps{ReceiverCertificateARN: pulumi.String("arn:aws:acm:us-east-1:1:certificate/metrics"),
+// deps are the outputs monitoring needs from the cluster and the bootstrap
+// stack, and the global-view peers' NAT addresses.
+func deps() Deps {
+	return Deps{OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks"), OIDCIssuer: pulumi.String("oidc.eks"),
+		FleetCA:    CA{CertPEM: pulumi.String("-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n"), KeyPEM: pulumi.String("ca-key")},
 		PeerNATIPs: pulumi.ToStringArray([]string{"198.51.100.7", "198.51.100.8"})}
 }
 
 func run(t *testing.T, a Config) (*recorder.Recorder, error) {
 	t.Helper()
-	var deps Deps
-	if a.Global {
-		deps = globalDeps()
-	}
-	return runWith(t, a, deps)
+	return runWith(t, a, deps())
 }
 
 // runWith registers monitoring with deps and a Kubernetes provider.
@@ -166,33 +263,67 @@ func TestCustomResourcesMatchCRDs(t *testing.T) {
 	assert.Error(t, rules.Validate(bad))
 }
 
-func TestGlobalStoreOnlyInThePrimary(t *testing.T) {
+// The metrics bucket is hardened like the offload bucket, with a lifecycle
+// and one least-privilege role per Thanos user; the endpoint gets its name
+// where another region queries it; dashboards go where Grafana runs.
+func TestBucketEndpointAndDashboards(t *testing.T) {
 	rec, err := run(t, args(true))
 	require.NoError(t, err)
-	svc, err := rec.One("kubernetes:core/v1:Service", "o-receiver")
+	bucket, err := rec.One("aws:s3/bucketV2:BucketV2", "o-metrics")
 	require.NoError(t, err)
-	assert.Equal(t, []any{"198.51.100.7/32", "198.51.100.8/32"}, svc.Input("spec.loadBalancerSourceRanges"), "only the peers' NATs")
-	dns, err := rec.One("aws:route53/record:Record", "o-metrics")
+	for _, typ := range []string{"aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketPolicy:BucketPolicy",
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"} {
+		_, err := rec.One(typ, "o-metrics")
+		assert.NoError(t, err, typ)
+	}
+	lc, _ := rec.One("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "o-metrics")
+	rule := recorder.Resource{Inputs: lc.Inputs["rules"].([]any)[0].(map[string]any)}
+	assert.Equal(t, 395.0, rule.Input("expiration.days"), "a month past the year of hourly downsamples")
+	assert.Equal(t, 7.0, rule.Input("noncurrentVersionExpiration.noncurrentDays"))
+	roles := map[string]string{}
+	for _, r := range rec.ByType("aws:iam/rolePolicy:RolePolicy") {
+		roles[r.Name] = r.Inputs["policy"].(string)
+	}
+	require.Len(t, roles, 4)
+	assert.Contains(t, roles["o-thanos-compact"], "s3:DeleteObject")
+	assert.NotContains(t, roles["o-kps-prometheus"], "s3:DeleteObject", "the sidecar uploads, never deletes")
+	assert.NotContains(t, roles["o-thanos-store"], "s3:PutObject", "the store gateway only reads")
+	for _, sa := range []string{PrometheusServiceAccount, StoreName, CompactName} {
+		role, err := rec.One("aws:iam/role:Role", "o-"+sa)
+		require.NoError(t, err)
+		assert.Contains(t, role.Inputs["assumeRolePolicy"], "system:serviceaccount:monitoring:"+sa)
+	}
+	assert.NotEmpty(t, bucket.URN)
+	release, err := rec.One("kubernetes:helm.sh/v3:Release", "o")
 	require.NoError(t, err)
-	assert.Equal(t, "metrics.streaming.example.com", dns.Inputs["name"])
-	var dashboards int
+	ann := release.Input("values.prometheus.serviceAccount.annotations").(map[string]any)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/o-kps-prometheus", ann["eks.amazonaws.com/role-arn"], "the sidecar uploads with its role")
+	dns, err := rec.One("aws:route53/record:Record", "o-thanos")
+	require.NoError(t, err)
+	assert.Equal(t, "thanos.us-west-2.streaming.example.com", dns.Inputs["name"])
+	var dashboards []string
 	for _, r := range rec.ByType("kubernetes:core/v1:ConfigMap") {
-		if strings.HasPrefix(r.Name, "o-dashboard-") {
-			dashboards++
-			body := r.Input("data").(map[string]any)["pulsar-fleet-overview.json"].(string)
-			for _, title := range []string{"Message rate", "Throughput", "Backlog", "Publish latency", "Storage size", "Offloaded", "Geo-replication backlog", "Spot interruptions"} {
-				assert.Contains(t, body, title)
+		if uid, ok := strings.CutPrefix(r.Name, "o-dashboard-"); ok {
+			dashboards = append(dashboards, uid)
+			if uid == "pulsar-fleet-overview" {
+				body := r.Input("data").(map[string]any)["pulsar-fleet-overview.json"].(string)
+				for _, title := range []string{"Message rate", "Throughput", "Backlog", "Publish latency", "Storage size", "Offloaded", "Geo-replication backlog", "Spot interruptions"} {
+					assert.Contains(t, body, title)
+				}
 			}
 		}
 	}
-	assert.Equal(t, 1, dashboards)
+	assert.ElementsMatch(t, []string{"pulsar-fleet-overview", "pulsar-fleet-backlog", "pulsar-fleet-geo-replication", "pulsar-fleet-bookies",
+		"pulsar-fleet-zookeeper", "pulsar-fleet-capacity"}, dashboards, "no phase costs given: no cost dashboard")
 
-	rec, err = run(t, args(false))
+	rec, err = run(t, hidden())
 	require.NoError(t, err)
-	assert.Empty(t, rec.ByType("aws:route53/record:Record"), "peers have no receiver")
+	assert.Empty(t, rec.ByType("aws:route53/record:Record"), "nobody queries this region: no endpoint")
 	for _, r := range rec.ByType("kubernetes:core/v1:Service") {
-		t.Errorf("peer created service %s", r.Name)
+		t.Errorf("a region nobody queries created service %s", r.Name)
 	}
+	assert.Empty(t, rec.ByType("kubernetes:core/v1:ConfigMap"), "no Grafana, no dashboards")
 }
 
 func TestBadInput(t *testing.T) {
@@ -200,45 +331,43 @@ func TestBadInput(t *testing.T) {
 	a.HostedZoneID = ""
 	_, err := run(t, a)
 	assert.ErrorContains(t, err, "hosted zone is not given")
-	a = args(true)
-	rec := recorder.New("us-east-1")
-	err = rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		p, _ := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
-		_, err := New(ctx, "o", a, Deps{Provider: p})
-		return err
-	})
-	assert.ErrorContains(t, err, "global store")
+	a = args(false)
+	a.EndpointCIDRs = []string{"0.0.0.0/0"}
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, `endpointCidrs: "0.0.0.0/0": want a network of /8 or narrower`)
+	a.EndpointCIDRs = []string{"0.0.0.0/1", "128.0.0.0/1"}
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, `endpointCidrs: "0.0.0.0/1": want a network of /8 or narrower`, "two halves of the internet are the internet")
+	a = args(false)
+	a.Retention = MetricsRetention{RawDays: 30, FiveMinuteDays: 10, OneHourDays: 365}
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, "want 1 <= raw <= 5m <= 1h days")
 }
 
 // A dependency the wiring forgot is refused by name, before anything of the
-// component is registered: the provider always, the receiver's certificate
-// and the peers' NAT addresses for the global store.
+// component is registered.
 func TestMissingDependencyRegistersNothing(t *testing.T) {
 	rec := recorder.New("us-west-2")
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "o", args(false), Deps{})
 		return err
 	})
-	require.ErrorContains(t, err, `observability "o": missing dependencies: provider`)
+	require.ErrorContains(t, err, `observability "o": missing dependencies: `)
 	assert.Empty(t, rec.Resources())
 
 	for missing, mut := range map[string]func(*Deps){
-		"peerNatIps":             func(d *Deps) { d.PeerNATIPs = nil },
-		"receiverCertificateArn": func(d *Deps) { d.ReceiverCertificateARN = nil },
+		"fleetCa.keyPem":  func(d *Deps) { d.FleetCA.KeyPEM = nil },
+		"oidcProviderArn": func(d *Deps) { d.OIDCProviderARN = nil },
 	} {
-		deps := globalDeps()
-		mut(&deps)
-		rec, err := runWith(t, args(true), deps)
+		d := deps()
+		mut(&d)
+		rec, err := runWith(t, args(true), d)
 		require.Error(t, err, missing)
-		assert.Contains(t, err.Error(), "global store", missing)
 		assert.Contains(t, err.Error(), "missing dependencies: "+missing)
 		for _, r := range rec.Resources() {
 			assert.Equal(t, "pulumi:providers:kubernetes", r.Type, "nothing of the component is registered")
 		}
 	}
-	// A peer needs neither.
-	_, err = runWith(t, args(false), Deps{})
-	require.NoError(t, err)
 }
 
 // The program creates the Secrets the charts read, so nothing is created by
@@ -272,12 +401,21 @@ func TestSecretsCreatedByTheProgram(t *testing.T) {
 		assert.NotContains(t, string(b), "webhook-token", "%s %s carries the webhook URL in plain text", r.Type, r.Name)
 	}
 
-	// A peer has no Grafana; without a webhook there is no webhook Secret.
+	objstore, err := rec.One("kubernetes:core/v1:Secret", "o-thanos-objstore")
+	require.NoError(t, err)
+	assert.Contains(t, release.Dependencies, objstore.URN)
+
+	// Without a global view there is no Grafana; without a webhook there is
+	// no webhook Secret: only Thanos' two.
 	a := args(false)
 	a.WebhookURL = ""
 	rec, err = run(t, a)
 	require.NoError(t, err)
-	assert.Empty(t, rec.ByType("kubernetes:core/v1:Secret"))
+	var names []string
+	for _, r := range rec.ByType("kubernetes:core/v1:Secret") {
+		names = append(names, r.Name)
+	}
+	assert.ElementsMatch(t, []string{"o-thanos-objstore", "o-thanos-grpc-tls"}, names)
 	assert.Empty(t, rec.ByType("random:index/randomPassword:RandomPassword"))
 	v, err := ChartValues(a)
 	require.NoError(t, err)
@@ -285,9 +423,9 @@ func TestSecretsCreatedByTheProgram(t *testing.T) {
 }
 
 // The component is split in two: the in-cluster half (every Kubernetes
-// object) keeps the URNs it had directly under the component, and only
-// the Grafana password and the global store's DNS record stay in the
-// outer half.
+// object) keeps the URNs it had directly under the component; the AWS
+// resources (bucket, roles, certificate, DNS record) and the Grafana
+// password stay in the outer half.
 func TestInClusterHalfKeepsItsURNs(t *testing.T) {
 	for _, global := range []bool{true, false} {
 		rec, err := run(t, args(global))
@@ -303,17 +441,24 @@ func TestInClusterHalfKeepsItsURNs(t *testing.T) {
 		for _, r := range rec.DirectChildren(outer.URN) {
 			kept = append(kept, r.Type)
 		}
-		want := []string{MonitoringTypeToken}
+		want := []string{MonitoringTypeToken, "aws:route53/record:Record", "aws:kms/key:Key", "aws:s3/bucketV2:BucketV2",
+			"aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+			"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+			"aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+			"aws:iam/role:Role", "aws:iam/role:Role", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicy:RolePolicy",
+			"aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+			"tls:index/privateKey:PrivateKey", "tls:index/certRequest:CertRequest",
+			"tls:index/locallySignedCert:LocallySignedCert"}
 		if global {
-			want = []string{"random:index/randomPassword:RandomPassword", MonitoringTypeToken, "aws:route53/record:Record"}
+			want = append(want, "random:index/randomPassword:RandomPassword")
 		}
 		assert.ElementsMatch(t, want, kept, "global %v: what stays in the outer half", global)
 	}
 }
 
-// The in-cluster half builds alone, with a literal password standing in for
-// the generated one, and registers nothing but Kubernetes objects; without
-// the password the global store is refused by name.
+// The in-cluster half builds alone, with literal values standing in for the
+// AWS half's outputs, and registers nothing but Kubernetes objects; without
+// the password the global view is refused by name.
 func TestMonitoringAlone(t *testing.T) {
 	build := func(pw pulumi.StringInput) (*recorder.Recorder, error) {
 		rec := recorder.New("us-east-1")
@@ -322,9 +467,11 @@ func TestMonitoringAlone(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			d := globalDeps()
-			_, err = NewMonitoring(ctx, "o", args(true), MonitoringDeps{Provider: p, PeerNATIPs: d.PeerNATIPs,
-				ReceiverCertificateARN: d.ReceiverCertificateARN, GrafanaAdminPassword: pw})
+			_, err = NewMonitoring(ctx, "o", args(true), MonitoringDeps{Provider: p, PeerNATIPs: deps().PeerNATIPs, GrafanaAdminPassword: pw,
+				FluentBitRoleARN: pulumi.String("arn:fluent-bit"),
+				Thanos: ThanosDeps{BucketName: pulumi.String("metrics"), SidecarRoleARN: pulumi.String("arn:sidecar"),
+					StoreRoleARN: pulumi.String("arn:store"), CompactRoleARN: pulumi.String("arn:compact"),
+					TLS: GRPCCertificate{CACert: pulumi.String("ca"), Cert: pulumi.String("cert"), Key: pulumi.String("key")}}})
 			return err
 		})
 	}
@@ -361,4 +508,204 @@ func TestOverviewPanels(t *testing.T) {
 	require.Len(t, panels["Backlog by subscription (top 20)"], 1)
 	assert.Contains(t, panels["Backlog by subscription (top 20)"][0].Expr, "subscription")
 	assert.Contains(t, panels["Under-replicated ledgers"][0].Expr, "auditor_NUM_UNDER_REPLICATED_LEDGERS")
+}
+
+// Every alert links its runbook, a section of docs/operations.md that
+// exists; a link to a missing section is caught.
+func TestEveryAlertHasARunbook(t *testing.T) {
+	b, err := os.ReadFile("../../" + RunbookDoc)
+	require.NoError(t, err)
+	anchors := headingAnchors(string(b))
+	for _, g := range AlertGroups("pulsar") {
+		for _, r := range g.Rules {
+			url := r.Annotations["runbook_url"]
+			require.Equal(t, RunbookURL(r.Alert), url, r.Alert)
+			_, anchor, _ := strings.Cut(url, "#")
+			assert.True(t, anchors[anchor], "%s: %s has no section #%s", r.Alert, RunbookDoc, anchor)
+		}
+	}
+	_, anchor, _ := strings.Cut(RunbookURL("AlertNobodyWrote"), "#")
+	assert.False(t, anchors[anchor], "a missing section is caught")
+}
+
+// headingAnchors are the GitHub anchors of a Markdown document's headings
+// (lower case, spaces to hyphens, punctuation dropped).
+func headingAnchors(doc string) map[string]bool {
+	out := map[string]bool{}
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		title := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		var b strings.Builder
+		for _, r := range title {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+				b.WriteRune(r)
+			case r == ' ':
+				b.WriteRune('-')
+			}
+		}
+		out[b.String()] = true
+	}
+	return out
+}
+
+// Inhibitions name real alerts, mute only others, never mute data loss
+// or the quorum, compare within one cluster, and reach Alertmanager.
+func TestInhibitions(t *testing.T) {
+	alerts := map[string]bool{}
+	for _, g := range AlertGroups("pulsar") {
+		for _, r := range g.Rules {
+			alerts[r.Alert] = true
+		}
+	}
+	for _, in := range Inhibitions {
+		assert.True(t, alerts[in.Source], "source %s is an alert", in.Source)
+		for _, target := range in.Targets {
+			assert.True(t, alerts[target], "target %s is an alert", target)
+			assert.NotEqual(t, in.Source, target, "an alert does not mute itself")
+			assert.NotContains(t, NeverInhibited, target, "%s must always page", target)
+		}
+	}
+	v, err := ChartValues(args(false))
+	require.NoError(t, err)
+	rules := v.Alertmanager.Config.InhibitRules
+	require.Len(t, rules, len(Inhibitions))
+	assert.Equal(t, InhibitRule{SourceMatchers: []string{`alertname = "ZoneUnavailable"`},
+		TargetMatchers: []string{`alertname =~ "PulsarBrokerDown|BookieReadOnly|UnderReplicatedLedgers|PulsarPublishLatencyHigh|SubscriptionBacklogHigh"`},
+		Equal:          []string{"cluster"}}, rules[0])
+	assert.Equal(t, []string{"nodes=[topology.kubernetes.io/zone]"}, v.KubeStateMetrics.MetricLabelsAllowlist,
+		"ZoneUnavailable joins on the node's zone label")
+}
+
+// The Alertmanager configuration the chart receives is one Alertmanager
+// itself loads: routes, receivers and inhibition matchers all parse.
+func TestAlertmanagerConfigLoads(t *testing.T) {
+	for _, hook := range []model.Secret{testWebhook, ""} {
+		a := args(false)
+		a.WebhookURL = hook
+		v, err := ChartValues(a)
+		require.NoError(t, err)
+		b, err := json.Marshal(v.Alertmanager.Config)
+		require.NoError(t, err)
+		cfg, err := amconfig.Load(string(b))
+		require.NoError(t, err, "webhook %v", hook != "")
+		assert.Len(t, cfg.InhibitRules, len(Inhibitions))
+	}
+	_, err := amconfig.Load(`{"route":{"receiver":"nowhere"},"receivers":[{"name":"null"}]}`)
+	assert.Error(t, err, "a route to an undefined receiver is refused")
+}
+
+// The dashboards the issue asks for, each with its panels; the cost
+// dashboard is the plan's figures, the current phase marked.
+func TestDashboardsCoverTheFleet(t *testing.T) {
+	panels := map[string][]string{}
+	for _, d := range Dashboards() {
+		for _, p := range d.Panels {
+			panels[d.UID] = append(panels[d.UID], p.Title)
+			require.NotEmpty(t, p.Targets, "%s %s", d.UID, p.Title)
+		}
+	}
+	assert.Subset(t, panels["pulsar-fleet-backlog"], []string{"Backlog by topic (top 20)", "Backlog by subscription (top 20)"})
+	assert.Subset(t, panels["pulsar-fleet-geo-replication"], []string{"Replication backlog", "Replication rate", "Replication lag (worst topic)"})
+	assert.Subset(t, panels["pulsar-fleet-bookies"], []string{"Ledger disk use", "Journal add latency p99", "Journal fsync latency p99",
+		"Add-entry request latency p99", "Ledger storage flush latency p99", "Under-replicated ledgers"})
+	assert.Subset(t, panels["pulsar-fleet-zookeeper"], []string{"Servers up", "Outstanding requests", "Update latency p99"})
+	assert.Subset(t, panels["pulsar-fleet-capacity"], []string{"Spot interruptions by type (1h)", "Nodes by capacity type and pool", "Pending pods"})
+
+	a := args(true)
+	a.PhaseCosts = []PhaseCost{
+		{Phase: "35k", MsgPerSec: 35000, Current: true, Regions: []RegionCost{{"us-east-1", 12345.6}, {"us-west-2", 1000}}},
+		{Phase: "100k", MsgPerSec: 100000, Regions: []RegionCost{{"us-east-1", 23456}, {"us-west-2", 2000}}},
+		{Phase: "1m", MsgPerSec: 1000000, Error: "us-east-1: no instance type fits"}}
+	rec, err := run(t, a)
+	require.NoError(t, err)
+	cm, err := rec.One("kubernetes:core/v1:ConfigMap", "o-dashboard-pulsar-fleet-cost")
+	require.NoError(t, err)
+	var d GrafanaDashboard
+	require.NoError(t, json.Unmarshal([]byte(cm.Input("data").(map[string]any)["pulsar-fleet-cost.json"].(string)), &d))
+	require.Len(t, d.Panels, 1)
+	assert.Equal(t, "text", d.Panels[0].Type)
+	content := d.Panels[0].Options.Content
+	assert.Contains(t, content, "| Phase | fleet msg/s | us-east-1 | us-west-2 | total |")
+	assert.Contains(t, content, "| **35k (now)** | 35000 | 12346 | 1000 | 13346 |")
+	assert.Contains(t, content, "| 100k | 100000 | 23456 | 2000 | 25456 |")
+	assert.Contains(t, content, "| 1m | 1000000 | not plannable: us-east-1: no instance type fits |")
+}
+
+// Every pod's logs go to the region's log group: the group has the
+// configured retention, Fluent Bit's role writes to it only, its service
+// account carries the role, and the DaemonSet runs on every node.
+func TestPodLogsToCloudWatch(t *testing.T) {
+	a := args(false)
+	a.LogRetentionDays = 90
+	rec, err := run(t, a)
+	require.NoError(t, err)
+	group, err := rec.One("aws:cloudwatch/logGroup:LogGroup", "o-pods")
+	require.NoError(t, err)
+	assert.Equal(t, "/pulsar-fleet/us-west-2/pods", group.Inputs["name"])
+	assert.Equal(t, 90.0, group.Inputs["retentionInDays"])
+	policy, err := rec.One("aws:iam/rolePolicy:RolePolicy", "o-fluent-bit")
+	require.NoError(t, err)
+	assert.Contains(t, policy.Inputs["policy"], `"logs:CreateLogStream","logs:DescribeLogStreams","logs:PutLogEvents"`)
+	assert.NotContains(t, policy.Inputs["policy"], "logs:CreateLogGroup", "the group is the program's")
+	role, err := rec.One("aws:iam/role:Role", "o-fluent-bit")
+	require.NoError(t, err)
+	assert.Contains(t, role.Inputs["assumeRolePolicy"], "system:serviceaccount:kube-system:fluent-bit")
+	sa, err := rec.One("kubernetes:core/v1:ServiceAccount", "o-fluent-bit")
+	require.NoError(t, err)
+	assert.Equal(t, "kube-system", sa.Input("metadata.namespace"))
+	assert.Equal(t, "arn:aws:iam::123456789012:role/o-fluent-bit", sa.Input("metadata.annotations").(map[string]any)[irsaAnnotation])
+
+	v, err := ChartValues(a)
+	require.NoError(t, err)
+	var ds k8s.Workload
+	var cm k8s.ConfigMap
+	for _, m := range v.ExtraManifests {
+		switch o := m.(type) {
+		case k8s.Workload:
+			if o.Kind == "DaemonSet" {
+				ds = o
+			}
+		case k8s.ConfigMap:
+			cm = o
+		}
+	}
+	require.Equal(t, FluentBitName, ds.Metadata.Name)
+	assert.Equal(t, "kube-system", ds.Metadata.Namespace)
+	assert.Equal(t, []k8s.Toleration{{Operator: "Exists"}}, ds.Spec.Template.Spec.Tolerations, "every node, whatever its taints")
+	assert.Zero(t, ds.Spec.Replicas, "a DaemonSet has no replicas")
+	conf := cm.Data["fluent-bit.yaml"]
+	for _, want := range []string{"name: cloudwatch_logs", "region: us-west-2", "log_group_name: /pulsar-fleet/us-west-2/pods", "auto_create_group: off"} {
+		assert.Contains(t, conf, want)
+	}
+	var parsed map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(conf), &parsed), "the configuration is YAML")
+
+	a.LogRetentionDays = 45
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, "logRetentionDays: 45 is not a retention CloudWatch Logs accepts")
+}
+
+// The bucket readers run as nobody and write to their volumes, which the
+// kubelet gives the pod's group; every Thanos container waits for
+// /-/ready before it takes traffic.
+func TestThanosPodsWriteTheirVolumes(t *testing.T) {
+	for _, m := range args(true).Thanos().Manifests() {
+		w, ok := m.(k8s.Workload)
+		if !ok {
+			continue
+		}
+		c := w.Spec.Template.Spec.Containers[0]
+		require.NotNil(t, c.ReadinessProbe, w.Metadata.Name)
+		assert.Equal(t, "/-/ready", c.ReadinessProbe.HTTPGet.Path)
+		if w.Kind != "StatefulSet" {
+			assert.Nil(t, w.Spec.Template.Spec.SecurityContext, w.Metadata.Name)
+			continue
+		}
+		require.Len(t, w.Spec.VolumeClaimTemplates, 1, w.Metadata.Name)
+		require.NotNil(t, w.Spec.Template.Spec.SecurityContext, w.Metadata.Name)
+		assert.Equal(t, c.SecurityContext.RunAsUser, w.Spec.Template.Spec.SecurityContext.FSGroup, "%s writes its volume", w.Metadata.Name)
+	}
 }

@@ -2,7 +2,6 @@ package observability
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -11,8 +10,7 @@ import (
 
 // KnownMetrics are the metric names dashboards and alerts may use, each
 // with where it comes from. Every expression is parsed and checked against
-// this list, and the remote-write keep filter is built from the names the
-// expressions really use.
+// this list.
 var KnownMetrics = map[string]string{
 	"up":                            "Prometheus: scrape target health",
 	"pulsar_rate_in":                "Pulsar broker (namespace/topic metrics): messages/s in",
@@ -33,6 +31,23 @@ var KnownMetrics = map[string]string{
 	"karpenter_interruption_received_messages_total":          "Karpenter: interruption queue messages received, message_type label",
 	"karpenter_nodes_allocatable":                             "Karpenter: allocatable resources of its nodes",
 	"node_network_transmit_bytes_total":                       "node-exporter: bytes sent per interface",
+	"pulsar_subscription_msg_rate_out":                        "Pulsar broker (subscription metrics): messages/s dispatched, topic and subscription labels (TopicStats)",
+	"pulsar_replication_rate_in":                              "Pulsar broker (replication metrics): messages/s received from remote_cluster (TopicStats)",
+	"pulsar_replication_delay_in_seconds":                     "Pulsar broker (replication metrics): age of the oldest message not yet replicated to remote_cluster (TopicStats)",
+	"bookie_journal_JOURNAL_ADD_ENTRY":                        "BookKeeper journal: add-entry latency summary in ms, success and quantile labels (JournalStats)",
+	"bookie_journal_JOURNAL_SYNC":                             "BookKeeper journal: fsync latency summary in ms (JournalStats)",
+	"bookkeeper_server_ADD_ENTRY_REQUEST":                     "BookKeeper server: add-entry request latency summary in ms (RequestStats)",
+	"bookie_flush":                                            "BookKeeper DbLedgerStorage: flush latency summary in ms (DbLedgerStorageStats)",
+	"quorum_size":                                             "ZooKeeper (Prometheus metrics provider): ensemble size (QuorumZooKeeperServer)",
+	"outstanding_requests":                                    "ZooKeeper: queued requests (ZooKeeperServer)",
+	"updatelatency":                                           "ZooKeeper: update latency summary in ms, quantile label (ServerMetrics)",
+	"readlatency":                                             "ZooKeeper: read latency summary in ms, quantile label (ServerMetrics)",
+	"znode_count":                                             "ZooKeeper: znodes (ZooKeeperServer)",
+	"num_alive_connections":                                   "ZooKeeper: client connections (ZooKeeperServer)",
+	"karpenter_nodeclaims_disrupted_total":                    "Karpenter: node claims disrupted, reason, nodepool and capacity_type labels",
+	"kube_pod_status_phase":                                   "kube-state-metrics: pod phase (phase label)",
+	"kube_node_status_condition":                              "kube-state-metrics: node conditions (condition, status labels)",
+	"kube_node_labels":                                        "kube-state-metrics: node labels allowed by --metric-labels-allowlist (label_topology_kubernetes_io_zone, KubeStateMetrics.MetricLabelsAllowlist)",
 }
 
 // Rule is one alerting rule.
@@ -63,14 +78,20 @@ func AlertGroups(pulsarNamespace string) []Group {
 	ann := func(summary, desc string) map[string]string {
 		return map[string]string{"summary": summary, "description": desc}
 	}
-	return []Group{
+	groups := []Group{
+		{Name: "zones", Rules: []Rule{
+			// For 1 minute: it must fire before the symptoms it mutes
+			// (broker down after 2 minutes).
+			{Alert: "ZoneUnavailable", Expr: zoneUnavailableExpr, For: "1m", Labels: crit,
+				Annotations: ann("Half or more of a zone's nodes are not Ready", "Zone {{ $labels.zone }} of {{ $externalLabels.cluster }} has lost half or more of its nodes: the other two zones carry every write.")},
+		}},
 		{Name: "pulsar-availability", Rules: []Rule{
 			{Alert: "PulsarBrokerDown", Expr: fmt.Sprintf(`up{%s} == 0`, job("broker")), For: "2m", Labels: crit,
-				Annotations: ann("Pulsar broker down", "Broker {{ $labels.pod }} in {{ $labels.cluster }} has been unreachable for 2 minutes.")},
+				Annotations: ann("Pulsar broker down", "Broker {{ $labels.pod }} in {{ $externalLabels.cluster }} has been unreachable for 2 minutes.")},
 			{Alert: "ZooKeeperQuorumLost", Expr: fmt.Sprintf(`sum(up{%[1]s}) <= count(up{%[1]s}) / 2`, job("zookeeper")), For: "1m", Labels: crit,
-				Annotations: ann("ZooKeeper quorum lost", "Half or more of the ZooKeeper servers in {{ $labels.cluster }} are down: metadata writes and topic ownership stop.")},
+				Annotations: ann("ZooKeeper quorum lost", "Half or more of the ZooKeeper servers in {{ $externalLabels.cluster }} are down: metadata writes and topic ownership stop.")},
 			{Alert: "PulsarPublishLatencyHigh", Expr: `max by (cluster) (pulsar_broker_publish_latency{quantile="0.99"}) > 250`, For: "10m", Labels: warn,
-				Annotations: ann("Publish latency p99 above 250 ms", "p99 publish latency in {{ $labels.cluster }} is {{ $value }} ms.")},
+				Annotations: ann("Publish latency p99 above 250 ms", "p99 publish latency in {{ $externalLabels.cluster }} is {{ $value }} ms.")},
 		}},
 		{Name: "pulsar-durability", Rules: []Rule{
 			{Alert: "BookieReadOnly", Expr: `bookie_SERVER_STATUS == 0`, For: "5m", Labels: crit,
@@ -87,77 +108,59 @@ func AlertGroups(pulsarNamespace string) []Group {
 				Annotations: ann("Subscription backlog above 1M messages", "Subscription {{ $labels.subscription }} on {{ $labels.topic }} holds {{ $value }} messages.")},
 			{Alert: "GeoReplicationBacklogGrowing", Expr: `sum by (cluster, remote_cluster) (deriv(pulsar_replication_backlog[15m])) > 0 and sum by (cluster, remote_cluster) (pulsar_replication_backlog) > 100000`,
 				For: "15m", Labels: warn,
-				Annotations: ann("Geo-replication backlog growing", "Replication from {{ $labels.cluster }} to {{ $labels.remote_cluster }} has fallen behind and keeps growing.")},
+				Annotations: ann("Geo-replication backlog growing", "Replication from {{ $externalLabels.cluster }} to {{ $labels.remote_cluster }} has fallen behind and keeps growing.")},
 		}},
 		{Name: "capacity", Rules: []Rule{
 			{Alert: "SpotInterruptionRateHigh", Expr: `sum by (cluster) (increase(karpenter_interruption_received_messages_total{message_type="spot_interrupted"}[1h])) > 5`, For: "0m", Labels: warn,
-				Annotations: ann("Spot interruptions above 5 per hour", "{{ $value }} spot interruptions in the last hour in {{ $labels.cluster }}: diversify the pools or raise the on-demand share.")},
+				Annotations: ann("Spot interruptions above 5 per hour", "{{ $value }} spot interruptions in the last hour in {{ $externalLabels.cluster }}: diversify the pools or raise the on-demand share.")},
 		}},
 	}
+	for i := range groups {
+		for j := range groups[i].Rules {
+			r := &groups[i].Rules[j]
+			r.Annotations["runbook_url"] = RunbookURL(r.Alert)
+		}
+	}
+	return groups
 }
 
-// Panel is one dashboard panel.
-type Panel struct {
-	Title   string
-	Unit    string
-	Targets []Target
+// RunbookDoc is the document that holds a section per alert.
+const RunbookDoc = "docs/operations.md"
+
+// RunbookURL is an alert's runbook: its section of RunbookDoc, by the
+// heading's anchor (the alert's name in lower case).
+func RunbookURL(alert string) string { return RunbookDoc + "#" + strings.ToLower(alert) }
+
+// zoneUnavailableExpr is the share of a zone's nodes that are not Ready,
+// per cluster and zone: kube-state-metrics' readiness joined with the
+// node's zone label (allowed by KubeStateMetrics.MetricLabelsAllowlist).
+const zoneUnavailableExpr = `sum by (cluster, zone) (label_replace((kube_node_status_condition{condition="Ready",status="true"} == bool 0) ` +
+	`* on (cluster, node) group_left (label_topology_kubernetes_io_zone) max by (cluster, node, label_topology_kubernetes_io_zone) (kube_node_labels), "zone", "$1", "label_topology_kubernetes_io_zone", "(.+)")) ` +
+	`/ count by (cluster, zone) (label_replace(max by (cluster, node, label_topology_kubernetes_io_zone) (kube_node_labels), "zone", "$1", "label_topology_kubernetes_io_zone", "(.+)")) >= 0.5`
+
+// Inhibition mutes an alert's symptoms while it fires in the same cluster.
+type Inhibition struct {
+	Source  string
+	Targets []string
 }
 
-// Target is one query of a panel.
-type Target struct {
-	Expr   string
-	Legend string
+// Inhibitions keep one zone's loss, or a lost ZooKeeper quorum, from
+// paging for each of their symptoms. LedgerEntryWithoutReplica (data
+// lost) and ZooKeeperQuorumLost (a cause) are never muted.
+var Inhibitions = []Inhibition{
+	{Source: "ZoneUnavailable", Targets: []string{"PulsarBrokerDown", "BookieReadOnly", "UnderReplicatedLedgers", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh"}},
+	{Source: "ZooKeeperQuorumLost", Targets: []string{"PulsarBrokerDown", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "GeoReplicationBacklogGrowing"}},
 }
 
-// Dashboard is a Grafana dashboard provisioned as code.
-type Dashboard struct {
-	UID    string
-	Title  string
-	Panels []Panel
-}
+// NeverInhibited are the alerts no inhibition may mute.
+var NeverInhibited = []string{"LedgerEntryWithoutReplica", "ZooKeeperQuorumLost"}
 
-// Dashboards are the fleet dashboards, read from the global store.
-func Dashboards() []Dashboard {
-	return []Dashboard{{
-		UID: "pulsar-fleet-overview", Title: "Pulsar fleet overview",
-		Panels: []Panel{
-			{Title: "Message rate", Unit: "short", Targets: []Target{
-				{`sum by (cluster) (pulsar_rate_in)`, "{{cluster}} in"}, {`sum by (cluster) (pulsar_rate_out)`, "{{cluster}} out"}}},
-			{Title: "Throughput", Unit: "Bps", Targets: []Target{
-				{`sum by (cluster) (pulsar_throughput_in)`, "{{cluster}} in"}, {`sum by (cluster) (pulsar_throughput_out)`, "{{cluster}} out"}}},
-			{Title: "Backlog", Unit: "short", Targets: []Target{{`sum by (cluster) (pulsar_msg_backlog)`, "{{cluster}}"}}},
-			{Title: "Backlog by subscription (top 20)", Unit: "short", Targets: []Target{
-				{`topk(20, sum by (cluster, namespace, topic, subscription) (pulsar_subscription_back_log))`, "{{cluster}} {{topic}} {{subscription}}"}}},
-			{Title: "Publish latency p50 / p95 / p99", Unit: "ms", Targets: publishLatency()},
-			{Title: "Storage size", Unit: "bytes", Targets: []Target{{`sum by (cluster) (pulsar_storage_size)`, "{{cluster}}"}}},
-			{Title: "Offloaded to S3", Unit: "bytes", Targets: []Target{{`sum by (cluster) (pulsar_storage_offloaded_size)`, "{{cluster}}"}}},
-			{Title: "Geo-replication backlog", Unit: "short", Targets: []Target{
-				{`sum by (cluster, remote_cluster) (pulsar_replication_backlog)`, "{{cluster}} -> {{remote_cluster}}"},
-				{`sum by (cluster, remote_cluster) (pulsar_replication_rate_out)`, "{{cluster}} -> {{remote_cluster}} rate"}}},
-			{Title: "Spot interruptions (1h)", Unit: "short", Targets: []Target{
-				{`sum by (cluster, message_type) (increase(karpenter_interruption_received_messages_total[1h]))`, "{{cluster}} {{message_type}}"}}},
-			{Title: "Node egress", Unit: "Bps", Targets: []Target{
-				{`sum by (cluster) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))`, "{{cluster}}"}}},
-			{Title: "Bookie disk usage", Unit: "percent", Targets: []Target{
-				{`max by (cluster) (bookie_ledger_dir__pulsar_data_bookkeeper_ledgers_usage)`, "{{cluster}} max"}}},
-			{Title: "Under-replicated ledgers", Unit: "short", Targets: []Target{
-				{`max by (cluster) (auditor_NUM_UNDER_REPLICATED_LEDGERS{quantile="1.0"})`, "{{cluster}}"}}},
-		},
-	}}
-}
-
-// PublishLatencyQuantiles are the quantiles the fleet dashboard shows, of
-// those the broker's publish latency summary exports (0, 0.5, 0.95, 0.99,
-// 0.999, 0.9999 and 1: ServerCnx PUBLISH_LATENCY).
-var PublishLatencyQuantiles = map[string]string{"p50": "0.5", "p95": "0.95", "p99": "0.99"}
-
-// publishLatency is one target per quantile, the worst broker of each
-// cluster.
-func publishLatency() []Target {
-	var out []Target
-	for _, name := range []string{"p50", "p95", "p99"} {
-		q := PublishLatencyQuantiles[name]
-		out = append(out, Target{fmt.Sprintf(`max by (cluster) (pulsar_broker_publish_latency{quantile="%s"})`, q), "{{cluster}} " + name})
+// InhibitRules are Alertmanager's form of Inhibitions.
+func InhibitRules() []InhibitRule {
+	var out []InhibitRule
+	for _, in := range Inhibitions {
+		out = append(out, InhibitRule{SourceMatchers: []string{fmt.Sprintf("alertname = %q", in.Source)},
+			TargetMatchers: []string{fmt.Sprintf("alertname =~ %q", strings.Join(in.Targets, "|"))}, Equal: []string{"cluster"}})
 	}
 	return out
 }
@@ -210,18 +213,4 @@ func MetricNames(exprs []string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// KeepRegex is the remote-write keep filter: exactly the metrics the
-// dashboards and alerts use (anchored by Prometheus).
-func KeepRegex(pulsarNamespace string) (string, error) {
-	names, err := MetricNames(Expressions(pulsarNamespace))
-	if err != nil {
-		return "", err
-	}
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = regexp.QuoteMeta(n)
-	}
-	return strings.Join(quoted, "|"), nil
 }

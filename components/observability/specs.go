@@ -6,9 +6,18 @@ package observability
 
 // AlertmanagerSettings is Alertmanager's configuration file.
 type AlertmanagerSettings struct {
-	Global    AlertmanagerGlobal `json:"global"`
-	Route     AlertRoute         `json:"route"`
-	Receivers []AlertReceiver    `json:"receivers"`
+	Global       AlertmanagerGlobal `json:"global"`
+	Route        AlertRoute         `json:"route"`
+	Receivers    []AlertReceiver    `json:"receivers"`
+	InhibitRules []InhibitRule      `json:"inhibit_rules,omitempty"`
+}
+
+// InhibitRule mutes the alerts matching TargetMatchers while one matching
+// SourceMatchers fires with the same Equal labels.
+type InhibitRule struct {
+	SourceMatchers []string `json:"source_matchers"`
+	TargetMatchers []string `json:"target_matchers"`
+	Equal          []string `json:"equal"`
 }
 
 // AlertmanagerGlobal are the global settings.
@@ -88,14 +97,21 @@ type GrafanaTime struct {
 	To   string `json:"to"`
 }
 
-// GrafanaPanel is a time-series panel.
+// GrafanaPanel is a time-series or text panel.
 type GrafanaPanel struct {
-	FieldConfig GrafanaFieldConfig `json:"fieldConfig"`
-	GridPos     GrafanaGridPos     `json:"gridPos"`
-	ID          int                `json:"id"`
-	Targets     []GrafanaTarget    `json:"targets"`
-	Title       string             `json:"title"`
-	Type        string             `json:"type"`
+	FieldConfig GrafanaFieldConfig  `json:"fieldConfig"`
+	GridPos     GrafanaGridPos      `json:"gridPos"`
+	ID          int                 `json:"id"`
+	Options     *GrafanaTextOptions `json:"options,omitempty"`
+	Targets     []GrafanaTarget     `json:"targets"`
+	Title       string              `json:"title"`
+	Type        string              `json:"type"`
+}
+
+// GrafanaTextOptions are a text panel's content.
+type GrafanaTextOptions struct {
+	Content string `json:"content"`
+	Mode    string `json:"mode"`
 }
 
 // GrafanaFieldConfig sets the panel's unit.

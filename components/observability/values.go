@@ -1,6 +1,10 @@
 package observability
 
-import "github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+)
 
 // Values are the kube-prometheus-stack 88.5.3 values the program sets; JSON
 // tags are the chart's keys (checked against its values.yaml in tests).
@@ -17,6 +21,15 @@ type Values struct {
 	KubeScheduler         Toggle `json:"kubeScheduler"`
 	// NodeExporter is the node-exporter subchart's namespace.
 	NodeExporter NamespaceOverride `json:"prometheus-node-exporter"`
+	// ExtraManifests are the region's Thanos objects (Thanos.Manifests).
+	ExtraManifests []any `json:"extraManifests,omitempty"`
+	// KubeStateMetrics is the kube-state-metrics subchart.
+	KubeStateMetrics KubeStateMetrics `json:"kube-state-metrics"`
+}
+
+// KubeStateMetrics exports the node labels ZoneUnavailable joins on.
+type KubeStateMetrics struct {
+	MetricLabelsAllowlist []string `json:"metricLabelsAllowlist"`
 }
 
 // NamespaceOverride puts a subchart's objects in another namespace.
@@ -33,9 +46,34 @@ type Scheduling = k8s.Scheduling
 // Toleration is k8s.Toleration (shared by the components).
 type Toleration = k8s.Toleration
 
-// Prometheus wraps the Prometheus spec.
+// Prometheus wraps the Prometheus spec, the sidecars' discovery Service
+// and the service account (whose IRSA role the sidecars upload with).
 type Prometheus struct {
 	PrometheusSpec PrometheusSpec `json:"prometheusSpec"`
+	ThanosService  Toggle         `json:"thanosService"`
+	ServiceAccount ServiceAccount `json:"serviceAccount"`
+}
+
+// ServiceAccount annotates a chart's service account.
+type ServiceAccount struct {
+	Annotations map[string]pulumi.StringInput `json:"annotations,omitempty"`
+}
+
+// ThanosSpec is the Prometheus resource's Thanos sidecar: it uploads blocks
+// to the bucket its Secret names.
+type ThanosSpec struct {
+	ObjectStorageConfig ObjectStorageConfig `json:"objectStorageConfig"`
+}
+
+// ObjectStorageConfig points the sidecar at an existing Secret.
+type ObjectStorageConfig struct {
+	ExistingSecret SecretKey `json:"existingSecret"`
+}
+
+// SecretKey is a key of a Secret.
+type SecretKey struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
 }
 
 // PrometheusSpec is the Prometheus custom resource's spec.
@@ -46,39 +84,20 @@ type PrometheusSpec struct {
 	ScrapeInterval string            `json:"scrapeInterval"`
 	WALCompression bool              `json:"walCompression"`
 	ExternalLabels map[string]string `json:"externalLabels"`
+	// ReplicaExternalLabelName names each replica (the operator's default,
+	// set so the queriers and the chart name the same label).
+	ReplicaExternalLabelName string `json:"replicaExternalLabelName"`
+	// Thanos runs the sidecar.
+	Thanos *ThanosSpec `json:"thanos,omitempty"`
 	// Select every PodMonitor, ServiceMonitor and PrometheusRule, not only
 	// the chart's own (the Pulsar chart and this component add them).
-	PodMonitorSelectorNilUsesHelmValues     bool `json:"podMonitorSelectorNilUsesHelmValues"`
-	ServiceMonitorSelectorNilUsesHelmValues bool `json:"serviceMonitorSelectorNilUsesHelmValues"`
-	RuleSelectorNilUsesHelmValues           bool `json:"ruleSelectorNilUsesHelmValues"`
-	// EnableRemoteWriteReceiver makes the primary's Prometheus the global store.
-	EnableRemoteWriteReceiver bool              `json:"enableRemoteWriteReceiver"`
-	RemoteWrite               []RemoteWrite     `json:"remoteWrite,omitempty"`
-	Resources                 Resources         `json:"resources"`
-	StorageSpec               StorageSpec       `json:"storageSpec"`
-	NodeSelector              map[string]string `json:"nodeSelector,omitempty"`
-	Tolerations               []Toleration      `json:"tolerations,omitempty"`
-}
-
-// RemoteWrite sends series to the global store.
-type RemoteWrite struct {
-	URL                 string          `json:"url"`
-	WriteRelabelConfigs []RelabelConfig `json:"writeRelabelConfigs"`
-	QueueConfig         QueueConfig     `json:"queueConfig"`
-}
-
-// RelabelConfig keeps or drops series.
-type RelabelConfig struct {
-	SourceLabels []string `json:"sourceLabels"`
-	Regex        string   `json:"regex"`
-	Action       string   `json:"action"`
-}
-
-// QueueConfig tunes remote write.
-type QueueConfig struct {
-	Capacity          int `json:"capacity"`
-	MaxShards         int `json:"maxShards"`
-	MaxSamplesPerSend int `json:"maxSamplesPerSend"`
+	PodMonitorSelectorNilUsesHelmValues     bool              `json:"podMonitorSelectorNilUsesHelmValues"`
+	ServiceMonitorSelectorNilUsesHelmValues bool              `json:"serviceMonitorSelectorNilUsesHelmValues"`
+	RuleSelectorNilUsesHelmValues           bool              `json:"ruleSelectorNilUsesHelmValues"`
+	Resources                               Resources         `json:"resources"`
+	StorageSpec                             StorageSpec       `json:"storageSpec"`
+	NodeSelector                            map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations                             []Toleration      `json:"tolerations,omitempty"`
 }
 
 // Resources is k8s.ResourceRequirements (shared by the components).
@@ -116,7 +135,7 @@ type AlertmanagerSpec struct {
 	Tolerations  []Toleration      `json:"tolerations,omitempty"`
 }
 
-// Grafana runs in the primary only.
+// Grafana runs in the regions with a global view.
 // Its settings are left out where Grafana is off: the subchart is not
 // rendered, and nothing would read them.
 type Grafana struct {
@@ -124,6 +143,7 @@ type Grafana struct {
 	DefaultDashboardsEnabled bool          `json:"defaultDashboardsEnabled,omitempty"`
 	Admin                    *GrafanaAdmin `json:"admin,omitempty"`
 	Sidecar                  *Sidecar      `json:"sidecar,omitempty"`
+	AdditionalDataSources    []DataSource  `json:"additionalDataSources,omitempty"`
 }
 
 // GrafanaAdmin reads the admin credentials from an existing secret.
@@ -133,9 +153,27 @@ type GrafanaAdmin struct {
 	PasswordKey    string `json:"passwordKey"`
 }
 
-// Sidecar loads dashboards from labelled ConfigMaps.
+// Sidecar loads dashboards from labelled ConfigMaps and points the
+// default datasource at the global querier.
 type Sidecar struct {
-	Dashboards SidecarDashboards `json:"dashboards"`
+	Dashboards  SidecarDashboards  `json:"dashboards"`
+	Datasources SidecarDatasources `json:"datasources"`
+}
+
+// SidecarDatasources turns the chart's own datasource (the local
+// Prometheus) off: Grafana reads the global querier only.
+type SidecarDatasources struct {
+	DefaultDatasourceEnabled bool `json:"defaultDatasourceEnabled"`
+}
+
+// DataSource is a Grafana datasource provisioned by the chart.
+type DataSource struct {
+	Name      string `json:"name"`
+	UID       string `json:"uid"`
+	Type      string `json:"type"`
+	Access    string `json:"access"`
+	URL       string `json:"url"`
+	IsDefault bool   `json:"isDefault"`
 }
 
 // SidecarDashboards selects dashboard ConfigMaps.

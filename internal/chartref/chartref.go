@@ -43,15 +43,21 @@ func FreeFormKeys(extra ...string) func(path string) bool {
 // FromValuesFile collects every key path of a values.yaml (maps are walked,
 // lists and scalars are leaves).
 func FromValuesFile(path string) (*Known, error) {
+	k := newKnown()
+	return k, k.AddValuesFile("", path)
+}
+
+// AddValuesFile adds every key path of a values.yaml under prefix (a
+// subchart's values under its name, as the parent chart passes them).
+func (k *Known) AddValuesFile(prefix, path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var root map[string]any
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	k := newKnown()
 	var walk func(prefix string, v any)
 	walk = func(prefix string, v any) {
 		if prefix != "" {
@@ -67,8 +73,8 @@ func FromValuesFile(path string) (*Known, error) {
 			}
 		}
 	}
-	walk("", root)
-	return k, nil
+	walk(prefix, root)
+	return nil
 }
 
 // AddPathList adds the paths listed one per line (# comments allowed).

@@ -79,10 +79,14 @@ func From(resources []recorder.Resource) []Object {
 		if strings.HasPrefix(r.Type, "kubernetes:helm.sh/") {
 			ns := str(r.Inputs["namespace"])
 			values, _ := r.Inputs["values"].(map[string]any)
-			extra, _ := values["extraDeploy"].([]any)
-			for _, e := range extra {
-				if m, ok := e.(map[string]any); ok {
-					out = append(out, build(r.URN, m, ns, ""))
+			// The charts' pass-through lists: Pulsar's extraDeploy,
+			// kube-prometheus-stack's extraManifests.
+			for _, key := range []string{"extraDeploy", "extraManifests"} {
+				extra, _ := values[key].([]any)
+				for _, e := range extra {
+					if m, ok := e.(map[string]any); ok {
+						out = append(out, build(r.URN, m, ns, ""))
+					}
 				}
 			}
 			continue

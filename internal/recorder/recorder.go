@@ -18,6 +18,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Resource is one registered resource.
@@ -65,7 +67,9 @@ type Recorder struct {
 
 // New returns a recorder for a region.
 func New(region string) *Recorder {
-	return &Recorder{Account: "123456789012", Region: region, StackOutputs: map[string]map[string]any{}}
+	r := &Recorder{Account: "123456789012", Region: region, StackOutputs: map[string]map[string]any{}}
+	r.SimulateBootstrap(model.BootstrapStack)
+	return r
 }
 
 var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
@@ -497,4 +501,14 @@ func (r *Recorder) CheckMoved(outerType, innerType string) ([]Resource, error) {
 		}
 	}
 	return moved, nil
+}
+
+// SimulateBootstrap simulates the bootstrap stack's outputs the region
+// stacks read (the fleet CA) under the name ref. New does it under the
+// bare stack name, which every reference to the bootstrap stack ends with.
+func (r *Recorder) SimulateBootstrap(ref string) {
+	r.StackOutputs[ref] = map[string]any{
+		model.OutputFleetCACert: "-----BEGIN CERTIFICATE-----\nsimulated fleet CA (bootstrap stack)\n-----END CERTIFICATE-----\n",
+		model.OutputFleetCAKey:  "simulated fleet CA key (bootstrap stack)",
+	}
 }

@@ -38,6 +38,9 @@ type Chart struct {
 	// FreeForm are keys, besides chartref.DefaultFreeForm, whose content
 	// the chart passes through unchecked (Prometheus' own config blocks).
 	FreeForm []string
+	// Subcharts are the subcharts whose own values the program sets (their
+	// values.yaml in the reference chart's charts/ directory).
+	Subcharts []string
 }
 
 // The charts the program installs.
@@ -45,7 +48,7 @@ var (
 	PulsarChart              = Chart{Name: "pulsar", Version: "4.7.0"}
 	KarpenterChart           = Chart{Name: "karpenter", Version: "1.14.1"}
 	KubePrometheusStackChart = Chart{Name: "kube-prometheus-stack", Version: "88.5.3",
-		FreeForm: []string{"externalLabels", "config", "remoteWrite", "storageSpec"}}
+		FreeForm: []string{"externalLabels", "config", "storageSpec", "thanos"}, Subcharts: []string{"kube-state-metrics"}}
 )
 
 // Charts lists every chart.

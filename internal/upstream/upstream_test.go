@@ -33,6 +33,10 @@ func known(t *testing.T, c Chart) *chartref.Known {
 	if c.Name == PulsarChart.Name {
 		require.NoError(t, k.AddPathList(reference.Path(t, "pulsar-chart-4.7.0-value-paths.txt")))
 	}
+	// A subchart reads its values under its name in the parent's.
+	for _, sub := range c.Subcharts {
+		require.NoError(t, k.AddValuesFile(sub, reference.Path(t, "charts/"+c.Name+"/charts/"+sub+"/values.yaml")))
+	}
 	for _, f := range c.FreeForm {
 		k.FreeForm[f] = true
 	}

@@ -102,6 +102,8 @@ type Container struct {
 	Name            string               `json:"name"`
 	Image           string               `json:"image"`
 	Command         []string             `json:"command"`
+	Ports           []ContainerPort      `json:"ports,omitempty"`
+	ReadinessProbe  *Probe               `json:"readinessProbe,omitempty"`
 	Env             []EnvVar             `json:"env,omitempty"`
 	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty"`
 	Resources       ResourceRequirements `json:"resources"`
@@ -120,11 +122,32 @@ type SecretVolume struct {
 	Optional   bool   `json:"optional,omitempty"`
 }
 
-// Volume is a pod volume (Secret or emptyDir).
+// Volume is a pod volume (Secret, ConfigMap, emptyDir or host path).
 type Volume struct {
-	Name     string        `json:"name"`
-	Secret   *SecretVolume `json:"secret,omitempty"`
-	EmptyDir *struct{}     `json:"emptyDir,omitempty"`
+	Name      string           `json:"name"`
+	Secret    *SecretVolume    `json:"secret,omitempty"`
+	ConfigMap *ConfigMapVolume `json:"configMap,omitempty"`
+	EmptyDir  *struct{}        `json:"emptyDir,omitempty"`
+	HostPath  *HostPathVolume  `json:"hostPath,omitempty"`
+}
+
+// ConfigMapVolume mounts a ConfigMap.
+type ConfigMapVolume struct {
+	Name string `json:"name"`
+}
+
+// HostPathVolume mounts a directory of the node.
+type HostPathVolume struct {
+	Path string `json:"path"`
+	Type string `json:"type,omitempty"`
+}
+
+// ConfigMap is a v1 ConfigMap.
+type ConfigMap struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   Meta              `json:"metadata"`
+	Data       map[string]string `json:"data"`
 }
 
 // Toleration tolerates a taint.
@@ -143,6 +166,110 @@ type PodSpec struct {
 	Tolerations        []Toleration      `json:"tolerations,omitempty"`
 	Containers         []Container       `json:"containers"`
 	Volumes            []Volume          `json:"volumes,omitempty"`
+	// TopologySpreadConstraints spread the pods (zones).
+	TopologySpreadConstraints []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	// SecurityContext is the pod's (the group its volumes are owned by).
+	SecurityContext *PodSecurityContext `json:"securityContext,omitempty"`
+}
+
+// PodSecurityContext gives the pod's volumes a group it can write with.
+type PodSecurityContext struct {
+	FSGroup int64 `json:"fsGroup"`
+}
+
+// Probe is an HTTP GET probe on a named port.
+type Probe struct {
+	HTTPGet       HTTPGetAction `json:"httpGet"`
+	PeriodSeconds int           `json:"periodSeconds,omitempty"`
+}
+
+// HTTPGetAction is a probe's request.
+type HTTPGetAction struct {
+	Path string `json:"path"`
+	Port string `json:"port"`
+}
+
+// ContainerPort is a named container port.
+type ContainerPort struct {
+	Name          string `json:"name"`
+	ContainerPort int    `json:"containerPort"`
+}
+
+// TopologySpreadConstraint spreads pods over a topology key.
+type TopologySpreadConstraint struct {
+	MaxSkew           int           `json:"maxSkew"`
+	TopologyKey       string        `json:"topologyKey"`
+	WhenUnsatisfiable string        `json:"whenUnsatisfiable"`
+	LabelSelector     LabelSelector `json:"labelSelector"`
+}
+
+// Workload is an apps/v1 Deployment, StatefulSet or DaemonSet (which has
+// no replicas).
+type Workload struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Metadata   Meta         `json:"metadata"`
+	Spec       WorkloadSpec `json:"spec"`
+}
+
+// WorkloadSpec is the subset of a Deployment's or StatefulSet's spec the
+// program sets (ServiceName for a StatefulSet only).
+type WorkloadSpec struct {
+	Replicas    int           `json:"replicas,omitempty"`
+	ServiceName string        `json:"serviceName,omitempty"`
+	Selector    LabelSelector `json:"selector"`
+	Template    PodTemplate   `json:"template"`
+	// VolumeClaimTemplates are a StatefulSet's per-pod volumes.
+	VolumeClaimTemplates []ClaimTemplate `json:"volumeClaimTemplates,omitempty"`
+}
+
+// ClaimTemplate is a StatefulSet's PersistentVolumeClaim template.
+type ClaimTemplate struct {
+	Metadata Meta      `json:"metadata"`
+	Spec     ClaimSpec `json:"spec"`
+}
+
+// ClaimSpec asks for a volume of a class.
+type ClaimSpec struct {
+	AccessModes      []string             `json:"accessModes"`
+	StorageClassName string               `json:"storageClassName"`
+	Resources        ResourceRequirements `json:"resources"`
+}
+
+// Service is a v1 Service inside the cluster.
+type Service struct {
+	APIVersion string      `json:"apiVersion"`
+	Kind       string      `json:"kind"`
+	Metadata   Meta        `json:"metadata"`
+	Spec       ServiceSpec `json:"spec"`
+}
+
+// ServiceSpec is a ClusterIP (or headless) Service's spec.
+type ServiceSpec struct {
+	ClusterIP string            `json:"clusterIP,omitempty"`
+	Selector  map[string]string `json:"selector"`
+	Ports     []ServicePort     `json:"ports"`
+}
+
+// ServicePort forwards a port to a named container port.
+type ServicePort struct {
+	Name       string `json:"name"`
+	Port       int    `json:"port"`
+	TargetPort string `json:"targetPort"`
+}
+
+// PodDisruptionBudget is a policy/v1 PodDisruptionBudget.
+type PodDisruptionBudget struct {
+	APIVersion string  `json:"apiVersion"`
+	Kind       string  `json:"kind"`
+	Metadata   Meta    `json:"metadata"`
+	Spec       PDBSpec `json:"spec"`
+}
+
+// PDBSpec bounds voluntary disruptions.
+type PDBSpec struct {
+	MaxUnavailable int           `json:"maxUnavailable"`
+	Selector       LabelSelector `json:"selector"`
 }
 
 // PodTemplate is a pod template.

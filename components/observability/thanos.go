@@ -1,0 +1,293 @@
+package observability
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
+
+// The global query layer is Thanos (docs/operations.md, "The global
+// metrics view"). Every region runs:
+//   - its Prometheus pair with the Thanos sidecar, which serves recent data
+//     and uploads every two-hour block to the region's metrics bucket;
+//   - a store gateway over that bucket and a compactor (the bucket's one
+//     writer besides the sidecars: compaction, downsampling, retention);
+//   - a regional querier over the sidecars and the store gateway, the
+//     region's one endpoint for other regions: gRPC with mutual TLS behind
+//     an NLB restricted by source address.
+//
+// The regions with RoleProfile.GlobalView also run a global querier over
+// every region's regional querier, which Grafana reads. Both queriers
+// deduplicate the two Prometheus replicas by ReplicaLabel.
+
+// Thanos facts. The image is the one kube-prometheus-stack 88.5.3 runs as
+// the sidecar (prometheusOperator.thanosImage, checked against the chart's
+// values in a test), so every Thanos component of a region is one release.
+const (
+	ThanosImage = "quay.io/thanos/thanos:v0.42.4"
+	// ReplicaLabel is the external label the operator gives each Prometheus
+	// replica; the queriers drop it to deduplicate.
+	ReplicaLabel = "prometheus_replica"
+	// GRPCPort and HTTPPort are Thanos' StoreAPI and HTTP ports.
+	GRPCPort = 10901
+	HTTPPort = 10902
+	// EndpointPort is the regional querier's listener on its NLB.
+	EndpointPort = 443
+	// ThanosUID runs every Thanos container (nobody).
+	ThanosUID = 65534
+)
+
+// Names of the Thanos objects, in the monitoring namespace.
+const (
+	StoreName         = "thanos-store"
+	CompactName       = "thanos-compact"
+	RegionalQueryName = "thanos-query-regional"
+	GlobalQueryName   = "thanos-query-global"
+	// EndpointService is the regional querier's NLB Service.
+	EndpointService = "thanos-endpoint"
+	// ObjstoreSecret holds the bucket's Thanos configuration (ObjstoreKey);
+	// it names the bucket only: credentials come from IRSA.
+	ObjstoreSecret = "thanos-objstore"
+	ObjstoreKey    = "objstore.yml"
+	// GRPCTLSSecret holds the region's certificate for the cross-region
+	// gRPC hop (tls.crt, tls.key) and the fleet CA (ca.crt).
+	GRPCTLSSecret = "thanos-grpc-tls"
+	// PrometheusServiceAccount is the chart's Prometheus service account,
+	// whose sidecar uploads blocks.
+	PrometheusServiceAccount = Fullname + "-prometheus"
+	// SidecarDiscovery is the chart's headless Service over the sidecars
+	// (prometheus.thanosService).
+	SidecarDiscovery = Fullname + "-thanos-discovery"
+	tlsDir           = "/etc/thanos/tls"
+	objstoreDir      = "/etc/thanos/objstore"
+	dataDir          = "/var/thanos"
+)
+
+// MetricsRetention is how long the bucket keeps each resolution (the
+// compactor's flags) and the lifecycle's backstop.
+type MetricsRetention struct {
+	RawDays, FiveMinuteDays, OneHourDays int
+}
+
+// DefaultMetricsRetention keeps raw samples a month, 5-minute downsamples a
+// quarter and hourly ones a year.
+var DefaultMetricsRetention = MetricsRetention{RawDays: 30, FiveMinuteDays: 90, OneHourDays: 365}
+
+// BackstopDays expire anything the compactor left behind, a month after
+// the longest retention.
+func (r MetricsRetention) BackstopDays() int {
+	return max(r.RawDays, r.FiveMinuteDays, r.OneHourDays) + 30
+}
+
+// EndpointName is a region's Thanos endpoint in the hosted zone.
+func EndpointName(stack, domain string) string { return "thanos." + stack + "." + domain }
+
+// regionalInCluster is the regional querier's in-cluster address.
+func regionalInCluster() string {
+	return fmt.Sprintf("%s.%s.svc.cluster.local", RegionalQueryName, Namespace)
+}
+
+// CertificateNames are the DNS names a region's certificate carries: its
+// endpoint for the other regions' global queriers and the in-cluster name
+// for its own.
+func CertificateNames(stack, domain string) []string {
+	return []string{EndpointName(stack, domain), regionalInCluster()}
+}
+
+// ObjstoreConfig is Thanos' bucket configuration: S3 with the AWS SDK's
+// credential chain (IRSA's web identity).
+func ObjstoreConfig(bucket, region string) string {
+	return fmt.Sprintf("type: S3\nconfig:\n  bucket: %q\n  endpoint: %q\n  region: %q\n  aws_sdk_auth: true\n",
+		bucket, "s3."+region+".amazonaws.com", region)
+}
+
+// GlobalEndpoints are what a global querier in stack reads: its own
+// region's regional querier in the cluster, every other region's endpoint
+// through its NLB, in the order of others.
+func GlobalEndpoints(stack, domain string, others []string) []string {
+	out := []string{fmt.Sprintf("%s:%d", regionalInCluster(), GRPCPort)}
+	for _, o := range others {
+		if o != stack {
+			out = append(out, fmt.Sprintf("%s:%d", EndpointName(o, domain), EndpointPort))
+		}
+	}
+	return out
+}
+
+// Thanos is one region's Thanos configuration.
+type Thanos struct {
+	// StorageClass of the store gateway's and compactor's volumes.
+	StorageClass string
+	// GlobalEndpoints are the global querier's endpoints; empty without
+	// a global view.
+	GlobalEndpoints []string
+	// Retention of the bucket.
+	Retention MetricsRetention
+	// Placement of the pods (the critical pool).
+	Scheduling Scheduling
+}
+
+// RegionalQueryArgs are the regional querier's: the local sidecars and
+// store gateway, deduplicated, served over gRPC with mutual TLS (a client
+// without a certificate of the fleet CA is refused).
+func RegionalQueryArgs() []string {
+	return []string{"query",
+		"--http-address=0.0.0.0:" + itoa(HTTPPort), "--grpc-address=0.0.0.0:" + itoa(GRPCPort),
+		"--query.replica-label=" + ReplicaLabel, "--query.auto-downsampling",
+		"--endpoint=dnssrv+_grpc._tcp." + SidecarDiscovery + "." + Namespace + ".svc.cluster.local",
+		"--endpoint=dnssrv+_grpc._tcp." + StoreName + "." + Namespace + ".svc.cluster.local",
+		"--grpc-server-tls-cert=" + tlsDir + "/tls.crt", "--grpc-server-tls-key=" + tlsDir + "/tls.key",
+		"--grpc-server-tls-client-ca=" + tlsDir + "/ca.crt",
+	}
+}
+
+// GlobalQueryArgs are the global querier's: every region's regional
+// querier over TLS with the region's client certificate, deduplicated.
+func GlobalQueryArgs(endpoints []string) []string {
+	args := []string{"query",
+		"--http-address=0.0.0.0:" + itoa(HTTPPort), "--grpc-address=0.0.0.0:" + itoa(GRPCPort),
+		"--query.replica-label=" + ReplicaLabel, "--query.auto-downsampling",
+		"--grpc-client-tls-secure", "--grpc-client-tls-cert=" + tlsDir + "/tls.crt",
+		"--grpc-client-tls-key=" + tlsDir + "/tls.key", "--grpc-client-tls-ca=" + tlsDir + "/ca.crt",
+	}
+	for _, e := range endpoints {
+		args = append(args, "--endpoint="+e)
+	}
+	return args
+}
+
+// StoreArgs are the store gateway's.
+func StoreArgs() []string {
+	return []string{"store", "--http-address=0.0.0.0:" + itoa(HTTPPort), "--grpc-address=0.0.0.0:" + itoa(GRPCPort),
+		"--data-dir=" + dataDir, "--objstore.config-file=" + objstoreDir + "/" + ObjstoreKey}
+}
+
+// CompactArgs are the compactor's: it deduplicates the replicas' blocks
+// (vertical compaction), downsamples and applies the retention.
+func CompactArgs(r MetricsRetention) []string {
+	return []string{"compact", "--wait", "--http-address=0.0.0.0:" + itoa(HTTPPort),
+		"--data-dir=" + dataDir, "--objstore.config-file=" + objstoreDir + "/" + ObjstoreKey,
+		// penalty: the replicas scrape at different instants, so their
+		// samples are never identical (the default one-to-one would keep
+		// both, interleaved, for good).
+		"--deduplication.replica-label=" + ReplicaLabel, "--deduplication.func=penalty", "--compact.enable-vertical-compaction",
+		fmt.Sprintf("--retention.resolution-raw=%dd", r.RawDays),
+		fmt.Sprintf("--retention.resolution-5m=%dd", r.FiveMinuteDays),
+		fmt.Sprintf("--retention.resolution-1h=%dd", r.OneHourDays),
+	}
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// ThanosLabels label a Thanos component's pods.
+func ThanosLabels(component string) map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "thanos", "app.kubernetes.io/component": component, model.LabelPartOf: model.PartOf}
+}
+
+// Manifests are the region's Thanos objects, shipped in the monitoring
+// release's extraManifests: the store gateway, the compactor, the regional
+// querier and, with a global view, the global querier (the bucket users'
+// service accounts carry role ARNs, outputs, and are made apart).
+func (t Thanos) Manifests() []any {
+	out := []any{
+		serviceAccount(RegionalQueryName),
+		t.workload("StatefulSet", StoreName, 2, StoreArgs(), true, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, StoreDisk),
+		headless(StoreName),
+		t.workload("StatefulSet", CompactName, 1, CompactArgs(t.Retention), true, false, map[string]string{"cpu": "1", "memory": "4Gi"}, CompactDisk),
+		headless(CompactName),
+		t.workload("Deployment", RegionalQueryName, 2, RegionalQueryArgs(), false, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, ""),
+		clusterService(RegionalQueryName),
+		disruptionBudget(StoreName), disruptionBudget(RegionalQueryName),
+	}
+	if len(t.GlobalEndpoints) > 0 {
+		out = append(out, serviceAccount(GlobalQueryName),
+			t.workload("Deployment", GlobalQueryName, 2, GlobalQueryArgs(t.GlobalEndpoints), false, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, ""),
+			clusterService(GlobalQueryName), disruptionBudget(GlobalQueryName))
+	}
+	return out
+}
+
+// GlobalQueryURL is where Grafana reads the global view.
+func GlobalQueryURL() string {
+	return fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", GlobalQueryName, Namespace, HTTPPort)
+}
+
+func serviceAccount(name string) k8s.ServiceAccount {
+	return k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: k8s.Meta{Name: name, Namespace: Namespace}}
+}
+
+// Disks of the bucket readers: the store gateway's index headers and
+// cache, the compactor's scratch space (it downloads the blocks it
+// compacts, up to two weeks of a region's series).
+const (
+	StoreDisk   = "50Gi"
+	CompactDisk = "250Gi"
+)
+
+// workload is a Deployment or StatefulSet of one Thanos container: a
+// bucket reader keeps dataDir on a volume of its own (disk) and mounts the
+// objstore Secret, and the queriers mount the gRPC certificate. Every
+// container is ready when Thanos says so.
+func (t Thanos) workload(kind, name string, replicas int, args []string, bucket, spread bool, requests map[string]string, disk string) k8s.Workload {
+	labels := ThanosLabels(name)
+	c := k8s.Container{Name: "thanos", Image: ThanosImage, Command: append([]string{"/bin/thanos"}, args...),
+		Ports:           []k8s.ContainerPort{{Name: "grpc", ContainerPort: GRPCPort}, {Name: "http", ContainerPort: HTTPPort}},
+		ReadinessProbe:  &k8s.Probe{HTTPGet: k8s.HTTPGetAction{Path: "/-/ready", Port: "http"}, PeriodSeconds: 10},
+		Resources:       k8s.ResourceRequirements{Requests: requests, Limits: map[string]string{"memory": requests["memory"]}},
+		SecurityContext: k8s.RestrictedContainer(ThanosUID)}
+	var vols []k8s.Volume
+	mount := func(v k8s.Volume, path string) {
+		vols = append(vols, v)
+		c.VolumeMounts = append(c.VolumeMounts, k8s.VolumeMount{Name: v.Name, MountPath: path, ReadOnly: v.Secret != nil})
+	}
+	var podSecurity *k8s.PodSecurityContext
+	if bucket {
+		// The volume is root's until the kubelet gives it the pod's group.
+		podSecurity = &k8s.PodSecurityContext{FSGroup: ThanosUID}
+		c.VolumeMounts = append(c.VolumeMounts, k8s.VolumeMount{Name: "data", MountPath: dataDir})
+		mount(k8s.Volume{Name: "objstore", Secret: &k8s.SecretVolume{SecretName: ObjstoreSecret}}, objstoreDir)
+	}
+	if slices.Contains([]string{RegionalQueryName, GlobalQueryName}, name) {
+		mount(k8s.Volume{Name: "tls", Secret: &k8s.SecretVolume{SecretName: GRPCTLSSecret}}, tlsDir)
+	}
+	pod := k8s.PodSpec{ServiceAccountName: name, RestartPolicy: "Always", NodeSelector: t.Scheduling.NodeSelector,
+		Tolerations: t.Scheduling.Tolerations, Containers: []k8s.Container{c}, Volumes: vols, SecurityContext: podSecurity}
+	if spread {
+		pod.TopologySpreadConstraints = []k8s.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: model.LabelZone,
+			WhenUnsatisfiable: "ScheduleAnyway", LabelSelector: k8s.LabelSelector{MatchLabels: labels}}}
+	}
+	w := k8s.Workload{APIVersion: "apps/v1", Kind: kind, Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: labels},
+		Spec: k8s.WorkloadSpec{Replicas: replicas, Selector: k8s.LabelSelector{MatchLabels: labels},
+			Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: name, Labels: labels}, Spec: pod}}}
+	if kind == "StatefulSet" {
+		w.Spec.ServiceName = name
+	}
+	if disk != "" {
+		w.Spec.VolumeClaimTemplates = []k8s.ClaimTemplate{{Metadata: k8s.Meta{Name: "data"}, Spec: k8s.ClaimSpec{
+			AccessModes: []string{"ReadWriteOnce"}, StorageClassName: t.StorageClass,
+			Resources: k8s.ResourceRequirements{Requests: map[string]string{"storage": disk}}}}}
+	}
+	return w
+}
+
+// headless is a StatefulSet's governing Service, whose SRV records the
+// regional querier resolves.
+func headless(name string) k8s.Service {
+	s := clusterService(name)
+	s.Spec.ClusterIP = "None"
+	return s
+}
+
+func clusterService(name string) k8s.Service {
+	return k8s.Service{APIVersion: "v1", Kind: "Service", Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: ThanosLabels(name)},
+		Spec: k8s.ServiceSpec{Selector: ThanosLabels(name), Ports: []k8s.ServicePort{
+			{Name: "grpc", Port: GRPCPort, TargetPort: "grpc"}, {Name: "http", Port: HTTPPort, TargetPort: "http"}}}}
+}
+
+// disruptionBudget keeps one of two replicas through voluntary evictions.
+func disruptionBudget(name string) k8s.PodDisruptionBudget {
+	return k8s.PodDisruptionBudget{APIVersion: "policy/v1", Kind: "PodDisruptionBudget", Metadata: k8s.Meta{Name: name, Namespace: Namespace},
+		Spec: k8s.PDBSpec{MaxUnavailable: 1, Selector: k8s.LabelSelector{MatchLabels: ThanosLabels(name)}}}
+}
