@@ -44,6 +44,9 @@ const (
 	// NamespaceNodeAgents holds the node agents that need the host's
 	// namespaces and paths (node-exporter), beside EKS' own.
 	NamespaceNodeAgents = "kube-system"
+	// AnnotationIRSARole names the IAM role a service account's pods assume
+	// (EKS IAM Roles for Service Accounts).
+	AnnotationIRSARole = "eks.amazonaws.com/role-arn"
 )
 
 // Pod Security Admission: the labels and levels a namespace enforces.

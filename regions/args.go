@@ -200,7 +200,7 @@ func routingConfig(spec Spec, plan sizing.RegionPlan, tags map[string]string) ro
 // with the global view where the role profile runs one.
 func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string) (observability.Config, error) {
 	crit := capacity.PlacementFor(capa.Pools[0])
-	global, err := globalView(spec.Role)
+	global, err := GlobalView(spec.Role)
 	if err != nil {
 		return observability.Config{}, err
 	}
@@ -214,7 +214,7 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 		c.Local = PrimaryLocalStore
 	}
 	for _, p := range spec.AllPeers {
-		g, err := globalView(p.Role)
+		g, err := GlobalView(p.Role)
 		if err != nil {
 			return observability.Config{}, err
 		}
@@ -274,8 +274,9 @@ func firstLine(s string) string {
 // the disk it already has.
 var PrimaryLocalStore = observability.LocalStore{Retention: "30d", RetentionSize: "450GB", Disk: "500Gi"}
 
-// globalView says whether a role runs the global query layer.
-func globalView(role model.RegionRole) (bool, error) {
+// GlobalView says whether a role runs the global query layer (its role
+// profile); an unknown role is an error.
+func GlobalView(role model.RegionRole) (bool, error) {
 	p, err := Profile(role)
 	return p.GlobalView, err
 }

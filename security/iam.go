@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/iampolicy"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // policyInputs are the resources carrying a policy document.
@@ -67,7 +68,7 @@ var addonServiceAccounts = map[string]serviceAccount{
 func (v *view) boundServiceAccounts() map[serviceAccount]string {
 	out := map[serviceAccount]string{}
 	for _, o := range v.objectsOfKind("ServiceAccount") {
-		if arn := annotation(o.Object, irsaAnnotation); arn != "" {
+		if arn := annotation(o.Object, model.AnnotationIRSARole); arn != "" {
 			out[serviceAccount{o.Namespace(), o.Name()}] = arn
 		}
 	}
@@ -77,7 +78,7 @@ func (v *view) boundServiceAccounts() map[serviceAccount]string {
 		fullname := str(values["fullnameOverride"])
 		walkMaps(values, "", func(path string, m map[string]any) {
 			ann, _ := m["annotations"].(map[string]any)
-			arn, ok := ann[irsaAnnotation].(string)
+			arn, ok := ann[model.AnnotationIRSARole].(string)
 			if !ok {
 				return
 			}
@@ -97,8 +98,6 @@ func (v *view) boundServiceAccounts() map[serviceAccount]string {
 	}
 	return out
 }
-
-const irsaAnnotation = "eks.amazonaws.com/role-arn"
 
 // chartServiceAccount is the name a chart gives the service account whose
 // values sit at path when the values name none: the Pulsar chart's

@@ -513,9 +513,9 @@ func httpsURL(s string) bool {
 	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
-// globalView says whether a role runs the global query layer (its role
-// profile); an unknown role has none (it is refused elsewhere).
+// globalView says whether a role runs the global query layer; an unknown
+// role has none (it is refused elsewhere).
 func globalView(role Role) bool {
-	p, err := regions.Profile(role)
-	return err == nil && p.GlobalView
+	g, err := regions.GlobalView(role)
+	return err == nil && g
 }

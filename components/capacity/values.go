@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Values are the Karpenter chart values the program sets; JSON tags are the
@@ -70,7 +71,7 @@ func ChartValues(c Config, queueName, controllerRoleARN pulumi.StringInput) Valu
 	}
 	return Values{
 		Replicas: defaultReplicas, LogLevel: "info", NodeSelector: ns, Tolerations: tol,
-		ServiceAccount: ServiceAccount{Name: ServiceAccountName, Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": controllerRoleARN}},
+		ServiceAccount: ServiceAccount{Name: ServiceAccountName, Annotations: map[string]pulumi.StringInput{model.AnnotationIRSARole: controllerRoleARN}},
 		Controller: Controller{Resources: Resources{
 			Requests: map[string]string{"cpu": "1", "memory": "1Gi"},
 			Limits:   map[string]string{"cpu": "1", "memory": "1Gi"},

@@ -2,7 +2,6 @@ package observability
 
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -45,17 +44,12 @@ func (a BucketAccess) BucketPolicy(bucketARN, keyARN pulumi.StringInput) kit.Pol
 	}}
 }
 
-// BucketLifecycle is the metrics bucket's lifecycle: the compactor deletes
-// blocks past retention, and versioning keeps what it deleted for a week;
-// stale multipart uploads are aborted; anything left a month past the
-// longest retention expires.
-type BucketLifecycle struct {
-	NoncurrentDays, AbortMultipartDays, ExpireDays int
-}
-
-// Lifecycle is the bucket's lifecycle for a retention.
-func (r MetricsRetention) Lifecycle() BucketLifecycle {
-	return BucketLifecycle{NoncurrentDays: 7, AbortMultipartDays: 1, ExpireDays: r.BackstopDays()}
+// Lifecycle is the metrics bucket's lifecycle for a retention: the
+// compactor deletes blocks past retention, and versioning keeps what it
+// deleted for a week; stale multipart uploads are aborted; anything left a
+// month past the longest retention expires.
+func (r MetricsRetention) Lifecycle() []kit.LifecycleRule {
+	return []kit.LifecycleRule{{ID: "metrics", ExpirationDays: r.BackstopDays(), NoncurrentDays: 7, AbortMultipartDays: 1}}
 }
 
 // metricsStore is the region's metrics bucket, its key and the three
@@ -68,28 +62,12 @@ type metricsStore struct {
 // newMetricsStore registers the bucket, hardened like the offload bucket.
 func newMetricsStore(ctx *pulumi.Context, name string, cfg Config, deps Deps, parent pulumi.ResourceOption) (*metricsStore, error) {
 	tags := kit.Tags(cfg.Tags)
-	key, err := kms.NewKey(ctx, name+"-metrics", &kms.KeyArgs{
-		Description: pulumi.Sprintf("Thanos metrics bucket %s", name), EnableKeyRotation: pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30), Tags: tags,
-	}, parent, pulumi.Protect(cfg.Protect))
+	hb, err := kit.NewKeyedBucket(ctx, name+"-metrics", "Thanos metrics bucket "+name, tags, cfg.Protect, parent)
 	if err != nil {
 		return nil, err
 	}
-	hb, err := kit.NewHardenedBucket(ctx, name+"-metrics", kit.BucketArgs{KeyARN: key.Arn, Tags: tags},
-		parent, pulumi.Protect(cfg.Protect), pulumi.DependsOn([]pulumi.Resource{key}))
-	if err != nil {
-		return nil, err
-	}
-	lc := cfg.Retention.Lifecycle()
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-metrics", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: hb.Bucket.ID(), Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id: pulumi.String("metrics"), Status: pulumi.String("Enabled"),
-			Filter:                         &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-			Expiration:                     &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(lc.ExpireDays)},
-			NoncurrentVersionExpiration:    &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(lc.NoncurrentDays)},
-			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(lc.AbortMultipartDays)},
-		}},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{hb.Versioning})); err != nil {
+	key := hb.Key
+	if err := kit.NewLifecycle(ctx, name+"-metrics", hb.Bucket.ID(), cfg.Retention.Lifecycle(), parent, pulumi.DependsOn([]pulumi.Resource{hb.Versioning})); err != nil {
 		return nil, err
 	}
 	ms := &metricsStore{bucket: hb.Bucket, roles: map[string]*iam.Role{}}

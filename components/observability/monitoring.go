@@ -153,7 +153,7 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 	if err != nil {
 		return err
 	}
-	values.Prometheus.ServiceAccount.Annotations = map[string]pulumi.StringInput{irsaAnnotation: b.deps.Thanos.SidecarRoleARN}
+	values.Prometheus.ServiceAccount.Annotations = map[string]pulumi.StringInput{model.AnnotationIRSARole: b.deps.Thanos.SidecarRoleARN}
 	stack, err := b.release(ns, values, append(secrets, accounts...))
 	if err != nil {
 		return err
@@ -175,9 +175,6 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 	return b.dashboards(after)
 }
 
-// irsaAnnotation names a service account's IAM role.
-const irsaAnnotation = "eks.amazonaws.com/role-arn"
-
 // serviceAccounts are the store gateway's, the compactor's and Fluent
 // Bit's, with their roles (the chart's manifests cannot carry the roles'
 // ARNs, which are outputs).
@@ -194,7 +191,7 @@ func (b *inCluster) serviceAccounts(ns *corev1.Namespace) ([]pulumi.Resource, er
 	} {
 		sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+a.name, &corev1.ServiceAccountArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.name), Namespace: a.namespace,
-				Annotations: pulumi.StringMap{irsaAnnotation: a.role}},
+				Annotations: pulumi.StringMap{model.AnnotationIRSARole: a.role}},
 		}, b.opts...)
 		if err != nil {
 			return nil, err

@@ -258,7 +258,7 @@ func ChartValues(a Config) (Values, error) {
 		}, ThanosService: Toggle{Enabled: true},
 			// NewMonitoring sets the sidecar's role, an output; the key is
 			// here so the chart-path checks see it.
-			ServiceAccount: ServiceAccount{Annotations: map[string]pulumi.StringInput{irsaAnnotation: pulumi.String("")}}},
+			ServiceAccount: ServiceAccount{Annotations: map[string]pulumi.StringInput{model.AnnotationIRSARole: pulumi.String("")}}},
 		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.webhookSecret()),
 			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
 		Grafana:               Grafana{Enabled: false},

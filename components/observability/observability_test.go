@@ -656,7 +656,7 @@ func TestPodLogsToCloudWatch(t *testing.T) {
 	sa, err := rec.One("kubernetes:core/v1:ServiceAccount", "o-fluent-bit")
 	require.NoError(t, err)
 	assert.Equal(t, "kube-system", sa.Input("metadata.namespace"))
-	assert.Equal(t, "arn:aws:iam::123456789012:role/o-fluent-bit", sa.Input("metadata.annotations").(map[string]any)[irsaAnnotation])
+	assert.Equal(t, "arn:aws:iam::123456789012:role/o-fluent-bit", sa.Input("metadata.annotations").(map[string]any)[model.AnnotationIRSARole])
 
 	v, err := ChartValues(a)
 	require.NoError(t, err)

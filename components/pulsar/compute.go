@@ -511,7 +511,7 @@ func brokerValues(a Config, deps Deps) Broker {
 		Autoscaling: hpa(a.Brokers.Replicas, a.BrokerMax),
 		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
 		StatefulsetUpgrade: Upgrade{Enabled: false},
-		ServiceAccount:     ServiceAccount{Annotations: map[string]pulumi.StringInput{"eks.amazonaws.com/role-arn": deps.BrokerRoleARN}},
+		ServiceAccount:     ServiceAccount{Annotations: map[string]pulumi.StringInput{model.AnnotationIRSARole: deps.BrokerRoleARN}},
 		StorageOffload: StorageOffload{
 			Driver: "aws-s3", Bucket: deps.OffloadBucket, Region: o.Region,
 			MaxBlockSizeInBytes: itoa(o.MaxBlockBytes), ReadBufferSizeInBytes: itoa(o.ReadBufferBytes),

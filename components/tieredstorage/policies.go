@@ -1,26 +1,13 @@
 package tieredstorage
 
 import (
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 )
 
-// LifecycleRule is one rule of the offload bucket's lifecycle, typed so
-// tests read it without the SDK.
-type LifecycleRule struct {
-	ID string
-	// TransitionDays/TransitionClass move current objects.
-	TransitionDays  *int
-	TransitionClass string
-	// ExpirationDays expires current objects.
-	ExpirationDays int
-	// NoncurrentDays expires noncurrent versions.
-	NoncurrentDays int
-	// AbortMultipartDays aborts incomplete multipart uploads.
-	AbortMultipartDays int
-}
+// LifecycleRule is one rule of the offload bucket's lifecycle.
+type LifecycleRule = kit.LifecycleRule
 
 // Lifecycle is the offload bucket's lifecycle: every object to
 // INTELLIGENT_TIERING on day 0 (Pulsar's offloader writes STANDARD and has
@@ -36,28 +23,6 @@ func Lifecycle(a Config) []LifecycleRule {
 		{ID: "abort-incomplete-multipart", AbortMultipartDays: a.AbortMultipartDays},
 		{ID: "expire-after-retention", ExpirationDays: a.ExpireDays},
 	}
-}
-
-func (r LifecycleRule) args() *s3.BucketLifecycleConfigurationV2RuleArgs {
-	out := &s3.BucketLifecycleConfigurationV2RuleArgs{
-		Id: pulumi.String(r.ID), Status: pulumi.String("Enabled"),
-		Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-	}
-	if r.TransitionDays != nil {
-		out.Transitions = s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
-			Days: pulumi.Int(*r.TransitionDays), StorageClass: pulumi.String(r.TransitionClass),
-		}}
-	}
-	if r.ExpirationDays > 0 {
-		out.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(r.ExpirationDays)}
-	}
-	if r.NoncurrentDays > 0 {
-		out.NoncurrentVersionExpiration = &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(r.NoncurrentDays)}
-	}
-	if r.AbortMultipartDays > 0 {
-		out.AbortIncompleteMultipartUpload = &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(r.AbortMultipartDays)}
-	}
-	return out
 }
 
 // ITConfig is an Intelligent-Tiering archive configuration.

@@ -252,34 +252,18 @@ func (b *builder) build(ts *TieredStorage) error {
 }
 
 func (b *builder) keyAndBucket() error {
-	key, err := kms.NewKey(b.ctx, b.name, &kms.KeyArgs{
-		Description: pulumi.Sprintf("Pulsar offload bucket %s", b.name), EnableKeyRotation: pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30), Tags: b.tags,
-	}, b.parent, pulumi.Protect(b.cfg.Protect))
+	kb, err := kit.NewKeyedBucket(b.ctx, b.name, "Pulsar offload bucket "+b.name, b.tags, b.cfg.Protect, b.parent)
 	if err != nil {
 		return err
 	}
-	// The bucket depends on its key, so a teardown deletes the bucket
-	// first and the key (with its 30-day window) after.
-	hb, err := kit.NewHardenedBucket(b.ctx, b.name, kit.BucketArgs{KeyARN: key.Arn, Tags: b.tags},
-		b.parent, pulumi.Protect(b.cfg.Protect), pulumi.DependsOn([]pulumi.Resource{key}))
-	if err != nil {
-		return err
-	}
-	b.key, b.bucket, b.versioning = key, hb.Bucket, hb.Versioning
+	b.key, b.bucket, b.versioning = kb.Key, kb.Bucket, kb.Versioning
 	return nil
 }
 
 // lifecycle registers the lifecycle rules and the Intelligent-Tiering
 // archive configuration.
 func (b *builder) lifecycle() error {
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
-	for _, r := range Lifecycle(b.cfg) {
-		rules = append(rules, r.args())
-	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(b.ctx, b.name, &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: b.bucket.ID(), Rules: rules,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.versioning})); err != nil {
+	if err := kit.NewLifecycle(b.ctx, b.name, b.bucket.ID(), Lifecycle(b.cfg), b.parent, pulumi.DependsOn([]pulumi.Resource{b.versioning})); err != nil {
 		return err
 	}
 	it := IntelligentTiering(b.cfg)
@@ -398,19 +382,14 @@ func accessLogging(ctx *pulumi.Context, name string, src *s3.BucketV2, tags pulu
 	}, opts...); err != nil {
 		return err
 	}
-	if _, err := s3.NewBucketVersioningV2(ctx, name+"-logs", &s3.BucketVersioningV2Args{
+	versioning, err := s3.NewBucketVersioningV2(ctx, name+"-logs", &s3.BucketVersioningV2Args{
 		Bucket: logs.ID(), VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, opts...); err != nil {
+	}, opts...)
+	if err != nil {
 		return err
 	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-logs", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: logs.ID(), Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id: pulumi.String("expire-logs"), Status: pulumi.String("Enabled"),
-			Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(90)},
-			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(7)},
-		}},
-	}, opts...); err != nil {
+	rules := []kit.LifecycleRule{{ID: "expire-logs", ExpirationDays: 90, NoncurrentDays: 7}}
+	if err := kit.NewLifecycle(ctx, name+"-logs", logs.ID(), rules, append(opts, pulumi.DependsOn([]pulumi.Resource{versioning}))...); err != nil {
 		return err
 	}
 	if _, err := s3.NewBucketPolicy(ctx, name+"-logs", &s3.BucketPolicyArgs{
