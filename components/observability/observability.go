@@ -255,7 +255,7 @@ func ChartValues(a Config) (Values, error) {
 			StorageSpec: StorageSpec{VolumeClaimTemplate: VolumeClaimTemplate{Spec: PVCSpec{StorageClassName: a.StorageClass,
 				AccessModes: []string{"ReadWriteOnce"}, Resources: Resources{Requests: map[string]string{"storage": a.Local.Disk}}}}},
 			NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations,
-		}, ThanosService: Toggle{Enabled: true},
+		}, ThanosService: Toggle{Enabled: true}, ThanosServiceMonitor: Toggle{Enabled: true},
 			// NewMonitoring sets the sidecar's role, an output; the key is
 			// here so the chart-path checks see it.
 			ServiceAccount: ServiceAccount{Annotations: map[string]pulumi.StringInput{model.AnnotationIRSARole: pulumi.String("")}}},

@@ -91,12 +91,13 @@ func TestThanosWiring(t *testing.T) {
 	require.NotNil(t, ps.Thanos)
 	assert.Equal(t, SecretKey{Name: ObjstoreSecret, Key: ObjstoreKey}, ps.Thanos.ObjectStorageConfig.ExistingSecret)
 	assert.True(t, v.Prometheus.ThanosService.Enabled, "the regional querier discovers the sidecars through it")
+	assert.True(t, v.Prometheus.ThanosServiceMonitor.Enabled, "the sidecars' shipper metrics back ThanosSidecarUploadFailing")
 	b, _ := json.Marshal(v)
 	assert.NotContains(t, string(b), "remoteWrite", "no remote write: each region keeps its own samples")
 	assert.NotContains(t, string(b), "enableRemoteWriteReceiver")
 	assert.False(t, v.Grafana.Enabled)
 	assert.Equal(t, []string{"thanos-query-regional", "thanos-store", "thanos-store", "thanos-compact", "thanos-compact",
-		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional",
+		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName,
 		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit"}, manifestNames(v))
 
 	g, err := ChartValues(args(true))
@@ -573,7 +574,7 @@ func TestInhibitions(t *testing.T) {
 	rules := v.Alertmanager.Config.InhibitRules
 	require.Len(t, rules, len(Inhibitions))
 	assert.Equal(t, InhibitRule{SourceMatchers: []string{`alertname = "ZoneUnavailable"`},
-		TargetMatchers: []string{`alertname =~ "PulsarBrokerDown|BookieReadOnly|UnderReplicatedLedgers|PulsarPublishLatencyHigh|SubscriptionBacklogHigh"`},
+		TargetMatchers: []string{`alertname =~ "PulsarBrokerDown|BookieReadOnly|UnderReplicatedLedgers|PulsarPublishLatencyHigh|SubscriptionBacklogHigh|ThanosQueryStoreLost"`},
 		Equal:          []string{"cluster"}}, rules[0])
 	assert.Equal(t, []string{"nodes=[topology.kubernetes.io/zone]"}, v.KubeStateMetrics.MetricLabelsAllowlist,
 		"ZoneUnavailable joins on the node's zone label")
@@ -707,5 +708,39 @@ func TestThanosPodsWriteTheirVolumes(t *testing.T) {
 		require.Len(t, w.Spec.VolumeClaimTemplates, 1, w.Metadata.Name)
 		require.NotNil(t, w.Spec.Template.Spec.SecurityContext, w.Metadata.Name)
 		assert.Equal(t, c.SecurityContext.RunAsUser, w.Spec.Template.Spec.SecurityContext.FSGroup, "%s writes its volume", w.Metadata.Name)
+	}
+}
+
+// The Thanos alerts read what is scraped: the PodMonitor selects every
+// Thanos pod the program runs on a port it has, and the alerts' job
+// matcher is that PodMonitor's job.
+func TestThanosIsScraped(t *testing.T) {
+	v, err := ChartValues(args(true))
+	require.NoError(t, err)
+	mon := podMonitor()
+	require.Len(t, mon.Spec.PodMetricsEndpoints, 1)
+	port := mon.Spec.PodMetricsEndpoints[0].Port
+	var scraped []string
+	for _, m := range v.ExtraManifests {
+		w, ok := m.(k8s.Workload)
+		if !ok || w.Metadata.Labels["app.kubernetes.io/name"] != "thanos" {
+			continue
+		}
+		for k, want := range mon.Spec.Selector.MatchLabels {
+			assert.Equal(t, want, w.Spec.Template.Metadata.Labels[k], "%s: selected by the PodMonitor", w.Metadata.Name)
+		}
+		var ports []string
+		for _, p := range w.Spec.Template.Spec.Containers[0].Ports {
+			ports = append(ports, p.Name)
+		}
+		assert.Contains(t, ports, port, w.Metadata.Name)
+		scraped = append(scraped, w.Metadata.Name)
+	}
+	assert.ElementsMatch(t, []string{StoreName, CompactName, RegionalQueryName, GlobalQueryName}, scraped)
+	job := `job="` + Namespace + "/" + ThanosMonitorName + `"`
+	for _, r := range thanosGroup(nil, nil, func(string, string) map[string]string { return nil }).Rules {
+		if strings.Contains(r.Expr, "thanos_compact") || strings.Contains(r.Expr, "grpc_connections") || strings.Contains(r.Expr, "last_successful_upload") {
+			assert.Contains(t, r.Expr, job, r.Alert)
+		}
 	}
 }

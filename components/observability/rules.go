@@ -48,6 +48,11 @@ var KnownMetrics = map[string]string{
 	"kube_pod_status_phase":                                   "kube-state-metrics: pod phase (phase label)",
 	"kube_node_status_condition":                              "kube-state-metrics: node conditions (condition, status labels)",
 	"kube_node_labels":                                        "kube-state-metrics: node labels allowed by --metric-labels-allowlist (label_topology_kubernetes_io_zone, KubeStateMetrics.MetricLabelsAllowlist)",
+	"thanos_shipper_uploads_total":                            "Thanos sidecar (pkg/shipper): blocks uploaded",
+	"thanos_shipper_upload_failures_total":                    "Thanos sidecar (pkg/shipper): failed block uploads",
+	"thanos_compact_halted":                                   "Thanos compactor (cmd/thanos/compact.go): 1 when it halted on an error",
+	"thanos_objstore_bucket_last_successful_upload_time":      "Thanos objstore client: time of the last successful upload (the mixin's ThanosCompactHasNotRun)",
+	"thanos_store_nodes_grpc_connections":                     "Thanos querier (pkg/query/endpointset.go): open gRPC connections to StoreAPIs, store_type label",
 }
 
 // Rule is one alerting rule.
@@ -114,6 +119,7 @@ func AlertGroups(pulsarNamespace string) []Group {
 			{Alert: "SpotInterruptionRateHigh", Expr: `sum by (cluster) (increase(karpenter_interruption_received_messages_total{message_type="spot_interrupted"}[1h])) > 5`, For: "0m", Labels: warn,
 				Annotations: ann("Spot interruptions above 5 per hour", "{{ $value }} spot interruptions in the last hour in {{ $externalLabels.cluster }}: diversify the pools or raise the on-demand share.")},
 		}},
+		thanosGroup(warn, crit, ann),
 	}
 	for i := range groups {
 		for j := range groups[i].Rules {
@@ -122,6 +128,30 @@ func AlertGroups(pulsarNamespace string) []Group {
 		}
 	}
 	return groups
+}
+
+// thanosGroup watches the global view itself (after the Thanos mixin's
+// alerts): a sidecar that cannot upload loses the region's history once
+// Prometheus' local retention passes it; a halted compactor stops
+// downsampling and retention, so the bucket only grows; a querier that
+// lost a store it had serves a view with a region or a replica missing.
+func thanosGroup(warn, crit map[string]string, ann func(summary, desc string) map[string]string) Group {
+	compact := fmt.Sprintf(`job="%s/%s", pod=~"%s-.*"`, Namespace, ThanosMonitorName, CompactName)
+	queriers := fmt.Sprintf(`job="%s/%s", pod=~"(%s|%s)-.*"`, Namespace, ThanosMonitorName, RegionalQueryName, GlobalQueryName)
+	return Group{Name: "thanos", Rules: []Rule{
+		{Alert: "ThanosSidecarUploadFailing", Expr: `sum by (pod) (rate(thanos_shipper_upload_failures_total[5m])) > 0`, For: "15m", Labels: crit,
+			Annotations: ann("Thanos sidecar cannot upload blocks", "Sidecar {{ $labels.pod }} in {{ $externalLabels.cluster }} has failed to upload blocks for 15 minutes: history older than Prometheus' local retention will be missing from the global view.")},
+		{Alert: "ThanosSidecarNoUpload", Expr: `sum by (pod) (increase(thanos_shipper_uploads_total[3h])) == 0`, For: "0m", Labels: warn,
+			Annotations: ann("Thanos sidecar has uploaded nothing for 3 hours", "Sidecar {{ $labels.pod }} in {{ $externalLabels.cluster }} cuts a block every 2 hours and has uploaded none in 3.")},
+		{Alert: "ThanosCompactHalted", Expr: fmt.Sprintf(`max by (pod) (thanos_compact_halted{%s}) == 1`, compact), For: "5m", Labels: warn,
+			Annotations: ann("Thanos compactor halted", "The compactor in {{ $externalLabels.cluster }} halted on an error: downsampling and retention have stopped and the metrics bucket only grows.")},
+		{Alert: "ThanosCompactHasNotRun", Expr: fmt.Sprintf(`(time() - max by (pod) (max_over_time(thanos_objstore_bucket_last_successful_upload_time{%s}[24h]))) / 3600 > 24`, compact),
+			For: "0m", Labels: warn,
+			Annotations: ann("Thanos compactor has written nothing for 24 hours", "The compactor in {{ $externalLabels.cluster }} has not uploaded a compacted block for a day.")},
+		{Alert: "ThanosQueryStoreLost", Expr: fmt.Sprintf(`sum by (pod) (thanos_store_nodes_grpc_connections{%[1]s}) < max by (pod) (max_over_time(sum by (pod) (thanos_store_nodes_grpc_connections{%[1]s})[6h:5m]))`, queriers),
+			For: "10m", Labels: warn,
+			Annotations: ann("Thanos querier lost a store", "Querier {{ $labels.pod }} in {{ $externalLabels.cluster }} reaches fewer stores than it did in the last 6 hours: the view it serves misses a region, a replica or history.")},
+	}}
 }
 
 // RunbookDoc is the document that holds a section per alert.
@@ -148,7 +178,7 @@ type Inhibition struct {
 // paging for each of their symptoms. LedgerEntryWithoutReplica (data
 // lost) and ZooKeeperQuorumLost (a cause) are never muted.
 var Inhibitions = []Inhibition{
-	{Source: "ZoneUnavailable", Targets: []string{"PulsarBrokerDown", "BookieReadOnly", "UnderReplicatedLedgers", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh"}},
+	{Source: "ZoneUnavailable", Targets: []string{"PulsarBrokerDown", "BookieReadOnly", "UnderReplicatedLedgers", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "ThanosQueryStoreLost"}},
 	{Source: "ZooKeeperQuorumLost", Targets: []string{"PulsarBrokerDown", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "GeoReplicationBacklogGrowing"}},
 }
 

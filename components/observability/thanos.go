@@ -200,6 +200,7 @@ func (t Thanos) Manifests() []any {
 		t.workload("Deployment", RegionalQueryName, 2, RegionalQueryArgs(), false, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, ""),
 		clusterService(RegionalQueryName),
 		disruptionBudget(StoreName), disruptionBudget(RegionalQueryName),
+		podMonitor(),
 	}
 	if len(t.GlobalEndpoints) > 0 {
 		out = append(out, serviceAccount(GlobalQueryName),
@@ -284,6 +285,27 @@ func clusterService(name string) k8s.Service {
 	return k8s.Service{APIVersion: "v1", Kind: "Service", Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: ThanosLabels(name)},
 		Spec: k8s.ServiceSpec{Selector: ThanosLabels(name), Ports: []k8s.ServicePort{
 			{Name: "grpc", Port: GRPCPort, TargetPort: "grpc"}, {Name: "http", Port: HTTPPort, TargetPort: "http"}}}}
+}
+
+// PodMonitor is a prometheus-operator PodMonitor.
+type PodMonitor struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Metadata   k8s.Meta       `json:"metadata"`
+	Spec       PodMonitorSpec `json:"spec"`
+}
+
+// ThanosMonitorName is the PodMonitor of the store gateway, the compactor
+// and the queriers; their series carry job="monitoring/thanos" and the pod.
+const ThanosMonitorName = "thanos"
+
+// podMonitor scrapes every Thanos pod the program runs (the sidecars are
+// the chart's thanosServiceMonitor's).
+func podMonitor() PodMonitor {
+	return PodMonitor{APIVersion: "monitoring.coreos.com/v1", Kind: "PodMonitor", Metadata: k8s.Meta{Name: ThanosMonitorName, Namespace: Namespace},
+		Spec: PodMonitorSpec{NamespaceSelector: NamespaceSelector{MatchNames: []string{Namespace}},
+			Selector:            LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "thanos", model.LabelPartOf: model.PartOf}},
+			PodMetricsEndpoints: []PodMetricsEndpoint{{Port: "http", Path: "/metrics", Interval: "30s"}}}}
 }
 
 // disruptionBudget keeps one of two replicas through voluntary evictions.

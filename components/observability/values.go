@@ -51,7 +51,10 @@ type Toleration = k8s.Toleration
 type Prometheus struct {
 	PrometheusSpec PrometheusSpec `json:"prometheusSpec"`
 	ThanosService  Toggle         `json:"thanosService"`
-	ServiceAccount ServiceAccount `json:"serviceAccount"`
+	// ThanosServiceMonitor scrapes the sidecars' HTTP port (their shipper
+	// metrics back the Thanos alerts).
+	ThanosServiceMonitor Toggle         `json:"thanosServiceMonitor"`
+	ServiceAccount       ServiceAccount `json:"serviceAccount"`
 }
 
 // ServiceAccount annotates a chart's service account.
