@@ -3,6 +3,8 @@ package sizing
 import (
 	"fmt"
 	"math"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // gp3's limits (Amazon EBS User Guide, "General Purpose SSD volumes"; the
@@ -21,17 +23,11 @@ const (
 	journalSizeStepByte = 8 * GiB
 )
 
-// Bookie journal settings the planner sizes the journal volume for; the
-// bookies are configured with the same (pulsar.BookieConfig). BookKeeper
-// keeps JournalBackups old journal files of JournalFileMiB beyond the last
-// checkpoint, and every file since it: up to the entries the write cache
-// holds before it flushes (a quarter of the bookie's direct memory, which
-// podFor caps at MaxBookieDirectMiB).
-const (
-	JournalFileMiB     = 2048
-	JournalBackups     = 5
-	MaxBookieDirectMiB = 64 * 1024
-)
+// MaxBookieDirectMiB caps a bookie's direct memory (podFor). The journal
+// volume holds model.JournalBackups old files of model.JournalFileMiB
+// beyond the last checkpoint, and every file since it: up to the entries
+// the write cache holds before it flushes (a quarter of the direct memory).
+const MaxBookieDirectMiB = 64 * 1024
 
 // Volumes are an EBS bookie's two gp3 volumes. Both receive one write of
 // every replica (the journal first, the ledger later), so both are
@@ -54,7 +50,7 @@ func NewVolumes(ledgerBytes int64, throughput float64, p Params) Volumes {
 		return max(base, int(math.Ceil(throughput/float64(MiB)/GP3MaxMiBPerIOPS-1e-9)))
 	}
 	v := Volumes{LedgerBytes: ledgerBytes, ThroughputBytes: throughput, LedgerIOPS: iops(GP3BaseIOPS), JournalIOPS: iops(p.JournalIOPS)}
-	files := int64(JournalBackups+1)*JournalFileMiB*MiB + MaxBookieDirectMiB/4*MiB
+	files := int64(model.JournalBackups+1)*model.JournalFileMiB*MiB + MaxBookieDirectMiB/4*MiB
 	need := max(files, int64(math.Ceil(float64(v.JournalIOPS)/GP3MaxIOPSPerGiB))*GiB)
 	v.JournalBytes = (need + journalSizeStepByte - 1) / journalSizeStepByte * journalSizeStepByte
 	return v

@@ -340,7 +340,8 @@ func BookieConfig(set BookieSet) map[string]string {
 	c := map[string]string{
 		"PULSAR_MEM":                        jvm(set.Pod),
 		"journalSyncData":                   "true",
-		"journalMaxSizeMB":                  "2048",
+		"journalMaxSizeMB":                  itoa(model.JournalFileMiB),
+		"journalMaxBackups":                 itoa(model.JournalBackups),
 		"journalWriteBufferSizeKB":          "1024",
 		"dbStorage_writeCacheMaxSizeMb":     itoa(cache),
 		"dbStorage_readAheadCacheMaxSizeMb": itoa(cache),

@@ -2,6 +2,7 @@ package pulsar
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -400,4 +401,18 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The bookies keep the journal files the planner sized their volume for:
+// the configured file size and backups, plus the current file, fit.
+func TestJournalFitsThePlannedVolume(t *testing.T) {
+	v, err := Compute(testConfig(), testDeps())
+	require.NoError(t, err)
+	c := v.BookKeeper.ConfigData
+	fileMiB, err := strconv.Atoi(c["journalMaxSizeMB"])
+	require.NoError(t, err)
+	backups, err := strconv.Atoi(c["journalMaxBackups"])
+	require.NoError(t, err)
+	vol := sizing.NewVolumes(2<<40, 250*float64(sizing.MiB), sizing.DefaultParams())
+	assert.GreaterOrEqual(t, vol.JournalBytes, int64(backups+1)*int64(fileMiB)*sizing.MiB+sizing.MaxBookieDirectMiB/4*sizing.MiB)
 }
