@@ -284,6 +284,15 @@ func (w *wiring) observability() error {
 	return err
 }
 
+// readStacks are the peer stacks this one reads.
+func (w *wiring) readStacks() []string {
+	var out []string
+	for _, p := range w.spec.Reads {
+		out = append(out, p.Stack)
+	}
+	return out
+}
+
 // peerNATIPs are the NAT addresses of the stacks this one reads among
 // those named.
 func (w *wiring) peerNATIPs(stacks []string) pulumi.StringArrayOutput {
@@ -323,7 +332,8 @@ func (w *wiring) pulsar() error {
 	}
 	w.pl, err = pulsar.New(w.ctx, w.spec.Stack, w.cfg.Pulsar, pulsar.Deps{
 		Provider: w.cl.Provider, CertificateARN: cert.ARN, BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
-		DependsOn: append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
+		DependsOn:  append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
+		PeerNATIPs: w.peerNATIPs(w.readStacks()),
 	}, w.in)
 	return err
 }

@@ -71,6 +71,7 @@ func Rules() []Rule {
 		{"PULSAR-AUTH", "Pulsar token authentication and authorization are on", pulsarAuth},
 		{"PULSAR-TLS", "Every load-balanced listener terminates TLS 1.2+, at the NLB or, passed through, in a workload that checks client certificates", pulsarTLS},
 		{"METRICS-AUTHENTICATED", "Metrics endpoints outside the cluster demand client certificates and admit no 0.0.0.0/0; queriers dial other regions over TLS with a certificate", metricsAuthenticated},
+		{"LB-SOURCE-RANGES", "Internet-facing load balancers admit listed networks only, never 0.0.0.0/0; an open proxy needs routing.allowPublicProxy (a waiver)", lbSourceRanges},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
 		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies", networkIsolated},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},

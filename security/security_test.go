@@ -38,9 +38,15 @@ func TestFleetPassesBaseline(t *testing.T) {
 	rep, err := CheckFleet(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)}, allPhases())
 	require.NoError(t, err)
 	require.Len(t, rep.Checked, 15)
+	waived := 0
 	for _, f := range rep.Findings {
+		if f.Rule == "LB-SOURCE-RANGES" && f.Waived != "" {
+			waived++
+			continue
+		}
 		t.Error(f)
 	}
+	assert.Equal(t, 15, waived, "one waiver per stack and phase: the proxy the committed stacks open with routing.allowPublicProxy")
 }
 
 // baseline previews us-east-1 once; each case works on a deep copy.
@@ -411,6 +417,14 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "eks:index:Cluster"},
+		{"LB-SOURCE-RANGES", "proxy open without allowPublicProxy", func(t *testing.T, st *stacks.OfflineStack) {
+			st.Config.Routing.AllowPublicProxy = false
+		}, "without loadBalancerSourceRanges: open to the whole internet"},
+		{"LB-SOURCE-RANGES", "0.0.0.0/0 admitted", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "0.0.0.0/0"}
+			})
+		}, "admits 0.0.0.0/0: the whole internet"},
 		{"SECRET-NOT-IN-MANIFESTS", "program-owned Secret with a plain value", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Secret", "-grafana-admin", func(in map[string]any) {
 				in["stringData"] = map[string]any{"admin-user": "admin", "admin-password": "[secret]"}
@@ -448,7 +462,7 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 		in["publicAccessCidrs"] = []any{"0.0.0.0/0"}
 	})
 	st.Config.Cluster.PublicAccessCIDRs = []string{"0.0.0.0/0"}
-	fs := Check(st)
+	fs := ofRule(Check(st), "EKS-ENDPOINT-NOT-PUBLIC")
 	require.Len(t, fs, 1)
 	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
 	assert.NotEmpty(t, fs[0].Waived)
@@ -459,12 +473,39 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 		in["endpointPublicAccess"] = true
 		in["publicAccessCidrs"] = []any{"198.51.100.0/24"}
 	})
-	fs = Check(st)
+	fs = ofRule(Check(st), "EKS-ENDPOINT-NOT-PUBLIC")
 	require.Len(t, fs, 1)
 	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
 	assert.Contains(t, fs[0].Waived, "CI runners outside the VPC")
 	assert.Contains(t, fs[0].Message, "198.51.100.0/24")
 	assert.Empty(t, Failed(fs))
+}
+
+// ofRule are the findings of one rule.
+func ofRule(fs []Finding, rule string) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// The proxy restricted to client networks passes; opened on purpose it is
+// a waiver, and the only finding of the committed stack.
+func TestProxyExposure(t *testing.T) {
+	st := us1(t)
+	fs := Check(st)
+	require.Len(t, fs, 1)
+	assert.Equal(t, "LB-SOURCE-RANGES", fs[0].Rule)
+	assert.Contains(t, fs[0].Waived, "routing.allowPublicProxy")
+
+	st.Config.Routing.AllowPublicProxy = false
+	edit(t, &st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+		m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "198.51.100.7/32"}
+	})
+	assert.Empty(t, ofRule(Check(st), "LB-SOURCE-RANGES"))
 }
 
 // Every data-bearing resource of every stack is protected; a stack that

@@ -53,8 +53,13 @@ type Routing struct {
 	GlobalAccelerator bool `json:"globalAccelerator,omitempty"`
 	// ProxyScheme is "internet-facing" or "internal" for the proxy NLB.
 	ProxyScheme model.ProxyScheme `json:"proxyScheme,omitempty"`
-	// ClientCIDRs restrict who may reach an internet-facing proxy NLB.
+	// ClientCIDRs restrict who may reach an internet-facing proxy NLB;
+	// the NAT addresses of the peers this stack reads are added.
 	ClientCIDRs []string `json:"clientCidrs,omitempty"`
+	// AllowPublicProxy opens an internet-facing proxy to the whole internet
+	// instead of ClientCIDRs: an explicit choice, which `pulsar-fleet
+	// check` reports as a waiver.
+	AllowPublicProxy bool `json:"allowPublicProxy,omitempty"`
 }
 
 // Durability is the BookKeeper quorum. The design rule is write quorum 3
@@ -294,7 +299,7 @@ var ConfigKeys = []keySpec{
 	{"vpcCidr", "string", true, "VPC CIDR; must not overlap any other stack's.", ""},
 	{"addedZones", "array", false, "Zones added to the running region after its first `up`, in order, each with its own VPC secondary CIDR so that no subnet of `zones` changes: [{zone, cidr}] (docs/operations.md, \"Adding a zone\").", "[]"},
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
-	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs.", ""},
+	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs (required for an internet-facing proxy), allowPublicProxy (true opens it to the internet instead, reported by check as a waiver).", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
 	{"workload", "object", false, "The team's workload over the phase presets, the same in every stack: messageSize (e.g. 4KB), subscriptions (fan-out), ttl, retention (e.g. 24h, 2h), compressionRatio (producer batch compression, e.g. 2), geoReplicatedShare (share of traffic in geo-replicated namespaces, e.g. 0.25). Unset fields keep the phase's preset.", "{}"},
 	{"calibration", "object", false, "The team's measurements over the planner's assumptions, the same in every stack: brokerMsgPerVcpu (pulsar-perf, default 25000), brokerWriteMBpsPerVcpu (pulsar-perf, default 12.5, the Pulsar documentation's rating), nvmeWriteMBpsPerTB (fio on the bookies' instance storage, default 500).", "{}"},

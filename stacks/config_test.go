@@ -146,6 +146,15 @@ func TestValidationRules(t *testing.T) {
 		{"client CIDRs on an internal proxy", "us-east-1", func(c *StackConfig) {
 			c.Routing.ProxyScheme, c.Routing.ClientCIDRs = "internal", []string{"10.0.0.0/8"}
 		}, "pulsar-fleet:routing.clientCidrs", "none with proxyScheme internal"},
+		{"internet-facing proxy open by omission", "us-east-1", func(c *StackConfig) { c.Routing.AllowPublicProxy, c.Routing.ClientCIDRs = false, nil },
+			"pulsar-fleet:routing.clientCidrs", "routing.allowPublicProxy: true to open it"},
+		{"public proxy and client CIDRs", "us-east-1", func(c *StackConfig) { c.Routing.ClientCIDRs = []string{"203.0.113.0/24"} },
+			"pulsar-fleet:routing.allowPublicProxy", "choose one"},
+		{"public internal proxy", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "internal" },
+			"pulsar-fleet:routing.allowPublicProxy", "only an internet-facing proxy"},
+		{"client CIDRs the whole internet", "us-east-1", func(c *StackConfig) {
+			c.Routing.AllowPublicProxy, c.Routing.ClientCIDRs = false, []string{"0.0.0.0/0"}
+		}, "pulsar-fleet:routing.clientCidrs", "use routing.allowPublicProxy: true"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := repoFleet(t)

@@ -187,6 +187,7 @@ func (c StackConfig) validateRouting(bad badFunc) {
 	if len(r.ClientCIDRs) > 0 && r.ProxyScheme == model.SchemeInternal {
 		bad(Key("routing.clientCidrs"), r.ClientCIDRs, "none with proxyScheme internal: source ranges apply to the internet-facing proxy only (restrict an internal one with security groups)")
 	}
+	proxyExposure(r, bad)
 	if n := len(routing.RegionalName(c.Stack, r.Domain)); dnsName.MatchString(r.Domain) && n > maxCertificateName {
 		bad(Key("routing.domain"), r.Domain, fmt.Sprintf("a domain at most %d characters long: the certificate's first name %s must fit ACM's %d",
 			len(r.Domain)-(n-maxCertificateName), routing.RegionalName(c.Stack, r.Domain), maxCertificateName))
@@ -505,6 +506,29 @@ func firstDuplicate(xs []string) string {
 		seen[x] = true
 	}
 	return ""
+}
+
+// minClientPrefix is the widest client network a proxy admits: anything
+// wider is most of the internet, which allowPublicProxy says openly.
+const minClientPrefix = 8
+
+// proxyExposure: an internet-facing proxy is open to its clients'
+// networks, or, with allowPublicProxy, knowingly to the whole internet.
+func proxyExposure(r Routing, bad badFunc) {
+	public := r.ProxyScheme == model.SchemeInternetFacing
+	switch {
+	case public && !r.AllowPublicProxy && len(r.ClientCIDRs) == 0:
+		bad(Key("routing.clientCidrs"), missing, "the client networks an internet-facing proxy admits, e.g. [203.0.113.0/24] (or routing.allowPublicProxy: true to open it to the whole internet, which check reports as a waiver)")
+	case r.AllowPublicProxy && !public:
+		bad(Key("routing.allowPublicProxy"), true, "unset with proxyScheme internal: only an internet-facing proxy can be public")
+	case r.AllowPublicProxy && len(r.ClientCIDRs) > 0:
+		bad(Key("routing.allowPublicProxy"), true, "unset when routing.clientCidrs restricts the proxy (choose one)")
+	}
+	for _, cidr := range r.ClientCIDRs {
+		if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() < minClientPrefix {
+			bad(Key("routing.clientCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: use routing.allowPublicProxy: true to open the proxy to the internet", minClientPrefix))
+		}
+	}
 }
 
 // httpsURL reports whether s is an absolute https URL with a host.

@@ -64,7 +64,8 @@ func runCheck(args []string, stdout io.Writer) error {
 			fmt.Fprintln(stdout, f)
 		}
 		if rep.Passed() {
-			fmt.Fprintln(stdout, "PASS: no finding")
+			waived := len(rep.Findings) - len(security.Failed(rep.Findings))
+			fmt.Fprintf(stdout, "PASS: no failing finding (%d waived)\n", waived)
 		}
 	}
 	if !rep.Passed() {

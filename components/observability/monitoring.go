@@ -272,12 +272,7 @@ func (b *inCluster) dashboards(after []pulumi.ResourceOption) error {
 // demands a client certificate of the fleet CA, open only to the peers'
 // NAT addresses and the configured CIDRs.
 func (b *inCluster) endpoint(m *Monitoring, opts []pulumi.ResourceOption) error {
-	ranges := pulumi.All(b.natIPs(), pulumi.ToStringArray(b.cfg.EndpointCIDRs)).ApplyT(func(v []any) ([]string, error) {
-		var out []string
-		for _, ip := range v[0].([]string) {
-			out = append(out, ip+"/32")
-		}
-		out = append(out, v[1].([]string)...)
+	ranges := kit.SourceRanges(b.deps.PeerNATIPs, b.cfg.EndpointCIDRs).ApplyT(func(out []string) ([]string, error) {
 		if len(out) == 0 {
 			return nil, errors.New("the Thanos endpoint would be open to the world: no peer NAT address or endpoint CIDR is known (observability.metricsSourceCidrs)")
 		}
@@ -314,13 +309,6 @@ func (b *inCluster) endpoint(m *Monitoring, opts []pulumi.ResourceOption) error 
 // workload that terminates it with client certificates; its value names
 // the workload. `pulsar-fleet check` verifies the workload's flags.
 const AnnotationMutualTLS = "pulsar-fleet.io/mutual-tls"
-
-func (b *inCluster) natIPs() pulumi.StringArrayInput {
-	if b.deps.PeerNATIPs == nil {
-		return pulumi.StringArray{}
-	}
-	return b.deps.PeerNATIPs
-}
 
 // webhookSecret is the Secret Alertmanager reads the webhook URL from, or
 // "" without a webhook.

@@ -46,7 +46,9 @@ const (
 type Exposure struct {
 	// Scheme is internet-facing or internal.
 	Scheme model.ProxyScheme
-	// ClientCIDRs restrict an internet-facing NLB.
+	// ClientCIDRs restrict an internet-facing NLB (with the peers' NAT
+	// addresses); none leaves it open, which the stack config allows only
+	// with allowPublicProxy.
 	ClientCIDRs []string
 }
 
@@ -62,6 +64,10 @@ type Deps struct {
 	OffloadBucket pulumi.StringInput
 	// DependsOn are the node pools and the bucket/role the pods need.
 	DependsOn []pulumi.Resource
+	// PeerNATIPs are the NAT addresses of the peer stacks this one reads:
+	// their replicators reach this region's proxy from them, so a proxy
+	// restricted to ClientCIDRs admits them too (optional).
+	PeerNATIPs pulumi.StringArrayInput
 }
 
 // Validate reports the outputs the wiring forgot: the provider, the
@@ -235,7 +241,7 @@ func (b *builder) proxyService(ns *corev1.Namespace, release *helmv3.Release) (*
 		},
 	}
 	if e.Scheme == model.SchemeInternetFacing && len(e.ClientCIDRs) > 0 {
-		spec.LoadBalancerSourceRanges = kit.StringInputs(e.ClientCIDRs)
+		spec.LoadBalancerSourceRanges = kit.SourceRanges(b.deps.PeerNATIPs, e.ClientCIDRs)
 	}
 	ann := pulumi.StringMap{}
 	for k, v := range ServiceAnnotations(e, b.deps.CertificateARN) {

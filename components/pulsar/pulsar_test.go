@@ -333,6 +333,7 @@ func TestReleaseWiring(t *testing.T) {
 		deps := testDeps()
 		deps.Provider, deps.DependsOn = prov, []pulumi.Resource{pool}
 		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
+		deps.PeerNATIPs = pulumi.ToStringArray([]string{"198.51.100.1", "198.51.100.2"})
 		_, err = New(ctx, "p", cfg, deps)
 		return err
 	}))
@@ -363,7 +364,8 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Equal(t, "true", ann["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"])
 	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:certificate/x", ann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
 	assert.Nil(t, ann["service.beta.kubernetes.io/aws-load-balancer-internal"])
-	assert.Equal(t, []any{"203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"))
+	assert.Equal(t, []any{"198.51.100.1/32", "198.51.100.2/32", "203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"),
+		"the client networks and the peers' NATs, whose replicators reach this proxy")
 	assert.Contains(t, svc.Dependencies, rel.URN)
 }
 

@@ -1,0 +1,44 @@
+package security
+
+import (
+	"net/netip"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+)
+
+// Annotations that make an AWS load balancer internal (the in-tree
+// controller's and the AWS Load Balancer Controller's).
+const (
+	annotationInternal = "service.beta.kubernetes.io/aws-load-balancer-internal"
+	annotationScheme   = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+)
+
+// lbSourceRanges: every internet-facing load balancer admits listed
+// networks, none of them the whole internet. The proxy opened on purpose
+// (routing.allowPublicProxy) is reported as a waiver.
+func lbSourceRanges(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objectsOfKind("Service") {
+		if str(get(o.Object, "spec.type")) != "LoadBalancer" || internalLB(o.Object) {
+			continue
+		}
+		ranges, _ := get(o.Object, "spec.loadBalancerSourceRanges").([]any)
+		if len(ranges) == 0 {
+			f := fail(o.String(), "internet-facing load balancer without loadBalancerSourceRanges: open to the whole internet")
+			if o.Name() == pulsar.ExternalName && v.st.Config.Routing.AllowPublicProxy {
+				f.Waived = "routing.allowPublicProxy is set: the proxy serves clients on the internet, over TLS with token authentication"
+			}
+			out = append(out, f)
+		}
+		for _, r := range ranges {
+			if p, err := netip.ParsePrefix(str(r)); err != nil || p.Bits() == 0 {
+				out = append(out, fail(o.String(), "loadBalancerSourceRanges admits %s: the whole internet", str(r)))
+			}
+		}
+	}
+	return out
+}
+
+func internalLB(obj map[string]any) bool {
+	return annotation(obj, annotationInternal) == "true" || annotation(obj, annotationScheme) == "internal"
+}
