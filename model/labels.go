@@ -47,6 +47,9 @@ const (
 	// AnnotationIRSARole names the IAM role a service account's pods assume
 	// (EKS IAM Roles for Service Accounts).
 	AnnotationIRSARole = "eks.amazonaws.com/role-arn"
+	// ProbeName is the end-to-end probe CronJob in the Pulsar namespace,
+	// which the PulsarProbeFailing alert watches.
+	ProbeName = "pulsar-fleet-probe"
 )
 
 // Pod Security Admission: the labels and levels a namespace enforces.

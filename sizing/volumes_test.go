@@ -17,11 +17,11 @@ func TestVolumeChoicesWithinGP3(t *testing.T) {
 		require.NoError(t, v.Validate(), "%+v", v)
 	}
 	v := NewVolumes(1024*GiB, 2000*float64(MiB), p)
-	assert.Equal(t, Volumes{LedgerBytes: 1024 * GiB, JournalBytes: 32 * GiB, ThroughputBytes: 2000 * float64(MiB), LedgerIOPS: 8000, JournalIOPS: 8000}, v)
+	assert.Equal(t, Volumes{LedgerBytes: 1024 * GiB, JournalBytes: 24 * GiB, ThroughputBytes: 2000 * float64(MiB), LedgerIOPS: 8000, JournalIOPS: 8000}, v)
 	v = NewVolumes(1024*GiB, 125*float64(MiB), p)
 	assert.Equal(t, 3000, v.LedgerIOPS)
 	assert.Equal(t, 6000, v.JournalIOPS, "the journal keeps its fsync IOPS")
-	assert.Equal(t, int64(32*GiB), v.JournalBytes, "6 journal files of 2 GiB and the largest write cache, 16 GiB, unflushed: 28 GiB in 8 GiB steps")
+	assert.Equal(t, int64(24*GiB), v.JournalBytes, "the current journal file of 2 GiB (the chart keeps no backups) and the largest write cache, 16 GiB, unflushed: 18 GiB in 8 GiB steps")
 
 	for name, tc := range map[string]struct {
 		v    Volumes

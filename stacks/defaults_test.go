@@ -82,7 +82,7 @@ func TestBookieVolumesPinReachesThePlan(t *testing.T) {
 		if phase == "35k" {
 			assert.Equal(t, int64(100*sizing.GiB), d.Plan.Bookies.JournalDiskBytes, "pinned")
 		} else {
-			assert.Equal(t, int64(32*sizing.GiB), d.Plan.Bookies.JournalDiskBytes, "the planner's at 100k")
+			assert.Equal(t, int64(24*sizing.GiB), d.Plan.Bookies.JournalDiskBytes, "the planner's at 100k")
 		}
 	}
 }

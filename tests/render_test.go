@@ -257,6 +257,9 @@ func TestRenderedPulsarMatchesPlan(t *testing.T) {
 			name, want string
 			breakIt    func(objs []manifests.Object)
 		}{
+			{"journal backups", "journalMaxBackups", func(objs []manifests.Object) {
+				data(find(objs, "ConfigMap", "pulsar-bookie"))["journalMaxBackups"] = "5"
+			}},
 			{"write quorum", "managedLedgerDefaultWriteQuorum", func(objs []manifests.Object) {
 				data(find(objs, "ConfigMap", "pulsar-broker"))["managedLedgerDefaultWriteQuorum"] = "2"
 			}},

@@ -107,6 +107,12 @@ func pulsarProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 		if bk["journalSyncData"] != "true" {
 			bad("%s bookkeeper.conf journalSyncData = %v, want true", set.StatefulSet(), bk["journalSyncData"])
 		}
+		// The journal files the planner sized the journal volume for.
+		for k, v := range map[string]int{"journalMaxSizeMB": model.JournalFileMiB, "journalMaxBackups": model.JournalBackups} {
+			if bk[k] != strconv.Itoa(v) {
+				bad("%s bookkeeper.conf %s = %v, the planner sizes the journal for %d", set.StatefulSet(), k, bk[k], v)
+			}
+		}
 		if set.Storage == model.StorageNVMe && bk["diskUsageThreshold"] != "0.88" {
 			bad("%s bookkeeper.conf diskUsageThreshold = %v on NVMe bookies, want 0.88", set.StatefulSet(), bk["diskUsageThreshold"])
 		}

@@ -448,7 +448,7 @@ func TestGuardCommand(t *testing.T) {
 	}
 	// The committed stack files declare us-east-1 at 35k, on EBS bookies
 	// with the volumes the plan chooses there.
-	volumes := map[string]any{"ledgerGiB": 768, "journalGiB": 32, "throughputMiB": 125, "ledgerIOPS": 3000, "journalIOPS": 6000}
+	volumes := map[string]any{"ledgerGiB": 768, "journalGiB": 24, "throughputMiB": 125, "ledgerIOPS": 3000, "journalIOPS": 6000}
 	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes}))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "safe as one `up`")

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // KnownMetrics are the metric names dashboards and alerts may use, each
@@ -48,6 +50,8 @@ var KnownMetrics = map[string]string{
 	"kube_pod_status_phase":                                   "kube-state-metrics: pod phase (phase label)",
 	"kube_node_status_condition":                              "kube-state-metrics: node conditions (condition, status labels)",
 	"kube_node_labels":                                        "kube-state-metrics: node labels allowed by --metric-labels-allowlist (label_topology_kubernetes_io_zone, KubeStateMetrics.MetricLabelsAllowlist)",
+	"kube_cronjob_status_last_successful_time":                "kube-state-metrics: a CronJob's last successful run (cronjob, namespace labels)",
+	"kube_cronjob_created":                                    "kube-state-metrics: when a CronJob was created",
 	"thanos_shipper_uploads_total":                            "Thanos sidecar (pkg/shipper): blocks uploaded",
 	"thanos_shipper_upload_failures_total":                    "Thanos sidecar (pkg/shipper): failed block uploads",
 	"thanos_compact_halted":                                   "Thanos compactor (cmd/thanos/compact.go): 1 when it halted on an error",
@@ -95,6 +99,8 @@ func AlertGroups(pulsarNamespace string) []Group {
 				Annotations: ann("Pulsar broker down", "Broker {{ $labels.pod }} in {{ $externalLabels.cluster }} has been unreachable for 2 minutes.")},
 			{Alert: "ZooKeeperQuorumLost", Expr: fmt.Sprintf(`sum(up{%[1]s}) <= count(up{%[1]s}) / 2`, job("zookeeper")), For: "1m", Labels: crit,
 				Annotations: ann("ZooKeeper quorum lost", "Half or more of the ZooKeeper servers in {{ $externalLabels.cluster }} are down: metadata writes and topic ownership stop.")},
+			{Alert: "PulsarProbeFailing", Expr: probeFailingExpr(pulsarNamespace), For: "0m", Labels: crit,
+				Annotations: ann("The end-to-end probe cannot produce and consume", "No run of the probe in {{ $externalLabels.cluster }} has produced and consumed a message for 5 minutes: clients of this region are likely failing too.")},
 			{Alert: "PulsarPublishLatencyHigh", Expr: `max by (cluster) (pulsar_broker_publish_latency{quantile="0.99"}) > 250`, For: "10m", Labels: warn,
 				Annotations: ann("Publish latency p99 above 250 ms", "p99 publish latency in {{ $externalLabels.cluster }} is {{ $value }} ms.")},
 		}},
@@ -154,6 +160,15 @@ func thanosGroup(warn, crit map[string]string, ann func(summary, desc string) ma
 	}}
 }
 
+// probeFailingExpr fires when the probe has not succeeded for 5 minutes,
+// or, created more than 15 minutes ago, never has (kube-state-metrics has
+// no last-success series until the first success).
+func probeFailingExpr(ns string) string {
+	sel := fmt.Sprintf(`namespace="%s", cronjob="%s"`, ns, model.ProbeName)
+	last := fmt.Sprintf(`max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{%s})`, sel)
+	return fmt.Sprintf(`time() - %[1]s > 300 or (time() - max by (namespace, cronjob) (kube_cronjob_created{%[2]s}) > 900 unless %[1]s)`, last, sel)
+}
+
 // RunbookDoc is the document that holds a section per alert.
 const RunbookDoc = "docs/operations.md"
 
@@ -179,7 +194,7 @@ type Inhibition struct {
 // lost) and ZooKeeperQuorumLost (a cause) are never muted.
 var Inhibitions = []Inhibition{
 	{Source: "ZoneUnavailable", Targets: []string{"PulsarBrokerDown", "BookieReadOnly", "UnderReplicatedLedgers", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "ThanosQueryStoreLost"}},
-	{Source: "ZooKeeperQuorumLost", Targets: []string{"PulsarBrokerDown", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "GeoReplicationBacklogGrowing"}},
+	{Source: "ZooKeeperQuorumLost", Targets: []string{"PulsarBrokerDown", "PulsarPublishLatencyHigh", "SubscriptionBacklogHigh", "GeoReplicationBacklogGrowing", "PulsarProbeFailing"}},
 }
 
 // NeverInhibited are the alerts no inhibition may mute.

@@ -341,7 +341,6 @@ func BookieConfig(set BookieSet) map[string]string {
 		"PULSAR_MEM":                        jvm(set.Pod),
 		"journalSyncData":                   "true",
 		"journalMaxSizeMB":                  itoa(model.JournalFileMiB),
-		"journalMaxBackups":                 itoa(model.JournalBackups),
 		"journalWriteBufferSizeKB":          "1024",
 		"dbStorage_writeCacheMaxSizeMb":     itoa(cache),
 		"dbStorage_readAheadCacheMaxSizeMb": itoa(cache),

@@ -14,6 +14,34 @@ const RackSyncName = "pulsar-bookie-rack-sync"
 // GeoJobName names the geo-replication registration hook Job.
 const GeoJobName = "pulsar-geo-replication"
 
+// ProbeName names the end-to-end probe CronJob; ProbeTopic is the topic
+// it writes, in the namespace every cluster has (not geo-replicated, so
+// each region proves itself).
+const (
+	ProbeName         = model.ProbeName
+	ProbeTopic        = "persistent://public/default/pulsar-fleet-probe"
+	ProbeSubscription = "pulsar-fleet-probe"
+	// ProbeDeadlineSeconds bounds one run: a produce the bookies cannot
+	// persist, or a consume that never receives, fails the run.
+	ProbeDeadlineSeconds = 50
+)
+
+// probeScript produces one message and consumes one through the proxies'
+// in-cluster Service, as a client would. The consumer subscribes first
+// (a durable subscription from the earliest message), so the message is
+// kept for it; the producer returns only once the broker has persisted the
+// message on an ack quorum of bookies. A region whose brokers accept
+// connections but cannot store messages fails here.
+const probeScript = `set -eu
+CLIENT="bin/pulsar-client --url pulsar://pulsar-proxy.${NAMESPACE}.svc.cluster.local:6650 --auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-params file:///tokens/TOKEN"
+$CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
+consumer=$!
+sleep 5
+$CLIENT produce -m "probe $(date +%s)" -n 1 "$TOPIC"
+wait "$consumer"
+echo "probe: produced and consumed on $TOPIC"
+`
+
 // rackSyncScript registers each bookie's availability zone as its rack:
 // the chart does not, and without racks the rack-aware placement policy
 // cannot spread a ledger's copies over zones. It reads the bookie ids the
@@ -85,6 +113,24 @@ fi
 	return b.String()
 }
 
+// probe is the end-to-end probe: a CronJob every minute, its service
+// account without a Kubernetes API token, whose last successful run kube-state-metrics
+// exports (kube_cronjob_status_last_successful_time) for PulsarProbeFailing.
+func probe(ns string, meta k8s.Meta, nodes map[string]string, tol []k8s.Toleration, token, tmp k8s.Volume, mounts []k8s.VolumeMount) k8s.CronJob {
+	return k8s.CronJob{APIVersion: "batch/v1", Kind: "CronJob", Metadata: meta, Spec: k8s.CronJobSpec{
+		Schedule: "* * * * *", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 1, FailedJobsHistoryLimit: 3,
+		JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 0, ActiveDeadlineSeconds: ProbeDeadlineSeconds, TTLSecondsAfterFinished: 600,
+			Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: ProbeName, Labels: jobPodLabels(ProbeName)},
+				Spec: k8s.PodSpec{ServiceAccountName: ProbeName, RestartPolicy: "Never", NodeSelector: nodes, Tolerations: tol,
+					Containers: []k8s.Container{{Name: "probe", Image: pulsarImage, Command: []string{"/bin/sh", "-c", probeScript},
+						Env: []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "TOPIC", Value: ProbeTopic},
+							{Name: "SUBSCRIPTION", Value: ProbeSubscription}, {Name: "PULSAR_LOG_DIR", Value: "/tmp"}},
+						VolumeMounts: mounts, Resources: k8s.ResourceRequirements{Requests: map[string]string{"cpu": "250m", "memory": "768Mi"},
+							Limits: map[string]string{"cpu": "1", "memory": "768Mi"}},
+						SecurityContext: k8s.RestrictedContainer(10000)}},
+					Volumes: []k8s.Volume{token, tmp}}}}}}}
+}
+
 // jobPodLabels are the labels of the program's job pods: their name, and
 // the part-of label the brokers' NetworkPolicy admits.
 func jobPodLabels(name string) map[string]string {
@@ -131,6 +177,9 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(65534)}},
 						Volumes: []k8s.Volume{token, tmp}}}}}}},
 	}
+	noProbeToken := false
+	objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(ProbeName), AutomountServiceAccountToken: &noProbeToken},
+		probe(ns, meta(ProbeName), crit.NodeSelector, tol, token, tmp, mounts))
 	if len(a.Peers) > 0 {
 		noToken := false
 		objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(GeoJobName), AutomountServiceAccountToken: &noToken})
