@@ -3,6 +3,8 @@ package observability
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Panel is one dashboard panel: a time series of Targets, or, with Text,
@@ -30,7 +32,22 @@ type Dashboard struct {
 // Dashboards are the fleet dashboards, read from the global querier. Every
 // expression is parsed and its metrics checked against KnownMetrics.
 func Dashboards() []Dashboard {
-	return []Dashboard{overview(), backlog(), geoReplication(), bookies(), zookeeper(), capacity()}
+	return []Dashboard{overview(), backlog(), geoReplication(), bookies(), zookeeper(), capacity(), globalView()}
+}
+
+// globalView watches the metrics pipeline itself: what the Thanos alerts
+// read, per region.
+func globalView() Dashboard {
+	return Dashboard{UID: "pulsar-fleet-thanos", Title: "Global metrics view (Thanos)", Panels: []Panel{
+		{Title: "Blocks uploaded by the sidecars (3h)", Unit: "short", Targets: []Target{
+			{`sum by (cluster, pod) (increase(thanos_shipper_uploads_total[3h]))`, "{{cluster}} {{pod}}"}}},
+		{Title: "Failed block uploads (rate)", Unit: "short", Targets: []Target{
+			{`sum by (cluster, pod) (rate(thanos_shipper_upload_failures_total[5m]))`, "{{cluster}} {{pod}}"}}},
+		{Title: "Compactor halted", Unit: "short", Targets: []Target{
+			{`max by (cluster) (thanos_compact_halted)`, "{{cluster}}"}}},
+		{Title: "Stores each querier reaches", Unit: "short", Targets: []Target{
+			{`sum by (cluster, pod) (thanos_store_nodes_grpc_connections)`, "{{cluster}} {{pod}}"}}},
+	}}
 }
 
 func overview() Dashboard {
@@ -56,6 +73,8 @@ func overview() Dashboard {
 			{`max by (cluster) (bookie_ledger_dir__pulsar_data_bookkeeper_ledgers_usage)`, "{{cluster}} max"}}},
 		{Title: "Under-replicated ledgers", Unit: "short", Targets: []Target{
 			{`max by (cluster) (auditor_NUM_UNDER_REPLICATED_LEDGERS{quantile="1.0"})`, "{{cluster}}"}}},
+		{Title: "End-to-end probe: seconds since its last success", Unit: "s", Targets: []Target{
+			{`max by (cluster) (time() - kube_cronjob_status_last_successful_time{cronjob="` + model.ProbeName + `"})`, "{{cluster}}"}}},
 	}}
 }
 

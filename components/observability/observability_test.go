@@ -309,14 +309,14 @@ func TestBucketEndpointAndDashboards(t *testing.T) {
 			dashboards = append(dashboards, uid)
 			if uid == "pulsar-fleet-overview" {
 				body := r.Input("data").(map[string]any)["pulsar-fleet-overview.json"].(string)
-				for _, title := range []string{"Message rate", "Throughput", "Backlog", "Publish latency", "Storage size", "Offloaded", "Geo-replication backlog", "Spot interruptions"} {
+				for _, title := range []string{"Message rate", "Throughput", "Backlog", "Publish latency", "Storage size", "Offloaded", "Geo-replication backlog", "Spot interruptions", "End-to-end probe"} {
 					assert.Contains(t, body, title)
 				}
 			}
 		}
 	}
 	assert.ElementsMatch(t, []string{"pulsar-fleet-overview", "pulsar-fleet-backlog", "pulsar-fleet-geo-replication", "pulsar-fleet-bookies",
-		"pulsar-fleet-zookeeper", "pulsar-fleet-capacity"}, dashboards, "no phase costs given: no cost dashboard")
+		"pulsar-fleet-zookeeper", "pulsar-fleet-capacity", "pulsar-fleet-thanos"}, dashboards, "no phase costs given: no cost dashboard")
 
 	rec, err = run(t, hidden())
 	require.NoError(t, err)
