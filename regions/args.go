@@ -208,7 +208,7 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 		Charts: spec.ChartSource, Cluster: spec.Stack, Region: spec.Region, GlobalView: global, Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
 		EndpointCIDRs: spec.MetricsSourceCIDRs, StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
-		Protect: spec.ProtectData, LogRetentionDays: spec.LogRetentionDays,
+		Protect: spec.ProtectData, LogRetentionDays: spec.LogRetentionDays, RunbookBase: spec.RunbookBaseURL,
 	}
 	if spec.Role == model.RolePrimary {
 		c.Local = PrimaryLocalStore

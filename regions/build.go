@@ -93,6 +93,9 @@ type Spec struct {
 	MetricsSourceCIDRs []string
 	// LogRetentionDays is the pod log group's retention (0: the default).
 	LogRetentionDays int
+	// RunbookBaseURL makes the alerts' runbook links absolute ("" keeps
+	// them repository-relative).
+	RunbookBaseURL string
 	// ProtectData protects the offload buckets, their keys and the cluster
 	// (stack config allowDataDeletion lifts it).
 	ProtectData bool

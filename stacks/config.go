@@ -189,6 +189,10 @@ type Observability struct {
 	// LogRetentionDays is how long the region's pod log group keeps logs
 	// (0: 30 days); one of the retentions CloudWatch Logs accepts.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`
+	// RunbookBaseURL is where the repository's files are browsed (e.g.
+	// https://github.com/acme/pulsar-fleet/blob/main): alerts then link
+	// their runbooks absolutely; empty keeps them repository-relative.
+	RunbookBaseURL string `json:"runbookBaseUrl,omitempty"`
 }
 
 // StackConfig is one stack's validated, defaulted configuration.
@@ -308,7 +312,7 @@ var ConfigKeys = []keySpec{
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
-	{"observability", "object", false, "Monitoring: metricsSourceCidrs, logRetentionDays.", "{}"},
+	{"observability", "object", false, "Monitoring: metricsSourceCidrs, logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
 	{"transition", "object", false, "A state between two phases while the region moves to `phase`: {from: the phase it ran before, step: N}, one step at a time, each after the previous step's gate passed (`pulsar-fleet transition` lists the steps). The last step is `phase` alone: remove this key.", ""},

@@ -63,6 +63,8 @@ func TestValidationRules(t *testing.T) {
 		allowed string
 	}{
 		{"unknown phase", "us-east-1", func(c *StackConfig) { c.Phase = "2m" }, "pulsar-fleet:phase", "35k, 100k, 1m, 10m, 100m"},
+		{"runbook base not https", "us-east-1", func(c *StackConfig) { c.Observability.RunbookBaseURL = "github.com/acme/pulsar-fleet" },
+			"pulsar-fleet:observability.runbookBaseUrl", "an https:// URL"},
 		{"log retention CloudWatch refuses", "us-east-1", func(c *StackConfig) { c.Observability.LogRetentionDays = 45 }, "pulsar-fleet:observability.logRetentionDays", "a retention CloudWatch Logs accepts: one of [1 3 5 7 14 30 60"},
 		{"metrics receiver open to the world", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"0.0.0.0/0"} }, "pulsar-fleet:observability.metricsSourceCidrs", "/8 or narrower"},
 		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},

@@ -178,7 +178,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
 		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces,
 		AlertWebhookURL: c.AlertWebhookURL, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs, LogRetentionDays: c.Observability.LogRetentionDays,
-		ProtectData: !c.AllowDataDeletion, ChartSource: c.ChartSource,
+		RunbookBaseURL: c.Observability.RunbookBaseURL, ProtectData: !c.AllowDataDeletion, ChartSource: c.ChartSource,
 	}
 	peer := func(name string) regions.Peer {
 		s, _ := f.Get(name)

@@ -288,6 +288,9 @@ func (c StackConfig) validateAlerts(bad badFunc) {
 
 // validateLogs checks the pod log retention.
 func (c StackConfig) validateLogs(bad badFunc) {
+	if u := c.Observability.RunbookBaseURL; u != "" && !httpsURL(u) {
+		bad(Key("observability.runbookBaseUrl"), u, "an https:// URL where the repository's files are browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main")
+	}
 	if d := c.Observability.LogRetentionDays; d != 0 && !slices.Contains(observability.LogRetentionDays, d) {
 		bad(Key("observability.logRetentionDays"), d, fmt.Sprintf("a retention CloudWatch Logs accepts: one of %v (days)", observability.LogRetentionDays))
 	}

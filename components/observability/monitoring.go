@@ -221,7 +221,7 @@ func (b *inCluster) release(ns *corev1.Namespace, values Values, secrets []pulum
 // monitors registers the alert rules and the Karpenter pod monitor (after
 // the chart, which installs their CRDs).
 func (b *inCluster) monitors(after []pulumi.ResourceOption) error {
-	rules, err := kit.ToMap(RuleSpec(b.cfg.PulsarNamespace))
+	rules, err := kit.ToMap(RuleSpec(b.cfg.PulsarNamespace, b.cfg.RunbookBase))
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -111,6 +113,9 @@ type Config struct {
 	// LogRetentionDays is how long the region's pod log group keeps logs
 	// (zero: DefaultLogRetentionDays).
 	LogRetentionDays int
+	// RunbookBase is where the repository is browsed; the alerts' runbook
+	// links are RunbookBase/RunbookDoc#alert ("" keeps them relative).
+	RunbookBase string
 	// PhaseCosts are the plan's monthly cost of every region at every
 	// phase (the cost dashboard; none: no cost dashboard).
 	PhaseCosts []PhaseCost
@@ -192,6 +197,9 @@ func (a Config) Validate() error {
 	}
 	if err := validRetention(a.LogRetentionDays); err != nil {
 		errs = append(errs, err)
+	}
+	if u, err := url.Parse(a.RunbookBase); a.RunbookBase != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		errs = append(errs, fmt.Errorf("runbookBase: %q: want an https:// URL where the repository is browsed", a.RunbookBase))
 	}
 	if _, err := MetricNames(Expressions(a.PulsarNamespace)); err != nil {
 		errs = append(errs, err)
@@ -306,8 +314,17 @@ func AlertmanagerConfig(secret string) AlertmanagerSettings {
 }
 
 // RuleSpec is the PrometheusRule spec.
-func RuleSpec(pulsarNamespace string) RuleSpecValue {
-	return RuleSpecValue{Groups: AlertGroups(pulsarNamespace)}
+func RuleSpec(pulsarNamespace, runbookBase string) RuleSpecValue {
+	groups := AlertGroups(pulsarNamespace)
+	if runbookBase != "" {
+		for i := range groups {
+			for j := range groups[i].Rules {
+				r := &groups[i].Rules[j]
+				r.Annotations["runbook_url"] = strings.TrimSuffix(runbookBase, "/") + "/" + RunbookURL(r.Alert)
+			}
+		}
+	}
+	return RuleSpecValue{Groups: groups}
 }
 
 // KarpenterPodMonitorSpec scrapes the Karpenter controller.

@@ -513,6 +513,25 @@ func TestOverviewPanels(t *testing.T) {
 
 // Every alert links its runbook, a section of docs/operations.md that
 // exists; a link to a missing section is caught.
+// With a base URL, every alert links its runbook absolutely, to the same
+// section; a base that is not https is refused before anything is made.
+func TestRunbookBase(t *testing.T) {
+	base := "https://github.com/acme/pulsar-fleet/blob/main/"
+	for _, g := range RuleSpec("pulsar", base).Groups {
+		for _, r := range g.Rules {
+			assert.Equal(t, "https://github.com/acme/pulsar-fleet/blob/main/"+RunbookURL(r.Alert), r.Annotations["runbook_url"], r.Alert)
+		}
+	}
+	for _, g := range RuleSpec("pulsar", "").Groups {
+		for _, r := range g.Rules {
+			assert.Equal(t, RunbookURL(r.Alert), r.Annotations["runbook_url"], "no base: relative")
+		}
+	}
+	a := args(false)
+	a.RunbookBase = "http://example.com/repo"
+	require.ErrorContains(t, a.Validate(), "runbookBase")
+}
+
 func TestEveryAlertHasARunbook(t *testing.T) {
 	b, err := os.ReadFile("../../" + RunbookDoc)
 	require.NoError(t, err)
