@@ -146,9 +146,10 @@ func TestTransitionSteps(t *testing.T) {
 	assert.Equal(t, "resize the EBS bookies' volumes in place (ledgers 2048Gi -> 6144Gi, throughput 125MiB/s -> 625MiB/s)", r.Title)
 	assert.Equal(t, &transition.Resize{StatefulSet: "pulsar-bookie", From: from.Plan.Bookies.Volumes(), To: to.Plan.Bookies.Volumes()}, r.Resize)
 	assert.Empty(t, r.Up)
-	assert.Contains(t, r.Between[0], "each claim `pulsar-bookie-ledgers-pulsar-bookie-<n>` to 6144Gi")
-	assert.Contains(t, r.Between[1], "aws ec2 modify-volume")
-	assert.Contains(t, r.Between[2], "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
+	assert.Contains(t, r.Between[0], "`pulsar-fleet resize`")
+	assert.Contains(t, r.Between[1], "each claim `pulsar-bookie-ledgers-pulsar-bookie-<n>` to 6144Gi")
+	assert.Contains(t, r.Between[2], "aws ec2 modify-volume")
+	assert.Contains(t, r.Between[3], "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
 	assert.Contains(t, grow.Steps[2].Up, "StatefulSet pulsar-bookie re-created with the new claim templates; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them")
 
 	same, err := transition.Plan(designAt(t, "us-east-1", "10m", nil), designAt(t, "us-east-1", "100m", nil), catalog(t))

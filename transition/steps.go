@@ -176,7 +176,7 @@ func (b *builder) volumes() {
 			grow = append(grow, fmt.Sprintf("each claim `%s-%s-%s-<n>` to %dGi", r.StatefulSet, v.kind, r.StatefulSet, v.to/sizing.GiB))
 		}
 	}
-	var between []string
+	between := []string{"`pulsar-fleet resize` (with this transition's --stack, --from and --to) does what follows, stopping at each gate until it opens: run it again until it deletes the StatefulSet"}
 	if len(grow) > 0 {
 		between = append(between, fmt.Sprintf("set %s: `kubectl -n %s patch pvc <claim> -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"<size>\"}}}}'`; gp3 grows online, and a claim already at least that size keeps it (EBS volumes do not shrink; the bookie then has more room than planned)",
 			strings.Join(grow, " and "), pulsar.DefaultNamespace))

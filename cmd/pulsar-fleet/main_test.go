@@ -537,3 +537,66 @@ func TestDecommissionCommand(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `--statefulset "pulsar-proxy": want pulsar-bookie or pulsar-nvme-bookie`)
 }
+
+// fakeKubectlVolumes plays a cluster whose bookie claims all request
+// dir/request and have dir/capacity, and logs every call to dir/calls.
+func fakeKubectlVolumes(t *testing.T, replicas int, request, capacity string) (bin, dir string) {
+	dir = t.TempDir()
+	for name, v := range map[string]string{"replicas": fmt.Sprint(replicas), "request": request, "capacity": capacity} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600))
+	}
+	script := `#!/bin/sh
+d="` + dir + `"
+echo "$*" >> "$d/calls"
+case "$*" in
+  *"get statefulset"*) cat "$d/replicas" ;;
+  *"get pvc"*) printf '{"spec":{"volumeName":"pv-1","resources":{"requests":{"storage":"%s"}}},"status":{"capacity":{"storage":"%s"}}}' "$(cat "$d/request")" "$(cat "$d/capacity")" ;;
+  *"get pv pv-1"*) printf 'vol-0abc' ;;
+  *"patch pvc"*) echo "$*" | sed 's/.*"storage":"\([0-9A-Za-z]*\)".*/\1/' > "$d/request" ;;
+  *"delete statefulset"*) ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+`
+	bin = filepath.Join(dir, "kubectl")
+	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
+	return bin, dir
+}
+
+// `resize` grows every claim, stops until the volumes have grown, prints
+// the volume modifications and stops until they are confirmed, and only
+// then deletes the StatefulSet, leaving its bookies.
+func TestResizeCommand(t *testing.T) {
+	bin, dir := fakeKubectlVolumes(t, 6, "2Ti", "2Ti")
+	resize := []string{"resize", "--stack", "us-east-1", "--from", "100k", "--to", "1m", "--kubectl", bin, "--context", "us-east-1"}
+	code, out, stderr := cli(t, resize...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "pulsar-bookie-ledgers-pulsar-bookie-0: 2048Gi -> 6144Gi", "(this fake shares one request among the claims; TestResizeRun grows each)")
+	assert.Contains(t, stderr, "claims still growing")
+	calls, err := os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	assert.Contains(t, string(calls), `-n pulsar --context us-east-1 patch pvc pulsar-bookie-ledgers-pulsar-bookie-0 --type=merge -p {"spec":{"resources":{"requests":{"storage":"6144Gi"}}}}`)
+	assert.NotContains(t, string(calls), "delete")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "capacity"), []byte("6Ti"), 0o600))
+	code, out, stderr = cli(t, resize...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "aws ec2 modify-volume --volume-id vol-0abc --throughput 625")
+	assert.Contains(t, stderr, "--volumes-modified")
+	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(calls), "delete")
+
+	code, out, stderr = cli(t, append(resize, "--volumes-modified")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "pulsar-bookie deleted, its bookies left running")
+	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	assert.Contains(t, string(calls), "-n pulsar --context us-east-1 delete statefulset pulsar-bookie --cascade=orphan")
+
+	code, _, stderr = cli(t, "resize", "--stack", "us-east-1", "--from", "10m", "--to", "100m")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "has no resize step")
+	code, _, stderr = cli(t, "resize", "--stack", "us-east-1", "--from", "100k")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--from and --to are required")
+}
