@@ -97,7 +97,7 @@ func TestThanosWiring(t *testing.T) {
 	assert.NotContains(t, string(b), "enableRemoteWriteReceiver")
 	assert.False(t, v.Grafana.Enabled)
 	assert.Equal(t, []string{"thanos-query-regional", "thanos-store", "thanos-store", "thanos-compact", "thanos-compact",
-		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName,
+		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName, "thanos-from-monitoring", "thanos-endpoint",
 		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit"}, manifestNames(v))
 
 	g, err := ChartValues(args(true))
@@ -761,5 +761,39 @@ func TestThanosIsScraped(t *testing.T) {
 		if strings.Contains(r.Expr, "thanos_compact") || strings.Contains(r.Expr, "grpc_connections") || strings.Contains(r.Expr, "last_successful_upload") {
 			assert.Contains(t, r.Expr, job, r.Alert)
 		}
+	}
+}
+
+// Only the monitoring namespace reaches the Thanos pods, except the
+// regional querier's gRPC port, which the cross-region NLB forwards to
+// (and which demands a fleet certificate).
+func TestThanosNetworkPolicies(t *testing.T) {
+	ps := NetworkPolicies()
+	pod := func(ns, name string) k8s.Endpoint {
+		l := map[string]string{"app.kubernetes.io/name": "grafana"}
+		if name != "" {
+			l = ThanosLabels(name)
+		}
+		return k8s.Endpoint{Namespace: ns, Labels: l}
+	}
+	grafana, outsider := pod(Namespace, ""), k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"app": "pulsar"}}
+	for _, tc := range []struct {
+		name string
+		src  k8s.Endpoint
+		dst  string
+		port int
+		want bool
+	}{
+		{"Grafana queries the global querier", grafana, GlobalQueryName, HTTPPort, true},
+		{"Prometheus scrapes the store gateway", grafana, StoreName, HTTPPort, true},
+		{"the global querier dials the regional one", pod(Namespace, GlobalQueryName), RegionalQueryName, GRPCPort, true},
+		{"the regional querier dials the store gateway", pod(Namespace, RegionalQueryName), StoreName, GRPCPort, true},
+		{"another namespace reads the global querier's HTTP API", outsider, GlobalQueryName, HTTPPort, false},
+		{"another namespace reads the regional querier's HTTP API", outsider, RegionalQueryName, HTTPPort, false},
+		{"another namespace dials the store gateway", outsider, StoreName, GRPCPort, false},
+		{"another namespace reaches the compactor", outsider, CompactName, HTTPPort, false},
+		{"the NLB reaches the regional querier's gRPC (mutual TLS)", outsider, RegionalQueryName, GRPCPort, true},
+	} {
+		assert.Equal(t, tc.want, k8s.Admits(ps, tc.src, pod(Namespace, tc.dst), tc.port), tc.name)
 	}
 }

@@ -202,6 +202,9 @@ func (t Thanos) Manifests() []any {
 		disruptionBudget(StoreName), disruptionBudget(RegionalQueryName),
 		podMonitor(),
 	}
+	for _, np := range NetworkPolicies() {
+		out = append(out, np)
+	}
 	if len(t.GlobalEndpoints) > 0 {
 		out = append(out, serviceAccount(GlobalQueryName),
 			t.workload("Deployment", GlobalQueryName, 2, GlobalQueryArgs(t.GlobalEndpoints), false, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, ""),
@@ -285,6 +288,34 @@ func clusterService(name string) k8s.Service {
 	return k8s.Service{APIVersion: "v1", Kind: "Service", Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: ThanosLabels(name)},
 		Spec: k8s.ServiceSpec{Selector: ThanosLabels(name), Ports: []k8s.ServicePort{
 			{Name: "grpc", Port: GRPCPort, TargetPort: "grpc"}, {Name: "http", Port: HTTPPort, TargetPort: "http"}}}}
+}
+
+// NetworkPolicies isolate the Thanos pods. Their gRPC and HTTP ports
+// admit the monitoring namespace only (Prometheus scrapes them; Grafana
+// and the queriers query them), so no other namespace reads a querier's
+// HTTP API. The regional querier's gRPC port admits any source as well:
+// the cross-region endpoint's NLB forwards to it, and it refuses a client
+// without a certificate of the fleet CA. Ingress only; the other pods of
+// the namespace are not selected, so nothing else changes for them.
+func NetworkPolicies() []k8s.NetworkPolicy {
+	tcp := func(ports ...int) []k8s.NetworkPolicyPort {
+		var out []k8s.NetworkPolicyPort
+		for _, p := range ports {
+			out = append(out, k8s.NetworkPolicyPort{Protocol: "TCP", Port: p})
+		}
+		return out
+	}
+	policy := func(name string, pods map[string]string, rule k8s.NetworkPolicyRule) k8s.NetworkPolicy {
+		return k8s.NetworkPolicy{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy",
+			Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
+			Spec:     k8s.NetworkPolicySpec{PodSelector: k8s.LabelSelector{MatchLabels: pods}, PolicyTypes: []string{"Ingress"}, Ingress: []k8s.NetworkPolicyRule{rule}}}
+	}
+	monitoring := k8s.NetworkPolicyPeer{NamespaceSelector: &k8s.LabelSelector{MatchLabels: map[string]string{model.LabelNamespaceName: Namespace}}}
+	return []k8s.NetworkPolicy{
+		policy("thanos-from-monitoring", map[string]string{"app.kubernetes.io/name": "thanos"},
+			k8s.NetworkPolicyRule{From: []k8s.NetworkPolicyPeer{monitoring}, Ports: tcp(GRPCPort, HTTPPort)}),
+		policy("thanos-endpoint", ThanosLabels(RegionalQueryName), k8s.NetworkPolicyRule{Ports: tcp(GRPCPort)}),
+	}
 }
 
 // PodMonitor is a prometheus-operator PodMonitor.
