@@ -480,19 +480,28 @@ func TestGuardCommand(t *testing.T) {
 // StatefulSet of n replicas (its count in dir/replicas), the ledgers in
 // dir/under under-replicated, and logs every call to dir/calls.
 func fakeKubectl(t *testing.T, n int, under string) (bin, dir string) {
-	dir = t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "replicas"), []byte(fmt.Sprint(n)), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "under"), []byte(under), 0o600))
-	script := `#!/bin/sh
-d="` + dir + `"
-echo "$*" >> "$d/calls"
-case "$*" in
-  *"get statefulset"*) cat "$d/replicas" ;;
+	return writeFakeKubectl(t, map[string]string{"replicas": fmt.Sprint(n), "under": under}, `
   *"scale statefulset/"*) echo "$*" | sed 's/.*--replicas=//' > "$d/replicas" ;;
   *"wait --for=delete"*) ;;
   *listunderreplicated*) cat "$d/under" ;;
   *"listbookies -rw"*) i=0; while [ $i -lt "$(cat "$d/replicas")" ]; do echo "BookieID:pulsar-bookie-$i.pulsar-bookie.pulsar.svc.cluster.local:3181, IP:10.0.0.$i, Port:3181"; i=$((i+1)); done ;;
-  *decommissionbookie*) ;;
+  *decommissionbookie*) ;;`)
+}
+
+// writeFakeKubectl writes a kubectl that keeps its state in files of dir
+// (named by files, with their first contents), logs every call to
+// dir/calls, answers `get statefulset` from dir/replicas and each of
+// cases (sh case branches), and fails on anything else.
+func writeFakeKubectl(t *testing.T, files map[string]string, cases string) (bin, dir string) {
+	dir = t.TempDir()
+	for name, v := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600))
+	}
+	script := `#!/bin/sh
+d="` + dir + `"
+echo "$*" >> "$d/calls"
+case "$*" in
+  *"get statefulset"*) cat "$d/replicas" ;;` + cases + `
   *) echo "unexpected: $*" >&2; exit 1 ;;
 esac
 `
@@ -541,25 +550,11 @@ func TestDecommissionCommand(t *testing.T) {
 // fakeKubectlVolumes plays a cluster whose bookie claims all request
 // dir/request and have dir/capacity, and logs every call to dir/calls.
 func fakeKubectlVolumes(t *testing.T, replicas int, request, capacity string) (bin, dir string) {
-	dir = t.TempDir()
-	for name, v := range map[string]string{"replicas": fmt.Sprint(replicas), "request": request, "capacity": capacity} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600))
-	}
-	script := `#!/bin/sh
-d="` + dir + `"
-echo "$*" >> "$d/calls"
-case "$*" in
-  *"get statefulset"*) cat "$d/replicas" ;;
+	return writeFakeKubectl(t, map[string]string{"replicas": fmt.Sprint(replicas), "request": request, "capacity": capacity}, `
   *"get pvc"*) printf '{"spec":{"volumeName":"pv-1","resources":{"requests":{"storage":"%s"}}},"status":{"capacity":{"storage":"%s"}}}' "$(cat "$d/request")" "$(cat "$d/capacity")" ;;
   *"get pv pv-1"*) printf 'vol-0abc' ;;
   *"patch pvc"*) echo "$*" | sed 's/.*"storage":"\([0-9A-Za-z]*\)".*/\1/' > "$d/request" ;;
-  *"delete statefulset"*) ;;
-  *) echo "unexpected: $*" >&2; exit 1 ;;
-esac
-`
-	bin = filepath.Join(dir, "kubectl")
-	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
-	return bin, dir
+  *"delete statefulset"*) ;;`)
 }
 
 // `resize` grows every claim, stops until the volumes have grown, prints
