@@ -47,6 +47,12 @@ const (
 	// AnnotationIRSARole names the IAM role a service account's pods assume
 	// (EKS IAM Roles for Service Accounts).
 	AnnotationIRSARole = "eks.amazonaws.com/role-arn"
+	// AnnotationLBInternal and AnnotationLBScheme make an AWS load
+	// balancer internal ("true"; "internal") or internet-facing (the
+	// scheme "internet-facing"): the program sets them, and
+	// `pulsar-fleet check` reads them.
+	AnnotationLBInternal = "service.beta.kubernetes.io/aws-load-balancer-internal"
+	AnnotationLBScheme   = "service.beta.kubernetes.io/aws-load-balancer-scheme"
 	// ProbeName is the end-to-end probe CronJob in the Pulsar namespace,
 	// which the PulsarProbeFailing alert watches.
 	ProbeName = "pulsar-fleet-probe"

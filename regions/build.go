@@ -272,11 +272,8 @@ func (w *wiring) infrastructure() error {
 // signed by the fleet CA the bootstrap stack holds, and its endpoint
 // admits the NAT addresses of the global-view stacks it reads.
 func (w *wiring) observability() error {
-	var global []string
-	for _, p := range w.cfg.Observability.Peers {
-		if p.GlobalView {
-			global = append(global, p.Stack)
-		}
+	global := func(stack string) bool {
+		return slices.ContainsFunc(w.cfg.Observability.Peers, func(p observability.Peer) bool { return p.Stack == stack && p.GlobalView })
 	}
 	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready,
 		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer,
@@ -287,21 +284,12 @@ func (w *wiring) observability() error {
 	return err
 }
 
-// readStacks are the peer stacks this one reads.
-func (w *wiring) readStacks() []string {
-	var out []string
-	for _, p := range w.spec.Reads {
-		out = append(out, p.Stack)
-	}
-	return out
-}
-
-// peerNATIPs are the NAT addresses of the stacks this one reads among
-// those named.
-func (w *wiring) peerNATIPs(stacks []string) pulumi.StringArrayOutput {
+// peerNATIPs are the NAT addresses of the stacks this one reads that
+// keep says to.
+func (w *wiring) peerNATIPs(keep func(stack string) bool) pulumi.StringArrayOutput {
 	var nats []any
 	for _, p := range w.spec.Reads {
-		if slices.Contains(stacks, p.Stack) {
+		if keep(p.Stack) {
 			nats = append(nats, w.peers.Strings(p.Stack, OutputNATPublicIPs))
 		}
 	}
@@ -336,7 +324,7 @@ func (w *wiring) pulsar() error {
 	w.pl, err = pulsar.New(w.ctx, w.spec.Stack, w.cfg.Pulsar, pulsar.Deps{
 		Provider: w.cl.Provider, CertificateARN: cert.ARN, BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
 		DependsOn:  append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
-		PeerNATIPs: w.peerNATIPs(w.readStacks()),
+		PeerNATIPs: w.peerNATIPs(func(string) bool { return true }),
 	}, w.in)
 	return err
 }

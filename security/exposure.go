@@ -4,13 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
-)
-
-// Annotations that make an AWS load balancer internal (the in-tree
-// controller's and the AWS Load Balancer Controller's).
-const (
-	annotationInternal = "service.beta.kubernetes.io/aws-load-balancer-internal"
-	annotationScheme   = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // lbSourceRanges: every internet-facing load balancer admits listed
@@ -40,5 +34,5 @@ func lbSourceRanges(v *view) []Finding {
 }
 
 func internalLB(obj map[string]any) bool {
-	return annotation(obj, annotationInternal) == "true" || annotation(obj, annotationScheme) == "internal"
+	return annotation(obj, model.AnnotationLBInternal) == "true" || annotation(obj, model.AnnotationLBScheme) == "internal"
 }

@@ -182,6 +182,8 @@ func (c StackConfig) validateRouting(bad badFunc) {
 			bad(Key("routing.clientCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
 		} else if p.Masked() != p {
 			bad(Key("routing.clientCidrs"), cidr, "a network address ("+p.Masked().String()+"): host bits would be ignored")
+		} else if p.Bits() < minClientPrefix {
+			bad(Key("routing.clientCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: use routing.allowPublicProxy: true to open the proxy to the internet", minClientPrefix))
 		}
 	}
 	if len(r.ClientCIDRs) > 0 && r.ProxyScheme == model.SchemeInternal {
@@ -526,11 +528,6 @@ func proxyExposure(r Routing, bad badFunc) {
 		bad(Key("routing.allowPublicProxy"), true, "unset with proxyScheme internal: only an internet-facing proxy can be public")
 	case r.AllowPublicProxy && len(r.ClientCIDRs) > 0:
 		bad(Key("routing.allowPublicProxy"), true, "unset when routing.clientCidrs restricts the proxy (choose one)")
-	}
-	for _, cidr := range r.ClientCIDRs {
-		if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() < minClientPrefix {
-			bad(Key("routing.clientCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: use routing.allowPublicProxy: true to open the proxy to the internet", minClientPrefix))
-		}
 	}
 }
 

@@ -35,7 +35,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +59,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -415,15 +415,9 @@ func assertVolumes(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
 // binaryQuantity reads a storage quantity as the API server returns it:
 // the program writes Gi, and the server normalizes 2048Gi to 2Ti.
 func binaryQuantity(t *testing.T, q string) int64 {
-	for i, suffix := range []string{"Ki", "Mi", "Gi", "Ti", "Pi"} {
-		if n, ok := strings.CutSuffix(q, suffix); ok {
-			v, err := strconv.ParseInt(n, 10, 64)
-			require.NoError(t, err, q)
-			return v << (10 * (i + 1))
-		}
-	}
-	t.Fatalf("storage quantity %q has no binary suffix", q)
-	return 0
+	v, err := manifests.BinaryQuantity(q)
+	require.NoError(t, err, q)
+	return v
 }
 
 // list reads a list from the API server.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -36,10 +35,15 @@ const (
 	VolumeLedgers = "ledgers"
 )
 
-// ClaimName is the claim of one bookie's volume: the StatefulSet's claim
-// template (<statefulSet>-<volume>) and the pod's name.
+// ClaimTemplate is the chart's claim template of a bookie volume:
+// <fullname>-<component>-<volume name>, the StatefulSet's name and the
+// volume's.
+func ClaimTemplate(statefulSet, volume string) string { return statefulSet + "-" + volume }
+
+// ClaimName is the claim of one bookie's volume: its claim template and
+// the pod's name.
 func ClaimName(statefulSet, volume string, ordinal int) string {
-	return fmt.Sprintf("%s-%s-%s-%d", statefulSet, volume, statefulSet, ordinal)
+	return fmt.Sprintf("%s-%s-%d", ClaimTemplate(statefulSet, volume), statefulSet, ordinal)
 }
 
 // ResizeRun is a resize step as `pulsar-fleet resize` does it, one gate at
@@ -102,7 +106,7 @@ func (r ResizeRun) Run(ctx context.Context, c VolumeCluster) error {
 	}
 	if r.performanceChanges() {
 		for _, m := range volumes {
-			fmt.Fprintf(r.Log, "aws ec2 modify-volume --volume-id %s --throughput %d --iops %d\n", m.volumeID, mib(r.To.ThroughputBytes), m.iops)
+			fmt.Fprintf(r.Log, "aws ec2 modify-volume --volume-id %s --throughput %.0f --iops %d\n", m.volumeID, r.To.ThroughputBytes/float64(sizing.MiB), m.iops)
 		}
 		if !r.VolumesModified {
 			return &NotYetError{"run the modify-volume commands above, wait until `aws ec2 describe-volumes-modifications` shows each optimizing or completed, then run again with --volumes-modified"}
@@ -125,7 +129,3 @@ type modification struct {
 	volumeID string
 	iops     int
 }
-
-func gib(b int64) string { return fmt.Sprintf("%dGi", b/sizing.GiB) }
-
-func mib(b float64) int { return int(math.Round(b / float64(sizing.MiB))) }

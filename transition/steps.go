@@ -170,10 +170,9 @@ func (b *builder) volumes() {
 	for _, v := range []struct {
 		kind     string
 		from, to int64
-	}{{"ledgers", from.LedgerBytes, to.LedgerBytes}, {"journal", from.JournalBytes, to.JournalBytes}} {
+	}{{VolumeLedgers, from.LedgerBytes, to.LedgerBytes}, {VolumeJournal, from.JournalBytes, to.JournalBytes}} {
 		if v.from != v.to {
-			// The chart's claim templates: <fullname>-<component>-<volume name>.
-			grow = append(grow, fmt.Sprintf("each claim `%s-%s-%s-<n>` to %dGi", r.StatefulSet, v.kind, r.StatefulSet, v.to/sizing.GiB))
+			grow = append(grow, fmt.Sprintf("each claim `%s-%s-<n>` to %s", ClaimTemplate(r.StatefulSet, v.kind), r.StatefulSet, gib(v.to)))
 		}
 	}
 	between := []string{"`pulsar-fleet resize` (with this transition's --stack, --from and --to) does what follows, stopping at each gate until it opens: run it again until it deletes the StatefulSet"}

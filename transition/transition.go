@@ -246,7 +246,6 @@ const volumesReason = "a StatefulSet's volumeClaimTemplates cannot change, so th
 
 // VolumeChange says what differs between two bookies' volumes.
 func VolumeChange(from, to sizing.Volumes) string {
-	gib := func(b int64) string { return fmt.Sprintf("%dGi", b/sizing.GiB) }
 	mib := func(b float64) string { return fmt.Sprintf("%.0fMiB/s", b/float64(sizing.MiB)) }
 	var out []string
 	for _, d := range []struct{ name, from, to string }{
@@ -260,6 +259,9 @@ func VolumeChange(from, to sizing.Volumes) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// gib is a volume size as a claim states it.
+func gib(b int64) string { return fmt.Sprintf("%dGi", b/sizing.GiB) }
 
 // Check refuses a direct change from the deployed design to the desired
 // one when one `up` would lose data or quorum.

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 	"github.com/pulsar-fleet/pulsar-fleet/transition"
@@ -86,10 +86,10 @@ func (k kubectlVolumes) Claim(ctx context.Context, name string) (transition.Clai
 		return transition.Claim{}, fmt.Errorf("claim %s: %w", name, err)
 	}
 	var c transition.Claim
-	if c.RequestBytes, err = quantityBytes(pvc.Spec.Resources.Requests["storage"]); err != nil {
+	if c.RequestBytes, err = manifests.BinaryQuantity(pvc.Spec.Resources.Requests["storage"]); err != nil {
 		return c, fmt.Errorf("claim %s request: %w", name, err)
 	}
-	if c.CapacityBytes, err = quantityBytes(pvc.Status.Capacity["storage"]); err != nil {
+	if c.CapacityBytes, err = manifests.BinaryQuantity(pvc.Status.Capacity["storage"]); err != nil {
 		return c, fmt.Errorf("claim %s capacity: %w", name, err)
 	}
 	handle, err := k.run(ctx, "get", "pv", pvc.Spec.VolumeName, "-o", "jsonpath={.spec.csi.volumeHandle}")
@@ -108,20 +108,4 @@ func (k kubectlVolumes) Grow(ctx context.Context, name string, bytes int64) erro
 func (k kubectlVolumes) Orphan(ctx context.Context, sts string) error {
 	_, err := k.run(ctx, "delete", "statefulset", sts, "--cascade=orphan")
 	return err
-}
-
-// quantityBytes reads a storage quantity in binary units, as the API
-// server returns the program's (2048Gi may come back as 2Ti).
-func quantityBytes(q string) (int64, error) {
-	for i, suffix := range []string{"Ki", "Mi", "Gi", "Ti", "Pi"} {
-		if n, ok := strings.CutSuffix(q, suffix); ok {
-			v, err := strconv.ParseInt(n, 10, 64)
-			return v << (10 * (i + 1)), err
-		}
-	}
-	v, err := strconv.ParseInt(q, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("quantity %q: want a count of bytes or of Ki, Mi, Gi, Ti or Pi", q)
-	}
-	return v, nil
 }

@@ -282,9 +282,9 @@ func (b *inCluster) endpoint(m *Monitoring, opts []pulumi.ResourceOption) error 
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(EndpointService), Namespace: pulumi.String(Namespace),
 			Annotations: pulumi.StringMap{
 				"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-				"service.beta.kubernetes.io/aws-load-balancer-scheme":                            pulumi.String("internet-facing"),
+				model.AnnotationLBScheme:                                                         pulumi.String("internet-facing"),
 				"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
-				AnnotationMutualTLS: pulumi.String(RegionalQueryName),
+				AnnotationMutualTLS:                                                              pulumi.String(RegionalQueryName),
 			}},
 		Spec: &corev1.ServiceSpecArgs{
 			Type: pulumi.String("LoadBalancer"), LoadBalancerSourceRanges: ranges,

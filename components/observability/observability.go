@@ -25,7 +25,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -315,16 +314,7 @@ func AlertmanagerConfig(secret string) AlertmanagerSettings {
 
 // RuleSpec is the PrometheusRule spec.
 func RuleSpec(pulsarNamespace, runbookBase string) RuleSpecValue {
-	groups := AlertGroups(pulsarNamespace)
-	if runbookBase != "" {
-		for i := range groups {
-			for j := range groups[i].Rules {
-				r := &groups[i].Rules[j]
-				r.Annotations["runbook_url"] = strings.TrimSuffix(runbookBase, "/") + "/" + RunbookURL(r.Alert)
-			}
-		}
-	}
-	return RuleSpecValue{Groups: groups}
+	return RuleSpecValue{Groups: alertGroups(pulsarNamespace, runbookBase)}
 }
 
 // KarpenterPodMonitorSpec scrapes the Karpenter controller.

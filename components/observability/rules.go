@@ -79,8 +79,13 @@ type Group struct {
 const DiskWarnThresholdPercent = 90
 
 // AlertGroups are the alerts on the failures that lose messages or stop
-// writes. Pulsar's pod monitors label targets with job <namespace>/<name>.
-func AlertGroups(pulsarNamespace string) []Group {
+// writes, linking their runbooks by RunbookURL. Pulsar's pod monitors
+// label targets with job <namespace>/<name>.
+func AlertGroups(pulsarNamespace string) []Group { return alertGroups(pulsarNamespace, "") }
+
+// alertGroups are AlertGroups with runbook links under runbookBase ("":
+// repository-relative).
+func alertGroups(pulsarNamespace, runbookBase string) []Group {
 	job := func(component string) string { return fmt.Sprintf(`job="%s/pulsar-%s"`, pulsarNamespace, component) }
 	crit := map[string]string{"severity": "critical"}
 	warn := map[string]string{"severity": "warning"}
@@ -130,7 +135,7 @@ func AlertGroups(pulsarNamespace string) []Group {
 	for i := range groups {
 		for j := range groups[i].Rules {
 			r := &groups[i].Rules[j]
-			r.Annotations["runbook_url"] = RunbookURL(r.Alert)
+			r.Annotations["runbook_url"] = runbookLink(runbookBase, r.Alert)
 		}
 	}
 	return groups
@@ -175,6 +180,14 @@ const RunbookDoc = "docs/operations.md"
 // RunbookURL is an alert's runbook: its section of RunbookDoc, by the
 // heading's anchor (the alert's name in lower case).
 func RunbookURL(alert string) string { return RunbookDoc + "#" + strings.ToLower(alert) }
+
+// runbookLink is RunbookURL under where the repository is browsed.
+func runbookLink(base, alert string) string {
+	if base == "" {
+		return RunbookURL(alert)
+	}
+	return strings.TrimSuffix(base, "/") + "/" + RunbookURL(alert)
+}
 
 // zoneUnavailableExpr is the share of a zone's nodes that are not Ready,
 // per cluster and zone: kube-state-metrics' readiness joined with the

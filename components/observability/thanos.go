@@ -181,9 +181,16 @@ func CompactArgs(r MetricsRetention) []string {
 
 func itoa(n int) string { return fmt.Sprint(n) }
 
+// thanosPods select every Thanos pod the program runs (the PodMonitor).
+func thanosPods() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "thanos", model.LabelPartOf: model.PartOf}
+}
+
 // ThanosLabels label a Thanos component's pods.
 func ThanosLabels(component string) map[string]string {
-	return map[string]string{"app.kubernetes.io/name": "thanos", "app.kubernetes.io/component": component, model.LabelPartOf: model.PartOf}
+	l := thanosPods()
+	l["app.kubernetes.io/component"] = component
+	return l
 }
 
 // Manifests are the region's Thanos objects, shipped in the monitoring
@@ -335,7 +342,7 @@ const ThanosMonitorName = "thanos"
 func podMonitor() PodMonitor {
 	return PodMonitor{APIVersion: "monitoring.coreos.com/v1", Kind: "PodMonitor", Metadata: k8s.Meta{Name: ThanosMonitorName, Namespace: Namespace},
 		Spec: PodMonitorSpec{NamespaceSelector: NamespaceSelector{MatchNames: []string{Namespace}},
-			Selector:            LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "thanos", model.LabelPartOf: model.PartOf}},
+			Selector:            LabelSelector{MatchLabels: thanosPods()},
 			PodMetricsEndpoints: []PodMetricsEndpoint{{Port: "http", Path: "/metrics", Interval: "30s"}}}}
 }
 

@@ -112,7 +112,7 @@ func ServiceAnnotations(e Exposure, certificateARN pulumi.StringInput) map[strin
 		"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
 	}
 	if e.Scheme == model.SchemeInternal {
-		ann["service.beta.kubernetes.io/aws-load-balancer-internal"] = pulumi.String("true")
+		ann[model.AnnotationLBInternal] = pulumi.String("true")
 	}
 	return ann
 }
