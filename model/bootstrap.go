@@ -2,10 +2,12 @@ package model
 
 // Outputs of the account bootstrap stack (bootstrap/) that the region
 // stacks read: the fleet CA that signs every region's certificate for the
-// cross-region metrics hop (the key is a Pulumi secret).
+// cross-region metrics hop, and the fleet's token signing key, from which
+// each region mints its Pulsar tokens (both keys are Pulumi secrets).
 const (
-	OutputFleetCACert = "fleetCaCertPem"
-	OutputFleetCAKey  = "fleetCaKeyPem"
+	OutputFleetCACert   = "fleetCaCertPem"
+	OutputFleetCAKey    = "fleetCaKeyPem"
+	OutputFleetTokenKey = "fleetTokenKeyPem"
 )
 
 // BootstrapProject and BootstrapStack name the account bootstrap, whose

@@ -76,6 +76,27 @@ var ProxySchemes = []ProxyScheme{SchemeInternetFacing, SchemeInternal}
 // Valid reports whether s is a proxy scheme.
 func (s ProxyScheme) Valid() bool { return slices.Contains(ProxySchemes, s) }
 
+// SigningKey is the key that signs a region's Pulsar tokens (JWTs).
+type SigningKey string
+
+// The signing keys.
+const (
+	// SigningKeyFleet is the bootstrap stack's fleet key: the program
+	// mints every token, the replicators' included, so geo-replication
+	// needs no token exchange.
+	SigningKeyFleet SigningKey = "fleet"
+	// SigningKeyChart is a key per region made by the Pulsar chart's hook
+	// (stacks deployed before the fleet key): tokens for peers are minted
+	// by hand.
+	SigningKeyChart SigningKey = "chart"
+)
+
+// SigningKeys lists the signing keys.
+var SigningKeys = []SigningKey{SigningKeyFleet, SigningKeyChart}
+
+// Valid reports whether k is a signing key.
+func (k SigningKey) Valid() bool { return slices.Contains(SigningKeys, k) }
+
 // Arch is a CPU architecture as Kubernetes labels it.
 type Arch string
 

@@ -20,6 +20,7 @@ func TestEnumsAcceptOnlyTheirValues(t *testing.T) {
 		{"arch", func(s string) bool { return Arch(s).Valid() }, []string{"arm64", "amd64"}},
 		{"capacity", func(s string) bool { return CapacityType(s).Valid() }, []string{"spot", "on-demand", "reserved"}},
 		{"bookie storage", func(s string) bool { return BookieStorage(s).Valid() }, []string{"ebs", "nvme"}},
+		{"signing key", func(s string) bool { return SigningKey(s).Valid() }, []string{"fleet", "chart"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, g := range tc.good {

@@ -88,6 +88,8 @@ type Spec struct {
 	GeoReplicationTo []Peer
 	Tenant           string
 	Namespaces       []string
+	// SigningKey signs the region's Pulsar tokens (empty: the fleet key).
+	SigningKey model.SigningKey
 	// AlertWebhookURL is where alerts go (a secret).
 	AlertWebhookURL    model.Secret
 	MetricsSourceCIDRs []string
@@ -321,11 +323,15 @@ func (w *wiring) pulsar() error {
 	if err != nil {
 		return err
 	}
-	w.pl, err = pulsar.New(w.ctx, w.spec.Stack, w.cfg.Pulsar, pulsar.Deps{
+	deps := pulsar.Deps{
 		Provider: w.cl.Provider, CertificateARN: cert.ARN, BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
 		DependsOn:  append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
 		PeerNATIPs: w.peerNATIPs(func(string) bool { return true }),
-	}, w.in)
+	}
+	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
+		deps.TokenKey = w.peers.Bootstrap(model.OutputFleetTokenKey)
+	}
+	w.pl, err = pulsar.New(w.ctx, w.spec.Stack, w.cfg.Pulsar, deps, w.in)
 	return err
 }
 
@@ -382,6 +388,7 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		"clusterName":                pulumi.String(w.cfg.Cluster.Name),
 		OutputPhase:                  pulumi.String(w.spec.Phase.Name),
 		OutputBookieSets:             pulumi.String(BookieSets(w.cfg.Pulsar)),
+		OutputSigningKey:             pulumi.String(w.cfg.Pulsar.WithDefaults().SigningKey),
 		"kubeconfig":                 w.cl.KubeconfigJSON,
 		"karpenterInterruptionQueue": w.capa.QueueName,
 		OutputOffloadBucketARN:       w.store.BucketARN,

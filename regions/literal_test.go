@@ -42,6 +42,7 @@ func TestInClusterComponentsFromTheDesignWithLiteralDeps(t *testing.T) {
 			Provider: k8s, CertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/literal"),
 			BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/literal-offload"),
 			OffloadBucket: pulumi.String("literal-offload-bucket"), DependsOn: capa.Ready,
+			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),
 		})
 		return err
 	}))

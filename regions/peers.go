@@ -26,6 +26,10 @@ const (
 	// "nvme", or "ebs,nvme" between two phases: a set that would go
 	// without a transition's last step is refused.
 	OutputBookieSets = "bookieSets"
+	// OutputSigningKey is what signs the stack's Pulsar tokens, "fleet" or
+	// "chart" (absent: deployed before the fleet key, so the chart's): the
+	// guard refuses a change that would invalidate every client's token.
+	OutputSigningKey = "tokenSigningKey"
 	// OutputTransition is the step of a transition the stack stands at,
 	// {from, step}; absent at a phase.
 	OutputTransition = "transition"

@@ -2,10 +2,13 @@ package security
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 func pulsarAuth(v *view) []Finding {
@@ -130,6 +133,45 @@ func zookeeperInternal(v *view) []Finding {
 		values, _ := r.Inputs["values"].(map[string]any)
 		if t := str(get(values, "zookeeper.service.type")); t != "" && t != "ClusterIP" {
 			out = append(out, fail(res(r), "zookeeper.service.type is %s", t))
+		}
+	}
+	return out
+}
+
+// pulsarTokensOwned checks that a release's tokens are the program's: the
+// chart's hook generates nothing, and the key and every super user's token
+// are Secrets the program makes in the release's namespace (minted from
+// the fleet key). The chart's own key is a waiver (tokens.signingKey:
+// chart), for stacks deployed before the fleet key.
+func pulsarTokensOwned(v *view) []Finding {
+	secrets := map[string]bool{}
+	for _, o := range v.objectsOfKind("Secret") {
+		secrets[o.Namespace()+"/"+o.Name()] = true
+	}
+	var out []Finding
+	for _, r := range v.helmReleases("pulsar") {
+		values, _ := r.Inputs["values"].(map[string]any)
+		if !servesClients(values) {
+			continue
+		}
+		if get(values, "auth.authentication.jwt.generateSecrets.enabled") == true {
+			f := fail(res(r), "the chart's hook generates the JWT key and tokens: peers' tokens are then minted by hand")
+			if v.st.Config.Tokens.SigningKey == model.SigningKeyChart {
+				f.Waived = "tokens.signingKey is chart: a stack deployed before the fleet key keeps its tokens (docs/operations.md, \"Moving a region to the fleet signing key\")"
+			}
+			out = append(out, f)
+			continue
+		}
+		ns := str(r.Inputs["namespace"])
+		want := []string{pulsar.KeySecret}
+		su, _ := get(values, "auth.superUsers").(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(su)) {
+			want = append(want, pulsar.TokenSecret(str(su[k])))
+		}
+		for _, name := range want {
+			if !secrets[ns+"/"+name] {
+				out = append(out, fail(res(r), "no Secret %s/%s: with the chart's hook off, the program must make it", ns, name))
+			}
 		}
 	}
 	return out

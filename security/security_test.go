@@ -12,6 +12,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -102,6 +103,7 @@ const (
 	release    = "kubernetes:helm.sh/v3:Release"
 	rolePolicy = "aws:iam/rolePolicy:RolePolicy"
 	role       = "aws:iam/role:Role"
+	secret     = "kubernetes:core/v1:Secret"
 )
 
 func pulsarValues(in map[string]any) map[string]any { return m(in["values"]) }
@@ -277,6 +279,22 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "jwt.enabled is not true"},
+		{"PULSAR-TOKENS-OWNED", "the chart's hook makes the key", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					m(m(m(m(pulsarValues(st.Resources[i].Inputs)["auth"])["authentication"])["jwt"])["generateSecrets"])["enabled"] = true
+				}
+			}
+		}, "peers' tokens are then minted by hand"},
+		{"PULSAR-TOKENS-OWNED", "a super user without its token", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == secret && strings.HasSuffix(r.Name, "-token-admin-us-east-1") {
+					st.Resources = slices.Delete(st.Resources, i, i+1)
+					return
+				}
+			}
+			t.Fatal("no admin token Secret")
+		}, "no Secret pulsar/pulsar-token-admin-us-east-1"},
 		{"PULSAR-TLS", "plaintext admin port", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "pulsarssl"
@@ -478,6 +496,21 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
 	assert.Contains(t, fs[0].Waived, "CI runners outside the VPC")
 	assert.Contains(t, fs[0].Message, "198.51.100.0/24")
+	assert.Empty(t, Failed(fs))
+}
+
+// A stack on the chart's key (deployed before the fleet key) is a waiver.
+func TestChartSigningKeyWaiver(t *testing.T) {
+	st := us1(t)
+	for i, r := range st.Resources {
+		if r.Type == "kubernetes:helm.sh/v3:Release" && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+			m(m(m(m(pulsarValues(st.Resources[i].Inputs)["auth"])["authentication"])["jwt"])["generateSecrets"])["enabled"] = true
+		}
+	}
+	st.Config.Tokens.SigningKey = model.SigningKeyChart
+	fs := ofRule(Check(st), "PULSAR-TOKENS-OWNED")
+	require.Len(t, fs, 1)
+	assert.Contains(t, fs[0].Waived, "tokens.signingKey is chart")
 	assert.Empty(t, Failed(fs))
 }
 

@@ -180,6 +180,18 @@ type GeoReplication struct {
 	Namespaces []string `json:"namespaces,omitempty"`
 }
 
+// Tokens say what signs the region's Pulsar tokens.
+type Tokens struct {
+	// SigningKey is fleet (the bootstrap stack's key: the program mints
+	// every token, the replicators' included) or chart (the chart's hook
+	// makes a key per region; peers' tokens are minted by hand).
+	SigningKey model.SigningKey `json:"signingKey,omitempty"`
+	// ReplaceChartKey lets one `up` move a stack deployed with the chart's
+	// key to the fleet key. Every token signed by the old key stops working
+	// (docs/operations.md, "Moving a region to the fleet signing key").
+	ReplaceChartKey bool `json:"replaceChartKey,omitempty"`
+}
+
 // Observability holds monitoring settings.
 type Observability struct {
 	// MetricsSourceCIDRs may reach the region's Thanos endpoint besides
@@ -214,6 +226,7 @@ type StackConfig struct {
 	TieredStorage  TieredStorage     `json:"tieredStorage"`
 	GeoReplication GeoReplication    `json:"geoReplication"`
 	Observability  Observability     `json:"observability"`
+	Tokens         Tokens            `json:"tokens"`
 	Arches         []model.Arch      `json:"arches"`
 	// Workload is the team's workload over the phase presets.
 	Workload Workload `json:"workload,omitempty"`
@@ -313,6 +326,7 @@ var ConfigKeys = []keySpec{
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: metricsSourceCidrs, logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},
+	{"tokens", "object", false, "Pulsar token signing: signingKey (fleet: the bootstrap stack's key, from which the program mints every token, the replicators' included; chart: the chart's own key per region, for stacks deployed before), replaceChartKey (true lets one `up` move a chart-key stack to the fleet key, which invalidates every token the old key signed).", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
 	{"transition", "object", false, "A state between two phases while the region moves to `phase`: {from: the phase it ran before, step: N}, one step at a time, each after the previous step's gate passed (`pulsar-fleet transition` lists the steps). The last step is `phase` alone: remove this key.", ""},
@@ -524,6 +538,9 @@ func (c StackConfig) withDefaults() StackConfig {
 	}
 	if c.GeoReplication.Tenant == "" {
 		c.GeoReplication.Tenant = DefaultTenant
+	}
+	if c.Tokens.SigningKey == "" {
+		c.Tokens.SigningKey = model.SigningKeyFleet
 	}
 	if len(c.GeoReplication.Namespaces) == 0 {
 		c.GeoReplication.Namespaces = append([]string(nil), DefaultNamespaces...)

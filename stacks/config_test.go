@@ -154,6 +154,10 @@ func TestValidationRules(t *testing.T) {
 			"pulsar-fleet:routing.allowPublicProxy", "choose one"},
 		{"public internal proxy", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "internal" },
 			"pulsar-fleet:routing.allowPublicProxy", "only an internet-facing proxy"},
+		{"unknown signing key", "us-east-1", func(c *StackConfig) { c.Tokens.SigningKey = "vault" }, "pulsar-fleet:tokens.signingKey", "fleet or chart"},
+		{"replacing the chart key while keeping it", "us-east-1", func(c *StackConfig) {
+			c.Tokens = Tokens{SigningKey: model.SigningKeyChart, ReplaceChartKey: true}
+		}, "pulsar-fleet:tokens.replaceChartKey", "only with tokens.signingKey: fleet"},
 		{"client CIDRs the whole internet", "us-east-1", func(c *StackConfig) {
 			c.Routing.AllowPublicProxy, c.Routing.ClientCIDRs = false, []string{"0.0.0.0/0"}
 		}, "pulsar-fleet:routing.clientCidrs", "use routing.allowPublicProxy: true"},
@@ -446,7 +450,9 @@ func TestSecureWebhookInStackFile(t *testing.T) {
 			secrets = append(secrets, r.Name)
 		}
 	}
-	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-thanos-objstore", "us-east-1-thanos-grpc-tls", "us-east-1-grafana-admin"}, secrets)
+	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-thanos-objstore", "us-east-1-thanos-grpc-tls", "us-east-1-grafana-admin",
+		"us-east-1-token-key", "us-east-1-token-broker-us-east-1", "us-east-1-token-proxy-us-east-1", "us-east-1-token-admin-us-east-1",
+		"us-east-1-geo-tokens"}, secrets)
 }
 
 // A key in a mistyped namespace is refused (it would be ignored), with a
@@ -574,7 +580,7 @@ func TestTransitionGuard(t *testing.T) {
 		return volumes(v)
 	}
 	out := func(phase, sets string, between ...int) map[string]any {
-		m := map[string]any{"phase": phase, "bookieSets": sets}
+		m := map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet"}
 		if len(between) > 0 {
 			m["transition"] = map[string]any{"from": "1m", "step": float64(between[0])}
 		}

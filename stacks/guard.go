@@ -2,7 +2,9 @@ package stacks
 
 import (
 	"encoding/json"
+	"fmt"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/transition"
@@ -35,7 +37,37 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 			return err
 		}
 		at := func(phase string) (regions.RegionDesign, error) { return DesignFor(f, stack, phase, cat) }
-		return transition.Allow(was, now, at, cat)
+		if err := transition.Allow(was, now, at, cat); err != nil {
+			return err
+		}
+		c, _ := f.Get(stack)
+		return allowSigningKey(c, deployed)
+	}
+}
+
+// allowSigningKey refuses an `up` that would change what signs a deployed
+// stack's tokens: every token the old key signed, the clients' included,
+// would stop working at once. A stack deployed before the output is the
+// chart's. Moving from the chart's key to the fleet key is allowed with
+// tokens.replaceChartKey, after the clients hold fleet-key tokens.
+func allowSigningKey(c StackConfig, deployed map[string]any) error {
+	was := model.SigningKeyChart
+	if s, ok := deployed[regions.OutputSigningKey].(string); ok && s != "" {
+		was = model.SigningKey(s)
+	}
+	now := c.Tokens.SigningKey
+	switch {
+	case now == was:
+		return nil
+	case was == model.SigningKeyChart && now == model.SigningKeyFleet && c.Tokens.ReplaceChartKey:
+		return nil
+	case was == model.SigningKeyChart:
+		return fmt.Errorf("stack %s: its Pulsar tokens are signed by the chart's key, and %s: %s would sign them with the fleet key, "+
+			"invalidating every token the old key signed. Set %s: chart to keep the key, or move to the fleet key by docs/operations.md, "+
+			"\"Moving a region to the fleet signing key\" (it ends with %s: true)", c.Stack, Key("tokens.signingKey"), now, Key("tokens.signingKey"), Key("tokens.replaceChartKey"))
+	default:
+		return fmt.Errorf("stack %s: its Pulsar tokens are signed by the %s key; %s: %s would invalidate every one of them (no procedure moves a region back to the chart's key)",
+			c.Stack, was, Key("tokens.signingKey"), now)
 	}
 }
 

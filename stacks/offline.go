@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -164,7 +165,8 @@ func (o OfflineOptions) guard(fleet Fleet, run map[string]bool) error {
 		if len(run) > 0 && !run[s] {
 			continue
 		}
-		if err := guard(s, map[string]any{regions.OutputPhase: o.DeployedPhase}); err != nil {
+		// Deployed by this version: its tokens are the fleet key's.
+		if err := guard(s, map[string]any{regions.OutputPhase: o.DeployedPhase, regions.OutputSigningKey: string(model.SigningKeyFleet)}); err != nil {
 			return err
 		}
 	}

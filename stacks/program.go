@@ -176,7 +176,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 			GlobalAccelerator: c.Routing.GlobalAccelerator, ProxyScheme: c.Routing.ProxyScheme, ClientCIDRs: c.Routing.ClientCIDRs},
 		ReplicationTimeControl: c.TieredStorage.ReplicationTimeControl,
 		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
-		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces,
+		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces, SigningKey: c.Tokens.SigningKey,
 		AlertWebhookURL: c.AlertWebhookURL, MetricsSourceCIDRs: c.Observability.MetricsSourceCIDRs, LogRetentionDays: c.Observability.LogRetentionDays,
 		RunbookBaseURL: c.Observability.RunbookBaseURL, ProtectData: !c.AllowDataDeletion, ChartSource: c.ChartSource,
 	}

@@ -38,7 +38,7 @@ func (c StackConfig) Validate() error {
 		errs = append(errs, &ConfigError{Stack: c.Stack, Key: key, Value: v, Allowed: allowed})
 	}
 	for _, check := range []func(badFunc){c.validatePlace, c.validatePeers, c.validateRouting, c.validateDurability,
-		c.validateCluster, c.validateData, c.validateAlerts, c.validateLogs, c.validateAddedZones} {
+		c.validateCluster, c.validateData, c.validateAlerts, c.validateLogs, c.validateAddedZones, c.validateTokens} {
 		check(bad)
 	}
 	return errors.Join(errs...)
@@ -285,6 +285,17 @@ func (c StackConfig) validateAlerts(bad badFunc) {
 			// every region's metrics: never to the internet at large.
 			bad(Key("observability.metricsSourceCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: the Thanos endpoint serves the region's metrics", observability.MinEndpointPrefix))
 		}
+	}
+}
+
+// validateTokens checks the token signing settings.
+func (c StackConfig) validateTokens(bad badFunc) {
+	t := c.Tokens
+	if !t.SigningKey.Valid() {
+		bad(Key("tokens.signingKey"), string(t.SigningKey), model.OneOf(model.SigningKeys))
+	}
+	if t.ReplaceChartKey && t.SigningKey != model.SigningKeyFleet {
+		bad(Key("tokens.replaceChartKey"), true, "set only with tokens.signingKey: fleet (it moves a stack from the chart's key to the fleet key)")
 	}
 }
 

@@ -36,7 +36,7 @@ func TestZoneGuard(t *testing.T) {
 		for _, z := range added {
 			zones = append(zones, map[string]any{"zone": z.Zone, "cidr": z.CIDR})
 		}
-		return map[string]any{"phase": phase, "bookieSets": sets, "network": map[string]any{
+		return map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "network": map[string]any{
 			"vpcCidr": "10.20.0.0/16", "zones": []any{"us-west-2a", "us-west-2b", "us-west-2c"}, "addedZones": zones}}
 	}
 	addD := func(s *StackConfig) { s.AddedZones = []model.AddedZone{zoneD} }
@@ -47,7 +47,7 @@ func TestZoneGuard(t *testing.T) {
 		want     []string // empty: allowed
 	}{
 		{"the same network", declare("100m", nil), deployed("100m", "nvme"), nil},
-		{"deployed before the layout was exported", declare("100m", addD), map[string]any{"phase": "100m", "bookieSets": "nvme"}, nil},
+		{"deployed before the layout was exported", declare("100m", addD), map[string]any{"phase": "100m", "bookieSets": "nvme", "tokenSigningKey": "fleet"}, nil},
 		{"another vpcCidr", declare("100m", func(s *StackConfig) { s.VPCCIDR = "10.22.0.0/16" }), deployed("100m", "nvme"),
 			[]string{"subnets would be replaced (vpcCidr 10.20.0.0/16 -> 10.22.0.0/16)", "appending it to addedZones"}},
 		{"zones reordered", declare("100m", func(s *StackConfig) { s.Zones = []string{"us-west-2b", "us-west-2a", "us-west-2c"} }), deployed("100m", "nvme"),

@@ -29,6 +29,11 @@ package tests
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -60,6 +65,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -199,6 +205,8 @@ func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit fu
 			Provider: k8s, CertificateARN: pulumi.String("arn:aws:acm:" + d.Region + ":123456789012:certificate/literal"),
 			BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-offload-broker"),
 			OffloadBucket: pulumi.String(d.Stack + "-offload"), DependsOn: append([]pulumi.Resource{monitoring.Stack}, karpenter.Ready...),
+			// A real key: the tier's Secrets carry real tokens minted from it.
+			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),
 		})
 		if err != nil {
 			return err
@@ -365,6 +373,44 @@ func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 	assert.Contains(t, names(list(t, s, "/api/v1/namespaces/"+d.Components.Routing.Namespace+"/configmaps")), routing.ClientConfigMapName)
 }
 
+// assertTokens checks the credentials as the brokers will read them: the
+// key Secret holds the public key only, and every super user's and the
+// replicator's token verifies with it and names its role.
+func assertTokens(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
+	secrets := map[string]map[string]string{}
+	for _, it := range list(t, s, "/api/v1/namespaces/"+d.Components.Pulsar.Namespace+"/secrets") {
+		secrets[it.Metadata.Name] = it.Data
+	}
+	key := secrets[pulsar.KeySecret]
+	require.Contains(t, key, "PUBLICKEY")
+	assert.NotContains(t, key, "PRIVATEKEY", "no private key in the cluster")
+	der, err := base64.StdEncoding.DecodeString(key["PUBLICKEY"])
+	require.NoError(t, err)
+	pub, err := x509.ParsePKIXPublicKey(der)
+	require.NoError(t, err, "PUBLICKEY is DER SubjectPublicKeyInfo, as Pulsar reads tokenPublicKey")
+	roles := pulsar.RolesOf(d.Components.Pulsar)
+	tokens := map[string]string{}
+	for _, role := range []string{roles.Broker, roles.Proxy, roles.Admin} {
+		tokens[role] = secrets[pulsar.TokenSecret(role)]["TOKEN"]
+	}
+	for _, p := range d.Components.Pulsar.Peers {
+		tokens[roles.Replicator] = secrets[pulsar.GeoTokensSecret][p.Cluster]
+	}
+	for role, b64 := range tokens {
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		require.NoError(t, err, role)
+		parts := strings.Split(string(raw), ".")
+		require.Len(t, parts, 3, "%s: a JWT", role)
+		sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+		require.NoError(t, err, role)
+		digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		assert.NoError(t, rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, digest[:], sig), "%s: verifies with the key the brokers read", role)
+		claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+		require.NoError(t, err, role)
+		assert.JSONEq(t, fmt.Sprintf(`{"sub":%q}`, role), string(claims))
+	}
+}
+
 // object is what the tier reads of a listed object.
 type object struct {
 	Metadata struct {
@@ -506,6 +552,7 @@ func (c *cycle) run(s *apiserver.Server) {
 	created := c.up("up", st)
 	assert.Positive(t, created["create"], "the first up creates the in-cluster layer")
 	assertInstalled(t, s, c.d)
+	assertTokens(t, s, c.d)
 	c.step("state rewritten as before the split", func() error {
 		dep, err := st.Export(c.ctx)
 		if err != nil {

@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/gitops"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -47,11 +49,27 @@ func TestNoSecretInPlainText(t *testing.T) {
 	b, err := json.Marshal(res)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "s3cr3t-webhook-token", "the preview JSON carries the webhook URL in plain text")
+	key := recorder.SimulatedTokenKey()
+	keyBody := strings.Split(key, "\n")[2]
+	assert.NotContains(t, string(b), keyBody, "the preview JSON carries the fleet token key")
 	for _, st := range res.Stacks {
 		assert.Equal(t, plainWebhook, st.Config.AlertWebhookURL.Reveal(), "%s: the program got the real value", st.Stack)
 		hook, err := st.Recorder.One("kubernetes:core/v1:Secret", st.Stack+"-alert-webhook")
 		require.NoError(t, err, st.Stack)
 		assert.Equal(t, "[secret]", hook.Input("stringData"), "%s: the Secret's data is a Pulumi secret", st.Stack)
+		// The Pulsar credentials minted from the fleet key: the token
+		// Secrets' data is secret, and no token nor the key is in the JSON.
+		roles := pulsar.RolesOf(pulsar.Config{Cluster: st.Stack})
+		for _, role := range []string{roles.Admin, roles.Broker, roles.Proxy} {
+			sec, err := st.Recorder.One("kubernetes:core/v1:Secret", st.Stack+"-token-"+role)
+			require.NoError(t, err, st.Stack)
+			assert.Equal(t, "[secret]", sec.Input("stringData"), "%s: %s", st.Stack, role)
+		}
+		for _, role := range []string{roles.Admin, roles.Replicator} {
+			token, err := pulsar.MintToken(recorder.SimulatedTokenKey(), role)
+			require.NoError(t, err)
+			assert.NotContains(t, string(b), token[strings.LastIndex(token, ".")+1:], "%s: the %s token's signature is in the preview JSON", st.Stack, role)
+		}
 		if st.Role == "primary" {
 			admin, err := st.Recorder.One("kubernetes:core/v1:Secret", st.Stack+"-grafana-admin")
 			require.NoError(t, err)

@@ -131,6 +131,7 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	ctx.Export("operatorRoleArn", a.OperatorRoleARN)
 	ctx.Export(account.OutputFleetCACert, a.FleetCACertPEM)
 	ctx.Export(account.OutputFleetCAKey, a.FleetCAKeyPEM)
+	ctx.Export(account.OutputFleetTokenKey, a.FleetTokenKeyPEM)
 	return nil
 }
 

@@ -259,7 +259,7 @@ func TestBootstrapCommand(t *testing.T) {
 func TestCheckCommand(t *testing.T) {
 	var out, errb bytes.Buffer
 	assert.Equal(t, 0, run([]string{"check", "--dir", "../.."}, &out, &errb), errb.String())
-	assert.Contains(t, out.String(), "20 rules over 15 stack/phase previews")
+	assert.Contains(t, out.String(), "21 rules over 15 stack/phase previews")
 	assert.Contains(t, out.String(), "PASS: no failing finding (15 waived)")
 
 	errb.Reset()
@@ -449,9 +449,14 @@ func TestGuardCommand(t *testing.T) {
 	// The committed stack files declare us-east-1 at 35k, on EBS bookies
 	// with the volumes the plan chooses there.
 	volumes := map[string]any{"ledgerGiB": 768, "journalGiB": 24, "throughputMiB": 125, "ledgerIOPS": 3000, "journalIOPS": 6000}
-	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes}))
+	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes,
+		"tokenSigningKey": "fleet"}))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "safe as one `up`")
+	// Deployed before the fleet key: its tokens are the chart's key's.
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "pulsar-fleet:tokens.signingKey: chart to keep the key")
 	// Deployed before volumes were exported: it runs the old fixed ones.
 	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs"}))
 	assert.Equal(t, 1, code)

@@ -125,13 +125,33 @@ type Account struct {
 	// Pulumi secret).
 	FleetCACertPEM pulumi.StringOutput
 	FleetCAKeyPEM  pulumi.StringOutput
+	// FleetTokenKeyPEM is the fleet's token signing key (RSA, a Pulumi
+	// secret): every region mints its Pulsar tokens from it, and every
+	// region's brokers verify them with its public half.
+	FleetTokenKeyPEM pulumi.StringOutput
 }
 
 // Outputs the region stacks read from the bootstrap stack.
 const (
-	OutputFleetCACert = model.OutputFleetCACert
-	OutputFleetCAKey  = model.OutputFleetCAKey
+	OutputFleetCACert   = model.OutputFleetCACert
+	OutputFleetCAKey    = model.OutputFleetCAKey
+	OutputFleetTokenKey = model.OutputFleetTokenKey
 )
+
+// TokenKeyBits is the size of the fleet's RSA token signing key: Pulsar's
+// tokens here are RS256, which `bin/pulsar tokens` and every client read.
+const TokenKeyBits = 2048
+
+// newFleetTokenKey is the fleet's token signing key, protected: replacing
+// it invalidates every token of every region at once (its rotation is in
+// docs/operations.md).
+func newFleetTokenKey(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	pk, err := tls.NewPrivateKey(ctx, name+"-fleet-token-key", &tls.PrivateKeyArgs{Algorithm: pulumi.String("RSA"), RsaBits: pulumi.Int(TokenKeyBits)}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return pulumi.ToSecret(pk.PrivateKeyPem).(pulumi.StringOutput), nil
+}
 
 // FleetCAValidityHours is the fleet CA's life (ten years); its rotation is
 // in docs/operations.md.
@@ -190,13 +210,16 @@ func NewAccount(ctx *pulumi.Context, name, region string, args Args, opts ...pul
 	if a.FleetCACertPEM, a.FleetCAKeyPEM, err = newFleetCA(ctx, name, parent, pulumi.Protect(true)); err != nil {
 		return fail(err)
 	}
+	if a.FleetTokenKeyPEM, err = newFleetTokenKey(ctx, name, parent, pulumi.Protect(true)); err != nil {
+		return fail(err)
+	}
 	a.BackendURL = pulumi.Sprintf("s3://%s?region=%s", hb.Bucket.Bucket, region)
 	a.SecretsProvider = pulumi.String("awskms://" + KeyAlias + "?region=" + region).ToStringOutput()
 	a.PreviewRoleARN, a.DeployRoleARN, a.OperatorRoleARN = roles.preview, roles.deploy, roles.operator
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{
 		"backendUrl": a.BackendURL, "secretsProvider": a.SecretsProvider,
 		"previewRoleArn": a.PreviewRoleARN, "deployRoleArn": a.DeployRoleARN, "operatorRoleArn": a.OperatorRoleARN,
-		OutputFleetCACert: a.FleetCACertPEM, OutputFleetCAKey: a.FleetCAKeyPEM,
+		OutputFleetCACert: a.FleetCACertPEM, OutputFleetCAKey: a.FleetCAKeyPEM, OutputFleetTokenKey: a.FleetTokenKeyPEM,
 	}); err != nil {
 		return fail(err)
 	}

@@ -54,7 +54,7 @@ func TestAccountResources(t *testing.T) {
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     1, "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
 		"aws:s3/bucketPolicy:BucketPolicy": 1, "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
 		"aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3,
-		"tls:index/privateKey:PrivateKey": 1, "tls:index/selfSignedCert:SelfSignedCert": 1,
+		"tls:index/privateKey:PrivateKey": 2, "tls:index/selfSignedCert:SelfSignedCert": 1,
 	}, counts, "every resource the bootstrap creates")
 	ca, err := rec.One("tls:index/selfSignedCert:SelfSignedCert", "account-fleet-ca")
 	require.NoError(t, err)
@@ -62,9 +62,13 @@ func TestAccountResources(t *testing.T) {
 	assert.ElementsMatch(t, []any{"cert_signing", "crl_signing"}, ca.Inputs["allowedUses"], "the fleet CA signs, nothing else")
 	for _, typ := range []string{"tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert"} {
 		for _, r := range rec.ByType(typ) {
-			assert.True(t, r.Protect, "%s %s: replacing the fleet CA breaks every region's certificate", r.Type, r.Name)
+			assert.True(t, r.Protect, "%s %s: replacing the fleet CA or token key breaks every region's certificates or tokens", r.Type, r.Name)
 		}
 	}
+	tokenKey, err := rec.One("tls:index/privateKey:PrivateKey", "account-fleet-token-key")
+	require.NoError(t, err)
+	assert.Equal(t, "RSA", tokenKey.Inputs["algorithm"])
+	assert.EqualValues(t, TokenKeyBits, tokenKey.Inputs["rsaBits"], "RS256 with at least the key size the regions accept")
 
 	key, err := rec.One("aws:kms/key:Key", "account-state")
 	require.NoError(t, err)

@@ -145,6 +145,9 @@ type Config struct {
 	CriticalPlacement Placement
 	// Exposure is how clients reach the proxies.
 	Exposure Exposure
+	// SigningKey signs the region's tokens: the fleet key (the program
+	// mints them from Deps.TokenKey, the default) or the chart's own.
+	SigningKey model.SigningKey
 }
 
 // Defaults in one place.
@@ -152,18 +155,21 @@ const (
 	DefaultNamespace = "pulsar"
 	Fullname         = "pulsar"
 	ReleaseName      = "pulsar"
-	adminToken       = "pulsar-token-admin"
-	// GeoTokensSecret holds, per peer cluster, a token that peer issued to
-	// this region's replicator (provisioned by operators; see docs).
+	// GeoTokensSecret holds, per peer cluster, the token this region's
+	// replicator presents there: minted by the program from the fleet key,
+	// or (with the chart's key) one that peer issued by hand.
 	GeoTokensSecret = "pulsar-geo-replication-tokens"
 	kubectlImage    = "alpine/k8s:1.32.12"
 	pulsarImage     = "apachepulsar/pulsar-all:" + AppVersion
 )
 
-// WithDefaults fills the defaults: the namespace.
+// WithDefaults fills the defaults: the namespace and the fleet signing key.
 func (a Config) WithDefaults() Config {
 	if a.Namespace == "" {
 		a.Namespace = DefaultNamespace
+	}
+	if a.SigningKey == "" {
+		a.SigningKey = model.SigningKeyFleet
 	}
 	return a
 }
@@ -178,6 +184,9 @@ func (a Config) Validate() error {
 		errs = append(errs, err)
 	}
 	bad := func(f string, v ...any) { errs = append(errs, fmt.Errorf(f, v...)) }
+	if !a.SigningKey.Valid() {
+		errs = append(errs, model.Invalid("signingKey", a.SigningKey, model.SigningKeys))
+	}
 	q := a.Quorum
 	if !(q.Ensemble >= q.WriteQuorum && q.WriteQuorum >= q.AckQuorum && q.AckQuorum >= 1) {
 		bad("quorum ensemble=%d writeQuorum=%d ackQuorum=%d: want ensemble >= write >= ack >= 1", q.Ensemble, q.WriteQuorum, q.AckQuorum)
@@ -452,6 +461,13 @@ func Compute(a Config, deps Deps) (Values, error) {
 // the chart's jobs.
 func baseValues(a Config) Values {
 	crit := a.CriticalPlacement
+	roles := RolesOf(a)
+	// With the fleet key the program has made the key and token Secrets
+	// before the release: the chart's hook would make its own.
+	generate := GenerateSecrets{Enabled: a.SigningKey == model.SigningKeyChart}
+	if generate.Enabled {
+		generate.NodeSelector, generate.Tolerations = crit.NodeSelector, crit.Tolerations
+	}
 	return Values{
 		FullnameOverride: Fullname,
 		ClusterName:      a.Cluster,
@@ -459,10 +475,9 @@ func baseValues(a Config) Values {
 		Affinity:         GlobalAffinity{AntiAffinity: true},
 		Volumes:          GlobalVolumes{Persistence: true},
 		Auth: Auth{
-			Authentication: Authentication{Enabled: true, JWT: JWT{Enabled: true, UsingSecretKey: false,
-				GenerateSecrets: GenerateSecrets{Enabled: true, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}}},
-			Authorization: Toggle{Enabled: true},
-			SuperUsers:    SuperUsers{Broker: "broker-admin", Proxy: "proxy-admin", Client: "admin"},
+			Authentication: Authentication{Enabled: true, JWT: JWT{Enabled: true, UsingSecretKey: false, GenerateSecrets: generate}},
+			Authorization:  Toggle{Enabled: true},
+			SuperUsers:     SuperUsers{Broker: roles.Broker, Proxy: roles.Proxy, Client: roles.Admin},
 		},
 		PulsarMetadata:  Scheduling{NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations},
 		Toolset:         Scheduling{NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations},
@@ -520,7 +535,10 @@ func brokerValues(a Config, deps Deps) Broker {
 		},
 	}
 	if len(a.Peers) > 0 {
-		b.ExtraVolumes = []PodVolume{{Name: "geo-replication-tokens", Secret: SecretVolume{SecretName: GeoTokensSecret, Optional: true}}}
+		// Optional only where operators provision it by hand (the chart's
+		// key): the program makes it with the fleet key.
+		b.ExtraVolumes = []PodVolume{{Name: "geo-replication-tokens",
+			Secret: SecretVolume{SecretName: GeoTokensSecret, Optional: a.SigningKey == model.SigningKeyChart}}}
 		b.ExtraMounts = []VolumeMount{{Name: "geo-replication-tokens", MountPath: "/pulsar/geo", ReadOnly: true}}
 	}
 	return b

@@ -67,9 +67,9 @@ done
 
 // GeoScript registers the peer clusters and the replicated namespaces. It is
 // idempotent (create or update) and needs no peer to be reachable: it only
-// writes this region's metadata. Replication to a peer authenticates with
-// a token that peer issued to this region's replicator role, mounted on the
-// brokers from the GeoTokensSecret.
+// writes this region's metadata. Replication to a peer authenticates as
+// this region's replicator role with the token in the GeoTokensSecret,
+// mounted on the brokers.
 func GeoScript(a Config) string {
 	var b strings.Builder
 	b.WriteString(`set -eu
@@ -106,7 +106,7 @@ else
 fi
 `, full, clusters)
 		for _, p := range sortedPeers(a.Peers) {
-			fmt.Fprintf(&b, "$ADMIN namespaces grant-permission %s --role replicator-%s --actions produce,consume\n", full, p.Cluster)
+			fmt.Fprintf(&b, "$ADMIN namespaces grant-permission %s --role %s --actions produce,consume\n", full, ReplicatorRole(p.Cluster))
 		}
 	}
 	b.WriteString("echo geo-replication metadata applied\n")
@@ -151,7 +151,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 	meta := func(name string) k8s.Meta {
 		return k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}}
 	}
-	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: adminToken}}
+	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(RolesOf(a).Admin)}}
 	tmp := k8s.Volume{Name: "tmp", EmptyDir: &struct{}{}}
 	mounts := []k8s.VolumeMount{{Name: "admin-token", MountPath: "/tokens", ReadOnly: true}, {Name: "tmp", MountPath: "/tmp"}}
 	small := k8s.ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "256Mi"}, Limits: map[string]string{"cpu": "500m", "memory": "512Mi"}}

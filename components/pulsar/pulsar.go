@@ -64,6 +64,10 @@ type Deps struct {
 	OffloadBucket pulumi.StringInput
 	// DependsOn are the node pools and the bucket/role the pods need.
 	DependsOn []pulumi.Resource
+	// TokenKey is the fleet's token signing key (RSA, PEM, a secret): the
+	// program mints the region's tokens from it. Required with the fleet
+	// signing key, unused with the chart's.
+	TokenKey pulumi.StringInput
 	// PeerNATIPs are the NAT addresses of the peer stacks this one reads:
 	// their replicators reach this region's proxy from them, so a proxy
 	// restricted to ClientCIDRs admits them too (optional).
@@ -75,6 +79,15 @@ type Deps struct {
 func (d Deps) Validate() error {
 	return kit.Missing(map[string]any{"provider": d.Provider, "certificateArn": d.CertificateARN,
 		"brokerRoleArn": d.BrokerRoleARN, "offloadBucket": d.OffloadBucket})
+}
+
+// ValidateFor reports the outputs this configuration needs besides those:
+// the fleet signing key mints the tokens.
+func (d Deps) ValidateFor(cfg Config) error {
+	if cfg.SigningKey == model.SigningKeyFleet && d.TokenKey == nil {
+		return kit.Missing(map[string]any{"tokenKey": nil})
+	}
+	return nil
 }
 
 // Pulsar is the component.
@@ -167,7 +180,11 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 		return err
 	}
 	p.NamespaceObject = ns
-	release, err := b.release(ns, values)
+	creds, err := b.credentials(ns)
+	if err != nil {
+		return err
+	}
+	release, err := b.release(ns, values, creds)
 	if err != nil {
 		return err
 	}
@@ -191,9 +208,9 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 }
 
 // release installs the chart with the computed values, after the node
-// pools and the bucket and role the pods need.
-func (b *builder) release(ns *corev1.Namespace, values Values) (*helmv3.Release, error) {
-	return b.chart(b.name, ReleaseName, ns, values)
+// pools, the bucket and role the pods need, and the credentials' Secrets.
+func (b *builder) release(ns *corev1.Namespace, values Values, creds []pulumi.Resource) (*helmv3.Release, error) {
+	return b.chart(b.name, ReleaseName, ns, values, creds...)
 }
 
 // nvmeRelease installs the instance-storage bookies: the same chart with
@@ -207,7 +224,7 @@ func (b *builder) nvmeRelease(ns *corev1.Namespace, values BookieReleaseValues) 
 }
 
 // chart is one release of the Pulsar chart.
-func (b *builder) chart(resource, release string, ns *corev1.Namespace, values any) (*helmv3.Release, error) {
+func (b *builder) chart(resource, release string, ns *corev1.Namespace, values any, after ...pulumi.Resource) (*helmv3.Release, error) {
 	vm, err := kit.ToMap(values)
 	if err != nil {
 		return nil, err
@@ -224,7 +241,7 @@ func (b *builder) chart(resource, release string, ns *corev1.Namespace, values a
 		// deleting and recreating them; operators fix forward.
 		Atomic: pulumi.Bool(false), CleanupOnFail: pulumi.Bool(false),
 		Timeout: pulumi.Int(1800), MaxHistory: pulumi.Int(20), WaitForJobs: pulumi.Bool(true),
-	}, b.opts(pulumi.DependsOn(b.deps.DependsOn))...)
+	}, b.opts(pulumi.DependsOn(append(append([]pulumi.Resource(nil), b.deps.DependsOn...), after...)))...)
 }
 
 // proxyService is the proxies' external Service: an NLB terminating TLS

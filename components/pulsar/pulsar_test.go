@@ -2,6 +2,7 @@ package pulsar
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,14 +71,21 @@ func onNVMe(a Config, diskGiB int) Config {
 
 // testDeps are the outputs the chart values carry.
 func testDeps() Deps {
-	return Deps{BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"), OffloadBucket: pulumi.String("offload-bucket")}
+	return Deps{BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"), OffloadBucket: pulumi.String("offload-bucket"),
+		TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput)}
+}
+
+// chartKey is a configuration that keeps the chart's signing key.
+func chartKey(a Config) Config {
+	a.SigningKey = model.SigningKeyChart
+	return a
 }
 
 // The value paths the program sets are the committed list for chart
 // 4.7.0 (internal/upstream checks that list against the released chart).
 func TestValuesOnlyUseChartPaths(t *testing.T) {
 	var all []string
-	for _, a := range []Config{testConfig(), onNVMe(testConfig(), 3186), interim()} {
+	for _, a := range []Config{testConfig(), onNVMe(testConfig(), 3186), interim(), chartKey(testConfig())} {
 		v, err := Compute(a, testDeps())
 		require.NoError(t, err)
 		paths, err := kit.Paths(v, upstream.PulsarChart.FreeFormKey)
@@ -403,12 +411,63 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Equal(t, []any{"198.51.100.1/32", "198.51.100.2/32", "203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"),
 		"the client networks and the peers' NATs, whose replicators reach this proxy")
 	assert.Contains(t, svc.Dependencies, rel.URN)
+
+	// The fleet key's credentials: made before the release, secret, with
+	// the names the chart mounts; the chart's hook generates nothing.
+	assert.Equal(t, false, rel.Input("values.auth.authentication.jwt.generateSecrets.enabled"))
+	assert.Equal(t, map[string]any{"broker": "broker-us-east-1", "proxy": "proxy-us-east-1", "client": "admin-us-east-1"}, rel.Input("values.auth.superUsers"))
+	want := map[string]string{"p-token-key": KeySecret, "p-token-broker-us-east-1": "pulsar-token-broker-us-east-1",
+		"p-token-proxy-us-east-1": "pulsar-token-proxy-us-east-1", "p-token-admin-us-east-1": "pulsar-token-admin-us-east-1",
+		"p-geo-tokens": GeoTokensSecret}
+	got := map[string]string{}
+	for _, r := range rec.Resources() {
+		if r.Type != "kubernetes:core/v1:Secret" {
+			continue
+		}
+		got[r.Name] = fmt.Sprint(r.Input("metadata.name"))
+		assert.Equal(t, "pulsar", r.Input("metadata.namespace"), r.Name)
+		assert.Contains(t, rel.Dependencies, r.URN, "the release waits for %s", r.Name)
+		assert.NotContains(t, nv.Dependencies, r.URN, "the bookies need no token")
+		data := r.Input("data")
+		if r.Name != "p-token-key" {
+			data = r.Input("stringData")
+		}
+		assert.Equal(t, "[secret]", data, "%s: its data is a Pulumi secret", r.Name)
+	}
+	assert.Equal(t, want, got)
+	for _, comp := range []string{"broker", "proxy"} {
+		assert.NotContains(t, fmt.Sprint(rel.Input("values."+comp)), "PRIVATEKEY")
+	}
+}
+
+// With the chart's key, the chart's hook makes the key and the super
+// users' tokens, and the program makes no credential.
+func TestChartKeyMakesNoCredential(t *testing.T) {
+	rec := recorder.New("us-east-1")
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		prov, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		deps := testDeps()
+		deps.Provider, deps.TokenKey = prov, nil
+		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
+		_, err = New(ctx, "p", chartKey(testConfig()), deps)
+		return err
+	}))
+	rel, err := rec.One("kubernetes:helm.sh/v3:Release", "p")
+	require.NoError(t, err)
+	assert.Equal(t, true, rel.Input("values.auth.authentication.jwt.generateSecrets.enabled"))
+	assert.Equal(t, map[string]any{"broker": "broker-admin", "proxy": "proxy-admin", "client": "admin"}, rel.Input("values.auth.superUsers"))
+	for _, r := range rec.Resources() {
+		assert.NotEqual(t, "kubernetes:core/v1:Secret", r.Type, r.Name)
+	}
 }
 
 // A dependency the wiring forgot is refused by name, before anything of the
 // component is registered.
 func TestMissingDependencyRegistersNothing(t *testing.T) {
-	for _, missing := range []string{"provider", "certificateArn", "brokerRoleArn", "offloadBucket"} {
+	for _, missing := range []string{"provider", "certificateArn", "brokerRoleArn", "offloadBucket", "tokenKey"} {
 		t.Run(missing, func(t *testing.T) {
 			rec := recorder.New("us-east-1")
 			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
@@ -428,6 +487,8 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 					deps.BrokerRoleARN = nil
 				case "offloadBucket":
 					deps.OffloadBucket = nil
+				case "tokenKey":
+					deps.TokenKey = nil
 				}
 				_, err := New(ctx, "p", testConfig(), deps)
 				return err

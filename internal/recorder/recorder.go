@@ -7,7 +7,11 @@
 package recorder
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -504,11 +508,26 @@ func (r *Recorder) CheckMoved(outerType, innerType string) ([]Resource, error) {
 }
 
 // SimulateBootstrap simulates the bootstrap stack's outputs the region
-// stacks read (the fleet CA) under the name ref. New does it under the
-// bare stack name, which every reference to the bootstrap stack ends with.
+// stacks read (the fleet CA and the fleet token key) under the name ref.
+// New does it under the bare stack name, which every reference to the
+// bootstrap stack ends with.
 func (r *Recorder) SimulateBootstrap(ref string) {
 	r.StackOutputs[ref] = map[string]any{
-		model.OutputFleetCACert: "-----BEGIN CERTIFICATE-----\nsimulated fleet CA (bootstrap stack)\n-----END CERTIFICATE-----\n",
-		model.OutputFleetCAKey:  "simulated fleet CA key (bootstrap stack)",
+		model.OutputFleetCACert:   "-----BEGIN CERTIFICATE-----\nsimulated fleet CA (bootstrap stack)\n-----END CERTIFICATE-----\n",
+		model.OutputFleetCAKey:    "simulated fleet CA key (bootstrap stack)",
+		model.OutputFleetTokenKey: SimulatedTokenKey(),
 	}
 }
+
+// SimulatedTokenKey is a real RSA key, as the bootstrap stack's tls
+// provider writes it (PKCS #1 PEM): the region stacks mint tokens from it.
+// It is made once per process and never leaves it.
+// Should the system's randomness fail, it is empty, and the region stacks
+// fail naming the missing output.
+var SimulatedTokenKey = sync.OnceValue(func() string {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return ""
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+})

@@ -1,0 +1,70 @@
+package stacks
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
+)
+
+// The guard refuses an `up` that would change what signs a deployed
+// stack's tokens, unless it moves from the chart's key to the fleet key
+// with replaceChartKey; a stack deployed before the output is the chart's.
+func TestSigningKeyGuard(t *testing.T) {
+	cat, err := sizing.DefaultCatalog()
+	require.NoError(t, err)
+	fleet := repoFleet(t)
+	c, ok := fleet.Get("us-east-1")
+	require.True(t, ok)
+	deployed := func(key string) map[string]any {
+		m := map[string]any{}
+		if key != "" {
+			m["tokenSigningKey"] = key
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name     string
+		declared Tokens
+		deployed string
+		want     string
+	}{
+		{"deployed with the fleet key", Tokens{SigningKey: model.SigningKeyFleet}, "fleet", ""},
+		{"deployed before the output, kept on the chart's key", Tokens{SigningKey: model.SigningKeyChart}, "", ""},
+		{"deployed before the output, moved by omission", Tokens{SigningKey: model.SigningKeyFleet}, "", "its Pulsar tokens are signed by the chart's key"},
+		{"the chart's key, moved by omission", Tokens{SigningKey: model.SigningKeyFleet}, "chart", `"Moving a region to the fleet signing key"`},
+		{"the chart's key, moved on purpose", Tokens{SigningKey: model.SigningKeyFleet, ReplaceChartKey: true}, "chart", ""},
+		{"back to the chart's key", Tokens{SigningKey: model.SigningKeyChart}, "fleet", "no procedure moves a region back"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := c
+			s.Tokens = tc.declared
+			err := allowSigningKey(s, deployed(tc.deployed))
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "us-east-1")
+		})
+	}
+	// Through the guard itself: a stack deployed before the fleet key, at
+	// its own phase, is refused by default.
+	d, err := DesignFor(fleet, "us-east-1", "", cat)
+	require.NoError(t, err)
+	out := map[string]any{"phase": c.Phase, "bookieSets": regions.BookieSets(d.Components.Pulsar)}
+	if v, ok := regions.EBSVolumes(d.Components); ok {
+		out["bookieVolumes"] = map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
+			"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
+	}
+	err = TransitionGuard(fleet, cat)("us-east-1", out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "tokens.signingKey: chart to keep the key")
+	out["tokenSigningKey"] = "fleet"
+	assert.NoError(t, TransitionGuard(fleet, cat)("us-east-1", out))
+}
