@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
@@ -30,6 +31,7 @@ type Configs struct {
 	TieredStorage tieredstorage.Config
 	Certificate   routing.CertificateConfig
 	Pulsar        pulsar.Config
+	CertManager   certmanager.Config
 	Routing       routing.Config
 	Observability observability.Config
 }
@@ -44,6 +46,7 @@ func (a Configs) Validate() error {
 		wrap("tieredstorage", a.TieredStorage.Validate()),
 		wrap("certificate", a.Certificate.Validate()),
 		wrap("pulsar", a.Pulsar.Validate()),
+		wrap("certmanager", a.CertManager.Validate()),
 		wrap("routing", a.Routing.Validate()),
 		wrap("observability", a.Observability.Validate()),
 	}
@@ -85,6 +88,7 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 	if a.Pulsar, err = pulsarConfig(spec, plan, cat, a.Capacity); err != nil {
 		return Configs{}, err
 	}
+	a.CertManager = certmanager.Config{Charts: spec.ChartSource, Placement: a.Pulsar.CriticalPlacement}
 	a.Routing = routingConfig(spec, plan, tags)
 	if a.Observability, err = observabilityConfig(spec, a.Capacity, tags); err != nil {
 		return Configs{}, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/account"
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
@@ -220,7 +221,7 @@ func BuildDesign(ctx *pulumi.Context, spec Spec, design RegionDesign) (*Result, 
 	if w.peers, err = newPeers(ctx, spec.Bootstrap, spec.Reads, w.in); err != nil {
 		return nil, err
 	}
-	for _, step := range []func() error{w.infrastructure, w.observability, w.storage, w.pulsar, w.routing} {
+	for _, step := range []func() error{w.infrastructure, w.observability, w.storage, w.certificates, w.pulsar, w.routing} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -246,6 +247,7 @@ type wiring struct {
 	capa  *capacity.Capacity
 	obs   *observability.Observability
 	store *tieredstorage.TieredStorage
+	cm    *certmanager.CertManager
 	pl    *pulsar.Pulsar
 	rt    *routing.Routing
 }
@@ -316,6 +318,15 @@ func (w *wiring) storage() error {
 	return err
 }
 
+// certificates is cert-manager, on the node pools: it issues the Pulsar
+// components' in-cluster certificates.
+func (w *wiring) certificates() error {
+	var err error
+	w.cm, err = certmanager.New(w.ctx, w.spec.Stack+"-cert-manager", w.cfg.CertManager,
+		certmanager.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready}, w.in)
+	return err
+}
+
 // pulsar is the release, behind its TLS certificate, on the node pools,
 // offloading to the bucket.
 func (w *wiring) pulsar() error {
@@ -326,7 +337,7 @@ func (w *wiring) pulsar() error {
 	deps := pulsar.Deps{
 		Provider: w.cl.Provider, CertificateARN: cert.ARN, BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
 		DependsOn:  append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
-		PeerNATIPs: w.peerNATIPs(func(string) bool { return true }),
+		PeerNATIPs: w.peerNATIPs(func(string) bool { return true }), CertManager: w.cm.Release,
 	}
 	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
 		deps.TokenKey = w.peers.Bootstrap(model.OutputFleetTokenKey)

@@ -133,7 +133,12 @@ func TestChartSourceReachesEveryRelease(t *testing.T) {
 		for _, r := range rec.ByType("kubernetes:helm.sh/v3:Release") {
 			charts[r.Inputs["name"].(string)] = r
 		}
-		require.Len(t, charts, 4, "karpenter-crd, karpenter, pulsar, kube-prometheus-stack")
+		require.Len(t, charts, 5, "karpenter-crd, karpenter, pulsar, kube-prometheus-stack, cert-manager")
+		if tc.source == "" {
+			assert.Equal(t, "https://charts.jetstack.io", charts["cert-manager"].Inputs["repositoryOpts"].(map[string]any)["repo"])
+		} else {
+			assert.Contains(t, charts["cert-manager"].Inputs["chart"], tc.source+"/cert-manager", "cert-manager from the mirror too")
+		}
 		assert.Equal(t, tc.karpenter, charts["karpenter"].Inputs["chart"], tc.source)
 		assert.Equal(t, tc.pulsar, charts["pulsar"].Inputs["chart"], tc.source)
 		if tc.repo == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -38,8 +39,13 @@ func TestInClusterComponentsFromTheDesignWithLiteralDeps(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		cm, err := certmanager.New(ctx, s.Stack+"-cert-manager", cfg.CertManager, certmanager.Deps{Provider: k8s, DependsOn: capa.Ready})
+		if err != nil {
+			return err
+		}
 		_, err = pulsar.New(ctx, s.Stack, cfg.Pulsar, pulsar.Deps{
-			Provider: k8s, CertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/literal"),
+			CertManager: cm.Release,
+			Provider:    k8s, CertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/literal"),
 			BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/literal-offload"),
 			OffloadBucket: pulumi.String("literal-offload-bucket"), DependsOn: capa.Ready,
 			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),

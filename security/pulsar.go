@@ -176,3 +176,41 @@ func pulsarTokensOwned(v *view) []Finding {
 	}
 	return out
 }
+
+// pulsarNoPlaintext checks that no Pulsar component listens in plaintext
+// on a data, admin or metadata port: every release that runs brokers and
+// proxies turns TLS on for them, the bookies and ZooKeeper, with
+// certificates from the region's CA; a release of bookies only turns it on
+// for its bookies and their ZooKeeper client, with the main release's CA;
+// and the proxies' load balancer opens TLS again to the proxies. (The
+// web port 8080 stays plaintext for Prometheus; NETWORK-ISOLATED keeps
+// everyone else off it.)
+func pulsarNoPlaintext(v *view) []Finding {
+	var out []Finding
+	for _, r := range v.helmReleases("pulsar") {
+		values, _ := r.Inputs["values"].(map[string]any)
+		want := []string{"tls.enabled", "tls.bookie.enabled", "tls.zookeeper.enabled"}
+		if servesClients(values) {
+			want = append(want, "tls.proxy.enabled", "tls.broker.enabled")
+		}
+		for _, k := range want {
+			if get(values, k) != true {
+				out = append(out, fail(res(r), "%s is not true: that component listens in plaintext", k))
+			}
+		}
+		if get(values, "certs.internal_issuer.enabled") != true && str(get(values, "certs.issuers.ca.name")) == "" {
+			out = append(out, fail(res(r), "no issuer for the components' certificates (certs.internal_issuer or certs.issuers.ca)"))
+		}
+	}
+	for _, o := range v.objectsOfKind("Service") {
+		if o.Name() != pulsar.ExternalName {
+			continue
+		}
+		if p := annotation(o.Object, annBackendProtocol); p != pulsar.BackendProtocol {
+			out = append(out, fail(o.String(), "the load balancer reaches the proxies in plaintext (%s %q, want %q)", annBackendProtocol, p, pulsar.BackendProtocol))
+		}
+	}
+	return out
+}
+
+const annBackendProtocol = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"

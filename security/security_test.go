@@ -279,6 +279,25 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "jwt.enabled is not true"},
+		{"PULSAR-NO-PLAINTEXT", "brokers in plaintext", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					m(m(pulsarValues(st.Resources[i].Inputs)["tls"])["broker"])["enabled"] = false
+				}
+			}
+		}, "tls.broker.enabled is not true"},
+		{"PULSAR-NO-PLAINTEXT", "no issuer", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					m(m(pulsarValues(st.Resources[i].Inputs)["certs"])["internal_issuer"])["enabled"] = false
+				}
+			}
+		}, "no issuer"},
+		{"PULSAR-NO-PLAINTEXT", "load balancer to the proxies in plaintext", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"] = "tcp"
+			})
+		}, "reaches the proxies in plaintext"},
 		{"PULSAR-TOKENS-OWNED", "the chart's hook makes the key", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {

@@ -41,6 +41,7 @@ func startAPIServer(t *testing.T) *apiserver.Server {
 	crds, err := filepath.Glob(filepath.Join(reference.Path(t, "crds"), "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, crds)
+	crds = append(crds, certManagerCRDs(t)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for _, f := range crds {

@@ -144,13 +144,28 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 			bookies, brokers, zk := by(pulsar.CompBookie), by(pulsar.CompBroker), by(pulsar.CompZooKeeper)
 			reach(append(brokers, by(pulsar.CompAutorecovery)...), bookies, 3181, true)
 			reach(append(by(pulsar.CompProxy), by(pulsar.CompToolset)...), bookies, 3181, false)
-			reach(chart, zk, 2181, true)
-			reach(outsider(stranger), zk, 2181, false)
-			reach(ours, zk, 2181, false)
-			reach(append(append(by(pulsar.CompProxy), ours...), by(pulsar.CompToolset)...), brokers, 8080, true)
-			reach(by(pulsar.CompProxy), brokers, 6650, true)
-			reach(outsider(stranger), brokers, 8080, false)
-			reach(outsider(stranger), by(pulsar.CompProxy), 6650, true)
+			// TLS everywhere: ZooKeeper on 2281, brokers and proxies on
+			// 6651 and 8443; their 8080 is for Prometheus (and, on
+			// brokers, the chart's own pods), never the program's jobs.
+			reach(chart, zk, 2281, true)
+			// The chart leaves clientPort in zookeeper.conf beside the
+			// secure port: ZooKeeper still listens on 2181, and no pod may
+			// reach it.
+			reach(chart, zk, 2181, false)
+			reach(outsider(stranger), zk, 2281, false)
+			reach(ours, zk, 2281, false)
+			reach(append(append(by(pulsar.CompProxy), ours...), by(pulsar.CompToolset)...), brokers, 8443, true)
+			reach(by(pulsar.CompProxy), brokers, 6651, true)
+			reach(by(pulsar.CompProxy), brokers, 8080, true)
+			reach(ours, brokers, 8080, false)
+			reach(outsider(stranger), brokers, 8443, false)
+			reach(outsider(stranger), by(pulsar.CompProxy), 6651, true)
+			reach(outsider(stranger), by(pulsar.CompProxy), 8443, true)
+			reach(outsider(stranger), by(pulsar.CompProxy), 8080, false)
+			reach(outsider(prometheus), by(pulsar.CompProxy), 8080, true)
+			for _, p := range append(brokers, by(pulsar.CompProxy)...) {
+				assert.NotContains(t, p.ports, 6650, "%s: %s declares the plaintext binary port", label, p.owner)
+			}
 			for _, c := range []string{pulsar.CompBookie, pulsar.CompZooKeeper, pulsar.CompAutorecovery} {
 				reach(outsider(prometheus), by(c), 8000, true)
 			}

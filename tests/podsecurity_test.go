@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
@@ -112,7 +113,8 @@ func TestPodSecurityLevels(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, map[string]string{pulsar.DefaultNamespace: model.PSABaseline, model.NamespaceMonitoring: model.PSARestricted}, levels)
+	assert.Equal(t, map[string]string{pulsar.DefaultNamespace: model.PSABaseline, model.NamespaceMonitoring: model.PSARestricted,
+		certmanager.Namespace: model.PSARestricted}, levels)
 	assert.Equal(t, map[string]bool{pulsar.DefaultNamespace: true}, refused, "restricted refuses the Pulsar chart's pods, and only those")
 }
 

@@ -66,7 +66,6 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -207,6 +206,10 @@ func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit fu
 			OffloadBucket: pulumi.String(d.Stack + "-offload"), DependsOn: append([]pulumi.Resource{monitoring.Stack}, karpenter.Ready...),
 			// A real key: the tier's Secrets carry real tokens minted from it.
 			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),
+			// cert-manager's CRDs are installed with the API server (its
+			// webhook could not answer here: no pod runs), so the releases
+			// wait for the monitoring stack instead.
+			CertManager: monitoring.Stack,
 		})
 		if err != nil {
 			return err
@@ -293,7 +296,7 @@ type realTier struct {
 }
 
 func newRealTier(t *testing.T) realTier {
-	charts := reference.Path(t, "charts")
+	charts := chartsDir(t)
 	needEtcd(t) // before the provider's long build
 	start := time.Now()
 	provider, err := tooling.KubernetesProvider.Path(root)
@@ -311,6 +314,11 @@ func newRealTier(t *testing.T) realTier {
 // namespaces stay Terminating.
 func (r realTier) cycleOn(t *testing.T, d regions.RegionDesign, timeout time.Duration) (*cycle, *apiserver.Server) {
 	s := startBareAPIServer(t)
+	crdCtx, crdCancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer crdCancel()
+	for _, f := range certManagerCRDs(t) {
+		require.NoError(t, s.ApplyFile(crdCtx, f))
+	}
 	kubeconfig, err := s.Kubeconfig()
 	require.NoError(t, err)
 	lbs, stop := context.WithCancel(context.Background())

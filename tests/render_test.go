@@ -40,7 +40,7 @@ import (
 // ClusterAPIVersions are the group/versions the cluster serves beyond
 // Kubernetes' own when the charts install: the CRDs the program and the
 // charts depend on.
-var clusterAPIVersions = []string{"monitoring.coreos.com/v1", "karpenter.sh/v1", "karpenter.k8s.aws/v1"}
+var clusterAPIVersions = []string{"monitoring.coreos.com/v1", "karpenter.sh/v1", "karpenter.k8s.aws/v1", "cert-manager.io/v1"}
 
 // kubeVersion is the API-server tier's Kubernetes version.
 const kubeVersion = "1.37.0"
@@ -50,7 +50,7 @@ func newRenderer(t *testing.T) render.Renderer {
 	if testing.Short() {
 		t.Skip("render tier: not in -short")
 	}
-	charts := reference.Path(t, "charts")
+	charts := chartsDir(t)
 	start := time.Now()
 	helm, err := tooling.Helm.Path(root)
 	require.NoError(t, err, "build helm from tools/helm")
@@ -207,7 +207,7 @@ func TestRenderTier(t *testing.T) {
 			warnings[w] = true
 		}
 	}
-	assert.Equal(t, []string{"pulsar/templates/pulsar-cluster-initialize.yaml: duplicate key spec.template.spec.nodeSelector (lines 45 and 108 of its document, same value)"},
+	assert.Equal(t, []string{"pulsar/templates/pulsar-cluster-initialize.yaml: duplicate key spec.template.spec.nodeSelector (lines 45 and 144 of its document, same value)"},
 		slices.Sorted(maps.Keys(warnings)))
 	head := "# Objects each Helm release renders with its real chart (helm template, hooks and CRDs included),\n" +
 		"# per stack and phase. Every one passes kube-apiserver " + kubeVersion + " with strict field validation (TestRenderTier).\n" +

@@ -26,8 +26,9 @@ const (
 	// Service and ConfigMap ("pulsar-nvme-bookie"), which the brokers and
 	// the init jobs read.
 	nvmeBookieRef = "nvme-bookie"
-	// zooKeeperClientPort is the chart's ZooKeeper client port.
-	zooKeeperClientPort = 2181
+	// zooKeeperClientPort is the chart's ZooKeeper TLS client port (the
+	// plaintext one is off).
+	zooKeeperClientPort = 2281
 )
 
 // BookieSet is one StatefulSet of bookies.
@@ -144,7 +145,11 @@ func ComputeNVMe(a Config) (*BookieReleaseValues, error) {
 	crit := a.CriticalPlacement
 	return &BookieReleaseValues{
 		FullnameOverride: NVMeRelease, ClusterName: a.Cluster,
-		Components:     Components{BookKeeper: true},
+		Components: Components{BookKeeper: true},
+		// TLS to the other releases' brokers and ZooKeeper, with a
+		// certificate from the main release's CA.
+		TLS:            TLS{Enabled: true, Bookie: &Toggle{Enabled: true}, ZooKeeper: &Toggle{Enabled: true}},
+		Certs:          Certs{Issuers: &Issuers{CA: IssuerRef{Name: CAIssuer, SecretName: CASecret}}},
 		Affinity:       GlobalAffinity{AntiAffinity: true},
 		PulsarMetadata: Scheduling{NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations},
 		BookKeeper:     bk,

@@ -462,6 +462,7 @@ func Compute(a Config, deps Deps) (Values, error) {
 func baseValues(a Config) Values {
 	crit := a.CriticalPlacement
 	roles := RolesOf(a)
+	on := &Toggle{Enabled: true}
 	// With the fleet key the program has made the key and token Secrets
 	// before the release: the chart's hook would make its own.
 	generate := GenerateSecrets{Enabled: a.SigningKey == model.SigningKeyChart}
@@ -474,6 +475,8 @@ func baseValues(a Config) Values {
 		Components:       Components{ZooKeeper: true, BookKeeper: true, Autorecovery: true, Broker: true, Proxy: true, Toolset: true},
 		Affinity:         GlobalAffinity{AntiAffinity: true},
 		Volumes:          GlobalVolumes{Persistence: true},
+		TLS:              TLS{Enabled: true, Proxy: on, Broker: on, Bookie: on, ZooKeeper: on},
+		Certs:            Certs{InternalIssuer: InternalIssuer{Enabled: true, Type: "selfsigning", Duration: CADuration, RenewBefore: CARenewBefore}},
 		Auth: Auth{
 			Authentication: Authentication{Enabled: true, JWT: JWT{Enabled: true, UsingSecretKey: false, GenerateSecrets: generate}},
 			Authorization:  Toggle{Enabled: true},

@@ -33,7 +33,8 @@ const (
 // message on an ack quorum of bookies. A region whose brokers accept
 // connections but cannot store messages fails here.
 const probeScript = `set -eu
-CLIENT="bin/pulsar-client --url pulsar://pulsar-proxy.${NAMESPACE}.svc.cluster.local:6650 --auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-params file:///tokens/TOKEN"
+PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"
+` + clientConf + `CLIENT="bin/pulsar-client"
 $CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
 consumer=$!
 sleep 5
@@ -49,8 +50,9 @@ echo "probe: produced and consumed on $TOPIC"
 // updates the rack only when it changed (idempotent).
 const rackSyncScript = `set -eu
 TOKEN="$(cat /tokens/TOKEN)"
-ADMIN="http://pulsar-broker.${NAMESPACE}.svc.cluster.local:8080/admin/v2"
+ADMIN="https://pulsar-broker.${NAMESPACE}.svc.cluster.local:8443/admin/v2"
 auth="Authorization: Bearer ${TOKEN}"
+curl() { command curl --cacert ` + CAFile + ` "$@"; }
 for id in $(curl -fsS -H "$auth" "$ADMIN/bookies/all" | jq -r '.bookies[].bookieId'); do
   pod="${id%%.*}"
   node="$(kubectl -n "$NAMESPACE" get pod "$pod" -o jsonpath='{.spec.nodeName}' 2>/dev/null || true)"
@@ -73,7 +75,8 @@ done
 func GeoScript(a Config) string {
 	var b strings.Builder
 	b.WriteString(`set -eu
-ADMIN="bin/pulsar-admin --admin-url http://pulsar-broker.${NAMESPACE}.svc.cluster.local:8080 --auth-plugin org.apache.pulsar.client.impl.auth.AuthenticationToken --auth-params file:///tokens/TOKEN"
+PULSAR_HOST="pulsar-broker.${NAMESPACE}.svc.cluster.local"
+` + clientConf + `ADMIN="bin/pulsar-admin"
 apply_cluster() {
   if $ADMIN clusters get "$1" >/dev/null 2>&1; then verb=update; else verb=create; fi
   $ADMIN clusters "$verb" "$1" --url "$2" --url-secure "$2" --broker-url-secure "$3" --tls-enable \
@@ -116,7 +119,7 @@ fi
 // probe is the end-to-end probe: a CronJob every minute, its service
 // account without a Kubernetes API token, whose last successful run kube-state-metrics
 // exports (kube_cronjob_status_last_successful_time) for PulsarProbeFailing.
-func probe(ns string, meta k8s.Meta, nodes map[string]string, tol []k8s.Toleration, token, tmp k8s.Volume, mounts []k8s.VolumeMount) k8s.CronJob {
+func probe(ns string, meta k8s.Meta, nodes map[string]string, tol []k8s.Toleration, volumes []k8s.Volume, mounts []k8s.VolumeMount) k8s.CronJob {
 	return k8s.CronJob{APIVersion: "batch/v1", Kind: "CronJob", Metadata: meta, Spec: k8s.CronJobSpec{
 		Schedule: "* * * * *", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 1, FailedJobsHistoryLimit: 3,
 		JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 0, ActiveDeadlineSeconds: ProbeDeadlineSeconds, TTLSecondsAfterFinished: 600,
@@ -128,7 +131,7 @@ func probe(ns string, meta k8s.Meta, nodes map[string]string, tol []k8s.Tolerati
 						VolumeMounts: mounts, Resources: k8s.ResourceRequirements{Requests: map[string]string{"cpu": "250m", "memory": "768Mi"},
 							Limits: map[string]string{"cpu": "1", "memory": "768Mi"}},
 						SecurityContext: k8s.RestrictedContainer(10000)}},
-					Volumes: []k8s.Volume{token, tmp}}}}}}}
+					Volumes: volumes}}}}}}
 }
 
 // jobPodLabels are the labels of the program's job pods: their name, and
@@ -153,7 +156,10 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 	}
 	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(RolesOf(a).Admin)}}
 	tmp := k8s.Volume{Name: "tmp", EmptyDir: &struct{}{}}
-	mounts := []k8s.VolumeMount{{Name: "admin-token", MountPath: "/tokens", ReadOnly: true}, {Name: "tmp", MountPath: "/tmp"}}
+	// The CA's certificate only: its Secret holds the CA's key too.
+	ca := k8s.Volume{Name: "ca", Secret: &k8s.SecretVolume{SecretName: CASecret, Items: []k8s.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}}
+	mounts := []k8s.VolumeMount{{Name: "admin-token", MountPath: "/tokens", ReadOnly: true}, {Name: "tmp", MountPath: "/tmp"},
+		{Name: "ca", MountPath: CAMountPath, ReadOnly: true}}
 	small := k8s.ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "256Mi"}, Limits: map[string]string{"cpu": "500m", "memory": "512Mi"}}
 	objs := []any{
 		k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(RackSyncName), AutomountServiceAccountToken: nil},
@@ -175,11 +181,11 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 						Containers: []k8s.Container{{Name: "rack-sync", Image: kubectlImage, Command: []string{"/bin/sh", "-c", rackSyncScript},
 							Env:          []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "HOME", Value: "/tmp"}},
 							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(65534)}},
-						Volumes: []k8s.Volume{token, tmp}}}}}}},
+						Volumes: []k8s.Volume{token, tmp, ca}}}}}}},
 	}
 	noProbeToken := false
 	objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(ProbeName), AutomountServiceAccountToken: &noProbeToken},
-		probe(ns, meta(ProbeName), crit.NodeSelector, tol, token, tmp, mounts))
+		probe(ns, meta(ProbeName), crit.NodeSelector, tol, []k8s.Volume{token, tmp, ca}, mounts))
 	if len(a.Peers) > 0 {
 		noToken := false
 		objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(GeoJobName), AutomountServiceAccountToken: &noToken})
@@ -194,7 +200,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 							VolumeMounts: mounts, Resources: k8s.ResourceRequirements{Requests: map[string]string{"cpu": "250m", "memory": "768Mi"},
 								Limits: map[string]string{"cpu": "1", "memory": "768Mi"}},
 							SecurityContext: k8s.RestrictedContainer(10000)}},
-						Volumes: []k8s.Volume{token, tmp}}}}})
+						Volumes: []k8s.Volume{token, tmp, ca}}}}})
 	}
 	for _, p := range NetworkPolicies(a) {
 		objs = append(objs, p)

@@ -6,15 +6,16 @@ import (
 )
 
 // Container ports of the chart's components (its values' `ports`, the
-// same in every release): what the NetworkPolicies admit.
+// same in every release): what the NetworkPolicies admit. With TLS on, the
+// chart serves ZooKeeper on 2281 only and the brokers' and proxies' binary
+// protocol on 6651 only; their web port 8080 stays plaintext, for
+// Prometheus (and the chart's own pods, for the brokers).
 const (
-	portZooKeeperClient    = 2181
 	portZooKeeperClientTLS = 2281
 	portZooKeeperFollower  = 2888
 	portZooKeeperElection  = 3888
 	portHTTPMetrics        = 8000 // ZooKeeper, bookie and autorecovery HTTP (metrics, health)
 	portBookie             = 3181
-	portPulsar             = 6650
 	portPulsarTLS          = 6651
 	portWebHTTP            = 8080 // broker and proxy HTTP: admin, metrics, health
 	portWebHTTPS           = 8443
@@ -26,12 +27,16 @@ const CompToolset = "toolset"
 // NetworkPolicies isolate the Pulsar namespace. Every pod takes no traffic
 // but what a policy admits (the node's own traffic, kubelet's probes, is
 // always admitted by the VPC CNI's policy agent):
-//   - ZooKeeper, from the chart's pods of any release (bookies of every
-//     set, brokers, autorecovery, init jobs, toolset, each other);
+//   - ZooKeeper, on its TLS and quorum ports, from the chart's pods of any
+//     release (bookies of every set, brokers, autorecovery, init jobs,
+//     toolset, each other);
 //   - bookies, from brokers and autorecovery only;
-//   - brokers, from the chart's pods (proxies, brokers, toolset, init
-//     jobs) and the program's jobs (rack sync, geo-replication);
-//   - proxies, from anywhere (the load balancer keeps client IPs);
+//   - brokers' TLS ports, from the chart's pods (proxies, brokers,
+//     toolset, init jobs) and the program's jobs (rack sync,
+//     geo-replication); their plaintext web port from the chart's pods
+//     only, never the program's jobs (they use TLS);
+//   - proxies' TLS ports, from anywhere (the load balancer keeps client
+//     IPs); their plaintext web port from Prometheus only;
 //   - the metrics ports, from Prometheus' namespace only.
 func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	ns := a.Namespace
@@ -52,13 +57,13 @@ func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	return []k8s.NetworkPolicy{
 		policy("pulsar-default-deny", k8s.LabelSelector{}),
 		policy("pulsar-zookeeper", component(CompZooKeeper),
-			rule([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClient, portZooKeeperClientTLS, portZooKeeperFollower, portZooKeeperElection),
+			rule([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClientTLS, portZooKeeperFollower, portZooKeeperElection),
 			metrics(portHTTPMetrics)),
 		policy("pulsar-bookie", component(CompBookie), rule([]k8s.NetworkPolicyPeer{dataPeers}, portBookie), metrics(portHTTPMetrics)),
 		policy("pulsar-autorecovery", component(CompAutorecovery), metrics(portHTTPMetrics)),
 		policy("pulsar-broker", component(CompBroker),
-			rule([]k8s.NetworkPolicyPeer{chart, ours}, portPulsar, portPulsarTLS, portWebHTTP, portWebHTTPS), metrics(portWebHTTP)),
-		policy("pulsar-proxy", component(CompProxy), rule(nil, portPulsar, portPulsarTLS, portWebHTTP, portWebHTTPS)),
+			rule([]k8s.NetworkPolicyPeer{chart, ours}, portPulsarTLS, portWebHTTPS), rule([]k8s.NetworkPolicyPeer{chart}, portWebHTTP), metrics(portWebHTTP)),
+		policy("pulsar-proxy", component(CompProxy), rule(nil, portPulsarTLS, portWebHTTPS), metrics(portWebHTTP)),
 	}
 }
 

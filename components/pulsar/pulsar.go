@@ -4,9 +4,11 @@
 // Karpenter pools, zone spreading, PodDisruptionBudgets, autoscaling,
 // write quorum 3 / ack quorum 2 with zones as racks enforced, bookies
 // registered to their zone's rack, deduplication, tiered storage to the
-// region's bucket through IRSA, and JWT authentication and authorization.
-// Clients reach the proxies through an NLB that terminates TLS with an ACM
-// certificate.
+// region's bucket through IRSA, JWT authentication and authorization with
+// tokens minted from the fleet key, and TLS on every component from a CA
+// per region (cert-manager issues the certificates). Clients reach the
+// proxies through an NLB that terminates TLS with an ACM certificate and
+// opens TLS again to the proxies.
 //
 // Why helm/v3 Release rather than helm/v4 Chart: the chart relies on Helm
 // semantics that Chart v4 does not reproduce. Its JWT secret generator is a
@@ -34,12 +36,14 @@ import (
 // TypeToken is the component's type.
 var TypeToken = kit.Type("pulsar", "Pulsar")
 
-// External endpoint ports: TLS terminates at the NLB.
+// External endpoint ports: TLS terminates at the NLB, which opens TLS
+// again to the proxies (BackendProtocol).
 const (
-	PortPulsarTLS = model.PortPulsarTLS
-	PortHTTPS     = model.PortHTTPS
-	ExternalName  = "pulsar-proxy-external"
-	HealthPath    = model.HealthPath
+	BackendProtocol = "ssl"
+	PortPulsarTLS   = model.PortPulsarTLS
+	PortHTTPS       = model.PortHTTPS
+	ExternalName    = "pulsar-proxy-external"
+	HealthPath      = model.HealthPath
 )
 
 // Exposure is how clients reach the proxies.
@@ -68,6 +72,10 @@ type Deps struct {
 	// program mints the region's tokens from it. Required with the fleet
 	// signing key, unused with the chart's.
 	TokenKey pulumi.StringInput
+	// CertManager is what issues the releases' certificates (the
+	// certmanager component's release): the releases wait for its CRDs
+	// and webhook.
+	CertManager pulumi.Resource
 	// PeerNATIPs are the NAT addresses of the peer stacks this one reads:
 	// their replicators reach this region's proxy from them, so a proxy
 	// restricted to ClientCIDRs admits them too (optional).
@@ -75,10 +83,11 @@ type Deps struct {
 }
 
 // Validate reports the outputs the wiring forgot: the provider, the
-// certificate, the broker role and the offload bucket are all required.
+// certificate, the broker role, the offload bucket and cert-manager are
+// all required.
 func (d Deps) Validate() error {
 	return kit.Missing(map[string]any{"provider": d.Provider, "certificateArn": d.CertificateARN,
-		"brokerRoleArn": d.BrokerRoleARN, "offloadBucket": d.OffloadBucket})
+		"brokerRoleArn": d.BrokerRoleARN, "offloadBucket": d.OffloadBucket, "certManager": d.CertManager})
 }
 
 // ValidateFor reports the outputs this configuration needs besides those:
@@ -114,14 +123,16 @@ func ValidateExposure(e Exposure) error {
 
 // ServiceAnnotations are the NLB settings of the external Service, read by
 // the EKS service controller: TLS on both ports with the ACM certificate and
-// a TLS 1.2+ policy, cross-zone load balancing on.
+// a TLS 1.2+ policy, TLS again to the proxies' TLS ports (the backend
+// protocol ssl: the NLB does not check the in-cluster certificate, the
+// hop is encrypted), cross-zone load balancing on.
 func ServiceAnnotations(e Exposure, certificateARN pulumi.StringInput) map[string]pulumi.StringInput {
 	ann := map[string]pulumi.StringInput{
 		"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
 		"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          certificateARN,
 		"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("pulsarssl,https"),
 		"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-		"service.beta.kubernetes.io/aws-load-balancer-backend-protocol":                  pulumi.String("tcp"),
+		"service.beta.kubernetes.io/aws-load-balancer-backend-protocol":                  pulumi.String(BackendProtocol),
 		"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
 	}
 	if e.Scheme == model.SchemeInternal {
@@ -184,12 +195,14 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 	if err != nil {
 		return err
 	}
-	release, err := b.release(ns, values, creds)
+	// The releases declare Certificates and Issuers: cert-manager's CRDs
+	// and webhook come first.
+	release, err := b.release(ns, values, append(creds, b.deps.CertManager))
 	if err != nil {
 		return err
 	}
 	if nvme != nil {
-		if _, err := b.nvmeRelease(ns, *nvme); err != nil {
+		if _, err := b.chart(b.name+"-nvme-bookies", NVMeRelease, ns, *nvme, b.deps.CertManager); err != nil {
 			return err
 		}
 	}
@@ -208,19 +221,15 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 }
 
 // release installs the chart with the computed values, after the node
-// pools, the bucket and role the pods need, and the credentials' Secrets.
+// pools, the bucket and role the pods need, the credentials' Secrets and
+// cert-manager. The instance-storage bookies' release (NVMeRelease, the
+// same chart with only its bookkeeper component) depends on neither the
+// main release nor the other way round: on a first install each waits for
+// the other (these bookies for ZooKeeper, the brokers for these bookies),
+// so both install together and converge; and a later change to either
+// never waits on the other's upgrade.
 func (b *builder) release(ns *corev1.Namespace, values Values, creds []pulumi.Resource) (*helmv3.Release, error) {
 	return b.chart(b.name, ReleaseName, ns, values, creds...)
-}
-
-// nvmeRelease installs the instance-storage bookies: the same chart with
-// only its bookkeeper component. It depends on neither the main release
-// nor the other way round: on a first install each waits for the other
-// (these bookies for ZooKeeper, the brokers for these bookies), so both
-// install together and converge; and a later change to either never waits
-// on the other's upgrade.
-func (b *builder) nvmeRelease(ns *corev1.Namespace, values BookieReleaseValues) (*helmv3.Release, error) {
-	return b.chart(b.name+"-nvme-bookies", NVMeRelease, ns, values)
 }
 
 // chart is one release of the Pulsar chart.
@@ -253,8 +262,8 @@ func (b *builder) proxyService(ns *corev1.Namespace, release *helmv3.Release) (*
 		ExternalTrafficPolicy: pulumi.String("Cluster"),
 		Selector:              pulumi.ToStringMap(labels(CompProxy)),
 		Ports: corev1.ServicePortArray{
-			&corev1.ServicePortArgs{Name: pulumi.String("pulsarssl"), Port: pulumi.Int(PortPulsarTLS), TargetPort: pulumi.Int(6650), Protocol: pulumi.String("TCP")},
-			&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(PortHTTPS), TargetPort: pulumi.Int(8080), Protocol: pulumi.String("TCP")},
+			&corev1.ServicePortArgs{Name: pulumi.String("pulsarssl"), Port: pulumi.Int(PortPulsarTLS), TargetPort: pulumi.Int(portPulsarTLS), Protocol: pulumi.String("TCP")},
+			&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(PortHTTPS), TargetPort: pulumi.Int(portWebHTTPS), Protocol: pulumi.String("TCP")},
 		},
 	}
 	if e.Scheme == model.SchemeInternetFacing && len(e.ClientCIDRs) > 0 {

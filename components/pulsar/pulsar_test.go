@@ -237,7 +237,10 @@ func TestNVMeSetIsItsOwnRelease(t *testing.T) {
 	assert.Equal(t, "pulsar-nvme", nv.FullnameOverride)
 	assert.Equal(t, Components{BookKeeper: true}, nv.Components, "bookies only")
 	assert.Equal(t, 9, nv.BookKeeper.ReplicaCount)
-	assert.Equal(t, "zk+hierarchical://pulsar-zookeeper:2181/ledgers", nv.BookKeeper.ConfigData["metadataServiceUri"])
+	assert.Equal(t, "zk+hierarchical://pulsar-zookeeper:2281/ledgers", nv.BookKeeper.ConfigData["metadataServiceUri"], "ZooKeeper's TLS port")
+	assert.Equal(t, TLS{Enabled: true, Bookie: &Toggle{Enabled: true}, ZooKeeper: &Toggle{Enabled: true}}, nv.TLS)
+	assert.Equal(t, Certs{Issuers: &Issuers{CA: IssuerRef{Name: CAIssuer, SecretName: CASecret}}}, nv.Certs,
+		"the main release's CA signs these bookies' certificates: the brokers trust one CA")
 	assert.Equal(t, map[string]string{"app": "pulsar", "release": "pulsar-nvme", "component": "bookie"},
 		nv.BookKeeper.TopologySpreadConstraints[0].LabelSelector.MatchLabels, "spread over the set's own pods")
 	assert.False(t, nv.Broker.PodMonitor.Enabled || nv.Proxy.PodMonitor.Enabled || nv.Autorecovery.PodMonitor.Enabled)
@@ -313,7 +316,8 @@ func TestProbe(t *testing.T) {
 	assert.Equal(t, ProbeName, pod.Input("spec.serviceAccountName"))
 	c := pod.Input("spec.containers").([]any)[0].(map[string]any)
 	script := c["command"].([]any)[2].(string)
-	assert.Contains(t, script, "pulsar://pulsar-proxy.${NAMESPACE}.svc.cluster.local:6650", "through the proxy")
+	assert.Contains(t, script, `PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"`, "through the proxy")
+	assert.Contains(t, script, "brokerServiceUrl=pulsar+ssl://${PULSAR_HOST}:6651/", "over TLS")
 	assert.Less(t, strings.Index(script, " consume "), strings.Index(script, " produce "), "subscribed before it produces")
 	env := map[string]string{}
 	for _, e := range c["env"].([]any) {
@@ -322,6 +326,53 @@ func TestProbe(t *testing.T) {
 	assert.Equal(t, ProbeTopic, env["TOPIC"])
 	labels := pod.Input("metadata.labels").(map[string]any)
 	assert.Equal(t, model.PartOf, labels[model.LabelPartOf], "labelled as the program's own pod")
+}
+
+// Every component serves TLS from a certificate of the region's CA, and
+// the program's jobs speak TLS only, trusting the CA's certificate alone
+// (its Secret's key is not mounted) and checking host names.
+func TestTLSEverywhere(t *testing.T) {
+	v, err := Compute(testConfig(), testDeps())
+	require.NoError(t, err)
+	on := &Toggle{Enabled: true}
+	assert.Equal(t, TLS{Enabled: true, Proxy: on, Broker: on, Bookie: on, ZooKeeper: on}, v.TLS)
+	assert.Equal(t, Certs{InternalIssuer: InternalIssuer{Enabled: true, Type: "selfsigning", Duration: "87600h", RenewBefore: "8760h"}}, v.Certs,
+		"a CA per region, for ten years: a renewed CA breaks TLS until every certificate is re-issued")
+	jobs := 0
+	for _, o := range v.ExtraDeploy {
+		r := recorder.Resource{Inputs: o}
+		var spec any
+		switch o["kind"] {
+		case "CronJob":
+			spec = r.Input("spec.jobTemplate.spec.template.spec")
+		case "Job":
+			spec = r.Input("spec.template.spec")
+		default:
+			continue
+		}
+		jobs++
+		pod := recorder.Resource{Inputs: spec.(map[string]any)}
+		name := r.Input("metadata.name")
+		script := pod.Input("containers").([]any)[0].(map[string]any)["command"].([]any)[2].(string)
+		for _, plain := range []string{"http://", "pulsar://", ":8080", ":6650"} {
+			assert.NotContains(t, script, plain, "%s speaks plaintext", name)
+		}
+		assert.True(t, strings.Contains(script, "--cacert "+CAFile) || strings.Contains(script, "tlsTrustCertsFilePath="+CAFile), "%s trusts the CA", name)
+		if strings.Contains(script, "PULSAR_CLIENT_CONF") {
+			assert.Contains(t, script, "tlsEnableHostnameVerification=true", name)
+			assert.Contains(t, script, "tlsAllowInsecureConnection=false", name)
+		}
+		var ca map[string]any
+		for _, vol := range pod.Input("volumes").([]any) {
+			if vol.(map[string]any)["name"] == "ca" {
+				ca = vol.(map[string]any)["secret"].(map[string]any)
+			}
+		}
+		require.NotNil(t, ca, "%s mounts the CA", name)
+		assert.Equal(t, CASecret, ca["secretName"])
+		assert.Equal(t, []any{map[string]any{"key": "ca.crt", "path": "ca.crt"}}, ca["items"], "%s: the CA's certificate only, never its key", name)
+	}
+	assert.Equal(t, 3, jobs, "rack sync, the probe and the geo-replication job")
 }
 
 func TestBadInput(t *testing.T) {
@@ -375,7 +426,7 @@ func TestReleaseWiring(t *testing.T) {
 		cfg := interim()
 		cfg.Exposure.ClientCIDRs = []string{"203.0.113.0/24"}
 		deps := testDeps()
-		deps.Provider, deps.DependsOn = prov, []pulumi.Resource{pool}
+		deps.Provider, deps.DependsOn, deps.CertManager = prov, []pulumi.Resource{pool}, pool
 		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
 		deps.PeerNATIPs = pulumi.ToStringArray([]string{"198.51.100.1", "198.51.100.2"})
 		_, err = New(ctx, "p", cfg, deps)
@@ -435,6 +486,16 @@ func TestReleaseWiring(t *testing.T) {
 		assert.Equal(t, "[secret]", data, "%s: its data is a Pulumi secret", r.Name)
 	}
 	assert.Equal(t, want, got)
+
+	// cert-manager (here the node pools' stand-in) comes before both
+	// releases: they declare Certificates and Issuers.
+	assert.Contains(t, nv.Dependencies, pools.URN)
+	assert.Equal(t, "ssl", ann["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"], "TLS again from the NLB to the proxies")
+	var targets []any
+	for _, p := range svc.Input("spec.ports").([]any) {
+		targets = append(targets, p.(map[string]any)["targetPort"])
+	}
+	assert.Equal(t, []any{float64(6651), float64(8443)}, targets, "the proxies' TLS ports")
 	for _, comp := range []string{"broker", "proxy"} {
 		assert.NotContains(t, fmt.Sprint(rel.Input("values."+comp)), "PRIVATEKEY")
 	}
@@ -450,7 +511,7 @@ func TestChartKeyMakesNoCredential(t *testing.T) {
 			return err
 		}
 		deps := testDeps()
-		deps.Provider, deps.TokenKey = prov, nil
+		deps.Provider, deps.TokenKey, deps.CertManager = prov, nil, prov
 		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
 		_, err = New(ctx, "p", chartKey(testConfig()), deps)
 		return err
@@ -467,12 +528,19 @@ func TestChartKeyMakesNoCredential(t *testing.T) {
 // A dependency the wiring forgot is refused by name, before anything of the
 // component is registered.
 func TestMissingDependencyRegistersNothing(t *testing.T) {
-	for _, missing := range []string{"provider", "certificateArn", "brokerRoleArn", "offloadBucket", "tokenKey"} {
+	for _, missing := range []string{"provider", "certificateArn", "brokerRoleArn", "offloadBucket", "tokenKey", "certManager"} {
 		t.Run(missing, func(t *testing.T) {
 			rec := recorder.New("us-east-1")
 			err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
 				deps := testDeps()
 				deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
+				if missing != "certManager" {
+					cm, err := kubernetes.NewProvider(ctx, "stand-in-cert-manager", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+					if err != nil {
+						return err
+					}
+					deps.CertManager = cm
+				}
 				if missing != "provider" {
 					prov, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
 					if err != nil {

@@ -16,6 +16,8 @@ type Values struct {
 	Affinity         GlobalAffinity   `json:"affinity"`
 	Volumes          GlobalVolumes    `json:"volumes"`
 	Auth             Auth             `json:"auth"`
+	TLS              TLS              `json:"tls"`
+	Certs            Certs            `json:"certs"`
 	PulsarMetadata   Scheduling       `json:"pulsar_metadata"`
 	ZooKeeper        ZooKeeper        `json:"zookeeper"`
 	BookKeeper       BookKeeper       `json:"bookkeeper"`
@@ -64,6 +66,49 @@ type Upgrade struct {
 // GlobalVolumes toggles persistence chart-wide.
 type GlobalVolumes struct {
 	Persistence bool `json:"persistence"`
+}
+
+// TLS turns on TLS per component. The chart then serves the proxies'
+// and brokers' binary and web ports over TLS only (no plaintext 6650 or
+// admin port; the web port 8080 stays for Prometheus), has brokers and
+// autorecovery speak TLS to bookies, and everything speak TLS to
+// ZooKeeper (2281); certificates come from cert-manager (Certs).
+// A release of bookies only sets the bookies' and ZooKeeper's (the chart
+// reads no other there).
+type TLS struct {
+	Enabled   bool    `json:"enabled"`
+	Proxy     *Toggle `json:"proxy,omitempty"`
+	Broker    *Toggle `json:"broker,omitempty"`
+	Bookie    *Toggle `json:"bookie,omitempty"`
+	ZooKeeper *Toggle `json:"zookeeper,omitempty"`
+}
+
+// Certs is where the components' certificates come from: the chart's
+// internal issuer, a self-signed CA per region (the main release's), or
+// that CA's Issuer by name (a release of bookies only).
+type Certs struct {
+	InternalIssuer InternalIssuer `json:"internal_issuer"`
+	Issuers        *Issuers       `json:"issuers,omitempty"`
+}
+
+// InternalIssuer makes the CA and its Issuer in the release, with the
+// CA's lifetime.
+type InternalIssuer struct {
+	Enabled     bool   `json:"enabled"`
+	Type        string `json:"type,omitempty"`
+	Duration    string `json:"duration,omitempty"`
+	RenewBefore string `json:"renewBefore,omitempty"`
+}
+
+// Issuers names an existing CA Issuer and its Secret.
+type Issuers struct {
+	CA IssuerRef `json:"ca"`
+}
+
+// IssuerRef is a CA Issuer and the Secret holding its certificate.
+type IssuerRef struct {
+	Name       string `json:"name"`
+	SecretName string `json:"secretName"`
 }
 
 // Auth turns on JWT authentication and authorization.
@@ -191,6 +236,8 @@ type BookieReleaseValues struct {
 	ClusterName      string         `json:"clusterName"`
 	Components       Components     `json:"components"`
 	Affinity         GlobalAffinity `json:"affinity"`
+	TLS              TLS            `json:"tls"`
+	Certs            Certs          `json:"certs"`
 	PulsarMetadata   Scheduling     `json:"pulsar_metadata"`
 	BookKeeper       BookKeeper     `json:"bookkeeper"`
 	Autorecovery     MonitorSwitch  `json:"autorecovery"`

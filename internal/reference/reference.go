@@ -10,9 +10,11 @@
 package reference
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -98,4 +100,35 @@ func Missing(t testing.TB, err error) {
 		t.Fatalf("%v (%s=1: reference tests must not skip)", err, RequireEnv)
 	}
 	t.Skip(err)
+}
+
+// Module is the source of a Go module release, downloaded through the Go
+// module proxy into the module cache (`go mod download`): the upstream
+// artifacts published only with their source, such as cert-manager's
+// chart and CRDs. Without the proxy or the cache it skips, or fails under
+// REQUIRE_REFERENCE=1, like a missing reference file.
+func Module(t testing.TB, path, version string) string {
+	t.Helper()
+	dir, err := LookupModule(path, version)
+	if err != nil {
+		Missing(t, err)
+	}
+	return dir
+}
+
+// LookupModule is Module without a test.
+func LookupModule(path, version string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", path+"@"+version)
+	cmd.Dir = os.TempDir() // outside any module: the download is the only thing asked
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.Output()
+	var m struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &m); jerr == nil && m.Error != "" {
+		err = errors.New(m.Error)
+	}
+	if err != nil || m.Dir == "" {
+		return "", fmt.Errorf("upstream module %s@%s is not in the module cache and the Go module proxy did not serve it (%v): "+
+			"these tests compare the program with its released chart and CRDs", path, version, err)
+	}
+	return m.Dir, nil
 }

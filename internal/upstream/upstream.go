@@ -41,6 +41,10 @@ type Chart struct {
 	// Subcharts are the subcharts whose own values the program sets (their
 	// values.yaml in the reference chart's charts/ directory).
 	Subcharts []string
+	// Module is the Go module whose release holds the chart, for a chart
+	// published with its source rather than in the reference directory
+	// (reference.Module); ChartDir is the chart's directory in it.
+	Module, ChartDir string
 }
 
 // The charts the program installs.
@@ -49,10 +53,14 @@ var (
 	KarpenterChart           = Chart{Name: "karpenter", Version: "1.14.1"}
 	KubePrometheusStackChart = Chart{Name: "kube-prometheus-stack", Version: "88.5.3",
 		FreeForm: []string{"externalLabels", "config", "storageSpec", "thanos"}, Subcharts: []string{"kube-state-metrics"}}
+	// CertManagerChart is released from cert-manager's tagged source, whose
+	// module the Go module proxy serves.
+	CertManagerChart = Chart{Name: "cert-manager", Version: "v1.19.1",
+		Module: "github.com/cert-manager/cert-manager", ChartDir: "deploy/charts/cert-manager"}
 )
 
 // Charts lists every chart.
-var Charts = []Chart{PulsarChart, KarpenterChart, KubePrometheusStackChart}
+var Charts = []Chart{PulsarChart, KarpenterChart, KubePrometheusStackChart, CertManagerChart}
 
 // PathsFile is the committed list of the value paths the program sets.
 func (c Chart) PathsFile() string { return c.Name + "-" + c.Version + "-paths.txt" }

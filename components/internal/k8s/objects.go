@@ -120,6 +120,14 @@ type ResourceRequirements struct {
 type SecretVolume struct {
 	SecretName string `json:"secretName"`
 	Optional   bool   `json:"optional,omitempty"`
+	// Items, when set, mount only those keys.
+	Items []KeyToPath `json:"items,omitempty"`
+}
+
+// KeyToPath mounts one key of a Secret at a path in the volume.
+type KeyToPath struct {
+	Key  string `json:"key"`
+	Path string `json:"path"`
 }
 
 // Volume is a pod volume (Secret, ConfigMap, emptyDir or host path).

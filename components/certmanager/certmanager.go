@@ -1,0 +1,99 @@
+// Package certmanager installs cert-manager (chart v1.19.1) in a region's
+// cluster: the issuer of the Pulsar components' in-cluster certificates.
+// The Pulsar chart declares them (certs.internal_issuer): a self-signed
+// CA per region, and a certificate per component signed by it, which
+// cert-manager renews before they expire (credentials that rotate
+// themselves).
+//
+// The controller and its webhook run two replicas each under a
+// PodDisruptionBudget, on the critical pool, and its CRDs are kept when
+// the release is uninstalled: deleting them would delete every
+// Certificate and Issuer with them.
+package certmanager
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
+
+// The chart, pinned like the others.
+const (
+	ChartRepo    = "https://charts.jetstack.io"
+	ChartName    = "cert-manager"
+	ChartVersion = "v1.19.1"
+	// Namespace is cert-manager's own; its pods meet `restricted`.
+	Namespace = "cert-manager"
+	// Replicas of the controller and the webhook: one may be evicted.
+	Replicas = 2
+)
+
+// TypeToken is the component's type.
+var TypeToken = kit.Type("certmanager", "CertManager")
+
+// Config is what the release needs.
+type Config struct {
+	// Charts is where the chart comes from (empty: its public repository).
+	Charts model.ChartSource
+	// Placement is the critical pool's.
+	Placement k8s.Placement
+}
+
+// WithDefaults returns the config: it has no defaults.
+func (c Config) WithDefaults() Config { return c }
+
+// Validate checks the chart source.
+func (c Config) Validate() error { return c.Charts.Validate() }
+
+// Deps are the outputs of other components the release needs.
+type Deps struct {
+	// Provider is the cluster's Kubernetes provider.
+	Provider *kubernetes.Provider
+	// DependsOn are what the pods need to be scheduled (the node pools).
+	DependsOn []pulumi.Resource
+}
+
+// Validate reports a missing provider.
+func (d Deps) Validate() error { return kit.Missing(map[string]any{"provider": d.Provider}) }
+
+// CertManager is the component.
+type CertManager struct {
+	pulumi.ResourceState
+	// Release is the chart's release: what declares Certificates and
+	// Issuers waits for it (its CRDs and its webhook).
+	Release *helmv3.Release
+}
+
+// New installs cert-manager in its namespace.
+func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*CertManager, error) {
+	c := &CertManager{}
+	return kit.Construct(ctx, TypeToken, name, cfg, deps, c, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
+		k8sOpts := []pulumi.ResourceOption{parent, pulumi.Provider(deps.Provider)}
+		ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: pulumi.ToStringMap(model.PodSecurityLabels(model.PSARestricted))},
+		}, k8sOpts...)
+		if err != nil {
+			return nil, err
+		}
+		values, err := kit.ToMap(ChartValues(cfg))
+		if err != nil {
+			return nil, err
+		}
+		chart, repo := kit.Chart(cfg.Charts, ChartName, ChartRepo)
+		c.Release, err = helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+			Name: pulumi.String(ChartName), Chart: chart, Version: pulumi.String(ChartVersion), RepositoryOpts: repo,
+			Namespace: ns.Metadata.Name().Elem(), Values: values,
+			Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(600), MaxHistory: pulumi.Int(10),
+		}, append(k8sOpts, pulumi.DependsOn(deps.DependsOn))...)
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"namespace": pulumi.String(Namespace)}, nil
+	}, opts...)
+}

@@ -1,0 +1,42 @@
+package pulsar
+
+// The region's in-cluster CA, as the main release's internal issuer names
+// it (the chart's templates: `<fullname>-<internal_issuer.component>-ca-issuer`
+// and `<release>-<tls.ca_suffix>`); the render tier checks both names
+// against the rendered chart.
+const (
+	CAIssuer = Fullname + "-internal-cert-issuer-ca-issuer"
+	CASecret = ReleaseName + "-ca-tls"
+	// CAMountPath is where the program's jobs mount the CA certificate.
+	CAMountPath = "/pulsar/certs/ca"
+	// CAFile is the CA certificate the jobs trust.
+	CAFile = CAMountPath + "/ca.crt"
+)
+
+// The region CA's lifetime. The chart's default is 90 days, and a renewed
+// CA is a new key: until cert-manager re-issues every component's
+// certificate (it does so only as each nears its own expiry), components
+// trust the new CA while presenting certificates of the old one, and TLS
+// between them fails. So the CA lasts ten years and renews one year before
+// it expires; the components' certificates keep the chart's 90 days.
+const (
+	CADuration    = "87600h"
+	CARenewBefore = "8760h"
+)
+
+// clientConf writes the Pulsar client configuration of the program's jobs
+// (bin/pulsar-admin and bin/pulsar-client read PULSAR_CLIENT_CONF): TLS
+// to $PULSAR_HOST with the region's CA, the host name checked against
+// its certificate, and the mounted token.
+const clientConf = `cat > /tmp/client.conf <<CONF
+webServiceUrl=https://${PULSAR_HOST}:8443/
+brokerServiceUrl=pulsar+ssl://${PULSAR_HOST}:6651/
+authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
+authParams=file:///tokens/TOKEN
+useTls=true
+tlsAllowInsecureConnection=false
+tlsEnableHostnameVerification=true
+tlsTrustCertsFilePath=` + CAFile + `
+CONF
+export PULSAR_CLIENT_CONF=/tmp/client.conf
+`

@@ -1,0 +1,104 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
+)
+
+// TestRenderedPulsarIsTLSOnly reads the real chart's rendering of every
+// stack at every phase: the proxies and brokers serve the binary protocol
+// and the admin API over TLS only, the proxies reach the brokers over TLS,
+// the brokers reach the bookies over TLS, ZooKeeper serves its TLS port
+// only, every bookie set takes a certificate from the region's one CA, and
+// that CA's Issuer and Secret are the names the program's jobs mount.
+func TestRenderedPulsarIsTLSOnly(t *testing.T) {
+	r := newRenderer(t)
+	all := renderAll(t, r)
+	for _, rs := range all {
+		for _, p := range tlsProblems(rs.Design, pulsarObjects(rs)) {
+			t.Errorf("%s/%s: %s", rs.Stack, rs.Phase, p)
+		}
+	}
+	t.Run("a plaintext listener is caught", func(t *testing.T) {
+		rs := withEBSBookies(t, all)
+		for _, tc := range []struct {
+			name, want string
+			breakIt    func(objs []manifests.Object)
+		}{
+			{"broker binary port", "pulsar-broker brokerServicePort", func(objs []manifests.Object) {
+				data(find(objs, "ConfigMap", "pulsar-broker"))["brokerServicePort"] = "6650"
+			}},
+			{"proxy to broker in plaintext", "pulsar-proxy brokerServiceURL", func(objs []manifests.Object) {
+				data(find(objs, "ConfigMap", "pulsar-proxy"))["brokerServiceURL"] = "pulsar://pulsar-broker:6650"
+			}},
+			{"ZooKeeper client port", "pulsar-zookeeper secureClientPort", func(objs []manifests.Object) {
+				delete(data(find(objs, "ConfigMap", "pulsar-zookeeper")), "secureClientPort")
+			}},
+			{"bookie without TLS", "pulsar-bookie PULSAR_PREFIX_tlsProviderFactoryClass", func(objs []manifests.Object) {
+				delete(data(find(objs, "ConfigMap", "pulsar-bookie")), "PULSAR_PREFIX_tlsProviderFactoryClass")
+			}},
+			{"another CA", "issued by", func(objs []manifests.Object) {
+				field(find(objs, "Certificate", "pulsar-tls-bookie"), "spec", "issuerRef")["name"] = "someone-elses-issuer"
+			}},
+		} {
+			objs := deepCopy(t, pulsarObjects(rs))
+			tc.breakIt(objs)
+			assert.Contains(t, strings.Join(tlsProblems(rs.Design, objs), "\n"), tc.want, tc.name)
+		}
+	})
+}
+
+// tlsProblems lists where the rendered Pulsar releases listen or connect
+// in plaintext, or take certificates from another CA.
+func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
+	var out []string
+	bad := func(f string, a ...any) { out = append(out, fmt.Sprintf(f, a...)) }
+	conf := func(name string) map[string]any { return data(find(objs, "ConfigMap", name)) }
+	expect := func(cm, key, want string) {
+		if got, ok := conf(cm)[key]; !ok || fmt.Sprint(got) != want {
+			bad("%s %s = %v, want %q", cm, key, got, want)
+		}
+	}
+	absent := func(cm, key string) {
+		if v, ok := conf(cm)[key]; ok {
+			bad("%s %s = %v: a plaintext listener or connection", cm, key, v)
+		}
+	}
+	expect("pulsar-broker", "brokerServicePortTls", "6651")
+	expect("pulsar-broker", "webServicePortTls", "8443")
+	absent("pulsar-broker", "brokerServicePort")
+	expect("pulsar-broker", "bookkeeperTLSClientAuthentication", "true")
+	expect("pulsar-proxy", "tlsEnabledInProxy", "true")
+	expect("pulsar-proxy", "servicePortTls", "6651")
+	expect("pulsar-proxy", "tlsEnabledWithBroker", "true")
+	absent("pulsar-proxy", "servicePort")
+	absent("pulsar-proxy", "brokerServiceURL")
+	absent("pulsar-proxy", "brokerWebServiceURL")
+	expect("pulsar-zookeeper", "secureClientPort", "2281")
+	for _, set := range d.Components.Pulsar.BookieSets {
+		expect(set.StatefulSet(), "PULSAR_PREFIX_tlsProviderFactoryClass", "org.apache.bookkeeper.tls.TLSContextFactory")
+		cert := find(objs, "Certificate", set.Release()+"-tls-bookie")
+		if cert == nil {
+			bad("no Certificate %s-tls-bookie", set.Release())
+			continue
+		}
+		if name := field(cert, "spec", "issuerRef")["name"]; name != pulsar.CAIssuer {
+			bad("Certificate %s-tls-bookie issued by %v, want the region's CA %s", set.Release(), name, pulsar.CAIssuer)
+		}
+	}
+	if ca := find(objs, "Certificate", "pulsar-ca"); ca == nil || spec(ca)["duration"] != pulsar.CADuration || spec(ca)["isCA"] != true {
+		bad("the region's CA certificate pulsar-ca: want isCA, duration %s", pulsar.CADuration)
+	}
+	issuer := find(objs, "Issuer", pulsar.CAIssuer)
+	if issuer == nil || field(issuer, "spec", "ca")["secretName"] != pulsar.CASecret {
+		bad("no Issuer %s signing with %s: the jobs mount that Secret's ca.crt", pulsar.CAIssuer, pulsar.CASecret)
+	}
+	return out
+}
