@@ -398,7 +398,7 @@ func assertTokens(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
 	require.NoError(t, err, "PUBLICKEY is DER SubjectPublicKeyInfo, as Pulsar reads tokenPublicKey")
 	roles := pulsar.RolesOf(d.Components.Pulsar)
 	tokens := map[string]string{}
-	for _, role := range []string{roles.Broker, roles.Proxy, roles.Admin} {
+	for _, role := range []string{roles.Broker, roles.Proxy, roles.Admin, roles.Probe} {
 		tokens[role] = secrets[pulsar.TokenSecret(role)]["TOKEN"]
 	}
 	for _, p := range d.Components.Pulsar.Peers {

@@ -47,7 +47,7 @@ func (b *builder) credentials(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 		return nil, err
 	}
 	roles := RolesOf(a)
-	for _, role := range []string{roles.Broker, roles.Proxy, roles.Admin} {
+	for _, role := range []string{roles.Broker, roles.Proxy, roles.Admin, roles.Probe} {
 		if err := secret("token-"+role, TokenSecret(role), nil, pulumi.StringMap{"TOKEN": mint(key, role)}); err != nil {
 			return nil, err
 		}

@@ -11,7 +11,8 @@ import (
 // RackSyncName names the rack registration CronJob and its RBAC.
 const RackSyncName = "pulsar-bookie-rack-sync"
 
-// GeoJobName names the geo-replication registration hook Job.
+// GeoJobName names the metadata hook Job: it registers geo-replication
+// and grants the probe its namespace.
 const GeoJobName = "pulsar-geo-replication"
 
 // ProbeName names the end-to-end probe CronJob; ProbeTopic is the topic
@@ -19,7 +20,8 @@ const GeoJobName = "pulsar-geo-replication"
 // each region proves itself).
 const (
 	ProbeName         = model.ProbeName
-	ProbeTopic        = "persistent://public/default/pulsar-fleet-probe"
+	ProbeNamespace    = "public/default"
+	ProbeTopic        = "persistent://" + ProbeNamespace + "/pulsar-fleet-probe"
 	ProbeSubscription = "pulsar-fleet-probe"
 	// ProbeDeadlineSeconds bounds one run: a produce the bookies cannot
 	// persist, or a consume that never receives, fails the run.
@@ -93,12 +95,13 @@ apply_cluster() {
 		}
 	}
 	allowed := strings.Join(all, ",")
+	roles := RolesOf(a)
 	fmt.Fprintf(&b, `if $ADMIN tenants get %[1]s >/dev/null 2>&1; then
-  $ADMIN tenants update %[1]s --allowed-clusters %[2]s --admin-roles admin
+  $ADMIN tenants update %[1]s --allowed-clusters %[2]s --admin-roles %[3]s
 else
-  $ADMIN tenants create %[1]s --allowed-clusters %[2]s --admin-roles admin
+  $ADMIN tenants create %[1]s --allowed-clusters %[2]s --admin-roles %[3]s
 fi
-`, a.Tenant, allowed)
+`, a.Tenant, allowed, roles.Admin)
 	clusters := strings.Join(append([]string{a.Cluster}, replicate...), ",")
 	for _, ns := range a.Namespaces {
 		full := a.Tenant + "/" + ns
@@ -111,6 +114,9 @@ fi
 		for _, p := range sortedPeers(a.Peers) {
 			fmt.Fprintf(&b, "$ADMIN namespaces grant-permission %s --role %s --actions produce,consume\n", full, ReplicatorRole(p.Cluster))
 		}
+	}
+	if roles.Probe != roles.Admin {
+		fmt.Fprintf(&b, "$ADMIN namespaces grant-permission %s --role %s --actions produce,consume\n", ProbeNamespace, roles.Probe)
 	}
 	b.WriteString("echo geo-replication metadata applied\n")
 	return b.String()
@@ -183,10 +189,14 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(65534)}},
 						Volumes: []k8s.Volume{token, tmp, ca}}}}}}},
 	}
+	// The probe's own token: produce and consume on its namespace only.
+	probeToken := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(RolesOf(a).Probe)}}
 	noProbeToken := false
 	objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(ProbeName), AutomountServiceAccountToken: &noProbeToken},
-		probe(ns, meta(ProbeName), crit.NodeSelector, tol, []k8s.Volume{token, tmp, ca}, mounts))
-	if len(a.Peers) > 0 {
+		probe(ns, meta(ProbeName), crit.NodeSelector, tol, []k8s.Volume{probeToken, tmp, ca}, mounts))
+	// The metadata Job runs with peers (geo-replication) and wherever the
+	// probe has a role of its own to grant.
+	if len(a.Peers) > 0 || RolesOf(a).Probe != RolesOf(a).Admin {
 		noToken := false
 		objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(GeoJobName), AutomountServiceAccountToken: &noToken})
 		objs = append(objs, k8s.Job{APIVersion: "batch/v1", Kind: "Job", Metadata: k8s.Meta{Name: GeoJobName, Namespace: ns,

@@ -284,12 +284,19 @@ func TestJobs(t *testing.T) {
 	assert.NotContains(t, script, "{{", "extraDeploy is rendered through tpl")
 	assert.NotContains(t, rackSyncScript, "{{")
 	assert.NotContains(t, probeScript, "{{")
+	assert.Contains(t, script, "namespaces grant-permission public/default --role probe-us-east-1 --actions produce,consume", "the probe's own role")
+	assert.Contains(t, script, "--admin-roles admin-us-east-1")
+	// Without peers the Job still grants the probe its namespace; with the
+	// chart's key the probe uses the admin token, and no peers, no Job.
 	a := testConfig()
 	a.Peers = nil
+	assert.Contains(t, GeoScript(a), "--role probe-us-east-1")
+	a = chartKey(a)
+	assert.NotContains(t, GeoScript(a), "probe")
 	objs, err = ExtraObjects(a)
 	require.NoError(t, err)
 	for _, o := range objs {
-		assert.NotEqual(t, "Job", o["kind"], "no peers, no geo-replication job")
+		assert.NotEqual(t, "Job", o["kind"], "chart key and no peers: no metadata job")
 	}
 }
 
@@ -469,7 +476,7 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Equal(t, map[string]any{"broker": "broker-us-east-1", "proxy": "proxy-us-east-1", "client": "admin-us-east-1"}, rel.Input("values.auth.superUsers"))
 	want := map[string]string{"p-token-key": KeySecret, "p-token-broker-us-east-1": "pulsar-token-broker-us-east-1",
 		"p-token-proxy-us-east-1": "pulsar-token-proxy-us-east-1", "p-token-admin-us-east-1": "pulsar-token-admin-us-east-1",
-		"p-geo-tokens": GeoTokensSecret}
+		"p-token-probe-us-east-1": "pulsar-token-probe-us-east-1", "p-geo-tokens": GeoTokensSecret}
 	got := map[string]string{}
 	for _, r := range rec.Resources() {
 		if r.Type != "kubernetes:core/v1:Secret" {

@@ -29,14 +29,19 @@ type Roles struct {
 	// Replicator is this region's brokers at the peers it replicates to;
 	// each peer grants it produce and consume on the replicated namespaces.
 	Replicator string
+	// Probe is the end-to-end probe's: produce and consume on the probe's
+	// namespace, nothing more (with the chart's key, which the program
+	// cannot mint from, the probe uses Admin).
+	Probe string
 }
 
 // RolesOf are the roles of a region.
 func RolesOf(a Config) Roles {
 	if a.WithDefaults().SigningKey == model.SigningKeyChart {
-		return Roles{Broker: "broker-admin", Proxy: "proxy-admin", Admin: "admin", Replicator: ReplicatorRole(a.Cluster)}
+		return Roles{Broker: "broker-admin", Proxy: "proxy-admin", Admin: "admin", Replicator: ReplicatorRole(a.Cluster), Probe: "admin"}
 	}
-	return Roles{Broker: "broker-" + a.Cluster, Proxy: "proxy-" + a.Cluster, Admin: "admin-" + a.Cluster, Replicator: ReplicatorRole(a.Cluster)}
+	return Roles{Broker: "broker-" + a.Cluster, Proxy: "proxy-" + a.Cluster, Admin: "admin-" + a.Cluster, Replicator: ReplicatorRole(a.Cluster),
+		Probe: "probe-" + a.Cluster}
 }
 
 // ReplicatorRole is the role a cluster's brokers replicate as.

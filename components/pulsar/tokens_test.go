@@ -98,8 +98,9 @@ func TestMintTokenRefuses(t *testing.T) {
 // region's tokens), the chart's names with the chart's key.
 func TestRolesOf(t *testing.T) {
 	fleet := RolesOf(Config{Cluster: "us-west-2"})
-	assert.Equal(t, Roles{Broker: "broker-us-west-2", Proxy: "proxy-us-west-2", Admin: "admin-us-west-2", Replicator: "replicator-us-west-2"}, fleet)
+	assert.Equal(t, Roles{Broker: "broker-us-west-2", Proxy: "proxy-us-west-2", Admin: "admin-us-west-2", Replicator: "replicator-us-west-2",
+		Probe: "probe-us-west-2"}, fleet)
 	chart := RolesOf(Config{Cluster: "us-west-2", SigningKey: model.SigningKeyChart})
-	assert.Equal(t, Roles{Broker: "broker-admin", Proxy: "proxy-admin", Admin: "admin", Replicator: "replicator-us-west-2"}, chart)
+	assert.Equal(t, Roles{Broker: "broker-admin", Proxy: "proxy-admin", Admin: "admin", Replicator: "replicator-us-west-2", Probe: "admin"}, chart)
 	assert.Equal(t, "pulsar-token-admin-us-west-2", TokenSecret(fleet.Admin))
 }
