@@ -485,6 +485,12 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = strictJSON(v, &c.GeoReplication)
 		case "observability":
 			err = strictJSON(v, &c.Observability)
+		case "tokens":
+			err = strictJSON(v, &c.Tokens)
+		default:
+			// A declared key with no case here would be accepted and
+			// ignored (TestEveryDeclaredKeyIsParsed).
+			err = fmt.Errorf("declared in ConfigKeys but not parsed (a defect of the program)")
 		}
 		if err != nil {
 			return StackConfig{}, &ConfigError{stack, Key(k.Name), v, fmt.Sprintf("%s (%s): %v", k.Type, k.Description, err)}

@@ -256,6 +256,36 @@ func TestFleetRules(t *testing.T) {
 	}
 }
 
+// Every declared key reaches StackConfig: a key declared but not parsed
+// would be accepted and silently ignored (tokens was, once).
+func TestEveryDeclaredKeyIsParsed(t *testing.T) {
+	sf := repoFiles(t)[0]
+	for _, k := range ConfigKeys {
+		if _, set := sf.Raw[Key(k.Name)]; set {
+			continue // parsed by every other test
+		}
+		raw := cloneRaw(sf.Raw)
+		raw[Key(k.Name)] = map[string]string{"string": `x`, "object": `{}`, "array": `[]`, "boolean": "false", "integer": "0"}[k.Type]
+		_, err := ParseConfig(sf.Stack, raw)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "not parsed", k.Name)
+		}
+	}
+	raw := cloneRaw(sf.Raw)
+	raw["pulsar-fleet:tokens"] = `{"signingKey": "chart"}`
+	c, err := ParseConfig(sf.Stack, raw)
+	require.NoError(t, err)
+	assert.Equal(t, Tokens{SigningKey: model.SigningKeyChart}, c.Tokens)
+	raw["pulsar-fleet:tokens"] = `{"signingKey": "fleet", "replaceChartKey": true}`
+	c, err = ParseConfig(sf.Stack, raw)
+	require.NoError(t, err)
+	assert.Equal(t, Tokens{SigningKey: model.SigningKeyFleet, ReplaceChartKey: true}, c.Tokens)
+	raw["pulsar-fleet:tokens"] = `{"signingKee": "chart"}`
+	_, err = ParseConfig(sf.Stack, raw)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "signingKee", "a typo inside tokens is refused")
+}
+
 func TestParseConfigRejectsTyposAndMissing(t *testing.T) {
 	sf := repoFiles(t)[0]
 	raw := cloneRaw(sf.Raw)

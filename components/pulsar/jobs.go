@@ -34,9 +34,9 @@ const (
 // kept for it; the producer returns only once the broker has persisted the
 // message on an ack quorum of bookies. A region whose brokers accept
 // connections but cannot store messages fails here.
-const probeScript = `set -eu
+var probeScript = `set -eu
 PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"
-` + clientConf + `CLIENT="bin/pulsar-client"
+` + clientConf(proxyServiceHTTPS) + `CLIENT="bin/pulsar-client"
 $CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
 consumer=$!
 sleep 5
@@ -78,7 +78,7 @@ func GeoScript(a Config) string {
 	var b strings.Builder
 	b.WriteString(`set -eu
 PULSAR_HOST="pulsar-broker.${NAMESPACE}.svc.cluster.local"
-` + clientConf + `ADMIN="bin/pulsar-admin"
+` + clientConf(brokerServiceHTTPS) + `ADMIN="bin/pulsar-admin"
 apply_cluster() {
   if $ADMIN clusters get "$1" >/dev/null 2>&1; then verb=update; else verb=create; fi
   $ADMIN clusters "$verb" "$1" --url "$2" --url-secure "$2" --broker-url-secure "$3" --tls-enable \

@@ -325,6 +325,8 @@ func TestProbe(t *testing.T) {
 	script := c["command"].([]any)[2].(string)
 	assert.Contains(t, script, `PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"`, "through the proxy")
 	assert.Contains(t, script, "brokerServiceUrl=pulsar+ssl://${PULSAR_HOST}:6651/", "over TLS")
+	assert.Contains(t, script, "webServiceUrl=https://${PULSAR_HOST}:443/", "the proxies' Service serves https on 443")
+	assert.Contains(t, GeoScript(testConfig()), "webServiceUrl=https://${PULSAR_HOST}:8443/", "the brokers' on 8443")
 	assert.Less(t, strings.Index(script, " consume "), strings.Index(script, " produce "), "subscribed before it produces")
 	env := map[string]string{}
 	for _, e := range c["env"].([]any) {

@@ -1,5 +1,10 @@
 package pulsar
 
+import (
+	"strconv"
+	"strings"
+)
+
 // The region's in-cluster CA, as the main release's internal issuer names
 // it (the chart's templates: `<fullname>-<internal_issuer.component>-ca-issuer`
 // and `<release>-<tls.ca_suffix>`); the render tier checks both names
@@ -24,12 +29,23 @@ const (
 	CARenewBefore = "8760h"
 )
 
+// The TLS web ports of the chart's Services: the brokers' (broker.ports)
+// and the proxies' (proxy.ports, 443 in front of the container's 8443).
+const (
+	brokerServiceHTTPS = 8443
+	proxyServiceHTTPS  = 443
+)
+
 // clientConf writes the Pulsar client configuration of the program's jobs
 // (bin/pulsar-admin and bin/pulsar-client read PULSAR_CLIENT_CONF): TLS
-// to $PULSAR_HOST with the region's CA, the host name checked against
-// its certificate, and the mounted token.
-const clientConf = `cat > /tmp/client.conf <<CONF
-webServiceUrl=https://${PULSAR_HOST}:8443/
+// to $PULSAR_HOST (its web API on webPort) with the region's CA, the host
+// name checked against its certificate, and the mounted token.
+func clientConf(webPort int) string {
+	return strings.ReplaceAll(clientConfTemplate, "WEB_PORT", strconv.Itoa(webPort))
+}
+
+const clientConfTemplate = `cat > /tmp/client.conf <<CONF
+webServiceUrl=https://${PULSAR_HOST}:WEB_PORT/
 brokerServiceUrl=pulsar+ssl://${PULSAR_HOST}:6651/
 authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
 authParams=file:///tokens/TOKEN
