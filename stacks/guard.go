@@ -22,7 +22,8 @@ type Guard func(stack string, deployed map[string]any) error
 // of order.
 func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 	return func(stack string, deployed map[string]any) error {
-		if _, ok := f.Get(stack); !ok {
+		c, ok := f.Get(stack)
+		if !ok {
 			return nil
 		}
 		was := DeployedState(deployed)
@@ -40,7 +41,6 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 		if err := transition.Allow(was, now, at, cat); err != nil {
 			return err
 		}
-		c, _ := f.Get(stack)
 		return allowSigningKey(c, deployed)
 	}
 }

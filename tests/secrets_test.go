@@ -60,7 +60,7 @@ func TestNoSecretInPlainText(t *testing.T) {
 		// The Pulsar credentials minted from the fleet key: the token
 		// Secrets' data is secret, and no token nor the key is in the JSON.
 		roles := pulsar.RolesOf(pulsar.Config{Cluster: st.Stack})
-		for _, role := range []string{roles.Admin, roles.Broker, roles.Proxy, roles.Probe} {
+		for _, role := range roles.Minted() {
 			sec, err := st.Recorder.One("kubernetes:core/v1:Secret", st.Stack+"-token-"+role)
 			require.NoError(t, err, st.Stack)
 			assert.Equal(t, "[secret]", sec.Input("stringData"), "%s: %s", st.Stack, role)

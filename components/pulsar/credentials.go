@@ -13,7 +13,7 @@ import (
 // credentials are the Secrets the chart reads its JWT key and tokens
 // from, made by the program from the fleet signing key before the release
 // (so the chart's hook generates nothing): the public key, a token per
-// super user, and, with peers, the replicator's token under each peer's
+// minted role (Roles.Minted), and, with peers, the replicator's token under each peer's
 // name. None with the chart's key.
 func (b *builder) credentials(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 	a := b.cfg.WithDefaults()
@@ -47,7 +47,7 @@ func (b *builder) credentials(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 		return nil, err
 	}
 	roles := RolesOf(a)
-	for _, role := range []string{roles.Broker, roles.Proxy, roles.Admin, roles.Probe} {
+	for _, role := range roles.Minted() {
 		if err := secret("token-"+role, TokenSecret(role), nil, pulumi.StringMap{"TOKEN": mint(key, role)}); err != nil {
 			return nil, err
 		}

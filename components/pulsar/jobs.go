@@ -160,7 +160,8 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 	meta := func(name string) k8s.Meta {
 		return k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}}
 	}
-	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(RolesOf(a).Admin)}}
+	roles := RolesOf(a)
+	token := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(roles.Admin)}}
 	tmp := k8s.Volume{Name: "tmp", EmptyDir: &struct{}{}}
 	// The CA's certificate only: its Secret holds the CA's key too.
 	ca := k8s.Volume{Name: "ca", Secret: &k8s.SecretVolume{SecretName: CASecret, Items: []k8s.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}}
@@ -190,13 +191,13 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 						Volumes: []k8s.Volume{token, tmp, ca}}}}}}},
 	}
 	// The probe's own token: produce and consume on its namespace only.
-	probeToken := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(RolesOf(a).Probe)}}
+	probeToken := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(roles.Probe)}}
 	noProbeToken := false
 	objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(ProbeName), AutomountServiceAccountToken: &noProbeToken},
 		probe(ns, meta(ProbeName), crit.NodeSelector, tol, []k8s.Volume{probeToken, tmp, ca}, mounts))
 	// The metadata Job runs with peers (geo-replication) and wherever the
 	// probe has a role of its own to grant.
-	if len(a.Peers) > 0 || RolesOf(a).Probe != RolesOf(a).Admin {
+	if len(a.Peers) > 0 || roles.Probe != roles.Admin {
 		noToken := false
 		objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(GeoJobName), AutomountServiceAccountToken: &noToken})
 		objs = append(objs, k8s.Job{APIVersion: "batch/v1", Kind: "Job", Metadata: k8s.Meta{Name: GeoJobName, Namespace: ns,

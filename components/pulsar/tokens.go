@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
@@ -34,6 +35,10 @@ type Roles struct {
 	// cannot mint from, the probe uses Admin).
 	Probe string
 }
+
+// Minted are the roles whose tokens the program mints into Secrets of
+// their own (with the fleet key): the super users and the probe.
+func (r Roles) Minted() []string { return []string{r.Broker, r.Proxy, r.Admin, r.Probe} }
 
 // RolesOf are the roles of a region.
 func RolesOf(a Config) Roles {
@@ -98,6 +103,47 @@ func PublicKeyDER(keyPEM string) ([]byte, error) {
 		return nil, err
 	}
 	return x509.MarshalPKIXPublicKey(&key.PublicKey)
+}
+
+// VerifyToken checks an RS256 token as a broker does, against the public
+// key the brokers read (DER SubjectPublicKeyInfo), and returns its
+// subject.
+func VerifyToken(publicDER []byte, token string) (string, error) {
+	pub, err := x509.ParsePKIXPublicKey(publicDER)
+	if err != nil {
+		return "", fmt.Errorf("token public key: %w", err)
+	}
+	rsaPub, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return "", fmt.Errorf("token public key: %T, want RSA", pub)
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("token: %d parts, want 3 (a JWT)", len(parts))
+	}
+	enc := base64.RawURLEncoding
+	var header, claims map[string]string
+	for i, v := range []*map[string]string{&header, &claims} {
+		b, err := enc.DecodeString(parts[i])
+		if err != nil {
+			return "", fmt.Errorf("token part %d: %w", i, err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			return "", fmt.Errorf("token part %d: %w", i, err)
+		}
+	}
+	if header["alg"] != "RS256" {
+		return "", fmt.Errorf("token algorithm %q, want RS256", header["alg"])
+	}
+	sig, err := enc.DecodeString(parts[2])
+	if err != nil {
+		return "", fmt.Errorf("token signature: %w", err)
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(rsaPub, crypto.SHA256, digest[:], sig); err != nil {
+		return "", fmt.Errorf("token signature: %w", err)
+	}
+	return claims["sub"], nil
 }
 
 // MintToken is an RS256 JWT for subject with no expiry, as `bin/pulsar

@@ -1,12 +1,10 @@
 package pulsar
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -57,10 +55,9 @@ func TestMintToken(t *testing.T) {
 		pub, err := x509.ParsePKIXPublicKey(der)
 		require.NoError(t, err)
 		assert.True(t, key.PublicKey.Equal(pub), "the public key the brokers read is the signing key's")
-		sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+		subject, err := VerifyToken(der, token)
 		require.NoError(t, err)
-		digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-		require.NoError(t, rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, digest[:], sig))
+		assert.Equal(t, "replicator-us-east-1", subject)
 
 		again, err := MintToken(keyPEM, "replicator-us-east-1")
 		require.NoError(t, err)
@@ -68,6 +65,34 @@ func TestMintToken(t *testing.T) {
 		other, err := MintToken(keyPEM, "admin-us-east-1")
 		require.NoError(t, err)
 		assert.NotEqual(t, token, other)
+	}
+}
+
+// A token another key signed, or one altered after signing, does not
+// verify.
+func TestVerifyTokenRefuses(t *testing.T) {
+	keyPEM, _ := rsaPEM(t, 2048, false)
+	otherPEM, _ := rsaPEM(t, 2048, false)
+	der, err := PublicKeyDER(keyPEM)
+	require.NoError(t, err)
+	token, err := MintToken(keyPEM, "admin-us-east-1")
+	require.NoError(t, err)
+	foreign, err := MintToken(otherPEM, "admin-us-east-1")
+	require.NoError(t, err)
+	parts := strings.Split(token, ".")
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"admin-us-west-2"}`)) + "." + parts[2]
+	hs256 := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256"}`)) + "." + parts[1] + "." + parts[2]
+	for _, tc := range []struct{ name, token, want string }{
+		{"another key", foreign, "verification error"},
+		{"claims altered", forged, "verification error"},
+		{"another algorithm", hs256, `algorithm "HS256"`},
+		{"not a JWT", "abc", "1 parts, want 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := VerifyToken(der, tc.token)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
 	}
 }
 
