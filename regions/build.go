@@ -349,7 +349,7 @@ func (w *wiring) pulsar() error {
 // routing is the region's DNS names and, on the primary, the accelerator
 // over the peers' load balancers.
 func (w *wiring) routing() error {
-	deps := routing.Deps{ProxyHostname: w.pl.ProxyHostname, Provider: w.cl.Provider, PeerNLBARNs: map[string]pulumi.StringInput{},
+	deps := routing.Deps{ProxyHostname: w.pl.ProxyHostname, Provider: w.cl.Provider, ProbeAlarm: w.obs.ProbeAlarm, PeerNLBARNs: map[string]pulumi.StringInput{},
 		DependsOn: []pulumi.Resource{w.pl.NamespaceObject}}
 	for _, r := range w.cfg.Routing.Regions {
 		if r.Stack != w.spec.Stack && w.cfg.Routing.GlobalAccelerator {

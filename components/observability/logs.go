@@ -129,6 +129,8 @@ func validRetention(days int) error {
 // logShipping is the region's log group and Fluent Bit's role on it.
 type logShipping struct {
 	role *iam.Role
+	// probeAlarm is the probe alarm's name.
+	probeAlarm pulumi.StringOutput
 }
 
 func newLogShipping(ctx *pulumi.Context, name string, cfg Config, deps Deps, parent pulumi.ResourceOption) (*logShipping, error) {
@@ -151,5 +153,61 @@ func newLogShipping(ctx *pulumi.Context, name string, cfg Config, deps Deps, par
 	}, parent); err != nil {
 		return nil, err
 	}
-	return &logShipping{role: role}, nil
+	alarm, err := newProbeSignal(ctx, name, cfg, group, parent)
+	if err != nil {
+		return nil, err
+	}
+	return &logShipping{role: role, probeAlarm: alarm}, nil
+}
+
+// Probe signal: the probe's result lines (model.ProbeResultLine) become
+// CloudWatch metrics through two metric filters on the pod log group, and
+// an alarm fires when successes stop. Missing data is breaching: a probe
+// that cannot run, or whose logs stop arriving, counts as failing. The
+// region's Route53 health check watches the alarm.
+const (
+	probeAlarmPeriodSeconds = 60
+	// Three failed minutes out of five: one late CronJob run or a slow
+	// log delivery does not fail the region.
+	probeAlarmEvaluationPeriods = 5
+	probeAlarmDatapoints        = 3
+)
+
+// newProbeSignal registers the probe's metric filters and alarm, and
+// returns the alarm's name.
+func newProbeSignal(ctx *pulumi.Context, name string, cfg Config, group *cloudwatch.LogGroup, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	filters := []struct {
+		suffix, metric, pattern, value string
+	}{
+		{"probe-success", model.ProbeMetricSuccess, model.ProbeSuccessPattern(), "1"},
+		{"probe-latency", model.ProbeMetricLatency, model.ProbeLatencyPattern(), model.ProbeLatencyValue()},
+	}
+	var success *cloudwatch.LogMetricFilter
+	for _, f := range filters {
+		mf, err := cloudwatch.NewLogMetricFilter(ctx, name+"-"+f.suffix, &cloudwatch.LogMetricFilterArgs{
+			LogGroupName: group.Name, Pattern: pulumi.String(f.pattern),
+			MetricTransformation: &cloudwatch.LogMetricFilterMetricTransformationArgs{
+				Namespace: pulumi.String(model.ProbeMetricNamespace), Name: pulumi.String(f.metric), Value: pulumi.String(f.value),
+			},
+		}, parent)
+		if err != nil {
+			return pulumi.StringOutput{}, err
+		}
+		if success == nil {
+			success = mf
+		}
+	}
+	alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-probe", &cloudwatch.MetricAlarmArgs{
+		Name:             pulumi.String(model.ProbeAlarmName(cfg.Cluster)),
+		AlarmDescription: pulumi.String("The end-to-end probe stopped producing and consuming through the proxies; the region's Route53 health check fails with it (docs/operations.md, \"PulsarProbeFailing\")."),
+		Namespace:        pulumi.String(model.ProbeMetricNamespace), MetricName: pulumi.String(model.ProbeMetricSuccess),
+		Statistic: pulumi.String("Sum"), Period: pulumi.Int(probeAlarmPeriodSeconds),
+		EvaluationPeriods: pulumi.Int(probeAlarmEvaluationPeriods), DatapointsToAlarm: pulumi.Int(probeAlarmDatapoints),
+		ComparisonOperator: pulumi.String("LessThanThreshold"), Threshold: pulumi.Float64(1),
+		TreatMissingData: pulumi.String("breaching"), Tags: kit.Tags(cfg.Tags),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{success}))
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return alarm.Name, nil
 }

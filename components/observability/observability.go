@@ -354,6 +354,9 @@ type Observability struct {
 	Installed
 	// MetricsBucket is the region's Thanos bucket.
 	MetricsBucket pulumi.StringOutput
+	// ProbeAlarm is the name of the alarm on the end-to-end probe, which
+	// the region's Route53 health check watches.
+	ProbeAlarm pulumi.StringOutput
 }
 
 // New installs monitoring for the region.
@@ -390,7 +393,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		if err != nil {
 			return nil, err
 		}
-		o.Installed, o.MetricsBucket = m.Installed, store.bucket.Bucket
+		o.Installed, o.MetricsBucket, o.ProbeAlarm = m.Installed, store.bucket.Bucket, logs.probeAlarm
 		if cfg.Exposed() {
 			// thanos.<stack>.<domain> points at the endpoint's load balancer.
 			if _, err := route53.NewRecord(ctx, name+"-thanos", &route53.RecordArgs{
@@ -400,7 +403,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 				return nil, err
 			}
 		}
-		return pulumi.Map{"endpointHostname": o.EndpointHostname, "metricsBucket": o.MetricsBucket}, nil
+		return pulumi.Map{"endpointHostname": o.EndpointHostname, "metricsBucket": o.MetricsBucket, "probeAlarm": o.ProbeAlarm}, nil
 	}, opts...)
 }
 

@@ -423,6 +423,34 @@ func TestSecretsCreatedByTheProgram(t *testing.T) {
 	assert.Empty(t, v.Alertmanager.AlertmanagerSpec.Secrets)
 }
 
+// The probe's result lines become two metrics on the region's log group,
+// and the alarm on successes, which Route53 watches, treats silence as
+// failure.
+func TestProbeSignal(t *testing.T) {
+	rec, err := run(t, args(false))
+	require.NoError(t, err)
+	filters := rec.ByType("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+	require.Len(t, filters, 2)
+	byMetric := map[string]map[string]any{}
+	for _, f := range filters {
+		assert.Equal(t, LogGroupName("us-west-2"), f.Inputs["logGroupName"], "the pod log group the probe's lines reach")
+		mt := f.Inputs["metricTransformation"].(map[string]any)
+		assert.Equal(t, model.ProbeMetricNamespace, mt["namespace"])
+		byMetric[mt["name"].(string)] = map[string]any{"pattern": f.Inputs["pattern"], "value": mt["value"]}
+	}
+	assert.Equal(t, map[string]any{"pattern": model.ProbeSuccessPattern(), "value": "1"}, byMetric[model.ProbeMetricSuccess])
+	assert.Equal(t, map[string]any{"pattern": model.ProbeLatencyPattern(), "value": "$.latencyMs"}, byMetric[model.ProbeMetricLatency])
+	alarm, err := rec.One("aws:cloudwatch/metricAlarm:MetricAlarm", "o-probe")
+	require.NoError(t, err)
+	assert.Equal(t, model.ProbeAlarmName("us-west-2"), alarm.Inputs["name"])
+	assert.Equal(t, model.ProbeMetricSuccess, alarm.Inputs["metricName"])
+	assert.Equal(t, "LessThanThreshold", alarm.Inputs["comparisonOperator"])
+	assert.EqualValues(t, 1, alarm.Inputs["threshold"])
+	assert.Equal(t, "breaching", alarm.Inputs["treatMissingData"], "no probe result is a failure")
+	assert.EqualValues(t, 5, alarm.Inputs["evaluationPeriods"])
+	assert.EqualValues(t, 3, alarm.Inputs["datapointsToAlarm"])
+}
+
 // The component is split in two: the in-cluster half (every Kubernetes
 // object) keeps the URNs it had directly under the component; the AWS
 // resources (bucket, roles, certificate, DNS record) and the Grafana
@@ -448,6 +476,7 @@ func TestInClusterHalfKeepsItsURNs(t *testing.T) {
 			"aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 			"aws:iam/role:Role", "aws:iam/role:Role", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicy:RolePolicy",
 			"aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+			"aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/metricAlarm:MetricAlarm",
 			"tls:index/privateKey:PrivateKey", "tls:index/certRequest:CertRequest",
 			"tls:index/locallySignedCert:LocallySignedCert"}
 		if global {

@@ -33,16 +33,29 @@ const (
 // (a durable subscription from the earliest message), so the message is
 // kept for it; the producer returns only once the broker has persisted the
 // message on an ack quorum of bookies. A region whose brokers accept
-// connections but cannot store messages fails here.
+// connections but cannot store messages fails here. On success it prints
+// the result line (model.ProbeResultLine) with the produce-to-consume
+// time, which becomes the CloudWatch metrics behind the region's Route53
+// health check; a failed run prints none.
 var probeScript = `set -eu
 PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"
 ` + clientConf(proxyServiceHTTPS) + `CLIENT="bin/pulsar-client"
-$CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
+` + nowMillis + `$CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
 consumer=$!
 sleep 5
+start="$(now_ms)"
 $CLIENT produce -m "probe $(date +%s)" -n 1 "$TOPIC"
 wait "$consumer"
 echo "probe: produced and consumed on $TOPIC"
+` + model.ProbeResultPrintf() + ` "$(( $(now_ms) - start ))"
+`
+
+// nowMillis defines now_ms, the time in milliseconds, with date's %N where
+// the image's date has it and whole seconds where it does not.
+const nowMillis = `now_ms() {
+  t="$(date +%s%N)"; t="${t%%[!0-9]*}"
+  if [ "${#t}" -gt 13 ]; then echo $(( t / 1000000 )); else echo $(( t * 1000 )); fi
+}
 `
 
 // rackSyncScript registers each bookie's availability zone as its rack:

@@ -1,6 +1,6 @@
 // Package routing puts a region behind the fleet's global name: an ACM
 // certificate for the regional and global names (the proxy NLB terminates
-// TLS with it), a Route53 health check on the proxies' health endpoint, a
+// TLS with it), a Route53 health check on the end-to-end probe's alarm, a
 // weighted record in the shared hosted zone (set identifier = the stack, so
 // a region that fails its check drops out), a stable regional record, the
 // client configuration applications use, and optionally an AWS Global

@@ -49,8 +49,7 @@ type Config struct {
 	HostedZoneID string
 	// Weight is this stack's Route53 weight.
 	Weight int
-	// Scheme of the proxy NLB; Route53 health checkers can only reach an
-	// internet-facing one.
+	// Scheme of the proxy NLB.
 	Scheme model.ProxyScheme
 	// Regions are every stack of the fleet (this one included), for the
 	// failover URLs.
@@ -108,6 +107,9 @@ func (a Config) Validate() error {
 type Deps struct {
 	// ProxyHostname is the proxy NLB's DNS name (from the Pulsar component).
 	ProxyHostname pulumi.StringInput
+	// ProbeAlarm is the name of the end-to-end probe's alarm (from the
+	// observability component), which the health check watches.
+	ProbeAlarm pulumi.StringInput
 	// Provider places the client ConfigMap.
 	Provider *kubernetes.Provider
 	// PeerNLBARNs are the peers' proxy NLBs, keyed by the peer's stack (its
@@ -118,9 +120,9 @@ type Deps struct {
 	DependsOn []pulumi.Resource
 }
 
-// Validate reports a missing proxy hostname or provider.
+// Validate reports a missing proxy hostname, provider or probe alarm.
 func (d Deps) Validate() error {
-	return kit.Missing(map[string]any{"proxyHostname": d.ProxyHostname, "provider": d.Provider})
+	return kit.Missing(map[string]any{"proxyHostname": d.ProxyHostname, "provider": d.Provider, "probeAlarm": d.ProbeAlarm})
 }
 
 // ValidateFor reports, when the configuration runs the Global Accelerator,
@@ -253,19 +255,17 @@ func (b *builder) build(r *Routing) error {
 	return nil
 }
 
-// healthCheck registers the Route53 health check of an internet-facing
-// proxy NLB and returns its ID for the weighted record (nil without one).
+// healthCheck registers the region's Route53 health check: the state of
+// the probe's CloudWatch alarm (an observability output), so the region
+// leaves the weighted name when messages stop going through it, not only
+// when its proxies stop answering. It serves internal NLBs as well, which
+// Route53's checkers could never reach. Until the alarm has data the
+// region counts as unhealthy: a region joins the name once its probe has
+// passed.
 func (b *builder) healthCheck(r *Routing) (pulumi.StringPtrInput, error) {
-	if b.cfg.Scheme != model.SchemeInternetFacing {
-		// Route53's checkers cannot reach an internal NLB; the weighted
-		// record then has no health check and counts as healthy.
-		_ = b.ctx.Log.Warn("routing: internal proxy NLB; the weighted record has no Route53 health check", &pulumi.LogArgs{})
-		r.HealthCheckID = pulumi.String("").ToStringOutput()
-		return nil, nil
-	}
 	hc, err := route53.NewHealthCheck(b.ctx, b.name, &route53.HealthCheckArgs{
-		Type: pulumi.String("HTTPS"), Fqdn: b.deps.ProxyHostname, Port: pulumi.Int(PortHTTPS), ResourcePath: pulumi.String(HealthPath),
-		RequestInterval: pulumi.Int(10), FailureThreshold: pulumi.Int(3), MeasureLatency: pulumi.Bool(true), EnableSni: pulumi.Bool(true),
+		Type: pulumi.String("CLOUDWATCH_METRIC"), CloudwatchAlarmName: b.deps.ProbeAlarm,
+		CloudwatchAlarmRegion: pulumi.String(b.cfg.Region()), InsufficientDataHealthStatus: pulumi.String("Unhealthy"),
 		Tags: b.tags,
 	}, b.parent)
 	if err != nil {
@@ -273,6 +273,16 @@ func (b *builder) healthCheck(r *Routing) (pulumi.StringPtrInput, error) {
 	}
 	r.HealthCheckID = hc.ID().ToStringOutput()
 	return hc.ID().ToStringOutput().ToStringPtrOutput(), nil
+}
+
+// Region is this stack's AWS region, from its entry in Regions.
+func (a Config) Region() string {
+	for _, r := range a.Regions {
+		if r.Stack == a.Stack {
+			return r.Region
+		}
+	}
+	return ""
 }
 
 // records registers the stable regional record and the weighted global one.

@@ -14,6 +14,9 @@ import (
 
 const host = "a1b2c3-0123456789abcdef.elb.us-east-1.amazonaws.com"
 
+// alarm is the probe alarm's name the health check watches.
+const alarm = "pulsar-fleet-us-east-1-probe"
+
 func args() Config {
 	return Config{Stack: "us-east-1", Domain: "streaming.example.com", HostedZoneID: "Z0TEST", Weight: 50, Scheme: "internet-facing",
 		Namespace: "pulsar",
@@ -23,7 +26,7 @@ func args() Config {
 
 func run(t *testing.T, a Config) (*recorder.Recorder, error) {
 	t.Helper()
-	return runWith(t, a, Deps{ProxyHostname: pulumi.String(host)})
+	return runWith(t, a, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm)})
 }
 
 // runWith registers routing with deps, adding a Kubernetes provider unless
@@ -48,9 +51,11 @@ func TestWeightedRecordAndHealthCheck(t *testing.T) {
 	require.NoError(t, err)
 	hc, err := rec.One("aws:route53/healthCheck:HealthCheck", "r")
 	require.NoError(t, err)
-	assert.Equal(t, host, hc.Inputs["fqdn"], "the health check targets the proxy NLB")
-	assert.Equal(t, "/status.html", hc.Inputs["resourcePath"])
-	assert.Equal(t, "HTTPS", hc.Inputs["type"])
+	assert.Equal(t, "CLOUDWATCH_METRIC", hc.Inputs["type"], "the probe's alarm, not the proxies' status page")
+	assert.Equal(t, alarm, hc.Inputs["cloudwatchAlarmName"])
+	assert.Equal(t, "us-east-1", hc.Inputs["cloudwatchAlarmRegion"])
+	assert.Equal(t, "Unhealthy", hc.Inputs["insufficientDataHealthStatus"], "a region joins once its probe passed")
+	assert.NotContains(t, hc.Inputs, "fqdn")
 	w, err := rec.One("aws:route53/record:Record", "r-weighted")
 	require.NoError(t, err)
 	assert.Equal(t, "pulsar.streaming.example.com", w.Inputs["name"])
@@ -77,7 +82,7 @@ func TestWeightedRecordAndHealthCheck(t *testing.T) {
 func TestGlobalAccelerator(t *testing.T) {
 	a := args()
 	a.GlobalAccelerator = true
-	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PeerNLBARNs: map[string]pulumi.StringInput{
+	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
 		"eu-west-1": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1"),
 		"us-west-2": pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1"),
 	}})
@@ -99,7 +104,7 @@ func TestAcceleratorEndpointGroupsUseTheRegionNotTheStackName(t *testing.T) {
 	a := args()
 	a.GlobalAccelerator = true
 	a.Stack, a.Regions = "prod-east", []RegionEndpoint{{Stack: "prod-east", Region: "us-east-1", Weight: 60}, {Stack: "prod-dr", Region: "eu-west-1", Weight: 40}}
-	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PeerNLBARNs: map[string]pulumi.StringInput{
+	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
 		"prod-dr": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1"),
 	}})
 	require.NoError(t, err)
@@ -110,12 +115,19 @@ func TestAcceleratorEndpointGroupsUseTheRegionNotTheStackName(t *testing.T) {
 	assert.ElementsMatch(t, []string{"us-east-1", "eu-west-1"}, regions)
 }
 
-func TestInternalNLBHasNoHealthCheck(t *testing.T) {
+// The probe's alarm serves an internal NLB too, which Route53's checkers
+// could not reach.
+func TestInternalNLBHasAHealthCheck(t *testing.T) {
 	a := args()
 	a.Scheme = "internal"
 	rec, err := run(t, a)
 	require.NoError(t, err)
-	assert.Empty(t, rec.ByType("aws:route53/healthCheck:HealthCheck"))
+	hc, err := rec.One("aws:route53/healthCheck:HealthCheck", "r")
+	require.NoError(t, err)
+	assert.Equal(t, "CLOUDWATCH_METRIC", hc.Inputs["type"])
+	w, err := rec.One("aws:route53/record:Record", "r-weighted")
+	require.NoError(t, err)
+	assert.Equal(t, "r-id", w.Inputs["healthCheckId"])
 }
 
 func TestBadInput(t *testing.T) {
@@ -158,8 +170,9 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 		deps Deps
 		want string
 	}{
-		{"proxy hostname", args(), Deps{}, `routing "r": missing dependencies: proxyHostname`},
-		{"peer NLB", withGA, Deps{ProxyHostname: pulumi.String(host), PeerNLBARNs: map[string]pulumi.StringInput{
+		{"proxy hostname and probe alarm", args(), Deps{}, `routing "r": missing dependencies: probeAlarm, proxyHostname`},
+		{"probe alarm", args(), Deps{ProxyHostname: pulumi.String(host)}, `routing "r": missing dependencies: probeAlarm`},
+		{"peer NLB", withGA, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
 			"us-west-2": pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1"),
 		}}, `routing "r": global accelerator: missing dependencies: peerNlbArns[eu-west-1]`},
 	} {
@@ -174,7 +187,7 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 	}
 	rec := recorder.New("us-east-1")
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "r", args(), Deps{ProxyHostname: pulumi.String(host)})
+		_, err := New(ctx, "r", args(), Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm)})
 		return err
 	})
 	require.ErrorContains(t, err, `routing "r": missing dependencies: provider`)

@@ -1,0 +1,58 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// The end-to-end probe's result reaches Route53 through CloudWatch: the
+// probe prints one JSON line when it has produced and consumed a message,
+// Fluent Bit merges that line into the pod's log record (merge_log), and
+// two metric filters on the region's log group turn it into the metrics
+// below. An alarm on Success backs the region's Route53 health check, so
+// a region whose brokers accept connections but cannot store messages
+// drops out of the global name.
+const (
+	// ProbeResultField is the result line's marker field; ProbeResultOK
+	// its value on success (the probe prints nothing of it on failure).
+	ProbeResultField = "pulsarFleetProbe"
+	ProbeResultOK    = "ok"
+	// ProbeLatencyField is the produce-to-consume time in milliseconds.
+	ProbeLatencyField = "latencyMs"
+	// ProbeMetricNamespace holds the probe's CloudWatch metrics: Success
+	// (1 per successful run) and LatencyMs.
+	ProbeMetricNamespace = "PulsarFleet/Probe"
+	ProbeMetricSuccess   = "Success"
+	ProbeMetricLatency   = "LatencyMs"
+)
+
+// ProbeResultLine is the line the probe prints on success.
+func ProbeResultLine(latencyMs int64) string {
+	b, _ := json.Marshal(map[string]any{ProbeResultField: ProbeResultOK, ProbeLatencyField: latencyMs})
+	return string(b)
+}
+
+// ProbeResultPrintf is the shell printf of ProbeResultLine, its one
+// argument the latency in milliseconds.
+func ProbeResultPrintf() string {
+	return fmt.Sprintf(`printf '{"%s":"%s","%s":%%d}\n'`, ProbeResultField, ProbeResultOK, ProbeLatencyField)
+}
+
+// ProbeSuccessPattern and ProbeLatencyPattern are the metric filters'
+// JSON patterns: a successful run, and its latency (the filter's value is
+// $.latencyMs).
+func ProbeSuccessPattern() string {
+	return fmt.Sprintf(`{ $.%s = "%s" }`, ProbeResultField, ProbeResultOK)
+}
+
+// ProbeLatencyPattern matches a successful run that reports its latency.
+func ProbeLatencyPattern() string {
+	return fmt.Sprintf(`{ $.%s = "%s" && $.%s >= 0 }`, ProbeResultField, ProbeResultOK, ProbeLatencyField)
+}
+
+// ProbeLatencyValue is the latency filter's metric value.
+func ProbeLatencyValue() string { return "$." + ProbeLatencyField }
+
+// ProbeAlarmName is the region's probe alarm, which its Route53 health
+// check watches.
+func ProbeAlarmName(stack string) string { return "pulsar-fleet-" + stack + "-probe" }
