@@ -173,6 +173,65 @@ func pulsarTokensOwned(v *view) []Finding {
 				out = append(out, fail(res(r), "no Secret %s/%s: with the chart's hook off, the program must make it", ns, name))
 			}
 		}
+		for _, m := range mountedTokenSecrets(v, ns, values) {
+			if !secrets[ns+"/"+m.secret] {
+				out = append(out, fail(res(r), "%s mounts the token Secret %s/%s, which the program does not make: it would wait for a human to create it", m.by, ns, m.secret))
+			}
+		}
+	}
+	return out
+}
+
+// tokenMount is a token Secret a workload mounts.
+type tokenMount struct{ by, secret string }
+
+// mountedTokenSecrets are the token Secrets (the program's names: a
+// role's token, or the geo-replication tokens) that the release's values
+// (the brokers' and proxies' extra volumes) and the program's workloads
+// in its namespace (the probe, the jobs) mount, optional ones aside.
+func mountedTokenSecrets(v *view, ns string, values map[string]any) []tokenMount {
+	isToken := func(name string) bool {
+		return strings.HasPrefix(name, pulsar.TokenSecret("")) || name == pulsar.GeoTokensSecret
+	}
+	var out []tokenMount
+	for _, comp := range slices.Sorted(maps.Keys(values)) {
+		for _, name := range secretVolumes(get(values, comp+".extraVolumes")) {
+			if isToken(name) {
+				out = append(out, tokenMount{"values " + comp + ".extraVolumes", name})
+			}
+		}
+	}
+	for _, o := range v.objects {
+		if o.Namespace() != ns || o.Kind() == "Secret" {
+			continue
+		}
+		for _, name := range secretVolumes(o.Object["spec"]) {
+			if isToken(name) {
+				out = append(out, tokenMount{o.Kind() + " " + o.Name(), name})
+			}
+		}
+	}
+	return out
+}
+
+// secretVolumes are the names of the non-optional Secret volumes anywhere
+// under v ({secret: {secretName, optional}}).
+func secretVolumes(v any) []string {
+	var out []string
+	switch t := v.(type) {
+	case map[string]any:
+		if s, ok := t["secret"].(map[string]any); ok && s["optional"] != true {
+			if name := str(s["secretName"]); name != "" {
+				out = append(out, name)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			out = append(out, secretVolumes(t[k])...)
+		}
+	case []any:
+		for _, e := range t {
+			out = append(out, secretVolumes(e)...)
+		}
 	}
 	return out
 }

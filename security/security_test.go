@@ -314,6 +314,12 @@ func TestEveryRuleFails(t *testing.T) {
 			}
 			t.Fatal("no admin token Secret")
 		}, "no Secret pulsar/pulsar-token-admin-us-east-1"},
+		{"PULSAR-TOKENS-OWNED", "the probe's token Secret is missing", func(t *testing.T, st *stacks.OfflineStack) {
+			dropSecret(t, st, "-token-probe-us-east-1")
+		}, "CronJob pulsar-fleet-probe mounts the token Secret pulsar/pulsar-token-probe-us-east-1, which the program does not make"},
+		{"PULSAR-TOKENS-OWNED", "the geo-replication tokens Secret is missing", func(t *testing.T, st *stacks.OfflineStack) {
+			dropSecret(t, st, "-geo-tokens")
+		}, "values broker.extraVolumes mounts the token Secret pulsar/pulsar-geo-replication-tokens"},
 		{"PULSAR-TLS", "plaintext admin port", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "pulsarssl"
@@ -590,4 +596,17 @@ func forMainRelease(t *testing.T, st *stacks.OfflineStack, edit func(values map[
 		}
 	}
 	t.Fatal("no pulsar release with brokers")
+}
+
+// dropSecret removes the program's Secret whose resource name ends with
+// suffix.
+func dropSecret(t *testing.T, st *stacks.OfflineStack, suffix string) {
+	t.Helper()
+	for i, r := range st.Resources {
+		if r.Type == "kubernetes:core/v1:Secret" && strings.HasSuffix(r.Name, suffix) {
+			st.Resources = slices.Delete(st.Resources, i, i+1)
+			return
+		}
+	}
+	t.Fatalf("no Secret resource named *%s", suffix)
 }
