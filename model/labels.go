@@ -73,10 +73,19 @@ func PodSecurityLabels(enforce string) map[string]string {
 	return map[string]string{LabelPSAEnforce: enforce, LabelPSAWarn: PSARestricted, LabelPSAAudit: PSARestricted}
 }
 
-// Client-facing ports (TLS terminates at the NLB) and the proxy's health
-// path, which Route53 health checks and the NLB probe.
+// Load-balanced ports (TLS terminates at the NLB): the Pulsar protocol,
+// the only one on the client listener, and the web API (admin, lookups,
+// the proxies' health path), on the private listener only.
 const (
 	PortPulsarTLS = 6651
 	PortHTTPS     = 443
 	HealthPath    = "/status.html"
+)
+
+// WebPorts and WebPortNames are the ports that serve HTTP, Pulsar's admin
+// API among it (the proxies' and brokers' web ports, and the usual
+// front ports): no internet-facing load balancer carries one.
+var (
+	WebPorts     = []int{80, PortHTTPS, 8080, 8443}
+	WebPortNames = []string{"http", "https"}
 )

@@ -10,6 +10,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
+	"github.com/pulsar-fleet/pulsar-fleet/components/interconnect"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
@@ -30,10 +31,13 @@ type Configs struct {
 	Capacity      capacity.Config
 	TieredStorage tieredstorage.Config
 	Certificate   routing.CertificateConfig
-	Pulsar        pulsar.Config
-	CertManager   certmanager.Config
-	Routing       routing.Config
-	Observability observability.Config
+	// PrivateCertificate covers the private listener's name.
+	PrivateCertificate routing.CertificateConfig
+	Interconnect       interconnect.Config
+	Pulsar             pulsar.Config
+	CertManager        certmanager.Config
+	Routing            routing.Config
+	Observability      observability.Config
 }
 
 // Validate validates every component's config, all at once.
@@ -45,6 +49,8 @@ func (a Configs) Validate() error {
 		wrap("capacity", a.Capacity.Validate()),
 		wrap("tieredstorage", a.TieredStorage.Validate()),
 		wrap("certificate", a.Certificate.Validate()),
+		wrap("private certificate", a.PrivateCertificate.Validate()),
+		wrap("interconnect", a.Interconnect.Validate()),
 		wrap("pulsar", a.Pulsar.Validate()),
 		wrap("certmanager", a.CertManager.Validate()),
 		wrap("routing", a.Routing.Validate()),
@@ -76,7 +82,8 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 	tags := root.DefaultTags()
 	a := Configs{Region: root}
 	a.Network = network.Config{Region: spec.Region, CIDR: spec.VPCCIDR, Zones: spec.Zones, AddedZones: spec.AddedZones, NATGateways: spec.NATGateways,
-		ClusterName: ClusterName(spec.Stack), Tags: tags}
+		ClusterName: ClusterName(spec.Stack), PeerCIDRs: spec.JoinedCIDRs(), Tags: tags}
+	a.Interconnect = interconnectConfig(spec, tags)
 	sysTypes, sysArch, err := systemPoolTypes(cat, spec.Arches)
 	if err != nil {
 		return Configs{}, err
@@ -85,6 +92,7 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 	a.Capacity = capacityConfig(spec, plan, cat, sysTypes, tags)
 	a.TieredStorage = storageConfig(spec, plan, tags)
 	a.Certificate = routing.RegionCertificate(spec.Stack, spec.Routing.Domain, spec.Routing.HostedZoneID, tags)
+	a.PrivateCertificate = routing.PrivateCertificate(spec.Stack, spec.Routing.Domain, spec.Routing.HostedZoneID, tags)
 	if a.Pulsar, err = pulsarConfig(spec, plan, cat, a.Capacity); err != nil {
 		return Configs{}, err
 	}
@@ -94,6 +102,15 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 		return Configs{}, err
 	}
 	return a, nil
+}
+
+// interconnectConfig joins the region to the stacks it reads.
+func interconnectConfig(spec Spec, tags map[string]string) interconnect.Config {
+	c := interconnect.Config{Stack: spec.Stack, Region: spec.Region, CIDRs: spec.CIDRs(), Tags: tags}
+	for _, p := range spec.Reads {
+		c.Peers = append(c.Peers, interconnect.Peer{Stack: p.Stack, Region: p.Region, CIDRs: p.CIDRs})
+	}
+	return c
 }
 
 // clusterConfig is the EKS cluster: the system node group and the gp3
@@ -290,7 +307,8 @@ func GlobalView(role model.RegionRole) (bool, error) {
 func pulsarConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, capa capacity.Config) (pulsar.Config, error) {
 	c := pulsarArgs(spec, plan, capa)
 	c.Charts = spec.ChartSource
-	c.Exposure = pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs}
+	c.Exposure = pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs,
+		PrivateCIDRs: append(spec.CIDRs(), spec.JoinedCIDRs()...)}
 	set, err := bookieSet(plan, cat, capa)
 	if err != nil {
 		return pulsar.Config{}, err
@@ -367,8 +385,11 @@ func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Config) puls
 	for _, p := range spec.GeoReplicationTo {
 		replicate[p.Stack] = true
 	}
+	// Peers are reached at their private listener, through the transit
+	// gateways: replication and the brokers' admin calls never cross the
+	// internet.
 	for _, p := range spec.AllPeers {
-		name := routing.RegionalName(p.Stack, spec.Routing.Domain)
+		name := routing.PrivateName(p.Stack, spec.Routing.Domain)
 		a.Peers = append(a.Peers, pulsar.GeoPeer{Cluster: p.Stack, ReplicateTo: replicate[p.Stack],
 			WebURL: "https://" + name, BrokerURL: fmt.Sprintf("pulsar+ssl://%s:%d", name, routing.PortPulsarTLS)})
 	}

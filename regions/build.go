@@ -11,6 +11,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
+	"github.com/pulsar-fleet/pulsar-fleet/components/interconnect"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
@@ -31,11 +32,31 @@ type Peer struct {
 	Ref string
 	// Weight is the peer's routing weight.
 	Weight int
+	// CIDRs are the peer's VPC blocks (its vpcCidr and added zones').
+	CIDRs []string
 }
 
 // AllZones are the zones the region spans: Zones, then AddedZones.
 func (s Spec) AllZones() []string {
 	return model.AllZones(s.Zones, s.AddedZones)
+}
+
+// CIDRs are the region's VPC blocks: VPCCIDR, then the added zones'.
+func (s Spec) CIDRs() []string {
+	out := []string{s.VPCCIDR}
+	for _, z := range s.AddedZones {
+		out = append(out, z.CIDR)
+	}
+	return out
+}
+
+// JoinedCIDRs are the VPC blocks of the joined stacks.
+func (s Spec) JoinedCIDRs() []string {
+	var out []string
+	for _, p := range s.Joined {
+		out = append(out, p.CIDRs...)
+	}
+	return out
 }
 
 // Spec is everything regions needs about one stack, as plain values. The
@@ -80,6 +101,10 @@ type Spec struct {
 	Reads []Peer
 	// AllPeers are the other stacks of the fleet.
 	AllPeers []Peer
+	// Joined are the stacks whose VPCs are joined to this one's through
+	// the transit gateways: those it reads (it makes the joins) and those
+	// that read it.
+	Joined []Peer
 	// BucketReplicas are the stacks whose offload buckets receive this
 	// region's offloaded ledgers.
 	BucketReplicas         []Peer
@@ -221,7 +246,7 @@ func BuildDesign(ctx *pulumi.Context, spec Spec, design RegionDesign) (*Result, 
 	if w.peers, err = newPeers(ctx, spec.Bootstrap, spec.Reads, w.in); err != nil {
 		return nil, err
 	}
-	for _, step := range []func() error{w.infrastructure, w.observability, w.storage, w.certificates, w.pulsar, w.routing} {
+	for _, step := range []func() error{w.infrastructure, w.interconnect, w.observability, w.storage, w.certificates, w.pulsar, w.routing} {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -269,6 +294,22 @@ func (w *wiring) infrastructure() error {
 		Provider: w.cl.Provider, ClusterSecurityGroupID: w.cl.ClusterSecurityGroupID,
 		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer, DependsOn: w.cl.Ready,
 	}, w.in)
+	return err
+}
+
+// interconnect joins the region's transit gateway to those of the stacks
+// it reads (their gateways are their outputs).
+func (w *wiring) interconnect() error {
+	if len(w.cfg.Interconnect.Peers) == 0 {
+		return nil
+	}
+	deps := interconnect.Deps{Gateway: interconnect.Gateway{ID: w.net.TransitGatewayID, RouteTableID: w.net.TransitGatewayRouteTableID},
+		Peers: map[string]interconnect.Gateway{}}
+	for _, p := range w.cfg.Interconnect.Peers {
+		deps.Peers[p.Stack] = interconnect.Gateway{ID: w.peers.String(p.Stack, OutputTransitGateway),
+			RouteTableID: w.peers.String(p.Stack, OutputTransitGatewayRouteTable)}
+	}
+	_, err := interconnect.New(w.ctx, w.spec.Stack, w.cfg.Interconnect, deps, w.in)
 	return err
 }
 
@@ -334,10 +375,15 @@ func (w *wiring) pulsar() error {
 	if err != nil {
 		return err
 	}
+	private, err := routing.NewCertificate(w.ctx, w.spec.Stack+"-private-tls", w.cfg.PrivateCertificate, routing.CertificateDeps{}, w.in)
+	if err != nil {
+		return err
+	}
 	deps := pulsar.Deps{
-		Provider: w.cl.Provider, CertificateARN: cert.ARN, BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
-		DependsOn:  append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
-		PeerNATIPs: w.peerNATIPs(func(string) bool { return true }), CertManager: w.cm.Release,
+		Provider: w.cl.Provider, CertificateARN: cert.ARN, PrivateCertificateARN: private.ARN,
+		BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
+		DependsOn:   append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
+		CertManager: w.cm.Release,
 	}
 	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
 		deps.TokenKey = w.peers.Bootstrap(model.OutputFleetTokenKey)
@@ -349,7 +395,8 @@ func (w *wiring) pulsar() error {
 // routing is the region's DNS names and, on the primary, the accelerator
 // over the peers' load balancers.
 func (w *wiring) routing() error {
-	deps := routing.Deps{ProxyHostname: w.pl.ProxyHostname, Provider: w.cl.Provider, ProbeAlarm: w.obs.ProbeAlarm, PeerNLBARNs: map[string]pulumi.StringInput{},
+	deps := routing.Deps{ProxyHostname: w.pl.ProxyHostname, PrivateHostname: w.pl.PrivateHostname, Provider: w.cl.Provider,
+		ProbeAlarm: w.obs.ProbeAlarm, PeerNLBARNs: map[string]pulumi.StringInput{},
 		DependsOn: []pulumi.Resource{w.pl.NamespaceObject}}
 	for _, r := range w.cfg.Routing.Regions {
 		if r.Stack != w.spec.Stack && w.cfg.Routing.GlobalAccelerator {
@@ -407,6 +454,8 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		OutputOffloadKMSKeyARN:       w.store.KMSKeyARN,
 		"brokerOffloadRoleArn":       w.store.BrokerRoleARN,
 		OutputProxyHostname:          w.pl.ProxyHostname,
+		"proxyPrivateHostname":       w.pl.PrivateHostname,
+		"privateServiceName":         pulumi.String(w.rt.PrivateName),
 		"proxyHealthUrl":             w.pl.HealthURL,
 		OutputProxyNLBARN:            w.rt.NLBARN,
 		"globalServiceName":          pulumi.String(w.rt.GlobalName),
@@ -420,6 +469,9 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	}
 	if b := d.Between; b != nil {
 		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
+	}
+	if len(w.cfg.Network.PeerCIDRs) > 0 {
+		out[OutputTransitGateway], out[OutputTransitGatewayRouteTable] = w.net.TransitGatewayID, w.net.TransitGatewayRouteTableID
 	}
 	out[OutputMetricsBucket] = w.obs.MetricsBucket
 	if w.cfg.Observability.Exposed() {

@@ -32,10 +32,12 @@ func spec(t *testing.T, stack string) (regions.Spec, *sizing.Catalog) {
 
 func peerOutputs(stack string) map[string]any {
 	return map[string]any{
-		regions.OutputOffloadBucketARN: "arn:aws:s3:::" + stack + "-offload",
-		regions.OutputOffloadKMSKeyARN: "arn:aws:kms:" + stack + ":123456789012:key/k",
-		regions.OutputNATPublicIPs:     []any{"198.51.100.1"},
-		regions.OutputProxyNLBARN:      "arn:aws:elasticloadbalancing:" + stack + ":123456789012:loadbalancer/net/x/y",
+		regions.OutputOffloadBucketARN:         "arn:aws:s3:::" + stack + "-offload",
+		regions.OutputOffloadKMSKeyARN:         "arn:aws:kms:" + stack + ":123456789012:key/k",
+		regions.OutputNATPublicIPs:             []any{"198.51.100.1"},
+		regions.OutputProxyNLBARN:              "arn:aws:elasticloadbalancing:" + stack + ":123456789012:loadbalancer/net/x/y",
+		regions.OutputTransitGateway:           "tgw-" + stack,
+		regions.OutputTransitGatewayRouteTable: "tgw-rtb-" + stack,
 	}
 }
 
@@ -91,7 +93,7 @@ func TestMissingPeerOutputNamesStackAndOutput(t *testing.T) {
 		return err
 	})
 	require.Error(t, err)
-	assert.Regexp(t, `stack us-west-2 has no output "(offloadBucketArn|offloadKmsKeyArn|natPublicIps)": deploy us-west-2 first`, err.Error())
+	assert.Regexp(t, `stack us-west-2 has no output "(offloadBucketArn|offloadKmsKeyArn|natPublicIps|transitGatewayId|transitGatewayRouteTableId)": deploy us-west-2 first`, err.Error())
 }
 
 func TestComponentConfigsFollowThePlan(t *testing.T) {
@@ -146,5 +148,43 @@ func TestChartSourceReachesEveryRelease(t *testing.T) {
 		} else {
 			assert.Equal(t, tc.repo, charts["pulsar"].Inputs["repositoryOpts"].(map[string]any)["repo"])
 		}
+	}
+}
+
+// The private path in the committed fleet: the primary reads, so joins,
+// both peers; each peer is joined to the primary only. Every joined block
+// is routed to the region's transit gateway and admitted by its private
+// listener, and peers are registered at their private names.
+func TestPrivatePathBetweenJoinedRegions(t *testing.T) {
+	for _, tc := range []struct {
+		stack      string
+		joins      []string
+		peerCIDRs  []string
+		privateNet []string
+	}{
+		{"us-east-1", []string{"us-west-2", "eu-west-1"}, []string{"10.30.0.0/16", "10.20.0.0/16"}, []string{"10.10.0.0/16", "10.30.0.0/16", "10.20.0.0/16"}},
+		{"us-west-2", nil, []string{"10.10.0.0/16"}, []string{"10.20.0.0/16", "10.10.0.0/16"}},
+		{"eu-west-1", nil, []string{"10.10.0.0/16"}, []string{"10.30.0.0/16", "10.10.0.0/16"}},
+	} {
+		t.Run(tc.stack, func(t *testing.T) {
+			s, cat := spec(t, tc.stack)
+			plan, err := regions.PlanFor(s, cat)
+			require.NoError(t, err)
+			a, err := regions.ComponentConfigs(s, plan, cat)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tc.peerCIDRs, a.Network.PeerCIDRs, "routed to the transit gateway")
+			assert.ElementsMatch(t, tc.privateNet, a.Pulsar.Exposure.PrivateCIDRs, "admitted by the private listener")
+			var joins []string
+			for _, p := range a.Interconnect.Peers {
+				joins = append(joins, p.Stack)
+			}
+			assert.ElementsMatch(t, tc.joins, joins, "the stack joins those it reads")
+			for _, p := range a.Pulsar.Peers {
+				name := "pulsar-private-" + p.Cluster + ".streaming.example.com"
+				assert.Equal(t, "https://"+name, p.WebURL)
+				assert.Equal(t, "pulsar+ssl://"+name+":6651", p.BrokerURL)
+			}
+			assert.Equal(t, []string{"pulsar-private-" + tc.stack + ".streaming.example.com"}, a.PrivateCertificate.Names)
+		})
 	}
 }

@@ -46,8 +46,9 @@ func TestInClusterComponentsFromTheDesignWithLiteralDeps(t *testing.T) {
 		_, err = pulsar.New(ctx, s.Stack, cfg.Pulsar, pulsar.Deps{
 			CertManager: cm.Release,
 			Provider:    k8s, CertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/literal"),
-			BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/literal-offload"),
-			OffloadBucket: pulumi.String("literal-offload-bucket"), DependsOn: capa.Ready,
+			PrivateCertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/private"),
+			BrokerRoleARN:         pulumi.String("arn:aws:iam::123456789012:role/literal-offload"),
+			OffloadBucket:         pulumi.String("literal-offload-bucket"), DependsOn: capa.Ready,
 			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),
 		})
 		return err

@@ -48,6 +48,11 @@ const (
 	OutputBookieVolumes = "bookieVolumes"
 	// OutputMetricsBucket is the region's Thanos bucket.
 	OutputMetricsBucket = "metricsBucket"
+	// OutputTransitGateway and OutputTransitGatewayRouteTable are the
+	// region's transit gateway and its default route table: the stacks
+	// that read this one join their gateways to it.
+	OutputTransitGateway           = "transitGatewayId"
+	OutputTransitGatewayRouteTable = "transitGatewayRouteTableId"
 	// OutputThanosEndpoint is the name the other regions' global queriers
 	// reach this region's Thanos endpoint at (absent when none does).
 	OutputThanosEndpoint = "thanosEndpoint"

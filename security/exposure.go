@@ -2,6 +2,7 @@ package security
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -35,4 +36,42 @@ func lbSourceRanges(v *view) []Finding {
 
 func internalLB(obj map[string]any) bool {
 	return annotation(obj, model.AnnotationLBInternal) == "true" || annotation(obj, model.AnnotationLBScheme) == "internal"
+}
+
+// adminNotPublic: no internet-facing load balancer leads to a web port. The
+// proxies' and brokers' web API serves admin (tenants, namespaces,
+// permissions, topics), so it is on the private listener only, and the
+// peers' brokers reach it through the transit gateways.
+func adminNotPublic(v *view) []Finding {
+	var out []Finding
+	for _, o := range v.objectsOfKind("Service") {
+		if str(get(o.Object, "spec.type")) != "LoadBalancer" || internalLB(o.Object) {
+			continue
+		}
+		ports, _ := get(o.Object, "spec.ports").([]any)
+		for _, p := range ports {
+			// What is behind the port decides: Thanos' gRPC on 443 is no
+			// web API, the proxies' 8443 behind any port is.
+			port, target := num(get(p, "port")), get(p, "targetPort")
+			if target == nil {
+				target = get(p, "port")
+			}
+			if slices.Contains(model.WebPorts, num(target)) || slices.Contains(model.WebPortNames, str(target)) {
+				out = append(out, fail(o.String(), "port %d (target %v) on an internet-facing load balancer: a web port, which serves Pulsar's admin API; put it on the private listener (%s)",
+					port, target, pulsar.PrivateName))
+			}
+		}
+	}
+	return out
+}
+
+// num is a JSON number as an int (0 for anything else).
+func num(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	}
+	return 0
 }

@@ -321,7 +321,7 @@ func TestEveryRuleFails(t *testing.T) {
 			dropSecret(t, st, "-geo-tokens")
 		}, "values broker.extraVolumes mounts the token Secret pulsar/pulsar-geo-replication-tokens"},
 		{"PULSAR-TLS", "plaintext admin port", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+			edit(t, st, svc, "-proxy-private", func(in map[string]any) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "pulsarssl"
 			})
 		}, "plaintext"},
@@ -463,6 +463,21 @@ func TestEveryRuleFails(t *testing.T) {
 		{"LB-SOURCE-RANGES", "proxy open without allowPublicProxy", func(t *testing.T, st *stacks.OfflineStack) {
 			st.Config.Routing.AllowPublicProxy = false
 		}, "without loadBalancerSourceRanges: open to the whole internet"},
+		{"ADMIN-NOT-PUBLIC", "the web API on the client listener", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "https", "port": 443.0, "targetPort": 8443.0})
+			})
+		}, "port 443 (target 8443) on an internet-facing load balancer: a web port, which serves Pulsar's admin API"},
+		{"ADMIN-NOT-PUBLIC", "the private listener made internet-facing", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-private", func(in map[string]any) {
+				delete(m(m(in["metadata"])["annotations"]), "service.beta.kubernetes.io/aws-load-balancer-internal")
+			})
+		}, "-proxy-private): port 443 (target 8443) on an internet-facing load balancer"},
+		{"ADMIN-NOT-PUBLIC", "the web API under another name on a public port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "api", "port": 9443.0, "targetPort": "https"})
+			})
+		}, "port 9443 (target https) on an internet-facing load balancer"},
 		{"LB-SOURCE-RANGES", "0.0.0.0/0 admitted", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "0.0.0.0/0"}

@@ -53,8 +53,8 @@ type Routing struct {
 	GlobalAccelerator bool `json:"globalAccelerator,omitempty"`
 	// ProxyScheme is "internet-facing" or "internal" for the proxy NLB.
 	ProxyScheme model.ProxyScheme `json:"proxyScheme,omitempty"`
-	// ClientCIDRs restrict who may reach an internet-facing proxy NLB;
-	// the NAT addresses of the peers this stack reads are added.
+	// ClientCIDRs restrict who may reach an internet-facing proxy NLB (the
+	// client listener; the peers use the private listener).
 	ClientCIDRs []string `json:"clientCidrs,omitempty"`
 	// AllowPublicProxy opens an internet-facing proxy to the whole internet
 	// instead of ClientCIDRs: an explicit choice, which `pulsar-fleet

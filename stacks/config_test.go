@@ -239,6 +239,11 @@ func TestFleetRules(t *testing.T) {
 			c.TieredStorage.ReplicateTo = []string{"eu-west-1"}
 			return f.Replace(c)
 		}, "pulsar-fleet:observability.metricsSourceCidrs", "of us-west-2, whose global queriers read this region's Thanos endpoint"},
+		{"replication between two stacks neither of which reads the other", func(f Fleet) Fleet {
+			c, _ := f.Get("eu-west-1")
+			c.GeoReplication.ReplicateTo = []string{"us-east-1", "us-west-2"}
+			return f.Replace(c)
+		}, "pulsar-fleet:geoReplication.replicateTo", "a stack joined to this one: add us-west-2 to this stack's pulsar-fleet:peers, or eu-west-1 to us-west-2's"},
 		{"cycle", func(f Fleet) Fleet {
 			c, _ := f.Get("us-west-2")
 			c.Peers = []string{"us-east-1"}

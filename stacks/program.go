@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -182,7 +183,9 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	}
 	peer := func(name string) regions.Peer {
 		s, _ := f.Get(name)
-		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: s.Role, Ref: org + "/" + Project + "/" + s.Stack, Weight: s.Routing.Weight}
+		_, cidrs := s.blocks()
+		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: s.Role, Ref: org + "/" + Project + "/" + s.Stack, Weight: s.Routing.Weight,
+			CIDRs: cidrs}
 	}
 	for _, p := range c.Peers {
 		spec.Reads = append(spec.Reads, peer(p))
@@ -190,6 +193,9 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	for _, s := range f.Stacks {
 		if s.Stack != c.Stack {
 			spec.AllPeers = append(spec.AllPeers, peer(s.Stack))
+		}
+		if s.Stack != c.Stack && (slices.Contains(c.Peers, s.Stack) || slices.Contains(s.Peers, c.Stack)) {
+			spec.Joined = append(spec.Joined, peer(s.Stack))
 		}
 	}
 	for _, p := range c.TieredStorage.ReplicateTo {

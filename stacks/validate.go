@@ -464,8 +464,15 @@ func fleetReferences(f Fleet, bad fleetBadFunc) {
 			}
 		}
 		for _, p := range s.GeoReplication.ReplicateTo {
-			if _, ok := f.Get(p); !ok {
+			peer, ok := f.Get(p)
+			switch {
+			case !ok:
 				bad(s.Stack, Key("geoReplication.replicateTo"), p, "a stack of the fleet: "+strings.Join(names, ", "))
+			case !slices.Contains(s.Peers, p) && !slices.Contains(peer.Peers, s.Stack):
+				// Replication goes through the transit gateways, which the
+				// stack that reads the other joins.
+				bad(s.Stack, Key("geoReplication.replicateTo"), p, fmt.Sprintf("a stack joined to this one: add %s to this stack's %s, or %s to %s's "+
+					"(the reading stack joins the two regions' transit gateways, the private path replication takes)", p, Key("peers"), s.Stack, p))
 			}
 		}
 	}

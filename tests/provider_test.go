@@ -198,8 +198,9 @@ func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit fu
 		}
 		pl, err := pulsar.New(ctx, d.Stack, cfg.Pulsar, pulsar.Deps{
 			Provider: k8s, CertificateARN: pulumi.String("arn:aws:acm:" + d.Region + ":123456789012:certificate/literal"),
-			BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-offload-broker"),
-			OffloadBucket: pulumi.String(d.Stack + "-offload"), DependsOn: append([]pulumi.Resource{monitoring.Stack}, karpenter.Ready...),
+			PrivateCertificateARN: pulumi.String("arn:aws:acm:" + d.Region + ":123456789012:certificate/private"),
+			BrokerRoleARN:         pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-offload-broker"),
+			OffloadBucket:         pulumi.String(d.Stack + "-offload"), DependsOn: append([]pulumi.Resource{monitoring.Stack}, karpenter.Ready...),
 			// A real key: the tier's Secrets carry real tokens minted from it.
 			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),
 			// cert-manager's CRDs are installed with the API server (its
@@ -377,6 +378,46 @@ func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 	assert.Contains(t, names(list(t, s, "/api/v1/namespaces/"+d.Components.Routing.Namespace+"/configmaps")), routing.ClientConfigMapName)
 }
 
+// assertListeners checks the proxies' two load balancers as kube-apiserver
+// holds them after up (the stand-in controller gave each a hostname): the
+// client listener carries the Pulsar protocol only, the private one the
+// protocol and the web API, on an internal NLB with source ranges.
+func assertListeners(t *testing.T, s *apiserver.Server, d regions.RegionDesign) {
+	for name, want := range map[string][]int{pulsar.ExternalName: {6651}, pulsar.PrivateName: {6651, 443}} {
+		body, err := s.Get(context.Background(), "/api/v1/namespaces/"+d.Components.Pulsar.Namespace+"/services/"+name)
+		require.NoError(t, err, name)
+		var svc struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+			Spec struct {
+				Ports []struct {
+					Port int `json:"port"`
+				} `json:"ports"`
+				SourceRanges []string `json:"loadBalancerSourceRanges"`
+			} `json:"spec"`
+			Status struct {
+				LoadBalancer struct {
+					Ingress []struct {
+						Hostname string `json:"hostname"`
+					} `json:"ingress"`
+				} `json:"loadBalancer"`
+			} `json:"status"`
+		}
+		require.NoError(t, json.Unmarshal(body, &svc), name)
+		var ports []int
+		for _, p := range svc.Spec.Ports {
+			ports = append(ports, p.Port)
+		}
+		assert.Equal(t, want, ports, name)
+		require.NotEmpty(t, svc.Status.LoadBalancer.Ingress, "%s has its load balancer", name)
+		if name == pulsar.PrivateName {
+			assert.Equal(t, "true", svc.Metadata.Annotations[model.AnnotationLBInternal], "the private listener is internal")
+			assert.Equal(t, d.Components.Pulsar.Exposure.PrivateCIDRs, svc.Spec.SourceRanges)
+		}
+	}
+}
+
 // assertTokens checks the credentials as the brokers will read them: the
 // key Secret holds the public key only, and every super user's and the
 // replicator's token verifies with it and names its role.
@@ -549,6 +590,7 @@ func (c *cycle) run(s *apiserver.Server) {
 	assert.Positive(t, created["create"], "the first up creates the in-cluster layer")
 	assertInstalled(t, s, c.d)
 	assertTokens(t, s, c.d)
+	assertListeners(t, s, c.d)
 	c.step("state rewritten as before the split", func() error {
 		dep, err := st.Export(c.ctx)
 		if err != nil {

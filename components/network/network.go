@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2transitgateway"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
@@ -43,6 +44,11 @@ type Config struct {
 	// ClusterName is the EKS cluster the subnets serve; it names the
 	// kubernetes.io/cluster tag and the karpenter.sh/discovery tag.
 	ClusterName string
+	// PeerCIDRs are the VPC blocks of the stacks this region is joined to
+	// (package interconnect): with any, the region gets a transit gateway
+	// attached to its private subnets, and its private route tables send
+	// those blocks to it.
+	PeerCIDRs []string
 	// Tags are added to every resource.
 	Tags map[string]string
 }
@@ -105,6 +111,12 @@ func (a Config) Validate() error {
 	}
 	if _, err := AddedBlocks(a.CIDR, a.Zones, a.AddedZones); err != nil {
 		errs = append(errs, err)
+	}
+	for i, c := range a.PeerCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil || !p.Addr().Is4() || p.Masked() != p {
+			errs = append(errs, fmt.Errorf("peerCidrs[%d] %q: want an IPv4 network address", i, c))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -253,6 +265,10 @@ type Network struct {
 	PrivateRouteTables  pulumi.StringArrayOutput
 	NATPublicIPs        pulumi.StringArrayOutput
 	S3GatewayEndpointID pulumi.StringOutput
+	// TransitGatewayID and TransitGatewayRouteTableID are the region's
+	// transit gateway and its default route table ("" without peers).
+	TransitGatewayID           pulumi.StringOutput
+	TransitGatewayRouteTableID pulumi.StringOutput
 }
 
 // Deps: the network needs no other component.
@@ -273,6 +289,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		return pulumi.Map{
 			"vpcId": n.VpcID, "privateSubnetIds": n.PrivateSubnetIDs, "publicSubnetIds": n.PublicSubnetIDs,
 			"addedSubnetIds": n.AddedSubnetIDs, "natPublicIps": n.NATPublicIPs, "s3GatewayEndpointId": n.S3GatewayEndpointID,
+			"transitGatewayId": n.TransitGatewayID, "transitGatewayRouteTableId": n.TransitGatewayRouteTableID,
 		}, nil
 	}, opts...)
 }
@@ -291,6 +308,19 @@ type builder struct {
 	publicIDs, privateIDs, privateRTs, natIPs pulumi.StringArray
 	addedIDs                                  pulumi.StringArray
 	natByZone                                 map[string]*ec2.NatGateway
+	// private are the private subnets in the order of their route tables:
+	// the zones', then the added zones'.
+	private []privateSubnet
+	// tgw is the transit gateway and attachment is its VPC attachment (nil
+	// without peers).
+	tgw        *ec2transitgateway.TransitGateway
+	attachment *ec2transitgateway.VpcAttachment
+}
+
+// privateSubnet is a registered private subnet awaiting its route table.
+type privateSubnet struct {
+	plan   Subnet
+	subnet *ec2.Subnet
 }
 
 func (b *builder) tags(extra map[string]string) pulumi.StringMap { return kit.Tags(b.cfg.Tags, extra) }
@@ -314,6 +344,14 @@ func (b *builder) build(n *Network) error {
 			return err
 		}
 	}
+	if err := b.transitGateway(); err != nil {
+		return err
+	}
+	for _, ps := range b.private {
+		if err := b.privateRouteTable(ps); err != nil {
+			return err
+		}
+	}
 	s3, err := ec2.NewVpcEndpoint(b.ctx, b.name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           b.vpc.ID(),
 		ServiceName:     pulumi.String("com.amazonaws." + b.cfg.Region + ".s3"),
@@ -331,6 +369,45 @@ func (b *builder) build(n *Network) error {
 	n.PrivateRouteTables = b.privateRTs.ToStringArrayOutput()
 	n.NATPublicIPs = b.natIPs.ToStringArrayOutput()
 	n.S3GatewayEndpointID = s3.ID().ToStringOutput()
+	n.TransitGatewayID, n.TransitGatewayRouteTableID = pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	if b.tgw != nil {
+		n.TransitGatewayID, n.TransitGatewayRouteTableID = b.tgw.ID().ToStringOutput(), b.tgw.AssociationDefaultRouteTableId
+	}
+	return nil
+}
+
+// transitGateway registers, when the region has peers, its transit
+// gateway and the gateway's attachment to the private subnets (one per
+// zone, the added zones' included). Attachments and peering attachments
+// use the gateway's default route table; the peering routes in it are the
+// interconnect's.
+func (b *builder) transitGateway() error {
+	if len(b.cfg.PeerCIDRs) == 0 {
+		return nil
+	}
+	tgw, err := ec2transitgateway.NewTransitGateway(b.ctx, b.name, &ec2transitgateway.TransitGatewayArgs{
+		Description:                  pulumi.String("pulsar-fleet " + b.name + ": the private path to the peer regions"),
+		AutoAcceptSharedAttachments:  pulumi.String("disable"),
+		DefaultRouteTableAssociation: pulumi.String("enable"),
+		DefaultRouteTablePropagation: pulumi.String("enable"),
+		DnsSupport:                   pulumi.String("enable"),
+		Tags:                         b.tags(map[string]string{"Name": b.name}),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	var subnets pulumi.StringArray
+	for _, ps := range b.private {
+		subnets = append(subnets, ps.subnet.ID())
+	}
+	att, err := ec2transitgateway.NewVpcAttachment(b.ctx, b.name, &ec2transitgateway.VpcAttachmentArgs{
+		TransitGatewayId: tgw.ID(), VpcId: b.vpc.ID(), SubnetIds: subnets, DnsSupport: pulumi.String("enable"),
+		Tags: b.tags(map[string]string{"Name": b.name}),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	b.tgw, b.attachment = tgw, att
 	return nil
 }
 
@@ -444,14 +521,10 @@ func (b *builder) natGateway(zone string, subnet *ec2.Subnet) error {
 	return nil
 }
 
-// privateSubnet registers one private subnet with its route table through
-// its zone's NAT gateway (or the region's single one).
+// privateSubnet registers one private subnet; its route table comes once
+// every private subnet exists (privateRouteTable).
 func (b *builder) privateSubnet(s Subnet, opts ...pulumi.ResourceOption) (pulumi.IDOutput, error) {
 	name := b.name
-	nat := b.natByZone[s.Zone]
-	if nat == nil {
-		nat = b.natByZone[b.plan.NATZones[0]]
-	}
 	sn, err := ec2.NewSubnet(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.SubnetArgs{
 		VpcId: b.vpc.ID(), CidrBlock: pulumi.String(s.CIDR), AvailabilityZone: pulumi.String(s.Zone),
 		Tags: b.tags(kit.MergeTags(b.plan.PrivateTags, map[string]string{"Name": name + "-private-" + s.Zone})),
@@ -459,19 +532,40 @@ func (b *builder) privateSubnet(s Subnet, opts ...pulumi.ResourceOption) (pulumi
 	if err != nil {
 		return pulumi.IDOutput{}, err
 	}
-	rt, err := ec2.NewRouteTable(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableArgs{
-		VpcId:  b.vpc.ID(),
-		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
-		Tags:   b.tags(map[string]string{"Name": name + "-private-" + s.Zone}),
-	}, b.parent)
-	if err != nil {
-		return pulumi.IDOutput{}, err
+	b.private = append(b.private, privateSubnet{plan: s, subnet: sn})
+	return sn.ID(), nil
+}
+
+// privateRouteTable registers a private subnet's route table: the
+// internet through its zone's NAT gateway (or the region's single one),
+// and the peers' blocks through the transit gateway. The routes are
+// inline, so this table is the only owner of its routes.
+func (b *builder) privateRouteTable(ps privateSubnet) error {
+	name, zone := b.name, ps.plan.Zone
+	nat := b.natByZone[zone]
+	if nat == nil {
+		nat = b.natByZone[b.plan.NATZones[0]]
 	}
-	if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-private-%s", name, s.Zone), &ec2.RouteTableAssociationArgs{
-		SubnetId: sn.ID(), RouteTableId: rt.ID(),
+	routes := ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}}
+	opts := []pulumi.ResourceOption{b.parent}
+	if b.tgw != nil {
+		for _, c := range b.cfg.PeerCIDRs {
+			routes = append(routes, &ec2.RouteTableRouteArgs{CidrBlock: pulumi.String(c), TransitGatewayId: b.tgw.ID()})
+		}
+		// A route to a transit gateway needs its attachment in the VPC.
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{b.attachment}))
+	}
+	rt, err := ec2.NewRouteTable(b.ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableArgs{
+		VpcId: b.vpc.ID(), Routes: routes, Tags: b.tags(map[string]string{"Name": name + "-private-" + zone}),
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	if _, err := ec2.NewRouteTableAssociation(b.ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableAssociationArgs{
+		SubnetId: ps.subnet.ID(), RouteTableId: rt.ID(),
 	}, b.parent); err != nil {
-		return pulumi.IDOutput{}, err
+		return err
 	}
 	b.privateRTs = append(b.privateRTs, rt.ID())
-	return sn.ID(), nil
+	return nil
 }

@@ -213,3 +213,50 @@ func TestAddedZoneErrors(t *testing.T) {
 		assert.Empty(t, rec.Resources(), "nothing half-created")
 	}
 }
+
+// With peers, the region's transit gateway is attached to every private
+// subnet (the added zone's too), and each private route table sends the
+// peers' blocks to it inline, after the attachment exists; the public
+// route table does not. Without peers there is no gateway.
+func TestTransitGatewayToPeers(t *testing.T) {
+	a := args()
+	a.AddedZones = []model.AddedZone{{Zone: "us-east-1d", CIDR: "10.11.0.0/16"}}
+	a.PeerCIDRs = []string{"10.20.0.0/16", "10.30.0.0/16"}
+	rec := run(t, a)
+	tgw, err := rec.One("aws:ec2transitgateway/transitGateway:TransitGateway", "net")
+	require.NoError(t, err)
+	assert.Equal(t, "disable", tgw.Inputs["autoAcceptSharedAttachments"], "nobody attaches to it but this stack")
+	att, err := rec.One("aws:ec2transitgateway/vpcAttachment:VpcAttachment", "net")
+	require.NoError(t, err)
+	assert.Len(t, att.Inputs["subnetIds"], 4, "one private subnet per zone, the added zone's included")
+	tables := 0
+	for _, rt := range rec.ByType("aws:ec2/routeTable:RouteTable") {
+		routes := rt.Inputs["routes"].([]any)
+		if rt.Name == "net-public" {
+			assert.Len(t, routes, 1, "the public route table has only the internet gateway")
+			continue
+		}
+		tables++
+		require.Len(t, routes, 3, rt.Name)
+		for i, cidr := range a.PeerCIDRs {
+			r := routes[i+1].(map[string]any)
+			assert.Equal(t, cidr, r["cidrBlock"], rt.Name)
+			assert.Equal(t, tgw.ID, r["transitGatewayId"], rt.Name)
+		}
+		assert.Contains(t, rt.Dependencies, att.URN, "%s: routes to the gateway wait for its attachment", rt.Name)
+	}
+	assert.Equal(t, 4, tables)
+
+	rec = run(t, args())
+	assert.Empty(t, rec.ByType("aws:ec2transitgateway/transitGateway:TransitGateway"))
+	assert.Empty(t, rec.ByType("aws:ec2transitgateway/vpcAttachment:VpcAttachment"))
+	for _, rt := range rec.ByType("aws:ec2/routeTable:RouteTable") {
+		assert.Len(t, rt.Inputs["routes"], 1, rt.Name)
+	}
+}
+
+func TestPeerCIDRsAreNetworks(t *testing.T) {
+	a := args()
+	a.PeerCIDRs = []string{"10.20.0.1/16"}
+	assert.ErrorContains(t, a.Validate(), `peerCidrs[0] "10.20.0.1/16": want an IPv4 network address`)
+}

@@ -22,6 +22,8 @@ package pulsar
 
 import (
 	"errors"
+	"fmt"
+	"net/netip"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -50,10 +52,12 @@ const (
 type Exposure struct {
 	// Scheme is internet-facing or internal.
 	Scheme model.ProxyScheme
-	// ClientCIDRs restrict an internet-facing NLB (with the peers' NAT
-	// addresses); none leaves it open, which the stack config allows only
-	// with allowPublicProxy.
+	// ClientCIDRs restrict an internet-facing NLB; none leaves it open,
+	// which the stack config allows only with allowPublicProxy.
 	ClientCIDRs []string
+	// PrivateCIDRs are what the private listener admits: this region's VPC
+	// blocks and those of the regions joined to it (package interconnect).
+	PrivateCIDRs []string
 }
 
 // Deps are the outputs of other components the release needs.
@@ -76,10 +80,9 @@ type Deps struct {
 	// certmanager component's release): the releases wait for its CRDs
 	// and webhook.
 	CertManager pulumi.Resource
-	// PeerNATIPs are the NAT addresses of the peer stacks this one reads:
-	// their replicators reach this region's proxy from them, so a proxy
-	// restricted to ClientCIDRs admits them too (optional).
-	PeerNATIPs pulumi.StringArrayInput
+	// PrivateCertificateARN is the ACM certificate of the private
+	// listener's name.
+	PrivateCertificateARN pulumi.StringInput
 }
 
 // Validate reports the outputs the wiring forgot: the provider, the
@@ -87,7 +90,8 @@ type Deps struct {
 // all required.
 func (d Deps) Validate() error {
 	return kit.Missing(map[string]any{"provider": d.Provider, "certificateArn": d.CertificateARN,
-		"brokerRoleArn": d.BrokerRoleARN, "offloadBucket": d.OffloadBucket, "certManager": d.CertManager})
+		"privateCertificateArn": d.PrivateCertificateARN, "brokerRoleArn": d.BrokerRoleARN, "offloadBucket": d.OffloadBucket,
+		"certManager": d.CertManager})
 }
 
 // ValidateFor reports the outputs this configuration needs besides those:
@@ -103,9 +107,11 @@ func (d Deps) ValidateFor(cfg Config) error {
 type Pulsar struct {
 	pulumi.ResourceState
 
-	// ProxyHostname is the NLB's DNS name.
+	// ProxyHostname is the client listener's NLB's DNS name.
 	ProxyHostname pulumi.StringOutput
-	// HealthURL is what global routing health-checks.
+	// PrivateHostname is the private listener's NLB's DNS name.
+	PrivateHostname pulumi.StringOutput
+	// HealthURL is the proxies' status page, on the private listener.
 	HealthURL pulumi.StringOutput
 	// Namespace is the release's namespace, and NamespaceObject the
 	// object: whatever else goes in the namespace depends on it.
@@ -115,30 +121,52 @@ type Pulsar struct {
 
 // ValidateExposure checks the exposure settings.
 func ValidateExposure(e Exposure) error {
+	var errs []error
 	if !e.Scheme.Valid() {
-		return model.Invalid("exposure scheme", e.Scheme, model.ProxySchemes)
+		errs = append(errs, model.Invalid("exposure scheme", e.Scheme, model.ProxySchemes))
 	}
-	return nil
+	if len(e.PrivateCIDRs) == 0 {
+		errs = append(errs, errors.New("exposure privateCidrs: at least this region's VPC block"))
+	}
+	for i, c := range e.PrivateCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() == 0 {
+			errs = append(errs, fmt.Errorf("exposure privateCidrs[%d] %q: want a VPC's IPv4 network address, not the internet", i, c))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// ServiceAnnotations are the NLB settings of the external Service, read by
-// the EKS service controller: TLS on both ports with the ACM certificate and
-// a TLS 1.2+ policy, TLS again to the proxies' TLS ports (the backend
-// protocol ssl: the NLB does not check the in-cluster certificate, the
-// hop is encrypted), cross-zone load balancing on.
+// ServiceAnnotations are the client listener's NLB settings, read by the
+// EKS service controller: TLS with the ACM certificate and a TLS 1.2+
+// policy, TLS again to the proxies' TLS port (the backend protocol ssl:
+// the NLB does not check the in-cluster certificate, the hop is
+// encrypted), cross-zone load balancing on.
 func ServiceAnnotations(e Exposure, certificateARN pulumi.StringInput) map[string]pulumi.StringInput {
-	ann := map[string]pulumi.StringInput{
-		"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-		"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          certificateARN,
-		"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String("pulsarssl,https"),
-		"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-		"service.beta.kubernetes.io/aws-load-balancer-backend-protocol":                  pulumi.String(BackendProtocol),
-		"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
-	}
+	ann := nlbAnnotations(certificateARN, ClientPortName)
 	if e.Scheme == model.SchemeInternal {
 		ann[model.AnnotationLBInternal] = pulumi.String("true")
 	}
 	return ann
+}
+
+// PrivateAnnotations are the private listener's: the same TLS on both of
+// its ports, on an internal NLB.
+func PrivateAnnotations(certificateARN pulumi.StringInput) map[string]pulumi.StringInput {
+	ann := nlbAnnotations(certificateARN, ClientPortName+","+WebPortName)
+	ann[model.AnnotationLBInternal] = pulumi.String("true")
+	return ann
+}
+
+func nlbAnnotations(certificateARN pulumi.StringInput, sslPorts string) map[string]pulumi.StringInput {
+	return map[string]pulumi.StringInput{
+		"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
+		"service.beta.kubernetes.io/aws-load-balancer-ssl-cert":                          certificateARN,
+		"service.beta.kubernetes.io/aws-load-balancer-ssl-ports":                         pulumi.String(sslPorts),
+		"service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy":            pulumi.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+		"service.beta.kubernetes.io/aws-load-balancer-backend-protocol":                  pulumi.String(BackendProtocol),
+		"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
+	}
 }
 
 // New installs the release: its namespace, the chart, and the proxies'
@@ -160,7 +188,8 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 			return nil, err
 		}
 		return pulumi.Map{
-			"proxyHostname": p.ProxyHostname, "healthUrl": p.HealthURL, "namespace": pulumi.String(cfg.Namespace),
+			"proxyHostname": p.ProxyHostname, "privateHostname": p.PrivateHostname, "healthUrl": p.HealthURL,
+			"namespace": pulumi.String(cfg.Namespace),
 		}, nil
 	}, opts...)
 }
@@ -210,14 +239,24 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 	if err != nil {
 		return err
 	}
-	p.ProxyHostname = svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
+	private, err := b.privateService(ns, release)
+	if err != nil {
+		return err
+	}
+	p.ProxyHostname, p.PrivateHostname = hostname(svc, "client"), hostname(private, "private")
+	p.HealthURL = pulumi.Sprintf("https://%s%s", p.PrivateHostname, HealthPath)
+	return nil
+}
+
+// hostname is a load balancer Service's DNS name, once the service
+// controller has provisioned it.
+func hostname(svc *corev1.Service, listener string) pulumi.StringOutput {
+	return svc.Status.ApplyT(func(s *corev1.ServiceStatus) (string, error) {
 		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 || s.LoadBalancer.Ingress[0].Hostname == nil {
-			return "", errors.New("the proxy NLB has no hostname yet: the service controller did not provision it")
+			return "", fmt.Errorf("the proxies' %s NLB has no hostname yet: the service controller did not provision it", listener)
 		}
 		return *s.LoadBalancer.Ingress[0].Hostname, nil
 	}).(pulumi.StringOutput)
-	p.HealthURL = pulumi.Sprintf("https://%s%s", p.ProxyHostname, HealthPath)
-	return nil
 }
 
 // release installs the chart with the computed values, after the node
@@ -253,28 +292,69 @@ func (b *builder) chart(resource, release string, ns *corev1.Namespace, values a
 	}, b.opts(pulumi.DependsOn(append(append([]pulumi.Resource(nil), b.deps.DependsOn...), after...)))...)
 }
 
-// proxyService is the proxies' external Service: an NLB terminating TLS
-// with the certificate, open to the client CIDRs when internet-facing.
+// The proxies' two listeners. The client listener carries the Pulsar
+// protocol only (6651), to clients: internet-facing unless the stack says
+// internal, restricted to the client CIDRs. The private listener carries
+// the protocol and the web API (443: admin, lookups, the status page) on
+// an internal NLB that admits this VPC and the joined regions' VPCs only:
+// operators in the VPC, and the peers' brokers, whose replicators and
+// admin client reach it through the transit gateways. The admin API is
+// never on a public listener.
+const (
+	// PrivateName is the private listener's Service.
+	PrivateName = "pulsar-proxy-private"
+	// ClientPortName and WebPortName name the Services' ports, which the
+	// NLB annotations list.
+	ClientPortName = "pulsarssl"
+	WebPortName    = "https"
+)
+
+// proxyService is the client listener: an NLB terminating TLS with the
+// certificate, open to the client CIDRs when internet-facing.
 func (b *builder) proxyService(ns *corev1.Namespace, release *helmv3.Release) (*corev1.Service, error) {
 	e := b.cfg.Exposure
 	spec := &corev1.ServiceSpecArgs{
 		Type:                  pulumi.String("LoadBalancer"),
 		ExternalTrafficPolicy: pulumi.String("Cluster"),
 		Selector:              pulumi.ToStringMap(labels(CompProxy)),
-		Ports: corev1.ServicePortArray{
-			&corev1.ServicePortArgs{Name: pulumi.String("pulsarssl"), Port: pulumi.Int(PortPulsarTLS), TargetPort: pulumi.Int(portPulsarTLS), Protocol: pulumi.String("TCP")},
-			&corev1.ServicePortArgs{Name: pulumi.String("https"), Port: pulumi.Int(PortHTTPS), TargetPort: pulumi.Int(portWebHTTPS), Protocol: pulumi.String("TCP")},
-		},
+		Ports:                 corev1.ServicePortArray{clientPort()},
 	}
 	if e.Scheme == model.SchemeInternetFacing && len(e.ClientCIDRs) > 0 {
-		spec.LoadBalancerSourceRanges = kit.SourceRanges(b.deps.PeerNATIPs, e.ClientCIDRs)
+		spec.LoadBalancerSourceRanges = pulumi.ToStringArray(e.ClientCIDRs)
 	}
+	return b.loadBalancer(ns, release, ExternalName, b.name+"-proxy-external", spec, ServiceAnnotations(e, b.deps.CertificateARN))
+}
+
+// privateService is the private listener: an internal NLB with the
+// private name's certificate, admitting the private CIDRs only.
+func (b *builder) privateService(ns *corev1.Namespace, release *helmv3.Release) (*corev1.Service, error) {
+	spec := &corev1.ServiceSpecArgs{
+		Type:                     pulumi.String("LoadBalancer"),
+		ExternalTrafficPolicy:    pulumi.String("Cluster"),
+		Selector:                 pulumi.ToStringMap(labels(CompProxy)),
+		Ports:                    corev1.ServicePortArray{clientPort(), webPort()},
+		LoadBalancerSourceRanges: pulumi.ToStringArray(b.cfg.Exposure.PrivateCIDRs),
+	}
+	return b.loadBalancer(ns, release, PrivateName, b.name+"-proxy-private", spec, PrivateAnnotations(b.deps.PrivateCertificateARN))
+}
+
+func clientPort() *corev1.ServicePortArgs {
+	return &corev1.ServicePortArgs{Name: pulumi.String(ClientPortName), Port: pulumi.Int(PortPulsarTLS), TargetPort: pulumi.Int(portPulsarTLS), Protocol: pulumi.String("TCP")}
+}
+
+func webPort() *corev1.ServicePortArgs {
+	return &corev1.ServicePortArgs{Name: pulumi.String(WebPortName), Port: pulumi.Int(PortHTTPS), TargetPort: pulumi.Int(portWebHTTPS), Protocol: pulumi.String("TCP")}
+}
+
+// loadBalancer registers a Service of the proxies behind an NLB.
+func (b *builder) loadBalancer(ns *corev1.Namespace, release *helmv3.Release, name, resource string, spec *corev1.ServiceSpecArgs,
+	annotations map[string]pulumi.StringInput) (*corev1.Service, error) {
 	ann := pulumi.StringMap{}
-	for k, v := range ServiceAnnotations(e, b.deps.CertificateARN) {
+	for k, v := range annotations {
 		ann[k] = v
 	}
-	return corev1.NewService(b.ctx, b.name+"-proxy-external", &corev1.ServiceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ExternalName), Namespace: ns.Metadata.Name().Elem(), Annotations: ann},
+	return corev1.NewService(b.ctx, resource, &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: ns.Metadata.Name().Elem(), Annotations: ann},
 		Spec:     spec,
 	}, b.opts(pulumi.DependsOn([]pulumi.Resource{release}))...)
 }

@@ -57,7 +57,7 @@ func testConfig() Config {
 		},
 		Tenant: "fleet", Namespaces: []string{"orders", "events"},
 		CriticalPlacement: placement("critical", false),
-		Exposure:          Exposure{Scheme: "internet-facing"},
+		Exposure:          Exposure{Scheme: "internet-facing", PrivateCIDRs: []string{"10.10.0.0/16", "10.20.0.0/16", "10.30.0.0/16"}},
 	}
 }
 
@@ -72,7 +72,8 @@ func onNVMe(a Config, diskGiB int) Config {
 // testDeps are the outputs the chart values carry.
 func testDeps() Deps {
 	return Deps{BrokerRoleARN: pulumi.String("arn:aws:iam::123456789012:role/broker"), OffloadBucket: pulumi.String("offload-bucket"),
-		TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput)}
+		PrivateCertificateARN: pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/private"),
+		TokenKey:              pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput)}
 }
 
 // chartKey is a configuration that keeps the chart's signing key.
@@ -403,6 +404,10 @@ func TestBadInput(t *testing.T) {
 		{"plain-text geo-replication", func(a *Config) { a.Peers[0].BrokerURL = "pulsar://x:6650" }, "over TLS"},
 		{"racks above zones", func(a *Config) { a.Quorum.MinRacksPerWriteQuorum = 4 }, "minRacksPerWriteQuorum 4"},
 		{"unknown exposure scheme", func(a *Config) { a.Exposure.Scheme = "public" }, `exposure scheme "public"`},
+		{"no private CIDRs", func(a *Config) { a.Exposure.PrivateCIDRs = nil }, "exposure privateCidrs: at least this region's VPC block"},
+		{"the internet on the private listener", func(a *Config) { a.Exposure.PrivateCIDRs = []string{"0.0.0.0/0"} },
+			`exposure privateCidrs[0] "0.0.0.0/0": want a VPC's IPv4 network address, not the internet`},
+		{"a host on the private listener", func(a *Config) { a.Exposure.PrivateCIDRs = []string{"10.10.0.1/16"} }, `exposure privateCidrs[0] "10.10.0.1/16"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := testConfig()
@@ -437,7 +442,6 @@ func TestReleaseWiring(t *testing.T) {
 		deps := testDeps()
 		deps.Provider, deps.DependsOn, deps.CertManager = prov, []pulumi.Resource{pool}, pool
 		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
-		deps.PeerNATIPs = pulumi.ToStringArray([]string{"198.51.100.1", "198.51.100.2"})
 		_, err = New(ctx, "p", cfg, deps)
 		return err
 	}))
@@ -468,9 +472,25 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Equal(t, "true", ann["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"])
 	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:certificate/x", ann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
 	assert.Nil(t, ann["service.beta.kubernetes.io/aws-load-balancer-internal"])
-	assert.Equal(t, []any{"198.51.100.1/32", "198.51.100.2/32", "203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"),
-		"the client networks and the peers' NATs, whose replicators reach this proxy")
+	assert.Equal(t, []any{"203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"), "the client networks only")
+	assert.Equal(t, "pulsarssl", ann["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"])
+	assert.Equal(t, []any{map[string]any{"name": "pulsarssl", "port": 6651.0, "targetPort": 6651.0, "protocol": "TCP"}}, svc.Input("spec.ports"),
+		"the Pulsar protocol only: the web API (admin) is never on the client listener")
 	assert.Contains(t, svc.Dependencies, rel.URN)
+	// The private listener: both ports, on an internal NLB with the
+	// private name's certificate, for this VPC and the joined ones only.
+	priv, err := rec.One("kubernetes:core/v1:Service", "p-proxy-private")
+	require.NoError(t, err)
+	assert.Equal(t, PrivateName, priv.Input("metadata.name"))
+	pann := priv.Input("metadata.annotations").(map[string]any)
+	assert.Equal(t, "true", pann["service.beta.kubernetes.io/aws-load-balancer-internal"])
+	assert.Equal(t, "pulsarssl,https", pann["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"])
+	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:certificate/private", pann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
+	assert.Equal(t, "ssl", pann["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"])
+	assert.Equal(t, []any{"10.10.0.0/16", "10.20.0.0/16", "10.30.0.0/16"}, priv.Input("spec.loadBalancerSourceRanges"))
+	assert.Equal(t, []any{map[string]any{"name": "pulsarssl", "port": 6651.0, "targetPort": 6651.0, "protocol": "TCP"},
+		map[string]any{"name": "https", "port": 443.0, "targetPort": 8443.0, "protocol": "TCP"}}, priv.Input("spec.ports"))
+	assert.Contains(t, priv.Dependencies, rel.URN)
 
 	// The fleet key's credentials: made before the release, secret, with
 	// the names the chart mounts; the chart's hook generates nothing.
@@ -501,7 +521,7 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Contains(t, nv.Dependencies, pools.URN)
 	assert.Equal(t, "ssl", ann["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"], "TLS again from the NLB to the proxies")
 	var targets []any
-	for _, p := range svc.Input("spec.ports").([]any) {
+	for _, p := range priv.Input("spec.ports").([]any) {
 		targets = append(targets, p.(map[string]any)["targetPort"])
 	}
 	assert.Equal(t, []any{float64(6651), float64(8443)}, targets, "the proxies' TLS ports")

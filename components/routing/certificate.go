@@ -30,6 +30,18 @@ func GlobalName(domain string) string { return "pulsar." + domain }
 // its stack outputs (no cycle in the stack graph).
 func RegionalName(stack, domain string) string { return "pulsar-" + stack + "." + domain }
 
+// PrivateName is a stack's private listener's name: the proxies' internal
+// NLB, which the joined regions' brokers (replication and their admin
+// calls) and operators in the VPC use. It resolves, publicly, to private
+// addresses only.
+func PrivateName(stack, domain string) string { return "pulsar-private-" + stack + "." + domain }
+
+// PrivateCertificate covers a stack's private name. It is a certificate of
+// its own, so adding it replaced no certificate a listener used.
+func PrivateCertificate(stack, domain, zone string, tags map[string]string) CertificateConfig {
+	return CertificateConfig{Names: []string{PrivateName(stack, domain)}, HostedZoneID: zone, Tags: tags}
+}
+
 // CertificateConfig configures the certificate.
 type CertificateConfig struct {
 	// Names are the certificate's names; the first is its domain name.

@@ -105,8 +105,10 @@ func (a Config) Validate() error {
 
 // Deps are the outputs of other components routing needs.
 type Deps struct {
-	// ProxyHostname is the proxy NLB's DNS name (from the Pulsar component).
-	ProxyHostname pulumi.StringInput
+	// ProxyHostname is the client listener's NLB's DNS name, and
+	// PrivateHostname the private listener's (from the Pulsar component).
+	ProxyHostname   pulumi.StringInput
+	PrivateHostname pulumi.StringInput
 	// ProbeAlarm is the name of the end-to-end probe's alarm (from the
 	// observability component), which the health check watches.
 	ProbeAlarm pulumi.StringInput
@@ -120,9 +122,10 @@ type Deps struct {
 	DependsOn []pulumi.Resource
 }
 
-// Validate reports a missing proxy hostname, provider or probe alarm.
+// Validate reports a missing hostname, provider or probe alarm.
 func (d Deps) Validate() error {
-	return kit.Missing(map[string]any{"proxyHostname": d.ProxyHostname, "provider": d.Provider, "probeAlarm": d.ProbeAlarm})
+	return kit.Missing(map[string]any{"proxyHostname": d.ProxyHostname, "privateHostname": d.PrivateHostname,
+		"provider": d.Provider, "probeAlarm": d.ProbeAlarm})
 }
 
 // ValidateFor reports, when the configuration runs the Global Accelerator,
@@ -160,8 +163,9 @@ func ComputeClientConfig(a Config) ClientConfig {
 	others := append([]RegionEndpoint(nil), a.Regions...)
 	sort.SliceStable(others, func(i, j int) bool { return others[i].Weight > others[j].Weight })
 	cc := ClientConfig{
-		ServiceURL:         fmt.Sprintf("pulsar+ssl://%s:%d", GlobalName(a.Domain), PortPulsarTLS),
-		WebServiceURL:      fmt.Sprintf("https://%s", GlobalName(a.Domain)),
+		ServiceURL: fmt.Sprintf("pulsar+ssl://%s:%d", GlobalName(a.Domain), PortPulsarTLS),
+		// The web API is on the private listener only (it carries admin).
+		WebServiceURL:      fmt.Sprintf("https://%s", PrivateName(a.Stack, a.Domain)),
 		RegionalServiceURL: fmt.Sprintf("pulsar+ssl://%s:%d", RegionalName(a.Stack, a.Domain), PortPulsarTLS),
 		Settings:           a.Client,
 	}
@@ -188,10 +192,12 @@ func NLBName(hostname string) (string, error) {
 type Routing struct {
 	pulumi.ResourceState
 
-	// GlobalName is the fleet's weighted name; RegionalName this stack's.
+	// GlobalName is the fleet's weighted name; RegionalName this stack's;
+	// PrivateName this stack's private listener's.
 	GlobalName   string
 	RegionalName string
-	// HealthCheckID is the Route53 health check ("" for an internal NLB).
+	PrivateName  string
+	// HealthCheckID is the Route53 health check.
 	HealthCheckID pulumi.StringOutput
 	// NLBARN is this stack's proxy NLB.
 	NLBARN pulumi.StringOutput
@@ -204,7 +210,7 @@ type Routing struct {
 // New registers the health check, records, client ConfigMap and the
 // optional accelerator.
 func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi.ResourceOption) (*Routing, error) {
-	r := &Routing{GlobalName: GlobalName(cfg.Domain), RegionalName: RegionalName(cfg.Stack, cfg.Domain)}
+	r := &Routing{GlobalName: GlobalName(cfg.Domain), RegionalName: RegionalName(cfg.Stack, cfg.Domain), PrivateName: PrivateName(cfg.Stack, cfg.Domain)}
 	return kit.Construct(ctx, TypeToken, name, cfg, deps, r, func(cfg Config, parent pulumi.ResourceOption) (pulumi.Map, error) {
 		b := builder{ctx: ctx, name: name, cfg: cfg, deps: deps, parent: parent,
 			tags: kit.Tags(cfg.Tags, map[string]string{"Name": "pulsar-" + cfg.Stack})}
@@ -212,7 +218,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 			return nil, err
 		}
 		return pulumi.Map{
-			"globalName": pulumi.String(r.GlobalName), "regionalName": pulumi.String(r.RegionalName),
+			"globalName": pulumi.String(r.GlobalName), "regionalName": pulumi.String(r.RegionalName), "privateName": pulumi.String(r.PrivateName),
 			"healthCheckId": r.HealthCheckID, "nlbArn": r.NLBARN, "clientConfig": r.ClientConfig, "acceleratorDns": r.AcceleratorDNS,
 		}, nil
 	}, opts...)
@@ -293,6 +299,12 @@ func (b *builder) records(r *Routing, healthID pulumi.StringPtrInput) error {
 	}, b.parent); err != nil {
 		return err
 	}
+	if _, err := route53.NewRecord(b.ctx, b.name+"-private", &route53.RecordArgs{
+		ZoneId: pulumi.String(b.cfg.HostedZoneID), Name: pulumi.String(r.PrivateName), Type: pulumi.String("CNAME"),
+		Ttl: pulumi.Int(60), Records: pulumi.StringArray{b.deps.PrivateHostname},
+	}, b.parent); err != nil {
+		return err
+	}
 	_, err := route53.NewRecord(b.ctx, b.name+"-weighted", &route53.RecordArgs{
 		ZoneId: pulumi.String(b.cfg.HostedZoneID), Name: pulumi.String(r.GlobalName), Type: pulumi.String("CNAME"),
 		Ttl: pulumi.Int(60), Records: pulumi.StringArray{b.deps.ProxyHostname},
@@ -328,7 +340,6 @@ func (b *builder) accelerator(selfNLB pulumi.StringOutput) (pulumi.StringOutput,
 	listener, err := globalaccelerator.NewListener(b.ctx, b.name, &globalaccelerator.ListenerArgs{
 		AcceleratorArn: acc.Arn, Protocol: pulumi.String("TCP"), ClientAffinity: pulumi.String("SOURCE_IP"),
 		PortRanges: globalaccelerator.ListenerPortRangeArray{
-			&globalaccelerator.ListenerPortRangeArgs{FromPort: pulumi.Int(PortHTTPS), ToPort: pulumi.Int(PortHTTPS)},
 			&globalaccelerator.ListenerPortRangeArgs{FromPort: pulumi.Int(PortPulsarTLS), ToPort: pulumi.Int(PortPulsarTLS)},
 		},
 	}, b.parent)
@@ -344,7 +355,7 @@ func (b *builder) accelerator(selfNLB pulumi.StringOutput) (pulumi.StringOutput,
 		// (every stack is named after its region).
 		if _, err := globalaccelerator.NewEndpointGroup(b.ctx, b.name+"-"+reg.Stack, &globalaccelerator.EndpointGroupArgs{
 			ListenerArn: listener.ID(), EndpointGroupRegion: pulumi.String(reg.Region), TrafficDialPercentage: pulumi.Float64(100),
-			HealthCheckProtocol: pulumi.String("TCP"), HealthCheckPort: pulumi.Int(PortHTTPS),
+			HealthCheckProtocol: pulumi.String("TCP"), HealthCheckPort: pulumi.Int(PortPulsarTLS),
 			EndpointConfigurations: globalaccelerator.EndpointGroupEndpointConfigurationArray{
 				&globalaccelerator.EndpointGroupEndpointConfigurationArgs{EndpointId: arn, Weight: pulumi.Int(reg.Weight), ClientIpPreservationEnabled: pulumi.Bool(false)},
 			},

@@ -17,6 +17,9 @@ const host = "a1b2c3-0123456789abcdef.elb.us-east-1.amazonaws.com"
 // alarm is the probe alarm's name the health check watches.
 const alarm = "pulsar-fleet-us-east-1-probe"
 
+// privateHost is the private listener's internal NLB.
+const privateHost = "internal-d4e5f6-0123456789abcdef.elb.us-east-1.amazonaws.com"
+
 func args() Config {
 	return Config{Stack: "us-east-1", Domain: "streaming.example.com", HostedZoneID: "Z0TEST", Weight: 50, Scheme: "internet-facing",
 		Namespace: "pulsar",
@@ -26,7 +29,7 @@ func args() Config {
 
 func run(t *testing.T, a Config) (*recorder.Recorder, error) {
 	t.Helper()
-	return runWith(t, a, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm)})
+	return runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PrivateHostname: pulumi.String(privateHost), ProbeAlarm: pulumi.String(alarm)})
 }
 
 // runWith registers routing with deps, adding a Kubernetes provider unless
@@ -66,12 +69,18 @@ func TestWeightedRecordAndHealthCheck(t *testing.T) {
 	reg, err := rec.One("aws:route53/record:Record", "r-regional")
 	require.NoError(t, err)
 	assert.Equal(t, "pulsar-us-east-1.streaming.example.com", reg.Inputs["name"])
+	assert.Equal(t, []any{host}, reg.Inputs["records"])
+	priv, err := rec.One("aws:route53/record:Record", "r-private")
+	require.NoError(t, err)
+	assert.Equal(t, "pulsar-private-us-east-1.streaming.example.com", priv.Inputs["name"])
+	assert.Equal(t, []any{privateHost}, priv.Inputs["records"], "the private name is the internal NLB's")
 	assert.Empty(t, rec.ByType("aws:globalaccelerator/accelerator:Accelerator"))
 
 	cm, err := rec.One("kubernetes:core/v1:ConfigMap", "r-client")
 	require.NoError(t, err)
 	data := cm.Inputs["data"].(map[string]any)
 	assert.Equal(t, "pulsar+ssl://pulsar.streaming.example.com:6651", data["serviceUrl"])
+	assert.Equal(t, "https://pulsar-private-us-east-1.streaming.example.com", data["webServiceUrl"], "the web API is private")
 	assert.Equal(t, "pulsar+ssl://pulsar-us-west-2.streaming.example.com:6651,pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651", data["failoverServiceUrls"])
 	var cc ClientConfig
 	require.NoError(t, json.Unmarshal([]byte(data["client.json"].(string)), &cc))
@@ -82,7 +91,7 @@ func TestWeightedRecordAndHealthCheck(t *testing.T) {
 func TestGlobalAccelerator(t *testing.T) {
 	a := args()
 	a.GlobalAccelerator = true
-	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
+	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PrivateHostname: pulumi.String(privateHost), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
 		"eu-west-1": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1"),
 		"us-west-2": pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1"),
 	}})
@@ -96,6 +105,13 @@ func TestGlobalAccelerator(t *testing.T) {
 	assert.Equal(t, "arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1", byRegion["us-west-2"]["endpointId"])
 	assert.Contains(t, byRegion["us-east-1"]["endpointId"], "loadbalancer/net/a1b2c3/")
 	assert.Equal(t, 10.0, byRegion["eu-west-1"]["weight"])
+	for _, g := range groups {
+		assert.Equal(t, 6651.0, g.Inputs["healthCheckPort"])
+	}
+	l, err := rec.One("aws:globalaccelerator/listener:Listener", "r")
+	require.NoError(t, err)
+	assert.Equal(t, []any{map[string]any{"fromPort": 6651.0, "toPort": 6651.0}}, l.Inputs["portRanges"],
+		"the Pulsar protocol only: the NLBs carry no web port to clients")
 }
 
 // Endpoint groups are in each stack's AWS region, whatever the stacks are
@@ -104,7 +120,7 @@ func TestAcceleratorEndpointGroupsUseTheRegionNotTheStackName(t *testing.T) {
 	a := args()
 	a.GlobalAccelerator = true
 	a.Stack, a.Regions = "prod-east", []RegionEndpoint{{Stack: "prod-east", Region: "us-east-1", Weight: 60}, {Stack: "prod-dr", Region: "eu-west-1", Weight: 40}}
-	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
+	rec, err := runWith(t, a, Deps{ProxyHostname: pulumi.String(host), PrivateHostname: pulumi.String(privateHost), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
 		"prod-dr": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/dr/1"),
 	}})
 	require.NoError(t, err)
@@ -170,9 +186,9 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 		deps Deps
 		want string
 	}{
-		{"proxy hostname and probe alarm", args(), Deps{}, `routing "r": missing dependencies: probeAlarm, proxyHostname`},
-		{"probe alarm", args(), Deps{ProxyHostname: pulumi.String(host)}, `routing "r": missing dependencies: probeAlarm`},
-		{"peer NLB", withGA, Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
+		{"hostnames and probe alarm", args(), Deps{}, `routing "r": missing dependencies: privateHostname, probeAlarm, proxyHostname`},
+		{"probe alarm", args(), Deps{ProxyHostname: pulumi.String(host), PrivateHostname: pulumi.String(privateHost)}, `routing "r": missing dependencies: probeAlarm`},
+		{"peer NLB", withGA, Deps{ProxyHostname: pulumi.String(host), PrivateHostname: pulumi.String(privateHost), ProbeAlarm: pulumi.String(alarm), PeerNLBARNs: map[string]pulumi.StringInput{
 			"us-west-2": pulumi.String("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/net/west/1"),
 		}}, `routing "r": global accelerator: missing dependencies: peerNlbArns[eu-west-1]`},
 	} {
@@ -187,7 +203,7 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 	}
 	rec := recorder.New("us-east-1")
 	err := rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "r", args(), Deps{ProxyHostname: pulumi.String(host), ProbeAlarm: pulumi.String(alarm)})
+		_, err := New(ctx, "r", args(), Deps{ProxyHostname: pulumi.String(host), PrivateHostname: pulumi.String(privateHost), ProbeAlarm: pulumi.String(alarm)})
 		return err
 	})
 	require.ErrorContains(t, err, `routing "r": missing dependencies: provider`)

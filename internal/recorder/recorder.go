@@ -268,6 +268,9 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 		set("allocationId", id)
 	case "aws:route53/healthCheck:HealthCheck":
 		set("id", id)
+	case "aws:ec2transitgateway/transitGateway:TransitGateway":
+		set("associationDefaultRouteTableId", "tgw-rtb-"+args.Name)
+		set("propagationDefaultRouteTableId", "tgw-rtb-"+args.Name)
 	case "aws:globalaccelerator/accelerator:Accelerator":
 		set("dnsName", args.Name+".awsglobalaccelerator.com")
 	case "aws:acm/certificate:Certificate":
