@@ -53,6 +53,11 @@ const (
 	// `pulsar-fleet check` reads them.
 	AnnotationLBInternal = "service.beta.kubernetes.io/aws-load-balancer-internal"
 	AnnotationLBScheme   = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+	// LoadBalancerControllerClass is the AWS Load Balancer Controller's
+	// loadBalancerClass: only under it does AnnotationLBScheme count (the
+	// in-tree controller, which this program uses, reads
+	// AnnotationLBInternal).
+	LoadBalancerControllerClass = "service.k8s.aws/nlb"
 	// ProbeName is the end-to-end probe CronJob in the Pulsar namespace,
 	// which the PulsarProbeFailing alert watches.
 	ProbeName = "pulsar-fleet-probe"

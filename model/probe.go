@@ -17,13 +17,18 @@ const (
 	// its value on success (the probe prints nothing of it on failure).
 	ProbeResultField = "pulsarFleetProbe"
 	ProbeResultOK    = "ok"
-	// ProbeLatencyField is the produce-to-consume time in milliseconds.
+	// ProbeLatencyField is the time in milliseconds from the produce
+	// command's start to the consumer's receipt: the client JVM's start is
+	// in it, so it is a trend of the path, not a publish latency.
 	ProbeLatencyField = "latencyMs"
 	// ProbeMetricNamespace holds the probe's CloudWatch metrics: Success
 	// (1 per successful run) and LatencyMs.
 	ProbeMetricNamespace = "PulsarFleet/Probe"
 	ProbeMetricSuccess   = "Success"
 	ProbeMetricLatency   = "LatencyMs"
+	// ProbeContainer is the probe pod's container: the filters count only
+	// its lines (Fluent Bit adds the kubernetes metadata they match).
+	ProbeContainer = "probe"
 )
 
 // ProbeResultLine is the line the probe prints on success.
@@ -39,15 +44,18 @@ func ProbeResultPrintf() string {
 }
 
 // ProbeSuccessPattern and ProbeLatencyPattern are the metric filters'
-// JSON patterns: a successful run, and its latency (the filter's value is
-// $.latencyMs).
-func ProbeSuccessPattern() string {
-	return fmt.Sprintf(`{ $.%s = "%s" }`, ProbeResultField, ProbeResultOK)
+// JSON patterns: a successful run of the probe container in the Pulsar
+// namespace (no other pod's line counts), and its latency (the filter's
+// value is $.latencyMs).
+func ProbeSuccessPattern(namespace string) string {
+	return fmt.Sprintf(`{ $.%s = "%s" && $.kubernetes.namespace_name = "%s" && $.kubernetes.container_name = "%s" }`,
+		ProbeResultField, ProbeResultOK, namespace, ProbeContainer)
 }
 
 // ProbeLatencyPattern matches a successful run that reports its latency.
-func ProbeLatencyPattern() string {
-	return fmt.Sprintf(`{ $.%s = "%s" && $.%s >= 0 }`, ProbeResultField, ProbeResultOK, ProbeLatencyField)
+func ProbeLatencyPattern(namespace string) string {
+	return fmt.Sprintf(`{ $.%s = "%s" && $.%s >= 0 && $.kubernetes.namespace_name = "%s" && $.kubernetes.container_name = "%s" }`,
+		ProbeResultField, ProbeResultOK, ProbeLatencyField, namespace, ProbeContainer)
 }
 
 // ProbeLatencyValue is the latency filter's metric value.

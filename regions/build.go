@@ -3,7 +3,6 @@ package regions
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -117,8 +116,7 @@ type Spec struct {
 	// SigningKey signs the region's Pulsar tokens (empty: the fleet key).
 	SigningKey model.SigningKey
 	// AlertWebhookURL is where alerts go (a secret).
-	AlertWebhookURL    model.Secret
-	MetricsSourceCIDRs []string
+	AlertWebhookURL model.Secret
 	// LogRetentionDays is the pod log group's retention (0: the default).
 	LogRetentionDays int
 	// RunbookBaseURL makes the alerts' runbook links absolute ("" keeps
@@ -314,37 +312,14 @@ func (w *wiring) interconnect() error {
 }
 
 // observability is the region's monitoring: its Thanos certificate is
-// signed by the fleet CA the bootstrap stack holds, and its endpoint
-// admits the NAT addresses of the global-view stacks it reads.
+// signed by the fleet CA the bootstrap stack holds.
 func (w *wiring) observability() error {
-	global := func(stack string) bool {
-		return slices.ContainsFunc(w.cfg.Observability.Peers, func(p observability.Peer) bool { return p.Stack == stack && p.GlobalView })
-	}
 	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready,
 		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer,
-		FleetCA:    observability.CA{CertPEM: w.peers.Bootstrap(account.OutputFleetCACert), KeyPEM: w.peers.Bootstrap(account.OutputFleetCAKey)},
-		PeerNATIPs: w.peerNATIPs(global)}
+		FleetCA: observability.CA{CertPEM: w.peers.Bootstrap(account.OutputFleetCACert), KeyPEM: w.peers.Bootstrap(account.OutputFleetCAKey)}}
 	var err error
 	w.obs, err = observability.New(w.ctx, w.spec.Stack, w.cfg.Observability, deps, w.in)
 	return err
-}
-
-// peerNATIPs are the NAT addresses of the stacks this one reads that
-// keep says to.
-func (w *wiring) peerNATIPs(keep func(stack string) bool) pulumi.StringArrayOutput {
-	var nats []any
-	for _, p := range w.spec.Reads {
-		if keep(p.Stack) {
-			nats = append(nats, w.peers.Strings(p.Stack, OutputNATPublicIPs))
-		}
-	}
-	return pulumi.All(nats...).ApplyT(func(lists []any) []string {
-		var out []string
-		for _, l := range lists {
-			out = append(out, l.([]string)...)
-		}
-		return out
-	}).(pulumi.StringArrayOutput)
 }
 
 // storage is the offload bucket, replicating to the peers' buckets.
@@ -380,7 +355,7 @@ func (w *wiring) pulsar() error {
 		return err
 	}
 	deps := pulsar.Deps{
-		Provider: w.cl.Provider, CertificateARN: cert.ARN, PrivateCertificateARN: private.ARN,
+		Provider: w.cl.Provider, CertificateARN: cert.ARN, PrivateCertificateARN: private.ARN, NATIPs: w.net.NATPublicIPs,
 		BrokerRoleARN: w.store.BrokerRoleARN, OffloadBucket: w.store.BucketName,
 		DependsOn:   append(append([]pulumi.Resource{w.obs.Stack}, w.capa.Ready...), w.store.Ready...),
 		CertManager: w.cm.Release,

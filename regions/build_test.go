@@ -152,7 +152,8 @@ func TestChartSourceReachesEveryRelease(t *testing.T) {
 }
 
 // The private path in the committed fleet: the primary reads, so joins,
-// both peers; each peer is joined to the primary only. Every joined block
+// both peers; the secondary reads, so joins, the DR region (its global
+// view reads every region's Thanos endpoint). Every joined block
 // is routed to the region's transit gateway and admitted by its private
 // listener, and peers are registered at their private names.
 func TestPrivatePathBetweenJoinedRegions(t *testing.T) {
@@ -163,8 +164,8 @@ func TestPrivatePathBetweenJoinedRegions(t *testing.T) {
 		privateNet []string
 	}{
 		{"us-east-1", []string{"us-west-2", "eu-west-1"}, []string{"10.30.0.0/16", "10.20.0.0/16"}, []string{"10.10.0.0/16", "10.30.0.0/16", "10.20.0.0/16"}},
-		{"us-west-2", nil, []string{"10.10.0.0/16"}, []string{"10.20.0.0/16", "10.10.0.0/16"}},
-		{"eu-west-1", nil, []string{"10.10.0.0/16"}, []string{"10.30.0.0/16", "10.10.0.0/16"}},
+		{"us-west-2", []string{"eu-west-1"}, []string{"10.10.0.0/16", "10.30.0.0/16"}, []string{"10.20.0.0/16", "10.10.0.0/16", "10.30.0.0/16"}},
+		{"eu-west-1", nil, []string{"10.10.0.0/16", "10.20.0.0/16"}, []string{"10.30.0.0/16", "10.10.0.0/16", "10.20.0.0/16"}},
 	} {
 		t.Run(tc.stack, func(t *testing.T) {
 			s, cat := spec(t, tc.stack)
@@ -185,6 +186,8 @@ func TestPrivatePathBetweenJoinedRegions(t *testing.T) {
 				assert.Equal(t, "pulsar+ssl://"+name+":6651", p.BrokerURL)
 			}
 			assert.Equal(t, []string{"pulsar-private-" + tc.stack + ".streaming.example.com"}, a.PrivateCertificate.Names)
+			assert.ElementsMatch(t, tc.privateNet, a.Observability.EndpointCIDRs, "the Thanos endpoint admits the joined VPCs too")
+			assert.Equal(t, "pulsar-"+tc.stack+".streaming.example.com", a.Pulsar.ProbeHost, "the probe goes through the client listener")
 		})
 	}
 }

@@ -34,8 +34,14 @@ func lbSourceRanges(v *view) []Finding {
 	return out
 }
 
+// internalLB is a load balancer the EKS service controller makes internal:
+// the in-tree controller reads aws-load-balancer-internal only; the scheme
+// annotation counts only for the AWS Load Balancer Controller's class.
 func internalLB(obj map[string]any) bool {
-	return annotation(obj, model.AnnotationLBInternal) == "true" || annotation(obj, model.AnnotationLBScheme) == "internal"
+	if annotation(obj, model.AnnotationLBInternal) == "true" {
+		return true
+	}
+	return annotation(obj, model.AnnotationLBScheme) == "internal" && str(get(obj, "spec.loadBalancerClass")) == model.LoadBalancerControllerClass
 }
 
 // adminNotPublic: no internet-facing load balancer leads to a web port. The

@@ -473,6 +473,13 @@ func TestEveryRuleFails(t *testing.T) {
 				delete(m(m(in["metadata"])["annotations"]), "service.beta.kubernetes.io/aws-load-balancer-internal")
 			})
 		}, "-proxy-private): port 443 (target 8443) on an internet-facing load balancer"},
+		{"ADMIN-NOT-PUBLIC", "internal by the scheme annotation only, which the in-tree controller ignores", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-private", func(in map[string]any) {
+				ann := m(m(in["metadata"])["annotations"])
+				delete(ann, "service.beta.kubernetes.io/aws-load-balancer-internal")
+				ann["service.beta.kubernetes.io/aws-load-balancer-scheme"] = "internal"
+			})
+		}, "-proxy-private): port 443 (target 8443) on an internet-facing load balancer"},
 		{"ADMIN-NOT-PUBLIC", "the web API under another name on a public port", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "api", "port": 9443.0, "targetPort": "https"})

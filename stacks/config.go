@@ -194,9 +194,9 @@ type Tokens struct {
 
 // Observability holds monitoring settings.
 type Observability struct {
-	// MetricsSourceCIDRs may reach the region's Thanos endpoint besides
-	// the NAT addresses of the global-view stacks it reads: the NAT
-	// addresses of those it cannot read.
+	// MetricsSourceCIDRs is retired (the Thanos endpoint is internal and
+	// admits the joined regions' VPCs): parsed only so that validation can
+	// refuse it by name.
 	MetricsSourceCIDRs []string `json:"metricsSourceCidrs,omitempty"`
 	// LogRetentionDays is how long the region's pod log group keeps logs
 	// (0: 30 days); one of the retentions CloudWatch Logs accepts.
@@ -325,7 +325,7 @@ var ConfigKeys = []keySpec{
 	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
-	{"observability", "object", false, "Monitoring: metricsSourceCidrs, logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},
+	{"observability", "object", false, "Monitoring: logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},
 	{"tokens", "object", false, "Pulsar token signing: signingKey (fleet: the bootstrap stack's key, from which the program mints every token, the replicators' included; chart: the chart's own key per region, for stacks deployed before), replaceChartKey (true lets one `up` move a chart-key stack to the fleet key, which invalidates every token the old key signed).", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},

@@ -66,7 +66,7 @@ func TestValidationRules(t *testing.T) {
 		{"runbook base not https", "us-east-1", func(c *StackConfig) { c.Observability.RunbookBaseURL = "github.com/acme/pulsar-fleet" },
 			"pulsar-fleet:observability.runbookBaseUrl", "an https:// URL"},
 		{"log retention CloudWatch refuses", "us-east-1", func(c *StackConfig) { c.Observability.LogRetentionDays = 45 }, "pulsar-fleet:observability.logRetentionDays", "a retention CloudWatch Logs accepts: one of [1 3 5 7 14 30 60"},
-		{"metrics receiver open to the world", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"0.0.0.0/0"} }, "pulsar-fleet:observability.metricsSourceCidrs", "/8 or narrower"},
+		{"the retired metricsSourceCidrs", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"198.51.100.1/32"} }, "pulsar-fleet:observability.metricsSourceCidrs", "the key is retired"},
 		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},
 		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary or dr"},
 		{"volumes pinned at no phase", "us-east-1", func(c *StackConfig) {
@@ -104,7 +104,7 @@ func TestValidationRules(t *testing.T) {
 		{"nat gateways", "us-east-1", func(c *StackConfig) { c.Cluster.NATGateways = "none" }, "pulsar-fleet:cluster.natGateways", "perZone or single"},
 		{"arch", "us-east-1", func(c *StackConfig) { c.Arches = []model.Arch{"riscv64"} }, "pulsar-fleet:arches", "arm64 or amd64"},
 		{"peer is self", "us-east-1", func(c *StackConfig) { c.Peers = append(c.Peers, "us-east-1") }, "pulsar-fleet:peers", "other stacks"},
-		{"replicate to a stack not in peers", "us-west-2", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"eu-west-1"} }, "pulsar-fleet:tieredStorage.replicateTo", "listed in peers"},
+		{"replicate to a stack not in peers", "eu-west-1", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:tieredStorage.replicateTo", "listed in peers"},
 		{"geo-replicate to self", "us-west-2", func(c *StackConfig) { c.GeoReplication.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:geoReplication.replicateTo", "other regions"},
 		{"webhook not https", "us-west-2", func(c *StackConfig) { c.AlertWebhookURL = "http://hooks.example.com/x" }, "pulsar-fleet:alertWebhookUrl", "an https:// URL"},
 		{"access policy", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[0].Policy = "root" }, "pulsar-fleet:cluster.access.principals[0]", "want one of clusterAdmin, admin, edit, view"},
@@ -228,21 +228,23 @@ func TestFleetRules(t *testing.T) {
 			c.GeoReplication.Tenant = "other"
 			return f.Replace(c)
 		}, "pulsar-fleet:geoReplication.tenant", "the tenant every stack uses"},
-		{"a region's Thanos endpoint with no way to admit the global queriers", func(f Fleet) Fleet {
-			c, _ := f.Get("eu-west-1")
-			c.Observability.MetricsSourceCIDRs = nil
+		{"a global view not joined to a region", func(f Fleet) Fleet {
+			c, _ := f.Get("us-west-2")
+			c.Peers = nil
 			return f.Replace(c)
-		}, "pulsar-fleet:observability.metricsSourceCidrs", "the NAT addresses (output natPublicIps) of us-east-1 and us-west-2"},
-		{"the primary not reading the secondary, without metricsSourceCidrs", func(f Fleet) Fleet {
+		}, "pulsar-fleet:peers", "peers that join this stack to eu-west-1: its global querier reads eu-west-1's Thanos endpoint through the transit gateways"},
+		{"the primary not reading the secondary", func(f Fleet) Fleet {
 			c, _ := f.Get("us-east-1")
 			c.Peers = []string{"eu-west-1"}
 			c.TieredStorage.ReplicateTo = []string{"eu-west-1"}
 			return f.Replace(c)
-		}, "pulsar-fleet:observability.metricsSourceCidrs", "of us-west-2, whose global queriers read this region's Thanos endpoint"},
+		}, "pulsar-fleet:peers", "peers that join this stack to us-west-2"},
 		{"replication between two stacks neither of which reads the other", func(f Fleet) Fleet {
 			c, _ := f.Get("eu-west-1")
 			c.GeoReplication.ReplicateTo = []string{"us-east-1", "us-west-2"}
-			return f.Replace(c)
+			w, _ := f.Get("us-west-2")
+			w.Peers = nil
+			return f.Replace(c).Replace(w)
 		}, "pulsar-fleet:geoReplication.replicateTo", "a stack joined to this one: add us-west-2 to this stack's pulsar-fleet:peers, or eu-west-1 to us-west-2's"},
 		{"cycle", func(f Fleet) Fleet {
 			c, _ := f.Get("us-west-2")

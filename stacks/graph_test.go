@@ -19,9 +19,9 @@ func fleetOf(reads map[string][]string) Fleet {
 func TestGraphOfCommittedStacks(t *testing.T) {
 	g, err := NewGraph(repoFleet(t))
 	require.NoError(t, err)
-	// The primary reads both peers' bucket outputs, so they deploy first,
-	// together; the primary after them.
-	assert.Equal(t, [][]string{{"eu-west-1", "us-west-2"}, {"us-east-1"}}, g.Levels)
+	// The secondary reads the DR region's transit gateway (its global view
+	// joins it), and the primary reads both: DR, secondary, primary.
+	assert.Equal(t, [][]string{{"eu-west-1"}, {"us-west-2"}, {"us-east-1"}}, g.Levels)
 	assert.Equal(t, []string{"us-east-1"}, g.Dependents("us-west-2"))
 	assert.Equal(t, []string{"eu-west-1", "us-west-2"}, g.Prerequisites("us-east-1"))
 }

@@ -275,16 +275,12 @@ func (c StackConfig) validateAlerts(bad badFunc) {
 	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
 		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
 	}
-	for _, cidr := range c.Observability.MetricsSourceCIDRs {
-		p, err := netip.ParsePrefix(cidr)
-		switch {
-		case err != nil:
-			bad(Key("observability.metricsSourceCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
-		case p.Bits() < observability.MinEndpointPrefix:
-			// The endpoint demands a client certificate too, but it serves
-			// every region's metrics: never to the internet at large.
-			bad(Key("observability.metricsSourceCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower: the Thanos endpoint serves the region's metrics", observability.MinEndpointPrefix))
-		}
+	if len(c.Observability.MetricsSourceCIDRs) > 0 {
+		// Retired: the endpoint is internal now. Refused rather than
+		// ignored, so that nobody believes the list still admits anyone.
+		bad(Key("observability.metricsSourceCidrs"), c.Observability.MetricsSourceCIDRs,
+			"no value: the key is retired. The Thanos endpoint is an internal load balancer that admits the joined regions' VPCs, "+
+				"which the global queriers reach through the transit gateways (docs/operations.md, \"Global view\"); remove it")
 	}
 }
 
@@ -476,23 +472,18 @@ func fleetReferences(f Fleet, bad fleetBadFunc) {
 			}
 		}
 	}
-	// A region's Thanos endpoint admits the global-view regions' NAT
-	// addresses: read from their outputs where the stack reads them,
-	// listed in metricsSourceCidrs where it cannot (the stack graph is
-	// acyclic, so the secondary and the DR region cannot read the primary).
+	// A global view's querier reads every region's Thanos endpoint, an
+	// internal load balancer, through the transit gateways: it must be
+	// joined to every other stack.
 	for _, s := range f.Stacks {
-		if len(s.Observability.MetricsSourceCIDRs) > 0 {
+		if !globalView(s.Role) {
 			continue
 		}
-		var unread []string
 		for _, o := range f.Stacks {
-			if o.Stack != s.Stack && globalView(o.Role) && !slices.Contains(s.Peers, o.Stack) {
-				unread = append(unread, o.Stack)
+			if o.Stack != s.Stack && !slices.Contains(s.Peers, o.Stack) && !slices.Contains(o.Peers, s.Stack) {
+				bad(s.Stack, Key("peers"), s.Peers, fmt.Sprintf("peers that join this stack to %[1]s: its global querier reads %[1]s's Thanos endpoint through the transit gateways; "+
+					"add %[1]s to this stack's %[2]s, or %[3]s to %[1]s's", o.Stack, Key("peers"), s.Stack))
 			}
-		}
-		if len(unread) > 0 {
-			bad(s.Stack, Key("observability.metricsSourceCidrs"), s.Observability.MetricsSourceCIDRs,
-				fmt.Sprintf("the NAT addresses (output %s) of %s, whose global queriers read this region's Thanos endpoint and which this stack does not read", regions.OutputNATPublicIPs, strings.Join(unread, " and ")))
 		}
 	}
 }

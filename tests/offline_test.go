@@ -13,6 +13,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -127,12 +128,13 @@ func TestBucketLifecycleFollowsPlan(t *testing.T) {
 // the DR region runs neither.
 func assertThanosWiring(t *testing.T, byStack map[string]stacks.OfflineStack) {
 	t.Helper()
+	// Every region is joined to every other (the secondary's global view
+	// reads the DR region, the primary reads both): each endpoint is an
+	// internal NLB admitting the three VPCs, its own first.
 	wantRanges := map[string][]any{
-		// The primary reads the secondary's NATs (simulated outputs); the
-		// DR region, which has no global view, is not admitted.
-		"us-east-1": nil,
-		"us-west-2": {"198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"},
-		"eu-west-1": {"198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32", "198.51.100.11/32", "198.51.100.12/32", "198.51.100.13/32"},
+		"us-east-1": {"10.10.0.0/16", "10.30.0.0/16", "10.20.0.0/16"},
+		"us-west-2": {"10.20.0.0/16", "10.30.0.0/16", "10.10.0.0/16"},
+		"eu-west-1": {"10.30.0.0/16", "10.10.0.0/16", "10.20.0.0/16"},
 	}
 	for name, st := range byStack {
 		rec := st.Recorder
@@ -149,16 +151,8 @@ func assertThanosWiring(t *testing.T, byStack map[string]stacks.OfflineStack) {
 		assert.Equal(t, "thanos."+name+".streaming.example.com", dns.Inputs["name"])
 		svc, err := rec.One("kubernetes:core/v1:Service", name+"-thanos-endpoint")
 		require.NoError(t, err, name)
-		ranges := svc.Input("spec.loadBalancerSourceRanges").([]any)
-		if want := wantRanges[name]; want != nil {
-			assert.Equal(t, want, ranges, name)
-		} else {
-			natIPs := byStack["us-west-2"].Outputs["natPublicIps"].([]string)
-			require.Len(t, ranges, len(natIPs), "%s admits the secondary's NATs only", name)
-			for i, ip := range natIPs {
-				assert.Equal(t, ip+"/32", ranges[i])
-			}
-		}
+		assert.Equal(t, wantRanges[name], svc.Input("spec.loadBalancerSourceRanges"), name)
+		assert.Equal(t, "true", svc.Input("metadata.annotations").(map[string]any)[model.AnnotationLBInternal], "%s: the endpoint is internal", name)
 		global := st.Role != "dr"
 		assert.Equal(t, global, kps.Input("values.grafana.enabled"), "%s: Grafana where the view is global", name)
 		var endpoints []string

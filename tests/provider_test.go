@@ -244,7 +244,7 @@ func inClusterMonitoring(ctx *pulumi.Context, d regions.RegionDesign, cfg observ
 		return nil, err
 	}
 	return observability.NewMonitoring(ctx, d.Stack, cfg, observability.MonitoringDeps{
-		Provider: k8s, PeerNATIPs: pulumi.ToStringArray([]string{"198.51.100.7"}),
+		Provider:         k8s,
 		FluentBitRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-fluent-bit"),
 		Thanos: observability.ThanosDeps{BucketName: pulumi.String(d.Stack + "-metrics"),
 			SidecarRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-kps-prometheus"),

@@ -423,9 +423,9 @@ func TestTransitionCommand(t *testing.T) {
 // storage bookies only grow) previews, and the real preview refuses the
 // offline-only flag by name.
 func TestPreviewDeployedPhase(t *testing.T) {
-	code, _, stderr := cli(t, "preview", "--offline", "--stack", "us-west-2", "--phase", "1m", "--deployed-phase", "100k")
+	code, _, stderr := cli(t, "preview", "--offline", "--stack", "eu-west-1", "--phase", "1m", "--deployed-phase", "100k")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "pulsar-fleet transition --stack us-west-2 --from 100k --to 1m")
+	assert.Contains(t, stderr, "pulsar-fleet transition --stack eu-west-1 --from 100k --to 1m")
 	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "100m", "--deployed-phase", "10m")
 	assert.Equal(t, 0, code, stderr)
 	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--deployed-phase", "2m")

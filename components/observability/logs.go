@@ -179,8 +179,8 @@ func newProbeSignal(ctx *pulumi.Context, name string, cfg Config, group *cloudwa
 	filters := []struct {
 		suffix, metric, pattern, value string
 	}{
-		{"probe-success", model.ProbeMetricSuccess, model.ProbeSuccessPattern(), "1"},
-		{"probe-latency", model.ProbeMetricLatency, model.ProbeLatencyPattern(), model.ProbeLatencyValue()},
+		{"probe-success", model.ProbeMetricSuccess, model.ProbeSuccessPattern(cfg.PulsarNamespace), "1"},
+		{"probe-latency", model.ProbeMetricLatency, model.ProbeLatencyPattern(cfg.PulsarNamespace), model.ProbeLatencyValue()},
 	}
 	var success *cloudwatch.LogMetricFilter
 	for _, f := range filters {

@@ -27,9 +27,6 @@ type MonitoringDeps struct {
 	Thanos ThanosDeps
 	// FluentBitRoleARN is Fluent Bit's role on the region's log group.
 	FluentBitRoleARN pulumi.StringInput
-	// PeerNATIPs are the NAT addresses of the global-view stacks this one
-	// reads, which the endpoint admits besides Config.EndpointCIDRs.
-	PeerNATIPs pulumi.StringArrayInput
 	// GrafanaAdminPassword is the Grafana admin's password (global view
 	// only); it reaches the cluster only as a Pulumi secret.
 	GrafanaAdminPassword pulumi.StringInput
@@ -67,17 +64,13 @@ func (d MonitoringDeps) Validate() error {
 }
 
 // ValidateFor reports a missing Grafana password where the region has a
-// global view, and missing peer addresses where it is exposed.
+// global view.
 func (d MonitoringDeps) ValidateFor(c Config) error {
-	deps := map[string]any{}
-	if c.GlobalView {
-		deps["grafanaAdminPassword"] = d.GrafanaAdminPassword
+	if !c.GlobalView {
+		return nil
 	}
-	if c.Exposed() && len(c.EndpointCIDRs) == 0 {
-		deps["peerNatIps"] = d.PeerNATIPs
-	}
-	if err := kit.Missing(deps); err != nil {
-		return fmt.Errorf("the global view needs Grafana's password, and an exposed endpoint the addresses it admits: %w", err)
+	if err := kit.Missing(map[string]any{"grafanaAdminPassword": d.GrafanaAdminPassword}); err != nil {
+		return fmt.Errorf("the global view needs Grafana's password: %w", err)
 	}
 	return nil
 }
@@ -268,26 +261,23 @@ func (b *inCluster) dashboards(after []pulumi.ResourceOption) error {
 }
 
 // endpoint exposes the regional querier's gRPC port to the other regions'
-// global queriers: an NLB that passes TLS through to Thanos, which
-// demands a client certificate of the fleet CA, open only to the peers'
-// NAT addresses and the configured CIDRs.
+// global queriers: an internal NLB that passes TLS through to Thanos,
+// which demands a client certificate of the fleet CA, admitting only the
+// VPC blocks of this region and the joined regions (the queriers' traffic
+// takes the transit gateways; Config.Validate refuses an exposed endpoint
+// without them).
 func (b *inCluster) endpoint(m *Monitoring, opts []pulumi.ResourceOption) error {
-	ranges := kit.SourceRanges(b.deps.PeerNATIPs, b.cfg.EndpointCIDRs).ApplyT(func(out []string) ([]string, error) {
-		if len(out) == 0 {
-			return nil, errors.New("the Thanos endpoint would be open to the world: no peer NAT address or endpoint CIDR is known (observability.metricsSourceCidrs)")
-		}
-		return out, nil
-	}).(pulumi.StringArrayOutput)
 	svc, err := corev1.NewService(b.ctx, b.name+"-thanos-endpoint", &corev1.ServiceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(EndpointService), Namespace: pulumi.String(Namespace),
 			Annotations: pulumi.StringMap{
-				"service.beta.kubernetes.io/aws-load-balancer-type":                              pulumi.String("nlb"),
-				model.AnnotationLBScheme:                                                         pulumi.String("internet-facing"),
+				"service.beta.kubernetes.io/aws-load-balancer-type": pulumi.String("nlb"),
+				model.AnnotationLBInternal:                          pulumi.String("true"),
+				model.AnnotationLBScheme:                            pulumi.String("internal"),
 				"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": pulumi.String("true"),
-				AnnotationMutualTLS:                                                              pulumi.String(RegionalQueryName),
+				AnnotationMutualTLS: pulumi.String(RegionalQueryName),
 			}},
 		Spec: &corev1.ServiceSpecArgs{
-			Type: pulumi.String("LoadBalancer"), LoadBalancerSourceRanges: ranges,
+			Type: pulumi.String("LoadBalancer"), LoadBalancerSourceRanges: pulumi.ToStringArray(b.cfg.EndpointCIDRs),
 			Selector: pulumi.ToStringMap(ThanosLabels(RegionalQueryName)),
 			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{Name: pulumi.String("grpc-mtls"), Port: pulumi.Int(EndpointPort),
 				TargetPort: pulumi.Int(GRPCPort), Protocol: pulumi.String("TCP")}},

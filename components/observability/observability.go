@@ -102,8 +102,10 @@ type Config struct {
 	// WebhookURL is where alerts are sent (a secret); empty routes alerts
 	// nowhere (with a warning).
 	WebhookURL model.Secret
-	// EndpointCIDRs may reach the region's Thanos endpoint besides the NAT
-	// addresses of the global-view peers the stack reads.
+	// EndpointCIDRs are what the region's Thanos endpoint (an internal NLB)
+	// admits: the VPC blocks of this region and the joined regions, whose
+	// global queriers reach it through the transit gateways. Required
+	// where the endpoint is exposed.
 	EndpointCIDRs []string
 	// Local is the Prometheus volume and retention.
 	Local LocalStore
@@ -191,8 +193,11 @@ func (a Config) Validate() error {
 	}
 	for _, c := range a.EndpointCIDRs {
 		if p, err := netip.ParsePrefix(c); err != nil || p.Bits() < MinEndpointPrefix {
-			errs = append(errs, fmt.Errorf("endpointCidrs: %q: want a network of /%d or narrower, such as 203.0.113.7/32", c, MinEndpointPrefix))
+			errs = append(errs, fmt.Errorf("endpointCidrs: %q: want a VPC block of /%d or narrower, such as 10.20.0.0/16", c, MinEndpointPrefix))
 		}
+	}
+	if a.Exposed() && len(a.EndpointCIDRs) == 0 {
+		errs = append(errs, errors.New("endpointCidrs: empty, but a global-view peer reads this region's Thanos endpoint: want the VPC blocks it admits (this region's and the joined regions')"))
 	}
 	if err := validRetention(a.LogRetentionDays); err != nil {
 		errs = append(errs, err)
@@ -221,9 +226,6 @@ type Deps struct {
 	OIDCIssuer      pulumi.StringInput
 	// FleetCA signs the region's certificate (the bootstrap stack's).
 	FleetCA CA
-	// PeerNATIPs are the NAT addresses of the global-view stacks this one
-	// reads; the endpoint admits them besides Config.EndpointCIDRs.
-	PeerNATIPs pulumi.StringArrayInput
 	// DependsOn are what the chart's pods need first (the node pools).
 	DependsOn []pulumi.Resource
 }
@@ -375,7 +377,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 		if err != nil {
 			return nil, err
 		}
-		md := MonitoringDeps{Provider: deps.Provider, PeerNATIPs: deps.PeerNATIPs, DependsOn: deps.DependsOn, FormerParent: o,
+		md := MonitoringDeps{Provider: deps.Provider, DependsOn: deps.DependsOn, FormerParent: o,
 			FluentBitRoleARN: logs.role.Arn,
 			Thanos: ThanosDeps{BucketName: store.bucket.Bucket, TLS: cert,
 				SidecarRoleARN: store.roles[PrometheusServiceAccount].Arn, StoreRoleARN: store.roles[StoreName].Arn,

@@ -31,8 +31,9 @@ func args(global bool) Config {
 	return Config{Cluster: "us-west-2", Region: "us-west-2", GlobalView: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
 		Peers:           []Peer{{Stack: "us-east-1", GlobalView: true}, {Stack: "eu-west-1"}},
 		PulsarNamespace: "pulsar", WebhookURL: testWebhook, StorageClass: "gp3-encrypted",
-		NodeSelector: map[string]string{"pulsar-fleet.io/pool": "critical"},
-		Tolerations:  []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
+		EndpointCIDRs: []string{"10.20.0.0/16", "10.10.0.0/16", "10.30.0.0/16"},
+		NodeSelector:  map[string]string{"pulsar-fleet.io/pool": "critical"},
+		Tolerations:   []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
 }
 
 // hidden is args with no peer that has a global view: nothing queries it.
@@ -162,7 +163,10 @@ func TestCrossRegionPathIsMutualTLS(t *testing.T) {
 	ann := svc.Input("metadata.annotations").(map[string]any)
 	assert.NotContains(t, ann, "service.beta.kubernetes.io/aws-load-balancer-ssl-cert", "the NLB must not end TLS: Thanos checks the client certificate")
 	assert.Equal(t, RegionalQueryName, ann[AnnotationMutualTLS])
-	assert.Equal(t, []any{"198.51.100.7/32", "198.51.100.8/32"}, svc.Input("spec.loadBalancerSourceRanges"), "only the global-view peers' NATs")
+	assert.Equal(t, "thanos-endpoint-internal", svc.Input("metadata.name"), "a Service of its own: the controller never turns a running NLB internal")
+	assert.Equal(t, []any{"10.20.0.0/16", "10.10.0.0/16", "10.30.0.0/16"}, svc.Input("spec.loadBalancerSourceRanges"), "the joined VPCs only")
+	assert.Equal(t, "true", ann[model.AnnotationLBInternal], "an internal NLB: the global queriers come through the transit gateways")
+	assert.Equal(t, "internal", ann[model.AnnotationLBScheme])
 	assert.Equal(t, map[string]any{"app.kubernetes.io/component": RegionalQueryName, "app.kubernetes.io/name": "thanos",
 		model.LabelPartOf: model.PartOf}, svc.Input("spec.selector"))
 	tlsSecret, err := rec.One("kubernetes:core/v1:Secret", "o-thanos-grpc-tls")
@@ -218,11 +222,10 @@ func TestValuesExistInChart(t *testing.T) {
 }
 
 // deps are the outputs monitoring needs from the cluster and the bootstrap
-// stack, and the global-view peers' NAT addresses.
+// stack.
 func deps() Deps {
 	return Deps{OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks"), OIDCIssuer: pulumi.String("oidc.eks"),
-		FleetCA:    CA{CertPEM: pulumi.String("-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n"), KeyPEM: pulumi.String("ca-key")},
-		PeerNATIPs: pulumi.ToStringArray([]string{"198.51.100.7", "198.51.100.8"})}
+		FleetCA: CA{CertPEM: pulumi.String("-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n"), KeyPEM: pulumi.String("ca-key")}}
 }
 
 func run(t *testing.T, a Config) (*recorder.Recorder, error) {
@@ -335,10 +338,13 @@ func TestBadInput(t *testing.T) {
 	a = args(false)
 	a.EndpointCIDRs = []string{"0.0.0.0/0"}
 	_, err = run(t, a)
-	assert.ErrorContains(t, err, `endpointCidrs: "0.0.0.0/0": want a network of /8 or narrower`)
+	assert.ErrorContains(t, err, `endpointCidrs: "0.0.0.0/0": want a VPC block of /8 or narrower`)
 	a.EndpointCIDRs = []string{"0.0.0.0/1", "128.0.0.0/1"}
 	_, err = run(t, a)
-	assert.ErrorContains(t, err, `endpointCidrs: "0.0.0.0/1": want a network of /8 or narrower`, "two halves of the internet are the internet")
+	assert.ErrorContains(t, err, `endpointCidrs: "0.0.0.0/1": want a VPC block of /8 or narrower`, "two halves of the internet are the internet")
+	a.EndpointCIDRs = nil
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, "endpointCidrs: empty, but a global-view peer reads this region's Thanos endpoint")
 	a = args(false)
 	a.Retention = MetricsRetention{RawDays: 30, FiveMinuteDays: 10, OneHourDays: 365}
 	_, err = run(t, a)
@@ -438,8 +444,8 @@ func TestProbeSignal(t *testing.T) {
 		assert.Equal(t, model.ProbeMetricNamespace, mt["namespace"])
 		byMetric[mt["name"].(string)] = map[string]any{"pattern": f.Inputs["pattern"], "value": mt["value"]}
 	}
-	assert.Equal(t, map[string]any{"pattern": model.ProbeSuccessPattern(), "value": "1"}, byMetric[model.ProbeMetricSuccess])
-	assert.Equal(t, map[string]any{"pattern": model.ProbeLatencyPattern(), "value": "$.latencyMs"}, byMetric[model.ProbeMetricLatency])
+	assert.Equal(t, map[string]any{"pattern": model.ProbeSuccessPattern("pulsar"), "value": "1"}, byMetric[model.ProbeMetricSuccess])
+	assert.Equal(t, map[string]any{"pattern": model.ProbeLatencyPattern("pulsar"), "value": "$.latencyMs"}, byMetric[model.ProbeMetricLatency])
 	alarm, err := rec.One("aws:cloudwatch/metricAlarm:MetricAlarm", "o-probe")
 	require.NoError(t, err)
 	assert.Equal(t, model.ProbeAlarmName("us-west-2"), alarm.Inputs["name"])
@@ -497,7 +503,7 @@ func TestMonitoringAlone(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = NewMonitoring(ctx, "o", args(true), MonitoringDeps{Provider: p, PeerNATIPs: deps().PeerNATIPs, GrafanaAdminPassword: pw,
+			_, err = NewMonitoring(ctx, "o", args(true), MonitoringDeps{Provider: p, GrafanaAdminPassword: pw,
 				FluentBitRoleARN: pulumi.String("arn:fluent-bit"),
 				Thanos: ThanosDeps{BucketName: pulumi.String("metrics"), SidecarRoleARN: pulumi.String("arn:sidecar"),
 					StoreRoleARN: pulumi.String("arn:store"), CompactRoleARN: pulumi.String("arn:compact"),

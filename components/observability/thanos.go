@@ -45,8 +45,11 @@ const (
 	CompactName       = "thanos-compact"
 	RegionalQueryName = "thanos-query-regional"
 	GlobalQueryName   = "thanos-query-global"
-	// EndpointService is the regional querier's NLB Service.
-	EndpointService = "thanos-endpoint"
+	// EndpointService is the regional querier's NLB Service. It was
+	// "thanos-endpoint", internet-facing; the internal one has a name of
+	// its own, so that a running stack gets a new load balancer: the EKS
+	// service controller never changes an existing NLB's scheme.
+	EndpointService = "thanos-endpoint-internal"
 	// ObjstoreSecret holds the bucket's Thanos configuration (ObjstoreKey);
 	// it names the bucket only: credentials come from IRSA.
 	ObjstoreSecret = "thanos-objstore"

@@ -145,6 +145,9 @@ type Config struct {
 	CriticalPlacement Placement
 	// Exposure is how clients reach the proxies.
 	Exposure Exposure
+	// ProbeHost is the client listener's name, which the end-to-end probe
+	// connects to as clients do ("": the proxies' in-cluster Service).
+	ProbeHost string
 	// SigningKey signs the region's tokens: the fleet key (the program
 	// mints them from Deps.TokenKey, the default) or the chart's own.
 	SigningKey model.SigningKey

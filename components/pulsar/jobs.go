@@ -28,18 +28,37 @@ const (
 	ProbeDeadlineSeconds = 50
 )
 
-// probeScript produces one message and consumes one through the proxies'
-// in-cluster Service, as a client would. The consumer subscribes first
-// (a durable subscription from the earliest message), so the message is
-// kept for it; the producer returns only once the broker has persisted the
-// message on an ack quorum of bookies. A region whose brokers accept
-// connections but cannot store messages fails here. On success it prints
-// the result line (model.ProbeResultLine) with the produce-to-consume
-// time, which becomes the CloudWatch metrics behind the region's Route53
-// health check; a failed run prints none.
-var probeScript = `set -eu
-PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"
-` + clientConf(proxyServiceHTTPS) + `CLIENT="bin/pulsar-client"
+// ProbeScript produces one message and consumes one as a client would.
+// The consumer subscribes first (a durable subscription from the earliest
+// message), so the message is kept for it; the producer returns only once
+// the broker has persisted the message on an ack quorum of bookies. A
+// region whose brokers accept connections but cannot store messages fails
+// here. On success it prints the result line (model.ProbeResultLine),
+// which becomes the CloudWatch metrics behind the region's Route53 health
+// check; a failed run prints none.
+//
+// With host (the client listener's name, pulsar-<stack>.<domain>) the
+// probe goes the clients' way: DNS, the NLB and its ACM certificate
+// (verified against the JVM's public roots, the host name checked), its
+// source ranges, then the proxies. Without one it goes to the proxies'
+// in-cluster Service with the region's CA.
+func ProbeScript(host string) string {
+	conf := `PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"
+` + clientConf(proxyServiceHTTPS)
+	if host != "" {
+		conf = `cat > /tmp/client.conf <<CONF
+brokerServiceUrl=pulsar+ssl://` + host + `:6651/
+authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
+authParams=file:///tokens/TOKEN
+useTls=true
+tlsAllowInsecureConnection=false
+tlsEnableHostnameVerification=true
+CONF
+export PULSAR_CLIENT_CONF=/tmp/client.conf
+`
+	}
+	return `set -eu
+` + conf + `CLIENT="bin/pulsar-client"
 ` + nowMillis + `$CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
 consumer=$!
 sleep 5
@@ -49,6 +68,7 @@ wait "$consumer"
 echo "probe: produced and consumed on $TOPIC"
 ` + model.ProbeResultPrintf() + ` "$(( $(now_ms) - start ))"
 `
+}
 
 // nowMillis defines now_ms, the time in milliseconds, with date's %N where
 // the image's date has it and whole seconds where it does not.
@@ -138,13 +158,13 @@ fi
 // probe is the end-to-end probe: a CronJob every minute, its service
 // account without a Kubernetes API token, whose last successful run kube-state-metrics
 // exports (kube_cronjob_status_last_successful_time) for PulsarProbeFailing.
-func probe(ns string, meta k8s.Meta, nodes map[string]string, tol []k8s.Toleration, volumes []k8s.Volume, mounts []k8s.VolumeMount) k8s.CronJob {
+func probe(ns, host string, meta k8s.Meta, nodes map[string]string, tol []k8s.Toleration, volumes []k8s.Volume, mounts []k8s.VolumeMount) k8s.CronJob {
 	return k8s.CronJob{APIVersion: "batch/v1", Kind: "CronJob", Metadata: meta, Spec: k8s.CronJobSpec{
 		Schedule: "* * * * *", ConcurrencyPolicy: "Forbid", SuccessfulJobsHistoryLimit: 1, FailedJobsHistoryLimit: 3,
 		JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 0, ActiveDeadlineSeconds: ProbeDeadlineSeconds, TTLSecondsAfterFinished: 600,
 			Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: ProbeName, Labels: jobPodLabels(ProbeName)},
 				Spec: k8s.PodSpec{ServiceAccountName: ProbeName, RestartPolicy: "Never", NodeSelector: nodes, Tolerations: tol,
-					Containers: []k8s.Container{{Name: "probe", Image: pulsarImage, Command: []string{"/bin/sh", "-c", probeScript},
+					Containers: []k8s.Container{{Name: model.ProbeContainer, Image: pulsarImage, Command: []string{"/bin/sh", "-c", ProbeScript(host)},
 						Env: []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "TOPIC", Value: ProbeTopic},
 							{Name: "SUBSCRIPTION", Value: ProbeSubscription}, {Name: "PULSAR_LOG_DIR", Value: "/tmp"}},
 						VolumeMounts: mounts, Resources: k8s.ResourceRequirements{Requests: map[string]string{"cpu": "250m", "memory": "768Mi"},
@@ -207,7 +227,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 	probeToken := k8s.Volume{Name: "admin-token", Secret: &k8s.SecretVolume{SecretName: TokenSecret(roles.Probe)}}
 	noProbeToken := false
 	objs = append(objs, k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(ProbeName), AutomountServiceAccountToken: &noProbeToken},
-		probe(ns, meta(ProbeName), crit.NodeSelector, tol, []k8s.Volume{probeToken, tmp, ca}, mounts))
+		probe(ns, a.ProbeHost, meta(ProbeName), crit.NodeSelector, tol, []k8s.Volume{probeToken, tmp, ca}, mounts))
 	// The metadata Job runs with peers (geo-replication) and wherever the
 	// probe has a role of its own to grant.
 	if len(a.Peers) > 0 || roles.Probe != roles.Admin {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
@@ -21,8 +22,8 @@ func runProbe(t *testing.T, client string) (string, error) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "bin", "pulsar-client"), []byte("#!/bin/sh\n"+client), 0o755))
-	script := strings.Replace(probeScript, "sleep 5", "sleep 0", 1)
-	require.NotEqual(t, probeScript, script, "the probe waits for its consumer to subscribe")
+	script := strings.Replace(ProbeScript("pulsar-us-east-1.streaming.example.com"), "sleep 5", "sleep 0", 1)
+	require.NotContains(t, script, "sleep 5", "the probe waits for its consumer to subscribe")
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NAMESPACE=pulsar", "TOPIC="+ProbeTopic, "SUBSCRIPTION="+ProbeSubscription, "TMPDIR="+dir)
@@ -64,9 +65,29 @@ func TestProbeResultLineMatchesFilters(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(line), &result))
 	assert.Equal(t, model.ProbeResultOK, result[model.ProbeResultField])
 	assert.EqualValues(t, 1234, result[model.ProbeLatencyField])
-	for _, pattern := range []string{model.ProbeSuccessPattern(), model.ProbeLatencyPattern()} {
+	for _, pattern := range []string{model.ProbeSuccessPattern("pulsar"), model.ProbeLatencyPattern("pulsar")} {
 		assert.Contains(t, pattern, "$."+model.ProbeResultField+` = "`+model.ProbeResultOK+`"`)
+		assert.Contains(t, pattern, `$.kubernetes.namespace_name = "pulsar" && $.kubernetes.container_name = "probe"`, "only the probe's lines count")
 	}
-	assert.Contains(t, model.ProbeLatencyPattern(), "$."+model.ProbeLatencyField)
+	assert.Contains(t, model.ProbeLatencyPattern("pulsar"), "$."+model.ProbeLatencyField)
+	c := probe("pulsar", "", k8sMeta(), nil, nil, nil, nil).Spec.JobTemplate.Spec.Template.Spec.Containers[0]
+	assert.Equal(t, model.ProbeContainer, c.Name, "the container the filters match")
 	assert.Equal(t, "$."+model.ProbeLatencyField, model.ProbeLatencyValue())
+}
+
+func k8sMeta() k8s.Meta { return k8s.Meta{Name: ProbeName, Namespace: "pulsar"} }
+
+// Through the client listener the probe goes as clients do: the listener's
+// name on 6651, its public certificate checked against the JVM's roots
+// with the host name; without a name, the proxies' Service with the CA.
+func TestProbeGoesTheClientsWay(t *testing.T) {
+	s := ProbeScript("pulsar-us-east-1.streaming.example.com")
+	assert.Contains(t, s, "brokerServiceUrl=pulsar+ssl://pulsar-us-east-1.streaming.example.com:6651/")
+	assert.Contains(t, s, "tlsEnableHostnameVerification=true")
+	assert.Contains(t, s, "tlsAllowInsecureConnection=false")
+	assert.NotContains(t, s, "tlsTrustCertsFilePath", "the ACM certificate chains to the public roots, not the region's CA")
+	assert.NotContains(t, s, "svc.cluster.local")
+	in := ProbeScript("")
+	assert.Contains(t, in, `PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"`)
+	assert.Contains(t, in, "tlsTrustCertsFilePath="+CAFile)
 }

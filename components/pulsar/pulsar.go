@@ -83,6 +83,10 @@ type Deps struct {
 	// PrivateCertificateARN is the ACM certificate of the private
 	// listener's name.
 	PrivateCertificateARN pulumi.StringInput
+	// NATIPs are the region's own NAT addresses: the probe reaches the
+	// client listener through them, so a listener restricted to client
+	// CIDRs admits them too (optional).
+	NATIPs pulumi.StringArrayInput
 }
 
 // Validate reports the outputs the wiring forgot: the provider, the
@@ -320,7 +324,7 @@ func (b *builder) proxyService(ns *corev1.Namespace, release *helmv3.Release) (*
 		Ports:                 corev1.ServicePortArray{clientPort()},
 	}
 	if e.Scheme == model.SchemeInternetFacing && len(e.ClientCIDRs) > 0 {
-		spec.LoadBalancerSourceRanges = pulumi.ToStringArray(e.ClientCIDRs)
+		spec.LoadBalancerSourceRanges = kit.SourceRanges(b.deps.NATIPs, e.ClientCIDRs)
 	}
 	return b.loadBalancer(ns, release, ExternalName, b.name+"-proxy-external", spec, ServiceAnnotations(e, b.deps.CertificateARN))
 }

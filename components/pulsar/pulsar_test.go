@@ -284,7 +284,7 @@ func TestJobs(t *testing.T) {
 	assert.Contains(t, script, "namespaces create fleet/events --clusters us-east-1,us-west-2")
 	assert.NotContains(t, script, "{{", "extraDeploy is rendered through tpl")
 	assert.NotContains(t, rackSyncScript, "{{")
-	assert.NotContains(t, probeScript, "{{")
+	assert.NotContains(t, ProbeScript("pulsar-us-east-1.streaming.example.com"), "{{")
 	assert.Contains(t, script, "namespaces grant-permission public/default --role probe-us-east-1 --actions produce,consume", "the probe's own role")
 	assert.Contains(t, script, "--admin-roles admin-us-east-1")
 	// Without peers the Job still grants the probe its namespace; with the
@@ -442,6 +442,7 @@ func TestReleaseWiring(t *testing.T) {
 		deps := testDeps()
 		deps.Provider, deps.DependsOn, deps.CertManager = prov, []pulumi.Resource{pool}, pool
 		deps.CertificateARN = pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/x")
+		deps.NATIPs = pulumi.ToStringArray([]string{"198.51.100.1", "198.51.100.2"})
 		_, err = New(ctx, "p", cfg, deps)
 		return err
 	}))
@@ -472,7 +473,8 @@ func TestReleaseWiring(t *testing.T) {
 	assert.Equal(t, "true", ann["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"])
 	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:certificate/x", ann["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"])
 	assert.Nil(t, ann["service.beta.kubernetes.io/aws-load-balancer-internal"])
-	assert.Equal(t, []any{"203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"), "the client networks only")
+	assert.Equal(t, []any{"198.51.100.1/32", "198.51.100.2/32", "203.0.113.0/24"}, svc.Input("spec.loadBalancerSourceRanges"),
+		"the client networks, and the region's NATs, through which its probe comes")
 	assert.Equal(t, "pulsarssl", ann["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"])
 	assert.Equal(t, []any{map[string]any{"name": "pulsarssl", "port": 6651.0, "targetPort": 6651.0, "protocol": "TCP"}}, svc.Input("spec.ports"),
 		"the Pulsar protocol only: the web API (admin) is never on the client listener")

@@ -19,11 +19,10 @@ import (
 // TypeToken is the routing component's type.
 var TypeToken = kit.Type("routing", "Routing")
 
-// Ports clients use (TLS terminated at the NLB) and the health path.
+// Ports of the proxies' listeners (TLS terminated at the NLB).
 const (
 	PortPulsarTLS = model.PortPulsarTLS
 	PortHTTPS     = model.PortHTTPS
-	HealthPath    = model.HealthPath
 )
 
 // RegionEndpoint is one stack of the fleet, for failover URLs and the
