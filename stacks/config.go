@@ -197,7 +197,7 @@ type Observability struct {
 	// MetricsSourceCIDRs is retired (the Thanos endpoint is internal and
 	// admits the joined regions' VPCs): parsed only so that validation can
 	// refuse it by name.
-	MetricsSourceCIDRs []string `json:"metricsSourceCidrs,omitempty"`
+	MetricsSourceCIDRs *[]string `json:"metricsSourceCidrs,omitempty"`
 	// LogRetentionDays is how long the region's pod log group keeps logs
 	// (0: 30 days); one of the retentions CloudWatch Logs accepts.
 	LogRetentionDays int `json:"logRetentionDays,omitempty"`

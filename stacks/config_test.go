@@ -66,7 +66,8 @@ func TestValidationRules(t *testing.T) {
 		{"runbook base not https", "us-east-1", func(c *StackConfig) { c.Observability.RunbookBaseURL = "github.com/acme/pulsar-fleet" },
 			"pulsar-fleet:observability.runbookBaseUrl", "an https:// URL"},
 		{"log retention CloudWatch refuses", "us-east-1", func(c *StackConfig) { c.Observability.LogRetentionDays = 45 }, "pulsar-fleet:observability.logRetentionDays", "a retention CloudWatch Logs accepts: one of [1 3 5 7 14 30 60"},
-		{"the retired metricsSourceCidrs", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = []string{"198.51.100.1/32"} }, "pulsar-fleet:observability.metricsSourceCidrs", "the key is retired"},
+		{"the retired metricsSourceCidrs", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = &[]string{"198.51.100.1/32"} }, "pulsar-fleet:observability.metricsSourceCidrs", "the key is retired"},
+		{"the retired metricsSourceCidrs, empty", "us-east-1", func(c *StackConfig) { c.Observability.MetricsSourceCIDRs = &[]string{} }, "pulsar-fleet:observability.metricsSourceCidrs", "the key is retired"},
 		{"bad workload", "us-east-1", func(c *StackConfig) { c.Workload.MessageSize = "10MB" }, "pulsar-fleet:workload.messageSize", "maxMessageSize"},
 		{"unknown role", "us-east-1", func(c *StackConfig) { c.Role = "tertiary" }, "pulsar-fleet:role", "primary, secondary or dr"},
 		{"volumes pinned at no phase", "us-east-1", func(c *StackConfig) {

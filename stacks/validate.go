@@ -275,10 +275,11 @@ func (c StackConfig) validateAlerts(bad badFunc) {
 	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
 		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
 	}
-	if len(c.Observability.MetricsSourceCIDRs) > 0 {
-		// Retired: the endpoint is internal now. Refused rather than
-		// ignored, so that nobody believes the list still admits anyone.
-		bad(Key("observability.metricsSourceCidrs"), c.Observability.MetricsSourceCIDRs,
+	if c.Observability.MetricsSourceCIDRs != nil {
+		// Retired: the endpoint is internal now. Refused, even empty,
+		// rather than ignored, so that nobody believes the list still
+		// admits anyone.
+		bad(Key("observability.metricsSourceCidrs"), *c.Observability.MetricsSourceCIDRs,
 			"no value: the key is retired. The Thanos endpoint is an internal load balancer that admits the joined regions' VPCs, "+
 				"which the global queriers reach through the transit gateways (docs/operations.md, \"Global view\"); remove it")
 	}
