@@ -46,16 +46,7 @@ func ProbeScript(host string) string {
 	conf := `PULSAR_HOST="pulsar-proxy.${NAMESPACE}.svc.cluster.local"
 ` + clientConf(proxyServiceHTTPS)
 	if host != "" {
-		conf = `cat > /tmp/client.conf <<CONF
-brokerServiceUrl=pulsar+ssl://` + host + `:6651/
-authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
-authParams=file:///tokens/TOKEN
-useTls=true
-tlsAllowInsecureConnection=false
-tlsEnableHostnameVerification=true
-CONF
-export PULSAR_CLIENT_CONF=/tmp/client.conf
-`
+		conf = writeClientConf("", host, "")
 	}
 	return `set -eu
 ` + conf + `CLIENT="bin/pulsar-client"

@@ -1,6 +1,7 @@
 package pulsar
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -41,18 +42,29 @@ const (
 // to $PULSAR_HOST (its web API on webPort) with the region's CA, the host
 // name checked against its certificate, and the mounted token.
 func clientConf(webPort int) string {
-	return strings.ReplaceAll(clientConfTemplate, "WEB_PORT", strconv.Itoa(webPort))
+	return writeClientConf("https://${PULSAR_HOST}:"+strconv.Itoa(webPort)+"/", "${PULSAR_HOST}", CAFile)
 }
 
-const clientConfTemplate = `cat > /tmp/client.conf <<CONF
-webServiceUrl=https://${PULSAR_HOST}:WEB_PORT/
-brokerServiceUrl=pulsar+ssl://${PULSAR_HOST}:6651/
-authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
+// writeClientConf is the shell that writes a client configuration: the
+// web URL ("" for none), the broker service on host's TLS port, the
+// mounted token, TLS with the host name checked, and the trust file (""
+// for the JVM's public roots).
+func writeClientConf(webURL, host, trustFile string) string {
+	var b strings.Builder
+	b.WriteString("cat > /tmp/client.conf <<CONF\n")
+	if webURL != "" {
+		b.WriteString("webServiceUrl=" + webURL + "\n")
+	}
+	fmt.Fprintf(&b, "brokerServiceUrl=pulsar+ssl://%s:%d/\n", host, PortPulsarTLS)
+	b.WriteString(`authPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken
 authParams=file:///tokens/TOKEN
 useTls=true
 tlsAllowInsecureConnection=false
 tlsEnableHostnameVerification=true
-tlsTrustCertsFilePath=` + CAFile + `
-CONF
-export PULSAR_CLIENT_CONF=/tmp/client.conf
-`
+`)
+	if trustFile != "" {
+		b.WriteString("tlsTrustCertsFilePath=" + trustFile + "\n")
+	}
+	b.WriteString("CONF\nexport PULSAR_CLIENT_CONF=/tmp/client.conf\n")
+	return b.String()
+}
