@@ -37,6 +37,13 @@ var secondaryRanges = []netip.Prefix{
 
 var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
+// IPv4Network parses an IPv4 network address (no host bits set); ok is
+// false for anything else.
+func IPv4Network(cidr string) (p netip.Prefix, ok bool) {
+	p, err := netip.ParsePrefix(cidr)
+	return p, err == nil && p.Addr().Is4() && p.Masked() == p
+}
+
 // SecondaryCIDRAllowed says whether a secondary CIDR may join a VPC whose
 // primary CIDR is primary, and if not, what is allowed.
 func SecondaryCIDRAllowed(primary, secondary netip.Prefix) error {

@@ -27,3 +27,14 @@ func TestSecondaryCIDRAllowed(t *testing.T) {
 		assert.Equal(t, tc.ok, err == nil, "%s + %s: %v", tc.primary, tc.secondary, err)
 	}
 }
+
+func TestIPv4Network(t *testing.T) {
+	for cidr, want := range map[string]bool{
+		"10.20.0.0/16": true, "0.0.0.0/0": true, "10.20.0.1/16": false, "fd00::/48": false, "10.20.0.0": false, "": false,
+	} {
+		_, ok := IPv4Network(cidr)
+		if ok != want {
+			t.Errorf("IPv4Network(%q) = %v, want %v", cidr, ok, want)
+		}
+	}
+}

@@ -228,7 +228,7 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 	c := observability.Config{
 		Charts: spec.ChartSource, Cluster: spec.Stack, Region: spec.Region, GlobalView: global, Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
-		EndpointCIDRs: append(spec.CIDRs(), spec.JoinedCIDRs()...), StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
+		EndpointCIDRs: spec.PrivateCIDRs(), StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
 		Protect: spec.ProtectData, LogRetentionDays: spec.LogRetentionDays, RunbookBase: spec.RunbookBaseURL,
 	}
 	if spec.Role == model.RolePrimary {
@@ -308,7 +308,7 @@ func pulsarConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, capa c
 	c := pulsarArgs(spec, plan, capa)
 	c.Charts = spec.ChartSource
 	c.Exposure = pulsar.Exposure{Scheme: spec.Routing.ProxyScheme, ClientCIDRs: spec.Routing.ClientCIDRs,
-		PrivateCIDRs: append(spec.CIDRs(), spec.JoinedCIDRs()...)}
+		PrivateCIDRs: spec.PrivateCIDRs()}
 	// The probe goes the clients' way, through the client listener.
 	c.ProbeHost = routing.RegionalName(spec.Stack, spec.Routing.Domain)
 	set, err := bookieSet(plan, cat, capa)

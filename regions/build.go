@@ -49,6 +49,11 @@ func (s Spec) CIDRs() []string {
 	return out
 }
 
+// PrivateCIDRs are what the region's private endpoints (the proxies'
+// private listener, the Thanos endpoint) admit: its own VPC blocks, then
+// the joined stacks'.
+func (s Spec) PrivateCIDRs() []string { return append(s.CIDRs(), s.JoinedCIDRs()...) }
+
 // JoinedCIDRs are the VPC blocks of the joined stacks.
 func (s Spec) JoinedCIDRs() []string {
 	var out []string

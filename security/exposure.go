@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
@@ -13,10 +14,7 @@ import (
 // (routing.allowPublicProxy) is reported as a waiver.
 func lbSourceRanges(v *view) []Finding {
 	var out []Finding
-	for _, o := range v.objectsOfKind("Service") {
-		if str(get(o.Object, "spec.type")) != "LoadBalancer" || internalLB(o.Object) {
-			continue
-		}
+	for _, o := range v.internetFacingLoadBalancers() {
 		ranges, _ := get(o.Object, "spec.loadBalancerSourceRanges").([]any)
 		if len(ranges) == 0 {
 			f := fail(o.String(), "internet-facing load balancer without loadBalancerSourceRanges: open to the whole internet")
@@ -29,6 +27,18 @@ func lbSourceRanges(v *view) []Finding {
 			if p, err := netip.ParsePrefix(str(r)); err != nil || p.Bits() == 0 {
 				out = append(out, fail(o.String(), "loadBalancerSourceRanges admits %s: the whole internet", str(r)))
 			}
+		}
+	}
+	return out
+}
+
+// internetFacingLoadBalancers are the LoadBalancer Services the EKS
+// service controller makes internet-facing.
+func (v *view) internetFacingLoadBalancers() []manifests.Object {
+	var out []manifests.Object
+	for _, o := range v.objectsOfKind("Service") {
+		if str(get(o.Object, "spec.type")) == "LoadBalancer" && !internalLB(o.Object) {
+			out = append(out, o)
 		}
 	}
 	return out
@@ -50,10 +60,7 @@ func internalLB(obj map[string]any) bool {
 // peers' brokers reach it through the transit gateways.
 func adminNotPublic(v *view) []Finding {
 	var out []Finding
-	for _, o := range v.objectsOfKind("Service") {
-		if str(get(o.Object, "spec.type")) != "LoadBalancer" || internalLB(o.Object) {
-			continue
-		}
+	for _, o := range v.internetFacingLoadBalancers() {
 		ports, _ := get(o.Object, "spec.ports").([]any)
 		for _, p := range ports {
 			// What is behind the port decides: Thanos' gRPC on 443 is no

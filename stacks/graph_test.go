@@ -40,3 +40,22 @@ func TestGraphLevelsAndCycles(t *testing.T) {
 	_, err = NewGraph(fleetOf(map[string][]string{"a": {"a"}}))
 	require.Error(t, err)
 }
+
+func TestJoinedTo(t *testing.T) {
+	f := repoFleet(t)
+	get := func(s string) StackConfig { c, _ := f.Get(s); return c }
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"us-east-1", "us-west-2", true}, {"us-west-2", "us-east-1", true}, // the primary reads the secondary
+		{"us-west-2", "eu-west-1", true}, {"eu-west-1", "us-west-2", true}, // the secondary reads the DR region
+		{"eu-west-1", "us-east-1", true},
+	} {
+		assert.Equal(t, tc.want, get(tc.a).JoinedTo(get(tc.b)), "%s and %s", tc.a, tc.b)
+	}
+	w := get("us-west-2")
+	w.Peers = nil
+	assert.False(t, w.JoinedTo(get("eu-west-1")), "neither reads the other")
+	assert.False(t, get("eu-west-1").JoinedTo(w))
+}

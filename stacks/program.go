@@ -3,7 +3,6 @@ package stacks
 import (
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -194,7 +193,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		if s.Stack != c.Stack {
 			spec.AllPeers = append(spec.AllPeers, peer(s.Stack))
 		}
-		if s.Stack != c.Stack && (slices.Contains(c.Peers, s.Stack) || slices.Contains(s.Peers, c.Stack)) {
+		if s.Stack != c.Stack && c.JoinedTo(s) {
 			spec.Joined = append(spec.Joined, peer(s.Stack))
 		}
 	}

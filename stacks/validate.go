@@ -445,6 +445,13 @@ func overlapping(c string, cidrs []string) string {
 	return ""
 }
 
+// JoinedTo says whether this stack's VPC is joined to o's through the
+// transit gateways: one of the two reads the other, and the reader makes
+// the join.
+func (c StackConfig) JoinedTo(o StackConfig) bool {
+	return slices.Contains(c.Peers, o.Stack) || slices.Contains(o.Peers, c.Stack)
+}
+
 // fleetReferences checks that peers and replication targets are stacks of
 // the fleet, and that the primary reads every other stack.
 func fleetReferences(f Fleet, bad fleetBadFunc) {
@@ -465,7 +472,7 @@ func fleetReferences(f Fleet, bad fleetBadFunc) {
 			switch {
 			case !ok:
 				bad(s.Stack, Key("geoReplication.replicateTo"), p, "a stack of the fleet: "+strings.Join(names, ", "))
-			case !slices.Contains(s.Peers, p) && !slices.Contains(peer.Peers, s.Stack):
+			case !s.JoinedTo(peer):
 				// Replication goes through the transit gateways, which the
 				// stack that reads the other joins.
 				bad(s.Stack, Key("geoReplication.replicateTo"), p, fmt.Sprintf("a stack joined to this one: add %s to this stack's %s, or %s to %s's "+
@@ -481,7 +488,7 @@ func fleetReferences(f Fleet, bad fleetBadFunc) {
 			continue
 		}
 		for _, o := range f.Stacks {
-			if o.Stack != s.Stack && !slices.Contains(s.Peers, o.Stack) && !slices.Contains(o.Peers, s.Stack) {
+			if o.Stack != s.Stack && !s.JoinedTo(o) {
 				bad(s.Stack, Key("peers"), s.Peers, fmt.Sprintf("peers that join this stack to %[1]s: its global querier reads %[1]s's Thanos endpoint through the transit gateways; "+
 					"add %[1]s to this stack's %[2]s, or %[3]s to %[1]s's", o.Stack, Key("peers"), s.Stack))
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // TypeToken is the component's type.
@@ -65,8 +66,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: cidrs: at least one VPC block", owner))
 		}
 		for _, cidr := range cidrs {
-			p, err := netip.ParsePrefix(cidr)
-			if err != nil || !p.Addr().Is4() || p.Masked() != p {
+			p, ok := model.IPv4Network(cidr)
+			if !ok {
 				errs = append(errs, fmt.Errorf("%s: cidr %q: want an IPv4 network address", owner, cidr))
 				continue
 			}

@@ -113,8 +113,7 @@ func (a Config) Validate() error {
 		errs = append(errs, err)
 	}
 	for i, c := range a.PeerCIDRs {
-		p, err := netip.ParsePrefix(c)
-		if err != nil || !p.Addr().Is4() || p.Masked() != p {
+		if _, ok := model.IPv4Network(c); !ok {
 			errs = append(errs, fmt.Errorf("peerCidrs[%d] %q: want an IPv4 network address", i, c))
 		}
 	}

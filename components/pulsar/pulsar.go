@@ -23,7 +23,6 @@ package pulsar
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -133,8 +132,7 @@ func ValidateExposure(e Exposure) error {
 		errs = append(errs, errors.New("exposure privateCidrs: at least this region's VPC block"))
 	}
 	for i, c := range e.PrivateCIDRs {
-		p, err := netip.ParsePrefix(c)
-		if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() == 0 {
+		if p, ok := model.IPv4Network(c); !ok || p.Bits() == 0 {
 			errs = append(errs, fmt.Errorf("exposure privateCidrs[%d] %q: want a VPC's IPv4 network address, not the internet", i, c))
 		}
 	}
