@@ -35,6 +35,13 @@ const (
 	// (jobs beside the charts'), which NetworkPolicies select.
 	LabelPartOf = "app.kubernetes.io/part-of"
 	PartOf      = "pulsar-fleet"
+	// LabelAppName, LabelAppInstance (the Helm release) and
+	// LabelAppComponent are the recommended labels the charts put on their
+	// pods, and the program on its own: what NetworkPolicies and monitors
+	// select.
+	LabelAppName      = "app.kubernetes.io/name"
+	LabelAppInstance  = "app.kubernetes.io/instance"
+	LabelAppComponent = "app.kubernetes.io/component"
 	// LabelNamespaceName is the label Kubernetes puts on every namespace
 	// with its name (NetworkPolicy namespace selectors).
 	LabelNamespaceName = "kubernetes.io/metadata.name"

@@ -96,7 +96,7 @@ func ComponentConfigs(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog) (C
 	if a.Pulsar, err = pulsarConfig(spec, plan, cat, a.Capacity); err != nil {
 		return Configs{}, err
 	}
-	a.CertManager = certmanager.Config{Charts: spec.ChartSource, Placement: a.Pulsar.CriticalPlacement}
+	a.CertManager = certmanager.Config{Charts: spec.ChartSource, Placement: a.Pulsar.CriticalPlacement, ControlPlaneCIDRs: spec.CIDRs()}
 	a.Routing = routingConfig(spec, plan, tags)
 	if a.Observability, err = observabilityConfig(spec, a.Capacity, tags); err != nil {
 		return Configs{}, err
@@ -228,7 +228,7 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 	c := observability.Config{
 		Charts: spec.ChartSource, Cluster: spec.Stack, Region: spec.Region, GlobalView: global, Domain: spec.Routing.Domain,
 		HostedZoneID: spec.Routing.HostedZoneID, PulsarNamespace: PulsarNamespace, WebhookURL: spec.AlertWebhookURL,
-		EndpointCIDRs: spec.PrivateCIDRs(), StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
+		EndpointCIDRs: spec.PrivateCIDRs(), ControlPlaneCIDRs: spec.CIDRs(), StorageClass: StorageClassDefault, NodeSelector: crit.NodeSelector, Tags: tags,
 		Protect: spec.ProtectData, LogRetentionDays: spec.LogRetentionDays, RunbookBase: spec.RunbookBaseURL,
 	}
 	if spec.Role == model.RolePrimary {

@@ -67,7 +67,7 @@ func servesMetrics(o manifests.Object) bool {
 		return true
 	}
 	sel, _ := get(o.Object, "spec.selector").(map[string]any)
-	if n := str(sel["app.kubernetes.io/name"]); n == "prometheus" || n == "thanos" {
+	if n := str(sel[model.LabelAppName]); n == "prometheus" || n == "thanos" {
 		return true
 	}
 	ports, _ := get(o.Object, "spec.ports").([]any)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // networkIsolated: the cluster enforces NetworkPolicies (the VPC CNI's
@@ -68,4 +70,66 @@ func policiesIn(values map[string]any) []pulsar.NetworkPolicy {
 		}
 	}
 	return out
+}
+
+// namespacesIsolated: every namespace the program creates isolates all its
+// pods (a NetworkPolicy selects each, so what no rule admits is refused),
+// and in the namespaces it shares with EKS (kube-system) so does each pod
+// it puts there: Karpenter's, and the workloads it adds.
+func namespacesIsolated(v *view) []Finding {
+	var policies []pulsar.NetworkPolicy
+	for _, o := range v.objectsOfKind("NetworkPolicy") {
+		var p pulsar.NetworkPolicy
+		if b, err := json.Marshal(o.Object); err == nil && json.Unmarshal(b, &p) == nil {
+			policies = append(policies, p)
+		}
+	}
+	created := map[string]bool{}
+	var out []Finding
+	for _, ns := range v.objectsOfKind("Namespace") {
+		created[ns.Name()] = true
+		if open(policies, pulsar.Endpoint{Namespace: ns.Name(), Labels: map[string]string{}}) {
+			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy selects takes traffic from anywhere: want a policy selecting every pod (podSelector {})", ns.Name()))
+		}
+	}
+	for _, r := range v.helmReleases("karpenter") {
+		ns, name := str(r.Inputs["namespace"]), str(r.Inputs["name"])
+		pod := pulsar.Endpoint{Namespace: ns, Labels: map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: name}}
+		if !created[ns] && open(policies, pod) {
+			out = append(out, fail(res(r), "Karpenter's pods in %s: no NetworkPolicy selects them, so they take traffic from anywhere", ns))
+		}
+	}
+	for _, o := range v.objects {
+		labels, ok := podLabels(o)
+		if ok && !created[o.Namespace()] && open(policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels}) {
+			out = append(out, fail(o.String(), "its pods in %s: no NetworkPolicy selects them, so they take traffic from anywhere", o.Namespace()))
+		}
+	}
+	return out
+}
+
+// open says whether a pod takes traffic from anywhere: a pod of a
+// namespace of no one's, from an address outside any VPC, on a port no
+// one serves.
+func open(policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) bool {
+	outsider := pulsar.Endpoint{Namespace: "pulsar-fleet-check-outsider", IP: "192.0.2.1"}
+	return pulsar.Admits(policies, outsider, pod, 1)
+}
+
+// podLabels are a workload's pod template labels; false for other kinds.
+func podLabels(o manifests.Object) (map[string]string, bool) {
+	path := "spec.template.metadata.labels"
+	switch o.Kind() {
+	case "Deployment", "StatefulSet", "DaemonSet", "Job":
+	case "CronJob":
+		path = "spec.jobTemplate.spec.template.metadata.labels"
+	default:
+		return nil, false
+	}
+	labels := map[string]string{}
+	m, _ := get(o.Object, path).(map[string]any)
+	for k, val := range m {
+		labels[k] = str(val)
+	}
+	return labels, true
 }

@@ -77,6 +77,7 @@ func Rules() []Rule {
 		{"LB-SOURCE-RANGES", "Internet-facing load balancers admit listed networks only, never 0.0.0.0/0; an open proxy needs routing.allowPublicProxy (a waiver)", lbSourceRanges},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
 		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies", networkIsolated},
+		{"NAMESPACES-ISOLATED", "Every namespace the program creates (Pulsar, monitoring, cert-manager) has a NetworkPolicy selecting all its pods, and every pod it adds to kube-system (Karpenter, Fluent Bit) is selected by one: nothing reaches them that a policy does not admit", namespacesIsolated},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},
 		{"SECRET-NOT-IN-MANIFESTS", "No secret value in emitted manifests (only references or Pulumi secrets)", secretNotInManifests},
 		{"DATA-PROTECTED", "Offload buckets, KMS keys and the EKS cluster are protected from deletion unless allowDataDeletion is set", dataProtected},

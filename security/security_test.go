@@ -97,13 +97,14 @@ func drop(t *testing.T, st *stacks.OfflineStack, typ, suffix string) {
 func m(v any) map[string]any { return v.(map[string]any) }
 
 const (
-	sse        = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
-	svc        = "kubernetes:core/v1:Service"
-	nodeClass  = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
-	release    = "kubernetes:helm.sh/v3:Release"
-	rolePolicy = "aws:iam/rolePolicy:RolePolicy"
-	role       = "aws:iam/role:Role"
-	secret     = "kubernetes:core/v1:Secret"
+	sse           = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	svc           = "kubernetes:core/v1:Service"
+	nodeClass     = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+	release       = "kubernetes:helm.sh/v3:Release"
+	networkPolicy = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	rolePolicy    = "aws:iam/rolePolicy:RolePolicy"
+	role          = "aws:iam/role:Role"
+	secret        = "kubernetes:core/v1:Secret"
 )
 
 func pulsarValues(in map[string]any) map[string]any { return m(in["values"]) }
@@ -125,6 +126,25 @@ func thanosCommand(t *testing.T, st *stacks.OfflineStack, name string, f func([]
 		}
 	}
 	t.Fatalf("no Thanos workload %s", name)
+}
+
+// dropManifests removes the monitoring release's NetworkPolicies with
+// these names.
+func dropManifests(t *testing.T, st *stacks.OfflineStack, names ...string) {
+	t.Helper()
+	for _, r := range st.Resources {
+		if r.Type != release || r.Inputs["chart"] != observability.ChartName {
+			continue
+		}
+		values := m(r.Inputs["values"])
+		before := len(values["extraManifests"].([]any))
+		values["extraManifests"] = slices.DeleteFunc(values["extraManifests"].([]any), func(o any) bool {
+			return m(o)["kind"] == "NetworkPolicy" && slices.Contains(names, m(m(o)["metadata"])["name"].(string))
+		})
+		require.Equal(t, before-len(names), len(values["extraManifests"].([]any)), "dropped %v", names)
+		return
+	}
+	t.Fatal("no monitoring release")
 }
 
 // without drops the arguments that start with prefix.
@@ -360,6 +380,18 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			})
 		}, "a proxy reaches bookie on port 3181"},
+		{"NAMESPACES-ISOLATED", "cert-manager's default deny gone", func(t *testing.T, st *stacks.OfflineStack) {
+			drop(t, st, networkPolicy, "cert-manager-default-deny")
+		}, "namespace cert-manager: a pod no NetworkPolicy selects takes traffic from anywhere"},
+		{"NAMESPACES-ISOLATED", "monitoring's namespace-wide policies gone", func(t *testing.T, st *stacks.OfflineStack) {
+			dropManifests(t, st, "monitoring-default-deny", "monitoring-internal")
+		}, "namespace monitoring: a pod no NetworkPolicy selects"},
+		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
+			drop(t, st, networkPolicy, "-karpenter")
+		}, "Karpenter's pods in kube-system: no NetworkPolicy selects them"},
+		{"NAMESPACES-ISOLATED", "Fluent Bit's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
+			dropManifests(t, st, "fluent-bit")
+		}, "DaemonSet kube-system/fluent-bit (from"},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper port on the load balancer", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				spec := m(in["spec"])

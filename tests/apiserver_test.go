@@ -184,7 +184,7 @@ func TestAPIServerTier(t *testing.T) {
 			"monitoring.coreos.com/v1 PodMonitor", "monitoring.coreos.com/v1 PrometheusRule",
 			"pulumi.com/v1 Stack", "v1 ConfigMap", "v1 Namespace", "v1 Service", "v1 ServiceAccount",
 			"batch/v1 Job", "batch/v1 CronJob", "rbac.authorization.k8s.io/v1 Role", "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
-			"storage.k8s.io/v1 StorageClass",
+			"storage.k8s.io/v1 StorageClass", "networking.k8s.io/v1 NetworkPolicy",
 		} {
 			assert.Positive(t, kinds[want], "no %s was checked", want)
 		}

@@ -4,15 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/certmanager"
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/render"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
 // renderedPod is a pod template the real chart (or the program, through
@@ -20,12 +27,19 @@ import (
 type renderedPod struct {
 	owner string
 	pulsar.Endpoint
-	ports []int
+	ports       []int
+	hostNetwork bool
 }
 
 // podsAndPolicies are the pod templates and NetworkPolicies of rendered
 // objects.
 func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pulsar.NetworkPolicy) {
+	return podsAndPoliciesIn(t, objs, pulsar.DefaultNamespace)
+}
+
+// podsAndPoliciesIn are the pod templates and NetworkPolicies of rendered
+// objects, those without a namespace in defaultNS.
+func podsAndPoliciesIn(t *testing.T, objs []manifests.Object, defaultNS string) ([]renderedPod, []pulsar.NetworkPolicy) {
 	var pods []renderedPod
 	var policies []pulsar.NetworkPolicy
 	for _, o := range objs {
@@ -35,7 +49,7 @@ func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pu
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(b, &p))
 			if p.Metadata.Namespace == "" {
-				p.Metadata.Namespace = pulsar.DefaultNamespace
+				p.Metadata.Namespace = defaultNS
 			}
 			policies = append(policies, p)
 			continue
@@ -47,7 +61,8 @@ func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pu
 		var tpl struct {
 			Metadata struct{ Labels map[string]string }
 			Spec     struct {
-				Containers []struct{ Ports []struct{ ContainerPort int } }
+				HostNetwork bool
+				Containers  []struct{ Ports []struct{ ContainerPort int } }
 			}
 		}
 		b, err := json.Marshal(template)
@@ -55,9 +70,10 @@ func podsAndPolicies(t *testing.T, objs []manifests.Object) ([]renderedPod, []pu
 		require.NoError(t, json.Unmarshal(b, &tpl))
 		ns := o.Namespace()
 		if ns == "" {
-			ns = pulsar.DefaultNamespace
+			ns = defaultNS
 		}
-		p := renderedPod{owner: o.Kind() + " " + o.Name(), Endpoint: pulsar.Endpoint{Namespace: ns, Labels: tpl.Metadata.Labels}}
+		p := renderedPod{owner: o.Kind() + " " + ns + "/" + o.Name(), Endpoint: pulsar.Endpoint{Namespace: ns, Labels: tpl.Metadata.Labels},
+			hostNetwork: tpl.Spec.HostNetwork}
 		for _, c := range tpl.Spec.Containers {
 			for _, port := range c.Ports {
 				p.ports = append(p.ports, port.ContainerPort)
@@ -177,5 +193,85 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The namespaces beside Pulsar's, checked against the pods the real
+// cert-manager, Karpenter and kube-prometheus-stack charts render with the
+// program's values, in every stack: no pod of cert-manager or monitoring,
+// and none of the program's in kube-system, takes traffic from another
+// namespace on any port it declares, but for the doors the policies open:
+// the webhooks (cert-manager's, the Prometheus operator's) to the control
+// plane's addresses, the metrics ports to Prometheus, and the regional
+// querier's gRPC port to the cross-region endpoint's load balancer.
+// Host-network pods (node-exporter) are out of any policy's reach.
+func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
+	r := newRenderer(t)
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Phase: "35k"})
+	require.NoError(t, err)
+	fleet, _, err := stacks.LoadFleet(root)
+	require.NoError(t, err)
+	for _, st := range res.Stacks {
+		d, err := stacks.DesignFor(fleet, st.Stack, "35k", catalog(t))
+		require.NoError(t, err)
+		// The program's own objects (the releases' pass-through objects
+		// come with their rendered output).
+		var objs []manifests.Object
+		for _, o := range manifests.From(st.Resources) {
+			if !strings.Contains(o.Source, "kubernetes:helm.sh/") {
+				objs = append(objs, o)
+			}
+		}
+		for _, rel := range render.Releases(st.Resources) {
+			if rel.Chart == pulsar.ChartName {
+				continue
+			}
+			o, _, err := r.Render(context.Background(), rel)
+			require.NoError(t, err, rel.String())
+			objs = append(objs, o...)
+		}
+		pods, policies := podsAndPoliciesIn(t, objs, "")
+		vpc, err := netip.ParsePrefix(d.Components.Network.CIDR)
+		require.NoError(t, err)
+		controlPlane := pulsar.Endpoint{IP: vpc.Addr().Next().Next().String()}
+		outsideVPC := pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "stranger"}, IP: "192.0.2.10"}
+		prometheus := pulsar.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}}
+		// doors are the (pod, port) pairs a source from elsewhere may reach.
+		type door struct{ who, port string }
+		opened := map[door]bool{}
+		checked := map[string]int{}
+		for _, p := range pods {
+			ours := p.Labels[model.LabelPartOf] == model.PartOf || p.Labels[model.LabelAppName] == "karpenter"
+			if p.hostNetwork || p.Namespace == pulsar.DefaultNamespace || p.Namespace == "kube-system" && !ours {
+				continue
+			}
+			checked[p.Namespace]++
+			label := fmt.Sprintf("%s: %s", st.Stack, p.owner)
+			webhook := p.Labels[model.LabelAppComponent] == "webhook" || p.Labels[model.LabelAppComponent] == "prometheus-operator"
+			for _, port := range p.ports {
+				endpoint := p.Labels[model.LabelAppName] == "thanos" && p.Labels[model.LabelAppComponent] == observability.RegionalQueryName && port == observability.GRPCPort
+				hook := webhook && (port == certmanager.WebhookPort || port == observability.OperatorWebhookPort)
+				metrics := p.Namespace == certmanager.Namespace && port == certmanager.MetricsPort || p.Labels[model.LabelAppName] == "karpenter" && port == capacity.MetricsPort
+				assert.Equal(t, endpoint, pulsar.Admits(policies, outsideVPC, p.Endpoint, port), "%s:%d from outside the VPC", label, port)
+				assert.Equal(t, endpoint || hook, pulsar.Admits(policies, controlPlane, p.Endpoint, port), "%s:%d from the control plane", label, port)
+				if p.Namespace != model.NamespaceMonitoring {
+					assert.Equal(t, metrics, pulsar.Admits(policies, prometheus, p.Endpoint, port), "%s:%d from Prometheus", label, port)
+				} else {
+					assert.True(t, pulsar.Admits(policies, prometheus, p.Endpoint, port), "%s:%d from Prometheus, its namespace", label, port)
+				}
+				if endpoint || hook || metrics {
+					opened[door{p.Labels[model.LabelAppName] + "/" + p.Labels[model.LabelAppComponent], fmt.Sprint(port)}] = true
+				}
+			}
+		}
+		assert.Positive(t, checked[certmanager.Namespace], st.Stack)
+		assert.Positive(t, checked[model.NamespaceMonitoring], st.Stack)
+		assert.Positive(t, checked["kube-system"], st.Stack)
+		// Every door the policies open is a port a rendered pod declares.
+		for _, want := range []door{{"webhook/webhook", "10250"}, {"kube-prometheus-stack-prometheus-operator/prometheus-operator", "10250"},
+			{"thanos/" + observability.RegionalQueryName, "10901"}, {"cainjector/cainjector", "9402"}, {"cert-manager/controller", "9402"}, {"karpenter/", "8080"}} {
+			assert.True(t, opened[want], "%s: %v is declared by a rendered pod and opened", st.Stack, want)
+		}
+		t.Logf("%s: pods checked per namespace: %v; doors: %v", st.Stack, checked, opened)
 	}
 }

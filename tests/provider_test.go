@@ -376,6 +376,11 @@ func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 	assert.ElementsMatch(t, classes, names(list(t, s, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses")), "the plan's node classes")
 	assert.Contains(t, names(list(t, s, "/apis/monitoring.coreos.com/v1/namespaces/"+observability.Namespace+"/prometheusrules")), "pulsar-fleet-alerts")
 	assert.Contains(t, names(list(t, s, "/api/v1/namespaces/"+d.Components.Routing.Namespace+"/configmaps")), routing.ClientConfigMapName)
+	// The NetworkPolicies: Karpenter's, made by the provider itself, and
+	// the monitoring release's, installed with the chart.
+	assert.Contains(t, names(list(t, s, "/apis/networking.k8s.io/v1/namespaces/"+capacity.Namespace+"/networkpolicies")), "karpenter")
+	assert.Subset(t, names(list(t, s, "/apis/networking.k8s.io/v1/namespaces/"+observability.Namespace+"/networkpolicies")),
+		[]string{"monitoring-default-deny", "monitoring-internal", "monitoring-operator-webhook", "thanos-endpoint"})
 }
 
 // assertListeners checks the proxies' two load balancers as kube-apiserver

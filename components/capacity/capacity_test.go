@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -298,6 +299,27 @@ func TestKarpenterAlone(t *testing.T) {
 	release, err := rec.One("kubernetes:helm.sh/v3:Release", "cap")
 	require.NoError(t, err)
 	assert.Equal(t, "literal-queue", release.Input("values.settings.interruptionQueue"))
+	policy, err := rec.One("kubernetes:networking.k8s.io/v1:NetworkPolicy", "cap-karpenter")
+	require.NoError(t, err)
+	assert.Equal(t, Namespace, policy.Input("metadata.namespace"))
+	assert.Equal(t, map[string]any{model.LabelAppName: "karpenter", model.LabelAppInstance: "karpenter"}, policy.Input("spec.podSelector.matchLabels"))
+	assert.Equal(t, []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{model.LabelNamespaceName: model.NamespaceMonitoring}}}},
+		"ports": []any{map[string]any{"protocol": "TCP", "port": float64(MetricsPort)}}}}, policy.Input("spec.ingress"))
+}
+
+// Prometheus scrapes Karpenter's metrics; nothing else reaches its pods,
+// and the other pods of kube-system are left as they are.
+func TestKarpenterNetworkPolicies(t *testing.T) {
+	policies := NetworkPolicies()
+	karpenter := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: "karpenter"}}
+	coredns := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{"k8s-app": "kube-dns"}}
+	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}}
+	stranger := k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"component": "broker"}}
+	assert.True(t, k8s.Admits(policies, prometheus, karpenter, MetricsPort))
+	assert.False(t, k8s.Admits(policies, prometheus, karpenter, 8081))
+	assert.False(t, k8s.Admits(policies, stranger, karpenter, MetricsPort))
+	assert.False(t, k8s.Admits(policies, k8s.Endpoint{Namespace: Namespace}, karpenter, MetricsPort))
+	assert.True(t, k8s.Admits(policies, stranger, coredns, 53), "kube-system's other pods are not isolated by the program")
 }
 
 // Without the AWS half's outputs nothing registers, and the error names

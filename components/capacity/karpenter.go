@@ -7,7 +7,9 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // KarpenterTypeToken is the type of Karpenter's in-cluster half.
@@ -66,6 +68,9 @@ func NewKarpenter(ctx *pulumi.Context, name string, cfg Config, deps KarpenterDe
 		if err := b.charts(); err != nil {
 			return nil, err
 		}
+		if _, err := kit.NetworkPolicies(ctx, name, NetworkPolicies(), b.opts...); err != nil {
+			return nil, err
+		}
 		plan, err := computePlan(cfg, nodeClassInputs{role: deps.NodeRoleName, securityGroupID: deps.ClusterSecurityGroupID})
 		if err != nil {
 			return nil, err
@@ -80,6 +85,20 @@ func NewKarpenter(ctx *pulumi.Context, name string, cfg Config, deps KarpenterDe
 		}
 		return pulumi.Map{"nodePools": pools}, nil
 	}, opts...)
+}
+
+// MetricsPort is where the controller serves metrics (the chart's
+// controller.metrics.port); its health port takes only kubelet's probes.
+const MetricsPort = 8080
+
+// NetworkPolicies isolate the controller's pods in kube-system, which the
+// program shares with EKS' own and so does not isolate whole: Prometheus
+// scrapes the metrics port, and nothing else reaches them (Karpenter v1
+// serves no webhook).
+func NetworkPolicies() []k8s.NetworkPolicy {
+	pods := k8s.Pods(map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: "karpenter"})
+	return []k8s.NetworkPolicy{k8s.IngressPolicy("karpenter", Namespace, pods,
+		k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(model.NamespaceMonitoring)}, MetricsPort))}
 }
 
 // inCluster registers the in-cluster resources, one kind at a time.

@@ -12,6 +12,8 @@
 package certmanager
 
 import (
+	"errors"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
@@ -43,13 +45,49 @@ type Config struct {
 	Charts model.ChartSource
 	// Placement is the critical pool's.
 	Placement k8s.Placement
+	// ControlPlaneCIDRs are the VPC's blocks: the EKS control plane calls
+	// the webhook from network interfaces in the cluster's subnets.
+	ControlPlaneCIDRs []string
 }
 
 // WithDefaults returns the config: it has no defaults.
 func (c Config) WithDefaults() Config { return c }
 
-// Validate checks the chart source.
-func (c Config) Validate() error { return c.Charts.Validate() }
+// Validate checks the chart source and the control plane's blocks.
+func (c Config) Validate() error {
+	return errors.Join(c.Charts.Validate(), kit.ControlPlaneCIDRs(c.ControlPlaneCIDRs))
+}
+
+// Ports and labels of the chart's pods (v1.19.1's templates and default
+// values), which the NetworkPolicies admit and select.
+const (
+	// WebhookPort is the webhook's HTTPS port (webhook.securePort).
+	WebhookPort = 10250
+	// MetricsPort is where the controller, the webhook and the CA
+	// injector serve metrics.
+	MetricsPort      = 9402
+	componentWebhook = "webhook"
+)
+
+// NetworkPolicies isolate the namespace: the webhook takes the control
+// plane's calls (from the VPC's blocks: pods' addresses are in them too,
+// so any pod of the cluster reaches the webhook's TLS port, which only
+// answers admission reviews), Prometheus scrapes the metrics ports, and
+// nothing else reaches a cert-manager pod.
+func NetworkPolicies(c Config) []k8s.NetworkPolicy {
+	var controlPlane []k8s.NetworkPolicyPeer
+	for _, b := range c.ControlPlaneCIDRs {
+		controlPlane = append(controlPlane, k8s.CIDRPeer(b))
+	}
+	release := map[string]string{model.LabelAppInstance: ChartName}
+	return []k8s.NetworkPolicy{
+		k8s.DefaultDeny("default-deny", Namespace),
+		k8s.IngressPolicy("webhook-from-control-plane", Namespace, k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: componentWebhook}),
+			k8s.AllowTCP(controlPlane, WebhookPort)),
+		k8s.IngressPolicy("metrics-from-prometheus", Namespace, k8s.Pods(release),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(model.NamespaceMonitoring)}, MetricsPort)),
+	}
+}
 
 // Deps are the outputs of other components the release needs.
 type Deps struct {
@@ -92,6 +130,9 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 			Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(600), MaxHistory: pulumi.Int(10),
 		}, append(k8sOpts, pulumi.DependsOn(deps.DependsOn))...)
 		if err != nil {
+			return nil, err
+		}
+		if _, err := kit.NetworkPolicies(ctx, name, NetworkPolicies(cfg), append(k8sOpts, pulumi.DependsOn([]pulumi.Resource{ns}))...); err != nil {
 			return nil, err
 		}
 		return pulumi.Map{"namespace": pulumi.String(Namespace)}, nil

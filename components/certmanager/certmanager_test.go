@@ -1,6 +1,7 @@
 package certmanager
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -42,7 +43,7 @@ func TestRelease(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, err = New(ctx, "cm", Config{Placement: critical()}, Deps{Provider: prov, DependsOn: []pulumi.Resource{pool}})
+		_, err = New(ctx, "cm", Config{Placement: critical(), ControlPlaneCIDRs: vpc}, Deps{Provider: prov, DependsOn: []pulumi.Resource{pool}})
 		return err
 	}))
 	var types []string
@@ -50,7 +51,8 @@ func TestRelease(t *testing.T) {
 		types = append(types, r.Type)
 	}
 	assert.ElementsMatch(t, []string{"pulumi:providers:kubernetes", "pulumi:providers:kubernetes", TypeToken,
-		"kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"}, types)
+		"kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release",
+		policyType, policyType, policyType}, types)
 	comp, err := rec.Component(TypeToken)
 	require.NoError(t, err)
 	ns, err := rec.One("kubernetes:core/v1:Namespace", "cm")
@@ -74,6 +76,78 @@ func TestRelease(t *testing.T) {
 		assert.Equal(t, map[string]any{"pulsar-fleet.io/pool": "critical"}, rel.Input(d+".nodeSelector"), d)
 	}
 	assert.Equal(t, Namespace, rel.Input("values.global.leaderElection.namespace"))
+	for _, p := range NetworkPolicies(Config{ControlPlaneCIDRs: vpc}) {
+		r, err := rec.One(policyType, "cm-"+p.Metadata.Name)
+		require.NoError(t, err)
+		assert.Equal(t, comp.URN, r.Parent)
+		assert.Contains(t, r.Dependencies, ns.URN, "%s waits for its namespace", p.Metadata.Name)
+		assert.Equal(t, Namespace, r.Input("metadata.namespace"))
+		assert.Equal(t, p.Metadata.Name, r.Input("metadata.name"))
+		b, err := json.Marshal(p.Spec)
+		require.NoError(t, err)
+		var want map[string]any
+		require.NoError(t, json.Unmarshal(b, &want))
+		assert.Equal(t, want, r.Input("spec"), p.Metadata.Name)
+	}
+}
+
+const policyType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+var vpc = []string{"10.20.0.0/16", "100.64.0.0/16"}
+
+// Who reaches which cert-manager pod: the control plane (an address in
+// the VPC) the webhook's HTTPS port only; Prometheus the metrics ports
+// only; a pod of another namespace nothing but the webhook's port (its
+// address is in the VPC too).
+func TestNetworkPolicies(t *testing.T) {
+	policies := NetworkPolicies(Config{ControlPlaneCIDRs: vpc})
+	pod := func(component string) k8s.Endpoint {
+		return k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: component}}
+	}
+	controlPlane := k8s.Endpoint{IP: "10.20.7.9"}
+	secondBlock := k8s.Endpoint{IP: "100.64.3.4"}
+	outside := k8s.Endpoint{IP: "10.99.0.1"}
+	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: "10.20.1.1"}
+	stranger := k8s.Endpoint{Namespace: "default", Labels: map[string]string{"app": "x"}}
+	for _, tc := range []struct {
+		name string
+		src  k8s.Endpoint
+		dst  string
+		port int
+		want bool
+	}{
+		{"control plane to the webhook", controlPlane, componentWebhook, WebhookPort, true},
+		{"control plane from an added block", secondBlock, componentWebhook, WebhookPort, true},
+		{"an address outside the VPC", outside, componentWebhook, WebhookPort, false},
+		{"control plane to the controller", controlPlane, "controller", WebhookPort, false},
+		{"control plane to metrics", controlPlane, "controller", MetricsPort, false},
+		{"prometheus scrapes the controller", prometheus, "controller", MetricsPort, true},
+		{"prometheus scrapes the webhook", prometheus, componentWebhook, MetricsPort, true},
+		{"prometheus scrapes the CA injector", prometheus, "cainjector", MetricsPort, true},
+		{"prometheus on another port", prometheus, "controller", 9403, false},
+		{"a stranger to metrics", stranger, "cainjector", MetricsPort, false},
+		{"a stranger to the controller's health port", stranger, "controller", 9403, false},
+	} {
+		assert.Equal(t, tc.want, k8s.Admits(policies, tc.src, pod(tc.dst), tc.port), tc.name)
+	}
+}
+
+// The control plane's blocks are required, each an IPv4 network.
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cidrs []string
+		want  string
+	}{
+		{"none", nil, "controlPlaneCidrs: empty"},
+		{"not a network", []string{"10.20.0.1/16"}, `controlPlaneCidrs: "10.20.0.1/16" is not an IPv4 network`},
+		{"garbage", []string{"vpc"}, `controlPlaneCidrs: "vpc"`},
+	} {
+		err := Config{ControlPlaneCIDRs: tc.cidrs}.Validate()
+		require.Error(t, err, tc.name)
+		assert.Contains(t, err.Error(), tc.want, tc.name)
+	}
+	assert.NoError(t, Config{ControlPlaneCIDRs: vpc}.Validate())
 }
 
 // A missing provider is refused by name, before anything is registered.

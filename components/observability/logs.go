@@ -87,7 +87,7 @@ func LogShippingPolicy(groupARN pulumi.StringInput) kit.PolicyDocument {
 // account carries the role ARN, an output, and is made apart.
 func LogManifests(stack, region string) []any {
 	ns := model.NamespaceNodeAgents
-	labels := map[string]string{"app.kubernetes.io/name": FluentBitName, model.LabelPartOf: model.PartOf}
+	labels := map[string]string{model.LabelAppName: FluentBitName, model.LabelPartOf: model.PartOf}
 	meta := k8s.Meta{Name: FluentBitName, Namespace: ns, Labels: labels}
 	cluster := k8s.Meta{Name: "pulsar-fleet-" + FluentBitName, Labels: labels}
 	c := k8s.Container{Name: FluentBitName, Image: FluentBitImage,
@@ -115,6 +115,8 @@ func LogManifests(stack, region string) []any {
 			Subjects: []k8s.Subject{{Kind: "ServiceAccount", Name: FluentBitName, Namespace: ns}}},
 		k8s.Workload{APIVersion: "apps/v1", Kind: "DaemonSet", Metadata: meta, Spec: k8s.WorkloadSpec{
 			Selector: k8s.LabelSelector{MatchLabels: labels}, Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: FluentBitName, Labels: labels}, Spec: pod}}},
+		// It listens on nothing: no traffic reaches it.
+		k8s.IngressPolicy(FluentBitName, ns, k8s.Pods(labels)),
 	}
 }
 

@@ -107,6 +107,10 @@ type Config struct {
 	// global queriers reach it through the transit gateways. Required
 	// where the endpoint is exposed.
 	EndpointCIDRs []string
+	// ControlPlaneCIDRs are the VPC's blocks: the EKS control plane calls
+	// the operator's admission webhook from network interfaces in the
+	// cluster's subnets.
+	ControlPlaneCIDRs []string
 	// Local is the Prometheus volume and retention.
 	Local LocalStore
 	// Retention of the metrics bucket (zero: DefaultMetricsRetention).
@@ -202,6 +206,9 @@ func (a Config) Validate() error {
 	if err := validRetention(a.LogRetentionDays); err != nil {
 		errs = append(errs, err)
 	}
+	if err := kit.ControlPlaneCIDRs(a.ControlPlaneCIDRs); err != nil {
+		errs = append(errs, err)
+	}
 	if u, err := url.Parse(a.RunbookBase); a.RunbookBase != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
 		errs = append(errs, fmt.Errorf("runbookBase: %q: want an https:// URL where the repository is browsed", a.RunbookBase))
 	}
@@ -209,6 +216,16 @@ func (a Config) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// extraManifests are the monitoring release's own objects: the region's
+// Thanos, Fluent Bit, and the namespace's NetworkPolicies.
+func (a Config) extraManifests() []any {
+	out := append(a.Thanos().Manifests(), LogManifests(a.Cluster, a.Region)...)
+	for _, np := range NetworkPolicies(a.ControlPlaneCIDRs) {
+		out = append(out, np)
+	}
+	return out
 }
 
 // CA is the fleet CA that signs every region's gRPC certificate.
@@ -276,7 +293,7 @@ func ChartValues(a Config) (Values, error) {
 		KubeControllerManager: Toggle{Enabled: false},
 		KubeScheduler:         Toggle{Enabled: false},
 		NodeExporter:          NamespaceOverride{NamespaceOverride: model.NamespaceNodeAgents},
-		ExtraManifests:        append(a.Thanos().Manifests(), LogManifests(a.Cluster, a.Region)...),
+		ExtraManifests:        a.extraManifests(),
 		KubeStateMetrics:      KubeStateMetrics{MetricLabelsAllowlist: []string{"nodes=[" + model.LabelZone + "]"}},
 	}
 	if s := a.webhookSecret(); s != "" {
@@ -323,7 +340,7 @@ func RuleSpec(pulsarNamespace, runbookBase string) RuleSpecValue {
 func KarpenterPodMonitorSpec() PodMonitorSpec {
 	return PodMonitorSpec{
 		NamespaceSelector:   NamespaceSelector{MatchNames: []string{"kube-system"}},
-		Selector:            LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "karpenter"}},
+		Selector:            LabelSelector{MatchLabels: map[string]string{model.LabelAppName: "karpenter"}},
 		PodMetricsEndpoints: []PodMetricsEndpoint{{Port: "http-metrics", Path: "/metrics", Interval: "30s"}},
 	}
 }

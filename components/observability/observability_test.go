@@ -31,9 +31,9 @@ func args(global bool) Config {
 	return Config{Cluster: "us-west-2", Region: "us-west-2", GlobalView: global, Domain: "streaming.example.com", HostedZoneID: "Z0TEST",
 		Peers:           []Peer{{Stack: "us-east-1", GlobalView: true}, {Stack: "eu-west-1"}},
 		PulsarNamespace: "pulsar", WebhookURL: testWebhook, StorageClass: "gp3-encrypted",
-		EndpointCIDRs: []string{"10.20.0.0/16", "10.10.0.0/16", "10.30.0.0/16"},
-		NodeSelector:  map[string]string{"pulsar-fleet.io/pool": "critical"},
-		Tolerations:   []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
+		EndpointCIDRs: []string{"10.20.0.0/16", "10.10.0.0/16", "10.30.0.0/16"}, ControlPlaneCIDRs: []string{"10.20.0.0/16"},
+		NodeSelector: map[string]string{"pulsar-fleet.io/pool": "critical"},
+		Tolerations:  []Toleration{{Key: "pulsar-fleet.io/pool", Operator: "Equal", Value: "critical", Effect: "NoSchedule"}}}
 }
 
 // hidden is args with no peer that has a global view: nothing queries it.
@@ -98,8 +98,9 @@ func TestThanosWiring(t *testing.T) {
 	assert.NotContains(t, string(b), "enableRemoteWriteReceiver")
 	assert.False(t, v.Grafana.Enabled)
 	assert.Equal(t, []string{"thanos-query-regional", "thanos-store", "thanos-store", "thanos-compact", "thanos-compact",
-		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName, "thanos-from-monitoring", "thanos-endpoint",
-		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit"}, manifestNames(v))
+		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName,
+		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit", "fluent-bit",
+		"monitoring-default-deny", "monitoring-internal", "monitoring-operator-webhook", "thanos-endpoint"}, manifestNames(v))
 
 	g, err := ChartValues(args(true))
 	require.NoError(t, err)
@@ -345,6 +346,13 @@ func TestBadInput(t *testing.T) {
 	a.EndpointCIDRs = nil
 	_, err = run(t, a)
 	assert.ErrorContains(t, err, "endpointCidrs: empty, but a global-view peer reads this region's Thanos endpoint")
+	a = args(false)
+	a.ControlPlaneCIDRs = nil
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, "controlPlaneCidrs: empty")
+	a.ControlPlaneCIDRs = []string{"10.20.0.0/33"}
+	_, err = run(t, a)
+	assert.ErrorContains(t, err, `controlPlaneCidrs: "10.20.0.0/33" is not an IPv4 network`)
 	a = args(false)
 	a.Retention = MetricsRetention{RawDays: 30, FiveMinuteDays: 10, OneHourDays: 365}
 	_, err = run(t, a)
@@ -799,36 +807,56 @@ func TestThanosIsScraped(t *testing.T) {
 	}
 }
 
-// Only the monitoring namespace reaches the Thanos pods, except the
-// regional querier's gRPC port, which the cross-region NLB forwards to
-// (and which demands a fleet certificate).
-func TestThanosNetworkPolicies(t *testing.T) {
-	ps := NetworkPolicies()
-	pod := func(ns, name string) k8s.Endpoint {
-		l := map[string]string{"app.kubernetes.io/name": "grafana"}
-		if name != "" {
-			l = ThanosLabels(name)
+// Only the monitoring namespace reaches its pods, except the regional
+// querier's gRPC port, which the cross-region NLB forwards to (and which
+// demands a fleet certificate), and the operator's webhook, which the
+// control plane calls from the VPC. Fluent Bit takes nothing.
+func TestMonitoringNetworkPolicies(t *testing.T) {
+	ps := NetworkPolicies([]string{"10.20.0.0/16"})
+	for _, o := range LogManifests("us-east-1", "us-east-1") {
+		if np, ok := o.(k8s.NetworkPolicy); ok {
+			ps = append(ps, np)
 		}
-		return k8s.Endpoint{Namespace: ns, Labels: l}
 	}
-	grafana, outsider := pod(Namespace, ""), k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"app": "pulsar"}}
+	labels := func(name string) map[string]string {
+		switch name {
+		case "grafana", "prometheus", "alertmanager":
+			return map[string]string{model.LabelAppName: name}
+		case "operator":
+			return map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: "prometheus-operator"}
+		}
+		return ThanosLabels(name)
+	}
+	pod := func(name string) k8s.Endpoint { return k8s.Endpoint{Namespace: Namespace, Labels: labels(name)} }
+	grafana, prometheus := pod("grafana"), pod("prometheus")
+	outsider := k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"app": "pulsar"}, IP: "10.30.4.4"}
+	controlPlane := k8s.Endpoint{IP: "10.20.9.9"}
+	fluentBit := k8s.Endpoint{Namespace: model.NamespaceNodeAgents, Labels: map[string]string{model.LabelAppName: FluentBitName, model.LabelPartOf: model.PartOf}}
 	for _, tc := range []struct {
 		name string
 		src  k8s.Endpoint
-		dst  string
+		dst  k8s.Endpoint
 		port int
 		want bool
 	}{
-		{"Grafana queries the global querier", grafana, GlobalQueryName, HTTPPort, true},
-		{"Prometheus scrapes the store gateway", grafana, StoreName, HTTPPort, true},
-		{"the global querier dials the regional one", pod(Namespace, GlobalQueryName), RegionalQueryName, GRPCPort, true},
-		{"the regional querier dials the store gateway", pod(Namespace, RegionalQueryName), StoreName, GRPCPort, true},
-		{"another namespace reads the global querier's HTTP API", outsider, GlobalQueryName, HTTPPort, false},
-		{"another namespace reads the regional querier's HTTP API", outsider, RegionalQueryName, HTTPPort, false},
-		{"another namespace dials the store gateway", outsider, StoreName, GRPCPort, false},
-		{"another namespace reaches the compactor", outsider, CompactName, HTTPPort, false},
-		{"the NLB reaches the regional querier's gRPC (mutual TLS)", outsider, RegionalQueryName, GRPCPort, true},
+		{"Grafana queries the global querier", grafana, pod(GlobalQueryName), HTTPPort, true},
+		{"Prometheus scrapes the store gateway", prometheus, pod(StoreName), HTTPPort, true},
+		{"Prometheus alerts Alertmanager", prometheus, pod("alertmanager"), 9093, true},
+		{"the global querier dials the regional one", pod(GlobalQueryName), pod(RegionalQueryName), GRPCPort, true},
+		{"the regional querier dials a sidecar", pod(RegionalQueryName), prometheus, GRPCPort, true},
+		{"another namespace reads the global querier's HTTP API", outsider, pod(GlobalQueryName), HTTPPort, false},
+		{"another namespace reads the regional querier's HTTP API", outsider, pod(RegionalQueryName), HTTPPort, false},
+		{"another namespace dials the store gateway", outsider, pod(StoreName), GRPCPort, false},
+		{"another namespace reaches the compactor", outsider, pod(CompactName), HTTPPort, false},
+		{"another namespace reaches Prometheus", outsider, prometheus, 9090, false},
+		{"another namespace reaches Grafana", outsider, grafana, 3000, false},
+		{"another namespace reaches Alertmanager", outsider, pod("alertmanager"), 9093, false},
+		{"the NLB reaches the regional querier's gRPC (mutual TLS)", outsider, pod(RegionalQueryName), GRPCPort, true},
+		{"the control plane calls the operator's webhook", controlPlane, pod("operator"), OperatorWebhookPort, true},
+		{"the control plane reaches Prometheus", controlPlane, prometheus, 9090, false},
+		{"the control plane reaches the operator's metrics", controlPlane, pod("operator"), 8080, false},
+		{"Prometheus reaches Fluent Bit", prometheus, fluentBit, 2020, false},
 	} {
-		assert.Equal(t, tc.want, k8s.Admits(ps, tc.src, pod(Namespace, tc.dst), tc.port), tc.name)
+		assert.Equal(t, tc.want, k8s.Admits(ps, tc.src, tc.dst, tc.port), tc.name)
 	}
 }

@@ -186,13 +186,13 @@ func itoa(n int) string { return fmt.Sprint(n) }
 
 // thanosPods select every Thanos pod the program runs (the PodMonitor).
 func thanosPods() map[string]string {
-	return map[string]string{"app.kubernetes.io/name": "thanos", model.LabelPartOf: model.PartOf}
+	return map[string]string{model.LabelAppName: "thanos", model.LabelPartOf: model.PartOf}
 }
 
 // ThanosLabels label a Thanos component's pods.
 func ThanosLabels(component string) map[string]string {
 	l := thanosPods()
-	l["app.kubernetes.io/component"] = component
+	l[model.LabelAppComponent] = component
 	return l
 }
 
@@ -211,9 +211,6 @@ func (t Thanos) Manifests() []any {
 		clusterService(RegionalQueryName),
 		disruptionBudget(StoreName), disruptionBudget(RegionalQueryName),
 		podMonitor(),
-	}
-	for _, np := range NetworkPolicies() {
-		out = append(out, np)
 	}
 	if len(t.GlobalEndpoints) > 0 {
 		out = append(out, serviceAccount(GlobalQueryName),
@@ -300,31 +297,32 @@ func clusterService(name string) k8s.Service {
 			{Name: "grpc", Port: GRPCPort, TargetPort: "grpc"}, {Name: "http", Port: HTTPPort, TargetPort: "http"}}}}
 }
 
-// NetworkPolicies isolate the Thanos pods. Their gRPC and HTTP ports
-// admit the monitoring namespace only (Prometheus scrapes them; Grafana
-// and the queriers query them), so no other namespace reads a querier's
-// HTTP API. The regional querier's gRPC port admits any source as well:
-// the cross-region endpoint's NLB forwards to it, and it refuses a client
-// without a certificate of the fleet CA. Ingress only; the other pods of
-// the namespace are not selected, so nothing else changes for them.
-func NetworkPolicies() []k8s.NetworkPolicy {
-	tcp := func(ports ...int) []k8s.NetworkPolicyPort {
-		var out []k8s.NetworkPolicyPort
-		for _, p := range ports {
-			out = append(out, k8s.NetworkPolicyPort{Protocol: "TCP", Port: p})
-		}
-		return out
+// OperatorWebhookPort is where the Prometheus operator serves its
+// admission webhook (the chart's prometheusOperator.tls.internalPort).
+const OperatorWebhookPort = 10250
+
+// NetworkPolicies isolate the monitoring namespace. Its pods take traffic
+// from each other only (Prometheus scrapes, Grafana and the queriers
+// query, Prometheus alerts Alertmanager), but for two doors:
+//   - the operator's admission webhook, which the EKS control plane calls
+//     from the VPC's blocks (controlPlane; pods' addresses are in them
+//     too, so any pod reaches that TLS port, which only answers admission
+//     reviews);
+//   - the regional querier's gRPC port, which the cross-region endpoint's
+//     NLB forwards to, and which refuses a client without a certificate
+//     of the fleet CA.
+func NetworkPolicies(controlPlane []string) []k8s.NetworkPolicy {
+	var cp []k8s.NetworkPolicyPeer
+	for _, b := range controlPlane {
+		cp = append(cp, k8s.CIDRPeer(b))
 	}
-	policy := func(name string, pods map[string]string, rule k8s.NetworkPolicyRule) k8s.NetworkPolicy {
-		return k8s.NetworkPolicy{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy",
-			Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
-			Spec:     k8s.NetworkPolicySpec{PodSelector: k8s.LabelSelector{MatchLabels: pods}, PolicyTypes: []string{"Ingress"}, Ingress: []k8s.NetworkPolicyRule{rule}}}
-	}
-	monitoring := k8s.NetworkPolicyPeer{NamespaceSelector: &k8s.LabelSelector{MatchLabels: map[string]string{model.LabelNamespaceName: Namespace}}}
+	operator := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: "prometheus-operator"})
 	return []k8s.NetworkPolicy{
-		policy("thanos-from-monitoring", map[string]string{"app.kubernetes.io/name": "thanos"},
-			k8s.NetworkPolicyRule{From: []k8s.NetworkPolicyPeer{monitoring}, Ports: tcp(GRPCPort, HTTPPort)}),
-		policy("thanos-endpoint", ThanosLabels(RegionalQueryName), k8s.NetworkPolicyRule{Ports: tcp(GRPCPort)}),
+		k8s.DefaultDeny("monitoring-default-deny", Namespace),
+		k8s.IngressPolicy("monitoring-internal", Namespace, k8s.LabelSelector{},
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(Namespace)})),
+		k8s.IngressPolicy("monitoring-operator-webhook", Namespace, operator, k8s.AllowTCP(cp, OperatorWebhookPort)),
+		k8s.IngressPolicy("thanos-endpoint", Namespace, k8s.Pods(ThanosLabels(RegionalQueryName)), k8s.AllowTCP(nil, GRPCPort)),
 	}
 }
 

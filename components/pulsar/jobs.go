@@ -167,7 +167,7 @@ func probe(ns, host string, meta k8s.Meta, nodes map[string]string, tol []k8s.To
 // jobPodLabels are the labels of the program's job pods: their name, and
 // the part-of label the brokers' NetworkPolicy admits.
 func jobPodLabels(name string) map[string]string {
-	return map[string]string{"app.kubernetes.io/name": name, model.LabelPartOf: model.PartOf}
+	return map[string]string{model.LabelAppName: name, model.LabelPartOf: model.PartOf}
 }
 
 // ExtraObjects are the manifests added to the release through extraDeploy:

@@ -40,43 +40,28 @@ const CompToolset = "toolset"
 //   - the metrics ports, from Prometheus' namespace only.
 func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	ns := a.Namespace
-	chart := peer(map[string]string{labelApp: ChartName})
-	ours := peer(map[string]string{model.LabelPartOf: model.PartOf})
-	prometheus := k8s.NetworkPolicyPeer{NamespaceSelector: &k8s.LabelSelector{MatchLabels: map[string]string{model.LabelNamespaceName: model.NamespaceMonitoring}}}
+	chart := k8s.PodPeer(map[string]string{labelApp: ChartName})
+	ours := k8s.PodPeer(map[string]string{model.LabelPartOf: model.PartOf})
+	prometheus := k8s.NamespacePeer(model.NamespaceMonitoring)
 	dataPeers := k8s.NetworkPolicyPeer{PodSelector: &k8s.LabelSelector{MatchExpressions: []k8s.LabelSelectorRequirement{
 		{Key: labelComponent, Operator: "In", Values: []string{CompBroker, CompAutorecovery}}}}}
-	policy := func(name string, selector k8s.LabelSelector, rules ...k8s.NetworkPolicyRule) k8s.NetworkPolicy {
-		return k8s.NetworkPolicy{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy",
-			Metadata: k8s.Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
-			Spec:     k8s.NetworkPolicySpec{PodSelector: selector, PolicyTypes: []string{"Ingress"}, Ingress: rules}}
-	}
 	component := func(c string) k8s.LabelSelector {
-		return k8s.LabelSelector{MatchLabels: map[string]string{labelApp: ChartName, labelComponent: c}}
+		return k8s.Pods(map[string]string{labelApp: ChartName, labelComponent: c})
 	}
-	metrics := func(port int) k8s.NetworkPolicyRule { return rule([]k8s.NetworkPolicyPeer{prometheus}, port) }
+	metrics := func(port int) k8s.NetworkPolicyRule { return k8s.AllowTCP([]k8s.NetworkPolicyPeer{prometheus}, port) }
 	return []k8s.NetworkPolicy{
-		policy("pulsar-default-deny", k8s.LabelSelector{}),
-		policy("pulsar-zookeeper", component(CompZooKeeper),
-			rule([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClientTLS, portZooKeeperFollower, portZooKeeperElection),
+		k8s.DefaultDeny("pulsar-default-deny", ns),
+		k8s.IngressPolicy("pulsar-zookeeper", ns, component(CompZooKeeper),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClientTLS, portZooKeeperFollower, portZooKeeperElection),
 			metrics(portHTTPMetrics)),
-		policy("pulsar-bookie", component(CompBookie), rule([]k8s.NetworkPolicyPeer{dataPeers}, portBookie), metrics(portHTTPMetrics)),
-		policy("pulsar-autorecovery", component(CompAutorecovery), metrics(portHTTPMetrics)),
-		policy("pulsar-broker", component(CompBroker),
-			rule([]k8s.NetworkPolicyPeer{chart, ours}, portPulsarTLS, portWebHTTPS), rule([]k8s.NetworkPolicyPeer{chart}, portWebHTTP), metrics(portWebHTTP)),
-		policy("pulsar-proxy", component(CompProxy), rule(nil, portPulsarTLS, portWebHTTPS), metrics(portWebHTTP)),
+		k8s.IngressPolicy("pulsar-bookie", ns, component(CompBookie),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{dataPeers}, portBookie), metrics(portHTTPMetrics)),
+		k8s.IngressPolicy("pulsar-autorecovery", ns, component(CompAutorecovery), metrics(portHTTPMetrics)),
+		k8s.IngressPolicy("pulsar-broker", ns, component(CompBroker),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart, ours}, portPulsarTLS, portWebHTTPS),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart}, portWebHTTP), metrics(portWebHTTP)),
+		k8s.IngressPolicy("pulsar-proxy", ns, component(CompProxy), k8s.AllowTCP(nil, portPulsarTLS, portWebHTTPS), metrics(portWebHTTP)),
 	}
-}
-
-func peer(labels map[string]string) k8s.NetworkPolicyPeer {
-	return k8s.NetworkPolicyPeer{PodSelector: &k8s.LabelSelector{MatchLabels: labels}}
-}
-
-func rule(from []k8s.NetworkPolicyPeer, ports ...int) k8s.NetworkPolicyRule {
-	r := k8s.NetworkPolicyRule{From: from}
-	for _, p := range ports {
-		r.Ports = append(r.Ports, k8s.NetworkPolicyPort{Protocol: "TCP", Port: p})
-	}
-	return r
 }
 
 // NetworkPolicy and Endpoint are k8s's, for the tests and checks that

@@ -5,6 +5,7 @@ package k8s
 
 import (
 	"encoding/json"
+	"net/netip"
 	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -446,10 +447,16 @@ type NetworkPolicyRule struct {
 }
 
 // NetworkPolicyPeer is pods (in the policy's namespace, or in the
-// namespaces NamespaceSelector selects).
+// namespaces NamespaceSelector selects), or an address block.
 type NetworkPolicyPeer struct {
 	PodSelector       *LabelSelector `json:"podSelector,omitempty"`
 	NamespaceSelector *LabelSelector `json:"namespaceSelector,omitempty"`
+	IPBlock           *IPBlock       `json:"ipBlock,omitempty"`
+}
+
+// IPBlock is a peer by address: a CIDR block.
+type IPBlock struct {
+	CIDR string `json:"cidr"`
 }
 
 // NetworkPolicyPort is a TCP port.
@@ -458,10 +465,13 @@ type NetworkPolicyPort struct {
 	Port     int    `json:"port"`
 }
 
-// Endpoint is a pod for Admits: its namespace and labels.
+// Endpoint is a source or destination for Admits: a pod (its namespace
+// and labels), and its address where an ipBlock peer could match it. The
+// EKS control plane is an Endpoint with an address only.
 type Endpoint struct {
 	Namespace string
 	Labels    map[string]string
+	IP        string
 }
 
 // Admits says whether policies let src reach dst on a TCP port, as the
@@ -496,6 +506,15 @@ func (r NetworkPolicyRule) admitsPeer(ns string, src Endpoint) bool {
 		return true
 	}
 	for _, f := range r.From {
+		if f.IPBlock != nil {
+			if inBlock(f.IPBlock.CIDR, src.IP) {
+				return true
+			}
+			continue
+		}
+		if src.Namespace == "" {
+			continue
+		}
 		nsOK := src.Namespace == ns
 		if f.NamespaceSelector != nil {
 			nsOK = f.NamespaceSelector.Matches(map[string]string{model.LabelNamespaceName: src.Namespace})
@@ -505,4 +524,11 @@ func (r NetworkPolicyRule) admitsPeer(ns string, src Endpoint) bool {
 		}
 	}
 	return false
+}
+
+// inBlock reports whether ip is an address inside cidr.
+func inBlock(cidr, ip string) bool {
+	block, err := netip.ParsePrefix(cidr)
+	addr, aerr := netip.ParseAddr(ip)
+	return err == nil && aerr == nil && block.Contains(addr)
 }

@@ -1,0 +1,42 @@
+package k8s
+
+import "github.com/pulsar-fleet/pulsar-fleet/model"
+
+// IngressPolicy isolates the pods pods selects in ns: they take no
+// traffic but what rules admit (none: the pods are closed). Egress is
+// left open.
+func IngressPolicy(name, ns string, pods LabelSelector, rules ...NetworkPolicyRule) NetworkPolicy {
+	return NetworkPolicy{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy",
+		Metadata: Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
+		Spec:     NetworkPolicySpec{PodSelector: pods, PolicyTypes: []string{"Ingress"}, Ingress: rules}}
+}
+
+// DefaultDeny isolates every pod of ns: what no other policy admits is
+// refused.
+func DefaultDeny(name, ns string) NetworkPolicy { return IngressPolicy(name, ns, LabelSelector{}) }
+
+// AllowTCP admits from on the TCP ports (from anywhere when from is nil;
+// on every port when ports is empty).
+func AllowTCP(from []NetworkPolicyPeer, ports ...int) NetworkPolicyRule {
+	r := NetworkPolicyRule{From: from}
+	for _, p := range ports {
+		r.Ports = append(r.Ports, NetworkPolicyPort{Protocol: "TCP", Port: p})
+	}
+	return r
+}
+
+// Pods selects the pods of the policy's namespace with labels.
+func Pods(labels map[string]string) LabelSelector { return LabelSelector{MatchLabels: labels} }
+
+// PodPeer is the pods of the policy's namespace with labels.
+func PodPeer(labels map[string]string) NetworkPolicyPeer {
+	return NetworkPolicyPeer{PodSelector: &LabelSelector{MatchLabels: labels}}
+}
+
+// NamespacePeer is every pod of namespace ns.
+func NamespacePeer(ns string) NetworkPolicyPeer {
+	return NetworkPolicyPeer{NamespaceSelector: &LabelSelector{MatchLabels: map[string]string{model.LabelNamespaceName: ns}}}
+}
+
+// CIDRPeer is every address in cidr.
+func CIDRPeer(cidr string) NetworkPolicyPeer { return NetworkPolicyPeer{IPBlock: &IPBlock{CIDR: cidr}} }
