@@ -453,6 +453,9 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	if len(w.cfg.Network.PeerCIDRs) > 0 {
 		out[OutputTransitGateway], out[OutputTransitGatewayRouteTable] = w.net.TransitGatewayID, w.net.TransitGatewayRouteTableID
 	}
+	if joins := w.cfg.Interconnect.PeerStacks(); len(joins) > 0 {
+		out[OutputJoins] = pulumi.ToStringArray(joins)
+	}
 	out[OutputMetricsBucket] = w.obs.MetricsBucket
 	if w.cfg.Observability.Exposed() {
 		out[OutputThanosEndpoint] = pulumi.String(observability.EndpointName(w.spec.Stack, w.spec.Routing.Domain))

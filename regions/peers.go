@@ -53,6 +53,11 @@ const (
 	// that read this one join their gateways to it.
 	OutputTransitGateway           = "transitGatewayId"
 	OutputTransitGatewayRouteTable = "transitGatewayRouteTableId"
+	// OutputJoins are the stacks this one is joined to (the stacks it
+	// reads, each through a transit gateway peering it owns): the fleet
+	// driver reads them to order a join's removal, the leaving stack
+	// first.
+	OutputJoins = "joinedPeers"
 	// OutputThanosEndpoint is the name the other regions' global queriers
 	// reach this region's Thanos endpoint at (absent when none does).
 	OutputThanosEndpoint = "thanosEndpoint"

@@ -19,6 +19,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
 )
 
 // Operation is what the driver does to each stack.
@@ -273,6 +275,11 @@ func (d *Driver) Run(ctx context.Context, op Operation) (Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if op == OpUp {
+		if g, order, err = d.orderLeavingJoins(ctx, g, order, cmd, env); err != nil {
+			return nil, err
+		}
+	}
 	par := d.Parallel
 	if par <= 0 {
 		par = 3
@@ -414,9 +421,83 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 	return res
 }
 
-// selectStack creates or selects the stack's workspace and sets the
-// driver's config for it.
-func (d *Driver) selectStack(ctx context.Context, stack string, cmd auto.PulumiCommand, env map[string]string) (auto.Stack, error) {
+// orderLeavingJoins reads every stack's deployed joins and orders each
+// peer a stack leaves after that stack (Graph.After): removing a join,
+// the leaving stack's `up` deletes the peering attachment, and AWS refuses
+// to delete the peer's transit gateway before. A peer in the run whose
+// leaver is not is refused before anything runs.
+func (d *Driver) orderLeavingJoins(ctx context.Context, g *Graph, order []string, cmd auto.PulumiCommand, env map[string]string) (*Graph, []string, error) {
+	joined := map[string][]string{}
+	for _, s := range g.sorted() {
+		peers, err := d.deployedJoins(ctx, s, cmd, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		joined[s] = peers
+	}
+	leaving := g.LeavingJoins(joined)
+	if len(leaving) == 0 {
+		return g, order, nil
+	}
+	inRun := map[string]bool{}
+	for _, s := range order {
+		inRun[s] = true
+	}
+	for _, p := range g.sorted() {
+		for _, s := range leaving[p] {
+			if inRun[p] && !inRun[s] {
+				return nil, nil, fmt.Errorf("stack %s: %s left its join (it no longer reads %s) but is not in this run; %s's `up` deletes the peering attachment, which must go before %s's `up` may delete its transit gateway: run %s first, or both together",
+					p, s, p, s, p, s)
+			}
+		}
+	}
+	after, err := g.After(leaving)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ordered []string
+	for _, s := range after.Order() {
+		if inRun[s] {
+			ordered = append(ordered, s)
+		}
+	}
+	return after, ordered, nil
+}
+
+// deployedJoins are the peers a stack's deployed state is joined to (its
+// joinedPeers output); none for a stack not deployed yet, which is not
+// created by reading it.
+func (d *Driver) deployedJoins(ctx context.Context, stack string, cmd auto.PulumiCommand, env map[string]string) ([]string, error) {
+	var st auto.Stack
+	var err error
+	if d.Program != nil {
+		st, err = auto.SelectStackInlineSource(ctx, stack, d.project(), d.Program, d.workspaceOptions(cmd, env)...)
+	} else {
+		st, err = auto.SelectStackLocalSource(ctx, stack, d.WorkDir, d.workspaceOptions(cmd, env)...)
+	}
+	if auto.IsSelectStack404Error(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: read its deployed joins: %w", stack, err)
+	}
+	outs, err := st.Outputs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: read its deployed joins: %w", stack, err)
+	}
+	list, _ := outs[regions.OutputJoins].Value.([]any)
+	var peers []string
+	for _, v := range list {
+		if p, ok := v.(string); ok {
+			peers = append(peers, p)
+		}
+	}
+	return peers, nil
+}
+
+// workspaceOptions are every workspace's: the CLI, the environment, the
+// work directory and the secrets provider.
+func (d *Driver) workspaceOptions(cmd auto.PulumiCommand, env map[string]string) []auto.LocalWorkspaceOption {
 	wsOpts := []auto.LocalWorkspaceOption{auto.Pulumi(cmd), auto.EnvVars(env)}
 	if d.WorkDir != "" {
 		wsOpts = append(wsOpts, auto.WorkDir(d.WorkDir))
@@ -424,14 +505,25 @@ func (d *Driver) selectStack(ctx context.Context, stack string, cmd auto.PulumiC
 	if d.SecretsProvider != "" {
 		wsOpts = append(wsOpts, auto.SecretsProvider(d.SecretsProvider))
 	}
+	return wsOpts
+}
+
+// project is the inline program's project name.
+func (d *Driver) project() string {
+	if d.Project == "" {
+		return Project
+	}
+	return d.Project
+}
+
+// selectStack creates or selects the stack's workspace and sets the
+// driver's config for it.
+func (d *Driver) selectStack(ctx context.Context, stack string, cmd auto.PulumiCommand, env map[string]string) (auto.Stack, error) {
+	wsOpts := d.workspaceOptions(cmd, env)
 	var st auto.Stack
 	var err error
 	if d.Program != nil {
-		project := d.Project
-		if project == "" {
-			project = Project
-		}
-		st, err = auto.UpsertStackInlineSource(ctx, stack, project, d.Program, wsOpts...)
+		st, err = auto.UpsertStackInlineSource(ctx, stack, d.project(), d.Program, wsOpts...)
 	} else {
 		st, err = auto.UpsertStackLocalSource(ctx, stack, d.WorkDir, wsOpts...)
 	}

@@ -118,6 +118,47 @@ func (g *Graph) findCycle() []string {
 	return nil
 }
 
+// LeavingJoins are the joins the deployed stacks hold that the fleet no
+// longer declares. joined maps a stack to the peers its deployed state is
+// joined to (its joinedPeers output); the result maps each such peer to the
+// stacks that leave it, sorted.
+func (g *Graph) LeavingJoins(joined map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for s, peers := range joined {
+		reads, known := g.Reads[s]
+		if !known {
+			continue
+		}
+		for _, p := range peers {
+			if _, inFleet := g.Reads[p]; inFleet && !slices.Contains(reads, p) {
+				out[p] = append(out[p], s)
+			}
+		}
+	}
+	for p := range out {
+		sort.Strings(out[p])
+	}
+	return out
+}
+
+// After is the graph with each stack also ordered after the stacks in
+// extra[stack]: a peer after the stacks that leave its join, whose `up`
+// deletes the peering attachment AWS requires gone before the peer's
+// gateway may go. A cycle is refused.
+func (g *Graph) After(extra map[string][]string) (*Graph, error) {
+	var f Fleet
+	for _, s := range g.sorted() {
+		deps := append(append([]string(nil), g.Reads[s]...), extra[s]...)
+		slices.Sort(deps)
+		f.Stacks = append(f.Stacks, StackConfig{Stack: s, Peers: slices.Compact(deps)})
+	}
+	ng, err := NewGraph(f)
+	if err != nil {
+		return nil, fmt.Errorf("ordering each peer after the stacks leaving its join (%v): %w; remove the joins in separate runs", extra, err)
+	}
+	return ng, nil
+}
+
 // Order is the deployment order (dependencies first), flattened.
 func (g *Graph) Order() []string {
 	var out []string

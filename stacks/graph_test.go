@@ -41,6 +41,35 @@ func TestGraphLevelsAndCycles(t *testing.T) {
 	require.Error(t, err)
 }
 
+// A join the deployed state holds and the fleet no longer declares is
+// leaving; the peer is ordered after the stack that leaves it, and an
+// order that would need a cycle is refused.
+func TestLeavingJoins(t *testing.T) {
+	g, err := NewGraph(fleetOf(map[string][]string{"east": {"west"}, "west": nil, "dr": nil}))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		joined map[string][]string
+		want   map[string][]string
+	}{
+		{"nothing deployed", nil, map[string][]string{}},
+		{"joins still declared", map[string][]string{"east": {"west"}}, map[string][]string{}},
+		{"east left dr", map[string][]string{"east": {"dr", "west"}}, map[string][]string{"dr": {"east"}}},
+		{"two leave one peer", map[string][]string{"east": {"dr"}, "west": {"dr"}}, map[string][]string{"dr": {"east", "west"}}},
+		{"a stack gone from the fleet", map[string][]string{"gone": {"dr"}}, map[string][]string{}},
+		{"a peer gone from the fleet", map[string][]string{"east": {"gone"}}, map[string][]string{}},
+	} {
+		assert.Equal(t, tc.want, g.LeavingJoins(tc.joined), tc.name)
+	}
+	after, err := g.After(map[string][]string{"dr": {"east"}})
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{{"west"}, {"east"}, {"dr"}}, after.Levels, "dr after east, which still reads west")
+	assert.Equal(t, []string{"west"}, g.Reads["east"], "the fleet's own graph is unchanged")
+	_, err = g.After(map[string][]string{"west": {"east"}})
+	require.ErrorContains(t, err, "stack graph has a cycle")
+	assert.ErrorContains(t, err, "remove the joins in separate runs")
+}
+
 func TestJoinedTo(t *testing.T) {
 	f := repoFleet(t)
 	get := func(s string) StackConfig { c, _ := f.Get(s); return c }

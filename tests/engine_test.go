@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -298,4 +299,49 @@ func TestEngineGuardReadsTheDeployedPhase(t *testing.T) {
 	require.ErrorContains(t, err, "a direct change from phase 100k to 1m is refused")
 	require.Equal(t, 1, runs, "a refused stack's program never runs")
 	require.Equal(t, []any{nil, "100k"}, seen)
+}
+
+// Removing a join: east read (and joined) west, and no longer does. The
+// driver reads east's deployed joins and runs east's `up` (which deletes
+// the peering attachment) before west's (which may then delete its
+// gateway), though the fleet's graph no longer orders them; a run of west
+// alone is refused before anything runs.
+func TestEngineOrdersJoinRemovals(t *testing.T) {
+	bin := pulumiBin(t)
+	tr := newTracer()
+	var out bytes.Buffer
+	reads := map[string][]string{"east": {"west"}, "west": nil}
+	prog := func(ctx *pulumi.Context) error {
+		tr.span(ctx.Stack(), func() {
+			time.Sleep(2 * time.Second)
+			if joins := reads[ctx.Stack()]; len(joins) > 0 {
+				ctx.Export(regions.OutputJoins, pulumi.ToStringArray(joins))
+			}
+		})
+		return nil
+	}
+	d := driver(t, bin, graph(t, reads), prog, &out)
+	ctx := context.Background()
+	_, err := d.Run(ctx, stacks.OpUp)
+	require.NoError(t, err, out.String())
+
+	reads["east"] = nil
+	d.Graph = graph(t, reads)
+	d.Stacks = []string{"west"}
+	tr.starts, tr.ends = map[string]time.Time{}, map[string]time.Time{}
+	_, err = d.Run(ctx, stacks.OpUp)
+	require.ErrorContains(t, err, "stack west: east left its join (it no longer reads west) but is not in this run")
+	require.Empty(t, tr.starts, "nothing ran")
+
+	d.Stacks = nil
+	_, err = d.Run(ctx, stacks.OpUp)
+	require.NoError(t, err, out.String())
+	require.Contains(t, tr.starts, "west")
+	require.False(t, tr.starts["west"].Before(tr.ends["east"]), "west's up starts after east's ends: east %s-%s, west from %s",
+		tr.starts["east"], tr.ends["east"], tr.starts["west"])
+
+	// Now east's deployed state holds no join: nothing orders them.
+	out.Reset()
+	_, err = d.Run(ctx, stacks.OpUp)
+	require.NoError(t, err, out.String())
 }

@@ -53,6 +53,15 @@ type Config struct {
 // WithDefaults returns the config: it has no defaults.
 func (c Config) WithDefaults() Config { return c }
 
+// PeerStacks are the stacks the region joins, in order.
+func (c Config) PeerStacks() []string {
+	var out []string
+	for _, p := range c.Peers {
+		out = append(out, p.Stack)
+	}
+	return out
+}
+
 // Validate checks the stacks, regions and CIDRs: a peer in another
 // region, whose blocks overlap none of this stack's or another peer's.
 func (c Config) Validate() error {
