@@ -2,6 +2,7 @@ package security
 
 import (
 	"encoding/json"
+	"net/netip"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
@@ -88,32 +89,53 @@ func namespacesIsolated(v *view) []Finding {
 	var out []Finding
 	for _, ns := range v.objectsOfKind("Namespace") {
 		created[ns.Name()] = true
-		if open(policies, pulsar.Endpoint{Namespace: ns.Name(), Labels: map[string]string{}}) {
-			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy selects takes traffic from anywhere: want a policy selecting every pod (podSelector {})", ns.Name()))
+		if who := open(policies, pulsar.Endpoint{Namespace: ns.Name(), Labels: map[string]string{}}); who != "" {
+			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy isolates takes traffic on every port from %s: want an ingress policy selecting every pod (podSelector {}) that opens only named ports", ns.Name(), who))
 		}
 	}
 	for _, r := range v.helmReleases("karpenter") {
 		ns, name := str(r.Inputs["namespace"]), str(r.Inputs["name"])
 		pod := pulsar.Endpoint{Namespace: ns, Labels: map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: name}}
-		if !created[ns] && open(policies, pod) {
-			out = append(out, fail(res(r), "Karpenter's pods in %s: no NetworkPolicy selects them, so they take traffic from anywhere", ns))
+		if who := open(policies, pod); !created[ns] && who != "" {
+			out = append(out, fail(res(r), "Karpenter's pods in %s: no NetworkPolicy isolates them: they take traffic on every port from %s", ns, who))
 		}
 	}
 	for _, o := range v.objects {
 		labels, ok := podLabels(o)
-		if ok && !created[o.Namespace()] && open(policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels}) {
-			out = append(out, fail(o.String(), "its pods in %s: no NetworkPolicy selects them, so they take traffic from anywhere", o.Namespace()))
+		if !ok || created[o.Namespace()] {
+			continue
+		}
+		if who := open(policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels}); who != "" {
+			out = append(out, fail(o.String(), "its pods in %s: no NetworkPolicy isolates them: they take traffic on every port from %s", o.Namespace(), who))
 		}
 	}
 	return out
 }
 
-// open says whether a pod takes traffic from anywhere: a pod of a
-// namespace of no one's, from an address outside any VPC, on a port no
-// one serves.
-func open(policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) bool {
-	outsider := pulsar.Endpoint{Namespace: "pulsar-fleet-check-outsider", IP: "192.0.2.1"}
-	return pulsar.Admits(policies, outsider, pod, 1)
+// open says who reaches a pod on a port no one serves (""; nobody): a
+// pod of a namespace of no one's, from outside every VPC, or from inside
+// a block some policy admits (VPC pods' addresses are in those blocks).
+func open(policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) string {
+	sources := []string{"192.0.2.1"}
+	for _, p := range policies {
+		for _, r := range p.Spec.Ingress {
+			for _, f := range r.From {
+				if f.IPBlock == nil {
+					continue
+				}
+				if b, err := netip.ParsePrefix(f.IPBlock.CIDR); err == nil {
+					sources = append(sources, b.Masked().Addr().Next().String())
+				}
+			}
+		}
+	}
+	for _, ip := range sources {
+		outsider := pulsar.Endpoint{Namespace: "pulsar-fleet-check-outsider", IP: ip}
+		if pulsar.Admits(policies, outsider, pod, 1) {
+			return "any pod or address (from " + ip + ")"
+		}
+	}
+	return ""
 }
 
 // podLabels are a workload's pod template labels; false for other kinds.

@@ -382,13 +382,23 @@ func TestEveryRuleFails(t *testing.T) {
 		}, "a proxy reaches bookie on port 3181"},
 		{"NAMESPACES-ISOLATED", "cert-manager's default deny gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-default-deny")
-		}, "namespace cert-manager: a pod no NetworkPolicy selects takes traffic from anywhere"},
+		}, "namespace cert-manager: a pod no NetworkPolicy isolates takes traffic on every port from any pod or address"},
+		{"NAMESPACES-ISOLATED", "cert-manager's default deny made egress-only", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "cert-manager-default-deny", func(in map[string]any) {
+				m(in["spec"])["policyTypes"] = []any{"Egress"}
+			})
+		}, "namespace cert-manager: a pod no NetworkPolicy isolates"},
+		{"NAMESPACES-ISOLATED", "the webhook's door opened on every port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "cert-manager-default-deny", func(in map[string]any) {
+				m(in["spec"])["ingress"] = []any{map[string]any{"from": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.0.0/16"}}}}}
+			})
+		}, "namespace cert-manager: a pod no NetworkPolicy isolates takes traffic on every port from any pod or address (from 10.10.0.1)"},
 		{"NAMESPACES-ISOLATED", "monitoring's namespace-wide policies gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-default-deny", "monitoring-internal")
-		}, "namespace monitoring: a pod no NetworkPolicy selects"},
+		}, "namespace monitoring: a pod no NetworkPolicy isolates"},
 		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter")
-		}, "Karpenter's pods in kube-system: no NetworkPolicy selects them"},
+		}, "Karpenter's pods in kube-system: no NetworkPolicy isolates them"},
 		{"NAMESPACES-ISOLATED", "Fluent Bit's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "fluent-bit")
 		}, "DaemonSet kube-system/fluent-bit (from"},

@@ -199,12 +199,14 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 // The namespaces beside Pulsar's, checked against the pods the real
 // cert-manager, Karpenter and kube-prometheus-stack charts render with the
 // program's values, in every stack: no pod of cert-manager or monitoring,
-// and none of the program's in kube-system, takes traffic from another
-// namespace on any port it declares, but for the doors the policies open:
-// the webhooks (cert-manager's, the Prometheus operator's) to the control
-// plane's addresses, the metrics ports to Prometheus, and the regional
-// querier's gRPC port to the cross-region endpoint's load balancer.
-// Host-network pods (node-exporter) are out of any policy's reach.
+// and none of the program's in kube-system, takes traffic from outside
+// the VPC on any port it declares, nor from the VPC (the control plane, or
+// a pod of another namespace: pods' addresses are the VPC's) but on the
+// doors the policies open: the webhooks (cert-manager's, the Prometheus
+// operator's admission Deployment, never the operator itself) and, where
+// another region reads this one, the regional querier's gRPC port; the
+// metrics ports admit Prometheus. Host-network pods (node-exporter) are out
+// of any policy's reach.
 func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
 	r := newRenderer(t)
 	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Phase: "35k"})
@@ -233,9 +235,12 @@ func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
 		pods, policies := podsAndPoliciesIn(t, objs, "")
 		vpc, err := netip.ParsePrefix(d.Components.Network.CIDR)
 		require.NoError(t, err)
-		controlPlane := pulsar.Endpoint{IP: vpc.Addr().Next().Next().String()}
+		inVPC := vpc.Addr().Next().Next().String()
+		controlPlane := pulsar.Endpoint{IP: inVPC}
+		vpcPod := pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "stranger"}, IP: inVPC}
 		outsideVPC := pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "stranger"}, IP: "192.0.2.10"}
-		prometheus := pulsar.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}}
+		prometheus := pulsar.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: inVPC}
+		exposed := d.Components.Observability.Exposed()
 		// doors are the (pod, port) pairs a source from elsewhere may reach.
 		type door struct{ who, port string }
 		opened := map[door]bool{}
@@ -247,15 +252,16 @@ func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
 			}
 			checked[p.Namespace]++
 			label := fmt.Sprintf("%s: %s", st.Stack, p.owner)
-			webhook := p.Labels[model.LabelAppComponent] == "webhook" || p.Labels[model.LabelAppComponent] == "prometheus-operator"
+			webhook := p.Labels[model.LabelAppComponent] == "webhook" || p.Labels[model.LabelAppComponent] == observability.OperatorWebhookComponent
 			for _, port := range p.ports {
-				endpoint := p.Labels[model.LabelAppName] == "thanos" && p.Labels[model.LabelAppComponent] == observability.RegionalQueryName && port == observability.GRPCPort
+				endpoint := exposed && p.Labels[model.LabelAppName] == "thanos" && p.Labels[model.LabelAppComponent] == observability.RegionalQueryName && port == observability.GRPCPort
 				hook := webhook && (port == certmanager.WebhookPort || port == observability.OperatorWebhookPort)
 				metrics := p.Namespace == certmanager.Namespace && port == certmanager.MetricsPort || p.Labels[model.LabelAppName] == "karpenter" && port == capacity.MetricsPort
-				assert.Equal(t, endpoint, pulsar.Admits(policies, outsideVPC, p.Endpoint, port), "%s:%d from outside the VPC", label, port)
+				assert.False(t, pulsar.Admits(policies, outsideVPC, p.Endpoint, port), "%s:%d from outside the VPC", label, port)
 				assert.Equal(t, endpoint || hook, pulsar.Admits(policies, controlPlane, p.Endpoint, port), "%s:%d from the control plane", label, port)
+				assert.Equal(t, endpoint || hook, pulsar.Admits(policies, vpcPod, p.Endpoint, port), "%s:%d from a pod of another namespace", label, port)
 				if p.Namespace != model.NamespaceMonitoring {
-					assert.Equal(t, metrics, pulsar.Admits(policies, prometheus, p.Endpoint, port), "%s:%d from Prometheus", label, port)
+					assert.Equal(t, metrics || hook, pulsar.Admits(policies, prometheus, p.Endpoint, port), "%s:%d from Prometheus", label, port)
 				} else {
 					assert.True(t, pulsar.Admits(policies, prometheus, p.Endpoint, port), "%s:%d from Prometheus, its namespace", label, port)
 				}
@@ -268,10 +274,15 @@ func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
 		assert.Positive(t, checked[model.NamespaceMonitoring], st.Stack)
 		assert.Positive(t, checked["kube-system"], st.Stack)
 		// Every door the policies open is a port a rendered pod declares.
-		for _, want := range []door{{"webhook/webhook", "10250"}, {"kube-prometheus-stack-prometheus-operator/prometheus-operator", "10250"},
-			{"thanos/" + observability.RegionalQueryName, "10901"}, {"cainjector/cainjector", "9402"}, {"cert-manager/controller", "9402"}, {"karpenter/", "8080"}} {
+		doors := []door{{"webhook/webhook", "10250"}, {"kube-prometheus-stack-prometheus-operator/" + observability.OperatorWebhookComponent, "10250"},
+			{"cainjector/cainjector", "9402"}, {"cert-manager/controller", "9402"}, {"karpenter/", "8080"}}
+		if exposed {
+			doors = append(doors, door{"thanos/" + observability.RegionalQueryName, "10901"})
+		}
+		for _, want := range doors {
 			assert.True(t, opened[want], "%s: %v is declared by a rendered pod and opened", st.Stack, want)
 		}
+		assert.False(t, opened[door{"kube-prometheus-stack-prometheus-operator/prometheus-operator", "10250"}], "%s: the operator (pprof on its TLS port) is no door", st.Stack)
 		t.Logf("%s: pods checked per namespace: %v; doors: %v", st.Stack, checked, opened)
 	}
 }

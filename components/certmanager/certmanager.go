@@ -75,18 +75,18 @@ const (
 // answers admission reviews), Prometheus scrapes the metrics ports, and
 // nothing else reaches a cert-manager pod.
 func NetworkPolicies(c Config) []k8s.NetworkPolicy {
-	var controlPlane []k8s.NetworkPolicyPeer
-	for _, b := range c.ControlPlaneCIDRs {
-		controlPlane = append(controlPlane, k8s.CIDRPeer(b))
-	}
 	release := map[string]string{model.LabelAppInstance: ChartName}
-	return []k8s.NetworkPolicy{
+	out := []k8s.NetworkPolicy{
 		k8s.DefaultDeny("default-deny", Namespace),
-		k8s.IngressPolicy("webhook-from-control-plane", Namespace, k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: componentWebhook}),
-			k8s.AllowTCP(controlPlane, WebhookPort)),
 		k8s.IngressPolicy("metrics-from-prometheus", Namespace, k8s.Pods(release),
 			k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(model.NamespaceMonitoring)}, MetricsPort)),
 	}
+	// No blocks, no door: a rule without peers would admit anyone.
+	if peers := k8s.CIDRPeers(c.ControlPlaneCIDRs); len(peers) > 0 {
+		out = append(out, k8s.IngressPolicy("webhook-from-control-plane", Namespace,
+			k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: componentWebhook}), k8s.AllowTCP(peers, WebhookPort)))
+	}
+	return out
 }
 
 // Deps are the outputs of other components the release needs.

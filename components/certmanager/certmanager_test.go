@@ -108,7 +108,7 @@ func TestNetworkPolicies(t *testing.T) {
 	secondBlock := k8s.Endpoint{IP: "100.64.3.4"}
 	outside := k8s.Endpoint{IP: "10.99.0.1"}
 	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: "10.20.1.1"}
-	stranger := k8s.Endpoint{Namespace: "default", Labels: map[string]string{"app": "x"}}
+	stranger := k8s.Endpoint{Namespace: "default", Labels: map[string]string{"app": "x"}, IP: "10.20.30.40"}
 	for _, tc := range []struct {
 		name string
 		src  k8s.Endpoint
@@ -127,9 +127,13 @@ func TestNetworkPolicies(t *testing.T) {
 		{"prometheus on another port", prometheus, "controller", 9403, false},
 		{"a stranger to metrics", stranger, "cainjector", MetricsPort, false},
 		{"a stranger to the controller's health port", stranger, "controller", 9403, false},
+		{"a pod of the VPC to the webhook (a documented limit)", stranger, componentWebhook, WebhookPort, true},
 	} {
 		assert.Equal(t, tc.want, k8s.Admits(policies, tc.src, pod(tc.dst), tc.port), tc.name)
 	}
+	// No blocks, no door: a rule without peers would admit anyone.
+	assert.False(t, k8s.Admits(NetworkPolicies(Config{}), outside, pod(componentWebhook), WebhookPort))
+	assert.Len(t, NetworkPolicies(Config{}), 2)
 }
 
 // The control plane's blocks are required, each an IPv4 network.

@@ -218,11 +218,22 @@ func (a Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// operator is the Prometheus operator on the critical pool, its admission
+// webhook a Deployment of its own there (two replicas under a PDB).
+func operator(crit Scheduling) Operator {
+	return Operator{Scheduling: crit, AdmissionWebhooks: AdmissionWebhooks{Deployment: WebhookDeployment{
+		Enabled: true, Replicas: 2, PodDisruptionBudget: Toggle{Enabled: true}, Scheduling: crit}}}
+}
+
 // extraManifests are the monitoring release's own objects: the region's
 // Thanos, Fluent Bit, and the namespace's NetworkPolicies.
 func (a Config) extraManifests() []any {
 	out := append(a.Thanos().Manifests(), LogManifests(a.Cluster, a.Region)...)
-	for _, np := range NetworkPolicies(a.ControlPlaneCIDRs) {
+	var endpoint []string
+	if a.Exposed() {
+		endpoint = a.EndpointCIDRs
+	}
+	for _, np := range NetworkPolicies(a.ControlPlaneCIDRs, endpoint) {
 		out = append(out, np)
 	}
 	return out
@@ -288,7 +299,7 @@ func ChartValues(a Config) (Values, error) {
 		Alertmanager: Alertmanager{Enabled: true, Config: AlertmanagerConfig(a.webhookSecret()),
 			AlertmanagerSpec: AlertmanagerSpec{Replicas: 2, NodeSelector: crit.NodeSelector, Tolerations: crit.Tolerations}},
 		Grafana:               Grafana{Enabled: false},
-		Operator:              crit,
+		Operator:              operator(crit),
 		KubeEtcd:              Toggle{Enabled: false},
 		KubeControllerManager: Toggle{Enabled: false},
 		KubeScheduler:         Toggle{Enabled: false},

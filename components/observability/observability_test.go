@@ -812,7 +812,7 @@ func TestThanosIsScraped(t *testing.T) {
 // demands a fleet certificate), and the operator's webhook, which the
 // control plane calls from the VPC. Fluent Bit takes nothing.
 func TestMonitoringNetworkPolicies(t *testing.T) {
-	ps := NetworkPolicies([]string{"10.20.0.0/16"})
+	ps := NetworkPolicies([]string{"10.20.0.0/16"}, []string{"10.20.0.0/16", "10.30.0.0/16"})
 	for _, o := range LogManifests("us-east-1", "us-east-1") {
 		if np, ok := o.(k8s.NetworkPolicy); ok {
 			ps = append(ps, np)
@@ -824,12 +824,16 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 			return map[string]string{model.LabelAppName: name}
 		case "operator":
 			return map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: "prometheus-operator"}
+		case "webhook":
+			return map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: OperatorWebhookComponent}
 		}
 		return ThanosLabels(name)
 	}
 	pod := func(name string) k8s.Endpoint { return k8s.Endpoint{Namespace: Namespace, Labels: labels(name)} }
 	grafana, prometheus := pod("grafana"), pod("prometheus")
-	outsider := k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"app": "pulsar"}, IP: "10.30.4.4"}
+	outsider := k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"app": "pulsar"}, IP: "10.20.4.4"}
+	peerQuerier := k8s.Endpoint{IP: "10.30.4.4"}
+	internet := k8s.Endpoint{IP: "198.51.100.9"}
 	controlPlane := k8s.Endpoint{IP: "10.20.9.9"}
 	fluentBit := k8s.Endpoint{Namespace: model.NamespaceNodeAgents, Labels: map[string]string{model.LabelAppName: FluentBitName, model.LabelPartOf: model.PartOf}}
 	for _, tc := range []struct {
@@ -851,12 +855,23 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 		{"another namespace reaches Prometheus", outsider, prometheus, 9090, false},
 		{"another namespace reaches Grafana", outsider, grafana, 3000, false},
 		{"another namespace reaches Alertmanager", outsider, pod("alertmanager"), 9093, false},
-		{"the NLB reaches the regional querier's gRPC (mutual TLS)", outsider, pod(RegionalQueryName), GRPCPort, true},
-		{"the control plane calls the operator's webhook", controlPlane, pod("operator"), OperatorWebhookPort, true},
+		{"a joined region's querier reaches the regional querier's gRPC (mutual TLS)", peerQuerier, pod(RegionalQueryName), GRPCPort, true},
+		{"a pod of this VPC reaches the regional querier's gRPC", outsider, pod(RegionalQueryName), GRPCPort, true},
+		{"the internet reaches the regional querier's gRPC", internet, pod(RegionalQueryName), GRPCPort, false},
+		{"the control plane calls the webhook", controlPlane, pod("webhook"), OperatorWebhookPort, true},
+		{"a pod of this VPC reaches the webhook (a documented limit)", outsider, pod("webhook"), OperatorWebhookPort, true},
+		{"the control plane reaches the operator (pprof on its TLS port)", controlPlane, pod("operator"), OperatorWebhookPort, false},
+		{"another namespace reaches the operator", outsider, pod("operator"), OperatorWebhookPort, false},
 		{"the control plane reaches Prometheus", controlPlane, prometheus, 9090, false},
-		{"the control plane reaches the operator's metrics", controlPlane, pod("operator"), 8080, false},
+		{"the control plane reaches the webhook's other ports", controlPlane, pod("webhook"), 8080, false},
 		{"Prometheus reaches Fluent Bit", prometheus, fluentBit, 2020, false},
 	} {
 		assert.Equal(t, tc.want, k8s.Admits(ps, tc.src, tc.dst, tc.port), tc.name)
 	}
+	// Without blocks no door opens: a rule without peers would admit
+	// anyone.
+	closed := NetworkPolicies(nil, nil)
+	assert.False(t, k8s.Admits(closed, internet, pod(RegionalQueryName), GRPCPort), "no endpoint, no door")
+	assert.False(t, k8s.Admits(closed, controlPlane, pod("webhook"), OperatorWebhookPort), "no control plane blocks, no door")
+	assert.True(t, k8s.Admits(closed, prometheus, pod("webhook"), OperatorWebhookPort), "its own namespace still does")
 }

@@ -297,34 +297,45 @@ func clusterService(name string) k8s.Service {
 			{Name: "grpc", Port: GRPCPort, TargetPort: "grpc"}, {Name: "http", Port: HTTPPort, TargetPort: "http"}}}}
 }
 
-// OperatorWebhookPort is where the Prometheus operator serves its
-// admission webhook (the chart's prometheusOperator.tls.internalPort).
+// OperatorWebhookPort is where the operator's admission webhook
+// Deployment serves (the chart's
+// prometheusOperator.admissionWebhooks.deployment.tls.internalPort).
 const OperatorWebhookPort = 10250
 
 // NetworkPolicies isolate the monitoring namespace. Its pods take traffic
 // from each other only (Prometheus scrapes, Grafana and the queriers
 // query, Prometheus alerts Alertmanager), but for two doors:
-//   - the operator's admission webhook, which the EKS control plane calls
-//     from the VPC's blocks (controlPlane; pods' addresses are in them
-//     too, so any pod reaches that TLS port, which only answers admission
-//     reviews);
-//   - the regional querier's gRPC port, which the cross-region endpoint's
-//     NLB forwards to, and which refuses a client without a certificate
-//     of the fleet CA.
-func NetworkPolicies(controlPlane []string) []k8s.NetworkPolicy {
-	var cp []k8s.NetworkPolicyPeer
-	for _, b := range controlPlane {
-		cp = append(cp, k8s.CIDRPeer(b))
-	}
-	operator := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: "prometheus-operator"})
-	return []k8s.NetworkPolicy{
+//   - the admission webhook's Deployment, which the EKS control plane
+//     calls from the VPC's blocks (controlPlane; pods' addresses are in
+//     them too, so any pod reaches that TLS port, which serves admission
+//     reviews only: the operator itself, which serves pprof beside them,
+//     is not the webhook);
+//   - the regional querier's gRPC port, from the blocks the cross-region
+//     endpoint's NLB admits (endpoint: this VPC's and the joined
+//     regions'; none where no other region reads this one), which refuses
+//     a client without a certificate of the fleet CA.
+//
+// A door with no blocks is not opened (a rule without peers would admit
+// anyone).
+func NetworkPolicies(controlPlane, endpoint []string) []k8s.NetworkPolicy {
+	out := []k8s.NetworkPolicy{
 		k8s.DefaultDeny("monitoring-default-deny", Namespace),
 		k8s.IngressPolicy("monitoring-internal", Namespace, k8s.LabelSelector{},
 			k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(Namespace)})),
-		k8s.IngressPolicy("monitoring-operator-webhook", Namespace, operator, k8s.AllowTCP(cp, OperatorWebhookPort)),
-		k8s.IngressPolicy("thanos-endpoint", Namespace, k8s.Pods(ThanosLabels(RegionalQueryName)), k8s.AllowTCP(nil, GRPCPort)),
 	}
+	webhook := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: OperatorWebhookComponent})
+	if peers := k8s.CIDRPeers(controlPlane); len(peers) > 0 {
+		out = append(out, k8s.IngressPolicy("monitoring-operator-webhook", Namespace, webhook, k8s.AllowTCP(peers, OperatorWebhookPort)))
+	}
+	if peers := k8s.CIDRPeers(endpoint); len(peers) > 0 {
+		out = append(out, k8s.IngressPolicy("thanos-endpoint", Namespace, k8s.Pods(ThanosLabels(RegionalQueryName)), k8s.AllowTCP(peers, GRPCPort)))
+	}
+	return out
 }
+
+// OperatorWebhookComponent labels the admission webhook Deployment's pods
+// (the chart's).
+const OperatorWebhookComponent = "prometheus-operator-webhook"
 
 // PodMonitor is a prometheus-operator PodMonitor.
 type PodMonitor struct {

@@ -14,7 +14,7 @@ type Values struct {
 	Prometheus       Prometheus   `json:"prometheus"`
 	Alertmanager     Alertmanager `json:"alertmanager"`
 	Grafana          Grafana      `json:"grafana"`
-	Operator         Scheduling   `json:"prometheusOperator"`
+	Operator         Operator     `json:"prometheusOperator"`
 	// EKS runs these control-plane components; there is nothing to scrape.
 	KubeEtcd              Toggle `json:"kubeEtcd"`
 	KubeControllerManager Toggle `json:"kubeControllerManager"`
@@ -35,6 +35,29 @@ type KubeStateMetrics struct {
 // NamespaceOverride puts a subchart's objects in another namespace.
 type NamespaceOverride struct {
 	NamespaceOverride string `json:"namespaceOverride"`
+}
+
+// Operator is the Prometheus operator's Deployment and its admission
+// webhook's.
+type Operator struct {
+	Scheduling
+	AdmissionWebhooks AdmissionWebhooks `json:"admissionWebhooks"`
+}
+
+// AdmissionWebhooks serve the PrometheusRule (and Alertmanager config)
+// admission webhooks from a Deployment of their own: the operator serves
+// its metrics and pprof on the port it would serve them on, which the
+// control plane's addresses (and so every pod's) would have to reach.
+type AdmissionWebhooks struct {
+	Deployment WebhookDeployment `json:"deployment"`
+}
+
+// WebhookDeployment is the webhook's Deployment: two replicas under a PDB.
+type WebhookDeployment struct {
+	Enabled             bool   `json:"enabled"`
+	Replicas            int    `json:"replicas"`
+	PodDisruptionBudget Toggle `json:"podDisruptionBudget"`
+	Scheduling
 }
 
 // Toggle is k8s.Toggle (shared by the components).

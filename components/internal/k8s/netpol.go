@@ -40,3 +40,12 @@ func NamespacePeer(ns string) NetworkPolicyPeer {
 
 // CIDRPeer is every address in cidr.
 func CIDRPeer(cidr string) NetworkPolicyPeer { return NetworkPolicyPeer{IPBlock: &IPBlock{CIDR: cidr}} }
+
+// CIDRPeers are the blocks as peers (none for none).
+func CIDRPeers(cidrs []string) []NetworkPolicyPeer {
+	var out []NetworkPolicyPeer
+	for _, c := range cidrs {
+		out = append(out, CIDRPeer(c))
+	}
+	return out
+}

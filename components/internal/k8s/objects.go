@@ -475,13 +475,13 @@ type Endpoint struct {
 }
 
 // Admits says whether policies let src reach dst on a TCP port, as the
-// API defines it: a pod no policy of its namespace selects takes any
+// API defines it: a pod no ingress policy of its namespace selects takes any
 // traffic; a selected pod takes what one of its policies' rules admits.
 // Namespaces are matched by their kubernetes.io/metadata.name label.
 func Admits(policies []NetworkPolicy, src, dst Endpoint, port int) bool {
 	selected := false
 	for _, p := range policies {
-		if p.Metadata.Namespace != dst.Namespace || !p.Spec.PodSelector.Matches(dst.Labels) {
+		if p.Metadata.Namespace != dst.Namespace || !p.Spec.PodSelector.Matches(dst.Labels) || !p.Spec.isolatesIngress() {
 			continue
 		}
 		selected = true
@@ -492,6 +492,12 @@ func Admits(policies []NetworkPolicy, src, dst Endpoint, port int) bool {
 		}
 	}
 	return !selected
+}
+
+// isolatesIngress says whether the policy governs ingress: its
+// policyTypes list Ingress, or are empty (the API then sets Ingress).
+func (s NetworkPolicySpec) isolatesIngress() bool {
+	return len(s.PolicyTypes) == 0 || slices.Contains(s.PolicyTypes, "Ingress")
 }
 
 func (r NetworkPolicyRule) admitsPort(port int) bool {
