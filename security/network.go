@@ -124,7 +124,11 @@ func open(policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) string {
 					continue
 				}
 				if b, err := netip.ParsePrefix(f.IPBlock.CIDR); err == nil {
-					sources = append(sources, b.Masked().Addr().Next().String())
+					addr := b.Masked().Addr()
+					if b.Bits() < addr.BitLen() {
+						addr = addr.Next()
+					}
+					sources = append(sources, addr.String())
 				}
 			}
 		}

@@ -393,6 +393,11 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["spec"])["ingress"] = []any{map[string]any{"from": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.0.0/16"}}}}}
 			})
 		}, "namespace cert-manager: a pod no NetworkPolicy isolates takes traffic on every port from any pod or address (from 10.10.0.1)"},
+		{"NAMESPACES-ISOLATED", "a door opened on every port to one address", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "cert-manager-default-deny", func(in map[string]any) {
+				m(in["spec"])["ingress"] = []any{map[string]any{"from": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.7.7/32"}}}}}
+			})
+		}, "(from 10.10.7.7)"},
 		{"NAMESPACES-ISOLATED", "monitoring's namespace-wide policies gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-default-deny", "monitoring-internal")
 		}, "namespace monitoring: a pod no NetworkPolicy isolates"},

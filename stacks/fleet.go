@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -275,8 +276,8 @@ func (d *Driver) Run(ctx context.Context, op Operation) (Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op == OpUp {
-		if g, order, err = d.orderLeavingJoins(ctx, g, order, cmd, env); err != nil {
+	if op == OpUp || op == OpDestroy {
+		if g, order, err = d.orderJoins(ctx, op, g, order, cmd, env); err != nil {
 			return nil, err
 		}
 	}
@@ -421,12 +422,14 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 	return res
 }
 
-// orderLeavingJoins reads every stack's deployed joins and orders each
-// peer a stack leaves after that stack (Graph.After): removing a join,
-// the leaving stack's `up` deletes the peering attachment, and AWS refuses
-// to delete the peer's transit gateway before. A peer in the run whose
-// leaver is not is refused before anything runs.
-func (d *Driver) orderLeavingJoins(ctx context.Context, g *Graph, order []string, cmd auto.PulumiCommand, env map[string]string) (*Graph, []string, error) {
+// orderJoins reads every stack's deployed joins and orders what the graph
+// no longer does. For an up, a peer that a stack has left, and that keeps
+// no other join, goes after that stack (Graph.LeavingJoins): the leaving
+// stack's `up` deletes the peering attachment, and AWS refuses to delete
+// the peer's transit gateway before. For a destroy, a stack still holding
+// a deployed join to a peer goes before the peer (Graph.HeldJoins). A run
+// holding one side and not the other is refused before anything runs.
+func (d *Driver) orderJoins(ctx context.Context, op Operation, g *Graph, order []string, cmd auto.PulumiCommand, env map[string]string) (*Graph, []string, error) {
 	joined := map[string][]string{}
 	for _, s := range g.sorted() {
 		peers, err := d.deployedJoins(ctx, s, cmd, env)
@@ -435,23 +438,25 @@ func (d *Driver) orderLeavingJoins(ctx context.Context, g *Graph, order []string
 		}
 		joined[s] = peers
 	}
-	leaving := g.LeavingJoins(joined)
-	if len(leaving) == 0 {
-		return g, order, nil
-	}
 	inRun := map[string]bool{}
 	for _, s := range order {
 		inRun[s] = true
 	}
-	for _, p := range g.sorted() {
-		for _, s := range leaving[p] {
-			if inRun[p] && !inRun[s] {
-				return nil, nil, fmt.Errorf("stack %s: %s left its join (it no longer reads %s) but is not in this run; %s's `up` deletes the peering attachment, which must go before %s's `up` may delete its transit gateway: run %s first, or both together",
-					p, s, p, s, p, s)
+	extra := g.LeavingJoins(joined)
+	if op == OpDestroy {
+		extra = g.HeldJoins(joined)
+	}
+	for _, a := range g.sorted() {
+		for _, b := range extra[a] {
+			if err := joinRunRefusal(op, a, b, inRun); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
-	after, err := g.After(leaving)
+	if len(extra) == 0 {
+		return g, order, nil
+	}
+	after, err := g.After(extra)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -461,7 +466,25 @@ func (d *Driver) orderLeavingJoins(ctx context.Context, g *Graph, order []string
 			ordered = append(ordered, s)
 		}
 	}
+	if op == OpDestroy {
+		slices.Reverse(ordered)
+	}
 	return after, ordered, nil
+}
+
+// joinRunRefusal refuses a run that holds one side of an unordered join:
+// for an up, peer a without b, which left it; for a destroy, peer b
+// without a, which still holds a peering attachment to it.
+func joinRunRefusal(op Operation, a, b string, inRun map[string]bool) error {
+	if op == OpUp && inRun[a] && !inRun[b] {
+		return fmt.Errorf("stack %s: %s left its join (it no longer reads %s) but is not in this run; %s's `up` deletes the peering attachment, which must go before %s's `up` may delete its transit gateway: run %s first, or both together",
+			a, b, a, b, a, b)
+	}
+	if op == OpDestroy && inRun[b] && !inRun[a] {
+		return fmt.Errorf("stack %s: %s's deployed state still holds a peering attachment to its transit gateway, and %s is not in this run: `up` %s (which deletes the attachment) or destroy it first",
+			b, a, a, a)
+	}
+	return nil
 }
 
 // deployedJoins are the peers a stack's deployed state is joined to (its
@@ -485,12 +508,21 @@ func (d *Driver) deployedJoins(ctx context.Context, stack string, cmd auto.Pulum
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: read its deployed joins: %w", stack, err)
 	}
-	list, _ := outs[regions.OutputJoins].Value.([]any)
+	out, ok := outs[regions.OutputJoins]
+	if !ok {
+		return nil, nil
+	}
+	list, ok := out.Value.([]any)
 	var peers []string
 	for _, v := range list {
-		if p, ok := v.(string); ok {
-			peers = append(peers, p)
+		p, isString := v.(string)
+		if !isString {
+			ok = false
 		}
+		peers = append(peers, p)
+	}
+	if !ok {
+		return nil, fmt.Errorf("stack %s: output %s is %v, want a list of stack names", stack, regions.OutputJoins, out.Value)
 	}
 	return peers, nil
 }

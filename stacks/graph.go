@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -119,26 +120,71 @@ func (g *Graph) findCycle() []string {
 }
 
 // LeavingJoins are the joins the deployed stacks hold that the fleet no
-// longer declares. joined maps a stack to the peers its deployed state is
-// joined to (its joinedPeers output); the result maps each such peer to the
-// stacks that leave it, sorted.
+// longer declares, to a peer that keeps no other join: that peer's next
+// `up` deletes its transit gateway, which AWS refuses while the leaving
+// stack's peering attachment is there. (A peer that keeps a join keeps its
+// gateway and needs no order; and, joined to none, it has no edge in the
+// graph, so ordering it after the leavers makes no cycle.) joined maps a
+// stack to the peers its deployed state is joined to (its joinedPeers
+// output); the result maps each such peer to the stacks that leave it,
+// sorted.
 func (g *Graph) LeavingJoins(joined map[string][]string) map[string][]string {
 	out := map[string][]string{}
-	for s, peers := range joined {
-		reads, known := g.Reads[s]
-		if !known {
-			continue
-		}
-		for _, p := range peers {
-			if _, inFleet := g.Reads[p]; inFleet && !slices.Contains(reads, p) {
-				out[p] = append(out[p], s)
-			}
+	for s, p := range g.heldJoins(joined) {
+		if !g.joined(p) {
+			out[p] = append(out[p], s)
 		}
 	}
 	for p := range out {
 		sort.Strings(out[p])
 	}
 	return out
+}
+
+// HeldJoins are, for a destroy, the deployed joins the graph does not
+// order: for each stack a deployed state is joined to and that no longer
+// reads it, the stacks it must be destroyed after (theirs hold the peering
+// attachment to its gateway).
+func (g *Graph) HeldJoins(joined map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for s, p := range g.heldJoins(joined) {
+		out[s] = append(out[s], p)
+	}
+	for s := range out {
+		sort.Strings(out[s])
+	}
+	return out
+}
+
+// heldJoins are the (stack, peer) pairs of the deployed joins between two
+// stacks of the fleet that the stack no longer reads the peer for.
+func (g *Graph) heldJoins(joined map[string][]string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, s := range g.sorted() {
+			for _, p := range joined[s] {
+				if _, inFleet := g.Reads[p]; !inFleet || slices.Contains(g.Reads[s], p) {
+					continue
+				}
+				if !yield(s, p) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// joined says whether a stack reads another or is read by one: whether it
+// keeps a transit gateway.
+func (g *Graph) joined(s string) bool {
+	if len(g.Reads[s]) > 0 {
+		return true
+	}
+	for _, reads := range g.Reads {
+		if slices.Contains(reads, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // After is the graph with each stack also ordered after the stacks in

@@ -42,8 +42,10 @@ func TestGraphLevelsAndCycles(t *testing.T) {
 }
 
 // A join the deployed state holds and the fleet no longer declares is
-// leaving; the peer is ordered after the stack that leaves it, and an
-// order that would need a cycle is refused.
+// leaving; a peer that keeps no other join (its gateway goes) is ordered
+// after the stack that leaves it, one that keeps a join is not, and an
+// order that would need a cycle is refused. For a destroy, every held
+// join orders the holder first.
 func TestLeavingJoins(t *testing.T) {
 	g, err := NewGraph(fleetOf(map[string][]string{"east": {"west"}, "west": nil, "dr": nil}))
 	require.NoError(t, err)
@@ -61,6 +63,13 @@ func TestLeavingJoins(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, g.LeavingJoins(tc.joined), tc.name)
 	}
+	kept, err := NewGraph(fleetOf(map[string][]string{"a": {"c"}, "c": {"b"}, "b": nil}))
+	require.NoError(t, err)
+	assert.Empty(t, kept.LeavingJoins(map[string][]string{"a": {"b", "c"}}),
+		"b keeps c's join, so its gateway stays: no order (and none to make a cycle of a after c after b)")
+	assert.Equal(t, map[string][]string{"a": {"b"}}, kept.HeldJoins(map[string][]string{"a": {"b", "c"}}),
+		"destroying b waits for a, which holds the attachment")
+	assert.Empty(t, g.HeldJoins(map[string][]string{"east": {"west"}}), "a join still declared is the graph's to order")
 	after, err := g.After(map[string][]string{"dr": {"east"}})
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{{"west"}, {"east"}, {"dr"}}, after.Levels, "dr after east, which still reads west")

@@ -304,8 +304,8 @@ func TestEngineGuardReadsTheDeployedPhase(t *testing.T) {
 // Removing a join: east read (and joined) west, and no longer does. The
 // driver reads east's deployed joins and runs east's `up` (which deletes
 // the peering attachment) before west's (which may then delete its
-// gateway), though the fleet's graph no longer orders them; a run of west
-// alone is refused before anything runs.
+// gateway), though the fleet's graph no longer orders them; an up or a
+// destroy of west alone is refused before anything runs.
 func TestEngineOrdersJoinRemovals(t *testing.T) {
 	bin := pulumiBin(t)
 	tr := newTracer()
@@ -331,6 +331,9 @@ func TestEngineOrdersJoinRemovals(t *testing.T) {
 	tr.starts, tr.ends = map[string]time.Time{}, map[string]time.Time{}
 	_, err = d.Run(ctx, stacks.OpUp)
 	require.ErrorContains(t, err, "stack west: east left its join (it no longer reads west) but is not in this run")
+	require.Empty(t, tr.starts, "nothing ran")
+	_, err = d.Run(ctx, stacks.OpDestroy)
+	require.ErrorContains(t, err, "stack west: east's deployed state still holds a peering attachment to its transit gateway, and east is not in this run")
 	require.Empty(t, tr.starts, "nothing ran")
 
 	d.Stacks = nil
