@@ -1,0 +1,49 @@
+package k8s
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Admits as the API defines it: unselected pods take anything; a selected
+// pod takes what a rule of an ingress policy admits, by pod, namespace or
+// address; an egress-only policy isolates no ingress.
+func TestAdmits(t *testing.T) {
+	web := map[string]string{"app": "web"}
+	pod := func(ns string, labels map[string]string, ip string) Endpoint {
+		return Endpoint{Namespace: ns, Labels: labels, IP: ip}
+	}
+	dst := pod("a", web, "")
+	monitoring := pod("monitoring", map[string]string{"app": "prometheus"}, "10.0.1.1")
+	sameNS := pod("a", map[string]string{"app": "client"}, "10.0.1.2")
+	controlPlane := Endpoint{IP: "10.0.9.9"}
+	outside := Endpoint{IP: "192.0.2.1"}
+	egressOnly := IngressPolicy("egress", "a", LabelSelector{})
+	egressOnly.Spec.PolicyTypes = []string{"Egress"}
+	for _, tc := range []struct {
+		name     string
+		policies []NetworkPolicy
+		src      Endpoint
+		port     int
+		want     bool
+	}{
+		{"no policy: open", nil, outside, 80, true},
+		{"a policy in another namespace: open", []NetworkPolicy{DefaultDeny("deny", "b")}, outside, 80, true},
+		{"default deny", []NetworkPolicy{DefaultDeny("deny", "a")}, sameNS, 80, false},
+		{"egress-only default deny isolates no ingress", []NetworkPolicy{egressOnly}, outside, 80, true},
+		{"empty policyTypes means ingress", []NetworkPolicy{{Metadata: Meta{Name: "p", Namespace: "a"}}}, outside, 80, false},
+		{"pods of the policy's namespace", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP([]NetworkPolicyPeer{PodPeer(map[string]string{"app": "client"})}, 80))}, sameNS, 80, true},
+		{"same labels, other namespace", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP([]NetworkPolicyPeer{PodPeer(map[string]string{"app": "prometheus"})}, 80))}, monitoring, 80, false},
+		{"a namespace peer", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP([]NetworkPolicyPeer{NamespacePeer("monitoring")}, 80))}, monitoring, 80, true},
+		{"a namespace peer, another port", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP([]NetworkPolicyPeer{NamespacePeer("monitoring")}, 80))}, monitoring, 81, false},
+		{"an address in the block", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP(CIDRPeers([]string{"10.0.0.0/16"}), 443))}, controlPlane, 443, true},
+		{"a pod's address in the block", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP(CIDRPeers([]string{"10.0.0.0/16"}), 443))}, monitoring, 443, true},
+		{"an address outside the block", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP(CIDRPeers([]string{"10.0.0.0/16"}), 443))}, outside, 443, false},
+		{"an address-only source is no pod", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP([]NetworkPolicyPeer{NamespacePeer("a")}))}, controlPlane, 443, false},
+		{"a rule without peers admits anyone", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP(nil, 443))}, outside, 443, true},
+		{"no peers from no blocks", []NetworkPolicy{IngressPolicy("p", "a", Pods(web), AllowTCP(CIDRPeers(nil), 443))}, outside, 443, true},
+	} {
+		assert.Equal(t, tc.want, Admits(tc.policies, tc.src, dst, tc.port), tc.name)
+	}
+}
