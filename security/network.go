@@ -65,12 +65,18 @@ func policiesIn(values map[string]any) []pulsar.NetworkPolicy {
 		if get(o, "kind") != "NetworkPolicy" {
 			continue
 		}
-		var p pulsar.NetworkPolicy
-		if b, err := json.Marshal(o); err == nil && json.Unmarshal(b, &p) == nil {
+		if p, ok := decodePolicy(o); ok {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// decodePolicy reads a NetworkPolicy object.
+func decodePolicy(obj any) (pulsar.NetworkPolicy, bool) {
+	var p pulsar.NetworkPolicy
+	b, err := json.Marshal(obj)
+	return p, err == nil && json.Unmarshal(b, &p) == nil
 }
 
 // namespacesIsolated: every namespace the program creates isolates all its
@@ -80,8 +86,7 @@ func policiesIn(values map[string]any) []pulsar.NetworkPolicy {
 func namespacesIsolated(v *view) []Finding {
 	var policies []pulsar.NetworkPolicy
 	for _, o := range v.objectsOfKind("NetworkPolicy") {
-		var p pulsar.NetworkPolicy
-		if b, err := json.Marshal(o.Object); err == nil && json.Unmarshal(b, &p) == nil {
+		if p, ok := decodePolicy(o.Object); ok {
 			policies = append(policies, p)
 		}
 	}

@@ -97,8 +97,7 @@ const MetricsPort = 8080
 // serves no webhook).
 func NetworkPolicies() []k8s.NetworkPolicy {
 	pods := k8s.Pods(map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: "karpenter"})
-	return []k8s.NetworkPolicy{k8s.IngressPolicy("karpenter", Namespace, pods,
-		k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(model.NamespaceMonitoring)}, MetricsPort))}
+	return []k8s.NetworkPolicy{k8s.IngressPolicy("karpenter", Namespace, pods, k8s.FromNamespace(model.NamespaceMonitoring, MetricsPort))}
 }
 
 // inCluster registers the in-cluster resources, one kind at a time.

@@ -72,21 +72,15 @@ const (
 // NetworkPolicies isolate the namespace: the webhook takes the control
 // plane's calls (from the VPC's blocks: pods' addresses are in them too,
 // so any pod of the cluster reaches the webhook's TLS port, which only
-// answers admission reviews), Prometheus scrapes the metrics ports, and
-// nothing else reaches a cert-manager pod.
+// answers admission reviews; without blocks, no door), Prometheus scrapes
+// the metrics ports, and nothing else reaches a cert-manager pod.
 func NetworkPolicies(c Config) []k8s.NetworkPolicy {
-	release := map[string]string{model.LabelAppInstance: ChartName}
-	out := []k8s.NetworkPolicy{
+	webhook := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: componentWebhook})
+	return append([]k8s.NetworkPolicy{
 		k8s.DefaultDeny("default-deny", Namespace),
-		k8s.IngressPolicy("metrics-from-prometheus", Namespace, k8s.Pods(release),
-			k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(model.NamespaceMonitoring)}, MetricsPort)),
-	}
-	// No blocks, no door: a rule without peers would admit anyone.
-	if peers := k8s.CIDRPeers(c.ControlPlaneCIDRs); len(peers) > 0 {
-		out = append(out, k8s.IngressPolicy("webhook-from-control-plane", Namespace,
-			k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: componentWebhook}), k8s.AllowTCP(peers, WebhookPort)))
-	}
-	return out
+		k8s.IngressPolicy("metrics-from-prometheus", Namespace, k8s.Pods(map[string]string{model.LabelAppInstance: ChartName}),
+			k8s.FromNamespace(model.NamespaceMonitoring, MetricsPort)),
+	}, k8s.IngressFromBlocks("webhook-from-control-plane", Namespace, webhook, c.ControlPlaneCIDRs, WebhookPort)...)
 }
 
 // Deps are the outputs of other components the release needs.

@@ -315,22 +315,15 @@ const OperatorWebhookPort = 10250
 //     regions'; none where no other region reads this one), which refuses
 //     a client without a certificate of the fleet CA.
 //
-// A door with no blocks is not opened (a rule without peers would admit
-// anyone).
+// A door with no blocks is not opened (k8s.IngressFromBlocks).
 func NetworkPolicies(controlPlane, endpoint []string) []k8s.NetworkPolicy {
 	out := []k8s.NetworkPolicy{
 		k8s.DefaultDeny("monitoring-default-deny", Namespace),
-		k8s.IngressPolicy("monitoring-internal", Namespace, k8s.LabelSelector{},
-			k8s.AllowTCP([]k8s.NetworkPolicyPeer{k8s.NamespacePeer(Namespace)})),
+		k8s.IngressPolicy("monitoring-internal", Namespace, k8s.LabelSelector{}, k8s.FromNamespace(Namespace)),
 	}
 	webhook := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: OperatorWebhookComponent})
-	if peers := k8s.CIDRPeers(controlPlane); len(peers) > 0 {
-		out = append(out, k8s.IngressPolicy("monitoring-operator-webhook", Namespace, webhook, k8s.AllowTCP(peers, OperatorWebhookPort)))
-	}
-	if peers := k8s.CIDRPeers(endpoint); len(peers) > 0 {
-		out = append(out, k8s.IngressPolicy("thanos-endpoint", Namespace, k8s.Pods(ThanosLabels(RegionalQueryName)), k8s.AllowTCP(peers, GRPCPort)))
-	}
-	return out
+	out = append(out, k8s.IngressFromBlocks("monitoring-operator-webhook", Namespace, webhook, controlPlane, OperatorWebhookPort)...)
+	return append(out, k8s.IngressFromBlocks("thanos-endpoint", Namespace, k8s.Pods(ThanosLabels(RegionalQueryName)), endpoint, GRPCPort)...)
 }
 
 // OperatorWebhookComponent labels the admission webhook Deployment's pods

@@ -42,13 +42,12 @@ func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	ns := a.Namespace
 	chart := k8s.PodPeer(map[string]string{labelApp: ChartName})
 	ours := k8s.PodPeer(map[string]string{model.LabelPartOf: model.PartOf})
-	prometheus := k8s.NamespacePeer(model.NamespaceMonitoring)
 	dataPeers := k8s.NetworkPolicyPeer{PodSelector: &k8s.LabelSelector{MatchExpressions: []k8s.LabelSelectorRequirement{
 		{Key: labelComponent, Operator: "In", Values: []string{CompBroker, CompAutorecovery}}}}}
 	component := func(c string) k8s.LabelSelector {
 		return k8s.Pods(map[string]string{labelApp: ChartName, labelComponent: c})
 	}
-	metrics := func(port int) k8s.NetworkPolicyRule { return k8s.AllowTCP([]k8s.NetworkPolicyPeer{prometheus}, port) }
+	metrics := func(port int) k8s.NetworkPolicyRule { return k8s.FromNamespace(model.NamespaceMonitoring, port) }
 	return []k8s.NetworkPolicy{
 		k8s.DefaultDeny("pulsar-default-deny", ns),
 		k8s.IngressPolicy("pulsar-zookeeper", ns, component(CompZooKeeper),

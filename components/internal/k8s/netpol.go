@@ -49,3 +49,18 @@ func CIDRPeers(cidrs []string) []NetworkPolicyPeer {
 	}
 	return out
 }
+
+// FromNamespace admits every pod of namespace ns on the TCP ports.
+func FromNamespace(ns string, ports ...int) NetworkPolicyRule {
+	return AllowTCP([]NetworkPolicyPeer{NamespacePeer(ns)}, ports...)
+}
+
+// IngressFromBlocks is a door for the addresses in cidrs to the pods pods
+// selects in ns, on the TCP ports: one policy, or none when cidrs is
+// empty (a rule without peers would admit anyone).
+func IngressFromBlocks(name, ns string, pods LabelSelector, cidrs []string, ports ...int) []NetworkPolicy {
+	if len(cidrs) == 0 {
+		return nil
+	}
+	return []NetworkPolicy{IngressPolicy(name, ns, pods, AllowTCP(CIDRPeers(cidrs), ports...))}
+}

@@ -46,4 +46,9 @@ func TestAdmits(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, Admits(tc.policies, tc.src, dst, tc.port), tc.name)
 	}
+	assert.Empty(t, IngressFromBlocks("door", "a", Pods(web), nil, 443), "no blocks, no door")
+	door := IngressFromBlocks("door", "a", Pods(web), []string{"10.0.0.0/16"}, 443)
+	assert.True(t, Admits(door, controlPlane, dst, 443))
+	assert.False(t, Admits(door, outside, dst, 443))
+	assert.False(t, Admits(door, controlPlane, dst, 444))
 }
