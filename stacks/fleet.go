@@ -276,8 +276,12 @@ func (d *Driver) Run(ctx context.Context, op Operation) (Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	deployed, err := d.deployedOutputs(ctx, op, g, order, cmd, env)
+	if err != nil {
+		return nil, err
+	}
 	if op == OpUp || op == OpDestroy {
-		if g, order, err = d.orderJoins(ctx, op, g, order, cmd, env); err != nil {
+		if g, order, err = orderJoins(op, g, order, deployed); err != nil {
 			return nil, err
 		}
 	}
@@ -338,7 +342,7 @@ func (d *Driver) Run(ctx context.Context, op Operation) (Summary, error) {
 				fmt.Fprintf(lw, "[%s] skipped: %s\n", s, res.Error)
 			} else {
 				sem <- struct{}{}
-				res = d.runOne(ctx, op, s, cmd, env, lw)
+				res = d.runOne(ctx, op, s, cmd, env, deployed[s], lw)
 				<-sem
 			}
 			mu.Lock()
@@ -372,27 +376,23 @@ func (d *Driver) pulumiCommand() (auto.PulumiCommand, error) {
 	return cmd, nil
 }
 
-// runOne runs one operation on one stack. The result is named so that the
-// deferred bookkeeping (duration, error text) reaches the caller: a plain
-// `return res` copies res before the deferred function runs.
 // guard asks d.Guard about a preview or `up` with the stack's deployed
 // outputs.
-func (d *Driver) guard(ctx context.Context, op Operation, stack string, st auto.Stack) error {
+func (d *Driver) guard(op Operation, stack string, deployed map[string]any) error {
 	if d.Guard == nil || (op != OpPreview && op != OpUp) {
 		return nil
 	}
-	outs, err := st.Outputs(ctx)
-	if err != nil {
-		return fmt.Errorf("read deployed outputs: %w", err)
-	}
-	deployed := map[string]any{}
-	for k, v := range outs {
-		deployed[k] = v.Value
+	if deployed == nil {
+		deployed = map[string]any{}
 	}
 	return d.Guard(stack, deployed)
 }
 
-func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd auto.PulumiCommand, env map[string]string, lw *lockedWriter) (res StackResult) {
+// runOne runs one operation on one stack. The result is named so that the
+// deferred bookkeeping (duration, error text) reaches the caller: a plain
+// `return res` copies res before the deferred function runs.
+func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd auto.PulumiCommand, env map[string]string,
+	deployed map[string]any, lw *lockedWriter) (res StackResult) {
 	res = StackResult{Stack: stack, Op: op, Changes: map[string]int{}, Started: time.Now()}
 	prefix := &prefixWriter{w: lw, prefix: "[" + stack + "] "}
 	defer func() {
@@ -408,7 +408,7 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 		res.Err = err
 		return res
 	}
-	if err := d.guard(ctx, op, stack, st); err != nil {
+	if err := d.guard(op, stack, deployed); err != nil {
 		res.Err = err
 		return res
 	}
@@ -422,17 +422,18 @@ func (d *Driver) runOne(ctx context.Context, op Operation, stack string, cmd aut
 	return res
 }
 
-// orderJoins reads every stack's deployed joins and orders what the graph
-// no longer does. For an up, a peer that a stack has left, and that keeps
-// no other join, goes after that stack (Graph.LeavingJoins): the leaving
-// stack's `up` deletes the peering attachment, and AWS refuses to delete
-// the peer's transit gateway before. For a destroy, a stack still holding
-// a deployed join to a peer goes before the peer (Graph.HeldJoins). A run
-// holding one side and not the other is refused before anything runs.
-func (d *Driver) orderJoins(ctx context.Context, op Operation, g *Graph, order []string, cmd auto.PulumiCommand, env map[string]string) (*Graph, []string, error) {
+// orderJoins orders what the graph no longer does, from the stacks'
+// deployed joins (their joinedPeers outputs). For an up, a peer that a
+// stack has left, and that keeps no other join, goes after that stack
+// (Graph.LeavingJoins): the leaving stack's `up` deletes the peering
+// attachment, and AWS refuses to delete the peer's transit gateway before.
+// For a destroy, a stack still holding a deployed join to a peer goes
+// before the peer (Graph.HeldJoins). A run holding one side and not the
+// other is refused before anything runs.
+func orderJoins(op Operation, g *Graph, order []string, deployed map[string]map[string]any) (*Graph, []string, error) {
 	joined := map[string][]string{}
 	for _, s := range g.sorted() {
-		peers, err := d.deployedJoins(ctx, s, cmd, env)
+		peers, err := joinsOf(s, deployed[s])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -487,42 +488,64 @@ func joinRunRefusal(op Operation, a, b string, inRun map[string]bool) error {
 	return nil
 }
 
-// deployedJoins are the peers a stack's deployed state is joined to (its
-// joinedPeers output); none for a stack not deployed yet, which is not
+// deployedOutputs reads, once per run, the deployed outputs the run
+// needs: every stack's for an up or a destroy (their joins), the run's
+// own for a guarded preview. A stack not deployed yet has none, and is not
 // created by reading it.
-func (d *Driver) deployedJoins(ctx context.Context, stack string, cmd auto.PulumiCommand, env map[string]string) ([]string, error) {
-	var st auto.Stack
-	var err error
-	if d.Program != nil {
-		st, err = auto.SelectStackInlineSource(ctx, stack, d.project(), d.Program, d.workspaceOptions(cmd, env)...)
-	} else {
-		st, err = auto.SelectStackLocalSource(ctx, stack, d.WorkDir, d.workspaceOptions(cmd, env)...)
-	}
-	if auto.IsSelectStack404Error(err) {
+func (d *Driver) deployedOutputs(ctx context.Context, op Operation, g *Graph, order []string, cmd auto.PulumiCommand, env map[string]string) (map[string]map[string]any, error) {
+	read := order
+	switch {
+	case op == OpUp || op == OpDestroy:
+		read = g.sorted()
+	case op == OpPreview && d.Guard != nil:
+	default:
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: read its deployed joins: %w", stack, err)
+	out := map[string]map[string]any{}
+	for _, stack := range read {
+		var st auto.Stack
+		var err error
+		if d.Program != nil {
+			st, err = auto.SelectStackInlineSource(ctx, stack, d.project(), d.Program, d.workspaceOptions(cmd, env)...)
+		} else {
+			st, err = auto.SelectStackLocalSource(ctx, stack, d.WorkDir, d.workspaceOptions(cmd, env)...)
+		}
+		if auto.IsSelectStack404Error(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: read its deployed outputs: %w", stack, err)
+		}
+		outs, err := st.Outputs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: read its deployed outputs: %w", stack, err)
+		}
+		out[stack] = map[string]any{}
+		for k, v := range outs {
+			out[stack][k] = v.Value
+		}
 	}
-	outs, err := st.Outputs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: read its deployed joins: %w", stack, err)
-	}
-	out, ok := outs[regions.OutputJoins]
+	return out, nil
+}
+
+// joinsOf are the peers a stack's deployed outputs say it is joined to
+// (joinedPeers; none without it).
+func joinsOf(stack string, deployed map[string]any) ([]string, error) {
+	v, ok := deployed[regions.OutputJoins]
 	if !ok {
 		return nil, nil
 	}
-	list, ok := out.Value.([]any)
+	list, ok := v.([]any)
 	var peers []string
-	for _, v := range list {
-		p, isString := v.(string)
+	for _, x := range list {
+		p, isString := x.(string)
 		if !isString {
 			ok = false
 		}
 		peers = append(peers, p)
 	}
 	if !ok {
-		return nil, fmt.Errorf("stack %s: output %s is %v, want a list of stack names", stack, regions.OutputJoins, out.Value)
+		return nil, fmt.Errorf("stack %s: output %s is %v, want a list of stack names", stack, regions.OutputJoins, v)
 	}
 	return peers, nil
 }
