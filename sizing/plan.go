@@ -345,7 +345,7 @@ func (p *Planner) SizeWorkload(w Workload, brokerType, bookieType string) (Stora
 // pickOrFix sizes a role on a fixed instance type, or chooses one.
 func (p *Planner) pickOrFix(role Role, fixed, field string, arches []Arch, families []string, size sizer, priceFactor float64, w Workload) (RoleSize, error) {
 	if fixed == "" {
-		return chooseInstance(p.Catalog, role, arches, families, size, p.nodeMonthly(role, priceFactor, 0, w), p.Params)
+		return chooseInstance(p.Catalog, role, arches, families, size, p.fleetPricer(role, priceFactor, 0, w), p.Params)
 	}
 	t, err := p.Catalog.Lookup(fixed)
 	if err != nil {
@@ -386,21 +386,21 @@ func joinNames(names []string) string {
 	return s
 }
 
-// nodeMonthly prices one node of a role: the instance blended over the spot
-// share, plus its EBS volumes. (The blend ignores the on-demand base the
-// split keeps later, so a small pool's spot share is overstated here: at
-// 1m on us-east-1 this picks EBS bookies $94 a month dearer than NVMe.)
-func (p *Planner) nodeMonthly(role Role, priceFactor, spotShare float64, w Workload) func(InstanceType, RoleSize) float64 {
-	pr := p.Params.Prices
+// fleetPricer prices a role's whole fleet on t as the plan runs it: the
+// count split into spot and on-demand exactly as SplitSpot splits it, the
+// on-demand base included, with its volumes (fleetMonthly). The instance
+// choice and the volume choice minimize it, so they are judged by the cost
+// the plan reports. (A blend of the spot share over every node, which this
+// replaces, overstated a small pool's spot share: at 1m on us-east-1 it
+// picked EBS bookies $94 a month dearer than NVMe.)
+func (p *Planner) fleetPricer(role Role, priceFactor, spotShare float64, w Workload) func(InstanceType, RoleSize) float64 {
 	return func(t InstanceType, r RoleSize) float64 {
-		share := EffectiveSpotShare(role, t, spotShare)
-		blend := share*(1-p.Params.SpotDiscount) + (1 - share)
-		c := t.USDPerHr * pr.HoursPerMonth * priceFactor * blend
-		c += gp3Monthly(pr, float64(pr.RootVolumeBytes), 0, 0) * priceFactor
+		spot, _, _ := SplitSpot(r.Count, EffectiveSpotShare(role, t, spotShare), MinOnDemand(role, w))
+		var v Volumes
 		if role == Bookie && !t.HasNVMe() {
-			c += r.Volumes().Monthly(pr) * priceFactor
+			v = r.Volumes()
 		}
-		return c
+		return p.fleetMonthly(t, r.Count, spot, priceFactor, v)
 	}
 }
 
@@ -420,7 +420,7 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 	rp.Quorum = Quorum{Ensemble: w.Ensemble, WriteQuorum: w.WriteQuorum, AckQuorum: w.AckQuorum, MinRacksPerWriteQuorum: min(2, w.Zones, w.WriteQuorum)}
 
 	choose := func(role Role, spot float64, size sizer) (RoleSize, error) {
-		r, err := chooseInstance(p.Catalog, role, spec.Arches, spec.Families, size, p.nodeMonthly(role, spec.PriceFactor, spot, w), p.Params)
+		r, err := chooseInstance(p.Catalog, role, spec.Arches, spec.Families, size, p.fleetPricer(role, spec.PriceFactor, spot, w), p.Params)
 		if err != nil {
 			return RoleSize{}, err
 		}
@@ -428,17 +428,17 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 			if !slices.Contains(spec.Arches, a) {
 				continue
 			}
-			o, err := chooseInstance(p.Catalog, role, []Arch{a}, spec.Families, size, p.nodeMonthly(role, spec.PriceFactor, spot, w), p.Params)
+			o, err := chooseInstance(p.Catalog, role, []Arch{a}, spec.Families, size, p.fleetPricer(role, spec.PriceFactor, spot, w), p.Params)
 			if err != nil {
 				continue
 			}
 			t, _ := p.Catalog.Lookup(o.InstanceType)
 			rp.ArchOptions[role] = append(rp.ArchOptions[role], ArchOption{Arch: a, InstanceType: o.InstanceType, Count: o.Count,
-				MonthlyUSD: round2(float64(o.Count) * p.nodeMonthly(role, spec.PriceFactor, spot, w)(t, o))})
+				MonthlyUSD: round2(p.fleetPricer(role, spec.PriceFactor, spot, w)(t, o))})
 		}
 		return r, nil
 	}
-	bookieMonthly := p.nodeMonthly(Bookie, spec.PriceFactor, spec.BookieSpotShare, w)
+	bookieFleet := p.fleetPricer(Bookie, spec.PriceFactor, spec.BookieSpotShare, w)
 	if rp.Bookies, err = choose(Bookie, spec.BookieSpotShare, func(t InstanceType) RoleSize {
 		if t.HasNVMe() {
 			return SizeBookiesOn(w, t, p.Params, Volumes{})
@@ -446,7 +446,7 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 		if spec.BookieVolumes != nil {
 			return SizeBookiesOn(w, t, p.Params, *spec.BookieVolumes)
 		}
-		return SizeBookiesOn(w, t, p.Params, cheapestVolumes(w, t, p.Params, bookieMonthly))
+		return SizeBookiesOn(w, t, p.Params, cheapestVolumes(w, t, p.Params, bookieFleet))
 	}); err != nil {
 		return RegionPlan{}, err
 	}

@@ -352,14 +352,14 @@ type choice struct {
 // resource, summed over the fleet); ties go to fewer nodes, then the name.
 // It then lists the alternatives: other types that meet every limit at the
 // chosen count, within the price ratio, cheapest first.
-func chooseInstance(cat *Catalog, role Role, arches []Arch, families []string, size sizer, nodeMonthly func(InstanceType, RoleSize) float64, p Params) (RoleSize, error) {
+func chooseInstance(cat *Catalog, role Role, arches []Arch, families []string, size sizer, price func(InstanceType, RoleSize) float64, p Params) (RoleSize, error) {
 	var all []choice
 	for _, t := range cat.Types() {
 		if !roleFilter[role](t) || !slices.Contains(arches, t.Arch) || (len(families) > 0 && !slices.Contains(families, t.Family)) {
 			continue
 		}
 		s := size(t)
-		all = append(all, choice{size: s, monthly: float64(s.Count) * nodeMonthly(t, s), t: t})
+		all = append(all, choice{size: s, monthly: price(t, s), t: t})
 	}
 	if len(all) == 0 {
 		return RoleSize{}, fmt.Errorf("no instance type in the catalog fits role %s for architectures %v and families %v", role, arches, families)

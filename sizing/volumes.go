@@ -152,12 +152,12 @@ func VolumeChoices(p Params) []Volumes {
 }
 
 // cheapestVolumes are the volumes that make the cheapest fleet of EBS
-// bookies on t: over the ladder's ledger sizes and throughputs, the node
-// count every limit requires times one node's price; ties go to smaller
-// volumes. More throughput stops paying once the volumes' throughput no
+// bookies on t: over the ladder's ledger sizes and throughputs, the price
+// of the node count every limit requires (price: the fleet's, split as the
+// plan splits it); ties go to smaller volumes. More throughput stops paying once the volumes' throughput no
 // longer sets the count, and a larger ledger once neither storage nor
 // throughput does.
-func cheapestVolumes(w Workload, t InstanceType, p Params, nodeMonthly func(InstanceType, RoleSize) float64) Volumes {
+func cheapestVolumes(w Workload, t InstanceType, p Params, price func(InstanceType, RoleSize) float64) Volumes {
 	storage := DataStax(w, 1).StorageBytes
 	// Volumes that limit nothing, for the counts no larger volume can beat.
 	unbound := func(ledgerBytes int64) Volumes {
@@ -171,7 +171,7 @@ func cheapestVolumes(w Workload, t InstanceType, p Params, nodeMonthly func(Inst
 		for _, tp := range throughputLadderMiB {
 			v := NewVolumes(s*GiB, tp*float64(MiB), p)
 			n = bookieCount(w, t, p, v, storage)
-			if c := float64(n) * nodeMonthly(t, RoleSize{Role: Bookie}.withVolumes(v)); c < bestCost-1e-6 {
+			if c := price(t, RoleSize{Role: Bookie, Count: n}.withVolumes(v)); c < bestCost-1e-6 {
 				best, bestCost = v, c
 			}
 			if n == bookieCount(w, t, p, unbound(s*GiB), storage) {

@@ -86,9 +86,9 @@ func TestVolumesAreDecisionVariables(t *testing.T) {
 			it, err := p.Catalog.Lookup(b.InstanceType)
 			require.NoError(t, err)
 			spec := specNamed(t, rp.Region)
-			nm := p.nodeMonthly(Bookie, spec.PriceFactor, spec.BookieSpotShare, rp.workload)
+			fleet := p.fleetPricer(Bookie, spec.PriceFactor, spec.BookieSpotShare, rp.workload)
 			fixed := SizeBookiesOn(rp.workload, it, p.Params, defaultVolumes(rp.workload, p.Params))
-			assert.LessOrEqual(t, float64(b.Count)*nm(it, b), float64(fixed.Count)*nm(it, fixed)+1e-6, "%s %s", ph.Name, rp.Region)
+			assert.LessOrEqual(t, fleet(it, b), fleet(it, fixed)+1e-6, "%s %s", ph.Name, rp.Region)
 		}
 	}
 	assert.Positive(t, ebsPhases)

@@ -73,10 +73,13 @@ func TestFleetShapeAcrossStacks(t *testing.T) {
 
 	primary, secondary, dr := byStack["us-east-1"].Plan, byStack["us-west-2"].Plan, byStack["eu-west-1"].Plan
 	require.NotNil(t, primary)
-	// Spot share of the data pools (brokers and bookies together): small
-	// pools round to the same split, the fleet does not.
+	// Spot share of the data pools' capacity (brokers' and bookies' vCPUs
+	// together; a count would weigh a fleet of many small brokers over one
+	// of few large ones): small pools round to the same split, the fleet
+	// does not.
 	share := func(p *sizing.RegionPlan) float64 {
-		return float64(p.Brokers.Spot+p.Bookies.Spot) / float64(p.Brokers.Count+p.Bookies.Count)
+		spot := p.Brokers.Spot*p.Brokers.MinVCPU + p.Bookies.Spot*p.Bookies.MinVCPU
+		return float64(spot) / float64(p.Brokers.Count*p.Brokers.MinVCPU+p.Bookies.Count*p.Bookies.MinVCPU)
 	}
 	// At 35k both small fleets sit on the on-demand base (one broker per
 	// zone, the ensemble of bookies), so the shares may be equal there.

@@ -678,7 +678,8 @@ func transitionDesigns(t *testing.T, fleet stacks.Fleet, stack, from, to string)
 	return append(out, declaredStep{design: declaredDesign(t, fleet, stack, to, nil)})
 }
 
-// us-east-1 moves 100k -> 1m and back, one declared state per `up`, on
+// us-west-2 moves 100k -> 1m and back (its bookies stay on EBS, which
+// grows in place: the transition with a resize each way), one declared state per `up`, on
 // the real engine with the real provider: real Helm upgrades the main
 // release through ZooKeeper's steps and the EBS bookies' resize (its
 // StatefulSet deleted with the pods left, as the step's cluster work says,
@@ -689,9 +690,9 @@ func TestRealProviderTransition(t *testing.T) {
 	tier := newRealTier(t)
 	fleet, _, err := stacks.LoadFleet(root)
 	require.NoError(t, err)
-	start := declaredDesign(t, fleet, "us-east-1", "100k", nil)
-	steps := append([]declaredStep{{design: start}}, transitionDesigns(t, fleet, "us-east-1", "100k", "1m")...)
-	steps = append(steps, transitionDesigns(t, fleet, "us-east-1", "1m", "100k")...)
+	start := declaredDesign(t, fleet, "us-west-2", "100k", nil)
+	steps := append([]declaredStep{{design: start}}, transitionDesigns(t, fleet, "us-west-2", "100k", "1m")...)
+	steps = append(steps, transitionDesigns(t, fleet, "us-west-2", "1m", "100k")...)
 	c, s := tier.cycleOn(t, start, 10*time.Minute)
 	var st auto.Stack
 	resized := 0

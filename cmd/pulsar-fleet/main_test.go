@@ -394,8 +394,8 @@ func TestTransitionCommand(t *testing.T) {
 	code, out, stderr := cli(t, "transition", "--stack", "us-east-1", "--from", "100k", "--to", "1m")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "us-east-1: phase 100k -> 1m needs the steps below")
-	assert.Contains(t, out, "resize the EBS bookies' volumes in place (ledgers 2048Gi -> 6144Gi, throughput 125MiB/s -> 625MiB/s)")
-	assert.Contains(t, out, "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
+	assert.Contains(t, out, "add the instance-storage (NVMe) bookie set beside the EBS one")
+	assert.Contains(t, out, "pulsar-fleet decommission --stack us-east-1 --statefulset pulsar-bookie --to 0 --read-only-first")
 	// docs/operations.md shows the real output of these two.
 	doc, err := os.ReadFile("../../docs/operations.md")
 	require.NoError(t, err)
@@ -404,7 +404,7 @@ func TestTransitionCommand(t *testing.T) {
 	assert.Contains(t, string(doc), strings.TrimSpace(down), "docs/operations.md: the 10m -> 1m output is stale")
 	code, out, _ = cli(t, "transition", "--stack", "us-east-1", "--from", "10m", "--to", "1m", "--json")
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, `"title": "drain the 45 instance-storage (NVMe) bookies, one at a time"`)
+	assert.Contains(t, out, `"title": "decommission bookies 9..44, one at a time"`)
 	assert.Contains(t, down, "decommissionbookie")
 	for args, want := range map[string][]string{
 		"no stack":  {"transition", "--from", "35k", "--to", "100k"},
@@ -566,21 +566,21 @@ func fakeKubectlVolumes(t *testing.T, replicas int, request, capacity string) (b
 // the volume modifications and stops until they are confirmed, and only
 // then deletes the StatefulSet, leaving its bookies.
 func TestResizeCommand(t *testing.T) {
-	bin, dir := fakeKubectlVolumes(t, 6, "2Ti", "2Ti")
-	resize := []string{"resize", "--stack", "us-east-1", "--from", "100k", "--to", "1m", "--kubectl", bin, "--context", "us-east-1"}
+	bin, dir := fakeKubectlVolumes(t, 6, "1536Gi", "1536Gi")
+	resize := []string{"resize", "--stack", "us-west-2", "--from", "100k", "--to", "1m", "--kubectl", bin, "--context", "us-west-2"}
 	code, out, stderr := cli(t, resize...)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "pulsar-bookie-ledgers-pulsar-bookie-0: 2048Gi -> 6144Gi", "(this fake shares one request among the claims; TestResizeRun grows each)")
+	assert.Contains(t, out, "pulsar-bookie-ledgers-pulsar-bookie-0: 1536Gi -> 4096Gi", "(this fake shares one request among the claims; TestResizeRun grows each)")
 	assert.Contains(t, stderr, "claims still growing")
 	calls, err := os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
-	assert.Contains(t, string(calls), `-n pulsar --context us-east-1 patch pvc pulsar-bookie-ledgers-pulsar-bookie-0 --type=merge -p {"spec":{"resources":{"requests":{"storage":"6144Gi"}}}}`)
+	assert.Contains(t, string(calls), `-n pulsar --context us-west-2 patch pvc pulsar-bookie-ledgers-pulsar-bookie-0 --type=merge -p {"spec":{"resources":{"requests":{"storage":"4096Gi"}}}}`)
 	assert.NotContains(t, string(calls), "delete")
 
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "capacity"), []byte("6Ti"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "capacity"), []byte("4Ti"), 0o600))
 	code, out, stderr = cli(t, resize...)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "aws ec2 modify-volume --volume-id vol-0abc --throughput 625")
+	assert.Contains(t, out, "aws ec2 modify-volume --volume-id vol-0abc --throughput 375")
 	assert.Contains(t, stderr, "--volumes-modified")
 	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
@@ -591,7 +591,7 @@ func TestResizeCommand(t *testing.T) {
 	assert.Contains(t, out, "pulsar-bookie deleted, its bookies left running")
 	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
-	assert.Contains(t, string(calls), "-n pulsar --context us-east-1 delete statefulset pulsar-bookie --cascade=orphan")
+	assert.Contains(t, string(calls), "-n pulsar --context us-west-2 delete statefulset pulsar-bookie --cascade=orphan")
 
 	code, _, stderr = cli(t, "resize", "--stack", "us-east-1", "--from", "10m", "--to", "100m")
 	assert.Equal(t, 2, code)
