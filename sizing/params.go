@@ -26,7 +26,11 @@ type Params struct {
 	// fsyncs every group commit (more when its throughput needs more).
 	JournalIOPS int
 	// NVMeWriteBytesPerGB is the sustained write bandwidth of local NVMe per
-	// GB of instance storage (RAID0 across the instance's devices).
+	// GB of instance storage (RAID0 across the instance's devices). AWS
+	// rates its storage-optimized families at one figure per GB: I3en "up
+	// to 16 GB/s of sequential disk throughput" on 60 TB, Im4gn and Is4gen
+	// 250 and 500 MB/s of 128 KiB reads on their 937 and 1,875 GB sizes:
+	// 0.267 MB/s per GB each (docs/capacity-plan.md, with the sources).
 	NVMeWriteBytesPerGB float64
 	// ZoneHeadroom sizes every role so that losing one whole zone leaves
 	// enough capacity below 100% (N+1 zones). Turning it off is for what-if
@@ -65,6 +69,10 @@ type Prices struct {
 	OffloadObjectBytes int64
 }
 
+// NVMeBytesPerGBRated is AWS's rating of instance storage, 16 GB/s over
+// 60,000 GB (I3en; Im4gn and Is4gen match it): about 0.267 MB/s per GB.
+const NVMeBytesPerGBRated = 16 * float64(GB) / 60_000
+
 // DefaultParams returns the documented defaults.
 func DefaultParams() Params {
 	return Params{
@@ -74,7 +82,7 @@ func DefaultParams() Params {
 		EBSThroughputBytes:      250 * float64(MiB),
 		JournalDiskBytes:        100 * GiB,
 		JournalIOPS:             6000,
-		NVMeWriteBytesPerGB:     0.5 * float64(MB),
+		NVMeWriteBytesPerGB:     NVMeBytesPerGBRated,
 		ZoneHeadroom:            true,
 		AlternativePriceRatio:   1.6,
 		MaxAlternatives:         12,

@@ -519,7 +519,7 @@ func TestCompareMovesOneLeverAtATime(t *testing.T) {
 	}
 }
 
-// Each unsourced assumption is planned at its value, halved and doubled;
+// Each calibration point is planned at its value, halved and doubled;
 // the factor-1 rows are the plan itself, and fewer messages per vCPU never
 // make the 100m fleet cheaper.
 func TestSensitivities(t *testing.T) {

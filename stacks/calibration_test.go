@@ -19,7 +19,7 @@ func TestCalibrationOverDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 12_500.0, p.BrokerMsgPerVCPU)
 	assert.Equal(t, 20e6, p.BrokerWriteBytesPerVCPU)
-	assert.InDelta(t, def.NVMeWriteBytesPerGB/2, p.NVMeWriteBytesPerGB, 1e-9, "250 MB/s per TB is half the default 0.5 MB/s per GB")
+	assert.InDelta(t, 0.25*float64(sizing.MB), p.NVMeWriteBytesPerGB, 1e-9, "250 MB/s per TB is 0.25 MB/s per GB")
 	for _, tc := range []struct {
 		c   Calibration
 		key string

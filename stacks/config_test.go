@@ -597,15 +597,18 @@ func TestTransitionGuard(t *testing.T) {
 		}
 		return f
 	}
-	// 1m -> 10m moves the bookies to instance storage (steps 1, 2); 1m ->
-	// 100k decommissions, shrinks ZooKeeper and resizes volumes (1, 2, 3).
-	flip := func(n int) *TransitionStep { return &TransitionStep{From: "1m", Step: n} }
-	down := flip
+	// 100k -> 1m grows ZooKeeper and moves the bookies to instance
+	// storage (steps 1, 2, 3); 1m -> 100k shrinks ZooKeeper and moves them
+	// back to EBS (1, 2, 3).
+	flip := func(n int) *TransitionStep { return &TransitionStep{From: "100k", Step: n} }
+	down := func(n int) *TransitionStep { return &TransitionStep{From: "1m", Step: n} }
+	// transitionFrom is where a state declared at phase comes from.
+	transitionFrom := map[string]string{"1m": "100k", "100k": "1m"}
 	volumes := func(v sizing.Volumes) map[string]any {
 		return map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
 			"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
 	}
-	// planned are the EBS volumes of the plan at phase, or at 1m (the
+	// planned are the EBS volumes of the plan at phase, or at 100k (the
 	// last EBS phase) for a state that claims EBS bookies where the plan
 	// has none.
 	var planned func(phase string) map[string]any
@@ -614,19 +617,19 @@ func TestTransitionGuard(t *testing.T) {
 		require.NoError(t, err)
 		v, ok := regions.EBSVolumes(d.Components)
 		if !ok {
-			return planned("1m")
+			return planned("100k")
 		}
 		return volumes(v)
 	}
 	out := func(phase, sets string, between ...int) map[string]any {
 		m := map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet"}
 		if len(between) > 0 {
-			m["transition"] = map[string]any{"from": "1m", "step": float64(between[0])}
+			m["transition"] = map[string]any{"from": transitionFrom[phase], "step": float64(between[0])}
 		}
 		if strings.Contains(sets, "ebs") {
 			from := phase
 			if len(between) > 0 {
-				from = "1m"
+				from = transitionFrom[phase]
 			}
 			m["bookieVolumes"] = planned(from)
 		}
@@ -648,21 +651,21 @@ func TestTransitionGuard(t *testing.T) {
 	}{
 		{"never deployed", at("10m", nil), nil, ""},
 		{"same phase", at("10m", nil), out("10m", "nvme"), ""},
-		{"direct 1m -> 10m", at("10m", nil), out("1m", "ebs"), "pulsar-fleet transition --stack us-east-1 --from 1m --to 10m"},
+		{"direct 100k -> 1m", at("1m", nil), out("100k", "ebs"), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m"},
 		{"direct 100m -> 10m", at("10m", nil), out("100m", "nvme"), "bookies would leave at once"},
 		{"direct 35k -> 100k resizes volumes", at("100k", nil), out("35k", "ebs"), "the EBS bookies' volumes would change (ledgers 768Gi -> 2048Gi)"},
-		{"spot edit flips storage at one phase", at("10m", nil), out("10m", "ebs"), "a change at phase 10m is refused"},
-		{"first step from the old phase", at("10m", flip(1)), out("1m", "ebs"), ""},
-		{"a later step first", at("10m", flip(2)), out("1m", "ebs"), "the transition starts with step 1"},
-		{"a step from another phase", at("10m", flip(1)), out("100k", "ebs"), "the stack runs phase 100k"},
-		{"the same step again", at("10m", flip(2)), out("10m", "ebs,nvme", 2), ""},
-		{"a step that drops a running set", at("10m", flip(2)), out("10m", "ebs,gp2", 2), "the stack runs gp2 bookies and the declared step has none"},
-		{"the next step", at("10m", flip(2)), out("10m", "ebs,nvme", 1), ""},
-		{"a step skipped", at("100k", down(3)), out("100k", "ebs", 1), "steps go forward one at a time"},
-		{"a step back", at("10m", flip(1)), out("10m", "ebs,nvme", 2), "steps go forward one at a time"},
-		{"the phase before the last step", at("100k", nil), out("100k", "ebs", 2), "phase 100k is the last step, after step 3"},
-		{"the phase after the last step", at("10m", nil), out("10m", "ebs,nvme", 2), ""},
-		{"another phase mid-transition", at("100m", nil), out("10m", "ebs,nvme", 2), "finish the transition first"},
+		{"spot edit flips storage at one phase", at("1m", nil), out("1m", "ebs"), "a change at phase 1m is refused"},
+		{"first step from the old phase", at("1m", flip(1)), out("100k", "ebs"), ""},
+		{"a later step first", at("1m", flip(2)), out("100k", "ebs"), "the transition starts with step 1"},
+		{"a step from another phase", at("1m", flip(1)), out("35k", "ebs"), "the stack runs phase 35k"},
+		{"the same step again", at("1m", flip(2)), out("1m", "ebs,nvme", 2), ""},
+		{"a step that drops a running set", at("1m", flip(2)), out("1m", "ebs,gp2", 2), "the stack runs gp2 bookies and the declared step has none"},
+		{"the next step", at("1m", flip(2)), out("1m", "ebs", 1), ""},
+		{"a step skipped", at("100k", down(3)), out("100k", "nvme", 1), "steps go forward one at a time"},
+		{"a step back", at("1m", flip(1)), out("1m", "ebs,nvme", 2), "steps go forward one at a time"},
+		{"the phase before the last step", at("100k", nil), out("100k", "nvme,ebs", 2), "phase 100k is the last step, after step 3"},
+		{"the phase after the last step", at("1m", nil), out("1m", "ebs,nvme", 3), ""},
+		{"another phase mid-transition", at("10m", nil), out("1m", "ebs,nvme", 2), "finish the transition first"},
 		{"nvme deployed before bookie sets", at("10m", nil), map[string]any{"phase": "10m", "bookieStorage": "nvme"}, "deployed before bookie sets"},
 		{"ebs deployed before the planner chose volumes", at("100k", nil), map[string]any{"phase": "100k", "bookieStorage": "ebs"},
 			"journal 100Gi -> 24Gi, throughput 250MiB/s -> 125MiB/s): a StatefulSet's volumeClaimTemplates cannot change"},
@@ -674,8 +677,8 @@ func TestTransitionGuard(t *testing.T) {
 			"journal 100Gi -> 24Gi, throughput 250MiB/s -> 125MiB/s"},
 		{"a phase change from other volumes than the running ones", at("100k", nil), with(out("35k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
 			"the EBS bookies run other volumes than the plan for phase 35k gives them"},
-		{"a first step from other volumes than the running ones", at("10m", flip(1)), with(out("1m", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
-			"the EBS bookies run other volumes than the plan for phase 1m gives them"},
+		{"a first step from other volumes than the running ones", at("1m", flip(1)), with(out("100k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
+			"the EBS bookies run other volumes than the plan for phase 100k gives them"},
 		{"volumes output that does not read", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", "6Ti"), "the EBS bookies run other volumes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -713,7 +716,7 @@ func TestTransitionConfigIsValidated(t *testing.T) {
 		fleet Fleet
 		want  string
 	}{
-		{"no such step", with("1m", TransitionStep{From: "100k", Step: 4}), "config pulsar-fleet:transition.step: 4 is not allowed: want transition from 100k to 1m, step 4: want one of 1, 2"},
+		{"no such step", with("1m", TransitionStep{From: "100k", Step: 4}), "config pulsar-fleet:transition.step: 4 is not allowed: want transition from 100k to 1m, step 4: want one of 1, 2, 3"},
 		{"a safe move has no steps", with("100m", TransitionStep{From: "10m", Step: 1}), "one `up` of phase 100m is safe"},
 		{"from the phase itself", with("1m", TransitionStep{From: "1m", Step: 1}), "config pulsar-fleet:transition.from: \"1m\" is not allowed"},
 		{"from no phase", with("1m", TransitionStep{From: "2m", Step: 1}), "transition.from: \"2m\""},
@@ -725,12 +728,12 @@ func TestTransitionConfigIsValidated(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	d, err := DesignFor(with("10m", TransitionStep{From: "1m", Step: 2}), "us-east-1", "", cat)
+	d, err := DesignFor(with("1m", TransitionStep{From: "100k", Step: 2}), "us-east-1", "", cat)
 	require.NoError(t, err)
-	assert.Equal(t, "ebs,nvme", regions.BookieSets(d.Components.Pulsar))
-	assert.Equal(t, 5, d.Components.Pulsar.ZooKeeper.Replicas)
-	d, err = DesignFor(with("1m", TransitionStep{From: "100k", Step: 2}), "us-east-1", "", cat)
+	assert.Equal(t, "ebs,nvme", regions.BookieSets(d.Components.Pulsar), "the step adds the instance-storage set")
+	assert.Equal(t, 4, d.Components.Pulsar.ZooKeeper.Replicas)
+	d, err = DesignFor(with("1m", TransitionStep{From: "100k", Step: 1}), "us-east-1", "", cat)
 	require.NoError(t, err)
-	assert.Equal(t, "ebs", regions.BookieSets(d.Components.Pulsar), "the resize step keeps the set")
+	assert.Equal(t, "ebs", regions.BookieSets(d.Components.Pulsar), "the ZooKeeper step keeps the set")
 	assert.Equal(t, 4, d.Components.Pulsar.ZooKeeper.Replicas)
 }

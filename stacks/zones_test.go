@@ -19,12 +19,12 @@ func TestZoneGuard(t *testing.T) {
 	require.NoError(t, err)
 	cat, err := sizing.OpenCatalog("")
 	require.NoError(t, err)
-	zoneD := model.AddedZone{Zone: "us-west-2d", CIDR: "10.21.0.0/16"}
+	zoneD := model.AddedZone{Zone: "us-east-1d", CIDR: "10.11.0.0/16"}
 	declare := func(phase string, edit func(*StackConfig)) Fleet {
 		f := Fleet{}
 		for _, s := range fleet.Stacks {
 			s.Phase = phase
-			if s.Stack == "us-west-2" && edit != nil {
+			if s.Stack == "us-east-1" && edit != nil {
 				edit(&s)
 			}
 			f.Stacks = append(f.Stacks, s)
@@ -37,7 +37,7 @@ func TestZoneGuard(t *testing.T) {
 			zones = append(zones, map[string]any{"zone": z.Zone, "cidr": z.CIDR})
 		}
 		return map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "network": map[string]any{
-			"vpcCidr": "10.20.0.0/16", "zones": []any{"us-west-2a", "us-west-2b", "us-west-2c"}, "addedZones": zones}}
+			"vpcCidr": "10.10.0.0/16", "zones": []any{"us-east-1a", "us-east-1b", "us-east-1c"}, "addedZones": zones}}
 	}
 	addD := func(s *StackConfig) { s.AddedZones = []model.AddedZone{zoneD} }
 	for _, tc := range []struct {
@@ -46,28 +46,28 @@ func TestZoneGuard(t *testing.T) {
 		deployed map[string]any
 		want     []string // empty: allowed
 	}{
-		{"the same network", declare("100m", nil), deployed("100m", "nvme"), nil},
-		{"deployed before the layout was exported", declare("100m", addD), map[string]any{"phase": "100m", "bookieSets": "nvme", "tokenSigningKey": "fleet"}, nil},
-		{"another vpcCidr", declare("100m", func(s *StackConfig) { s.VPCCIDR = "10.22.0.0/16" }), deployed("100m", "nvme"),
-			[]string{"subnets would be replaced (vpcCidr 10.20.0.0/16 -> 10.22.0.0/16)", "appending it to addedZones"}},
-		{"zones reordered", declare("100m", func(s *StackConfig) { s.Zones = []string{"us-west-2b", "us-west-2a", "us-west-2c"} }), deployed("100m", "nvme"),
-			[]string{"subnets would be replaced (zones [us-west-2a us-west-2b us-west-2c] -> [us-west-2b us-west-2a us-west-2c])"}},
-		{"a zone appended to zones", declare("100m", func(s *StackConfig) { s.Zones = append(s.Zones, "us-west-2d") }), deployed("100m", "nvme"),
+		{"the same network", declare("10m", nil), deployed("10m", "nvme"), nil},
+		{"deployed before the layout was exported", declare("10m", addD), map[string]any{"phase": "10m", "bookieSets": "nvme", "tokenSigningKey": "fleet"}, nil},
+		{"another vpcCidr", declare("10m", func(s *StackConfig) { s.VPCCIDR = "10.12.0.0/16" }), deployed("10m", "nvme"),
+			[]string{"subnets would be replaced (vpcCidr 10.10.0.0/16 -> 10.12.0.0/16)", "appending it to addedZones"}},
+		{"zones reordered", declare("10m", func(s *StackConfig) { s.Zones = []string{"us-east-1b", "us-east-1a", "us-east-1c"} }), deployed("10m", "nvme"),
+			[]string{"subnets would be replaced (zones [us-east-1a us-east-1b us-east-1c] -> [us-east-1b us-east-1a us-east-1c])"}},
+		{"a zone appended to zones", declare("10m", func(s *StackConfig) { s.Zones = append(s.Zones, "us-east-1d") }), deployed("10m", "nvme"),
 			[]string{"subnets would be replaced (zones"}},
-		{"a zone added at a steady phase", declare("100m", addD), deployed("100m", "nvme"), nil},
-		{"the added zone deployed", declare("100m", addD), deployed("100m", "nvme", zoneD), nil},
-		{"a zone added with a phase change", declare("100m", addD), deployed("10m", "nvme"),
-			[]string{"zones [us-west-2d] are added while the stack moves between phases", "add a zone at a steady phase"}},
-		{"a zone added where the re-plan drops bookies", declare("10m", addD), deployed("10m", "nvme"),
-			[]string{"adding zones [us-west-2d] re-plans the region for 4 zones", "3 bookies would leave at once (39 -> 36)", "this version cannot add the zone to this region at this phase", "Adding a zone"}},
-		{"an added zone removed", declare("100m", nil), deployed("100m", "nvme", zoneD),
+		{"a zone added at a steady phase", declare("10m", addD), deployed("10m", "nvme"), nil},
+		{"the added zone deployed", declare("10m", addD), deployed("10m", "nvme", zoneD), nil},
+		{"a zone added with a phase change", declare("10m", addD), deployed("1m", "nvme"),
+			[]string{"zones [us-east-1d] are added while the stack moves between phases", "add a zone at a steady phase"}},
+		{"a zone added where the re-plan drops bookies", declare("1m", addD), deployed("1m", "nvme"),
+			[]string{"adding zones [us-east-1d] re-plans the region for 4 zones", "5 bookies would leave at once (9 -> 4)", "this version cannot add the zone to this region at this phase", "Adding a zone"}},
+		{"an added zone removed", declare("10m", nil), deployed("10m", "nvme", zoneD),
 			[]string{"added zones are only appended"}},
-		{"an added zone's CIDR changed", declare("100m", func(s *StackConfig) {
-			s.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.23.0.0/16"}}
-		}), deployed("100m", "nvme", zoneD), []string{"added zones are only appended"}},
+		{"an added zone's CIDR changed", declare("10m", func(s *StackConfig) {
+			s.AddedZones = []model.AddedZone{{Zone: "us-east-1d", CIDR: "10.13.0.0/16"}}
+		}), deployed("10m", "nvme", zoneD), []string{"added zones are only appended"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := TransitionGuard(tc.declared, cat)("us-west-2", tc.deployed)
+			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)
 			if tc.want == nil {
 				assert.NoError(t, err)
 				return

@@ -50,7 +50,7 @@ func TestDirectPhaseJumpIsRefused(t *testing.T) {
 
 	err = transition.Check(designAt(t, "us-east-1", "100m", nil), designAt(t, "us-east-1", "10m", nil))
 	require.ErrorAs(t, err, &refused)
-	assert.Contains(t, err.Error(), "276 bookies would leave at once (321 -> 45)")
+	assert.Contains(t, err.Error(), "450 bookies would leave at once (501 -> 51)")
 
 	err = transition.Check(designAt(t, "us-east-1", "35k", nil), designAt(t, "us-east-1", "100k", nil))
 	require.ErrorAs(t, err, &refused)
@@ -131,11 +131,11 @@ func TestTransitionSteps(t *testing.T) {
 	down, err := transition.Plan(designAt(t, "us-east-1", "100m", nil), designAt(t, "us-east-1", "10m", nil), catalog(t))
 	require.NoError(t, err)
 	require.Len(t, down.Steps, 2)
-	assert.Equal(t, "decommission bookies 45..320, one at a time", down.Steps[0].Title)
+	assert.Equal(t, "decommission bookies 51..500, one at a time", down.Steps[0].Title)
 	assert.Empty(t, down.Steps[0].Up, "decommissioning is cluster work before the up that removes the pods")
-	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-nvme-bookie", To: 45}, down.Steps[0].Leave, "the decommissioning is `pulsar-fleet decommission`")
-	assert.Contains(t, down.Steps[0].Between[1], "pulsar-fleet decommission --stack us-east-1 --statefulset pulsar-nvme-bookie --to 45")
-	assert.Contains(t, down.Steps[1].Up[0], "bookie replicas 45: the count the decommissioning left, so no bookie goes in this `up`")
+	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-nvme-bookie", To: 51}, down.Steps[0].Leave, "the decommissioning is `pulsar-fleet decommission`")
+	assert.Contains(t, down.Steps[0].Between[1], "pulsar-fleet decommission --stack us-east-1 --statefulset pulsar-nvme-bookie --to 51")
+	assert.Contains(t, down.Steps[1].Up[0], "bookie replicas 51: the count the decommissioning left, so no bookie goes in this `up`")
 
 	// EBS bookies whose planned volumes differ are resized in place: the
 	// claims grown, the StatefulSet deleted with its pods left running,

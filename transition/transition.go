@@ -170,7 +170,11 @@ func (c Change) Unsafe() []string {
 		out = append(out, "the bookies would move between EBS volumes and instance storage: "+flipReason)
 	}
 	if c.BookiesTo < c.BookiesFrom && !c.StorageFlip {
-		out = append(out, fmt.Sprintf("%d bookies would leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers whose copies sat on them would be lost", c.BookiesFrom-c.BookiesTo, c.BookiesFrom, c.BookiesTo))
+		leaving := fmt.Sprintf("%d bookies would", c.BookiesFrom-c.BookiesTo)
+		if c.BookiesFrom-c.BookiesTo == 1 {
+			leaving = "1 bookie would"
+		}
+		out = append(out, fmt.Sprintf("%s leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers whose copies sat on them would be lost", leaving, c.BookiesFrom, c.BookiesTo))
 	}
 	if c.VolumesTo != nil {
 		out = append(out, "the EBS bookies' volumes would change ("+VolumeChange(*c.VolumesFrom, *c.VolumesTo)+"): "+volumesReason)

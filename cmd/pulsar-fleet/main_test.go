@@ -404,7 +404,7 @@ func TestTransitionCommand(t *testing.T) {
 	assert.Contains(t, string(doc), strings.TrimSpace(down), "docs/operations.md: the 10m -> 1m output is stale")
 	code, out, _ = cli(t, "transition", "--stack", "us-east-1", "--from", "10m", "--to", "1m", "--json")
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, `"title": "decommission bookies 9..44, one at a time"`)
+	assert.Contains(t, out, `"title": "decommission bookies 9..50, one at a time"`)
 	assert.Contains(t, down, "decommissionbookie")
 	for args, want := range map[string][]string{
 		"no stack":  {"transition", "--from", "35k", "--to", "100k"},
@@ -419,14 +419,14 @@ func TestTransitionCommand(t *testing.T) {
 }
 
 // The offline preview simulates a deployed phase: a direct 100k -> 1m is
-// refused naming the transition, a safe change (10m -> 100m: instance-
-// storage bookies only grow) previews, and the real preview refuses the
+// refused naming the transition, a safe change (10m -> 100m on the DR
+// region: instance-storage bookies only grow) previews, and the real preview refuses the
 // offline-only flag by name.
 func TestPreviewDeployedPhase(t *testing.T) {
 	code, _, stderr := cli(t, "preview", "--offline", "--stack", "eu-west-1", "--phase", "1m", "--deployed-phase", "100k")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "pulsar-fleet transition --stack eu-west-1 --from 100k --to 1m")
-	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--phase", "100m", "--deployed-phase", "10m")
+	code, _, stderr = cli(t, "preview", "--offline", "--stack", "eu-west-1", "--phase", "100m", "--deployed-phase", "10m")
 	assert.Equal(t, 0, code, stderr)
 	code, _, stderr = cli(t, "preview", "--offline", "--stack", "us-east-1", "--deployed-phase", "2m")
 	assert.Equal(t, 2, code)

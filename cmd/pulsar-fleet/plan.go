@@ -47,7 +47,7 @@ type phaseReport struct {
 	Applied []stacks.AppliedDefault `json:"applied,omitempty"`
 	// Compare is the fleet under each alternative (plan --compare).
 	Compare []sizing.Comparison `json:"compare,omitempty"`
-	// Sensitivity is the fleet with each unsourced assumption halved and
+	// Sensitivity is the fleet with each calibration point halved and
 	// doubled (plan --sensitivity).
 	Sensitivity []sizing.Sensitivity `json:"sensitivity,omitempty"`
 }
@@ -261,7 +261,7 @@ func printSensitivities(w io.Writer, rep planReport) {
 		if len(pr.Sensitivity) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n== phase %s: the fleet with each unsourced assumption halved and doubled\n", pr.Plan.Phase.Name)
+		fmt.Fprintf(w, "\n== phase %s: the fleet with each calibration point halved and doubled\n", pr.Plan.Phase.Name)
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ASSUMPTION\tx\tVALUE\tBROKERS (vCPUs)\tBOOKIES\tMONTHLY $\tVS PLANNED")
 		for _, s := range pr.Sensitivity {
