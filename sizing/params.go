@@ -31,6 +31,8 @@ type Params struct {
 	// to 16 GB/s of sequential disk throughput" on 60 TB, Im4gn and Is4gen
 	// 250 and 500 MB/s of 128 KiB reads on their 937 and 1,875 GB sizes:
 	// 0.267 MB/s per GB each (docs/capacity-plan.md, with the sources).
+	// These are read or undirected ratings: AWS publishes no sequential
+	// write bandwidth, so this is a calibration point.
 	NVMeWriteBytesPerGB float64
 	// ZoneHeadroom sizes every role so that losing one whole zone leaves
 	// enough capacity below 100% (N+1 zones). Turning it off is for what-if

@@ -1,6 +1,7 @@
 package sizing
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,11 +37,11 @@ func TestFleetPricerSplitsAsThePlan(t *testing.T) {
 		{"proxies are on-demand", Proxy, ebs, 3, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := RoleSize{Role: tc.role, Count: tc.count}
+			// Every row carries volumes; only EBS bookies pay for them.
+			v := NewVolumes(1024*GiB, 250*float64(MiB), p.Params)
+			r := RoleSize{Role: tc.role, Count: tc.count}.withVolumes(v)
 			want := node(tc.it)*(float64(tc.spotNodes)*spotFactor+float64(tc.count-tc.spotNodes)) + float64(tc.count)*root
 			if tc.role == Bookie && !tc.it.HasNVMe() {
-				v := NewVolumes(1024*GiB, 250*float64(MiB), p.Params)
-				r = r.withVolumes(v)
 				want += float64(tc.count) * v.Monthly(p.Params.Prices)
 			}
 			assert.InDelta(t, want, p.fleetPricer(tc.role, 1, tc.share, w)(tc.it, r), 1e-6)
@@ -72,6 +73,11 @@ func TestChooserPricesWhatThePlanReports(t *testing.T) {
 				}
 				assert.InDelta(t, reported, p.fleetPricer(c.r.Role, f, c.share, rp.workload)(it, c.r), 0.02,
 					"%s %s %s", ph.Name, rp.Region, c.r.Role)
+				// The chooser's own price of its choice (the architecture
+				// option it kept) is the reported one too.
+				i := slices.IndexFunc(rp.ArchOptions[c.r.Role], func(o ArchOption) bool { return o.InstanceType == c.r.InstanceType })
+				require.GreaterOrEqual(t, i, 0, "%s %s %s", ph.Name, rp.Region, c.r.Role)
+				assert.InDelta(t, reported, rp.ArchOptions[c.r.Role][i].MonthlyUSD, 0.02, "%s %s %s: what the chooser priced", ph.Name, rp.Region, c.r.Role)
 			}
 		}
 	}

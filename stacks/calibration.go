@@ -18,7 +18,7 @@ type Calibration struct {
 	// carries, MB/s (default 12.5, the Pulsar documentation's rating).
 	BrokerWriteMBpsPerVCPU float64 `json:"brokerWriteMBpsPerVcpu,omitempty"`
 	// NVMeWriteMBpsPerTB is the sustained write bandwidth of the bookies'
-	// instance storage, MB/s per TB (default 500).
+	// instance storage, MB/s per TB (default 267, AWS's rating).
 	NVMeWriteMBpsPerTB float64 `json:"nvmeWriteMBpsPerTB,omitempty"`
 }
 

@@ -617,6 +617,7 @@ func TestTransitionGuard(t *testing.T) {
 		require.NoError(t, err)
 		v, ok := regions.EBSVolumes(d.Components)
 		if !ok {
+			require.NotEqual(t, "100k", phase, "the plan at 100k has EBS bookies")
 			return planned("100k")
 		}
 		return volumes(v)

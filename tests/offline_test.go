@@ -77,9 +77,14 @@ func TestFleetShapeAcrossStacks(t *testing.T) {
 	// together; a count would weigh a fleet of many small brokers over one
 	// of few large ones): small pools round to the same split, the fleet
 	// does not.
+	vcpus := func(r sizing.RoleSize) int {
+		it, err := catalog(t).Lookup(r.InstanceType)
+		require.NoError(t, err)
+		return it.VCPU
+	}
 	share := func(p *sizing.RegionPlan) float64 {
-		spot := p.Brokers.Spot*p.Brokers.MinVCPU + p.Bookies.Spot*p.Bookies.MinVCPU
-		return float64(spot) / float64(p.Brokers.Count*p.Brokers.MinVCPU+p.Bookies.Count*p.Bookies.MinVCPU)
+		br, bk := vcpus(p.Brokers), vcpus(p.Bookies)
+		return float64(p.Brokers.Spot*br+p.Bookies.Spot*bk) / float64(p.Brokers.Count*br+p.Bookies.Count*bk)
 	}
 	// At 35k both small fleets sit on the on-demand base (one broker per
 	// zone, the ensemble of bookies), so the shares may be equal there.

@@ -678,14 +678,15 @@ func transitionDesigns(t *testing.T, fleet stacks.Fleet, stack, from, to string)
 	return append(out, declaredStep{design: declaredDesign(t, fleet, stack, to, nil)})
 }
 
-// us-west-2 moves 100k -> 1m and back (its bookies stay on EBS, which
-// grows in place: the transition with a resize each way), one declared state per `up`, on
-// the real engine with the real provider: real Helm upgrades the main
-// release through ZooKeeper's steps and the EBS bookies' resize (its
-// StatefulSet deleted with the pods left, as the step's cluster work says,
-// then re-created by the next `up` with the new claim templates), and every
-// `up` leaves exactly the design's bookie sets, ZooKeeper ensemble and
-// claim sizes.
+// us-west-2 moves 100k -> 1m and back, one declared state per `up`, on
+// the real engine with the real provider. Its bookies stay on EBS, so the
+// transition resizes them each way: real Helm upgrades the main release,
+// the resize step's StatefulSet is deleted with the pods left (its
+// cluster work), and the next `up` re-creates it with the new claim
+// templates. Every `up` leaves exactly the design's bookie sets,
+// ZooKeeper ensemble and claim sizes. (us-west-2 runs three ZooKeeper
+// servers at both phases; ZooKeeper's steps are applied in the
+// kube-apiserver sequence, TestTransitionsApplyInSequence.)
 func TestRealProviderTransition(t *testing.T) {
 	tier := newRealTier(t)
 	fleet, _, err := stacks.LoadFleet(root)

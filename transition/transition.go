@@ -174,7 +174,7 @@ func (c Change) Unsafe() []string {
 		if c.BookiesFrom-c.BookiesTo == 1 {
 			leaving = "1 bookie would"
 		}
-		out = append(out, fmt.Sprintf("%s leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers whose copies sat on them would be lost", leaving, c.BookiesFrom, c.BookiesTo))
+		out = append(out, fmt.Sprintf("%s leave at once (%d -> %d): a replica reduction is not covered by the PodDisruptionBudget, and ledgers with copies on the leaving bookies would be lost", leaving, c.BookiesFrom, c.BookiesTo))
 	}
 	if c.VolumesTo != nil {
 		out = append(out, "the EBS bookies' volumes would change ("+VolumeChange(*c.VolumesFrom, *c.VolumesTo)+"): "+volumesReason)
