@@ -420,7 +420,8 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 	rp.Quorum = Quorum{Ensemble: w.Ensemble, WriteQuorum: w.WriteQuorum, AckQuorum: w.AckQuorum, MinRacksPerWriteQuorum: min(2, w.Zones, w.WriteQuorum)}
 
 	choose := func(role Role, spot float64, size sizer) (RoleSize, error) {
-		r, err := chooseInstance(p.Catalog, role, spec.Arches, spec.Families, size, p.fleetPricer(role, spec.PriceFactor, spot, w), p.Params)
+		price := p.fleetPricer(role, spec.PriceFactor, spot, w)
+		r, err := chooseInstance(p.Catalog, role, spec.Arches, spec.Families, size, price, p.Params)
 		if err != nil {
 			return RoleSize{}, err
 		}
@@ -428,13 +429,13 @@ func (p *Planner) planWorkload(ph Phase, spec RegionSpec, w Workload) (RegionPla
 			if !slices.Contains(spec.Arches, a) {
 				continue
 			}
-			o, err := chooseInstance(p.Catalog, role, []Arch{a}, spec.Families, size, p.fleetPricer(role, spec.PriceFactor, spot, w), p.Params)
+			o, err := chooseInstance(p.Catalog, role, []Arch{a}, spec.Families, size, price, p.Params)
 			if err != nil {
 				continue
 			}
 			t, _ := p.Catalog.Lookup(o.InstanceType)
 			rp.ArchOptions[role] = append(rp.ArchOptions[role], ArchOption{Arch: a, InstanceType: o.InstanceType, Count: o.Count,
-				MonthlyUSD: round2(p.fleetPricer(role, spec.PriceFactor, spot, w)(t, o))})
+				MonthlyUSD: round2(price(t, o))})
 		}
 		return r, nil
 	}
