@@ -424,6 +424,7 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		"vpcId":                      w.net.VpcID,
 		OutputNATPublicIPs:           w.net.NATPublicIPs,
 		"clusterName":                pulumi.String(w.cfg.Cluster.Name),
+		OutputKubernetesVersion:      pulumi.String(w.cfg.Cluster.KubernetesVersion),
 		OutputPhase:                  pulumi.String(w.spec.Phase.Name),
 		OutputBookieSets:             pulumi.String(BookieSets(w.cfg.Pulsar)),
 		OutputSigningKey:             pulumi.String(w.cfg.Pulsar.WithDefaults().SigningKey),

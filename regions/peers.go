@@ -46,6 +46,10 @@ const (
 	// EBS bookies. The guard refuses an `up` that would change them outside
 	// a transition's resize step.
 	OutputBookieVolumes = "bookieVolumes"
+	// OutputKubernetesVersion is the EKS version the stack was last
+	// deployed at ("1.NN"; absent before the export): the guard refuses a
+	// downgrade and a jump of more than one minor version.
+	OutputKubernetesVersion = "kubernetesVersion"
 	// OutputMetricsBucket is the region's Thanos bucket.
 	OutputMetricsBucket = "metricsBucket"
 	// OutputTransitGateway and OutputTransitGatewayRouteTable are the

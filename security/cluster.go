@@ -3,6 +3,9 @@ package security
 import (
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 )
 
 // eksClusterTypes are the cluster resources the rules read.
@@ -141,6 +144,27 @@ func nodeVolumesEncrypted(v *view) []Finding {
 	for _, o := range v.objectsOfKind("StorageClass") {
 		if str(o.Object["provisioner"]) == "ebs.csi.aws.com" && str(get(o.Object, "parameters.encrypted")) != "true" {
 			out = append(out, fail(o.String(), "parameters.encrypted is not \"true\""))
+		}
+	}
+	return out
+}
+
+// eksStandardSupport fails a cluster whose version EKS no longer serves,
+// or serves only in extended support on the day of the check.
+func eksStandardSupport(v *view) []Finding {
+	var out []Finding
+	for _, typ := range eksClusterTypes {
+		for _, r := range v.byType[typ] {
+			minor := str(r.Inputs["version"])
+			kv, ok := cluster.LookupKubernetesVersion(minor)
+			switch {
+			case !ok:
+				out = append(out, fail(res(r), "Kubernetes %q is not a version EKS serves (%v)", minor, cluster.KubernetesVersionNames()))
+			case !kv.InStandardSupport(v.on):
+				out = append(out, fail(res(r), "Kubernetes %s left EKS standard support on %s: EKS bills extended support, $%.2f a cluster-hour instead of $%.2f, and upgrades the cluster itself from %s. "+
+					"Upgrade one minor version at a time (docs/operations.md, \"Upgrading Kubernetes\")",
+					minor, kv.EndOfStandard.Format(time.DateOnly), cluster.ControlPlaneExtendedPerHour, cluster.ControlPlaneStandardPerHour, kv.EndOfExtended.Format(time.DateOnly)))
+			}
 		}
 	}
 	return out

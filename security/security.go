@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -64,6 +65,7 @@ func Rules() []Rule {
 		{"EKS-SECRETS-ENCRYPTED", "EKS encrypts Kubernetes Secrets with a KMS key", eksSecretsEncrypted},
 		{"EKS-ENDPOINT-NOT-PUBLIC", "The EKS API endpoint is not open to the world unless explicitly configured", eksEndpoint},
 		{"EKS-CONTROL-PLANE-LOGS", "EKS control-plane logs (api, audit, authenticator) are on", eksLogs},
+		{"EKS-STANDARD-SUPPORT", "The cluster's Kubernetes version is one EKS serves and is in standard support on the day of the check: past it EKS bills extended support and, a year later, upgrades the cluster itself", eksStandardSupport},
 		{"NODE-IMDSV2", "Nodes require IMDSv2 with a hop limit of at most 2", nodeIMDSv2},
 		{"NODE-VOLUMES-ENCRYPTED", "Node and persistent volumes are encrypted", nodeVolumesEncrypted},
 		{"IAM-NO-WILDCARD-ADMIN", "No IAM policy allows every action on every resource", iamNoWildcardAdmin},
@@ -93,9 +95,11 @@ func RuleIDs() []string {
 	return ids
 }
 
-// Check runs every rule over one previewed stack.
-func Check(st stacks.OfflineStack) []Finding {
+// Check runs every rule over one previewed stack, as on the given day
+// (the rules about support windows read it).
+func Check(st stacks.OfflineStack, on time.Time) []Finding {
 	v := newView(st)
+	v.on = on
 	var out []Finding
 	for _, r := range Rules() {
 		for _, f := range r.check(v) {
@@ -128,8 +132,9 @@ type Report struct {
 func (r Report) Passed() bool { return len(Failed(r.Findings)) == 0 }
 
 // CheckFleet previews the stacks (all when none are named) at each phase
-// (the stacks' own when phases is empty) and checks them.
-func CheckFleet(o stacks.OfflineOptions, phases []string) (Report, error) {
+// (the stacks' own when phases is empty) and checks them as on the given
+// day.
+func CheckFleet(o stacks.OfflineOptions, phases []string, on time.Time) (Report, error) {
 	rep := Report{Rules: Rules()}
 	if len(phases) == 0 {
 		phases = []string{""}
@@ -142,7 +147,7 @@ func CheckFleet(o stacks.OfflineOptions, phases []string) (Report, error) {
 		}
 		for _, st := range res.Stacks {
 			rep.Checked = append(rep.Checked, st.Stack+"/"+st.Phase)
-			rep.Findings = append(rep.Findings, Check(st)...)
+			rep.Findings = append(rep.Findings, Check(st, on)...)
 		}
 	}
 	return rep, nil
@@ -154,6 +159,8 @@ type view struct {
 	byType  map[string][]recorder.Resource
 	byID    map[string]recorder.Resource
 	objects []manifests.Object
+	// on is the day the check is made as of.
+	on time.Time
 }
 
 func newView(st stacks.OfflineStack) *view {

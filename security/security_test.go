@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -34,9 +36,25 @@ func allPhases() []string {
 	return out
 }
 
+// checkDay is the day the tests check as of: the committed stacks' version
+// is in standard support then (TestStandardSupportEnds moves the day).
+var checkDay = time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+
+// The support rule reads the day: the committed stacks pass on the last
+// day of their version's standard support and fail the day after.
+func TestStandardSupportEnds(t *testing.T) {
+	st := us1(t)
+	kv, ok := cluster.LookupKubernetesVersion(st.Config.Cluster.KubernetesVersion)
+	require.True(t, ok)
+	assert.Empty(t, ofRule(Check(st, kv.EndOfStandard.AddDate(0, 0, -1)), "EKS-STANDARD-SUPPORT"))
+	fs := Failed(ofRule(Check(st, kv.EndOfStandard), "EKS-STANDARD-SUPPORT"))
+	require.Len(t, fs, 1)
+	assert.Contains(t, fs[0].Message, "$0.60 a cluster-hour instead of $0.10")
+}
+
 // Every stack at every phase passes the baseline.
 func TestFleetPassesBaseline(t *testing.T) {
-	rep, err := CheckFleet(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)}, allPhases())
+	rep, err := CheckFleet(stacks.OfflineOptions{Dir: root, Catalog: catalog(t)}, allPhases(), checkDay)
 	require.NoError(t, err)
 	require.Len(t, rep.Checked, 15)
 	waived := 0
@@ -537,6 +555,12 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "0.0.0.0/0"}
 			})
 		}, "admits 0.0.0.0/0: the whole internet"},
+		{"EKS-STANDARD-SUPPORT", "version in extended support", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { in["version"] = "1.33" })
+		}, "Kubernetes 1.33 left EKS standard support on 2026-07-29"},
+		{"EKS-STANDARD-SUPPORT", "version EKS no longer serves", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { in["version"] = "1.31" })
+		}, `Kubernetes "1.31" is not a version EKS serves`},
 		{"SECRET-NOT-IN-MANIFESTS", "program-owned Secret with a plain value", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Secret", "-grafana-admin", func(in map[string]any) {
 				in["stringData"] = map[string]any{"admin-user": "admin", "admin-password": "[secret]"}
@@ -547,10 +571,10 @@ func TestEveryRuleFails(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
 			st := us1(t)
-			require.Empty(t, Failed(Check(st)), "the unchanged stack passes")
+			require.Empty(t, Failed(Check(st, checkDay)), "the unchanged stack passes")
 			tc.change(t, &st)
 			var got []string
-			for _, f := range Failed(Check(st)) {
+			for _, f := range Failed(Check(st, checkDay)) {
 				if f.Rule == tc.rule {
 					got = append(got, f.String())
 				}
@@ -574,7 +598,7 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 		in["publicAccessCidrs"] = []any{"0.0.0.0/0"}
 	})
 	st.Config.Cluster.PublicAccessCIDRs = []string{"0.0.0.0/0"}
-	fs := ofRule(Check(st), "EKS-ENDPOINT-NOT-PUBLIC")
+	fs := ofRule(Check(st, checkDay), "EKS-ENDPOINT-NOT-PUBLIC")
 	require.Len(t, fs, 1)
 	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
 	assert.NotEmpty(t, fs[0].Waived)
@@ -585,7 +609,7 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 		in["endpointPublicAccess"] = true
 		in["publicAccessCidrs"] = []any{"198.51.100.0/24"}
 	})
-	fs = ofRule(Check(st), "EKS-ENDPOINT-NOT-PUBLIC")
+	fs = ofRule(Check(st, checkDay), "EKS-ENDPOINT-NOT-PUBLIC")
 	require.Len(t, fs, 1)
 	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
 	assert.Contains(t, fs[0].Waived, "CI runners outside the VPC")
@@ -602,7 +626,7 @@ func TestChartSigningKeyWaiver(t *testing.T) {
 		}
 	}
 	st.Config.Tokens.SigningKey = model.SigningKeyChart
-	fs := ofRule(Check(st), "PULSAR-TOKENS-OWNED")
+	fs := ofRule(Check(st, checkDay), "PULSAR-TOKENS-OWNED")
 	require.Len(t, fs, 1)
 	assert.Contains(t, fs[0].Waived, "tokens.signingKey is chart")
 	assert.Empty(t, Failed(fs))
@@ -623,7 +647,7 @@ func ofRule(fs []Finding, rule string) []Finding {
 // a waiver, and the only finding of the committed stack.
 func TestProxyExposure(t *testing.T) {
 	st := us1(t)
-	fs := Check(st)
+	fs := Check(st, checkDay)
 	require.Len(t, fs, 1)
 	assert.Equal(t, "LB-SOURCE-RANGES", fs[0].Rule)
 	assert.Contains(t, fs[0].Waived, "routing.allowPublicProxy")
@@ -632,7 +656,7 @@ func TestProxyExposure(t *testing.T) {
 	edit(t, &st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 		m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "198.51.100.7/32"}
 	})
-	assert.Empty(t, ofRule(Check(st), "LB-SOURCE-RANGES"))
+	assert.Empty(t, ofRule(Check(st, checkDay), "LB-SOURCE-RANGES"))
 }
 
 // Every data-bearing resource of every stack is protected; a stack that

@@ -511,7 +511,7 @@ func strictJSON(s string, v any) error {
 
 // Defaults, in one place.
 const (
-	DefaultKubernetesVersion = "1.33"
+	DefaultKubernetesVersion = "1.35"
 	DefaultNATGateways       = model.NATPerZone
 	// NATSingle is the cheaper NAT layout: one gateway for every zone.
 	NATSingle          = model.NATSingle

@@ -100,7 +100,7 @@ func TestValidationRules(t *testing.T) {
 		{"negative weight", "us-east-1", func(c *StackConfig) { c.Routing.Weight = -5 }, "pulsar-fleet:routing.weight", "0..255"},
 		{"bucket lifetime shorter than TTL + retention", "us-east-1", func(c *StackConfig) { c.TieredStorage.RetentionDays = 1 }, "pulsar-fleet:tieredStorage.retentionDays", "3..3650 days"},
 		{"proxy scheme", "us-east-1", func(c *StackConfig) { c.Routing.ProxyScheme = "public" }, "pulsar-fleet:routing.proxyScheme", "internet-facing or internal"},
-		{"kubernetes version", "us-east-1", func(c *StackConfig) { c.Cluster.KubernetesVersion = "1.20" }, "pulsar-fleet:cluster.kubernetesVersion", "1.33"},
+		{"kubernetes version", "us-east-1", func(c *StackConfig) { c.Cluster.KubernetesVersion = "1.20" }, "pulsar-fleet:cluster.kubernetesVersion", "one of 1.32, 1.33, 1.34, 1.35"},
 		{"chart source", "us-east-1", func(c *StackConfig) { c.ChartSource = "s3://charts" }, "pulsar-fleet:chartSource", "an oci:// or https:// chart mirror"},
 		{"nat gateways", "us-east-1", func(c *StackConfig) { c.Cluster.NATGateways = "none" }, "pulsar-fleet:cluster.natGateways", "perZone or single"},
 		{"arch", "us-east-1", func(c *StackConfig) { c.Arches = []model.Arch{"riscv64"} }, "pulsar-fleet:arches", "arm64 or amd64"},
@@ -681,6 +681,11 @@ func TestTransitionGuard(t *testing.T) {
 		{"a first step from other volumes than the running ones", at("1m", flip(1)), with(out("100k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
 			"the EBS bookies run other volumes than the plan for phase 100k gives them"},
 		{"volumes output that does not read", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", "6Ti"), "the EBS bookies run other volumes"},
+		{"the same Kubernetes version", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.35"), ""},
+		{"Kubernetes one minor up", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.34"), ""},
+		{"Kubernetes two minors up", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.33"),
+			"stack us-east-1: pulsar-fleet:cluster.kubernetesVersion: 1.35: the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34"},
+		{"Kubernetes downgrade", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.36"), "cannot go back to 1.35"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)

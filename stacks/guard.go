@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -41,8 +42,25 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 		if err := transition.Allow(was, now, at, cat); err != nil {
 			return err
 		}
+		if err := allowKubernetesVersion(c, deployed); err != nil {
+			return err
+		}
 		return allowSigningKey(c, deployed)
 	}
+}
+
+// allowKubernetesVersion refuses a version change EKS cannot make in
+// place (cluster.AllowUpgrade). A stack deployed before the export has no
+// version to compare: EKS itself refuses what it cannot do there.
+func allowKubernetesVersion(c StackConfig, deployed map[string]any) error {
+	was, _ := deployed[regions.OutputKubernetesVersion].(string)
+	if was == "" || was == c.Cluster.KubernetesVersion {
+		return nil
+	}
+	if err := cluster.AllowUpgrade(was, c.Cluster.KubernetesVersion); err != nil {
+		return fmt.Errorf("stack %s: %s: %s: %w", c.Stack, Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, err)
+	}
+	return nil
 }
 
 // allowSigningKey refuses an `up` that would change what signs a deployed

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/routing"
@@ -18,9 +19,9 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
-// SupportedKubernetesVersions are the EKS versions the program is tested
-// against (standard support as of chart Karpenter 1.14).
-var SupportedKubernetesVersions = []string{"1.31", "1.32", "1.33", "1.34"}
+// SupportedKubernetesVersions are the EKS versions EKS still serves (the
+// calendar in components/cluster), oldest first.
+var SupportedKubernetesVersions = cluster.KubernetesVersionNames()
 
 var (
 	dnsName       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)

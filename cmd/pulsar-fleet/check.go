@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/pulsar-fleet/pulsar-fleet/security"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -23,8 +24,17 @@ func runCheck(args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the rules, what was checked and the findings as JSON")
 	dir := fs.String("dir", ".", "project directory with Pulumi.<stack>.yaml files")
 	catalog := catalogFlag(fs)
+	on := fs.String("on", "", "check as on this day, YYYY-MM-DD (default: today): the rules about support windows read it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	day := time.Now().UTC()
+	if *on != "" {
+		d, err := time.Parse(time.DateOnly, *on)
+		if err != nil {
+			return usagef("--on %q: want a day such as 2026-12-03", *on)
+		}
+		day = d
 	}
 	var phases []string
 	switch *phase {
@@ -45,7 +55,7 @@ func runCheck(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := security.CheckFleet(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Catalog: cat}, phases)
+	rep, err := security.CheckFleet(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Catalog: cat}, phases, day)
 	if err != nil {
 		return usagef("%v", err)
 	}

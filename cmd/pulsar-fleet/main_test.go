@@ -258,13 +258,24 @@ func TestBootstrapCommand(t *testing.T) {
 
 func TestCheckCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	assert.Equal(t, 0, run([]string{"check", "--dir", "../.."}, &out, &errb), errb.String())
-	assert.Contains(t, out.String(), "24 rules over 15 stack/phase previews")
+	assert.Equal(t, 0, run([]string{"check", "--dir", "../..", "--on", "2026-12-03"}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "25 rules over 15 stack/phase previews")
 	assert.Contains(t, out.String(), "PASS: no failing finding (15 waived)")
 
 	errb.Reset()
 	assert.Equal(t, 2, run([]string{"check", "--dir", "../..", "--phase", "1b"}, &out, &errb))
 	assert.Contains(t, errb.String(), "--phase")
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"check", "--dir", "../..", "--on", "27/03/2027"}, &out, &errb))
+	assert.Contains(t, errb.String(), `--on "27/03/2027": want a day such as 2026-12-03`)
+
+	// The day the committed version leaves standard support, the check
+	// fails on it (exit 1).
+	out.Reset()
+	errb.Reset()
+	assert.Equal(t, 1, run([]string{"check", "--dir", "../..", "--phase", "current", "--on", "2027-03-27"}, &out, &errb))
+	assert.Contains(t, out.String(), "FAIL EKS-STANDARD-SUPPORT us-east-1/")
+	assert.Contains(t, out.String(), "Kubernetes 1.35 left EKS standard support on 2027-03-27")
 
 	// A stack file with a plain-text credential fails the check (exit 1).
 	dir := t.TempDir()
@@ -278,7 +289,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code := run([]string{"check", "--dir", dir, "--phase", "current"}, &out, &errb)
+	code := run([]string{"check", "--dir", dir, "--phase", "current", "--on", "2026-12-03"}, &out, &errb)
 	if !assert.Equal(t, 1, code, errb.String()) {
 		return
 	}

@@ -75,7 +75,7 @@ type StorageClass struct {
 type Config struct {
 	// Name is the EKS cluster name.
 	Name string
-	// KubernetesVersion is the EKS version, e.g. "1.33".
+	// KubernetesVersion is the EKS version, e.g. "1.35".
 	KubernetesVersion string
 	// PublicAccessCIDRs open the API endpoint to these CIDRs; empty keeps it
 	// private (deploy from inside the VPC or a peered network).
@@ -328,6 +328,9 @@ func (b *builder) systemNodeGroup() error {
 		NodeRole:      nodeRole,
 		NodeGroupName: pulumi.String("system"),
 		CapacityType:  pulumi.String("ON_DEMAND"),
+		// The group follows the control plane's version: an upgrade rolls
+		// its nodes after the control plane, under their PDBs.
+		Version:       pulumi.String(b.cfg.KubernetesVersion),
 		InstanceTypes: kit.StringInputs(sp.InstanceTypes),
 		AmiType:       pulumi.String(AMIType(sp.Arch)),
 		SubnetIds:     b.deps.PrivateSubnetIDs,

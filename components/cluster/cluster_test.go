@@ -16,7 +16,7 @@ import (
 
 func args() Config {
 	return Config{
-		Name: "pulsar-us-east-1", KubernetesVersion: "1.33",
+		Name: "pulsar-us-east-1", KubernetesVersion: "1.35",
 		SystemPool:     SystemPool{InstanceTypes: []string{"c6g.2xlarge", "c7g.2xlarge"}, Arch: "arm64", Min: 2, Desired: 2, Max: 4},
 		StorageClasses: []StorageClass{{Name: "pulsar-journal", ThroughputMiB: 250, IOPS: 6000}, {Name: "gp3-encrypted", ThroughputMiB: 125, IOPS: 3000, Default: true}},
 		Tags:           map[string]string{"team": "streaming"},
@@ -65,6 +65,8 @@ func TestClusterSecureDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ON_DEMAND", mng.Inputs["capacityType"])
 	assert.Equal(t, "AL2023_ARM_64_STANDARD", mng.Inputs["amiType"])
+	assert.Equal(t, "1.35", mng.Inputs["version"], "the system nodes follow the control plane's version")
+	assert.Equal(t, "1.35", eks.Inputs["version"])
 	lt, err := rec.One("aws:ec2/launchTemplate:LaunchTemplate", "c-system")
 	require.NoError(t, err)
 	assert.Equal(t, "required", lt.Input("metadataOptions.httpTokens"), "IMDSv2 only")
