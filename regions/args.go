@@ -123,6 +123,10 @@ func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch
 		v = sizing.NewVolumes(0, plan.Params().EBSThroughputBytes, plan.Params())
 	}
 	ebsMiB := int(v.ThroughputBytes / float64(sizing.MiB))
+	var attrs []cluster.VolumeAttributes
+	if !plan.Bookies.LocalNVMe {
+		attrs = BookieAttributes(v)
+	}
 	return cluster.Config{
 		Name: ClusterName(spec.Stack), KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs,
 		Access: spec.Access, Protect: spec.ProtectData, Tags: tags,
@@ -132,7 +136,28 @@ func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch
 			{Name: StorageClassJournal, ThroughputMiB: ebsMiB, IOPS: v.JournalIOPS},
 			{Name: StorageClassLedgers, ThroughputMiB: ebsMiB, IOPS: v.LedgerIOPS},
 		},
+		VolumeAttributes: attrs,
 	}
+}
+
+// LedgerAttributes and JournalAttributes are the gp3 attributes of the
+// EBS bookies' ledger and journal volumes.
+func LedgerAttributes(v sizing.Volumes) cluster.VolumeAttributes {
+	return cluster.VolumeAttributes{ThroughputMiB: int(v.ThroughputBytes / float64(sizing.MiB)), IOPS: v.LedgerIOPS}
+}
+
+func JournalAttributes(v sizing.Volumes) cluster.VolumeAttributes {
+	return cluster.VolumeAttributes{ThroughputMiB: int(v.ThroughputBytes / float64(sizing.MiB)), IOPS: v.JournalIOPS}
+}
+
+// BookieAttributes are the EBS bookies' volume attributes, journal then
+// ledgers (one, when they provision alike).
+func BookieAttributes(v sizing.Volumes) []cluster.VolumeAttributes {
+	journal, ledgers := JournalAttributes(v), LedgerAttributes(v)
+	if journal == ledgers {
+		return []cluster.VolumeAttributes{journal}
+	}
+	return []cluster.VolumeAttributes{journal, ledgers}
 }
 
 // capacityConfig is Karpenter's pools: the planned types, counts, on-demand

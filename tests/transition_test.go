@@ -147,12 +147,11 @@ func TestTransitionSteps(t *testing.T) {
 	r := grow.Steps[0]
 	assert.Equal(t, "resize the EBS bookies' volumes in place (ledgers 1536Gi -> 4096Gi, throughput 125MiB/s -> 375MiB/s)", r.Title)
 	assert.Equal(t, &transition.Resize{StatefulSet: "pulsar-bookie", From: from.Plan.Bookies.Volumes(), To: to.Plan.Bookies.Volumes()}, r.Resize)
-	assert.Empty(t, r.Up)
+	assert.Equal(t, []string{"VolumeAttributesClasses gp3-375mibs-6000iops and gp3-375mibs-3000iops declared beside the running ones (Kubernetes 1.34 or later)"}, r.Up)
 	assert.Contains(t, r.Between[0], "`pulsar-fleet resize`")
-	assert.Contains(t, r.Between[1], "each claim `pulsar-bookie-ledgers-pulsar-bookie-<n>` to 4096Gi")
-	assert.Contains(t, r.Between[2], "aws ec2 modify-volume")
-	assert.Contains(t, r.Between[3], "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
-	assert.Contains(t, grow.Steps[1].Up, "StatefulSet pulsar-bookie re-created with the new claim templates; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them")
+	assert.Contains(t, r.Between[1], "each claim `pulsar-bookie-ledgers-pulsar-bookie-<n>` to size 4096Gi and volumeAttributesClassName gp3-375mibs-3000iops, and each claim `pulsar-bookie-journal-pulsar-bookie-<n>` to volumeAttributesClassName gp3-375mibs-6000iops, in one")
+	assert.Contains(t, r.Between[2], "kubectl -n pulsar delete statefulset pulsar-bookie --cascade=orphan")
+	assert.Contains(t, grow.Steps[1].Up, "StatefulSet pulsar-bookie re-created with the new claim templates; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them; the old VolumeAttributesClasses deleted")
 
 	same, err := transition.Plan(designAt(t, "us-east-1", "10m", nil), designAt(t, "us-east-1", "100m", nil), catalog(t))
 	require.NoError(t, err)

@@ -68,12 +68,12 @@ func (f *fakeCluster) Shell(_ context.Context, args ...string) (string, error) {
 	return "", fmt.Errorf("unexpected shell %v", args)
 }
 
-func cluster(replicas map[string]int) *fakeCluster {
+func newFakeCluster(replicas map[string]int) *fakeCluster {
 	return &fakeCluster{replicas: replicas, readOnly: map[string]bool{}}
 }
 
 func TestDecommissionOneAtATime(t *testing.T) {
-	c := cluster(map[string]int{"pulsar-nvme-bookie": 5})
+	c := newFakeCluster(map[string]int{"pulsar-nvme-bookie": 5})
 	d := Decommission{StatefulSet: "pulsar-nvme-bookie", Namespace: "pulsar", To: 3, Ensemble: 3}
 	require.NoError(t, d.Run(context.Background(), c))
 	assert.Equal(t, []string{
@@ -85,7 +85,7 @@ func TestDecommissionOneAtATime(t *testing.T) {
 // Draining a whole set beside another: every bookie leaving is read-only
 // first, so re-replicated copies land on the set that stays.
 func TestDecommissionDrainsASet(t *testing.T) {
-	c := cluster(map[string]int{"pulsar-bookie": 3, "pulsar-nvme-bookie": 9})
+	c := newFakeCluster(map[string]int{"pulsar-bookie": 3, "pulsar-nvme-bookie": 9})
 	d := Decommission{StatefulSet: "pulsar-bookie", Namespace: "pulsar", To: 0, Ensemble: 3, ReadOnlyFirst: true}
 	require.NoError(t, d.Run(context.Background(), c))
 	assert.Equal(t, []string{"read-only pulsar-bookie-0", "read-only pulsar-bookie-1", "read-only pulsar-bookie-2"}, c.calls[:3])
@@ -102,11 +102,11 @@ func TestDecommissionRefusesWhenUnsafe(t *testing.T) {
 	}{
 		{"under-replicated ledgers", &fakeCluster{replicas: map[string]int{"pulsar-bookie": 6}, readOnly: map[string]bool{}, underReplicated: []string{"4711", "4712"}},
 			Decommission{StatefulSet: "pulsar-bookie", Namespace: "pulsar", To: 5, Ensemble: 3}, "not decommissioning: 2 under-replicated ledgers (first: 4711)"},
-		{"fewer than the ensemble would stay", cluster(map[string]int{"pulsar-bookie": 3}),
+		{"fewer than the ensemble would stay", newFakeCluster(map[string]int{"pulsar-bookie": 3}),
 			Decommission{StatefulSet: "pulsar-bookie", Namespace: "pulsar", To: 0, Ensemble: 3}, "only 2 writable bookies would stay"},
-		{"the target above the set", cluster(map[string]int{"pulsar-bookie": 3}),
+		{"the target above the set", newFakeCluster(map[string]int{"pulsar-bookie": 3}),
 			Decommission{StatefulSet: "pulsar-bookie", Namespace: "pulsar", To: 4, Ensemble: 3}, "--to 4: want 0..3"},
-		{"no such set", cluster(map[string]int{"pulsar-bookie": 3}),
+		{"no such set", newFakeCluster(map[string]int{"pulsar-bookie": 3}),
 			Decommission{StatefulSet: "pulsar-nvme-bookie", Namespace: "pulsar", To: 0, Ensemble: 3}, "statefulset pulsar-nvme-bookie not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestDecommissionRefusesWhenUnsafe(t *testing.T) {
 // finishes that bookie; the next run goes on from the StatefulSet's
 // replicas.
 func TestDecommissionStopsAndResumes(t *testing.T) {
-	c := cluster(map[string]int{"pulsar-nvme-bookie": 5})
+	c := newFakeCluster(map[string]int{"pulsar-nvme-bookie": 5})
 	c.failDecommission = true
 	d := Decommission{StatefulSet: "pulsar-nvme-bookie", Namespace: "pulsar", To: 3, Ensemble: 3}
 	err := d.Run(context.Background(), c)

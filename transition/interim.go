@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -70,6 +71,13 @@ func Interim(from, to regions.RegionDesign, step int, cat *sizing.Catalog) (regi
 			c.Cluster.StorageClasses = to.Components.Cluster.StorageClasses
 		}
 	}
+	for _, s := range t.Steps[:step] {
+		if r := s.Resize; r != nil {
+			// The volumes move to the new attributes' classes, declared
+			// from the resize step on beside the running ones.
+			c.Cluster.VolumeAttributes = unionAttributes(c.Cluster.VolumeAttributes, regions.BookieAttributes(r.To))
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return regions.RegionDesign{}, fmt.Errorf("region %s, transition from %s to %s, step %d: %w", to.Stack, from.Phase, to.Phase, step, err)
 	}
@@ -91,4 +99,15 @@ func replacePool(dst, src []capacity.Pool, name string) {
 	if i := slices.IndexFunc(dst, func(q capacity.Pool) bool { return q.Name == name }); ok && i >= 0 {
 		dst[i] = p
 	}
+}
+
+// unionAttributes is a followed by what of b it lacks.
+func unionAttributes(a, b []cluster.VolumeAttributes) []cluster.VolumeAttributes {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -15,17 +18,21 @@ type VolumeCluster interface {
 	Replicas(ctx context.Context, statefulSet string) (int, error)
 	// Claim reads one PersistentVolumeClaim.
 	Claim(ctx context.Context, name string) (Claim, error)
-	// Grow raises a claim's requested size.
-	Grow(ctx context.Context, name string, bytes int64) error
+	// Modify sets a claim's requested size and, when class is not empty,
+	// its VolumeAttributesClass, in one patch.
+	Modify(ctx context.Context, name string, bytes int64, class string) error
 	// Orphan deletes the StatefulSet and leaves its pods and claims.
 	Orphan(ctx context.Context, statefulSet string) error
 }
 
-// Claim is a bookie volume's claim: the size it requests, the size its
-// volume has, and the EBS volume behind it.
+// Claim is a bookie volume's claim: the size it requests and the size its
+// volume has; the VolumeAttributesClass it asks for, the one its volume
+// has, and the state of a modification under way (status.modifyVolumeStatus:
+// "Pending", "InProgress", "Infeasible"; empty when none is).
 type Claim struct {
 	RequestBytes, CapacityBytes int64
-	VolumeID                    string
+	Class, CurrentClass         string
+	ModifyStatus                string
 }
 
 // Volume names of the chart's bookie claim templates
@@ -48,24 +55,46 @@ func ClaimName(statefulSet, volume string, ordinal int) string {
 
 // ResizeRun is a resize step as `pulsar-fleet resize` does it, one gate at
 // a time, and again from the top on every run (it only does what is left):
-// every claim grows to the new size (EBS does not shrink, so a smaller one
-// keeps its size); once every volume reports it, the volumes whose
-// throughput or IOPS change are listed with their `aws ec2 modify-volume`
-// commands, which the operator runs and confirms (VolumesModified); then
-// the StatefulSet is deleted with its bookies left running, for the next
-// `up` to re-create it with the new claim templates.
+// every claim gets its new size and, where throughput or IOPS change, its
+// new VolumeAttributesClass in one patch (EBS does not shrink, so a
+// smaller size keeps the claim's); once every volume reports both, the
+// StatefulSet is deleted with its bookies left running, for the next `up`
+// to re-create it with the new claim templates.
 type ResizeRun struct {
 	Resize
-	// VolumesModified confirms the modify-volume commands ran and every
-	// modification is optimizing or completed.
-	VolumesModified bool
-	Log             io.Writer
+	Log io.Writer
 }
 
 // NotYetError is a gate that is not open yet: run again once it is.
 type NotYetError struct{ Reason string }
 
 func (e *NotYetError) Error() string { return "resize not finished: " + e.Reason }
+
+// claimTarget is what one claim is moved to.
+type claimTarget struct {
+	name  string
+	bytes int64
+	class string
+}
+
+// targets are every claim's size and class (empty: the class stays).
+func (r ResizeRun) targets(n int) []claimTarget {
+	var out []claimTarget
+	for i := 0; i < n; i++ {
+		for _, v := range []struct {
+			name  string
+			bytes int64
+			attrs func(sizing.Volumes) cluster.VolumeAttributes
+		}{{VolumeLedgers, r.To.LedgerBytes, regions.LedgerAttributes}, {VolumeJournal, r.To.JournalBytes, regions.JournalAttributes}} {
+			t := claimTarget{name: ClaimName(r.StatefulSet, v.name, i), bytes: v.bytes}
+			if v.attrs(r.From) != v.attrs(r.To) {
+				t.class = cluster.AttributesClassName(v.attrs(r.To))
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // Run performs what is left of the step.
 func (r ResizeRun) Run(ctx context.Context, c VolumeCluster) error {
@@ -74,43 +103,32 @@ func (r ResizeRun) Run(ctx context.Context, c VolumeCluster) error {
 		return err
 	}
 	var pending []string
-	var volumes []modification
-	for i := 0; i < n; i++ {
-		for _, v := range []struct {
-			name string
-			want int64
-			iops int
-		}{{VolumeLedgers, r.To.LedgerBytes, r.To.LedgerIOPS}, {VolumeJournal, r.To.JournalBytes, r.To.JournalIOPS}} {
-			name := ClaimName(r.StatefulSet, v.name, i)
-			cl, err := c.Claim(ctx, name)
-			if err != nil {
+	for _, t := range r.targets(n) {
+		cl, err := c.Claim(ctx, t.name)
+		if err != nil {
+			return err
+		}
+		grow, move := cl.RequestBytes < t.bytes, t.class != "" && cl.Class != t.class
+		if grow || move {
+			want := max(cl.RequestBytes, t.bytes)
+			if err := c.Modify(ctx, t.name, want, t.class); err != nil {
 				return err
 			}
-			if cl.RequestBytes < v.want {
-				if err := c.Grow(ctx, name, v.want); err != nil {
-					return err
-				}
-				fmt.Fprintf(r.Log, "%s: %s -> %s\n", name, gib(cl.RequestBytes), gib(v.want))
-				if cl, err = c.Claim(ctx, name); err != nil {
-					return err
-				}
+			fmt.Fprintf(r.Log, "%s: %s -> %s%s\n", t.name, gib(cl.RequestBytes), gib(want), classChange(cl.Class, t.class))
+			if cl, err = c.Claim(ctx, t.name); err != nil {
+				return err
 			}
-			if cl.CapacityBytes < v.want {
-				pending = append(pending, name)
-			}
-			volumes = append(volumes, modification{cl.VolumeID, v.iops})
+		}
+		if cl.ModifyStatus == "Infeasible" {
+			return fmt.Errorf("claim %s: the EBS CSI driver finds its modification to %s infeasible (`kubectl -n %s describe pvc %s`); the StatefulSet is left as it is",
+				t.name, cl.Class, pulsar.DefaultNamespace, t.name)
+		}
+		if cl.CapacityBytes < t.bytes || (t.class != "" && cl.CurrentClass != t.class) {
+			pending = append(pending, t.name)
 		}
 	}
 	if len(pending) > 0 {
-		return &NotYetError{fmt.Sprintf("%d claims still growing (first: %s); run again once each reports its new capacity", len(pending), pending[0])}
-	}
-	if r.performanceChanges() {
-		for _, m := range volumes {
-			fmt.Fprintf(r.Log, "aws ec2 modify-volume --volume-id %s --throughput %.0f --iops %d\n", m.volumeID, r.To.ThroughputBytes/float64(sizing.MiB), m.iops)
-		}
-		if !r.VolumesModified {
-			return &NotYetError{"run the modify-volume commands above, wait until `aws ec2 describe-volumes-modifications` shows each optimizing or completed, then run again with --volumes-modified"}
-		}
+		return &NotYetError{fmt.Sprintf("%d claims still being modified (first: %s); run again once each reports its new capacity and class", len(pending), pending[0])}
 	}
 	if err := c.Orphan(ctx, r.StatefulSet); err != nil {
 		return err
@@ -119,13 +137,26 @@ func (r ResizeRun) Run(ctx context.Context, c VolumeCluster) error {
 	return nil
 }
 
-// performanceChanges says whether throughput or IOPS change.
-func (r ResizeRun) performanceChanges() bool {
-	return r.From.ThroughputBytes != r.To.ThroughputBytes || r.From.LedgerIOPS != r.To.LedgerIOPS || r.From.JournalIOPS != r.To.JournalIOPS
+func classChange(from, to string) string {
+	if to == "" || from == to {
+		return ""
+	}
+	if from == "" {
+		from = "the storage class's"
+	}
+	return fmt.Sprintf(", attributes %s -> %s", from, to)
 }
 
-// modification is one volume's new IOPS (throughput is the same for all).
-type modification struct {
-	volumeID string
-	iops     int
+// performanceChanges says whether throughput or IOPS change.
+func (r Resize) performanceChanges() bool {
+	return regions.LedgerAttributes(r.From) != regions.LedgerAttributes(r.To) || regions.JournalAttributes(r.From) != regions.JournalAttributes(r.To)
+}
+
+// attributesClassNames are the classes of the bookies' volumes.
+func attributesClassNames(v sizing.Volumes) []string {
+	var out []string
+	for _, a := range regions.BookieAttributes(v) {
+		out = append(out, cluster.AttributesClassName(a))
+	}
+	return out
 }

@@ -13,20 +13,22 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
-// fakeVolumes plays a cluster's bookie claims; grown claims report their
-// new capacity only when expand is set.
+// fakeVolumes plays a cluster's bookie claims; modified claims report
+// their new capacity and class only when done is set, or the driver's
+// verdict in status.
 type fakeVolumes struct {
 	replicas int
 	claims   map[string]*Claim
-	expand   bool
+	done     bool
+	status   string
 	calls    []string
 }
 
 func newFakeVolumes(sts string, n int, ledger, journal int64) *fakeVolumes {
 	f := &fakeVolumes{replicas: n, claims: map[string]*Claim{}}
 	for i := 0; i < n; i++ {
-		f.claims[ClaimName(sts, VolumeLedgers, i)] = &Claim{ledger, ledger, fmt.Sprintf("vol-l%d", i)}
-		f.claims[ClaimName(sts, VolumeJournal, i)] = &Claim{journal, journal, fmt.Sprintf("vol-j%d", i)}
+		f.claims[ClaimName(sts, VolumeLedgers, i)] = &Claim{RequestBytes: ledger, CapacityBytes: ledger}
+		f.claims[ClaimName(sts, VolumeJournal, i)] = &Claim{RequestBytes: journal, CapacityBytes: journal}
 	}
 	return f
 }
@@ -39,11 +41,15 @@ func (f *fakeVolumes) Claim(_ context.Context, name string) (Claim, error) {
 	}
 	return *c, nil
 }
-func (f *fakeVolumes) Grow(_ context.Context, name string, b int64) error {
-	f.calls = append(f.calls, "grow "+name)
-	f.claims[name].RequestBytes = b
-	if f.expand {
-		f.claims[name].CapacityBytes = b
+func (f *fakeVolumes) Modify(_ context.Context, name string, b int64, class string) error {
+	f.calls = append(f.calls, fmt.Sprintf("modify %s %dGi %s", name, b/sizing.GiB, class))
+	c := f.claims[name]
+	c.RequestBytes = b
+	if class != "" {
+		c.Class, c.ModifyStatus = class, f.status
+	}
+	if f.done {
+		c.CapacityBytes, c.CurrentClass, c.ModifyStatus = b, c.Class, ""
 	}
 	return nil
 }
@@ -60,49 +66,61 @@ func TestResizeRun(t *testing.T) {
 	faster := bigger
 	faster.ThroughputBytes, faster.LedgerIOPS = 625*float64(sizing.MiB), 3000
 	for _, tc := range []struct {
-		name            string
-		to              sizing.Volumes
-		expand          bool
-		volumesModified bool
-		wantCalls       []string
-		wantNotYet      string
-		wantLog         string
+		name       string
+		to         sizing.Volumes
+		done       bool
+		status     string
+		wantCalls  []string
+		wantNotYet string
+		wantErr    string
+		wantLog    string
 	}{
-		{"grow, volumes still expanding", bigger, false, false,
-			[]string{"grow pulsar-bookie-ledgers-pulsar-bookie-0", "grow pulsar-bookie-ledgers-pulsar-bookie-1"}, "2 claims still growing", "2048Gi -> 6144Gi"},
-		{"grow and expanded: orphaned", bigger, true, false,
-			[]string{"grow pulsar-bookie-ledgers-pulsar-bookie-0", "grow pulsar-bookie-ledgers-pulsar-bookie-1", "orphan pulsar-bookie"}, "", "its bookies left running"},
-		{"throughput changes: the commands, then a stop", faster, true, false,
-			[]string{"grow pulsar-bookie-ledgers-pulsar-bookie-0", "grow pulsar-bookie-ledgers-pulsar-bookie-1"}, "--volumes-modified",
-			"aws ec2 modify-volume --volume-id vol-j1 --throughput 625 --iops 6000"},
-		{"throughput changes, confirmed", faster, true, true,
-			[]string{"grow pulsar-bookie-ledgers-pulsar-bookie-0", "grow pulsar-bookie-ledgers-pulsar-bookie-1", "orphan pulsar-bookie"}, "", "--volume-id vol-l0 --throughput 625 --iops 3000"},
+		{"grow, volumes still expanding", bigger, false, "",
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi ", "modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi "}, "2 claims still being modified", "", "2048Gi -> 6144Gi"},
+		{"grow and expanded: orphaned", bigger, true, "",
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi ", "modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi ", "orphan pulsar-bookie"}, "", "", "its bookies left running"},
+		{"throughput changes: size and class in one patch", faster, false, "InProgress",
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 24Gi gp3-625mibs-6000iops",
+				"modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 24Gi gp3-625mibs-6000iops"},
+			"4 claims still being modified", "", "attributes the storage class's -> gp3-625mibs-6000iops"},
+		{"throughput changes, modified: orphaned", faster, true, "",
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 24Gi gp3-625mibs-6000iops",
+				"modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 24Gi gp3-625mibs-6000iops", "orphan pulsar-bookie"},
+			"", "", "pulsar-bookie deleted"},
+		{"the driver refuses a modification", faster, false, "Infeasible",
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops"}, "", "finds its modification to gp3-625mibs-3000iops infeasible", ""},
 		{"going down: EBS does not shrink", sizing.Volumes{LedgerBytes: 1024 * sizing.GiB, JournalBytes: 24 * sizing.GiB, ThroughputBytes: from.ThroughputBytes, LedgerIOPS: 3000, JournalIOPS: 6000},
-			false, false, []string{"orphan pulsar-bookie"}, "", ""},
+			false, "", []string{"orphan pulsar-bookie"}, "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeVolumes(sts, 2, from.LedgerBytes, from.JournalBytes)
-			f.expand = tc.expand
+			f.done, f.status = tc.done, tc.status
 			var log bytes.Buffer
-			err := ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: tc.to}, VolumesModified: tc.volumesModified, Log: &log}.Run(context.Background(), f)
+			err := ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: tc.to}, Log: &log}.Run(context.Background(), f)
 			assert.Equal(t, tc.wantCalls, f.calls)
 			assert.Contains(t, log.String(), tc.wantLog)
-			if tc.wantNotYet == "" {
+			switch {
+			case tc.wantErr != "":
+				require.Error(t, err)
+				var notYet *NotYetError
+				assert.False(t, errors.As(err, &notYet), "a refusal is not a gate to wait at")
+				assert.Contains(t, err.Error(), tc.wantErr)
+			case tc.wantNotYet != "":
+				var notYet *NotYetError
+				require.True(t, errors.As(err, &notYet), "%v", err)
+				assert.Contains(t, err.Error(), tc.wantNotYet)
+				assert.NotContains(t, f.calls, "orphan "+sts, "the StatefulSet stays until every gate is open")
+			default:
 				require.NoError(t, err)
-				return
 			}
-			var notYet *NotYetError
-			require.True(t, errors.As(err, &notYet), "%v", err)
-			assert.Contains(t, err.Error(), tc.wantNotYet)
-			assert.NotContains(t, f.calls, "orphan "+sts, "the StatefulSet stays until every gate is open")
 		})
 	}
 	t.Run("a second run only does what is left", func(t *testing.T) {
 		f := newFakeVolumes(sts, 2, from.LedgerBytes, from.JournalBytes)
-		r := ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: bigger}, Log: &bytes.Buffer{}}
+		r := ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: faster}, Log: &bytes.Buffer{}}
 		require.Error(t, r.Run(context.Background(), f))
 		for _, c := range f.claims {
-			c.CapacityBytes = c.RequestBytes // the volumes finish expanding
+			c.CapacityBytes, c.CurrentClass = c.RequestBytes, c.Class // the volumes finish
 		}
 		f.calls = nil
 		require.NoError(t, r.Run(context.Background(), f))

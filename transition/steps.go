@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -156,40 +157,53 @@ func rollNote(incoming model.BookieStorage) string {
 }
 
 // volumes changes the EBS bookies' volumes in place, between the last
-// `up` of the old design and the `up` of the new phase: claims grow online
-// (the gp3 classes allow expansion), throughput and IOPS are modified on
-// the volumes, and the StatefulSet, whose claim templates cannot change,
-// is deleted with its pods left running for the `up` to re-create.
+// `up` of the old design and the `up` of the new phase. The step's `up`
+// declares the VolumeAttributesClasses of the new throughput and IOPS;
+// each claim then gets its new size and, where they change, its new class
+// in one patch, which the EBS CSI driver makes one EC2 modification (a
+// second one within six hours would wait out EBS' cooldown). The
+// StatefulSet, whose claim templates cannot change, is deleted with its
+// pods left running for the `up` of the new phase to re-create.
 func (b *builder) volumes() {
 	if b.c.VolumesTo == nil {
 		return
 	}
 	from, to := *b.c.VolumesFrom, *b.c.VolumesTo
 	r := Resize{StatefulSet: b.fromSet(), From: from, To: to}
-	var grow []string
+	var patches []string
 	for _, v := range []struct {
 		kind     string
 		from, to int64
-	}{{VolumeLedgers, from.LedgerBytes, to.LedgerBytes}, {VolumeJournal, from.JournalBytes, to.JournalBytes}} {
+		attrs    func(sizing.Volumes) cluster.VolumeAttributes
+	}{{VolumeLedgers, from.LedgerBytes, to.LedgerBytes, regions.LedgerAttributes}, {VolumeJournal, from.JournalBytes, to.JournalBytes, regions.JournalAttributes}} {
+		var set []string
 		if v.from != v.to {
-			grow = append(grow, fmt.Sprintf("each claim `%s-%s-<n>` to %s", ClaimTemplate(r.StatefulSet, v.kind), r.StatefulSet, gib(v.to)))
+			set = append(set, "size "+gib(v.to))
+		}
+		if v.attrs(from) != v.attrs(to) {
+			set = append(set, "volumeAttributesClassName "+cluster.AttributesClassName(v.attrs(to)))
+		}
+		if len(set) > 0 {
+			patches = append(patches, fmt.Sprintf("each claim `%s-%s-<n>` to %s", ClaimTemplate(r.StatefulSet, v.kind), r.StatefulSet, strings.Join(set, " and ")))
 		}
 	}
-	between := []string{"`pulsar-fleet resize` (with this transition's --stack, --from and --to) does what follows, stopping at each gate until it opens: run it again until it deletes the StatefulSet"}
-	if len(grow) > 0 {
-		between = append(between, fmt.Sprintf("set %s: `kubectl -n %s patch pvc <claim> -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"<size>\"}}}}'`; gp3 grows online, and a claim already at least that size keeps it (EBS volumes do not shrink; the bookie then has more room than planned)",
-			strings.Join(grow, " and "), pulsar.DefaultNamespace))
+	var up []string
+	if r.performanceChanges() {
+		up = append(up, fmt.Sprintf("VolumeAttributesClasses %s declared beside the running ones (Kubernetes %s or later)",
+			strings.Join(attributesClassNames(to), " and "), cluster.VolumeAttributesSince))
 	}
-	gate := fmt.Sprintf("every claim of %s reports its new capacity (`kubectl -n %s get pvc`)", r.StatefulSet, pulsar.DefaultNamespace)
+	between := []string{"`pulsar-fleet resize` (with this transition's --stack, --from and --to) does what follows, stopping at each gate until it opens: run it again until it deletes the StatefulSet"}
+	if len(patches) > 0 {
+		between = append(between, fmt.Sprintf("set %s, in one `kubectl -n %s patch pvc` each, so that EBS modifies each volume once; gp3 changes online, and a claim already at least its size keeps it (EBS volumes do not shrink; the bookie then has more room than planned)",
+			strings.Join(patches, ", and "), pulsar.DefaultNamespace))
+	}
+	gate := fmt.Sprintf("every claim of %s reports its new capacity and, where it changes, its new class as current (`kubectl -n %s get pvc`: CAPACITY and VOLUMEATTRIBUTESCLASS)", r.StatefulSet, pulsar.DefaultNamespace)
 	classes := ""
-	if from.ThroughputBytes != to.ThroughputBytes || from.LedgerIOPS != to.LedgerIOPS || from.JournalIOPS != to.JournalIOPS {
-		between = append(between, fmt.Sprintf("set each bound volume's throughput to %.0f MiB/s and its IOPS to %d (ledgers) or %d (journal): `aws ec2 modify-volume --volume-id <the claim's PersistentVolume spec.csi.volumeHandle> --throughput <MiB/s> --iops <IOPS>`",
-			to.ThroughputBytes/float64(sizing.MiB), to.LedgerIOPS, to.JournalIOPS))
-		gate += ", `aws ec2 describe-volumes-modifications` shows each volume optimizing or completed"
-		classes = "; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them"
+	if r.performanceChanges() {
+		classes = "; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them; the old VolumeAttributesClasses deleted"
 	}
 	between = append(between, fmt.Sprintf("`kubectl -n %s delete statefulset %s --cascade=orphan`: the bookies keep running, and the next `up` re-creates the StatefulSet with the new claim templates and adopts them", pulsar.DefaultNamespace, r.StatefulSet))
-	b.add(Step{Title: "resize the EBS bookies' volumes in place (" + VolumeChange(from, to) + ")", Between: between, Resize: &r,
+	b.add(Step{Title: "resize the EBS bookies' volumes in place (" + VolumeChange(from, to) + ")", Up: up, Between: between, Resize: &r,
 		Gate: fmt.Sprintf("%s, and StatefulSet %s is gone while its %d bookies run (a repeated `up` of this step re-creates it with the old templates: delete it again)", gate, r.StatefulSet, b.bookiesLeft)})
 	b.final = append(b.final, fmt.Sprintf("StatefulSet %s re-created with the new claim templates%s", r.StatefulSet, classes))
 }

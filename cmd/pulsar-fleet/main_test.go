@@ -563,46 +563,73 @@ func TestDecommissionCommand(t *testing.T) {
 	assert.Contains(t, stderr, `--statefulset "pulsar-proxy": want pulsar-bookie or pulsar-nvme-bookie`)
 }
 
-// fakeKubectlVolumes plays a cluster whose bookie claims all request
-// dir/request and have dir/capacity, and logs every call to dir/calls.
+// fakeKubectlVolumes plays a cluster whose ledger claims (journal
+// claims: the j files) all request dir/request and ask for the class in
+// dir/class, and have dir/capacity and the class in dir/current; it logs
+// every call to dir/calls.
 func fakeKubectlVolumes(t *testing.T, replicas int, request, capacity string) (bin, dir string) {
-	return writeFakeKubectl(t, map[string]string{"replicas": fmt.Sprint(replicas), "request": request, "capacity": capacity}, `
-  *"get pvc"*) printf '{"spec":{"volumeName":"pv-1","resources":{"requests":{"storage":"%s"}}},"status":{"capacity":{"storage":"%s"}}}' "$(cat "$d/request")" "$(cat "$d/capacity")" ;;
-  *"get pv pv-1"*) printf 'vol-0abc' ;;
-  *"patch pvc"*) echo "$*" | sed 's/.*"storage":"\([0-9A-Za-z]*\)".*/\1/' > "$d/request" ;;
+	files := map[string]string{"replicas": fmt.Sprint(replicas)}
+	for _, k := range []string{"", "j"} {
+		files[k+"request"], files[k+"capacity"], files[k+"class"], files[k+"current"] = request, capacity, "", ""
+	}
+	files["jrequest"], files["jcapacity"] = "24Gi", "24Gi"
+	return writeFakeKubectl(t, files, `
+  *"get pvc"*) k=""; case "$*" in *journal*) k=j ;; esac
+    printf '{"spec":{"volumeAttributesClassName":"%s","resources":{"requests":{"storage":"%s"}}},"status":{"capacity":{"storage":"%s"},"currentVolumeAttributesClassName":"%s"}}' "$(cat "$d/${k}class")" "$(cat "$d/${k}request")" "$(cat "$d/${k}capacity")" "$(cat "$d/${k}current")" ;;
+  *"patch pvc"*) k=""; case "$*" in *journal*) k=j ;; esac
+    echo "$*" | sed 's/.*"storage":"\([0-9A-Za-z]*\)".*/\1/' > "$d/${k}request"; echo "$*" | sed -n 's/.*"volumeAttributesClassName":"\([0-9a-z-]*\)".*/\1/p' > "$d/${k}class" ;;
   *"delete statefulset"*) ;;`)
 }
 
-// `resize` grows every claim, stops until the volumes have grown, prints
-// the volume modifications and stops until they are confirmed, and only
-// then deletes the StatefulSet, leaving its bookies.
+// `resize` sets every claim's new size and attributes class in one patch,
+// stops until the volumes report both, and only then deletes the
+// StatefulSet, leaving its bookies.
 func TestResizeCommand(t *testing.T) {
 	bin, dir := fakeKubectlVolumes(t, 6, "1536Gi", "1536Gi")
 	resize := []string{"resize", "--stack", "us-west-2", "--from", "100k", "--to", "1m", "--kubectl", bin, "--context", "us-west-2"}
 	code, out, stderr := cli(t, resize...)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "pulsar-bookie-ledgers-pulsar-bookie-0: 1536Gi -> 4096Gi", "(this fake shares one request among the claims; TestResizeRun grows each)")
-	assert.Contains(t, stderr, "claims still growing")
+	assert.Contains(t, out, "pulsar-bookie-ledgers-pulsar-bookie-0: 1536Gi -> 4096Gi, attributes the storage class's -> gp3-375mibs-3000iops", "(this fake shares one claim state among the ledger claims; TestResizeRun moves each)")
+	assert.Contains(t, stderr, "claims still being modified")
 	calls, err := os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
-	assert.Contains(t, string(calls), `-n pulsar --context us-west-2 patch pvc pulsar-bookie-ledgers-pulsar-bookie-0 --type=merge -p {"spec":{"resources":{"requests":{"storage":"4096Gi"}}}}`)
+	assert.Contains(t, string(calls), `-n pulsar --context us-west-2 patch pvc pulsar-bookie-ledgers-pulsar-bookie-0 --type=merge -p {"spec":{"resources":{"requests":{"storage":"4096Gi"}},"volumeAttributesClassName":"gp3-375mibs-3000iops"}}`,
+		"size and class in one patch: one EBS modification")
 	assert.NotContains(t, string(calls), "delete")
 
+	// The size is done, the class not yet: still no deletion.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "capacity"), []byte("4Ti"), 0o600))
-	code, out, stderr = cli(t, resize...)
+	code, _, stderr = cli(t, resize...)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "aws ec2 modify-volume --volume-id vol-0abc --throughput 375")
-	assert.Contains(t, stderr, "--volumes-modified")
+	assert.Contains(t, stderr, "claims still being modified")
 	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
 	assert.NotContains(t, string(calls), "delete")
 
-	code, out, stderr = cli(t, append(resize, "--volumes-modified")...)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "current"), []byte("gp3-375mibs-3000iops"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "jcurrent"), []byte("gp3-375mibs-6000iops"), 0o600))
+	code, out, stderr = cli(t, resize...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "pulsar-bookie deleted, its bookies left running")
 	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
 	assert.Contains(t, string(calls), "-n pulsar --context us-west-2 delete statefulset pulsar-bookie --cascade=orphan")
+
+	// Below Kubernetes 1.34 there is no VolumeAttributesClass: refused
+	// before any call.
+	old := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.us-east-1.yaml", "Pulumi.us-west-2.yaml", "Pulumi.eu-west-1.yaml"} {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		require.NoError(t, err)
+		b = bytes.ReplaceAll(b, []byte(`kubernetesVersion: "1.35"`), []byte(`kubernetesVersion: "1.33"`))
+		require.NoError(t, os.WriteFile(filepath.Join(old, f), b, 0o644))
+	}
+	bin, dir = fakeKubectlVolumes(t, 6, "1536Gi", "1536Gi")
+	var o, e bytes.Buffer
+	assert.Equal(t, 2, run(append(resize[:1:1], append([]string{"--dir", old, "--kubectl", bin}, resize[1:7]...)...), &o, &e))
+	assert.Contains(t, e.String(), "us-west-2 runs Kubernetes 1.33: the resize moves volumes by VolumeAttributesClass, which needs 1.34 or later")
+	_, err = os.Stat(filepath.Join(dir, "calls"))
+	assert.True(t, os.IsNotExist(err), "no kubectl call")
 
 	code, _, stderr = cli(t, "resize", "--stack", "us-east-1", "--from", "10m", "--to", "100m")
 	assert.Equal(t, 2, code)

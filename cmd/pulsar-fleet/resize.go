@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -14,15 +14,14 @@ import (
 )
 
 // runResize does a transition's resize step through kubectl
-// (transition.ResizeRun): grow the claims, list the volume modifications,
-// delete the StatefulSet with its bookies left running. Each run does what
+// (transition.ResizeRun): each claim's new size and attributes class in
+// one patch, then the StatefulSet deleted with its bookies left running. Each run does what
 // is left and stops at the first gate that is not open yet.
 func runResize(args []string, stdout io.Writer) error {
 	fs := newFlags("resize", stdout)
 	one := oneStackFlags(fs)
 	from := fs.String("from", "", "the deployed phase (required): "+sizing.PhaseNamesHelp)
 	to := fs.String("to", "", "the phase to move to (required): "+sizing.PhaseNamesHelp)
-	modified := fs.Bool("volumes-modified", false, "the printed `aws ec2 modify-volume` commands ran and every modification is optimizing or completed")
 	kubectl := fs.String("kubectl", "kubectl", "the kubectl to run")
 	kubeContext := fs.String("context", "", "the kubeconfig context of the region's cluster (default: the current one)")
 	if err := parseFlags(fs, args); err != nil {
@@ -56,16 +55,20 @@ func runResize(args []string, stdout io.Writer) error {
 	if step == nil {
 		return usagef("%s %s -> %s has no resize step: the bookies' volumes do not change (see `pulsar-fleet transition`)", *one.stack, *from, *to)
 	}
+	if v := b.Components.Cluster.KubernetesVersion; !cluster.ServesVolumeAttributes(v) {
+		return usagef("%s runs Kubernetes %s: the resize moves volumes by VolumeAttributesClass, which needs %s or later (docs/operations.md, \"Upgrading Kubernetes\")",
+			*one.stack, v, cluster.VolumeAttributesSince)
+	}
 	ns := b.Components.Pulsar.WithDefaults().Namespace
 	c := kubectlVolumes{kubectlCluster{bin: *kubectl, context: *kubeContext, namespace: ns}}
-	return transition.ResizeRun{Resize: *step, VolumesModified: *modified, Log: stdout}.Run(context.Background(), c)
+	return transition.ResizeRun{Resize: *step, Log: stdout}.Run(context.Background(), c)
 }
 
 // kubectlVolumes is transition.VolumeCluster through kubectl.
 type kubectlVolumes struct{ kubectlCluster }
 
-// Claim reads the claim and its PersistentVolume's EBS volume (the EBS CSI
-// driver's volume handle).
+// Claim reads the claim: its sizes, its VolumeAttributesClass asked for
+// and current, and the state of a modification under way.
 func (k kubectlVolumes) Claim(ctx context.Context, name string) (transition.Claim, error) {
 	out, err := k.run(ctx, "get", "pvc", name, "-o", "json")
 	if err != nil {
@@ -73,34 +76,53 @@ func (k kubectlVolumes) Claim(ctx context.Context, name string) (transition.Clai
 	}
 	var pvc struct {
 		Spec struct {
-			VolumeName string `json:"volumeName"`
-			Resources  struct {
+			VolumeAttributesClassName string `json:"volumeAttributesClassName"`
+			Resources                 struct {
 				Requests map[string]string `json:"requests"`
 			} `json:"resources"`
 		} `json:"spec"`
 		Status struct {
-			Capacity map[string]string `json:"capacity"`
+			Capacity                         map[string]string `json:"capacity"`
+			CurrentVolumeAttributesClassName string            `json:"currentVolumeAttributesClassName"`
+			ModifyVolumeStatus               *struct {
+				Status string `json:"status"`
+			} `json:"modifyVolumeStatus"`
 		} `json:"status"`
 	}
 	if err := json.Unmarshal([]byte(out), &pvc); err != nil {
 		return transition.Claim{}, fmt.Errorf("claim %s: %w", name, err)
 	}
-	var c transition.Claim
+	c := transition.Claim{Class: pvc.Spec.VolumeAttributesClassName, CurrentClass: pvc.Status.CurrentVolumeAttributesClassName}
+	if m := pvc.Status.ModifyVolumeStatus; m != nil {
+		c.ModifyStatus = m.Status
+	}
 	if c.RequestBytes, err = manifests.BinaryQuantity(pvc.Spec.Resources.Requests["storage"]); err != nil {
 		return c, fmt.Errorf("claim %s request: %w", name, err)
 	}
 	if c.CapacityBytes, err = manifests.BinaryQuantity(pvc.Status.Capacity["storage"]); err != nil {
 		return c, fmt.Errorf("claim %s capacity: %w", name, err)
 	}
-	handle, err := k.run(ctx, "get", "pv", pvc.Spec.VolumeName, "-o", "jsonpath={.spec.csi.volumeHandle}")
-	c.VolumeID = strings.TrimSpace(handle)
-	return c, err
+	return c, nil
 }
 
-// Grow patches the claim's request (the gp3 classes allow expansion).
-func (k kubectlVolumes) Grow(ctx context.Context, name string, bytes int64) error {
-	patch := fmt.Sprintf(`{"spec":{"resources":{"requests":{"storage":"%dGi"}}}}`, bytes/sizing.GiB)
-	_, err := k.run(ctx, "patch", "pvc", name, "--type=merge", "-p", patch)
+// Modify patches the claim's request and class at once (the gp3 classes
+// allow expansion; the EBS CSI driver merges both into one modification).
+func (k kubectlVolumes) Modify(ctx context.Context, name string, bytes int64, class string) error {
+	var patch struct {
+		Spec struct {
+			Resources struct {
+				Requests map[string]string `json:"requests"`
+			} `json:"resources"`
+			Class string `json:"volumeAttributesClassName,omitempty"`
+		} `json:"spec"`
+	}
+	patch.Spec.Resources.Requests = map[string]string{"storage": fmt.Sprintf("%dGi", bytes/sizing.GiB)}
+	patch.Spec.Class = class
+	b, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	_, err = k.run(ctx, "patch", "pvc", name, "--type=merge", "-p", string(b))
 	return err
 }
 

@@ -71,6 +71,32 @@ type StorageClass struct {
 	Default bool
 }
 
+// EBSDriver is the EBS CSI driver's name.
+const EBSDriver = "ebs.csi.aws.com"
+
+// VolumeAttributes are a gp3 volume's provisioned throughput and IOPS.
+type VolumeAttributes struct {
+	ThroughputMiB, IOPS int
+}
+
+// AttributesClassName names the VolumeAttributesClass of these values:
+// the values are immutable in a class, so other values are another class.
+func AttributesClassName(a VolumeAttributes) string {
+	return fmt.Sprintf("gp3-%dmibs-%diops", a.ThroughputMiB, a.IOPS)
+}
+
+// VolumeAttributesSince is the first Kubernetes version that serves
+// storage.k8s.io/v1 VolumeAttributesClass (GA in 1.34).
+const VolumeAttributesSince = "1.34"
+
+// ServesVolumeAttributes says whether a cluster of that version serves
+// VolumeAttributesClass.
+func ServesVolumeAttributes(version string) bool {
+	v, err := minorNumber(version)
+	since, _ := minorNumber(VolumeAttributesSince)
+	return err == nil && v >= since
+}
+
 // Config configures the cluster: plain values only.
 type Config struct {
 	// Name is the EKS cluster name.
@@ -84,6 +110,13 @@ type Config struct {
 	SystemPool SystemPool
 	// StorageClasses are created for Pulsar's volumes.
 	StorageClasses []StorageClass
+	// VolumeAttributes are the gp3 throughput and IOPS a bound volume can
+	// be moved to, each a VolumeAttributesClass named by its values
+	// (AttributesClassName): a resize sets a claim's class and its size in
+	// one patch, which the EBS CSI driver makes one EC2 modification
+	// (two, a few hours apart, would meet EBS' cooldown). Kubernetes 1.34
+	// and later only (storage.k8s.io/v1); none are created below it.
+	VolumeAttributes []VolumeAttributes
 	// Access lists the IAM principals that may use the Kubernetes API, each
 	// with an EKS access policy (people, CI's roles, the operator).
 	Access []model.AccessGrant
@@ -526,7 +559,7 @@ func (b *builder) storageClasses() error {
 		}
 		class, err := storagev1.NewStorageClass(b.ctx, b.name+"-"+sc.Name, &storagev1.StorageClassArgs{
 			Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(sc.Name), Annotations: ann},
-			Provisioner:          pulumi.String("ebs.csi.aws.com"),
+			Provisioner:          pulumi.String(EBSDriver),
 			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 			AllowVolumeExpansion: pulumi.Bool(true),
 			ReclaimPolicy:        pulumi.String("Retain"),
@@ -539,6 +572,27 @@ func (b *builder) storageClasses() error {
 			return err
 		}
 		b.keep(class)
+	}
+	return b.attributesClasses()
+}
+
+// attributesClasses registers a VolumeAttributesClass for each of
+// VolumeAttributes (clusters of 1.34 and later).
+func (b *builder) attributesClasses() error {
+	if !ServesVolumeAttributes(b.cfg.KubernetesVersion) {
+		return nil
+	}
+	for _, a := range b.cfg.VolumeAttributes {
+		name := AttributesClassName(a)
+		vac, err := storagev1.NewVolumeAttributesClass(b.ctx, b.name+"-"+name, &storagev1.VolumeAttributesClassArgs{
+			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name)},
+			DriverName: pulumi.String(EBSDriver),
+			Parameters: pulumi.StringMap{"throughput": pulumi.Sprintf("%d", a.ThroughputMiB), "iops": pulumi.Sprintf("%d", a.IOPS)},
+		}, b.parent, pulumi.Provider(b.provider))
+		if err != nil {
+			return err
+		}
+		b.keep(vac)
 	}
 	return nil
 }

@@ -246,3 +246,22 @@ func TestKubernetesProviderSettings(t *testing.T) {
 		assert.Equal(t, want, fmt.Sprint(p.Inputs[key]), key)
 	}
 }
+
+// Each volume attributes value is a VolumeAttributesClass of the EBS
+// driver named by its values, on 1.34 and later; below, none.
+func TestVolumeAttributesClasses(t *testing.T) {
+	a := args()
+	a.VolumeAttributes = []VolumeAttributes{{ThroughputMiB: 375, IOPS: 3000}, {ThroughputMiB: 375, IOPS: 6000}}
+	rec := run(t, a)
+	vacs := rec.ByType("kubernetes:storage.k8s.io/v1:VolumeAttributesClass")
+	require.Len(t, vacs, 2)
+	vac, err := rec.One("kubernetes:storage.k8s.io/v1:VolumeAttributesClass", "c-gp3-375mibs-6000iops")
+	require.NoError(t, err)
+	assert.Equal(t, "gp3-375mibs-6000iops", vac.Input("metadata.name"))
+	assert.Equal(t, "ebs.csi.aws.com", vac.Inputs["driverName"])
+	assert.Equal(t, map[string]any{"throughput": "375", "iops": "6000"}, vac.Inputs["parameters"])
+	assert.NotEmpty(t, vac.Provider, "through the cluster's provider")
+
+	a.KubernetesVersion = "1.33"
+	assert.Empty(t, run(t, a).ByType("kubernetes:storage.k8s.io/v1:VolumeAttributesClass"), "1.33 serves no storage.k8s.io/v1 VolumeAttributesClass")
+}
