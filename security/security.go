@@ -98,8 +98,7 @@ func RuleIDs() []string {
 // Check runs every rule over one previewed stack, as on the given day
 // (the rules about support windows read it).
 func Check(st stacks.OfflineStack, on time.Time) []Finding {
-	v := newView(st)
-	v.on = on
+	v := newView(st, on)
 	var out []Finding
 	for _, r := range Rules() {
 		for _, f := range r.check(v) {
@@ -163,8 +162,8 @@ type view struct {
 	on time.Time
 }
 
-func newView(st stacks.OfflineStack) *view {
-	v := &view{st: st, byType: map[string][]recorder.Resource{}, byID: map[string]recorder.Resource{}}
+func newView(st stacks.OfflineStack, on time.Time) *view {
+	v := &view{st: st, on: on, byType: map[string][]recorder.Resource{}, byID: map[string]recorder.Resource{}}
 	for _, r := range st.Resources {
 		v.byType[r.Type] = append(v.byType[r.Type], r)
 		if r.ID != "" {

@@ -663,7 +663,7 @@ func TestProxyExposure(t *testing.T) {
 // sets allowDataDeletion is reported as a waiver, not a pass.
 func TestDataProtectedAndWaiver(t *testing.T) {
 	st := us1(t)
-	v := newView(st)
+	v := newView(st, checkDay)
 	bearing := dataBearing(v)
 	require.Len(t, bearing, 6, "the offload and metrics buckets, their keys, the cluster and its secrets key")
 	assert.Empty(t, dataProtected(v))
@@ -672,7 +672,7 @@ func TestDataProtectedAndWaiver(t *testing.T) {
 	for i := range st.Resources {
 		st.Resources[i].Protect = false
 	}
-	fs := dataProtected(newView(st))
+	fs := dataProtected(newView(st, checkDay))
 	require.Len(t, fs, 6)
 	for _, f := range fs {
 		assert.Contains(t, f.Waived, "allowDataDeletion")

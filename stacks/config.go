@@ -512,7 +512,10 @@ func strictJSON(s string, v any) error {
 // Defaults, in one place.
 const (
 	DefaultKubernetesVersion = "1.35"
-	DefaultNATGateways       = model.NATPerZone
+	// LegacyKubernetesVersion is what every stack deployed before the
+	// kubernetesVersion output ran: the guard reads a missing output as it.
+	LegacyKubernetesVersion = "1.33"
+	DefaultNATGateways      = model.NATPerZone
 	// NATSingle is the cheaper NAT layout: one gateway for every zone.
 	NATSingle          = model.NATSingle
 	DefaultProxyScheme = model.SchemeInternetFacing

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -623,7 +624,7 @@ func TestTransitionGuard(t *testing.T) {
 		return volumes(v)
 	}
 	out := func(phase, sets string, between ...int) map[string]any {
-		m := map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet"}
+		m := map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "kubernetesVersion": "1.35"}
 		if len(between) > 0 {
 			m["transition"] = map[string]any{"from": transitionFrom[phase], "step": float64(between[0])}
 		}
@@ -686,6 +687,8 @@ func TestTransitionGuard(t *testing.T) {
 		{"Kubernetes two minors up", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.33"),
 			"stack us-east-1: pulsar-fleet:cluster.kubernetesVersion: 1.35: the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34"},
 		{"Kubernetes downgrade", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.36"), "cannot go back to 1.35"},
+		{"deployed before the version was exported: 1.33", at("10m", nil), map[string]any{"phase": "10m", "bookieSets": "nvme", "tokenSigningKey": "fleet"},
+			"the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)
@@ -742,4 +745,11 @@ func TestTransitionConfigIsValidated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ebs", regions.BookieSets(d.Components.Pulsar), "the ZooKeeper step keeps the set")
 	assert.Equal(t, 4, d.Components.Pulsar.ZooKeeper.Replicas)
+}
+
+// The default version is the calendar's newest.
+func TestDefaultKubernetesVersionIsTheNewest(t *testing.T) {
+	names := cluster.KubernetesVersionNames()
+	assert.Equal(t, names[len(names)-1], DefaultKubernetesVersion)
+	assert.Contains(t, names, LegacyKubernetesVersion, "a stack deployed before the output can still be upgraded from it")
 }

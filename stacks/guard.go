@@ -50,11 +50,14 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 }
 
 // allowKubernetesVersion refuses a version change EKS cannot make in
-// place (cluster.AllowUpgrade). A stack deployed before the export has no
-// version to compare: EKS itself refuses what it cannot do there.
+// place (cluster.AllowUpgrade). A stack deployed before the export runs
+// LegacyKubernetesVersion, the only version the program declared then.
 func allowKubernetesVersion(c StackConfig, deployed map[string]any) error {
 	was, _ := deployed[regions.OutputKubernetesVersion].(string)
-	if was == "" || was == c.Cluster.KubernetesVersion {
+	if was == "" {
+		was = LegacyKubernetesVersion
+	}
+	if was == c.Cluster.KubernetesVersion {
 		return nil
 	}
 	if err := cluster.AllowUpgrade(was, c.Cluster.KubernetesVersion); err != nil {

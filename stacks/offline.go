@@ -165,8 +165,11 @@ func (o OfflineOptions) guard(fleet Fleet, run map[string]bool) error {
 		if len(run) > 0 && !run[s] {
 			continue
 		}
-		// Deployed by this version: its tokens are the fleet key's.
-		if err := guard(s, map[string]any{regions.OutputPhase: o.DeployedPhase, regions.OutputSigningKey: string(model.SigningKeyFleet)}); err != nil {
+		// Deployed by this version: its tokens are the fleet key's, its
+		// cluster at the declared version.
+		c, _ := fleet.Get(s)
+		if err := guard(s, map[string]any{regions.OutputPhase: o.DeployedPhase, regions.OutputSigningKey: string(model.SigningKeyFleet),
+			regions.OutputKubernetesVersion: c.Cluster.KubernetesVersion}); err != nil {
 			return err
 		}
 	}

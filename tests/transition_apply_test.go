@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/render"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -46,6 +48,9 @@ type declaredState struct {
 	// StatefulSet deleted with its pods left running.
 	leave  *transition.Leave
 	resize *transition.Resize
+	// retained are the objects of resources with retainOnDelete: left in
+	// the cluster when a later state no longer declares them.
+	retained map[liveObject]bool
 }
 
 // statesOf are the states of one transition in order: the old phase, each
@@ -80,7 +85,14 @@ func previewState(t *testing.T, stack, phase string, step *stacks.TransitionStep
 	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Phase: phase, Stacks: []string{stack}, Transition: step})
 	require.NoError(t, err, key)
 	rs := res.Stacks[0].Resources
-	st := declaredState{name: name, objs: manifests.From(rs)}
+	st := declaredState{name: name, objs: manifests.From(rs), retained: map[liveObject]bool{}}
+	for _, r := range rs {
+		if r.RetainOnDelete {
+			for _, o := range manifests.From([]recorder.Resource{r}) {
+				st.retained[identity(o)] = true
+			}
+		}
+	}
 	for _, rel := range render.Releases(rs) {
 		if rel.Chart == pulsar.ChartName {
 			st.releases = append(st.releases, rel)
@@ -99,10 +111,12 @@ func identity(o manifests.Object) liveObject {
 
 // applier applies states in sequence and remembers what is live.
 type applier struct {
-	t      *testing.T
-	s      *apiserver.Server
-	r      render.Renderer
-	live   map[liveObject]bool
+	t    *testing.T
+	s    *apiserver.Server
+	r    render.Renderer
+	live map[liveObject]bool
+	// kept are the live objects Pulumi leaves behind when undeclared.
+	kept   map[liveObject]bool
 	ns     map[string]bool
 	rcache map[string][]manifests.Object
 	// problems are the rejected updates and the unsafe steps.
@@ -170,8 +184,9 @@ func (a *applier) apply(label string, st declaredState, installed map[string]boo
 		a.live[id] = true
 		applied++
 	}
+	maps.Copy(a.kept, st.retained)
 	for id := range a.live {
-		if !want[id] {
+		if !want[id] && !a.kept[id] {
 			require.NoError(a.t, a.s.Delete(ctx, id.apiVersion, id.kind, id.namespace, id.name))
 			delete(a.live, id)
 			deleted++
@@ -219,7 +234,7 @@ func quorumAndBookies(st declaredState, rendered func(render.Release) []manifest
 func TestTransitionsApplyInSequence(t *testing.T) {
 	r := newRenderer(t)
 	s := startAPIServer(t)
-	a := &applier{t: t, s: s, r: r, live: map[liveObject]bool{}, rcache: map[string][]manifests.Object{},
+	a := &applier{t: t, s: s, r: r, live: map[liveObject]bool{}, kept: map[liveObject]bool{}, rcache: map[string][]manifests.Object{},
 		ns: map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}}
 	cat := catalog(t)
 	start := time.Now()

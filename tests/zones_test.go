@@ -93,7 +93,7 @@ func zoneLine(stack, phase string, before, after regions.RegionDesign, err error
 func TestAddedZoneApplies(t *testing.T) {
 	r := newRenderer(t)
 	s := startAPIServer(t)
-	a := &applier{t: t, s: s, r: r, live: map[liveObject]bool{}, rcache: map[string][]manifests.Object{},
+	a := &applier{t: t, s: s, r: r, live: map[liveObject]bool{}, kept: map[liveObject]bool{}, rcache: map[string][]manifests.Object{},
 		ns: map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}}
 	cat := catalog(t)
 	applied := 0

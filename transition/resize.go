@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
-	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -18,21 +17,45 @@ type VolumeCluster interface {
 	Replicas(ctx context.Context, statefulSet string) (int, error)
 	// Claim reads one PersistentVolumeClaim.
 	Claim(ctx context.Context, name string) (Claim, error)
-	// Modify sets a claim's requested size and, when class is not empty,
-	// its VolumeAttributesClass, in one patch.
+	// Modify sets a claim's requested size (unless bytes is 0) and its
+	// VolumeAttributesClass (unless class is empty), in one patch.
 	Modify(ctx context.Context, name string, bytes int64, class string) error
+	// AttributesClassExists says whether the cluster has that
+	// VolumeAttributesClass (false too where it serves none).
+	AttributesClassExists(ctx context.Context, name string) (bool, error)
 	// Orphan deletes the StatefulSet and leaves its pods and claims.
 	Orphan(ctx context.Context, statefulSet string) error
 }
 
 // Claim is a bookie volume's claim: the size it requests and the size its
 // volume has; the VolumeAttributesClass it asks for, the one its volume
-// has, and the state of a modification under way (status.modifyVolumeStatus:
-// "Pending", "InProgress", "Infeasible"; empty when none is).
+// has, and the modification under way (status.modifyVolumeStatus: its
+// state and the class it moves to; empty when none is).
 type Claim struct {
 	RequestBytes, CapacityBytes int64
 	Class, CurrentClass         string
-	ModifyStatus                string
+	Modify                      ModifyStatus
+	ModifyTarget                string
+}
+
+// ModifyStatus is the state of a claim's volume modification, as
+// Kubernetes reports it.
+type ModifyStatus string
+
+// The states of status.modifyVolumeStatus.status.
+const (
+	ModifyPending    ModifyStatus = "Pending"
+	ModifyInProgress ModifyStatus = "InProgress"
+	ModifyInfeasible ModifyStatus = "Infeasible"
+)
+
+// Valid says whether s is a state Kubernetes reports (or none).
+func (s ModifyStatus) Valid() bool {
+	switch s {
+	case "", ModifyPending, ModifyInProgress, ModifyInfeasible:
+		return true
+	}
+	return false
 }
 
 // Volume names of the chart's bookie claim templates
@@ -62,7 +85,9 @@ func ClaimName(statefulSet, volume string, ordinal int) string {
 // to re-create it with the new claim templates.
 type ResizeRun struct {
 	Resize
-	Log io.Writer
+	// Namespace is the bookies' namespace, for the commands the run names.
+	Namespace string
+	Log       io.Writer
 }
 
 // NotYetError is a gate that is not open yet: run again once it is.
@@ -102,28 +127,17 @@ func (r ResizeRun) Run(ctx context.Context, c VolumeCluster) error {
 	if err != nil {
 		return err
 	}
+	targets := r.targets(n)
+	if err := r.classesExist(ctx, c, targets); err != nil {
+		return err
+	}
 	var pending []string
-	for _, t := range r.targets(n) {
-		cl, err := c.Claim(ctx, t.name)
+	for _, t := range targets {
+		done, err := r.move(ctx, c, t)
 		if err != nil {
 			return err
 		}
-		grow, move := cl.RequestBytes < t.bytes, t.class != "" && cl.Class != t.class
-		if grow || move {
-			want := max(cl.RequestBytes, t.bytes)
-			if err := c.Modify(ctx, t.name, want, t.class); err != nil {
-				return err
-			}
-			fmt.Fprintf(r.Log, "%s: %s -> %s%s\n", t.name, gib(cl.RequestBytes), gib(want), classChange(cl.Class, t.class))
-			if cl, err = c.Claim(ctx, t.name); err != nil {
-				return err
-			}
-		}
-		if cl.ModifyStatus == "Infeasible" {
-			return fmt.Errorf("claim %s: the EBS CSI driver finds its modification to %s infeasible (`kubectl -n %s describe pvc %s`); the StatefulSet is left as it is",
-				t.name, cl.Class, pulsar.DefaultNamespace, t.name)
-		}
-		if cl.CapacityBytes < t.bytes || (t.class != "" && cl.CurrentClass != t.class) {
+		if !done {
 			pending = append(pending, t.name)
 		}
 	}
@@ -135,6 +149,56 @@ func (r ResizeRun) Run(ctx context.Context, c VolumeCluster) error {
 	}
 	fmt.Fprintf(r.Log, "%s deleted, its bookies left running: the next `up` re-creates it with the new claim templates\n", r.StatefulSet)
 	return nil
+}
+
+// classesExist refuses to patch a claim toward a class the cluster lacks:
+// the resize step's `up` declares them, on Kubernetes 1.34 and later.
+func (r ResizeRun) classesExist(ctx context.Context, c VolumeCluster, targets []claimTarget) error {
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if t.class == "" || seen[t.class] {
+			continue
+		}
+		seen[t.class] = true
+		ok, err := c.AttributesClassExists(ctx, t.class)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("the cluster has no VolumeAttributesClass %s: run the resize step's `up` first (it declares it), on Kubernetes %s or later; no claim was changed", t.class, cluster.VolumeAttributesSince)
+		}
+	}
+	return nil
+}
+
+// move patches one claim toward its target where it is not there yet,
+// and says whether its volume has reached it.
+func (r ResizeRun) move(ctx context.Context, c VolumeCluster, t claimTarget) (bool, error) {
+	cl, err := c.Claim(ctx, t.name)
+	if err != nil {
+		return false, err
+	}
+	grow, class := int64(0), ""
+	if cl.RequestBytes < t.bytes {
+		grow = t.bytes
+	}
+	if t.class != "" && cl.Class != t.class {
+		class = t.class
+	}
+	if grow > 0 || class != "" {
+		if err := c.Modify(ctx, t.name, grow, class); err != nil {
+			return false, err
+		}
+		fmt.Fprintf(r.Log, "%s: %s -> %s%s\n", t.name, gib(cl.RequestBytes), gib(max(cl.RequestBytes, t.bytes)), classChange(cl.Class, class))
+		if cl, err = c.Claim(ctx, t.name); err != nil {
+			return false, err
+		}
+	}
+	if t.class != "" && cl.Modify == ModifyInfeasible && cl.ModifyTarget == t.class {
+		return false, fmt.Errorf("claim %s: the EBS CSI driver finds its modification to %s infeasible (`kubectl -n %s describe pvc %s`); the StatefulSet is left as it is",
+			t.name, t.class, r.Namespace, t.name)
+	}
+	return cl.CapacityBytes >= t.bytes && (t.class == "" || cl.CurrentClass == t.class), nil
 }
 
 func classChange(from, to string) string {

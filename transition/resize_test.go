@@ -20,7 +20,8 @@ type fakeVolumes struct {
 	replicas int
 	claims   map[string]*Claim
 	done     bool
-	status   string
+	status   ModifyStatus
+	classes  map[string]bool // nil: every class exists
 	calls    []string
 }
 
@@ -44,14 +45,19 @@ func (f *fakeVolumes) Claim(_ context.Context, name string) (Claim, error) {
 func (f *fakeVolumes) Modify(_ context.Context, name string, b int64, class string) error {
 	f.calls = append(f.calls, fmt.Sprintf("modify %s %dGi %s", name, b/sizing.GiB, class))
 	c := f.claims[name]
-	c.RequestBytes = b
+	if b > 0 {
+		c.RequestBytes = b
+	}
 	if class != "" {
-		c.Class, c.ModifyStatus = class, f.status
+		c.Class, c.Modify, c.ModifyTarget = class, f.status, class
 	}
 	if f.done {
-		c.CapacityBytes, c.CurrentClass, c.ModifyStatus = b, c.Class, ""
+		c.CapacityBytes, c.CurrentClass, c.Modify, c.ModifyTarget = c.RequestBytes, c.Class, "", ""
 	}
 	return nil
+}
+func (f *fakeVolumes) AttributesClassExists(_ context.Context, name string) (bool, error) {
+	return f.classes == nil || f.classes[name], nil
 }
 func (f *fakeVolumes) Orphan(_ context.Context, sts string) error {
 	f.calls = append(f.calls, "orphan "+sts)
@@ -65,11 +71,13 @@ func TestResizeRun(t *testing.T) {
 	bigger.LedgerBytes = 6144 * sizing.GiB
 	faster := bigger
 	faster.ThroughputBytes, faster.LedgerIOPS = 625*float64(sizing.MiB), 3000
+	slower := from
+	slower.LedgerBytes, slower.ThroughputBytes = 1024*sizing.GiB, 100*float64(sizing.MiB)
 	for _, tc := range []struct {
 		name       string
 		to         sizing.Volumes
 		done       bool
-		status     string
+		status     ModifyStatus
 		wantCalls  []string
 		wantNotYet string
 		wantErr    string
@@ -80,14 +88,18 @@ func TestResizeRun(t *testing.T) {
 		{"grow and expanded: orphaned", bigger, true, "",
 			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi ", "modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi ", "orphan pulsar-bookie"}, "", "", "its bookies left running"},
 		{"throughput changes: size and class in one patch", faster, false, "InProgress",
-			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 24Gi gp3-625mibs-6000iops",
-				"modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 24Gi gp3-625mibs-6000iops"},
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 0Gi gp3-625mibs-6000iops",
+				"modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 0Gi gp3-625mibs-6000iops"},
 			"4 claims still being modified", "", "attributes the storage class's -> gp3-625mibs-6000iops"},
+		{"going down, slower: the class alone, the larger size kept", slower, true, "",
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 0Gi gp3-100mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 0Gi gp3-100mibs-6000iops",
+				"modify pulsar-bookie-ledgers-pulsar-bookie-1 0Gi gp3-100mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 0Gi gp3-100mibs-6000iops", "orphan pulsar-bookie"},
+			"", "", "2048Gi -> 2048Gi, attributes the storage class's -> gp3-100mibs-3000iops"},
 		{"throughput changes, modified: orphaned", faster, true, "",
-			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 24Gi gp3-625mibs-6000iops",
-				"modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 24Gi gp3-625mibs-6000iops", "orphan pulsar-bookie"},
+			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-0 0Gi gp3-625mibs-6000iops",
+				"modify pulsar-bookie-ledgers-pulsar-bookie-1 6144Gi gp3-625mibs-3000iops", "modify pulsar-bookie-journal-pulsar-bookie-1 0Gi gp3-625mibs-6000iops", "orphan pulsar-bookie"},
 			"", "", "pulsar-bookie deleted"},
-		{"the driver refuses a modification", faster, false, "Infeasible",
+		{"the driver refuses a modification", faster, false, ModifyInfeasible,
 			[]string{"modify pulsar-bookie-ledgers-pulsar-bookie-0 6144Gi gp3-625mibs-3000iops"}, "", "finds its modification to gp3-625mibs-3000iops infeasible", ""},
 		{"going down: EBS does not shrink", sizing.Volumes{LedgerBytes: 1024 * sizing.GiB, JournalBytes: 24 * sizing.GiB, ThroughputBytes: from.ThroughputBytes, LedgerIOPS: 3000, JournalIOPS: 6000},
 			false, "", []string{"orphan pulsar-bookie"}, "", "", ""},
@@ -115,6 +127,22 @@ func TestResizeRun(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a class the cluster lacks: refused before any patch", func(t *testing.T) {
+		f := newFakeVolumes(sts, 2, from.LedgerBytes, from.JournalBytes)
+		f.classes = map[string]bool{"gp3-625mibs-6000iops": true}
+		err := ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: faster}, Log: &bytes.Buffer{}}.Run(context.Background(), f)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "the cluster has no VolumeAttributesClass gp3-625mibs-3000iops: run the resize step's `up` first")
+		assert.Empty(t, f.calls)
+	})
+	t.Run("an old refusal toward another class does not stop the run", func(t *testing.T) {
+		f := newFakeVolumes(sts, 1, from.LedgerBytes, from.JournalBytes)
+		for _, c := range f.claims {
+			c.Modify, c.ModifyTarget = ModifyInfeasible, "gp3-9999mibs-3000iops"
+		}
+		f.done = true
+		require.NoError(t, ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: faster}, Log: &bytes.Buffer{}}.Run(context.Background(), f))
+	})
 	t.Run("a second run only does what is left", func(t *testing.T) {
 		f := newFakeVolumes(sts, 2, from.LedgerBytes, from.JournalBytes)
 		r := ResizeRun{Resize: Resize{StatefulSet: sts, From: from, To: faster}, Log: &bytes.Buffer{}}

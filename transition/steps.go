@@ -200,7 +200,7 @@ func (b *builder) volumes() {
 	gate := fmt.Sprintf("every claim of %s reports its new capacity and, where it changes, its new class as current (`kubectl -n %s get pvc`: CAPACITY and VOLUMEATTRIBUTESCLASS)", r.StatefulSet, pulsar.DefaultNamespace)
 	classes := ""
 	if r.performanceChanges() {
-		classes = "; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them; the old VolumeAttributesClasses deleted"
+		classes = "; the gp3 classes replaced with the new throughput and IOPS (the provider deletes and re-creates a StorageClass whose parameters change), so new bookies' volumes get them; the old VolumeAttributesClasses leave the stack but stay in the cluster (retained volumes may name them)"
 	}
 	between = append(between, fmt.Sprintf("`kubectl -n %s delete statefulset %s --cascade=orphan`: the bookies keep running, and the next `up` re-creates the StatefulSet with the new claim templates and adopts them", pulsar.DefaultNamespace, r.StatefulSet))
 	b.add(Step{Title: "resize the EBS bookies' volumes in place (" + VolumeChange(from, to) + ")", Up: up, Between: between, Resize: &r,

@@ -75,9 +75,10 @@ func (l Leave) Command(stack string) string {
 }
 
 // Resize is the EBS bookies' volumes changed in place: each claim of the
-// StatefulSet grown, each volume's throughput and IOPS modified, then the
-// StatefulSet deleted with its pods left running, so that the next `up`
-// re-creates it with the new claim templates and adopts them.
+// StatefulSet given its new size and, where throughput or IOPS change, its
+// new VolumeAttributesClass in one patch, then the StatefulSet deleted
+// with its pods left running, so that the next `up` re-creates it with the
+// new claim templates and adopts them.
 type Resize struct {
 	StatefulSet string         `json:"statefulSet"`
 	From        sizing.Volumes `json:"from"`

@@ -461,11 +461,17 @@ func TestGuardCommand(t *testing.T) {
 	// with the volumes the plan chooses there.
 	volumes := map[string]any{"ledgerGiB": 768, "journalGiB": 24, "throughputMiB": 125, "ledgerIOPS": 3000, "journalIOPS": 6000}
 	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes,
-		"tokenSigningKey": "fleet"}))
+		"tokenSigningKey": "fleet", "kubernetesVersion": "1.35"}))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "safe as one `up`")
+	// Deployed before the version was exported: it runs 1.33, two minors
+	// below the stack file's.
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes,
+		"tokenSigningKey": "fleet"}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34")
 	// Deployed before the fleet key: its tokens are the chart's key's.
-	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes}))
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes, "kubernetesVersion": "1.35"}))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "pulsar-fleet:tokens.signingKey: chart to keep the key")
 	// Deployed before volumes were exported: it runs the old fixed ones.
@@ -565,19 +571,24 @@ func TestDecommissionCommand(t *testing.T) {
 
 // fakeKubectlVolumes plays a cluster whose ledger claims (journal
 // claims: the j files) all request dir/request and ask for the class in
-// dir/class, and have dir/capacity and the class in dir/current; it logs
-// every call to dir/calls.
+// dir/class, and have dir/capacity, the class in dir/current and the
+// modifyVolumeStatus object in dir/modify (if any); the cluster has the
+// VolumeAttributesClasses listed in dir/classes. It logs every call to
+// dir/calls.
 func fakeKubectlVolumes(t *testing.T, replicas int, request, capacity string) (bin, dir string) {
 	files := map[string]string{"replicas": fmt.Sprint(replicas)}
 	for _, k := range []string{"", "j"} {
 		files[k+"request"], files[k+"capacity"], files[k+"class"], files[k+"current"] = request, capacity, "", ""
 	}
-	files["jrequest"], files["jcapacity"] = "24Gi", "24Gi"
+	files["jrequest"], files["jcapacity"], files["modify"] = "24Gi", "24Gi", "null"
+	files["classes"] = "gp3-375mibs-3000iops\ngp3-375mibs-6000iops\n"
 	return writeFakeKubectl(t, files, `
+  *"get volumeattributesclass"*) for c in $(cat "$d/classes"); do case "$*" in *" $c "*) echo "volumeattributesclass.storage.k8s.io/$c" ;; esac; done ;;
   *"get pvc"*) k=""; case "$*" in *journal*) k=j ;; esac
-    printf '{"spec":{"volumeAttributesClassName":"%s","resources":{"requests":{"storage":"%s"}}},"status":{"capacity":{"storage":"%s"},"currentVolumeAttributesClassName":"%s"}}' "$(cat "$d/${k}class")" "$(cat "$d/${k}request")" "$(cat "$d/${k}capacity")" "$(cat "$d/${k}current")" ;;
+    printf '{"spec":{"volumeAttributesClassName":"%s","resources":{"requests":{"storage":"%s"}}},"status":{"capacity":{"storage":"%s"},"currentVolumeAttributesClassName":"%s","modifyVolumeStatus":%s}}' "$(cat "$d/${k}class")" "$(cat "$d/${k}request")" "$(cat "$d/${k}capacity")" "$(cat "$d/${k}current")" "$(cat "$d/modify")" ;;
   *"patch pvc"*) k=""; case "$*" in *journal*) k=j ;; esac
-    echo "$*" | sed 's/.*"storage":"\([0-9A-Za-z]*\)".*/\1/' > "$d/${k}request"; echo "$*" | sed -n 's/.*"volumeAttributesClassName":"\([0-9a-z-]*\)".*/\1/p' > "$d/${k}class" ;;
+    r="$(echo "$*" | sed -n 's/.*"storage":"\([0-9A-Za-z]*\)".*/\1/p')"; [ -z "$r" ] || echo "$r" > "$d/${k}request"
+    c="$(echo "$*" | sed -n 's/.*"volumeAttributesClassName":"\([0-9a-z-]*\)".*/\1/p')"; [ -z "$c" ] || echo "$c" > "$d/${k}class" ;;
   *"delete statefulset"*) ;;`)
 }
 
@@ -614,6 +625,22 @@ func TestResizeCommand(t *testing.T) {
 	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
 	require.NoError(t, err)
 	assert.Contains(t, string(calls), "-n pulsar --context us-west-2 delete statefulset pulsar-bookie --cascade=orphan")
+
+	// The driver refuses a modification: an error, not a gate to wait at.
+	bin, dir = fakeKubectlVolumes(t, 6, "1536Gi", "1536Gi")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "modify"), []byte(`{"status":"Infeasible","targetVolumeAttributesClassName":"gp3-375mibs-3000iops"}`), 0o600))
+	code, _, stderr = cli(t, append(resize[:len(resize):len(resize)], "--kubectl", bin)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "claim pulsar-bookie-ledgers-pulsar-bookie-0: the EBS CSI driver finds its modification to gp3-375mibs-3000iops infeasible (`kubectl -n pulsar describe pvc")
+	// A class the cluster lacks (the step's `up` not run): no patch.
+	bin, dir = fakeKubectlVolumes(t, 6, "1536Gi", "1536Gi")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "classes"), []byte("gp3-375mibs-6000iops\n"), 0o600))
+	code, _, stderr = cli(t, append(resize[:len(resize):len(resize)], "--kubectl", bin)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "the cluster has no VolumeAttributesClass gp3-375mibs-3000iops")
+	calls, err = os.ReadFile(filepath.Join(dir, "calls"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(calls), "patch")
 
 	// Below Kubernetes 1.34 there is no VolumeAttributesClass: refused
 	// before any call.

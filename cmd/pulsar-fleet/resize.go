@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
@@ -61,7 +62,7 @@ func runResize(args []string, stdout io.Writer) error {
 	}
 	ns := b.Components.Pulsar.WithDefaults().Namespace
 	c := kubectlVolumes{kubectlCluster{bin: *kubectl, context: *kubeContext, namespace: ns}}
-	return transition.ResizeRun{Resize: *step, Log: stdout}.Run(context.Background(), c)
+	return transition.ResizeRun{Resize: *step, Namespace: ns, Log: stdout}.Run(context.Background(), c)
 }
 
 // kubectlVolumes is transition.VolumeCluster through kubectl.
@@ -85,7 +86,8 @@ func (k kubectlVolumes) Claim(ctx context.Context, name string) (transition.Clai
 			Capacity                         map[string]string `json:"capacity"`
 			CurrentVolumeAttributesClassName string            `json:"currentVolumeAttributesClassName"`
 			ModifyVolumeStatus               *struct {
-				Status string `json:"status"`
+				Status                          transition.ModifyStatus `json:"status"`
+				TargetVolumeAttributesClassName string                  `json:"targetVolumeAttributesClassName"`
 			} `json:"modifyVolumeStatus"`
 		} `json:"status"`
 	}
@@ -94,7 +96,10 @@ func (k kubectlVolumes) Claim(ctx context.Context, name string) (transition.Clai
 	}
 	c := transition.Claim{Class: pvc.Spec.VolumeAttributesClassName, CurrentClass: pvc.Status.CurrentVolumeAttributesClassName}
 	if m := pvc.Status.ModifyVolumeStatus; m != nil {
-		c.ModifyStatus = m.Status
+		if !m.Status.Valid() {
+			return c, fmt.Errorf("claim %s: modifyVolumeStatus %q is not a state this program knows", name, m.Status)
+		}
+		c.Modify, c.ModifyTarget = m.Status, m.TargetVolumeAttributesClassName
 	}
 	if c.RequestBytes, err = manifests.BinaryQuantity(pvc.Spec.Resources.Requests["storage"]); err != nil {
 		return c, fmt.Errorf("claim %s request: %w", name, err)
@@ -108,15 +113,18 @@ func (k kubectlVolumes) Claim(ctx context.Context, name string) (transition.Clai
 // Modify patches the claim's request and class at once (the gp3 classes
 // allow expansion; the EBS CSI driver merges both into one modification).
 func (k kubectlVolumes) Modify(ctx context.Context, name string, bytes int64, class string) error {
+	type requests struct {
+		Requests map[string]string `json:"requests"`
+	}
 	var patch struct {
 		Spec struct {
-			Resources struct {
-				Requests map[string]string `json:"requests"`
-			} `json:"resources"`
-			Class string `json:"volumeAttributesClassName,omitempty"`
+			Resources *requests `json:"resources,omitempty"`
+			Class     string    `json:"volumeAttributesClassName,omitempty"`
 		} `json:"spec"`
 	}
-	patch.Spec.Resources.Requests = map[string]string{"storage": fmt.Sprintf("%dGi", bytes/sizing.GiB)}
+	if bytes > 0 {
+		patch.Spec.Resources = &requests{map[string]string{"storage": fmt.Sprintf("%dGi", bytes/sizing.GiB)}}
+	}
 	patch.Spec.Class = class
 	b, err := json.Marshal(patch)
 	if err != nil {
@@ -124,6 +132,13 @@ func (k kubectlVolumes) Modify(ctx context.Context, name string, bytes int64, cl
 	}
 	_, err = k.run(ctx, "patch", "pvc", name, "--type=merge", "-p", string(b))
 	return err
+}
+
+// AttributesClassExists looks the class up (an error where the cluster
+// serves no VolumeAttributesClass).
+func (k kubectlVolumes) AttributesClassExists(ctx context.Context, name string) (bool, error) {
+	out, err := k.run(ctx, "get", "volumeattributesclass", name, "--ignore-not-found", "-o", "name")
+	return strings.TrimSpace(out) != "", err
 }
 
 // Orphan deletes the StatefulSet and leaves its pods and claims.

@@ -588,7 +588,11 @@ func (b *builder) attributesClasses() error {
 			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name)},
 			DriverName: pulumi.String(EBSDriver),
 			Parameters: pulumi.StringMap{"throughput": pulumi.Sprintf("%d", a.ThroughputMiB), "iops": pulumi.Sprintf("%d", a.IOPS)},
-		}, b.parent, pulumi.Provider(b.provider))
+			// Kept in the cluster when no longer declared: claims and
+			// retained volumes may still name it, and its protection
+			// finalizer would hold a delete forever. Declared again, it
+			// is adopted (the provider applies server-side).
+		}, b.parent, pulumi.Provider(b.provider), pulumi.RetainOnDelete(true))
 		if err != nil {
 			return err
 		}

@@ -261,6 +261,7 @@ func TestVolumeAttributesClasses(t *testing.T) {
 	assert.Equal(t, "ebs.csi.aws.com", vac.Inputs["driverName"])
 	assert.Equal(t, map[string]any{"throughput": "375", "iops": "6000"}, vac.Inputs["parameters"])
 	assert.NotEmpty(t, vac.Provider, "through the cluster's provider")
+	assert.True(t, vac.RetainOnDelete, "never deleted: retained volumes may name it")
 
 	a.KubernetesVersion = "1.33"
 	assert.Empty(t, run(t, a).ByType("kubernetes:storage.k8s.io/v1:VolumeAttributesClass"), "1.33 serves no storage.k8s.io/v1 VolumeAttributesClass")
