@@ -122,7 +122,7 @@ func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch
 	if plan.Bookies.LocalNVMe {
 		v = sizing.NewVolumes(0, plan.Params().EBSThroughputBytes, plan.Params())
 	}
-	ebsMiB := int(v.ThroughputBytes / float64(sizing.MiB))
+	journal, ledgers := JournalAttributes(v), LedgerAttributes(v)
 	var attrs []cluster.VolumeAttributes
 	if !plan.Bookies.LocalNVMe {
 		attrs = BookieAttributes(v)
@@ -133,8 +133,8 @@ func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch
 		SystemPool: cluster.SystemPool{InstanceTypes: sysTypes, Arch: sysArch, Min: sizing.SystemNodes(), Desired: sizing.SystemNodes(), Max: sizing.SystemNodes() + 2},
 		StorageClasses: []cluster.StorageClass{
 			{Name: StorageClassDefault, ThroughputMiB: 125, IOPS: 3000, Default: true},
-			{Name: StorageClassJournal, ThroughputMiB: ebsMiB, IOPS: v.JournalIOPS},
-			{Name: StorageClassLedgers, ThroughputMiB: ebsMiB, IOPS: v.LedgerIOPS},
+			{Name: StorageClassJournal, ThroughputMiB: journal.ThroughputMiB, IOPS: journal.IOPS},
+			{Name: StorageClassLedgers, ThroughputMiB: ledgers.ThroughputMiB, IOPS: ledgers.IOPS},
 		},
 		VolumeAttributes: attrs,
 	}

@@ -106,17 +106,34 @@ type claimTarget struct {
 func (r ResizeRun) targets(n int) []claimTarget {
 	var out []claimTarget
 	for i := 0; i < n; i++ {
-		for _, v := range []struct {
-			name  string
-			bytes int64
-			attrs func(sizing.Volumes) cluster.VolumeAttributes
-		}{{VolumeLedgers, r.To.LedgerBytes, regions.LedgerAttributes}, {VolumeJournal, r.To.JournalBytes, regions.JournalAttributes}} {
-			t := claimTarget{name: ClaimName(r.StatefulSet, v.name, i), bytes: v.bytes}
-			if v.attrs(r.From) != v.attrs(r.To) {
-				t.class = cluster.AttributesClassName(v.attrs(r.To))
-			}
-			out = append(out, t)
+		for _, v := range r.changes() {
+			out = append(out, claimTarget{name: ClaimName(r.StatefulSet, v.volume, i), bytes: v.toBytes, class: v.class})
 		}
+	}
+	return out
+}
+
+// volumeChange is how one kind of bookie volume changes: its size, and
+// the attributes class it moves to (empty: its attributes stay).
+type volumeChange struct {
+	volume             string
+	fromBytes, toBytes int64
+	class              string
+}
+
+// changes are the ledger and the journal volumes' changes.
+func (r Resize) changes() []volumeChange {
+	var out []volumeChange
+	for _, v := range []struct {
+		volume   string
+		from, to int64
+		attrs    func(sizing.Volumes) cluster.VolumeAttributes
+	}{{VolumeLedgers, r.From.LedgerBytes, r.To.LedgerBytes, regions.LedgerAttributes}, {VolumeJournal, r.From.JournalBytes, r.To.JournalBytes, regions.JournalAttributes}} {
+		c := volumeChange{volume: v.volume, fromBytes: v.from, toBytes: v.to}
+		if v.attrs(r.From) != v.attrs(r.To) {
+			c.class = cluster.AttributesClassName(v.attrs(r.To))
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -171,20 +171,16 @@ func (b *builder) volumes() {
 	from, to := *b.c.VolumesFrom, *b.c.VolumesTo
 	r := Resize{StatefulSet: b.fromSet(), From: from, To: to}
 	var patches []string
-	for _, v := range []struct {
-		kind     string
-		from, to int64
-		attrs    func(sizing.Volumes) cluster.VolumeAttributes
-	}{{VolumeLedgers, from.LedgerBytes, to.LedgerBytes, regions.LedgerAttributes}, {VolumeJournal, from.JournalBytes, to.JournalBytes, regions.JournalAttributes}} {
+	for _, v := range r.changes() {
 		var set []string
-		if v.from != v.to {
-			set = append(set, "size "+gib(v.to))
+		if v.fromBytes != v.toBytes {
+			set = append(set, "size "+gib(v.toBytes))
 		}
-		if v.attrs(from) != v.attrs(to) {
-			set = append(set, "volumeAttributesClassName "+cluster.AttributesClassName(v.attrs(to)))
+		if v.class != "" {
+			set = append(set, "volumeAttributesClassName "+v.class)
 		}
 		if len(set) > 0 {
-			patches = append(patches, fmt.Sprintf("each claim `%s-%s-<n>` to %s", ClaimTemplate(r.StatefulSet, v.kind), r.StatefulSet, strings.Join(set, " and ")))
+			patches = append(patches, fmt.Sprintf("each claim `%s-%s-<n>` to %s", ClaimTemplate(r.StatefulSet, v.volume), r.StatefulSet, strings.Join(set, " and ")))
 		}
 	}
 	var up []string

@@ -79,6 +79,12 @@ type VolumeAttributes struct {
 	ThroughputMiB, IOPS int
 }
 
+// parameters are the EBS CSI driver's parameters of these values, the
+// same in a StorageClass and a VolumeAttributesClass.
+func (a VolumeAttributes) parameters() pulumi.StringMap {
+	return pulumi.StringMap{"throughput": pulumi.Sprintf("%d", a.ThroughputMiB), "iops": pulumi.Sprintf("%d", a.IOPS)}
+}
+
 // AttributesClassName names the VolumeAttributesClass of these values:
 // the values are immutable in a class, so other values are another class.
 func AttributesClassName(a VolumeAttributes) string {
@@ -557,16 +563,15 @@ func (b *builder) storageClasses() error {
 		if sc.Default {
 			ann["storageclass.kubernetes.io/is-default-class"] = pulumi.String("true")
 		}
+		params := VolumeAttributes{ThroughputMiB: sc.ThroughputMiB, IOPS: sc.IOPS}.parameters()
+		params["type"], params["encrypted"], params["csi.storage.k8s.io/fstype"] = pulumi.String("gp3"), pulumi.String("true"), pulumi.String("xfs")
 		class, err := storagev1.NewStorageClass(b.ctx, b.name+"-"+sc.Name, &storagev1.StorageClassArgs{
 			Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(sc.Name), Annotations: ann},
 			Provisioner:          pulumi.String(EBSDriver),
 			VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 			AllowVolumeExpansion: pulumi.Bool(true),
 			ReclaimPolicy:        pulumi.String("Retain"),
-			Parameters: pulumi.StringMap{
-				"type": pulumi.String("gp3"), "encrypted": pulumi.String("true"), "csi.storage.k8s.io/fstype": pulumi.String("xfs"),
-				"throughput": pulumi.Sprintf("%d", sc.ThroughputMiB), "iops": pulumi.Sprintf("%d", sc.IOPS),
-			},
+			Parameters:           params,
 		}, b.parent, pulumi.Provider(b.provider))
 		if err != nil {
 			return err
@@ -587,7 +592,7 @@ func (b *builder) attributesClasses() error {
 		vac, err := storagev1.NewVolumeAttributesClass(b.ctx, b.name+"-"+name, &storagev1.VolumeAttributesClassArgs{
 			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name)},
 			DriverName: pulumi.String(EBSDriver),
-			Parameters: pulumi.StringMap{"throughput": pulumi.Sprintf("%d", a.ThroughputMiB), "iops": pulumi.Sprintf("%d", a.IOPS)},
+			Parameters: a.parameters(),
 			// Kept in the cluster when no longer declared: claims and
 			// retained volumes may still name it, and its protection
 			// finalizer would hold a delete forever. Declared again, it
