@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
 // eksClusterTypes are the cluster resources the rules read.
@@ -163,7 +164,7 @@ func eksStandardSupport(v *view) []Finding {
 			case !kv.InStandardSupport(v.on):
 				out = append(out, fail(res(r), "Kubernetes %s left EKS standard support on %s: EKS bills extended support, $%.2f a cluster-hour instead of $%.2f, and upgrades the cluster itself from %s. "+
 					"Upgrade one minor version at a time (docs/operations.md, \"Upgrading Kubernetes\")",
-					minor, kv.EndOfStandard.Format(time.DateOnly), cluster.ControlPlaneExtendedPerHour, cluster.ControlPlaneStandardPerHour, kv.EndOfExtended.Format(time.DateOnly)))
+					minor, kv.EndOfStandard.Format(time.DateOnly), sizing.EKSControlPlaneExtendedPerHour, sizing.EKSControlPlanePerHour, kv.EndOfExtended.Format(time.DateOnly)))
 			}
 		}
 	}

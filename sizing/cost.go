@@ -90,16 +90,22 @@ func (c Cost) add(o Cost) Cost {
 	return r
 }
 
+// EKS control-plane prices per cluster-hour (every commercial region): in
+// standard support, which the plan prices, and in extended support.
+const (
+	EKSControlPlanePerHour         = 0.10
+	EKSControlPlaneExtendedPerHour = 0.60
+)
+
 // Platform constants (us-east-1 list prices).
 const (
-	eksControlPlanePerHour = 0.10
-	natGatewayPerHour      = 0.045
-	systemNodes            = 2
-	generalNodes           = 2
-	zookeeperDiskBytes     = 50 * GiB
-	crossAZPerGB           = 0.02 // $0.01 out + $0.01 in
-	interRegionPerGB       = 0.02
-	secondsPerMonth        = 730 * 3600
+	natGatewayPerHour  = 0.045
+	systemNodes        = 2
+	generalNodes       = 2
+	zookeeperDiskBytes = 50 * GiB
+	crossAZPerGB       = 0.02 // $0.01 out + $0.01 in
+	interRegionPerGB   = 0.02
+	secondsPerMonth    = 730 * 3600
 )
 
 // SystemNodes is the size of the on-demand system node group.
@@ -141,7 +147,7 @@ func (p *Planner) cost(rp RegionPlan, spec RegionSpec, w Workload) Cost {
 	if spec.NATGateways > 0 {
 		nats = spec.NATGateways
 	}
-	c.PlatformUSD = (eksControlPlanePerHour+natGatewayPerHour*float64(nats))*pr.HoursPerMonth*f +
+	c.PlatformUSD = (EKSControlPlanePerHour+natGatewayPerHour*float64(nats))*pr.HoursPerMonth*f +
 		float64(systemNodes)*(hourly(sys)+gp3Monthly(pr, float64(pr.RootVolumeBytes), 0, 0)*f)
 
 	c.S3 = p.s3Cost(rp, spec, w)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -228,9 +229,10 @@ func classChange(from, to string) string {
 	return fmt.Sprintf(", attributes %s -> %s", from, to)
 }
 
-// performanceChanges says whether throughput or IOPS change.
+// performanceChanges says whether throughput or IOPS change: whether any
+// volume moves to another attributes class.
 func (r Resize) performanceChanges() bool {
-	return regions.LedgerAttributes(r.From) != regions.LedgerAttributes(r.To) || regions.JournalAttributes(r.From) != regions.JournalAttributes(r.To)
+	return slices.ContainsFunc(r.changes(), func(c volumeChange) bool { return c.class != "" })
 }
 
 // attributesClassNames are the classes of the bookies' volumes.

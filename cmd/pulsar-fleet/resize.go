@@ -16,8 +16,9 @@ import (
 
 // runResize does a transition's resize step through kubectl
 // (transition.ResizeRun): each claim's new size and attributes class in
-// one patch, then the StatefulSet deleted with its bookies left running. Each run does what
-// is left and stops at the first gate that is not open yet.
+// one patch, then the StatefulSet deleted with its bookies left running.
+// Each run does what is left and stops at the first gate that is not open
+// yet.
 func runResize(args []string, stdout io.Writer) error {
 	fs := newFlags("resize", stdout)
 	one := oneStackFlags(fs)

@@ -32,13 +32,6 @@ var KubernetesVersions = []KubernetesVersion{
 	{"1.35", day(2027, 3, 27), day(2028, 3, 27)},
 }
 
-// Control-plane prices per cluster-hour (Amazon EKS pricing, every
-// commercial region).
-const (
-	ControlPlaneStandardPerHour = 0.10
-	ControlPlaneExtendedPerHour = 0.60
-)
-
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // KubernetesVersionNames lists the calendar's versions, oldest first.
