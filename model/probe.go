@@ -17,9 +17,11 @@ const (
 	// its value on success (the probe prints nothing of it on failure).
 	ProbeResultField = "pulsarFleetProbe"
 	ProbeResultOK    = "ok"
-	// ProbeLatencyField is the time in milliseconds from the produce
-	// command's start to the consumer's receipt: the client JVM's start is
-	// in it, so it is a trend of the path, not a publish latency.
+	// ProbeLatencyField is the time in milliseconds from the message's
+	// publish time (stamped by the producer's client as it sends) to the
+	// consumer's receipt, on the probe pod's clock: publish, persist on an
+	// ack quorum, and dispatch through the proxy, without the clients'
+	// JVM start. -1 when the consumer's output named no publish time.
 	ProbeLatencyField = "latencyMs"
 	// ProbeMetricNamespace holds the probe's CloudWatch metrics: Success
 	// (1 per successful run) and LatencyMs.

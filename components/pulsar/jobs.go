@@ -28,14 +28,23 @@ const (
 	ProbeDeadlineSeconds = 50
 )
 
-// ProbeScript produces one message and consumes one as a client would.
+// ProbeScript produces one message and consumes it as a client would.
 // The consumer subscribes first (a durable subscription from the earliest
 // message), so the message is kept for it; the producer returns only once
 // the broker has persisted the message on an ack quorum of bookies. A
 // region whose brokers accept connections but cannot store messages fails
-// here. On success it prints the result line (model.ProbeResultLine),
-// which becomes the CloudWatch metrics behind the region's Route53 health
-// check; a failed run prints none.
+// here: the run prints no result and its deadline ends it. On success it
+// prints the result line (model.ProbeResultLine), which becomes the
+// CloudWatch metrics behind the region's Route53 health check.
+//
+// The message carries the run's own content, so a message an earlier,
+// failed run left on the subscription is consumed and skipped, not taken
+// for this run's. The latency is the message's publish time (stamped by
+// the producer's client when it sends, after its JVM has started) to the
+// moment the consumer prints it, both on the pod's clock: publish,
+// persist and dispatch, without the client's start. A consumer whose
+// output names no publish time reports -1, which counts the run but no
+// latency (model.ProbeLatencyPattern wants a latency of 0 or more).
 //
 // With host (the client listener's name, pulsar-<stack>.<domain>) the
 // probe goes the clients' way: DNS, the NLB and its ACM certificate
@@ -50,14 +59,22 @@ func ProbeScript(host string) string {
 	}
 	return `set -eu
 ` + conf + `CLIENT="bin/pulsar-client"
-` + nowMillis + `$CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 1 "$TOPIC" &
+` + nowMillis + probeReceive + `message="probe ${HOSTNAME:-probe}-$(date +%s)"
+latency_file="${TMPDIR:-/tmp}/probe-latency"
+consumed="${TMPDIR:-/tmp}/probe-consumed"
+rm -f "$latency_file" "$consumed"
+mkfifo "$consumed"
+receive < "$consumed" &
+receiver=$!
+$CLIENT consume -s "$SUBSCRIPTION" -p Earliest -n 0 "$TOPIC" > "$consumed" &
 consumer=$!
+trap 'kill "$consumer" 2>/dev/null || true' EXIT
 sleep 5
-start="$(now_ms)"
-$CLIENT produce -m "probe $(date +%s)" -n 1 "$TOPIC"
-wait "$consumer"
+$CLIENT produce -m "$message" -n 1 "$TOPIC"
+wait "$receiver" || true
+[ -s "$latency_file" ]
 echo "probe: produced and consumed on $TOPIC"
-` + model.ProbeResultPrintf() + ` "$(( $(now_ms) - start ))"
+` + model.ProbeResultPrintf() + ` "$(cat "$latency_file")"
 `
 }
 
@@ -66,6 +83,28 @@ echo "probe: produced and consumed on $TOPIC"
 const nowMillis = `now_ms() {
   t="$(date +%s%N)"; t="${t%%[!0-9]*}"
   if [ "${#t}" -gt 13 ]; then echo $(( t / 1000000 )); else echo $(( t * 1000 )); fi
+}
+`
+
+// probeReceive defines receive: it reads the consumer's output (through a
+// FIFO, so the consumer can be stopped once it is done) until the line of
+// this run's message, and writes the latency to $latency_file. The
+// pulsar-client prints "publishTime:[<ms>], ... content:<message>" for
+// each message it consumes and acknowledges. It returns at that line, or
+// with nothing written when the consumer's output ends.
+const probeReceive = `receive() {
+  while IFS= read -r line; do
+    case "$line" in
+    *"content:${message}"*)
+      now="$(now_ms)"
+      published="${line#*"publishTime:["}"; published="${published%%"]"*}"
+      case "$published" in
+      ''|*[!0-9]*) echo -1 > "$latency_file" ;;
+      *) echo "$(( now - published ))" > "$latency_file" ;;
+      esac
+      return 0 ;;
+    esac
+  done
 }
 `
 

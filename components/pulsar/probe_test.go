@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +17,9 @@ import (
 )
 
 // runProbe runs the probe's script under /bin/sh in a directory whose
-// bin/pulsar-client is client, a stand-in script.
+// bin/pulsar-client is client, a stand-in script. The run must end with
+// its processes: a consumer left running would hold the output open past
+// WaitDelay, and the run would report exec.ErrWaitDelay.
 func runProbe(t *testing.T, client string) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
@@ -26,34 +29,71 @@ func runProbe(t *testing.T, client string) (string, error) {
 	require.NotContains(t, script, "sleep 5", "the probe waits for its consumer to subscribe")
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NAMESPACE=pulsar", "TOPIC="+ProbeTopic, "SUBSCRIPTION="+ProbeSubscription, "TMPDIR="+dir)
+	cmd.Env = append(os.Environ(), "NAMESPACE=pulsar", "TOPIC="+ProbeTopic, "SUBSCRIPTION="+ProbeSubscription, "TMPDIR="+dir, "HOSTNAME=pulsar-probe-29000000-abcde")
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()
 	return string(out), err
 }
 
+// fakeClient stands in for bin/pulsar-client as the probe uses it: produce
+// stamps the message with its publish time (ms) in $TMPDIR/topic; consume
+// (-n 0) first prints a message an earlier run left, then, once produced,
+// the run's message in the pulsar-client's format (line), then stays
+// subscribed until stopped.
+func fakeClient(line string) string {
+	return `now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+case "$1" in
+produce)
+  shift; while [ "$1" != -m ]; do shift; done
+  printf '%s\n%s\n' "$(now_ms)" "$2" > "$TMPDIR/topic.tmp"; mv "$TMPDIR/topic.tmp" "$TMPDIR/topic" ;;
+consume)
+  echo "----- got message -----"
+  echo "key:[null], publishTime:[1000], eventTime:[0], content:probe pulsar-probe-28999999-zzzzz-1700000000"
+  i=0; until [ -s "$TMPDIR/topic" ]; do i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.05; done
+  { read -r published; read -r content; } < "$TMPDIR/topic"
+  echo "----- got message -----"
+  echo "` + line + `"
+  exec sleep 30 ;;
+esac
+`
+}
+
 // The probe's last line on success is the result the metric filters read:
-// JSON with the marker and a latency. A failed run prints no result.
+// JSON with the marker and the latency of this run's message, not of one
+// an earlier run left (published long ago). A failed run prints no result.
 func TestProbeScriptPrintsItsResult(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh")
 	}
-	out, err := runProbe(t, "exit 0\n")
+	latency := func(t *testing.T, out string) float64 {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		var result map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &result), "the last line is JSON: %q", lines[len(lines)-1])
+		assert.Equal(t, model.ProbeResultOK, result[model.ProbeResultField])
+		latency, ok := result[model.ProbeLatencyField].(float64)
+		require.True(t, ok, "latency is a number: %v", result)
+		return latency
+	}
+	out, err := runProbe(t, fakeClient(`key:[null], publishTime:[$published], eventTime:[0], content:$content`))
 	require.NoError(t, err, out)
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var result map[string]any
-	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &result), "the last line is JSON: %q", lines[len(lines)-1])
-	assert.Equal(t, model.ProbeResultOK, result[model.ProbeResultField])
-	latency, ok := result[model.ProbeLatencyField].(float64)
-	require.True(t, ok, "latency is a number: %v", result)
-	assert.GreaterOrEqual(t, latency, 0.0)
+	ms := latency(t, out)
+	assert.GreaterOrEqual(t, ms, 0.0)
+	assert.Less(t, ms, 10000.0, "the run's own message, from its publish time")
 
+	t.Run("no publish time", func(t *testing.T) {
+		out, err := runProbe(t, fakeClient(`key:[null], content:$content`))
+		require.NoError(t, err, out)
+		assert.Equal(t, -1.0, latency(t, out), "the run counts; its latency is not reported")
+	})
 	for name, client := range map[string]string{
-		"produce fails": `[ "$1" = produce ] && exit 1; exit 0` + "\n",
-		"consume fails": `[ "$1" = consume ] && exit 1; exit 0` + "\n",
+		"produce fails":        `[ "$1" = produce ] && exit 1; exec sleep 30` + "\n",
+		"consume fails":        `[ "$1" = consume ] && exit 1; exit 0` + "\n",
+		"another message only": `[ "$1" = consume ] && echo "key:[null], publishTime:[1000], eventTime:[0], content:probe other"; exit 0` + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, err := runProbe(t, client)
-			assert.Error(t, err, "the run fails")
+			require.Error(t, err, "the run fails")
+			assert.NotErrorIs(t, err, exec.ErrWaitDelay, "the consumer is stopped")
 			assert.NotContains(t, out, model.ProbeResultField, "no result line")
 		})
 	}
