@@ -33,8 +33,21 @@ var TypeToken = kit.Type("cluster", "Cluster")
 // ControlPlaneLogTypes are every EKS control-plane log type; all are on.
 var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
-// MetricsServerAddon is the EKS add-on that serves metrics.k8s.io.
-const MetricsServerAddon = "metrics-server"
+// The EKS add-ons the cluster runs. Each is declared at EKS's default
+// version for the cluster's Kubernetes version (AddonVersion), so the `up`
+// that moves the control plane one minor version moves them too, after it
+// (each depends on the cluster).
+const (
+	AddonVPCCNI    = "vpc-cni"
+	AddonKubeProxy = "kube-proxy"
+	AddonCoreDNS   = "coredns"
+	AddonEBSCSI    = "aws-ebs-csi-driver"
+	// MetricsServerAddon serves metrics.k8s.io.
+	MetricsServerAddon = "metrics-server"
+)
+
+// Addons lists the add-ons the cluster runs, each at its default version.
+var Addons = []string{AddonVPCCNI, AddonKubeProxy, AddonCoreDNS, AddonEBSCSI, MetricsServerAddon}
 
 // SystemTaint keeps everything but add-ons off the system node group; the
 // Karpenter chart and EKS add-ons tolerate it.
@@ -333,8 +346,14 @@ func (b *builder) eksCluster() error {
 		SkipDefaultSecurityGroups:    pulumi.BoolRef(true),
 		// The VPC CNI enforces NetworkPolicies (the Pulsar namespace's
 		// isolation); without it they would be stored and ignored.
-		VpcCniOptions: &pulumieks.VpcCniOptionsArgs{EnableNetworkPolicy: pulumi.BoolPtr(true)},
-		Tags:          b.tags,
+		VpcCniOptions: &pulumieks.VpcCniOptionsArgs{EnableNetworkPolicy: pulumi.BoolPtr(true), AddonVersion: b.addonVersion(AddonVPCCNI)},
+		// pulumi-eks manages kube-proxy as an EKS add-on; left alone it
+		// takes the newest build, not the default EKS tested.
+		KubeProxyAddonOptions: &pulumieks.KubeProxyAddonOptionsArgs{Version: b.addonVersion(AddonKubeProxy)},
+		// CoreDNS is the program's own add-on (coreDNS): pulumi-eks
+		// would create it before any node can run it.
+		CorednsAddonOptions: &pulumieks.CoreDnsAddonOptionsArgs{Enabled: pulumi.BoolRef(false)},
+		Tags:                b.tags,
 	}
 	mode := pulumieks.AuthenticationModeApi
 	clusterArgs.AuthenticationMode = &mode
@@ -390,7 +409,7 @@ func (b *builder) systemNodeGroup() error {
 		return err
 	}
 	b.keep(lt, group)
-	return nil
+	return b.coreDNS(group)
 }
 
 // systemNodeRole registers the system nodes' role with the managed node
@@ -462,7 +481,8 @@ func (b *builder) ebsCSIDriver() error {
 	}
 	addon, err := eks.NewAddon(b.ctx, b.name+"-ebs-csi", &eks.AddonArgs{
 		ClusterName:              pulumi.String(b.cfg.Name),
-		AddonName:                pulumi.String("aws-ebs-csi-driver"),
+		AddonName:                pulumi.String(AddonEBSCSI),
+		AddonVersion:             b.addonVersion(AddonEBSCSI),
 		ServiceAccountRoleArn:    csiRole.Arn,
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Tags:                     b.tags,
@@ -482,6 +502,7 @@ func (b *builder) metricsServer() error {
 	addon, err := eks.NewAddon(b.ctx, b.name+"-metrics-server", &eks.AddonArgs{
 		ClusterName:              pulumi.String(b.cfg.Name),
 		AddonName:                pulumi.String(MetricsServerAddon),
+		AddonVersion:             b.addonVersion(MetricsServerAddon),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Tags:                     b.tags,
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc}))
@@ -490,6 +511,39 @@ func (b *builder) metricsServer() error {
 	}
 	b.keep(addon)
 	return nil
+}
+
+// coreDNS takes over the CoreDNS that EKS installs with every cluster as
+// an EKS add-on (its settings overwritten by EKS's), so that it follows
+// the cluster's version. It waits for the system node group, where its
+// pods run; the add-on is ACTIVE only once they do. Deleting the add-on
+// leaves CoreDNS running (preserve): the cluster's DNS never goes with a
+// resource.
+func (b *builder) coreDNS(group pulumi.Resource) error {
+	addon, err := eks.NewAddon(b.ctx, b.name+"-coredns", &eks.AddonArgs{
+		ClusterName:              pulumi.String(b.cfg.Name),
+		AddonName:                pulumi.String(AddonCoreDNS),
+		AddonVersion:             b.addonVersion(AddonCoreDNS),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		Preserve:                 pulumi.Bool(true),
+		Tags:                     b.tags,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.ekc, group}))
+	if err != nil {
+		return err
+	}
+	b.keep(addon)
+	return nil
+}
+
+// addonVersion is EKS's default version of an add-on for the cluster's
+// Kubernetes version (describe-addon-versions; the default, not the
+// newest build): looked up at each preview and `up`, so a new default
+// shows in the preview as the add-on's update.
+func (b *builder) addonVersion(name string) pulumi.StringOutput {
+	return eks.GetAddonVersionOutput(b.ctx, eks.GetAddonVersionOutputArgs{
+		AddonName: pulumi.String(name), KubernetesVersion: pulumi.String(b.cfg.KubernetesVersion), MostRecent: pulumi.BoolPtr(false),
+	}).Version()
 }
 
 // AccessName is the resource name part of a principal: its account and

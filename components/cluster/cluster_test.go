@@ -108,6 +108,40 @@ func TestClusterSecureDefaults(t *testing.T) {
 	assert.ElementsMatch(t, model.NodeManagedPolicies, attached)
 }
 
+// Every add-on is declared at EKS's default version for the declared
+// Kubernetes version, so moving the version moves each of them in the
+// same `up`. CoreDNS is the program's own add-on, after the system nodes
+// that run it, and kept running if the add-on is ever deleted.
+func TestAddonsFollowTheKubernetesVersion(t *testing.T) {
+	for _, version := range []string{"1.34", "1.35"} {
+		t.Run(version, func(t *testing.T) {
+			a := args()
+			a.KubernetesVersion = version
+			rec := run(t, a)
+			want := func(addon string) string { return recorder.SimulatedAddonVersion(addon, version) }
+			eks, err := rec.One("eks:index:Cluster", "c")
+			require.NoError(t, err)
+			assert.Equal(t, want(AddonVPCCNI), eks.Input("vpcCniOptions.addonVersion"))
+			assert.Equal(t, want(AddonKubeProxy), eks.Input("kubeProxyAddonOptions.version"))
+			assert.Equal(t, false, eks.Input("corednsAddonOptions.enabled"), "CoreDNS is the program's add-on, not pulumi-eks'")
+			seen := []string{AddonVPCCNI, AddonKubeProxy}
+			for _, addon := range rec.ByType("aws:eks/addon:Addon") {
+				name := addon.Inputs["addonName"].(string)
+				assert.Equal(t, want(name), addon.Inputs["addonVersion"], name)
+				assert.Contains(t, addon.Dependencies, eks.URN, "%s waits for the control plane", name)
+				seen = append(seen, name)
+			}
+			assert.ElementsMatch(t, Addons, seen, "every add-on the cluster runs has its version declared")
+			dns, err := rec.One("aws:eks/addon:Addon", "c-coredns")
+			require.NoError(t, err)
+			mng, _ := rec.One("eks:index:ManagedNodeGroup", "c-system")
+			assert.Contains(t, dns.Dependencies, mng.URN, "its pods need the system nodes")
+			assert.Equal(t, true, dns.Inputs["preserve"], "deleting the add-on leaves the cluster's DNS running")
+			assert.Equal(t, "OVERWRITE", dns.Inputs["resolveConflictsOnCreate"], "it takes over the CoreDNS EKS installed")
+		})
+	}
+}
+
 func TestClusterPublicEndpointOnlyFromListedCIDRs(t *testing.T) {
 	a := args()
 	a.PublicAccessCIDRs = []string{"203.0.113.0/24"}

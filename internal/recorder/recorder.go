@@ -90,6 +90,13 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.Region, "id": r.Region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	case "aws:eks/getAddonVersion:getAddonVersion":
+		name, version := args.Args["addonName"], args.Args["kubernetesVersion"]
+		if !name.IsString() || !version.IsString() {
+			return nil, fmt.Errorf("getAddonVersion: addonName and kubernetesVersion are required, got %v", args.Args)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"addonName": name.StringValue(), "kubernetesVersion": version.StringValue(),
+			"version": SimulatedAddonVersion(name.StringValue(), version.StringValue())}), nil
 	case "aws:lb/getLoadBalancer:getLoadBalancer":
 		name := "unknown"
 		if v, ok := args.Args["name"]; ok && v.IsString() {
@@ -508,6 +515,13 @@ func (r *Recorder) CheckMoved(outerType, innerType string) ([]Resource, error) {
 		}
 	}
 	return moved, nil
+}
+
+// SimulatedAddonVersion is the version the simulated EKS names as an
+// add-on's default for a Kubernetes version (a real one reads
+// v1.19.2-eksbuild.1).
+func SimulatedAddonVersion(addon, kubernetesVersion string) string {
+	return "v0.0.0-default-" + addon + "-for-" + kubernetesVersion
 }
 
 // SimulateBootstrap simulates the bootstrap stack's outputs the region
