@@ -363,10 +363,12 @@ jobs:
           pulumi-version: 3.259.0
       - name: Refuse a phase or transition step one up cannot apply safely
         # The guard of pulsar-fleet preview and up, over the deployed
-        # outputs (docs/operations.md, "Moving between phases").
+        # outputs (docs/operations.md, "Moving between phases") and the
+        # bootstrap stack's fleet key ("Rotating the fleet signing key").
         run: |
           pulumi stack output --json --stack organization/pulsar-fleet/${{ matrix.stack }} > deployed.json || echo '{}' > deployed.json
-          go run ./cmd/pulsar-fleet guard --stack ${{ matrix.stack }} --outputs deployed.json
+          fleet_key="$(pulumi stack output fleetTokenKeyFingerprint --stack organization/pulsar-fleet-bootstrap/admin 2>/dev/null || true)"
+          go run ./cmd/pulsar-fleet guard --stack ${{ matrix.stack }} --outputs deployed.json --fleet-key "$fleet_key"
       - uses: pulumi/actions@v6
         with:
           pulumi-version: 3.259.0

@@ -15,6 +15,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/reference"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -210,4 +211,17 @@ func TestWorkflowsLint(t *testing.T) {
 	out, err = exec.Command(bin, "-shellcheck=", "-pyflakes=", bad).CombinedOutput()
 	assert.Error(t, err)
 	assert.Contains(t, string(out), "matrix")
+}
+
+// The pull request's guard reads what the fleet driver's reads: the
+// stack's deployed outputs and the bootstrap stack's fleet key, by the
+// names the programs use.
+func TestPullRequestGuardReadsTheFleetKey(t *testing.T) {
+	fleet, _, err := stacks.LoadFleet(root)
+	require.NoError(t, err)
+	g, err := stacks.NewGraph(fleet)
+	require.NoError(t, err)
+	pr := string(Workflows(g, "ubuntu-24.04")[".github/workflows/pull-request.yml"])
+	assert.Contains(t, pr, "pulumi stack output "+model.OutputFleetTokenKeyFingerprint+" --stack "+model.BootstrapRef("organization"))
+	assert.Contains(t, pr, `--outputs deployed.json --fleet-key "$fleet_key"`)
 }

@@ -120,6 +120,12 @@ type Spec struct {
 	Namespaces       []string
 	// SigningKey signs the region's Pulsar tokens (empty: the fleet key).
 	SigningKey model.SigningKey
+	// Self is the stack's own fully qualified name: with the fleet key,
+	// the program reads the fingerprint it last deployed from it and
+	// refuses another key (model.FleetKeyChange) unless AcceptKeyFingerprint
+	// names it. Empty: not compared.
+	Self                 string
+	AcceptKeyFingerprint string
 	// AlertWebhookURL is where alerts go (a secret).
 	AlertWebhookURL model.Secret
 	// LogRetentionDays is the pod log group's retention (0: the default).
@@ -246,8 +252,15 @@ func BuildDesign(ctx *pulumi.Context, spec Spec, design RegionDesign) (*Result, 
 		return nil, err
 	}
 	w := wiring{ctx: ctx, spec: spec, cfg: cfg, in: pulumi.Parent(root)}
-	if w.peers, err = newPeers(ctx, spec.Bootstrap, spec.Reads, w.in); err != nil {
+	self := ""
+	if cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
+		self = spec.Self
+	}
+	if w.peers, err = newPeers(ctx, spec.Bootstrap, self, spec.Reads, w.in); err != nil {
 		return nil, err
+	}
+	if cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
+		w.tokenKey = w.peers.FleetTokenKey(spec.AcceptKeyFingerprint)
 	}
 	for _, step := range []func() error{w.infrastructure, w.interconnect, w.observability, w.storage, w.certificates, w.pulsar, w.routing} {
 		if err := step(); err != nil {
@@ -269,6 +282,9 @@ type wiring struct {
 	cfg   Configs
 	in    pulumi.ResourceOption
 	peers *peers
+	// tokenKey is the fleet token key, checked (peers.FleetTokenKey);
+	// unset with the chart's key.
+	tokenKey pulumi.StringOutput
 
 	net   *network.Network
 	cl    *cluster.Cluster
@@ -366,7 +382,7 @@ func (w *wiring) pulsar() error {
 		CertManager: w.cm.Release,
 	}
 	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
-		deps.TokenKey = w.peers.Bootstrap(model.OutputFleetTokenKey)
+		deps.TokenKey = w.tokenKey
 	}
 	w.pl, err = pulsar.New(w.ctx, w.spec.Stack, w.cfg.Pulsar, deps, w.in)
 	return err
@@ -458,6 +474,9 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		out[OutputJoins] = pulumi.ToStringArray(joins)
 	}
 	out[OutputMetricsBucket] = w.obs.MetricsBucket
+	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
+		out[OutputSigningKeyFingerprint] = account.KeyFingerprint(w.tokenKey)
+	}
 	if w.cfg.Observability.Exposed() {
 		out[OutputThanosEndpoint] = pulumi.String(observability.EndpointName(w.spec.Stack, w.spec.Routing.Domain))
 	}

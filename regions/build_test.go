@@ -1,6 +1,7 @@
 package regions_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -188,6 +189,53 @@ func TestPrivatePathBetweenJoinedRegions(t *testing.T) {
 			assert.Equal(t, []string{"pulsar-private-" + tc.stack + ".streaming.example.com"}, a.PrivateCertificate.Names)
 			assert.ElementsMatch(t, tc.privateNet, a.Observability.EndpointCIDRs, "the Thanos endpoint admits the joined VPCs too")
 			assert.Equal(t, "pulsar-"+tc.stack+".streaming.example.com", a.Pulsar.ProbeHost, "the probe goes through the client listener")
+		})
+	}
+}
+
+// A stack whose tokens were minted from one fleet key, read from its own
+// last outputs, refuses another bootstrap key unless its file accepts it
+// by fingerprint: nothing minted from the key (the public key's Secret,
+// the tokens) is registered. The same key, or a stack deployed before the
+// fingerprint, goes through.
+func TestFleetKeyChangeIsRefused(t *testing.T) {
+	s, cat := spec(t, "us-east-1")
+	require.Equal(t, "organization/pulsar-fleet/us-east-1", s.Self)
+	current, err := model.KeyFingerprint(recorder.SimulatedTokenKey())
+	require.NoError(t, err)
+	const other = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	for _, tc := range []struct {
+		name, deployed, accept, want string
+	}{
+		{"the same key", current, "", ""},
+		{"deployed before the fingerprint", "", "", ""},
+		{"another key, unannounced", other, "", "its Pulsar tokens were minted from the fleet key " + other},
+		{"another key, accepted", other, current, ""},
+		{"another key, a third accepted", other, "sha256:" + strings.Repeat("2", 64), `pulsar-fleet:tokens.acceptKeyFingerprint: "` + current + `"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := s
+			s.AcceptKeyFingerprint = tc.accept
+			rec := recorder.New(s.Region)
+			rec.StackOutputs["us-west-2"] = peerOutputs("us-west-2")
+			rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
+			if tc.deployed != "" {
+				rec.StackOutputs[s.Self] = map[string]any{regions.OutputSigningKeyFingerprint: tc.deployed}
+			}
+			err := rec.Run("pulsar-fleet", "us-east-1", nil, nil, func(ctx *pulumi.Context) error {
+				_, err := regions.Build(ctx, s, cat)
+				return err
+			})
+			_, keyErr := rec.One("kubernetes:core/v1:Secret", "us-east-1-token-key")
+			if tc.want == "" {
+				require.NoError(t, err)
+				assert.NoError(t, keyErr, "the public key's Secret")
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "stack organization/pulsar-fleet/us-east-1")
+			assert.Error(t, keyErr, "nothing minted from the refused key is registered")
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // Stack outputs other stacks read. They are the contract between stacks:
@@ -30,6 +31,11 @@ const (
 	// "chart" (absent: deployed before the fleet key, so the chart's): the
 	// guard refuses a change that would invalidate every client's token.
 	OutputSigningKey = "tokenSigningKey"
+	// OutputSigningKeyFingerprint names the fleet key the stack's tokens
+	// were minted from (model.KeyFingerprint; absent with the chart's
+	// key): the guard refuses an `up` that would move the stack to
+	// another fleet key unannounced.
+	OutputSigningKeyFingerprint = "tokenSigningKeyFingerprint"
 	// OutputTransition is the step of a transition the stack stands at,
 	// {from, step}; absent at a phase.
 	OutputTransition = "transition"
@@ -84,16 +90,25 @@ type peers struct {
 	// bootstrap is the bootstrap stack's reference and name.
 	bootstrap     *pulumi.StackReference
 	bootstrapName string
+	// self is the stack's reference to itself (with the fleet key only).
+	self     *pulumi.StackReference
+	selfName string
 }
 
-func newPeers(ctx *pulumi.Context, bootstrap string, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
-	p := &peers{refs: map[string]*pulumi.StackReference{}, bootstrapName: bootstrap}
-	if bootstrap != "" {
-		ref, err := pulumi.NewStackReference(ctx, bootstrap, &pulumi.StackReferenceArgs{Name: pulumi.String(bootstrap)}, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("stack reference %s: %w", bootstrap, err)
+func newPeers(ctx *pulumi.Context, bootstrap, self string, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
+	p := &peers{refs: map[string]*pulumi.StackReference{}, bootstrapName: bootstrap, selfName: self}
+	for _, r := range []struct {
+		name string
+		ref  **pulumi.StackReference
+	}{{bootstrap, &p.bootstrap}, {self, &p.self}} {
+		if r.name == "" {
+			continue
 		}
-		p.bootstrap = ref
+		ref, err := pulumi.NewStackReference(ctx, r.name, &pulumi.StackReferenceArgs{Name: pulumi.String(r.name)}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("stack reference %s: %w", r.name, err)
+		}
+		*r.ref = ref
 	}
 	for _, r := range reads {
 		ref, err := pulumi.NewStackReference(ctx, r.Ref, &pulumi.StackReferenceArgs{Name: pulumi.String(r.Ref)}, opts...)
@@ -137,6 +152,33 @@ func (p *peers) Bootstrap(output string) pulumi.StringOutput {
 			return "", fmt.Errorf("the bootstrap stack %s has no output %q: run `pulumi up` in bootstrap/ with this version first (README, \"From an empty AWS account\")", p.bootstrapName, output)
 		}
 		return s, nil
+	}).(pulumi.StringOutput)
+}
+
+// FleetTokenKey is the bootstrap stack's fleet token key (a secret),
+// checked against the key the stack's tokens were last minted from (its
+// own output OutputSigningKeyFingerprint, read through a reference to
+// itself): another key, not accepted by fingerprint, fails everything
+// minted from it, so no token changes (model.FleetKeyChange). The fleet
+// driver's guard refuses the same before an `up`; this check holds for
+// every `up`, the operator's and a plain `pulumi up` too.
+func (p *peers) FleetTokenKey(accept string) pulumi.StringOutput {
+	key := p.Bootstrap(model.OutputFleetTokenKey)
+	if p.self == nil {
+		return key
+	}
+	was := p.self.GetOutput(pulumi.String(OutputSigningKeyFingerprint))
+	return pulumi.All(key, was).ApplyT(func(v []any) (string, error) {
+		k, _ := v[0].(string)
+		was, _ := v[1].(string)
+		now, err := model.KeyFingerprint(k)
+		if err != nil {
+			return "", fmt.Errorf("the bootstrap stack %s's %s: %w", p.bootstrapName, model.OutputFleetTokenKey, err)
+		}
+		if err := model.FleetKeyChange(was, now, accept, "pulsar-fleet:tokens.acceptKeyFingerprint"); err != nil {
+			return "", fmt.Errorf("stack %s: %w", p.selfName, err)
+		}
+		return k, nil
 	}).(pulumi.StringOutput)
 }
 

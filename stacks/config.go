@@ -190,6 +190,11 @@ type Tokens struct {
 	// key to the fleet key. Every token signed by the old key stops working
 	// (docs/operations.md, "Moving a region to the fleet signing key").
 	ReplaceChartKey bool `json:"replaceChartKey,omitempty"`
+	// AcceptKeyFingerprint lets `up`s move a stack deployed with one fleet
+	// key to the bootstrap stack's new one, named by its fingerprint
+	// (model.KeyFingerprint), and to no other (docs/operations.md,
+	// "Rotating the fleet signing key").
+	AcceptKeyFingerprint string `json:"acceptKeyFingerprint,omitempty"`
 }
 
 // Observability holds monitoring settings.
@@ -326,7 +331,7 @@ var ConfigKeys = []keySpec{
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},
-	{"tokens", "object", false, "Pulsar token signing: signingKey (fleet: the bootstrap stack's key, from which the program mints every token, the replicators' included; chart: the chart's own key per region, for stacks deployed before), replaceChartKey (true lets one `up` move a chart-key stack to the fleet key, which invalidates every token the old key signed).", "{}"},
+	{"tokens", "object", false, "Pulsar token signing: signingKey (fleet: the bootstrap stack's key, from which the program mints every token, the replicators' included; chart: the chart's own key per region, for stacks deployed before), replaceChartKey (true lets one `up` move a chart-key stack to the fleet key, which invalidates every token the old key signed), acceptKeyFingerprint (the new fleet key's fingerprint, sha256:<64 hex>, during a rotation of the fleet key; without it an `up` is refused when the bootstrap stack's key is not the one the stack deployed).", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
 	{"transition", "object", false, "A state between two phases while the region moves to `phase`: {from: the phase it ran before, step: N}, one step at a time, each after the previous step's gate passed (`pulsar-fleet transition` lists the steps). The last step is `phase` alone: remove this key.", ""},

@@ -160,6 +160,11 @@ func TestValidationRules(t *testing.T) {
 		{"replacing the chart key while keeping it", "us-east-1", func(c *StackConfig) {
 			c.Tokens = Tokens{SigningKey: model.SigningKeyChart, ReplaceChartKey: true}
 		}, "pulsar-fleet:tokens.replaceChartKey", "only with tokens.signingKey: fleet"},
+		{"a key fingerprint not in its form", "us-east-1", func(c *StackConfig) { c.Tokens.AcceptKeyFingerprint = "SHA256:abc" },
+			"pulsar-fleet:tokens.acceptKeyFingerprint", "sha256: and 64 lower-case hex digits"},
+		{"accepting a fleet key on the chart's", "us-east-1", func(c *StackConfig) {
+			c.Tokens = Tokens{SigningKey: model.SigningKeyChart, AcceptKeyFingerprint: "sha256:" + strings.Repeat("ab", 32)}
+		}, "pulsar-fleet:tokens.acceptKeyFingerprint", "only with tokens.signingKey: fleet"},
 		{"client CIDRs the whole internet", "us-east-1", func(c *StackConfig) {
 			c.Routing.AllowPublicProxy, c.Routing.ClientCIDRs = false, []string{"0.0.0.0/0"}
 		}, "pulsar-fleet:routing.clientCidrs", "use routing.allowPublicProxy: true"},
@@ -691,7 +696,7 @@ func TestTransitionGuard(t *testing.T) {
 			"the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)
+			err := TransitionGuard(tc.declared, cat, nil)("us-east-1", tc.deployed)
 			if tc.want == "" {
 				assert.NoError(t, err)
 				return

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 )
 
@@ -524,6 +525,53 @@ func (d *Driver) deployedOutputs(ctx context.Context, op Operation, g *Graph, or
 		for k, v := range outs {
 			out[stack][k] = v.Value
 		}
+	}
+	return out, nil
+}
+
+// FleetKey reads the bootstrap stack's fleet key fingerprint (its output
+// model.OutputFleetTokenKeyFingerprint) on the driver's backend, once, on
+// the first call; "" when the stack does not exist or does not export it.
+// The bootstrap stack is model.BootstrapStack of model.BootstrapProject in
+// the backend's current organization, as the region programs read it.
+func (d *Driver) FleetKey(ctx context.Context) FleetKey {
+	return sync.OnceValues(func() (string, error) {
+		outs, err := d.readOutputs(ctx, model.BootstrapProject, model.BootstrapStack)
+		if err != nil {
+			return "", fmt.Errorf("stack %s/%s: %w", model.BootstrapProject, model.BootstrapStack, err)
+		}
+		fp, _ := outs[model.OutputFleetTokenKeyFingerprint].(string)
+		return fp, nil
+	})
+}
+
+// readOutputs reads a stack's outputs from the driver's backend, in a
+// workspace of its own (not WorkDir, whose project is the regions'); none
+// when the stack does not exist.
+func (d *Driver) readOutputs(ctx context.Context, project, stack string) (map[string]any, error) {
+	env, err := d.preflight()
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := d.pulumiCommand()
+	if err != nil {
+		return nil, err
+	}
+	noProgram := func(*pulumi.Context) error { return nil }
+	st, err := auto.SelectStackInlineSource(ctx, stack, project, noProgram, auto.Pulumi(cmd), auto.EnvVars(env))
+	if auto.IsSelectStack404Error(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	outs, err := st.Outputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for k, v := range outs {
+		out[k] = v.Value
 	}
 	return out, nil
 }

@@ -21,7 +21,11 @@ type Guard func(stack string, deployed map[string]any) error
 // config edit at the same phase that moves the bookies to other storage
 // (a spot share, say) is refused too, and so are a transition's steps out
 // of order.
-func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
+//
+// fleetKey, when not nil, reports the bootstrap stack's fleet key: a stack
+// whose tokens were minted from another fleet key is refused, unless its
+// file accepts the new key by fingerprint (allowSigningKey).
+func TransitionGuard(f Fleet, cat *sizing.Catalog, fleetKey FleetKey) Guard {
 	return func(stack string, deployed map[string]any) error {
 		c, ok := f.Get(stack)
 		if !ok {
@@ -45,9 +49,14 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog) Guard {
 		if err := allowKubernetesVersion(c, deployed); err != nil {
 			return err
 		}
-		return allowSigningKey(c, deployed)
+		return allowSigningKey(c, deployed, fleetKey)
 	}
 }
+
+// FleetKey reports the fingerprint of the bootstrap stack's fleet token
+// key (model.KeyFingerprint); "" when the bootstrap stack does not say
+// (not deployed, or deployed before the output).
+type FleetKey func() (string, error)
 
 // allowKubernetesVersion refuses a version change EKS cannot make in
 // place (cluster.AllowUpgrade). A stack deployed before the export runs
@@ -70,14 +79,17 @@ func allowKubernetesVersion(c StackConfig, deployed map[string]any) error {
 // stack's tokens: every token the old key signed, the clients' included,
 // would stop working at once. A stack deployed before the output is the
 // chart's. Moving from the chart's key to the fleet key is allowed with
-// tokens.replaceChartKey, after the clients hold fleet-key tokens.
-func allowSigningKey(c StackConfig, deployed map[string]any) error {
+// tokens.replaceChartKey, after the clients hold fleet-key tokens; moving
+// to another fleet key (allowFleetKey) with tokens.acceptKeyFingerprint.
+func allowSigningKey(c StackConfig, deployed map[string]any, fleetKey FleetKey) error {
 	was := model.SigningKeyChart
 	if s, ok := deployed[regions.OutputSigningKey].(string); ok && s != "" {
 		was = model.SigningKey(s)
 	}
 	now := c.Tokens.SigningKey
 	switch {
+	case now == was && now == model.SigningKeyFleet:
+		return allowFleetKey(c, deployed, fleetKey)
 	case now == was:
 		return nil
 	case was == model.SigningKeyChart && now == model.SigningKeyFleet && c.Tokens.ReplaceChartKey:
@@ -90,6 +102,29 @@ func allowSigningKey(c StackConfig, deployed map[string]any) error {
 		return fmt.Errorf("stack %s: its Pulsar tokens are signed by the %s key; %s: %s would invalidate every one of them (no procedure moves a region back to the chart's key)",
 			c.Stack, was, Key("tokens.signingKey"), now)
 	}
+}
+
+// allowFleetKey refuses an `up` of a stack whose tokens were minted from
+// one fleet key when the bootstrap stack now holds another (replaced,
+// recreated, or another account's): the `up` would re-mint every token,
+// and the brokers, once restarted, would refuse every token the old key
+// signed, the applications' included. The file's
+// tokens.acceptKeyFingerprint, naming the new key, lets it through. A
+// stack deployed before the fingerprint output, or a bootstrap stack that
+// does not export one, is not compared.
+func allowFleetKey(c StackConfig, deployed map[string]any, fleetKey FleetKey) error {
+	was, _ := deployed[regions.OutputSigningKeyFingerprint].(string)
+	if fleetKey == nil || was == "" {
+		return nil
+	}
+	now, err := fleetKey()
+	if err != nil {
+		return fmt.Errorf("stack %s: read the bootstrap stack's fleet key: %w", c.Stack, err)
+	}
+	if err := model.FleetKeyChange(was, now, c.Tokens.AcceptKeyFingerprint, Key("tokens.acceptKeyFingerprint")); err != nil {
+		return fmt.Errorf("stack %s: %w", c.Stack, err)
+	}
+	return nil
 }
 
 // allowNetwork refuses a change of the deployed VPC layout other than

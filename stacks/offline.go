@@ -160,7 +160,7 @@ func (o OfflineOptions) guard(fleet Fleet, run map[string]bool) error {
 	if _, err := sizing.PhaseByName(o.DeployedPhase); err != nil {
 		return fmt.Errorf("deployed phase: %w", err)
 	}
-	guard := TransitionGuard(fleet, o.Catalog)
+	guard := TransitionGuard(fleet, o.Catalog, nil)
 	for _, s := range fleet.Names() {
 		if len(run) > 0 && !run[s] {
 			continue
@@ -212,6 +212,7 @@ func previewOne(sf StackFile, fleet Fleet, cat *sizing.Catalog, peerOutputs map[
 	if err := rec.Run(Project, sf.Stack, sf.Raw, sf.SecretKeys, program); err != nil {
 		return OfflineStack{}, err
 	}
+	simulatedKeyFingerprint(exports)
 	st := OfflineStack{Stack: sf.Stack, Phase: cfg.Phase, Region: cfg.Region, Role: string(cfg.Role), StackURN: rec.StackURN(),
 		Outputs: exports, Plan: plan, Recorder: rec, Config: cfg, File: sf}
 	st.Resources = append([]recorder.Resource{{URN: st.StackURN, Type: "pulumi:pulumi:Stack", Name: Project + "-" + sf.Stack,
@@ -257,4 +258,19 @@ func (o OfflineOptions) declare(files []StackFile) error {
 		}
 	}
 	return nil
+}
+
+// SimulatedKeyFingerprint stands for the fingerprint of the simulated
+// fleet key in an offline preview's outputs: the key is made afresh by
+// each process (recorder.SimulatedTokenKey), so its fingerprint would
+// differ from run to run.
+const SimulatedKeyFingerprint = "sha256:<the simulated fleet key's>"
+
+// simulatedKeyFingerprint replaces the simulated key's fingerprint in
+// exports with SimulatedKeyFingerprint.
+func simulatedKeyFingerprint(exports map[string]any) {
+	fp, err := model.KeyFingerprint(recorder.SimulatedTokenKey())
+	if err == nil && exports[regions.OutputSigningKeyFingerprint] == fp {
+		exports[regions.OutputSigningKeyFingerprint] = SimulatedKeyFingerprint
+	}
 }

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,7 +44,7 @@ func TestSigningKeyGuard(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := c
 			s.Tokens = tc.declared
-			err := allowSigningKey(s, deployed(tc.deployed))
+			err := allowSigningKey(s, deployed(tc.deployed), nil)
 			if tc.want == "" {
 				assert.NoError(t, err)
 				return
@@ -62,9 +63,71 @@ func TestSigningKeyGuard(t *testing.T) {
 		out["bookieVolumes"] = map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
 			"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
 	}
-	err = TransitionGuard(fleet, cat)("us-east-1", out)
+	err = TransitionGuard(fleet, cat, nil)("us-east-1", out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "tokens.signingKey: chart to keep the key")
 	out["tokenSigningKey"] = "fleet"
-	assert.NoError(t, TransitionGuard(fleet, cat)("us-east-1", out))
+	assert.NoError(t, TransitionGuard(fleet, cat, nil)("us-east-1", out))
+
+	// The fleet key itself: the guard compares what the stack deployed
+	// with the bootstrap stack's key.
+	out[regions.OutputSigningKeyFingerprint] = oldKey
+	assert.NoError(t, TransitionGuard(fleet, cat, key(oldKey, nil))("us-east-1", out), "the same key")
+	err = TransitionGuard(fleet, cat, key(newKey, nil))("us-east-1", out)
+	require.Error(t, err, "a replaced bootstrap key")
+	assert.Contains(t, err.Error(), `pulsar-fleet:tokens.acceptKeyFingerprint: "`+newKey+`"`)
+}
+
+const (
+	oldKey = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	newKey = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+// key is a FleetKey that reports fp, or fails with err.
+func key(fp string, err error) FleetKey {
+	return func() (string, error) { return fp, err }
+}
+
+// A stack whose tokens were minted from one fleet key is refused an `up`
+// once the bootstrap stack holds another, unless its file accepts that
+// key by fingerprint; what cannot be compared is not refused.
+func TestFleetKeyGuard(t *testing.T) {
+	c, ok := repoFleet(t).Get("us-east-1")
+	require.True(t, ok)
+	deployed := func(fp string) map[string]any {
+		m := map[string]any{regions.OutputSigningKey: "fleet"}
+		if fp != "" {
+			m[regions.OutputSigningKeyFingerprint] = fp
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name     string
+		accept   string
+		deployed string
+		key      FleetKey
+		want     string
+	}{
+		{"the same key", "", oldKey, key(oldKey, nil), ""},
+		{"a new key, unannounced", "", oldKey, key(newKey, nil), "its Pulsar tokens were minted from the fleet key " + oldKey + ", and the bootstrap stack's fleet key is now " + newKey},
+		{"a new key, accepted", newKey, oldKey, key(newKey, nil), ""},
+		{"a new key, another accepted", oldKey, "sha256:3333333333333333333333333333333333333333333333333333333333333333", key(newKey, nil), `"Rotating the fleet signing key"`},
+		{"deployed before the fingerprint", "", "", key(newKey, nil), ""},
+		{"a bootstrap stack without the output", "", oldKey, key("", nil), ""},
+		{"not compared", "", oldKey, nil, ""},
+		{"the bootstrap stack unreadable", "", oldKey, key("", errors.New("backend unreachable")), "read the bootstrap stack's fleet key: backend unreachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := c
+			s.Tokens = Tokens{SigningKey: model.SigningKeyFleet, AcceptKeyFingerprint: tc.accept}
+			err := allowSigningKey(s, deployed(tc.deployed), tc.key)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "stack us-east-1")
+		})
+	}
 }

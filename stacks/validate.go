@@ -295,7 +295,17 @@ func (c StackConfig) validateTokens(bad badFunc) {
 	if t.ReplaceChartKey && t.SigningKey != model.SigningKeyFleet {
 		bad(Key("tokens.replaceChartKey"), true, "set only with tokens.signingKey: fleet (it moves a stack from the chart's key to the fleet key)")
 	}
+	if fp := t.AcceptKeyFingerprint; fp != "" {
+		if !keyFingerprint.MatchString(fp) {
+			bad(Key("tokens.acceptKeyFingerprint"), fp, "sha256: and 64 lower-case hex digits (the bootstrap stack's output "+model.OutputFleetTokenKeyFingerprint+")")
+		} else if t.SigningKey != model.SigningKeyFleet {
+			bad(Key("tokens.acceptKeyFingerprint"), fp, "set only with tokens.signingKey: fleet (it accepts a new fleet key)")
+		}
+	}
 }
+
+// keyFingerprint is model.KeyFingerprint's form.
+var keyFingerprint = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // validateLogs checks the pod log retention.
 func (c StackConfig) validateLogs(bad badFunc) {

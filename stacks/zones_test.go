@@ -67,7 +67,7 @@ func TestZoneGuard(t *testing.T) {
 		}), deployed("10m", "nvme", zoneD), []string{"added zones are only appended"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := TransitionGuard(tc.declared, cat)("us-east-1", tc.deployed)
+			err := TransitionGuard(tc.declared, cat, nil)("us-east-1", tc.deployed)
 			if tc.want == nil {
 				assert.NoError(t, err)
 				return

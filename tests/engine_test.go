@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
@@ -299,6 +300,34 @@ func TestEngineGuardReadsTheDeployedPhase(t *testing.T) {
 	require.ErrorContains(t, err, "a direct change from phase 100k to 1m is refused")
 	require.Equal(t, 1, runs, "a refused stack's program never runs")
 	require.Equal(t, []any{nil, "100k"}, seen)
+}
+
+// The driver reads the bootstrap stack's fleet key fingerprint from its
+// own backend, as the guard needs it before an `up`: nothing before the
+// bootstrap stack exists, its output once it does.
+func TestEngineReadsTheFleetKey(t *testing.T) {
+	bin := pulumiBin(t)
+	var out bytes.Buffer
+	d := driver(t, bin, graph(t, map[string][]string{"alone": nil}), func(*pulumi.Context) error { return nil }, &out)
+	fp, err := d.FleetKey(context.Background())()
+	require.NoError(t, err, out.String())
+	require.Empty(t, fp, "no bootstrap stack yet")
+
+	const want = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	boot := *d
+	boot.WorkDir = t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(boot.WorkDir, "Pulumi.yaml"), []byte("name: "+model.BootstrapProject+"\nruntime: go\n"), 0o600))
+	boot.Project, boot.Graph = model.BootstrapProject, graph(t, map[string][]string{model.BootstrapStack: nil})
+	boot.Program = func(ctx *pulumi.Context) error {
+		ctx.Export(model.OutputFleetTokenKey, pulumi.ToSecret(pulumi.String("the key itself, a secret")))
+		ctx.Export(model.OutputFleetTokenKeyFingerprint, pulumi.String(want))
+		return nil
+	}
+	_, err = boot.Run(context.Background(), stacks.OpUp)
+	require.NoError(t, err, out.String())
+	fp, err = d.FleetKey(context.Background())()
+	require.NoError(t, err, out.String())
+	require.Equal(t, want, fp, "read from the region driver's backend")
 }
 
 // Removing a join: east read (and joined) west, and no longer does. The

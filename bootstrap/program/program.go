@@ -132,6 +132,7 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	ctx.Export(account.OutputFleetCACert, a.FleetCACertPEM)
 	ctx.Export(account.OutputFleetCAKey, a.FleetCAKeyPEM)
 	ctx.Export(account.OutputFleetTokenKey, a.FleetTokenKeyPEM)
+	ctx.Export(account.OutputFleetTokenKeyFingerprint, a.FleetTokenKeyFingerprint)
 	return nil
 }
 

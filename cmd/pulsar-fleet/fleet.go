@@ -77,6 +77,8 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 		}
 		d := &stacks.Driver{WorkDir: *dir, Stacks: splitList(*stack), IncludePrerequisites: *withPre, AllowPartial: *partial,
 			Parallel: *parallel, PulumiBin: *bin, Out: stdout, SecretsProvider: os.Getenv("PULSAR_FLEET_SECRETS_PROVIDER")}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
 		if op == stacks.OpPreview || op == stacks.OpUp {
 			// Refuse a phase change one `up` cannot make safely, read
 			// against each stack's deployed `phase` output.
@@ -88,7 +90,9 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 			if err != nil {
 				return err
 			}
-			d.Guard = stacks.TransitionGuard(fleet, cat)
+			// A stack's tokens stay with the fleet key they were
+			// minted from, read from the bootstrap stack.
+			d.Guard = stacks.TransitionGuard(fleet, cat, d.FleetKey(ctx))
 		}
 		order, _, _, err := d.Plan(op)
 		if err != nil {
@@ -108,8 +112,6 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 				return usagef("destroy not confirmed; nothing was deleted")
 			}
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
 		summary, err := d.Run(ctx, op)
 		summary.Print(stdout)
 		if err != nil {

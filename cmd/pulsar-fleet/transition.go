@@ -101,6 +101,8 @@ func runGuard(args []string, stdout io.Writer) error {
 	fs := newFlags("guard", stdout)
 	one := oneStackFlags(fs)
 	outputs := fs.String("outputs", "-", "the stack's outputs as JSON (`pulumi stack output --json`); - reads stdin")
+	fleetKey := fs.String("fleet-key", "", "the bootstrap stack's fleet key fingerprint (`pulumi stack output "+model.OutputFleetTokenKeyFingerprint+
+		"` of "+model.BootstrapProject+"/"+model.BootstrapStack+"); empty: not compared")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -122,7 +124,11 @@ func runGuard(args []string, stdout io.Writer) error {
 	if err := json.NewDecoder(r).Decode(&deployed); err != nil && !errors.Is(err, io.EOF) {
 		return usagef("--outputs: not the JSON object of `pulumi stack output --json`: %v", err)
 	}
-	if err := stacks.TransitionGuard(fleet, cat)(*stack, deployed); err != nil {
+	var key stacks.FleetKey
+	if *fleetKey != "" {
+		key = func() (string, error) { return *fleetKey, nil }
+	}
+	if err := stacks.TransitionGuard(fleet, cat, key)(*stack, deployed); err != nil {
 		return err
 	}
 	was := stacks.DeployedState(deployed)

@@ -129,6 +129,10 @@ type Account struct {
 	// secret): every region mints its Pulsar tokens from it, and every
 	// region's brokers verify them with its public half.
 	FleetTokenKeyPEM pulumi.StringOutput
+	// FleetTokenKeyFingerprint names that key by its public half
+	// (model.KeyFingerprint, not a secret): the fleet driver refuses a
+	// region's `up` that would move it to another key unannounced.
+	FleetTokenKeyFingerprint pulumi.StringOutput
 }
 
 // Outputs the region stacks read from the bootstrap stack.
@@ -136,7 +140,16 @@ const (
 	OutputFleetCACert   = model.OutputFleetCACert
 	OutputFleetCAKey    = model.OutputFleetCAKey
 	OutputFleetTokenKey = model.OutputFleetTokenKey
+	// OutputFleetTokenKeyFingerprint is read by the fleet driver.
+	OutputFleetTokenKeyFingerprint = model.OutputFleetTokenKeyFingerprint
 )
+
+// KeyFingerprint is the fingerprint of a secret key in PEM
+// (model.KeyFingerprint), itself not a secret: it names the public half.
+func KeyFingerprint(keyPEM pulumi.StringOutput) pulumi.StringOutput {
+	fp := keyPEM.ApplyT(func(k string) (string, error) { return model.KeyFingerprint(k) }).(pulumi.StringOutput)
+	return pulumi.Unsecret(fp).(pulumi.StringOutput)
+}
 
 // TokenKeyBits is the size of the fleet's RSA token signing key: Pulsar's
 // tokens here are RS256, which `bin/pulsar tokens` and every client read.
@@ -213,6 +226,7 @@ func NewAccount(ctx *pulumi.Context, name, region string, args Args, opts ...pul
 	if a.FleetTokenKeyPEM, err = newFleetTokenKey(ctx, name, parent, pulumi.Protect(true)); err != nil {
 		return fail(err)
 	}
+	a.FleetTokenKeyFingerprint = KeyFingerprint(a.FleetTokenKeyPEM)
 	a.BackendURL = pulumi.Sprintf("s3://%s?region=%s", hb.Bucket.Bucket, region)
 	a.SecretsProvider = pulumi.String("awskms://" + KeyAlias + "?region=" + region).ToStringOutput()
 	a.PreviewRoleARN, a.DeployRoleARN, a.OperatorRoleARN = roles.preview, roles.deploy, roles.operator
@@ -220,6 +234,7 @@ func NewAccount(ctx *pulumi.Context, name, region string, args Args, opts ...pul
 		"backendUrl": a.BackendURL, "secretsProvider": a.SecretsProvider,
 		"previewRoleArn": a.PreviewRoleARN, "deployRoleArn": a.DeployRoleARN, "operatorRoleArn": a.OperatorRoleARN,
 		OutputFleetCACert: a.FleetCACertPEM, OutputFleetCAKey: a.FleetCAKeyPEM, OutputFleetTokenKey: a.FleetTokenKeyPEM,
+		OutputFleetTokenKeyFingerprint: a.FleetTokenKeyFingerprint,
 	}); err != nil {
 		return fail(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 func args() Args {
@@ -37,6 +38,28 @@ func policy(t *testing.T, r recorder.Resource, field string) []kit.ParsedStateme
 	st, err := kit.ParsePolicy(s)
 	require.NoError(t, err)
 	return st
+}
+
+// The bootstrap names its token key by its public half, in the clear: the
+// fingerprint of the key itself (the mock's key is a real one), read by the
+// fleet driver without the key's secret.
+func TestFleetTokenKeyFingerprint(t *testing.T) {
+	got := make(chan string, 1)
+	var secret bool
+	rec := recorder.New("us-east-1")
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		a, err := NewAccount(ctx, "account", "us-east-1", args())
+		if err != nil {
+			return err
+		}
+		a.FleetTokenKeyFingerprint.ApplyT(func(fp string) string { got <- fp; return fp })
+		secret = pulumi.IsSecret(a.FleetTokenKeyFingerprint)
+		return nil
+	}))
+	want, err := model.KeyFingerprint(recorder.SimulatedTokenKey())
+	require.NoError(t, err)
+	assert.Equal(t, want, <-got)
+	assert.False(t, secret, "the fingerprint is not a secret")
 }
 
 func TestAccountResources(t *testing.T) {

@@ -231,6 +231,13 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 		}
 	}
 	switch typ {
+	case "tls:index/privateKey:PrivateKey":
+		// An RSA key is real (SimulatedTokenKey), as the tls provider
+		// writes it: its fingerprint and the tokens minted from it are
+		// computed, not simulated.
+		if a := args.Inputs["algorithm"]; a.IsString() && a.StringValue() == "RSA" {
+			set("privateKeyPem", SimulatedTokenKey())
+		}
 	case "eks:index:Cluster":
 		// pulumi-eks is a remote component: simulate the outputs it reports.
 		name := args.Name
