@@ -3,6 +3,7 @@ package security
 import (
 	"encoding/json"
 	"net/netip"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
@@ -12,7 +13,8 @@ import (
 // networkIsolated: the cluster enforces NetworkPolicies (the VPC CNI's
 // policy agent), and the Pulsar release's policies keep ZooKeeper and the
 // bookies from every pod outside the namespace, and the bookies from the
-// proxies, which face clients.
+// proxies, which face clients; and keep the namespace's pods from sending
+// on plaintext ports outside it, the instance metadata service included.
 func networkIsolated(v *view) []Finding {
 	releases := v.helmReleases("pulsar")
 	if len(releases) == 0 {
@@ -52,6 +54,20 @@ func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 	} {
 		if pulsar.Admits(policies, p.src, p.dst, p.port) {
 			out = append(out, fail(where, "%s reaches %s on port %d (NetworkPolicies in %s)", p.who, p.dst.Labels["component"], p.port, ns))
+		}
+	}
+	for _, p := range []struct {
+		who, ip string
+		src     pulsar.Endpoint
+		port    int
+	}{
+		{"a broker", "169.254.169.254 (the instance metadata service)", pod(ns, pulsar.CompBroker), 80},
+		{"a bookie", "203.0.113.9 (any address)", pod(ns, pulsar.CompBookie), 80},
+		{"a proxy", "203.0.113.9 (any address)", pod(ns, pulsar.CompProxy), 22},
+	} {
+		ip, _, _ := strings.Cut(p.ip, " ")
+		if pulsar.Sends(policies, p.src, pulsar.Endpoint{IP: ip}, "TCP", p.port) {
+			out = append(out, fail(where, "%s sends to %s on plaintext port %d (no egress NetworkPolicy in %s limits it)", p.who, p.ip, p.port, ns))
 		}
 	}
 	return out

@@ -78,7 +78,7 @@ func Rules() []Rule {
 		{"ADMIN-NOT-PUBLIC", "No internet-facing load balancer leads to a web port (80, 443, 8080, 8443, http, https): Pulsar's admin API is on the private listener only, which admits this VPC and the joined regions' VPCs", adminNotPublic},
 		{"LB-SOURCE-RANGES", "Internet-facing load balancers admit listed networks only, never 0.0.0.0/0; an open proxy needs routing.allowPublicProxy (a waiver)", lbSourceRanges},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
-		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies", networkIsolated},
+		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies, and the Pulsar pods from plaintext ports outside their namespace", networkIsolated},
 		{"NAMESPACES-ISOLATED", "Every namespace the program creates (Pulsar, monitoring, cert-manager) has a NetworkPolicy selecting all its pods, and every pod it adds to kube-system (Karpenter, Fluent Bit) is selected by one: nothing reaches them that a policy does not admit", namespacesIsolated},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},
 		{"SECRET-NOT-IN-MANIFESTS", "No secret value in emitted manifests (only references or Pulumi secrets)", secretNotInManifests},

@@ -398,6 +398,26 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			})
 		}, "a proxy reaches bookie on port 3181"},
+		{"NETWORK-ISOLATED", "egress open", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				var kept []any
+				for _, o := range values["extraDeploy"].([]any) {
+					if m(m(o)["metadata"])["name"] != "pulsar-egress" {
+						kept = append(kept, o)
+					}
+				}
+				values["extraDeploy"] = kept
+			})
+		}, "a broker sends to 169.254.169.254 (the instance metadata service) on plaintext port 80"},
+		{"NETWORK-ISOLATED", "egress open on every port to anywhere", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				for _, o := range values["extraDeploy"].([]any) {
+					if m(m(o)["metadata"])["name"] == "pulsar-egress" {
+						m(m(o)["spec"])["egress"] = []any{map[string]any{}}
+					}
+				}
+			})
+		}, "a proxy sends to 203.0.113.9 (any address) on plaintext port 22"},
 		{"NAMESPACES-ISOLATED", "cert-manager's default deny gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-default-deny")
 		}, "namespace cert-manager: a pod no NetworkPolicy isolates takes traffic on every port from any pod or address"},

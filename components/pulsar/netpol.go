@@ -19,6 +19,8 @@ const (
 	portPulsarTLS          = 6651
 	portWebHTTP            = 8080 // broker and proxy HTTP: admin, metrics, health
 	portWebHTTPS           = 8443
+	portDNS                = 53
+	portHTTPS              = 443
 )
 
 // CompToolset is the chart's toolset component (an admin shell pod).
@@ -38,6 +40,9 @@ const CompToolset = "toolset"
 //   - proxies' TLS ports, from anywhere (the load balancer keeps client
 //     IPs); their plaintext web port from Prometheus only;
 //   - the metrics ports, from Prometheus' namespace only.
+//
+// And every pod sends only (egressPolicy): to the namespace's pods, DNS,
+// and TLS on 443 and 6651 to any address.
 func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	ns := a.Namespace
 	chart := k8s.PodPeer(map[string]string{labelApp: ChartName})
@@ -60,7 +65,31 @@ func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart, ours}, portPulsarTLS, portWebHTTPS),
 			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart}, portWebHTTP), metrics(portWebHTTP)),
 		k8s.IngressPolicy("pulsar-proxy", ns, component(CompProxy), k8s.AllowTCP(nil, portPulsarTLS, portWebHTTPS), metrics(portWebHTTP)),
+		egressPolicy(ns),
 	}
+}
+
+// egressPolicy limits what the namespace's pods send: anything to each
+// other (ZooKeeper, bookies, brokers, proxies, the jobs), DNS, and TLS to
+// any address on 443 (S3 for offload, STS for IRSA, the API server for
+// rack sync, the peers' private listeners' admin API) and 6651 (the peers'
+// private listeners for replication, the client listener for the probe).
+// The peers' and AWS's addresses are not known to the program (public
+// endpoints, NLB addresses that change), so the door is by port: a
+// compromised pod cannot reach a plaintext port anywhere, the instance
+// metadata service (port 80) included, nor another namespace but on those
+// ports.
+func egressPolicy(ns string) k8s.NetworkPolicy {
+	return k8s.EgressPolicy("pulsar-egress", ns, k8s.LabelSelector{},
+		k8s.SendTo([]k8s.NetworkPolicyPeer{k8s.SameNamespace()}, ""),
+		k8s.SendTo(nil, "UDP", portDNS), k8s.SendTo(nil, "TCP", portDNS),
+		k8s.SendTo(nil, "TCP", portHTTPS, portPulsarTLS))
+}
+
+// Sends says whether policies let src send to dst on a port of a
+// protocol (k8s.Sends).
+func Sends(policies []NetworkPolicy, src, dst Endpoint, protocol string, port int) bool {
+	return k8s.Sends(policies, src, dst, protocol, port)
 }
 
 // NetworkPolicy and Endpoint are k8s's, for the tests and checks that

@@ -70,4 +70,34 @@ func TestNetworkPolicies(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, k8s.Admits(policies, tc.src, tc.dst, tc.port), tc.name)
 	}
+
+	// What the namespace's pods send: each other anything, DNS, and TLS
+	// on 443 and 6651 to any address; nothing plaintext leaves, the
+	// instance metadata service included.
+	address := func(ip string) k8s.Endpoint { return k8s.Endpoint{IP: ip} }
+	s3, imds, peerListener := address("52.216.0.10"), address("169.254.169.254"), address("10.20.3.7")
+	coreDNS := pod("kube-system", "k8s-app", "kube-dns")
+	for _, tc := range []struct {
+		name     string
+		src, dst k8s.Endpoint
+		protocol string
+		port     int
+		want     bool
+	}{
+		{"broker to ZooKeeper", comp("broker"), comp("zookeeper"), "TCP", 2281, true},
+		{"NVMe bookie to ZooKeeper", comp("bookie", "pulsar-nvme"), comp("zookeeper"), "TCP", 2281, true},
+		{"rack sync to broker admin", rackSync, comp("broker"), "TCP", 8443, true},
+		{"broker offloads to S3", comp("broker"), s3, "TCP", 443, true},
+		{"broker replicates to a peer's private listener", comp("broker"), peerListener, "TCP", 6651, true},
+		{"DNS over UDP", comp("bookie"), coreDNS, "UDP", 53, true},
+		{"DNS over TCP", comp("zookeeper"), coreDNS, "TCP", 53, true},
+		{"a broker to the instance metadata service", comp("broker"), imds, "TCP", 80, false},
+		{"a bookie to the internet in plaintext", comp("bookie"), s3, "TCP", 80, false},
+		{"a bookie to SSH anywhere", comp("bookie"), address("203.0.113.9"), "TCP", 22, false},
+		{"a broker to another namespace's plaintext port", comp("broker"), stranger, "TCP", 8080, false},
+		{"a proxy to a UDP port", comp("proxy"), s3, "UDP", 443, false},
+		{"a pod in another namespace is not limited", stranger, address("203.0.113.9"), "TCP", 22, true},
+	} {
+		assert.Equal(t, tc.want, Sends(policies, tc.src, tc.dst, tc.protocol, tc.port), tc.name)
+	}
 }

@@ -276,7 +276,7 @@ func TestJobs(t *testing.T) {
 	for _, o := range objs {
 		kinds[o["kind"].(string)]++
 	}
-	assert.Equal(t, map[string]int{"ServiceAccount": 3, "Role": 1, "RoleBinding": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "CronJob": 2, "Job": 1, "NetworkPolicy": 6}, kinds)
+	assert.Equal(t, map[string]int{"ServiceAccount": 3, "Role": 1, "RoleBinding": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "CronJob": 2, "Job": 1, "NetworkPolicy": 7}, kinds)
 	script := GeoScript(testConfig())
 	assert.Contains(t, script, "apply_cluster eu-west-1 https://pulsar-eu-west-1.streaming.example.com pulsar+ssl://pulsar-eu-west-1.streaming.example.com:6651")
 	assert.Contains(t, script, "--allowed-clusters us-east-1,eu-west-1,us-west-2")

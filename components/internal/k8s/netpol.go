@@ -11,6 +11,27 @@ func IngressPolicy(name, ns string, pods LabelSelector, rules ...NetworkPolicyRu
 		Spec:     NetworkPolicySpec{PodSelector: pods, PolicyTypes: []string{"Ingress"}, Ingress: rules}}
 }
 
+// EgressPolicy limits where the pods pods selects in ns send: only where
+// rules admit (nowhere without rules).
+func EgressPolicy(name, ns string, pods LabelSelector, rules ...NetworkPolicyEgressRule) NetworkPolicy {
+	return NetworkPolicy{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy",
+		Metadata: Meta{Name: name, Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
+		Spec:     NetworkPolicySpec{PodSelector: pods, PolicyTypes: []string{"Egress"}, Egress: rules}}
+}
+
+// SendTo admits sending to the peers (anywhere when nil) on the ports of
+// protocol (every port and protocol when no port is given).
+func SendTo(to []NetworkPolicyPeer, protocol string, ports ...int) NetworkPolicyEgressRule {
+	r := NetworkPolicyEgressRule{To: to}
+	for _, p := range ports {
+		r.Ports = append(r.Ports, NetworkPolicyPort{Protocol: protocol, Port: p})
+	}
+	return r
+}
+
+// SameNamespace is every pod of the policy's namespace.
+func SameNamespace() NetworkPolicyPeer { return NetworkPolicyPeer{PodSelector: &LabelSelector{}} }
+
 // DefaultDeny isolates every pod of ns: what no other policy admits is
 // refused.
 func DefaultDeny(name, ns string) NetworkPolicy { return IngressPolicy(name, ns, LabelSelector{}) }

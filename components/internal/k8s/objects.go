@@ -423,7 +423,7 @@ func (s LabelSelector) Matches(labels map[string]string) bool {
 	return true
 }
 
-// NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy (ingress only).
+// NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy.
 type NetworkPolicy struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
@@ -434,9 +434,17 @@ type NetworkPolicy struct {
 // NetworkPolicySpec selects the pods the policy isolates and what may
 // reach them.
 type NetworkPolicySpec struct {
-	PodSelector LabelSelector       `json:"podSelector"`
-	PolicyTypes []string            `json:"policyTypes"`
-	Ingress     []NetworkPolicyRule `json:"ingress,omitempty"`
+	PodSelector LabelSelector             `json:"podSelector"`
+	PolicyTypes []string                  `json:"policyTypes"`
+	Ingress     []NetworkPolicyRule       `json:"ingress,omitempty"`
+	Egress      []NetworkPolicyEgressRule `json:"egress,omitempty"`
+}
+
+// NetworkPolicyEgressRule admits traffic to its peers (any destination
+// when empty) on its ports (every port and protocol when empty).
+type NetworkPolicyEgressRule struct {
+	To    []NetworkPolicyPeer `json:"to,omitempty"`
+	Ports []NetworkPolicyPort `json:"ports,omitempty"`
 }
 
 // NetworkPolicyRule admits traffic from its peers (any source when empty)
@@ -459,7 +467,7 @@ type IPBlock struct {
 	CIDR string `json:"cidr"`
 }
 
-// NetworkPolicyPort is a TCP port.
+// NetworkPolicyPort is a port of a protocol (TCP or UDP).
 type NetworkPolicyPort struct {
 	Protocol string `json:"protocol"`
 	Port     int    `json:"port"`
@@ -500,32 +508,71 @@ func (s NetworkPolicySpec) isolatesIngress() bool {
 	return len(s.PolicyTypes) == 0 || slices.Contains(s.PolicyTypes, "Ingress")
 }
 
-func (r NetworkPolicyRule) admitsPort(port int) bool {
-	if len(r.Ports) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(r.Ports, func(p NetworkPolicyPort) bool { return p.Port == port })
-}
+func (r NetworkPolicyRule) admitsPort(port int) bool { return portsAdmit(r.Ports, "TCP", port) }
 
 func (r NetworkPolicyRule) admitsPeer(ns string, src Endpoint) bool {
-	if len(r.From) == 0 {
+	return peersAdmit(r.From, ns, src)
+}
+
+// portsAdmit says whether a rule's ports admit a port of a protocol
+// (every port when none is listed; a listed port without a protocol is
+// TCP, as the API defaults it).
+func portsAdmit(ports []NetworkPolicyPort, protocol string, port int) bool {
+	if len(ports) == 0 {
 		return true
 	}
-	for _, f := range r.From {
+	return slices.ContainsFunc(ports, func(p NetworkPolicyPort) bool {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "TCP"
+		}
+		return p.Port == port && proto == protocol
+	})
+}
+
+// Sends says whether policies let src send to dst on a port of a protocol
+// (TCP or UDP), as the API defines egress: a pod no egress policy of its
+// namespace selects sends anywhere; a selected pod sends what one of its
+// policies' rules admits. dst is a pod (its namespace and labels) or an
+// address (IP only).
+func Sends(policies []NetworkPolicy, src, dst Endpoint, protocol string, port int) bool {
+	selected := false
+	for _, p := range policies {
+		if p.Metadata.Namespace != src.Namespace || !p.Spec.PodSelector.Matches(src.Labels) || !slices.Contains(p.Spec.PolicyTypes, "Egress") {
+			continue
+		}
+		selected = true
+		for _, r := range p.Spec.Egress {
+			if portsAdmit(r.Ports, protocol, port) && peersAdmit(r.To, p.Metadata.Namespace, dst) {
+				return true
+			}
+		}
+	}
+	return !selected
+}
+
+// peersAdmit says whether a rule's peers (any when none) match e: an
+// address in an ipBlock, or a pod of a selected namespace (the policy's,
+// ns, without a namespaceSelector) with matching labels.
+func peersAdmit(peers []NetworkPolicyPeer, ns string, e Endpoint) bool {
+	if len(peers) == 0 {
+		return true
+	}
+	for _, f := range peers {
 		if f.IPBlock != nil {
-			if inBlock(f.IPBlock.CIDR, src.IP) {
+			if inBlock(f.IPBlock.CIDR, e.IP) {
 				return true
 			}
 			continue
 		}
-		if src.Namespace == "" {
+		if e.Namespace == "" {
 			continue
 		}
-		nsOK := src.Namespace == ns
+		nsOK := e.Namespace == ns
 		if f.NamespaceSelector != nil {
-			nsOK = f.NamespaceSelector.Matches(map[string]string{model.LabelNamespaceName: src.Namespace})
+			nsOK = f.NamespaceSelector.Matches(map[string]string{model.LabelNamespaceName: e.Namespace})
 		}
-		if nsOK && (f.PodSelector == nil || f.PodSelector.Matches(src.Labels)) {
+		if nsOK && (f.PodSelector == nil || f.PodSelector.Matches(e.Labels)) {
 			return true
 		}
 	}
