@@ -124,7 +124,7 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 				objs = append(objs, o...)
 			}
 			pods, policies := podsAndPolicies(t, objs)
-			require.Len(t, policies, 6, "%s %s", stack, phase)
+			require.Len(t, policies, 7, "%s %s", stack, phase)
 			by := func(component string) []renderedPod {
 				var out []renderedPod
 				for _, p := range pods {
@@ -140,7 +140,10 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 				for _, d := range dsts {
 					assert.Contains(t, d.ports, port, "%s: %s listens on %d", label, d.owner, port)
 					for _, s := range srcs {
-						assert.Equal(t, want, pulsar.Admits(policies, s.Endpoint, d.Endpoint, port), "%s: %s -> %s:%d", label, s.owner, d.owner, port)
+						// A connection needs the source's egress and the
+						// destination's ingress.
+						got := pulsar.Sends(policies, s.Endpoint, d.Endpoint, "TCP", port) && pulsar.Admits(policies, s.Endpoint, d.Endpoint, port)
+						assert.Equal(t, want, got, "%s: %s -> %s:%d", label, s.owner, d.owner, port)
 					}
 				}
 			}
@@ -191,6 +194,13 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 				if !slices.Contains([]string{pulsar.CompProxy}, p.Labels["component"]) {
 					assert.False(t, pulsar.Admits(policies, stranger, p.Endpoint, 9999), "%s: %s is isolated", label, p.owner)
 				}
+				// Out of the namespace: TLS and DNS only, never the
+				// instance metadata service.
+				s3, imds := pulsar.Endpoint{IP: "52.216.0.10"}, pulsar.Endpoint{IP: "169.254.169.254"}
+				assert.True(t, pulsar.Sends(policies, p.Endpoint, s3, "TCP", 443), "%s: %s sends TLS on 443", label, p.owner)
+				assert.True(t, pulsar.Sends(policies, p.Endpoint, s3, "UDP", 53), "%s: %s resolves names", label, p.owner)
+				assert.False(t, pulsar.Sends(policies, p.Endpoint, imds, "TCP", 80), "%s: %s reaches the instance metadata service", label, p.owner)
+				assert.False(t, pulsar.Sends(policies, p.Endpoint, stranger, "TCP", 8080), "%s: %s sends plaintext out of the namespace", label, p.owner)
 			}
 		}
 	}
