@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -33,8 +34,8 @@ var TypeToken = kit.Type("cluster", "Cluster")
 // ControlPlaneLogTypes are every EKS control-plane log type; all are on.
 var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
-// The EKS add-ons the cluster runs. Each is declared at EKS's default
-// version for the cluster's Kubernetes version (AddonVersion), so the `up`
+// The EKS add-ons the cluster runs. Each is declared at a version EKS
+// names for the cluster's Kubernetes version (addonVersion), so the `up`
 // that moves the control plane one minor version moves them too, after it
 // (each depends on the cluster).
 const (
@@ -347,11 +348,11 @@ func (b *builder) eksCluster() error {
 		// The VPC CNI enforces NetworkPolicies (the Pulsar namespace's
 		// isolation); without it they would be stored and ignored.
 		VpcCniOptions: &pulumieks.VpcCniOptionsArgs{EnableNetworkPolicy: pulumi.BoolPtr(true), AddonVersion: b.addonVersion(AddonVPCCNI)},
-		// pulumi-eks manages kube-proxy as an EKS add-on; left alone it
-		// takes the newest build, not the default EKS tested.
+		// pulumi-eks manages kube-proxy as an EKS add-on.
 		KubeProxyAddonOptions: &pulumieks.KubeProxyAddonOptionsArgs{Version: b.addonVersion(AddonKubeProxy)},
-		// CoreDNS is the program's own add-on (coreDNS): pulumi-eks
-		// would create it before any node can run it.
+		// pulumi-eks creates a CoreDNS add-on only with its default node
+		// group or Fargate; off, said so: CoreDNS is the program's own
+		// add-on (coreDNS), after the system nodes that run it.
 		CorednsAddonOptions: &pulumieks.CoreDnsAddonOptionsArgs{Enabled: pulumi.BoolRef(false)},
 		Tags:                b.tags,
 	}
@@ -536,13 +537,23 @@ func (b *builder) coreDNS(group pulumi.Resource) error {
 	return nil
 }
 
-// addonVersion is EKS's default version of an add-on for the cluster's
-// Kubernetes version (describe-addon-versions; the default, not the
-// newest build): looked up at each preview and `up`, so a new default
-// shows in the preview as the add-on's update.
+// NewestBuildAddons take EKS's newest build for the Kubernetes version,
+// the others its default. pulumi-eks gave these two the newest build
+// before the program declared their versions; the default, usually older,
+// would downgrade every running cluster's VPC CNI and kube-proxy, and EKS
+// moves the VPC CNI one minor version at a time. The others were created
+// at the default of their day, and a default only moves forward.
+var NewestBuildAddons = []string{AddonVPCCNI, AddonKubeProxy}
+
+// addonVersion is the version of an add-on EKS names for the cluster's
+// Kubernetes version (describe-addon-versions): the newest build for
+// NewestBuildAddons, the default for the others. Looked up at each
+// preview and `up`, so a new build shows in the preview as the add-on's
+// update.
 func (b *builder) addonVersion(name string) pulumi.StringOutput {
 	return eks.GetAddonVersionOutput(b.ctx, eks.GetAddonVersionOutputArgs{
-		AddonName: pulumi.String(name), KubernetesVersion: pulumi.String(b.cfg.KubernetesVersion), MostRecent: pulumi.BoolPtr(false),
+		AddonName: pulumi.String(name), KubernetesVersion: pulumi.String(b.cfg.KubernetesVersion),
+		MostRecent: pulumi.BoolPtr(slices.Contains(NewestBuildAddons, name)),
 	}).Version()
 }
 

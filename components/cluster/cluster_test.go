@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,9 +109,10 @@ func TestClusterSecureDefaults(t *testing.T) {
 	assert.ElementsMatch(t, model.NodeManagedPolicies, attached)
 }
 
-// Every add-on is declared at EKS's default version for the declared
-// Kubernetes version, so moving the version moves each of them in the
-// same `up`. CoreDNS is the program's own add-on, after the system nodes
+// Every add-on is declared at a version EKS names for the declared
+// Kubernetes version (the newest build for the VPC CNI and kube-proxy, as
+// before, the default for the others), so moving the version moves each
+// of them in the same `up`. CoreDNS is the program's own add-on, after the system nodes
 // that run it, and kept running if the add-on is ever deleted.
 func TestAddonsFollowTheKubernetesVersion(t *testing.T) {
 	for _, version := range []string{"1.34", "1.35"} {
@@ -118,7 +120,9 @@ func TestAddonsFollowTheKubernetesVersion(t *testing.T) {
 			a := args()
 			a.KubernetesVersion = version
 			rec := run(t, a)
-			want := func(addon string) string { return recorder.SimulatedAddonVersion(addon, version) }
+			want := func(addon string) string {
+				return recorder.SimulatedAddonVersion(addon, version, slices.Contains(NewestBuildAddons, addon))
+			}
 			eks, err := rec.One("eks:index:Cluster", "c")
 			require.NoError(t, err)
 			assert.Equal(t, want(AddonVPCCNI), eks.Input("vpcCniOptions.addonVersion"))

@@ -37,9 +37,10 @@ const (
 // prints the result line (model.ProbeResultLine), which becomes the
 // CloudWatch metrics behind the region's Route53 health check.
 //
-// The message carries the run's own content, so a message an earlier,
-// failed run left on the subscription is consumed and skipped, not taken
-// for this run's. The latency is the message's publish time (stamped by
+// The message carries the run's own content, so a message an earlier run
+// left on the subscription is consumed and skipped, not taken for this
+// run's. Earlier runs do leave theirs: a run stops its consumer as soon as
+// it has printed the message, often before the acknowledgment. The latency is the message's publish time (stamped by
 // the producer's client when it sends, after its JVM has started) to the
 // moment the consumer prints it, both on the pod's clock: publish,
 // persist and dispatch, without the client's start. A consumer whose
@@ -90,8 +91,15 @@ const nowMillis = `now_ms() {
 // FIFO, so the consumer can be stopped once it is done) until the line of
 // this run's message, and writes the latency to $latency_file. The
 // pulsar-client prints "publishTime:[<ms>], ... content:<message>" for
-// each message it consumes and acknowledges. It returns at that line, or
-// with nothing written when the consumer's output ends.
+// each message it consumes. It returns at that line, or with nothing
+// written when the consumer's output ends. Every other line (the client's
+// log, which goes to stdout, other runs' messages) goes to stderr, so a
+// failed run's log shows why. A latency below zero (whole-second clocks)
+// is reported as -1, like a missing publish time.
+//
+// The match is on the message's start: the client prints nothing after
+// the content unless asked for metadata, and the message (the pod's name
+// and the time) is no other run's prefix.
 const probeReceive = `receive() {
   while IFS= read -r line; do
     case "$line" in
@@ -99,10 +107,12 @@ const probeReceive = `receive() {
       now="$(now_ms)"
       published="${line#*"publishTime:["}"; published="${published%%"]"*}"
       case "$published" in
-      ''|*[!0-9]*) echo -1 > "$latency_file" ;;
-      *) echo "$(( now - published ))" > "$latency_file" ;;
+      ''|*[!0-9]*) latency=-1 ;;
+      *) latency=$(( now - published )); [ "$latency" -ge 0 ] || latency=-1 ;;
       esac
+      echo "$latency" > "$latency_file"
       return 0 ;;
+    *) printf '%s\n' "$line" >&2 ;;
     esac
   done
 }

@@ -20,7 +20,7 @@ import (
 // bin/pulsar-client is client, a stand-in script. The run must end with
 // its processes: a consumer left running would hold the output open past
 // WaitDelay, and the run would report exec.ErrWaitDelay.
-func runProbe(t *testing.T, client string) (string, error) {
+func runProbe(t *testing.T, client string) (stdout, stderr string, err error) {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
@@ -31,8 +31,10 @@ func runProbe(t *testing.T, client string) (string, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NAMESPACE=pulsar", "TOPIC="+ProbeTopic, "SUBSCRIPTION="+ProbeSubscription, "TMPDIR="+dir, "HOSTNAME=pulsar-probe-29000000-abcde")
 	cmd.WaitDelay = 5 * time.Second
+	var log strings.Builder
+	cmd.Stderr = &log
 	out, err := cmd.Output()
-	return string(out), err
+	return string(out), log.String(), err
 }
 
 // fakeClient stands in for bin/pulsar-client as the probe uses it: produce
@@ -47,6 +49,7 @@ produce)
   shift; while [ "$1" != -m ]; do shift; done
   printf '%s\n%s\n' "$(now_ms)" "$2" > "$TMPDIR/topic.tmp"; mv "$TMPDIR/topic.tmp" "$TMPDIR/topic" ;;
 consume)
+  echo "INFO  ConsumerImpl - [pulsar-fleet-probe] Subscribed to topic"
   echo "----- got message -----"
   echo "key:[null], publishTime:[1000], eventTime:[0], content:probe pulsar-probe-28999999-zzzzz-1700000000"
   i=0; until [ -s "$TMPDIR/topic" ]; do i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.05; done
@@ -74,14 +77,17 @@ func TestProbeScriptPrintsItsResult(t *testing.T) {
 		require.True(t, ok, "latency is a number: %v", result)
 		return latency
 	}
-	out, err := runProbe(t, fakeClient(`key:[null], publishTime:[$published], eventTime:[0], content:$content`))
+	// Pulsar 4.0's order of the fields.
+	out, log, err := runProbe(t, fakeClient(`publishTime:[$published], eventTime:[0], key:[null], properties:[], content:$content`))
 	require.NoError(t, err, out)
+	assert.Contains(t, log, "Subscribed to topic", "the client's log goes to the pod's log")
+	assert.Contains(t, log, "content:probe pulsar-probe-28999999-zzzzz", "so does an earlier run's message")
 	ms := latency(t, out)
 	assert.GreaterOrEqual(t, ms, 0.0)
 	assert.Less(t, ms, 10000.0, "the run's own message, from its publish time")
 
 	t.Run("no publish time", func(t *testing.T) {
-		out, err := runProbe(t, fakeClient(`key:[null], content:$content`))
+		out, _, err := runProbe(t, fakeClient(`key:[null], content:$content`))
 		require.NoError(t, err, out)
 		assert.Equal(t, -1.0, latency(t, out), "the run counts; its latency is not reported")
 	})
@@ -89,12 +95,16 @@ func TestProbeScriptPrintsItsResult(t *testing.T) {
 		"produce fails":        `[ "$1" = produce ] && exit 1; exec sleep 30` + "\n",
 		"consume fails":        `[ "$1" = consume ] && exit 1; exit 0` + "\n",
 		"another message only": `[ "$1" = consume ] && echo "key:[null], publishTime:[1000], eventTime:[0], content:probe other"; exit 0` + "\n",
+		"consume fails with its log": `[ "$1" = consume ] && echo "ERROR ConsumerImpl - Authentication failed" && exit 1; exit 0` + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			out, err := runProbe(t, client)
+			out, log, err := runProbe(t, client)
 			require.Error(t, err, "the run fails")
 			assert.NotErrorIs(t, err, exec.ErrWaitDelay, "the consumer is stopped")
 			assert.NotContains(t, out, model.ProbeResultField, "no result line")
+			if strings.Contains(client, "ERROR") {
+				assert.Contains(t, log, "Authentication failed", "the consumer's log reaches the pod's log")
+			}
 		})
 	}
 }

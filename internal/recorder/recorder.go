@@ -95,8 +95,9 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		if !name.IsString() || !version.IsString() {
 			return nil, fmt.Errorf("getAddonVersion: addonName and kubernetesVersion are required, got %v", args.Args)
 		}
+		newest := args.Args["mostRecent"]
 		return resource.NewPropertyMapFromMap(map[string]any{"addonName": name.StringValue(), "kubernetesVersion": version.StringValue(),
-			"version": SimulatedAddonVersion(name.StringValue(), version.StringValue())}), nil
+			"version": SimulatedAddonVersion(name.StringValue(), version.StringValue(), newest.IsBool() && newest.BoolValue())}), nil
 	case "aws:lb/getLoadBalancer:getLoadBalancer":
 		name := "unknown"
 		if v, ok := args.Args["name"]; ok && v.IsString() {
@@ -525,10 +526,14 @@ func (r *Recorder) CheckMoved(outerType, innerType string) ([]Resource, error) {
 }
 
 // SimulatedAddonVersion is the version the simulated EKS names as an
-// add-on's default for a Kubernetes version (a real one reads
-// v1.19.2-eksbuild.1).
-func SimulatedAddonVersion(addon, kubernetesVersion string) string {
-	return "v0.0.0-default-" + addon + "-for-" + kubernetesVersion
+// add-on's default, or its newest build, for a Kubernetes version (a real
+// one reads v1.19.2-eksbuild.1).
+func SimulatedAddonVersion(addon, kubernetesVersion string, newest bool) string {
+	which := "default"
+	if newest {
+		which = "newest"
+	}
+	return "v0.0.0-" + which + "-" + addon + "-for-" + kubernetesVersion
 }
 
 // SimulateBootstrap simulates the bootstrap stack's outputs the region
