@@ -367,7 +367,10 @@ jobs:
         # bootstrap stack's fleet key ("Rotating the fleet signing key").
         run: |
           pulumi stack output --json --stack organization/pulsar-fleet/${{ matrix.stack }} > deployed.json || echo '{}' > deployed.json
-          fleet_key="$(pulumi stack output fleetTokenKeyFingerprint --stack organization/pulsar-fleet-bootstrap/admin 2>/dev/null || true)"
+          # Secrets are not shown (the fingerprint is plain, the keys stay
+          # sealed), and a bootstrap stack that cannot be read fails the job.
+          set -o pipefail
+          fleet_key="$(pulumi stack output --json --stack organization/pulsar-fleet-bootstrap/admin | jq -r '.fleetTokenKeyFingerprint // ""')"
           go run ./cmd/pulsar-fleet guard --stack ${{ matrix.stack }} --outputs deployed.json --fleet-key "$fleet_key"
       - uses: pulumi/actions@v6
         with:

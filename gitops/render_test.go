@@ -222,6 +222,9 @@ func TestPullRequestGuardReadsTheFleetKey(t *testing.T) {
 	g, err := stacks.NewGraph(fleet)
 	require.NoError(t, err)
 	pr := string(Workflows(g, "ubuntu-24.04")[".github/workflows/pull-request.yml"])
-	assert.Contains(t, pr, "pulumi stack output "+model.OutputFleetTokenKeyFingerprint+" --stack "+model.BootstrapRef("organization"))
+	assert.Contains(t, pr, "pulumi stack output --json --stack "+model.BootstrapRef("organization")+" | jq -r '."+model.OutputFleetTokenKeyFingerprint+` // ""'`)
+	assert.NotContains(t, pr, "|| true)", "a bootstrap stack that cannot be read fails the job")
+	assert.Contains(t, pr, "set -o pipefail\n          fleet_key=", "even through the pipe")
+	assert.NotContains(t, pr, "--show-secrets")
 	assert.Contains(t, pr, `--outputs deployed.json --fleet-key "$fleet_key"`)
 }

@@ -55,7 +55,8 @@ func KeyFingerprint(keyPEM string) (string, error) {
 
 // FleetKeyChange refuses moving a region's tokens from the fleet key they
 // were minted from (was) to another (now) that the region's stack file
-// does not accept by fingerprint (accept; acceptKey names that setting):
+// does not accept by fingerprint (accept; acceptKey names the config key
+// that holds the setting, pulsar-fleet:tokens):
 // the `up` would re-mint every token, and the brokers would refuse every
 // token the old key signed, the applications' included. A region that
 // exported no fingerprint (deployed before it) or an unknown new key is
@@ -66,6 +67,6 @@ func FleetKeyChange(was, now, accept, acceptKey string) error {
 	}
 	return fmt.Errorf("its Pulsar tokens were minted from the fleet key %s, and the bootstrap stack's fleet key is now %s. "+
 		"An `up` would re-mint every token from the new key, and the brokers would refuse every token the old one signed, the applications' included. "+
-		"If the key was replaced on purpose, follow docs/operations.md, \"Rotating the fleet signing key\", and set %s: %q in this stack's file; "+
-		"if not, restore the bootstrap stack's key", was, now, acceptKey, now)
+		"If the key was replaced on purpose, follow docs/operations.md, \"Rotating the fleet signing key\", and add acceptKeyFingerprint: %q to %s in this stack's file; "+
+		"if not, restore the bootstrap stack's key", was, now, now, acceptKey)
 }

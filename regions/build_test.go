@@ -211,7 +211,7 @@ func TestFleetKeyChangeIsRefused(t *testing.T) {
 		{"deployed before the fingerprint", "", "", ""},
 		{"another key, unannounced", other, "", "its Pulsar tokens were minted from the fleet key " + other},
 		{"another key, accepted", other, current, ""},
-		{"another key, a third accepted", other, "sha256:" + strings.Repeat("2", 64), `pulsar-fleet:tokens.acceptKeyFingerprint: "` + current + `"`},
+		{"another key, a third accepted", other, "sha256:" + strings.Repeat("2", 64), `add acceptKeyFingerprint: "` + current + `" to pulsar-fleet:tokens in this stack's file`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := s

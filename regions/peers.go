@@ -175,7 +175,7 @@ func (p *peers) FleetTokenKey(accept string) pulumi.StringOutput {
 		if err != nil {
 			return "", fmt.Errorf("the bootstrap stack %s's %s: %w", p.bootstrapName, model.OutputFleetTokenKey, err)
 		}
-		if err := model.FleetKeyChange(was, now, accept, "pulsar-fleet:tokens.acceptKeyFingerprint"); err != nil {
+		if err := model.FleetKeyChange(was, now, accept, "pulsar-fleet:tokens"); err != nil {
 			return "", fmt.Errorf("stack %s: %w", p.selfName, err)
 		}
 		return k, nil

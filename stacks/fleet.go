@@ -3,6 +3,7 @@ package stacks
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -536,7 +537,7 @@ func (d *Driver) deployedOutputs(ctx context.Context, op Operation, g *Graph, or
 // the backend's current organization, as the region programs read it.
 func (d *Driver) FleetKey(ctx context.Context) FleetKey {
 	return sync.OnceValues(func() (string, error) {
-		outs, err := d.readOutputs(ctx, model.BootstrapProject, model.BootstrapStack)
+		outs, err := d.plainOutputs(ctx, model.BootstrapProject, model.BootstrapStack)
 		if err != nil {
 			return "", fmt.Errorf("stack %s/%s: %w", model.BootstrapProject, model.BootstrapStack, err)
 		}
@@ -545,10 +546,12 @@ func (d *Driver) FleetKey(ctx context.Context) FleetKey {
 	})
 }
 
-// readOutputs reads a stack's outputs from the driver's backend, in a
-// workspace of its own (not WorkDir, whose project is the regions'); none
-// when the stack does not exist.
-func (d *Driver) readOutputs(ctx context.Context, project, stack string) (map[string]any, error) {
+// plainOutputs reads a stack's outputs from the driver's backend without
+// revealing its secrets (`pulumi stack output --json`, which prints a
+// secret as "[secret]"), from a directory of its own whose Pulumi.yaml
+// names project, so the CLI resolves the stack as the project's programs
+// do; none when the stack does not exist.
+func (d *Driver) plainOutputs(ctx context.Context, project, stack string) (map[string]any, error) {
 	env, err := d.preflight()
 	if err != nil {
 		return nil, err
@@ -557,21 +560,28 @@ func (d *Driver) readOutputs(ctx context.Context, project, stack string) (map[st
 	if err != nil {
 		return nil, err
 	}
-	noProgram := func(*pulumi.Context) error { return nil }
-	st, err := auto.SelectStackInlineSource(ctx, stack, project, noProgram, auto.Pulumi(cmd), auto.EnvVars(env))
-	if auto.IsSelectStack404Error(err) {
-		return nil, nil
-	}
+	dir, err := os.MkdirTemp("", "pulsar-fleet-outputs-")
 	if err != nil {
 		return nil, err
 	}
-	outs, err := st.Outputs(ctx)
-	if err != nil {
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: "+project+"\nruntime: go\n"), 0o600); err != nil {
 		return nil, err
+	}
+	var envList []string
+	for k, v := range env {
+		envList = append(envList, k+"="+v)
+	}
+	stdout, stderr, code, err := cmd.Run(ctx, dir, nil, nil, nil, envList, "stack", "output", "--json", "--stack", stack, "--non-interactive")
+	if code != 0 || err != nil {
+		if strings.Contains(stderr, "no stack named") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("pulumi stack output: exit %d: %s", code, strings.TrimSpace(stderr))
 	}
 	out := map[string]any{}
-	for k, v := range outs {
-		out[k] = v.Value
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		return nil, fmt.Errorf("pulumi stack output: %w", err)
 	}
 	return out, nil
 }

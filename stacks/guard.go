@@ -121,7 +121,7 @@ func allowFleetKey(c StackConfig, deployed map[string]any, fleetKey FleetKey) er
 	if err != nil {
 		return fmt.Errorf("stack %s: read the bootstrap stack's fleet key: %w", c.Stack, err)
 	}
-	if err := model.FleetKeyChange(was, now, c.Tokens.AcceptKeyFingerprint, Key("tokens.acceptKeyFingerprint")); err != nil {
+	if err := model.FleetKeyChange(was, now, c.Tokens.AcceptKeyFingerprint, Key("tokens")); err != nil {
 		return fmt.Errorf("stack %s: %w", c.Stack, err)
 	}
 	return nil

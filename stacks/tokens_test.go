@@ -75,7 +75,7 @@ func TestSigningKeyGuard(t *testing.T) {
 	assert.NoError(t, TransitionGuard(fleet, cat, key(oldKey, nil))("us-east-1", out), "the same key")
 	err = TransitionGuard(fleet, cat, key(newKey, nil))("us-east-1", out)
 	require.Error(t, err, "a replaced bootstrap key")
-	assert.Contains(t, err.Error(), `pulsar-fleet:tokens.acceptKeyFingerprint: "`+newKey+`"`)
+	assert.Contains(t, err.Error(), `add acceptKeyFingerprint: "`+newKey+`" to pulsar-fleet:tokens in this stack's file`)
 }
 
 const (
