@@ -92,9 +92,9 @@ func TestProbeScriptPrintsItsResult(t *testing.T) {
 		assert.Equal(t, -1.0, latency(t, out), "the run counts; its latency is not reported")
 	})
 	for name, client := range map[string]string{
-		"produce fails":        `[ "$1" = produce ] && exit 1; exec sleep 30` + "\n",
-		"consume fails":        `[ "$1" = consume ] && exit 1; exit 0` + "\n",
-		"another message only": `[ "$1" = consume ] && echo "key:[null], publishTime:[1000], eventTime:[0], content:probe other"; exit 0` + "\n",
+		"produce fails":              `[ "$1" = produce ] && exit 1; exec sleep 30` + "\n",
+		"consume fails":              `[ "$1" = consume ] && exit 1; exit 0` + "\n",
+		"another message only":       `[ "$1" = consume ] && echo "key:[null], publishTime:[1000], eventTime:[0], content:probe other"; exit 0` + "\n",
 		"consume fails with its log": `[ "$1" = consume ] && echo "ERROR ConsumerImpl - Authentication failed" && exit 1; exit 0` + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
