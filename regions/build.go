@@ -120,12 +120,15 @@ type Spec struct {
 	Namespaces       []string
 	// SigningKey signs the region's Pulsar tokens (empty: the fleet key).
 	SigningKey model.SigningKey
-	// Self is the stack's own fully qualified name: with the fleet key,
-	// the program reads the fingerprint it last deployed from it and
-	// refuses another key (model.FleetKeyChange) unless AcceptKeyFingerprint
-	// names it. Empty: not compared.
-	Self                 string
-	AcceptKeyFingerprint string
+	// Self is the stack's own fully qualified name, whose last outputs
+	// the program reads before it builds anything (stacks.NewProgram).
+	Self string
+	// DeployedKeyFingerprint names the fleet key the stack's tokens were
+	// last minted from (its output OutputSigningKeyFingerprint; empty:
+	// never deployed, or before the output): another bootstrap key is
+	// refused (model.FleetKeyChange) unless AcceptKeyFingerprint names it.
+	DeployedKeyFingerprint string
+	AcceptKeyFingerprint   string
 	// AlertWebhookURL is where alerts go (a secret).
 	AlertWebhookURL model.Secret
 	// LogRetentionDays is the pod log group's retention (0: the default).
@@ -252,15 +255,11 @@ func BuildDesign(ctx *pulumi.Context, spec Spec, design RegionDesign) (*Result, 
 		return nil, err
 	}
 	w := wiring{ctx: ctx, spec: spec, cfg: cfg, in: pulumi.Parent(root)}
-	self := ""
-	if cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
-		self = spec.Self
-	}
-	if w.peers, err = newPeers(ctx, spec.Bootstrap, self, spec.Reads, w.in); err != nil {
+	if w.peers, err = newPeers(ctx, spec.Bootstrap, spec.Reads, w.in); err != nil {
 		return nil, err
 	}
 	if cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
-		w.tokenKey = w.peers.FleetTokenKey(spec.AcceptKeyFingerprint)
+		w.tokenKey = w.peers.FleetTokenKey(spec.Stack, spec.DeployedKeyFingerprint, spec.AcceptKeyFingerprint)
 	}
 	for _, step := range []func() error{w.infrastructure, w.interconnect, w.observability, w.storage, w.certificates, w.pulsar, w.routing} {
 		if err := step(); err != nil {

@@ -193,10 +193,10 @@ func TestPrivatePathBetweenJoinedRegions(t *testing.T) {
 	}
 }
 
-// A stack whose tokens were minted from one fleet key, read from its own
-// last outputs, refuses another bootstrap key unless its file accepts it
-// by fingerprint: nothing minted from the key (the public key's Secret,
-// the tokens) is registered. The same key, or a stack deployed before the
+// A stack whose tokens were minted from one fleet key (read by the
+// program from its own last outputs) refuses another bootstrap key unless
+// its file accepts it by fingerprint: nothing minted from the key (the
+// public key's Secret, the tokens) is registered. The same key, or a stack deployed before the
 // fingerprint, goes through.
 func TestFleetKeyChangeIsRefused(t *testing.T) {
 	s, cat := spec(t, "us-east-1")
@@ -219,9 +219,7 @@ func TestFleetKeyChangeIsRefused(t *testing.T) {
 			rec := recorder.New(s.Region)
 			rec.StackOutputs["us-west-2"] = peerOutputs("us-west-2")
 			rec.StackOutputs["eu-west-1"] = peerOutputs("eu-west-1")
-			if tc.deployed != "" {
-				rec.StackOutputs[s.Self] = map[string]any{regions.OutputSigningKeyFingerprint: tc.deployed}
-			}
+			s.DeployedKeyFingerprint = tc.deployed
 			err := rec.Run("pulsar-fleet", "us-east-1", nil, nil, func(ctx *pulumi.Context) error {
 				_, err := regions.Build(ctx, s, cat)
 				return err
@@ -234,7 +232,7 @@ func TestFleetKeyChangeIsRefused(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Contains(t, err.Error(), "stack organization/pulsar-fleet/us-east-1")
+			assert.Contains(t, err.Error(), "stack us-east-1")
 			assert.Error(t, keyErr, "nothing minted from the refused key is registered")
 		})
 	}

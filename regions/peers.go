@@ -90,25 +90,16 @@ type peers struct {
 	// bootstrap is the bootstrap stack's reference and name.
 	bootstrap     *pulumi.StackReference
 	bootstrapName string
-	// self is the stack's reference to itself (with the fleet key only).
-	self     *pulumi.StackReference
-	selfName string
 }
 
-func newPeers(ctx *pulumi.Context, bootstrap, self string, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
-	p := &peers{refs: map[string]*pulumi.StackReference{}, bootstrapName: bootstrap, selfName: self}
-	for _, r := range []struct {
-		name string
-		ref  **pulumi.StackReference
-	}{{bootstrap, &p.bootstrap}, {self, &p.self}} {
-		if r.name == "" {
-			continue
-		}
-		ref, err := pulumi.NewStackReference(ctx, r.name, &pulumi.StackReferenceArgs{Name: pulumi.String(r.name)}, opts...)
+func newPeers(ctx *pulumi.Context, bootstrap string, reads []Peer, opts ...pulumi.ResourceOption) (*peers, error) {
+	p := &peers{refs: map[string]*pulumi.StackReference{}, bootstrapName: bootstrap}
+	if bootstrap != "" {
+		ref, err := pulumi.NewStackReference(ctx, bootstrap, &pulumi.StackReferenceArgs{Name: pulumi.String(bootstrap)}, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("stack reference %s: %w", r.name, err)
+			return nil, fmt.Errorf("stack reference %s: %w", bootstrap, err)
 		}
-		*r.ref = ref
+		p.bootstrap = ref
 	}
 	for _, r := range reads {
 		ref, err := pulumi.NewStackReference(ctx, r.Ref, &pulumi.StackReferenceArgs{Name: pulumi.String(r.Ref)}, opts...)
@@ -156,27 +147,20 @@ func (p *peers) Bootstrap(output string) pulumi.StringOutput {
 }
 
 // FleetTokenKey is the bootstrap stack's fleet token key (a secret),
-// checked against the key the stack's tokens were last minted from (its
-// own output OutputSigningKeyFingerprint, read through a reference to
-// itself): another key, not accepted by fingerprint, fails everything
-// minted from it, so no token changes (model.FleetKeyChange). The fleet
-// driver's guard refuses the same before an `up`; this check holds for
-// every `up`, the operator's and a plain `pulumi up` too.
-func (p *peers) FleetTokenKey(accept string) pulumi.StringOutput {
-	key := p.Bootstrap(model.OutputFleetTokenKey)
-	if p.self == nil {
-		return key
-	}
-	was := p.self.GetOutput(pulumi.String(OutputSigningKeyFingerprint))
-	return pulumi.All(key, was).ApplyT(func(v []any) (string, error) {
-		k, _ := v[0].(string)
-		was, _ := v[1].(string)
+// checked against the key the stack's tokens were last minted from (was,
+// the stack's own last output OutputSigningKeyFingerprint): another key,
+// not accepted by fingerprint, fails everything minted from it, so no
+// token changes (model.FleetKeyChange). The fleet driver's guard refuses
+// the same before an `up`; this check holds for every `up`, the
+// operator's and a plain `pulumi up` too.
+func (p *peers) FleetTokenKey(stack, was, accept string) pulumi.StringOutput {
+	return p.Bootstrap(model.OutputFleetTokenKey).ApplyT(func(k string) (string, error) {
 		now, err := model.KeyFingerprint(k)
 		if err != nil {
 			return "", fmt.Errorf("the bootstrap stack %s's %s: %w", p.bootstrapName, model.OutputFleetTokenKey, err)
 		}
 		if err := model.FleetKeyChange(was, now, accept, "pulsar-fleet:tokens"); err != nil {
-			return "", fmt.Errorf("stack %s: %w", p.selfName, err)
+			return "", fmt.Errorf("stack %s: %w", stack, err)
 		}
 		return k, nil
 	}).(pulumi.StringOutput)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -82,6 +83,17 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 		if design, err = Declared(fleet, self, design, cat); err != nil {
 			return err
 		}
+		deployed, err := readDeployed(ctx, spec.Self)
+		if err != nil {
+			return err
+		}
+		// The fleet driver's guard, again, in the program: it holds for
+		// every `up`, the operator's and a plain `pulumi up` too, and
+		// refuses before anything is registered.
+		if err := TransitionGuard(fleet, cat, nil)(self.Stack, deployed); err != nil {
+			return err
+		}
+		spec.DeployedKeyFingerprint, _ = deployed[regions.OutputSigningKeyFingerprint].(string)
 		res, err := regions.BuildDesign(ctx, spec, regions.WithPhaseCosts(design, spec, cat))
 		if err != nil {
 			return err
@@ -94,6 +106,33 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 			}
 		}
 		return nil
+	}
+}
+
+// DeployedReadTimeout bounds the wait for the stack's own last outputs.
+const DeployedReadTimeout = 5 * time.Minute
+
+// readDeployed reads the stack's own last outputs, through a stack
+// reference to itself (the engine reads it during a preview too, and a
+// stack whose first `up` has not finished has none), and waits for them:
+// nothing else is registered before the guard has read them.
+func readDeployed(ctx *pulumi.Context, self string) (map[string]any, error) {
+	ref, err := pulumi.NewStackReference(ctx, self, &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
+	if err != nil {
+		return nil, fmt.Errorf("stack reference %s (its own last outputs): %w", self, err)
+	}
+	got := make(chan map[string]any, 1)
+	ref.Outputs.ApplyT(func(m map[string]any) map[string]any {
+		got <- m
+		return m
+	})
+	select {
+	case m := <-got:
+		return m, nil
+	case <-ctx.Context().Done():
+		return nil, ctx.Context().Err()
+	case <-time.After(DeployedReadTimeout):
+		return nil, fmt.Errorf("stack %s: its own last outputs were not read within %s", self, DeployedReadTimeout)
 	}
 }
 

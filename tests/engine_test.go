@@ -330,6 +330,38 @@ func TestEngineReadsTheFleetKey(t *testing.T) {
 	require.Equal(t, want, fp, "read from the region driver's backend")
 }
 
+// A stack reads its own last outputs through a stack reference to
+// itself: nothing on its first `up`, then each `up` what the one before
+// exported. The program's guard rests on this (stacks.NewProgram).
+func TestEngineStackReadsItsOwnOutputs(t *testing.T) {
+	bin := pulumiBin(t)
+	var out bytes.Buffer
+	prog := func(ctx *pulumi.Context) error {
+		ref, err := pulumi.NewStackReference(ctx, "organization/"+testProject+"/"+ctx.Stack(), nil)
+		if err != nil {
+			return err
+		}
+		ctx.Export("previous", ref.GetOutput(pulumi.String("count")))
+		ctx.Export("count", ref.GetOutput(pulumi.String("count")).ApplyT(func(v any) int {
+			n, _ := v.(float64)
+			return int(n) + 1
+		}))
+		return nil
+	}
+	d := driver(t, bin, graph(t, map[string][]string{"alone": nil}), prog, &out)
+	for want := 1; want <= 3; want++ {
+		s, err := d.Run(context.Background(), stacks.OpUp)
+		require.NoError(t, err, out.String())
+		r, _ := s.Get("alone")
+		require.EqualValues(t, want, r.Outputs["count"], "up %d", want)
+		if want == 1 {
+			require.Nil(t, r.Outputs["previous"], "nothing before the first up")
+		} else {
+			require.EqualValues(t, want-1, r.Outputs["previous"], "up %d reads what up %d exported", want, want-1)
+		}
+	}
+}
+
 // Removing a join: east read (and joined) west, and no longer does. The
 // driver reads east's deployed joins and runs east's `up` (which deletes
 // the peering attachment) before west's (which may then delete its
