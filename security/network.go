@@ -3,7 +3,7 @@ package security
 import (
 	"encoding/json"
 	"net/netip"
-	"strings"
+	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
@@ -31,7 +31,72 @@ func networkIsolated(v *view) []Finding {
 		if !servesClients(values) {
 			continue
 		}
-		out = append(out, isolation(res(r), str(r.Inputs["namespace"]), policiesIn(values))...)
+		ns := str(r.Inputs["namespace"])
+		out = append(out, isolation(res(r), ns, policiesIn(values))...)
+		all, bad := namespacePolicies(v, ns)
+		out = append(out, bad...)
+		out = append(out, egressLimited(res(r), ns, all)...)
+	}
+	return out
+}
+
+// namespacePolicies are every NetworkPolicy in ns, wherever declared (a
+// release's extraDeploy, a Pulumi resource): policies add up. One that
+// does not read as a NetworkPolicy (a named port, say) is a finding, not
+// skipped.
+func namespacePolicies(v *view, ns string) ([]pulsar.NetworkPolicy, []Finding) {
+	var out []pulsar.NetworkPolicy
+	var bad []Finding
+	for _, o := range v.objectsOfKind("NetworkPolicy") {
+		if o.Namespace() != ns {
+			continue
+		}
+		p, ok := decodePolicy(o.Object)
+		if !ok {
+			bad = append(bad, fail(o.String(), "a NetworkPolicy in %s the check cannot read (want numeric ports): it may admit anything", ns))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, bad
+}
+
+// egressLimited probes what the namespace's pods send: none of the
+// chart's components, nor the program's jobs, sends on a plaintext or
+// unused port to an address outside the namespace (the internet, the
+// VPC, the instance metadata service) or to another namespace's pods.
+func egressLimited(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
+	sources := map[string]pulsar.Endpoint{
+		"the program's job pods": {Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
+	}
+	for _, c := range []string{pulsar.CompZooKeeper, pulsar.CompBookie, pulsar.CompBroker, pulsar.CompProxy, pulsar.CompAutorecovery, pulsar.CompToolset} {
+		sources[c+" pods"] = pulsar.Endpoint{Namespace: ns, Labels: map[string]string{"app": pulsar.ChartName, "component": c}}
+	}
+	destinations := []struct {
+		name string
+		at   pulsar.Endpoint
+	}{
+		{"203.0.113.9 (any address)", pulsar.Endpoint{IP: "203.0.113.9"}},
+		{"10.0.0.5 (the VPC)", pulsar.Endpoint{IP: "10.0.0.5"}},
+		{"169.254.169.254 (the instance metadata service)", pulsar.Endpoint{IP: "169.254.169.254"}},
+		{"a pod in another namespace", pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "anything"}}},
+	}
+	var out []Finding
+	names := make([]string, 0, len(sources))
+	for who := range sources {
+		names = append(names, who)
+	}
+	slices.Sort(names)
+	for _, who := range names {
+	probe:
+		for _, d := range destinations {
+			for _, port := range []int{22, 80, 2181, 3181, 6650, 8080, 9999} {
+				if pulsar.Sends(policies, sources[who], d.at, "TCP", port) {
+					out = append(out, fail(where, "%s in %s send to %s on port %d: the egress policies admit more than DNS and TLS on 443 and 6651", who, ns, d.name, port))
+					break probe
+				}
+			}
+		}
 	}
 	return out
 }
@@ -54,20 +119,6 @@ func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 	} {
 		if pulsar.Admits(policies, p.src, p.dst, p.port) {
 			out = append(out, fail(where, "%s reaches %s on port %d (NetworkPolicies in %s)", p.who, p.dst.Labels["component"], p.port, ns))
-		}
-	}
-	for _, p := range []struct {
-		who, ip string
-		src     pulsar.Endpoint
-		port    int
-	}{
-		{"a broker", "169.254.169.254 (the instance metadata service)", pod(ns, pulsar.CompBroker), 80},
-		{"a bookie", "203.0.113.9 (any address)", pod(ns, pulsar.CompBookie), 80},
-		{"a proxy", "203.0.113.9 (any address)", pod(ns, pulsar.CompProxy), 22},
-	} {
-		ip, _, _ := strings.Cut(p.ip, " ")
-		if pulsar.Sends(policies, p.src, pulsar.Endpoint{IP: ip}, "TCP", p.port) {
-			out = append(out, fail(where, "%s sends to %s on plaintext port %d (no egress NetworkPolicy in %s limits it)", p.who, p.ip, p.port, ns))
 		}
 	}
 	return out

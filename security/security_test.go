@@ -408,7 +408,7 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 				values["extraDeploy"] = kept
 			})
-		}, "a broker sends to 169.254.169.254 (the instance metadata service) on plaintext port 80"},
+		}, "broker pods in pulsar send to 203.0.113.9 (any address) on port 22"},
 		{"NETWORK-ISOLATED", "egress open on every port to anywhere", func(t *testing.T, st *stacks.OfflineStack) {
 			forMainRelease(t, st, func(values map[string]any) {
 				for _, o := range values["extraDeploy"].([]any) {
@@ -417,7 +417,29 @@ func TestEveryRuleFails(t *testing.T) {
 					}
 				}
 			})
-		}, "a proxy sends to 203.0.113.9 (any address) on plaintext port 22"},
+		}, "the program's job pods in pulsar send to 203.0.113.9 (any address) on port 22"},
+		{"NETWORK-ISOLATED", "another policy opens a plaintext port", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "open-8080", "namespace": "pulsar"},
+					"spec":     map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": 8080}}}}}})
+			})
+		}, "zookeeper pods in pulsar send to 203.0.113.9 (any address) on port 8080"},
+		{"NETWORK-ISOLATED", "a range of ports to the VPC", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "open-vpc", "namespace": "pulsar"},
+					"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
+						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/8"}}}, "ports": []any{map[string]any{"port": 1, "endPort": 65535}}}}}})
+			})
+		}, "bookie pods in pulsar send to 10.0.0.5 (the VPC) on port 22"},
+		{"NETWORK-ISOLATED", "a policy the check cannot read", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "named-port", "namespace": "pulsar"},
+					"spec":     map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "http"}}}}}})
+			})
+		}, "a NetworkPolicy in pulsar the check cannot read"},
 		{"NAMESPACES-ISOLATED", "cert-manager's default deny gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-default-deny")
 		}, "namespace cert-manager: a pod no NetworkPolicy isolates takes traffic on every port from any pod or address"},

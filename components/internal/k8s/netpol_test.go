@@ -52,3 +52,47 @@ func TestAdmits(t *testing.T) {
 	assert.False(t, Admits(door, outside, dst, 443))
 	assert.False(t, Admits(door, controlPlane, dst, 444))
 }
+
+// Sends as the API defines egress: unselected pods send anywhere; a
+// selected pod sends what a rule admits, by pod, namespace or address
+// (but an ipBlock's except), on a port, a range (endPort) or every port of
+// a protocol; a policy with egress rules and no policyTypes limits egress.
+func TestSends(t *testing.T) {
+	src := Endpoint{Namespace: "a", Labels: map[string]string{"app": "web"}}
+	peer := Endpoint{Namespace: "a", Labels: map[string]string{"app": "db"}}
+	other := Endpoint{Namespace: "b", Labels: map[string]string{"app": "db"}}
+	vpc, imds, internet := Endpoint{IP: "10.0.0.5"}, Endpoint{IP: "169.254.169.254"}, Endpoint{IP: "203.0.113.9"}
+	limited := EgressPolicy("egress", "a", LabelSelector{},
+		SendTo([]NetworkPolicyPeer{SameNamespace()}, ""), SendTo(nil, "UDP", 53), SendTo(nil, "TCP", 443))
+	withRange := EgressPolicy("range", "a", LabelSelector{}, NetworkPolicyEgressRule{
+		To: []NetworkPolicyPeer{{IPBlock: &IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.169.254/32"}}}},
+		Ports: []NetworkPolicyPort{{Protocol: "TCP", Port: 8000, EndPort: 8100}, {Protocol: "UDP"}}})
+	untyped := limited
+	untyped.Spec.PolicyTypes = nil
+	ingressOnly := IngressPolicy("in", "a", LabelSelector{})
+	for _, tc := range []struct {
+		name     string
+		policies []NetworkPolicy
+		dst      Endpoint
+		protocol string
+		port     int
+		want     bool
+	}{
+		{"no policy", nil, internet, "TCP", 22, true},
+		{"an ingress policy limits no egress", []NetworkPolicy{ingressOnly}, internet, "TCP", 22, true},
+		{"to the namespace, any port", []NetworkPolicy{limited}, peer, "TCP", 5432, true},
+		{"to another namespace", []NetworkPolicy{limited}, other, "TCP", 5432, false},
+		{"DNS", []NetworkPolicy{limited}, vpc, "UDP", 53, true},
+		{"DNS over TCP not listed", []NetworkPolicy{limited}, vpc, "TCP", 53, false},
+		{"TLS anywhere", []NetworkPolicy{limited}, internet, "TCP", 443, true},
+		{"plaintext anywhere", []NetworkPolicy{limited}, internet, "TCP", 80, false},
+		{"no policyTypes, egress rules", []NetworkPolicy{untyped}, internet, "TCP", 80, false},
+		{"in a range", []NetworkPolicy{withRange}, internet, "TCP", 8080, true},
+		{"past a range", []NetworkPolicy{withRange}, internet, "TCP", 8101, false},
+		{"every UDP port", []NetworkPolicy{withRange}, internet, "UDP", 123, true},
+		{"an excepted address", []NetworkPolicy{withRange}, imds, "TCP", 8080, false},
+		{"policies add up", []NetworkPolicy{limited, withRange}, vpc, "TCP", 8050, true},
+	} {
+		assert.Equal(t, tc.want, Sends(tc.policies, src, tc.dst, tc.protocol, tc.port), tc.name)
+	}
+}

@@ -462,15 +462,19 @@ type NetworkPolicyPeer struct {
 	IPBlock           *IPBlock       `json:"ipBlock,omitempty"`
 }
 
-// IPBlock is a peer by address: a CIDR block.
+// IPBlock is a peer by address: a CIDR block, but for the blocks in
+// Except.
 type IPBlock struct {
-	CIDR string `json:"cidr"`
+	CIDR   string   `json:"cidr"`
+	Except []string `json:"except,omitempty"`
 }
 
-// NetworkPolicyPort is a port of a protocol (TCP or UDP).
+// NetworkPolicyPort is a port of a protocol (TCP or UDP), or the range
+// Port..EndPort; no port is every port of the protocol.
 type NetworkPolicyPort struct {
-	Protocol string `json:"protocol"`
-	Port     int    `json:"port"`
+	Protocol string `json:"protocol,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	EndPort  int    `json:"endPort,omitempty"`
 }
 
 // Endpoint is a source or destination for Admits: a pod (its namespace
@@ -502,6 +506,13 @@ func Admits(policies []NetworkPolicy, src, dst Endpoint, port int) bool {
 	return !selected
 }
 
+// isolatesEgress says whether the policy governs egress: its policyTypes
+// list Egress, or are empty and it has egress rules (the API then sets
+// Egress beside Ingress).
+func (s NetworkPolicySpec) isolatesEgress() bool {
+	return slices.Contains(s.PolicyTypes, "Egress") || (len(s.PolicyTypes) == 0 && len(s.Egress) > 0)
+}
+
 // isolatesIngress says whether the policy governs ingress: its
 // policyTypes list Ingress, or are empty (the API then sets Ingress).
 func (s NetworkPolicySpec) isolatesIngress() bool {
@@ -526,7 +537,8 @@ func portsAdmit(ports []NetworkPolicyPort, protocol string, port int) bool {
 		if proto == "" {
 			proto = "TCP"
 		}
-		return p.Port == port && proto == protocol
+		inRange := p.Port == 0 || p.Port == port || (p.EndPort > 0 && p.Port <= port && port <= p.EndPort)
+		return proto == protocol && inRange
 	})
 }
 
@@ -538,7 +550,7 @@ func portsAdmit(ports []NetworkPolicyPort, protocol string, port int) bool {
 func Sends(policies []NetworkPolicy, src, dst Endpoint, protocol string, port int) bool {
 	selected := false
 	for _, p := range policies {
-		if p.Metadata.Namespace != src.Namespace || !p.Spec.PodSelector.Matches(src.Labels) || !slices.Contains(p.Spec.PolicyTypes, "Egress") {
+		if p.Metadata.Namespace != src.Namespace || !p.Spec.PodSelector.Matches(src.Labels) || !p.Spec.isolatesEgress() {
 			continue
 		}
 		selected = true
@@ -560,7 +572,7 @@ func peersAdmit(peers []NetworkPolicyPeer, ns string, e Endpoint) bool {
 	}
 	for _, f := range peers {
 		if f.IPBlock != nil {
-			if inBlock(f.IPBlock.CIDR, e.IP) {
+			if inBlock(f.IPBlock.CIDR, e.IP) && !slices.ContainsFunc(f.IPBlock.Except, func(x string) bool { return inBlock(x, e.IP) }) {
 				return true
 			}
 			continue
