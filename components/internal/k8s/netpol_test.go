@@ -65,7 +65,7 @@ func TestSends(t *testing.T) {
 	limited := EgressPolicy("egress", "a", LabelSelector{},
 		SendTo([]NetworkPolicyPeer{SameNamespace()}, ""), SendTo(nil, "UDP", 53), SendTo(nil, "TCP", 443))
 	withRange := EgressPolicy("range", "a", LabelSelector{}, NetworkPolicyEgressRule{
-		To: []NetworkPolicyPeer{{IPBlock: &IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.169.254/32"}}}},
+		To:    []NetworkPolicyPeer{{IPBlock: &IPBlock{CIDR: "0.0.0.0/0", Except: []string{"169.254.169.254/32"}}}},
 		Ports: []NetworkPolicyPort{{Protocol: "TCP", Port: 8000, EndPort: 8100}, {Protocol: "UDP"}}})
 	untyped := limited
 	untyped.Spec.PolicyTypes = nil
