@@ -128,7 +128,7 @@ func clusterConfig(spec Spec, plan sizing.RegionPlan, sysTypes []string, sysArch
 		attrs = BookieAttributes(v)
 	}
 	return cluster.Config{
-		Name: ClusterName(spec.Stack), KubernetesVersion: spec.KubernetesVersion, PublicAccessCIDRs: spec.PublicAccessCIDRs,
+		Name: ClusterName(spec.Stack), KubernetesVersion: spec.KubernetesVersion, AddonVersions: spec.AddonVersions, PublicAccessCIDRs: spec.PublicAccessCIDRs,
 		Access: spec.Access, Protect: spec.ProtectData, Tags: tags,
 		SystemPool: cluster.SystemPool{InstanceTypes: sysTypes, Arch: sysArch, Min: sizing.SystemNodes(), Desired: sizing.SystemNodes(), Max: sizing.SystemNodes() + 2},
 		StorageClasses: []cluster.StorageClass{

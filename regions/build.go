@@ -83,6 +83,8 @@ type Spec struct {
 	VPCCIDR           string
 	NATGateways       model.NATMode
 	KubernetesVersion string
+	// AddonVersions pins EKS add-ons (cluster.Config.AddonVersions).
+	AddonVersions     map[string]string
 	PublicAccessCIDRs []string
 	// Access are the EKS access grants (people, CI, the operator).
 	Access []model.AccessGrant

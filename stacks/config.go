@@ -87,6 +87,10 @@ type Cluster struct {
 	CapacityReservationIDs []string `json:"capacityReservationIds,omitempty"`
 	// Access declares who may use the cluster's Kubernetes API.
 	Access Access `json:"access,omitempty"`
+	// AddonVersions pins EKS add-ons (cluster.Addons) to versions; an
+	// add-on not named follows the version EKS names for the Kubernetes
+	// version at each `up` (cluster.NewestBuildAddons).
+	AddonVersions map[string]string `json:"addonVersions,omitempty"`
 }
 
 // Access declares who may use a cluster's Kubernetes API, as EKS access
@@ -327,7 +331,7 @@ var ConfigKeys = []keySpec{
 	{"calibration", "object", false, "The team's measurements over the planner's assumptions, the same in every stack: brokerMsgPerVcpu (pulsar-perf, default 25000), brokerWriteMBpsPerVcpu (pulsar-perf, default 12.5, the Pulsar documentation's rating), nvmeWriteMBpsPerTB (fio on the bookies' instance storage, default 267, AWS's rating).", "{}"},
 	{"bookieVolumes", "object", false, "The EBS bookies' volumes a running stack has at one phase, in place of the planner's choice: {phase, ledgerGiB, journalGiB, throughputMiB}. The guard asks for it, with the values, when the stack runs other volumes than the plan chooses; volumes change only in a phase transition's resize step (docs/operations.md, \"Bookie volumes\").", ""},
 	{"durability", "object", false, "BookKeeper quorum: ensemble, writeQuorum, ackQuorum (default 3 / 3 / 2; write quorum below 3 only with allowBelowDesign: true).", "{}"},
-	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn).", "{}"},
+	{"cluster", "object", false, "EKS: kubernetesVersion, publicAccessCidrs (empty = private endpoint), natGateways (perZone or single), capacityReservationIds, access (principals [{arn, policy: clusterAdmin|admin|edit|view, namespaces}], ciPreviewRoleArn, ciDeployRoleArn, operatorRoleArn), addonVersions (pins: {vpc-cni: v1.20.4-eksbuild.1, ...}; an add-on not pinned follows the version EKS names for the Kubernetes version at each up).", "{}"},
 	{"tieredStorage", "object", false, "Offload bucket: replicateTo (peer stacks; unset: the role profile's, the primary's DR peers; [] for none), replicationTimeControl, accessLogging, retentionDays (bucket lifetime; must cover the longest namespace TTL + retention).", "{}"},
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},

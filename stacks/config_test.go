@@ -160,6 +160,12 @@ func TestValidationRules(t *testing.T) {
 		{"replacing the chart key while keeping it", "us-east-1", func(c *StackConfig) {
 			c.Tokens = Tokens{SigningKey: model.SigningKeyChart, ReplaceChartKey: true}
 		}, "pulsar-fleet:tokens.replaceChartKey", "only with tokens.signingKey: fleet"},
+		{"a pin of an add-on the cluster does not run", "us-east-1", func(c *StackConfig) {
+			c.Cluster.AddonVersions = map[string]string{"kube-dns": "v1.0.0-eksbuild.1"}
+		}, "pulsar-fleet:cluster.addonVersions.kube-dns", "one of vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver, metrics-server"},
+		{"a pin not in an add-on version's form", "us-east-1", func(c *StackConfig) {
+			c.Cluster.AddonVersions = map[string]string{"coredns": "latest"}
+		}, "pulsar-fleet:cluster.addonVersions.coredns", "v<major>.<minor>.<patch>-eksbuild.<n>"},
 		{"a key fingerprint not in its form", "us-east-1", func(c *StackConfig) { c.Tokens.AcceptKeyFingerprint = "SHA256:abc" },
 			"pulsar-fleet:tokens.acceptKeyFingerprint", "sha256: and 64 lower-case hex digits"},
 		{"accepting a fleet key on the chart's", "us-east-1", func(c *StackConfig) {

@@ -208,7 +208,8 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 	spec := regions.Spec{
 		Project: Project, Bootstrap: BootstrapRef(org), Stack: c.Stack, Region: c.Region, Role: c.Role, Phase: phase, Params: params,
 		Zones: c.Zones, AddedZones: c.AddedZones, VPCCIDR: c.VPCCIDR, NATGateways: c.Cluster.NATGateways,
-		KubernetesVersion: c.Cluster.KubernetesVersion, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs, Access: c.Cluster.Access.Grants(),
+		KubernetesVersion: c.Cluster.KubernetesVersion, AddonVersions: c.Cluster.AddonVersions, PublicAccessCIDRs: c.Cluster.PublicAccessCIDRs,
+		Access:                 c.Cluster.Access.Grants(),
 		CapacityReservationIDs: c.Cluster.CapacityReservationIDs,
 		Arches:                 c.Arches, Ensemble: c.Durability.Ensemble, WriteQuorum: c.Durability.WriteQuorum, AckQuorum: c.Durability.AckQuorum,
 		Routing: regions.Routing{Weight: c.Routing.Weight, HostedZoneID: c.Routing.HostedZoneID, Domain: c.Routing.Domain,

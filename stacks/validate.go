@@ -212,6 +212,15 @@ func (c StackConfig) validateDurability(bad badFunc) {
 
 // validateCluster checks the EKS settings.
 func (c StackConfig) validateCluster(bad badFunc) {
+	for _, name := range sortedNames(c.Cluster.AddonVersions) {
+		v := c.Cluster.AddonVersions[name]
+		switch {
+		case !slices.Contains(cluster.Addons, name):
+			bad(Key("cluster.addonVersions."+name), v, "an add-on the cluster runs: one of "+strings.Join(cluster.Addons, ", "))
+		case !addonVersion.MatchString(v):
+			bad(Key("cluster.addonVersions."+name), v, "an EKS add-on version, v<major>.<minor>.<patch>-eksbuild.<n> (aws eks describe-addon-versions)")
+		}
+	}
 	if !slices.Contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {
 		bad(Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, "one of "+strings.Join(SupportedKubernetesVersions, ", "))
 	}
@@ -302,6 +311,19 @@ func (c StackConfig) validateTokens(bad badFunc) {
 			bad(Key("tokens.acceptKeyFingerprint"), fp, "set only with tokens.signingKey: fleet (it accepts a new fleet key)")
 		}
 	}
+}
+
+// addonVersion is an EKS add-on version's form.
+var addonVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
+
+// sortedNames are a map's keys in order.
+func sortedNames(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // keyFingerprint is model.KeyFingerprint's form.

@@ -123,6 +123,9 @@ type Config struct {
 	Name string
 	// KubernetesVersion is the EKS version, e.g. "1.35".
 	KubernetesVersion string
+	// AddonVersions pins add-ons (of Addons) to versions; the others
+	// follow addonVersion's lookup.
+	AddonVersions map[string]string `json:",omitempty"`
 	// PublicAccessCIDRs open the API endpoint to these CIDRs; empty keeps it
 	// private (deploy from inside the VPC or a peered network).
 	PublicAccessCIDRs []string
@@ -189,6 +192,11 @@ func (c Config) Validate() error {
 	for _, cidr := range c.PublicAccessCIDRs {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			errs = append(errs, fmt.Errorf("publicAccessCidrs: %q is not a CIDR", cidr))
+		}
+	}
+	for name, v := range c.AddonVersions {
+		if !slices.Contains(Addons, name) || v == "" {
+			errs = append(errs, fmt.Errorf("addonVersions.%s %q: want a version of one of %s", name, v, strings.Join(Addons, ", ")))
 		}
 	}
 	sp := c.SystemPool
@@ -545,12 +553,16 @@ func (b *builder) coreDNS(group pulumi.Resource) error {
 // at the default of their day, and a default only moves forward.
 var NewestBuildAddons = []string{AddonVPCCNI, AddonKubeProxy}
 
-// addonVersion is the version of an add-on EKS names for the cluster's
-// Kubernetes version (describe-addon-versions): the newest build for
-// NewestBuildAddons, the default for the others. Looked up at each
-// preview and `up`, so a new build shows in the preview as the add-on's
-// update.
+// addonVersion is the add-on's pinned version (Config.AddonVersions), or
+// else the version EKS names for the cluster's Kubernetes version
+// (describe-addon-versions): the newest build for NewestBuildAddons, the
+// default for the others. The lookup runs at each preview and `up`, so a
+// build AWS publishes is applied by the next `up`, the operator's resync
+// included; a pin holds it until a reviewed change moves it.
 func (b *builder) addonVersion(name string) pulumi.StringOutput {
+	if v, ok := b.cfg.AddonVersions[name]; ok {
+		return pulumi.String(v).ToStringOutput()
+	}
 	return eks.GetAddonVersionOutput(b.ctx, eks.GetAddonVersionOutputArgs{
 		AddonName: pulumi.String(name), KubernetesVersion: pulumi.String(b.cfg.KubernetesVersion),
 		MostRecent: pulumi.BoolPtr(slices.Contains(NewestBuildAddons, name)),

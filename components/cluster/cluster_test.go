@@ -146,6 +146,24 @@ func TestAddonsFollowTheKubernetesVersion(t *testing.T) {
 	}
 }
 
+// A pinned add-on keeps its version whatever EKS publishes; the others
+// still follow the lookup.
+func TestAddonPins(t *testing.T) {
+	a := args()
+	a.AddonVersions = map[string]string{AddonVPCCNI: "v1.20.4-eksbuild.1", AddonCoreDNS: "v1.12.1-eksbuild.2"}
+	rec := run(t, a)
+	eks, err := rec.One("eks:index:Cluster", "c")
+	require.NoError(t, err)
+	assert.Equal(t, "v1.20.4-eksbuild.1", eks.Input("vpcCniOptions.addonVersion"))
+	assert.Equal(t, recorder.SimulatedAddonVersion(AddonKubeProxy, a.KubernetesVersion, true), eks.Input("kubeProxyAddonOptions.version"))
+	dns, err := rec.One("aws:eks/addon:Addon", "c-coredns")
+	require.NoError(t, err)
+	assert.Equal(t, "v1.12.1-eksbuild.2", dns.Inputs["addonVersion"])
+	csi, err := rec.One("aws:eks/addon:Addon", "c-ebs-csi")
+	require.NoError(t, err)
+	assert.Equal(t, recorder.SimulatedAddonVersion(AddonEBSCSI, a.KubernetesVersion, false), csi.Inputs["addonVersion"])
+}
+
 func TestClusterPublicEndpointOnlyFromListedCIDRs(t *testing.T) {
 	a := args()
 	a.PublicAccessCIDRs = []string{"203.0.113.0/24"}
@@ -157,13 +175,15 @@ func TestClusterPublicEndpointOnlyFromListedCIDRs(t *testing.T) {
 
 func TestClusterBadInput(t *testing.T) {
 	for name, mut := range map[string]func(*Config, *Deps){
-		"cidr":         func(a *Config, _ *Deps) { a.PublicAccessCIDRs = []string{"everyone"} },
-		"version":      func(a *Config, _ *Deps) { a.KubernetesVersion = "v33" },
-		"system arch":  func(a *Config, _ *Deps) { a.SystemPool.Arch = "sparc" },
-		"system sizes": func(a *Config, _ *Deps) { a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 3, 2, 4 },
-		"gp3 iops":     func(a *Config, _ *Deps) { a.StorageClasses[0].IOPS = 100 },
-		"no network":   func(_ *Config, d *Deps) { d.VpcID = nil },
-		"no instances": func(a *Config, _ *Deps) { a.SystemPool.InstanceTypes = nil },
+		"cidr":           func(a *Config, _ *Deps) { a.PublicAccessCIDRs = []string{"everyone"} },
+		"version":        func(a *Config, _ *Deps) { a.KubernetesVersion = "v33" },
+		"system arch":    func(a *Config, _ *Deps) { a.SystemPool.Arch = "sparc" },
+		"system sizes":   func(a *Config, _ *Deps) { a.SystemPool.Min, a.SystemPool.Desired, a.SystemPool.Max = 3, 2, 4 },
+		"gp3 iops":       func(a *Config, _ *Deps) { a.StorageClasses[0].IOPS = 100 },
+		"no network":     func(_ *Config, d *Deps) { d.VpcID = nil },
+		"no instances":   func(a *Config, _ *Deps) { a.SystemPool.InstanceTypes = nil },
+		"unknown add-on": func(a *Config, _ *Deps) { a.AddonVersions = map[string]string{"kube-dns": "v1.0.0-eksbuild.1"} },
+		"empty pin":      func(a *Config, _ *Deps) { a.AddonVersions = map[string]string{AddonCoreDNS: ""} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			a, d := args(), deps()
