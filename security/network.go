@@ -2,6 +2,7 @@ package security
 
 import (
 	"encoding/json"
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -82,12 +83,7 @@ func egressLimited(where, ns string, policies []pulsar.NetworkPolicy) []Finding 
 		{"a pod in another namespace", pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "anything"}}},
 	}
 	var out []Finding
-	names := make([]string, 0, len(sources))
-	for who := range sources {
-		names = append(names, who)
-	}
-	slices.Sort(names)
-	for _, who := range names {
+	for _, who := range slices.Sorted(maps.Keys(sources)) {
 	probe:
 		for _, d := range destinations {
 			for _, port := range []int{22, 80, 2181, 3181, 6650, 8080, 9999} {

@@ -3,6 +3,7 @@ package stacks
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -212,7 +213,7 @@ func (c StackConfig) validateDurability(bad badFunc) {
 
 // validateCluster checks the EKS settings.
 func (c StackConfig) validateCluster(bad badFunc) {
-	for _, name := range sortedNames(c.Cluster.AddonVersions) {
+	for _, name := range slices.Sorted(maps.Keys(c.Cluster.AddonVersions)) {
 		v := c.Cluster.AddonVersions[name]
 		switch {
 		case !slices.Contains(cluster.Addons, name):
@@ -315,16 +316,6 @@ func (c StackConfig) validateTokens(bad badFunc) {
 
 // addonVersion is an EKS add-on version's form.
 var addonVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
-
-// sortedNames are a map's keys in order.
-func sortedNames(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // keyFingerprint is model.KeyFingerprint's form.
 var keyFingerprint = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
