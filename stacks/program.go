@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -109,31 +109,26 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 	}
 }
 
-// DeployedReadTimeout bounds the wait for the stack's own last outputs.
-const DeployedReadTimeout = 5 * time.Minute
-
 // readDeployed reads the stack's own last outputs, through a stack
 // reference to itself (the engine reads it during a preview too, and a
 // stack whose first `up` has not finished has none), and waits for them:
-// nothing else is registered before the guard has read them.
+// nothing else is registered before the guard has read them. A read that
+// fails fails the program with the engine's error; outputs that are not
+// known refuse it, since the guard cannot judge them.
 func readDeployed(ctx *pulumi.Context, self string) (map[string]any, error) {
 	ref, err := pulumi.NewStackReference(ctx, self, &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
 	if err != nil {
 		return nil, fmt.Errorf("stack reference %s (its own last outputs): %w", self, err)
 	}
-	got := make(chan map[string]any, 1)
-	ref.Outputs.ApplyT(func(m map[string]any) map[string]any {
-		got <- m
-		return m
-	})
-	select {
-	case m := <-got:
-		return m, nil
-	case <-ctx.Context().Done():
-		return nil, ctx.Context().Err()
-	case <-time.After(DeployedReadTimeout):
-		return nil, fmt.Errorf("stack %s: its own last outputs were not read within %s", self, DeployedReadTimeout)
+	res, err := internals.UnsafeAwaitOutput(ctx.Context(), ref.Outputs)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: read its own last outputs: %w", self, err)
 	}
+	if !res.Known {
+		return nil, fmt.Errorf("stack %s: its own last outputs are not known, so the transition guard cannot judge this run", self)
+	}
+	m, _ := res.Value.(map[string]any)
+	return m, nil
 }
 
 // LoadForContext reads the current stack's config from the engine, the
