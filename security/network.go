@@ -33,10 +33,10 @@ func networkIsolated(v *view) []Finding {
 			continue
 		}
 		ns := str(r.Inputs["namespace"])
-		out = append(out, isolation(res(r), ns, policiesIn(values))...)
 		all, bad := namespacePolicies(v, ns)
 		out = append(out, bad...)
-		out = append(out, egressLimited(res(r), ns, all)...)
+		out = append(out, isolation(res(r), ns, all)...)
+		out = append(out, egressLimited(res(r), ns, str(r.Inputs["name"]), vpcHosts(v), all)...)
 	}
 	return out
 }
@@ -66,21 +66,26 @@ func namespacePolicies(v *view, ns string) ([]pulsar.NetworkPolicy, []Finding) {
 // chart's components, nor the program's jobs, sends on a plaintext or
 // unused port to an address outside the namespace (the internet, the
 // VPC, the instance metadata service) or to another namespace's pods.
-func egressLimited(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
+func egressLimited(where, ns, release string, vpc []string, policies []pulsar.NetworkPolicy) []Finding {
 	sources := map[string]pulsar.Endpoint{
 		"the program's job pods": {Namespace: ns, Labels: map[string]string{model.LabelPartOf: model.PartOf}},
 	}
 	for _, c := range []string{pulsar.CompZooKeeper, pulsar.CompBookie, pulsar.CompBroker, pulsar.CompProxy, pulsar.CompAutorecovery, pulsar.CompToolset} {
-		sources[c+" pods"] = pulsar.Endpoint{Namespace: ns, Labels: map[string]string{"app": pulsar.ChartName, "component": c}}
+		// The labels the chart gives its pods.
+		sources[c+" pods"] = pulsar.Endpoint{Namespace: ns, Labels: map[string]string{"app": pulsar.ChartName, "release": release, "cluster": release, "component": c}}
 	}
-	destinations := []struct {
+	type destination struct {
 		name string
 		at   pulsar.Endpoint
-	}{
+	}
+	destinations := []destination{
 		{"203.0.113.9 (any address)", pulsar.Endpoint{IP: "203.0.113.9"}},
-		{"10.0.0.5 (the VPC)", pulsar.Endpoint{IP: "10.0.0.5"}},
+		{"10.0.0.5 (a private address)", pulsar.Endpoint{IP: "10.0.0.5"}},
 		{"169.254.169.254 (the instance metadata service)", pulsar.Endpoint{IP: "169.254.169.254"}},
-		{"a pod in another namespace", pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "anything"}}},
+		{"a pod in another namespace", pulsar.Endpoint{Namespace: "default", Labels: map[string]string{"app": "anything"}, IP: "10.0.0.6"}},
+	}
+	for _, ip := range vpc {
+		destinations = append(destinations, destination{ip + " (the VPC)", pulsar.Endpoint{IP: ip}})
 	}
 	var out []Finding
 	for _, who := range slices.Sorted(maps.Keys(sources)) {
@@ -120,16 +125,13 @@ func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 	return out
 }
 
-// policiesIn are the NetworkPolicies among a release's extraDeploy.
-func policiesIn(values map[string]any) []pulsar.NetworkPolicy {
-	objs, _ := values["extraDeploy"].([]any)
-	var out []pulsar.NetworkPolicy
-	for _, o := range objs {
-		if get(o, "kind") != "NetworkPolicy" {
-			continue
-		}
-		if p, ok := decodePolicy(o); ok {
-			out = append(out, p)
+// vpcHosts are an address inside each VPC block of the stack (its
+// CIDR's first host), where pods and the VPC's other hosts live.
+func vpcHosts(v *view) []string {
+	var out []string
+	for _, r := range v.byType["aws:ec2/vpc:Vpc"] {
+		if b, err := netip.ParsePrefix(str(r.Inputs["cidrBlock"])); err == nil {
+			out = append(out, b.Masked().Addr().Next().String())
 		}
 	}
 	return out

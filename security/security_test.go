@@ -432,7 +432,23 @@ func TestEveryRuleFails(t *testing.T) {
 					"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
 						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/8"}}}, "ports": []any{map[string]any{"port": 1, "endPort": 65535}}}}}})
 			})
-		}, "bookie pods in pulsar send to 10.0.0.5 (the VPC) on port 22"},
+		}, "bookie pods in pulsar send to 10.0.0.5 (a private address) on port 22"},
+		{"NETWORK-ISOLATED", "the stack's own VPC on a plaintext port, for the release's pods", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "open-own-vpc", "namespace": "pulsar"},
+					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"release": "pulsar"}}, "policyTypes": []any{"Egress"},
+						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.0.0/16"}}}, "ports": []any{map[string]any{"port": 8080}}}}}})
+			})
+		}, "pods in pulsar send to 10.10.0.1 (the VPC) on port 8080"},
+		{"NETWORK-ISOLATED", "ZooKeeper opened to every namespace by another policy", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "open-zk", "namespace": "pulsar"},
+					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}},
+						"ingress": []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": map[string]any{}}}, "ports": []any{map[string]any{"port": 2181}}}}}})
+			})
+		}, "a pod in another namespace reaches zookeeper on port 2181"},
 		{"NETWORK-ISOLATED", "a policy the check cannot read", func(t *testing.T, st *stacks.OfflineStack) {
 			forMainRelease(t, st, func(values map[string]any) {
 				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
