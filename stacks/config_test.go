@@ -166,6 +166,9 @@ func TestValidationRules(t *testing.T) {
 		{"a pin not in an add-on version's form", "us-east-1", func(c *StackConfig) {
 			c.Cluster.AddonVersions = map[string]string{"coredns": "latest"}
 		}, "pulsar-fleet:cluster.addonVersions.coredns", "v<major>.<minor>.<patch>-eksbuild.<n>"},
+		{"a kube-proxy pin left behind by an upgrade", "us-east-1", func(c *StackConfig) {
+			c.Cluster.AddonVersions = map[string]string{"kube-proxy": "v1.34.1-eksbuild.2"}
+		}, "pulsar-fleet:cluster.addonVersions.kube-proxy", "kube-proxy of the cluster's version, v1.35.<patch>-eksbuild.<n>"},
 		{"a key fingerprint not in its form", "us-east-1", func(c *StackConfig) { c.Tokens.AcceptKeyFingerprint = "SHA256:abc" },
 			"pulsar-fleet:tokens.acceptKeyFingerprint", "sha256: and 64 lower-case hex digits"},
 		{"accepting a fleet key on the chart's", "us-east-1", func(c *StackConfig) {

@@ -220,6 +220,8 @@ func (c StackConfig) validateCluster(bad badFunc) {
 			bad(Key("cluster.addonVersions."+name), v, "an add-on the cluster runs: one of "+strings.Join(cluster.Addons, ", "))
 		case !addonVersion.MatchString(v):
 			bad(Key("cluster.addonVersions."+name), v, "an EKS add-on version, v<major>.<minor>.<patch>-eksbuild.<n> (aws eks describe-addon-versions)")
+		case name == cluster.AddonKubeProxy && !strings.HasPrefix(v, "v"+c.Cluster.KubernetesVersion+"."):
+			bad(Key("cluster.addonVersions."+name), v, "kube-proxy of the cluster's version, v"+c.Cluster.KubernetesVersion+".<patch>-eksbuild.<n>: move the pin with cluster.kubernetesVersion")
 		}
 	}
 	if !slices.Contains(SupportedKubernetesVersions, c.Cluster.KubernetesVersion) {

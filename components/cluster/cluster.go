@@ -10,6 +10,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -194,9 +195,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("publicAccessCidrs: %q is not a CIDR", cidr))
 		}
 	}
-	for name, v := range c.AddonVersions {
-		if !slices.Contains(Addons, name) || v == "" {
-			errs = append(errs, fmt.Errorf("addonVersions.%s %q: want a version of one of %s", name, v, strings.Join(Addons, ", ")))
+	for _, name := range slices.Sorted(maps.Keys(c.AddonVersions)) {
+		if v := c.AddonVersions[name]; !slices.Contains(Addons, name) || v == "" {
+			errs = append(errs, fmt.Errorf("addonVersions.%s %q: want a version of one of %s", name, c.AddonVersions[name], strings.Join(Addons, ", ")))
 		}
 	}
 	sp := c.SystemPool
