@@ -462,8 +462,7 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	}
 	out[OutputNetwork] = networkOutput(w.cfg.Network)
 	if v, ok := EBSVolumes(w.cfg); ok {
-		out[OutputBookieVolumes] = pulumi.Map{"ledgerGiB": pulumi.Int(v.LedgerBytes / sizing.GiB), "journalGiB": pulumi.Int(v.JournalBytes / sizing.GiB),
-			"throughputMiB": pulumi.Int(int(v.ThroughputBytes / float64(sizing.MiB))), "ledgerIOPS": pulumi.Int(v.LedgerIOPS), "journalIOPS": pulumi.Int(v.JournalIOPS)}
+		out[OutputBookieVolumes] = pulumi.ToMap(VolumesOutput(v).Map())
 	}
 	if b := d.Between; b != nil {
 		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
 // Stack outputs other stacks read. They are the contract between stacks:
@@ -185,4 +186,33 @@ func (p *peers) Strings(stack, output string) pulumi.StringArrayOutput {
 		}
 		return out, nil
 	}).(pulumi.StringArrayOutput)
+}
+
+// BookieVolumes is the OutputBookieVolumes output: the EBS bookies'
+// volumes in whole GiB, MiB/s and IOPS, as the stack exports them and as
+// the guard reads them back.
+type BookieVolumes struct {
+	LedgerGiB     int `json:"ledgerGiB"`
+	JournalGiB    int `json:"journalGiB"`
+	ThroughputMiB int `json:"throughputMiB"`
+	LedgerIOPS    int `json:"ledgerIOPS"`
+	JournalIOPS   int `json:"journalIOPS"`
+}
+
+// VolumesOutput is the output of the volumes v.
+func VolumesOutput(v sizing.Volumes) BookieVolumes {
+	return BookieVolumes{LedgerGiB: int(v.LedgerBytes / sizing.GiB), JournalGiB: int(v.JournalBytes / sizing.GiB),
+		ThroughputMiB: int(v.ThroughputBytes / float64(sizing.MiB)), LedgerIOPS: v.LedgerIOPS, JournalIOPS: v.JournalIOPS}
+}
+
+// Volumes are the volumes the output names.
+func (b BookieVolumes) Volumes() sizing.Volumes {
+	return sizing.Volumes{LedgerBytes: int64(b.LedgerGiB) * sizing.GiB, JournalBytes: int64(b.JournalGiB) * sizing.GiB,
+		ThroughputBytes: float64(b.ThroughputMiB) * float64(sizing.MiB), LedgerIOPS: b.LedgerIOPS, JournalIOPS: b.JournalIOPS}
+}
+
+// Map is the output as a stack exports it.
+func (b BookieVolumes) Map() map[string]any {
+	return map[string]any{"ledgerGiB": b.LedgerGiB, "journalGiB": b.JournalGiB, "throughputMiB": b.ThroughputMiB,
+		"ledgerIOPS": b.LedgerIOPS, "journalIOPS": b.JournalIOPS}
 }

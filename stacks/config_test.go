@@ -619,10 +619,7 @@ func TestTransitionGuard(t *testing.T) {
 	down := func(n int) *TransitionStep { return &TransitionStep{From: "1m", Step: n} }
 	// transitionFrom is where a state declared at phase comes from.
 	transitionFrom := map[string]string{"1m": "100k", "100k": "1m"}
-	volumes := func(v sizing.Volumes) map[string]any {
-		return map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
-			"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
-	}
+	volumes := func(v sizing.Volumes) map[string]any { return regions.VolumesOutput(v).Map() }
 	// planned are the EBS volumes of the plan at phase, or at 100k (the
 	// last EBS phase) for a state that claims EBS bookies where the plan
 	// has none.

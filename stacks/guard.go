@@ -175,13 +175,13 @@ func DeployedState(out map[string]any) transition.Deployed {
 // that does not read as one gives volumes no plan has (zero), so the guard
 // refuses rather than take the stack for one deployed before the export.
 func deployedVolumes(v any) *sizing.Volumes {
-	var out struct{ LedgerGiB, JournalGiB, ThroughputMiB, LedgerIOPS, JournalIOPS int }
+	var out regions.BookieVolumes
 	b, _ := json.Marshal(v)
 	if json.Unmarshal(b, &out) != nil {
 		return &sizing.Volumes{}
 	}
-	return &sizing.Volumes{LedgerBytes: int64(out.LedgerGiB) * sizing.GiB, JournalBytes: int64(out.JournalGiB) * sizing.GiB,
-		ThroughputBytes: float64(out.ThroughputMiB) * float64(sizing.MiB), LedgerIOPS: out.LedgerIOPS, JournalIOPS: out.JournalIOPS}
+	vol := out.Volumes()
+	return &vol
 }
 
 // deployedNetwork reads the network output ({vpcCidr, zones, addedZones},

@@ -37,8 +37,7 @@ func TestProgramGuardsItsDeployedState(t *testing.T) {
 		out := map[string]any{regions.OutputPhase: c.Phase, regions.OutputBookieSets: regions.BookieSets(d.Components.Pulsar),
 			regions.OutputKubernetesVersion: k8s, regions.OutputSigningKey: "fleet", regions.OutputSigningKeyFingerprint: fingerprint}
 		if v, ok := regions.EBSVolumes(d.Components); ok {
-			out[regions.OutputBookieVolumes] = map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
-				"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
+			out[regions.OutputBookieVolumes] = regions.VolumesOutput(v).Map()
 		}
 		return out
 	}

@@ -60,8 +60,7 @@ func TestSigningKeyGuard(t *testing.T) {
 	require.NoError(t, err)
 	out := map[string]any{"phase": c.Phase, "bookieSets": regions.BookieSets(d.Components.Pulsar), "kubernetesVersion": c.Cluster.KubernetesVersion}
 	if v, ok := regions.EBSVolumes(d.Components); ok {
-		out["bookieVolumes"] = map[string]any{"ledgerGiB": float64(v.LedgerBytes / sizing.GiB), "journalGiB": float64(v.JournalBytes / sizing.GiB),
-			"throughputMiB": v.ThroughputBytes / float64(sizing.MiB), "ledgerIOPS": float64(v.LedgerIOPS), "journalIOPS": float64(v.JournalIOPS)}
+		out["bookieVolumes"] = regions.VolumesOutput(v).Map()
 	}
 	err = TransitionGuard(fleet, cat, nil)("us-east-1", out)
 	require.Error(t, err)
