@@ -418,44 +418,11 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			})
 		}, "the program's job pods in pulsar send to 203.0.113.9 (any address) on port 22"},
-		{"NETWORK-ISOLATED", "another policy opens a plaintext port", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "open-8080", "namespace": "pulsar"},
-					"spec":     map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": 8080}}}}}})
-			})
-		}, "zookeeper pods in pulsar send to 203.0.113.9 (any address) on port 8080"},
-		{"NETWORK-ISOLATED", "a range of ports to the VPC", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "open-vpc", "namespace": "pulsar"},
-					"spec": map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
-						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/8"}}}, "ports": []any{map[string]any{"port": 1, "endPort": 65535}}}}}})
-			})
-		}, "bookie pods in pulsar send to 10.0.0.5 (a private address) on port 22"},
-		{"NETWORK-ISOLATED", "the stack's own VPC on a plaintext port, for the release's pods", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "open-own-vpc", "namespace": "pulsar"},
-					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"release": "pulsar"}}, "policyTypes": []any{"Egress"},
-						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.0.0/16"}}}, "ports": []any{map[string]any{"port": 8080}}}}}})
-			})
-		}, "pods in pulsar send to 10.10.0.1 (the VPC) on port 8080"},
-		{"NETWORK-ISOLATED", "ZooKeeper opened to every namespace by another policy", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "open-zk", "namespace": "pulsar"},
-					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}},
-						"ingress": []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": map[string]any{}}}, "ports": []any{map[string]any{"port": 2181}}}}}})
-			})
-		}, "a pod in another namespace reaches zookeeper on port 2181"},
-		{"NETWORK-ISOLATED", "a policy the check cannot read", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "named-port", "namespace": "pulsar"},
-					"spec":     map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "http"}}}}}})
-			})
-		}, "a NetworkPolicy in pulsar the check cannot read"},
+		{"NETWORK-ISOLATED", "another policy opens a plaintext port", withPolicy("open-8080", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": 8080}}}}}), "zookeeper pods in pulsar send to 203.0.113.9 (any address) on port 8080"},
+		{"NETWORK-ISOLATED", "a range of ports to the VPC", withPolicy("open-vpc", map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"}, "egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/8"}}}, "ports": []any{map[string]any{"port": 1, "endPort": 65535}}}}}), "bookie pods in pulsar send to 10.0.0.5 (a private address) on port 22"},
+		{"NETWORK-ISOLATED", "the stack's own VPC on a plaintext port, for the release's pods", withPolicy("open-own-vpc", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"release": "pulsar"}}, "policyTypes": []any{"Egress"}, "egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.0.0/16"}}}, "ports": []any{map[string]any{"port": 8080}}}}}), "pods in pulsar send to 10.10.0.1 (the VPC) on port 8080"},
+		{"NETWORK-ISOLATED", "ZooKeeper opened to every namespace by another policy", withPolicy("open-zk", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "ingress": []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": map[string]any{}}}, "ports": []any{map[string]any{"port": 2181}}}}}), "a pod in another namespace reaches zookeeper on port 2181"},
+		{"NETWORK-ISOLATED", "a policy the check cannot read", withPolicy("named-port", map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "http"}}}}}), "a NetworkPolicy in pulsar the check cannot read"},
 		{"NAMESPACES-ISOLATED", "cert-manager's default deny gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-default-deny")
 		}, "namespace cert-manager: a pod no NetworkPolicy isolates takes traffic on every port from any pod or address"},
@@ -760,4 +727,15 @@ func dropSecret(t *testing.T, st *stacks.OfflineStack, suffix string) {
 		}
 	}
 	t.Fatalf("no Secret resource named *%s", suffix)
+}
+
+// withPolicy adds a NetworkPolicy of that name and spec to the Pulsar
+// namespace, in the main release's extraDeploy.
+func withPolicy(name string, spec map[string]any) func(*testing.T, *stacks.OfflineStack) {
+	return func(t *testing.T, st *stacks.OfflineStack) {
+		forMainRelease(t, st, func(values map[string]any) {
+			values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+				"metadata": map[string]any{"name": name, "namespace": "pulsar"}, "spec": spec})
+		})
+	}
 }
