@@ -41,15 +41,15 @@ func networkIsolated(v *view) []Finding {
 	return out
 }
 
-// namespacePolicies are every NetworkPolicy in ns, wherever declared (a
-// release's extraDeploy, a Pulumi resource): policies add up. One that
-// does not read as a NetworkPolicy (a named port, say) is a finding, not
-// skipped.
+// namespacePolicies are every NetworkPolicy in ns (every namespace for
+// ""), wherever declared (a release's extraDeploy, a Pulumi resource):
+// policies add up. One that does not read as a NetworkPolicy (a named
+// port, say) is a finding, not skipped.
 func namespacePolicies(v *view, ns string) ([]pulsar.NetworkPolicy, []Finding) {
 	var out []pulsar.NetworkPolicy
 	var bad []Finding
 	for _, o := range v.objectsOfKind("NetworkPolicy") {
-		if o.Namespace() != ns {
+		if ns != "" && o.Namespace() != ns {
 			continue
 		}
 		p, ok := decodePolicy(o.Object)
@@ -149,12 +149,8 @@ func decodePolicy(obj any) (pulsar.NetworkPolicy, bool) {
 // and in the namespaces it shares with EKS (kube-system) so does each pod
 // it puts there: Karpenter's, and the workloads it adds.
 func namespacesIsolated(v *view) []Finding {
-	var policies []pulsar.NetworkPolicy
-	for _, o := range v.objectsOfKind("NetworkPolicy") {
-		if p, ok := decodePolicy(o.Object); ok {
-			policies = append(policies, p)
-		}
-	}
+	// NETWORK-ISOLATED reports a policy it cannot read.
+	policies, _ := namespacePolicies(v, "")
 	created := map[string]bool{}
 	var out []Finding
 	for _, ns := range v.objectsOfKind("Namespace") {
