@@ -239,7 +239,8 @@ func secretVolumes(v any) []string {
 // pulsarNoPlaintext checks that no Pulsar component listens in plaintext
 // on a data, admin or metadata port: every release that runs brokers and
 // proxies turns TLS on for them, the bookies and ZooKeeper, with
-// certificates from the region's CA; a release of bookies only turns it on
+// certificates from the region's CA, and has autorecovery's BookKeeper
+// client speak TLS to the bookies; a release of bookies only turns it on
 // for its bookies and their ZooKeeper client, with the main release's CA;
 // and the proxies' load balancer opens TLS again to the proxies. (The
 // web port 8080 stays plaintext for Prometheus; NETWORK-ISOLATED keeps
@@ -256,6 +257,9 @@ func pulsarNoPlaintext(v *view) []Finding {
 			if get(values, k) != true {
 				out = append(out, fail(res(r), "%s is not true: that component listens in plaintext", k))
 			}
+		}
+		if get(values, "components.autorecovery") != false && get(values, "autorecovery.configData.PULSAR_PREFIX_tlsProviderFactoryClass") != pulsar.AutorecoveryTLS()["PULSAR_PREFIX_tlsProviderFactoryClass"] {
+			out = append(out, fail(res(r), "autorecovery.configData sets no TLS provider: autorecovery copies ledgers to and from the bookies in plaintext"))
 		}
 		if get(values, "certs.internal_issuer.enabled") != true && str(get(values, "certs.issuers.ca.name")) == "" {
 			out = append(out, fail(res(r), "no issuer for the components' certificates (certs.internal_issuer or certs.issuers.ca)"))

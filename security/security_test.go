@@ -324,6 +324,13 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "tls.broker.enabled is not true"},
+		{"PULSAR-NO-PLAINTEXT", "autorecovery to the bookies in plaintext", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					delete(m(m(pulsarValues(st.Resources[i].Inputs)["autorecovery"])["configData"]), "PULSAR_PREFIX_tlsProviderFactoryClass")
+				}
+			}
+		}, "autorecovery copies ledgers to and from the bookies in plaintext"},
 		{"PULSAR-NO-PLAINTEXT", "no issuer", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {

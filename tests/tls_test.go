@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,6 +46,12 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 			{"bookie without TLS", "pulsar-bookie PULSAR_PREFIX_tlsProviderFactoryClass", func(objs []manifests.Object) {
 				delete(data(find(objs, "ConfigMap", "pulsar-bookie")), "PULSAR_PREFIX_tlsProviderFactoryClass")
 			}},
+			{"autorecovery to the bookies in plaintext", "pulsar-recovery PULSAR_PREFIX_tlsProviderFactoryClass", func(objs []manifests.Object) {
+				delete(data(find(objs, "ConfigMap", "pulsar-recovery")), "PULSAR_PREFIX_tlsProviderFactoryClass")
+			}},
+			{"autorecovery trusting a file the pod lacks", "pulsar-recovery PULSAR_PREFIX_tlsTrustStore = /pulsar/certs/recovery/ca.crt: no such file", func(objs []manifests.Object) {
+				data(find(objs, "ConfigMap", "pulsar-recovery"))["PULSAR_PREFIX_tlsTrustStore"] = "/pulsar/certs/recovery/ca.crt"
+			}},
 			{"another CA", "issued by", func(objs []manifests.Object) {
 				field(find(objs, "Certificate", "pulsar-tls-bookie"), "spec", "issuerRef")["name"] = "someone-elses-issuer"
 			}},
@@ -82,6 +90,14 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 	absent("pulsar-proxy", "brokerServiceURL")
 	absent("pulsar-proxy", "brokerWebServiceURL")
 	expect("pulsar-zookeeper", "secureClientPort", "2281")
+	autorecovery := pulsar.Fullname + "-" + pulsar.CompAutorecovery
+	expect(autorecovery, "PULSAR_PREFIX_tlsProviderFactoryClass", "org.apache.bookkeeper.tls.TLSContextFactory")
+	files := mountedFiles(find(objs, "StatefulSet", autorecovery))
+	for _, k := range []string{"PULSAR_PREFIX_tlsCertificatePath", "PULSAR_PREFIX_tlsKeyStore", "PULSAR_PREFIX_tlsTrustStore"} {
+		if path := fmt.Sprint(conf(autorecovery)[k]); !files[path] {
+			bad("%s %s = %s: no such file in the pod (the chart mounts %v)", autorecovery, k, path, slices.Sorted(maps.Keys(files)))
+		}
+	}
 	for _, set := range d.Components.Pulsar.BookieSets {
 		expect(set.StatefulSet(), "PULSAR_PREFIX_tlsProviderFactoryClass", "org.apache.bookkeeper.tls.TLSContextFactory")
 		cert := find(objs, "Certificate", set.Release()+"-tls-bookie")
@@ -99,6 +115,45 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 	issuer := find(objs, "Issuer", pulsar.CAIssuer)
 	if issuer == nil || field(issuer, "spec", "ca")["secretName"] != pulsar.CASecret {
 		bad("no Issuer %s signing with %s: the jobs mount that Secret's ca.crt", pulsar.CAIssuer, pulsar.CASecret)
+	}
+	return out
+}
+
+// mountedFiles are the files a workload's first container sees from its
+// Secret and ConfigMap volumes that list their items (path under the
+// mount).
+func mountedFiles(workload map[string]any) map[string]bool {
+	pod := podSpec(workload)
+	items := map[string][]string{}
+	vols, _ := pod["volumes"].([]any)
+	for _, v := range vols {
+		vm, _ := v.(map[string]any)
+		src := field(vm, "secret")
+		if len(src) == 0 {
+			src = field(vm, "configMap")
+		}
+		list, _ := src["items"].([]any)
+		for _, it := range list {
+			if im, ok := it.(map[string]any); ok {
+				items[fmt.Sprint(vm["name"])] = append(items[fmt.Sprint(vm["name"])], fmt.Sprint(im["path"]))
+			}
+		}
+	}
+	out := map[string]bool{}
+	containers, _ := pod["containers"].([]any)
+	if len(containers) == 0 {
+		return out
+	}
+	mounts, _ := containers[0].(map[string]any)["volumeMounts"].([]any)
+	for _, m := range mounts {
+		mm, _ := m.(map[string]any)
+		if sub, _ := mm["subPath"].(string); sub != "" {
+			out[fmt.Sprint(mm["mountPath"])] = true
+			continue
+		}
+		for _, f := range items[fmt.Sprint(mm["name"])] {
+			out[strings.TrimSuffix(fmt.Sprint(mm["mountPath"]), "/")+"/"+f] = true
+		}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package pulsar
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -396,7 +397,7 @@ func AutorecoveryConfig(a Config) map[string]string {
 	if a.HasSet(model.StorageNVMe) {
 		delay = "0"
 	}
-	return map[string]string{
+	cfg := map[string]string{
 		"BOOKIE_MEM":                                     jvm(a.Autorecovery),
 		"ensemblePlacementPolicy":                        RackawarePolicy,
 		"reppDnsResolverClass":                           RackAffinityMapping,
@@ -404,6 +405,39 @@ func AutorecoveryConfig(a Config) map[string]string {
 		"PULSAR_PREFIX_enforceMinNumRacksPerWriteQuorum": "true",
 		"lostBookieRecoveryDelay":                        delay,
 		"auditorPeriodicBookieCheckInterval":             "3600",
+	}
+	maps.Copy(cfg, AutorecoveryTLS())
+	return cfg
+}
+
+// Where the chart mounts the autorecovery pods' certificate (its
+// pulsar.autorecovery.certs.volumeMounts: the tls-recovery Certificate's
+// Secret, with TLS on for ZooKeeper; "autorecovery", not the component's
+// name), beside the region's CA.
+const (
+	autorecoveryCertDir = "/pulsar/certs/autorecovery"
+	bookieTLSFactory    = "org.apache.bookkeeper.tls.TLSContextFactory"
+)
+
+// AutorecoveryTLS has autorecovery's BookKeeper client speak TLS to the
+// bookies, as the chart has the brokers do (bookkeeperTLS*) but not
+// autorecovery: the replication workers copy whole ledgers between
+// bookies, the largest flow of message data inside a region. The keys are
+// bookkeeper.conf's (the client reads the tls* keys a bookie reads; with
+// the factory set, it asks every bookie for TLS), trusting the region's CA
+// and presenting autorecovery's certificate, both in PEM and re-read every
+// 5 minutes as cert-manager renews them. PULSAR_PREFIX_, as the chart's
+// bookie settings: the keys are commented out in bookkeeper.conf.
+func AutorecoveryTLS() map[string]string {
+	return map[string]string{
+		"PULSAR_PREFIX_tlsProviderFactoryClass":            bookieTLSFactory,
+		"PULSAR_PREFIX_tlsClientAuthentication":            "true",
+		"PULSAR_PREFIX_tlsCertificatePath":                 autorecoveryCertDir + "/tls.crt",
+		"PULSAR_PREFIX_tlsKeyStoreType":                    "PEM",
+		"PULSAR_PREFIX_tlsKeyStore":                        autorecoveryCertDir + "/tls.key",
+		"PULSAR_PREFIX_tlsTrustStoreType":                  "PEM",
+		"PULSAR_PREFIX_tlsTrustStore":                      CAFile,
+		"PULSAR_PREFIX_tlsCertFilesRefreshDurationSeconds": "300",
 	}
 }
 

@@ -31,16 +31,22 @@ var PrefixedKeys = map[string]string{
 	// offload policies read them (OffloadPoliciesImpl fields of that name).
 	"managedLedgerOffloadThresholdInBytes":    "org.apache.pulsar.common.policies.data.OffloadPoliciesImpl#managedLedgerOffloadThresholdInBytes",
 	"managedLedgerOffloadDeletionLagInMillis": "org.apache.pulsar.common.policies.data.OffloadPoliciesImpl#managedLedgerOffloadDeletionLagInMillis",
+	// The PEM certificate a BookKeeper client presents (the chart sets it
+	// for the bookies too); bookkeeper.conf does not list it.
+	"tlsCertificatePath": "org.apache.bookkeeper.conf.AbstractConfiguration#TLS_CERTIFICATE_PATH",
 }
 
 // CheckConfigKeys reports the keys of cfg that are neither in real, nor
-// JVM environment settings, nor documented PULSAR_PREFIX_ keys.
+// JVM environment settings, nor PULSAR_PREFIX_ keys of a key in real or a
+// documented one (the prefix adds a key the file lacks or has only
+// commented out).
 func CheckConfigKeys(cfg map[string]string, real map[string]bool) []string {
 	var bad []string
 	for k := range cfg {
+		bare, prefixed := strings.CutPrefix(k, "PULSAR_PREFIX_")
 		switch {
 		case EnvKeys[k], real[k]:
-		case strings.HasPrefix(k, "PULSAR_PREFIX_") && PrefixedKeys[strings.TrimPrefix(k, "PULSAR_PREFIX_")] != "":
+		case prefixed && (real[bare] || PrefixedKeys[bare] != ""):
 		default:
 			bad = append(bad, k)
 		}

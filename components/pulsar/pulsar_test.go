@@ -116,6 +116,24 @@ func TestConfigDataKeysAreReal(t *testing.T) {
 	// Teeth: the seeds' broker keys fail.
 	assert.Equal(t, []string{"maxConcurrentLookupRequests", "s3ManagedLedgerOffloadBucketStorageClass"},
 		CheckConfigKeys(map[string]string{"maxConcurrentLookupRequests": "1", "s3ManagedLedgerOffloadBucketStorageClass": "x", "maxConcurrentLookupRequest": "1"}, broker))
+	// The prefix adds a real key (commented out or absent in the file),
+	// never an unknown one.
+	assert.Equal(t, []string{"PULSAR_PREFIX_tlsKeystore", "PULSAR_PREFIX_tlsProvider_Factory"},
+		CheckConfigKeys(map[string]string{"PULSAR_PREFIX_tlsKeyStore": "x", "PULSAR_PREFIX_tlsCertificatePath": "x",
+			"PULSAR_PREFIX_tlsKeystore": "x", "PULSAR_PREFIX_tlsProvider_Factory": "x"}, bookie))
+}
+
+// Autorecovery's BookKeeper client speaks TLS to the bookies with the
+// region's CA (the render tier checks the chart mounts every file it
+// names).
+func TestAutorecoverySpeaksTLSToBookies(t *testing.T) {
+	v, err := Compute(testConfig(), testDeps())
+	require.NoError(t, err)
+	cfg := v.Autorecovery.ConfigData
+	assert.Equal(t, "org.apache.bookkeeper.tls.TLSContextFactory", cfg["PULSAR_PREFIX_tlsProviderFactoryClass"])
+	assert.Equal(t, CAFile, cfg["PULSAR_PREFIX_tlsTrustStore"])
+	assert.Equal(t, "PEM", cfg["PULSAR_PREFIX_tlsTrustStoreType"])
+	assert.Equal(t, "/pulsar/certs/autorecovery/tls.crt", cfg["PULSAR_PREFIX_tlsCertificatePath"])
 }
 
 func TestNoInventedKeyIsEmitted(t *testing.T) {

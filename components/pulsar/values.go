@@ -70,9 +70,10 @@ type GlobalVolumes struct {
 
 // TLS turns on TLS per component. The chart then serves the proxies'
 // and brokers' binary and web ports over TLS only (no plaintext 6650 or
-// admin port; the web port 8080 stays for Prometheus), has brokers and
-// autorecovery speak TLS to bookies, and everything speak TLS to
-// ZooKeeper (2281); certificates come from cert-manager (Certs).
+// admin port; the web port 8080 stays for Prometheus), has brokers speak
+// TLS to bookies (autorecovery does through its configData:
+// AutorecoveryTLS), and everything speak TLS to ZooKeeper (2281);
+// certificates come from cert-manager (Certs).
 // A release of bookies only sets the bookies' and ZooKeeper's (the chart
 // reads no other there).
 type TLS struct {
