@@ -405,7 +405,7 @@ func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Config) puls
 			ThresholdBytes: ph.Offload.ThresholdBytes, AfterSeconds: int64(ph.Offload.After.Seconds()),
 			DeletionLagMs: ph.Offload.DeletionLag.Milliseconds(), RolloverMinutes: int(ph.Offload.LedgerRollover.Minutes()),
 			MaxThreads: ph.Tuning.OffloadMaxThreads, PrefetchRounds: ph.Tuning.OffloadPrefetchRounds, TieredReadsFirst: ph.Tuning.TieredStorageFirst},
-		Tenant: spec.Tenant, Namespaces: spec.Namespaces, SigningKey: spec.SigningKey,
+		Tenant: spec.Tenant, Namespaces: spec.Namespaces, SigningKey: spec.SigningKey, QuorumTLS: spec.QuorumTLS,
 		CriticalPlacement: placement[PoolCritical],
 	}
 	replicate := map[string]bool{}

@@ -122,6 +122,8 @@ type Spec struct {
 	Namespaces       []string
 	// SigningKey signs the region's Pulsar tokens (empty: the fleet key).
 	SigningKey model.SigningKey
+	// QuorumTLS is the ZooKeeper quorum's stage (empty: TLS only).
+	QuorumTLS model.QuorumTLS
 	// Self is the stack's own fully qualified name, whose last outputs
 	// the program reads before it builds anything (stacks.NewProgram).
 	Self string
@@ -445,6 +447,7 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		OutputPhase:                  pulumi.String(w.spec.Phase.Name),
 		OutputBookieSets:             pulumi.String(BookieSets(w.cfg.Pulsar)),
 		OutputSigningKey:             pulumi.String(w.cfg.Pulsar.WithDefaults().SigningKey),
+		OutputZooKeeperQuorumTLS:     pulumi.String(w.cfg.Pulsar.WithDefaults().QuorumTLS),
 		"kubeconfig":                 w.cl.KubeconfigJSON,
 		"karpenterInterruptionQueue": w.capa.QueueName,
 		OutputOffloadBucketARN:       w.store.BucketARN,

@@ -57,6 +57,10 @@ const (
 	// deployed at ("1.NN"; absent before the export): the guard refuses a
 	// downgrade and a jump of more than one minor version.
 	OutputKubernetesVersion = "kubernetesVersion"
+	// OutputZooKeeperQuorumTLS is the ZooKeeper quorum's stage
+	// (model.QuorumTLS); a stack deployed before it runs a plaintext
+	// quorum.
+	OutputZooKeeperQuorumTLS = "zookeeperQuorumTls"
 	// OutputMetricsBucket is the region's Thanos bucket.
 	OutputMetricsBucket = "metricsBucket"
 	// OutputTransitGateway and OutputTransitGatewayRouteTable are the

@@ -240,7 +240,8 @@ func secretVolumes(v any) []string {
 // on a data, admin or metadata port: every release that runs brokers and
 // proxies turns TLS on for them, the bookies and ZooKeeper, with
 // certificates from the region's CA, and has autorecovery's BookKeeper
-// client speak TLS to the bookies; a release of bookies only turns it on
+// client speak TLS to the bookies, and ZooKeeper's quorum too (waived while
+// a running region moves to it); a release of bookies only turns it on
 // for its bookies and their ZooKeeper client, with the main release's CA;
 // and the proxies' load balancer opens TLS again to the proxies. (The
 // web port 8080 stays plaintext for Prometheus; NETWORK-ISOLATED keeps
@@ -261,6 +262,9 @@ func pulsarNoPlaintext(v *view) []Finding {
 		if get(values, "components.autorecovery") != false && get(values, "autorecovery.configData.PULSAR_PREFIX_tlsProviderFactoryClass") != pulsar.AutorecoveryTLS()["PULSAR_PREFIX_tlsProviderFactoryClass"] {
 			out = append(out, fail(res(r), "autorecovery.configData sets no TLS provider: autorecovery copies ledgers to and from the bookies in plaintext"))
 		}
+		if get(values, "components.zookeeper") != false {
+			out = append(out, quorumTLS(res(r), str(get(values, "zookeeper.additionalCommand")))...)
+		}
 		if get(values, "certs.internal_issuer.enabled") != true && str(get(values, "certs.issuers.ca.name")) == "" {
 			out = append(out, fail(res(r), "no issuer for the components' certificates (certs.internal_issuer or certs.issuers.ca)"))
 		}
@@ -274,6 +278,24 @@ func pulsarNoPlaintext(v *view) []Finding {
 		}
 	}
 	return out
+}
+
+// quorumTLS judges ZooKeeper's quorum by the command its values run: TLS
+// only passes; the stages of a running region's move to it are waived
+// (they still accept plaintext); anything else fails.
+func quorumTLS(resource, command string) []Finding {
+	for _, q := range model.QuorumTLSStages {
+		if command != pulsar.QuorumTLSCommand(q) {
+			continue
+		}
+		if q == model.QuorumTLSOnly {
+			return nil
+		}
+		f := fail(resource, "ZooKeeper's quorum still accepts plaintext (zookeeper.quorumTls: %s)", q)
+		f.Waived = "the region is moving its quorum to TLS, one rolling restart per stage (docs/operations.md, \"Moving ZooKeeper's quorum to TLS\")"
+		return []Finding{f}
+	}
+	return []Finding{fail(resource, "zookeeper.additionalCommand does not run the quorum TLS command: ZooKeeper's servers talk to each other in plaintext")}
 }
 
 const annBackendProtocol = "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -331,6 +332,13 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "autorecovery copies ledgers to and from the bookies in plaintext"},
+		{"PULSAR-NO-PLAINTEXT", "ZooKeeper's quorum in plaintext", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					delete(m(pulsarValues(st.Resources[i].Inputs)["zookeeper"]), "additionalCommand")
+				}
+			}
+		}, "ZooKeeper's servers talk to each other in plaintext"},
 		{"PULSAR-NO-PLAINTEXT", "no issuer", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
@@ -745,4 +753,19 @@ func withPolicy(name string, spec map[string]any) func(*testing.T, *stacks.Offli
 				"metadata": map[string]any{"name": name, "namespace": "pulsar"}, "spec": spec})
 		})
 	}
+}
+
+// A running region's move to quorum TLS is waived at each stage; TLS only
+// passes; no command fails.
+func TestQuorumTLSStagesAreWaived(t *testing.T) {
+	assert.Empty(t, quorumTLS("r", pulsar.QuorumTLSCommand(model.QuorumTLSOnly)))
+	for _, q := range []model.QuorumTLS{model.QuorumAccept, model.QuorumDial} {
+		fs := quorumTLS("r", pulsar.QuorumTLSCommand(q))
+		require.Len(t, fs, 1)
+		assert.Contains(t, fs[0].Message, "still accepts plaintext (zookeeper.quorumTls: "+string(q)+")")
+		assert.NotEmpty(t, fs[0].Waived, q)
+	}
+	fs := quorumTLS("r", "")
+	require.Len(t, fs, 1)
+	assert.Empty(t, fs[0].Waived)
 }

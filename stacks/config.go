@@ -201,6 +201,14 @@ type Tokens struct {
 	AcceptKeyFingerprint string `json:"acceptKeyFingerprint,omitempty"`
 }
 
+// ZooKeeper holds the metadata store's settings.
+type ZooKeeper struct {
+	// QuorumTLS is the quorum's stage: tls (the default, and every new
+	// region's), or accept and dial while a running region moves to it
+	// (docs/operations.md, "Moving ZooKeeper's quorum to TLS").
+	QuorumTLS model.QuorumTLS `json:"quorumTls,omitempty"`
+}
+
 // Observability holds monitoring settings.
 type Observability struct {
 	// MetricsSourceCIDRs is retired (the Thanos endpoint is internal and
@@ -236,6 +244,7 @@ type StackConfig struct {
 	GeoReplication GeoReplication    `json:"geoReplication"`
 	Observability  Observability     `json:"observability"`
 	Tokens         Tokens            `json:"tokens"`
+	ZooKeeper      ZooKeeper         `json:"zookeeper"`
 	Arches         []model.Arch      `json:"arches"`
 	// Workload is the team's workload over the phase presets.
 	Workload Workload `json:"workload,omitempty"`
@@ -336,6 +345,7 @@ var ConfigKeys = []keySpec{
 	{"geoReplication", "object", false, "Pulsar geo-replication: replicateTo (regions), tenant, namespaces.", "{}"},
 	{"observability", "object", false, "Monitoring: logRetentionDays, runbookBaseUrl (where the repository is browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main: alerts link their runbooks there).", "{}"},
 	{"tokens", "object", false, "Pulsar token signing: signingKey (fleet: the bootstrap stack's key, from which the program mints every token, the replicators' included; chart: the chart's own key per region, for stacks deployed before), replaceChartKey (true lets one `up` move a chart-key stack to the fleet key, which invalidates every token the old key signed), acceptKeyFingerprint (the new fleet key's fingerprint, sha256:<64 hex>, during a rotation of the fleet key; without it an `up` is refused when the bootstrap stack's key is not the one the stack deployed).", "{}"},
+	{"zookeeper", "object", false, "ZooKeeper: quorumTls (the quorum's TLS stage: tls, the default; accept, then dial, one `up` each, while a region deployed with a plaintext quorum moves to tls: docs/operations.md, \"Moving ZooKeeper's quorum to TLS\").", "{}"},
 	{"alertWebhookUrl", "string", false, "Alertmanager webhook URL (https). A secret: set it with `pulumi config set --secret`; the program keeps it in a Kubernetes Secret.", ""},
 	{"arches", "array", false, "CPU architectures for data pools: arm64, amd64 (default both, Graviton preferred by price).", `["arm64","amd64"]`},
 	{"transition", "object", false, "A state between two phases while the region moves to `phase`: {from: the phase it ran before, step: N}, one step at a time, each after the previous step's gate passed (`pulsar-fleet transition` lists the steps). The last step is `phase` alone: remove this key.", ""},
@@ -496,6 +506,8 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 			err = strictJSON(v, &c.Observability)
 		case "tokens":
 			err = strictJSON(v, &c.Tokens)
+		case "zookeeper":
+			err = strictJSON(v, &c.ZooKeeper)
 		default:
 			// A declared key with no case here would be accepted and
 			// ignored (TestEveryDeclaredKeyIsParsed).
@@ -559,6 +571,9 @@ func (c StackConfig) withDefaults() StackConfig {
 	}
 	if c.Tokens.SigningKey == "" {
 		c.Tokens.SigningKey = model.SigningKeyFleet
+	}
+	if c.ZooKeeper.QuorumTLS == "" {
+		c.ZooKeeper.QuorumTLS = model.QuorumTLSOnly
 	}
 	if len(c.GeoReplication.Namespaces) == 0 {
 		c.GeoReplication.Namespaces = append([]string(nil), DefaultNamespaces...)

@@ -635,7 +635,7 @@ func TestTransitionGuard(t *testing.T) {
 		return volumes(v)
 	}
 	out := func(phase, sets string, between ...int) map[string]any {
-		m := map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "kubernetesVersion": "1.35"}
+		m := map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "kubernetesVersion": "1.35", "zookeeperQuorumTls": "tls"}
 		if len(between) > 0 {
 			m["transition"] = map[string]any{"from": transitionFrom[phase], "step": float64(between[0])}
 		}
@@ -698,7 +698,7 @@ func TestTransitionGuard(t *testing.T) {
 		{"Kubernetes two minors up", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.33"),
 			"stack us-east-1: pulsar-fleet:cluster.kubernetesVersion: 1.35: the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34"},
 		{"Kubernetes downgrade", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.36"), "cannot go back to 1.35"},
-		{"deployed before the version was exported: 1.33", at("10m", nil), map[string]any{"phase": "10m", "bookieSets": "nvme", "tokenSigningKey": "fleet"},
+		{"deployed before the version was exported: 1.33", at("10m", nil), map[string]any{"phase": "10m", "bookieSets": "nvme", "tokenSigningKey": "fleet", "zookeeperQuorumTls": "tls"},
 			"the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,6 +49,9 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog, fleetKey FleetKey) Guard {
 		if err := allowKubernetesVersion(c, deployed); err != nil {
 			return err
 		}
+		if err := allowQuorumTLS(c, deployed); err != nil {
+			return err
+		}
 		return allowSigningKey(c, deployed, fleetKey)
 	}
 }
@@ -71,6 +74,20 @@ func allowKubernetesVersion(c StackConfig, deployed map[string]any) error {
 	}
 	if err := cluster.AllowUpgrade(was, c.Cluster.KubernetesVersion); err != nil {
 		return fmt.Errorf("stack %s: %s: %s: %w", c.Stack, Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, err)
+	}
+	return nil
+}
+
+// allowQuorumTLS lets one `up` move the ZooKeeper quorum by one stage at
+// most (model.QuorumTLSMove). A stack deployed before the output runs a
+// plaintext quorum.
+func allowQuorumTLS(c StackConfig, deployed map[string]any) error {
+	was := model.QuorumPlaintext
+	if s, ok := deployed[regions.OutputZooKeeperQuorumTLS].(string); ok && s != "" {
+		was = model.QuorumTLS(s)
+	}
+	if err := model.QuorumTLSMove(was, c.ZooKeeper.QuorumTLS, Key("zookeeper.quorumTls")); err != nil {
+		return fmt.Errorf("stack %s: %w", c.Stack, err)
 	}
 	return nil
 }

@@ -166,10 +166,12 @@ func (o OfflineOptions) guard(fleet Fleet, run map[string]bool) error {
 			continue
 		}
 		// Deployed by this version: its tokens are the fleet key's, its
-		// cluster at the declared version.
+		// cluster at the declared version, its ZooKeeper quorum at the declared
+		// stage.
 		c, _ := fleet.Get(s)
 		if err := guard(s, map[string]any{regions.OutputPhase: o.DeployedPhase, regions.OutputSigningKey: string(model.SigningKeyFleet),
-			regions.OutputKubernetesVersion: c.Cluster.KubernetesVersion}); err != nil {
+			regions.OutputZooKeeperQuorumTLS: string(c.ZooKeeper.QuorumTLS),
+			regions.OutputKubernetesVersion:  c.Cluster.KubernetesVersion}); err != nil {
 			return err
 		}
 	}

@@ -212,7 +212,8 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		ReplicationTimeControl: c.TieredStorage.ReplicationTimeControl,
 		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
 		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces, SigningKey: c.Tokens.SigningKey,
-		Self: org + "/" + Project + "/" + c.Stack, AcceptKeyFingerprint: c.Tokens.AcceptKeyFingerprint,
+		QuorumTLS: c.ZooKeeper.QuorumTLS,
+		Self:      org + "/" + Project + "/" + c.Stack, AcceptKeyFingerprint: c.Tokens.AcceptKeyFingerprint,
 		AlertWebhookURL: c.AlertWebhookURL, LogRetentionDays: c.Observability.LogRetentionDays,
 		RunbookBaseURL: c.Observability.RunbookBaseURL, ProtectData: !c.AllowDataDeletion, ChartSource: c.ChartSource,
 	}

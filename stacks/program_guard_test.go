@@ -35,7 +35,8 @@ func TestProgramGuardsItsDeployedState(t *testing.T) {
 	require.NoError(t, err)
 	deployed := func(k8s, fingerprint string) map[string]any {
 		out := map[string]any{regions.OutputPhase: c.Phase, regions.OutputBookieSets: regions.BookieSets(d.Components.Pulsar),
-			regions.OutputKubernetesVersion: k8s, regions.OutputSigningKey: "fleet", regions.OutputSigningKeyFingerprint: fingerprint}
+			regions.OutputKubernetesVersion: k8s, regions.OutputSigningKey: "fleet", regions.OutputSigningKeyFingerprint: fingerprint,
+			regions.OutputZooKeeperQuorumTLS: "tls"}
 		if v, ok := regions.EBSVolumes(d.Components); ok {
 			out[regions.OutputBookieVolumes] = regions.VolumesOutput(v).Map()
 		}

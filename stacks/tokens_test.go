@@ -58,7 +58,8 @@ func TestSigningKeyGuard(t *testing.T) {
 	// its own phase, is refused by default.
 	d, err := DesignFor(fleet, "us-east-1", "", cat)
 	require.NoError(t, err)
-	out := map[string]any{"phase": c.Phase, "bookieSets": regions.BookieSets(d.Components.Pulsar), "kubernetesVersion": c.Cluster.KubernetesVersion}
+	out := map[string]any{"phase": c.Phase, "bookieSets": regions.BookieSets(d.Components.Pulsar), "kubernetesVersion": c.Cluster.KubernetesVersion,
+		regions.OutputZooKeeperQuorumTLS: "tls"}
 	if v, ok := regions.EBSVolumes(d.Components); ok {
 		out["bookieVolumes"] = regions.VolumesOutput(v).Map()
 	}
@@ -94,7 +95,7 @@ func TestFleetKeyGuard(t *testing.T) {
 	c, ok := repoFleet(t).Get("us-east-1")
 	require.True(t, ok)
 	deployed := func(fp string) map[string]any {
-		m := map[string]any{regions.OutputSigningKey: "fleet"}
+		m := map[string]any{regions.OutputSigningKey: "fleet", regions.OutputZooKeeperQuorumTLS: "tls"}
 		if fp != "" {
 			m[regions.OutputSigningKeyFingerprint] = fp
 		}

@@ -40,7 +40,7 @@ func (c StackConfig) Validate() error {
 		errs = append(errs, &ConfigError{Stack: c.Stack, Key: key, Value: v, Allowed: allowed})
 	}
 	for _, check := range []func(badFunc){c.validatePlace, c.validatePeers, c.validateRouting, c.validateDurability,
-		c.validateCluster, c.validateData, c.validateAlerts, c.validateLogs, c.validateAddedZones, c.validateTokens} {
+		c.validateCluster, c.validateData, c.validateAlerts, c.validateLogs, c.validateAddedZones, c.validateTokens, c.validateZooKeeper} {
 		check(bad)
 	}
 	return errors.Join(errs...)
@@ -295,6 +295,13 @@ func (c StackConfig) validateAlerts(bad badFunc) {
 		bad(Key("observability.metricsSourceCidrs"), *c.Observability.MetricsSourceCIDRs,
 			"no value: the key is retired. The Thanos endpoint is an internal load balancer that admits the joined regions' VPCs, "+
 				"which the global queriers reach through the transit gateways (docs/operations.md, \"Global view\"); remove it")
+	}
+}
+
+// validateZooKeeper checks the quorum's stage.
+func (c StackConfig) validateZooKeeper(bad badFunc) {
+	if q := c.ZooKeeper.QuorumTLS; !q.Valid() {
+		bad(Key("zookeeper.quorumTls"), string(q), model.OneOf(model.QuorumTLSStages)+" (docs/operations.md, \"Moving ZooKeeper's quorum to TLS\")")
 	}
 }
 

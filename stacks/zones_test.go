@@ -36,7 +36,7 @@ func TestZoneGuard(t *testing.T) {
 		for _, z := range added {
 			zones = append(zones, map[string]any{"zone": z.Zone, "cidr": z.CIDR})
 		}
-		return map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "kubernetesVersion": "1.35", "network": map[string]any{
+		return map[string]any{"phase": phase, "bookieSets": sets, "tokenSigningKey": "fleet", "kubernetesVersion": "1.35", "zookeeperQuorumTls": "tls", "network": map[string]any{
 			"vpcCidr": "10.10.0.0/16", "zones": []any{"us-east-1a", "us-east-1b", "us-east-1c"}, "addedZones": zones}}
 	}
 	addD := func(s *StackConfig) { s.AddedZones = []model.AddedZone{zoneD} }
@@ -47,7 +47,7 @@ func TestZoneGuard(t *testing.T) {
 		want     []string // empty: allowed
 	}{
 		{"the same network", declare("10m", nil), deployed("10m", "nvme"), nil},
-		{"deployed before the layout was exported", declare("10m", addD), map[string]any{"phase": "10m", "bookieSets": "nvme", "tokenSigningKey": "fleet", "kubernetesVersion": "1.35"}, nil},
+		{"deployed before the layout was exported", declare("10m", addD), map[string]any{"phase": "10m", "bookieSets": "nvme", "tokenSigningKey": "fleet", "kubernetesVersion": "1.35", "zookeeperQuorumTls": "tls"}, nil},
 		{"another vpcCidr", declare("10m", func(s *StackConfig) { s.VPCCIDR = "10.12.0.0/16" }), deployed("10m", "nvme"),
 			[]string{"subnets would be replaced (vpcCidr 10.10.0.0/16 -> 10.12.0.0/16)", "appending it to addedZones"}},
 		{"zones reordered", declare("10m", func(s *StackConfig) { s.Zones = []string{"us-east-1b", "us-east-1a", "us-east-1c"} }), deployed("10m", "nvme"),

@@ -52,6 +52,17 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 			{"autorecovery trusting a file the pod lacks", "pulsar-recovery PULSAR_PREFIX_tlsTrustStore = /pulsar/certs/recovery/ca.crt: no such file", func(objs []manifests.Object) {
 				data(find(objs, "ConfigMap", "pulsar-recovery"))["PULSAR_PREFIX_tlsTrustStore"] = "/pulsar/certs/recovery/ca.crt"
 			}},
+			{"ZooKeeper's quorum in plaintext", "does not run the quorum TLS command", func(objs []manifests.Object) {
+				c := podSpec(find(objs, "StatefulSet", "pulsar-zookeeper"))["containers"].([]any)[0].(map[string]any)
+				c["args"] = []any{strings.ReplaceAll(c["args"].([]any)[0].(string), "'sslQuorum=true'", "'sslQuorum=false'")}
+			}},
+			{"the quorum's copies on the node's disk", "not a directory in memory", func(objs []manifests.Object) {
+				for _, v := range podSpec(find(objs, "StatefulSet", "pulsar-zookeeper"))["volumes"].([]any) {
+					if vm := v.(map[string]any); vm["name"] == "quorum-tls" {
+						vm["emptyDir"] = map[string]any{}
+					}
+				}
+			}},
 			{"another CA", "issued by", func(objs []manifests.Object) {
 				field(find(objs, "Certificate", "pulsar-tls-bookie"), "spec", "issuerRef")["name"] = "someone-elses-issuer"
 			}},
@@ -90,6 +101,7 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 	absent("pulsar-proxy", "brokerServiceURL")
 	absent("pulsar-proxy", "brokerWebServiceURL")
 	expect("pulsar-zookeeper", "secureClientPort", "2281")
+	out = append(out, quorumTLSProblems(d, find(objs, "StatefulSet", pulsar.Fullname+"-"+pulsar.CompZooKeeper))...)
 	autorecovery := pulsar.Fullname + "-" + pulsar.CompAutorecovery
 	expect(autorecovery, "PULSAR_PREFIX_tlsProviderFactoryClass", "org.apache.bookkeeper.tls.TLSContextFactory")
 	files := mountedFiles(find(objs, "StatefulSet", autorecovery))
@@ -156,4 +168,55 @@ func mountedFiles(workload map[string]any) map[string]bool {
 		}
 	}
 	return out
+}
+
+// quorumTLSProblems checks the rendered ZooKeeper StatefulSet runs the
+// design's quorum command before the chart writes zookeeper.conf, that the
+// files it copies are mounted from the chart's Secrets, and that the
+// copies' directory is in memory.
+func quorumTLSProblems(d regions.RegionDesign, zk map[string]any) []string {
+	var out []string
+	q := d.Components.Pulsar.WithDefaults().QuorumTLS
+	containers, _ := podSpec(zk)["containers"].([]any)
+	if len(containers) == 0 {
+		return []string{"no ZooKeeper StatefulSet"}
+	}
+	args, _ := containers[0].(map[string]any)["args"].([]any)
+	script := ""
+	if len(args) > 0 {
+		script, _ = args[0].(string)
+	}
+	cmd := pulsar.QuorumTLSCommand(q)
+	i, j := strings.Index(script, cmd), strings.Index(script, "bin/apply-config-from-env.py conf/zookeeper.conf")
+	if i < 0 || j < 0 || i > j {
+		out = append(out, fmt.Sprintf("pulsar-zookeeper does not run the quorum TLS command of stage %s before the chart writes zookeeper.conf", q))
+	}
+	files := mountedFiles(zk)
+	for _, f := range pulsar.QuorumSourceFiles() {
+		if !files[f] {
+			out = append(out, fmt.Sprintf("pulsar-zookeeper: the quorum command copies %s, which the pod does not mount (it mounts %v)", f, slices.Sorted(maps.Keys(files))))
+		}
+	}
+	inMemory := false
+	for _, v := range podSpec(zk)["volumes"].([]any) {
+		vm, _ := v.(map[string]any)
+		if field(vm, "emptyDir")["medium"] == "Memory" && mountedAt(containers[0], fmt.Sprint(vm["name"])) == pulsar.QuorumCertDir {
+			inMemory = true
+		}
+	}
+	if !inMemory {
+		out = append(out, fmt.Sprintf("pulsar-zookeeper: %s, which holds the copy of ZooKeeper's key, is not a directory in memory", pulsar.QuorumCertDir))
+	}
+	return out
+}
+
+// mountedAt is where a container mounts a volume ("" if it does not).
+func mountedAt(container any, volume string) string {
+	mounts, _ := container.(map[string]any)["volumeMounts"].([]any)
+	for _, m := range mounts {
+		if mm, _ := m.(map[string]any); mm["name"] == volume {
+			return fmt.Sprint(mm["mountPath"])
+		}
+	}
+	return ""
 }

@@ -461,9 +461,15 @@ func TestGuardCommand(t *testing.T) {
 	// with the volumes the plan chooses there.
 	volumes := map[string]any{"ledgerGiB": 768, "journalGiB": 24, "throughputMiB": 125, "ledgerIOPS": 3000, "journalIOPS": 6000}
 	code, out, stderr := cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes,
-		"tokenSigningKey": "fleet", "kubernetesVersion": "1.35"}))
+		"tokenSigningKey": "fleet", "kubernetesVersion": "1.35", "zookeeperQuorumTls": "tls"}))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "safe as one `up`")
+	// Deployed before quorum TLS: its quorum is plaintext, and TLS takes
+	// three ordered `up`s.
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes,
+		"tokenSigningKey": "fleet", "kubernetesVersion": "1.35"}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "declare pulsar-fleet:zookeeper.quorumTls: accept first")
 	// Deployed before the version was exported: it runs 1.33, two minors
 	// below the stack file's.
 	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes,
@@ -471,7 +477,8 @@ func TestGuardCommand(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "the cluster runs Kubernetes 1.33 and EKS upgrades one minor version at a time: set 1.34")
 	// Deployed before the fleet key: its tokens are the chart's key's.
-	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes, "kubernetesVersion": "1.35"}))
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": "35k", "bookieSets": "ebs", "bookieVolumes": volumes, "kubernetesVersion": "1.35",
+		"zookeeperQuorumTls": "tls"}))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "pulsar-fleet:tokens.signingKey: chart to keep the key")
 	// Deployed before volumes were exported: it runs the old fixed ones.

@@ -152,6 +152,8 @@ type Config struct {
 	// SigningKey signs the region's tokens: the fleet key (the program
 	// mints them from Deps.TokenKey, the default) or the chart's own.
 	SigningKey model.SigningKey
+	// QuorumTLS is the ZooKeeper quorum's stage (default: TLS only).
+	QuorumTLS model.QuorumTLS
 }
 
 // Defaults in one place.
@@ -167,13 +169,17 @@ const (
 	pulsarImage     = "apachepulsar/pulsar-all:" + AppVersion
 )
 
-// WithDefaults fills the defaults: the namespace and the fleet signing key.
+// WithDefaults fills the defaults: the namespace, the fleet signing key
+// and a TLS-only ZooKeeper quorum.
 func (a Config) WithDefaults() Config {
 	if a.Namespace == "" {
 		a.Namespace = DefaultNamespace
 	}
 	if a.SigningKey == "" {
 		a.SigningKey = model.SigningKeyFleet
+	}
+	if a.QuorumTLS == "" {
+		a.QuorumTLS = model.QuorumTLSOnly
 	}
 	return a
 }
@@ -190,6 +196,9 @@ func (a Config) Validate() error {
 	bad := func(f string, v ...any) { errs = append(errs, fmt.Errorf(f, v...)) }
 	if !a.SigningKey.Valid() {
 		errs = append(errs, model.Invalid("signingKey", a.SigningKey, model.SigningKeys))
+	}
+	if !a.QuorumTLS.Valid() {
+		errs = append(errs, model.Invalid("quorumTls", a.QuorumTLS, model.QuorumTLSStages))
 	}
 	q := a.Quorum
 	if !(q.Ensemble >= q.WriteQuorum && q.WriteQuorum >= q.AckQuorum && q.AckQuorum >= 1) {
@@ -474,6 +483,7 @@ func Compute(a Config, deps Deps) (Values, error) {
 		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
 		StatefulsetUpgrade: Upgrade{Enabled: false},
 	}
+	v.ZooKeeper.AdditionalCommand, v.ZooKeeper.ExtraVolumes, v.ZooKeeper.ExtraMounts = quorumTLS(a.QuorumTLS)
 	v.BookKeeper = mainBookies(a)
 	v.Components.BookKeeper = a.HasSet(model.StorageEBS)
 	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
@@ -578,7 +588,7 @@ func brokerValues(a Config, deps Deps) Broker {
 		// Optional only where operators provision it by hand (the chart's
 		// key): the program makes it with the fleet key.
 		b.ExtraVolumes = []PodVolume{{Name: "geo-replication-tokens",
-			Secret: SecretVolume{SecretName: GeoTokensSecret, Optional: a.SigningKey == model.SigningKeyChart}}}
+			Secret: &SecretVolume{SecretName: GeoTokensSecret, Optional: a.SigningKey == model.SigningKeyChart}}}
 		b.ExtraMounts = []VolumeMount{{Name: "geo-replication-tokens", MountPath: "/pulsar/geo", ReadOnly: true}}
 	}
 	return b

@@ -203,6 +203,12 @@ type ZooKeeper struct {
 	PDB                PDB            `json:"pdb"`
 	Volumes            ZooKeeperDisks `json:"volumes"`
 	StatefulsetUpgrade Upgrade        `json:"statefulsetUpgrade"`
+	// AdditionalCommand runs in the server's container before its
+	// configuration is written (quorum TLS: QuorumTLSCommand); the chart
+	// indents its first line only, so it is one line.
+	AdditionalCommand string        `json:"additionalCommand,omitempty"`
+	ExtraVolumes      []PodVolume   `json:"extraVolumes,omitempty"`
+	ExtraMounts       []VolumeMount `json:"extraVolumeMounts,omitempty"`
 }
 
 // ZooKeeperDisks is the data volume.
@@ -343,8 +349,15 @@ type ScalingPolicy struct {
 
 // PodVolume is a pod volume from a Secret.
 type PodVolume struct {
-	Name   string       `json:"name"`
-	Secret SecretVolume `json:"secret"`
+	Name     string          `json:"name"`
+	Secret   *SecretVolume   `json:"secret,omitempty"`
+	EmptyDir *EmptyDirVolume `json:"emptyDir,omitempty"`
+}
+
+// EmptyDirVolume is a pod's scratch directory; medium Memory keeps it in
+// RAM (tmpfs), never on the node's disk.
+type EmptyDirVolume struct {
+	Medium string `json:"medium,omitempty"`
 }
 
 // SecretVolume mounts a Secret; an optional one may not exist yet.

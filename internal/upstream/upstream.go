@@ -2,7 +2,8 @@
 // configures, committed so that the tests that use them always run, even on
 // a clone with nothing beside it:
 //
-//   - the configuration keys of Pulsar's broker.conf and bookkeeper.conf;
+//   - the configuration keys of Pulsar's broker.conf and bookkeeper.conf,
+//     and the zoo.cfg keys of the ZooKeeper release Pulsar runs;
 //   - per chart, the value paths the program sets (a golden: the component
 //     tests fail when the program sets a path the file does not list).
 //
@@ -79,6 +80,10 @@ func BrokerKeys() map[string]bool { return mustList("broker-keys.txt") }
 
 // BookKeeperKeys are the keys of bookkeeper.conf.
 func BookKeeperKeys() map[string]bool { return mustList("bookkeeper-keys.txt") }
+
+// ZooKeeperKeys are the zoo.cfg keys ZooKeeper 3.9.5 reads (its source,
+// not a reference artifact: see the file's header).
+func ZooKeeperKeys() map[string]bool { return mustList("zookeeper-keys.txt") }
 
 func mustList(name string) map[string]bool {
 	set, err := readList(name)
