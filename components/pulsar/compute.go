@@ -486,7 +486,7 @@ func Compute(a Config, deps Deps) (Values, error) {
 	v.ZooKeeper.AdditionalCommand, v.ZooKeeper.ExtraVolumes, v.ZooKeeper.ExtraMounts = quorumTLS(a.QuorumTLS)
 	v.BookKeeper = mainBookies(a)
 	v.Components.BookKeeper = a.HasSet(model.StorageEBS)
-	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a))}
+	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a)), RestartPodsOnConfigMapChange: true}
 	v.Broker = brokerValues(a, deps)
 	v.Proxy = Proxy{
 		Workload:    workload(CompProxy, a.Proxies, map[string]string{"PULSAR_MEM": jvm(a.Proxies)}),

@@ -29,9 +29,11 @@ const CompToolset = "toolset"
 // NetworkPolicies isolate the Pulsar namespace. Every pod takes no traffic
 // but what a policy admits (the node's own traffic, kubelet's probes, is
 // always admitted by the VPC CNI's policy agent):
-//   - ZooKeeper, on its TLS and quorum ports, from the chart's pods of any
+//   - ZooKeeper, on its TLS client port, from the chart's pods of any
 //     release (bookies of every set, brokers, autorecovery, init jobs,
-//     toolset, each other);
+//     toolset), and on its quorum and election ports from its own servers
+//     only (the quorum checks a peer's certificate against the region's
+//     CA, which signs every component's, and no host name);
 //   - bookies, from brokers and autorecovery only;
 //   - brokers' TLS ports, from the chart's pods (proxies, brokers,
 //     toolset, init jobs) and the program's jobs (rack sync,
@@ -56,7 +58,8 @@ func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	return []k8s.NetworkPolicy{
 		k8s.DefaultDeny("pulsar-default-deny", ns),
 		k8s.IngressPolicy("pulsar-zookeeper", ns, component(CompZooKeeper),
-			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClientTLS, portZooKeeperFollower, portZooKeeperElection),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{chart}, portZooKeeperClientTLS),
+			k8s.AllowTCP([]k8s.NetworkPolicyPeer{{PodSelector: ptr(component(CompZooKeeper))}}, portZooKeeperFollower, portZooKeeperElection),
 			metrics(portHTTPMetrics)),
 		k8s.IngressPolicy("pulsar-bookie", ns, component(CompBookie),
 			k8s.AllowTCP([]k8s.NetworkPolicyPeer{dataPeers}, portBookie), metrics(portHTTPMetrics)),

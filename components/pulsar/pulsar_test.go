@@ -134,6 +134,7 @@ func TestAutorecoverySpeaksTLSToBookies(t *testing.T) {
 	assert.Equal(t, CAFile, cfg["PULSAR_PREFIX_tlsTrustStore"])
 	assert.Equal(t, "PEM", cfg["PULSAR_PREFIX_tlsTrustStoreType"])
 	assert.Equal(t, "/pulsar/certs/autorecovery/tls.crt", cfg["PULSAR_PREFIX_tlsCertificatePath"])
+	assert.True(t, v.Autorecovery.RestartPodsOnConfigMapChange, "a running region's autorecovery restarts to take the settings")
 }
 
 func TestNoInventedKeyIsEmitted(t *testing.T) {

@@ -270,9 +270,13 @@ type UpdateStrategy struct {
 	Type string `json:"type"`
 }
 
-// Autorecovery values.
+// Autorecovery values. RestartPodsOnConfigMapChange rolls the pods when
+// their configData changes (the chart's checksum annotation; off by
+// default): autorecovery holds no data, and its settings, TLS to the
+// bookies among them, take effect only when it restarts.
 type Autorecovery struct {
-	Workload `json:",inline"`
+	Workload                     `json:",inline"`
+	RestartPodsOnConfigMapChange bool `json:"restartPodsOnConfigMapChange"`
 }
 
 // Broker values.
