@@ -52,6 +52,9 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 			{"autorecovery not rolled on a settings change", "pulsar-recovery: no checksum/config annotation", func(objs []manifests.Object) {
 				delete(field(find(objs, "StatefulSet", "pulsar-recovery"), "spec", "template", "metadata", "annotations"), "checksum/config")
 			}},
+			{"brokers not rolled on a settings change", "pulsar-broker: no checksum/config annotation", func(objs []manifests.Object) {
+				delete(field(find(objs, "StatefulSet", "pulsar-broker"), "spec", "template", "metadata", "annotations"), "checksum/config")
+			}},
 			{"autorecovery trusting a file the pod lacks", "pulsar-recovery PULSAR_PREFIX_tlsTrustStore = /pulsar/certs/recovery/ca.crt: no such file", func(objs []manifests.Object) {
 				data(find(objs, "ConfigMap", "pulsar-recovery"))["PULSAR_PREFIX_tlsTrustStore"] = "/pulsar/certs/recovery/ca.crt"
 			}},
@@ -107,8 +110,11 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 	out = append(out, quorumTLSProblems(d, find(objs, "StatefulSet", pulsar.Fullname+"-"+pulsar.CompZooKeeper))...)
 	autorecovery := pulsar.Fullname + "-" + pulsar.CompAutorecovery
 	expect(autorecovery, "PULSAR_PREFIX_tlsProviderFactoryClass", "org.apache.bookkeeper.tls.TLSContextFactory")
-	if _, ok := field(find(objs, "StatefulSet", autorecovery), "spec", "template", "metadata", "annotations")["checksum/config"]; !ok {
-		bad("%s: no checksum/config annotation: running pods would keep their old settings (plaintext to the bookies) until something else restarts them", autorecovery)
+	for _, c := range []string{pulsar.CompAutorecovery, pulsar.CompBroker, pulsar.CompProxy} {
+		name := pulsar.Fullname + "-" + c
+		if _, ok := field(find(objs, "StatefulSet", name), "spec", "template", "metadata", "annotations")["checksum/config"]; !ok {
+			bad("%s: no checksum/config annotation: running pods would keep their old settings (autorecovery's plaintext to the bookies, a phase's tuning) until something else restarts them", name)
+		}
 	}
 	files := mountedFiles(find(objs, "StatefulSet", autorecovery))
 	for _, k := range []string{"PULSAR_PREFIX_tlsCertificatePath", "PULSAR_PREFIX_tlsKeyStore", "PULSAR_PREFIX_tlsTrustStore"} {

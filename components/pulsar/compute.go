@@ -489,9 +489,10 @@ func Compute(a Config, deps Deps) (Values, error) {
 	v.Autorecovery = Autorecovery{Workload: workload(CompAutorecovery, a.Autorecovery, AutorecoveryConfig(a)), RestartPodsOnConfigMapChange: true}
 	v.Broker = brokerValues(a, deps)
 	v.Proxy = Proxy{
-		Workload:    workload(CompProxy, a.Proxies, map[string]string{"PULSAR_MEM": jvm(a.Proxies)}),
-		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
-		Autoscaling: hpa(a.Proxies.Replicas, a.ProxyMax),
+		Workload:                     workload(CompProxy, a.Proxies, map[string]string{"PULSAR_MEM": jvm(a.Proxies)}),
+		PDB:                          PDB{UsePolicy: true, MaxUnavailable: 1},
+		Autoscaling:                  hpa(a.Proxies.Replicas, a.ProxyMax),
+		RestartPodsOnConfigMapChange: true,
 	}
 	// The HPAs own the broker and proxy counts (from the plan's minimum).
 	v.Broker.ReplicaCount, v.Proxy.ReplicaCount = 0, 0
@@ -571,9 +572,10 @@ func ptr[T any](v T) *T { return &v }
 func brokerValues(a Config, deps Deps) Broker {
 	o := a.Offload
 	b := Broker{
-		Workload:    workload(CompBroker, a.Brokers, BrokerConfig(a)),
-		PDB:         PDB{UsePolicy: true, MaxUnavailable: 1},
-		Autoscaling: hpa(a.Brokers.Replicas, a.BrokerMax),
+		Workload:                     workload(CompBroker, a.Brokers, BrokerConfig(a)),
+		RestartPodsOnConfigMapChange: true,
+		PDB:                          PDB{UsePolicy: true, MaxUnavailable: 1},
+		Autoscaling:                  hpa(a.Brokers.Replicas, a.BrokerMax),
 		// Fresh installs of chart >= 4.6.0 only: no pre-upgrade cleanup.
 		StatefulsetUpgrade: Upgrade{Enabled: false},
 		ServiceAccount:     ServiceAccount{Annotations: map[string]pulumi.StringInput{model.AnnotationIRSARole: deps.BrokerRoleARN}},

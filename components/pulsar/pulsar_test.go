@@ -135,6 +135,8 @@ func TestAutorecoverySpeaksTLSToBookies(t *testing.T) {
 	assert.Equal(t, "PEM", cfg["PULSAR_PREFIX_tlsTrustStoreType"])
 	assert.Equal(t, "/pulsar/certs/autorecovery/tls.crt", cfg["PULSAR_PREFIX_tlsCertificatePath"])
 	assert.True(t, v.Autorecovery.RestartPodsOnConfigMapChange, "a running region's autorecovery restarts to take the settings")
+	assert.True(t, v.Broker.RestartPodsOnConfigMapChange, "brokers take a phase's tuning")
+	assert.True(t, v.Proxy.RestartPodsOnConfigMapChange, "proxies take their settings")
 }
 
 func TestNoInventedKeyIsEmitted(t *testing.T) {

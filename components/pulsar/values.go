@@ -272,8 +272,10 @@ type UpdateStrategy struct {
 
 // Autorecovery values. RestartPodsOnConfigMapChange rolls the pods when
 // their configData changes (the chart's checksum annotation; off by
-// default): autorecovery holds no data, and its settings, TLS to the
-// bookies among them, take effect only when it restarts.
+// default), or a settings change, a phase's tuning or autorecovery's TLS to
+// the bookies, would take effect only when something else restarts them.
+// It is on for the components that hold no data (autorecovery, brokers,
+// proxies); bookies and ZooKeeper roll by hand (docs/operations.md).
 type Autorecovery struct {
 	Workload                     `json:",inline"`
 	RestartPodsOnConfigMapChange bool `json:"restartPodsOnConfigMapChange"`
@@ -290,13 +292,17 @@ type Broker struct {
 	ExtraMounts    []VolumeMount  `json:"extraVolumeMounts,omitempty"`
 	// StatefulsetUpgrade is off: see Upgrade.
 	StatefulsetUpgrade Upgrade `json:"statefulsetUpgrade"`
+	// RestartPodsOnConfigMapChange: see Autorecovery (brokers roll one at
+	// a time under their PDB, their topics moving to the others).
+	RestartPodsOnConfigMapChange bool `json:"restartPodsOnConfigMapChange"`
 }
 
-// Proxy values.
+// Proxy values (RestartPodsOnConfigMapChange: see Autorecovery).
 type Proxy struct {
-	Workload    `json:",inline"`
-	PDB         PDB         `json:"pdb"`
-	Autoscaling Autoscaling `json:"autoscaling"`
+	Workload                     `json:",inline"`
+	PDB                          PDB         `json:"pdb"`
+	Autoscaling                  Autoscaling `json:"autoscaling"`
+	RestartPodsOnConfigMapChange bool        `json:"restartPodsOnConfigMapChange"`
 }
 
 // ServiceAccount carries the IRSA annotation.
