@@ -65,10 +65,7 @@ type FleetKey func() (string, error)
 // place (cluster.AllowUpgrade). A stack deployed before the export runs
 // LegacyKubernetesVersion, the only version the program declared then.
 func allowKubernetesVersion(c StackConfig, deployed map[string]any) error {
-	was, _ := deployed[regions.OutputKubernetesVersion].(string)
-	if was == "" {
-		was = LegacyKubernetesVersion
-	}
+	was := outputOr(deployed, regions.OutputKubernetesVersion, LegacyKubernetesVersion)
 	if was == c.Cluster.KubernetesVersion {
 		return nil
 	}
@@ -78,14 +75,20 @@ func allowKubernetesVersion(c StackConfig, deployed map[string]any) error {
 	return nil
 }
 
+// outputOr is the deployed string output key, or what a stack deployed
+// before that output ran (absent or empty).
+func outputOr(deployed map[string]any, key, before string) string {
+	if s, _ := deployed[key].(string); s != "" {
+		return s
+	}
+	return before
+}
+
 // allowQuorumTLS lets one `up` move the ZooKeeper quorum by one stage at
 // most (model.QuorumTLSMove). A stack deployed before the output runs a
 // plaintext quorum.
 func allowQuorumTLS(c StackConfig, deployed map[string]any) error {
-	was := model.QuorumPlaintext
-	if s, ok := deployed[regions.OutputZooKeeperQuorumTLS].(string); ok && s != "" {
-		was = model.QuorumTLS(s)
-	}
+	was := model.QuorumTLS(outputOr(deployed, regions.OutputZooKeeperQuorumTLS, string(model.QuorumPlaintext)))
 	if err := model.QuorumTLSMove(was, c.ZooKeeper.QuorumTLS, Key("zookeeper.quorumTls")); err != nil {
 		return fmt.Errorf("stack %s: %w", c.Stack, err)
 	}
@@ -99,10 +102,7 @@ func allowQuorumTLS(c StackConfig, deployed map[string]any) error {
 // tokens.replaceChartKey, after the clients hold fleet-key tokens; moving
 // to another fleet key (allowFleetKey) with tokens.acceptKeyFingerprint.
 func allowSigningKey(c StackConfig, deployed map[string]any, fleetKey FleetKey) error {
-	was := model.SigningKeyChart
-	if s, ok := deployed[regions.OutputSigningKey].(string); ok && s != "" {
-		was = model.SigningKey(s)
-	}
+	was := model.SigningKey(outputOr(deployed, regions.OutputSigningKey, string(model.SigningKeyChart)))
 	now := c.Tokens.SigningKey
 	switch {
 	case now == was && now == model.SigningKeyFleet:

@@ -1,6 +1,7 @@
 package pulsar
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -24,11 +25,10 @@ const (
 	// QuorumCertDir holds the copies (an emptyDir in memory).
 	QuorumCertDir    = "/pulsar/quorum-tls"
 	quorumCertVolume = "quorum-tls"
-	// zookeeperKeyFile and zookeeperCAFile are where the chart mounts
-	// ZooKeeper's combined PEM and the region's CA
-	// (pulsar.zookeeper.certs.volumeMounts).
+	// zookeeperKeyFile is where the chart mounts ZooKeeper's combined PEM
+	// (pulsar.zookeeper.certs.volumeMounts), beside the region's CA
+	// (CAFile).
 	zookeeperKeyFile = "/pulsar/certs/zookeeper/tls-combined.pem"
-	zookeeperCAFile  = CAFile
 	// QuorumRefreshSeconds is how often the loop compares the copies.
 	QuorumRefreshSeconds = 60
 )
@@ -43,12 +43,13 @@ const (
 // which no certificate names. The servers dial each other under the
 // headless Service, which the chart's certificate does name. A peer is
 // authenticated by the region's CA, which signs the chart's components
-// only, and only ZooKeeper's pods reach these ports (NetworkPolicies). The keys are checked against ZooKeeper's own list
+// only, and only ZooKeeper's pods reach these ports (NetworkPolicies).
+// The keys are checked against ZooKeeper's own list
 // (internal/upstream/zookeeper-keys.txt).
 func QuorumTLSConfig(q model.QuorumTLS) [][2]string {
-	out := [][2]string{
-		{"sslQuorum", boolString(q.DialsTLS())},
-		{"portUnification", boolString(q.AcceptsPlaintext())},
+	return [][2]string{
+		{"sslQuorum", strconv.FormatBool(q.DialsTLS())},
+		{"portUnification", strconv.FormatBool(q.AcceptsPlaintext())},
 		{"sslQuorumReloadCertFiles", "true"},
 		{"ssl.quorum.keyStore.location", QuorumCertDir + "/tls-combined.pem"},
 		{"ssl.quorum.keyStore.type", "PEM"},
@@ -56,14 +57,6 @@ func QuorumTLSConfig(q model.QuorumTLS) [][2]string {
 		{"ssl.quorum.trustStore.type", "PEM"},
 		{"ssl.quorum.hostnameVerification", "false"},
 	}
-	return out
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }
 
 // QuorumTLSCommand is the one line the ZooKeeper container runs before
@@ -85,7 +78,7 @@ func QuorumTLSCommand(q model.QuorumTLS) string {
 
 // QuorumSourceFiles are the files the quorum command copies: ZooKeeper's
 // key and chain, and the region's CA, where the chart mounts them.
-func QuorumSourceFiles() []string { return []string{zookeeperKeyFile, zookeeperCAFile} }
+func QuorumSourceFiles() []string { return []string{zookeeperKeyFile, CAFile} }
 
 // quorumTLS are the ZooKeeper values of a stage: the command, and the
 // in-memory directory of the copies.
