@@ -59,6 +59,11 @@ var KubeAPIServer = Tool{Module: "kubeapiserver", Package: "k8s.io/kubernetes/cm
 var Helm = Tool{Module: "helm", Package: "helm.sh/helm/v3/cmd/helm", Binary: "helm",
 	LDFlags: "-X helm.sh/helm/v3/internal/version.version=v3.22.0", EnvVar: "PULSAR_FLEET_HELM"}
 
+// Thanos is the Thanos release of components/observability.ThanosImage;
+// the Thanos tier runs its queriers with the program's arguments.
+var Thanos = Tool{Module: "thanos", Package: "github.com/thanos-io/thanos/cmd/thanos", Binary: "thanos",
+	LDFlags: "-X github.com/prometheus/common/version.Version=0.42.4", EnvVar: "PULSAR_FLEET_THANOS"}
+
 // CacheDir is where built tools live (PULSAR_FLEET_TOOLS_CACHE, else the
 // user cache directory).
 func CacheDir() (string, error) {
@@ -140,7 +145,7 @@ func (t Tool) Path(repoRoot string) (string, error) {
 }
 
 // All are the tools the test tiers drive.
-var All = []Tool{Pulumi, LanguageHost, Actionlint, KubeAPIServer, Helm, KubernetesProvider}
+var All = []Tool{Pulumi, LanguageHost, Actionlint, KubeAPIServer, Helm, KubernetesProvider, Thanos}
 
 // Select returns the tools named by their module (all when none is named);
 // an unknown name is an error that lists the known ones.

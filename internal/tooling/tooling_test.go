@@ -12,7 +12,7 @@ import (
 func TestSelect(t *testing.T) {
 	all, err := Select(nil)
 	require.NoError(t, err)
-	assert.Len(t, all, 6)
+	assert.Len(t, all, 7)
 	some, err := Select([]string{"helm", "kubeapiserver"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"helm", "kubeapiserver"}, []string{some[0].Module, some[1].Module})
