@@ -165,7 +165,6 @@ const (
 	// replicator presents there: minted by the program from the fleet key,
 	// or (with the chart's key) one that peer issued by hand.
 	GeoTokensSecret = "pulsar-geo-replication-tokens"
-	kubectlImage    = "alpine/k8s:1.32.12"
 	pulsarImage     = "apachepulsar/pulsar-all:" + AppVersion
 )
 

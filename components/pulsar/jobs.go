@@ -1,7 +1,9 @@
 package pulsar
 
 import (
+	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
@@ -118,29 +120,13 @@ const probeReceive = `receive() {
 }
 `
 
-// rackSyncScript registers each bookie's availability zone as its rack:
-// the chart does not, and without racks the rack-aware placement policy
-// cannot spread a ledger's copies over zones. It reads the bookie ids the
-// brokers know, finds each bookie pod's node and the node's zone label, and
-// updates the rack only when it changed (idempotent).
-const rackSyncScript = `set -eu
-TOKEN="$(cat /tokens/TOKEN)"
-ADMIN="https://pulsar-broker.${NAMESPACE}.svc.cluster.local:8443/admin/v2"
-auth="Authorization: Bearer ${TOKEN}"
-curl() { command curl --cacert ` + CAFile + ` "$@"; }
-for id in $(curl -fsS -H "$auth" "$ADMIN/bookies/all" | jq -r '.bookies[].bookieId'); do
-  pod="${id%%.*}"
-  node="$(kubectl -n "$NAMESPACE" get pod "$pod" -o jsonpath='{.spec.nodeName}' 2>/dev/null || true)"
-  if [ -z "$node" ]; then echo "bookie $id: pod $pod is not scheduled; skipped"; continue; fi
-  zone="$(kubectl get node "$node" -o jsonpath='{.metadata.labels.topology\.kubernetes\.io/zone}')"
-  if [ -z "$zone" ]; then echo "node $node has no topology.kubernetes.io/zone label" >&2; exit 1; fi
-  current="$(curl -fsS -H "$auth" "$ADMIN/bookies/racks-info/$id" 2>/dev/null | jq -r '.rack // empty' || true)"
-  [ "$current" = "$zone" ] && continue
-  curl -fsS -X POST -H "$auth" -H 'Content-Type: application/json' \
-    -d "{\"rack\":\"$zone\",\"hostname\":\"${id%:*}\"}" "$ADMIN/bookies/racks-info/$id?group=default"
-  echo "bookie $id: rack $current -> $zone"
-done
-`
+// rackSyncScript registers each bookie's availability zone as its rack
+// (racksync.py says how). It runs in the Pulsar image with Python's
+// standard library and reads the Kubernetes API over REST, so no kubectl
+// image has to follow the cluster's version.
+//
+//go:embed racksync.py
+var rackSyncScript string
 
 // GeoScript registers the peer clusters and the replicated namespaces. It is
 // idempotent (create or update) and needs no peer to be reachable: it only
@@ -213,6 +199,15 @@ func probe(ns, host string, meta k8s.Meta, nodes map[string]string, tol []k8s.To
 					Volumes: volumes}}}}}}
 }
 
+// rackSyncEnv tells the rack sync where the brokers' admin API is, and
+// the token and CA it reaches it with; Kubernetes' own address and the
+// service account's token come from the pod.
+func rackSyncEnv(ns string) []k8s.EnvVar {
+	admin := "https://pulsar-broker." + ns + ".svc.cluster.local:" + strconv.Itoa(brokerServiceHTTPS) + "/admin/v2"
+	return []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "PULSAR_ADMIN_URL", Value: admin},
+		{Name: "PULSAR_TOKEN_FILE", Value: "/tokens/TOKEN"}, {Name: "PULSAR_CA_FILE", Value: CAFile}}
+}
+
 // jobPodLabels are the labels of the program's job pods: their name, and
 // the part-of label the brokers' NetworkPolicy admits.
 func jobPodLabels(name string) map[string]string {
@@ -258,9 +253,9 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 			JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 2, ActiveDeadlineSeconds: 240, TTLSecondsAfterFinished: 3600,
 				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: RackSyncName, Labels: jobPodLabels(RackSyncName)},
 					Spec: k8s.PodSpec{ServiceAccountName: RackSyncName, RestartPolicy: "Never", NodeSelector: crit.NodeSelector, Tolerations: tol,
-						Containers: []k8s.Container{{Name: "rack-sync", Image: kubectlImage, Command: []string{"/bin/sh", "-c", rackSyncScript},
-							Env:          []k8s.EnvVar{{Name: "NAMESPACE", Value: ns}, {Name: "HOME", Value: "/tmp"}},
-							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(65534)}},
+						Containers: []k8s.Container{{Name: "rack-sync", Image: pulsarImage, Command: []string{"python3", "-c", rackSyncScript},
+							Env:          rackSyncEnv(ns),
+							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(10000)}},
 						Volumes: []k8s.Volume{token, tmp, ca}}}}}}},
 	}
 	// The probe's own token: produce and consume on its namespace only.

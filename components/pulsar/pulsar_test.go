@@ -384,11 +384,22 @@ func TestTLSEverywhere(t *testing.T) {
 		jobs++
 		pod := recorder.Resource{Inputs: spec.(map[string]any)}
 		name := r.Input("metadata.name")
-		script := pod.Input("containers").([]any)[0].(map[string]any)["command"].([]any)[2].(string)
+		c := pod.Input("containers").([]any)[0].(map[string]any)
+		script := c["command"].([]any)[2].(string)
+		env := map[string]string{}
+		for _, e := range c["env"].([]any) {
+			env[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"].(string)
+		}
 		for _, plain := range []string{"http://", "pulsar://", ":8080", ":6650"} {
 			assert.NotContains(t, script, plain, "%s speaks plaintext", name)
+			for k, v := range env {
+				assert.NotContains(t, v, plain, "%s %s speaks plaintext", name, k)
+			}
 		}
-		assert.True(t, strings.Contains(script, "--cacert "+CAFile) || strings.Contains(script, "tlsTrustCertsFilePath="+CAFile), "%s trusts the CA", name)
+		// The shell scripts name the CA; the rack sync is given it.
+		byEnv := env["PULSAR_CA_FILE"] == CAFile && strings.HasPrefix(env["PULSAR_ADMIN_URL"], "https://") &&
+			strings.Contains(script, `ssl.create_default_context(cafile=cafile)`)
+		assert.True(t, strings.Contains(script, "tlsTrustCertsFilePath="+CAFile) || byEnv, "%s trusts the CA", name)
 		if strings.Contains(script, "PULSAR_CLIENT_CONF") {
 			assert.Contains(t, script, "tlsEnableHostnameVerification=true", name)
 			assert.Contains(t, script, "tlsAllowInsecureConnection=false", name)
