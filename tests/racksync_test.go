@@ -62,53 +62,92 @@ func TestRackSyncRegistersZones(t *testing.T) {
 	apply(bookiePod(ns, "pulsar-bookie-0", "node-a"))
 	apply(bookiePod(ns, "pulsar-bookie-1", "node-b"))
 	apply(bookiePod(ns, "pulsar-bookie-3", "node-c"))
-	apply(bookiePod(ns, "pulsar-bookie-4", "")) // pending
-	brokers := newBrokerAdmin(t, []string{bookie("0"), bookie("1"), bookie("2"), bookie("3"), bookie("4")},
+	apply(bookiePod(ns, "pulsar-bookie-4", ""))          // pending
+	apply(bookiePod(ns, "pulsar-bookie-5", "node-gone")) // its node deleted
+	apply(bookiePod(ns, "pulsar-bookie-6", "node-a"))
+	// The failing bookies come first: the others are synced after them.
+	brokers := newBrokerAdmin(t, []string{bookie("3"), bookie("5"), bookie("6"), bookie("0"), bookie("1"), bookie("2"), bookie("4")},
 		map[string]string{bookie("0"): "us-east-1c", bookie("1"): "us-east-1b"})
+	brokers.failOnce[bookie("6")] = true
 
 	saToken, err := s.ServiceAccountToken(ctx, ns, pulsar.RackSyncName)
 	require.NoError(t, err)
-	run := func() (string, string, error) {
+	env := rackSyncEnv(t, c, s, saToken, brokers)
+	run := func(override ...string) (string, string, error) {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, python, c.Command[1:]...)
-		cmd.Env = rackSyncEnv(t, c, s, saToken, brokers)
+		cmd.Env = append(append([]string{}, env...), override...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		return stdout.String(), stderr.String(), err
 	}
+	var exit *exec.ExitError
 
-	// A node without a zone fails the run, after the other bookies: the
+	// The brokers' admin API is trusted only with the region's CA, and
+	// only under its own name: nothing is read or written otherwise.
+	admin := envValue(env, "PULSAR_ADMIN_URL")
+	for name, override := range map[string]string{
+		"another CA":   "PULSAR_CA_FILE=" + s.CAFile(),
+		"another name": "PULSAR_ADMIN_URL=" + strings.Replace(admin, "127.0.0.1", "localhost", 1),
+	} {
+		_, stderr, err := run(override)
+		require.True(t, errors.As(err, &exit), "%s: %v", name, err)
+		assert.Contains(t, stderr, "rack sync: cannot list the bookies", name)
+		assert.Contains(t, stderr, "CERTIFICATE_VERIFY_FAILED", name)
+		assert.Empty(t, brokers.takeUpdates(), name)
+	}
+
+	// Bookies that cannot be synced fail the run, after the others: the
 	// stale rack is corrected, the current one left, the unscheduled
 	// bookies skipped.
 	stdout, stderr, err := run()
-	var exit *exec.ExitError
-	require.True(t, errors.As(err, &exit), "a bookie without a zone fails the run: %v\n%s", err, stderr)
-	assert.Contains(t, stderr, bookie("3")+": its node has no "+zoneLabel+" label")
+	require.True(t, errors.As(err, &exit), "bookies not synced fail the run: %v\n%s", err, stderr)
+	assert.Contains(t, stderr, "bookie "+bookie("3")+": its node node-c has no "+zoneLabel+" label")
+	assert.Contains(t, stderr, "bookie "+bookie("5")+": GET /api/v1/nodes/node-gone: HTTP 404")
+	assert.Contains(t, stderr, "bookie "+bookie("6")+": GET /bookies/racks-info/"+bookie("6")+": HTTP 500")
+	assert.Contains(t, stderr, "rack sync: 3 bookie(s) not synced")
 	assert.Contains(t, stdout, bookie("2")+": pod pulsar-bookie-2 is not scheduled; skipped")
 	assert.Contains(t, stdout, bookie("4")+": pod pulsar-bookie-4 is not scheduled; skipped")
-	assert.Equal(t, []rackUpdate{{bookie("0"), "default", "us-east-1a", strings.TrimSuffix(bookie("0"), ":3181")}}, brokers.takeUpdates())
+	assert.Equal(t, []rackUpdate{update(bookie("0"), "us-east-1a")}, brokers.takeUpdates())
 
-	// Once the node has its zone, the next run registers it, and a run
-	// after that changes nothing.
+	// Once the nodes are there with their zones, the next run registers
+	// them, and a run after that changes nothing.
 	apply(node("node-c", "us-east-1c"))
+	apply(node("node-gone", "us-east-1b"))
 	stdout, stderr, err = run()
 	require.NoError(t, err, "%s\n%s", stdout, stderr)
-	assert.Equal(t, []rackUpdate{{bookie("3"), "default", "us-east-1c", strings.TrimSuffix(bookie("3"), ":3181")}}, brokers.takeUpdates())
+	assert.Equal(t, []rackUpdate{update(bookie("3"), "us-east-1c"), update(bookie("5"), "us-east-1b"), update(bookie("6"), "us-east-1a")},
+		brokers.takeUpdates())
 	_, stderr, err = run()
 	require.NoError(t, err, stderr)
 	assert.Empty(t, brokers.takeUpdates(), "idempotent")
 
-	// Least privilege: the job's account reads pods and nodes, nothing more.
+	// Least privilege: the job's account gets pods and nodes, nothing more.
 	for path, want := range map[string]int{
 		"/api/v1/namespaces/" + ns + "/pods/pulsar-bookie-0": http.StatusOK,
 		"/api/v1/nodes/node-a":                               http.StatusOK,
 		"/api/v1/nodes":                                      http.StatusForbidden,
+		"/api/v1/namespaces/" + ns + "/pods":                 http.StatusForbidden,
 		"/api/v1/namespaces/" + ns + "/secrets":              http.StatusForbidden,
 		"/api/v1/namespaces/default/pods/pulsar-bookie-0":    http.StatusForbidden,
 	} {
 		assert.Equal(t, want, statusAs(t, s, saToken, path), path)
 	}
+}
+
+// update is the rack update the brokers expect for a bookie.
+func update(bookie, zone string) rackUpdate {
+	return rackUpdate{bookie, "default", zone, strings.TrimSuffix(bookie, ":3181")}
+}
+
+func envValue(env []string, name string) string {
+	for _, e := range env {
+		if k, v, _ := strings.Cut(e, "="); k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 // needPython finds python3, or skips (fails under REQUIRE_APISERVER=1).
@@ -275,10 +314,12 @@ type brokerAdmin struct {
 	bookies []string
 	racks   map[string]string
 	updates []rackUpdate
+	// failOnce answers a bookie's first racks-info read with a 500.
+	failOnce map[string]bool
 }
 
 func newBrokerAdmin(t *testing.T, bookies []string, racks map[string]string) *brokerAdmin {
-	b := &brokerAdmin{token: "admin-token-for-the-test", bookies: bookies, racks: racks}
+	b := &brokerAdmin{token: "admin-token-for-the-test", bookies: bookies, racks: racks, failOnce: map[string]bool{}}
 	b.Server = httptest.NewTLSServer(http.HandlerFunc(b.serve))
 	t.Cleanup(b.Close)
 	return b
@@ -299,6 +340,9 @@ func (b *brokerAdmin) serve(w http.ResponseWriter, r *http.Request) {
 			list = append(list, map[string]string{"bookieId": id})
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"bookies": list})
+	case r.Method == http.MethodGet && id != r.URL.Path && b.failOnce[id]:
+		delete(b.failOnce, id)
+		http.Error(w, "metadata store unavailable", http.StatusInternalServerError)
 	case r.Method == http.MethodGet && id != r.URL.Path:
 		rack, ok := b.racks[id]
 		if !ok {

@@ -239,7 +239,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 	objs := []any{
 		k8s.ServiceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta(RackSyncName), AutomountServiceAccountToken: nil},
 		k8s.Role{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Metadata: meta(RackSyncName),
-			Rules: []k8s.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}}}},
+			Rules: []k8s.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}}}},
 		k8s.RoleBinding{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Metadata: meta(RackSyncName),
 			RoleRef:  k8s.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: RackSyncName},
 			Subjects: []k8s.Subject{{Kind: "ServiceAccount", Name: RackSyncName, Namespace: ns}}},
@@ -253,7 +253,7 @@ func ExtraObjects(a Config) ([]map[string]any, error) {
 			JobTemplate: k8s.JobTemplate{Spec: k8s.JobSpec{BackoffLimit: 2, ActiveDeadlineSeconds: 240, TTLSecondsAfterFinished: 3600,
 				Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: RackSyncName, Labels: jobPodLabels(RackSyncName)},
 					Spec: k8s.PodSpec{ServiceAccountName: RackSyncName, RestartPolicy: "Never", NodeSelector: crit.NodeSelector, Tolerations: tol,
-						Containers: []k8s.Container{{Name: "rack-sync", Image: pulsarImage, Command: []string{"python3", "-c", rackSyncScript},
+						Containers: []k8s.Container{{Name: "rack-sync", Image: pulsarImage, Command: []string{"python3", "-u", "-c", rackSyncScript},
 							Env:          rackSyncEnv(ns),
 							VolumeMounts: mounts, Resources: small, SecurityContext: k8s.RestrictedContainer(10000)}},
 						Volumes: []k8s.Volume{token, tmp, ca}}}}}}},

@@ -385,7 +385,8 @@ func TestTLSEverywhere(t *testing.T) {
 		pod := recorder.Resource{Inputs: spec.(map[string]any)}
 		name := r.Input("metadata.name")
 		c := pod.Input("containers").([]any)[0].(map[string]any)
-		script := c["command"].([]any)[2].(string)
+		command := c["command"].([]any)
+		script := command[len(command)-1].(string)
 		env := map[string]string{}
 		for _, e := range c["env"].([]any) {
 			env[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"].(string)
