@@ -22,6 +22,10 @@ const (
 	LabelCapacitySpread = "pulsar-fleet.io/capacity-spread"
 
 	LabelCapacityType = "karpenter.sh/capacity-type"
+	// LabelNodePool is the Karpenter NodePool that made a node;
+	// LabelNodeGroup the EKS managed node group (the system nodes).
+	LabelNodePool     = "karpenter.sh/nodepool"
+	LabelNodeGroup    = "eks.amazonaws.com/nodegroup"
 	LabelArch         = "kubernetes.io/arch"
 	LabelZone         = "topology.kubernetes.io/zone"
 	LabelInstanceType = "node.kubernetes.io/instance-type"

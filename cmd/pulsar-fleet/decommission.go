@@ -57,7 +57,10 @@ type kubectlCluster struct {
 }
 
 func (k kubectlCluster) run(ctx context.Context, args ...string) (string, error) {
-	full := []string{"-n", k.namespace}
+	var full []string
+	if k.namespace != "" {
+		full = append(full, "-n", k.namespace)
+	}
 	if k.context != "" {
 		full = append(full, "--context", k.context)
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
 // cli runs the command in-process from the project root (size reads no
@@ -671,4 +674,55 @@ func TestResizeCommand(t *testing.T) {
 	code, _, stderr = cli(t, "resize", "--stack", "us-east-1", "--from", "100k")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--from and --to are required")
+}
+
+// `upgrade-check` reads the nodes through kubectl and refuses a version a
+// kubelet cannot follow, naming the node; within the skew it lists each
+// pool's oldest kubelet.
+func TestUpgradeCheckCommand(t *testing.T) {
+	nodes := func(bookie string) string {
+		node := func(name, label, pool, v string) string {
+			return fmt.Sprintf(`{"metadata":{"name":%q,"labels":{%q:%q}},"status":{"nodeInfo":{"kubeletVersion":%q}}}`, name, label, pool, v)
+		}
+		return `{"items":[` + strings.Join([]string{
+			node("ip-10-0-1-1", model.LabelNodeGroup, "system", "v1.35.0-eks-1"),
+			node("ip-10-0-1-2", model.LabelNodePool, "broker-spot", "v1.35.0-eks-1"),
+			node("ip-10-0-1-3", model.LabelNodePool, "bookie-nvme", bookie),
+			node("ip-10-0-1-4", model.LabelNodePool, "bookie-nvme", "v1.34.2-eks-1"),
+		}, ",") + `]}`
+	}
+	check := func(bookie string, extra ...string) (int, string, string, string) {
+		bin, dir := writeFakeKubectl(t, map[string]string{"nodes": nodes(bookie)}, `
+  *"get nodes -o json"*) cat "$d/nodes" ;;`)
+		code, out, stderr := cli(t, append([]string{"upgrade-check", "--stack", "us-east-1", "--kubectl", bin, "--context", "us-east-1"}, extra...)...)
+		calls, err := os.ReadFile(filepath.Join(dir, "calls"))
+		if !errors.Is(err, fs.ErrNotExist) {
+			require.NoError(t, err)
+		}
+		return code, out, stderr, string(calls)
+	}
+
+	// The stack file declares 1.35: three minor versions behind is allowed.
+	code, out, stderr, calls := check("v1.32.9-eks-113cf36")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "--context us-east-1 get nodes -o json\n", calls, "cluster-scoped, in the given context")
+	assert.Contains(t, out, "stack us-east-1: every kubelet of its 4 nodes can follow Kubernetes 1.35")
+	assert.Regexp(t, `bookie-nvme\s+oldest kubelet v1\.32\.9-eks-113cf36 \(ip-10-0-1-3\)`, out)
+	assert.Regexp(t, `system\s+oldest kubelet v1\.35\.0-eks-1 \(ip-10-0-1-1\)`, out)
+
+	// Four behind is refused, with the node and the runbook named.
+	code, _, stderr, _ = check("v1.31.4-eks-0f56d01")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "node ip-10-0-1-3 (bookie-nvme) runs kubelet v1.31.4-eks-0f56d01, 4 minor versions behind 1.35 (at most 3)")
+	assert.Contains(t, stderr, "Instance-storage bookies move by hand")
+
+	// --to checks another version: below a running kubelet is refused
+	// too; one outside the calendar is refused before kubectl runs.
+	code, _, stderr, _ = check("v1.32.9", "--to", "1.34")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "node ip-10-0-1-1 (system) runs kubelet v1.35.0-eks-1, newer than the control plane's 1.34")
+	code, _, stderr, calls = check("v1.32.9", "--to", "1.30")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--to "1.30": want one of [1.32 1.33 1.34 1.35]`)
+	assert.Empty(t, calls)
 }
