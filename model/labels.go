@@ -28,6 +28,7 @@ const (
 	LabelNodeGroup    = "eks.amazonaws.com/nodegroup"
 	LabelArch         = "kubernetes.io/arch"
 	LabelZone         = "topology.kubernetes.io/zone"
+	LabelRegion       = "topology.kubernetes.io/region"
 	LabelInstanceType = "node.kubernetes.io/instance-type"
 	LabelFamily       = "karpenter.k8s.aws/instance-family"
 

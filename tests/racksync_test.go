@@ -87,14 +87,17 @@ func TestRackSyncRegistersZones(t *testing.T) {
 	// The brokers' admin API is trusted only with the region's CA, and
 	// only under its own name: nothing is read or written otherwise.
 	admin := envValue(env, "PULSAR_ADMIN_URL")
-	for name, override := range map[string]string{
-		"another CA":   "PULSAR_CA_FILE=" + s.CAFile(),
-		"another name": "PULSAR_ADMIN_URL=" + strings.Replace(admin, "127.0.0.1", "localhost", 1),
+	// A bookie list it cannot read (another API's path) fails the run too.
+	for name, c := range map[string]struct{ override, why string }{
+		"another CA":   {"PULSAR_CA_FILE=" + s.CAFile(), "CERTIFICATE_VERIFY_FAILED"},
+		"another name": {"PULSAR_ADMIN_URL=" + strings.Replace(admin, "127.0.0.1", "localhost", 1), "CERTIFICATE_VERIFY_FAILED"},
+		"another path": {"PULSAR_ADMIN_URL=" + strings.Replace(admin, "/admin/v2", "/admin/v3", 1), "GET /bookies/all: HTTP 404"},
 	} {
-		_, stderr, err := run(override)
+		_, stderr, err := run(c.override)
 		require.True(t, errors.As(err, &exit), "%s: %v", name, err)
 		assert.Contains(t, stderr, "rack sync: cannot list the bookies", name)
-		assert.Contains(t, stderr, "CERTIFICATE_VERIFY_FAILED", name)
+		assert.Contains(t, stderr, c.why, name)
+		assert.NotContains(t, stderr, "Traceback", name)
 		assert.Empty(t, brokers.takeUpdates(), name)
 	}
 
@@ -107,7 +110,8 @@ func TestRackSyncRegistersZones(t *testing.T) {
 	assert.Contains(t, stderr, "bookie "+bookie("5")+": GET /api/v1/nodes/node-gone: HTTP 404")
 	assert.Contains(t, stderr, "bookie "+bookie("6")+": GET /bookies/racks-info/"+bookie("6")+": HTTP 500")
 	assert.Contains(t, stderr, "rack sync: 3 bookie(s) not synced")
-	assert.Contains(t, stdout, bookie("2")+": pod pulsar-bookie-2 is not scheduled; skipped")
+	assert.NotContains(t, stderr, "Traceback")
+	assert.Contains(t, stdout, bookie("2")+": no pod pulsar-bookie-2 in "+ns+"; skipped")
 	assert.Contains(t, stdout, bookie("4")+": pod pulsar-bookie-4 is not scheduled; skipped")
 	assert.Equal(t, []rackUpdate{update(bookie("0"), "us-east-1a")}, brokers.takeUpdates())
 

@@ -53,7 +53,7 @@ func commands() []command {
 		{"transition", "the ordered steps that move one region between phases without losing a message", runTransition},
 		{"decommission", "take one bookie set's bookies out one at a time, refusing while ledgers are under-replicated (a transition's drain and decommission steps)", runDecommission},
 		{"resize", "a transition's resize step: each EBS bookie claim's new size and VolumeAttributesClass in one patch, then the StatefulSet deleted with its bookies left running; each run does what is left", runResize},
-		{"upgrade-check", "before a Kubernetes upgrade's `up`: refuse a version one of the cluster's kubelets cannot follow (more than 3 minor versions behind), naming the nodes; reads them through kubectl", runUpgradeCheck},
+		{"upgrade-check", "before a Kubernetes upgrade's `up`: refuse a version one of the cluster's kubelets cannot follow (more than 3 minor versions behind, or ahead), naming the nodes; reads them through kubectl", runUpgradeCheck},
 		{"guard", "refuse a stack's config that one `up` cannot apply safely over its deployed outputs (`pulumi stack output --json`)", runGuard},
 		{"check", "the security baseline over the offline preview of every stack at every phase", runCheck},
 		{"bootstrap", "preview the account bootstrap (state bucket, KMS key, CI and operator roles) offline: --offline", runBootstrap},

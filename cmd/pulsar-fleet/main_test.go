@@ -680,20 +680,27 @@ func TestResizeCommand(t *testing.T) {
 // kubelet cannot follow, naming the node; within the skew it lists each
 // pool's oldest kubelet.
 func TestUpgradeCheckCommand(t *testing.T) {
+	node := func(name, label, pool, v string) string {
+		return fmt.Sprintf(`{"metadata":{"name":%q,"labels":{%q:%q,%q:"us-east-1"}},"status":{"nodeInfo":{"kubeletVersion":%q}}}`,
+			name, label, pool, model.LabelRegion, v)
+	}
 	nodes := func(bookie string) string {
-		node := func(name, label, pool, v string) string {
-			return fmt.Sprintf(`{"metadata":{"name":%q,"labels":{%q:%q}},"status":{"nodeInfo":{"kubeletVersion":%q}}}`, name, label, pool, v)
-		}
+		// The oldest bookie node is listed last.
 		return `{"items":[` + strings.Join([]string{
 			node("ip-10-0-1-1", model.LabelNodeGroup, "system", "v1.35.0-eks-1"),
 			node("ip-10-0-1-2", model.LabelNodePool, "broker-spot", "v1.35.0-eks-1"),
-			node("ip-10-0-1-3", model.LabelNodePool, "bookie-nvme", bookie),
 			node("ip-10-0-1-4", model.LabelNodePool, "bookie-nvme", "v1.34.2-eks-1"),
+			node("ip-10-0-1-3", model.LabelNodePool, "bookie-nvme", bookie),
 		}, ",") + `]}`
 	}
+	var answer string // what the stand-in kubectl answers instead, when set
 	check := func(bookie string, extra ...string) (int, string, string, string) {
-		bin, dir := writeFakeKubectl(t, map[string]string{"nodes": nodes(bookie)}, `
-  *"get nodes -o json"*) cat "$d/nodes" ;;`)
+		out := nodes(bookie)
+		if answer != "" {
+			out = answer
+		}
+		bin, dir := writeFakeKubectl(t, map[string]string{"nodes": out}, `
+  *"get nodes -o json"*) cat "$d/nodes"; case "$(cat "$d/nodes")" in error*) exit 1 ;; esac ;;`)
 		code, out, stderr := cli(t, append([]string{"upgrade-check", "--stack", "us-east-1", "--kubectl", bin, "--context", "us-east-1"}, extra...)...)
 		calls, err := os.ReadFile(filepath.Join(dir, "calls"))
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -725,4 +732,18 @@ func TestUpgradeCheckCommand(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `--to "1.30": want one of [1.32 1.33 1.34 1.35]`)
 	assert.Empty(t, calls)
+
+	// The wrong cluster says nothing: no nodes, or another region's, is
+	// refused; so is a kubectl that fails.
+	for a, want := range map[string]string{
+		`{"items":[]}`: "stack us-east-1: the cluster has no nodes; is --context the stack's cluster?",
+		`{"items":[` + strings.Replace(node("ip-10-1-1-1", model.LabelNodeGroup, "system", "v1.35.0"), `"us-east-1"`, `"eu-west-1"`, 1) + `]}`: "stack us-east-1 runs in us-east-1, but node ip-10-1-1-1 is in eu-west-1: --context names another cluster",
+		"error: the server has asked for the client to provide credentials":                                                                    "kubectl get nodes -o json: exit status 1",
+	} {
+		answer = a
+		code, _, stderr, _ = check("")
+		answer = ""
+		assert.Equal(t, 1, code, a)
+		assert.Contains(t, stderr, want, a)
+	}
 }

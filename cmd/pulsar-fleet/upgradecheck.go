@@ -28,10 +28,10 @@ func runUpgradeCheck(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stack, _ := fleet.Get(*one.stack)
 	declared := *to
 	if declared == "" {
-		c, _ := fleet.Get(*one.stack)
-		declared = c.Cluster.KubernetesVersion
+		declared = stack.Cluster.KubernetesVersion
 	}
 	if _, ok := cluster.LookupKubernetesVersion(declared); !ok {
 		return usagef("--to %q: want one of %v", declared, cluster.KubernetesVersionNames())
@@ -41,13 +41,35 @@ func runUpgradeCheck(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := sameCluster(stack.Stack, stack.Region, nodes); err != nil {
+		return err
+	}
 	if err := cluster.AllowKubelets(declared, nodes); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "stack %s: every kubelet of its %d nodes can follow Kubernetes %s (at most %d minor versions behind)\n",
 		*one.stack, len(nodes), declared, cluster.KubeletSkew)
 	for _, n := range oldestPerPool(nodes) {
-		fmt.Fprintf(stdout, "  %-24s oldest kubelet %s (%s)\n", n.Pool, n.Kubelet, n.Name)
+		pool := n.Pool
+		if pool == "" {
+			pool = "(no pool label)"
+		}
+		fmt.Fprintf(stdout, "  %-24s oldest kubelet %s (%s)\n", pool, n.Kubelet, n.Name)
+	}
+	return nil
+}
+
+// sameCluster refuses nodes that cannot be the stack's cluster: none at
+// all (every cluster has its system nodes), or nodes of another region.
+// A check that passed on the wrong kubeconfig context would say nothing.
+func sameCluster(stack, region string, nodes []cluster.NodeVersion) error {
+	if len(nodes) == 0 {
+		return fmt.Errorf("stack %s: the cluster has no nodes; is --context the stack's cluster?", stack)
+	}
+	for _, n := range nodes {
+		if n.Region != "" && n.Region != region {
+			return fmt.Errorf("stack %s runs in %s, but node %s is in %s: --context names another cluster", stack, region, n.Name, n.Region)
+		}
 	}
 	return nil
 }
@@ -81,7 +103,8 @@ func (k kubectlCluster) Nodes(ctx context.Context) ([]cluster.NodeVersion, error
 		if pool == "" {
 			pool = l[model.LabelNodeGroup]
 		}
-		nodes = append(nodes, cluster.NodeVersion{Name: it.Metadata.Name, Pool: pool, Kubelet: it.Status.NodeInfo.KubeletVersion})
+		nodes = append(nodes, cluster.NodeVersion{Name: it.Metadata.Name, Pool: pool, Region: l[model.LabelRegion],
+			Kubelet: it.Status.NodeInfo.KubeletVersion})
 	}
 	return nodes, nil
 }

@@ -15,8 +15,8 @@ const KubeletSkew = 3
 // NodeVersion is one node's kubelet as the API server reports it.
 type NodeVersion struct {
 	// Name is the node's name; Pool its Karpenter NodePool or EKS node
-	// group ("" when it has neither label).
-	Name, Pool string
+	// group ("" when it has neither label); Region its region label.
+	Name, Pool, Region string
 	// Kubelet is status.nodeInfo.kubeletVersion, e.g. "v1.33.5-eks-3025e55".
 	Kubelet string
 }
@@ -90,7 +90,7 @@ func AllowKubelets(declared string, nodes []NodeVersion) error {
 			pool = "no pool label"
 		}
 		if b.minor > target {
-			problems = append(problems, fmt.Sprintf("node %s (%s) runs kubelet %s, newer than the control plane's %s", b.Name, pool, b.Kubelet, declared))
+			problems = append(problems, fmt.Sprintf("node %s (%s) runs kubelet %s, newer than the control plane's %s: a control plane never goes below its nodes", b.Name, pool, b.Kubelet, declared))
 			continue
 		}
 		problems = append(problems, fmt.Sprintf("node %s (%s) runs kubelet %s, %d minor versions behind %s (at most %d)",

@@ -10,6 +10,7 @@
 # Python's standard library only: it runs in the Pulsar image, and it reads
 # the Kubernetes API over REST, so no kubectl, whose version would have to
 # follow the cluster's.
+import http.client
 import json
 import os
 import ssl
@@ -50,19 +51,25 @@ class API:
         try:
             with urllib.request.urlopen(req, context=self.tls, timeout=30) as resp:
                 raw = resp.read()
+            answer = json.loads(raw) if raw.strip() else {}
         except urllib.error.HTTPError as e:
             if e.code == 404 and missing_ok:
                 return None
             raise APIError("%s %s: HTTP %d %s" % (method, path, e.code, e.read()[:300].decode(errors="replace")))
-        except (urllib.error.URLError, OSError) as e:
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
             raise APIError("%s %s: %s" % (method, path, getattr(e, "reason", e)))
-        return json.loads(raw) if raw.strip() else {}
+        if not isinstance(answer, dict):
+            raise APIError("%s %s: not a JSON object" % (method, path))
+        return answer
 
 
 def zone_of(kube, namespace, pod):
-    """The pod's node's zone, or "" when the pod is not scheduled."""
+    """The pod's node's zone; None when there is no such pod, "" when it
+    is not scheduled."""
     p = kube.call("GET", "/api/v1/namespaces/%s/pods/%s" % (namespace, urllib.parse.quote(pod)), missing_ok=True)
-    node = ((p or {}).get("spec") or {}).get("nodeName", "")
+    if p is None:
+        return None
+    node = (p.get("spec") or {}).get("nodeName", "")
     if not node:
         return ""
     n = kube.call("GET", "/api/v1/nodes/" + urllib.parse.quote(node))
@@ -76,6 +83,9 @@ def sync(kube, pulsar, namespace, bookie):
     """Registers one bookie's zone as its rack."""
     pod = bookie.split(".", 1)[0]
     zone = zone_of(kube, namespace, pod)
+    if zone is None:
+        print("bookie %s: no pod %s in %s; skipped" % (bookie, pod, namespace))
+        return
     if not zone:
         print("bookie %s: pod %s is not scheduled; skipped" % (bookie, pod))
         return
@@ -98,16 +108,18 @@ def main():
                read(os.path.join(sa, "token")), os.path.join(sa, "ca.crt"))
     pulsar = API(env["PULSAR_ADMIN_URL"], read(env["PULSAR_TOKEN_FILE"]), env["PULSAR_CA_FILE"])
     try:
-        bookies = pulsar.call("GET", "/bookies/all").get("bookies", [])
-    except APIError as e:
+        bookies = [b.get("bookieId") for b in pulsar.call("GET", "/bookies/all").get("bookies") or []]
+        if not all(isinstance(b, str) and b for b in bookies):
+            raise APIError("GET /bookies/all: a bookie without a bookieId")
+    except (APIError, AttributeError) as e:
         raise SystemExit("rack sync: cannot list the bookies: %s" % e)
     failed = []
-    for b in bookies:
+    for bookie in bookies:
         try:
-            sync(kube, pulsar, namespace, b["bookieId"])
+            sync(kube, pulsar, namespace, bookie)
         except APIError as e:
-            print("bookie %s: %s" % (b["bookieId"], e), file=sys.stderr)
-            failed.append(b["bookieId"])
+            print("bookie %s: %s" % (bookie, e), file=sys.stderr)
+            failed.append(bookie)
     if failed:
         raise SystemExit("rack sync: %d bookie(s) not synced: %s" % (len(failed), ", ".join(failed)))
 
