@@ -9,8 +9,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -31,10 +29,9 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/apiserver"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
-
-const zoneLabel = "topology.kubernetes.io/zone"
 
 func TestRackSyncRegistersZones(t *testing.T) {
 	s := startBareAPIServer(t)
@@ -106,7 +103,7 @@ func TestRackSyncRegistersZones(t *testing.T) {
 	// bookies skipped.
 	stdout, stderr, err := run()
 	require.True(t, errors.As(err, &exit), "bookies not synced fail the run: %v\n%s", err, stderr)
-	assert.Contains(t, stderr, "bookie "+bookie("3")+": its node node-c has no "+zoneLabel+" label")
+	assert.Contains(t, stderr, "bookie "+bookie("3")+": its node node-c has no "+model.LabelZone+" label")
 	assert.Contains(t, stderr, "bookie "+bookie("5")+": GET /api/v1/nodes/node-gone: HTTP 404")
 	assert.Contains(t, stderr, "bookie "+bookie("6")+": GET /bookies/racks-info/"+bookie("6")+": HTTP 500")
 	assert.Contains(t, stderr, "rack sync: 3 bookie(s) not synced")
@@ -136,7 +133,9 @@ func TestRackSyncRegistersZones(t *testing.T) {
 		"/api/v1/namespaces/" + ns + "/secrets":              http.StatusForbidden,
 		"/api/v1/namespaces/default/pods/pulsar-bookie-0":    http.StatusForbidden,
 	} {
-		assert.Equal(t, want, statusAs(t, s, saToken, path), path)
+		code, err := s.StatusAs(ctx, saToken, path)
+		require.NoError(t, err, path)
+		assert.Equal(t, want, code, path)
 	}
 }
 
@@ -276,7 +275,7 @@ func rackSyncEnv(t *testing.T, c container, s *apiserver.Server, saToken string,
 func node(name, zone string) map[string]any {
 	labels := map[string]any{"kubernetes.io/hostname": name}
 	if zone != "" {
-		labels[zoneLabel] = zone
+		labels[model.LabelZone] = zone
 	}
 	return map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": name, "labels": labels}}
 }
@@ -287,23 +286,6 @@ func bookiePod(ns, name, nodeName string) map[string]any {
 		spec["nodeName"] = nodeName
 	}
 	return map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}
-}
-
-// statusAs is the API server's answer to a GET with a given token.
-func statusAs(t *testing.T, s *apiserver.Server, token, path string) int {
-	t.Helper()
-	ca, err := os.ReadFile(s.CAFile())
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(ca))
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // rackUpdate is one POST to racks-info.

@@ -50,11 +50,7 @@ func runUpgradeCheck(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "stack %s: every kubelet of its %d nodes can follow Kubernetes %s (at most %d minor versions behind)\n",
 		*one.stack, len(nodes), declared, cluster.KubeletSkew)
 	for _, n := range oldestPerPool(nodes) {
-		pool := n.Pool
-		if pool == "" {
-			pool = "(no pool label)"
-		}
-		fmt.Fprintf(stdout, "  %-24s oldest kubelet %s (%s)\n", pool, n.Kubelet, n.Name)
+		fmt.Fprintf(stdout, "  %-24s oldest kubelet %s (%s)\n", n.PoolName(), n.Kubelet, n.Name)
 	}
 	return nil
 }

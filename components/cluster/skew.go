@@ -21,10 +21,12 @@ type NodeVersion struct {
 	Kubelet string
 }
 
-// kubeletMinor is NN of "v1.NN.P[-suffix]".
-func kubeletMinor(v string) (int, error) {
-	minor, _, err := kubeletVersion(v)
-	return minor, err
+// PoolName is the node's pool, or says it has no pool label.
+func (n NodeVersion) PoolName() string {
+	if n.Pool == "" {
+		return "no pool label"
+	}
+	return n.Pool
 }
 
 // kubeletVersion is NN and P of "v1.NN.P[-suffix]".
@@ -74,7 +76,7 @@ func AllowKubelets(declared string, nodes []NodeVersion) error {
 	var bad []out
 	var problems []string
 	for _, n := range nodes {
-		m, err := kubeletMinor(n.Kubelet)
+		m, _, err := kubeletVersion(n.Kubelet)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("node %s: %v", n.Name, err))
 			continue
@@ -85,10 +87,7 @@ func AllowKubelets(declared string, nodes []NodeVersion) error {
 	}
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].minor < bad[j].minor })
 	for _, b := range bad {
-		pool := b.Pool
-		if pool == "" {
-			pool = "no pool label"
-		}
+		pool := b.PoolName()
 		if b.minor > target {
 			problems = append(problems, fmt.Sprintf("node %s (%s) runs kubelet %s, newer than the control plane's %s: a control plane never goes below its nodes", b.Name, pool, b.Kubelet, declared))
 			continue

@@ -259,11 +259,16 @@ func (s *Server) Stop() {
 }
 
 func (s *Server) do(ctx context.Context, method, path, contentType string, body []byte) (int, []byte, error) {
+	return s.doAs(ctx, s.token, method, path, contentType, body)
+}
+
+// doAs sends a request with the given bearer token.
+func (s *Server) doAs(ctx context.Context, token, method, path, contentType string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

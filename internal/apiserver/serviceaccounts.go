@@ -35,3 +35,10 @@ func (s *Server) ServiceAccountToken(ctx context.Context, ns, name string) (stri
 	}
 	return tr.Status.Token, nil
 }
+
+// StatusAs is the API server's status code for a GET of path with token
+// (a service account's, say): what that identity may read.
+func (s *Server) StatusAs(ctx context.Context, token, path string) (int, error) {
+	code, _, err := s.doAs(ctx, token, http.MethodGet, path, "", nil)
+	return code, err
+}
