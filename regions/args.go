@@ -192,7 +192,7 @@ func capacityConfig(spec Spec, plan sizing.RegionPlan, cat *sizing.Catalog, sysT
 				Nodes: plan.Bookies.Count, OnDemandNodes: plan.Bookies.OnDemand, LocalNVMe: plan.Bookies.LocalNVMe,
 				RequireOnDemandBase: true, RequireDiversification: true, LimitCPU: bkCPU, LimitMemoryGiB: bkMem,
 				Consolidation: "WhenEmpty", ConsolidateAfter: "1h", ExpireAfter: bookieExpire, TerminationGracePeriod: "2h", DisruptionBudgetNodes: "1",
-				DoNotDisrupt: true, Zones: spec.Racks()},
+				DoNotDisrupt: true},
 			{Name: PoolGeneral, InstanceTypes: general, Arches: arches(general),
 				Nodes: sizing.GeneralNodes(), OnDemandNodes: sizing.GeneralNodes(), RequireOnDemandBase: true,
 				LimitCPU: gCPU, LimitMemoryGiB: gMem, Consolidation: "WhenEmptyOrUnderutilized", ConsolidateAfter: "10m",
@@ -383,7 +383,7 @@ func pulsarArgs(spec Spec, plan sizing.RegionPlan, capArgs capacity.Config) puls
 	}
 	ph := spec.Phase
 	a := pulsar.Config{
-		Cluster: spec.Stack, Namespace: PulsarNamespace, Zones: spec.Racks(),
+		Cluster: spec.Stack, Namespace: PulsarNamespace, Zones: spec.AllZones(),
 		Quorum: pulsar.Quorum{Ensemble: plan.Quorum.Ensemble, WriteQuorum: plan.Quorum.WriteQuorum, AckQuorum: plan.Quorum.AckQuorum,
 			MinRacksPerWriteQuorum: plan.Quorum.MinRacksPerWriteQuorum},
 		ZooKeeper: pod(sizing.ZooKeeper, plan.ZooKeeper.Count, PoolCritical),

@@ -3,7 +3,6 @@ package regions
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -37,19 +36,8 @@ type Peer struct {
 }
 
 // AllZones are the zones the region spans: Zones, then AddedZones.
-// Karpenter's pools launch in all of them, but the bookie pools.
 func (s Spec) AllZones() []string {
 	return model.AllZones(s.Zones, s.AddedZones)
-}
-
-// Racks are the zones the bookies run in, each a rack, and the zones the
-// plan is made for: the first Zones. An added zone takes brokers, proxies
-// and other pods that keep no data, never bookies: one StatefulSet across
-// zones cannot move its bookies into a new zone one at a time (its
-// ordinals are not tied to zones), so a plan for more zones, which needs
-// fewer bookies per zone, could not be reached without losing some.
-func (s Spec) Racks() []string {
-	return slices.Clone(s.Zones)
 }
 
 // CIDRs are the region's VPC blocks: VPCCIDR, then the added zones'.

@@ -17,9 +17,7 @@ type RegionSpec struct {
 	// Weight is the routing weight; the region publishes Weight/sum(weights)
 	// of the phase's global rate.
 	Weight float64 `json:"weight"`
-	// Zones are the zones the bookies run in, each a rack; the region's
-	// other pods may run in more.
-	Zones int `json:"zones"`
+	Zones  int     `json:"zones"`
 	// ReplicatesTo names the regions this region's topics are geo-replicated to.
 	ReplicatesTo []string `json:"replicatesTo,omitempty"`
 	// BucketReplicas is how many other regions' buckets this region's

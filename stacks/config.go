@@ -332,7 +332,7 @@ var ConfigKeys = []keySpec{
 	{"phase", "string", true, "Scaling phase: 35k, 100k, 1m, 10m or 100m (messages per second across the fleet).", ""},
 	{"zones", "array", true, "Availability zones of the region to span (at least 3 for zone-loss tolerance).", ""},
 	{"vpcCidr", "string", true, "VPC CIDR; must not overlap any other stack's.", ""},
-	{"addedZones", "array", false, "Zones added to the running region after its first `up`, in order, each with its own VPC secondary CIDR so that no subnet of `zones` changes: [{zone, cidr}]. Every node pool but the bookies' launches in them; the bookies, the racks and the plan stay those of `zones` (docs/operations.md, \"Adding a zone\").", "[]"},
+	{"addedZones", "array", false, "Zones added to the running region after its first `up`, in order, each with its own VPC secondary CIDR so that no subnet of `zones` changes: [{zone, cidr}] (docs/operations.md, \"Adding a zone\").", "[]"},
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs (required for an internet-facing proxy), allowPublicProxy (true opens it to the internet instead, reported by check as a waiver).", ""},
 	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},

@@ -274,22 +274,17 @@ func (f Fleet) phaseFleets() []regions.PhaseFleet {
 
 // PlannerRegions is the planner's view of every stack of the fleet at a
 // phase: weights, zones, replication, spot shares (config or role profile).
-// The plan is made for the stack's first zones, the racks
-// (regions.Spec.Racks); an added zone adds only its NAT gateway to it.
 func (f Fleet) PlannerRegions(phase string) ([]sizing.RegionSpec, error) {
 	var out []sizing.RegionSpec
 	for _, s := range f.Stacks {
 		rs := sizing.RegionSpec{
-			Name: s.Stack, Role: s.Role, Weight: float64(s.Routing.Weight), Zones: len(s.Zones),
+			Name: s.Stack, Role: s.Role, Weight: float64(s.Routing.Weight), Zones: len(s.AllZones()),
 			ReplicatesTo: s.GeoReplication.ReplicateTo, BucketReplicas: len(s.TieredStorage.ReplicateTo),
 			BucketRetentionDays: s.TieredStorage.RetentionDays, ReplicationTimeControl: s.TieredStorage.ReplicationTimeControl,
 			Arches: s.Arches, Ensemble: s.Durability.Ensemble, WriteQuorum: s.Durability.WriteQuorum, AckQuorum: s.Durability.AckQuorum,
 		}
-		switch {
-		case s.Cluster.NATGateways == NATSingle:
+		if s.Cluster.NATGateways == NATSingle {
 			rs.NATGateways = 1
-		case len(s.AddedZones) > 0:
-			rs.NATGateways = len(s.AllZones())
 		}
 		if b := s.BookieVolumes; b != nil && b.Phase == phase {
 			v := b.Volumes()

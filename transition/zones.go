@@ -53,10 +53,9 @@ func appended(was, now []model.AddedZone) ([]model.AddedZone, bool) {
 // AllowZones lets one `up` add zones to a stack at a steady phase: not
 // within a transition, and not with a phase change, so that the `up`
 // changes only what the zones bring. before is the design at the deployed
-// zones. An added zone is no rack and the plan is the first zones'
-// (regions.Spec.Racks), so the two plans agree; Check still refuses a new
-// design that would lose a bookie or change ZooKeeper by more than one
-// server.
+// zones; the new one must not lose a bookie or change ZooKeeper by more
+// than one server (Check), which the planner's rounding to the zone count
+// could otherwise do.
 func AllowZones(was Deployed, added []model.AddedZone, before, now regions.RegionDesign) error {
 	var zones []string
 	for _, z := range added {
@@ -70,8 +69,8 @@ func AllowZones(was Deployed, added []model.AddedZone, before, now regions.Regio
 		var r *RefusedError
 		if errors.As(err, &r) {
 			r.Zones = true
-			r.Remedy = "an added zone takes no bookie and keeps the first zones' plan, so this is a fault of the program: keep the zones as deployed and report it (docs/operations.md, \"Adding a zone\")"
-			r.Reasons = append([]string{fmt.Sprintf("adding zones %v changes the plan:", zones)}, r.Reasons...)
+			r.Remedy = "with more zones a zone's loss takes a smaller share, so the plan needs fewer bookies, and one `up` cannot remove them: this version cannot add the zone to this region at this phase (docs/operations.md, \"Adding a zone\")"
+			r.Reasons = append([]string{fmt.Sprintf("adding zones %v re-plans the region for %d zones:", zones, len(now.Components.Network.AllZones()))}, r.Reasons...)
 		}
 		return err
 	}

@@ -134,18 +134,6 @@ func TestComputePools(t *testing.T) {
 		assert.Equal(t, []string{"us-east-1a", "us-east-1b", "us-east-1c"}, req(np, LabelZone).Values)
 	}
 
-	a := args()
-	a.Pools[2].Zones = []string{"us-east-1a", "us-east-1b"}
-	own, err := Compute(a)
-	require.NoError(t, err)
-	for _, np := range own.NodePools {
-		want := a.Zones
-		if np.Spec.Template.Metadata.Labels[LabelPool] == a.Pools[2].Name {
-			want = a.Pools[2].Zones
-		}
-		assert.Equal(t, want, req(np, LabelZone).Values, "%s: a pool's own zones, or the cluster's", np.Metadata.Name)
-	}
-
 	pl := plan.Placements["broker"]
 	assert.Equal(t, map[string]string{LabelPool: "broker"}, pl.NodeSelector)
 	assert.Equal(t, []Toleration{{Key: TaintPool, Operator: "Equal", Value: "broker", Effect: "NoSchedule"}}, pl.Tolerations)
@@ -166,8 +154,6 @@ func TestValidationErrors(t *testing.T) {
 		{"consolidation", func(a *Config) { a.Pools[2].Consolidation = "Always" }, "pool bookie: consolidation"},
 		{"duplicate pool", func(a *Config) { a.Pools = append(a.Pools, a.Pools[0]) }, "listed twice"},
 		{"no zones", func(a *Config) { a.Zones = nil }, "zones"},
-		{"a pool zone outside the cluster's", func(a *Config) { a.Pools[2].Zones = []string{"us-east-1a", "us-east-1d"} },
-			`pool bookie: zone "us-east-1d": want one of the cluster's zones [us-east-1a us-east-1b us-east-1c]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := args()

@@ -80,10 +80,6 @@ type Pool struct {
 	// Untainted pools take any workload that tolerates nothing (the
 	// general pool for monitoring and other platform pods).
 	Untainted bool
-	// Zones, when set, are the zones this pool launches in, some of the
-	// Config's: the bookies stay in the racks when a zone is added.
-	// Empty: every zone of the Config.
-	Zones []string
 }
 
 // Placement is k8s.Placement (shared by the components).
@@ -114,14 +110,6 @@ func PlacementFor(p Pool) Placement {
 func (p Pool) spotAllowed() bool { return p.SpotShare > 0 && !p.LocalNVMe }
 
 func (p Pool) split() bool { return p.spotAllowed() && p.SpotShare < 1 }
-
-// zones are the zones the pool launches in: its own, or the Config's.
-func (p Pool) zones(c Config) []string {
-	if len(p.Zones) > 0 {
-		return slices.Clone(p.Zones)
-	}
-	return slices.Clone(c.Zones)
-}
 
 // ---- Karpenter v1 resources, typed after the CRD schemas ----
 
@@ -377,11 +365,6 @@ func computePlan(c Config, in nodeClassInputs) (Plan, error) {
 		if err := validatePool(p); err != nil {
 			errs = append(errs, err)
 		}
-		for _, z := range p.Zones {
-			if !slices.Contains(c.Zones, z) {
-				errs = append(errs, fmt.Errorf("pool %s: zone %q: want one of the cluster's zones %v", p.Name, z, c.Zones))
-			}
-		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Plan{}, err
@@ -489,7 +472,7 @@ func (pl planner) requirements(p Pool, capacityTypes []model.CapacityType, sprea
 	reqs := []Requirement{
 		{Key: LabelCapacityType, Operator: "In", Values: model.Strings(capacityTypes)},
 		{Key: LabelArch, Operator: "In", Values: model.Strings(p.Arches)},
-		{Key: LabelZone, Operator: "In", Values: p.zones(pl.cfg)},
+		{Key: LabelZone, Operator: "In", Values: append([]string(nil), pl.cfg.Zones...)},
 		{Key: LabelFamily, Operator: "In", Values: families(p.InstanceTypes)},
 		{Key: LabelInstanceType, Operator: "In", Values: append([]string(nil), p.InstanceTypes...)},
 	}
