@@ -13,7 +13,8 @@ import (
 // The guard reads the deployed VPC layout from the stack's `network`
 // output: a change that would replace subnets is refused, and a zone is
 // added only by appending to addedZones, at a steady phase, when the
-// re-plan for the new zone count keeps every bookie.
+// re-plan for the new zone count keeps every bookie and no pod bound to
+// its zone would be stranded.
 func TestZoneGuard(t *testing.T) {
 	fleet, _, err := LoadFleet("..")
 	require.NoError(t, err)
@@ -54,12 +55,13 @@ func TestZoneGuard(t *testing.T) {
 			[]string{"subnets would be replaced (zones [us-east-1a us-east-1b us-east-1c] -> [us-east-1b us-east-1a us-east-1c])"}},
 		{"a zone appended to zones", declare("10m", func(s *StackConfig) { s.Zones = append(s.Zones, "us-east-1d") }), deployed("10m", "nvme"),
 			[]string{"subnets would be replaced (zones"}},
-		{"a zone added at a steady phase", declare("10m", addD), deployed("10m", "nvme"), nil},
+		{"a zone added at a steady phase", declare("10m", addD), deployed("10m", "nvme"),
+			[]string{"pods bound to their zones would be stranded: ZooKeeper's 5 servers keep their volumes in their zones, up to 2 in one", "build a new region stack", "Adding a zone"}},
 		{"the added zone deployed", declare("10m", addD), deployed("10m", "nvme", zoneD), nil},
 		{"a zone added with a phase change", declare("10m", addD), deployed("1m", "nvme"),
 			[]string{"zones [us-east-1d] are added while the stack moves between phases", "add a zone at a steady phase"}},
 		{"a zone added where the re-plan drops bookies", declare("1m", addD), deployed("1m", "nvme"),
-			[]string{"adding zones [us-east-1d] re-plans the region for 4 zones", "5 bookies would leave at once (9 -> 4)", "this version cannot add the zone to this region at this phase", "Adding a zone"}},
+			[]string{"adding zones [us-east-1d] re-plans the region for 4 zones", "5 bookies would leave at once (9 -> 4)", "this version cannot add a zone to this region at this phase", "Adding a zone"}},
 		{"an added zone removed", declare("10m", nil), deployed("10m", "nvme", zoneD),
 			[]string{"added zones are only appended"}},
 		{"an added zone's CIDR changed", declare("10m", func(s *StackConfig) {

@@ -12,10 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
-	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/golden"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/render"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -75,8 +72,18 @@ func zoneLine(stack, phase string, before, after regions.RegionDesign, err error
 	verdict := "one `up`"
 	var r *transition.RefusedError
 	if errors.As(err, &r) {
-		why, _, _ := strings.Cut(r.Reasons[len(r.Reasons)-1], ": ")
-		verdict = "refused, " + why
+		var why []string
+		for _, reason := range r.Reasons {
+			if strings.HasPrefix(reason, "adding zones") {
+				continue
+			}
+			short, _, _ := strings.Cut(reason, ": ")
+			if strings.HasPrefix(short, "pods bound") {
+				short += " (" + strings.Join(transition.Stranded(before), ", ") + ")"
+			}
+			why = append(why, short)
+		}
+		verdict = "refused: " + strings.Join(why, "; ")
 	} else if err != nil {
 		verdict = "error: " + err.Error()
 	}
@@ -85,98 +92,29 @@ func zoneLine(stack, phase string, before, after regions.RegionDesign, err error
 		before.Plan.ZooKeeper.Count, after.Plan.ZooKeeper.Count, before.Plan.Brokers.Count, after.Plan.Brokers.Count, verdict)
 }
 
-// The added-zone state applies for real: at every phase where the guard
-// allows it as one `up`, the stack's declared state before and after the
-// zone is added, applied in sequence to kube-apiserver, is accepted,
-// keeps ZooKeeper within one server and removes no bookie, and the
-// after-state's NodePools may launch in the new zone.
-func TestAddedZoneApplies(t *testing.T) {
-	r := newRenderer(t)
-	s := startAPIServer(t)
-	a := &applier{t: t, s: s, r: r, live: map[liveObject]bool{}, kept: map[liveObject]bool{}, rcache: map[string][]manifests.Object{},
-		ns: map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}}
-	cat := catalog(t)
-	applied := 0
-	for _, stack := range []string{"us-east-1", "us-west-2"} {
-		z := addedZones[stack]
-		dir := withAddedZone(t, stack, z)
-		for _, phase := range sizing.PhaseNames {
-			before := designAt(t, stack, phase, nil)
-			after := designAt(t, stack, phase, func(r stacks.Raw) {
-				r[stacks.Key("addedZones")] = fmt.Sprintf(`[{"zone": %q, "cidr": %q}]`, z.Zone, z.CIDR)
-			})
-			added := []model.AddedZone{z}
-			if transition.AllowZones(transition.Deployed{Phase: phase}, added, before, after) != nil {
-				continue // refused, with the zone's own transition (TestAddingAZone)
-			}
-			from := previewState(t, stack, phase, nil)
-			to := zoneState(t, dir, stack, phase, cat)
-			a.runStates(stack, transition.Transition{From: phase, To: phase + " +" + z.Zone}, []declaredState{from, to})
-			assert.False(t, poolsAdmit(from, z.Zone), "%s %s: before, no NodePool launches in %s", stack, phase, z.Zone)
-			assert.True(t, poolsAdmit(to, z.Zone), "%s %s: the NodePools launch in %s", stack, phase, z.Zone)
-			applied++
-			t.Logf("%s %s: the added-zone state applied", stack, phase)
-		}
+// Stranded is the rule that refuses every committed case above: a pod
+// that keeps its volume in its zone and shares its zone with another of
+// its set cannot return to its volume once a new, empty zone is in its
+// spread.
+func TestStranded(t *testing.T) {
+	d := designAt(t, "us-east-1", "10m", nil)
+	for _, tc := range []struct {
+		name      string
+		zookeeper int
+		bookies   int
+		nvme      bool
+		want      []string
+	}{
+		{"one to a zone, bookies on instance storage", 3, 51, true, nil},
+		{"ZooKeeper two to a zone", 5, 51, true, []string{"ZooKeeper's 5 servers"}},
+		{"EBS bookies two to a zone", 3, 6, false, []string{"the 6 EBS bookies"}},
+		{"EBS bookies one to a zone", 3, 3, false, nil},
+		{"both", 5, 9, false, []string{"ZooKeeper's 5 servers", "the 9 EBS bookies"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := d
+			c.Plan.ZooKeeper.Count, c.Plan.Bookies.Count, c.Plan.Bookies.LocalNVMe = tc.zookeeper, tc.bookies, tc.nvme
+			assert.Equal(t, tc.want, transition.Stranded(c))
+		})
 	}
-	assert.Empty(t, a.problems, "every added-zone state applies, with no bookie removed and ZooKeeper within one server")
-	assert.Positive(t, applied, "at least one phase adds a zone as one `up`")
-}
-
-// withAddedZone is a copy of the project's files with stack's file
-// declaring the added zone.
-func withAddedZone(t *testing.T, stack string, z model.AddedZone) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{"Pulumi.yaml", "Pulumi.us-east-1.yaml", "Pulumi.us-west-2.yaml", "Pulumi.eu-west-1.yaml"} {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		require.NoError(t, err)
-		if name == "Pulumi."+stack+".yaml" {
-			b = append(b, fmt.Sprintf("  pulsar-fleet:addedZones:\n    - zone: %s\n      cidr: %s\n", z.Zone, z.CIDR)...)
-		}
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
-	}
-	return dir
-}
-
-// zoneState is the stack's declared state with the added zone, previewed
-// from dir.
-func zoneState(t *testing.T, dir, stack, phase string, cat *sizing.Catalog) declaredState {
-	t.Helper()
-	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: dir, Catalog: cat, Phase: phase, Stacks: []string{stack}})
-	require.NoError(t, err, "%s %s with an added zone", stack, phase)
-	rs := res.Stacks[0].Resources
-	st := declaredState{name: phase + " + zone", objs: manifests.From(rs)}
-	for _, rel := range render.Releases(rs) {
-		if rel.Chart == pulsar.ChartName {
-			st.releases = append(st.releases, rel)
-		}
-	}
-	return st
-}
-
-// poolsAdmit says whether every NodePool of a state allows zone.
-func poolsAdmit(st declaredState, zone string) bool {
-	pools := 0
-	for _, o := range st.objs {
-		if o.Kind() != "NodePool" {
-			continue
-		}
-		pools++
-		reqs, _ := field(o.Object, "spec", "template", "spec")["requirements"].([]any)
-		found := false
-		for _, r := range reqs {
-			req, _ := r.(map[string]any)
-			if req["key"] != model.LabelZone {
-				continue
-			}
-			vals, _ := req["values"].([]any)
-			for _, v := range vals {
-				found = found || v == zone
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return pools > 0
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/network"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
@@ -53,9 +54,10 @@ func appended(was, now []model.AddedZone) ([]model.AddedZone, bool) {
 // AllowZones lets one `up` add zones to a stack at a steady phase: not
 // within a transition, and not with a phase change, so that the `up`
 // changes only what the zones bring. before is the design at the deployed
-// zones; the new one must not lose a bookie or change ZooKeeper by more
-// than one server (Check), which the planner's rounding to the zone count
-// could otherwise do.
+// zones. The new design must not lose a bookie or change ZooKeeper by
+// more than one server (Check), which the planner's rounding to the zone
+// count could otherwise do, and no pod that keeps its volume in its zone
+// may be stranded by the new, empty zone (Stranded).
 func AllowZones(was Deployed, added []model.AddedZone, before, now regions.RegionDesign) error {
 	var zones []string
 	for _, z := range added {
@@ -65,14 +67,55 @@ func AllowZones(was Deployed, added []model.AddedZone, before, now regions.Regio
 		return &RefusedError{Stack: now.Stack, From: was.Phase, To: now.Phase, Zones: true, Reasons: []string{fmt.Sprintf(
 			"zones %v are added while the stack moves between phases; a zone is added at a steady phase, in an `up` of its own", zones)}}
 	}
+	var reasons []string
 	if err := Check(before, now); err != nil {
 		var r *RefusedError
-		if errors.As(err, &r) {
-			r.Zones = true
-			r.Remedy = "with more zones a zone's loss takes a smaller share, so the plan needs fewer bookies, and one `up` cannot remove them: this version cannot add the zone to this region at this phase (docs/operations.md, \"Adding a zone\")"
-			r.Reasons = append([]string{fmt.Sprintf("adding zones %v re-plans the region for %d zones:", zones, len(now.Components.Network.AllZones()))}, r.Reasons...)
+		if !errors.As(err, &r) {
+			return err
 		}
-		return err
+		reasons = append([]string{fmt.Sprintf("adding zones %v re-plans the region for %d zones:", zones, len(now.Components.Network.AllZones()))}, r.Reasons...)
 	}
-	return nil
+	if s := Stranded(before); len(s) > 0 {
+		reasons = append(reasons, fmt.Sprintf("pods bound to their zones would be stranded: %s keep their volumes in their zones, up to %d in one; the new zone, empty, joins their zone spread (maxSkew 1, DoNotSchedule), so such a pod, once rescheduled (a node's expiry or interruption), could not return to its volume",
+			strings.Join(s, " and "), strandedPerZone(before)))
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return &RefusedError{Stack: now.Stack, From: was.Phase, To: now.Phase, Zones: true, Reasons: reasons,
+		Remedy: "this version cannot add a zone to this region at this phase: its bookies and ZooKeeper servers cannot move into the new zone one at a time; build a new region stack with the zones in `zones`, geo-replicated (docs/operations.md, \"Adding a zone\")"}
+}
+
+// Stranded names the pods of a design that keep their volumes in their
+// zones (ZooKeeper's servers, EBS bookies) and run more than one to a
+// zone: a new, empty zone in their spread would keep a rescheduled one
+// from its volume (the scheduler's skew, its zone's count against the
+// empty zone's, exceeds 1).
+func Stranded(d regions.RegionDesign) []string {
+	zones := len(d.Components.Network.AllZones())
+	var out []string
+	if perZone(d.Plan.ZooKeeper.Count, zones) > 1 {
+		out = append(out, fmt.Sprintf("ZooKeeper's %d servers", d.Plan.ZooKeeper.Count))
+	}
+	if b := d.Plan.Bookies; !b.LocalNVMe && perZone(b.Count, zones) > 1 {
+		out = append(out, fmt.Sprintf("the %d EBS bookies", b.Count))
+	}
+	return out
+}
+
+func strandedPerZone(d regions.RegionDesign) int {
+	zones := len(d.Components.Network.AllZones())
+	n := perZone(d.Plan.ZooKeeper.Count, zones)
+	if !d.Plan.Bookies.LocalNVMe {
+		n = max(n, perZone(d.Plan.Bookies.Count, zones))
+	}
+	return n
+}
+
+// perZone is the most pods of n spread evenly over zones one zone holds.
+func perZone(n, zones int) int {
+	if zones < 1 {
+		return n
+	}
+	return (n + zones - 1) / zones
 }
