@@ -8,6 +8,9 @@ const (
 	OutputFleetCACert   = "fleetCaCertPem"
 	OutputFleetCAKey    = "fleetCaKeyPem"
 	OutputFleetTokenKey = "fleetTokenKeyPem"
+	// OutputFleetCA is the bootstrap's fleet CA setting ({generation,
+	// stage}, FleetCA), which its next `up` reads back (CAMove).
+	OutputFleetCA = "fleetCa"
 )
 
 // BootstrapProject and BootstrapStack name the account bootstrap, whose

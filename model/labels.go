@@ -70,7 +70,12 @@ const (
 	// in-tree controller, which this program uses, reads
 	// AnnotationLBInternal).
 	LoadBalancerControllerClass = "service.k8s.aws/nlb"
+	// AnnotationTrustChecksum on a pod template is the SHA-256 of the CA
+	// certificates its pods trust: a process that reads them only at
+	// start (Thanos' queriers) restarts when they change.
+	AnnotationTrustChecksum = "pulsar-fleet.io/trust-checksum"
 	// ProbeName is the end-to-end probe CronJob in the Pulsar namespace,
+
 	// which the PulsarProbeFailing alert watches.
 	ProbeName = "pulsar-fleet-probe"
 )

@@ -340,7 +340,8 @@ func (w *wiring) interconnect() error {
 func (w *wiring) observability() error {
 	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready,
 		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer,
-		FleetCA: observability.CA{CertPEM: w.peers.Bootstrap(account.OutputFleetCACert), KeyPEM: w.peers.Bootstrap(account.OutputFleetCAKey)}}
+		FleetCA: observability.CA{CertPEM: w.peers.Bootstrap(account.OutputFleetCACert), KeyPEM: w.peers.Bootstrap(account.OutputFleetCAKey),
+			TrustPEM: w.peers.FleetCABundle()}}
 	var err error
 	w.obs, err = observability.New(w.ctx, w.spec.Stack, w.cfg.Observability, deps, w.in)
 	return err

@@ -151,6 +151,22 @@ func (p *peers) Bootstrap(output string) pulumi.StringOutput {
 	}).(pulumi.StringOutput)
 }
 
+// FleetCABundle are the CA certificates the bootstrap stack's fleet CA
+// setting trusts (model.OutputFleetCABundle); a bootstrap deployed before
+// that output holds one CA, its OutputFleetCACert.
+func (p *peers) FleetCABundle() pulumi.StringOutput {
+	if p.bootstrap == nil {
+		return p.Bootstrap(model.OutputFleetCABundle)
+	}
+	bundle := p.bootstrap.GetOutput(pulumi.String(model.OutputFleetCABundle))
+	return pulumi.All(bundle, p.Bootstrap(model.OutputFleetCACert)).ApplyT(func(v []any) string {
+		if b, ok := v[0].(string); ok && b != "" {
+			return b
+		}
+		return v[1].(string)
+	}).(pulumi.StringOutput)
+}
+
 // FleetTokenKey is the bootstrap stack's fleet token key (a secret),
 // checked against the key the stack's tokens were last minted from (was,
 // the stack's own last output OutputSigningKeyFingerprint): another key,

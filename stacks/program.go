@@ -83,7 +83,7 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 		if design, err = Declared(fleet, self, design, cat); err != nil {
 			return err
 		}
-		deployed, err := readDeployed(ctx, spec.Self)
+		deployed, err := ReadDeployed(ctx, spec.Self, "the transition guard")
 		if err != nil {
 			return err
 		}
@@ -109,13 +109,13 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 	}
 }
 
-// readDeployed reads the stack's own last outputs, through a stack
+// ReadDeployed reads the stack's own last outputs, through a stack
 // reference to itself (the engine reads it during a preview too, and a
 // stack whose first `up` has not finished has none), and waits for them:
 // nothing else is registered before the guard has read them. A read that
 // fails fails the program with the engine's error; outputs that are not
-// known refuse it, since the guard cannot judge them.
-func readDeployed(ctx *pulumi.Context, self string) (map[string]any, error) {
+// known refuse it, since the guard (named by guard) cannot judge them.
+func ReadDeployed(ctx *pulumi.Context, self, guard string) (map[string]any, error) {
 	ref, err := pulumi.NewStackReference(ctx, self, &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
 	if err != nil {
 		return nil, fmt.Errorf("stack reference %s (its own last outputs): %w", self, err)
@@ -125,7 +125,7 @@ func readDeployed(ctx *pulumi.Context, self string) (map[string]any, error) {
 		return nil, fmt.Errorf("stack %s: read its own last outputs: %w", self, err)
 	}
 	if !res.Known {
-		return nil, fmt.Errorf("stack %s: its own last outputs are not known, so the transition guard cannot judge this run", self)
+		return nil, fmt.Errorf("stack %s: its own last outputs are not known, so %s cannot judge this run", self, guard)
 	}
 	m, _ := res.Value.(map[string]any)
 	return m, nil

@@ -442,3 +442,107 @@ func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// A fleet CA rotation with real Thanos at both ends of the hop. The
+// bootstrap at stage trust holds the first CA, which signs, and the
+// second (both recorded from the program); each region's Secret carries
+// the bundle of both as ca.crt. While the regions move from one CA to
+// the other (stage sign, one `up` at a time), a peer still on the first
+// CA and one already on the second reach each other, in both directions.
+// After the rotation (the second CA alone), a certificate of the first
+// is refused; and a region that never took the bundle refuses a peer
+// already on the second CA, which is why every region's `up` must follow
+// the trust stage before the sign stage starts.
+func TestFleetCARotationWithRealThanos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Thanos tier: not in -short")
+	}
+	bin, err := tooling.Thanos.Path(root)
+	require.NoError(t, err, "build thanos from tools/thanos")
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Stacks: []string{"us-east-1", "us-west-2"}})
+	require.NoError(t, err)
+	byStack := map[string]stacks.OfflineStack{}
+	for _, st := range res.Stacks {
+		byStack[st.Stack] = st
+	}
+	stackFile, err := os.ReadFile(filepath.Join(root, "bootstrap", "Pulumi.admin.yaml"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "Pulumi.admin.yaml")
+	require.NoError(t, os.WriteFile(path, append(stackFile, []byte("  pulsar-fleet-bootstrap:fleetCa:\n    generation: 2\n    stage: trust\n")...), 0o600))
+	boot, err := program.PreviewOffline(path)
+	require.NoError(t, err)
+	ca := func(suffix string) issued {
+		return selfSigned(t, one(t, boot.Recorder, "tls:index/privateKey:PrivateKey", suffix), one(t, boot.Recorder, "tls:index/selfSignedCert:SelfSignedCert", suffix))
+	}
+	first, second := ca("-fleet-ca"), ca("-fleet-ca-2")
+	bundle := issued{pem: append(slices.Clone(first.pem), second.pem...)}
+
+	dir := t.TempDir()
+	server, client := byStack["us-west-2"], byStack["us-east-1"]
+	regional, mount := querierArgs(t, server, observability.RegionalQueryName)
+	global, gmount := querierArgs(t, client, observability.GlobalQueryName)
+	peer := observability.EndpointName("us-west-2", server.Config.Routing.Domain)
+	for _, tc := range []struct {
+		name                   string
+		serverCA, serverTrusts issued
+		clientCA, clientTrusts issued
+		refusal                string // "" connects
+	}{
+		{"mid-rotation: the peer still on the first CA, the querier on the second", first, bundle, second, bundle, ""},
+		{"mid-rotation: the peer on the second CA, the querier still on the first", second, bundle, first, bundle, ""},
+		{"after the rotation: both on the second CA", second, second, second, second, ""},
+		{"after the rotation: a certificate of the first CA", second, second, first, second, "unknown certificate authority"},
+		{"a region that never took the bundle, a peer on the second CA", first, first, second, bundle, "unknown certificate authority"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			serverDir := writeRegionCert(t, sub, "server", server, tc.serverCA, tc.serverTrusts)
+			clientDir := writeRegionCert(t, sub, "client", client, tc.clientCA, tc.clientTrusts)
+			srv := startThanos(t, bin, rewriteArgs(regional, mount, serverDir))
+			q := startThanos(t, bin, append(withEndpoint(rewriteArgs(global, gmount, clientDir), srv.grpc), "--grpc-client-server-name="+peer))
+			addr := fmt.Sprintf("127.0.0.1:%d", srv.grpc)
+			require.EventuallyWithT(t, func(ct *assert.CollectT) {
+				stores, err := q.stores()
+				if !assert.NoError(ct, err) {
+					return
+				}
+				if tc.refusal == "" {
+					assert.Equal(ct, []string{addr}, stores, "the querier lists the peer as a store")
+					return
+				}
+				assert.Empty(ct, stores, "refused")
+				assert.Contains(ct, q.failures(addr)+srv.output(), tc.refusal, "why it is refused")
+			}, 90*time.Second, time.Second)
+		})
+	}
+
+	// Thanos reads its CA file at start only: a bundle written under a
+	// running regional querier still refuses the peer on the second CA,
+	// and the same files after a restart admit it. So the program rolls
+	// the queriers when the trusted CAs change (their pod templates carry
+	// the bundle's checksum, components/observability TestBucketEndpointAndDashboards).
+	t.Run("a bundle written under a running querier", func(t *testing.T) {
+		sub := filepath.Join(dir, "reload")
+		serverDir := writeRegionCert(t, sub, "server", server, first, first)
+		clientDir := writeRegionCert(t, sub, "client", client, second, bundle)
+		srv := startThanos(t, bin, rewriteArgs(regional, mount, serverDir))
+		require.NoError(t, os.WriteFile(filepath.Join(serverDir, "ca.crt"), bundle.pem, 0o600))
+		q := startThanos(t, bin, append(withEndpoint(rewriteArgs(global, gmount, clientDir), srv.grpc), "--grpc-client-server-name="+peer))
+		addr := fmt.Sprintf("127.0.0.1:%d", srv.grpc)
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			assert.Contains(ct, q.failures(addr)+srv.output(), "unknown certificate authority", "the running querier still trusts the first CA alone")
+		}, 90*time.Second, time.Second)
+		stores, err := q.stores()
+		require.NoError(t, err)
+		assert.Empty(t, stores)
+		restarted := startThanos(t, bin, rewriteArgs(regional, mount, serverDir))
+		q2 := startThanos(t, bin, append(withEndpoint(rewriteArgs(global, gmount, clientDir), restarted.grpc), "--grpc-client-server-name="+peer))
+		raddr := fmt.Sprintf("127.0.0.1:%d", restarted.grpc)
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			stores, err := q2.stores()
+			if assert.NoError(ct, err) {
+				assert.Equal(ct, []string{raddr}, stores, "restarted, it reads the bundle")
+			}
+		}, 90*time.Second, time.Second)
+	})
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/account"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -29,6 +30,7 @@ var Keys = []struct {
 }{
 	{"stateBucket", "", true}, {"githubRepository", "", true}, {"deployEnvironment", "production", false},
 	{"driftBranch", "main", false}, {"githubOidcProviderArn", "", false}, {"operator", "", false},
+	{"fleetCa", "", false},
 }
 
 // Parse turns raw config ("namespace:key" -> value) into the account's
@@ -77,6 +79,13 @@ func Parse(raw map[string]string) (account.Args, string, error) {
 			return account.Args{}, "", fmt.Errorf("bootstrap config %s:operator: %v: want {oidcProviderArn, issuer, namespace, serviceAccount}", Project, err)
 		}
 	}
+	if s := vals["fleetCa"]; s != "" {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a.FleetCA); err != nil {
+			return account.Args{}, "", fmt.Errorf("bootstrap config %s:fleetCa: %v: want {generation, stage} (docs/operations.md, \"Rotating the fleet CA\")", Project, err)
+		}
+	}
 	region := raw["aws:region"]
 	if region == "" {
 		return account.Args{}, "", fmt.Errorf("bootstrap config aws:region is missing")
@@ -120,6 +129,14 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	if err != nil {
 		return err
 	}
+	self := ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
+	deployed, err := stacks.ReadDeployed(ctx, self, "the fleet CA guard")
+	if err != nil {
+		return err
+	}
+	if err := AllowFleetCA(deployed, args.FleetCA); err != nil {
+		return fmt.Errorf("bootstrap stack %s: %w", self, err)
+	}
 	a, err := account.NewAccount(ctx, "account", region, args)
 	if err != nil {
 		return err
@@ -131,9 +148,34 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	ctx.Export("operatorRoleArn", a.OperatorRoleARN)
 	ctx.Export(account.OutputFleetCACert, a.FleetCACertPEM)
 	ctx.Export(account.OutputFleetCAKey, a.FleetCAKeyPEM)
+	ctx.Export(account.OutputFleetCABundle, a.FleetCABundlePEM)
+	ctx.Export(account.OutputFleetCA, pulumi.ToMap(caSetting(args.FleetCA)))
 	ctx.Export(account.OutputFleetTokenKey, a.FleetTokenKeyPEM)
 	ctx.Export(account.OutputFleetTokenKeyFingerprint, a.FleetTokenKeyFingerprint)
 	return nil
+}
+
+// AllowFleetCA refuses a fleet CA setting more than one stage from the
+// one the stack last ran (its own output OutputFleetCA; a stack deployed
+// before that output runs the first CA, steady).
+func AllowFleetCA(deployed map[string]any, now model.FleetCA) error {
+	var was model.FleetCA
+	if out, ok := deployed[account.OutputFleetCA]; ok {
+		m, _ := out.(map[string]any)
+		g, gok := m["generation"].(float64)
+		s, sok := m["stage"].(string)
+		if !gok || !sok || g != float64(int(g)) {
+			return fmt.Errorf("its last %s output %v is not {generation, stage}: the fleet CA guard cannot judge this run", account.OutputFleetCA, out)
+		}
+		was = model.FleetCA{Generation: int(g), Stage: model.CAStage(s)}
+	}
+	return model.CAMove(was, now, Project+":fleetCa")
+}
+
+// caSetting is the fleet CA setting as the stack exports it.
+func caSetting(f model.FleetCA) map[string]any {
+	f = f.WithDefaults()
+	return map[string]any{"generation": f.Generation, "stage": string(f.Stage)}
 }
 
 func prefixed() []string {

@@ -1,15 +1,18 @@
 package program
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/account"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 )
 
 // The committed bootstrap stack previews offline, like the region stacks.
@@ -66,6 +69,8 @@ func TestParseRefusesBadConfig(t *testing.T) {
 		"operator field":  {Project + ":operator", `{"oidcProvider":"x"}`, "want {oidcProviderArn, issuer, namespace, serviceAccount}"},
 		"operator values": {Project + ":operator", `{"oidcProviderArn":"x","issuer":"i","namespace":"n","serviceAccount":"s"}`, "operator.oidcProviderArn"},
 		"no region":       {"aws:region", "", "aws:region is missing"},
+		"fleetCa field":   {Project + ":fleetCa", `{"generation": 2, "step": "trust"}`, `unknown field "step": want {generation, stage}`},
+		"fleetCa stage":   {Project + ":fleetCa", `{"generation": 2, "stage": "rotate"}`, `fleetCa.stage "rotate": want steady, trust or sign`},
 	} {
 		raw := good()
 		raw[tc.key] = tc.value
@@ -80,4 +85,49 @@ func TestBadStackFileRefused(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("config:\n  aws:region: us-east-1\n  pulsar-fleet-bootstrap:githubRepository: acme/x\n"), 0o600))
 	_, err := PreviewOffline(path)
 	assert.ErrorContains(t, err, "stateBucket is missing")
+}
+
+// The program reads the fleet CA setting it last ran (its own output,
+// through a stack reference to itself) and refuses one more than a stage
+// away, before it registers anything; a stack deployed before the output
+// runs the first CA.
+func TestFleetCAGuard(t *testing.T) {
+	raw := map[string]string{"aws:region": "us-east-1", Project + ":stateBucket": "acme-pulumi-state", Project + ":githubRepository": "acme/pulsar-fleet"}
+	for _, tc := range []struct {
+		name     string
+		deployed any // the stack's last fleetCa output; nil: none
+		setting  string
+		want     string // "" allowed
+	}{
+		{"first run", nil, "", ""},
+		{"deployed before the output, a rotation starts", nil, `{"generation": 2, "stage": "trust"}`, ""},
+		{"deployed before the output, straight to the second CA", nil, `{"generation": 2}`, "the next step of a rotation is {generation: 2, stage: trust}"},
+		{"trust, then sign", map[string]any{"generation": 2, "stage": "trust"}, `{"generation": 2, "stage": "sign"}`, ""},
+		{"trust, then retire the old", map[string]any{"generation": 2, "stage": "trust"}, `{"generation": 2}`, "the bootstrap runs {generation: 2, stage: trust}"},
+		{"sign, then back to the first", map[string]any{"generation": 2, "stage": "sign"}, "", "{generation: 2, stage: steady}"},
+		{"sign, then the second alone", map[string]any{"generation": 2, "stage": "sign"}, `{"generation": 2}`, ""},
+		{"an output it cannot read", map[string]any{"stage": "sign"}, `{"generation": 2}`, "is not {generation, stage}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := maps.Clone(raw)
+			if tc.setting != "" {
+				cfg[Project+":fleetCa"] = tc.setting
+			}
+			rec := recorder.New("us-east-1")
+			if tc.deployed != nil {
+				rec.StackOutputs["admin"][account.OutputFleetCA] = tc.deployed
+			}
+			err := rec.Run(Project, "admin", cfg, nil, func(ctx *pulumi.Context) error { return run(ctx, false) })
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "bootstrap stack organization/"+Project+"/admin")
+			for _, r := range rec.Resources() {
+				assert.True(t, r.Read, "%s %s: nothing is created before the guard", r.Type, r.Name)
+			}
+		})
+	}
 }

@@ -67,7 +67,10 @@ type Args struct {
 	GitHubOIDCProviderARN string
 	// Operator, when set, creates the operator's role.
 	Operator *Operator
-	Tags     map[string]string
+	// FleetCA is the fleet CA's generation and rotation stage (zero: the
+	// first, steady).
+	FleetCA model.FleetCA
+	Tags    map[string]string
 }
 
 var (
@@ -95,6 +98,9 @@ func (a Args) Validate() error {
 	}
 	if a.GitHubOIDCProviderARN != "" && !oidcARN.MatchString(a.GitHubOIDCProviderARN) {
 		bad("githubOidcProviderArn", a.GitHubOIDCProviderARN, "an IAM OIDC provider ARN, or empty to create one")
+	}
+	if err := a.FleetCA.Validate("fleetCa"); err != nil {
+		errs = append(errs, err)
 	}
 	if o := a.Operator; o != nil {
 		if !oidcARN.MatchString(o.OIDCProviderARN) {
@@ -125,6 +131,10 @@ type Account struct {
 	// Pulumi secret).
 	FleetCACertPEM pulumi.StringOutput
 	FleetCAKeyPEM  pulumi.StringOutput
+	// FleetCABundlePEM are the certificates of every CA the bootstrap
+	// holds, the signing one first: the regions trust them all, so a
+	// rotation never refuses a region's certificate.
+	FleetCABundlePEM pulumi.StringOutput
 	// FleetTokenKeyPEM is the fleet's token signing key (RSA, a Pulumi
 	// secret): every region mints its Pulsar tokens from it, and every
 	// region's brokers verify them with its public half.
@@ -139,6 +149,10 @@ type Account struct {
 const (
 	OutputFleetCACert   = model.OutputFleetCACert
 	OutputFleetCAKey    = model.OutputFleetCAKey
+	OutputFleetCABundle = model.OutputFleetCABundle
+	// OutputFleetCA is the fleet CA setting the bootstrap last ran
+	// ({generation, stage}): the next `up` may move it one stage only.
+	OutputFleetCA       = model.OutputFleetCA
 	OutputFleetTokenKey = model.OutputFleetTokenKey
 	// OutputFleetTokenKeyFingerprint is read by the fleet driver.
 	OutputFleetTokenKeyFingerprint = model.OutputFleetTokenKeyFingerprint
@@ -167,17 +181,49 @@ func newFleetTokenKey(ctx *pulumi.Context, name string, opts ...pulumi.ResourceO
 }
 
 // FleetCAValidityHours is the fleet CA's life (ten years); its rotation is
-// in docs/operations.md.
+// in docs/operations.md, "Rotating the fleet CA".
 const FleetCAValidityHours = 10 * 365 * 24
 
-// newFleetCA is a self-signed ECDSA P-256 CA, protected: replacing it
-// breaks every region's certificate until each stack's next `up`.
+// fleetCA is the signing CA's certificate and key, and the bundle of
+// every CA's certificate the regions trust.
+type fleetCA struct {
+	cert, key, bundle pulumi.StringOutput
+}
+
+// newFleetCAs are the CAs of the setting (model.FleetCA.CAs): one, or two
+// during a rotation. Each is a self-signed ECDSA P-256 CA, protected but
+// the one a rotation retires: replacing a CA that signs breaks every
+// region's certificate until each stack's next `up`.
+func newFleetCAs(ctx *pulumi.Context, name string, setting model.FleetCA, parent pulumi.ResourceOption) (fleetCA, error) {
+	var out fleetCA
+	var certs []any
+	for _, g := range setting.CAs() {
+		cert, key, err := newFleetCA(ctx, name+"-"+g.Name(), parent, pulumi.Protect(g.Protect))
+		if err != nil {
+			return out, err
+		}
+		if g.Signs {
+			out.cert, out.key = cert, key
+		}
+		certs = append(certs, cert)
+	}
+	out.bundle = pulumi.All(certs...).ApplyT(func(pems []any) string {
+		var b strings.Builder
+		for _, p := range pems {
+			b.WriteString(strings.TrimRight(p.(string), "\n") + "\n")
+		}
+		return b.String()
+	}).(pulumi.StringOutput)
+	return out, nil
+}
+
+// newFleetCA is one self-signed CA named name.
 func newFleetCA(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (cert, key pulumi.StringOutput, err error) {
-	pk, err := tls.NewPrivateKey(ctx, name+"-fleet-ca", &tls.PrivateKeyArgs{Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256")}, opts...)
+	pk, err := tls.NewPrivateKey(ctx, name, &tls.PrivateKeyArgs{Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256")}, opts...)
 	if err != nil {
 		return cert, key, err
 	}
-	ca, err := tls.NewSelfSignedCert(ctx, name+"-fleet-ca", &tls.SelfSignedCertArgs{
+	ca, err := tls.NewSelfSignedCert(ctx, name, &tls.SelfSignedCertArgs{
 		PrivateKeyPem: pk.PrivateKeyPem, IsCaCertificate: pulumi.Bool(true), ValidityPeriodHours: pulumi.Int(FleetCAValidityHours),
 		Subject:     &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String("pulsar-fleet fleet CA"), Organization: pulumi.String("pulsar-fleet")},
 		AllowedUses: pulumi.ToStringArray([]string{"cert_signing", "crl_signing"}),
@@ -220,9 +266,11 @@ func NewAccount(ctx *pulumi.Context, name, region string, args Args, opts ...pul
 	if err != nil {
 		return fail(err)
 	}
-	if a.FleetCACertPEM, a.FleetCAKeyPEM, err = newFleetCA(ctx, name, parent, pulumi.Protect(true)); err != nil {
+	ca, err := newFleetCAs(ctx, name, args.FleetCA, parent)
+	if err != nil {
 		return fail(err)
 	}
+	a.FleetCACertPEM, a.FleetCAKeyPEM, a.FleetCABundlePEM = ca.cert, ca.key, ca.bundle
 	if a.FleetTokenKeyPEM, err = newFleetTokenKey(ctx, name, parent, pulumi.Protect(true)); err != nil {
 		return fail(err)
 	}
@@ -233,7 +281,8 @@ func NewAccount(ctx *pulumi.Context, name, region string, args Args, opts ...pul
 	if err := ctx.RegisterResourceOutputs(a, pulumi.Map{
 		"backendUrl": a.BackendURL, "secretsProvider": a.SecretsProvider,
 		"previewRoleArn": a.PreviewRoleARN, "deployRoleArn": a.DeployRoleARN, "operatorRoleArn": a.OperatorRoleARN,
-		OutputFleetCACert: a.FleetCACertPEM, OutputFleetCAKey: a.FleetCAKeyPEM, OutputFleetTokenKey: a.FleetTokenKeyPEM,
+		OutputFleetCACert: a.FleetCACertPEM, OutputFleetCAKey: a.FleetCAKeyPEM, OutputFleetCABundle: a.FleetCABundlePEM,
+		OutputFleetTokenKey:            a.FleetTokenKeyPEM,
 		OutputFleetTokenKeyFingerprint: a.FleetTokenKeyFingerprint,
 	}); err != nil {
 		return fail(err)

@@ -215,3 +215,68 @@ func TestBadArgsRefused(t *testing.T) {
 		assert.Empty(t, rec.Resources(), "%s: nothing created", name)
 	}
 }
+
+// The fleet CA at each stage of a rotation: which CAs exist, which one
+// signs (the certificate and key the regions sign with), which are
+// protected, and the bundle the regions trust, the signing CA first.
+func TestFleetCARotation(t *testing.T) {
+	pem := func(name string) string {
+		return "-----BEGIN CERTIFICATE-----\nsimulated " + name + "\n-----END CERTIFICATE-----\n"
+	}
+	for _, tc := range []struct {
+		name      string
+		ca        model.FleetCA
+		signer    string
+		bundle    []string
+		protected map[string]bool
+	}{
+		{"the first CA", model.FleetCA{}, "account-fleet-ca", []string{"account-fleet-ca"}, map[string]bool{"account-fleet-ca": true}},
+		{"trust the second", model.FleetCA{Generation: 2, Stage: model.CATrust}, "account-fleet-ca",
+			[]string{"account-fleet-ca", "account-fleet-ca-2"}, map[string]bool{"account-fleet-ca": true, "account-fleet-ca-2": true}},
+		{"the second signs", model.FleetCA{Generation: 2, Stage: model.CASign}, "account-fleet-ca-2",
+			[]string{"account-fleet-ca-2", "account-fleet-ca"}, map[string]bool{"account-fleet-ca-2": true, "account-fleet-ca": false}},
+		{"the second alone", model.FleetCA{Generation: 2}, "account-fleet-ca-2", []string{"account-fleet-ca-2"}, map[string]bool{"account-fleet-ca-2": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := args()
+			a.FleetCA = tc.ca
+			type got struct{ cert, bundle string }
+			out := make(chan got, 1)
+			var keySecret bool
+			rec := recorder.New("us-east-1")
+			require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+				acc, err := NewAccount(ctx, "account", "us-east-1", a)
+				if err != nil {
+					return err
+				}
+				keySecret = pulumi.IsSecret(acc.FleetCAKeyPEM)
+				pulumi.All(acc.FleetCACertPEM, acc.FleetCABundlePEM).ApplyT(func(v []any) int {
+					out <- got{v[0].(string), v[1].(string)}
+					return 0
+				})
+				return nil
+			}))
+			g := <-out
+			assert.Equal(t, pem(tc.signer), g.cert, "the signing CA's certificate")
+			var bundle string
+			for _, n := range tc.bundle {
+				bundle += pem(n)
+			}
+			assert.Equal(t, bundle, g.bundle, "every CA held, the signing one first")
+			assert.True(t, keySecret, "the signing key stays a secret")
+			protected := map[string]bool{}
+			for _, typ := range []string{"tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert"} {
+				for _, r := range rec.ByType(typ) {
+					if strings.Contains(r.Name, "fleet-ca") {
+						protected[r.Name] = r.Protect
+					}
+				}
+			}
+			assert.Equal(t, tc.protected, protected, "the CAs held, protected but the one a rotation retires")
+		})
+	}
+	a := args()
+	a.FleetCA = model.FleetCA{Generation: 1, Stage: model.CASign}
+	_, err := run(t, a)
+	assert.ErrorContains(t, err, `fleetCa.stage "sign": a rotation declares the new CA's generation`)
+}

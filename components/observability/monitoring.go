@@ -1,6 +1,8 @@
 package observability
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -50,7 +52,9 @@ type ThanosDeps struct {
 	TLS GRPCCertificate
 }
 
-// GRPCCertificate is a PEM certificate, its key and the CA that signed it.
+// GRPCCertificate is a PEM certificate, its key and the CA certificates
+// the region trusts (the fleet CA's bundle: the signing CA's and, during a
+// rotation, the other one's).
 type GRPCCertificate struct {
 	CACert, Cert, Key pulumi.StringInput
 }
@@ -201,6 +205,9 @@ func (b *inCluster) release(ns *corev1.Namespace, values Values, secrets []pulum
 	if err != nil {
 		return nil, err
 	}
+	if err := withTrustChecksum(vm, TrustChecksum(b.deps.Thanos.TLS.CACert)); err != nil {
+		return nil, err
+	}
 	dependsOn := append(append([]pulumi.Resource(nil), b.deps.DependsOn...), secrets...)
 	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
 	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
@@ -348,4 +355,46 @@ func (b *inCluster) secrets(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 	password := pulumi.ToSecret(b.deps.GrafanaAdminPassword).(pulumi.StringOutput)
 	err := secret("grafana-admin", GrafanaAdminSecret, pulumi.StringMap{GrafanaUserKey: pulumi.String(GrafanaAdminUser), GrafanaPasswordKey: password})
 	return out, err
+}
+
+// TrustChecksum is the SHA-256 of the CA certificates, in hex.
+func TrustChecksum(caPEM pulumi.StringInput) pulumi.StringOutput {
+	return caPEM.ToStringOutput().ApplyT(func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}).(pulumi.StringOutput)
+}
+
+// withTrustChecksum annotates the queriers' pod templates in the release's
+// values with the checksum of the CA certificates they trust. Thanos reads
+// its CA file once, at start (it reloads its own certificate and key when
+// they change, not the CA), so a new bundle, at each stage of a fleet CA
+// rotation, reaches the queriers only by rolling them.
+func withTrustChecksum(values pulumi.Map, checksum pulumi.StringOutput) error {
+	manifests, _ := values["extraManifests"].(pulumi.Array)
+	found := 0
+	for _, m := range manifests {
+		obj, _ := m.(pulumi.Map)
+		meta, _ := obj["metadata"].(pulumi.Map)
+		name, _ := meta["name"].(pulumi.String)
+		if obj["kind"] != pulumi.String("Deployment") || (name != RegionalQueryName && name != GlobalQueryName) {
+			continue
+		}
+		spec, _ := obj["spec"].(pulumi.Map)
+		tmpl, _ := spec["template"].(pulumi.Map)
+		tmeta, ok := tmpl["metadata"].(pulumi.Map)
+		if !ok {
+			return fmt.Errorf("values: %s has no pod template metadata", name)
+		}
+		if a, ok := tmeta["annotations"].(pulumi.Map); ok {
+			a[model.AnnotationTrustChecksum] = checksum
+		} else {
+			tmeta["annotations"] = pulumi.Map{model.AnnotationTrustChecksum: checksum}
+		}
+		found++
+	}
+	if found == 0 {
+		return errors.New("values: no Thanos querier to annotate with the trusted CAs' checksum")
+	}
+	return nil
 }

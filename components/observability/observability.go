@@ -239,9 +239,12 @@ func (a Config) extraManifests() []any {
 	return out
 }
 
-// CA is the fleet CA that signs every region's gRPC certificate.
+// CA is the fleet CA that signs every region's gRPC certificate, and the
+// CA certificates the region trusts: the signing one's, and during a
+// rotation the other one's (docs/operations.md, "Rotating the fleet CA").
 type CA struct {
 	CertPEM, KeyPEM pulumi.StringInput
+	TrustPEM        pulumi.StringInput
 }
 
 // Deps are the outputs of other components monitoring needs.
@@ -261,7 +264,7 @@ type Deps struct {
 // Validate reports a missing provider, OIDC provider or fleet CA.
 func (d Deps) Validate() error {
 	return kit.Missing(map[string]any{"provider": d.Provider, "oidcProviderArn": d.OIDCProviderARN, "oidcIssuer": d.OIDCIssuer,
-		"fleetCa.certPem": d.FleetCA.CertPEM, "fleetCa.keyPem": d.FleetCA.KeyPEM})
+		"fleetCa.certPem": d.FleetCA.CertPEM, "fleetCa.keyPem": d.FleetCA.KeyPEM, "fleetCa.trustPem": d.FleetCA.TrustPEM})
 }
 
 // ValidateFor has nothing to add: every region runs the same layer.
@@ -439,7 +442,9 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 
 // regionCertificate is the region's gRPC certificate, signed by the fleet
 // CA, for both ends of the cross-region hop: the regional querier serves
-// with it and the global querier presents it. Its key never leaves the
+// with it and the global querier presents it. Both ends trust every CA
+// of the bundle. A new signing CA replaces the certificate (the tls
+// provider re-creates it for another CA). Its key never leaves the
 // stack's state (a Pulumi secret) and the cluster's Secret.
 func regionCertificate(ctx *pulumi.Context, name string, cfg Config, ca CA, parent pulumi.ResourceOption) (GRPCCertificate, error) {
 	key, err := tls.NewPrivateKey(ctx, name+"-thanos", &tls.PrivateKeyArgs{
@@ -463,5 +468,5 @@ func regionCertificate(ctx *pulumi.Context, name string, cfg Config, ca CA, pare
 	if err != nil {
 		return GRPCCertificate{}, err
 	}
-	return GRPCCertificate{CACert: ca.CertPEM, Cert: cert.CertPem, Key: pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput)}, nil
+	return GRPCCertificate{CACert: ca.TrustPEM, Cert: cert.CertPem, Key: pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput)}, nil
 }

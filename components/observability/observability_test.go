@@ -1,6 +1,8 @@
 package observability
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"strings"
@@ -226,7 +228,32 @@ func TestValuesExistInChart(t *testing.T) {
 // stack.
 func deps() Deps {
 	return Deps{OIDCProviderARN: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks"), OIDCIssuer: pulumi.String("oidc.eks"),
-		FleetCA: CA{CertPEM: pulumi.String("-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n"), KeyPEM: pulumi.String("ca-key")}}
+		FleetCA: CA{CertPEM: pulumi.String(fleetCA), KeyPEM: pulumi.String("ca-key"), TrustPEM: pulumi.String(fleetCA + nextCA)}}
+}
+
+const (
+	fleetCA = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n"
+	nextCA  = "-----BEGIN CERTIFICATE-----\nnext ca\n-----END CERTIFICATE-----\n"
+)
+
+// The region's certificate is signed by the fleet CA, and both ends of
+// the hop trust every CA of the bootstrap's bundle (both CAs during a
+// rotation), not only the signing one.
+func TestRegionCertificateTrustsTheBundle(t *testing.T) {
+	rec := recorder.New("us-west-2")
+	got := make(chan string, 1)
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		c, err := regionCertificate(ctx, "o", args(false), deps().FleetCA, pulumi.Protect(false))
+		if err != nil {
+			return err
+		}
+		c.CACert.ToStringOutput().ApplyT(func(s string) string { got <- s; return s })
+		return nil
+	}))
+	assert.Equal(t, fleetCA+nextCA, <-got, "ca.crt is the bundle")
+	signed, err := rec.One("tls:index/locallySignedCert:LocallySignedCert", "o-thanos")
+	require.NoError(t, err)
+	assert.Equal(t, fleetCA, signed.Inputs["caCertPem"], "the signing CA signs")
 }
 
 func run(t *testing.T, a Config) (*recorder.Recorder, error) {
@@ -304,6 +331,19 @@ func TestBucketEndpointAndDashboards(t *testing.T) {
 	require.NoError(t, err)
 	ann := release.Input("values.prometheus.serviceAccount.annotations").(map[string]any)
 	assert.Equal(t, "arn:aws:iam::123456789012:role/o-kps-prometheus", ann["eks.amazonaws.com/role-arn"], "the sidecar uploads with its role")
+	sum := sha256.Sum256([]byte(fleetCA + nextCA))
+	queriers := 0
+	for _, m := range release.Input("values.extraManifests").([]any) {
+		o := recorder.Resource{Inputs: m.(map[string]any)}
+		name := o.Input("metadata.name")
+		if o.Inputs["kind"] != "Deployment" || (name != RegionalQueryName && name != GlobalQueryName) {
+			continue
+		}
+		queriers++
+		assert.Equal(t, hex.EncodeToString(sum[:]), o.Input("spec.template.metadata.annotations").(map[string]any)[model.AnnotationTrustChecksum],
+			"%s rolls when the trusted CAs change: Thanos reads its CA file at start only", name)
+	}
+	assert.Equal(t, 2, queriers, "the regional and the global querier")
 	dns, err := rec.One("aws:route53/record:Record", "o-thanos")
 	require.NoError(t, err)
 	assert.Equal(t, "thanos.us-west-2.streaming.example.com", dns.Inputs["name"])
@@ -371,8 +411,9 @@ func TestMissingDependencyRegistersNothing(t *testing.T) {
 	assert.Empty(t, rec.Resources())
 
 	for missing, mut := range map[string]func(*Deps){
-		"fleetCa.keyPem":  func(d *Deps) { d.FleetCA.KeyPEM = nil },
-		"oidcProviderArn": func(d *Deps) { d.OIDCProviderARN = nil },
+		"fleetCa.keyPem":   func(d *Deps) { d.FleetCA.KeyPEM = nil },
+		"fleetCa.trustPem": func(d *Deps) { d.FleetCA.TrustPEM = nil },
+		"oidcProviderArn":  func(d *Deps) { d.OIDCProviderARN = nil },
 	} {
 		d := deps()
 		mut(&d)

@@ -55,7 +55,8 @@ const (
 	ObjstoreSecret = "thanos-objstore"
 	ObjstoreKey    = "objstore.yml"
 	// GRPCTLSSecret holds the region's certificate for the cross-region
-	// gRPC hop (tls.crt, tls.key) and the fleet CA (ca.crt).
+	// gRPC hop (tls.crt, tls.key) and the fleet CAs it trusts (ca.crt: the
+	// bootstrap's bundle).
 	GRPCTLSSecret = "thanos-grpc-tls"
 	// PrometheusServiceAccount is the chart's Prometheus service account,
 	// whose sidecar uploads blocks.

@@ -239,6 +239,9 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 		if a := args.Inputs["algorithm"]; a.IsString() && a.StringValue() == "RSA" {
 			set("privateKeyPem", SimulatedTokenKey())
 		}
+	case "tls:index/selfSignedCert:SelfSignedCert":
+		// A CA's certificate names its resource, so a test tells two apart.
+		set("certPem", "-----BEGIN CERTIFICATE-----\nsimulated "+args.Name+"\n-----END CERTIFICATE-----\n")
 	case "eks:index:Cluster":
 		// pulumi-eks is a remote component: simulate the outputs it reports.
 		name := args.Name
@@ -447,11 +450,12 @@ func (r *Recorder) Component(typ string) (Resource, error) {
 }
 
 // CheckParented verifies that every recorded resource other than the
-// components of rootType descends from a rootType component.
+// components of rootType descends from a rootType component. Reads (a
+// program's stack references) create nothing and are not checked.
 func (r *Recorder) CheckParented(rootType string) error {
 	byURN := r.ByURN()
 	for _, res := range r.Resources() {
-		if res.Type == rootType {
+		if res.Type == rootType || res.Read {
 			continue
 		}
 		urn, hops := res.Parent, 0
@@ -544,9 +548,15 @@ func (r *Recorder) SimulateBootstrap(ref string) {
 	r.StackOutputs[ref] = map[string]any{
 		model.OutputFleetCACert:   "-----BEGIN CERTIFICATE-----\nsimulated fleet CA (bootstrap stack)\n-----END CERTIFICATE-----\n",
 		model.OutputFleetCAKey:    "simulated fleet CA key (bootstrap stack)",
+		model.OutputFleetCABundle: SimulatedCABundle,
 		model.OutputFleetTokenKey: SimulatedTokenKey(),
 	}
 }
+
+// SimulatedCABundle is the bootstrap's simulated trust bundle: its CA and
+// another, as during a rotation, so a test tells it from the CA alone.
+const SimulatedCABundle = "-----BEGIN CERTIFICATE-----\nsimulated fleet CA (bootstrap stack)\n-----END CERTIFICATE-----\n" +
+	"-----BEGIN CERTIFICATE-----\nsimulated next fleet CA (bootstrap stack)\n-----END CERTIFICATE-----\n"
 
 // SimulatedTokenKey is a real RSA key, as the bootstrap stack's tls
 // provider writes it (PKCS #1 PEM): the region stacks mint tokens from it.
