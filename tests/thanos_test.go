@@ -53,18 +53,7 @@ import (
 // that expects another region's name (the server's certificate does not
 // carry it).
 func TestCrossRegionHopWithRealThanos(t *testing.T) {
-	if testing.Short() {
-		t.Skip("Thanos tier: not in -short")
-	}
-	bin, err := tooling.Thanos.Path(root)
-	require.NoError(t, err, "build thanos from tools/thanos")
-
-	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Stacks: []string{"us-east-1", "us-west-2"}})
-	require.NoError(t, err)
-	byStack := map[string]stacks.OfflineStack{}
-	for _, st := range res.Stacks {
-		byStack[st.Stack] = st
-	}
+	bin, byStack := thanosTier(t)
 	boot, err := program.PreviewOffline(filepath.Join(root, "bootstrap", "Pulumi.admin.yaml"))
 	require.NoError(t, err)
 	caKey := one(t, boot.Recorder, "tls:index/privateKey:PrivateKey", "-fleet-ca")
@@ -124,6 +113,24 @@ func TestCrossRegionHopWithRealThanos(t *testing.T) {
 	for name := range clients {
 		t.Logf("%s: %s", name, firstLine(running[name].failures(addr)))
 	}
+}
+
+// thanosTier is the Thanos binary and the offline preview of the two
+// stacks whose queriers the tier runs (skipped in -short).
+func thanosTier(t *testing.T) (string, map[string]stacks.OfflineStack) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("Thanos tier: not in -short")
+	}
+	bin, err := tooling.Thanos.Path(root)
+	require.NoError(t, err, "build thanos from tools/thanos")
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Stacks: []string{"us-east-1", "us-west-2"}})
+	require.NoError(t, err)
+	byStack := map[string]stacks.OfflineStack{}
+	for _, st := range res.Stacks {
+		byStack[st.Stack] = st
+	}
+	return bin, byStack
 }
 
 // The Thanos tier runs the release the program deploys: the tools module
@@ -454,17 +461,7 @@ func str(v any) string {
 // already on the second CA, which is why every region's `up` must follow
 // the trust stage before the sign stage starts.
 func TestFleetCARotationWithRealThanos(t *testing.T) {
-	if testing.Short() {
-		t.Skip("Thanos tier: not in -short")
-	}
-	bin, err := tooling.Thanos.Path(root)
-	require.NoError(t, err, "build thanos from tools/thanos")
-	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: root, Catalog: catalog(t), Stacks: []string{"us-east-1", "us-west-2"}})
-	require.NoError(t, err)
-	byStack := map[string]stacks.OfflineStack{}
-	for _, st := range res.Stacks {
-		byStack[st.Stack] = st
-	}
+	bin, byStack := thanosTier(t)
 	stackFile, err := os.ReadFile(filepath.Join(root, "bootstrap", "Pulumi.admin.yaml"))
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "Pulumi.admin.yaml")
