@@ -75,9 +75,9 @@ func AllowZones(was Deployed, added []model.AddedZone, before, now regions.Regio
 		}
 		reasons = append([]string{fmt.Sprintf("adding zones %v re-plans the region for %d zones:", zones, len(now.Components.Network.AllZones()))}, r.Reasons...)
 	}
-	if s := Stranded(before); len(s) > 0 {
+	if s, most := stranded(before); len(s) > 0 {
 		reasons = append(reasons, fmt.Sprintf("pods bound to their zones would be stranded: %s keep their volumes in their zones, up to %d in one; the new zone, empty, joins their zone spread (maxSkew 1, DoNotSchedule), so such a pod, once rescheduled (a node's expiry or interruption), could not return to its volume",
-			strings.Join(s, " and "), strandedPerZone(before)))
+			strings.Join(s, " and "), most))
 	}
 	if len(reasons) == 0 {
 		return nil
@@ -92,24 +92,27 @@ func AllowZones(was Deployed, added []model.AddedZone, before, now regions.Regio
 // from its volume (the scheduler's skew, its zone's count against the
 // empty zone's, exceeds 1).
 func Stranded(d regions.RegionDesign) []string {
-	zones := len(d.Components.Network.AllZones())
-	var out []string
-	if perZone(d.Plan.ZooKeeper.Count, zones) > 1 {
-		out = append(out, fmt.Sprintf("ZooKeeper's %d servers", d.Plan.ZooKeeper.Count))
-	}
-	if b := d.Plan.Bookies; !b.LocalNVMe && perZone(b.Count, zones) > 1 {
-		out = append(out, fmt.Sprintf("the %d EBS bookies", b.Count))
-	}
-	return out
+	names, _ := stranded(d)
+	return names
 }
 
-func strandedPerZone(d regions.RegionDesign) int {
+// stranded is Stranded and the most pods of those sets one zone holds.
+func stranded(d regions.RegionDesign) (names []string, most int) {
 	zones := len(d.Components.Network.AllZones())
-	n := perZone(d.Plan.ZooKeeper.Count, zones)
-	if !d.Plan.Bookies.LocalNVMe {
-		n = max(n, perZone(d.Plan.Bookies.Count, zones))
+	bound := []struct {
+		name  string
+		count int
+		bound bool
+	}{
+		{fmt.Sprintf("ZooKeeper's %d servers", d.Plan.ZooKeeper.Count), d.Plan.ZooKeeper.Count, true},
+		{fmt.Sprintf("the %d EBS bookies", d.Plan.Bookies.Count), d.Plan.Bookies.Count, !d.Plan.Bookies.LocalNVMe},
 	}
-	return n
+	for _, b := range bound {
+		if n := perZone(b.count, zones); b.bound && n > 1 {
+			names, most = append(names, b.name), max(most, n)
+		}
+	}
+	return names, most
 }
 
 // perZone is the most pods of n spread evenly over zones one zone holds.
