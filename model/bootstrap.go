@@ -11,6 +11,10 @@ const (
 	// OutputFleetCA is the bootstrap's fleet CA setting ({generation,
 	// stage}, FleetCA), which its next `up` reads back (CAMove).
 	OutputFleetCA = "fleetCa"
+	// OutputFleetCAApplied is a region stack's output: the bootstrap's
+	// fleet CA setting its last `up` applied (CAReport), which the
+	// bootstrap reads before it moves a rotation on (CARegionsReady).
+	OutputFleetCAApplied = "fleetCaApplied"
 )
 
 // BootstrapProject and BootstrapStack name the account bootstrap, whose

@@ -3,7 +3,9 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 )
 
 // CAStage is where the fleet CA stands in a rotation. The bootstrap stack
@@ -44,6 +46,13 @@ type FleetCA struct {
 	Generation int `json:"generation"`
 	// Stage is the rotation's stage (CASteady when empty).
 	Stage CAStage `json:"stage"`
+}
+
+// Map is the setting as stacks export it (OutputFleetCA,
+// OutputFleetCAApplied), defaults filled in.
+func (f FleetCA) Map() map[string]any {
+	f = f.WithDefaults()
+	return map[string]any{"generation": f.Generation, "stage": string(f.Stage)}
 }
 
 // CAGeneration is one CA the bootstrap holds.
@@ -128,4 +137,71 @@ func CAMove(was, now FleetCA, field string) error {
 	}
 	return fmt.Errorf("%s {generation: %d, stage: %s}: the bootstrap runs {generation: %d, stage: %s}, and the next step of a rotation is {generation: %d, stage: %s}, after every region's `up` (docs/operations.md, \"Rotating the fleet CA\")",
 		field, now.Generation, now.Stage, was.Generation, was.Stage, next.Generation, next.Stage)
+}
+
+// ParseFleetCA reads a fleet CA setting as a stack exports it, a
+// {generation, stage} object (the bootstrap's OutputFleetCA, a region's
+// OutputFleetCAApplied).
+func ParseFleetCA(v any) (FleetCA, error) {
+	m, _ := v.(map[string]any)
+	g, gok := m["generation"].(float64)
+	s, sok := m["stage"].(string)
+	if !gok || !sok || g != math.Trunc(g) || g < 1 || g > math.MaxInt32 {
+		return FleetCA{}, fmt.Errorf("%v is not {generation, stage}", v)
+	}
+	f := FleetCA{Generation: int(g), Stage: CAStage(s)}
+	if err := f.Validate("fleetCa"); err != nil {
+		return FleetCA{}, fmt.Errorf("%v is not a fleet CA setting: %w", v, err)
+	}
+	return f, nil
+}
+
+// CAReport is what a region stack says of the fleet CA: the bootstrap
+// setting its last `up` applied (its OutputFleetCAApplied). That `up`
+// wrote the setting's bundle as its queriers' trust and had the setting's
+// signing CA sign its certificate.
+type CAReport struct {
+	Stack string
+	// Deployed is false for a stack with no outputs: its first `up` takes
+	// whatever the bootstrap then holds.
+	Deployed bool
+	// Applied is the setting; nil for a stack deployed before it exported
+	// one, which may not trust the bundle at all.
+	Applied *FleetCA
+}
+
+// CARegionsReady refuses to move the fleet CA from was to now (field
+// names the setting) while a deployed region has not applied was: a
+// region skipped at trust would refuse the regions the next stage
+// re-signs, and one skipped at sign would be refused by all the others
+// once steady deletes the CA that signed it. regionsKey names the setting
+// that lists the regions; listed is false where it is not set, and a move
+// is then refused, since nothing could be checked (an empty list is an
+// account without regions).
+func CARegionsReady(was, now FleetCA, reports []CAReport, listed bool, field, regionsKey string) error {
+	was, now = was.WithDefaults(), now.WithDefaults()
+	if was == now {
+		return nil
+	}
+	if !listed {
+		return fmt.Errorf("%s {generation: %d, stage: %s}: a step of the fleet CA's rotation needs %s, the region stacks that trust it (an empty list where there are none), so that each is checked to have run since the last step",
+			field, now.Generation, now.Stage, regionsKey)
+	}
+	var behind []string
+	for _, r := range reports {
+		switch {
+		case !r.Deployed:
+		case r.Applied == nil:
+			behind = append(behind, fmt.Sprintf("%s (deployed before it reported the fleet CA: run its `up` with this version)", r.Stack))
+		case r.Applied.WithDefaults() != was:
+			a := r.Applied.WithDefaults()
+			behind = append(behind, fmt.Sprintf("%s (applied {generation: %d, stage: %s}: run its `up`)", r.Stack, a.Generation, a.Stage))
+		}
+	}
+	if len(behind) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s {generation: %d, stage: %s}: the bootstrap runs {generation: %d, stage: %s}, and not every region stack in %s has applied it: %s. "+
+		"A stack that no longer trusts the fleet CA leaves the list (docs/operations.md, \"Rotating the fleet CA\")",
+		field, now.Generation, now.Stage, was.Generation, was.Stage, regionsKey, strings.Join(behind, "; "))
 }

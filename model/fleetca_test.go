@@ -69,3 +69,68 @@ func TestCAMove(t *testing.T) {
 		})
 	}
 }
+
+func TestParseFleetCA(t *testing.T) {
+	got, err := ParseFleetCA(map[string]any{"generation": float64(2), "stage": "sign"})
+	require.NoError(t, err)
+	assert.Equal(t, FleetCA{Generation: 2, Stage: CASign}, got)
+	for name, v := range map[string]any{
+		"no generation":        map[string]any{"stage": "sign"},
+		"no stage":             map[string]any{"generation": float64(2)},
+		"fractional":           map[string]any{"generation": 1.5, "stage": "trust"},
+		"a string, not a map":  "trust",
+		"generation as string": map[string]any{"generation": "2", "stage": "trust"},
+		"generation 0":         map[string]any{"generation": float64(0), "stage": "steady"},
+		"beyond an int":        map[string]any{"generation": 1e19, "stage": "steady"},
+	} {
+		_, err := ParseFleetCA(v)
+		assert.ErrorContains(t, err, "is not {generation, stage}", name)
+	}
+	_, err = ParseFleetCA(map[string]any{"generation": float64(2), "stage": "rotate"})
+	assert.ErrorContains(t, err, `is not a fleet CA setting: fleetCa.stage "rotate": want steady, trust or sign`)
+	_, err = ParseFleetCA(map[string]any{"generation": float64(1), "stage": "trust"})
+	assert.ErrorContains(t, err, "a rotation declares the new CA's generation")
+}
+
+// A rotation moves on only once every deployed region has applied the
+// stage the bootstrap runs; a region never deployed is not waited for.
+func TestCARegionsReady(t *testing.T) {
+	trust := FleetCA{Generation: 2, Stage: CATrust}
+	sign := FleetCA{Generation: 2, Stage: CASign}
+	steady1 := FleetCA{Generation: 1, Stage: CASteady}
+	at := func(f FleetCA) *FleetCA { return &f }
+	for _, tc := range []struct {
+		name     string
+		was, now FleetCA
+		reports  []CAReport
+		unlisted bool     // the list of regions is not set
+		want     []string // substrings; none: allowed
+	}{
+		{"no move: nothing to check", trust, trust, nil, true, nil},
+		{"no move, a region behind: still allowed", trust, trust, []CAReport{{Stack: "a", Deployed: true, Applied: &steady1}}, false, nil},
+		{"every region applied trust", trust, sign, []CAReport{{Stack: "a", Deployed: true, Applied: at(trust)}, {Stack: "b", Deployed: true, Applied: at(trust)}}, false, nil},
+		{"a region never deployed is not waited for", trust, sign, []CAReport{{Stack: "a", Deployed: true, Applied: at(trust)}, {Stack: "new"}}, false, nil},
+		{"the first CA by default", FleetCA{}, trust, []CAReport{{Stack: "a", Deployed: true, Applied: &FleetCA{}}}, false, nil},
+		{"an account without regions (an empty list)", FleetCA{}, trust, nil, false, nil},
+		{"one region still on the first CA", trust, sign,
+			[]CAReport{{Stack: "a", Deployed: true, Applied: at(trust)}, {Stack: "b", Deployed: true, Applied: &steady1}}, false,
+			[]string{"fleetCa {generation: 2, stage: sign}: the bootstrap runs {generation: 2, stage: trust}", "b (applied {generation: 1, stage: steady}: run its `up`)"}},
+		{"a region deployed before the report", FleetCA{}, trust, []CAReport{{Stack: "old", Deployed: true}}, false,
+			[]string{"old (deployed before it reported the fleet CA: run its `up` with this version)"}},
+		{"retiring while a region was skipped at sign", sign, FleetCA{Generation: 2}, []CAReport{{Stack: "a", Deployed: true, Applied: at(trust)}}, false,
+			[]string{"a (applied {generation: 2, stage: trust}: run its `up`)", "leaves the list"}},
+		{"a move with no list of regions", FleetCA{}, trust, nil, true, []string{"fleetCa {generation: 2, stage: trust}: a step of the fleet CA's rotation needs pulsar-fleet-bootstrap:regionStacks"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CARegionsReady(tc.was, tc.now, tc.reports, !tc.unlisted, "pulsar-fleet-bootstrap:fleetCa", "pulsar-fleet-bootstrap:regionStacks")
+			if len(tc.want) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}

@@ -465,6 +465,15 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		"clientConfig":               w.rt.ClientConfig,
 	}
 	out[OutputNetwork] = networkOutput(w.cfg.Network)
+	if ca, ok := w.peers.FleetCAApplied(); ok {
+		// Reported once the monitoring release is applied: it waits for
+		// the Secret with the bundle and the certificate the setting's CA
+		// signed, and rolls the queriers onto them, so a run that fails
+		// before reports no new stage.
+		out[model.OutputFleetCAApplied] = pulumi.All(ca, w.obs.Stack.Status).ApplyT(func(v []any) map[string]any {
+			return v[0].(map[string]any)
+		}).(pulumi.MapOutput)
+	}
 	if v, ok := EBSVolumes(w.cfg); ok {
 		out[OutputBookieVolumes] = pulumi.ToMap(VolumesOutput(v).Map())
 	}

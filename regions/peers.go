@@ -167,6 +167,28 @@ func (p *peers) FleetCABundle() pulumi.StringOutput {
 	}).(pulumi.StringOutput)
 }
 
+// FleetCAApplied is the bootstrap stack's fleet CA setting (its
+// OutputFleetCA), read in the same reference as the bundle and the
+// signing CA this stack applies, for the stack to report as its
+// OutputFleetCAApplied: the bootstrap moves a rotation on only once every
+// region has (model.CARegionsReady). A bootstrap deployed before that
+// output runs the first CA, steady. False without a bootstrap stack.
+func (p *peers) FleetCAApplied() (pulumi.MapOutput, bool) {
+	if p.bootstrap == nil {
+		return pulumi.MapOutput{}, false
+	}
+	return p.bootstrap.GetOutput(pulumi.String(model.OutputFleetCA)).ApplyT(func(v any) (map[string]any, error) {
+		if v == nil {
+			return model.FleetCA{}.Map(), nil
+		}
+		f, err := model.ParseFleetCA(v)
+		if err != nil {
+			return nil, fmt.Errorf("the bootstrap stack %s's %s output %w", p.bootstrapName, model.OutputFleetCA, err)
+		}
+		return f.Map(), nil
+	}).(pulumi.MapOutput), true
+}
+
 // FleetTokenKey is the bootstrap stack's fleet token key (a secret),
 // checked against the key the stack's tokens were last minted from (was,
 // the stack's own last output OutputSigningKeyFingerprint): another key,

@@ -312,6 +312,9 @@ func fmtValue(v any) string {
 // Key is a fully qualified config key.
 func Key(k string) string { return Project + ":" + k }
 
+// Ref is the fully qualified name of the region stack stack in org.
+func Ref(org, stack string) string { return org + "/" + Project + "/" + stack }
+
 // keySpec declares one config key: its type for Pulumi.yaml, whether it is
 // required, and a description. The list is the single source for parsing,
 // unknown-key detection and the project file's declarations (a test checks

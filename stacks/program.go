@@ -116,16 +116,27 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 // fails fails the program with the engine's error; outputs that are not
 // known refuse it, since the guard (named by guard) cannot judge them.
 func ReadDeployed(ctx *pulumi.Context, self, guard string) (map[string]any, error) {
-	ref, err := pulumi.NewStackReference(ctx, self, &pulumi.StackReferenceArgs{Name: pulumi.String(self)})
+	return readOutputs(ctx, self, "its own last outputs", guard)
+}
+
+// ReadOutputs reads another stack's last outputs for a guard, as
+// ReadDeployed reads the stack's own: a stack that does not exist fails
+// the program, one never deployed has none.
+func ReadOutputs(ctx *pulumi.Context, stack, guard string) (map[string]any, error) {
+	return readOutputs(ctx, stack, "its last outputs", guard)
+}
+
+func readOutputs(ctx *pulumi.Context, stack, what, guard string) (map[string]any, error) {
+	ref, err := pulumi.NewStackReference(ctx, stack, &pulumi.StackReferenceArgs{Name: pulumi.String(stack)})
 	if err != nil {
-		return nil, fmt.Errorf("stack reference %s (its own last outputs): %w", self, err)
+		return nil, fmt.Errorf("stack reference %s (%s): %w", stack, what, err)
 	}
 	res, err := internals.UnsafeAwaitOutput(ctx.Context(), ref.Outputs)
 	if err != nil {
-		return nil, fmt.Errorf("stack %s: read its own last outputs: %w", self, err)
+		return nil, fmt.Errorf("stack %s: read %s: %w", stack, what, err)
 	}
 	if !res.Known {
-		return nil, fmt.Errorf("stack %s: its own last outputs are not known, so %s cannot judge this run", self, guard)
+		return nil, fmt.Errorf("stack %s: %s are not known, so %s cannot judge this run", stack, what, guard)
 	}
 	m, _ := res.Value.(map[string]any)
 	return m, nil
@@ -213,14 +224,14 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		AccessLogging:          c.TieredStorage.AccessLogging != nil && *c.TieredStorage.AccessLogging,
 		Tenant:                 c.GeoReplication.Tenant, Namespaces: c.GeoReplication.Namespaces, SigningKey: c.Tokens.SigningKey,
 		QuorumTLS: c.ZooKeeper.QuorumTLS,
-		Self:      org + "/" + Project + "/" + c.Stack, AcceptKeyFingerprint: c.Tokens.AcceptKeyFingerprint,
+		Self:      Ref(org, c.Stack), AcceptKeyFingerprint: c.Tokens.AcceptKeyFingerprint,
 		AlertWebhookURL: c.AlertWebhookURL, LogRetentionDays: c.Observability.LogRetentionDays,
 		RunbookBaseURL: c.Observability.RunbookBaseURL, ProtectData: !c.AllowDataDeletion, ChartSource: c.ChartSource,
 	}
 	peer := func(name string) regions.Peer {
 		s, _ := f.Get(name)
 		_, cidrs := s.blocks()
-		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: s.Role, Ref: org + "/" + Project + "/" + s.Stack, Weight: s.Routing.Weight,
+		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: s.Role, Ref: Ref(org, s.Stack), Weight: s.Routing.Weight,
 			CIDRs: cidrs}
 	}
 	for _, p := range c.Peers {

@@ -19,6 +19,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/bootstrap/program"
+	"github.com/pulsar-fleet/pulsar-fleet/components/account"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
@@ -408,4 +410,74 @@ func TestEngineOrdersJoinRemovals(t *testing.T) {
 	out.Reset()
 	_, err = d.Run(ctx, stacks.OpUp)
 	require.NoError(t, err, out.String())
+}
+
+// The fleet CA guard on the real engine: the bootstrap stack reads its own
+// last setting and, on a move, every listed region stack of the region
+// project in the same backend (a stack reference across projects, whose
+// numbers come back as the engine stores them). A move waits for every
+// region to have applied the bootstrap's stage; a listed stack that does
+// not exist stops it (the engine's "unknown stack"), and the failed `up`
+// keeps the bootstrap's last setting; a region behind is named.
+func TestEngineFleetCAGuardReadsTheRegions(t *testing.T) {
+	bin := pulumiBin(t)
+	var out bytes.Buffer
+	applied := map[string]model.FleetCA{}
+	regionProg := func(ctx *pulumi.Context) error {
+		ctx.Export(model.OutputFleetCAApplied, pulumi.ToMap(applied[ctx.Stack()].Map()))
+		return nil
+	}
+	regions := driver(t, bin, graph(t, map[string][]string{"r1": nil}), regionProg, &out)
+	regions.Project = stacks.Project
+	require.NoError(t, os.WriteFile(filepath.Join(regions.WorkDir, "Pulumi.yaml"), []byte("name: "+stacks.Project+"\nruntime: go\n"), 0o600))
+	both := *regions
+	both.Graph = graph(t, map[string][]string{"r1": nil, "r2": nil})
+
+	var setting model.FleetCA
+	boot := *regions
+	boot.WorkDir = t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(boot.WorkDir, "Pulumi.yaml"), []byte("name: "+model.BootstrapProject+"\nruntime: go\n"), 0o600))
+	boot.Project, boot.Graph = model.BootstrapProject, graph(t, map[string][]string{model.BootstrapStack: nil})
+	boot.Program = func(ctx *pulumi.Context) error {
+		self := ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
+		settings := program.Settings{Account: account.Args{FleetCA: setting}, RegionStacks: []string{"r1", "r2"}, RegionStacksSet: true}
+		if err := program.GuardFleetCA(ctx, self, settings); err != nil {
+			return err
+		}
+		ctx.Export(model.OutputFleetCA, pulumi.ToMap(setting.Map()))
+		return nil
+	}
+	up := func(d *stacks.Driver) error {
+		_, err := d.Run(context.Background(), stacks.OpUp)
+		return err
+	}
+	trust := model.FleetCA{Generation: 2, Stage: model.CATrust}
+	sign := model.FleetCA{Generation: 2, Stage: model.CASign}
+
+	require.NoError(t, up(regions), out.String())
+	require.NoError(t, up(&boot), "no move: the regions are not read\n%s", out.String())
+
+	var seen map[string]any
+	boot.Guard = func(_ string, deployed map[string]any) error { seen = deployed; return nil }
+	setting = trust
+	err := up(&boot)
+	require.ErrorContains(t, err, `unknown stack "organization/pulsar-fleet/r2"`, "r2 does not exist yet")
+	setting = model.FleetCA{}
+	require.NoError(t, up(&boot), "steady again: no move\n%s", out.String())
+	kept, err := model.ParseFleetCA(seen[model.OutputFleetCA])
+	require.NoError(t, err, "a failed up keeps the stack's last outputs, which the guard reads")
+	require.Equal(t, model.FleetCA{Generation: 1, Stage: model.CASteady}, kept)
+	setting = trust
+	require.NoError(t, up(&both), out.String())
+	require.NoError(t, up(&boot), "both regions applied the first CA\n%s", out.String())
+
+	setting = sign
+	applied["r1"] = trust
+	require.NoError(t, up(regions), out.String())
+	err = up(&boot)
+	require.ErrorContains(t, err, "organization/pulsar-fleet/r2 (applied {generation: 1, stage: steady}: run its `up`)")
+	require.NotContains(t, err.Error(), "pulsar-fleet/r1 (")
+	applied["r2"] = trust
+	require.NoError(t, up(&both), out.String())
+	require.NoError(t, up(&boot), "both regions applied trust\n%s", out.String())
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -30,12 +31,30 @@ var Keys = []struct {
 }{
 	{"stateBucket", "", true}, {"githubRepository", "", true}, {"deployEnvironment", "production", false},
 	{"driftBranch", "main", false}, {"githubOidcProviderArn", "", false}, {"operator", "", false},
-	{"fleetCa", "", false},
+	{"fleetCa", "", false}, {"regionStacks", "", false},
 }
 
-// Parse turns raw config ("namespace:key" -> value) into the account's
-// arguments and region, refusing unknown keys and missing required ones.
-func Parse(raw map[string]string) (account.Args, string, error) {
+// Settings are the bootstrap stack's parsed config.
+type Settings struct {
+	Account account.Args
+	Region  string
+	// RegionStacks are the stacks of the region project (stacks.Project,
+	// in this stack's organization) that trust the fleet CA: before a
+	// rotation moves on, each must have applied the stage the bootstrap
+	// runs (model.CARegionsReady).
+	RegionStacks []string
+	// RegionStacksSet is false where regionStacks is not set (an empty
+	// list is set: an account without regions).
+	RegionStacksSet bool
+}
+
+// stackName is what a region stack's name may hold (the stack part of
+// org/project/stack).
+var stackName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// Parse turns raw config ("namespace:key" -> value) into the settings,
+// refusing unknown keys and missing required ones.
+func Parse(raw map[string]string) (Settings, error) {
 	known := map[string]bool{}
 	for _, k := range Keys {
 		known[Project+":"+k.Name] = true
@@ -48,7 +67,7 @@ func Parse(raw map[string]string) (account.Args, string, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return account.Args{}, "", fmt.Errorf("bootstrap config %s: unknown key: want one of %s", unknown[0], keyNames())
+		return Settings{}, fmt.Errorf("bootstrap config %s: unknown key: want one of %s", unknown[0], keyNames())
 	}
 	get := func(name, def string, required bool) (string, error) {
 		v := raw[Project+":"+name]
@@ -64,7 +83,7 @@ func Parse(raw map[string]string) (account.Args, string, error) {
 	for _, k := range Keys {
 		v, err := get(k.Name, k.Default, k.Required)
 		if err != nil {
-			return account.Args{}, "", err
+			return Settings{}, err
 		}
 		vals[k.Name] = v
 	}
@@ -76,24 +95,49 @@ func Parse(raw map[string]string) (account.Args, string, error) {
 		dec.DisallowUnknownFields()
 		a.Operator = &account.Operator{}
 		if err := dec.Decode(a.Operator); err != nil {
-			return account.Args{}, "", fmt.Errorf("bootstrap config %s:operator: %v: want {oidcProviderArn, issuer, namespace, serviceAccount}", Project, err)
+			return Settings{}, fmt.Errorf("bootstrap config %s:operator: %v: want {oidcProviderArn, issuer, namespace, serviceAccount}", Project, err)
 		}
 	}
 	if s := vals["fleetCa"]; s != "" {
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&a.FleetCA); err != nil {
-			return account.Args{}, "", fmt.Errorf("bootstrap config %s:fleetCa: %v: want {generation, stage} (docs/operations.md, \"Rotating the fleet CA\")", Project, err)
+			return Settings{}, fmt.Errorf("bootstrap config %s:fleetCa: %v: want {generation, stage} (docs/operations.md, \"Rotating the fleet CA\")", Project, err)
 		}
 	}
+	regionStacks, err := parseRegionStacks(vals["regionStacks"])
+	if err != nil {
+		return Settings{}, err
+	}
+	_, listed := raw[Project+":regionStacks"]
 	region := raw["aws:region"]
 	if region == "" {
-		return account.Args{}, "", fmt.Errorf("bootstrap config aws:region is missing")
+		return Settings{}, fmt.Errorf("bootstrap config aws:region is missing")
 	}
 	if err := a.Validate(); err != nil {
-		return account.Args{}, "", fmt.Errorf("bootstrap config: %w", err)
+		return Settings{}, fmt.Errorf("bootstrap config: %w", err)
 	}
-	return a, region, nil
+	return Settings{Account: a, Region: region, RegionStacks: regionStacks, RegionStacksSet: listed}, nil
+}
+
+// parseRegionStacks reads regionStacks, a list of stack names (JSON, as
+// the engine passes a YAML list).
+func parseRegionStacks(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(s), &names); err != nil {
+		return nil, fmt.Errorf("bootstrap config %s:regionStacks: %v: want a list of the region stacks' names, such as [us-east-1, us-west-2]", Project, err)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !stackName.MatchString(n) || seen[n] {
+			return nil, fmt.Errorf("bootstrap config %s:regionStacks: %q: want each a distinct stack name of the %s project (letters, digits, _ . -)", Project, n, stacks.Project)
+		}
+		seen[n] = true
+	}
+	return names, nil
 }
 
 func keyNames() string {
@@ -125,19 +169,16 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 			raw[k] = v
 		}
 	}
-	args, region, err := Parse(raw)
+	settings, err := Parse(raw)
 	if err != nil {
 		return err
 	}
+	args := settings.Account
 	self := ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
-	deployed, err := stacks.ReadDeployed(ctx, self, "the fleet CA guard")
-	if err != nil {
-		return err
-	}
-	if err := AllowFleetCA(deployed, args.FleetCA); err != nil {
+	if err := GuardFleetCA(ctx, self, settings); err != nil {
 		return fmt.Errorf("bootstrap stack %s: %w", self, err)
 	}
-	a, err := account.NewAccount(ctx, "account", region, args)
+	a, err := account.NewAccount(ctx, "account", settings.Region, args)
 	if err != nil {
 		return err
 	}
@@ -149,33 +190,77 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	ctx.Export(account.OutputFleetCACert, a.FleetCACertPEM)
 	ctx.Export(account.OutputFleetCAKey, a.FleetCAKeyPEM)
 	ctx.Export(account.OutputFleetCABundle, a.FleetCABundlePEM)
-	ctx.Export(account.OutputFleetCA, pulumi.ToMap(caSetting(args.FleetCA)))
+	ctx.Export(account.OutputFleetCA, pulumi.ToMap(args.FleetCA.Map()))
 	ctx.Export(account.OutputFleetTokenKey, a.FleetTokenKeyPEM)
 	ctx.Export(account.OutputFleetTokenKeyFingerprint, a.FleetTokenKeyFingerprint)
 	return nil
 }
 
-// AllowFleetCA refuses a fleet CA setting more than one stage from the
-// one the stack last ran (its own output OutputFleetCA; a stack deployed
-// before that output runs the first CA, steady).
-func AllowFleetCA(deployed map[string]any, now model.FleetCA) error {
-	var was model.FleetCA
-	if out, ok := deployed[account.OutputFleetCA]; ok {
-		m, _ := out.(map[string]any)
-		g, gok := m["generation"].(float64)
-		s, sok := m["stage"].(string)
-		if !gok || !sok || g != float64(int(g)) {
-			return fmt.Errorf("its last %s output %v is not {generation, stage}: the fleet CA guard cannot judge this run", account.OutputFleetCA, out)
-		}
-		was = model.FleetCA{Generation: int(g), Stage: model.CAStage(s)}
+// GuardFleetCA reads the fleet CA setting the stack self last ran and refuses
+// one more than a stage from it (model.CAMove); on a move, it reads each
+// region stack's report and refuses while one has not applied the stage
+// the bootstrap runs (model.CARegionsReady). Nothing but stack references
+// is registered before.
+func GuardFleetCA(ctx *pulumi.Context, self string, settings Settings) error {
+	deployed, err := stacks.ReadDeployed(ctx, self, "the fleet CA guard")
+	if err != nil {
+		return err
 	}
-	return model.CAMove(was, now, Project+":fleetCa")
+	was, err := deployedFleetCA(deployed)
+	if err != nil {
+		return err
+	}
+	now := settings.Account.FleetCA
+	if err := model.CAMove(was, now, Project+":fleetCa"); err != nil {
+		return err
+	}
+	// CARegionsReady allows no move as well; returning here keeps the
+	// bootstrap's other `up`s from reading (or needing) the regions.
+	if was.WithDefaults() == now.WithDefaults() {
+		return nil
+	}
+	var reports []model.CAReport
+	for _, name := range settings.RegionStacks {
+		ref := stacks.Ref(ctx.Organization(), name)
+		outs, err := stacks.ReadOutputs(ctx, ref, "the fleet CA guard")
+		if err != nil {
+			return fmt.Errorf("%s:regionStacks lists %s (deploy it, or remove it from the list): %w", Project, name, err)
+		}
+		r, err := caReportOf(ref, outs)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	}
+	return model.CARegionsReady(was, now, reports, settings.RegionStacksSet, Project+":fleetCa", Project+":regionStacks")
 }
 
-// caSetting is the fleet CA setting as the stack exports it.
-func caSetting(f model.FleetCA) map[string]any {
-	f = f.WithDefaults()
-	return map[string]any{"generation": f.Generation, "stage": string(f.Stage)}
+// deployedFleetCA is the fleet CA setting the stack last ran (its own
+// output OutputFleetCA); a stack deployed before that output runs the
+// first CA, steady.
+func deployedFleetCA(deployed map[string]any) (model.FleetCA, error) {
+	out, ok := deployed[account.OutputFleetCA]
+	if !ok {
+		return model.FleetCA{}, nil
+	}
+	was, err := model.ParseFleetCA(out)
+	if err != nil {
+		return model.FleetCA{}, fmt.Errorf("its last %s output %w: the fleet CA guard cannot judge this run", account.OutputFleetCA, err)
+	}
+	return was, nil
+}
+
+// caReportOf is what a region stack's outputs say of the fleet CA.
+func caReportOf(stack string, outs map[string]any) (model.CAReport, error) {
+	r := model.CAReport{Stack: stack, Deployed: len(outs) > 0}
+	if v, ok := outs[model.OutputFleetCAApplied]; ok {
+		f, err := model.ParseFleetCA(v)
+		if err != nil {
+			return r, fmt.Errorf("stack %s: its %s output %w: the fleet CA guard cannot judge this run (run the stack's `up` with this version)", stack, model.OutputFleetCAApplied, err)
+		}
+		r.Applied = &f
+	}
+	return r, nil
 }
 
 func prefixed() []string {
@@ -194,7 +279,7 @@ func PreviewOffline(path string) (stacks.OfflineStack, error) {
 	if err != nil {
 		return stacks.OfflineStack{}, err
 	}
-	if _, _, err := Parse(sf.Raw); err != nil {
+	if _, err := Parse(sf.Raw); err != nil {
 		return stacks.OfflineStack{}, fmt.Errorf("%s: %w", path, err)
 	}
 	rec := recorder.New(sf.Raw["aws:region"])

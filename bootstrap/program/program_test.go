@@ -13,6 +13,8 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/account"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
 // The committed bootstrap stack previews offline, like the region stacks.
@@ -54,27 +56,32 @@ func TestParseRefusesBadConfig(t *testing.T) {
 	good := func() map[string]string {
 		return map[string]string{"aws:region": "us-east-1", Project + ":stateBucket": "acme-pulumi-state", Project + ":githubRepository": "acme/pulsar-fleet"}
 	}
-	a, region, err := Parse(good())
+	set, err := Parse(good())
 	require.NoError(t, err)
-	assert.Equal(t, "us-east-1", region)
+	a := set.Account
+	assert.Equal(t, "us-east-1", set.Region)
+	assert.Empty(t, set.RegionStacks)
 	assert.Equal(t, "production", a.DeployEnvironment, "defaults in one place")
 	assert.Equal(t, "main", a.DriftBranch)
 	assert.Nil(t, a.Operator)
 	for name, tc := range map[string]struct {
 		key, value, want string
 	}{
-		"missing bucket":  {Project + ":stateBucket", "", "pulsar-fleet-bootstrap:stateBucket is missing"},
-		"typo":            {Project + ":githubRepo", "x/y", "pulsar-fleet-bootstrap:githubRepo: unknown key: want one of stateBucket, githubRepository"},
-		"bad repository":  {Project + ":githubRepository", "pulsar-fleet", `githubRepository "pulsar-fleet": want owner/name`},
-		"operator field":  {Project + ":operator", `{"oidcProvider":"x"}`, "want {oidcProviderArn, issuer, namespace, serviceAccount}"},
-		"operator values": {Project + ":operator", `{"oidcProviderArn":"x","issuer":"i","namespace":"n","serviceAccount":"s"}`, "operator.oidcProviderArn"},
-		"no region":       {"aws:region", "", "aws:region is missing"},
-		"fleetCa field":   {Project + ":fleetCa", `{"generation": 2, "step": "trust"}`, `unknown field "step": want {generation, stage}`},
-		"fleetCa stage":   {Project + ":fleetCa", `{"generation": 2, "stage": "rotate"}`, `fleetCa.stage "rotate": want steady, trust or sign`},
+		"missing bucket":           {Project + ":stateBucket", "", "pulsar-fleet-bootstrap:stateBucket is missing"},
+		"typo":                     {Project + ":githubRepo", "x/y", "pulsar-fleet-bootstrap:githubRepo: unknown key: want one of stateBucket, githubRepository"},
+		"bad repository":           {Project + ":githubRepository", "pulsar-fleet", `githubRepository "pulsar-fleet": want owner/name`},
+		"operator field":           {Project + ":operator", `{"oidcProvider":"x"}`, "want {oidcProviderArn, issuer, namespace, serviceAccount}"},
+		"operator values":          {Project + ":operator", `{"oidcProviderArn":"x","issuer":"i","namespace":"n","serviceAccount":"s"}`, "operator.oidcProviderArn"},
+		"no region":                {"aws:region", "", "aws:region is missing"},
+		"fleetCa field":            {Project + ":fleetCa", `{"generation": 2, "step": "trust"}`, `unknown field "step": want {generation, stage}`},
+		"fleetCa stage":            {Project + ":fleetCa", `{"generation": 2, "stage": "rotate"}`, `fleetCa.stage "rotate": want steady, trust or sign`},
+		"regionStacks not a list":  {Project + ":regionStacks", `us-east-1`, "regionStacks: invalid character"},
+		"regionStacks a full name": {Project + ":regionStacks", `["acme/pulsar-fleet/us-east-1"]`, `"acme/pulsar-fleet/us-east-1": want each a distinct stack name of the pulsar-fleet project`},
+		"regionStacks twice":       {Project + ":regionStacks", `["us-east-1", "us-east-1"]`, `"us-east-1": want each a distinct`},
 	} {
 		raw := good()
 		raw[tc.key] = tc.value
-		_, _, err := Parse(raw)
+		_, err := Parse(raw)
 		assert.ErrorContains(t, err, tc.want, name)
 	}
 }
@@ -90,26 +97,57 @@ func TestBadStackFileRefused(t *testing.T) {
 // The program reads the fleet CA setting it last ran (its own output,
 // through a stack reference to itself) and refuses one more than a stage
 // away, before it registers anything; a stack deployed before the output
-// runs the first CA.
+// runs the first CA. A move waits for every listed region stack to have
+// applied the stage the bootstrap runs.
 func TestFleetCAGuard(t *testing.T) {
-	raw := map[string]string{"aws:region": "us-east-1", Project + ":stateBucket": "acme-pulumi-state", Project + ":githubRepository": "acme/pulsar-fleet"}
+	raw := map[string]string{"aws:region": "us-east-1", Project + ":stateBucket": "acme-pulumi-state", Project + ":githubRepository": "acme/pulsar-fleet",
+		Project + ":regionStacks": `["us-east-1", "us-west-2"]`}
+	steady1 := map[string]any{"generation": float64(1), "stage": "steady"}
+	trust2 := map[string]any{"generation": float64(2), "stage": "trust"}
+	sign2 := map[string]any{"generation": float64(2), "stage": "sign"}
+	applied := func(v any) map[string]any { return map[string]any{model.OutputFleetCAApplied: v, "phase": "1m"} }
+	both := func(v any) map[string]map[string]any {
+		return map[string]map[string]any{"us-east-1": applied(v), "us-west-2": applied(v)}
+	}
 	for _, tc := range []struct {
 		name     string
 		deployed any // the stack's last fleetCa output; nil: none
 		setting  string
-		want     string // "" allowed
+		regions  map[string]map[string]any // the region stacks' outputs
+		noList   bool                      // regionStacks not set
+		want     string                    // "" allowed
 	}{
-		{"first run", nil, "", ""},
-		{"deployed before the output, a rotation starts", nil, `{"generation": 2, "stage": "trust"}`, ""},
-		{"deployed before the output, straight to the second CA", nil, `{"generation": 2}`, "the next step of a rotation is {generation: 2, stage: trust}"},
-		{"trust, then sign", map[string]any{"generation": 2, "stage": "trust"}, `{"generation": 2, "stage": "sign"}`, ""},
-		{"trust, then retire the old", map[string]any{"generation": 2, "stage": "trust"}, `{"generation": 2}`, "the bootstrap runs {generation: 2, stage: trust}"},
-		{"sign, then back to the first", map[string]any{"generation": 2, "stage": "sign"}, "", "{generation: 2, stage: steady}"},
-		{"sign, then the second alone", map[string]any{"generation": 2, "stage": "sign"}, `{"generation": 2}`, ""},
-		{"an output it cannot read", map[string]any{"stage": "sign"}, `{"generation": 2}`, "is not {generation, stage}"},
+		{"first run", nil, "", nil, false, ""},
+		{"first run, no regions listed", nil, "", nil, true, ""},
+		{"deployed before the output, a rotation starts", nil, `{"generation": 2, "stage": "trust"}`, both(steady1), false, ""},
+		{"deployed before the output, straight to the second CA", nil, `{"generation": 2}`, both(steady1), false, "the next step of a rotation is {generation: 2, stage: trust}"},
+		{"trust, then sign", trust2, `{"generation": 2, "stage": "sign"}`, both(trust2), false, ""},
+		{"trust, then sign, a region never deployed", trust2, `{"generation": 2, "stage": "sign"}`, map[string]map[string]any{"us-east-1": applied(trust2), "us-west-2": {}}, false, ""},
+		{"trust, then sign, one region skipped", trust2, `{"generation": 2, "stage": "sign"}`,
+			map[string]map[string]any{"us-east-1": applied(trust2), "us-west-2": applied(steady1)}, false,
+			"organization/pulsar-fleet/us-west-2 (applied {generation: 1, stage: steady}: run its `up`)"},
+		{"a rotation starts, a region deployed before the report", nil, `{"generation": 2, "stage": "trust"}`,
+			map[string]map[string]any{"us-east-1": applied(steady1), "us-west-2": {"phase": "1m"}}, false,
+			"organization/pulsar-fleet/us-west-2 (deployed before it reported the fleet CA: run its `up` with this version)"},
+		{"a region's report it cannot read", trust2, `{"generation": 2, "stage": "sign"}`,
+			map[string]map[string]any{"us-east-1": applied("trust")}, false, "its fleetCaApplied output trust is not {generation, stage}"},
+		{"a rotation with no regions listed", nil, `{"generation": 2, "stage": "trust"}`, nil, true, "needs pulsar-fleet-bootstrap:regionStacks"},
+		{"a rotation in an account without regions", nil, `{"generation": 2, "stage": "trust"}`, nil, false, ""},
+		{"trust, then retire the old", trust2, `{"generation": 2}`, both(trust2), false, "the bootstrap runs {generation: 2, stage: trust}"},
+		{"sign, then back to the first", sign2, "", both(sign2), false, "{generation: 2, stage: steady}"},
+		{"sign, then the second alone", sign2, `{"generation": 2}`, both(sign2), false, ""},
+		{"sign, then the second alone, a region skipped", sign2, `{"generation": 2}`,
+			map[string]map[string]any{"us-east-1": applied(sign2), "us-west-2": applied(trust2)}, false, "us-west-2 (applied {generation: 2, stage: trust}: run its `up`)"},
+		{"an output it cannot read", map[string]any{"stage": "sign"}, `{"generation": 2}`, nil, false, "is not {generation, stage}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := maps.Clone(raw)
+			if tc.noList {
+				delete(cfg, Project+":regionStacks")
+			}
+			if tc.regions == nil && !tc.noList {
+				cfg[Project+":regionStacks"] = "[]"
+			}
 			if tc.setting != "" {
 				cfg[Project+":fleetCa"] = tc.setting
 			}
@@ -117,6 +155,7 @@ func TestFleetCAGuard(t *testing.T) {
 			if tc.deployed != nil {
 				rec.StackOutputs["admin"][account.OutputFleetCA] = tc.deployed
 			}
+			maps.Copy(rec.StackOutputs, tc.regions)
 			err := rec.Run(Project, "admin", cfg, nil, func(ctx *pulumi.Context) error { return run(ctx, false) })
 			if tc.want == "" {
 				require.NoError(t, err)
@@ -130,4 +169,17 @@ func TestFleetCAGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The committed bootstrap lists every committed region stack, so that a
+// rotation waits for each: a region left out would not be waited for.
+func TestCommittedRegionStacksAreTheFleet(t *testing.T) {
+	sf, err := stacks.ReadStackFile("../Pulumi.admin.yaml")
+	require.NoError(t, err)
+	settings, err := Parse(sf.Raw)
+	require.NoError(t, err)
+	require.True(t, settings.RegionStacksSet)
+	fleet, _, err := stacks.LoadFleet("../..")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, fleet.Names(), settings.RegionStacks)
 }
