@@ -173,11 +173,14 @@ func beforeSplit(dep apitype.UntypedDeployment) (apitype.UntypedDeployment, erro
 
 // inClusterProgram builds every in-cluster component of the region from its
 // design (edited by edit, if given), with literal values standing in for
-// the AWS halves' outputs, through a provider with the product's settings.
-func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit func(*regions.Configs)) pulumi.RunFunc {
+// the AWS halves' outputs, through a provider with the product's settings;
+// extra are more test-only stack transformations.
+func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit func(*regions.Configs), extra ...pulumi.ResourceTransformation) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		if err := ctx.RegisterStackTransformation(withoutAwait); err != nil {
-			return err
+		for _, tr := range append([]pulumi.ResourceTransformation{withoutAwait}, extra...) {
+			if err := ctx.RegisterStackTransformation(tr); err != nil {
+				return err
+			}
 		}
 		k8s, err := kubernetes.NewProvider(ctx, "local", cluster.ProviderArgs(pulumi.String(kubeconfig)))
 		if err != nil {
@@ -374,6 +377,7 @@ func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 	}
 	assert.ElementsMatch(t, pools, names(list(t, s, "/apis/karpenter.sh/v1/nodepools")), "the plan's NodePools")
 	assert.ElementsMatch(t, classes, names(list(t, s, "/apis/karpenter.k8s.aws/v1/ec2nodeclasses")), "the plan's node classes")
+	assertCAKeepsItsKey(t, s, d.Components.Pulsar.Namespace)
 	assert.Contains(t, names(list(t, s, "/apis/monitoring.coreos.com/v1/namespaces/"+observability.Namespace+"/prometheusrules")), "pulsar-fleet-alerts")
 	assert.Contains(t, names(list(t, s, "/api/v1/namespaces/"+d.Components.Routing.Namespace+"/configmaps")), routing.ClientConfigMapName)
 	// The NetworkPolicies: Karpenter's, made by the provider itself, and
@@ -381,6 +385,61 @@ func assertInstalled(t *testing.T, s *apiserver.Server, d regions.RegionDesign) 
 	assert.Contains(t, names(list(t, s, "/apis/networking.k8s.io/v1/namespaces/"+capacity.Namespace+"/networkpolicies")), "karpenter")
 	assert.Subset(t, names(list(t, s, "/apis/networking.k8s.io/v1/namespaces/"+observability.Namespace+"/networkpolicies")),
 		[]string{"monitoring-default-deny", "monitoring-internal", "monitoring-operator-webhook", "thanos-endpoint"})
+}
+
+// caRenewBefore is a test-only transformation: the main Pulsar release
+// (resource name stack) with the CA's renewBefore set to d.
+func caRenewBefore(stack, d string) pulumi.ResourceTransformation {
+	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		p, ok := args.Props.(*helmv3.ReleaseArgs)
+		if !ok || args.Name != stack || args.Type != "kubernetes:helm.sh/v3:Release" {
+			return nil
+		}
+		values, _ := p.Values.(pulumi.Map)
+		certs, _ := values["certs"].(pulumi.Map)
+		issuer, _ := certs["internal_issuer"].(pulumi.Map)
+		if issuer == nil {
+			return nil
+		}
+		issuer["renewBefore"] = pulumi.String(d)
+		return &pulumi.ResourceTransformationResult{Props: p, Opts: args.Opts}
+	}
+}
+
+// caSpec is the spec of the region CA's Certificate as kube-apiserver
+// holds it.
+func caSpec(t *testing.T, s *apiserver.Server, namespace string) map[string]any {
+	body, err := s.Get(context.Background(), "/apis/cert-manager.io/v1/namespaces/"+namespace+"/certificates/"+pulsar.CACertificate)
+	require.NoError(t, err, "the chart's CA Certificate")
+	var ca struct {
+		Spec map[string]any `json:"spec"`
+	}
+	require.NoError(t, json.Unmarshal(body, &ca))
+	return ca.Spec
+}
+
+// assertCAKeepsItsKey checks the region CA's Certificate as kube-apiserver
+// holds it: the chart's (Helm's fields intact) with the program's key
+// policy. No cert-manager runs here: that cert-manager then keeps the key
+// is its documented behaviour, not shown.
+func assertCAKeepsItsKey(t *testing.T, s *apiserver.Server, namespace string) {
+	body, err := s.Get(context.Background(), "/apis/cert-manager.io/v1/namespaces/"+namespace+"/certificates/"+pulsar.CACertificate)
+	require.NoError(t, err, "the chart's CA Certificate")
+	var ca struct {
+		Spec struct {
+			IsCA       bool   `json:"isCA"`
+			SecretName string `json:"secretName"`
+			Duration   string `json:"duration"`
+			PrivateKey struct {
+				RotationPolicy string `json:"rotationPolicy"`
+			} `json:"privateKey"`
+		} `json:"spec"`
+	}
+	require.NoError(t, json.Unmarshal(body, &ca))
+	assert.Equal(t, pulsar.CAKeyPolicy, ca.Spec.PrivateKey.RotationPolicy, "the CA keeps its key when cert-manager renews it")
+	assert.True(t, ca.Spec.IsCA, "the chart's fields are kept")
+	assert.Equal(t, pulsar.CASecret, ca.Spec.SecretName)
+	assert.Equal(t, pulsar.CADuration, ca.Spec.Duration)
 }
 
 // assertListeners checks the proxies' two load balancers as kube-apiserver
@@ -561,8 +620,8 @@ type cycle struct {
 }
 
 // stack is the stack with the program, edited by edit.
-func (c *cycle) stack(edit func(*regions.Configs)) auto.Stack {
-	st, err := auto.UpsertStackInlineSource(c.ctx, c.d.Stack, "realprovider", inClusterProgram(c.d, c.kubeconfig, c.charts, edit),
+func (c *cycle) stack(edit func(*regions.Configs), extra ...pulumi.ResourceTransformation) auto.Stack {
+	st, err := auto.UpsertStackInlineSource(c.ctx, c.d.Stack, "realprovider", inClusterProgram(c.d, c.kubeconfig, c.charts, edit, extra...),
 		auto.Pulumi(c.cmd), auto.EnvVars(c.env))
 	require.NoError(c.t, err)
 	return st
@@ -622,6 +681,16 @@ func (c *cycle) run(s *apiserver.Server) {
 	assert.Equal(t, before.Metadata.UID, after.Metadata.UID, "the same ConfigMap object, updated in place")
 	assert.NotEqual(t, before.Data["client.json"], after.Data["client.json"])
 	assert.Contains(t, after.Data["client.json"], fmt.Sprintf(`"sendTimeoutMs":%d`, c.d.Components.Routing.Client.SendTimeoutMs+1000))
+
+	// A Helm upgrade that changes the CA Certificate (renewBefore: a field
+	// cert-manager does not re-issue for) patches it, and leaves the
+	// program's key policy.
+	const renewBefore = "4380h"
+	caEdited := c.stack(func(cfg *regions.Configs) { cfg.Routing.Client.SendTimeoutMs += 1000 }, caRenewBefore(c.d.Stack, renewBefore))
+	assert.Equal(t, map[string]int{"update": 1}, c.up("up (the CA's renewBefore changed)", caEdited), "the main release is upgraded")
+	assert.Equal(t, renewBefore, caSpec(t, s, c.d.Components.Pulsar.Namespace)["renewBefore"], "Helm patched the CA Certificate")
+	assertCAKeepsItsKey(t, s, c.d.Components.Pulsar.Namespace)
+	edited = caEdited
 
 	var refresh auto.RefreshResult
 	c.step("refresh", func() (err error) { refresh, err = edited.Refresh(c.ctx, optrefresh.ProgressStreams(&c.log)); return })

@@ -69,6 +69,9 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 					}
 				}
 			}},
+			{"the chart sets the CA's key policy", "the program's patch owns its rotationPolicy", func(objs []manifests.Object) {
+				spec(find(objs, "Certificate", pulsar.CACertificate))["privateKey"] = map[string]any{"rotationPolicy": "Always"}
+			}},
 			{"another CA", "issued by", func(objs []manifests.Object) {
 				field(find(objs, "Certificate", "pulsar-tls-bookie"), "spec", "issuerRef")["name"] = "someone-elses-issuer"
 			}},
@@ -133,8 +136,12 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 			bad("Certificate %s-tls-bookie issued by %v, want the region's CA %s", set.Release(), name, pulsar.CAIssuer)
 		}
 	}
-	if ca := find(objs, "Certificate", "pulsar-ca"); ca == nil || spec(ca)["duration"] != pulsar.CADuration || spec(ca)["isCA"] != true {
-		bad("the region's CA certificate pulsar-ca: want isCA, duration %s", pulsar.CADuration)
+	ca := find(objs, "Certificate", pulsar.CACertificate)
+	if ca == nil || spec(ca)["duration"] != pulsar.CADuration || spec(ca)["isCA"] != true || spec(ca)["secretName"] != pulsar.CASecret {
+		bad("the region's CA certificate %s: want isCA, duration %s, secret %s", pulsar.CACertificate, pulsar.CADuration, pulsar.CASecret)
+	} else if pk, ok := spec(ca)["privateKey"]; ok {
+		bad("the region's CA certificate %s sets privateKey %v: the program's patch owns its rotationPolicy (%s), and the release would contest it",
+			pulsar.CACertificate, pk, pulsar.CAKeyPolicy)
 	}
 	issuer := find(objs, "Issuer", pulsar.CAIssuer)
 	if issuer == nil || field(issuer, "spec", "ca")["secretName"] != pulsar.CASecret {

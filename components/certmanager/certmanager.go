@@ -25,7 +25,12 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
-// The chart, pinned like the others.
+// The chart, pinned like the others. Before moving it, compare the Go
+// release the new cert-manager is built with: a renewed region CA keeps its
+// key (pulsar.CAKeyPolicy), but its subject key identifier is derived by Go
+// (1.25 moved from SHA-1 to truncated SHA-256), and Java's path validation
+// matches the identifier the CA's earlier certificates carry
+// (docs/operations.md, "TLS inside the cluster").
 const (
 	ChartRepo    = "https://charts.jetstack.io"
 	ChartName    = "cert-manager"

@@ -25,6 +25,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -237,6 +238,9 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 			return err
 		}
 	}
+	if err := b.caKeyPolicy(ns, release); err != nil {
+		return err
+	}
 	svc, err := b.proxyService(ns, release)
 	if err != nil {
 		return err
@@ -248,6 +252,22 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 	p.ProxyHostname, p.PrivateHostname = hostname(svc, "client"), hostname(private, "private")
 	p.HealthURL = pulumi.Sprintf("https://%s%s", p.PrivateHostname, HealthPath)
 	return nil
+}
+
+// caKeyPolicy patches the chart's CA Certificate, once the release has
+// made it, to keep its key when cert-manager renews or re-issues it
+// (CAKeyPolicy). The patch owns that one field (server-side apply), which
+// the chart does not set: Helm's upgrades of the Certificate (a merge
+// patch between the old and new manifests) leave it. It goes with the
+// release: un-patching a Certificate being deleted would be pointless,
+// and one already gone would be re-created empty.
+func (b *builder) caKeyPolicy(ns *corev1.Namespace, release *helmv3.Release) error {
+	_, err := apiextensions.NewCustomResourcePatch(b.ctx, b.name+"-ca-key-policy", &apiextensions.CustomResourcePatchArgs{
+		ApiVersion: pulumi.String("cert-manager.io/v1"), Kind: pulumi.String("Certificate"),
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(CACertificate), Namespace: ns.Metadata.Name().Elem()},
+		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{"privateKey": pulumi.Map{"rotationPolicy": pulumi.String(CAKeyPolicy)}}},
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{release}), pulumi.DeletedWith(release))...)
+	return err
 }
 
 // hostname is a load balancer Service's DNS name, once the service

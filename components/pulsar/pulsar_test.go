@@ -563,6 +563,16 @@ func TestReleaseWiring(t *testing.T) {
 	for _, comp := range []string{"broker", "proxy"} {
 		assert.NotContains(t, fmt.Sprint(rel.Input("values."+comp)), "PRIVATEKEY")
 	}
+
+	// The region CA keeps its key: the chart's CA Certificate is patched,
+	// after the release made it, with that one field.
+	patch, err := rec.One("kubernetes:cert-manager.io/v1:CertificatePatch", "p-ca-key-policy")
+	require.NoError(t, err)
+	assert.Equal(t, comp.URN, patch.Parent)
+	assert.Equal(t, map[string]any{"name": CACertificate, "namespace": "pulsar"}, patch.Input("metadata"))
+	assert.Equal(t, map[string]any{"privateKey": map[string]any{"rotationPolicy": "Never"}}, patch.Input("spec"), "nothing but the key policy")
+	assert.Contains(t, patch.Dependencies, rel.URN, "the release makes the Certificate")
+	assert.Equal(t, "pulsar-ca", CACertificate)
 }
 
 // With the chart's key, the chart's hook makes the key and the super

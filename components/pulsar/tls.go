@@ -7,27 +7,41 @@ import (
 )
 
 // The region's in-cluster CA, as the main release's internal issuer names
-// it (the chart's templates: `<fullname>-<internal_issuer.component>-ca-issuer`
-// and `<release>-<tls.ca_suffix>`); the render tier checks both names
-// against the rendered chart.
+// it (the chart's templates: `<fullname>-ca` for its Certificate,
+// `<fullname>-<internal_issuer.component>-ca-issuer` and
+// `<release>-<tls.ca_suffix>`); the render tier checks the names against
+// the rendered chart.
 const (
-	CAIssuer = Fullname + "-internal-cert-issuer-ca-issuer"
-	CASecret = ReleaseName + "-ca-tls"
+	CACertificate = Fullname + "-ca"
+	CAIssuer      = Fullname + "-internal-cert-issuer-ca-issuer"
+	CASecret      = ReleaseName + "-ca-tls"
 	// CAMountPath is where the program's jobs mount the CA certificate.
 	CAMountPath = "/pulsar/certs/ca"
 	// CAFile is the CA certificate the jobs trust.
 	CAFile = CAMountPath + "/ca.crt"
 )
 
-// The region CA's lifetime. The chart's default is 90 days, and a renewed
-// CA is a new key: until cert-manager re-issues every component's
-// certificate (it does so only as each nears its own expiry), components
-// trust the new CA while presenting certificates of the old one, and TLS
-// between them fails. So the CA lasts ten years and renews one year before
-// it expires; the components' certificates keep the chart's 90 days.
+// The region CA's lifetime: ten years, renewed one year before it
+// expires; the components' certificates keep the chart's 90 days.
+//
+// The CA must keep its key when it is renewed or re-issued. Every
+// component trusts the CA Secret's ca.crt, which changes the moment
+// cert-manager writes it, while each component's certificate is re-issued
+// only near its own expiry: with a new key, every TLS connection in the
+// region would fail for weeks. cert-manager >= 1.18 makes a new key on
+// every issuance unless the Certificate says otherwise
+// (spec.privateKey.rotationPolicy, default Always), and it re-issues when
+// the spec changes (a duration, a usage: what a chart upgrade may bring),
+// not only on renewal. The chart sets no policy, so the program patches its
+// CA Certificate to Never (CAKeyPolicy): a renewed CA has the same key and
+// subject, and the certificates it signed before still verify
+// (docs/operations.md, "TLS inside the cluster", lists what still makes a
+// new key). A new key takes a planned rotation (docs/security.md).
 const (
 	CADuration    = "87600h"
 	CARenewBefore = "8760h"
+	// CAKeyPolicy is the CA Certificate's spec.privateKey.rotationPolicy.
+	CAKeyPolicy = "Never"
 )
 
 // The TLS web ports of the chart's Services: the brokers' (broker.ports)
