@@ -246,6 +246,38 @@ func secretVolumes(v any) []string {
 // and the proxies' load balancer opens TLS again to the proxies. (The
 // web port 8080 stays plaintext for Prometheus; NETWORK-ISOLATED keeps
 // everyone else off it.)
+// certificatePatch is the type of a server-side patch of a cert-manager
+// Certificate.
+const certificatePatch = "kubernetes:cert-manager.io/v1:CertificatePatch"
+
+func pulsarCAKeepsKey(v *view) []Finding {
+	var out []Finding
+	for _, r := range v.helmReleases("pulsar") {
+		values, _ := r.Inputs["values"].(map[string]any)
+		if get(values, "certs.internal_issuer.enabled") != true {
+			continue // a release of another's CA (the instance-storage bookies)
+		}
+		ns := str(r.Inputs["namespace"])
+		if !v.caKeyPatched(ns) {
+			out = append(out, fail(res(r), "no %s sets spec.privateKey.rotationPolicy %s on %s/%s: cert-manager would give the CA a new key when it renews or re-issues it",
+				certificatePatch, pulsar.CAKeyPolicy, ns, pulsar.CACertificate))
+		}
+	}
+	return out
+}
+
+// caKeyPatched reports whether the region CA's Certificate in namespace ns
+// is patched to keep its key.
+func (v *view) caKeyPatched(ns string) bool {
+	for _, p := range v.byType[certificatePatch] {
+		if get(p.Inputs, "metadata.name") == pulsar.CACertificate && get(p.Inputs, "metadata.namespace") == ns &&
+			get(p.Inputs, "spec.privateKey.rotationPolicy") == pulsar.CAKeyPolicy {
+			return true
+		}
+	}
+	return false
+}
+
 func pulsarNoPlaintext(v *view) []Finding {
 	var out []Finding
 	for _, r := range v.helmReleases("pulsar") {

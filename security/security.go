@@ -72,6 +72,7 @@ func Rules() []Rule {
 		{"IAM-TRUST-SCOPED", "Roles are trusted only by their intended service or service account", iamTrustScoped},
 		{"PULSAR-AUTH", "Pulsar token authentication and authorization are on", pulsarAuth},
 		{"PULSAR-NO-PLAINTEXT", "No Pulsar component listens in plaintext: TLS on proxies, brokers, bookies and ZooKeeper from the region's CA, autorecovery's connections to the bookies and ZooKeeper's quorum over TLS, and TLS from the load balancer to the proxies", pulsarNoPlaintext},
+		{"PULSAR-CA-KEEPS-KEY", "The region's in-cluster CA keeps its key when cert-manager renews or re-issues it: every Pulsar release that makes its own CA has that CA Certificate patched to rotationPolicy Never (a new key would break every TLS hop in the region until each component's certificate is re-issued)", pulsarCAKeepsKey},
 		{"PULSAR-TOKENS-OWNED", "Pulsar's JWT key and tokens are the program's (minted from the fleet key, no private key in the cluster), not the chart hook's, and every token Secret a workload mounts (the brokers' geo-replication tokens, the probe's, the jobs') is one the program makes; the chart's key is a waiver (tokens.signingKey: chart)", pulsarTokensOwned},
 		{"PULSAR-TLS", "Every load-balanced listener terminates TLS 1.2+, at the NLB or, passed through, in a workload that checks client certificates", pulsarTLS},
 		{"METRICS-AUTHENTICATED", "Metrics endpoints outside the cluster demand client certificates and admit no 0.0.0.0/0; queriers dial other regions over TLS with a certificate", metricsAuthenticated},

@@ -351,6 +351,19 @@ func TestEveryRuleFails(t *testing.T) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"] = "tcp"
 			})
 		}, "reaches the proxies in plaintext"},
+		{"PULSAR-CA-KEEPS-KEY", "no patch", func(t *testing.T, st *stacks.OfflineStack) {
+			drop(t, st, "kubernetes:cert-manager.io/v1:CertificatePatch", "-ca-key-policy")
+		}, "cert-manager would give the CA a new key"},
+		{"PULSAR-CA-KEEPS-KEY", "the patch rotates the key", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:cert-manager.io/v1:CertificatePatch", "-ca-key-policy", func(in map[string]any) {
+				m(m(in["spec"])["privateKey"])["rotationPolicy"] = "Always"
+			})
+		}, "rotationPolicy Never on pulsar/pulsar-ca"},
+		{"PULSAR-CA-KEEPS-KEY", "the patch on another Certificate", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:cert-manager.io/v1:CertificatePatch", "-ca-key-policy", func(in map[string]any) {
+				m(in["metadata"])["name"] = "pulsar-tls-broker"
+			})
+		}, "rotationPolicy Never on pulsar/pulsar-ca"},
 		{"PULSAR-TOKENS-OWNED", "the chart's hook makes the key", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
