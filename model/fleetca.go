@@ -55,6 +55,13 @@ func (f FleetCA) Map() map[string]any {
 	return map[string]any{"generation": f.Generation, "stage": string(f.Stage)}
 }
 
+// String is the setting as the messages name it, defaults filled in:
+// {generation: N, stage: S}.
+func (f FleetCA) String() string {
+	f = f.WithDefaults()
+	return fmt.Sprintf("{generation: %d, stage: %s}", f.Generation, f.Stage)
+}
+
 // CAGeneration is one CA the bootstrap holds.
 type CAGeneration struct {
 	Generation int
@@ -135,8 +142,8 @@ func CAMove(was, now FleetCA, field string) error {
 	if now == next {
 		return nil
 	}
-	return fmt.Errorf("%s {generation: %d, stage: %s}: the bootstrap runs {generation: %d, stage: %s}, and the next step of a rotation is {generation: %d, stage: %s}, after every region's `up` (docs/operations.md, \"Rotating the fleet CA\")",
-		field, now.Generation, now.Stage, was.Generation, was.Stage, next.Generation, next.Stage)
+	return fmt.Errorf("%s %s: the bootstrap runs %s, and the next step of a rotation is %s, after every region's `up` (docs/operations.md, \"Rotating the fleet CA\")",
+		field, now, was, next)
 }
 
 // ParseFleetCA reads a fleet CA setting as a stack exports it, a
@@ -184,8 +191,8 @@ func CARegionsReady(was, now FleetCA, reports []CAReport, listed bool, field, re
 		return nil
 	}
 	if !listed {
-		return fmt.Errorf("%s {generation: %d, stage: %s}: a step of the fleet CA's rotation needs %s, the region stacks that trust it (an empty list where there are none), so that each is checked to have run since the last step",
-			field, now.Generation, now.Stage, regionsKey)
+		return fmt.Errorf("%s %s: a step of the fleet CA's rotation needs %s, the region stacks that trust it (an empty list where there are none), so that each is checked to have run since the last step",
+			field, now, regionsKey)
 	}
 	var behind []string
 	for _, r := range reports {
@@ -194,14 +201,13 @@ func CARegionsReady(was, now FleetCA, reports []CAReport, listed bool, field, re
 		case r.Applied == nil:
 			behind = append(behind, fmt.Sprintf("%s (deployed before it reported the fleet CA: run its `up` with this version)", r.Stack))
 		case r.Applied.WithDefaults() != was:
-			a := r.Applied.WithDefaults()
-			behind = append(behind, fmt.Sprintf("%s (applied {generation: %d, stage: %s}: run its `up`)", r.Stack, a.Generation, a.Stage))
+			behind = append(behind, fmt.Sprintf("%s (applied %s: run its `up`)", r.Stack, r.Applied))
 		}
 	}
 	if len(behind) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s {generation: %d, stage: %s}: the bootstrap runs {generation: %d, stage: %s}, and not every region stack in %s has applied it: %s. "+
+	return fmt.Errorf("%s %s: the bootstrap runs %s, and not every region stack in %s has applied it: %s. "+
 		"A stack that no longer trusts the fleet CA leaves the list (docs/operations.md, \"Rotating the fleet CA\")",
-		field, now.Generation, now.Stage, was.Generation, was.Stage, regionsKey, strings.Join(behind, "; "))
+		field, now, was, regionsKey, strings.Join(behind, "; "))
 }
