@@ -79,38 +79,3 @@ func OffloaderPolicy(bucketARN, keyARN pulumi.StringInput) kit.PolicyDocument {
 			Resources: []pulumi.StringInput{keyARN}},
 	}}
 }
-
-// replicationPolicy is the replication role's least-privilege policy: read
-// this bucket's versions, replicate into each destination, decrypt with this
-// region's key (through S3 only) and encrypt with each destination's key.
-func replicationPolicy(region string, bucketARN, keyARN pulumi.StringInput, dests []target) kit.PolicyDocument {
-	var destObjects, destKeys []pulumi.StringInput
-	for _, d := range dests {
-		destObjects = append(destObjects, pulumi.Sprintf("%s/*", d.BucketARN))
-		destKeys = append(destKeys, d.KMSKeyARN)
-	}
-	docs := []kit.Statement{
-		{Sid: "SourceBucket", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: []pulumi.StringInput{bucketARN}},
-		{Sid: "SourceObjects", Actions: []string{"s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"},
-			Resources: []pulumi.StringInput{pulumi.Sprintf("%s/*", bucketARN)}},
-		{Sid: "DestinationObjects", Actions: []string{"s3:ReplicateObject", "s3:ReplicateTags"}, Resources: destObjects},
-		{Sid: "DecryptSource", Actions: []string{"kms:Decrypt"}, Resources: []pulumi.StringInput{keyARN},
-			Conditions: []kit.Condition{{Test: "StringLike", Variable: pulumi.String("kms:ViaService"), Values: kit.Strings("s3." + region + ".amazonaws.com")}}},
-	}
-	for i, d := range dests {
-		docs = append(docs, kit.Statement{Sid: "EncryptDestination" + sid(d.Stack), Actions: []string{"kms:Encrypt", "kms:GenerateDataKey"},
-			Resources:  []pulumi.StringInput{destKeys[i]},
-			Conditions: []kit.Condition{{Test: "StringLike", Variable: pulumi.String("kms:ViaService"), Values: kit.Strings("s3." + d.Region + ".amazonaws.com")}}})
-	}
-	return kit.PolicyDocument{Statements: docs}
-}
-
-func sid(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			out = append(out, r)
-		}
-	}
-	return string(out)
-}

@@ -177,16 +177,12 @@ func (d Deps) ValidateFor(c Config) error {
 	return errors.Join(errs...)
 }
 
-// target is a destination with its bucket and key.
-type target struct {
-	Destination
-	PeerBucket
-}
-
-func (d Deps) targets(c Config) []target {
-	out := make([]target, 0, len(c.Destinations))
+// targets are the destinations with their buckets and keys.
+func (d Deps) targets(c Config) []kit.ReplicaTarget {
+	out := make([]kit.ReplicaTarget, 0, len(c.Destinations))
 	for _, dest := range c.Destinations {
-		out = append(out, target{dest, d.Peers[dest.Stack]})
+		p := d.Peers[dest.Stack]
+		out = append(out, kit.ReplicaTarget{Stack: dest.Stack, Region: dest.Region, BucketARN: p.BucketARN, KMSKeyARN: p.KMSKeyARN})
 	}
 	return out
 }
@@ -297,62 +293,17 @@ func (b *builder) brokerRole() (*iam.Role, error) {
 	return role, err
 }
 
-// replication registers the replication role, its policy and the bucket's
-// replication configuration.
-func (b *builder) replication() (pulumi.Resource, error) {
-	replRole, err := iam.NewRole(b.ctx, b.name+"-replication", &iam.RoleArgs{
-		// Only S3 replicating this bucket, in this account (the key's).
-		AssumeRolePolicy: kit.ScopedServiceTrust("s3.amazonaws.com", kit.AccountOf(b.key.Arn), b.bucket.Arn).JSON(),
-		Description:      pulumi.String("S3 cross-region replication of the Pulsar offload bucket"),
-		Tags:             b.tags,
-	}, b.parent)
-	if err != nil {
-		return nil, err
-	}
-	targets := b.deps.targets(b.cfg)
-	pol, err := iam.NewRolePolicy(b.ctx, b.name+"-replication", &iam.RolePolicyArgs{
-		Role: replRole.Name, Policy: replicationPolicy(b.cfg.Region, b.bucket.Arn, b.key.Arn, targets).JSON(),
-	}, b.parent)
-	if err != nil {
-		return nil, err
-	}
-	rules := s3.BucketReplicationConfigRuleArray{}
-	for i, t := range targets {
-		rules = append(rules, replicationRule(i, t, b.cfg.ReplicationTimeControl))
-	}
-	return s3.NewBucketReplicationConfig(b.ctx, b.name, &s3.BucketReplicationConfigArgs{
-		Bucket: b.bucket.ID(), Role: replRole.Arn, Rules: rules,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{b.versioning, pol}))
-}
-
-// replicationRule replicates everything to one destination, re-encrypted
+// replication replicates the bucket into each destination's bucket, re-encrypted
 // with the destination region's key, into Intelligent-Tiering. Delete
 // markers are not replicated: a delete in the source (retention expiry, or
 // a mistake) must not reach the disaster-recovery copy, which expires on its
 // own lifecycle instead.
-func replicationRule(priority int, d target, rtc bool) *s3.BucketReplicationConfigRuleArgs {
-	dest := &s3.BucketReplicationConfigRuleDestinationArgs{
-		Bucket:                  d.BucketARN,
-		StorageClass:            pulumi.String("INTELLIGENT_TIERING"),
-		EncryptionConfiguration: &s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs{ReplicaKmsKeyId: d.KMSKeyARN},
-		Metrics: &s3.BucketReplicationConfigRuleDestinationMetricsArgs{
-			Status: pulumi.String("Enabled"), EventThreshold: &s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs{Minutes: pulumi.Int(15)},
-		},
-	}
-	if rtc {
-		dest.ReplicationTime = &s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs{
-			Status: pulumi.String("Enabled"), Time: &s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs{Minutes: pulumi.Int(15)},
-		}
-	}
-	return &s3.BucketReplicationConfigRuleArgs{
-		Id: pulumi.String("to-" + d.Stack), Status: pulumi.String("Enabled"), Priority: pulumi.Int(priority),
-		Filter:                  &s3.BucketReplicationConfigRuleFilterArgs{Prefix: pulumi.String("")},
-		DeleteMarkerReplication: &s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs{Status: pulumi.String("Disabled")},
-		SourceSelectionCriteria: &s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs{
-			SseKmsEncryptedObjects: &s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs{Status: pulumi.String("Enabled")},
-		},
-		Destination: dest,
-	}
+func (b *builder) replication() (pulumi.Resource, error) {
+	return kit.NewReplication(b.ctx, b.name, kit.Replication{
+		Description: "S3 cross-region replication of the Pulsar offload bucket", Region: b.cfg.Region,
+		Bucket: b.bucket, KeyARN: b.key.Arn, Versioning: b.versioning, Targets: b.deps.targets(b.cfg),
+		Copy: kit.ReplicaCopy{StorageClass: "INTELLIGENT_TIERING", RTC: b.cfg.ReplicationTimeControl}, Tags: b.tags,
+	}, b.parent)
 }
 
 // accessLogging creates a log bucket (SSE-S3: server access logging cannot
