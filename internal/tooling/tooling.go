@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +26,15 @@ type Tool struct {
 	Binary string
 	// LDFlags are passed to go build.
 	LDFlags string
+	// Tags are the build tags the upstream release is built with
+	// (comma-separated).
+	Tags string
 	// Env overrides the EnvVar lookup ($ENV wins over building).
 	EnvVar string
+	// Sources is a directory of the tools module with a main package of
+	// the program's own (its files join the cache key); empty for an
+	// upstream package.
+	Sources string
 	// Stage, when set, prepares a build directory outside the module cache
 	// (for a package that needs generated files beside its sources) and
 	// returns it with the package to build there.
@@ -60,9 +68,15 @@ var Helm = Tool{Module: "helm", Package: "helm.sh/helm/v3/cmd/helm", Binary: "he
 	LDFlags: "-X helm.sh/helm/v3/internal/version.version=v3.22.0", EnvVar: "PULSAR_FLEET_HELM"}
 
 // Thanos is the Thanos release of components/observability.ThanosImage;
-// the Thanos tier runs its queriers with the program's arguments.
+// the Thanos tier runs its queriers with the program's arguments. The
+// release is built with the tags of its .promu.yml: without slicelabels,
+// Prometheus' labels take another layout than Thanos' zero-copy labels
+// assume, and a store gateway serving a block panics.
 var Thanos = Tool{Module: "thanos", Package: "github.com/thanos-io/thanos/cmd/thanos", Binary: "thanos",
-	LDFlags: "-X github.com/prometheus/common/version.Version=0.42.4", EnvVar: "PULSAR_FLEET_THANOS"}
+	LDFlags: "-X github.com/prometheus/common/version.Version=0.42.4", Tags: ThanosTags, EnvVar: "PULSAR_FLEET_THANOS"}
+
+// ThanosTags are the build tags of a Thanos release (.promu.yml).
+const ThanosTags = "netgo,slicelabels"
 
 // CacheDir is where built tools live (PULSAR_FLEET_TOOLS_CACHE, else the
 // user cache directory).
@@ -92,7 +106,10 @@ func (t Tool) Path(repoRoot string) (string, error) {
 		}
 		h.Write(b)
 	}
-	h.Write([]byte(t.Package + t.LDFlags))
+	h.Write([]byte(t.Package + t.LDFlags + t.Tags))
+	if err := hashSources(h, modDir, t.Sources); err != nil {
+		return "", err
+	}
 	cache, err := CacheDir()
 	if err != nil {
 		return "", err
@@ -124,6 +141,9 @@ func (t Tool) Path(repoRoot string) (string, error) {
 	if t.LDFlags != "" {
 		args = append(args, "-ldflags", t.LDFlags)
 	}
+	if t.Tags != "" {
+		args = append(args, "-tags", t.Tags)
+	}
 	dir, pkg := modDir, t.Package
 	if t.Stage != nil {
 		if dir, pkg, err = t.Stage(modDir); err != nil {
@@ -144,28 +164,57 @@ func (t Tool) Path(repoRoot string) (string, error) {
 	return bin, nil
 }
 
-// All are the tools the test tiers drive.
-var All = []Tool{Pulumi, LanguageHost, Actionlint, KubeAPIServer, Helm, KubernetesProvider, Thanos}
+// BlockGen writes TSDB blocks as a Thanos sidecar uploads them, for the
+// Thanos tier's history stores (tools/thanos/blockgen, with the Prometheus
+// TSDB of the Thanos release).
+var BlockGen = Tool{Module: "thanos", Package: "github.com/pulsar-fleet/pulsar-fleet/tools/thanos/blockgen", Binary: "thanos-blockgen",
+	Tags: ThanosTags, Sources: "blockgen", EnvVar: "PULSAR_FLEET_BLOCKGEN"}
 
-// Select returns the tools named by their module (all when none is named);
-// an unknown name is an error that lists the known ones.
+// All are the tools the test tiers drive.
+var All = []Tool{Pulumi, LanguageHost, Actionlint, KubeAPIServer, Helm, KubernetesProvider, Thanos, BlockGen}
+
+// hashSources adds the files of dir under modDir, names and contents, to h.
+func hashSources(h io.Writer, modDir, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(filepath.Join(modDir, dir))
+	if err != nil {
+		return fmt.Errorf("tool sources: %w", err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(modDir, dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("tool sources: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(b))
+		h.Write(b)
+	}
+	return nil
+}
+
+// Select returns the tools named by their module (every tool of a module
+// it names; all when none is named); an unknown name is an error that
+// lists the known ones.
 func Select(names []string) ([]Tool, error) {
 	if len(names) == 0 {
 		return All, nil
 	}
-	byName := map[string]Tool{}
+	byName := map[string][]Tool{}
 	var known []string
 	for _, t := range All {
-		byName[t.Module] = t
-		known = append(known, t.Module)
+		if _, ok := byName[t.Module]; !ok {
+			known = append(known, t.Module)
+		}
+		byName[t.Module] = append(byName[t.Module], t)
 	}
 	var out []Tool
 	for _, n := range names {
-		t, ok := byName[n]
+		ts, ok := byName[n]
 		if !ok {
 			return nil, fmt.Errorf("unknown tool %q: want one of %v", n, known)
 		}
-		out = append(out, t)
+		out = append(out, ts...)
 	}
 	return out, nil
 }
