@@ -265,6 +265,21 @@ func observabilityConfig(spec Spec, capa capacity.Config, tags map[string]string
 			return observability.Config{}, err
 		}
 		c.Peers = append(c.Peers, observability.Peer{Stack: p.Stack, GlobalView: g})
+		if global && slices.Contains(p.Reads, spec.Stack) {
+			c.Mirrors = append(c.Mirrors, p.Stack)
+		}
+	}
+	for _, p := range spec.Reads {
+		g, err := GlobalView(p.Role)
+		if err != nil {
+			return observability.Config{}, err
+		}
+		if g {
+			c.MirrorTo = append(c.MirrorTo, observability.Site{Stack: p.Stack, Region: p.Region})
+		}
+		if global {
+			c.PeerBuckets = append(c.PeerBuckets, observability.Site{Stack: p.Stack, Region: p.Region})
+		}
 	}
 	for _, t := range crit.Tolerations {
 		c.Tolerations = append(c.Tolerations, observability.Toleration(t))

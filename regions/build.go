@@ -33,6 +33,8 @@ type Peer struct {
 	Weight int
 	// CIDRs are the peer's VPC blocks (its vpcCidr and added zones').
 	CIDRs []string
+	// Reads are the stacks the peer reads (its pulsar-fleet:peers).
+	Reads []string
 }
 
 // AllZones are the zones the region spans: Zones, then AddedZones.
@@ -341,7 +343,16 @@ func (w *wiring) observability() error {
 	deps := observability.Deps{Provider: w.cl.Provider, DependsOn: w.capa.Ready,
 		OIDCProviderARN: w.cl.OIDCProviderARN, OIDCIssuer: w.cl.OIDCIssuer,
 		FleetCA: observability.CA{CertPEM: w.peers.Bootstrap(account.OutputFleetCACert), KeyPEM: w.peers.Bootstrap(account.OutputFleetCAKey),
-			TrustPEM: w.peers.FleetCABundle()}}
+			TrustPEM: w.peers.FleetCABundle()}, Mirrors: map[string]observability.MirrorBucket{}, PeerBuckets: map[string]observability.PeerBucket{}}
+	for _, m := range w.cfg.Observability.MirrorTo {
+		deps.Mirrors[m.Stack] = observability.MirrorBucket{
+			BucketARN: w.peers.Field(m.Stack, OutputMetricsMirrors, w.spec.Stack, observability.MirrorBucketARN),
+			KMSKeyARN: w.peers.Field(m.Stack, OutputMetricsMirrors, w.spec.Stack, observability.MirrorKMSKeyARN)}
+	}
+	for _, p := range w.cfg.Observability.PeerBuckets {
+		deps.PeerBuckets[p.Stack] = observability.PeerBucket{Name: w.peers.String(p.Stack, OutputMetricsBucket),
+			ARN: w.peers.String(p.Stack, OutputMetricsBucketARN), KMSKeyARN: w.peers.String(p.Stack, OutputMetricsBucketKMSKey)}
+	}
 	var err error
 	w.obs, err = observability.New(w.ctx, w.spec.Stack, w.cfg.Observability, deps, w.in)
 	return err
@@ -486,7 +497,10 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	if joins := w.cfg.Interconnect.PeerStacks(); len(joins) > 0 {
 		out[OutputJoins] = pulumi.ToStringArray(joins)
 	}
-	out[OutputMetricsBucket] = w.obs.MetricsBucket
+	out[OutputMetricsBucket], out[OutputMetricsBucketARN], out[OutputMetricsBucketKMSKey] = w.obs.MetricsBucket, w.obs.MetricsBucketARN, w.obs.MetricsKMSKeyARN
+	if len(w.cfg.Observability.Mirrors) > 0 {
+		out[OutputMetricsMirrors] = w.obs.MetricsMirrors
+	}
 	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
 		out[OutputSigningKeyFingerprint] = account.KeyFingerprint(w.tokenKey)
 	}

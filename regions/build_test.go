@@ -39,6 +39,11 @@ func peerOutputs(stack string) map[string]any {
 		regions.OutputProxyNLBARN:              "arn:aws:elasticloadbalancing:" + stack + ":123456789012:loadbalancer/net/x/y",
 		regions.OutputTransitGateway:           "tgw-" + stack,
 		regions.OutputTransitGatewayRouteTable: "tgw-rtb-" + stack,
+		regions.OutputMetricsBucket:            stack + "-metrics-x",
+		regions.OutputMetricsBucketARN:         "arn:aws:s3:::" + stack + "-metrics-x",
+		regions.OutputMetricsBucketKMSKey:      "arn:aws:kms:" + stack + ":123456789012:key/metrics",
+		regions.OutputMetricsMirrors: map[string]any{"us-east-1": map[string]any{
+			"bucketArn": "arn:aws:s3:::" + stack + "-metrics-mirror-us-east-1", "kmsKeyArn": "arn:aws:kms:" + stack + ":123456789012:key/m"}},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -61,8 +62,16 @@ const (
 	// (model.QuorumTLS); a stack deployed before it runs a plaintext
 	// quorum.
 	OutputZooKeeperQuorumTLS = "zookeeperQuorumTls"
-	// OutputMetricsBucket is the region's Thanos bucket.
-	OutputMetricsBucket = "metricsBucket"
+	// OutputMetricsBucket is the region's Thanos bucket, with its ARN and
+	// its key's: the global-view stacks that read this one read it.
+	OutputMetricsBucket       = "metricsBucket"
+	OutputMetricsBucketARN    = "metricsBucketArn"
+	OutputMetricsBucketKMSKey = "metricsKmsKeyArn"
+	// OutputMetricsMirrors are the mirror buckets a global-view region
+	// keeps of the metrics of the stacks that read it, {stack: {bucketArn,
+	// kmsKeyArn}}: each of those replicates its metrics bucket into its
+	// mirror (absent when it keeps none).
+	OutputMetricsMirrors = observability.OutputMetricsMirrors
 	// OutputTransitGateway and OutputTransitGatewayRouteTable are the
 	// region's transit gateway and its default route table: the stacks
 	// that read this one join their gateways to it.
@@ -206,6 +215,25 @@ func (p *peers) FleetTokenKey(stack, was, accept string) pulumi.StringOutput {
 			return "", fmt.Errorf("stack %s: %w", stack, err)
 		}
 		return k, nil
+	}).(pulumi.StringOutput)
+}
+
+// Field is a string field of a peer's map output, output[key][field]; a
+// missing one fails the deployment with the stack, output and key named.
+func (p *peers) Field(stack, output, key, field string) pulumi.StringOutput {
+	ref, ok := p.refs[stack]
+	if !ok {
+		return p.String(stack, output)
+	}
+	return ref.GetOutput(pulumi.String(output)).ApplyT(func(v any) (string, error) {
+		m, _ := v.(map[string]any)
+		entry, _ := m[key].(map[string]any)
+		s, ok := entry[field].(string)
+		if !ok || s == "" {
+			return "", fmt.Errorf("stack %s has no %s.%s in its output %q: deploy %s first with this version (it is a prerequisite of this stack in the stack graph)",
+				stack, key, field, output, stack)
+		}
+		return s, nil
 	}).(pulumi.StringOutput)
 }
 

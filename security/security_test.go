@@ -513,6 +513,28 @@ func TestEveryRuleFails(t *testing.T) {
 		{"METRICS-AUTHENTICATED", "global querier run through the entrypoint, dialing without TLS", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return without(without(c[1:], "--grpc-client-tls-secure"), "/bin/thanos") })
 		}, "dials other regions' endpoints without TLS"},
+		{"METRICS-AUTHENTICATED", "global querier dialing a peer in plaintext through its endpoint configuration", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
+				return append(c, `--endpoint.sd-config={"endpoints":[{"address":"thanos.us-west-2.streaming.example.com:443","client_config":{"tls_config":{"enabled":false}}}]}`)
+			})
+		}, "dials thanos.us-west-2.streaming.example.com:443, outside the cluster, in plaintext"},
+		{"METRICS-AUTHENTICATED", "global querier whose endpoint configuration turns TLS off for every endpoint", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
+				return append(c, `--endpoint.sd-config={"default_client_config":{"tls_config":{"enabled":false}},"endpoints":[]}`)
+			})
+		}, "not turned off by an endpoint configuration's default_client_config"},
+		{"METRICS-AUTHENTICATED", "global querier with a peer only in its endpoint configuration, without the TLS flags", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
+				c = without(without(c, "--endpoint=thanos."), "--grpc-client-tls-secure")
+				return append(c, `--endpoint.sd-config={"endpoints":[{"address":"thanos.us-west-2.streaming.example.com:443"}]}`)
+			})
+		}, "dials other regions' endpoints without TLS and a client certificate"},
+		{"METRICS-AUTHENTICATED", "global querier reading its endpoints from a file", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return append(c, "--endpoint.sd-config-file=/etc/thanos/endpoints.yaml") })
+		}, "reads its endpoints from a file"},
+		{"METRICS-AUTHENTICATED", "global querier with an endpoint configuration the check cannot read", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return append(c, "--endpoint.sd-config=endpoints: [") })
+		}, "an --endpoint.sd-config the check cannot read"},
 		{"METRICS-AUTHENTICATED", "endpoint without source ranges", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) { delete(m(in["spec"]), "loadBalancerSourceRanges") })
 		}, "without loadBalancerSourceRanges"},

@@ -504,7 +504,7 @@ func TestSecureWebhookInStackFile(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{"us-east-1-alert-webhook", "us-east-1-thanos-objstore", "us-east-1-thanos-grpc-tls", "us-east-1-grafana-admin",
-		"us-east-1-token-key", "us-east-1-token-broker-us-east-1", "us-east-1-token-proxy-us-east-1", "us-east-1-token-admin-us-east-1",
+		"us-east-1-thanos-objstore-peer-us-west-2", "us-east-1-thanos-objstore-peer-eu-west-1", "us-east-1-token-key", "us-east-1-token-broker-us-east-1", "us-east-1-token-proxy-us-east-1", "us-east-1-token-admin-us-east-1",
 		"us-east-1-token-probe-us-east-1",
 		"us-east-1-geo-tokens"}, secrets)
 }

@@ -232,7 +232,7 @@ func (c StackConfig) RegionSpec(f Fleet, org string) (regions.Spec, error) {
 		s, _ := f.Get(name)
 		_, cidrs := s.blocks()
 		return regions.Peer{Stack: s.Stack, Region: s.Region, Role: s.Role, Ref: Ref(org, s.Stack), Weight: s.Routing.Weight,
-			CIDRs: cidrs}
+			CIDRs: cidrs, Reads: s.Peers}
 	}
 	for _, p := range c.Peers {
 		spec.Reads = append(spec.Reads, peer(p))

@@ -254,10 +254,20 @@ func inClusterMonitoring(ctx *pulumi.Context, d regions.RegionDesign, cfg observ
 			StoreRoleARN:   pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-thanos-store"),
 			CompactRoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-thanos-compact"),
 			TLS: observability.GRPCCertificate{CACert: pulumi.String("literal fleet CA"), Cert: pulumi.String("literal certificate"),
-				Key: pulumi.ToSecret(pulumi.String("literal key")).(pulumi.StringOutput)}},
+				Key: pulumi.ToSecret(pulumi.String("literal key")).(pulumi.StringOutput)}, History: literalHistory(d.Stack, cfg)},
 		GrafanaAdminPassword: pulumi.ToSecret(pulumi.String("literal-grafana-password")).(pulumi.StringOutput),
 		DependsOn:            pools, FormerParent: outer,
 	}, pulumi.Parent(outer))
+}
+
+// literalHistory are literal buckets and roles of the history stores.
+func literalHistory(stack string, cfg observability.Config) map[string]observability.HistoryBucket {
+	out := map[string]observability.HistoryBucket{}
+	for _, h := range cfg.History() {
+		out[h.Name()] = observability.HistoryBucket{BucketName: pulumi.String(h.Stack + "-metrics-history"),
+			RoleARN: pulumi.String("arn:aws:iam::123456789012:role/" + stack + "-" + h.Name())}
+	}
+	return out
 }
 
 // providerEnv is the engine's environment: the file backend, the built

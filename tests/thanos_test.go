@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,11 +28,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/pulsar-fleet/pulsar-fleet/bootstrap/program"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
+	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -142,6 +145,21 @@ func TestThanosToolIsTheImage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(mod), "\nrequire github.com/thanos-io/thanos "+tag+"\n")
 	assert.Contains(t, tooling.Thanos.LDFlags, "version.Version="+strings.TrimPrefix(tag, "v"))
+	// The release's build tags (its .promu.yml): a build without them
+	// serves no series.
+	cache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	require.NoError(t, err)
+	promu, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(cache)), "github.com/thanos-io/thanos@"+tag, ".promu.yml"))
+	require.NoError(t, err, "the Thanos module, which building the tool downloads")
+	var build struct {
+		Build struct {
+			Tags struct {
+				All []string `yaml:"all"`
+			} `yaml:"tags"`
+		} `yaml:"build"`
+	}
+	require.NoError(t, yaml.Unmarshal(promu, &build))
+	assert.Equal(t, strings.Join(build.Build.Tags.All, ","), tooling.ThanosTags)
 }
 
 // querierArgs are the command of a querier Deployment in a stack's
@@ -213,6 +231,8 @@ type thanosProcess struct {
 	http, grpc int
 	mu         sync.Mutex
 	log        bytes.Buffer
+	// stop kills the process.
+	stop func()
 }
 
 func (p *thanosProcess) Write(b []byte) (int, error) {
@@ -235,6 +255,7 @@ func startThanos(t *testing.T, bin string, args []string) *thanosProcess {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	p.stop = cancel
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = p, p
 	require.NoError(t, cmd.Start())
@@ -542,4 +563,200 @@ func TestFleetCARotationWithRealThanos(t *testing.T) {
 			}
 		}, 90*time.Second, time.Second)
 	})
+}
+
+// The secondary's global view of the other regions' history, with real
+// Thanos. The primary's regional querier and store gateway, and
+// us-west-2's history stores (over the mirror of the primary's bucket and
+// over the DR region's own bucket), run with the arguments their stacks
+// declare, each over a bucket on disk in place of its S3 bucket: the
+// primary's and its mirror hold the same block, the DR region's a block of
+// its own. us-west-2's global querier, with its declared arguments,
+// reaches the history stores in plaintext through its endpoint
+// configuration while it dials the primary with TLS and its certificate.
+//
+// It returns the primary's series once, though two stores serve it, and
+// the DR region's; it ignores a sidecar's block that reached the mirror
+// less than the consistency delay after its upload; and with the
+// primary's querier and store gone, it still returns the primary's
+// series, from the mirror. Dialed as the flags dial every other endpoint,
+// a history store is refused: the per-endpoint setting is what makes it
+// readable.
+func TestHistoryStoresWithRealThanos(t *testing.T) {
+	bin, byStack := thanosTier(t)
+	boot, err := program.PreviewOffline(filepath.Join(root, "bootstrap", "Pulumi.admin.yaml"))
+	require.NoError(t, err)
+	fleetCA := selfSigned(t, one(t, boot.Recorder, "tls:index/privateKey:PrivateKey", "-fleet-ca"),
+		one(t, boot.Recorder, "tls:index/selfSignedCert:SelfSignedCert", "-fleet-ca"))
+	dir := t.TempDir()
+	primary, secondary := byStack["us-east-1"], byStack["us-west-2"]
+	history := observabilityConfig(t, "us-west-2").History()
+	require.Equal(t, []observability.HistoryStore{{Stack: "us-east-1", Region: "us-west-2", Mirror: true}, {Stack: "eu-west-1", Region: "eu-west-1"}}, history)
+	at := time.Now().Add(-3 * time.Hour).Truncate(time.Minute)
+	old := at.Add(-time.Hour)
+
+	// The primary: its store gateway over its bucket, its regional querier
+	// over the store.
+	writeBlock(t, filepath.Join(dir, "us-east-1", "bucket"), "us-east-1", at, old)
+	store := startThanos(t, bin, storeOnDisk(t, workloadArgs(t, primary, observability.StoreName), filepath.Join(dir, "us-east-1")))
+	regional, mount := querierArgs(t, primary, observability.RegionalQueryName)
+	srv := startThanos(t, bin, withEndpoint(rewriteArgs(regional, mount, writeRegionCert(t, dir, "server", primary, fleetCA, fleetCA)), store.grpc))
+	peerAddr := fmt.Sprintf("127.0.0.1:%d", srv.grpc)
+
+	global, mount := querierArgs(t, secondary, observability.GlobalQueryName)
+	args := withEndpoint(rewriteArgs(global, mount, writeRegionCert(t, dir, "client", secondary, fleetCA, fleetCA)), srv.grpc)
+	args = append(args, "--grpc-client-server-name="+observability.EndpointName("us-east-1", primary.Config.Routing.Domain))
+	withFlags := withEndpoint(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--endpoint.sd-config=") }), srv.grpc)
+	want := []string{peerAddr}
+	for _, h := range history {
+		bucket := filepath.Join(dir, h.Name(), "bucket")
+		writeBlock(t, bucket, h.Stack, at, old)
+		if h.Mirror {
+			writeBlock(t, bucket, "fresh", at, time.Now()) // replicated, uploaded a minute ago
+		}
+		hs := startThanos(t, bin, storeOnDisk(t, workloadArgs(t, secondary, h.Name()), filepath.Join(dir, h.Name())))
+		addr := fmt.Sprintf("127.0.0.1:%d", hs.grpc)
+		configured := 0
+		for i, a := range args {
+			if strings.HasPrefix(a, "--endpoint.sd-config=") && strings.Contains(a, h.Endpoint()) {
+				args[i] = strings.ReplaceAll(a, h.Endpoint(), addr)
+				configured++
+			}
+		}
+		require.Equal(t, 1, configured, "the global querier's endpoint configuration names %s", h.Name())
+		want, withFlags = append(want, addr), append(withFlags, "--endpoint="+addr)
+	}
+
+	querier, flagsOnly := startThanos(t, bin, args), startThanos(t, bin, withFlags)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		stores, err := querier.stores()
+		if assert.NoError(ct, err) {
+			assert.ElementsMatch(ct, want, stores, "the peer over mutual TLS and the history stores in plaintext")
+		}
+		stores, err = flagsOnly.stores()
+		if assert.NoError(ct, err) {
+			assert.Equal(ct, []string{peerAddr}, stores, "the history stores dialed with the flags' TLS")
+			for _, addr := range want[1:] {
+				assert.NotEmpty(ct, flagsOnly.failures(addr), "why %s is refused", addr)
+			}
+		}
+	}, 90*time.Second, time.Second, "the global querier reads the peer and the history stores")
+	t.Logf("a history store dialed with TLS: %s", firstLine(flagsOnly.failures(want[1])))
+
+	series := func(ct *assert.CollectT) map[string]int {
+		got, err := querier.query(historyMetric, at)
+		assert.NoError(ct, err)
+		return got
+	}
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		assert.Equal(ct, map[string]int{"us-east-1": 1, "eu-west-1": 1}, series(ct),
+			"the primary once (its querier and its mirror), the DR region, not the block too fresh for the mirror")
+	}, 60*time.Second, time.Second)
+	srv.stop()
+	store.stop()
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		assert.Equal(ct, map[string]int{"us-east-1": 1, "eu-west-1": 1}, series(ct), "the primary down: its history from the mirror")
+	}, 60*time.Second, time.Second)
+}
+
+// historyMetric is the series the history test writes into blocks.
+const historyMetric = "pulsar_fleet_history_test"
+
+// writeBlock writes a TSDB block with one series of historyMetric around
+// at into bucket, as a Thanos sidecar of cluster uploads it at uploaded
+// (the external labels and the replica label in its meta.json), with the
+// Prometheus TSDB of the Thanos release (tools/thanos/blockgen).
+func writeBlock(t *testing.T, bucket, cluster string, at, uploaded time.Time) {
+	t.Helper()
+	bin, err := tooling.BlockGen.Path(root)
+	require.NoError(t, err, "build blockgen from tools/thanos")
+	out, err := exec.Command(bin, "-dir", bucket, "-metric", historyMetric, "-cluster", cluster, "-replica", observability.ReplicaLabel,
+		"-at", fmt.Sprint(at.Unix()), "-uploaded", fmt.Sprint(uploaded.Unix())).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
+
+// query runs an instant query, deduplicated, with partial responses, and
+// counts the series it returns by cluster.
+func (p *thanosProcess) query(q string, at time.Time) (map[string]int, error) {
+	u := fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=%s&time=%d&dedup=true&partial_response=true", p.http, url.QueryEscape(q), at.Unix())
+	r, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("query %s: %s", q, body.Status)
+	}
+	out := map[string]int{}
+	for _, s := range body.Data.Result {
+		out[s.Metric["cluster"]]++
+	}
+	return out, nil
+}
+
+// observabilityConfig is a stack's monitoring configuration, as the
+// program computes it.
+func observabilityConfig(t *testing.T, stack string) observability.Config {
+	t.Helper()
+	files, err := stacks.StackFiles(root)
+	require.NoError(t, err)
+	fleet, err := stacks.FleetFromFiles(files)
+	require.NoError(t, err)
+	c, _ := fleet.Get(stack)
+	spec, err := c.RegionSpec(fleet, "organization")
+	require.NoError(t, err)
+	d, err := regions.Design(spec, catalog(t))
+	require.NoError(t, err)
+	return d.Components.Observability
+}
+
+// workloadArgs are the command of a Thanos workload in a stack's
+// monitoring release, without the binary.
+func workloadArgs(t *testing.T, st stacks.OfflineStack, name string) []string {
+	t.Helper()
+	for _, m := range monitoringRelease(t, st).Input("values.extraManifests").([]any) {
+		o := recorder.Resource{Inputs: m.(map[string]any)}
+		if o.Input("metadata.name") != name || (o.Inputs["kind"] != "StatefulSet" && o.Inputs["kind"] != "Deployment") {
+			continue
+		}
+		var args []string
+		for _, a := range o.Input("spec.template.spec.containers").([]any)[0].(map[string]any)["command"].([]any)[1:] {
+			args = append(args, a.(string))
+		}
+		return args
+	}
+	t.Fatalf("%s has no Thanos workload %s", st.Stack, name)
+	return nil
+}
+
+// storeOnDisk runs a store gateway's arguments on loopback ports over a
+// bucket in a directory, its data in another.
+func storeOnDisk(t *testing.T, args []string, dir string) []string {
+	t.Helper()
+	objstore := filepath.Join(dir, "objstore.yml")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bucket"), 0o700))
+	require.NoError(t, os.WriteFile(objstore, []byte("type: FILESYSTEM\nconfig:\n  directory: "+filepath.Join(dir, "bucket")+"\n"), 0o600))
+	out := rewriteArgs(args, "/nowhere", dir)
+	found := 0
+	for i, a := range out {
+		switch {
+		case strings.HasPrefix(a, "--objstore.config-file="):
+			out[i], found = "--objstore.config-file="+objstore, found+1
+		case strings.HasPrefix(a, "--data-dir="):
+			out[i], found = "--data-dir="+filepath.Join(dir, "store-data"), found+1
+		}
+	}
+	require.Equal(t, 2, found, "the store gateway's bucket and data directory")
+	return out
 }

@@ -2,6 +2,7 @@ package observability
 
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -53,38 +54,107 @@ func (r MetricsRetention) Lifecycle() []kit.LifecycleRule {
 }
 
 // metricsStore is the region's metrics bucket, its key and the three
-// roles.
+// roles, the mirrors it keeps of other regions' metrics, the history
+// stores' buckets and roles, and its replication into the mirrors others
+// keep of it.
 type metricsStore struct {
 	bucket *s3.BucketV2
+	key    *kms.Key
 	roles  map[string]*iam.Role
+	// mirrors are the mirror buckets by mirrored stack.
+	mirrors map[string]*kit.KeyedBucket
+	// history are the history stores' buckets and roles, by store name.
+	history map[string]HistoryBucket
 }
 
-// newMetricsStore registers the bucket, hardened like the offload bucket.
+// newMetricsStore registers the bucket, hardened like the offload bucket,
+// the history stores' buckets and roles, and the replication into
+// Config.MirrorTo.
 func newMetricsStore(ctx *pulumi.Context, name string, cfg Config, deps Deps, parent pulumi.ResourceOption) (*metricsStore, error) {
 	tags := kit.Tags(cfg.Tags)
-	hb, err := kit.NewKeyedBucket(ctx, name+"-metrics", "Thanos metrics bucket "+name, tags, cfg.Protect, parent)
+	hb, err := keyedMetricsBucket(ctx, name+"-metrics", "Thanos metrics bucket "+name, cfg, parent)
 	if err != nil {
 		return nil, err
 	}
-	key := hb.Key
-	if err := kit.NewLifecycle(ctx, name+"-metrics", hb.Bucket.ID(), cfg.Retention.Lifecycle(), parent, pulumi.DependsOn([]pulumi.Resource{hb.Versioning})); err != nil {
-		return nil, err
-	}
-	ms := &metricsStore{bucket: hb.Bucket, roles: map[string]*iam.Role{}}
+	ms := &metricsStore{bucket: hb.Bucket, key: hb.Key, roles: map[string]*iam.Role{}, mirrors: map[string]*kit.KeyedBucket{}, history: map[string]HistoryBucket{}}
 	for _, a := range BucketAccesses {
-		role, err := iam.NewRole(ctx, name+"-"+a.ServiceAccount, &iam.RoleArgs{
-			AssumeRolePolicy: kit.IRSATrust(deps.OIDCProviderARN, deps.OIDCIssuer, Namespace, a.ServiceAccount).JSON(),
-			Description:      pulumi.Sprintf("Thanos %s: metrics bucket", a.ServiceAccount), Tags: tags,
-		}, parent)
-		if err != nil {
+		if ms.roles[a.ServiceAccount], err = bucketRole(ctx, name+"-"+a.ServiceAccount, a, hb.Bucket.Arn, hb.Key.Arn, deps, tags, parent); err != nil {
 			return nil, err
 		}
-		if _, err := iam.NewRolePolicy(ctx, name+"-"+a.ServiceAccount, &iam.RolePolicyArgs{
-			Role: role.Name, Policy: a.BucketPolicy(hb.Bucket.Arn, key.Arn).JSON(),
-		}, parent); err != nil {
+	}
+	for _, h := range cfg.History() {
+		if err := ms.historyStore(ctx, name, h, cfg, deps, parent); err != nil {
 			return nil, err
 		}
-		ms.roles[a.ServiceAccount] = role
+	}
+	if len(cfg.MirrorTo) > 0 {
+		if _, err := kit.NewReplication(ctx, name+"-metrics", mirrorReplication(cfg, deps, hb, tags), parent); err != nil {
+			return nil, err
+		}
 	}
 	return ms, nil
+}
+
+// historyStore registers a history store's read-only role on its bucket:
+// over a mirror, the mirror bucket this region keeps; over a peer's
+// bucket, the bucket and key its stack exports.
+func (ms *metricsStore) historyStore(ctx *pulumi.Context, name string, h HistoryStore, cfg Config, deps Deps, parent pulumi.ResourceOption) error {
+	bucket, arn, key := deps.PeerBuckets[h.Stack].Name, deps.PeerBuckets[h.Stack].ARN, deps.PeerBuckets[h.Stack].KMSKeyARN
+	if h.Mirror {
+		mb, err := keyedMetricsBucket(ctx, name+"-metrics-mirror-"+h.Stack, "Thanos metrics of "+h.Stack+", mirrored in "+name, cfg, parent)
+		if err != nil {
+			return err
+		}
+		ms.mirrors[h.Stack] = mb
+		bucket, arn, key = mb.Bucket.Bucket, mb.Bucket.Arn, mb.Key.Arn
+	}
+	role, err := bucketRole(ctx, name+"-"+h.Name(), BucketAccess{ServiceAccount: h.Name()}, arn, key, deps, kit.Tags(cfg.Tags), parent)
+	if err != nil {
+		return err
+	}
+	ms.history[h.Name()] = HistoryBucket{BucketName: bucket, RoleARN: role.Arn}
+	return nil
+}
+
+// keyedMetricsBucket is a metrics bucket (the region's or a mirror) with
+// its key and the retention's lifecycle, protected like the offload
+// bucket.
+func keyedMetricsBucket(ctx *pulumi.Context, name, description string, cfg Config, parent pulumi.ResourceOption) (*kit.KeyedBucket, error) {
+	hb, err := kit.NewKeyedBucket(ctx, name, description, kit.Tags(cfg.Tags), cfg.Protect, parent)
+	if err != nil {
+		return nil, err
+	}
+	err = kit.NewLifecycle(ctx, name, hb.Bucket.ID(), cfg.Retention.Lifecycle(), parent, pulumi.DependsOn([]pulumi.Resource{hb.Versioning}))
+	return hb, err
+}
+
+// bucketRole is a Thanos service account's role on a bucket and its key.
+func bucketRole(ctx *pulumi.Context, name string, a BucketAccess, bucketARN, keyARN pulumi.StringInput, deps Deps, tags pulumi.StringMap, parent pulumi.ResourceOption) (*iam.Role, error) {
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: kit.IRSATrust(deps.OIDCProviderARN, deps.OIDCIssuer, Namespace, a.ServiceAccount).JSON(),
+		Description:      pulumi.Sprintf("Thanos %s: metrics bucket", a.ServiceAccount), Tags: tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	_, err = iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.Name, Policy: a.BucketPolicy(bucketARN, keyARN).JSON()}, parent)
+	return role, err
+}
+
+// mirrorReplication copies every object of the metrics bucket, and every
+// delete, into each mirror: the compactor deletes the blocks it replaced,
+// and a mirror that kept them would serve them for the whole backstop
+// (the mirror's own versioning keeps a deleted block a week). STANDARD
+// like the source. With S3 Replication Time Control: 99.99% of objects
+// within 15 minutes, so a sidecar's block is whole in the mirror before
+// MirrorConsistencyDelay passes (Thanos exempts the compactor's blocks from
+// that delay; docs/operations.md says what that costs).
+func mirrorReplication(cfg Config, deps Deps, hb *kit.KeyedBucket, tags pulumi.StringMap) kit.Replication {
+	r := kit.Replication{Description: "S3 replication of the Thanos metrics bucket into its mirrors", Region: cfg.Region,
+		Bucket: hb.Bucket, KeyARN: hb.Key.Arn, Versioning: hb.Versioning, Copy: kit.ReplicaCopy{StorageClass: "STANDARD", RTC: true, Deletes: true}, Tags: tags}
+	for _, m := range cfg.MirrorTo {
+		b := deps.Mirrors[m.Stack]
+		r.Targets = append(r.Targets, kit.ReplicaTarget{Stack: m.Stack, Region: m.Region, BucketARN: b.BucketARN, KMSKeyARN: b.KMSKeyARN})
+	}
+	return r
 }

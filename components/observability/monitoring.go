@@ -50,6 +50,14 @@ type ThanosDeps struct {
 	SidecarRoleARN, StoreRoleARN, CompactRoleARN pulumi.StringInput
 	// TLS is the region's gRPC certificate and the fleet CA.
 	TLS GRPCCertificate
+	// History are the buckets and roles of Config.History(), by store
+	// name.
+	History map[string]HistoryBucket
+}
+
+// HistoryBucket is a history store's bucket and its role.
+type HistoryBucket struct {
+	BucketName, RoleARN pulumi.StringInput
 }
 
 // GRPCCertificate is a PEM certificate, its key and the CA certificates
@@ -68,15 +76,22 @@ func (d MonitoringDeps) Validate() error {
 }
 
 // ValidateFor reports a missing Grafana password where the region has a
-// global view.
+// global view, and a mirror without its bucket or role.
 func (d MonitoringDeps) ValidateFor(c Config) error {
+	var errs []error
+	for _, h := range c.History() {
+		hb := d.Thanos.History[h.Name()]
+		if err := kit.Missing(map[string]any{"thanos.history." + h.Name() + ".bucketName": hb.BucketName, "thanos.history." + h.Name() + ".roleArn": hb.RoleARN}); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if !c.GlobalView {
-		return nil
+		return errors.Join(errs...)
 	}
 	if err := kit.Missing(map[string]any{"grafanaAdminPassword": d.GrafanaAdminPassword}); err != nil {
-		return fmt.Errorf("the global view needs Grafana's password: %w", err)
+		errs = append(errs, fmt.Errorf("the global view needs Grafana's password: %w", err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Monitoring is the in-cluster half of observability: the namespace, its
@@ -172,20 +187,25 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 	return b.dashboards(after)
 }
 
-// serviceAccounts are the store gateway's, the compactor's and Fluent
+// serviceAccounts are the store gateways', the compactor's and Fluent
 // Bit's, with their roles (the chart's manifests cannot carry the roles'
 // ARNs, which are outputs).
 func (b *inCluster) serviceAccounts(ns *corev1.Namespace) ([]pulumi.Resource, error) {
-	var out []pulumi.Resource
-	for _, a := range []struct {
+	type account struct {
 		name      string
 		namespace pulumi.StringInput
 		role      pulumi.StringInput
-	}{
+	}
+	accounts := []account{
 		{StoreName, ns.Metadata.Name().Elem(), b.deps.Thanos.StoreRoleARN},
 		{CompactName, ns.Metadata.Name().Elem(), b.deps.Thanos.CompactRoleARN},
 		{FluentBitName, pulumi.String(model.NamespaceNodeAgents), b.deps.FluentBitRoleARN},
-	} {
+	}
+	for _, h := range b.cfg.History() {
+		accounts = append(accounts, account{h.Name(), ns.Metadata.Name().Elem(), b.deps.Thanos.History[h.Name()].RoleARN})
+	}
+	var out []pulumi.Resource
+	for _, a := range accounts {
 		sa, err := corev1.NewServiceAccount(b.ctx, b.name+"-"+a.name, &corev1.ServiceAccountArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.name), Namespace: a.namespace,
 				Annotations: pulumi.StringMap{model.AnnotationIRSARole: a.role}},
@@ -343,6 +363,13 @@ func (b *inCluster) secrets(ns *corev1.Namespace) ([]pulumi.Resource, error) {
 		ObjstoreKey: t.BucketName.ToStringOutput().ApplyT(func(bucket string) string { return ObjstoreConfig(bucket, b.cfg.Region) }).(pulumi.StringOutput),
 	}); err != nil {
 		return nil, err
+	}
+	for _, h := range b.cfg.History() {
+		if err := secret(h.ObjstoreSecret(), h.ObjstoreSecret(), pulumi.StringMap{
+			ObjstoreKey: t.History[h.Name()].BucketName.ToStringOutput().ApplyT(func(bucket string) string { return ObjstoreConfig(bucket, h.Region) }).(pulumi.StringOutput),
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if err := secret("thanos-grpc-tls", GRPCTLSSecret, pulumi.StringMap{
 		"ca.crt": t.TLS.CACert, "tls.crt": t.TLS.Cert, "tls.key": pulumi.ToSecret(t.TLS.Key).(pulumi.StringOutput),

@@ -75,6 +75,11 @@ type Peer struct {
 	GlobalView bool
 }
 
+// Site is a stack and its AWS region.
+type Site struct {
+	Stack, Region string
+}
+
 // LocalStore is how much the region's Prometheus keeps on its own volume.
 type LocalStore struct {
 	Retention, RetentionSize, Disk string
@@ -94,6 +99,22 @@ type Config struct {
 	GlobalView bool
 	// Peers are the fleet's other stacks.
 	Peers []Peer
+	// Mirrors are the stacks whose metrics this region keeps a mirror of
+	// (global view only): each replicates its metrics bucket into a bucket
+	// this region owns, which a store gateway of this region serves to the
+	// global querier, so that stack's history stays in the view while it is
+	// down. They are the stacks that read this one in the stack graph (this
+	// one cannot read their outputs).
+	Mirrors []string
+	// MirrorTo are the global-view stacks that keep a mirror of this
+	// region's metrics: the metrics bucket replicates into their mirror
+	// buckets.
+	MirrorTo []Site
+	// PeerBuckets are the stacks whose own metrics buckets this region's
+	// global querier reads across regions (global view only): the stacks
+	// it reads in the stack graph, whose history stays in the view while
+	// their clusters are down and their S3 is not.
+	PeerBuckets []Site
 	// Domain and HostedZoneID place thanos.<stack>.<domain>.
 	Domain       string
 	HostedZoneID string
@@ -168,8 +189,22 @@ func (a Config) Thanos() Thanos {
 			others = append(others, p.Stack)
 		}
 		t.GlobalEndpoints = GlobalEndpoints(a.Cluster, a.Domain, others)
+		t.History = a.History()
 	}
 	return t
+}
+
+// History are the region's history stores: one over each mirror it
+// keeps, one over each peer bucket it reads.
+func (a Config) History() []HistoryStore {
+	var out []HistoryStore
+	for _, m := range a.Mirrors {
+		out = append(out, HistoryStore{Stack: m, Region: a.Region, Mirror: true})
+	}
+	for _, p := range a.PeerBuckets {
+		out = append(out, HistoryStore{Stack: p.Stack, Region: p.Region})
+	}
+	return out
 }
 
 // Validate checks the configuration.
@@ -215,7 +250,43 @@ func (a Config) Validate() error {
 	if _, err := MetricNames(Expressions(a.PulsarNamespace)); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, a.validateMirrors()...)...)
+}
+
+// validateMirrors: history stores only with a global view, each stack
+// once (mirrored or read, never both), never this one, named so its store
+// gateway's objects can be; a mirror target and a peer bucket in an AWS
+// region.
+func (a Config) validateMirrors() []error {
+	var errs []error
+	if len(a.Mirrors)+len(a.PeerBuckets) > 0 && !a.GlobalView {
+		errs = append(errs, fmt.Errorf("mirrors %v, peerBuckets %v: only a region with a global view reads other regions' history", a.Mirrors, a.PeerBuckets))
+	}
+	seen := map[string]bool{}
+	check := func(field, stack, region string) {
+		switch {
+		case len(stack) > MaxHistoryStack || !model.IsKubernetesName(stack):
+			errs = append(errs, fmt.Errorf("%s: %q: want a stack name of at most %d lowercase letters, digits and '-'", field, stack, MaxHistoryStack))
+		case len(a.Cluster)+len(stack) > MaxHistoryNames:
+			errs = append(errs, fmt.Errorf("%s: %q: with this region's %q, %d characters: at most %d fit its store's IAM role name", field, stack, a.Cluster, len(a.Cluster)+len(stack), MaxHistoryNames))
+		case seen[stack] || stack == a.Cluster:
+			errs = append(errs, fmt.Errorf("%s: %q: listed twice, or this region itself", field, stack))
+		case region == "":
+			errs = append(errs, fmt.Errorf("%s: %q: its AWS region is required", field, stack))
+		}
+		seen[stack] = true
+	}
+	for _, m := range a.Mirrors {
+		check("mirrors", m, a.Region)
+	}
+	for _, p := range a.PeerBuckets {
+		check("peerBuckets", p.Stack, p.Region)
+	}
+	seen = map[string]bool{}
+	for _, m := range a.MirrorTo {
+		check("mirrorTo", m.Stack, m.Region)
+	}
+	return errs
 }
 
 // operator is the Prometheus operator on the critical pool, its admission
@@ -257,6 +328,12 @@ type Deps struct {
 	OIDCIssuer      pulumi.StringInput
 	// FleetCA signs the region's certificate (the bootstrap stack's).
 	FleetCA CA
+	// Mirrors are the mirror buckets of Config.MirrorTo, by stack (their
+	// outputs OutputMetricsMirrors).
+	Mirrors map[string]MirrorBucket
+	// PeerBuckets are the metrics buckets of Config.PeerBuckets, by stack
+	// (their outputs).
+	PeerBuckets map[string]PeerBucket
 	// DependsOn are what the chart's pods need first (the node pools).
 	DependsOn []pulumi.Resource
 }
@@ -267,8 +344,42 @@ func (d Deps) Validate() error {
 		"fleetCa.certPem": d.FleetCA.CertPEM, "fleetCa.keyPem": d.FleetCA.KeyPEM, "fleetCa.trustPem": d.FleetCA.TrustPEM})
 }
 
-// ValidateFor has nothing to add: every region runs the same layer.
-func (d Deps) ValidateFor(Config) error { return nil }
+// OutputMetricsMirrors is the stack output of a region's mirror buckets,
+// {stack: {MirrorBucketARN: ..., MirrorKMSKeyARN: ...}}, which the
+// mirrored stacks read.
+const (
+	OutputMetricsMirrors = "metricsMirrors"
+	MirrorBucketARN      = "bucketArn"
+	MirrorKMSKeyARN      = "kmsKeyArn"
+)
+
+// MirrorBucket is a mirror of this region's metrics in another region.
+type MirrorBucket struct {
+	BucketARN, KMSKeyARN pulumi.StringInput
+}
+
+// PeerBucket is another region's own metrics bucket: its name, ARN and
+// key.
+type PeerBucket struct {
+	Name, ARN, KMSKeyARN pulumi.StringInput
+}
+
+// ValidateFor reports a mirror of Config.MirrorTo or a peer bucket of
+// Config.PeerBuckets without its bucket or key.
+func (d Deps) ValidateFor(c Config) error {
+	var errs []error
+	for _, m := range c.MirrorTo {
+		if b := d.Mirrors[m.Stack]; b.BucketARN == nil || b.KMSKeyARN == nil {
+			errs = append(errs, fmt.Errorf("mirror in %s: bucket and key ARNs are required (its stack's output %s)", m.Stack, OutputMetricsMirrors))
+		}
+	}
+	for _, p := range c.PeerBuckets {
+		if b := d.PeerBuckets[p.Stack]; b.Name == nil || b.ARN == nil || b.KMSKeyARN == nil {
+			errs = append(errs, fmt.Errorf("metrics bucket of %s: its name, ARN and key ARN are required (its stack's outputs)", p.Stack))
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // ChartValues computes the kube-prometheus-stack values for the region:
 // the Prometheus pair with the Thanos sidecar and the replica label, the
@@ -385,8 +496,14 @@ func GrafanaJSON(d Dashboard) (string, error) {
 type Observability struct {
 	pulumi.ResourceState
 	Installed
-	// MetricsBucket is the region's Thanos bucket.
-	MetricsBucket pulumi.StringOutput
+	// MetricsBucket is the region's Thanos bucket, MetricsBucketARN its
+	// ARN and MetricsKMSKeyARN its key's, which the global-view regions
+	// that read this one read it with.
+	MetricsBucket, MetricsBucketARN, MetricsKMSKeyARN pulumi.StringOutput
+	// MetricsMirrors are the mirror buckets the region keeps of other
+	// regions' metrics, {stack: {bucketArn, kmsKeyArn}}
+	// (OutputMetricsMirrors).
+	MetricsMirrors pulumi.Map
 	// ProbeAlarm is the name of the alarm on the end-to-end probe, which
 	// the region's Route53 health check watches.
 	ProbeAlarm pulumi.StringOutput
@@ -412,7 +529,11 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 			FluentBitRoleARN: logs.role.Arn,
 			Thanos: ThanosDeps{BucketName: store.bucket.Bucket, TLS: cert,
 				SidecarRoleARN: store.roles[PrometheusServiceAccount].Arn, StoreRoleARN: store.roles[StoreName].Arn,
-				CompactRoleARN: store.roles[CompactName].Arn}}
+				CompactRoleARN: store.roles[CompactName].Arn, History: store.history}}
+		o.MetricsMirrors = pulumi.Map{}
+		for m, mb := range store.mirrors {
+			o.MetricsMirrors[m] = pulumi.Map{MirrorBucketARN: mb.Bucket.Arn, MirrorKMSKeyARN: mb.Key.Arn}
+		}
 		if cfg.GlobalView {
 			pw, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
 				Length: pulumi.Int(32), Special: pulumi.Bool(false),
@@ -427,6 +548,7 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 			return nil, err
 		}
 		o.Installed, o.MetricsBucket, o.ProbeAlarm = m.Installed, store.bucket.Bucket, logs.probeAlarm
+		o.MetricsBucketARN, o.MetricsKMSKeyARN = store.bucket.Arn, store.key.Arn
 		if cfg.Exposed() {
 			// thanos.<stack>.<domain> points at the endpoint's load balancer.
 			if _, err := route53.NewRecord(ctx, name+"-thanos", &route53.RecordArgs{
@@ -436,7 +558,8 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 				return nil, err
 			}
 		}
-		return pulumi.Map{"endpointHostname": o.EndpointHostname, "metricsBucket": o.MetricsBucket, "probeAlarm": o.ProbeAlarm}, nil
+		return pulumi.Map{"endpointHostname": o.EndpointHostname, "metricsBucket": o.MetricsBucket, "metricsBucketArn": o.MetricsBucketARN,
+			"metricsKmsKeyArn": o.MetricsKMSKeyARN, "probeAlarm": o.ProbeAlarm, OutputMetricsMirrors: o.MetricsMirrors}, nil
 	}, opts...)
 }
 

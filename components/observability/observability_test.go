@@ -137,7 +137,7 @@ func TestDedupLabelEverywhere(t *testing.T) {
 	require.NoError(t, err)
 	label := v.Prometheus.PrometheusSpec.ReplicaExternalLabelName
 	require.Equal(t, "prometheus_replica", label, "the operator's own default, named explicitly")
-	for name, a := range map[string][]string{"regional": RegionalQueryArgs(), "global": GlobalQueryArgs(nil)} {
+	for name, a := range map[string][]string{"regional": RegionalQueryArgs(), "global": GlobalQueryArgs(nil, nil)} {
 		assert.Contains(t, a, "--query.replica-label="+label, name)
 	}
 	assert.Contains(t, CompactArgs(DefaultMetricsRetention), "--deduplication.replica-label="+label)
@@ -154,7 +154,7 @@ func TestCrossRegionPathIsMutualTLS(t *testing.T) {
 		"--grpc-server-tls-client-ca=/etc/thanos/tls/ca.crt"} {
 		assert.Contains(t, r, f)
 	}
-	g := GlobalQueryArgs([]string{"x:443"})
+	g := GlobalQueryArgs([]string{"x:443"}, nil)
 	for _, f := range []string{"--grpc-client-tls-secure", "--grpc-client-tls-cert=/etc/thanos/tls/tls.crt",
 		"--grpc-client-tls-key=/etc/thanos/tls/tls.key", "--grpc-client-tls-ca=/etc/thanos/tls/ca.crt", "--endpoint=x:443"} {
 		assert.Contains(t, g, f)
@@ -915,4 +915,207 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 	assert.False(t, k8s.Admits(closed, internet, pod(RegionalQueryName), GRPCPort), "no endpoint, no door")
 	assert.False(t, k8s.Admits(closed, controlPlane, pod("webhook"), OperatorWebhookPort), "no control plane blocks, no door")
 	assert.True(t, k8s.Admits(closed, prometheus, pod("webhook"), OperatorWebhookPort), "its own namespace still does")
+}
+
+// mirrorOf is us-west-2 with a global view keeping a mirror of the
+// primary's metrics and reading the DR region's bucket; mirrored is the
+// primary, which replicates into it.
+func mirrorOf() Config {
+	a := args(true)
+	a.Mirrors, a.PeerBuckets, a.Protect = []string{"us-east-1"}, []Site{{Stack: "eu-west-1", Region: "eu-west-1"}}, true
+	return a
+}
+
+func mirrorOfDeps() Deps {
+	d := deps()
+	d.PeerBuckets = map[string]PeerBucket{"eu-west-1": {Name: pulumi.String("eu-west-1-metrics-x"), ARN: pulumi.String("arn:aws:s3:::eu-west-1-metrics-x"),
+		KMSKeyARN: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/dr")}}
+	return d
+}
+
+var (
+	mirrorStore = HistoryStore{Stack: "us-east-1", Region: "us-west-2", Mirror: true}
+	peerStore   = HistoryStore{Stack: "eu-west-1", Region: "eu-west-1"}
+)
+
+func mirrored() Config {
+	a := args(true)
+	a.Cluster, a.Region, a.Peers = "us-east-1", "us-east-1", []Peer{{Stack: "us-west-2", GlobalView: true}, {Stack: "eu-west-1"}}
+	a.MirrorTo = []Site{{Stack: "us-west-2", Region: "us-west-2"}}
+	return a
+}
+
+func mirroredDeps() Deps {
+	d := deps()
+	d.Mirrors = map[string]MirrorBucket{"us-west-2": {BucketARN: pulumi.String("arn:aws:s3:::us-west-2-metrics-mirror-us-east-1-x"),
+		KMSKeyARN: pulumi.String("arn:aws:kms:us-west-2:123456789012:key/mirror")}}
+	return d
+}
+
+// A global-view region keeps a mirror of each region that reads it: a
+// bucket hardened and protected like its own, which only the mirror's
+// store gateway reads, served to the global querier in plaintext inside
+// the namespace while every other endpoint keeps TLS; the stack exports
+// the bucket and its key for the mirrored region.
+func TestMetricsMirrorIsServedToTheGlobalQuerier(t *testing.T) {
+	var exported map[string]any
+	rec := recorder.New("us-west-2")
+	require.NoError(t, rec.Run("test", "test", nil, nil, func(ctx *pulumi.Context) error {
+		d := mirrorOfDeps()
+		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		d.Provider = p
+		o, err := New(ctx, "o", mirrorOf(), d)
+		if err != nil {
+			return err
+		}
+		o.MetricsMirrors.ToMapOutput().ApplyT(func(m map[string]any) map[string]any { exported = m; return m })
+		return nil
+	}))
+	name := "o-metrics-mirror-us-east-1"
+	bucketARN, keyARN := "arn:aws:s3:::"+name, "arn:aws:kms:us-west-2:123456789012:key/"+name
+	bucket, err := rec.One("aws:s3/bucketV2:BucketV2", name)
+	require.NoError(t, err)
+	key, err := rec.One("aws:kms/key:Key", name)
+	require.NoError(t, err)
+	assert.True(t, bucket.Protect && key.Protect, "the mirror and its key are protected like the region's bucket")
+	for _, typ := range []string{"aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "aws:s3/bucketPolicy:BucketPolicy",
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"} {
+		_, err := rec.One(typ, name)
+		assert.NoError(t, err, typ)
+	}
+	store := mirrorStore.Name()
+	role, err := rec.One("aws:iam/role:Role", "o-"+store)
+	require.NoError(t, err)
+	assert.Contains(t, role.Inputs["assumeRolePolicy"], "system:serviceaccount:monitoring:"+store)
+	pol, err := rec.One("aws:iam/rolePolicy:RolePolicy", "o-"+store)
+	require.NoError(t, err)
+	assert.Contains(t, pol.Inputs["policy"], bucketARN)
+	assert.Contains(t, pol.Inputs["policy"], keyARN)
+	for _, write := range []string{"s3:PutObject", "s3:DeleteObject", "kms:GenerateDataKey"} {
+		assert.NotContains(t, pol.Inputs["policy"], write, "the mirror's store gateway only reads")
+	}
+	sa, err := rec.One("kubernetes:core/v1:ServiceAccount", "o-"+store)
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/o-"+store, sa.Input("metadata.annotations").(map[string]any)[model.AnnotationIRSARole])
+	secret, err := rec.One("kubernetes:core/v1:Secret", "o-thanos-objstore-mirror-us-east-1")
+	require.NoError(t, err)
+	assert.Equal(t, mirrorStore.ObjstoreSecret(), secret.Input("metadata.name"))
+	assert.Equal(t, map[string]any{"us-east-1": map[string]any{"bucketArn": bucketARN, "kmsKeyArn": keyARN}}, exported, "the mirror only: a peer's bucket is its own")
+	peer, err := rec.One("aws:iam/rolePolicy:RolePolicy", "o-"+peerStore.Name())
+	require.NoError(t, err)
+	for _, want := range []string{"arn:aws:s3:::eu-west-1-metrics-x", "arn:aws:kms:eu-west-1:123456789012:key/dr", "s3:GetObject", "kms:Decrypt"} {
+		assert.Contains(t, peer.Inputs["policy"], want)
+	}
+	for _, write := range []string{"s3:PutObject", "s3:DeleteObject", "kms:GenerateDataKey"} {
+		assert.NotContains(t, peer.Inputs["policy"], write, "the peer's bucket is read, never written")
+	}
+	peerSecret, err := rec.One("kubernetes:core/v1:Secret", "o-"+peerStore.ObjstoreSecret())
+	require.NoError(t, err)
+	assert.Equal(t, "[secret]", peerSecret.Input("stringData"), "the Kubernetes SDK keeps a Secret's data secret")
+	assert.Equal(t, []HistoryStore{mirrorStore, peerStore}, mirrorOf().History(), "each bucket is read in its own AWS region")
+	assert.Len(t, rec.ByType("aws:s3/bucketV2:BucketV2"), 2, "the region's bucket and the mirror: the peer's bucket is not made here")
+	assert.Empty(t, rec.ByType("aws:s3/bucketReplicationConfig:BucketReplicationConfig"), "the mirror is written by the mirrored region")
+
+	v, err := ChartValues(mirrorOf())
+	require.NoError(t, err)
+	var global, mirror k8s.Workload
+	for _, m := range v.ExtraManifests {
+		if w, ok := m.(k8s.Workload); ok && w.Metadata.Name == GlobalQueryName {
+			global = w
+		} else if ok && w.Metadata.Name == store {
+			mirror = w
+		}
+	}
+	require.Equal(t, "StatefulSet", mirror.Kind)
+	assert.Equal(t, 2, mirror.Spec.Replicas)
+	assert.Equal(t, append([]string{"/bin/thanos"}, mirrorStore.Args()...), mirror.Spec.Template.Spec.Containers[0].Command)
+	assert.Contains(t, mirrorStore.Args(), "--consistency-delay=30m")
+	assert.NotContains(t, peerStore.Args(), "--consistency-delay=30m", "the peer's own bucket: the sidecar uploads a block's meta.json last")
+	assert.Equal(t, mirrorStore.ObjstoreSecret(), mirror.Spec.Template.Spec.Volumes[0].Secret.SecretName)
+	assert.Equal(t, store, mirror.Spec.Template.Spec.ServiceAccountName)
+	cmd := global.Spec.Template.Spec.Containers[0].Command
+	assert.Contains(t, cmd, "--grpc-client-tls-secure", "every other endpoint keeps TLS")
+	assert.Contains(t, cmd, `--endpoint.sd-config={"endpoints":[{"address":"thanos-store-mirror-us-east-1.monitoring.svc.cluster.local:10901","client_config":{"tls_config":{"enabled":false}}},`+
+		`{"address":"thanos-store-peer-eu-west-1.monitoring.svc.cluster.local:10901","client_config":{"tls_config":{"enabled":false}}}]}`)
+	assert.Subset(t, manifestNames(v), []string{store, store, store, peerStore.Name(), peerStore.Name(), peerStore.Name()}, "each store's StatefulSet, Service and PDB")
+
+	v, err = ChartValues(args(true))
+	require.NoError(t, err)
+	for _, m := range v.ExtraManifests {
+		if w, ok := m.(k8s.Workload); ok && w.Metadata.Name == GlobalQueryName {
+			for _, a := range w.Spec.Template.Spec.Containers[0].Command {
+				assert.NotContains(t, a, "--endpoint.sd-config", "no mirror, no endpoint configuration")
+			}
+		}
+	}
+}
+
+// A region read by a global-view region replicates its metrics bucket
+// into that region's mirror: every object and every delete, re-encrypted
+// with the mirror's key, by a role only S3 may assume for this bucket.
+func TestMetricsBucketReplicatesIntoTheMirrors(t *testing.T) {
+	rec, err := runWith(t, mirrored(), mirroredDeps())
+	require.NoError(t, err)
+	repl, err := rec.One("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "o-metrics")
+	require.NoError(t, err)
+	bucket, err := rec.One("aws:s3/bucketV2:BucketV2", "o-metrics")
+	require.NoError(t, err)
+	assert.Equal(t, bucket.ID, repl.Inputs["bucket"])
+	rules := repl.Inputs["rules"].([]any)
+	require.Len(t, rules, 1)
+	rule := recorder.Resource{Inputs: rules[0].(map[string]any)}
+	assert.Equal(t, "to-us-west-2", rule.Input("id"))
+	assert.Equal(t, "arn:aws:s3:::us-west-2-metrics-mirror-us-east-1-x", rule.Input("destination.bucket"))
+	assert.Equal(t, "arn:aws:kms:us-west-2:123456789012:key/mirror", rule.Input("destination.encryptionConfiguration.replicaKmsKeyId"))
+	assert.Equal(t, "STANDARD", rule.Input("destination.storageClass"))
+	assert.Equal(t, "Enabled", rule.Input("destination.replicationTime.status"), "blocks land within RTC's 15 minutes, inside the consistency delay")
+	assert.Equal(t, "Enabled", rule.Input("deleteMarkerReplication.status"), "the compactor's deletes reach the mirror")
+	assert.Equal(t, "Enabled", rule.Input("sourceSelectionCriteria.sseKmsEncryptedObjects.status"))
+	role, err := rec.One("aws:iam/role:Role", "o-metrics-replication")
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/o-metrics-replication", repl.Inputs["role"])
+	trust := role.Inputs["assumeRolePolicy"].(string)
+	assert.Contains(t, trust, `"aws:SourceAccount":["123456789012"]`)
+	assert.Contains(t, trust, "arn:aws:s3:::o-metrics", "only S3 replicating this bucket")
+	pol, err := rec.One("aws:iam/rolePolicy:RolePolicy", "o-metrics-replication")
+	require.NoError(t, err)
+	for _, want := range []string{"s3:ReplicateDelete", "arn:aws:s3:::us-west-2-metrics-mirror-us-east-1-x/*", "s3.us-west-2.amazonaws.com", "s3.us-east-1.amazonaws.com"} {
+		assert.Contains(t, pol.Inputs["policy"], want)
+	}
+	_, err = rec.One("aws:s3/bucketV2:BucketV2", "o-metrics-mirror-us-west-2")
+	assert.Error(t, err, "the mirrored region keeps no mirror of its own")
+}
+
+func TestMirrorsBadInput(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mut  func(*Config)
+		want string
+	}{
+		"a mirror without a global view": {func(c *Config) { c.GlobalView = false }, "only a region with a global view reads other regions' history"},
+		"a stack mirrored and read":      {func(c *Config) { c.PeerBuckets = []Site{{Stack: "us-east-1", Region: "us-east-1"}} }, `peerBuckets: "us-east-1": listed twice`},
+		"a peer bucket without a region": {func(c *Config) { c.PeerBuckets = []Site{{Stack: "eu-west-1"}} }, `peerBuckets: "eu-west-1": its AWS region is required`},
+		"names no IAM role can carry": {func(c *Config) { c.Cluster, c.Mirrors = "us-west-2-production", []string{"us-east-1-production"} },
+			`mirrors: "us-east-1-production": with this region's "us-west-2-production", 40 characters: at most 35 fit its store's IAM role name`},
+		"a mirror of itself":          {func(c *Config) { c.Mirrors = []string{"us-west-2"} }, `mirrors: "us-west-2": listed twice, or this region itself`},
+		"a mirror twice":              {func(c *Config) { c.Mirrors = []string{"us-east-1", "us-east-1"} }, `mirrors: "us-east-1": listed twice`},
+		"a name no object can carry":  {func(c *Config) { c.Mirrors = []string{"US_East"} }, `mirrors: "US_East": want a stack name of at most 32 lowercase letters`},
+		"a name too long":             {func(c *Config) { c.Mirrors = []string{strings.Repeat("a", 33)} }, "want a stack name of at most 32"},
+		"a target without its region": {func(c *Config) { c.MirrorTo = []Site{{Stack: "eu-west-1"}} }, `mirrorTo: "eu-west-1": its AWS region is required`},
+	} {
+		c := mirrorOf()
+		tc.mut(&c)
+		_, err := runWith(t, c, mirrorOfDeps())
+		assert.ErrorContains(t, err, tc.want, name)
+	}
+	_, err := run(t, mirrorOf())
+	require.ErrorContains(t, err, "metrics bucket of eu-west-1: its name, ARN and key ARN are required (its stack's outputs)")
+	rec, err := runWith(t, mirrored(), deps())
+	require.ErrorContains(t, err, "mirror in us-west-2: bucket and key ARNs are required (its stack's output metricsMirrors)")
+	for _, r := range rec.Resources() {
+		assert.Equal(t, "pulumi:providers:kubernetes", r.Type, "nothing of the component is registered")
+	}
 }

@@ -1,6 +1,7 @@
 package observability
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -20,11 +21,19 @@ import (
 //
 // The regions with RoleProfile.GlobalView also run a global querier over
 // every region's regional querier, which Grafana reads. Both queriers
-// deduplicate the two Prometheus replicas by ReplicaLabel.
+// deduplicate the two Prometheus replicas by ReplicaLabel. A global-view
+// region also keeps a mirror of the metrics bucket of each region that
+// reads it in the stack graph (S3 replication into a bucket of its own),
+// reads the buckets of the regions it reads, and serves each to its
+// global querier through a store gateway of its own (HistoryStore), so a
+// region's history stays in the view while it is down.
 
 // Thanos facts. The image is the one kube-prometheus-stack 88.5.3 runs as
 // the sidecar (prometheusOperator.thanosImage, checked against the chart's
 // values in a test), so every Thanos component of a region is one release.
+// Past v0.43 the querier's --grpc-client-tls-* flags are gone: the global
+// querier's TLS moves to its endpoint configuration's
+// default_client_config (EndpointConfig).
 const (
 	ThanosImage = "quay.io/thanos/thanos:v0.42.4"
 	// ReplicaLabel is the external label the operator gives each Prometheus
@@ -120,6 +129,67 @@ func GlobalEndpoints(stack, domain string, others []string) []string {
 	return out
 }
 
+// HistoryStore is a global-view region's store gateway over another
+// region's metrics, which keeps that region's history in the global view
+// while the region is down: over its mirror in this region (Mirror), or
+// over the region's own bucket, read across regions.
+type HistoryStore struct {
+	// Stack is the region whose metrics it serves; Region is the AWS
+	// region of the bucket it reads.
+	Stack, Region string
+	Mirror        bool
+}
+
+// Name is the store gateway's StatefulSet, Service and service account.
+func (h HistoryStore) Name() string { return StoreName + "-" + h.kind() + "-" + h.Stack }
+
+func (h HistoryStore) kind() string {
+	if h.Mirror {
+		return "mirror"
+	}
+	return "peer"
+}
+
+// ObjstoreSecret holds its bucket's Thanos configuration (ObjstoreKey).
+func (h HistoryStore) ObjstoreSecret() string { return ObjstoreSecret + "-" + h.kind() + "-" + h.Stack }
+
+// Endpoint is the store gateway in the cluster, which the global querier
+// reads in plaintext (it never leaves the namespace). It is the Service's
+// static name: Thanos dials a dns+ or dnssrv+ address with the flags' TLS
+// whatever its endpoint configuration says.
+func (h HistoryStore) Endpoint() string {
+	return fmt.Sprintf("%s.%s.svc.cluster.local:%d", h.Name(), Namespace, GRPCPort)
+}
+
+// Args are its store gateway's: over a mirror, a block is read once
+// replication has had time to copy all of its objects.
+func (h HistoryStore) Args() []string {
+	if h.Mirror {
+		return append(StoreArgs(), "--consistency-delay="+MirrorConsistencyDelay)
+	}
+	return StoreArgs()
+}
+
+// MaxHistoryStack is the longest stack name a history store can carry:
+// its StatefulSet's name, with the controller's revision suffix, is a
+// 63-character label.
+var MaxHistoryStack = 52 - len(HistoryStore{Mirror: true}.Name())
+
+// MaxHistoryNames is the longest the region's and a history store's stack
+// names may be together: the store's role is named
+// <region>-thanos-store-mirror-<stack> and Pulumi adds 8 characters, and
+// IAM names a role in 64.
+var MaxHistoryNames = 64 - 8 - len("-"+HistoryStore{Mirror: true}.Name())
+
+// MirrorConsistencyDelay is how long after its upload a sidecar's block is
+// read from a mirror: S3 replicates a block's objects one by one, in no
+// set order, within 15 minutes with Replication Time Control. Thanos
+// measures it from the upload to the mirrored region's bucket (meta.json's
+// upload_time) and skips it for the compactor's blocks
+// (pkg/block/fetcher.go, ConsistencyDelayMetaFilter; docs/operations.md,
+// "History of a region that is down").
+const MirrorConsistencyDelay = "30m"
+
 // Thanos is one region's Thanos configuration.
 type Thanos struct {
 	// StorageClass of the store gateway's and compactor's volumes.
@@ -127,6 +197,8 @@ type Thanos struct {
 	// GlobalEndpoints are the global querier's endpoints; empty without
 	// a global view.
 	GlobalEndpoints []string
+	// History are the global querier's history stores.
+	History []HistoryStore
 	// Retention of the bucket.
 	Retention MetricsRetention
 	// Placement of the pods (the critical pool).
@@ -148,8 +220,9 @@ func RegionalQueryArgs() []string {
 }
 
 // GlobalQueryArgs are the global querier's: every region's regional
-// querier over TLS with the region's client certificate, deduplicated.
-func GlobalQueryArgs(endpoints []string) []string {
+// querier over TLS with the region's client certificate, and the store
+// gateways of plaintext, in the cluster, deduplicated.
+func GlobalQueryArgs(endpoints, plaintext []string) []string {
 	args := []string{"query",
 		"--http-address=0.0.0.0:" + itoa(HTTPPort), "--grpc-address=0.0.0.0:" + itoa(GRPCPort),
 		"--query.replica-label=" + ReplicaLabel, "--query.auto-downsampling",
@@ -159,7 +232,44 @@ func GlobalQueryArgs(endpoints []string) []string {
 	for _, e := range endpoints {
 		args = append(args, "--endpoint="+e)
 	}
+	if len(plaintext) > 0 {
+		args = append(args, "--endpoint.sd-config="+plaintextEndpoints(plaintext))
+	}
 	return args
+}
+
+// EndpointConfig is Thanos' endpoint configuration (--endpoint.sd-config,
+// cmd/thanos/endpointset.go). JSON is YAML, which Thanos reads.
+type EndpointConfig struct {
+	Endpoints []EndpointSetting `json:"endpoints"`
+}
+
+// EndpointSetting is one endpoint and how the querier dials it.
+type EndpointSetting struct {
+	Address      string               `json:"address"`
+	ClientConfig EndpointClientConfig `json:"client_config"`
+}
+
+// EndpointClientConfig overrides the --grpc-client-tls-* flags for one
+// endpoint.
+type EndpointClientConfig struct {
+	TLSConfig EndpointTLS `json:"tls_config"`
+}
+
+// EndpointTLS turns TLS on or off for one endpoint.
+type EndpointTLS struct {
+	Enabled bool `json:"enabled"`
+}
+
+// plaintextEndpoints are endpoints in the cluster with TLS off: the flags
+// dial every other endpoint with TLS and the region's certificate.
+func plaintextEndpoints(addresses []string) string {
+	var c EndpointConfig
+	for _, a := range addresses {
+		c.Endpoints = append(c.Endpoints, EndpointSetting{Address: a})
+	}
+	b, _ := json.Marshal(c) // plain strings and bools
+	return string(b)
 }
 
 // StoreArgs are the store gateway's.
@@ -199,24 +309,39 @@ func ThanosLabels(component string) map[string]string {
 
 // Manifests are the region's Thanos objects, shipped in the monitoring
 // release's extraManifests: the store gateway, the compactor, the regional
-// querier and, with a global view, the global querier (the bucket users'
-// service accounts carry role ARNs, outputs, and are made apart).
+// querier and, with a global view, the global querier and its history
+// stores (the bucket users' service accounts carry role ARNs, outputs,
+// and are made apart).
 func (t Thanos) Manifests() []any {
+	small := map[string]string{"cpu": "500m", "memory": "2Gi"}
 	out := []any{
 		serviceAccount(RegionalQueryName),
-		t.workload("StatefulSet", StoreName, 2, StoreArgs(), true, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, StoreDisk),
+		t.workload(workloadSpec{Kind: "StatefulSet", Name: StoreName, Replicas: 2, Args: StoreArgs(), Objstore: ObjstoreSecret, Spread: true, Requests: small, Disk: StoreDisk}),
 		headless(StoreName),
-		t.workload("StatefulSet", CompactName, 1, CompactArgs(t.Retention), true, false, map[string]string{"cpu": "1", "memory": "4Gi"}, CompactDisk),
+		t.workload(workloadSpec{Kind: "StatefulSet", Name: CompactName, Replicas: 1, Args: CompactArgs(t.Retention), Objstore: ObjstoreSecret,
+			Requests: map[string]string{"cpu": "1", "memory": "4Gi"}, Disk: CompactDisk}),
 		headless(CompactName),
-		t.workload("Deployment", RegionalQueryName, 2, RegionalQueryArgs(), false, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, ""),
+		t.workload(workloadSpec{Kind: "Deployment", Name: RegionalQueryName, Replicas: 2, Args: RegionalQueryArgs(), Spread: true, Requests: small}),
 		clusterService(RegionalQueryName),
 		disruptionBudget(StoreName), disruptionBudget(RegionalQueryName),
 		podMonitor(),
 	}
-	if len(t.GlobalEndpoints) > 0 {
-		out = append(out, serviceAccount(GlobalQueryName),
-			t.workload("Deployment", GlobalQueryName, 2, GlobalQueryArgs(t.GlobalEndpoints), false, true, map[string]string{"cpu": "500m", "memory": "2Gi"}, ""),
-			clusterService(GlobalQueryName), disruptionBudget(GlobalQueryName))
+	if len(t.GlobalEndpoints) == 0 {
+		return out
+	}
+	var history []string
+	for _, h := range t.History {
+		history = append(history, h.Endpoint())
+	}
+	out = append(out, serviceAccount(GlobalQueryName),
+		t.workload(workloadSpec{Kind: "Deployment", Name: GlobalQueryName, Replicas: 2, Args: GlobalQueryArgs(t.GlobalEndpoints, history), Spread: true, Requests: small}),
+		clusterService(GlobalQueryName), disruptionBudget(GlobalQueryName))
+	// A history store's Service is not headless: the querier dials its
+	// static name (HistoryStore.Endpoint), and the StatefulSet needs no
+	// per-pod names.
+	for _, h := range t.History {
+		out = append(out, t.workload(workloadSpec{Kind: "StatefulSet", Name: h.Name(), Replicas: 2, Args: h.Args(), Objstore: h.ObjstoreSecret(),
+			Spread: true, Requests: small, Disk: StoreDisk}), clusterService(h.Name()), disruptionBudget(h.Name()))
 	}
 	return out
 }
@@ -238,16 +363,31 @@ const (
 	CompactDisk = "250Gi"
 )
 
+// workloadSpec is one Thanos Deployment or StatefulSet.
+type workloadSpec struct {
+	Kind, Name string
+	Replicas   int
+	Args       []string
+	// Objstore is the Secret with the bucket's configuration of a bucket
+	// reader ("" for the queriers).
+	Objstore string
+	// Spread spreads the replicas across zones.
+	Spread   bool
+	Requests map[string]string
+	// Disk is the data volume's size ("": none).
+	Disk string
+}
+
 // workload is a Deployment or StatefulSet of one Thanos container: a
 // bucket reader keeps dataDir on a volume of its own (disk) and mounts the
 // objstore Secret, and the queriers mount the gRPC certificate. Every
 // container is ready when Thanos says so.
-func (t Thanos) workload(kind, name string, replicas int, args []string, bucket, spread bool, requests map[string]string, disk string) k8s.Workload {
-	labels := ThanosLabels(name)
-	c := k8s.Container{Name: "thanos", Image: ThanosImage, Command: append([]string{"/bin/thanos"}, args...),
+func (t Thanos) workload(w workloadSpec) k8s.Workload {
+	labels := ThanosLabels(w.Name)
+	c := k8s.Container{Name: "thanos", Image: ThanosImage, Command: append([]string{"/bin/thanos"}, w.Args...),
 		Ports:           []k8s.ContainerPort{{Name: "grpc", ContainerPort: GRPCPort}, {Name: "http", ContainerPort: HTTPPort}},
 		ReadinessProbe:  &k8s.Probe{HTTPGet: k8s.HTTPGetAction{Path: "/-/ready", Port: "http"}, PeriodSeconds: 10},
-		Resources:       k8s.ResourceRequirements{Requests: requests, Limits: map[string]string{"memory": requests["memory"]}},
+		Resources:       k8s.ResourceRequirements{Requests: w.Requests, Limits: map[string]string{"memory": w.Requests["memory"]}},
 		SecurityContext: k8s.RestrictedContainer(ThanosUID)}
 	var vols []k8s.Volume
 	mount := func(v k8s.Volume, path string) {
@@ -255,33 +395,33 @@ func (t Thanos) workload(kind, name string, replicas int, args []string, bucket,
 		c.VolumeMounts = append(c.VolumeMounts, k8s.VolumeMount{Name: v.Name, MountPath: path, ReadOnly: v.Secret != nil})
 	}
 	var podSecurity *k8s.PodSecurityContext
-	if bucket {
+	if w.Objstore != "" {
 		// The volume is root's until the kubelet gives it the pod's group.
 		podSecurity = &k8s.PodSecurityContext{FSGroup: ThanosUID}
 		c.VolumeMounts = append(c.VolumeMounts, k8s.VolumeMount{Name: "data", MountPath: dataDir})
-		mount(k8s.Volume{Name: "objstore", Secret: &k8s.SecretVolume{SecretName: ObjstoreSecret}}, objstoreDir)
+		mount(k8s.Volume{Name: "objstore", Secret: &k8s.SecretVolume{SecretName: w.Objstore}}, objstoreDir)
 	}
-	if slices.Contains([]string{RegionalQueryName, GlobalQueryName}, name) {
+	if slices.Contains([]string{RegionalQueryName, GlobalQueryName}, w.Name) {
 		mount(k8s.Volume{Name: "tls", Secret: &k8s.SecretVolume{SecretName: GRPCTLSSecret}}, tlsDir)
 	}
-	pod := k8s.PodSpec{ServiceAccountName: name, RestartPolicy: "Always", NodeSelector: t.Scheduling.NodeSelector,
+	pod := k8s.PodSpec{ServiceAccountName: w.Name, RestartPolicy: "Always", NodeSelector: t.Scheduling.NodeSelector,
 		Tolerations: t.Scheduling.Tolerations, Containers: []k8s.Container{c}, Volumes: vols, SecurityContext: podSecurity}
-	if spread {
+	if w.Spread {
 		pod.TopologySpreadConstraints = []k8s.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: model.LabelZone,
 			WhenUnsatisfiable: "ScheduleAnyway", LabelSelector: k8s.LabelSelector{MatchLabels: labels}}}
 	}
-	w := k8s.Workload{APIVersion: "apps/v1", Kind: kind, Metadata: k8s.Meta{Name: name, Namespace: Namespace, Labels: labels},
-		Spec: k8s.WorkloadSpec{Replicas: replicas, Selector: k8s.LabelSelector{MatchLabels: labels},
-			Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: name, Labels: labels}, Spec: pod}}}
-	if kind == "StatefulSet" {
-		w.Spec.ServiceName = name
+	out := k8s.Workload{APIVersion: "apps/v1", Kind: w.Kind, Metadata: k8s.Meta{Name: w.Name, Namespace: Namespace, Labels: labels},
+		Spec: k8s.WorkloadSpec{Replicas: w.Replicas, Selector: k8s.LabelSelector{MatchLabels: labels},
+			Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: w.Name, Labels: labels}, Spec: pod}}}
+	if w.Kind == "StatefulSet" {
+		out.Spec.ServiceName = w.Name
 	}
-	if disk != "" {
-		w.Spec.VolumeClaimTemplates = []k8s.ClaimTemplate{{Metadata: k8s.Meta{Name: "data"}, Spec: k8s.ClaimSpec{
+	if w.Disk != "" {
+		out.Spec.VolumeClaimTemplates = []k8s.ClaimTemplate{{Metadata: k8s.Meta{Name: "data"}, Spec: k8s.ClaimSpec{
 			AccessModes: []string{"ReadWriteOnce"}, StorageClassName: t.StorageClass,
-			Resources: k8s.ResourceRequirements{Requests: map[string]string{"storage": disk}}}}}
+			Resources: k8s.ResourceRequirements{Requests: map[string]string{"storage": w.Disk}}}}}
 	}
-	return w
+	return out
 }
 
 // headless is a StatefulSet's governing Service, whose SRV records the
