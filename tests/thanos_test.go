@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -607,7 +608,7 @@ func TestHistoryStoresWithRealThanos(t *testing.T) {
 	args := withEndpoint(rewriteArgs(global, mount, writeRegionCert(t, dir, "client", secondary, fleetCA, fleetCA)), srv.grpc)
 	args = append(args, "--grpc-client-server-name="+observability.EndpointName("us-east-1", primary.Config.Routing.Domain))
 	withFlags := withEndpoint(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--endpoint.sd-config=") }), srv.grpc)
-	want := []string{peerAddr}
+	want, stores := []string{peerAddr}, []*thanosProcess{}
 	for _, h := range history {
 		bucket := filepath.Join(dir, h.Name(), "bucket")
 		writeBlock(t, bucket, h.Stack, at, old)
@@ -615,6 +616,7 @@ func TestHistoryStoresWithRealThanos(t *testing.T) {
 			writeBlock(t, bucket, "fresh", at, time.Now()) // replicated, uploaded a minute ago
 		}
 		hs := startThanos(t, bin, storeOnDisk(t, workloadArgs(t, secondary, h.Name()), filepath.Join(dir, h.Name())))
+		stores = append(stores, hs)
 		addr := fmt.Sprintf("127.0.0.1:%d", hs.grpc)
 		configured := 0
 		for i, a := range args {
@@ -652,6 +654,12 @@ func TestHistoryStoresWithRealThanos(t *testing.T) {
 		assert.Equal(ct, map[string]int{"us-east-1": 1, "eu-west-1": 1}, series(ct),
 			"the primary once (its querier and its mirror), the DR region, not the block too fresh for the mirror")
 	}, 60*time.Second, time.Second)
+	for _, hs := range stores {
+		// ThanosHistoryStale's metrics, as this release exports them.
+		metrics := hs.get(t, "/metrics")
+		assert.Regexp(t, `(?m)^thanos_bucket_store_blocks_last_loaded_timestamp_seconds [1-9]`, metrics, "set once a block is loaded")
+		assert.Regexp(t, `(?m)^process_start_time_seconds [1-9]`, metrics)
+	}
 	srv.stop()
 	store.stop()
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -673,6 +681,17 @@ func writeBlock(t *testing.T, bucket, cluster string, at, uploaded time.Time) {
 	out, err := exec.Command(bin, "-dir", bucket, "-metric", historyMetric, "-cluster", cluster, "-replica", observability.ReplicaLabel,
 		"-at", fmt.Sprint(at.Unix()), "-uploaded", fmt.Sprint(uploaded.Unix())).CombinedOutput()
 	require.NoError(t, err, "%s", out)
+}
+
+// get is the body of a GET on the process' HTTP port.
+func (p *thanosProcess) get(t *testing.T, path string) string {
+	t.Helper()
+	r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", p.http, path))
+	require.NoError(t, err)
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	require.NoError(t, err)
+	return string(b)
 }
 
 // query runs an instant query, deduplicated, with partial responses, and

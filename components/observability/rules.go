@@ -27,36 +27,38 @@ var KnownMetrics = map[string]string{
 	"pulsar_replication_backlog":    "Pulsar broker (replication metrics): messages pending replication, remote_cluster label",
 	"pulsar_replication_rate_out":   "Pulsar broker (replication metrics): messages/s replicated out",
 	"bookie_SERVER_STATUS":          "BookKeeper bookie: 1 writable, 0 read-only",
-	"bookie_ledger_dir__pulsar_data_bookkeeper_ledgers_usage": "BookKeeper LedgerDirsMonitor: ledger disk usage (%) of /pulsar/data/bookkeeper/ledgers",
-	"auditor_NUM_UNDER_REPLICATED_LEDGERS":                    "BookKeeper auditor (ReplicationStats): under-replicated ledgers per audit, summary",
-	"auditor_NUM_LEDGERS_HAVING_NO_REPLICA_OF_AN_ENTRY":       "BookKeeper auditor (ReplicationStats): ledgers with an entry that has no replica left",
-	"karpenter_interruption_received_messages_total":          "Karpenter: interruption queue messages received, message_type label",
-	"karpenter_nodes_allocatable":                             "Karpenter: allocatable resources of its nodes",
-	"node_network_transmit_bytes_total":                       "node-exporter: bytes sent per interface",
-	"pulsar_subscription_msg_rate_out":                        "Pulsar broker (subscription metrics): messages/s dispatched, topic and subscription labels (TopicStats)",
-	"pulsar_replication_rate_in":                              "Pulsar broker (replication metrics): messages/s received from remote_cluster (TopicStats)",
-	"pulsar_replication_delay_in_seconds":                     "Pulsar broker (replication metrics): age of the oldest message not yet replicated to remote_cluster (TopicStats)",
-	"bookie_journal_JOURNAL_ADD_ENTRY":                        "BookKeeper journal: add-entry latency summary in ms, success and quantile labels (JournalStats)",
-	"bookie_journal_JOURNAL_SYNC":                             "BookKeeper journal: fsync latency summary in ms (JournalStats)",
-	"bookkeeper_server_ADD_ENTRY_REQUEST":                     "BookKeeper server: add-entry request latency summary in ms (RequestStats)",
-	"bookie_flush":                                            "BookKeeper DbLedgerStorage: flush latency summary in ms (DbLedgerStorageStats)",
-	"quorum_size":                                             "ZooKeeper (Prometheus metrics provider): ensemble size (QuorumZooKeeperServer)",
-	"outstanding_requests":                                    "ZooKeeper: queued requests (ZooKeeperServer)",
-	"updatelatency":                                           "ZooKeeper: update latency summary in ms, quantile label (ServerMetrics)",
-	"readlatency":                                             "ZooKeeper: read latency summary in ms, quantile label (ServerMetrics)",
-	"znode_count":                                             "ZooKeeper: znodes (ZooKeeperServer)",
-	"num_alive_connections":                                   "ZooKeeper: client connections (ZooKeeperServer)",
-	"karpenter_nodeclaims_disrupted_total":                    "Karpenter: node claims disrupted, reason, nodepool and capacity_type labels",
-	"kube_pod_status_phase":                                   "kube-state-metrics: pod phase (phase label)",
-	"kube_node_status_condition":                              "kube-state-metrics: node conditions (condition, status labels)",
-	"kube_node_labels":                                        "kube-state-metrics: node labels allowed by --metric-labels-allowlist (label_topology_kubernetes_io_zone, KubeStateMetrics.MetricLabelsAllowlist)",
-	"kube_cronjob_status_last_successful_time":                "kube-state-metrics: a CronJob's last successful run (cronjob, namespace labels)",
-	"kube_cronjob_created":                                    "kube-state-metrics: when a CronJob was created",
-	"thanos_shipper_uploads_total":                            "Thanos sidecar (pkg/shipper): blocks uploaded",
-	"thanos_shipper_upload_failures_total":                    "Thanos sidecar (pkg/shipper): failed block uploads",
-	"thanos_compact_halted":                                   "Thanos compactor (cmd/thanos/compact.go): 1 when it halted on an error",
-	"thanos_objstore_bucket_last_successful_upload_time":      "Thanos objstore client: time of the last successful upload (the mixin's ThanosCompactHasNotRun)",
-	"thanos_store_nodes_grpc_connections":                     "Thanos querier (pkg/query/endpointset.go): open gRPC connections to StoreAPIs, store_type label",
+	"bookie_ledger_dir__pulsar_data_bookkeeper_ledgers_usage":  "BookKeeper LedgerDirsMonitor: ledger disk usage (%) of /pulsar/data/bookkeeper/ledgers",
+	"auditor_NUM_UNDER_REPLICATED_LEDGERS":                     "BookKeeper auditor (ReplicationStats): under-replicated ledgers per audit, summary",
+	"auditor_NUM_LEDGERS_HAVING_NO_REPLICA_OF_AN_ENTRY":        "BookKeeper auditor (ReplicationStats): ledgers with an entry that has no replica left",
+	"karpenter_interruption_received_messages_total":           "Karpenter: interruption queue messages received, message_type label",
+	"karpenter_nodes_allocatable":                              "Karpenter: allocatable resources of its nodes",
+	"node_network_transmit_bytes_total":                        "node-exporter: bytes sent per interface",
+	"pulsar_subscription_msg_rate_out":                         "Pulsar broker (subscription metrics): messages/s dispatched, topic and subscription labels (TopicStats)",
+	"pulsar_replication_rate_in":                               "Pulsar broker (replication metrics): messages/s received from remote_cluster (TopicStats)",
+	"pulsar_replication_delay_in_seconds":                      "Pulsar broker (replication metrics): age of the oldest message not yet replicated to remote_cluster (TopicStats)",
+	"bookie_journal_JOURNAL_ADD_ENTRY":                         "BookKeeper journal: add-entry latency summary in ms, success and quantile labels (JournalStats)",
+	"bookie_journal_JOURNAL_SYNC":                              "BookKeeper journal: fsync latency summary in ms (JournalStats)",
+	"bookkeeper_server_ADD_ENTRY_REQUEST":                      "BookKeeper server: add-entry request latency summary in ms (RequestStats)",
+	"bookie_flush":                                             "BookKeeper DbLedgerStorage: flush latency summary in ms (DbLedgerStorageStats)",
+	"quorum_size":                                              "ZooKeeper (Prometheus metrics provider): ensemble size (QuorumZooKeeperServer)",
+	"outstanding_requests":                                     "ZooKeeper: queued requests (ZooKeeperServer)",
+	"updatelatency":                                            "ZooKeeper: update latency summary in ms, quantile label (ServerMetrics)",
+	"readlatency":                                              "ZooKeeper: read latency summary in ms, quantile label (ServerMetrics)",
+	"znode_count":                                              "ZooKeeper: znodes (ZooKeeperServer)",
+	"num_alive_connections":                                    "ZooKeeper: client connections (ZooKeeperServer)",
+	"karpenter_nodeclaims_disrupted_total":                     "Karpenter: node claims disrupted, reason, nodepool and capacity_type labels",
+	"kube_pod_status_phase":                                    "kube-state-metrics: pod phase (phase label)",
+	"kube_node_status_condition":                               "kube-state-metrics: node conditions (condition, status labels)",
+	"kube_node_labels":                                         "kube-state-metrics: node labels allowed by --metric-labels-allowlist (label_topology_kubernetes_io_zone, KubeStateMetrics.MetricLabelsAllowlist)",
+	"kube_cronjob_status_last_successful_time":                 "kube-state-metrics: a CronJob's last successful run (cronjob, namespace labels)",
+	"kube_cronjob_created":                                     "kube-state-metrics: when a CronJob was created",
+	"thanos_shipper_uploads_total":                             "Thanos sidecar (pkg/shipper): blocks uploaded",
+	"thanos_shipper_upload_failures_total":                     "Thanos sidecar (pkg/shipper): failed block uploads",
+	"thanos_compact_halted":                                    "Thanos compactor (cmd/thanos/compact.go): 1 when it halted on an error",
+	"thanos_objstore_bucket_last_successful_upload_time":       "Thanos objstore client: time of the last successful upload (the mixin's ThanosCompactHasNotRun)",
+	"thanos_store_nodes_grpc_connections":                      "Thanos querier (pkg/query/endpointset.go): open gRPC connections to StoreAPIs, store_type label",
+	"thanos_bucket_store_blocks_last_loaded_timestamp_seconds": "Thanos store gateway (pkg/store/bucket.go): when it last loaded a block (0 before its first)",
+	"process_start_time_seconds":                               "every Go process (client_golang's process collector): when it started",
 }
 
 // Rule is one alerting rule.
@@ -145,10 +147,13 @@ func alertGroups(pulsarNamespace, runbookBase string) []Group {
 // alerts): a sidecar that cannot upload loses the region's history once
 // Prometheus' local retention passes it; a halted compactor stops
 // downsampling and retention, so the bucket only grows; a querier that
-// lost a store it had serves a view with a region or a replica missing.
+// lost a store it had serves a view with a region or a replica missing; a
+// history store that loads no block stops the view's copy of its
+// region's history.
 func thanosGroup(warn, crit map[string]string, ann func(summary, desc string) map[string]string) Group {
 	compact := fmt.Sprintf(`job="%s/%s", pod=~"%s-.*"`, Namespace, ThanosMonitorName, CompactName)
 	queriers := fmt.Sprintf(`job="%s/%s", pod=~"(%s|%s)-.*"`, Namespace, ThanosMonitorName, RegionalQueryName, GlobalQueryName)
+	history := fmt.Sprintf(`job="%s/%s", pod=~"%s-(mirror|peer)-.*"`, Namespace, ThanosMonitorName, StoreName)
 	return Group{Name: "thanos", Rules: []Rule{
 		{Alert: "ThanosSidecarUploadFailing", Expr: `sum by (pod) (rate(thanos_shipper_upload_failures_total[5m])) > 0`, For: "15m", Labels: crit,
 			Annotations: ann("Thanos sidecar cannot upload blocks", "Sidecar {{ $labels.pod }} in {{ $externalLabels.cluster }} has failed to upload blocks for 15 minutes: history older than Prometheus' local retention will be missing from the global view.")},
@@ -159,6 +164,10 @@ func thanosGroup(warn, crit map[string]string, ann func(summary, desc string) ma
 		{Alert: "ThanosCompactHasNotRun", Expr: fmt.Sprintf(`(time() - max by (pod) (max_over_time(thanos_objstore_bucket_last_successful_upload_time{%s}[24h]))) / 3600 > 24`, compact),
 			For: "0m", Labels: warn,
 			Annotations: ann("Thanos compactor has written nothing for 24 hours", "The compactor in {{ $externalLabels.cluster }} has not uploaded a compacted block for a day.")},
+		{Alert: "ThanosHistoryStale", Expr: fmt.Sprintf(`time() - max by (pod) (thanos_bucket_store_blocks_last_loaded_timestamp_seconds{%[1]s}) > 4 * 3600 `+
+			`and on (pod) time() - max by (pod) (process_start_time_seconds{%[1]s}) > 4 * 3600`, history),
+			For: "15m", Labels: warn,
+			Annotations: ann("A history store has loaded no block for 4 hours", "History store {{ $labels.pod }} in {{ $externalLabels.cluster }} has loaded no new block for 4 hours, where its region uploads one every 2: the global view's copy of that region's history, which it serves while the region is down, ends there.")},
 		{Alert: "ThanosQueryStoreLost", Expr: fmt.Sprintf(`sum by (pod) (thanos_store_nodes_grpc_connections{%[1]s}) < max by (pod) (max_over_time(sum by (pod) (thanos_store_nodes_grpc_connections{%[1]s})[6h:5m]))`, queriers),
 			For: "10m", Labels: warn,
 			Annotations: ann("Thanos querier lost a store", "Querier {{ $labels.pod }} in {{ $externalLabels.cluster }} reaches fewer stores than it did in the last 6 hours: the view it serves misses a region, a replica or history.")},
