@@ -1,7 +1,6 @@
 package security
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -44,77 +43,9 @@ func metricsAuthenticated(v *view) []Finding {
 	return out
 }
 
-// querierTLS fails a querier that dials an endpoint outside the cluster in
-// plaintext: through the --endpoint flags without the --grpc-client-tls-*
-// flags, or through an endpoint configuration (--endpoint.sd-config) that
-// turns TLS off for it, for every endpoint (default_client_config) or for
-// one; and a configuration the check cannot read (a file's content is not
-// in the manifests).
-func querierTLS(w manifests.Object, args []string) []Finding {
-	var out []Finding
-	remote := slices.ContainsFunc(args, remoteEndpoint)
-	tlsFlags := hasFlags(args, mutualTLSClientFlags)
-	for _, a := range args {
-		if strings.HasPrefix(a, "--endpoint.sd-config-file=") {
-			out = append(out, fail(w.String(), "reads its endpoints from a file (%s): the check cannot see how it dials them; give the configuration inline (--endpoint.sd-config)", a))
-		}
-		content, ok := strings.CutPrefix(a, "--endpoint.sd-config=")
-		if !ok {
-			continue
-		}
-		var c sdEndpoints
-		if err := json.Unmarshal([]byte(content), &c); err != nil {
-			out = append(out, fail(w.String(), "an --endpoint.sd-config the check cannot read (%v): its endpoints' TLS is unknown", err))
-			continue
-		}
-		if off(c.Default.TLSConfig.Enabled) {
-			tlsFlags = false
-		}
-		for _, e := range c.Endpoints {
-			if !remoteEndpoint("--endpoint=" + e.Address) {
-				continue
-			}
-			if off(e.ClientConfig.TLSConfig.Enabled) {
-				out = append(out, fail(w.String(), "dials %s, outside the cluster, in plaintext (tls_config enabled: false in --endpoint.sd-config)", e.Address))
-			} else if e.ClientConfig.TLSConfig.Enabled == nil {
-				remote = true
-			}
-		}
-	}
-	if remote && !tlsFlags {
-		out = append(out, fail(w.String(), "dials other regions' endpoints without TLS and a client certificate (%s, not turned off by an endpoint configuration's default_client_config)",
-			strings.Join(mutualTLSClientFlags, " ")))
-	}
-	return out
-}
-
-// sdEndpoints is what the check reads of Thanos' --endpoint.sd-config
-// (cmd/thanos/endpointset.go): the default client configuration, each
-// endpoint, and whether either turns TLS off.
-type sdEndpoints struct {
-	Default   sdClient `json:"default_client_config"`
-	Endpoints []struct {
-		Address      string   `json:"address"`
-		ClientConfig sdClient `json:"client_config"`
-	} `json:"endpoints"`
-}
-
-type sdClient struct {
-	TLSConfig struct {
-		Enabled *bool `json:"enabled"`
-	} `json:"tls_config"`
-}
-
-// off says whether a tls_config turns TLS off.
-func off(enabled *bool) bool { return enabled != nil && !*enabled }
-
-// remoteEndpoint says whether an argument is an --endpoint outside the
-// cluster (any name but a cluster-local one).
-func remoteEndpoint(arg string) bool {
-	e, ok := strings.CutPrefix(arg, "--endpoint=")
-	if !ok {
-		return false
-	}
+// remoteAddress says whether an endpoint address (a dns+ or dnssrv+ name
+// too) is outside the cluster.
+func remoteAddress(e string) bool {
 	host := e[strings.LastIndex(e, "+")+1:]
 	if i := strings.LastIndex(host, ":"); i >= 0 {
 		host = host[:i]

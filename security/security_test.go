@@ -522,13 +522,13 @@ func TestEveryRuleFails(t *testing.T) {
 			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
 				return append(c, `--endpoint.sd-config={"default_client_config":{"tls_config":{"enabled":false}},"endpoints":[]}`)
 			})
-		}, "not turned off by an endpoint configuration's default_client_config"},
+		}, "or its endpoint configuration's default_client_config): in plaintext"},
 		{"METRICS-AUTHENTICATED", "global querier with a peer only in its endpoint configuration, without the TLS flags", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
 				c = without(without(c, "--endpoint=thanos."), "--grpc-client-tls-secure")
-				return append(c, `--endpoint.sd-config={"endpoints":[{"address":"thanos.us-west-2.streaming.example.com:443"}]}`)
+				return append(c, `--endpoint.sd-config={"endpoints":[{"address":"thanos.eu-west-1.streaming.example.com:443"}]}`)
 			})
-		}, "dials other regions' endpoints without TLS and a client certificate"},
+		}, "dials thanos.eu-west-1.streaming.example.com:443, outside the cluster, in plaintext"},
 		{"METRICS-AUTHENTICATED", "global querier reading its endpoints from a file", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return append(c, "--endpoint.sd-config-file=/etc/thanos/endpoints.yaml") })
 		}, "reads its endpoints from a file"},

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,22 +174,28 @@ var BlockGen = Tool{Module: "thanos", Package: "github.com/pulsar-fleet/pulsar-f
 // All are the tools the test tiers drive.
 var All = []Tool{Pulumi, LanguageHost, Actionlint, KubeAPIServer, Helm, KubernetesProvider, Thanos, BlockGen}
 
-// hashSources adds the files of dir under modDir, names and contents, to h.
+// hashSources adds the files under dir in modDir, paths and contents, to
+// h.
 func hashSources(h io.Writer, modDir, dir string) error {
 	if dir == "" {
 		return nil
 	}
-	entries, err := os.ReadDir(filepath.Join(modDir, dir))
+	base := filepath.Join(modDir, dir)
+	err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(base, path)
+		fmt.Fprintf(h, "%s\x00%d\x00", rel, len(b))
+		_, err = h.Write(b)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("tool sources: %w", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(modDir, dir, e.Name()))
-		if err != nil {
-			return fmt.Errorf("tool sources: %w", err)
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(b))
-		h.Write(b)
 	}
 	return nil
 }

@@ -30,8 +30,8 @@ func TestSelect(t *testing.T) {
 func TestOwnSourcesKeyTheCache(t *testing.T) {
 	root := t.TempDir()
 	mod := root + "/tools/m"
-	require.NoError(t, os.MkdirAll(mod+"/gen", 0o755))
-	for f, body := range map[string]string{"go.mod": "module m\n", "go.sum": "", "gen/main.go": "package main\n\nfunc main() {}\n"} {
+	require.NoError(t, os.MkdirAll(mod+"/gen/testdata", 0o755))
+	for f, body := range map[string]string{"go.mod": "module m\n", "go.sum": "", "gen/main.go": "package main\n\nfunc main() {}\n", "gen/testdata/x": "x"} {
 		require.NoError(t, os.WriteFile(mod+"/"+f, []byte(body), 0o644))
 	}
 	t.Setenv("PULSAR_FLEET_TOOLS_CACHE", t.TempDir())
@@ -45,4 +45,8 @@ func TestOwnSourcesKeyTheCache(t *testing.T) {
 	changed, err := tool.Path(root)
 	require.NoError(t, err)
 	assert.NotEqual(t, first, changed, "changed sources: a new build")
+	require.NoError(t, os.WriteFile(mod+"/gen/testdata/x", []byte("y"), 0o644))
+	again, err = tool.Path(root)
+	require.NoError(t, err)
+	assert.NotEqual(t, changed, again, "a changed file in a subdirectory: a new build")
 }

@@ -1,11 +1,15 @@
-// Tools module: builds the thanos binary of the Thanos test tier. Thanos'
-// own go.mod replaces some modules; a replace applies only in the main
-// module, so this module repeats them (v0.42.4's go.mod).
+// Tools module: builds the thanos binary of the Thanos test tier, and
+// blockgen, which writes its test blocks with the release's Prometheus
+// TSDB. Thanos' own go.mod replaces some modules; a replace applies only
+// in the main module, so this module repeats them (v0.42.4's go.mod).
 module github.com/pulsar-fleet/pulsar-fleet/tools/thanos
 
 go 1.26.0
 
-require github.com/thanos-io/thanos v0.42.4
+require (
+	github.com/prometheus/prometheus v0.309.1
+	github.com/thanos-io/thanos v0.42.4
+)
 
 require (
 	capnproto.org/go/capnp/v3 v3.1.0-alpha.1 // indirect
@@ -187,7 +191,6 @@ require (
 	github.com/prometheus/exporter-toolkit v0.15.0 // indirect
 	github.com/prometheus/otlptranslator v1.0.0 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
-	github.com/prometheus/prometheus v0.309.1 // indirect
 	github.com/prometheus/sigv4 v0.3.0 // indirect
 	github.com/puzpuzpuz/xsync/v3 v3.5.1 // indirect
 	github.com/redis/rueidis v1.0.61 // indirect

@@ -25,9 +25,9 @@ func main() {
 		start := time.Now()
 		path, err := t.Path(".")
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", t.Module, err)
+			fmt.Fprintf(os.Stderr, "%s: %v\n", t.Binary, err)
 			os.Exit(1)
 		}
-		fmt.Printf("%-20s %8s  %s\n", t.Module, time.Since(start).Round(time.Second), path)
+		fmt.Printf("%-24s %8s  %s\n", t.Binary, time.Since(start).Round(time.Second), path)
 	}
 }
