@@ -20,6 +20,9 @@ var (
 	unseenEndpointFlags = []string{"--endpoint.sd-config-file=", "--store.sd-files="}
 )
 
+// sdConfigFlag carries the endpoint configuration inline.
+const sdConfigFlag = "--endpoint.sd-config="
+
 // dialTLS is how one endpoint is dialed: TLS, a client certificate and
 // key, a CA to verify the server with, verification skipped.
 type dialTLS struct {
@@ -135,7 +138,7 @@ func querierTLS(w manifests.Object, args []string) []Finding {
 		if slices.ContainsFunc(unseenEndpointFlags, func(f string) bool { return strings.HasPrefix(a, f) }) {
 			out = append(out, fail(w.String(), "reads its endpoints from a file (%s): the check cannot see how it dials them; give the configuration inline (--endpoint.sd-config)", a))
 		}
-		content, ok := strings.CutPrefix(a, "--endpoint.sd-config=")
+		content, ok := strings.CutPrefix(a, sdConfigFlag)
 		if !ok {
 			continue
 		}
@@ -189,13 +192,9 @@ func joinFlagValues(args []string) []string {
 }
 
 // takesValue says whether a flag without "=" takes the next argument: the
-// endpoint flags and the TLS flags with a value do.
+// endpoint flags, the endpoint configuration and the TLS flags with a
+// value do.
 func takesValue(flag string) bool {
-	for _, f := range append(append(slices.Clone(endpointFlags), unseenEndpointFlags...), "--endpoint.sd-config=", "--grpc-client-tls-cert=",
-		"--grpc-client-tls-key=", "--grpc-client-tls-ca=") {
-		if flag+"=" == f {
-			return true
-		}
-	}
-	return false
+	f := flag + "="
+	return f == sdConfigFlag || slices.Contains(endpointFlags, f) || slices.Contains(unseenEndpointFlags, f) || slices.Contains(mutualTLSClientFlags, f)
 }

@@ -36,7 +36,6 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/tooling"
-	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -736,14 +735,9 @@ func (p *thanosProcess) query(q string, at time.Time) (map[string]int, error) {
 // program computes it.
 func observabilityConfig(t *testing.T, stack string) observability.Config {
 	t.Helper()
-	files, err := stacks.StackFiles(root)
+	fleet, _, err := stacks.LoadFleet(root)
 	require.NoError(t, err)
-	fleet, err := stacks.FleetFromFiles(files)
-	require.NoError(t, err)
-	c, _ := fleet.Get(stack)
-	spec, err := c.RegionSpec(fleet, "organization")
-	require.NoError(t, err)
-	d, err := regions.Design(spec, catalog(t))
+	d, err := stacks.DesignFor(fleet, stack, "", catalog(t))
 	require.NoError(t, err)
 	return d.Components.Observability
 }
