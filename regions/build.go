@@ -3,6 +3,7 @@ package regions
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -135,6 +136,10 @@ type Spec struct {
 	// refused (model.FleetKeyChange) unless AcceptKeyFingerprint names it.
 	DeployedKeyFingerprint string
 	AcceptKeyFingerprint   string
+	// Recorded is the stack's last outputs (empty: never deployed), which
+	// the outputs the guards read keep where this run did not apply what
+	// they describe (RecordedOutputs).
+	Recorded map[string]any
 	// AlertWebhookURL is where alerts go (a secret).
 	AlertWebhookURL model.Secret
 	// LogRetentionDays is the pod log group's retention (0: the default).
@@ -456,10 +461,6 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		OutputNATPublicIPs:           w.net.NATPublicIPs,
 		"clusterName":                pulumi.String(w.cfg.Cluster.Name),
 		OutputKubernetesVersion:      pulumi.String(w.cfg.Cluster.KubernetesVersion),
-		OutputPhase:                  pulumi.String(w.spec.Phase.Name),
-		OutputBookieSets:             pulumi.String(BookieSets(w.cfg.Pulsar)),
-		OutputSigningKey:             pulumi.String(w.cfg.Pulsar.WithDefaults().SigningKey),
-		OutputZooKeeperQuorumTLS:     pulumi.String(w.cfg.Pulsar.WithDefaults().QuorumTLS),
 		"kubeconfig":                 w.cl.KubeconfigJSON,
 		"karpenterInterruptionQueue": w.capa.QueueName,
 		OutputOffloadBucketARN:       w.store.BucketARN,
@@ -481,16 +482,12 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 		// the Secret with the bundle and the certificate the setting's CA
 		// signed, and rolls the queriers onto them, so a run that fails
 		// before reports no new stage.
-		out[model.OutputFleetCAApplied] = pulumi.All(ca, w.obs.Stack.Status).ApplyT(func(v []any) map[string]any {
+		applied := pulumi.Map{model.OutputFleetCAApplied: pulumi.All(ca, w.obs.Stack.Status).ApplyT(func(v []any) map[string]any {
 			return v[0].(map[string]any)
-		}).(pulumi.MapOutput)
+		}).(pulumi.MapOutput)}
+		maps.Copy(out, RecordedOutputs(w.obs.Applied, applied, w.spec.Recorded, model.OutputFleetCAApplied))
 	}
-	if v, ok := EBSVolumes(w.cfg); ok {
-		out[OutputBookieVolumes] = pulumi.ToMap(VolumesOutput(v).Map())
-	}
-	if b := d.Between; b != nil {
-		out[OutputTransition] = pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
-	}
+	maps.Copy(out, RecordedOutputs(w.pl.Applied, DeclaredPulsarOutputs(d, w.tokenKey), w.spec.Recorded, PulsarOutputs...))
 	if len(w.cfg.Network.PeerCIDRs) > 0 {
 		out[OutputTransitGateway], out[OutputTransitGatewayRouteTable] = w.net.TransitGatewayID, w.net.TransitGatewayRouteTableID
 	}
@@ -501,14 +498,39 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	if len(w.cfg.Observability.Mirrors) > 0 {
 		out[OutputMetricsMirrors] = w.obs.MetricsMirrors
 	}
-	if w.cfg.Pulsar.WithDefaults().SigningKey == model.SigningKeyFleet {
-		out[OutputSigningKeyFingerprint] = account.KeyFingerprint(w.tokenKey)
-	}
 	if w.cfg.Observability.Exposed() {
 		out[OutputThanosEndpoint] = pulumi.String(observability.EndpointName(w.spec.Stack, w.spec.Routing.Domain))
 	}
 	if w.cfg.Routing.GlobalAccelerator {
 		out["globalAcceleratorDns"] = w.rt.AcceleratorDNS
+	}
+	return out
+}
+
+// TransitionOutput is the OutputTransition of a stack between phases.
+func TransitionOutput(b Between) pulumi.Map {
+	return pulumi.Map{"from": pulumi.String(b.From), "step": pulumi.Int(b.Step)}
+}
+
+// DeclaredPulsarOutputs are the PulsarOutputs as a design declares them.
+// tokenKey is the fleet signing key its tokens are minted from (unused
+// with the chart's key).
+func DeclaredPulsarOutputs(d RegionDesign, tokenKey pulumi.StringOutput) pulumi.Map {
+	p := d.Components.Pulsar.WithDefaults()
+	out := pulumi.Map{
+		OutputPhase:              pulumi.String(d.Phase),
+		OutputBookieSets:         pulumi.String(BookieSets(d.Components.Pulsar)),
+		OutputSigningKey:         pulumi.String(p.SigningKey),
+		OutputZooKeeperQuorumTLS: pulumi.String(p.QuorumTLS),
+	}
+	if v, ok := EBSVolumes(d.Components); ok {
+		out[OutputBookieVolumes] = pulumi.ToMap(VolumesOutput(v).Map())
+	}
+	if b := d.Between; b != nil {
+		out[OutputTransition] = TransitionOutput(*b)
+	}
+	if p.SigningKey == model.SigningKeyFleet {
+		out[OutputSigningKeyFingerprint] = account.KeyFingerprint(tokenKey)
 	}
 	return out
 }

@@ -181,7 +181,9 @@ func DeployedState(out map[string]any) transition.Deployed {
 	if n, ok := out[regions.OutputNetwork].(map[string]any); ok {
 		d.Network = deployedNetwork(n)
 	}
-	if v, ok := out[regions.OutputBookieVolumes]; ok {
+	// A null is no key: once the releases are applied, RecordedOutputs
+	// reports a key the stack recorded but no longer declares as null.
+	if v, ok := out[regions.OutputBookieVolumes]; ok && v != nil {
 		d.Volumes = deployedVolumes(v)
 	}
 	return d

@@ -94,6 +94,7 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 			return err
 		}
 		spec.DeployedKeyFingerprint, _ = deployed[regions.OutputSigningKeyFingerprint].(string)
+		spec.Recorded = deployed
 		res, err := regions.BuildDesign(ctx, spec, regions.WithPhaseCosts(design, spec, cat))
 		if err != nil {
 			return err

@@ -75,3 +75,17 @@ func TestProgramGuardsItsDeployedState(t *testing.T) {
 		})
 	}
 }
+
+// A null output is no output: a stack whose releases were applied without
+// a key it recorded before (RecordedOutputs) reports it so, and the guard
+// must not read a null as EBS bookies with no volumes, or as a step.
+func TestDeployedStateReadsNullAsAbsent(t *testing.T) {
+	d := DeployedState(map[string]any{regions.OutputPhase: "1m", regions.OutputBookieSets: "nvme",
+		regions.OutputBookieVolumes: nil, regions.OutputTransition: nil, regions.OutputLegacyBookieStorage: nil})
+	assert.Equal(t, "1m", d.Phase)
+	assert.Nil(t, d.Volumes, "no EBS bookies")
+	assert.Nil(t, d.Between, "at a phase")
+	assert.Empty(t, d.LegacyStorage)
+	withVolumes := DeployedState(map[string]any{regions.OutputBookieVolumes: map[string]any{"ledgerGiB": 100.0}})
+	require.NotNil(t, withVolumes.Volumes, "a recorded volumes output is read")
+}

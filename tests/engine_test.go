@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/bootstrap/program"
@@ -480,4 +483,52 @@ func TestEngineFleetCAGuardReadsTheRegions(t *testing.T) {
 	applied["r2"] = trust
 	require.NoError(t, up(&both), out.String())
 	require.NoError(t, up(&boot), "both regions applied trust\n%s", out.String())
+}
+
+// The premise of regions.RecordedOutputs, on the real engine: an `up`
+// that targets one resource leaves the others as they were, yet saves the
+// outputs the program computes from its configuration. If the engine ever
+// stops saving them, this fails and the docs' "What the outputs report"
+// needs another look.
+func TestEngineTargetedUpStillSavesOutputs(t *testing.T) {
+	bin := pulumiBin(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: "+testProject+"\nruntime: go\n"), 0o600))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "state"), 0o700))
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(bin))})
+	require.NoError(t, err)
+	type part struct{ pulumi.ResourceState }
+	prog := func(ctx *pulumi.Context) error {
+		step, _ := ctx.GetConfig(testProject + ":step")
+		var applied, other part
+		// The resource a step changes (its name carries the step) and one
+		// it does not.
+		if err := ctx.RegisterComponentResource("test:index:Part", "applied-"+step, &applied); err != nil {
+			return err
+		}
+		if err := ctx.RegisterComponentResource("test:index:Part", "other", &other); err != nil {
+			return err
+		}
+		ctx.Export("step", pulumi.String(step))
+		return nil
+	}
+	ctx := context.Background()
+	st, err := auto.UpsertStackInlineSource(ctx, "targeted", testProject, prog, auto.WorkDir(dir), auto.Pulumi(cmd),
+		auto.EnvVars(map[string]string{"PULUMI_BACKEND_URL": "file://" + filepath.Join(dir, "state"), stacks.PassphraseEnv: "engine-test-passphrase"}))
+	require.NoError(t, err)
+	up := func(step string, opts ...optup.Option) {
+		t.Helper()
+		require.NoError(t, st.SetConfig(ctx, "step", auto.ConfigValue{Value: step}))
+		_, err := st.Up(ctx, opts...)
+		require.NoError(t, err)
+	}
+	up("1")
+	up("2", optup.Target([]string{"urn:pulumi:targeted::" + testProject + "::test:index:Part::other"}))
+	out, err := st.Outputs(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "2", out["step"].Value, "the targeted up saved the output of step 2")
+	dep, err := st.Export(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, string(dep.Deployment), "test:index:Part::applied-1", "step 1's resource is still there")
+	assert.NotContains(t, string(dep.Deployment), "test:index:Part::applied-2", "step 2's resource was never created")
 }

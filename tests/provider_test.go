@@ -45,6 +45,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -205,13 +206,16 @@ func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit fu
 			BrokerRoleARN:         pulumi.String("arn:aws:iam::123456789012:role/" + d.Stack + "-offload-broker"),
 			OffloadBucket:         pulumi.String(d.Stack + "-offload"), DependsOn: append([]pulumi.Resource{monitoring.Stack}, karpenter.Ready...),
 			// A real key: the tier's Secrets carry real tokens minted from it.
-			TokenKey: pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput),
+			TokenKey: tierTokenKey(),
 			// cert-manager's CRDs are installed with the API server (its
 			// webhook could not answer here: no pod runs), so the releases
 			// wait for the monitoring stack instead.
 			CertManager: monitoring.Stack,
 		})
 		if err != nil {
+			return err
+		}
+		if err := recordedOutputs(ctx, d, pl, monitoring); err != nil {
 			return err
 		}
 		outer, err := outerHalf(ctx, routing.TypeToken, d.Stack)
@@ -223,6 +227,38 @@ func inClusterProgram(d regions.RegionDesign, kubeconfig, charts string, edit fu
 		return err
 	}
 }
+
+// recordedOutputs exports the phase, the transition step and the bookie
+// sets as the product does (regions.RecordedOutputs): as declared once the
+// releases hold the declared values, else as the stack's own last outputs
+// (read as the product reads them, stacks.ReadDeployed), and whether the
+// monitoring release is applied.
+func recordedOutputs(ctx *pulumi.Context, d regions.RegionDesign, pl *pulsar.Pulsar, monitoring *observability.Monitoring) error {
+	recorded, err := stacks.ReadDeployed(ctx, "organization/"+ctx.Project()+"/"+ctx.Stack(), "the real-provider tier")
+	if err != nil {
+		return err
+	}
+	declared := regions.DeclaredPulsarOutputs(d, tierTokenKey())
+	for k, v := range regions.RecordedOutputs(pl.Applied, declared, recorded, regions.PulsarOutputs...) {
+		ctx.Export(k, v)
+	}
+	ctx.Export(monitoringApplied, monitoring.Applied)
+	return nil
+}
+
+// tierTokenKey is the fleet signing key of the tier's releases, a Pulumi
+// secret as the bootstrap stack's is.
+func tierTokenKey() pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.String(recorder.SimulatedTokenKey())).(pulumi.StringOutput)
+}
+
+// kubernetesProviderURN is the tier program's Kubernetes provider.
+func kubernetesProviderURN(stack string) string {
+	return "urn:pulumi:" + stack + "::realprovider::pulumi:providers:kubernetes::local"
+}
+
+// monitoringApplied is the tier's output of observability's Applied.
+const monitoringApplied = "monitoringApplied"
 
 // inClusterKarpenter is Karpenter's in-cluster half, with literal IAM, queue
 // and security group.
@@ -284,14 +320,16 @@ func providerEnv(t *testing.T, pluginDir string) map[string]string {
 	}
 }
 
-// changes counts a run's resource operations other than "same".
+// changes counts a run's resource operations other than "same" and
+// "read": the program's stack reference to itself is read afresh in a run
+// over a state that lacks it, which changes nothing.
 func changes(summary *map[string]int) map[string]int {
 	out := map[string]int{}
 	if summary == nil {
 		return out
 	}
 	for op, n := range *summary {
-		if op != string(apitype.OpSame) && n > 0 {
+		if op != string(apitype.OpSame) && op != string(apitype.OpRead) && n > 0 {
 			out[op] = n
 		}
 	}
@@ -646,10 +684,51 @@ func (c *cycle) step(name string, f func() error) {
 }
 
 // up runs an up and returns its changes.
-func (c *cycle) up(name string, st auto.Stack) map[string]int {
+func (c *cycle) up(name string, st auto.Stack, opts ...optup.Option) map[string]int {
 	var res auto.UpResult
-	c.step(name, func() (err error) { res, err = st.Up(c.ctx, optup.ProgressStreams(&c.log)); return })
+	c.step(name, func() (err error) {
+		res, err = st.Up(c.ctx, append([]optup.Option{optup.ProgressStreams(&c.log)}, opts...)...)
+		return
+	})
 	return changes(res.Summary.ResourceChanges)
+}
+
+// pulsarReleasesChange previews st and tells whether it changes a Pulsar
+// release (the main one or an instance-storage bookie set's).
+func (c *cycle) pulsarReleasesChange(st auto.Stack) bool {
+	evs := make(chan events.EngineEvent)
+	changed := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range evs {
+			if p := e.ResourcePreEvent; p != nil && p.Metadata.Type == "kubernetes:helm.sh/v3:Release" &&
+				p.Metadata.Op != apitype.OpSame && strings.Contains(p.Metadata.URN, pulsar.TypeToken) {
+				changed = true
+			}
+		}
+	}()
+	c.step("preview of the releases' changes", func() error {
+		_, err := st.Preview(c.ctx, optpreview.ProgressStreams(&c.log), optpreview.EventStreams(evs))
+		return err
+	})
+	<-done
+	return changed
+}
+
+// assertRecorded checks the stack's outputs of what its releases run:
+// d's phase, transition step and bookie sets.
+func (c *cycle) assertRecorded(st auto.Stack, d regions.RegionDesign, when string) {
+	out, err := st.Outputs(c.ctx)
+	require.NoError(c.t, err)
+	var transition any
+	if b := d.Between; b != nil {
+		transition = map[string]any{"from": b.From, "step": float64(b.Step)}
+	}
+	assert.Equal(c.t, d.Phase, out[regions.OutputPhase].Value, "%s: the phase output", when)
+	assert.Equal(c.t, transition, out[regions.OutputTransition].Value, "%s: the transition output", when)
+	assert.Equal(c.t, regions.BookieSets(d.Components.Pulsar), out[regions.OutputBookieSets].Value, "%s: the bookie sets output", when)
+	assert.Equal(c.t, true, out[monitoringApplied].Value, "%s: the monitoring release holds its declared values", when)
 }
 
 // run: up; the state rewritten as it was before the in-cluster halves were
@@ -662,6 +741,7 @@ func (c *cycle) run(s *apiserver.Server) {
 	st := c.stack(nil)
 	created := c.up("up", st)
 	assert.Positive(t, created["create"], "the first up creates the in-cluster layer")
+	c.assertRecorded(st, c.d, "after the first up")
 	assertInstalled(t, s, c.d)
 	assertTokens(t, s, c.d)
 	assertListeners(t, s, c.d)
@@ -775,7 +855,7 @@ func TestRealProviderTransition(t *testing.T) {
 	steps = append(steps, transitionDesigns(t, fleet, "us-west-2", "1m", "100k")...)
 	c, s := tier.cycleOn(t, start, 10*time.Minute)
 	var st auto.Stack
-	resized := 0
+	resized, leftOut := 0, 0
 	for i, step := range steps {
 		d := step.design
 		c.d = d
@@ -784,7 +864,23 @@ func TestRealProviderTransition(t *testing.T) {
 		if b := d.Between; b != nil {
 			name = fmt.Sprintf("up of %s, transition from %s step %d", d.Phase, b.From, b.Step)
 		}
+		if i > 0 {
+			// An up that leaves the releases out (`--target` of the
+			// provider alone) still updates the outputs. Where the step
+			// changes a Pulsar release, they keep reporting the step the
+			// releases run; where it changes none, there is nothing to
+			// apply, and they report the new step.
+			changes := c.pulsarReleasesChange(st)
+			c.up(name+", --target the provider only", st, optup.Target([]string{kubernetesProviderURN(d.Stack)}))
+			if changes {
+				c.assertRecorded(st, steps[i-1].design, name+" with its Pulsar release changes left out")
+				leftOut++
+			} else {
+				c.assertRecorded(st, d, name+" with no Pulsar release change to leave out")
+			}
+		}
 		changed := c.up(name, st)
+		c.assertRecorded(st, d, name)
 		t.Logf("%s: %v; bookie sets %s", name, changed, regions.BookieSets(d.Components.Pulsar))
 		assertInstalled(t, s, d)
 		assertVolumes(t, s, d)
@@ -797,6 +893,7 @@ func TestRealProviderTransition(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, resized, "the EBS bookies' volumes are resized both ways")
+	assert.Positive(t, leftOut, "some steps change a Pulsar release, and left out, are not reported applied")
 	dctx, dcancel := context.WithTimeout(c.ctx, 4*time.Minute)
 	defer dcancel()
 	c.step("destroy", func() error { _, err := st.Destroy(dctx, optdestroy.ProgressStreams(&c.log)); return err })

@@ -253,7 +253,7 @@ func deployedFleetCA(deployed map[string]any) (model.FleetCA, error) {
 // caReportOf is what a region stack's outputs say of the fleet CA.
 func caReportOf(stack string, outs map[string]any) (model.CAReport, error) {
 	r := model.CAReport{Stack: stack, Deployed: len(outs) > 0}
-	if v, ok := outs[model.OutputFleetCAApplied]; ok {
+	if v, ok := outs[model.OutputFleetCAApplied]; ok && v != nil {
 		f, err := model.ParseFleetCA(v)
 		if err != nil {
 			return r, fmt.Errorf("stack %s: its %s output %w: the fleet CA guard cannot judge this run (run the stack's `up` with this version)", stack, model.OutputFleetCAApplied, err)

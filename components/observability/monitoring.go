@@ -110,6 +110,9 @@ type Installed struct {
 	// Stack is the chart release; workloads that create PodMonitors depend
 	// on it (it installs the CRDs).
 	Stack *helmv3.Release
+	// Applied is true once the release holds the values this run declares
+	// (kit.ValuesApplied): false when `up --target` left it out.
+	Applied pulumi.BoolOutput
 	// EndpointHostname is the Thanos endpoint's NLB ("" when no other
 	// region queries this one).
 	EndpointHostname pulumi.StringOutput
@@ -166,11 +169,11 @@ func (b *inCluster) build(m *Monitoring, values Values) error {
 		return err
 	}
 	values.Prometheus.ServiceAccount.Annotations = map[string]pulumi.StringInput{model.AnnotationIRSARole: b.deps.Thanos.SidecarRoleARN}
-	stack, err := b.release(ns, values, append(secrets, accounts...))
+	stack, applied, err := b.release(ns, values, append(secrets, accounts...))
 	if err != nil {
 		return err
 	}
-	m.Stack = stack
+	m.Stack, m.Applied = stack, applied
 	after := append(append([]pulumi.ResourceOption(nil), b.opts...), pulumi.DependsOn([]pulumi.Resource{stack}))
 	if err := b.monitors(after); err != nil {
 		return err
@@ -220,22 +223,26 @@ func (b *inCluster) serviceAccounts(ns *corev1.Namespace) ([]pulumi.Resource, er
 
 // release installs the chart once the pods' dependencies and the Secrets
 // it reads exist.
-func (b *inCluster) release(ns *corev1.Namespace, values Values, secrets []pulumi.Resource) (*helmv3.Release, error) {
+func (b *inCluster) release(ns *corev1.Namespace, values Values, secrets []pulumi.Resource) (*helmv3.Release, pulumi.BoolOutput, error) {
 	vm, err := kit.ToMap(values)
 	if err != nil {
-		return nil, err
+		return nil, pulumi.BoolOutput{}, err
 	}
 	if err := withTrustChecksum(vm, TrustChecksum(b.deps.Thanos.TLS.CACert)); err != nil {
-		return nil, err
+		return nil, pulumi.BoolOutput{}, err
 	}
 	dependsOn := append(append([]pulumi.Resource(nil), b.deps.DependsOn...), secrets...)
 	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
-	return helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
+	r, err := helmv3.NewRelease(b.ctx, b.name, &helmv3.ReleaseArgs{
 		Name: pulumi.String(ChartName), Chart: chart, Version: pulumi.String(ChartVersion),
 		RepositoryOpts: repo,
 		Namespace:      ns.Metadata.Name().Elem(), Values: vm,
 		Atomic: pulumi.Bool(true), CleanupOnFail: pulumi.Bool(true), Timeout: pulumi.Int(900), MaxHistory: pulumi.Int(10),
 	}, append(append([]pulumi.ResourceOption(nil), b.opts...), pulumi.DependsOn(dependsOn))...)
+	if err != nil {
+		return nil, pulumi.BoolOutput{}, err
+	}
+	return r, kit.ValuesApplied(r, vm), nil
 }
 
 // monitors registers the alert rules and the Karpenter pod monitor (after

@@ -121,6 +121,10 @@ type Pulsar struct {
 	// object: whatever else goes in the namespace depends on it.
 	Namespace       string
 	NamespaceObject pulumi.Resource
+	// Applied is true once every release holds the values this run
+	// declares (kit.ValuesApplied): false for a release left out by
+	// `up --target`, so the stack reports the phase it last applied.
+	Applied pulumi.BoolOutput
 }
 
 // ValidateExposure checks the exposure settings.
@@ -205,6 +209,8 @@ type builder struct {
 	deps Deps
 	// k8s are the options of every child: the parent and the provider.
 	k8s []pulumi.ResourceOption
+	// applied is, per release, whether its declared values are applied.
+	applied []pulumi.BoolOutput
 }
 
 // opts are the children's options plus extra ones.
@@ -251,6 +257,7 @@ func (b *builder) build(p *Pulsar, values Values, nvme *BookieReleaseValues) err
 	}
 	p.ProxyHostname, p.PrivateHostname = hostname(svc, "client"), hostname(private, "private")
 	p.HealthURL = pulumi.Sprintf("https://%s%s", p.PrivateHostname, HealthPath)
+	p.Applied = kit.AllTrue(b.applied...)
 	return nil
 }
 
@@ -300,7 +307,7 @@ func (b *builder) chart(resource, release string, ns *corev1.Namespace, values a
 		return nil, err
 	}
 	chart, repo := kit.Chart(b.cfg.Charts, ChartName, ChartRepo)
-	return helmv3.NewRelease(b.ctx, resource, &helmv3.ReleaseArgs{
+	r, err := helmv3.NewRelease(b.ctx, resource, &helmv3.ReleaseArgs{
 		Name:           pulumi.String(release),
 		Chart:          chart,
 		Version:        pulumi.String(ChartVersion),
@@ -312,6 +319,11 @@ func (b *builder) chart(resource, release string, ns *corev1.Namespace, values a
 		Atomic: pulumi.Bool(false), CleanupOnFail: pulumi.Bool(false),
 		Timeout: pulumi.Int(1800), MaxHistory: pulumi.Int(20), WaitForJobs: pulumi.Bool(true),
 	}, b.opts(pulumi.DependsOn(append(append([]pulumi.Resource(nil), b.deps.DependsOn...), after...)))...)
+	if err != nil {
+		return nil, err
+	}
+	b.applied = append(b.applied, kit.ValuesApplied(r, vm))
+	return r, nil
 }
 
 // The proxies' two listeners. The client listener carries the Pulsar

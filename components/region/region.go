@@ -84,10 +84,14 @@ func New(ctx *pulumi.Context, name string, cfg Config, deps Deps, opts ...pulumi
 	return r, nil
 }
 
-// Finish registers the region's outputs.
+// Finish registers the region's outputs, and adds its region, role and
+// phase to them where they lack one: a phase the caller reports (only once
+// the releases run it) is kept.
 func (r *Region) Finish(ctx *pulumi.Context, outputs pulumi.Map) error {
-	outputs["region"] = pulumi.String(r.Config.Region)
-	outputs["role"] = pulumi.String(r.Config.Role)
-	outputs["phase"] = pulumi.String(r.Config.Phase)
+	for k, v := range map[string]string{"region": r.Config.Region, "role": string(r.Config.Role), "phase": r.Config.Phase} {
+		if _, ok := outputs[k]; !ok {
+			outputs[k] = pulumi.String(v)
+		}
+	}
 	return ctx.RegisterResourceOutputs(r, outputs)
 }

@@ -67,6 +67,11 @@ type Recorder struct {
 	Account, Region string
 	// Invokes answers function calls by token; unknown tokens return empty.
 	Invokes map[string]func(args resource.PropertyMap) resource.PropertyMap
+	// Unapplied simulates resources a run does not update (left out by
+	// `pulumi up --target`): for such a resource it gives the outputs the
+	// engine returns instead of the declared ones, its state from the last
+	// run that applied it; nil for the others.
+	Unapplied func(args pulumi.MockResourceArgs) map[string]any
 }
 
 // New returns a recorder for a region.
@@ -313,12 +318,20 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 		if v, ok := args.Inputs["name"]; ok && v.IsString() {
 			set("fqdn", v.StringValue())
 		}
+	case "kubernetes:helm.sh/v3:Release":
+		// What Helm reports of an installed release.
+		set("status", map[string]any{"status": "deployed", "revision": 1})
 	case "kubernetes:core/v1:Service":
 		if spec, ok := args.Inputs["spec"]; ok && spec.IsObject() {
 			if t, ok := spec.ObjectValue()["type"]; ok && t.IsString() && t.StringValue() == "LoadBalancer" {
 				set("status", map[string]any{"loadBalancer": map[string]any{"ingress": []any{
 					map[string]any{"hostname": "a" + strings.ReplaceAll(args.Name, "-", "") + "-0123456789abcdef.elb." + r.Region + ".amazonaws.com"}}}})
 			}
+		}
+	}
+	if r.Unapplied != nil {
+		for k, v := range r.Unapplied(args) {
+			out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 		}
 	}
 	return out

@@ -160,12 +160,8 @@ func isEmpty(v reflect.Value) bool {
 // chart reads them (.Values.a.b.c). Maps and lists under freeForm keys are
 // reported as the key itself. Used to check values against a chart's schema.
 func Paths(v any, freeForm func(path string) bool) ([]string, error) {
-	b, err := json.Marshal(v)
+	tree, err := jsonValue(v)
 	if err != nil {
-		return nil, err
-	}
-	var tree any
-	if err := json.Unmarshal(b, &tree); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -191,4 +187,18 @@ func Paths(v any, freeForm func(path string) bool) ([]string, error) {
 	walk("", tree)
 	sort.Strings(out)
 	return out, nil
+}
+
+// jsonValue is v as JSON decodes it: maps of string keys, lists, strings,
+// float64s, bools and nulls.
+func jsonValue(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var tree any
+	if err := json.Unmarshal(b, &tree); err != nil {
+		return nil, err
+	}
+	return tree, nil
 }
