@@ -366,7 +366,13 @@ jobs:
         # outputs (docs/operations.md, "Moving between phases") and the
         # bootstrap stack's fleet key ("Rotating the fleet signing key").
         run: |
-          pulumi stack output --json --stack organization/pulsar-fleet/${{ matrix.stack }} > deployed.json || echo '{}' > deployed.json
+          # Only a stack not created yet counts as never deployed ({}):
+          # any other failure to read its outputs fails the job, since the
+          # guard would pass every change over no outputs.
+          if ! pulumi stack output --json --stack organization/pulsar-fleet/${{ matrix.stack }} > deployed.json 2> outputs.err; then
+            grep -q "no stack named" outputs.err || { cat outputs.err; exit 1; }
+            echo '{}' > deployed.json
+          fi
           # Secrets are not shown (the fingerprint is plain, the keys stay
           # sealed), and a bootstrap stack that cannot be read fails the job.
           set -o pipefail

@@ -31,10 +31,6 @@ var world = []string{"0.0.0.0/0", "::/0"}
 
 func eksEndpoint(v *view) []Finding {
 	var out []Finding
-	explicit := false
-	for _, c := range v.st.Config.Cluster.PublicAccessCIDRs {
-		explicit = explicit || slices.Contains(world, c)
-	}
 	for _, typ := range eksClusterTypes {
 		for _, r := range v.byType[typ] {
 			public, cidrs := r.Inputs["endpointPublicAccess"], strs(r.Inputs["publicAccessCidrs"])
@@ -56,11 +52,10 @@ func eksEndpoint(v *view) []Finding {
 				out = append(out, f)
 				continue
 			}
-			f := fail(res(r), "the public endpoint is open to the world (publicAccessCidrs %v; empty means 0.0.0.0/0)", cidrs)
-			if explicit && len(cidrs) > 0 {
-				f.Waived = "explicitly configured in cluster.publicAccessCidrs"
-			}
-			out = append(out, f)
+			// Never waived, even when the stack file lists 0.0.0.0/0
+			// (which its validation refuses): the Kubernetes API is not
+			// for the whole internet.
+			out = append(out, fail(res(r), "the public endpoint is open to the world (publicAccessCidrs %v; empty means 0.0.0.0/0)", cidrs))
 		}
 	}
 	return out

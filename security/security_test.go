@@ -664,8 +664,9 @@ func TestEveryRuleFails(t *testing.T) {
 	}
 }
 
-// An endpoint opened to the world on purpose is reported, not failed; one
-// opened to listed CIDRs (CI runners' egress) is reported as a waiver too.
+// An endpoint opened to the world fails, even when the stack file says so
+// (which its validation refuses); one opened to listed CIDRs (CI runners'
+// egress) is reported as a waiver.
 func TestPublicEndpointWaiverAndPass(t *testing.T) {
 	st := us1(t)
 	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {
@@ -676,8 +677,8 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 	fs := ofRule(Check(st, checkDay), "EKS-ENDPOINT-NOT-PUBLIC")
 	require.Len(t, fs, 1)
 	assert.Equal(t, "EKS-ENDPOINT-NOT-PUBLIC", fs[0].Rule)
-	assert.NotEmpty(t, fs[0].Waived)
-	assert.Empty(t, Failed(fs))
+	assert.Empty(t, fs[0].Waived, "the internet is never a waiver")
+	assert.Len(t, Failed(fs), 1)
 
 	st = us1(t)
 	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {

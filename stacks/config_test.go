@@ -129,6 +129,12 @@ func TestValidationRules(t *testing.T) {
 		{"write quorum below design, explicit", "us-east-1", func(c *StackConfig) {
 			c.Durability = Durability{Ensemble: 2, WriteQuorum: 2, AckQuorum: 2, AllowBelowDesign: true}
 		}, "", ""},
+		{"Kubernetes API open to the internet", "us-east-1", func(c *StackConfig) { c.Cluster.PublicAccessCIDRs = []string{"0.0.0.0/0"} },
+			"pulsar-fleet:cluster.publicAccessCidrs", "the Kubernetes API is never open to the internet"},
+		{"Kubernetes API CIDR with host bits", "us-east-1", func(c *StackConfig) { c.Cluster.PublicAccessCIDRs = []string{"203.0.113.7/24"} },
+			"pulsar-fleet:cluster.publicAccessCidrs", "a network address (203.0.113.0/24)"},
+		{"Kubernetes API CIDR in IPv6", "us-east-1", func(c *StackConfig) { c.Cluster.PublicAccessCIDRs = []string{"2001:db8::/32"} },
+			"pulsar-fleet:cluster.publicAccessCidrs", "IPv4 CIDRs"},
 		{"client CIDR with host bits", "us-east-1", func(c *StackConfig) { c.Routing.ClientCIDRs = []string{"203.0.113.7/24"} }, "pulsar-fleet:routing.clientCidrs", "a network address (203.0.113.0/24)"},
 		{"added zone", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-west-2d", CIDR: "10.21.0.0/16"}} }, "", ""},
 		{"added zone of another region", "us-west-2", func(c *StackConfig) { c.AddedZones = []model.AddedZone{{Zone: "us-east-1d", CIDR: "10.21.0.0/16"}} },
@@ -692,7 +698,7 @@ func TestTransitionGuard(t *testing.T) {
 			"the EBS bookies run other volumes than the plan for phase 35k gives them"},
 		{"a first step from other volumes than the running ones", at("1m", flip(1)), with(out("100k", "ebs"), "bookieVolumes", volumes(pin.Volumes())),
 			"the EBS bookies run other volumes than the plan for phase 100k gives them"},
-		{"volumes output that does not read", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", "6Ti"), "the EBS bookies run other volumes"},
+		{"volumes output that does not read", at("35k", nil), with(out("35k", "ebs"), "bookieVolumes", "6Ti"), `output bookieVolumes: "6Ti" is not allowed`},
 		{"the same Kubernetes version", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.35"), ""},
 		{"Kubernetes one minor up", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.34"), ""},
 		{"Kubernetes two minors up", at("10m", nil), with(out("10m", "nvme"), "kubernetesVersion", "1.33"),

@@ -31,6 +31,9 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog, fleetKey FleetKey) Guard {
 		if !ok {
 			return nil
 		}
+		if err := CheckOutputs(stack, deployed); err != nil {
+			return err
+		}
 		was := DeployedState(deployed)
 		if was.Phase == "" {
 			return nil

@@ -228,8 +228,12 @@ func (c StackConfig) validateCluster(bad badFunc) {
 		bad(Key("cluster.kubernetesVersion"), c.Cluster.KubernetesVersion, "one of "+strings.Join(SupportedKubernetesVersions, ", "))
 	}
 	for _, cidr := range c.Cluster.PublicAccessCIDRs {
-		if _, err := netip.ParsePrefix(cidr); err != nil {
-			bad(Key("cluster.publicAccessCidrs"), cidr, "CIDRs such as 203.0.113.0/24")
+		if p, err := netip.ParsePrefix(cidr); err != nil || !p.Addr().Is4() {
+			bad(Key("cluster.publicAccessCidrs"), cidr, "IPv4 CIDRs such as 203.0.113.0/24")
+		} else if p.Masked() != p {
+			bad(Key("cluster.publicAccessCidrs"), cidr, "a network address ("+p.Masked().String()+"): host bits would be ignored")
+		} else if p.Bits() < minClientPrefix {
+			bad(Key("cluster.publicAccessCidrs"), cidr, fmt.Sprintf("networks of /%d or narrower, the ones you deploy from: the Kubernetes API is never open to the internet", minClientPrefix))
 		}
 	}
 	grants, keys := c.Cluster.Access.Grants(), c.Cluster.Access.grantKeys()
@@ -325,6 +329,15 @@ func (c StackConfig) validateTokens(bad badFunc) {
 
 // addonVersion is an EKS add-on version's form.
 var addonVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`)
+
+// CheckKeyFingerprint refuses what is not a fingerprint in
+// model.KeyFingerprint's form.
+func CheckKeyFingerprint(fp string) error {
+	if !keyFingerprint.MatchString(fp) {
+		return fmt.Errorf("%q is not allowed: want sha256:<64 lowercase hex digits> (model.KeyFingerprint's form)", fp)
+	}
+	return nil
+}
 
 // keyFingerprint is model.KeyFingerprint's form.
 var keyFingerprint = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -563,8 +576,9 @@ func firstDuplicate(xs []string) string {
 	return ""
 }
 
-// minClientPrefix is the widest client network a proxy admits: anything
-// wider is most of the internet, which allowPublicProxy says openly.
+// minClientPrefix is the widest client network a proxy admits, and the
+// widest network the EKS API endpoint admits: anything wider is most of
+// the internet (for the proxy, allowPublicProxy says so openly).
 const minClientPrefix = 8
 
 // proxyExposure: an internet-facing proxy is open to its clients'

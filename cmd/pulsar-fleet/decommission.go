@@ -31,8 +31,11 @@ func runDecommission(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *sts == "" || *to < 0 {
-		return usagef("--statefulset and --to are required")
+	if err := requireFlags([2]string{"--statefulset", *sts}, [2]string{"--to", toFlag(*to)}); err != nil {
+		return err
+	}
+	if *to < 0 {
+		return usagef("--to %d: want the number of bookies to keep, 0 or more", *to)
 	}
 	if *sts != pulsar.ReleaseName+"-bookie" && *sts != pulsar.NVMeRelease+"-bookie" {
 		return usagef("--statefulset %q: want %s-bookie or %s-bookie", *sts, pulsar.ReleaseName, pulsar.NVMeRelease)
@@ -108,3 +111,12 @@ func (k kubectlCluster) SetReadOnly(ctx context.Context, pod string) error {
 
 // bookieHTTPPort is the chart's bookkeeper.ports.http.
 const bookieHTTPPort = 8000
+
+// toFlag is --to as requireFlags reads it: empty while the flag is unset
+// (its default, -1).
+func toFlag(n int) string {
+	if n == -1 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}

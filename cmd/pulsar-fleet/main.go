@@ -35,6 +35,24 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
+// requireFlags refuses, in the order given, every required flag left
+// empty: pairs of a flag's name and its value.
+func requireFlags(pairs ...[2]string) error {
+	var missing []string
+	for _, p := range pairs {
+		if p[1] == "" {
+			missing = append(missing, p[0])
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return usagef("%s is required", missing[0])
+	}
+	return usagef("%s are required", strings.Join(missing, ", "))
+}
+
 type command struct {
 	name    string
 	summary string

@@ -391,6 +391,19 @@ func TestDesignCommand(t *testing.T) {
 		assert.Equal(t, 2, code, args)
 		assert.NotEmpty(t, stderr, args)
 	}
+	// Every missing flag is named, in the help's order, on every run.
+	code, _, stderr = cli(t, "transition", "--to", "100k")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--stack, --from are required")
+	code, _, stderr = cli(t, "size")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--rate, --message-size, --ttl, --bookie-disk are required")
+	code, _, stderr = cli(t, "transition", "--stack", "nope", "--from", "35k", "--to", "1m")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--stack: unknown stack "nope": want one of eu-west-1, us-east-1, us-west-2`)
+	code, _, stderr = cli(t, "decommission", "--stack", "us-east-1", "--statefulset", "pulsar-bookie", "--to", "-5")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--to -5: want the number of bookies to keep, 0 or more")
 }
 
 // Every command's -h prints its flags and exits 0 (handled once, in run).
@@ -506,6 +519,26 @@ func TestGuardCommand(t *testing.T) {
 	code, _, stderr = cli(t, "guard", "--stack", "nowhere")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `unknown stack "nowhere"`)
+	// What a failed `pulumi stack output` leaves, or a damaged file, is not
+	// a stack never deployed.
+	for _, tc := range []struct{ name, file, want string }{
+		{"nothing", "", "--outputs: empty"},
+		{"blanks", " \n", "--outputs: empty"},
+		{"null", "null", "--outputs: null"},
+		{"two values", `{} {"phase": "100m"}`, "more than one JSON value"},
+	} {
+		f := filepath.Join(t.TempDir(), "outputs.json")
+		require.NoError(t, os.WriteFile(f, []byte(tc.file), 0o600))
+		code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", f)
+		assert.Equal(t, 2, code, tc.name)
+		assert.Contains(t, stderr, tc.want, tc.name)
+	}
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{"phase": 3}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "output phase: 3 is not allowed: want a string")
+	code, _, stderr = cli(t, "guard", "--stack", "us-east-1", "--outputs", write(map[string]any{}), "--fleet-key", "banana")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--fleet-key: "banana" is not allowed: want sha256:<64 lowercase hex digits>`)
 }
 
 // fakeKubectl writes a kubectl that plays a cluster with one bookie

@@ -76,10 +76,8 @@ func runSize(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	for name, v := range map[string]string{"--rate": *rate, "--message-size": *msgSize, "--ttl": *ttl, "--bookie-disk": *disk} {
-		if v == "" {
-			return usagef("%s is required", name)
-		}
+	if err := requireFlags([2]string{"--rate", *rate}, [2]string{"--message-size", *msgSize}, [2]string{"--ttl", *ttl}, [2]string{"--bookie-disk", *disk}); err != nil {
+		return err
 	}
 	if *replicas == 0 {
 		return usagef("--replicas is required: the write quorum, at least 1 (3 for zero loss across zones)")

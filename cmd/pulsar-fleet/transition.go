@@ -27,10 +27,8 @@ func runTransition(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	for flag, v := range map[string]string{"--stack": *stack, "--from": *from, "--to": *to} {
-		if v == "" {
-			return usagef("%s is required", flag)
-		}
+	if err := requireFlags([2]string{"--stack", *stack}, [2]string{"--from", *from}, [2]string{"--to", *to}); err != nil {
+		return err
 	}
 	if *from == *to {
 		return usagef("--from and --to are both %s: nothing to move", *from)
@@ -38,6 +36,9 @@ func runTransition(args []string, stdout io.Writer) error {
 	fleet, cat, err := projectFleet(*dir, *catalog)
 	if err != nil {
 		return err
+	}
+	if _, ok := fleet.Get(*stack); !ok {
+		return usagef("--stack: unknown stack %q: want one of %s", *stack, strings.Join(fleet.Names(), ", "))
 	}
 	a, err := stacks.DesignFor(fleet, *stack, *from, cat)
 	if err != nil {
@@ -93,6 +94,29 @@ func printTransition(w io.Writer, t transition.Transition) {
 	}
 }
 
+// readOutputs reads one JSON object, `pulumi stack output --json`'s form:
+// `{}` is a stack never deployed. Nothing at all, null, another JSON
+// value or more than one is refused: a `pulumi stack output` that failed
+// prints nothing, and taking that for a stack never deployed would pass
+// every change.
+func readOutputs(r io.Reader) (map[string]any, error) {
+	dec := json.NewDecoder(r)
+	var deployed map[string]any
+	if err := dec.Decode(&deployed); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty: want the JSON object of `pulumi stack output --json` ({} for a stack never deployed)")
+		}
+		return nil, fmt.Errorf("not the JSON object of `pulumi stack output --json`: %v", err)
+	}
+	if deployed == nil {
+		return nil, errors.New("null: want the JSON object of `pulumi stack output --json` ({} for a stack never deployed)")
+	}
+	if dec.More() {
+		return nil, errors.New("more than one JSON value: want the one object of `pulumi stack output --json`")
+	}
+	return deployed, nil
+}
+
 // runGuard runs the transition guard of `preview` and `up` on its own: the
 // deployed outputs (`pulumi stack output --json`, from a file or stdin)
 // against what the stack file declares. It is for pipelines that call
@@ -120,12 +144,15 @@ func runGuard(args []string, stdout io.Writer) error {
 		defer f.Close()
 		r = f
 	}
-	deployed := map[string]any{}
-	if err := json.NewDecoder(r).Decode(&deployed); err != nil && !errors.Is(err, io.EOF) {
-		return usagef("--outputs: not the JSON object of `pulumi stack output --json`: %v", err)
+	deployed, err := readOutputs(r)
+	if err != nil {
+		return usagef("--outputs: %v", err)
 	}
 	var key stacks.FleetKey
 	if *fleetKey != "" {
+		if err := stacks.CheckKeyFingerprint(*fleetKey); err != nil {
+			return usagef("--fleet-key: %v", err)
+		}
 		key = func() (string, error) { return *fleetKey, nil }
 	}
 	if err := stacks.TransitionGuard(fleet, cat, key)(*stack, deployed); err != nil {
