@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -176,7 +177,7 @@ func parseRows(r io.Reader) (*Catalog, error) {
 		}
 		num := func(n string) (float64, error) {
 			v, err := strconv.ParseFloat(get(n), 64)
-			if err != nil || v < 0 {
+			if err != nil || !(v >= 0) || math.IsInf(v, 0) {
 				return 0, fmt.Errorf("instance catalog row %d (%s): column %s: %q is not a non-negative number", li+2, get("instance_type"), n, get(n))
 			}
 			return v, nil

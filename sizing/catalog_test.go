@@ -61,6 +61,10 @@ func TestCatalogEBSBaseline(t *testing.T) {
 	assert.Equal(t, 4750e6/8, m.EBSBytesPerSec())
 	_, err = ParseCatalog(strings.NewReader(head + ",ebs_baseline_mbps\nm6g.2xlarge,arm64,8,32,2500,0,0.308,4750,5000\n"))
 	assert.EqualError(t, err, "instance catalog row 2 (m6g.2xlarge): ebs_baseline_mbps 5000 is above ebs_max_mbps 4750")
+	for _, price := range []string{"NaN", "Inf", "-Inf"} {
+		_, err = ParseCatalog(strings.NewReader(head + "\nm6g.2xlarge,arm64,8,32,2500,0," + price + ",4750\n"))
+		assert.ErrorContains(t, err, "column on_demand_usd_hour: \""+price+"\" is not a non-negative number", price)
+	}
 }
 
 // --catalog and PULSAR_FLEET_CATALOG replace the embedded catalog; a bad

@@ -130,6 +130,9 @@ const (
 	// MaxCompressionRatio bounds what batching with compression is credited
 	// with; text and JSON reach about 4-10x with zstd or LZ4.
 	MaxCompressionRatio = 20
+	// MaxFanout is the most subscriptions reading each message that a plan
+	// is made for.
+	MaxFanout = 1000
 )
 
 // Validate checks every field and names the first bad one. Quorums must hold
@@ -152,8 +155,8 @@ func (w Workload) Validate() error {
 		return &FieldError{"ttl", w.TTL, "a positive duration such as 3h"}
 	case w.Retention < 0:
 		return &FieldError{"retention", w.Retention, "zero or a positive duration"}
-	case w.ConsumerFanout < 0:
-		return &FieldError{"fanout", w.ConsumerFanout, "zero or more subscriptions per message"}
+	case !(w.ConsumerFanout >= 0 && w.ConsumerFanout <= MaxFanout):
+		return &FieldError{"fanout", w.ConsumerFanout, fmt.Sprintf("0 to %d subscriptions per message", MaxFanout)}
 	case w.GeoReplicationTargets < 0:
 		return &FieldError{"geoReplicas", w.GeoReplicationTargets, "zero or more regions"}
 	case !(w.GeoReplicatedShare >= 0 && w.GeoReplicatedShare <= 1):

@@ -29,7 +29,7 @@ const (
 	RoleDR        = model.RoleDR
 )
 
-// Spot is the planned share of spot nodes per data pool, in [0, 1]. A nil
+// Spot is the planned share of spot nodes per data pool, in [0, 1). A nil
 // field takes the role profile's default for the phase.
 type Spot struct {
 	Broker *float64 `json:"broker,omitempty"`
@@ -338,7 +338,7 @@ var ConfigKeys = []keySpec{
 	{"addedZones", "array", false, "Zones added to the running region after its first `up`, in order, each with its own VPC secondary CIDR so that no subnet of `zones` changes: [{zone, cidr}] (docs/operations.md, \"Adding a zone\").", "[]"},
 	{"peers", "array", false, "Stacks whose outputs this stack reads through StackReferences.", "[]"},
 	{"routing", "object", true, "Global routing: weight, totalWeight, hostedZoneId, domain, globalAccelerator, proxyScheme, clientCidrs (required for an internet-facing proxy), allowPublicProxy (true opens it to the internet instead, reported by check as a waiver).", ""},
-	{"spot", "object", false, "Spot share per data pool in [0, 1]: broker, bookie. Defaults come from the role profile and phase.", "{}"},
+	{"spot", "object", false, "Spot share per data pool in [0, 1) (every spot pool keeps an on-demand base): broker, bookie. Defaults come from the role profile and phase.", "{}"},
 	{"workload", "object", false, "The team's workload over the phase presets, the same in every stack: messageSize (e.g. 4KB), subscriptions (fan-out), ttl, retention (e.g. 24h, 2h), compressionRatio (producer batch compression, e.g. 2), geoReplicatedShare (share of traffic in geo-replicated namespaces, e.g. 0.25). Unset fields keep the phase's preset.", "{}"},
 	{"calibration", "object", false, "The team's measurements over the planner's assumptions, the same in every stack: brokerMsgPerVcpu (pulsar-perf, default 25000), brokerWriteMBpsPerVcpu (pulsar-perf, default 12.5, the Pulsar documentation's rating), nvmeWriteMBpsPerTB (fio on the bookies' instance storage, default 267, AWS's rating).", "{}"},
 	{"bookieVolumes", "object", false, "The EBS bookies' volumes a running stack has at one phase, in place of the planner's choice: {phase, ledgerGiB, journalGiB, throughputMiB}. The guard asks for it, with the values, when the stack runs other volumes than the plan chooses; volumes change only in a phase transition's resize step (docs/operations.md, \"Bookie volumes\").", ""},

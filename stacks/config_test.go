@@ -54,7 +54,7 @@ func TestCommittedStacksAreValidAndDistinct(t *testing.T) {
 // Every validation rule, each with a bad value. The error must name the
 // key and say what is allowed.
 func TestValidationRules(t *testing.T) {
-	half, over := 0.5, 1.5
+	half, over, one := 0.5, 1.5, 1.0
 	neg := -0.1
 	for _, tc := range []struct {
 		name    string
@@ -83,8 +83,9 @@ func TestValidationRules(t *testing.T) {
 		{"throughput beyond gp3", "us-east-1", func(c *StackConfig) {
 			c.BookieVolumes = &BookieVolumes{Phase: "35k", LedgerGiB: 2048, JournalGiB: 100, ThroughputMiB: 2500}
 		}, "pulsar-fleet:bookieVolumes.throughputMiB", "125MiB..2000MiB"},
-		{"spot share above 1", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &over }, "pulsar-fleet:spot.broker", "[0, 1]"},
-		{"spot share below 0", "us-west-2", func(c *StackConfig) { c.Spot.Bookie = &neg }, "pulsar-fleet:spot.bookie", "[0, 1]"},
+		{"spot share above 1", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &over }, "pulsar-fleet:spot.broker", "[0, 1)"},
+		{"spot share below 0", "us-west-2", func(c *StackConfig) { c.Spot.Bookie = &neg }, "pulsar-fleet:spot.bookie", "[0, 1)"},
+		{"all spot, no on-demand base", "us-west-2", func(c *StackConfig) { c.Spot.Broker = &one }, "pulsar-fleet:spot.broker", "keeps an on-demand base"},
 		{"zone not in region", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b", "us-east-1c"} }, "pulsar-fleet:zones", "a zone of eu-west-1"},
 		{"too few zones", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1b"} }, "pulsar-fleet:zones", "at least 3 zones"},
 		{"duplicate zone", "eu-west-1", func(c *StackConfig) { c.Zones = []string{"eu-west-1a", "eu-west-1a", "eu-west-1b"} }, "pulsar-fleet:zones", "each zone once"},

@@ -1,7 +1,9 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
+	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -37,7 +39,7 @@ func DesignFor(f Fleet, stack, phase string, cat *sizing.Catalog) (regions.Regio
 	}
 	d, err := regions.Design(spec, cat)
 	if err != nil {
-		return regions.RegionDesign{}, err
+		return regions.RegionDesign{}, explainDesign(stack, err)
 	}
 	return Declared(f, c, d, cat)
 }
@@ -58,4 +60,16 @@ func Declared(f Fleet, c StackConfig, atPhase regions.RegionDesign, cat *sizing.
 		return regions.RegionDesign{}, &ConfigError{Stack: c.Stack, Key: Key("transition.step"), Value: t.Step, Allowed: se.Error()}
 	}
 	return d, err
+}
+
+// explainDesign names the stack key that fixes a design error the stack's
+// configuration caused, where the error says which: a spot pool the plan
+// cannot diversify is fixed by spot.<pool>: 0.
+func explainDesign(stack string, err error) error {
+	var div *capacity.DiversificationError
+	if errors.As(err, &div) {
+		return fmt.Errorf("%w\nstack %s: set %s: 0 in its stack file to run the %s pool on-demand only",
+			err, stack, Key("spot."+div.Pool), div.Pool)
+	}
+	return err
 }

@@ -78,7 +78,7 @@ func NewProgram(opts ...Option) pulumi.RunFunc {
 		}
 		design, err := regions.Design(spec, cat)
 		if err != nil {
-			return err
+			return explainDesign(self.Stack, err)
 		}
 		if design, err = Declared(fleet, self, design, cat); err != nil {
 			return err

@@ -89,3 +89,27 @@ func TestDeployedStateReadsNullAsAbsent(t *testing.T) {
 	withVolumes := DeployedState(map[string]any{regions.OutputBookieVolumes: map[string]any{"ledgerGiB": 100.0}})
 	require.NotNil(t, withVolumes.Volumes, "a recorded volumes output is read")
 }
+
+// A plan whose spot pool cannot be diversified (a fan-out that only
+// network-optimised types carry) names the key that fixes it, and with
+// that key set, the design goes through.
+func TestUndiversifiedSpotPoolNamesTheKey(t *testing.T) {
+	cat, err := sizing.DefaultCatalog()
+	require.NoError(t, err)
+	f := repoFleet(t)
+	for i := range f.Stacks {
+		f.Stacks[i].Workload.Subscriptions = 400
+	}
+	_, err = DesignFor(f, "us-west-2", "", cat)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pool broker: spot needs diversification")
+	assert.Contains(t, err.Error(), "stack us-west-2: set pulsar-fleet:spot.broker: 0 in its stack file")
+	zero := 0.0
+	for i := range f.Stacks {
+		if f.Stacks[i].Stack == "us-west-2" {
+			f.Stacks[i].Spot.Broker = &zero
+		}
+	}
+	_, err = DesignFor(f, "us-west-2", "", cat)
+	require.NoError(t, err, "on-demand brokers need no diversification")
+}

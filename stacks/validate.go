@@ -153,8 +153,8 @@ func (c StackConfig) validatePeers(bad badFunc) {
 		key string
 		v   *float64
 	}{{"spot.broker", c.Spot.Broker}, {"spot.bookie", c.Spot.Bookie}} {
-		if s.v != nil && !(*s.v >= 0 && *s.v <= 1) {
-			bad(Key(s.key), *s.v, "a fraction in [0, 1] (0.7 = 70% spot)")
+		if s.v != nil && !(*s.v >= 0 && *s.v < 1) {
+			bad(Key(s.key), *s.v, "a fraction in [0, 1) (0.7 = 70% spot): every spot pool keeps an on-demand base")
 		}
 	}
 }

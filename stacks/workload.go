@@ -37,8 +37,8 @@ func (w Workload) Apply(ph sizing.Phase) (sizing.Phase, error) {
 		ph.MessageBytes = n
 	}
 	if w.Subscriptions != 0 {
-		if w.Subscriptions < 0 || w.Subscriptions > 1000 {
-			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: "a fan-out between 0 and 1000 subscriptions per message"}
+		if !(w.Subscriptions >= 0 && w.Subscriptions <= sizing.MaxFanout) {
+			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: fmt.Sprintf("a fan-out between 0 and %d subscriptions per message", sizing.MaxFanout)}
 		}
 		ph.ConsumerFanout = w.Subscriptions
 	}

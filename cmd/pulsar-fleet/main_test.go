@@ -72,6 +72,8 @@ func TestSizeBadInput(t *testing.T) {
 		{"zero zones", map[string]string{"--zones": "0"}, []string{"--zones", "at least 1"}},
 		{"rate beyond physical sense", map[string]string{"--rate": "1e30"}, []string{"--rate", "at most 1e+09"}},
 		{"missing ttl", map[string]string{"--ttl": ""}, []string{"--ttl is required"}},
+		{"fanout not a number", map[string]string{"--fanout": "NaN"}, []string{"--fanout", "0 to 1000 subscriptions"}},
+		{"fanout beyond plans", map[string]string{"--fanout": "1e308"}, []string{"--fanout", "0 to 1000 subscriptions"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"size"}

@@ -300,6 +300,19 @@ func families(types []string) []string {
 	return out
 }
 
+// DiversificationError is a pool with spot nodes whose plan leaves too few
+// instance types to survive one type's interruptions: the planner found
+// fewer than 3 types across 2 families that carry its load.
+type DiversificationError struct {
+	Pool  string
+	Types []string
+}
+
+func (e *DiversificationError) Error() string {
+	return fmt.Sprintf("pool %s: spot needs diversification: %d instance type(s) in %d famil(ies) %v; want at least 3 types across 2 families "+
+		"(run the pool on-demand only, with a spot share of 0)", e.Pool, len(e.Types), len(families(e.Types)), e.Types)
+}
+
 // validatePool checks one pool.
 func validatePool(p Pool) error {
 	var errs []error
@@ -323,8 +336,7 @@ func validatePool(p Pool) error {
 	}
 	if p.spotAllowed() && p.RequireDiversification {
 		if len(p.InstanceTypes) < 3 || len(families(p.InstanceTypes)) < 2 {
-			bad("spot needs diversification: %d instance type(s) in %d famil(ies) %v; want at least 3 types across 2 families",
-				len(p.InstanceTypes), len(families(p.InstanceTypes)), p.InstanceTypes)
+			errs = append(errs, &DiversificationError{Pool: p.Name, Types: p.InstanceTypes})
 		}
 	}
 	if p.LimitCPU <= 0 || p.LimitMemoryGiB <= 0 {
