@@ -227,4 +227,7 @@ func TestPullRequestGuardReadsTheFleetKey(t *testing.T) {
 	assert.Contains(t, pr, "set -o pipefail\n          fleet_key=", "even through the pipe")
 	assert.NotContains(t, pr, "--show-secrets")
 	assert.Contains(t, pr, `--outputs deployed.json --fleet-key "$fleet_key"`)
+	// Only a stack not created yet reads as never deployed.
+	assert.NotContains(t, pr, "|| echo '{}'", "a failed read of the outputs is not a stack never deployed")
+	assert.Contains(t, pr, `grep -q "no stack named" outputs.err || { cat outputs.err; exit 1; }`)
 }

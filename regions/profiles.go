@@ -51,7 +51,8 @@ func SupportedRegions() []string {
 	return out
 }
 
-// SpotShares are the planned spot shares of the data pools, in [0, 1].
+// SpotShares are the planned spot shares of the data pools, in [0, 1)
+// (instance-storage bookies, never on spot, take 0 whatever is planned).
 type SpotShares struct {
 	Broker, Bookie float64
 }

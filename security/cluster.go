@@ -2,6 +2,7 @@ package security
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -29,6 +30,14 @@ func eksSecretsEncrypted(v *view) []Finding {
 
 var world = []string{"0.0.0.0/0", "::/0"}
 
+// worldWide is a CIDR that is the internet, or most of it: 0.0.0.0/0, or
+// any network wider than /8 (stack validation's bound), or one that does
+// not parse.
+func worldWide(cidr string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	return err != nil || slices.Contains(world, cidr) || p.Bits() < 8
+}
+
 func eksEndpoint(v *view) []Finding {
 	var out []Finding
 	for _, typ := range eksClusterTypes {
@@ -42,7 +51,7 @@ func eksEndpoint(v *view) []Finding {
 			}
 			open := len(cidrs) == 0
 			for _, c := range cidrs {
-				open = open || slices.Contains(world, c)
+				open = open || worldWide(c)
 			}
 			if !open {
 				// Listed addresses (CI runners' egress, say): reported,

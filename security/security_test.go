@@ -683,6 +683,16 @@ func TestPublicEndpointWaiverAndPass(t *testing.T) {
 	st = us1(t)
 	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {
 		in["endpointPublicAccess"] = true
+		in["publicAccessCidrs"] = []any{"0.0.0.0/1", "128.0.0.0/1"}
+	})
+	fs = ofRule(Check(st, checkDay), "EKS-ENDPOINT-NOT-PUBLIC")
+	require.Len(t, fs, 1)
+	assert.Empty(t, fs[0].Waived, "two halves of the internet are the internet")
+	assert.Len(t, Failed(fs), 1)
+
+	st = us1(t)
+	edit(t, &st, "eks:index:Cluster", "", func(in map[string]any) {
+		in["endpointPublicAccess"] = true
 		in["publicAccessCidrs"] = []any{"198.51.100.0/24"}
 	})
 	fs = ofRule(Check(st, checkDay), "EKS-ENDPOINT-NOT-PUBLIC")

@@ -670,6 +670,13 @@ func TestTransitionGuard(t *testing.T) {
 		want     string // empty: allowed
 	}{
 		{"never deployed", at("10m", nil), nil, ""},
+		// A first `up` that stopped before the Pulsar releases: what runs
+		// is still guarded.
+		{"no release yet, the same network", at("10m", nil), map[string]any{"kubernetesVersion": "1.35",
+			"network": map[string]any{"vpcCidr": "10.10.0.0/16", "zones": []any{"us-east-1a", "us-east-1b", "us-east-1c"}}}, ""},
+		{"no release yet, another VPC CIDR", at("10m", nil), map[string]any{"kubernetesVersion": "1.35",
+			"network": map[string]any{"vpcCidr": "10.99.0.0/16", "zones": []any{"us-east-1a", "us-east-1b", "us-east-1c"}}}, "vpcCidr"},
+		{"no release yet, two Kubernetes versions up", at("10m", nil), map[string]any{"kubernetesVersion": "1.33"}, "set 1.34"},
 		{"same phase", at("10m", nil), out("10m", "nvme"), ""},
 		{"direct 100k -> 1m", at("1m", nil), out("100k", "ebs"), "pulsar-fleet transition --stack us-east-1 --from 100k --to 1m"},
 		{"direct 100m -> 10m", at("10m", nil), out("100m", "nvme"), "bookies would leave at once"},

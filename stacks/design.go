@@ -3,8 +3,8 @@ package stacks
 import (
 	"errors"
 	"fmt"
-	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/capacity"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/transition"

@@ -35,12 +35,23 @@ func TransitionGuard(f Fleet, cat *sizing.Catalog, fleetKey FleetKey) Guard {
 			return err
 		}
 		was := DeployedState(deployed)
-		if was.Phase == "" {
+		if len(deployed) == 0 {
 			return nil
 		}
 		now, err := DesignFor(f, stack, "", cat)
 		if err != nil {
 			return err
+		}
+		if was.Phase == "" {
+			// Outputs but no phase: no Pulsar release was applied (a
+			// first `up` that stopped before them). What runs is guarded:
+			// the VPC's subnets and the cluster's version.
+			if was.Network != nil {
+				if _, err := transition.NetworkChange(now.Stack, was.Phase, *was.Network, now.Components.Network); err != nil {
+					return err
+				}
+			}
+			return allowKubernetesVersion(c, deployed)
 		}
 		if err := allowNetwork(f, was, now, cat); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +37,7 @@ func CheckOutputs(stack string, deployed map[string]any) error {
 	}
 	if p, ok := deployed[regions.OutputPhase].(string); ok && p != "" {
 		if _, err := sizing.PhaseByName(p); err != nil {
-			bad(regions.OutputPhase, p, fmt.Sprintf("a phase (%v)", err))
+			bad(regions.OutputPhase, p, "one of "+sizing.PhaseNamesHelp)
 		}
 	}
 	if v, ok := deployed[regions.OutputTransition]; ok && v != nil && !isTransition(v) {
@@ -75,14 +74,14 @@ func isTransition(v any) bool {
 }
 
 func isVolumes(v any) bool {
+	// Keys a later version may add are not refused: a rollback, or a
+	// branch made before them, must still read the outputs.
+	m, isMap := v.(map[string]any)
+	_, ledger := m["ledgerGiB"]
+	_, journal := m["journalGiB"]
 	var out regions.BookieVolumes
 	b, err := json.Marshal(v)
-	if err != nil {
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if _, isMap := v.(map[string]any); !isMap || dec.Decode(&out) != nil {
+	if !isMap || !ledger || !journal || err != nil || json.Unmarshal(b, &out) != nil {
 		return false
 	}
 	return out.LedgerGiB > 0 && out.JournalGiB > 0 && out.ThroughputMiB >= 0 && out.LedgerIOPS >= 0 && out.JournalIOPS >= 0

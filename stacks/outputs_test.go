@@ -20,7 +20,7 @@ func TestCheckOutputs(t *testing.T) {
 			"bookieVolumes": volumes, "network": network, "kubernetesVersion": "1.35", "zookeeperQuorumTls": "tls"}, ""},
 		{"nulls are no outputs", map[string]any{"phase": "1m", "transition": nil, "bookieVolumes": nil, "network": nil, "bookieStorage": nil}, ""},
 		{"a phase of another type", map[string]any{"phase": 3.0}, "output phase: 3 is not allowed: want a string"},
-		{"a phase no plan has", map[string]any{"phase": "2m"}, `output phase: "2m" is not allowed: want a phase`},
+		{"a phase no plan has", map[string]any{"phase": "2m"}, `output phase: "2m" is not allowed: want one of 35k`},
 		{"a version as a number", map[string]any{"phase": "35k", "kubernetesVersion": 1.35}, "output kubernetesVersion: 1.35 is not allowed: want a string"},
 		{"a quorum stage as a number", map[string]any{"phase": "35k", "zookeeperQuorumTls": 3.0}, "output zookeeperQuorumTls: 3"},
 		{"a signing key as a number", map[string]any{"phase": "35k", "tokenSigningKey": 1.0}, "output tokenSigningKey: 1"},
@@ -35,7 +35,8 @@ func TestCheckOutputs(t *testing.T) {
 		{"volumes as a number", map[string]any{"phase": "35k", "bookieVolumes": 5.0}, "output bookieVolumes: 5"},
 		{"volumes with no sizes", map[string]any{"phase": "35k", "bookieVolumes": map[string]any{}}, "output bookieVolumes: {}"},
 		{"volumes too large to hold", map[string]any{"phase": "35k", "bookieVolumes": map[string]any{"ledgerGiB": 1e30, "journalGiB": 24.0}}, "output bookieVolumes:"},
-		{"volumes with another key", map[string]any{"phase": "35k", "bookieVolumes": map[string]any{"ledgerGiB": 1.0, "journalGiB": 1.0, "ledger": 1.0}}, "output bookieVolumes:"},
+		{"volumes with a size misspelt", map[string]any{"phase": "35k", "bookieVolumes": map[string]any{"ledger": 1.0, "journalGiB": 1.0}}, "output bookieVolumes:"},
+		{"volumes with a key of a later version", map[string]any{"phase": "35k", "bookieVolumes": map[string]any{"ledgerGiB": 1.0, "journalGiB": 1.0, "class": "gp3"}}, ""},
 		{"bookie sets as a number", map[string]any{"phase": "35k", "bookieSets": 5.0}, "output bookieSets: 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func runDecommission(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := requireFlags([2]string{"--statefulset", *sts}, [2]string{"--to", toFlag(*to)}); err != nil {
+	if err := requireFlags([2]string{"--stack", *one.stack}, [2]string{"--statefulset", *sts}, [2]string{"--to", toFlag(*to, -1)}); err != nil {
 		return err
 	}
 	if *to < 0 {
@@ -112,10 +112,10 @@ func (k kubectlCluster) SetReadOnly(ctx context.Context, pod string) error {
 // bookieHTTPPort is the chart's bookkeeper.ports.http.
 const bookieHTTPPort = 8000
 
-// toFlag is --to as requireFlags reads it: empty while the flag is unset
-// (its default, -1).
-func toFlag(n int) string {
-	if n == -1 {
+// toFlag is an int flag as requireFlags reads it: empty while it holds
+// unset, the default that stands for no value.
+func toFlag(n, unset int) string {
+	if n == unset {
 		return ""
 	}
 	return strconv.Itoa(n)

@@ -399,7 +399,7 @@ func TestDesignCommand(t *testing.T) {
 	assert.Contains(t, stderr, "--stack, --from are required")
 	code, _, stderr = cli(t, "size")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "--rate, --message-size, --ttl, --bookie-disk are required")
+	assert.Contains(t, stderr, "--rate, --message-size, --replicas, --ttl, --bookie-disk are required")
 	code, _, stderr = cli(t, "transition", "--stack", "nope", "--from", "35k", "--to", "1m")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `--stack: unknown stack "nope": want one of eu-west-1, us-east-1, us-west-2`)
@@ -527,7 +527,8 @@ func TestGuardCommand(t *testing.T) {
 		{"nothing", "", "--outputs: empty"},
 		{"blanks", " \n", "--outputs: empty"},
 		{"null", "null", "--outputs: null"},
-		{"two values", `{} {"phase": "100m"}`, "more than one JSON value"},
+		{"two values", `{} {"phase": "100m"}`, "more after the JSON object"},
+		{"a stray brace", `{} }`, "more after the JSON object"},
 	} {
 		f := filepath.Join(t.TempDir(), "outputs.json")
 		require.NoError(t, os.WriteFile(f, []byte(tc.file), 0o600))
@@ -708,7 +709,7 @@ func TestResizeCommand(t *testing.T) {
 	assert.Contains(t, stderr, "has no resize step")
 	code, _, stderr = cli(t, "resize", "--stack", "us-east-1", "--from", "100k")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "--from and --to are required")
+	assert.Contains(t, stderr, "--to is required")
 }
 
 // `upgrade-check` reads the nodes through kubectl and refuses a version a

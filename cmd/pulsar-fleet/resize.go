@@ -29,8 +29,8 @@ func runResize(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *from == "" || *to == "" {
-		return usagef("--from and --to are required")
+	if err := requireFlags([2]string{"--stack", *one.stack}, [2]string{"--from", *from}, [2]string{"--to", *to}); err != nil {
+		return err
 	}
 	fleet, cat, err := one.load()
 	if err != nil {

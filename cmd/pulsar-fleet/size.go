@@ -76,11 +76,9 @@ func runSize(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := requireFlags([2]string{"--rate", *rate}, [2]string{"--message-size", *msgSize}, [2]string{"--ttl", *ttl}, [2]string{"--bookie-disk", *disk}); err != nil {
+	if err := requireFlags([2]string{"--rate", *rate}, [2]string{"--message-size", *msgSize}, [2]string{"--replicas", toFlag(*replicas, 0)},
+		[2]string{"--ttl", *ttl}, [2]string{"--bookie-disk", *disk}); err != nil {
 		return err
-	}
-	if *replicas == 0 {
-		return usagef("--replicas is required: the write quorum, at least 1 (3 for zero loss across zones)")
 	}
 	r, err := strconv.ParseFloat(*rate, 64)
 	if err != nil {

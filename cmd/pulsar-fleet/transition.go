@@ -111,8 +111,8 @@ func readOutputs(r io.Reader) (map[string]any, error) {
 	if deployed == nil {
 		return nil, errors.New("null: want the JSON object of `pulumi stack output --json` ({} for a stack never deployed)")
 	}
-	if dec.More() {
-		return nil, errors.New("more than one JSON value: want the one object of `pulumi stack output --json`")
+	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more after the JSON object: want the one object of `pulumi stack output --json`")
 	}
 	return deployed, nil
 }
@@ -124,7 +124,7 @@ func readOutputs(r io.Reader) (map[string]any, error) {
 func runGuard(args []string, stdout io.Writer) error {
 	fs := newFlags("guard", stdout)
 	one := oneStackFlags(fs)
-	outputs := fs.String("outputs", "-", "the stack's outputs as JSON (`pulumi stack output --json`); - reads stdin")
+	outputs := fs.String("outputs", "-", "the stack's outputs as JSON (`pulumi stack output --json`; {} for a stack not created yet); - reads stdin")
 	fleetKey := fs.String("fleet-key", "", "the bootstrap stack's fleet key fingerprint (`pulumi stack output "+model.OutputFleetTokenKeyFingerprint+
 		"` of "+model.BootstrapProject+"/"+model.BootstrapStack+"); empty: not compared")
 	if err := parseFlags(fs, args); err != nil {
@@ -160,8 +160,10 @@ func runGuard(args []string, stdout io.Writer) error {
 	}
 	was := stacks.DeployedState(deployed)
 	switch {
+	case len(deployed) == 0:
+		fmt.Fprintf(stdout, "%s: never deployed (no outputs): nothing to guard\n", *stack)
 	case was.Phase == "":
-		fmt.Fprintf(stdout, "%s: never deployed (no phase output): nothing to guard\n", *stack)
+		fmt.Fprintf(stdout, "%s: no Pulsar release applied yet (no phase output): its network and Kubernetes version are safe as one `up`\n", *stack)
 	default:
 		fmt.Fprintf(stdout, "%s: the declared config is safe as one `up` over what runs (phase %s)\n", *stack, was.Phase)
 	}
