@@ -63,7 +63,7 @@ func Rules() []Rule {
 		{"S3-PUBLIC-ACCESS-BLOCKED", "S3 buckets block every form of public access", s3PublicAccessBlocked},
 		{"S3-TLS-ONLY", "S3 bucket policies deny requests without TLS", s3TLSOnly},
 		{"EKS-SECRETS-ENCRYPTED", "EKS encrypts Kubernetes Secrets with a KMS key", eksSecretsEncrypted},
-		{"EKS-ENDPOINT-NOT-PUBLIC", "The EKS API endpoint is not open to the world unless explicitly configured", eksEndpoint},
+		{"EKS-ENDPOINT-NOT-PUBLIC", "The EKS API endpoint is never open to the world; one open to listed networks (cluster.publicAccessCidrs) is a waiver", eksEndpoint},
 		{"EKS-CONTROL-PLANE-LOGS", "EKS control-plane logs (api, audit, authenticator) are on", eksLogs},
 		{"EKS-STANDARD-SUPPORT", "The cluster's Kubernetes version is one EKS serves and is in standard support on the day of the check: past it EKS bills extended support and, a year later, upgrades the cluster itself", eksStandardSupport},
 		{"NODE-IMDSV2", "Nodes require IMDSv2 with a hop limit of at most 2", nodeIMDSv2},
