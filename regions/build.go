@@ -478,14 +478,13 @@ func (w *wiring) outputs(d RegionDesign) pulumi.Map {
 	}
 	out[OutputNetwork] = networkOutput(w.cfg.Network)
 	if ca, ok := w.peers.FleetCAApplied(); ok {
-		// Reported once the monitoring release is applied: it waits for
-		// the Secret with the bundle and the certificate the setting's CA
-		// signed, and rolls the queriers onto them, so a run that fails
-		// before reports no new stage.
-		applied := pulumi.Map{model.OutputFleetCAApplied: pulumi.All(ca, w.obs.Stack.Status).ApplyT(func(v []any) map[string]any {
-			return v[0].(map[string]any)
-		}).(pulumi.MapOutput)}
-		maps.Copy(out, RecordedOutputs(w.obs.Applied, applied, w.spec.Recorded, model.OutputFleetCAApplied))
+		// Reported once the monitoring release is applied (Helm reports it
+		// deployed with this stage's values): it waits for the Secret with
+		// the bundle and the certificate the setting's CA signed, and
+		// rolls the queriers onto them, so a run that fails before, or
+		// leaves the release out, reports no new stage.
+		declared := pulumi.Map{model.OutputFleetCAApplied: ca}
+		maps.Copy(out, RecordedOutputs(w.obs.Applied, declared, w.spec.Recorded, model.OutputFleetCAApplied))
 	}
 	maps.Copy(out, RecordedOutputs(w.pl.Applied, DeclaredPulsarOutputs(d, w.tokenKey), w.spec.Recorded, PulsarOutputs...))
 	if len(w.cfg.Network.PeerCIDRs) > 0 {

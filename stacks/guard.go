@@ -184,12 +184,7 @@ func DeployedState(out map[string]any) transition.Deployed {
 	str := func(k string) string { s, _ := out[k].(string); return s }
 	d := transition.Deployed{Phase: str(regions.OutputPhase), BookieSets: str(regions.OutputBookieSets),
 		LegacyStorage: str(regions.OutputLegacyBookieStorage)}
-	if t, ok := out[regions.OutputTransition].(map[string]any); ok {
-		from, _ := t["from"].(string)
-		step, _ := t["step"].(float64)
-		if n, ok := t["step"].(int); ok {
-			step = float64(n)
-		}
+	if from, step, ok := transitionOutput(out[regions.OutputTransition]); ok {
 		d.Between = &regions.Between{From: from, Step: int(step)}
 	}
 	if n, ok := out[regions.OutputNetwork].(map[string]any); ok {
@@ -208,13 +203,36 @@ func DeployedState(out map[string]any) transition.Deployed {
 // that does not read as one gives volumes no plan has (zero), so the guard
 // refuses rather than take the stack for one deployed before the export.
 func deployedVolumes(v any) *sizing.Volumes {
-	var out regions.BookieVolumes
-	b, _ := json.Marshal(v)
-	if json.Unmarshal(b, &out) != nil {
+	out, ok := volumesOutput(v)
+	if !ok {
 		return &sizing.Volumes{}
 	}
 	vol := out.Volumes()
 	return &vol
+}
+
+// volumesOutput reads the bookieVolumes output as JSON decodes it; false
+// if it does not read as one.
+func volumesOutput(v any) (regions.BookieVolumes, bool) {
+	var out regions.BookieVolumes
+	b, err := json.Marshal(v)
+	return out, err == nil && json.Unmarshal(b, &out) == nil
+}
+
+// transitionOutput reads the transition output ({from, step}: step a
+// float64 as JSON decodes it, an int as the program exports it); false if
+// it is not an object.
+func transitionOutput(v any) (from string, step float64, ok bool) {
+	t, ok := v.(map[string]any)
+	if !ok {
+		return "", 0, false
+	}
+	from, _ = t["from"].(string)
+	step, _ = t["step"].(float64)
+	if n, isInt := t["step"].(int); isInt {
+		step = float64(n)
+	}
+	return from, step, true
 }
 
 // deployedNetwork reads the network output ({vpcCidr, zones, addedZones},

@@ -57,20 +57,14 @@ func CheckOutputs(stack string, deployed map[string]any) error {
 	return nil
 }
 
+// isTransition is a transition output from a phase at a whole step from
+// 1 (a missing or non-numeric step reads as 0).
 func isTransition(v any) bool {
-	t, ok := v.(map[string]any)
-	if !ok {
+	from, step, ok := transitionOutput(v)
+	if _, err := sizing.PhaseByName(from); !ok || err != nil {
 		return false
 	}
-	from, _ := t["from"].(string)
-	if _, err := sizing.PhaseByName(from); err != nil {
-		return false
-	}
-	step, ok := t["step"].(float64)
-	if n, isInt := t["step"].(int); isInt {
-		step, ok = float64(n), true
-	}
-	return ok && step >= 1 && step <= math.MaxInt32 && step == math.Trunc(step)
+	return step >= 1 && step <= math.MaxInt32 && step == math.Trunc(step)
 }
 
 func isVolumes(v any) bool {
@@ -79,9 +73,8 @@ func isVolumes(v any) bool {
 	m, isMap := v.(map[string]any)
 	_, ledger := m["ledgerGiB"]
 	_, journal := m["journalGiB"]
-	var out regions.BookieVolumes
-	b, err := json.Marshal(v)
-	if !isMap || !ledger || !journal || err != nil || json.Unmarshal(b, &out) != nil {
+	out, ok := volumesOutput(v)
+	if !isMap || !ledger || !journal || !ok {
 		return false
 	}
 	return out.LedgerGiB > 0 && out.JournalGiB > 0 && out.ThroughputMiB >= 0 && out.LedgerIOPS >= 0 && out.JournalIOPS >= 0

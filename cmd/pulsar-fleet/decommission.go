@@ -111,12 +111,3 @@ func (k kubectlCluster) SetReadOnly(ctx context.Context, pod string) error {
 
 // bookieHTTPPort is the chart's bookkeeper.ports.http.
 const bookieHTTPPort = 8000
-
-// toFlag is an int flag as requireFlags reads it: empty while it holds
-// unset, the default that stands for no value.
-func toFlag(n, unset int) string {
-	if n == unset {
-		return ""
-	}
-	return strconv.Itoa(n)
-}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -51,6 +52,15 @@ func requireFlags(pairs ...[2]string) error {
 		return usagef("%s is required", missing[0])
 	}
 	return usagef("%s are required", strings.Join(missing, ", "))
+}
+
+// toFlag is an int flag as requireFlags reads it: empty while it holds
+// unset, the default that stands for no value.
+func toFlag(n, unset int) string {
+	if n == unset {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 type command struct {
