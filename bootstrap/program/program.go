@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,9 +53,42 @@ type Settings struct {
 // org/project/stack).
 var stackName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
+// ProviderNamespaces are the config namespaces besides Project that a
+// bootstrap stack may set: the providers the account component uses, and
+// Pulumi's own.
+var ProviderNamespaces = []string{"aws", "tls", "pulumi"}
+
+// unknownNamespace refuses the first key whose namespace is neither the
+// project's nor a provider's: a typo such as pulsar-fleet-bootstap:driftBranch
+// would otherwise be ignored and its default taken.
+func unknownNamespace(raw map[string]string) error {
+	var keys []string
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ns, name, _ := strings.Cut(k, ":")
+		if ns == Project || slices.Contains(ProviderNamespaces, ns) {
+			continue
+		}
+		hint := ""
+		for _, key := range Keys {
+			if key.Name == name {
+				hint = "did you mean " + Project + ":" + name + "? "
+			}
+		}
+		return fmt.Errorf("bootstrap config %s: unknown namespace: %swant a key of %s or a provider's (%s)", k, hint, Project, strings.Join(ProviderNamespaces, ", "))
+	}
+	return nil
+}
+
 // Parse turns raw config ("namespace:key" -> value) into the settings,
-// refusing unknown keys and missing required ones.
+// refusing unknown namespaces, unknown keys and missing required ones.
 func Parse(raw map[string]string) (Settings, error) {
+	if err := unknownNamespace(raw); err != nil {
+		return Settings{}, err
+	}
 	known := map[string]bool{}
 	for _, k := range Keys {
 		known[Project+":"+k.Name] = true

@@ -78,6 +78,8 @@ func TestParseRefusesBadConfig(t *testing.T) {
 		"regionStacks not a list":  {Project + ":regionStacks", `us-east-1`, "regionStacks: invalid character"},
 		"regionStacks a full name": {Project + ":regionStacks", `["acme/pulsar-fleet/us-east-1"]`, `"acme/pulsar-fleet/us-east-1": want each a distinct stack name of the pulsar-fleet project`},
 		"regionStacks twice":       {Project + ":regionStacks", `["us-east-1", "us-east-1"]`, `"us-east-1": want each a distinct`},
+		"namespace typo":           {"pulsar-fleet-bootstap:driftBranch", "release", "pulsar-fleet-bootstap:driftBranch: unknown namespace: did you mean pulsar-fleet-bootstrap:driftBranch? want a key of pulsar-fleet-bootstrap or a provider's (aws, tls, pulumi)"},
+		"a region stack's key":     {"pulsar-fleet:phase", "1m", "pulsar-fleet:phase: unknown namespace: want a key of pulsar-fleet-bootstrap"},
 	} {
 		raw := good()
 		raw[tc.key] = tc.value
