@@ -51,7 +51,7 @@ func runCheck(args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	cat, err := sizing.OpenCatalog(*catalog)
+	cat, err := openCatalog(*catalog)
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,6 @@ func projectFleet(dir, catalog string) (stacks.Fleet, *sizing.Catalog, error) {
 	if err != nil {
 		return stacks.Fleet{}, nil, usagef("%v", err)
 	}
-	cat, err := sizing.OpenCatalog(catalog)
+	cat, err := openCatalog(catalog)
 	return fleet, cat, err
 }

@@ -31,7 +31,7 @@ func runRenderGitops(args []string, stdout io.Writer) error {
 	}
 	fleet, _, err := stacks.LoadFleet(*dir)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
 	files, err := gitops.Render(fleet, o)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -123,11 +124,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'pulsar-fleet <command> -h' for a command's flags.")
 }
 
-// splitList splits a comma-separated flag value.
+// splitList splits a comma-separated flag value, without blanks or
+// repeats (`--phase 1m,1m` checks 1m once).
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

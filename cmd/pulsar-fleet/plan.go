@@ -81,7 +81,7 @@ func runPlan(args []string, stdout io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	cat, err := sizing.OpenCatalog(*catalog)
+	cat, err := openCatalog(*catalog)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"io"
@@ -17,17 +18,35 @@ func newFlags(name string, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses a command's flags. -h prints the command's flags to
+// its output (stdout); a bad flag is a usage error, printed once, on
+// stderr, by run, pointing at -h rather than printing the flags.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
+	var printed bytes.Buffer
+	fs.SetOutput(&printed)
+	defer fs.SetOutput(out)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			_, _ = printed.WriteTo(out)
 			return err
 		}
-		return usagef("%v", err)
+		return usagef("%v (pulsar-fleet %s -h lists the flags)", err, fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// openCatalog opens the catalog --catalog names (or the embedded one); one
+// that cannot be read is bad input, a usage error.
+func openCatalog(path string) (*sizing.Catalog, error) {
+	cat, err := sizing.OpenCatalog(path)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return cat, nil
 }
 
 // catalogFlag declares --catalog on fs.
@@ -58,7 +77,7 @@ func runPreview(args []string, stdout io.Writer) error {
 	if !*offline {
 		return usagef("--offline=false: run 'pulsar-fleet preview' without --offline for the real engine")
 	}
-	cat, err := sizing.OpenCatalog(*catalog)
+	cat, err := openCatalog(*catalog)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func runSize(args []string, stdout io.Writer) error {
 	if *ack == 0 && *replicas == 1 {
 		w.AckQuorum = 1
 	}
-	cat, err := sizing.OpenCatalog(*catalog)
+	cat, err := openCatalog(*catalog)
 	if err != nil {
 		return err
 	}
