@@ -1,8 +1,11 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -95,10 +98,56 @@ func sameInEveryStack(key string, value func(StackConfig) any, why string) func(
 	return func(f Fleet, bad fleetBadFunc) {
 		for _, s := range f.Stacks[1:] {
 			if first, v := f.Stacks[0], value(s); !reflect.DeepEqual(v, value(first)) {
-				bad(s.Stack, Key(key), v, fmt.Sprintf("the %s every stack sets (%+v in %s): %s", key, value(first), first.Stack, why))
+				field, want, got := firstDifference(value(first), v)
+				bad(s.Stack, Key(key+field), got, fmt.Sprintf("%s as %s sets it: the %s must be the same in every stack, since %s",
+					fmtValue(want), first.Stack, key, why))
 			}
 		}
 	}
+}
+
+// firstDifference names the first field, as the stack file spells it
+// (".messageSize"; "" for values that are not objects), where a and b
+// differ, and its value in each; an unset field is (unset).
+func firstDifference(a, b any) (string, any, any) {
+	fa, fb := fields(a), fields(b)
+	if fa == nil || fb == nil {
+		return "", a, b
+	}
+	names := slices.Sorted(maps.Keys(fa))
+	for n := range fb {
+		if _, ok := fa[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !reflect.DeepEqual(fa[n], fb[n]) {
+			return "." + n, orUnset(fa, n), orUnset(fb, n)
+		}
+	}
+	return "", a, b
+}
+
+// fields is a config object's fields by their JSON names (nil for a
+// value that is not an object).
+func fields(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+func orUnset(m map[string]any, k string) any {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return marker("(unset)")
 }
 
 // sameWorkload refuses stacks whose workloads differ: the phases describe

@@ -62,7 +62,8 @@ func TestWorkloadIsTheFleets(t *testing.T) {
 	require.NoError(t, err)
 	err = ValidateFleet(fleet)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "pulsar-fleet:workload")
+	assert.Contains(t, err.Error(), `config pulsar-fleet:workload.messageSize: (unset) is not allowed: want "4KB" as `+files[0].Stack+
+		` sets it: the workload must be the same in every stack, since it is the fleet's traffic`, "the field that differs, not a Go struct")
 	for i := range files {
 		files[i].Raw[Key("workload")] = `{"messageSize": "4KB"}`
 	}

@@ -267,6 +267,10 @@ func TestCheckCommand(t *testing.T) {
 	assert.Contains(t, out.String(), "26 rules over 15 stack/phase previews")
 	assert.Contains(t, out.String(), "PASS: no failing finding (15 waived)")
 
+	out.Reset()
+	assert.Equal(t, 0, run([]string{"check", "--dir", "../..", "--on", "2026-12-03", "--phase", "1m,1m"}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "26 rules over 3 stack/phase previews", "a phase named twice is checked once")
+
 	errb.Reset()
 	assert.Equal(t, 2, run([]string{"check", "--dir", "../..", "--phase", "1b"}, &out, &errb))
 	assert.Contains(t, errb.String(), "--phase")
@@ -415,6 +419,20 @@ func TestHelpFlag(t *testing.T) {
 		assert.Equal(t, 0, run([]string{c.name, "-h"}, &out, &errb), "%s -h: %s", c.name, errb.String())
 		assert.Contains(t, out.String(), "Usage of "+c.name+":", "%s -h prints its flags", c.name)
 	}
+	// A bad flag is a usage error on stderr, once, with nothing on stdout
+	// (which a script may be parsing).
+	for _, c := range commands() {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 2, run([]string{c.name, "--no-such-flag"}, &out, &errb), c.name)
+		assert.Empty(t, out.String(), c.name)
+		assert.Equal(t, "pulsar-fleet "+c.name+": flag provided but not defined: -no-such-flag (pulsar-fleet "+c.name+" -h lists the flags)\n", errb.String())
+	}
+}
+
+// A list flag drops blanks and repeats.
+func TestSplitList(t *testing.T) {
+	assert.Equal(t, []string{"1m", "35k"}, splitList(" 1m, 1m,,35k ,1m"))
+	assert.Nil(t, splitList(" , "))
 }
 
 // `transition` prints the steps, refuses bad input by name, and its JSON
@@ -769,11 +787,12 @@ func TestUpgradeCheckCommand(t *testing.T) {
 	assert.Contains(t, stderr, `--to "1.30": want one of [1.32 1.33 1.34 1.35]`)
 	assert.Empty(t, calls)
 
-	// The wrong cluster says nothing: no nodes, or another region's, is
-	// refused; so is a kubectl that fails.
+	// The wrong cluster says nothing: no nodes, another region's, or none
+	// labelled with a region, is refused; so is a kubectl that fails.
 	for a, want := range map[string]string{
 		`{"items":[]}`: "stack us-east-1: the cluster has no nodes; is --context the stack's cluster?",
 		`{"items":[` + strings.Replace(node("ip-10-1-1-1", model.LabelNodeGroup, "system", "v1.35.0"), `"us-east-1"`, `"eu-west-1"`, 1) + `]}`: "stack us-east-1 runs in us-east-1, but node ip-10-1-1-1 is in eu-west-1: --context names another cluster",
+		`{"items":[{"metadata":{"name":"kind-control-plane","labels":{}},"status":{"nodeInfo":{"kubeletVersion":"v1.35.0"}}}]}`:                "no node carries the label " + model.LabelRegion + ": --context does not name an EKS cluster of that region",
 		"error: the server has asked for the client to provide credentials":                                                                    "kubectl get nodes -o json: exit status 1",
 	} {
 		answer = a

@@ -56,16 +56,24 @@ func runUpgradeCheck(args []string, stdout io.Writer) error {
 }
 
 // sameCluster refuses nodes that cannot be the stack's cluster: none at
-// all (every cluster has its system nodes), or nodes of another region.
-// A check that passed on the wrong kubeconfig context would say nothing.
+// all (every cluster has its system nodes), nodes of another region, or
+// none in the stack's region (EKS' cloud provider labels every node with
+// its region once it has initialised it; a cluster without the label is
+// not EKS). A check that passed on the wrong kubeconfig context would say
+// nothing.
 func sameCluster(stack, region string, nodes []cluster.NodeVersion) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("stack %s: the cluster has no nodes; is --context the stack's cluster?", stack)
 	}
+	inRegion := false
 	for _, n := range nodes {
 		if n.Region != "" && n.Region != region {
 			return fmt.Errorf("stack %s runs in %s, but node %s is in %s: --context names another cluster", stack, region, n.Name, n.Region)
 		}
+		inRegion = inRegion || n.Region == region
+	}
+	if !inRegion {
+		return fmt.Errorf("stack %s runs in %s, but no node carries the label %s: --context does not name an EKS cluster of that region", stack, region, model.LabelRegion)
 	}
 	return nil
 }
