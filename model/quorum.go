@@ -42,6 +42,12 @@ func (q QuorumTLS) DialsTLS() bool { return q == QuorumDial || q == QuorumTLSOnl
 // (ZooKeeper's portUnification).
 func (q QuorumTLS) AcceptsPlaintext() bool { return q == QuorumAccept || q == QuorumDial }
 
+// ServesPlaintextClients reports whether ZooKeeper keeps the image's
+// plaintext client port (2181) beside its TLS port. Only the last stage
+// closes it: every client of the chart has dialled the TLS port since
+// client TLS came with the first stage, so by the last no one uses 2181.
+func (q QuorumTLS) ServesPlaintextClients() bool { return q != QuorumTLSOnly }
+
 // QuorumTLSMove checks that one `up` may take a running ensemble from was
 // to now: the same stage, or one stage either way. During the roll the
 // restarted servers and the others each dial what the others accept

@@ -297,6 +297,9 @@ func pulsarNoPlaintext(v *view) []Finding {
 		if get(values, "components.zookeeper") != false {
 			out = append(out, quorumTLS(res(r), str(get(values, "zookeeper.additionalCommand")))...)
 		}
+		if get(values, "components.proxy") != false && fmt.Sprint(get(values, "proxy.waitZookeeperTimeout")) != "0" {
+			out = append(out, fail(res(r), "proxy.waitZookeeperTimeout is not 0: the chart's wait-zookeeper-ready container dials ZooKeeper on 2181 in plaintext, which ZooKeeper does not serve and the NetworkPolicies refuse, so the proxies would never start"))
+		}
 		if get(values, "certs.internal_issuer.enabled") != true && str(get(values, "certs.issuers.ca.name")) == "" {
 			out = append(out, fail(res(r), "no issuer for the components' certificates (certs.internal_issuer or certs.issuers.ca)"))
 		}
@@ -316,14 +319,17 @@ func pulsarNoPlaintext(v *view) []Finding {
 // only passes; the stages of a running region's move to it are waived
 // (they still accept plaintext); anything else fails.
 func quorumTLS(resource, command string) []Finding {
+	if command == pulsar.QuorumTLSCommand(model.QuorumTLSOnly) {
+		return []Finding{fail(resource, "ZooKeeper still serves plaintext clients on 2181 (the image's clientPort): zookeeper.additionalCommand does not close it")}
+	}
 	for _, q := range model.QuorumTLSStages {
-		if command != pulsar.QuorumTLSCommand(q) {
+		if command != pulsar.ZooKeeperCommand(q) {
 			continue
 		}
 		if q == model.QuorumTLSOnly {
 			return nil
 		}
-		f := fail(resource, "ZooKeeper's quorum still accepts plaintext (zookeeper.quorumTls: %s)", q)
+		f := fail(resource, "ZooKeeper's quorum still accepts plaintext, and its clients still have port 2181 (zookeeper.quorumTls: %s)", q)
 		f.Waived = "the region is moving its quorum to TLS, one rolling restart per stage (docs/operations.md, \"Moving ZooKeeper's quorum to TLS\")"
 		return []Finding{f}
 	}

@@ -339,6 +339,20 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "ZooKeeper's servers talk to each other in plaintext"},
+		{"PULSAR-NO-PLAINTEXT", "ZooKeeper's plaintext client port open", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					m(pulsarValues(st.Resources[i].Inputs)["zookeeper"])["additionalCommand"] = pulsar.QuorumTLSCommand(model.QuorumTLSOnly)
+				}
+			}
+		}, "ZooKeeper still serves plaintext clients on 2181"},
+		{"PULSAR-NO-PLAINTEXT", "the proxies wait for ZooKeeper's plaintext port", func(t *testing.T, st *stacks.OfflineStack) {
+			for i, r := range st.Resources {
+				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
+					delete(m(pulsarValues(st.Resources[i].Inputs)["proxy"]), "waitZookeeperTimeout")
+				}
+			}
+		}, "proxy.waitZookeeperTimeout is not 0"},
 		{"PULSAR-NO-PLAINTEXT", "no issuer", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
@@ -804,14 +818,17 @@ func withPolicy(name string, spec map[string]any) func(*testing.T, *stacks.Offli
 // A running region's move to quorum TLS is waived at each stage; TLS only
 // passes; no command fails.
 func TestQuorumTLSStagesAreWaived(t *testing.T) {
-	assert.Empty(t, quorumTLS("r", pulsar.QuorumTLSCommand(model.QuorumTLSOnly)))
+	assert.Empty(t, quorumTLS("r", pulsar.ZooKeeperCommand(model.QuorumTLSOnly)))
 	for _, q := range []model.QuorumTLS{model.QuorumAccept, model.QuorumDial} {
-		fs := quorumTLS("r", pulsar.QuorumTLSCommand(q))
+		fs := quorumTLS("r", pulsar.ZooKeeperCommand(q))
 		require.Len(t, fs, 1)
-		assert.Contains(t, fs[0].Message, "still accepts plaintext (zookeeper.quorumTls: "+string(q)+")")
+		assert.Contains(t, fs[0].Message, "still accepts plaintext, and its clients still have port 2181 (zookeeper.quorumTls: "+string(q)+")")
 		assert.NotEmpty(t, fs[0].Waived, q)
 	}
-	fs := quorumTLS("r", "")
+	fs := quorumTLS("r", pulsar.QuorumTLSCommand(model.QuorumTLSOnly))
+	require.Len(t, fs, 1, "TLS only, with 2181 still open")
+	assert.Empty(t, fs[0].Waived)
+	fs = quorumTLS("r", "")
 	require.Len(t, fs, 1)
 	assert.Empty(t, fs[0].Waived)
 }

@@ -1,16 +1,21 @@
 package tests
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/render"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 )
 
@@ -18,7 +23,8 @@ import (
 // stack at every phase: the proxies and brokers serve the binary protocol
 // and the admin API over TLS only, the proxies reach the brokers over TLS,
 // the brokers reach the bookies over TLS, ZooKeeper serves its TLS port
-// only, every bookie set takes a certificate from the region's one CA, and
+// only (its image's plaintext clientPort removed, and no container of the
+// chart dialling it), every bookie set takes a certificate from the region's one CA, and
 // that CA's Issuer and Secret are the names the program's jobs mount.
 func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 	r := newRenderer(t)
@@ -58,6 +64,10 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 			{"autorecovery trusting a file the pod lacks", "pulsar-recovery PULSAR_PREFIX_tlsTrustStore = /pulsar/certs/recovery/ca.crt: no such file", func(objs []manifests.Object) {
 				data(find(objs, "ConfigMap", "pulsar-recovery"))["PULSAR_PREFIX_tlsTrustStore"] = "/pulsar/certs/recovery/ca.crt"
 			}},
+			{"ZooKeeper's plaintext client port left open", "ZooKeeper serves plaintext clients on 2181", func(objs []manifests.Object) {
+				c := podSpec(find(objs, "StatefulSet", "pulsar-zookeeper"))["containers"].([]any)[0].(map[string]any)
+				c["args"] = []any{strings.ReplaceAll(c["args"].([]any)[0].(string), pulsar.CloseClientPort, "")}
+			}},
 			{"ZooKeeper's quorum in plaintext", "does not run the quorum TLS command", func(objs []manifests.Object) {
 				c := podSpec(find(objs, "StatefulSet", "pulsar-zookeeper"))["containers"].([]any)[0].(map[string]any)
 				c["args"] = []any{strings.ReplaceAll(c["args"].([]any)[0].(string), "'sslQuorum=true'", "'sslQuorum=false'")}
@@ -81,6 +91,68 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 			assert.Contains(t, strings.Join(tlsProblems(rs.Design, objs), "\n"), tc.want, tc.name)
 		}
 	})
+	t.Run("the chart's own wait for ZooKeeper is caught", func(t *testing.T) {
+		// The chart's default: the proxies' init container waits for
+		// ZooKeeper by its Service name alone.
+		rs := withEBSBookies(t, all)
+		var rel render.Release
+		for _, r := range rs.Releases {
+			if r.Name == pulsar.ReleaseName {
+				rel = r
+			}
+		}
+		require.NotEmpty(t, rel.Name)
+		b, err := json.Marshal(rel.Values)
+		require.NoError(t, err)
+		rel.Values = map[string]any{}
+		require.NoError(t, json.Unmarshal(b, &rel.Values))
+		rel.Values["proxy"].(map[string]any)["waitZookeeperTimeout"] = 600
+		objs, _, err := r.Render(context.Background(), rel)
+		require.NoError(t, err)
+		assert.Contains(t, strings.Join(tlsProblems(rs.Design, objs), "\n"),
+			"StatefulSet pulsar-proxy container wait-zookeeper-ready dials ZooKeeper at pulsar-zookeeper, not its TLS port")
+	})
+}
+
+// zooKeeperShell is a ZooKeeper shell command and the server it dials.
+var zooKeeperShell = regexp.MustCompile(`zookeeper-shell\b[^;\n]*?-server\s+"?([^\s";]+)`)
+
+// zooKeeperTLSPort is the chart's zookeeper.ports.clientTls.
+const zooKeeperTLSPort = "2281"
+
+// plaintextZooKeeperDials lists the containers, init containers too, of
+// the rendered workloads that run ZooKeeper's shell against a server
+// without ZooKeeper's TLS port: with no port, the shell dials 2181, which
+// ZooKeeper does not serve and the NetworkPolicies refuse.
+func plaintextZooKeeperDials(objs []manifests.Object) []string {
+	var out []string
+	for _, o := range objs {
+		pod := podSpec(o.Object)
+		if o.Kind() == "CronJob" {
+			pod = field(o.Object, "spec", "jobTemplate", "spec", "template", "spec")
+		}
+		for _, list := range []string{"initContainers", "containers"} {
+			containers, _ := pod[list].([]any)
+			for _, c := range containers {
+				cm, _ := c.(map[string]any)
+				var script []string
+				for _, k := range []string{"command", "args"} {
+					words, _ := cm[k].([]any)
+					for _, w := range words {
+						script = append(script, fmt.Sprint(w))
+					}
+				}
+				for _, m := range zooKeeperShell.FindAllStringSubmatch(strings.Join(script, " "), -1) {
+					for _, server := range strings.Split(m[1], ",") {
+						if !strings.HasSuffix(server, ":"+zooKeeperTLSPort) {
+							out = append(out, fmt.Sprintf("%s %s container %v dials ZooKeeper at %s, not its TLS port", o.Kind(), o.Name(), cm["name"], server))
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // tlsProblems lists where the rendered Pulsar releases listen or connect
@@ -109,7 +181,8 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 	absent("pulsar-proxy", "servicePort")
 	absent("pulsar-proxy", "brokerServiceURL")
 	absent("pulsar-proxy", "brokerWebServiceURL")
-	expect("pulsar-zookeeper", "secureClientPort", "2281")
+	expect("pulsar-zookeeper", "secureClientPort", zooKeeperTLSPort)
+	out = append(out, plaintextZooKeeperDials(objs)...)
 	out = append(out, quorumTLSProblems(d, find(objs, "StatefulSet", pulsar.Fullname+"-"+pulsar.CompZooKeeper))...)
 	autorecovery := pulsar.Fullname + "-" + pulsar.CompAutorecovery
 	expect(autorecovery, "PULSAR_PREFIX_tlsProviderFactoryClass", "org.apache.bookkeeper.tls.TLSContextFactory")
@@ -205,10 +278,13 @@ func quorumTLSProblems(d regions.RegionDesign, zk map[string]any) []string {
 	if len(args) > 0 {
 		script, _ = args[0].(string)
 	}
-	cmd := pulsar.QuorumTLSCommand(q)
-	i, j := strings.Index(script, cmd), strings.Index(script, "bin/apply-config-from-env.py conf/zookeeper.conf")
-	if i < 0 || j < 0 || i > j {
+	apply := strings.Index(script, "bin/apply-config-from-env.py conf/zookeeper.conf")
+	before := func(cmd string) bool { i := strings.Index(script, cmd); return i >= 0 && apply >= 0 && i < apply }
+	if !before(pulsar.QuorumTLSCommand(q)) {
 		out = append(out, fmt.Sprintf("pulsar-zookeeper does not run the quorum TLS command of stage %s before the chart writes zookeeper.conf", q))
+	}
+	if !q.ServesPlaintextClients() && !before(pulsar.CloseClientPort) {
+		out = append(out, "pulsar-zookeeper keeps the image's clientPort: ZooKeeper serves plaintext clients on 2181")
 	}
 	files := mountedFiles(zk)
 	for _, f := range pulsar.QuorumSourceFiles() {

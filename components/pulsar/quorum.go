@@ -76,14 +76,35 @@ func QuorumTLSCommand(q model.QuorumTLS) string {
 		"printf '%s\\n' " + strings.Join(conf, " ") + " >> conf/zookeeper.conf;"
 }
 
+// CloseClientPort deletes the clientPort line that the image's
+// zookeeper.conf carries, so that ZooKeeper opens its TLS client port
+// (secureClientPort) only. It runs before the chart's
+// apply-config-from-env.py, which adds a key only from a PULSAR_PREFIX_
+// variable (the chart sets none for clientPort) and turns a commented key
+// back on, hence a deleted line rather than a comment. With no clientPort,
+// ZooKeeper 3.9 starts no plaintext listener (QuorumPeerMain creates the
+// plaintext factory only for a client address), and the servers' lines
+// (server.N=host:2888:3888) name none.
+const CloseClientPort = "sed -i '/^clientPort=/d' conf/zookeeper.conf;"
+
+// ZooKeeperCommand is the ZooKeeper container's additional command at a
+// quorum stage: the quorum command, and at the last stage CloseClientPort
+// (model.QuorumTLS.ServesPlaintextClients).
+func ZooKeeperCommand(q model.QuorumTLS) string {
+	if q.ServesPlaintextClients() {
+		return QuorumTLSCommand(q)
+	}
+	return QuorumTLSCommand(q) + " " + CloseClientPort
+}
+
 // QuorumSourceFiles are the files the quorum command copies: ZooKeeper's
 // key and chain, and the region's CA, where the chart mounts them.
 func QuorumSourceFiles() []string { return []string{zookeeperKeyFile, CAFile} }
 
-// quorumTLS are the ZooKeeper values of a stage: the command, and the
+// quorumTLS are the ZooKeeper values of a stage: its command, and the
 // in-memory directory of the copies.
 func quorumTLS(q model.QuorumTLS) (string, []PodVolume, []VolumeMount) {
-	return QuorumTLSCommand(q),
+	return ZooKeeperCommand(q),
 		[]PodVolume{{Name: quorumCertVolume, EmptyDir: &EmptyDirVolume{Medium: "Memory"}}},
 		[]VolumeMount{{Name: quorumCertVolume, MountPath: QuorumCertDir}}
 }

@@ -47,9 +47,9 @@ func TestQuorumCommandRenewsTheCopies(t *testing.T) {
 	secret(keyDir, "tls-combined.pem", "1", "KEY AND CHAIN 1\n")
 	secret(caDir, "ca.crt", "1", "CA 1\n")
 	conf := filepath.Join(pulsarDir, "conf", "zookeeper.conf")
-	require.NoError(t, os.WriteFile(conf, []byte("clientPort=2181\n"), 0o644))
+	require.NoError(t, os.WriteFile(conf, []byte("tickTime=2000\nclientPort=2181\ndataDir=data/zookeeper\n"), 0o644))
 
-	script := strings.ReplaceAll(QuorumTLSCommand(model.QuorumTLSOnly), "/pulsar/", pulsarDir+"/")
+	script := strings.ReplaceAll(ZooKeeperCommand(model.QuorumTLSOnly), "/pulsar/", pulsarDir+"/")
 	script = strings.Replace(script, "sleep 60", "sleep 1", 1)
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Dir = pulsarDir
@@ -68,7 +68,8 @@ func TestQuorumCommandRenewsTheCopies(t *testing.T) {
 	for _, kv := range QuorumTLSConfig(model.QuorumTLSOnly) {
 		want = append(want, strings.ReplaceAll(kv[0]+"="+kv[1], "/pulsar/", pulsarDir+"/"))
 	}
-	assert.Equal(t, "clientPort=2181\n"+strings.Join(want, "\n")+"\n", read(conf), "the stage's settings appended")
+	assert.Equal(t, "tickTime=2000\ndataDir=data/zookeeper\n"+strings.Join(want, "\n")+"\n", read(conf),
+		"the stage's settings appended, the plaintext client port's line gone")
 
 	inSecret, inCopies := watch(t, keyDir), watch(t, copies)
 	secret(keyDir, "tls-combined.pem", "2", "KEY AND CHAIN 2\n")

@@ -204,7 +204,7 @@ type ZooKeeper struct {
 	Volumes            ZooKeeperDisks `json:"volumes"`
 	StatefulsetUpgrade Upgrade        `json:"statefulsetUpgrade"`
 	// AdditionalCommand runs in the server's container before its
-	// configuration is written (quorum TLS: QuorumTLSCommand); the chart
+	// configuration is written (ZooKeeperCommand); the chart
 	// indents its first line only, so it is one line.
 	AdditionalCommand string        `json:"additionalCommand,omitempty"`
 	ExtraVolumes      []PodVolume   `json:"extraVolumes,omitempty"`
@@ -303,6 +303,14 @@ type Proxy struct {
 	PDB                          PDB         `json:"pdb"`
 	Autoscaling                  Autoscaling `json:"autoscaling"`
 	RestartPodsOnConfigMapChange bool        `json:"restartPodsOnConfigMapChange"`
+	// WaitZookeeperTimeout is 0: the chart's wait-zookeeper-ready init
+	// container dials ZooKeeper by its Service name alone, which means
+	// port 2181, in plaintext, whatever tls.zookeeper says. ZooKeeper
+	// serves TLS only and the NetworkPolicies admit 2281 only, so the
+	// container would wait out its timeout and the proxy never start. The
+	// proxies still wait for the brokers (waitBrokerTimeout), which wait
+	// for ZooKeeper over TLS.
+	WaitZookeeperTimeout int `json:"waitZookeeperTimeout"`
 }
 
 // ServiceAccount carries the IRSA annotation.
