@@ -44,8 +44,10 @@ func (q QuorumTLS) AcceptsPlaintext() bool { return q == QuorumAccept || q == Qu
 
 // ServesPlaintextClients reports whether ZooKeeper keeps the image's
 // plaintext client port (2181) beside its TLS port. Only the last stage
-// closes it: every client of the chart has dialled the TLS port since
-// client TLS came with the first stage, so by the last no one uses 2181.
+// closes it. A new region starts there, and none of its clients ever
+// dials 2181. A region deployed before TLS moves its clients to the TLS
+// port in its first `up` with TLS, the accept stage, while its old pods
+// still dial 2181; two guarded `up`s later no pod is left that does.
 func (q QuorumTLS) ServesPlaintextClients() bool { return q != QuorumTLSOnly }
 
 // QuorumTLSMove checks that one `up` may take a running ensemble from was

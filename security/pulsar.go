@@ -297,8 +297,8 @@ func pulsarNoPlaintext(v *view) []Finding {
 		if get(values, "components.zookeeper") != false {
 			out = append(out, quorumTLS(res(r), str(get(values, "zookeeper.additionalCommand")))...)
 		}
-		if get(values, "components.proxy") != false && fmt.Sprint(get(values, "proxy.waitZookeeperTimeout")) != "0" {
-			out = append(out, fail(res(r), "proxy.waitZookeeperTimeout is not 0: the chart's wait-zookeeper-ready container dials ZooKeeper on 2181 in plaintext, which ZooKeeper does not serve and the NetworkPolicies refuse, so the proxies would never start"))
+		if get(values, "components.proxy") != false && waitsForZooKeeper(get(values, "proxy.waitZookeeperTimeout")) {
+			out = append(out, fail(res(r), "proxy.waitZookeeperTimeout is not 0: the chart's wait-zookeeper-ready container dials ZooKeeper on 2181 in plaintext, which the NetworkPolicies refuse (and the last quorum stage closes), so the proxies would never start"))
 		}
 		if get(values, "certs.internal_issuer.enabled") != true && str(get(values, "certs.issuers.ca.name")) == "" {
 			out = append(out, fail(res(r), "no issuer for the components' certificates (certs.internal_issuer or certs.issuers.ca)"))
@@ -313,6 +313,16 @@ func pulsarNoPlaintext(v *view) []Finding {
 		}
 	}
 	return out
+}
+
+// waitsForZooKeeper reads proxy.waitZookeeperTimeout as the chart does:
+// the wait runs for a timeout above 0, and the chart's default is 600.
+func waitsForZooKeeper(v any) bool {
+	var n float64
+	if _, err := fmt.Sscan(fmt.Sprint(v), &n); err != nil {
+		return v != false && v != ""
+	}
+	return n > 0
 }
 
 // quorumTLS judges ZooKeeper's quorum by the command its values run: TLS

@@ -817,6 +817,13 @@ func withPolicy(name string, spec map[string]any) func(*testing.T, *stacks.Offli
 
 // A running region's move to quorum TLS is waived at each stage; TLS only
 // passes; no command fails.
+// The proxies' wait for ZooKeeper is read as the chart reads it.
+func TestWaitsForZooKeeper(t *testing.T) {
+	for v, want := range map[any]bool{nil: true, 600: true, 600.0: true, "600": true, 0: false, 0.0: false, -1: false, "0": false} {
+		assert.Equal(t, want, waitsForZooKeeper(v), "%#v", v)
+	}
+}
+
 func TestQuorumTLSStagesAreWaived(t *testing.T) {
 	assert.Empty(t, quorumTLS("r", pulsar.ZooKeeperCommand(model.QuorumTLSOnly)))
 	for _, q := range []model.QuorumTLS{model.QuorumAccept, model.QuorumDial} {

@@ -305,6 +305,8 @@ func fmtValue(v any) string {
 		return fmt.Sprintf("%q", x)
 	case []string:
 		return "[" + strings.Join(x, ", ") + "]"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
 }

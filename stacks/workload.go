@@ -114,14 +114,9 @@ func firstDifference(a, b any) (string, any, any) {
 	if fa == nil || fb == nil {
 		return "", a, b
 	}
-	names := slices.Sorted(maps.Keys(fa))
-	for n := range fb {
-		if _, ok := fa[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	union := maps.Clone(fa)
+	maps.Copy(union, fb)
+	for _, n := range slices.Sorted(maps.Keys(union)) {
 		if !reflect.DeepEqual(fa[n], fb[n]) {
 			return "." + n, orUnset(fa, n), orUnset(fb, n)
 		}

@@ -96,9 +96,9 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 		// ZooKeeper by its Service name alone.
 		rs := withEBSBookies(t, all)
 		var rel render.Release
-		for _, r := range rs.Releases {
-			if r.Name == pulsar.ReleaseName {
-				rel = r
+		for _, candidate := range rs.Releases {
+			if candidate.Name == pulsar.ReleaseName {
+				rel = candidate
 			}
 		}
 		require.NotEmpty(t, rel.Name)
@@ -114,45 +114,89 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 	})
 }
 
-// zooKeeperShell is a ZooKeeper shell command and the server it dials.
-var zooKeeperShell = regexp.MustCompile(`zookeeper-shell\b[^;\n]*?-server\s+"?([^\s";]+)`)
+// zooKeeperServers finds the ZooKeeper servers a command names: after
+// zookeeper-shell's -server, or a Pulsar tool's --zookeeper,
+// --configuration-store or metadata-store flag.
+var zooKeeperServers = regexp.MustCompile(`(?:-server|--zookeeper|--configuration-store|--configuration-metadata-store|--metadata-store)[\s=]+["']?([^\s"';&|]+)`)
+
+// zooKeeperAtPlaintext is a ZooKeeper address on the plaintext port
+// anywhere in an object (a ConfigMap's URL, an argument).
+var zooKeeperAtPlaintext = regexp.MustCompile(`[\w.-]*zookeeper[\w.-]*:2181\b`)
+
+// commandBreak separates a script's commands.
+var commandBreak = regexp.MustCompile(`;|&&|\|\||\||\n`)
 
 // zooKeeperTLSPort is the chart's zookeeper.ports.clientTls.
 const zooKeeperTLSPort = "2281"
 
-// plaintextZooKeeperDials lists the containers, init containers too, of
-// the rendered workloads that run ZooKeeper's shell against a server
-// without ZooKeeper's TLS port: with no port, the shell dials 2181, which
-// ZooKeeper does not serve and the NetworkPolicies refuse.
+// plaintextZooKeeperDials lists where the rendered objects would reach
+// ZooKeeper other than on its TLS port: a container, init containers too,
+// that runs ZooKeeper's shell without a server (it dials localhost:2181)
+// or names a server without port 2281 (the shell's default port is 2181),
+// and any ZooKeeper address on 2181 in any object.
 func plaintextZooKeeperDials(objs []manifests.Object) []string {
 	var out []string
 	for _, o := range objs {
-		pod := podSpec(o.Object)
-		if o.Kind() == "CronJob" {
-			pod = field(o.Object, "spec", "jobTemplate", "spec", "template", "spec")
+		for _, c := range podContainers(o) {
+			for _, cmd := range commandBreak.Split(strings.ReplaceAll(containerScript(c), "\\\n", " "), -1) {
+				out = append(out, zooKeeperDialProblems(o, c["name"], cmd)...)
+			}
 		}
-		for _, list := range []string{"initContainers", "containers"} {
-			containers, _ := pod[list].([]any)
-			for _, c := range containers {
-				cm, _ := c.(map[string]any)
-				var script []string
-				for _, k := range []string{"command", "args"} {
-					words, _ := cm[k].([]any)
-					for _, w := range words {
-						script = append(script, fmt.Sprint(w))
-					}
-				}
-				for _, m := range zooKeeperShell.FindAllStringSubmatch(strings.Join(script, " "), -1) {
-					for _, server := range strings.Split(m[1], ",") {
-						if !strings.HasSuffix(server, ":"+zooKeeperTLSPort) {
-							out = append(out, fmt.Sprintf("%s %s container %v dials ZooKeeper at %s, not its TLS port", o.Kind(), o.Name(), cm["name"], server))
-						}
-					}
-				}
+		b, _ := json.Marshal(o.Object)
+		for _, addr := range zooKeeperAtPlaintext.FindAllString(string(b), -1) {
+			out = append(out, fmt.Sprintf("%s %s names ZooKeeper at %s, its plaintext port", o.Kind(), o.Name(), addr))
+		}
+	}
+	return out
+}
+
+// zooKeeperDialProblems judges one command of a container's script.
+func zooKeeperDialProblems(o manifests.Object, container any, cmd string) []string {
+	var out []string
+	matches := zooKeeperServers.FindAllStringSubmatch(cmd, -1)
+	if strings.Contains(cmd, "zookeeper-shell") && !strings.Contains(cmd, "-server") {
+		out = append(out, fmt.Sprintf("%s %s container %v runs zookeeper-shell with no server: it dials localhost:2181", o.Kind(), o.Name(), container))
+	}
+	for _, m := range matches {
+		list := strings.TrimPrefix(strings.TrimPrefix(m[1], "metadata-store:"), "zk:")
+		for _, server := range strings.Split(list, ",") {
+			server, _, _ = strings.Cut(server, "/")
+			if server != "" && !strings.HasSuffix(server, ":"+zooKeeperTLSPort) {
+				out = append(out, fmt.Sprintf("%s %s container %v dials ZooKeeper at %s, not its TLS port", o.Kind(), o.Name(), container, server))
 			}
 		}
 	}
 	return out
+}
+
+// podContainers are a workload's containers, init containers first.
+func podContainers(o manifests.Object) []map[string]any {
+	pod := podSpec(o.Object)
+	if o.Kind() == "CronJob" {
+		pod = field(o.Object, "spec", "jobTemplate", "spec", "template", "spec")
+	}
+	var out []map[string]any
+	for _, list := range []string{"initContainers", "containers"} {
+		containers, _ := pod[list].([]any)
+		for _, c := range containers {
+			if cm, ok := c.(map[string]any); ok {
+				out = append(out, cm)
+			}
+		}
+	}
+	return out
+}
+
+// containerScript is a container's command and arguments as one string.
+func containerScript(c map[string]any) string {
+	var words []string
+	for _, k := range []string{"command", "args"} {
+		list, _ := c[k].([]any)
+		for _, w := range list {
+			words = append(words, fmt.Sprint(w))
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // tlsProblems lists where the rendered Pulsar releases listen or connect
@@ -314,4 +358,34 @@ func mountedAt(container any, volume string) string {
 		}
 	}
 	return ""
+}
+
+// The dial check reads the forms a chart's scripts take.
+func TestZooKeeperDialsAreRead(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		want   []string
+	}{
+		{`bin/pulsar zookeeper-shell -r -server pulsar-zookeeper:2281 get /admin/clusters/x`, nil},
+		{`bin/pulsar zookeeper-shell -server "pulsar-zookeeper:2281" ls /`, nil},
+		{`bin/pulsar zookeeper-shell -server 'pulsar-zookeeper:2281/chroot' ls /`, nil},
+		{`bin/pulsar zookeeper-shell -server a:2281,b:2281 ls /`, nil},
+		{`bin/pulsar initialize-cluster-metadata --zookeeper pulsar-zookeeper:2281 --configuration-store pulsar-zookeeper:2281`, nil},
+		{`bin/pulsar zookeeper-shell -r -server pulsar-zookeeper get /x`, []string{"dials ZooKeeper at pulsar-zookeeper, not its TLS port"}},
+		{`bin/pulsar zookeeper-shell -server a:2281,b:2181 ls /`, []string{"at b:2181"}},
+		{`bin/pulsar zookeeper-shell ls / && x -server a:2281`, []string{"zookeeper-shell with no server"}},
+		{"bin/pulsar zookeeper-shell \\\n  -server pulsar-zookeeper ls /", []string{"at pulsar-zookeeper, not"}},
+		{`bin/pulsar initialize-cluster-metadata --metadata-store zk:pulsar-zookeeper:2181/chroot`, []string{"at pulsar-zookeeper:2181, not", "names ZooKeeper at pulsar-zookeeper:2181, its plaintext port"}},
+	} {
+		o := manifests.Object{Object: map[string]any{"kind": "Job", "metadata": map[string]any{"name": "j"},
+			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"initContainers": []any{
+				map[string]any{"name": "wait", "command": []any{"sh", "-c"}, "args": []any{tc.script}}}}}}}}
+		got := strings.Join(plaintextZooKeeperDials([]manifests.Object{o}), "\n")
+		if len(tc.want) == 0 {
+			assert.Empty(t, got, tc.script)
+		}
+		for _, w := range tc.want {
+			assert.Contains(t, got, w, tc.script)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
@@ -127,6 +128,8 @@ func TestTransitionSteps(t *testing.T) {
 	assert.Positive(t, up.DataBytes)
 	assert.InDelta(t, up.DataBytes, designAt(t, "us-east-1", "100k", nil).Plan.Storage.StorageBytes, 1, "the old set's data moves once")
 	assert.Equal(t, &transition.Leave{StatefulSet: "pulsar-bookie", To: 0, ReadOnlyFirst: true}, up.Steps[2].Leave, "the drain")
+	assert.Contains(t, up.Steps[0].Gate, "`"+pulsar.ZooKeeperModeCommand+"` on each shows one leader and 3 followers",
+		"the gate asks ZooKeeper over its TLS port: 2181 is closed")
 
 	down, err := transition.Plan(designAt(t, "us-east-1", "100m", nil), designAt(t, "us-east-1", "10m", nil), catalog(t))
 	require.NoError(t, err)

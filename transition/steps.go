@@ -69,7 +69,7 @@ func (b *builder) zookeeperSteps() {
 		b.zookeeper = next
 		b.add(Step{Title: fmt.Sprintf("ZooKeeper %d -> %d servers", n, next),
 			Up:   []string{change},
-			Gate: fmt.Sprintf("%d ZooKeeper pods Ready and `echo srvr | nc localhost 2181` on each shows one leader and %d followers", next, next-1)})
+			Gate: fmt.Sprintf("%d ZooKeeper pods Ready and `%s` on each shows one leader and %d followers", next, pulsar.ZooKeeperModeCommand, next-1)})
 		n = next
 	}
 }

@@ -7,6 +7,7 @@ package program
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -192,11 +193,9 @@ func run(ctx *pulumi.Context, engineEnv bool) error {
 	raw := map[string]string{}
 	var all map[string]string
 	if env := os.Getenv("PULUMI_CONFIG"); engineEnv && env != "" && json.Unmarshal([]byte(env), &all) == nil {
-		for k, v := range all {
-			if strings.HasPrefix(k, Project+":") {
-				raw[k] = v
-			}
-		}
+		// Every namespace: Parse refuses one that is neither the
+		// project's nor a provider's.
+		maps.Copy(raw, all)
 	}
 	for _, k := range append([]string{"aws:region"}, prefixed()...) {
 		if v, ok := ctx.GetConfig(k); ok {

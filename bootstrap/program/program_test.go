@@ -173,6 +173,19 @@ func TestFleetCAGuard(t *testing.T) {
 	}
 }
 
+// Under the real engine the program reads the engine's whole config
+// (PULUMI_CONFIG), so a mistyped namespace, which the SDK cannot list, is
+// refused before anything is registered.
+func TestEngineConfigTypoRefused(t *testing.T) {
+	raw := map[string]string{"aws:region": "us-east-1", Project + ":stateBucket": "acme-pulumi-state", Project + ":githubRepository": "acme/pulsar-fleet"}
+	t.Setenv("PULUMI_CONFIG", `{"aws:region":"us-east-1","pulsar-fleet-bootstap:driftBranch":"release"}`)
+	rec := recorder.New("us-east-1")
+	err := rec.Run(Project, "admin", raw, nil, func(ctx *pulumi.Context) error { return run(ctx, true) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pulsar-fleet-bootstap:driftBranch: unknown namespace: did you mean pulsar-fleet-bootstrap:driftBranch?")
+	assert.Empty(t, rec.Resources())
+}
+
 // The committed bootstrap lists every committed region stack, so that a
 // rotation waits for each: a region left out would not be waited for.
 func TestCommittedRegionStacksAreTheFleet(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 	"github.com/pulsar-fleet/pulsar-fleet/stacks"
 )
 
@@ -86,7 +85,7 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 			if err != nil {
 				return usagef("%v", err)
 			}
-			cat, err := sizing.OpenCatalog("")
+			cat, err := openCatalog("")
 			if err != nil {
 				return err
 			}

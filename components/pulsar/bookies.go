@@ -26,8 +26,8 @@ const (
 	// Service and ConfigMap ("pulsar-nvme-bookie"), which the brokers and
 	// the init jobs read.
 	nvmeBookieRef = "nvme-bookie"
-	// zooKeeperClientPort is the chart's ZooKeeper TLS client port (2181
-	// still listens, and no pod may reach it: netpol.go).
+	// zooKeeperClientPort is the chart's ZooKeeper TLS client port, the
+	// only one ZooKeeper serves (CloseClientPort).
 	zooKeeperClientPort = 2281
 )
 

@@ -83,9 +83,12 @@ func QuorumTLSCommand(q model.QuorumTLS) string {
 // variable (the chart sets none for clientPort) and turns a commented key
 // back on, hence a deleted line rather than a comment. With no clientPort,
 // ZooKeeper 3.9 starts no plaintext listener (QuorumPeerMain creates the
-// plaintext factory only for a client address), and the servers' lines
-// (server.N=host:2888:3888) name none.
-const CloseClientPort = "sed -i '/^clientPort=/d' conf/zookeeper.conf;"
+// plaintext factory only for a client address). The file is rewritten in
+// place, as the chart's scripts write it, with no temporary file beside
+// it; if that fails, ZooKeeper still starts, with 2181 open as before
+// (which the NetworkPolicies refuse), and the container's log says so.
+const CloseClientPort = "zkconf=$(grep -v '^clientPort=' conf/zookeeper.conf) && printf '%s\\n' \"$zkconf\" > conf/zookeeper.conf || " +
+	"echo 'pulsar-fleet: clientPort is still in conf/zookeeper.conf: ZooKeeper serves plaintext clients on 2181' >&2;"
 
 // ZooKeeperCommand is the ZooKeeper container's additional command at a
 // quorum stage: the quorum command, and at the last stage CloseClientPort
@@ -96,6 +99,13 @@ func ZooKeeperCommand(q model.QuorumTLS) string {
 	}
 	return QuorumTLSCommand(q) + " " + CloseClientPort
 }
+
+// ZooKeeperModeCommand, run in a ZooKeeper pod, prints that server's
+// mode (leader, follower): ZooKeeper's srvr command over its TLS client
+// port with the server's own certificate, as the chart's probe sends
+// ruok. Pulsar's launcher allows every four-letter command.
+const ZooKeeperModeCommand = "{ echo srvr; sleep 1; } | openssl s_client -quiet -crlf -connect 127.0.0.1:2281 " +
+	"-cert /pulsar/certs/zookeeper/tls.crt -key /pulsar/certs/zookeeper/tls.key | grep Mode"
 
 // QuorumSourceFiles are the files the quorum command copies: ZooKeeper's
 // key and chain, and the region's CA, where the chart mounts them.

@@ -305,11 +305,12 @@ type Proxy struct {
 	RestartPodsOnConfigMapChange bool        `json:"restartPodsOnConfigMapChange"`
 	// WaitZookeeperTimeout is 0: the chart's wait-zookeeper-ready init
 	// container dials ZooKeeper by its Service name alone, which means
-	// port 2181, in plaintext, whatever tls.zookeeper says. ZooKeeper
-	// serves TLS only and the NetworkPolicies admit 2281 only, so the
-	// container would wait out its timeout and the proxy never start. The
-	// proxies still wait for the brokers (waitBrokerTimeout), which wait
-	// for ZooKeeper over TLS.
+	// port 2181, in plaintext, whatever tls.zookeeper says. The
+	// NetworkPolicies admit 2281 only (and ZooKeeper serves 2281 only at
+	// the last quorum stage), so the container would wait out its timeout
+	// and the proxy never start. A proxy does not use ZooKeeper: it finds
+	// the brokers through their Service, and answers clients once one
+	// serves.
 	WaitZookeeperTimeout int `json:"waitZookeeperTimeout"`
 }
 
