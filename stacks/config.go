@@ -521,11 +521,46 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 		if err != nil {
 			return StackConfig{}, &ConfigError{stack, Key(k.Name), v, fmt.Sprintf("%s (%s): %v", k.Type, k.Description, err)}
 		}
+		if field := explicitZero(v, zeroReadsAsUnset[k.Name]); field != "" {
+			return StackConfig{}, &ConfigError{stack, Key(k.Name + "." + field), 0,
+				"a value above 0, or the field left out for its default: 0 would silently read as the default"}
+		}
 	}
 	if c.Region == "" {
 		return StackConfig{}, &ConfigError{stack, "aws:region", missing, "the AWS region of the stack, e.g. us-east-1"}
 	}
 	return c.withDefaults(), nil
+}
+
+// zeroReadsAsUnset are the fields of object keys where the program reads
+// 0 as "left out" and takes the default: a 0 written in the stack file is
+// refused rather than silently replaced (geoReplicatedShare: 0 would plan
+// all the traffic as replicated; retentionDays: 0 would keep the default
+// lifetime).
+var zeroReadsAsUnset = map[string][]string{
+	"routing":       {"totalWeight"},
+	"durability":    {"ensemble", "writeQuorum", "ackQuorum"},
+	"workload":      {"subscriptions", "compressionRatio", "geoReplicatedShare"},
+	"tieredStorage": {"retentionDays"},
+	"observability": {"logRetentionDays"},
+}
+
+// explicitZero returns the first of fields that the object s sets to 0.
+func explicitZero(s string, fields []string) string {
+	if len(fields) == 0 {
+		return ""
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal([]byte(s), &obj) != nil {
+		return ""
+	}
+	for _, f := range fields {
+		var n float64
+		if raw, ok := obj[f]; ok && json.Unmarshal(raw, &n) == nil && n == 0 {
+			return f
+		}
+	}
+	return ""
 }
 
 // strictJSON decodes an object and rejects unknown fields (typos).

@@ -344,6 +344,28 @@ func TestParseConfigRejectsTyposAndMissing(t *testing.T) {
 	assert.Contains(t, err.Error(), "config pulsar-fleet:zones")
 }
 
+// A 0 where the program would read 0 as "left out" is refused, naming
+// the field; the same object without the field takes the default.
+func TestExplicitZeroIsNotTheDefault(t *testing.T) {
+	sf := repoFiles(t)[0]
+	for key, fields := range zeroReadsAsUnset {
+		for _, f := range fields {
+			raw := cloneRaw(sf.Raw)
+			raw[Key(key)] = `{"` + f + `": 0}`
+			_, err := ParseConfig(sf.Stack, raw)
+			require.Error(t, err, "%s.%s", key, f)
+			assert.Contains(t, err.Error(), "config "+Key(key+"."+f)+": 0 is not allowed: want a value above 0, or the field left out for its default")
+		}
+	}
+	raw := cloneRaw(sf.Raw)
+	raw[Key("workload")] = `{"geoReplicatedShare": 0.0}`
+	_, err := ParseConfig(sf.Stack, raw)
+	assert.ErrorContains(t, err, "workload.geoReplicatedShare: 0 is not allowed", "0.0 is 0 too")
+	raw[Key("workload")] = `{"geoReplicatedShare": 0.25}`
+	_, err = ParseConfig(sf.Stack, raw)
+	assert.NoError(t, err)
+}
+
 func TestDefaultsApplied(t *testing.T) {
 	c, err := ParseConfig("x", Raw{
 		"aws:region": "us-east-2", "pulsar-fleet:role": "dr", "pulsar-fleet:phase": "35k", "pulsar-fleet:vpcCidr": "10.1.0.0/16",
