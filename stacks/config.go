@@ -8,6 +8,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -521,9 +522,9 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 		if err != nil {
 			return StackConfig{}, &ConfigError{stack, Key(k.Name), v, fmt.Sprintf("%s (%s): %v", k.Type, k.Description, err)}
 		}
-		if field := explicitZero(v, zeroReadsAsUnset[k.Name]); field != "" {
+		if field, unset := explicitZero(v, zeroReadsAsUnset[k.Name]); field != "" {
 			return StackConfig{}, &ConfigError{stack, Key(k.Name + "." + field), 0,
-				"a value above 0, or the field left out for its default: 0 would silently read as the default"}
+				"a value above 0 (0 would silently read as the field left out: " + unset + ")"}
 		}
 	}
 	if c.Region == "" {
@@ -533,34 +534,44 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 }
 
 // zeroReadsAsUnset are the fields of object keys where the program reads
-// 0 as "left out" and takes the default: a 0 written in the stack file is
-// refused rather than silently replaced (geoReplicatedShare: 0 would plan
-// all the traffic as replicated; retentionDays: 0 would keep the default
-// lifetime).
-var zeroReadsAsUnset = map[string][]string{
-	"routing":       {"totalWeight"},
-	"durability":    {"ensemble", "writeQuorum", "ackQuorum"},
-	"workload":      {"subscriptions", "compressionRatio", "geoReplicatedShare"},
-	"tieredStorage": {"retentionDays"},
-	"observability": {"logRetentionDays"},
+// 0 as "left out" and takes the default, with what leaving the field out
+// gives: a 0 written in the stack file is refused rather than silently
+// replaced (geoReplicatedShare: 0 would plan all the traffic as
+// replicated; retentionDays: 0 would keep the default lifetime).
+var zeroReadsAsUnset = map[string]map[string]string{
+	"routing": {"totalWeight": fmt.Sprintf("left out, it is %d", DefaultTotalWeight)},
+	"durability": {
+		"ensemble": "leave all three quorums out for 3 / 3 / 2", "writeQuorum": "leave all three quorums out for 3 / 3 / 2",
+		"ackQuorum": "leave all three quorums out for 3 / 3 / 2"},
+	"workload": {
+		"subscriptions":      "left out, the phase's preset fan-out is planned",
+		"compressionRatio":   "1 is no compression; left out, the phase's preset ratio is planned",
+		"geoReplicatedShare": "left out, all the traffic is planned as replicated",
+	},
+	"calibration": {
+		"brokerMsgPerVcpu": "left out, the default rating is planned", "brokerWriteMBpsPerVcpu": "left out, the default rating is planned",
+		"nvmeWriteMBpsPerTB": "left out, the default rating is planned"},
+	"tieredStorage": {"retentionDays": "left out, the bucket keeps the phase's default lifetime"},
+	"observability": {"logRetentionDays": "one of CloudWatch's retentions (0, never expire, is not offered); left out, a month"},
 }
 
-// explicitZero returns the first of fields that the object s sets to 0.
-func explicitZero(s string, fields []string) string {
+// explicitZero returns the first field (in name order) that the object s
+// sets to 0, and what leaving it out gives; a null is left out.
+func explicitZero(s string, fields map[string]string) (string, string) {
 	if len(fields) == 0 {
-		return ""
+		return "", ""
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal([]byte(s), &obj) != nil {
-		return ""
+		return "", ""
 	}
-	for _, f := range fields {
-		var n float64
-		if raw, ok := obj[f]; ok && json.Unmarshal(raw, &n) == nil && n == 0 {
-			return f
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		var n *float64
+		if raw, ok := obj[f]; ok && json.Unmarshal(raw, &n) == nil && n != nil && *n == 0 {
+			return f, fields[f]
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // strictJSON decodes an object and rejects unknown fields (typos).

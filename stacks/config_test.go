@@ -349,17 +349,20 @@ func TestParseConfigRejectsTyposAndMissing(t *testing.T) {
 func TestExplicitZeroIsNotTheDefault(t *testing.T) {
 	sf := repoFiles(t)[0]
 	for key, fields := range zeroReadsAsUnset {
-		for _, f := range fields {
+		for f := range fields {
 			raw := cloneRaw(sf.Raw)
 			raw[Key(key)] = `{"` + f + `": 0}`
 			_, err := ParseConfig(sf.Stack, raw)
 			require.Error(t, err, "%s.%s", key, f)
-			assert.Contains(t, err.Error(), "config "+Key(key+"."+f)+": 0 is not allowed: want a value above 0, or the field left out for its default")
+			assert.Contains(t, err.Error(), "config "+Key(key+"."+f)+": 0 is not allowed: want a value above 0 (0 would silently read as the field left out: ")
 		}
 	}
 	raw := cloneRaw(sf.Raw)
-	raw[Key("workload")] = `{"geoReplicatedShare": 0.0}`
+	raw[Key("tieredStorage")] = `{"retentionDays": null}`
 	_, err := ParseConfig(sf.Stack, raw)
+	assert.NoError(t, err, "null is left out")
+	raw[Key("workload")] = `{"geoReplicatedShare": 0.0}`
+	_, err = ParseConfig(sf.Stack, raw)
 	assert.ErrorContains(t, err, "workload.geoReplicatedShare: 0 is not allowed", "0.0 is 0 too")
 	raw[Key("workload")] = `{"geoReplicatedShare": 0.25}`
 	_, err = ParseConfig(sf.Stack, raw)

@@ -41,7 +41,7 @@ func (w Workload) Apply(ph sizing.Phase) (sizing.Phase, error) {
 	}
 	if w.Subscriptions != 0 {
 		if !(w.Subscriptions >= 0 && w.Subscriptions <= sizing.MaxFanout) {
-			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: fmt.Sprintf("a fan-out between 0 and %d subscriptions per message", sizing.MaxFanout)}
+			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: fmt.Sprintf("a fan-out above 0, at most %d subscriptions per message", sizing.MaxFanout)}
 		}
 		ph.ConsumerFanout = w.Subscriptions
 	}

@@ -9,11 +9,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -135,7 +137,7 @@ func (e *ensemble) start(s *zkServer, stage model.QuorumTLS) {
 		script := strings.ReplaceAll(pulsar.ZooKeeperCommand(stage), "/pulsar/", s.dir+"/")
 		s.loop = exec.Command("/bin/sh", "-c", script)
 		s.loop.Dir = s.dir
-		s.loop.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		s.loop.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		out, err := s.loop.CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		require.Empty(t, string(out), "the command succeeds quietly")
@@ -153,7 +155,8 @@ func (e *ensemble) start(s *zkServer, stage model.QuorumTLS) {
 		"-Dzookeeper.ssl.trustStore.location="+filepath.Join(s.dir, "certs/ca/ca.crt"), "-Dzookeeper.ssl.trustStore.type=PEM",
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", conf)
 	s.java.Dir = s.dir
-	s.java.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Killed with the test, even one cut short by -timeout.
+	s.java.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	log, err := os.Create(filepath.Join(s.dir, "zookeeper.log"))
 	require.NoError(t, err)
 	s.java.Stdout, s.java.Stderr = log, log
@@ -235,14 +238,53 @@ func (e *ensemble) waitFormed(what string) {
 	}
 }
 
-// listens reports whether anything accepts connections on a port.
-func listens(port int) bool {
+// answersPlaintext reports whether ZooKeeper answers ruok in plaintext on
+// a port (another program that took the port after freePort would not).
+func answersPlaintext(port int) bool {
 	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
 	if err != nil {
 		return false
 	}
-	c.Close()
-	return true
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Write([]byte("ruok")); err != nil {
+		return false
+	}
+	b := make([]byte, 4)
+	n, _ := c.Read(b)
+	return string(b[:n]) == "imok"
+}
+
+// srvr asks a server srvr over TLS with cfg: an error if the handshake or
+// the answer fails.
+func srvr(port int, cfg *tls.Config) error {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := conn.Write([]byte("srvr")); err != nil {
+		return err
+	}
+	b := make([]byte, 256)
+	n, err := conn.Read(b)
+	if n == 0 {
+		return fmt.Errorf("no answer: %w", err)
+	}
+	return nil
+}
+
+// fourLetter is a server's answer to a four-letter command over TLS.
+func fourLetter(t *testing.T, port int, cfg *tls.Config, cmd string) string {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
+	require.NoError(t, err)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	_, err = conn.Write([]byte(cmd))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(conn)
+	return string(b)
 }
 
 // A running region moves its quorum to TLS in the three stages the guard
@@ -257,55 +299,50 @@ func TestZooKeeperQuorumTLSWithRealServers(t *testing.T) {
 	}
 	e.waitFormed("a quorum deployed before quorum TLS")
 	for _, stage := range model.QuorumTLSStages {
-		for _, s := range e.servers {
+		// In the StatefulSet's order: the highest ordinal first.
+		for _, s := range slices.Backward(e.servers) {
 			s.stop()
 			e.start(s, stage)
 			e.waitFormed(fmt.Sprintf("zk-%d restarted at %s", s.id, stage))
 		}
 		for _, s := range e.servers {
-			assert.Equal(t, stage.ServesPlaintextClients(), listens(s.plain), "zk-%d at %s: the plaintext client port", s.id, stage)
-			assert.True(t, listens(s.secure), "zk-%d at %s: the TLS client port", s.id, stage)
+			assert.Equal(t, stage.ServesPlaintextClients(), answersPlaintext(s.plain), "zk-%d at %s: ZooKeeper on the plaintext client port", s.id, stage)
+			assert.NoError(t, srvr(s.secure, e.client), "zk-%d at %s: the TLS client port", s.id, stage)
 		}
 	}
 
 	// TLS only: a client without a certificate, or with one of another
-	// CA, gets no answer on the client port.
+	// CA, is refused on the client port; the region's client is answered.
 	otherCA, otherKey := zkCert(t, "another-ca", nil, nil)
 	stranger, strangerKey := zkCert(t, "pulsar-broker", otherCA, otherKey)
-	for name, certs := range map[string][]tls.Certificate{
-		"no certificate":              nil,
-		"a certificate of another CA": {{Certificate: [][]byte{stranger.Raw}, PrivateKey: strangerKey}},
+	strangerCert := &tls.Certificate{Certificate: [][]byte{stranger.Raw}, PrivateKey: strangerKey}
+	for name, cfg := range map[string]*tls.Config{
+		"no certificate": {RootCAs: e.client.RootCAs, ServerName: e.client.ServerName},
+		"a certificate of another CA": {RootCAs: e.client.RootCAs, ServerName: e.client.ServerName,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return strangerCert, nil }},
 	} {
-		cfg := e.client.Clone()
-		cfg.Certificates = certs
-		c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", e.servers[0].secure), cfg)
-		if err != nil {
-			continue
-		}
-		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
-		_, _ = c.Write([]byte("srvr"))
-		b := make([]byte, 64)
-		n, _ := c.Read(b)
-		assert.Zero(t, n, "a client with %s got an answer: %q", name, b[:n])
-		c.Close()
+		assert.ErrorContains(t, srvr(e.servers[0].secure, cfg), "remote error: tls:", "a client with %s", name)
 	}
-	assert.True(t, formed(e.modes()), "a client of the region's CA still gets its answer")
+	assert.NoError(t, srvr(e.servers[0].secure, e.client), "the region's client")
 
-	// Two stages at once: a server back at plaintext cannot reach the
-	// others (they accept TLS only), so it never joins.
+	// A server put back to plaintext cannot reach the others (they accept
+	// TLS only), so it never joins; it runs, and says it serves nothing.
 	odd := e.servers[2]
 	odd.stop()
 	e.start(odd, model.QuorumPlaintext)
 	time.Sleep(15 * time.Second)
-	assert.NotContains(t, []string{"leader", "follower"}, e.mode(odd), "a plaintext server joined a TLS-only quorum")
+	assert.Equal(t, "", e.mode(odd), "a plaintext server joined a TLS-only quorum")
+	assert.True(t, formed(e.modes()[:2]), "the two TLS servers keep their quorum: %v", e.modes())
+	assert.Contains(t, fourLetter(t, odd.secure, e.client, "stat"), "not currently serving requests", "the plaintext server runs")
 	odd.stop()
 	e.start(odd, model.QuorumTLSOnly)
 	e.waitFormed("zk-3 back at tls")
 }
 
 // zkCert makes an RSA certificate for name signed by parent (self-signed
-// without one), valid for name, localhost and 127.0.0.1, for servers and
-// clients both, as the chart's Certificates are.
+// without one), for servers and clients both, naming DNS names only, as
+// the chart's Certificates do: the servers dial each other at addresses no
+// certificate names, which the quorum's settings allow.
 func zkCert(t *testing.T, name string, parent *x509.Certificate, parentKey *rsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -314,13 +351,13 @@ func zkCert(t *testing.T, name string, parent *x509.Certificate, parentKey *rsa.
 	require.NoError(t, err)
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{name, "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:    []string{name, name + ".pulsar.svc.cluster.local"},
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	if parent == nil {
 		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
-		tmpl.DNSNames, tmpl.IPAddresses, tmpl.ExtKeyUsage = nil, nil, nil
+		tmpl.DNSNames, tmpl.ExtKeyUsage = nil, nil
 		parent, parentKey = tmpl, key
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
