@@ -402,23 +402,36 @@ var ProviderNamespaces = []string{"aws", "kubernetes", "eks", "random", "pulumi"
 // project's nor a provider's (a typo such as pulsar_fleet:durability would
 // otherwise be ignored), and what to say about it.
 func unknownNamespace(raw Raw) (string, string) {
-	var keys []string
-	for k := range raw {
-		keys = append(keys, k)
+	var names []string
+	for _, ks := range ConfigKeys {
+		names = append(names, ks.Name)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	k, meant := UnknownNamespace(raw, Project, ProviderNamespaces, names)
+	if k == "" {
+		return "", ""
+	}
+	allowed := "a key in the namespace " + Project + " or a provider's (" + strings.Join(ProviderNamespaces, ", ") + ")"
+	if meant != "" {
+		allowed = "did you mean " + meant + "? " + allowed
+	}
+	return k, allowed
+}
+
+// UnknownNamespace returns the first key of raw, in name order, whose
+// namespace is neither project nor one of providers, and the key of
+// project it may stand for: the same name in project's namespace, when
+// names holds it ("" otherwise). The SDK cannot list config keys, so a
+// mistyped namespace would otherwise be ignored and its default taken.
+func UnknownNamespace(raw map[string]string, project string, providers, names []string) (key, meant string) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		ns, name, ok := strings.Cut(k, ":")
-		if ok && (ns == Project || slices.Contains(ProviderNamespaces, ns)) {
+		if ok && (ns == project || slices.Contains(providers, ns)) {
 			continue
 		}
-		allowed := "a key in the namespace " + Project + " or a provider's (" + strings.Join(ProviderNamespaces, ", ") + ")"
-		for _, ks := range ConfigKeys {
-			if ks.Name == name {
-				allowed = "did you mean " + Key(name) + "? " + allowed
-			}
+		if slices.Contains(names, name) {
+			return k, project + ":" + name
 		}
-		return k, allowed
+		return k, ""
 	}
 	return "", ""
 }

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -63,25 +62,19 @@ var ProviderNamespaces = []string{"aws", "tls", "pulumi"}
 // project's nor a provider's: a typo such as pulsar-fleet-bootstap:driftBranch
 // would otherwise be ignored and its default taken.
 func unknownNamespace(raw map[string]string) error {
-	var keys []string
-	for k := range raw {
-		keys = append(keys, k)
+	var names []string
+	for _, k := range Keys {
+		names = append(names, k.Name)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		ns, name, _ := strings.Cut(k, ":")
-		if ns == Project || slices.Contains(ProviderNamespaces, ns) {
-			continue
-		}
-		hint := ""
-		for _, key := range Keys {
-			if key.Name == name {
-				hint = "did you mean " + Project + ":" + name + "? "
-			}
-		}
-		return fmt.Errorf("bootstrap config %s: unknown namespace: %swant a key of %s or a provider's (%s)", k, hint, Project, strings.Join(ProviderNamespaces, ", "))
+	k, meant := stacks.UnknownNamespace(raw, Project, ProviderNamespaces, names)
+	if k == "" {
+		return nil
 	}
-	return nil
+	hint := ""
+	if meant != "" {
+		hint = "did you mean " + meant + "? "
+	}
+	return fmt.Errorf("bootstrap config %s: unknown namespace: %swant a key of %s or a provider's (%s)", k, hint, Project, strings.Join(ProviderNamespaces, ", "))
 }
 
 // Parse turns raw config ("namespace:key" -> value) into the settings,
