@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulsar-fleet/pulsar-fleet/internal/jsonform"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
@@ -157,12 +158,7 @@ func plainValue(v reflect.Value) (any, error) {
 		return out, nil
 	}
 	// Scalars (and types with their own JSON form, such as model.Secret).
-	b, err := json.Marshal(v.Interface())
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	return out, json.Unmarshal(b, &out)
+	return jsonform.Value(v.Interface())
 }
 
 func plainStruct(v reflect.Value) (any, error) {

@@ -1,10 +1,10 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/jsonform"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/regions"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -215,8 +215,7 @@ func deployedVolumes(v any) *sizing.Volumes {
 // if it does not read as one.
 func volumesOutput(v any) (regions.BookieVolumes, bool) {
 	var out regions.BookieVolumes
-	b, err := json.Marshal(v)
-	return out, err == nil && json.Unmarshal(b, &out) == nil
+	return out, jsonform.Decode(v, &out) == nil
 }
 
 // transitionOutput reads the transition output ({from, step}: step a
@@ -239,8 +238,7 @@ func transitionOutput(v any) (from string, step float64, ok bool) {
 // as JSON decodes it); nil if it does not read as one.
 func deployedNetwork(n map[string]any) *transition.DeployedNetwork {
 	var out transition.DeployedNetwork
-	b, _ := json.Marshal(n)
-	if json.Unmarshal(b, &out) != nil || out.VPCCIDR == "" {
+	if jsonform.Decode(n, &out) != nil || out.VPCCIDR == "" {
 		return nil
 	}
 	return &out

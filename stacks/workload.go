@@ -1,12 +1,12 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
 	"slices"
 
+	"github.com/pulsar-fleet/pulsar-fleet/internal/jsonform"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
 )
 
@@ -127,12 +127,8 @@ func firstDifference(a, b any) (string, any, any) {
 // fields is a config object's fields by their JSON names (nil for a
 // value that is not an object).
 func fields(v any) map[string]any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
 	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	if jsonform.Decode(v, &m) != nil {
 		return nil
 	}
 	return m

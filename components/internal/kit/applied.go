@@ -5,6 +5,8 @@ import (
 
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/jsonform"
 )
 
 // ValuesApplied is true once Helm reports the release deployed with the
@@ -34,8 +36,8 @@ const ReleaseDeployed = "deployed"
 // null), so an int and the float the engine records for it are the same.
 // Trees that do not encode as JSON are never the same.
 func SameValues(a, b any) bool {
-	x, errA := jsonValue(a)
-	y, errB := jsonValue(b)
+	x, errA := jsonform.Value(a)
+	y, errB := jsonform.Value(b)
 	return errA == nil && errB == nil && reflect.DeepEqual(recordedForm(x), recordedForm(y))
 }
 

@@ -4,13 +4,14 @@
 package kit
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulsar-fleet/pulsar-fleet/internal/jsonform"
 )
 
 // ToMap converts a typed value (struct with json tags, map, slice, scalar)
@@ -160,7 +161,7 @@ func isEmpty(v reflect.Value) bool {
 // chart reads them (.Values.a.b.c). Maps and lists under freeForm keys are
 // reported as the key itself. Used to check values against a chart's schema.
 func Paths(v any, freeForm func(path string) bool) ([]string, error) {
-	tree, err := jsonValue(v)
+	tree, err := jsonform.Value(v)
 	if err != nil {
 		return nil, err
 	}
@@ -187,18 +188,4 @@ func Paths(v any, freeForm func(path string) bool) ([]string, error) {
 	walk("", tree)
 	sort.Strings(out)
 	return out, nil
-}
-
-// jsonValue is v as JSON decodes it: maps of string keys, lists, strings,
-// float64s, bools and nulls.
-func jsonValue(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var tree any
-	if err := json.Unmarshal(b, &tree); err != nil {
-		return nil, err
-	}
-	return tree, nil
 }
