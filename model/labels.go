@@ -104,6 +104,10 @@ const (
 	HealthPath    = "/status.html"
 )
 
+// PortDNS is where pods look names up (UDP and TCP): every egress policy
+// admits it.
+const PortDNS = 53
+
 // WebPorts and WebPortNames are the ports that serve HTTP, Pulsar's admin
 // API among it (the proxies' and brokers' web ports, and the usual
 // front ports): no internet-facing load balancer carries one.

@@ -85,9 +85,13 @@ func eksLogs(v *view) []Finding {
 	return out
 }
 
+// hopLimitOK wants a hop limit of 1: a pod's packets are one hop
+// further from the node than the node's own (the VPC CNI routes them
+// through the host), so 2 would let every pod read the node role's
+// credentials.
 func hopLimitOK(v any) bool {
 	n, ok := v.(float64)
-	return ok && n >= 1 && n <= 2
+	return ok && n == 1
 }
 
 func nodeIMDSv2(v *view) []Finding {
@@ -98,7 +102,7 @@ func nodeIMDSv2(v *view) []Finding {
 			out = append(out, fail(o.String(), "spec.metadataOptions.httpTokens is %q, want required", str(get(md, "httpTokens"))))
 		}
 		if !hopLimitOK(get(md, "httpPutResponseHopLimit")) {
-			out = append(out, fail(o.String(), "spec.metadataOptions.httpPutResponseHopLimit %v: want 1 or 2 so pods cannot reach the node role", get(md, "httpPutResponseHopLimit")))
+			out = append(out, fail(o.String(), "spec.metadataOptions.httpPutResponseHopLimit %v: want 1 so pods cannot reach the node role", get(md, "httpPutResponseHopLimit")))
 		}
 	}
 	for _, r := range v.byType["aws:ec2/launchTemplate:LaunchTemplate"] {
@@ -106,11 +110,15 @@ func nodeIMDSv2(v *view) []Finding {
 			out = append(out, fail(res(r), "metadataOptions.httpTokens is not required"))
 		}
 		if !hopLimitOK(get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")) {
-			out = append(out, fail(res(r), "metadataOptions.httpPutResponseHopLimit %v: want 1 or 2", get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")))
+			out = append(out, fail(res(r), "metadataOptions.httpPutResponseHopLimit %v: want 1 so pods cannot reach the node role", get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")))
 		}
 	}
 	for _, r := range v.byType["eks:index:ManagedNodeGroup"] {
-		if r.Inputs["launchTemplate"] == nil && r.Inputs["enableIMDSv2"] != true {
+		switch {
+		case r.Inputs["launchTemplate"] != nil:
+		case r.Inputs["enableIMDSv2"] == true:
+			out = append(out, fail(res(r), "enableIMDSv2 without a launch template: the hop limit is the provider's, not one the check can read: want a launch template with hop limit 1"))
+		default:
 			out = append(out, fail(res(r), "neither a launch template nor enableIMDSv2: the node group allows IMDSv1"))
 		}
 	}

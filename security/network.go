@@ -102,8 +102,10 @@ func egressLimited(where, ns, release string, vpc []string, policies []pulsar.Ne
 	return out
 }
 
-// isolation probes the policies: who outside the namespace, or which
-// client-facing pod, reaches ZooKeeper or a bookie.
+// isolation probes the policies: who outside the namespace reaches
+// ZooKeeper (its client, quorum or election port) or a bookie; which pod
+// of the namespace but ZooKeeper's own reaches the quorum; whether the
+// proxies, which face clients, reach a bookie.
 func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 	pod := func(ns, component string) pulsar.Endpoint {
 		return pulsar.Endpoint{Namespace: ns, Labels: map[string]string{"app": pulsar.ChartName, "component": component}}
@@ -115,6 +117,11 @@ func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 		port     int
 	}{
 		{"a pod in another namespace", pod("default", pulsar.CompBroker), pod(ns, pulsar.CompZooKeeper), 2181},
+		{"a pod in another namespace", pod("default", pulsar.CompBroker), pod(ns, pulsar.CompZooKeeper), 2281},
+		{"a pod in another namespace", pod("default", pulsar.CompBroker), pod(ns, pulsar.CompZooKeeper), 2888},
+		{"a pod in another namespace", pod("default", pulsar.CompBroker), pod(ns, pulsar.CompZooKeeper), 3888},
+		{"a broker", pod(ns, pulsar.CompBroker), pod(ns, pulsar.CompZooKeeper), 2888},
+		{"a broker", pod(ns, pulsar.CompBroker), pod(ns, pulsar.CompZooKeeper), 3888},
 		{"a pod in another namespace", pod("default", pulsar.CompBroker), pod(ns, pulsar.CompBookie), 3181},
 		{"a proxy", pod(ns, pulsar.CompProxy), pod(ns, pulsar.CompBookie), 3181},
 	} {
@@ -155,9 +162,11 @@ func namespacesIsolated(v *view) []Finding {
 	var out []Finding
 	for _, ns := range v.objectsOfKind("Namespace") {
 		created[ns.Name()] = true
-		if who := open(policies, pulsar.Endpoint{Namespace: ns.Name(), Labels: map[string]string{}}); who != "" {
+		pod := pulsar.Endpoint{Namespace: ns.Name(), Labels: map[string]string{}}
+		if who := open(policies, pod); who != "" {
 			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy isolates takes traffic on every port from %s: want an ingress policy selecting every pod (podSelector {}) that opens only named ports", ns.Name(), who))
 		}
+		out = append(out, leaks(ns.String(), "a pod of namespace "+ns.Name(), policies, pod)...)
 	}
 	for _, r := range v.helmReleases("karpenter") {
 		ns, name := str(r.Inputs["namespace"]), str(r.Inputs["name"])
@@ -168,6 +177,9 @@ func namespacesIsolated(v *view) []Finding {
 	}
 	for _, o := range v.objects {
 		labels, ok := podLabels(o)
+		if ok && created[o.Namespace()] {
+			out = append(out, leaks(o.String(), "its pods in "+o.Namespace(), policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels})...)
+		}
 		if !ok || created[o.Namespace()] {
 			continue
 		}
@@ -176,6 +188,22 @@ func namespacesIsolated(v *view) []Finding {
 		}
 	}
 	return out
+}
+
+// leaks says where a pod of a namespace the program creates sends what
+// no namespace of the program needs: plaintext or unused ports outside
+// the VPCs (the internet, the instance metadata service). Every such
+// namespace limits egress (the Pulsar namespace's jobs and components are
+// probed further by NETWORK-ISOLATED).
+func leaks(where, who string, policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) []Finding {
+	for _, d := range []struct{ name, ip string }{{"the internet", "203.0.113.9"}, {"the instance metadata service", "169.254.169.254"}} {
+		for _, port := range []int{22, 80, 2181, 8080, 9999} {
+			if pulsar.Sends(policies, pod, pulsar.Endpoint{IP: d.ip}, "TCP", port) {
+				return []Finding{fail(where, "%s sends to %s (%s) on port %d: want an egress policy selecting every pod that admits only DNS and TLS outside the VPCs", who, d.ip, d.name, port)}
+			}
+		}
+	}
+	return nil
 }
 
 // open says who reaches a pod on a port no one serves (""; nobody): a

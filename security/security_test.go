@@ -151,17 +151,23 @@ func thanosCommand(t *testing.T, st *stacks.OfflineStack, name string, f func([]
 // these names.
 func dropManifests(t *testing.T, st *stacks.OfflineStack, names ...string) {
 	t.Helper()
-	for _, r := range st.Resources {
-		if r.Type != release || r.Inputs["chart"] != observability.ChartName {
-			continue
-		}
-		values := m(r.Inputs["values"])
+	monitoringRelease(t, st, func(values map[string]any) {
 		before := len(values["extraManifests"].([]any))
 		values["extraManifests"] = slices.DeleteFunc(values["extraManifests"].([]any), func(o any) bool {
 			return m(o)["kind"] == "NetworkPolicy" && slices.Contains(names, m(m(o)["metadata"])["name"].(string))
 		})
 		require.Equal(t, before-len(names), len(values["extraManifests"].([]any)), "dropped %v", names)
-		return
+	})
+}
+
+// monitoringRelease edits the monitoring release's values.
+func monitoringRelease(t *testing.T, st *stacks.OfflineStack, f func(values map[string]any)) {
+	t.Helper()
+	for _, r := range st.Resources {
+		if r.Type == release && r.Inputs["chart"] == observability.ChartName {
+			f(m(r.Inputs["values"]))
+			return
+		}
 	}
 	t.Fatal("no monitoring release")
 }
@@ -227,14 +233,20 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NODE-IMDSV2", "node class allows IMDSv1", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, nodeClass, "", func(in map[string]any) { m(m(in["spec"])["metadataOptions"])["httpTokens"] = "optional" })
 		}, "httpTokens"},
-		{"NODE-IMDSV2", "launch template hop limit 3", func(t *testing.T, st *stacks.OfflineStack) {
+		{"NODE-IMDSV2", "launch template hop limit 2 (pods reach the node role)", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "aws:ec2/launchTemplate:LaunchTemplate", "-system", func(in map[string]any) {
-				m(in["metadataOptions"])["httpPutResponseHopLimit"] = 3.0
+				m(in["metadataOptions"])["httpPutResponseHopLimit"] = 2.0
 			})
-		}, "HopLimit"},
+		}, "httpPutResponseHopLimit 2: want 1"},
+		{"NODE-IMDSV2", "node class hop limit 2", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, nodeClass, "", func(in map[string]any) { m(m(in["spec"])["metadataOptions"])["httpPutResponseHopLimit"] = 2.0 })
+		}, "httpPutResponseHopLimit 2: want 1"},
 		{"NODE-IMDSV2", "node group on defaults", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { delete(in, "launchTemplate") })
 		}, "IMDSv1"},
+		{"NODE-IMDSV2", "node group with enableIMDSv2 alone", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { delete(in, "launchTemplate"); in["enableIMDSv2"] = true })
+		}, "enableIMDSv2 without a launch template"},
 		{"NODE-VOLUMES-ENCRYPTED", "node class volume unencrypted", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, nodeClass, "", func(in map[string]any) {
 				m(m(m(in["spec"])["blockDeviceMappings"].([]any)[0])["ebs"])["encrypted"] = false
@@ -464,6 +476,8 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NETWORK-ISOLATED", "a range of ports to the VPC", withPolicy("open-vpc", map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"}, "egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/8"}}}, "ports": []any{map[string]any{"port": 1, "endPort": 65535}}}}}), "bookie pods in pulsar send to 10.0.0.5 (a private address) on port 22"},
 		{"NETWORK-ISOLATED", "the stack's own VPC on a plaintext port, for the release's pods", withPolicy("open-own-vpc", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"release": "pulsar"}}, "policyTypes": []any{"Egress"}, "egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.10.0.0/16"}}}, "ports": []any{map[string]any{"port": 8080}}}}}), "pods in pulsar send to 10.10.0.1 (the VPC) on port 8080"},
 		{"NETWORK-ISOLATED", "ZooKeeper opened to every namespace by another policy", withPolicy("open-zk", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "ingress": []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": map[string]any{}}}, "ports": []any{map[string]any{"port": 2181}}}}}), "a pod in another namespace reaches zookeeper on port 2181"},
+		{"NETWORK-ISOLATED", "ZooKeeper's TLS port opened to every namespace", withPolicy("open-zk-tls", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "ingress": []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": map[string]any{}}}, "ports": []any{map[string]any{"port": 2281}}}}}), "a pod in another namespace reaches zookeeper on port 2281"},
+		{"NETWORK-ISOLATED", "the quorum ports opened to the chart's pods", withPolicy("open-quorum", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"component": "zookeeper"}}, "ingress": []any{map[string]any{"from": []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "pulsar"}}}}, "ports": []any{map[string]any{"port": 2888}, map[string]any{"port": 3888}}}}}), "a broker reaches zookeeper on port 2888"},
 		{"NETWORK-ISOLATED", "a policy the check cannot read", withPolicy("named-port", map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "http"}}}}}), "a NetworkPolicy in pulsar the check cannot read"},
 		{"NAMESPACES-ISOLATED", "cert-manager's default deny gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-default-deny")
@@ -486,6 +500,25 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NAMESPACES-ISOLATED", "monitoring's namespace-wide policies gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-default-deny", "monitoring-internal")
 		}, "namespace monitoring: a pod no NetworkPolicy isolates"},
+		{"NAMESPACES-ISOLATED", "cert-manager's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
+			drop(t, st, networkPolicy, "cert-manager-egress")
+		}, "a pod of namespace cert-manager sends to 203.0.113.9 (the internet) on port 22"},
+		{"NAMESPACES-ISOLATED", "cert-manager's egress opened on every port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
+				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{})
+			})
+		}, "a pod of namespace cert-manager sends to 203.0.113.9 (the internet) on port 22"},
+		{"NAMESPACES-ISOLATED", "monitoring's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
+			dropManifests(t, st, "monitoring-egress")
+		}, "a pod of namespace monitoring sends to 203.0.113.9 (the internet) on port 22"},
+		{"NAMESPACES-ISOLATED", "the metadata service admitted to Thanos' pods", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "thanos-imds", "namespace": observability.Namespace},
+					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "thanos"}}, "policyTypes": []any{"Egress"},
+						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "169.254.169.254/32"}}}, "ports": []any{map[string]any{"port": 80}}}}}})
+			})
+		}, "its pods in monitoring sends to 169.254.169.254 (the instance metadata service) on port 80"},
 		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter")
 		}, "Karpenter's pods in kube-system: no NetworkPolicy isolates them"},

@@ -110,6 +110,7 @@ func TestValidationRules(t *testing.T) {
 		{"replicate to a stack not in peers", "eu-west-1", func(c *StackConfig) { c.TieredStorage.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:tieredStorage.replicateTo", "listed in peers"},
 		{"geo-replicate to self", "us-west-2", func(c *StackConfig) { c.GeoReplication.ReplicateTo = []string{"us-west-2"} }, "pulsar-fleet:geoReplication.replicateTo", "other regions"},
 		{"webhook not https", "us-west-2", func(c *StackConfig) { c.AlertWebhookURL = "http://hooks.example.com/x" }, "pulsar-fleet:alertWebhookUrl", "an https:// URL"},
+		{"webhook on another port", "us-west-2", func(c *StackConfig) { c.AlertWebhookURL = "https://hooks.example.com:8443/x" }, "pulsar-fleet:alertWebhookUrl", "an https:// URL on port 443"},
 		{"access policy", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[0].Policy = "root" }, "pulsar-fleet:cluster.access.principals[0]", "want one of clusterAdmin, admin, edit, view"},
 		{"access principal", "us-west-2", func(c *StackConfig) { c.Cluster.Access.Principals[1].ARN = "streaming-oncall" }, "pulsar-fleet:cluster.access.principals[1]", "want an IAM role or user ARN"},
 		{"access preview role", "us-west-2", func(c *StackConfig) { c.Cluster.Access.CIPreviewRoleARN = "arn:aws:iam::123:role/x" }, "pulsar-fleet:cluster.access.ciPreviewRoleArn", "want an IAM role or user ARN"},

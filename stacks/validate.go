@@ -291,6 +291,8 @@ func (c StackConfig) validateData(bad badFunc) {
 func (c StackConfig) validateAlerts(bad badFunc) {
 	if u := c.AlertWebhookURL.Reveal(); u != "" && u != SecretPlaceholder && !httpsURL(u) {
 		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL")
+	} else if u != "" && u != SecretPlaceholder && !onPort443(u) {
+		bad(Key("alertWebhookUrl"), c.AlertWebhookURL, "an https:// URL on port 443 (the monitoring namespace sends TLS outside the VPCs on 443 only)")
 	}
 	if c.Observability.MetricsSourceCIDRs != nil {
 		// Retired: the endpoint is internal now. Refused, even empty,
@@ -599,6 +601,13 @@ func proxyExposure(r Routing, bad badFunc) {
 func httpsURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// onPort443 says whether an https URL is served on 443 (no port, or
+// :443).
+func onPort443(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Port() == "" || u.Port() == "443")
 }
 
 // globalView says whether a role runs the global query layer; an unknown

@@ -206,6 +206,24 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 	}
 }
 
+// sendsAsItNeeds checks what a pod of cert-manager or monitoring sends:
+// TLS on 443 and DNS anywhere (the API server, S3, STS, the alert
+// webhook); in monitoring, any port to the VPC and to other namespaces'
+// pods (scrapes of nodes and pods); nothing in plaintext outside the VPC,
+// nor to the instance metadata service.
+func sendsAsItNeeds(t *testing.T, label string, policies []pulsar.NetworkPolicy, p pulsar.Endpoint, inVPC string) {
+	t.Helper()
+	internet, imds, node := pulsar.Endpoint{IP: "198.51.100.7"}, pulsar.Endpoint{IP: "169.254.169.254"}, pulsar.Endpoint{IP: inVPC}
+	broker := pulsar.Endpoint{Namespace: pulsar.DefaultNamespace, Labels: map[string]string{"component": pulsar.CompBroker}, IP: inVPC}
+	assert.True(t, pulsar.Sends(policies, p, internet, "TCP", 443), "%s sends TLS on 443", label)
+	assert.True(t, pulsar.Sends(policies, p, internet, "UDP", 53), "%s resolves names", label)
+	assert.False(t, pulsar.Sends(policies, p, internet, "TCP", 80), "%s sends plaintext to the internet", label)
+	assert.False(t, pulsar.Sends(policies, p, imds, "TCP", 80), "%s reaches the instance metadata service", label)
+	scrapes := p.Namespace == model.NamespaceMonitoring
+	assert.Equal(t, scrapes, pulsar.Sends(policies, p, node, "TCP", 10250), "%s reaches a node's kubelet", label)
+	assert.Equal(t, scrapes, pulsar.Sends(policies, p, broker, "TCP", 8080), "%s reaches a broker's metrics", label)
+}
+
 // The namespaces beside Pulsar's, checked against the pods the real
 // cert-manager, Karpenter and kube-prometheus-stack charts render with the
 // program's values, in every stack: no pod of cert-manager or monitoring,
@@ -262,6 +280,9 @@ func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
 			}
 			checked[p.Namespace]++
 			label := fmt.Sprintf("%s: %s", st.Stack, p.owner)
+			if p.Namespace != "kube-system" {
+				sendsAsItNeeds(t, label, policies, p.Endpoint, inVPC)
+			}
 			webhook := p.Labels[model.LabelAppComponent] == "webhook" || p.Labels[model.LabelAppComponent] == observability.OperatorWebhookComponent
 			for _, port := range p.ports {
 				endpoint := exposed && p.Labels[model.LabelAppName] == "thanos" && p.Labels[model.LabelAppComponent] == observability.RegionalQueryName && port == observability.GRPCPort

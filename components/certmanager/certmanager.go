@@ -79,12 +79,18 @@ const (
 // so any pod of the cluster reaches the webhook's TLS port, which only
 // answers admission reviews; without blocks, no door), Prometheus scrapes
 // the metrics ports, and nothing else reaches a cert-manager pod.
+//
+// And the pods send DNS and TLS on 443 only (egress): cert-manager talks
+// to the API server alone, and issues from in-cluster CAs (no ACME
+// server, no cloud DNS). The API server's addresses are EKS's network
+// interfaces, which the program cannot name, so the door is by port.
 func NetworkPolicies(c Config) []k8s.NetworkPolicy {
 	webhook := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: componentWebhook})
 	return append([]k8s.NetworkPolicy{
 		k8s.DefaultDeny("default-deny", Namespace),
 		k8s.IngressPolicy("metrics-from-prometheus", Namespace, k8s.Pods(map[string]string{model.LabelAppInstance: ChartName}),
 			k8s.FromNamespace(model.NamespaceMonitoring, MetricsPort)),
+		k8s.EgressPolicy("egress", Namespace, k8s.LabelSelector{}, append(k8s.DNS(), k8s.SendTo(nil, "TCP", model.PortHTTPS))...),
 	}, k8s.IngressFromBlocks("webhook-from-control-plane", Namespace, webhook, c.ControlPlaneCIDRs, WebhookPort)...)
 }
 

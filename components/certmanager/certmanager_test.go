@@ -52,7 +52,7 @@ func TestRelease(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"pulumi:providers:kubernetes", "pulumi:providers:kubernetes", TypeToken,
 		"kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release",
-		policyType, policyType, policyType}, types)
+		policyType, policyType, policyType, policyType}, types)
 	comp, err := rec.Component(TypeToken)
 	require.NoError(t, err)
 	ns, err := rec.One("kubernetes:core/v1:Namespace", "cm")
@@ -133,7 +133,38 @@ func TestNetworkPolicies(t *testing.T) {
 	}
 	// No blocks, no door: a rule without peers would admit anyone.
 	assert.False(t, k8s.Admits(NetworkPolicies(Config{}), outside, pod(componentWebhook), WebhookPort))
-	assert.Len(t, NetworkPolicies(Config{}), 2)
+	assert.Len(t, NetworkPolicies(Config{}), 3)
+}
+
+// What cert-manager's pods send: DNS, and TLS on 443 (the API server,
+// whose addresses are EKS's); nothing else, anywhere.
+func TestEgress(t *testing.T) {
+	policies := NetworkPolicies(Config{ControlPlaneCIDRs: vpc})
+	apiServer := k8s.Endpoint{IP: "10.20.7.9"}
+	internet := k8s.Endpoint{IP: "198.51.100.9"}
+	metadata := k8s.Endpoint{IP: "169.254.169.254"}
+	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: "10.20.1.1"}
+	for _, component := range []string{"controller", componentWebhook, "cainjector", "startupapicheck"} {
+		pod := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: component}}
+		for _, tc := range []struct {
+			name     string
+			dst      k8s.Endpoint
+			protocol string
+			port     int
+			want     bool
+		}{
+			{"the API server", apiServer, "TCP", model.PortHTTPS, true},
+			{"DNS over UDP", apiServer, "UDP", model.PortDNS, true},
+			{"DNS over TCP", internet, "TCP", model.PortDNS, true},
+			{"the API server on another port", apiServer, "TCP", 6443, false},
+			{"the internet in plaintext", internet, "TCP", 80, false},
+			{"the instance metadata service", metadata, "TCP", 80, false},
+			{"Prometheus' API", prometheus, "TCP", 9090, false},
+			{"a pod of the VPC over SSH", apiServer, "TCP", 22, false},
+		} {
+			assert.Equal(t, tc.want, k8s.Sends(policies, pod, tc.dst, tc.protocol, tc.port), "%s to %s", component, tc.name)
+		}
+	}
 }
 
 // The control plane's blocks are required, each an IPv4 network.

@@ -300,12 +300,23 @@ func operator(crit Scheduling) Operator {
 // Thanos, Fluent Bit, and the namespace's NetworkPolicies.
 func (a Config) extraManifests() []any {
 	out := append(a.Thanos().Manifests(), LogManifests(a.Cluster, a.Region)...)
-	var endpoint []string
+	blocks := Blocks{ControlPlane: a.ControlPlaneCIDRs, Private: union(a.ControlPlaneCIDRs, a.EndpointCIDRs)}
 	if a.Exposed() {
-		endpoint = a.EndpointCIDRs
+		blocks.Endpoint = a.EndpointCIDRs
 	}
-	for _, np := range NetworkPolicies(a.ControlPlaneCIDRs, endpoint) {
+	for _, np := range NetworkPolicies(blocks) {
 		out = append(out, np)
+	}
+	return out
+}
+
+// union is a's blocks, then b's that a lacks.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
 	}
 	return out
 }

@@ -102,7 +102,7 @@ func TestThanosWiring(t *testing.T) {
 	assert.Equal(t, []string{"thanos-query-regional", "thanos-store", "thanos-store", "thanos-compact", "thanos-compact",
 		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName,
 		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit", "fluent-bit",
-		"monitoring-default-deny", "monitoring-internal", "monitoring-operator-webhook", "thanos-endpoint"}, manifestNames(v))
+		"monitoring-default-deny", "monitoring-internal", "monitoring-egress", "monitoring-operator-webhook", "thanos-endpoint"}, manifestNames(v))
 
 	g, err := ChartValues(args(true))
 	require.NoError(t, err)
@@ -853,7 +853,8 @@ func TestThanosIsScraped(t *testing.T) {
 // demands a fleet certificate), and the operator's webhook, which the
 // control plane calls from the VPC. Fluent Bit takes nothing.
 func TestMonitoringNetworkPolicies(t *testing.T) {
-	ps := NetworkPolicies([]string{"10.20.0.0/16"}, []string{"10.20.0.0/16", "10.30.0.0/16"})
+	ps := NetworkPolicies(Blocks{ControlPlane: []string{"10.20.0.0/16"}, Endpoint: []string{"10.20.0.0/16", "10.30.0.0/16"},
+		Private: []string{"10.20.0.0/16", "10.30.0.0/16"}})
 	for _, o := range LogManifests("us-east-1", "us-east-1") {
 		if np, ok := o.(k8s.NetworkPolicy); ok {
 			ps = append(ps, np)
@@ -911,10 +912,52 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 	}
 	// Without blocks no door opens: a rule without peers would admit
 	// anyone.
-	closed := NetworkPolicies(nil, nil)
+	closed := NetworkPolicies(Blocks{})
 	assert.False(t, k8s.Admits(closed, internet, pod(RegionalQueryName), GRPCPort), "no endpoint, no door")
 	assert.False(t, k8s.Admits(closed, controlPlane, pod("webhook"), OperatorWebhookPort), "no control plane blocks, no door")
 	assert.True(t, k8s.Admits(closed, prometheus, pod("webhook"), OperatorWebhookPort), "its own namespace still does")
+}
+
+// What the monitoring namespace's pods send: anything to any pod and to
+// this VPC's and the joined regions' blocks (scrapes, the global
+// querier's dials), DNS, and TLS on 443 elsewhere (S3, STS, the alert
+// webhook); no plaintext to the internet, no instance metadata service.
+func TestMonitoringEgress(t *testing.T) {
+	ps := NetworkPolicies(Blocks{ControlPlane: []string{"10.20.0.0/16"}, Private: []string{"10.20.0.0/16", "10.30.0.0/16"}})
+	node := k8s.Endpoint{IP: "10.20.3.3"}
+	peerEndpoint := k8s.Endpoint{IP: "10.30.4.4"}
+	broker := k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"component": "broker"}, IP: "10.20.4.4"}
+	internet := k8s.Endpoint{IP: "198.51.100.9"}
+	otherVPC := k8s.Endpoint{IP: "10.99.0.1"}
+	metadata := k8s.Endpoint{IP: "169.254.169.254"}
+	for _, src := range []string{"prometheus", "grafana", "alertmanager", GlobalQueryName, StoreName} {
+		pod := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppName: src}}
+		for _, tc := range []struct {
+			name     string
+			dst      k8s.Endpoint
+			protocol string
+			port     int
+			want     bool
+		}{
+			{"a broker's metrics", broker, "TCP", 8080, true},
+			{"a node's kubelet", node, "TCP", 10250, true},
+			{"a node exporter", node, "TCP", 9100, true},
+			{"a joined region's Thanos endpoint", peerEndpoint, "TCP", EndpointPort, true},
+			{"S3 or the alert webhook", internet, "TCP", model.PortHTTPS, true},
+			{"DNS", internet, "UDP", model.PortDNS, true},
+			{"the internet in plaintext", internet, "TCP", 80, false},
+			{"the internet on SMTP", internet, "TCP", 587, false},
+			{"a VPC not joined", otherVPC, "TCP", 9100, false},
+			{"the instance metadata service", metadata, "TCP", 80, false},
+		} {
+			assert.Equal(t, tc.want, k8s.Sends(ps, pod, tc.dst, tc.protocol, tc.port), "%s to %s", src, tc.name)
+		}
+	}
+	// Without private blocks, pods are still reached, nodes are not.
+	closed := NetworkPolicies(Blocks{})
+	prometheus := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppName: "prometheus"}}
+	assert.True(t, k8s.Sends(closed, prometheus, broker, "TCP", 8080))
+	assert.False(t, k8s.Sends(closed, prometheus, node, "TCP", 10250))
 }
 
 // mirrorOf is us-west-2 with a global view keeping a mirror of the

@@ -19,7 +19,6 @@ const (
 	portPulsarTLS          = 6651
 	portWebHTTP            = 8080 // broker and proxy HTTP: admin, metrics, health
 	portWebHTTPS           = 8443
-	portDNS                = 53
 	portHTTPS              = 443
 )
 
@@ -83,10 +82,8 @@ func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 // metadata service (port 80) included, nor another namespace but on those
 // ports.
 func egressPolicy(ns string) k8s.NetworkPolicy {
-	return k8s.EgressPolicy("pulsar-egress", ns, k8s.LabelSelector{},
-		k8s.SendTo([]k8s.NetworkPolicyPeer{k8s.SameNamespace()}, ""),
-		k8s.SendTo(nil, "UDP", portDNS), k8s.SendTo(nil, "TCP", portDNS),
-		k8s.SendTo(nil, "TCP", portHTTPS, portPulsarTLS))
+	rules := append([]k8s.NetworkPolicyEgressRule{k8s.SendTo([]k8s.NetworkPolicyPeer{k8s.SameNamespace()}, "")}, k8s.DNS()...)
+	return k8s.EgressPolicy("pulsar-egress", ns, k8s.LabelSelector{}, append(rules, k8s.SendTo(nil, "TCP", portHTTPS, portPulsarTLS))...)
 }
 
 // Sends says whether policies let src send to dst on a port of a

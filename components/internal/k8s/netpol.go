@@ -29,6 +29,14 @@ func SendTo(to []NetworkPolicyPeer, protocol string, ports ...int) NetworkPolicy
 	return r
 }
 
+// DNS admits name lookups (UDP and TCP) to any address.
+func DNS() []NetworkPolicyEgressRule {
+	return []NetworkPolicyEgressRule{SendTo(nil, "UDP", model.PortDNS), SendTo(nil, "TCP", model.PortDNS)}
+}
+
+// AnyNamespace is every pod of every namespace.
+func AnyNamespace() NetworkPolicyPeer { return NetworkPolicyPeer{NamespaceSelector: &LabelSelector{}} }
+
 // SameNamespace is every pod of the policy's namespace.
 func SameNamespace() NetworkPolicyPeer { return NetworkPolicyPeer{PodSelector: &LabelSelector{}} }
 
