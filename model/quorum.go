@@ -44,10 +44,11 @@ func (q QuorumTLS) AcceptsPlaintext() bool { return q == QuorumAccept || q == Qu
 
 // ServesPlaintextClients reports whether ZooKeeper keeps the image's
 // plaintext client port (2181) beside its TLS port. Only the last stage
-// closes it. A new region starts there, and none of its clients ever
-// dials 2181. A region deployed before TLS moves its clients to the TLS
-// port in its first `up` with TLS, the accept stage, while its old pods
-// still dial 2181; two guarded `up`s later no pod is left that does.
+// closes it, so that each earlier stage changes the quorum alone and going
+// back a stage restores exactly the configuration that ran. No pod
+// reaches 2181 at any stage: the NetworkPolicies admit ZooKeeper's TLS
+// port only, and only a process inside a ZooKeeper pod (loopback) could
+// use it. A new region starts at the last stage.
 func (q QuorumTLS) ServesPlaintextClients() bool { return q != QuorumTLSOnly }
 
 // QuorumTLSMove checks that one `up` may take a running ensemble from was

@@ -168,7 +168,8 @@ func plainStruct(v reflect.Value) (any, error) {
 			return nil, err
 		}
 		var out any
-		return out, json.Unmarshal(b, &out)
+		err = json.Unmarshal(b, &out)
+		return out, err
 	}
 	out := map[string]any{}
 	t := v.Type()

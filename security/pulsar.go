@@ -297,6 +297,7 @@ func pulsarNoPlaintext(v *view) []Finding {
 		if get(values, "components.zookeeper") != false {
 			out = append(out, quorumTLS(res(r), str(get(values, "zookeeper.additionalCommand")))...)
 		}
+		out = append(out, plaintextSettings(res(r), values)...)
 		if get(values, "components.proxy") != false && waitsForZooKeeper(get(values, "proxy.waitZookeeperTimeout")) {
 			out = append(out, fail(res(r), "proxy.waitZookeeperTimeout is not 0: the chart's wait-zookeeper-ready container dials ZooKeeper on 2181 in plaintext, which the NetworkPolicies refuse (and the last quorum stage closes), so the proxies would never start"))
 		}
@@ -310,6 +311,35 @@ func pulsarNoPlaintext(v *view) []Finding {
 		}
 		if p := annotation(o.Object, annBackendProtocol); p != pulsar.BackendProtocol {
 			out = append(out, fail(o.String(), "the load balancer reaches the proxies in plaintext (%s %q, want %q)", annBackendProtocol, p, pulsar.BackendProtocol))
+		}
+	}
+	return out
+}
+
+// plaintextPorts are the settings that open a component's plaintext
+// client port, by the values' component key: the chart leaves them out
+// with TLS on (and the ZooKeeper command deletes the image's clientPort),
+// but a configData entry would put one back: apply-config-from-env.py
+// adds a PULSAR_PREFIX_ key after the command has run, and sets a key the
+// file already has.
+var plaintextPorts = map[string][]string{
+	"zookeeper": {"clientPort"},
+	"broker":    {"brokerServicePort"},
+	"proxy":     {"servicePort"},
+}
+
+// plaintextSettings fails a configData entry that opens a plaintext
+// client port.
+func plaintextSettings(resource string, values map[string]any) []Finding {
+	var out []Finding
+	for _, c := range slices.Sorted(maps.Keys(plaintextPorts)) {
+		data, _ := get(values, c+".configData").(map[string]any)
+		for _, k := range plaintextPorts[c] {
+			for _, key := range []string{k, "PULSAR_PREFIX_" + k} {
+				if v, ok := data[key]; ok {
+					out = append(out, fail(resource, "%s.configData.%s = %v: it opens the plaintext client port the TLS settings close", c, key, v))
+				}
+			}
 		}
 	}
 	return out

@@ -358,6 +358,18 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			}
 		}, "ZooKeeper still serves plaintext clients on 2181"},
+		{"PULSAR-NO-PLAINTEXT", "ZooKeeper's client port put back by configData", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				zk := m(values["zookeeper"])
+				if zk["configData"] == nil {
+					zk["configData"] = map[string]any{}
+				}
+				m(zk["configData"])["PULSAR_PREFIX_clientPort"] = "2181"
+			})
+		}, "zookeeper.configData.PULSAR_PREFIX_clientPort = 2181: it opens the plaintext client port"},
+		{"PULSAR-NO-PLAINTEXT", "the brokers' plaintext port put back by configData", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) { m(m(values["broker"])["configData"])["brokerServicePort"] = "6650" })
+		}, "broker.configData.brokerServicePort = 6650"},
 		{"PULSAR-NO-PLAINTEXT", "the proxies wait for ZooKeeper's plaintext port", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {

@@ -29,27 +29,34 @@ const (
 	minMBpsPerVCPU, maxMBpsPerVCPU = 1, 200
 )
 
+// What each rating allows.
+var (
+	allowedMsgPerVCPU  = fmt.Sprintf("messages per second per broker vCPU, measured with pulsar-perf, between %d and %d", minMsgPerVCPU, maxMsgPerVCPU)
+	allowedMBpsPerVCPU = fmt.Sprintf("MB/s of writes per broker vCPU, measured with pulsar-perf, between %d and %d", minMBpsPerVCPU, maxMBpsPerVCPU)
+	allowedNVMeMBpsTB  = fmt.Sprintf("sustained MB/s per TB of instance storage, measured with fio, between %d and %d", minNVMeMBpsTB, maxNVMeMBpsTB)
+)
+
 // Apply lays the calibration over the planner's defaults; an error names
 // the key.
 func (c Calibration) Apply(p sizing.Params) (sizing.Params, error) {
 	if c.BrokerMsgPerVCPU != 0 {
 		if !(c.BrokerMsgPerVCPU >= minMsgPerVCPU && c.BrokerMsgPerVCPU <= maxMsgPerVCPU) {
 			return p, &ConfigError{Key: Key("calibration.brokerMsgPerVcpu"), Value: c.BrokerMsgPerVCPU,
-				Allowed: fmt.Sprintf("messages per second per broker vCPU, measured with pulsar-perf, between %d and %d", minMsgPerVCPU, maxMsgPerVCPU)}
+				Allowed: allowedMsgPerVCPU}
 		}
 		p.BrokerMsgPerVCPU = c.BrokerMsgPerVCPU
 	}
 	if c.BrokerWriteMBpsPerVCPU != 0 {
 		if !(c.BrokerWriteMBpsPerVCPU >= minMBpsPerVCPU && c.BrokerWriteMBpsPerVCPU <= maxMBpsPerVCPU) {
 			return p, &ConfigError{Key: Key("calibration.brokerWriteMBpsPerVcpu"), Value: c.BrokerWriteMBpsPerVCPU,
-				Allowed: fmt.Sprintf("MB/s of writes per broker vCPU, measured with pulsar-perf, between %d and %d", minMBpsPerVCPU, maxMBpsPerVCPU)}
+				Allowed: allowedMBpsPerVCPU}
 		}
 		p.BrokerWriteBytesPerVCPU = c.BrokerWriteMBpsPerVCPU * float64(sizing.MB)
 	}
 	if c.NVMeWriteMBpsPerTB != 0 {
 		if !(c.NVMeWriteMBpsPerTB >= minNVMeMBpsTB && c.NVMeWriteMBpsPerTB <= maxNVMeMBpsTB) {
 			return p, &ConfigError{Key: Key("calibration.nvmeWriteMBpsPerTB"), Value: c.NVMeWriteMBpsPerTB,
-				Allowed: fmt.Sprintf("sustained MB/s per TB of instance storage, measured with fio, between %d and %d", minNVMeMBpsTB, maxNVMeMBpsTB)}
+				Allowed: allowedNVMeMBpsTB}
 		}
 		p.NVMeWriteBytesPerGB = c.NVMeWriteMBpsPerTB * float64(sizing.MB) / 1000
 	}

@@ -535,9 +535,9 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 		if err != nil {
 			return StackConfig{}, &ConfigError{stack, Key(k.Name), v, fmt.Sprintf("%s (%s): %v", k.Type, k.Description, err)}
 		}
-		if field, unset := explicitZero(v, zeroReadsAsUnset[k.Name]); field != "" {
+		if field, z := explicitZero(v, zeroReadsAsUnset[k.Name]); field != "" {
 			return StackConfig{}, &ConfigError{stack, Key(k.Name + "." + field), 0,
-				"a value above 0 (0 would silently read as the field left out: " + unset + ")"}
+				z.allowed + " (0 would silently read as the field left out: " + z.unset + ")"}
 		}
 	}
 	if c.Region == "" {
@@ -546,45 +546,56 @@ func ParseConfig(stack string, raw Raw, secretKeys ...string) (StackConfig, erro
 	return c.withDefaults(), nil
 }
 
+// zeroField is a field where the program reads 0 as "left out": what it
+// allows, and what leaving it out gives.
+type zeroField struct{ allowed, unset string }
+
+// quorumField is each durability quorum's entry: only a 0 in all three
+// reads as left out, and the refusal says what each allows.
+var quorumField = zeroField{"ensemble >= writeQuorum >= 3 and ackQuorum >= 2 (the design rule)",
+	"0 in every quorum reads as all three left out, 3 / 3 / 2"}
+
 // zeroReadsAsUnset are the fields of object keys where the program reads
-// 0 as "left out" and takes the default, with what leaving the field out
-// gives: a 0 written in the stack file is refused rather than silently
-// replaced (geoReplicatedShare: 0 would plan all the traffic as
-// replicated; retentionDays: 0 would keep the default lifetime).
-var zeroReadsAsUnset = map[string]map[string]string{
-	"routing": {"totalWeight": fmt.Sprintf("left out, it is %d", DefaultTotalWeight)},
-	"durability": {
-		"ensemble": "leave all three quorums out for 3 / 3 / 2", "writeQuorum": "leave all three quorums out for 3 / 3 / 2",
-		"ackQuorum": "leave all three quorums out for 3 / 3 / 2"},
+// 0 as "left out" and takes the default: a 0 written in the stack file is
+// refused rather than silently replaced (geoReplicatedShare: 0 would plan
+// all the traffic as replicated; retentionDays: 0 would keep the default
+// lifetime).
+var zeroReadsAsUnset = map[string]map[string]zeroField{
+	"routing":    {"totalWeight": {allowedTotalWeight, fmt.Sprintf("left out, it is %d", DefaultTotalWeight)}},
+	"durability": {"ensemble": quorumField, "writeQuorum": quorumField, "ackQuorum": quorumField},
 	"workload": {
-		"subscriptions":      "left out, the phase's preset fan-out is planned",
-		"compressionRatio":   "1 is no compression; left out, the phase's preset ratio is planned",
-		"geoReplicatedShare": "left out, all the traffic is planned as replicated",
+		"subscriptions":      {allowedSubscriptions, "left out, the phase's preset fan-out is planned"},
+		"compressionRatio":   {allowedCompressionRatio, "left out, the phase's preset ratio is planned"},
+		"geoReplicatedShare": {allowedGeoReplicatedShare, "left out, all the traffic is planned as replicated"},
 	},
 	"calibration": {
-		"brokerMsgPerVcpu": "left out, the default rating is planned", "brokerWriteMBpsPerVcpu": "left out, the default rating is planned",
-		"nvmeWriteMBpsPerTB": "left out, the default rating is planned"},
-	"tieredStorage": {"retentionDays": "left out, the bucket keeps the phase's default lifetime"},
-	"observability": {"logRetentionDays": "one of CloudWatch's retentions (0, never expire, is not offered); left out, a month"},
+		"brokerMsgPerVcpu":       {allowedMsgPerVCPU, "left out, the default rating is planned"},
+		"brokerWriteMBpsPerVcpu": {allowedMBpsPerVCPU, "left out, the default rating is planned"},
+		"nvmeWriteMBpsPerTB":     {allowedNVMeMBpsTB, "left out, the default rating is planned"}},
+	"tieredStorage": {"retentionDays": {"days from the phase's TTL plus retention to 3650", "left out, the bucket keeps the phase's default lifetime"}},
+	"observability": {"logRetentionDays": {allowedLogRetention, "left out, a month; 0, never expire, is not offered"}},
 }
 
 // explicitZero returns the first field (in name order) that the object s
-// sets to 0, and what leaving it out gives; a null is left out.
-func explicitZero(s string, fields map[string]string) (string, string) {
+// sets to 0, as the decoder matches it (any case: encoding/json matches
+// names case-insensitively), and its entry; a null is left out.
+func explicitZero(s string, fields map[string]zeroField) (string, zeroField) {
 	if len(fields) == 0 {
-		return "", ""
+		return "", zeroField{}
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal([]byte(s), &obj) != nil {
-		return "", ""
+		return "", zeroField{}
 	}
 	for _, f := range slices.Sorted(maps.Keys(fields)) {
-		var n *float64
-		if raw, ok := obj[f]; ok && json.Unmarshal(raw, &n) == nil && n != nil && *n == 0 {
-			return f, fields[f]
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			var n *float64
+			if strings.EqualFold(k, f) && json.Unmarshal(obj[k], &n) == nil && n != nil && *n == 0 {
+				return f, fields[f]
+			}
 		}
 	}
-	return "", ""
+	return "", zeroField{}
 }
 
 // strictJSON decodes an object and rejects unknown fields (typos).

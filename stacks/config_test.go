@@ -350,14 +350,20 @@ func TestParseConfigRejectsTyposAndMissing(t *testing.T) {
 func TestExplicitZeroIsNotTheDefault(t *testing.T) {
 	sf := repoFiles(t)[0]
 	for key, fields := range zeroReadsAsUnset {
-		for f := range fields {
-			raw := cloneRaw(sf.Raw)
-			raw[Key(key)] = `{"` + f + `": 0}`
-			_, err := ParseConfig(sf.Stack, raw)
-			require.Error(t, err, "%s.%s", key, f)
-			assert.Contains(t, err.Error(), "config "+Key(key+"."+f)+": 0 is not allowed: want a value above 0 (0 would silently read as the field left out: ")
+		for f, z := range fields {
+			for _, name := range []string{f, strings.ToUpper(f[:1]) + f[1:], strings.ToLower(f)} {
+				raw := cloneRaw(sf.Raw)
+				raw[Key(key)] = `{"` + name + `": 0}`
+				_, err := ParseConfig(sf.Stack, raw)
+				require.Error(t, err, "%s.%s", key, name)
+				assert.Contains(t, err.Error(), "config "+Key(key+"."+f)+": 0 is not allowed: want "+z.allowed+" (0 would silently read as the field left out: "+z.unset+")")
+			}
 		}
 	}
+	raw0 := cloneRaw(sf.Raw)
+	raw0[Key("workload")] = `{"geoReplicatedShare": 0.5, "GeoReplicatedShare": 0}`
+	_, err0 := ParseConfig(sf.Stack, raw0)
+	assert.ErrorContains(t, err0, "workload.geoReplicatedShare: 0 is not allowed", "the decoder takes the last of two spellings")
 	raw := cloneRaw(sf.Raw)
 	raw[Key("tieredStorage")] = `{"retentionDays": null}`
 	_, err := ParseConfig(sf.Stack, raw)

@@ -215,7 +215,8 @@ func deployedVolumes(v any) *sizing.Volumes {
 // if it does not read as one.
 func volumesOutput(v any) (regions.BookieVolumes, bool) {
 	var out regions.BookieVolumes
-	return out, jsonform.Decode(v, &out) == nil
+	ok := jsonform.Decode(v, &out) == nil
+	return out, ok
 }
 
 // transitionOutput reads the transition output ({from, step}: step a

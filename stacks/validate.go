@@ -159,6 +159,12 @@ func (c StackConfig) validatePeers(bad badFunc) {
 	}
 }
 
+// What routing.totalWeight and observability.logRetentionDays allow.
+var (
+	allowedTotalWeight  = "a positive declared sum of all stacks' weights"
+	allowedLogRetention = fmt.Sprintf("a retention CloudWatch Logs accepts: one of %v (days)", observability.LogRetentionDays)
+)
+
 // validateRouting checks the global routing settings.
 func (c StackConfig) validateRouting(bad badFunc) {
 	r := c.Routing
@@ -166,7 +172,7 @@ func (c StackConfig) validateRouting(bad badFunc) {
 		bad(Key("routing.weight"), r.Weight, "a Route53 weight in 0..255")
 	}
 	if r.TotalWeight <= 0 {
-		bad(Key("routing.totalWeight"), r.TotalWeight, "a positive declared sum of all stacks' weights")
+		bad(Key("routing.totalWeight"), r.TotalWeight, allowedTotalWeight)
 	}
 	if r.HostedZoneID == "" {
 		bad(Key("routing.hostedZoneId"), missing, "the ID of the shared Route53 hosted zone, e.g. Z0123456789ABCDEFGHIJ")
@@ -350,7 +356,7 @@ func (c StackConfig) validateLogs(bad badFunc) {
 		bad(Key("observability.runbookBaseUrl"), u, "an https:// URL where the repository's files are browsed, e.g. https://github.com/acme/pulsar-fleet/blob/main")
 	}
 	if d := c.Observability.LogRetentionDays; d != 0 && !slices.Contains(observability.LogRetentionDays, d) {
-		bad(Key("observability.logRetentionDays"), d, fmt.Sprintf("a retention CloudWatch Logs accepts: one of %v (days)", observability.LogRetentionDays))
+		bad(Key("observability.logRetentionDays"), d, allowedLogRetention)
 	}
 }
 

@@ -29,6 +29,13 @@ type Workload struct {
 	GeoReplicatedShare float64 `json:"geoReplicatedShare,omitempty"`
 }
 
+// What each workload field allows.
+var (
+	allowedSubscriptions      = fmt.Sprintf("a fan-out above 0, at most %d subscriptions per message", sizing.MaxFanout)
+	allowedCompressionRatio   = fmt.Sprintf("a ratio from 1 (no compression) to %d, such as 2.5 for producer batches compressed with LZ4 or zstd", sizing.MaxCompressionRatio)
+	allowedGeoReplicatedShare = "a fraction in (0, 1], such as 0.25 when a quarter of the traffic is in geo-replicated namespaces"
+)
+
 // Apply lays the workload over a phase preset; an error names the key.
 func (w Workload) Apply(ph sizing.Phase) (sizing.Phase, error) {
 	if w.MessageSize != "" {
@@ -41,7 +48,7 @@ func (w Workload) Apply(ph sizing.Phase) (sizing.Phase, error) {
 	}
 	if w.Subscriptions != 0 {
 		if !(w.Subscriptions >= 0 && w.Subscriptions <= sizing.MaxFanout) {
-			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: fmt.Sprintf("a fan-out above 0, at most %d subscriptions per message", sizing.MaxFanout)}
+			return ph, &ConfigError{Key: Key("workload.subscriptions"), Value: w.Subscriptions, Allowed: allowedSubscriptions}
 		}
 		ph.ConsumerFanout = w.Subscriptions
 	}
@@ -68,14 +75,14 @@ func (w Workload) applyShares(ph sizing.Phase) (sizing.Phase, error) {
 	if w.CompressionRatio != 0 {
 		if !(w.CompressionRatio >= 1 && w.CompressionRatio <= sizing.MaxCompressionRatio) {
 			return ph, &ConfigError{Key: Key("workload.compressionRatio"), Value: w.CompressionRatio,
-				Allowed: fmt.Sprintf("a ratio from 1 (no compression) to %d, such as 2.5 for producer batches compressed with LZ4 or zstd", sizing.MaxCompressionRatio)}
+				Allowed: allowedCompressionRatio}
 		}
 		ph.CompressionRatio = w.CompressionRatio
 	}
 	if w.GeoReplicatedShare != 0 {
 		if !(w.GeoReplicatedShare > 0 && w.GeoReplicatedShare <= 1) {
 			return ph, &ConfigError{Key: Key("workload.geoReplicatedShare"), Value: w.GeoReplicatedShare,
-				Allowed: "a fraction in (0, 1], such as 0.25 when a quarter of the traffic is in geo-replicated namespaces"}
+				Allowed: allowedGeoReplicatedShare}
 		}
 		ph.GeoReplicatedShare = w.GeoReplicatedShare
 	}

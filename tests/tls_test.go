@@ -68,6 +68,9 @@ func TestRenderedPulsarIsTLSOnly(t *testing.T) {
 				c := podSpec(find(objs, "StatefulSet", "pulsar-zookeeper"))["containers"].([]any)[0].(map[string]any)
 				c["args"] = []any{strings.ReplaceAll(c["args"].([]any)[0].(string), pulsar.CloseClientPort, "")}
 			}},
+			{"ZooKeeper's client port put back from the environment", "pulsar-zookeeper PULSAR_PREFIX_clientPort = 2181", func(objs []manifests.Object) {
+				data(find(objs, "ConfigMap", "pulsar-zookeeper"))["PULSAR_PREFIX_clientPort"] = "2181"
+			}},
 			{"ZooKeeper's quorum in plaintext", "does not run the quorum TLS command", func(objs []manifests.Object) {
 				c := podSpec(find(objs, "StatefulSet", "pulsar-zookeeper"))["containers"].([]any)[0].(map[string]any)
 				c["args"] = []any{strings.ReplaceAll(c["args"].([]any)[0].(string), "'sslQuorum=true'", "'sslQuorum=false'")}
@@ -226,6 +229,12 @@ func tlsProblems(d regions.RegionDesign, objs []manifests.Object) []string {
 	absent("pulsar-proxy", "brokerServiceURL")
 	absent("pulsar-proxy", "brokerWebServiceURL")
 	expect("pulsar-zookeeper", "secureClientPort", zooKeeperTLSPort)
+	// apply-config-from-env.py runs after the command that deletes the
+	// image's clientPort, and would add it back from the environment.
+	absent("pulsar-zookeeper", "PULSAR_PREFIX_clientPort")
+	absent("pulsar-zookeeper", "clientPort")
+	absent("pulsar-broker", "PULSAR_PREFIX_brokerServicePort")
+	absent("pulsar-proxy", "PULSAR_PREFIX_servicePort")
 	out = append(out, plaintextZooKeeperDials(objs)...)
 	out = append(out, quorumTLSProblems(d, find(objs, "StatefulSet", pulsar.Fullname+"-"+pulsar.CompZooKeeper))...)
 	autorecovery := pulsar.Fullname + "-" + pulsar.CompAutorecovery

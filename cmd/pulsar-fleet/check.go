@@ -43,8 +43,13 @@ func runCheck(args []string, stdout io.Writer) error {
 			phases = append(phases, p.Name)
 		}
 	case "current":
+	case "":
+		return usagef("--phase \"\": want all, current, or phases such as 100k,1m")
 	default:
-		phases = splitList(*phase)
+		var err error
+		if phases, err = listFlag("phase", *phase); err != nil {
+			return err
+		}
 		for _, p := range phases {
 			if _, err := sizing.PhaseByName(p); err != nil {
 				return usagef("--phase: %v", err)
@@ -55,7 +60,11 @@ func runCheck(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := security.CheckFleet(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Catalog: cat}, phases, day)
+	only, err := listFlag("stack", *stack)
+	if err != nil {
+		return err
+	}
+	rep, err := security.CheckFleet(stacks.OfflineOptions{Dir: *dir, Stacks: only, Catalog: cat}, phases, day)
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -74,7 +74,11 @@ func engineCommand(op stacks.Operation) func([]string, io.Writer) error {
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		d := &stacks.Driver{WorkDir: *dir, Stacks: splitList(*stack), IncludePrerequisites: *withPre, AllowPartial: *partial,
+		only, err := listFlag("stack", *stack)
+		if err != nil {
+			return err
+		}
+		d := &stacks.Driver{WorkDir: *dir, Stacks: only, IncludePrerequisites: *withPre, AllowPartial: *partial,
 			Parallel: *parallel, PulumiBin: *bin, Out: stdout, SecretsProvider: os.Getenv("PULSAR_FLEET_SECRETS_PROVIDER")}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()

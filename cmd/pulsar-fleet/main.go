@@ -124,6 +124,17 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'pulsar-fleet <command> -h' for a command's flags.")
 }
 
+// listFlag is splitList for a flag: a value that names nothing ("," or
+// blanks) is a usage error, not read as the flag left out (`--stack "$S,"`
+// with S empty would otherwise act on every stack).
+func listFlag(name, value string) ([]string, error) {
+	items := splitList(value)
+	if value != "" && len(items) == 0 {
+		return nil, usagef("--%s %q names nothing: leave the flag out, or name at least one", name, value)
+	}
+	return items, nil
+}
+
 // splitList splits a comma-separated flag value, without blanks or
 // repeats (`--phase 1m,1m` checks 1m once).
 func splitList(s string) []string {

@@ -435,6 +435,21 @@ func TestSplitList(t *testing.T) {
 	assert.Nil(t, splitList(" , "))
 }
 
+// A list flag that names nothing is refused, never read as the flag left
+// out (which means every stack, or each stack's current phase).
+func TestListFlagNamingNothing(t *testing.T) {
+	for _, args := range [][]string{
+		{"check", "--phase", ","}, {"check", "--phase", ""}, {"check", "--stack", " , "},
+		{"preview", "--offline", "--stack", ","}, {"up", "--stack", ","}, {"destroy", "--stack", " "},
+	} {
+		code, _, stderr := cli(t, args...)
+		assert.Equal(t, 2, code, "%v", args)
+		assert.Contains(t, stderr, "--"+strings.TrimPrefix(args[len(args)-2], "--")+" ", "%v", args)
+	}
+	_, err := listFlag("stack", "")
+	assert.NoError(t, err, "left out")
+}
+
 // `transition` prints the steps, refuses bad input by name, and its JSON
 // holds the same steps.
 func TestTransitionCommand(t *testing.T) {

@@ -81,7 +81,11 @@ func runPreview(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: *dir, Stacks: splitList(*stack), Phase: *phase, Catalog: cat, DeployedPhase: *deployed})
+	only, err := listFlag("stack", *stack)
+	if err != nil {
+		return err
+	}
+	res, err := stacks.PreviewOffline(stacks.OfflineOptions{Dir: *dir, Stacks: only, Phase: *phase, Catalog: cat, DeployedPhase: *deployed})
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -10,7 +10,8 @@ import "encoding/json"
 // strings, float64s, bools and nulls.
 func Value(v any) (any, error) {
 	var out any
-	return out, Decode(v, &out)
+	err := Decode(v, &out) // before out is read: a return's operands have no order
+	return out, err
 }
 
 // Decode reads v's JSON form into out, a pointer: a tree decoded from
