@@ -1,7 +1,9 @@
 package security
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -166,7 +168,9 @@ func namespacesIsolated(v *view) []Finding {
 		if who := open(policies, pod); who != "" {
 			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy isolates takes traffic on every port from %s: want an ingress policy selecting every pod (podSelector {}) that opens only named ports", ns.Name(), who))
 		}
-		out = append(out, leaks(ns.String(), "a pod of namespace "+ns.Name(), policies, pod)...)
+		if pulsar.Sends(policies, pod, pulsar.Endpoint{IP: "203.0.113.9"}, "TCP", 22) {
+			out = append(out, fail(ns.String(), "namespace %s: a pod sends to the internet on port 22: want an egress policy selecting every pod (podSelector {}), whose rules leaks judges", ns.Name()))
+		}
 	}
 	for _, r := range v.helmReleases("karpenter") {
 		ns, name := str(r.Inputs["namespace"]), str(r.Inputs["name"])
@@ -177,9 +181,6 @@ func namespacesIsolated(v *view) []Finding {
 	}
 	for _, o := range v.objects {
 		labels, ok := podLabels(o)
-		if ok && created[o.Namespace()] {
-			out = append(out, leaks(o.String(), "its pods in "+o.Namespace(), policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels})...)
-		}
 		if !ok || created[o.Namespace()] {
 			continue
 		}
@@ -187,23 +188,91 @@ func namespacesIsolated(v *view) []Finding {
 			out = append(out, fail(o.String(), "its pods in %s: no NetworkPolicy isolates them: they take traffic on every port from %s", o.Namespace(), who))
 		}
 	}
-	return out
+	return append(out, leaks(v, policies, created)...)
 }
 
-// leaks says where a pod of a namespace the program creates sends what
-// no namespace of the program needs: plaintext or unused ports outside
-// the VPCs (the internet, the instance metadata service). Every such
-// namespace limits egress (the Pulsar namespace's jobs and components are
-// probed further by NETWORK-ISOLATED).
-func leaks(where, who string, policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) []Finding {
-	for _, d := range []struct{ name, ip string }{{"the internet", "203.0.113.9"}, {"the instance metadata service", "169.254.169.254"}} {
-		for _, port := range []int{22, 80, 2181, 8080, 9999} {
-			if pulsar.Sends(policies, pod, pulsar.Endpoint{IP: d.ip}, "TCP", port) {
-				return []Finding{fail(where, "%s sends to %s (%s) on port %d: want an egress policy selecting every pod that admits only DNS and TLS outside the VPCs", who, d.ip, d.name, port)}
+// leaks judges every egress rule of every NetworkPolicy in a namespace
+// the program creates, whatever pods it selects (the charts' pods, which
+// the preview does not show, included): a rule that lets pods send outside
+// the stack's VPC (no peers, or an address block not inside a VPC block)
+// admits DNS (53) and TLS (TCP 443, and 6651 in a namespace that runs a
+// Pulsar release) only, each port named. The instance metadata service
+// and every plaintext port outside the VPC stay closed.
+func leaks(v *view, policies []pulsar.NetworkPolicy, created map[string]bool) []Finding {
+	vpc := vpcBlocks(v)
+	pulsarNS := map[string]bool{}
+	for _, r := range v.helmReleases("pulsar") {
+		pulsarNS[str(r.Inputs["namespace"])] = true
+	}
+	var out []Finding
+	for _, p := range policies {
+		ns := p.Metadata.Namespace
+		if !created[ns] {
+			continue
+		}
+		for i, r := range p.Spec.Egress {
+			if !sendsOutside(r.To, vpc) {
+				continue
+			}
+			if bad := outsidePort(r.Ports, pulsarNS[ns]); bad != "" {
+				out = append(out, fail("NetworkPolicy "+ns+"/"+p.Metadata.Name, "egress rule %d sends outside the VPC on %s: want only DNS (53) and TLS (TCP 443%s) outside it, each port named", i, bad, map[bool]string{true: ", 6651"}[pulsarNS[ns]]))
 			}
 		}
 	}
-	return nil
+	return out
+}
+
+// sendsOutside says whether a rule's peers reach an address outside the
+// VPC blocks: no peers (anywhere), or a block not inside one. Pod and
+// namespace selectors are the cluster's pods.
+func sendsOutside(to []pulsar.NetworkPolicyPeer, vpc []netip.Prefix) bool {
+	if len(to) == 0 {
+		return true
+	}
+	for _, f := range to {
+		if f.IPBlock == nil {
+			continue
+		}
+		b, err := netip.ParsePrefix(f.IPBlock.CIDR)
+		if err != nil || !slices.ContainsFunc(vpc, func(p netip.Prefix) bool { return p.Bits() <= b.Bits() && p.Contains(b.Addr()) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// outsidePort is the first port a rule admits beyond DNS and TLS ("" for
+// none): every port when none is named, a range, another protocol.
+func outsidePort(ports []pulsar.NetworkPolicyPort, pulsarTLS bool) string {
+	if len(ports) == 0 {
+		return "every port"
+	}
+	for _, p := range ports {
+		proto := cmp.Or(p.Protocol, "TCP")
+		switch {
+		case p.EndPort > 0 && p.EndPort != p.Port:
+			return fmt.Sprintf("%s %d-%d", proto, p.Port, p.EndPort)
+		case p.Port == model.PortDNS && (proto == "TCP" || proto == "UDP"):
+		case proto == "TCP" && (p.Port == model.PortHTTPS || pulsarTLS && p.Port == model.PortPulsarTLS):
+		default:
+			return fmt.Sprintf("%s %d", proto, p.Port)
+		}
+	}
+	return ""
+}
+
+// vpcBlocks are the stack's VPC blocks: the VPC's and those associated
+// with it (added zones).
+func vpcBlocks(v *view) []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range []string{"aws:ec2/vpc:Vpc", "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"} {
+		for _, r := range v.byType[t] {
+			if b, err := netip.ParsePrefix(str(r.Inputs["cidrBlock"])); err == nil {
+				out = append(out, b.Masked())
+			}
+		}
+	}
+	return out
 }
 
 // open says who reaches a pod on a port no one serves (""; nobody): a

@@ -80,7 +80,7 @@ func Rules() []Rule {
 		{"LB-SOURCE-RANGES", "Internet-facing load balancers admit listed networks only, never 0.0.0.0/0; an open proxy needs routing.allowPublicProxy (a waiver)", lbSourceRanges},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
 		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies, and the Pulsar pods from plaintext ports outside their namespace", networkIsolated},
-		{"NAMESPACES-ISOLATED", "Every namespace the program creates (Pulsar, monitoring, cert-manager) has a NetworkPolicy selecting all its pods, and every pod it adds to kube-system (Karpenter, Fluent Bit) is selected by one: nothing reaches them that a policy does not admit; and the pods of the namespaces it creates send only DNS and TLS outside the VPCs, never to the instance metadata service", namespacesIsolated},
+		{"NAMESPACES-ISOLATED", "Every namespace the program creates (Pulsar, monitoring, cert-manager) has a NetworkPolicy selecting all its pods, and every pod it adds to kube-system (Karpenter, Fluent Bit) is selected by one: nothing reaches them that a policy does not admit; and in the namespaces it creates an egress policy selects every pod, and no egress rule sends outside the VPC but DNS and TLS (never to the instance metadata service)", namespacesIsolated},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},
 		{"SECRET-NOT-IN-MANIFESTS", "No secret value in emitted manifests (only references or Pulumi secrets)", secretNotInManifests},
 		{"DATA-PROTECTED", "Offload buckets, KMS keys and the EKS cluster are protected from deletion unless allowDataDeletion is set", dataProtected},

@@ -514,15 +514,15 @@ func TestEveryRuleFails(t *testing.T) {
 		}, "namespace monitoring: a pod no NetworkPolicy isolates"},
 		{"NAMESPACES-ISOLATED", "cert-manager's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-egress")
-		}, "a pod of namespace cert-manager sends to 203.0.113.9 (the internet) on port 22"},
+		}, "namespace cert-manager: a pod sends to the internet on port 22: want an egress policy selecting every pod"},
 		{"NAMESPACES-ISOLATED", "cert-manager's egress opened on every port", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
 				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{})
 			})
-		}, "a pod of namespace cert-manager sends to 203.0.113.9 (the internet) on port 22"},
+		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends outside the VPC on every port"},
 		{"NAMESPACES-ISOLATED", "monitoring's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-egress")
-		}, "a pod of namespace monitoring sends to 203.0.113.9 (the internet) on port 22"},
+		}, "namespace monitoring: a pod sends to the internet on port 22"},
 		{"NAMESPACES-ISOLATED", "the metadata service admitted to Thanos' pods", func(t *testing.T, st *stacks.OfflineStack) {
 			monitoringRelease(t, st, func(values map[string]any) {
 				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -530,7 +530,16 @@ func TestEveryRuleFails(t *testing.T) {
 					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "thanos"}}, "policyTypes": []any{"Egress"},
 						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "169.254.169.254/32"}}}, "ports": []any{map[string]any{"port": 80}}}}}})
 			})
-		}, "its pods in monitoring sends to 169.254.169.254 (the instance metadata service) on port 80"},
+		}, "NetworkPolicy monitoring/thanos-imds: egress rule 0 sends outside the VPC on TCP 80"},
+		{"NAMESPACES-ISOLATED", "Grafana's pods sent plaintext anywhere but to one address", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "grafana-out", "namespace": observability.Namespace},
+					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "grafana"}}, "policyTypes": []any{"Egress"},
+						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"203.0.113.9/32"}}}},
+							"ports": []any{map[string]any{"protocol": "UDP", "port": 1, "endPort": 65535}}}}}})
+			})
+		}, "NetworkPolicy monitoring/grafana-out: egress rule 0 sends outside the VPC on UDP 1-65535"},
 		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter")
 		}, "Karpenter's pods in kube-system: no NetworkPolicy isolates them"},

@@ -300,23 +300,12 @@ func operator(crit Scheduling) Operator {
 // Thanos, Fluent Bit, and the namespace's NetworkPolicies.
 func (a Config) extraManifests() []any {
 	out := append(a.Thanos().Manifests(), LogManifests(a.Cluster, a.Region)...)
-	blocks := Blocks{ControlPlane: a.ControlPlaneCIDRs, Private: union(a.ControlPlaneCIDRs, a.EndpointCIDRs)}
+	blocks := Blocks{VPC: a.ControlPlaneCIDRs}
 	if a.Exposed() {
 		blocks.Endpoint = a.EndpointCIDRs
 	}
 	for _, np := range NetworkPolicies(blocks) {
 		out = append(out, np)
-	}
-	return out
-}
-
-// union is a's blocks, then b's that a lacks.
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, x := range b {
-		if !slices.Contains(out, x) {
-			out = append(out, x)
-		}
 	}
 	return out
 }

@@ -853,8 +853,7 @@ func TestThanosIsScraped(t *testing.T) {
 // demands a fleet certificate), and the operator's webhook, which the
 // control plane calls from the VPC. Fluent Bit takes nothing.
 func TestMonitoringNetworkPolicies(t *testing.T) {
-	ps := NetworkPolicies(Blocks{ControlPlane: []string{"10.20.0.0/16"}, Endpoint: []string{"10.20.0.0/16", "10.30.0.0/16"},
-		Private: []string{"10.20.0.0/16", "10.30.0.0/16"}})
+	ps := NetworkPolicies(Blocks{VPC: []string{"10.20.0.0/16"}, Endpoint: []string{"10.20.0.0/16", "10.30.0.0/16"}})
 	for _, o := range LogManifests("us-east-1", "us-east-1") {
 		if np, ok := o.(k8s.NetworkPolicy); ok {
 			ps = append(ps, np)
@@ -923,9 +922,9 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 // querier's dials), DNS, and TLS on 443 elsewhere (S3, STS, the alert
 // webhook); no plaintext to the internet, no instance metadata service.
 func TestMonitoringEgress(t *testing.T) {
-	ps := NetworkPolicies(Blocks{ControlPlane: []string{"10.20.0.0/16"}, Private: []string{"10.20.0.0/16", "10.30.0.0/16"}})
+	ps := NetworkPolicies(Blocks{VPC: []string{"10.20.0.0/16"}, Endpoint: []string{"10.20.0.0/16", "10.30.0.0/16"}})
 	node := k8s.Endpoint{IP: "10.20.3.3"}
-	peerEndpoint := k8s.Endpoint{IP: "10.30.4.4"}
+	peer := k8s.Endpoint{IP: "10.30.4.4"}
 	broker := k8s.Endpoint{Namespace: "pulsar", Labels: map[string]string{"component": "broker"}, IP: "10.20.4.4"}
 	internet := k8s.Endpoint{IP: "198.51.100.9"}
 	otherVPC := k8s.Endpoint{IP: "10.99.0.1"}
@@ -942,7 +941,8 @@ func TestMonitoringEgress(t *testing.T) {
 			{"a broker's metrics", broker, "TCP", 8080, true},
 			{"a node's kubelet", node, "TCP", 10250, true},
 			{"a node exporter", node, "TCP", 9100, true},
-			{"a joined region's Thanos endpoint", peerEndpoint, "TCP", EndpointPort, true},
+			{"a joined region's Thanos endpoint", peer, "TCP", EndpointPort, true},
+			{"a joined region's node exporter", peer, "TCP", 9100, false},
 			{"S3 or the alert webhook", internet, "TCP", model.PortHTTPS, true},
 			{"DNS", internet, "UDP", model.PortDNS, true},
 			{"the internet in plaintext", internet, "TCP", 80, false},
@@ -953,7 +953,7 @@ func TestMonitoringEgress(t *testing.T) {
 			assert.Equal(t, tc.want, k8s.Sends(ps, pod, tc.dst, tc.protocol, tc.port), "%s to %s", src, tc.name)
 		}
 	}
-	// Without private blocks, pods are still reached, nodes are not.
+	// Without the VPC's blocks, pods are still reached, nodes are not.
 	closed := NetworkPolicies(Blocks{})
 	prometheus := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppName: "prometheus"}}
 	assert.True(t, k8s.Sends(closed, prometheus, broker, "TCP", 8080))

@@ -446,23 +446,21 @@ const OperatorWebhookPort = 10250
 // Blocks are the address blocks the monitoring namespace's
 // NetworkPolicies name.
 type Blocks struct {
-	// ControlPlane are the VPC's blocks, where the EKS control plane
-	// calls the operator's admission webhook from.
-	ControlPlane []string
+	// VPC are the VPC's blocks: where the EKS control plane calls the
+	// operator's admission webhook from, and where the namespace's pods
+	// send on any port (the nodes they scrape).
+	VPC []string
 	// Endpoint are what the regional querier's gRPC port admits: this
 	// VPC's and the joined regions' blocks where the cross-region
 	// endpoint is exposed, none where it is not.
 	Endpoint []string
-	// Private are where the namespace's pods send on any port: this
-	// VPC's blocks and the joined regions'.
-	Private []string
 }
 
 // NetworkPolicies isolate the monitoring namespace. Its pods take traffic
 // from each other only (Prometheus scrapes, Grafana and the queriers
 // query, Prometheus alerts Alertmanager), but for two doors:
 //   - the admission webhook's Deployment, which the EKS control plane
-//     calls from the VPC's blocks (ControlPlane; pods' addresses are in
+//     calls from the VPC's blocks (VPC; pods' addresses are in
 //     them too, so any pod reaches that TLS port, which serves admission
 //     reviews only: the operator itself, which serves pprof beside them,
 //     is not the webhook);
@@ -472,28 +470,28 @@ type Blocks struct {
 //
 // A door with no blocks is not opened (k8s.IngressFromBlocks).
 //
-// And the pods send (egress): to any pod and to the private blocks on
-// any port (Prometheus scrapes every namespace's pods, the nodes' kubelet
-// and node exporters; the global querier dials the joined regions'
-// endpoints), DNS, and TLS on 443 to any address (S3 and STS for Thanos,
-// the API server, the alert webhook). Nothing in the namespace sends in
-// plaintext outside the VPCs, nor reaches the instance metadata service.
+// And the pods send (egress): to any pod and to the VPC's blocks on any
+// port (Prometheus scrapes every namespace's pods, the nodes' kubelets and
+// node exporters), DNS, and TLS on 443 to any address (S3 and STS for
+// Thanos, the API server, the alert webhook, the joined regions' Thanos
+// endpoints). Nothing else leaves the VPC: no plaintext port but DNS, and
+// not the instance metadata service.
 func NetworkPolicies(b Blocks) []k8s.NetworkPolicy {
 	out := []k8s.NetworkPolicy{
 		k8s.DefaultDeny("monitoring-default-deny", Namespace),
 		k8s.IngressPolicy("monitoring-internal", Namespace, k8s.LabelSelector{}, k8s.FromNamespace(Namespace)),
-		egressPolicy(b.Private),
+		egressPolicy(b.VPC),
 	}
 	webhook := k8s.Pods(map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: OperatorWebhookComponent})
-	out = append(out, k8s.IngressFromBlocks("monitoring-operator-webhook", Namespace, webhook, b.ControlPlane, OperatorWebhookPort)...)
+	out = append(out, k8s.IngressFromBlocks("monitoring-operator-webhook", Namespace, webhook, b.VPC, OperatorWebhookPort)...)
 	return append(out, k8s.IngressFromBlocks("thanos-endpoint", Namespace, k8s.Pods(ThanosLabels(RegionalQueryName)), b.Endpoint, GRPCPort)...)
 }
 
 // egressPolicy is what the namespace's pods send (NetworkPolicies).
-func egressPolicy(private []string) k8s.NetworkPolicy {
+func egressPolicy(vpc []string) k8s.NetworkPolicy {
 	rules := []k8s.NetworkPolicyEgressRule{k8s.SendTo([]k8s.NetworkPolicyPeer{k8s.AnyNamespace()}, "")}
-	if len(private) > 0 {
-		rules = append(rules, k8s.SendTo(k8s.CIDRPeers(private), ""))
+	if len(vpc) > 0 {
+		rules = append(rules, k8s.SendTo(k8s.CIDRPeers(vpc), ""))
 	}
 	rules = append(rules, k8s.DNS()...)
 	return k8s.EgressPolicy("monitoring-egress", Namespace, k8s.LabelSelector{}, append(rules, k8s.SendTo(nil, "TCP", model.PortHTTPS))...)

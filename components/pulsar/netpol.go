@@ -92,11 +92,14 @@ func Sends(policies []NetworkPolicy, src, dst Endpoint, protocol string, port in
 	return k8s.Sends(policies, src, dst, protocol, port)
 }
 
-// NetworkPolicy and Endpoint are k8s's, for the tests and checks that
+// NetworkPolicy, its peers and ports, and Endpoint are k8s's, for the
+// tests and checks that
 // read rendered policies.
 type (
-	NetworkPolicy = k8s.NetworkPolicy
-	Endpoint      = k8s.Endpoint
+	NetworkPolicy     = k8s.NetworkPolicy
+	NetworkPolicyPeer = k8s.NetworkPolicyPeer
+	NetworkPolicyPort = k8s.NetworkPolicyPort
+	Endpoint          = k8s.Endpoint
 )
 
 // Admits says whether policies let src reach dst on a TCP port
