@@ -56,7 +56,7 @@ func namespacePolicies(v *view, ns string) ([]pulsar.NetworkPolicy, []Finding) {
 		}
 		p, ok := decodePolicy(o.Object)
 		if !ok {
-			bad = append(bad, fail(o.String(), "a NetworkPolicy in %s the check cannot read (want numeric ports): it may admit anything", ns))
+			bad = append(bad, fail(o.String(), "a NetworkPolicy in %s the check cannot read (want numeric ports): it may admit anything", o.Namespace()))
 			continue
 		}
 		out = append(out, p)
@@ -158,10 +158,10 @@ func decodePolicy(obj any) (pulsar.NetworkPolicy, bool) {
 // and in the namespaces it shares with EKS (kube-system) so does each pod
 // it puts there: Karpenter's, and the workloads it adds.
 func namespacesIsolated(v *view) []Finding {
-	// NETWORK-ISOLATED reports a policy it cannot read.
-	policies, _ := namespacePolicies(v, "")
+	// A policy the check cannot read may admit anything: a finding here
+	// too (NETWORK-ISOLATED reports the Pulsar namespace's as well).
+	policies, out := namespacePolicies(v, "")
 	created := map[string]bool{}
-	var out []Finding
 	for _, ns := range v.objectsOfKind("Namespace") {
 		created[ns.Name()] = true
 		pod := pulsar.Endpoint{Namespace: ns.Name(), Labels: map[string]string{}}
@@ -169,7 +169,7 @@ func namespacesIsolated(v *view) []Finding {
 			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy isolates takes traffic on every port from %s: want an ingress policy selecting every pod (podSelector {}) that opens only named ports", ns.Name(), who))
 		}
 		if pulsar.Sends(policies, pod, pulsar.Endpoint{IP: "203.0.113.9"}, "TCP", 22) {
-			out = append(out, fail(ns.String(), "namespace %s: a pod sends to the internet on port 22: want an egress policy selecting every pod (podSelector {}), whose rules leaks judges", ns.Name()))
+			out = append(out, fail(ns.String(), "namespace %s: a pod sends to the internet on port 22: want an egress policy selecting every pod (podSelector {}) that admits only DNS and TLS outside the VPC", ns.Name()))
 		}
 	}
 	for _, r := range v.helmReleases("karpenter") {
@@ -250,6 +250,8 @@ func outsidePort(ports []pulsar.NetworkPolicyPort, pulsarTLS bool) string {
 	for _, p := range ports {
 		proto := cmp.Or(p.Protocol, "TCP")
 		switch {
+		case p.Port == 0:
+			return "every " + proto + " port"
 		case p.EndPort > 0 && p.EndPort != p.Port:
 			return fmt.Sprintf("%s %d-%d", proto, p.Port, p.EndPort)
 		case p.Port == model.PortDNS && (proto == "TCP" || proto == "UDP"):

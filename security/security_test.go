@@ -540,6 +540,13 @@ func TestEveryRuleFails(t *testing.T) {
 							"ports": []any{map[string]any{"protocol": "UDP", "port": 1, "endPort": 65535}}}}}})
 			})
 		}, "NetworkPolicy monitoring/grafana-out: egress rule 0 sends outside the VPC on UDP 1-65535"},
+		{"NAMESPACES-ISOLATED", "a monitoring policy the check cannot read", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+					"metadata": map[string]any{"name": "named-port", "namespace": observability.Namespace},
+					"spec":     map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "smtp"}}}}}})
+			})
+		}, "a NetworkPolicy in monitoring the check cannot read"},
 		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter")
 		}, "Karpenter's pods in kube-system: no NetworkPolicy isolates them"},
