@@ -208,6 +208,8 @@ func TestWorkloadValidation(t *testing.T) {
 		{"ackQuorum", func(w *Workload) { w.AckQuorum = 4 }},
 		{"ackQuorum", func(w *Workload) { w.AckQuorum = 0 }},
 		{"ensemble", func(w *Workload) { w.Ensemble = 2 }},
+		{"ensemble", func(w *Workload) { w.Ensemble = MaxEnsemble + 1 }},
+		{"ensemble", func(w *Workload) { w.Ensemble, w.WriteQuorum = 1_000_000, 1_000_000 }},
 		{"writeQuorum", func(w *Workload) { w.WriteQuorum = 0 }},
 		{"ttl", func(w *Workload) { w.TTL = 0 }},
 		{"zones", func(w *Workload) { w.Zones = 0 }},

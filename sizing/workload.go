@@ -133,6 +133,11 @@ const (
 	// MaxFanout is the most subscriptions reading each message that a plan
 	// is made for.
 	MaxFanout = 1000
+	// MaxEnsemble bounds the bookies a ledger is striped over (and so the
+	// quorums): beyond it a ledger gains no durability, and each bookie
+	// lost leaves more ledgers to re-replicate. A typo such as 300 would
+	// otherwise plan hundreds of bookies.
+	MaxEnsemble = 9
 )
 
 // Validate checks every field and names the first bad one. Quorums must hold
@@ -151,6 +156,8 @@ func (w Workload) Validate() error {
 		return &FieldError{"ackQuorum", w.AckQuorum, fmt.Sprintf("1..%d (ack quorum <= write quorum %d)", w.WriteQuorum, w.WriteQuorum)}
 	case w.Ensemble < w.WriteQuorum:
 		return &FieldError{"ensemble", w.Ensemble, fmt.Sprintf("at least the write quorum %d (ensemble >= write >= ack >= 1)", w.WriteQuorum)}
+	case w.Ensemble > MaxEnsemble:
+		return &FieldError{"ensemble", w.Ensemble, fmt.Sprintf("at most %d bookies per ledger (ensemble >= write >= ack >= 1)", MaxEnsemble)}
 	case w.TTL <= 0:
 		return &FieldError{"ttl", w.TTL, "a positive duration such as 3h"}
 	case w.Retention < 0:

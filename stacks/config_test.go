@@ -92,6 +92,7 @@ func TestValidationRules(t *testing.T) {
 		{"quorum ack above write", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 3, WriteQuorum: 2, AckQuorum: 3} }, "pulsar-fleet:durability", "ensemble >= writeQuorum >= ackQuorum >= 1"},
 		{"quorum write above ensemble", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 2, WriteQuorum: 3, AckQuorum: 2} }, "pulsar-fleet:durability", "ensemble >= writeQuorum"},
 		{"quorum zero", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 0} }, "pulsar-fleet:durability", "ackQuorum >= 1"},
+		{"ensemble of a million", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 1_000_000, WriteQuorum: 3, AckQuorum: 2} }, "pulsar-fleet:durability.ensemble", "at most 9 bookies per ledger"},
 		{"ack quorum 1", "us-east-1", func(c *StackConfig) { c.Durability = Durability{Ensemble: 3, WriteQuorum: 3, AckQuorum: 1} }, "pulsar-fleet:durability.ackQuorum", "at least 2"},
 		{"bad CIDR", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.0.0/33" }, "pulsar-fleet:vpcCidr", "IPv4 CIDR"},
 		{"CIDR too small", "us-east-1", func(c *StackConfig) { c.VPCCIDR = "10.10.0.0/24" }, "pulsar-fleet:vpcCidr", "/16 to /18"},

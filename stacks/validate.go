@@ -210,6 +210,8 @@ func (c StackConfig) validateDurability(bad badFunc) {
 	if !(d.Ensemble >= d.WriteQuorum && d.WriteQuorum >= d.AckQuorum && d.AckQuorum >= 1) {
 		bad(Key("durability"), fmt.Sprintf("ensemble=%d writeQuorum=%d ackQuorum=%d", d.Ensemble, d.WriteQuorum, d.AckQuorum),
 			"ensemble >= writeQuorum >= ackQuorum >= 1")
+	} else if d.Ensemble > sizing.MaxEnsemble {
+		bad(Key("durability.ensemble"), d.Ensemble, fmt.Sprintf("at most %d bookies per ledger: a wider ensemble gains no durability and plans bookies for nothing", sizing.MaxEnsemble))
 	} else if d.AckQuorum < 2 {
 		bad(Key("durability.ackQuorum"), d.AckQuorum, "at least 2: with 1, an acknowledged entry can live on a single bookie")
 	} else if d.WriteQuorum < 3 && !d.AllowBelowDesign {
