@@ -1,11 +1,11 @@
 package security
 
 import (
-	"net/netip"
 	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
@@ -18,18 +18,28 @@ func lbSourceRanges(v *view) []Finding {
 		ranges, _ := get(o.Object, "spec.loadBalancerSourceRanges").([]any)
 		if len(ranges) == 0 {
 			f := fail(o.String(), "internet-facing load balancer without loadBalancerSourceRanges: open to the whole internet")
-			if o.Name() == pulsar.ExternalName && v.st.Config.Routing.AllowPublicProxy {
+			if v.st.Config.Routing.AllowPublicProxy && v.isClientListener(o) {
 				f.Waived = "routing.allowPublicProxy is set: the proxy serves clients on the internet, over TLS with token authentication"
 			}
 			out = append(out, f)
 		}
 		for _, r := range ranges {
-			if p, err := netip.ParsePrefix(str(r)); err != nil || p.Bits() == 0 {
-				out = append(out, fail(o.String(), "loadBalancerSourceRanges admits %s: the whole internet", str(r)))
+			if worldWide(str(r)) {
+				out = append(out, fail(o.String(), "loadBalancerSourceRanges admits %s: wider than /8, the internet or most of it", str(r)))
 			}
 		}
 	}
 	return out
+}
+
+// isClientListener says whether a Service is the program's client
+// listener: its name, in a namespace that runs a Pulsar release, selecting
+// the proxies. The waiver covers it alone.
+func (v *view) isClientListener(o manifests.Object) bool {
+	if o.Name() != pulsar.ExternalName || get(o.Object, "spec.selector.component") != pulsar.CompProxy {
+		return false
+	}
+	return slices.ContainsFunc(v.helmReleases("pulsar"), func(r recorder.Resource) bool { return str(r.Inputs["namespace"]) == o.Namespace() })
 }
 
 // internetFacingLoadBalancers are the LoadBalancer Services the EKS

@@ -37,6 +37,30 @@ func pulsarAuth(v *view) []Finding {
 		if len(su) == 0 {
 			out = append(out, fail(res(r), "auth.superUsers is empty: brokers and proxies cannot authenticate to each other"))
 		}
+		out = append(out, authOverrides(res(r), values)...)
+	}
+	return out
+}
+
+// authSettings are the broker and proxy settings that decide who is
+// admitted: the chart writes them from auth.*, and a configData entry
+// (plain, or PULSAR_PREFIX_, which apply-config-from-env.py applies after)
+// would override them, an anonymous role most of all.
+var authSettings = []string{"anonymousUserRole", "authenticationEnabled", "authorizationEnabled", "authenticationProviders",
+	"authorizationProvider", "superUserRoles", "proxyRoles"}
+
+// authOverrides fails a broker or proxy configData entry that sets one.
+func authOverrides(resource string, values map[string]any) []Finding {
+	var out []Finding
+	for _, c := range []string{"broker", "proxy"} {
+		data, _ := get(values, c+".configData").(map[string]any)
+		for _, k := range authSettings {
+			for _, key := range []string{k, "PULSAR_PREFIX_" + k} {
+				if v, ok := data[key]; ok {
+					out = append(out, fail(resource, "%s.configData.%s = %v: who is admitted is auth.*'s to say, not an override", c, key, v))
+				}
+			}
+		}
 	}
 	return out
 }
@@ -54,10 +78,17 @@ const (
 	annSSLPolicy = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
 )
 
-// tls12Policies are the ELB negotiation policies that refuse TLS < 1.2.
+// tls12Policy says whether an ELB negotiation policy refuses TLS below
+// 1.2: its name carries its lowest version (ELBSecurityPolicy-TLS13-1-2-…,
+// -TLS13-1-3-…, -TLS-1-2-…, -FS-1-2-…; TLS13-1-0 and TLS13-1-1 add TLS 1.3
+// to old versions, and are refused).
 func tls12Policy(p string) bool {
-	return strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-") || strings.HasPrefix(p, "ELBSecurityPolicy-TLS-1-2-") ||
-		strings.HasPrefix(p, "ELBSecurityPolicy-FS-1-2-")
+	for _, prefix := range []string{"ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS13-1-3-", "ELBSecurityPolicy-TLS-1-2-", "ELBSecurityPolicy-FS-1-2-"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func pulsarTLS(v *view) []Finding {

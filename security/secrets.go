@@ -27,8 +27,10 @@ var credentialPatterns = []struct {
 	{"a password assignment", regexp.MustCompile(`(?i)\b(password|passwd|pwd)\s*[:=]\s*[^\s,;&"'$]{6,}`)},
 }
 
-// secretKeyNames are config or value keys whose plain value is a secret.
-var secretKeyNames = regexp.MustCompile(`(?i)^(password|passwd|token|authToken|apiKey|accessKey|secretKey|secretAccessKey|privateKey|clientSecret|webhookUrl|url_?password)$`)
+// secretKeyNames are config or value keys whose plain value is a secret:
+// names ending in the words (adminPassword, webIdentityToken; not
+// httpTokens, a setting).
+var secretKeyNames = regexp.MustCompile(`(?i)(password|passwd|token|apiKey|accessKey|secretKey|privateKey|clientSecret|webhookUrl)$`)
 
 // credential names the kind of secret a string looks like, or "".
 func credential(s string) string {
@@ -67,10 +69,10 @@ func secretNotInConfig(v *view) []Finding {
 	if where == "" {
 		where = "Pulumi." + v.st.Stack + ".yaml"
 	}
+	// Every key is walked, a secret one's too: a key with one secure field
+	// may hold others in plain text; the secure values read as the
+	// placeholder and are passed over.
 	for _, key := range sortedKeys(file.Raw) {
-		if slices.Contains(file.SecretKeys, key) {
-			continue
-		}
 		raw := file.Raw[key]
 		var tree any = raw
 		if strings.HasPrefix(raw, "{") || strings.HasPrefix(raw, "[") {

@@ -316,6 +316,20 @@ func TestEveryRuleFails(t *testing.T) {
 			}
 			t.Fatal("no pulsar release")
 		}, "auth.authentication.enabled is not true"},
+		{"PULSAR-AUTH", "an anonymous role through configData", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				m(m(values["broker"])["configData"])["PULSAR_PREFIX_anonymousUserRole"] = "admin-us-east-1"
+			})
+		}, "broker.configData.PULSAR_PREFIX_anonymousUserRole = admin-us-east-1"},
+		{"PULSAR-AUTH", "authorization turned off in the proxies' configData", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				p := m(values["proxy"])
+				if p["configData"] == nil {
+					p["configData"] = map[string]any{}
+				}
+				m(p["configData"])["authorizationEnabled"] = "false"
+			})
+		}, "proxy.configData.authorizationEnabled = false"},
 		{"PULSAR-AUTH", "authorization off", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" && pulsarValues(r.Inputs)["auth"] != nil {
@@ -429,6 +443,11 @@ func TestEveryRuleFails(t *testing.T) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "pulsarssl"
 			})
 		}, "plaintext"},
+		{"PULSAR-TLS", "a TLS 1.3 policy that still admits 1.0", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] = "ELBSecurityPolicy-TLS13-1-0-2021-06"
+			})
+		}, "below 1.2"},
 		{"PULSAR-TLS", "no certificate", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				delete(m(m(in["metadata"])["annotations"]), "service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
@@ -640,6 +659,10 @@ func TestEveryRuleFails(t *testing.T) {
 		{"SECRET-NOT-IN-CONFIG", "password key in plain config", func(t *testing.T, st *stacks.OfflineStack) {
 			st.File.Raw["pulsar-fleet:grafana"] = `{"password":"hunter22"}`
 		}, "secret in plain text"},
+		{"SECRET-NOT-IN-CONFIG", "a plain token beside a secure field of the same key", func(t *testing.T, st *stacks.OfflineStack) {
+			st.File.Raw["aws:assumeRoleWithWebIdentity"] = `{"roleArn":"arn:aws:iam::123456789012:role/ci","sessionName":"` + stacks.SecretPlaceholder + `","webIdentityToken":"plain-oidc-token-value"}`
+			st.File.SecretKeys = append(st.File.SecretKeys, "aws:assumeRoleWithWebIdentity")
+		}, "aws:assumeRoleWithWebIdentity.webIdentityToken is a secret in plain text"},
 		{"SECRET-NOT-IN-MANIFESTS", "Pulumi secret in a ConfigMap", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:ConfigMap", "-client", func(in map[string]any) {
 				m(in["data"])["token"] = "[secret]"
@@ -704,7 +727,17 @@ func TestEveryRuleFails(t *testing.T) {
 			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "0.0.0.0/0"}
 			})
-		}, "admits 0.0.0.0/0: the whole internet"},
+		}, "admits 0.0.0.0/0: wider than /8"},
+		{"LB-SOURCE-RANGES", "the internet in two halves", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["loadBalancerSourceRanges"] = []any{"0.0.0.0/1", "128.0.0.0/1"}
+			})
+		}, "admits 0.0.0.0/1: wider than /8"},
+		{"LB-SOURCE-RANGES", "the waiver does not cover another Service of the same name", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(m(in["spec"])["selector"])["component"] = "broker"
+			})
+		}, "without loadBalancerSourceRanges: open to the whole internet"},
 		{"EKS-STANDARD-SUPPORT", "version in extended support", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { in["version"] = "1.33" })
 		}, "Kubernetes 1.33 left EKS standard support on 2026-07-29"},
