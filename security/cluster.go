@@ -113,6 +113,11 @@ func nodeIMDSv2(v *view) []Finding {
 			out = append(out, fail(res(r), "metadataOptions.httpPutResponseHopLimit %v: want 1 so pods cannot reach the node role", get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")))
 		}
 	}
+	for _, r := range v.byType["eks:index:Cluster"] {
+		if r.Inputs["skipDefaultNodeGroup"] != true {
+			out = append(out, fail(res(r), "skipDefaultNodeGroup is not true: pulumi-eks would add a default node group whose metadata options the check cannot read"))
+		}
+	}
 	for _, r := range v.byType["eks:index:ManagedNodeGroup"] {
 		switch {
 		case r.Inputs["launchTemplate"] != nil:

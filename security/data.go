@@ -8,11 +8,13 @@ import "strings"
 // every KMS key (theirs and the cluster's secrets key) and the EKS cluster.
 func dataBearing(v *view) []string {
 	var out []string
-	for _, typ := range []string{"aws:s3/bucketV2:BucketV2", "aws:kms/key:Key", "eks:index:Cluster"} {
+	for _, b := range v.buckets() {
+		if !strings.HasSuffix(b.Name, "-logs") {
+			out = append(out, b.URN) // every bucket but the access logs: offload, metrics, the metrics mirrors
+		}
+	}
+	for _, typ := range append([]string{"aws:kms/key:Key"}, eksClusterTypes...) {
 		for _, r := range v.byType[typ] {
-			if typ == "aws:s3/bucketV2:BucketV2" && !strings.HasSuffix(r.Name, "-offload") && !strings.HasSuffix(r.Name, "-metrics") {
-				continue // access-log buckets
-			}
 			out = append(out, r.URN)
 		}
 	}

@@ -36,16 +36,41 @@ func iamNoWildcardAdmin(v *view) []Finding {
 			}
 		}
 	}
-	for _, r := range v.byType["aws:iam/rolePolicyAttachment:RolePolicyAttachment"] {
-		arn := str(r.Inputs["policyArn"])
-		for _, p := range adminPolicies {
-			if strings.HasSuffix(arn, ":policy/"+p) {
-				out = append(out, fail(res(r), "attaches %s", arn))
+	for _, typ := range attachmentTypes {
+		for _, r := range v.byType[typ] {
+			out = append(out, adminAttached(res(r), str(r.Inputs["policyArn"]))...)
+		}
+	}
+	for _, r := range v.byType["aws:iam/role:Role"] {
+		arns, _ := r.Inputs["managedPolicyArns"].([]any)
+		for _, a := range arns {
+			out = append(out, adminAttached(res(r), str(a))...)
+		}
+		inline, _ := r.Inputs["inlinePolicies"].([]any)
+		for _, p := range inline {
+			if doc := str(get(p, "policy")); doc != "" {
+				if err := iampolicy.CheckNoWildcardAdmin(doc); err != nil {
+					out = append(out, fail(res(r), "inline policy %s: %v", str(get(p, "name")), err))
+				}
 			}
 		}
 	}
 	sortFindings(out)
 	return out
+}
+
+// attachmentTypes attach a managed policy by ARN.
+var attachmentTypes = []string{"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+	"aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment"}
+
+// adminAttached fails an AWS managed policy that amounts to */*.
+func adminAttached(where, arn string) []Finding {
+	for _, p := range adminPolicies {
+		if strings.HasSuffix(arn, ":policy/"+p) {
+			return []Finding{fail(where, "attaches %s", arn)}
+		}
+	}
+	return nil
 }
 
 // serviceAccount is a namespace/name pair and the role ARN bound to it.

@@ -83,7 +83,7 @@ func Rules() []Rule {
 		{"NAMESPACES-ISOLATED", "Every namespace the program creates (Pulsar, monitoring, cert-manager) has a NetworkPolicy selecting all its pods, and every pod it adds to kube-system (Karpenter, Fluent Bit) is selected by one: nothing reaches them that a policy does not admit; and in the namespaces it creates an egress policy selects every pod, and no egress rule sends outside the VPC but DNS and TLS (never to the instance metadata service)", namespacesIsolated},
 		{"SECRET-NOT-IN-CONFIG", "No secret value in stack config (only secure values)", secretNotInConfig},
 		{"SECRET-NOT-IN-MANIFESTS", "No secret value in emitted manifests (only references or Pulumi secrets)", secretNotInManifests},
-		{"DATA-PROTECTED", "Offload buckets, KMS keys and the EKS cluster are protected from deletion unless allowDataDeletion is set", dataProtected},
+		{"DATA-PROTECTED", "Offload and metrics buckets (the metrics mirrors too), KMS keys and the EKS cluster are protected from deletion unless allowDataDeletion is set", dataProtected},
 	}
 }
 

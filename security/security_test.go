@@ -192,6 +192,10 @@ func TestEveryRuleFails(t *testing.T) {
 		{"S3-ENCRYPTED", "no encryption configuration", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, sse, "-offload")
 		}, "no default encryption"},
+		{"S3-ENCRYPTED", "a legacy bucket with no settings the rules can read", func(t *testing.T, st *stacks.OfflineStack) {
+			st.Resources = append(st.Resources, recorder.Resource{Type: "aws:s3/bucket:Bucket", Name: "us-east-1-scratch", ID: "us-east-1-scratch",
+				URN: "urn:pulumi:us-east-1::pulsar-fleet::aws:s3/bucket:Bucket::us-east-1-scratch", Inputs: map[string]any{"bucket": "us-east-1-scratch"}, Protect: true})
+		}, "us-east-1-scratch"},
 		{"S3-ENCRYPTED", "unknown algorithm", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, sse, "-logs", func(in map[string]any) {
 				m(in["rules"].([]any)[0])["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "none"}
@@ -244,6 +248,9 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NODE-IMDSV2", "node group on defaults", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { delete(in, "launchTemplate") })
 		}, "IMDSv1"},
+		{"NODE-IMDSV2", "the cluster's default node group", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { delete(in, "skipDefaultNodeGroup") })
+		}, "skipDefaultNodeGroup is not true"},
 		{"NODE-IMDSV2", "node group with enableIMDSv2 alone", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { delete(in, "launchTemplate"); in["enableIMDSv2"] = true })
 		}, "enableIMDSv2 without a launch template"},
@@ -267,6 +274,16 @@ func TestEveryRuleFails(t *testing.T) {
 				in["policyArn"] = "arn:aws:iam::aws:policy/AdministratorAccess"
 			})
 		}, "AdministratorAccess"},
+		{"IAM-NO-WILDCARD-ADMIN", "every action but one", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, rolePolicy, "-controller", func(in map[string]any) {
+				in["policy"] = `{"Statement":[{"Sid":"AlmostEverything","Effect":"Allow","NotAction":"sts:DecodeAuthorizationMessage","Resource":"*"}]}`
+			})
+		}, "every action but"},
+		{"IAM-NO-WILDCARD-ADMIN", "administrator among a role's managed policies", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:iam/role:Role", "", func(in map[string]any) {
+				in["managedPolicyArns"] = []any{"arn:aws:iam::aws:policy/AdministratorAccess"}
+			})
+		}, "attaches arn:aws:iam::aws:policy/AdministratorAccess"},
 		{"IAM-TRUST-SCOPED", "wildcard subject", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, role, "-controller", func(in map[string]any) {
 				in["assumeRolePolicy"] = strings.ReplaceAll(in["assumeRolePolicy"].(string), "kube-system:karpenter", "kube-system:*")

@@ -4,13 +4,27 @@ import (
 	"slices"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/iampolicy"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 )
 
-const bucketType = "aws:s3/bucketV2:BucketV2"
+// bucketTypes are the resource types that make an S3 bucket: the program's
+// (BucketV2, whose settings are resources of their own) and the legacy
+// one, whose inline settings the rules do not read, so a legacy bucket
+// fails them: it is judged, never overlooked.
+var bucketTypes = []string{"aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket"}
+
+// buckets are every bucket the stack makes.
+func (v *view) buckets() []recorder.Resource {
+	var out []recorder.Resource
+	for _, t := range bucketTypes {
+		out = append(out, v.byType[t]...)
+	}
+	return out
+}
 
 func s3Encrypted(v *view) []Finding {
 	var out []Finding
-	for _, b := range v.byType[bucketType] {
+	for _, b := range v.buckets() {
 		ok := false
 		for _, c := range v.attached("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "bucket", b.ID) {
 			rules, _ := c.Inputs["rules"].([]any)
@@ -29,7 +43,7 @@ func s3Encrypted(v *view) []Finding {
 
 func s3Versioned(v *view) []Finding {
 	var out []Finding
-	for _, b := range v.byType[bucketType] {
+	for _, b := range v.buckets() {
 		ok := false
 		for _, c := range v.attached("aws:s3/bucketVersioningV2:BucketVersioningV2", "bucket", b.ID) {
 			ok = ok || str(get(c.Inputs, "versioningConfiguration.status")) == "Enabled"
@@ -43,7 +57,7 @@ func s3Versioned(v *view) []Finding {
 
 func s3PublicAccessBlocked(v *view) []Finding {
 	var out []Finding
-	for _, b := range v.byType[bucketType] {
+	for _, b := range v.buckets() {
 		blocks := v.attached("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "bucket", b.ID)
 		if len(blocks) == 0 {
 			out = append(out, fail(res(b), "no public access block"))
@@ -79,7 +93,7 @@ func anyone(st iampolicy.Statement) bool {
 
 func s3TLSOnly(v *view) []Finding {
 	var out []Finding
-	for _, b := range v.byType[bucketType] {
+	for _, b := range v.buckets() {
 		ok := false
 		for _, p := range v.attached("aws:s3/bucketPolicy:BucketPolicy", "bucket", b.ID) {
 			sts, err := iampolicy.Parse(str(p.Inputs["policy"]))

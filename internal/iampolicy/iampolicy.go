@@ -16,8 +16,12 @@ type Statement struct {
 	Effect    string
 	Actions   []string
 	Resources []string
-	Principal map[string][]string
-	Condition map[string]map[string][]string
+	// NotActions and NotResources are the statement's exclusions: an
+	// Allow with one grants everything else.
+	NotActions   []string
+	NotResources []string
+	Principal    map[string][]string
+	Condition    map[string]map[string][]string
 }
 
 // Parse reads a policy document (string or list forms).
@@ -35,6 +39,8 @@ func Parse(s string) ([]Statement, error) {
 		p.Effect, _ = st["Effect"].(string)
 		p.Actions = stringList(st["Action"])
 		p.Resources = stringList(st["Resource"])
+		p.NotActions = stringList(st["NotAction"])
+		p.NotResources = stringList(st["NotResource"])
 		if pr, ok := st["Principal"].(map[string]any); ok {
 			for k, v := range pr {
 				p.Principal[k] = stringList(v)
@@ -74,8 +80,11 @@ func stringList(v any) []string {
 	return nil
 }
 
-// CheckNoWildcardAdmin rejects an Allow statement whose action is "*" (or a
-// service wildcard such as "s3:*") on resource "*".
+// CheckNoWildcardAdmin rejects an Allow statement that grants every action
+// of a service (or all) on every resource: "*" or "s3:*" on "*" or on an
+// ARN whose service is a wildcard ("arn:aws:*:*:*:*"), and any Allow with
+// NotAction (every action but those) or with NotResource and a wildcard
+// action (every resource but those).
 func CheckNoWildcardAdmin(s string) error {
 	sts, err := Parse(s)
 	if err != nil {
@@ -85,17 +94,30 @@ func CheckNoWildcardAdmin(s string) error {
 		if st.Effect != "Allow" {
 			continue
 		}
+		if len(st.NotActions) > 0 {
+			return fmt.Errorf("policy statement %q allows every action but %v (NotAction)", st.Sid, st.NotActions)
+		}
 		wildAction := false
 		for _, a := range st.Actions {
 			if a == "*" || strings.HasSuffix(a, ":*") {
 				wildAction = true
 			}
 		}
+		if wildAction && len(st.NotResources) > 0 {
+			return fmt.Errorf("policy statement %q allows %v on every resource but %v (NotResource)", st.Sid, st.Actions, st.NotResources)
+		}
 		for _, r := range st.Resources {
-			if r == "*" && wildAction {
+			if wildResource(r) && wildAction {
 				return fmt.Errorf("policy statement %q allows %v on every resource", st.Sid, st.Actions)
 			}
 		}
 	}
 	return nil
+}
+
+// wildResource says whether a resource names every resource: "*", or an
+// ARN whose partition or service is a wildcard.
+func wildResource(r string) bool {
+	f := strings.Split(r, ":")
+	return r == "*" || len(f) > 2 && f[0] == "arn" && (strings.Contains(f[1], "*") || strings.Contains(f[2], "*"))
 }
