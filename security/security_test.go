@@ -219,6 +219,11 @@ func TestEveryRuleFails(t *testing.T) {
 				in["policy"] = `{"Statement":[{"Sid":"Other","Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::b"}]}`
 			})
 		}, "SecureTransport"},
+		{"S3-TLS-ONLY", "the deny on the bucket, not its objects", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:s3/bucketPolicy:BucketPolicy", "-offload", func(in map[string]any) {
+				in["policy"] = `{"Statement":[{"Sid":"TLSOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+			})
+		}, "SecureTransport"},
 		{"EKS-SECRETS-ENCRYPTED", "no key", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) { delete(in, "encryptionConfigKeyArn") })
 		}, "encryptionConfigKeyArn"},

@@ -2,6 +2,7 @@ package security
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/iampolicy"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -91,6 +92,15 @@ func anyone(st iampolicy.Statement) bool {
 	return slices.Contains(st.Principal["*"], "*") || slices.Contains(st.Principal["AWS"], "*")
 }
 
+// coversBucketAndObjects says whether a statement's resources name the
+// bucket and its objects: "*", or the bucket's ARN and ARN/* (a Deny on
+// the bucket alone leaves object reads over plain HTTP allowed).
+func coversBucketAndObjects(resources []string) bool {
+	bucket := slices.ContainsFunc(resources, func(r string) bool { return r == "*" || !strings.Contains(strings.TrimPrefix(r, "arn:aws:s3:::"), "/") })
+	objects := slices.ContainsFunc(resources, func(r string) bool { return r == "*" || strings.HasSuffix(r, "/*") })
+	return bucket && objects
+}
+
 func s3TLSOnly(v *view) []Finding {
 	var out []Finding
 	for _, b := range v.buckets() {
@@ -102,7 +112,7 @@ func s3TLSOnly(v *view) []Finding {
 			}
 			for _, st := range sts {
 				allActions := slices.Contains(st.Actions, "s3:*") || slices.Contains(st.Actions, "*")
-				if st.Effect == "Deny" && anyone(st) && allActions && slices.Contains(st.Condition["Bool"]["aws:SecureTransport"], "false") {
+				if st.Effect == "Deny" && anyone(st) && allActions && coversBucketAndObjects(st.Resources) && slices.Contains(st.Condition["Bool"]["aws:SecureTransport"], "false") {
 					ok = true
 				}
 			}
