@@ -51,13 +51,21 @@ var authSettings = []string{"anonymousUserRole", "authenticationEnabled", "autho
 
 // authOverrides fails a broker or proxy configData entry that sets one.
 func authOverrides(resource string, values map[string]any) []Finding {
+	return configDataSets(resource, values, map[string][]string{"broker": authSettings, "proxy": authSettings},
+		"who is admitted is auth.*'s to say, not an override")
+}
+
+// configDataSets fails each entry of a component's configData that sets
+// one of its keys, plain or PULSAR_PREFIX_ (apply-config-from-env.py
+// applies both after the chart's own settings), saying why.
+func configDataSets(resource string, values map[string]any, keys map[string][]string, why string) []Finding {
 	var out []Finding
-	for _, c := range []string{"broker", "proxy"} {
+	for _, c := range slices.Sorted(maps.Keys(keys)) {
 		data, _ := get(values, c+".configData").(map[string]any)
-		for _, k := range authSettings {
+		for _, k := range keys[c] {
 			for _, key := range []string{k, "PULSAR_PREFIX_" + k} {
 				if v, ok := data[key]; ok {
-					out = append(out, fail(resource, "%s.configData.%s = %v: who is admitted is auth.*'s to say, not an override", c, key, v))
+					out = append(out, fail(resource, "%s.configData.%s = %v: %s", c, key, v, why))
 				}
 			}
 		}
@@ -362,18 +370,7 @@ var plaintextPorts = map[string][]string{
 // plaintextSettings fails a configData entry that opens a plaintext
 // client port.
 func plaintextSettings(resource string, values map[string]any) []Finding {
-	var out []Finding
-	for _, c := range slices.Sorted(maps.Keys(plaintextPorts)) {
-		data, _ := get(values, c+".configData").(map[string]any)
-		for _, k := range plaintextPorts[c] {
-			for _, key := range []string{k, "PULSAR_PREFIX_" + k} {
-				if v, ok := data[key]; ok {
-					out = append(out, fail(resource, "%s.configData.%s = %v: it opens the plaintext client port the TLS settings close", c, key, v))
-				}
-			}
-		}
-	}
-	return out
+	return configDataSets(resource, values, plaintextPorts, "it opens the plaintext client port the TLS settings close")
 }
 
 // waitsForZooKeeper reads proxy.waitZookeeperTimeout as the chart does:

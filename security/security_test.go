@@ -344,13 +344,7 @@ func TestEveryRuleFails(t *testing.T) {
 			})
 		}, "broker.configData.PULSAR_PREFIX_anonymousUserRole = admin-us-east-1"},
 		{"PULSAR-AUTH", "authorization turned off in the proxies' configData", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				p := m(values["proxy"])
-				if p["configData"] == nil {
-					p["configData"] = map[string]any{}
-				}
-				m(p["configData"])["authorizationEnabled"] = "false"
-			})
+			forMainRelease(t, st, func(values map[string]any) { setConfigData(values, "proxy", "authorizationEnabled", "false") })
 		}, "proxy.configData.authorizationEnabled = false"},
 		{"PULSAR-AUTH", "authorization off", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
@@ -395,16 +389,10 @@ func TestEveryRuleFails(t *testing.T) {
 			}
 		}, "ZooKeeper still serves plaintext clients on 2181"},
 		{"PULSAR-NO-PLAINTEXT", "ZooKeeper's client port put back by configData", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				zk := m(values["zookeeper"])
-				if zk["configData"] == nil {
-					zk["configData"] = map[string]any{}
-				}
-				m(zk["configData"])["PULSAR_PREFIX_clientPort"] = "2181"
-			})
+			forMainRelease(t, st, func(values map[string]any) { setConfigData(values, "zookeeper", "PULSAR_PREFIX_clientPort", "2181") })
 		}, "zookeeper.configData.PULSAR_PREFIX_clientPort = 2181: it opens the plaintext client port"},
 		{"PULSAR-NO-PLAINTEXT", "the brokers' plaintext port put back by configData", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) { m(m(values["broker"])["configData"])["brokerServicePort"] = "6650" })
+			forMainRelease(t, st, func(values map[string]any) { setConfigData(values, "broker", "brokerServicePort", "6650") })
 		}, "broker.configData.brokerServicePort = 6650"},
 		{"PULSAR-NO-PLAINTEXT", "the proxies wait for ZooKeeper's plaintext port", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
@@ -565,28 +553,16 @@ func TestEveryRuleFails(t *testing.T) {
 			dropManifests(t, st, "monitoring-egress")
 		}, "namespace monitoring: a pod sends to the internet on port 22"},
 		{"NAMESPACES-ISOLATED", "the metadata service admitted to Thanos' pods", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringRelease(t, st, func(values map[string]any) {
-				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "thanos-imds", "namespace": observability.Namespace},
-					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "thanos"}}, "policyTypes": []any{"Egress"},
-						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "169.254.169.254/32"}}}, "ports": []any{map[string]any{"port": 80}}}}}})
-			})
+			withMonitoringPolicy(t, st, "thanos-imds", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "thanos"}}, "policyTypes": []any{"Egress"},
+				"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "169.254.169.254/32"}}}, "ports": []any{map[string]any{"port": 80}}}}})
 		}, "NetworkPolicy monitoring/thanos-imds: egress rule 0 sends outside the VPC on TCP 80"},
 		{"NAMESPACES-ISOLATED", "Grafana's pods sent plaintext anywhere but to one address", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringRelease(t, st, func(values map[string]any) {
-				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "grafana-out", "namespace": observability.Namespace},
-					"spec": map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "grafana"}}, "policyTypes": []any{"Egress"},
-						"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"203.0.113.9/32"}}}},
-							"ports": []any{map[string]any{"protocol": "UDP", "port": 1, "endPort": 65535}}}}}})
-			})
+			withMonitoringPolicy(t, st, "grafana-out", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "grafana"}}, "policyTypes": []any{"Egress"},
+				"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "0.0.0.0/0", "except": []any{"203.0.113.9/32"}}}},
+					"ports": []any{map[string]any{"protocol": "UDP", "port": 1, "endPort": 65535}}}}})
 		}, "NetworkPolicy monitoring/grafana-out: egress rule 0 sends outside the VPC on UDP 1-65535"},
 		{"NAMESPACES-ISOLATED", "a monitoring policy the check cannot read", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringRelease(t, st, func(values map[string]any) {
-				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-					"metadata": map[string]any{"name": "named-port", "namespace": observability.Namespace},
-					"spec":     map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "smtp"}}}}}})
-			})
+			withMonitoringPolicy(t, st, "named-port", map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"ports": []any{map[string]any{"port": "smtp"}}}}})
 		}, "a NetworkPolicy in monitoring the check cannot read"},
 		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter")
@@ -925,10 +901,33 @@ func dropSecret(t *testing.T, st *stacks.OfflineStack, suffix string) {
 func withPolicy(name string, spec map[string]any) func(*testing.T, *stacks.OfflineStack) {
 	return func(t *testing.T, st *stacks.OfflineStack) {
 		forMainRelease(t, st, func(values map[string]any) {
-			values["extraDeploy"] = append(values["extraDeploy"].([]any), map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-				"metadata": map[string]any{"name": name, "namespace": "pulsar"}, "spec": spec})
+			values["extraDeploy"] = append(values["extraDeploy"].([]any), policyObject(name, "pulsar", spec))
 		})
 	}
+}
+
+// withMonitoringPolicy adds a NetworkPolicy to the monitoring release's
+// own objects.
+func withMonitoringPolicy(t *testing.T, st *stacks.OfflineStack, name string, spec map[string]any) {
+	t.Helper()
+	monitoringRelease(t, st, func(values map[string]any) {
+		values["extraManifests"] = append(values["extraManifests"].([]any), policyObject(name, observability.Namespace, spec))
+	})
+}
+
+// policyObject is a NetworkPolicy object as a release's values carry it.
+func policyObject(name, ns string, spec map[string]any) map[string]any {
+	return map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}
+}
+
+// setConfigData sets a key of a component's configData in the values,
+// making the map where the program sets none.
+func setConfigData(values map[string]any, component, key string, v any) {
+	c := m(values[component])
+	if c["configData"] == nil {
+		c["configData"] = map[string]any{}
+	}
+	m(c["configData"])[key] = v
 }
 
 // A running region's move to quorum TLS is waived at each stage; TLS only
