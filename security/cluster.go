@@ -1,7 +1,6 @@
 package security
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -80,88 +79,6 @@ func eksLogs(v *view) []Finding {
 					out = append(out, fail(res(r), "control-plane log %q is off (enabled: %v)", want, logs))
 				}
 			}
-		}
-	}
-	return out
-}
-
-// hopLimitOK wants a hop limit of 1: a pod's packets are one hop
-// further from the node than the node's own (the VPC CNI routes them
-// through the host), so 2 would let every pod read the node role's
-// credentials.
-func hopLimitOK(v any) bool {
-	n, ok := v.(float64)
-	return ok && n == 1
-}
-
-func nodeIMDSv2(v *view) []Finding {
-	var out []Finding
-	for _, o := range v.objectsOfKind("EC2NodeClass") {
-		md := get(o.Object, "spec.metadataOptions")
-		if str(get(md, "httpTokens")) != "required" {
-			out = append(out, fail(o.String(), "spec.metadataOptions.httpTokens is %q, want required", str(get(md, "httpTokens"))))
-		}
-		if !hopLimitOK(get(md, "httpPutResponseHopLimit")) {
-			out = append(out, fail(o.String(), "spec.metadataOptions.httpPutResponseHopLimit %v: want 1 so pods cannot reach the node role", get(md, "httpPutResponseHopLimit")))
-		}
-	}
-	for _, r := range v.byType["aws:ec2/launchTemplate:LaunchTemplate"] {
-		if str(get(r.Inputs, "metadataOptions.httpTokens")) != "required" {
-			out = append(out, fail(res(r), "metadataOptions.httpTokens is not required"))
-		}
-		if !hopLimitOK(get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")) {
-			out = append(out, fail(res(r), "metadataOptions.httpPutResponseHopLimit %v: want 1 so pods cannot reach the node role", get(r.Inputs, "metadataOptions.httpPutResponseHopLimit")))
-		}
-	}
-	for _, r := range v.byType["eks:index:Cluster"] {
-		if r.Inputs["skipDefaultNodeGroup"] != true {
-			out = append(out, fail(res(r), "skipDefaultNodeGroup is not true: pulumi-eks would add a default node group whose metadata options the check cannot read"))
-		}
-	}
-	for _, r := range v.byType["eks:index:ManagedNodeGroup"] {
-		switch {
-		case r.Inputs["launchTemplate"] != nil:
-		case r.Inputs["enableIMDSv2"] == true:
-			out = append(out, fail(res(r), "enableIMDSv2 without a launch template: the hop limit is the provider's, not one the check can read: want a launch template with hop limit 1"))
-		default:
-			out = append(out, fail(res(r), "neither a launch template nor enableIMDSv2: the node group allows IMDSv1"))
-		}
-	}
-	return out
-}
-
-func nodeVolumesEncrypted(v *view) []Finding {
-	var out []Finding
-	for _, o := range v.objectsOfKind("EC2NodeClass") {
-		bdms, _ := get(o.Object, "spec.blockDeviceMappings").([]any)
-		if len(bdms) == 0 {
-			out = append(out, fail(o.String(), "no blockDeviceMappings: the root volume follows the AMI, unencrypted unless the account default says otherwise"))
-		}
-		for i, b := range bdms {
-			if get(b, "ebs.encrypted") != true {
-				out = append(out, fail(o.String(), "spec.blockDeviceMappings[%d].ebs.encrypted is not true", i))
-			}
-		}
-	}
-	for _, r := range v.byType["aws:ec2/launchTemplate:LaunchTemplate"] {
-		bdms, _ := r.Inputs["blockDeviceMappings"].([]any)
-		if len(bdms) == 0 {
-			out = append(out, fail(res(r), "no blockDeviceMappings: the root volume follows the AMI"))
-		}
-		for i, b := range bdms {
-			if fmt.Sprint(get(b, "ebs.encrypted")) != "true" {
-				out = append(out, fail(res(r), "blockDeviceMappings[%d].ebs.encrypted is not true", i))
-			}
-		}
-	}
-	for _, r := range v.byType["eks:index:ManagedNodeGroup"] {
-		if r.Inputs["launchTemplate"] == nil {
-			out = append(out, fail(res(r), "no launch template: the root volume's encryption is left to the account default"))
-		}
-	}
-	for _, o := range v.objectsOfKind("StorageClass") {
-		if str(o.Object["provisioner"]) == "ebs.csi.aws.com" && str(get(o.Object, "parameters.encrypted")) != "true" {
-			out = append(out, fail(o.String(), "parameters.encrypted is not \"true\""))
 		}
 	}
 	return out

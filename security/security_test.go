@@ -258,12 +258,43 @@ func TestEveryRuleFails(t *testing.T) {
 		}, "skipDefaultNodeGroup is not true"},
 		{"NODE-IMDSV2", "node group with enableIMDSv2 alone", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { delete(in, "launchTemplate"); in["enableIMDSv2"] = true })
-		}, "enableIMDSv2 without a launch template"},
+		}, "enableIMDSv2 with no launch template"},
 		{"NODE-VOLUMES-ENCRYPTED", "node class volume unencrypted", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, nodeClass, "", func(in map[string]any) {
 				m(m(m(in["spec"])["blockDeviceMappings"].([]any)[0])["ebs"])["encrypted"] = false
 			})
 		}, "encrypted"},
+		{"NODE-IMDSV2", "node group on a launch template the stack does not create", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { m(in["launchTemplate"])["id"] = "lt-0123456789abcdef0" })
+		}, `launch template "lt-0123456789abcdef0" is not one the stack creates`},
+		{"NODE-IMDSV2", "a self-managed node group", func(t *testing.T, st *stacks.OfflineStack) {
+			st.Resources = append(st.Resources, recorder.Resource{Type: "eks:index:NodeGroupV2", Name: "us-east-1-extra",
+				Inputs: map[string]any{"enableIMDSv2": true, "nodeRootVolumeEncrypted": true}})
+		}, "a self-managed node group"},
+		{"NODE-IMDSV2", "an AWS provider node group without a launch template", func(t *testing.T, st *stacks.OfflineStack) {
+			st.Resources = append(st.Resources, recorder.Resource{Type: "aws:eks/nodeGroup:NodeGroup", Name: "us-east-1-extra", Inputs: map[string]any{}})
+		}, "no launch template and no enableIMDSv2"},
+		{"NODE-VOLUMES-ENCRYPTED", "node group on a launch template the stack does not create", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { m(in["launchTemplate"])["id"] = "lt-0123456789abcdef0" })
+		}, "left to the account default"},
+		{"NODE-VOLUMES-ENCRYPTED", "launch template leaves the root device to the AMI", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:ec2/launchTemplate:LaunchTemplate", "-system", func(in map[string]any) {
+				m(in["blockDeviceMappings"].([]any)[0])["deviceName"] = "/dev/xvdb"
+			})
+		}, "does not map the root device /dev/xvda encrypted"},
+		{"NODE-VOLUMES-ENCRYPTED", "launch template with a custom AMI", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "aws:ec2/launchTemplate:LaunchTemplate", "-system", func(in map[string]any) { in["imageId"] = "ami-0123456789abcdef0" })
+		}, "a custom or unknown AMI"},
+		{"NODE-VOLUMES-ENCRYPTED", "node class leaves the root device to the AMI", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, nodeClass, "", func(in map[string]any) {
+				b := m(m(in["spec"])["blockDeviceMappings"].([]any)[0])
+				b["deviceName"] = "/dev/xvdb"
+				delete(b, "rootVolume")
+			})
+		}, "no mapping for the root device /dev/xvda"},
+		{"NODE-VOLUMES-ENCRYPTED", "self-managed node group with the account default", func(t *testing.T, st *stacks.OfflineStack) {
+			st.Resources = append(st.Resources, recorder.Resource{Type: "eks:index:NodeGroupV2", Name: "us-east-1-extra", Inputs: map[string]any{}})
+		}, "nodeRootVolumeEncrypted is not true"},
 		{"NODE-VOLUMES-ENCRYPTED", "storage class unencrypted", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:storage.k8s.io/v1:StorageClass", "-pulsar-ledgers", func(in map[string]any) {
 				m(in["parameters"])["encrypted"] = "false"
