@@ -108,10 +108,7 @@ const (
 // admits it.
 const PortDNS = 53
 
-// WebPorts and WebPortNames are the ports that serve HTTP, Pulsar's admin
-// API among it (the proxies' and brokers' web ports, and the usual
-// front ports): no internet-facing load balancer carries one.
-var (
-	WebPorts     = []int{80, PortHTTPS, 8080, 8443}
-	WebPortNames = []string{"http", "https"}
-)
+// WebPorts are the ports that serve HTTP, Pulsar's admin API among it (the
+// proxies' and brokers' web ports, and the usual front ports): no
+// internet-facing load balancer leads to one.
+var WebPorts = []int{80, PortHTTPS, 8080, 8443}

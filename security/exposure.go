@@ -2,6 +2,7 @@ package security
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
@@ -75,18 +76,66 @@ func adminNotPublic(v *view) []Finding {
 		for _, p := range ports {
 			// What is behind the port decides: Thanos' gRPC on 443 is no
 			// web API, the proxies' 8443 behind any port is.
-			port, target := num(get(p, "port")), get(p, "targetPort")
-			if target == nil {
-				target = get(p, "port")
-			}
-			if slices.Contains(model.WebPorts, num(target)) || slices.Contains(model.WebPortNames, str(target)) {
-				out = append(out, fail(o.String(), "port %d (target %v) on an internet-facing load balancer: a web port, which serves Pulsar's admin API; put it on the private listener (%s)",
-					port, target, pulsar.PrivateName))
+			target, ok := v.targetPort(o, p)
+			switch {
+			case !ok:
+				out = append(out, fail(o.String(), "port %d forwards to the named port %q, which the check cannot resolve to a number (it may be a web port): forward to the number", num(get(p, "port")), str(get(p, "targetPort"))))
+			case slices.Contains(model.WebPorts, target):
+				out = append(out, fail(o.String(), "port %d (target %d) on an internet-facing load balancer: a web port, which serves Pulsar's admin API; put it on the private listener (%s)",
+					num(get(p, "port")), target, pulsar.PrivateName))
 			}
 		}
 	}
 	return out
 }
+
+// targetPort is the container port a Service port forwards to: its
+// targetPort, or its port when that is left out. A named one is resolved
+// against the containers of the workloads in the stack the Service
+// selects; false when it cannot be (a chart's pods, which the preview does
+// not show, or no such name).
+func (v *view) targetPort(svc manifests.Object, p any) (int, bool) {
+	switch t := get(p, "targetPort").(type) {
+	case nil:
+		return num(get(p, "port")), true
+	case string:
+		if n, err := strconv.Atoi(t); err == nil {
+			return n, true
+		}
+		return v.namedPort(svc, t)
+	default:
+		return num(t), true
+	}
+}
+
+// namedPort is the number of a named container port of the workloads a
+// Service selects, when they all agree on it.
+func (v *view) namedPort(svc manifests.Object, name string) (int, bool) {
+	sel, _ := get(svc.Object, "spec.selector").(map[string]any)
+	found := map[int]bool{}
+	for _, w := range v.workloads() {
+		if len(sel) == 0 || w.Namespace() != svc.Namespace() || !selects(sel, w) {
+			continue
+		}
+		for _, c := range append(list(get(w.Object, "spec.template.spec.containers")), list(get(w.Object, "spec.template.spec.initContainers"))...) {
+			for _, cp := range list(get(c, "ports")) {
+				if str(get(cp, "name")) == name {
+					found[num(get(cp, "containerPort"))] = true
+				}
+			}
+		}
+	}
+	if len(found) != 1 {
+		return 0, false
+	}
+	for n := range found {
+		return n, true
+	}
+	return 0, false
+}
+
+// list is a JSON array (nil for anything else).
+func list(v any) []any { l, _ := v.([]any); return l }
 
 // num is a JSON number as an int (0 for anything else).
 func num(v any) int {

@@ -37,20 +37,69 @@ func metricsAuthenticated(v *view) []Finding {
 		}
 		out = append(out, sourceRanges(o)...)
 	}
-	for _, w := range v.thanosQueriers() {
-		out = append(out, querierTLS(w, command(w))...)
+	for _, q := range v.thanosQueriers() {
+		out = append(out, querierTLS(q.workload, q.args, v.inCluster)...)
 	}
 	return out
 }
 
-// remoteAddress says whether an endpoint address (a dns+ or dnssrv+ name
-// too) is outside the cluster.
-func remoteAddress(e string) bool {
-	host := e[strings.LastIndex(e, "+")+1:]
+// serviceOf is the Service an endpoint address (a dns+ or dnssrv+ name
+// too) names by the cluster's DNS, name.namespace.svc[.cluster.local];
+// false for any other address.
+func serviceOf(address string) (namespace, name string, ok bool) {
+	host := address[strings.LastIndex(address, "+")+1:]
 	if i := strings.LastIndex(host, ":"); i >= 0 {
 		host = host[:i]
 	}
-	return !strings.HasSuffix(host, ".svc.cluster.local") && !strings.HasSuffix(host, ".svc")
+	host, ok = strings.CutSuffix(strings.TrimSuffix(host, ".cluster.local"), ".svc")
+	if !ok {
+		return "", "", false
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return "", "", false
+	}
+	// A dnssrv+ name starts with _service._proto labels.
+	return labels[len(labels)-1], labels[len(labels)-2], true
+}
+
+// inCluster says whether an endpoint address leads to pods in the
+// cluster: it names a Service of the stack that selects pods. An
+// ExternalName Service, or one without a selector (its endpoints written
+// by hand), may lead anywhere, and a Service the stack does not make is
+// unknown.
+func (v *view) inCluster(address string) bool {
+	ns, name, ok := serviceOf(address)
+	if !ok {
+		return false
+	}
+	if v.chartServices()[ns+"/"+name] {
+		return true
+	}
+	for _, o := range v.objectsOfKind("Service") {
+		if o.Namespace() == ns && o.Name() == name {
+			sel, _ := get(o.Object, "spec.selector").(map[string]any)
+			return str(get(o.Object, "spec.type")) != "ExternalName" && len(sel) > 0
+		}
+	}
+	return false
+}
+
+// chartServices are the Services, selecting pods, that the monitoring
+// chart makes and the preview does not show, as namespace/name: the
+// sidecars' discovery Service (prometheus.thanosService), a ClusterIP
+// named after the release's fullnameOverride.
+func (v *view) chartServices() map[string]bool {
+	out := map[string]bool{}
+	for _, r := range v.helmReleases(observability.ChartName) {
+		values := asMap(r.Inputs["values"])
+		full := str(values["fullnameOverride"])
+		t := str(get(values, "prometheus.thanosService.type"))
+		if full != "" && get(values, "prometheus.thanosService.enabled") == true && (t == "" || t == "ClusterIP") {
+			out[str(r.Inputs["namespace"])+"/"+full+"-thanos-discovery"] = true
+		}
+	}
+	return out
 }
 
 // servesMetrics says whether a Service is in the monitoring namespace,
@@ -118,19 +167,23 @@ func (v *view) mutualTLS(svc manifests.Object) string {
 	if target == nil {
 		return fmt.Sprintf("no workload %s/%s", svc.Namespace(), name)
 	}
-	args := command(*target)
+	ports, _ := get(svc.Object, "spec.ports").([]any)
+	for _, p := range ports {
+		if t, ok := v.targetPort(svc, p); !ok || t != observability.GRPCPort {
+			return fmt.Sprintf("port %v forwards to %v, not to %s's TLS gRPC port %d", get(p, "port"), get(p, "targetPort"), name, observability.GRPCPort)
+		}
+	}
+	c, ok := serving(*target, observability.GRPCPort)
+	if !ok {
+		return fmt.Sprintf("no container of %s declares port %d: what serves it is unknown", name, observability.GRPCPort)
+	}
+	args := command(c)
 	if !hasFlags(args, mutualTLSServerFlags) {
 		return fmt.Sprintf("%s does not demand client certificates (%s)", name, strings.Join(mutualTLSServerFlags, " "))
 	}
 	for _, a := range args {
-		if v, ok := strings.CutPrefix(a, "--grpc-server-tls-min-version="); ok && v != "1.2" && v != "1.3" {
-			return fmt.Sprintf("%s accepts TLS %s: want 1.2 or 1.3", name, v)
-		}
-	}
-	ports, _ := get(svc.Object, "spec.ports").([]any)
-	for _, p := range ports {
-		if t := fmt.Sprint(get(p, "targetPort")); t != "grpc" && t != fmt.Sprint(observability.GRPCPort) {
-			return fmt.Sprintf("port %v forwards to %s, not to %s's TLS gRPC port", get(p, "port"), t, name)
+		if ver, ok := strings.CutPrefix(a, "--grpc-server-tls-min-version="); ok && ver != "1.2" && ver != "1.3" {
+			return fmt.Sprintf("%s accepts TLS %s: want 1.2 or 1.3", name, ver)
 		}
 	}
 	return ""
@@ -151,35 +204,57 @@ func (v *view) workloads() []manifests.Object {
 	return append(v.objectsOfKind("Deployment"), v.objectsOfKind("StatefulSet")...)
 }
 
-// thanosQueriers are the workloads that run `thanos query`: a Thanos
-// image or binary with the query subcommand in its command or arguments.
-func (v *view) thanosQueriers() []manifests.Object {
-	var out []manifests.Object
+// querier is a container that runs `thanos query`, and its workload.
+type querier struct {
+	workload manifests.Object
+	args     []string
+}
+
+// thanosQueriers are the containers, of any workload and in any place in
+// it, that run `thanos query`: a Thanos image or binary with the query
+// subcommand in their command or arguments.
+func (v *view) thanosQueriers() []querier {
+	var out []querier
 	for _, w := range v.workloads() {
-		cs, _ := get(w.Object, "spec.template.spec.containers").([]any)
-		args := command(w)
-		thanos := len(cs) > 0 && strings.Contains(str(get(cs[0], "image")), "thanos") || len(args) > 0 && strings.HasSuffix(args[0], "thanos")
-		if thanos && slices.Contains(args, "query") {
-			out = append(out, w)
+		for _, c := range containers(w) {
+			args := command(c)
+			thanos := strings.Contains(str(get(c, "image")), "thanos") || len(args) > 0 && strings.HasSuffix(args[0], "thanos")
+			if thanos && slices.Contains(args, "query") {
+				out = append(out, querier{w, args})
+			}
 		}
 	}
 	return out
 }
 
-// command is a workload's first container's command and arguments.
-func command(w manifests.Object) []string {
-	cs, _ := get(w.Object, "spec.template.spec.containers").([]any)
-	if len(cs) == 0 {
-		return nil
-	}
+// containers are a workload's containers and init containers (a native
+// sidecar is an init container that keeps running).
+func containers(w manifests.Object) []any {
+	return append(list(get(w.Object, "spec.template.spec.containers")), list(get(w.Object, "spec.template.spec.initContainers"))...)
+}
+
+// command is a container's command and arguments.
+func command(c any) []string {
 	var out []string
 	for _, k := range []string{"command", "args"} {
-		list, _ := get(cs[0], k).([]any)
-		for _, a := range list {
+		for _, a := range list(get(c, k)) {
 			out = append(out, str(a))
 		}
 	}
 	return out
+}
+
+// serving is the container of a workload that declares a port; false when
+// none does (whatever listens there is not one the check can name).
+func serving(w manifests.Object, port int) (any, bool) {
+	for _, c := range containers(w) {
+		for _, p := range list(get(c, "ports")) {
+			if num(get(p, "containerPort")) == port {
+				return c, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // hasFlags says whether args set every flag (a prefix ending in "=", or a

@@ -74,7 +74,7 @@ func egressLimited(where, ns, release string, vpc []string, policies []pulsar.Ne
 	}
 	for _, c := range []string{pulsar.CompZooKeeper, pulsar.CompBookie, pulsar.CompBroker, pulsar.CompProxy, pulsar.CompAutorecovery, pulsar.CompToolset} {
 		// The labels the chart gives its pods.
-		sources[c+" pods"] = pulsar.Endpoint{Namespace: ns, Labels: map[string]string{"app": pulsar.ChartName, "release": release, "cluster": release, "component": c}}
+		sources[c+" pods"] = pulsar.Endpoint{Namespace: ns, Labels: map[string]string{pulsar.LabelApp: pulsar.ChartName, pulsar.LabelRelease: release, "cluster": release, pulsar.LabelComponent: c}}
 	}
 	type destination struct {
 		name string
@@ -110,7 +110,7 @@ func egressLimited(where, ns, release string, vpc []string, policies []pulsar.Ne
 // proxies, which face clients, reach a bookie.
 func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 	pod := func(ns, component string) pulsar.Endpoint {
-		return pulsar.Endpoint{Namespace: ns, Labels: map[string]string{"app": pulsar.ChartName, "component": component}}
+		return pulsar.Endpoint{Namespace: ns, Labels: map[string]string{pulsar.LabelApp: pulsar.ChartName, pulsar.LabelComponent: component}}
 	}
 	var out []Finding
 	for _, p := range []struct {
@@ -128,7 +128,7 @@ func isolation(where, ns string, policies []pulsar.NetworkPolicy) []Finding {
 		{"a proxy", pod(ns, pulsar.CompProxy), pod(ns, pulsar.CompBookie), 3181},
 	} {
 		if pulsar.Admits(policies, p.src, p.dst, p.port) {
-			out = append(out, fail(where, "%s reaches %s on port %d (NetworkPolicies in %s)", p.who, p.dst.Labels["component"], p.port, ns))
+			out = append(out, fail(where, "%s reaches %s on port %d (NetworkPolicies in %s)", p.who, p.dst.Labels[pulsar.LabelComponent], p.port, ns))
 		}
 	}
 	return out

@@ -145,26 +145,34 @@ func pulsarTLS(v *view) []Finding {
 }
 
 // zookeeperPorts are client, TLS client, quorum and election ports.
-var zookeeperPorts = []string{"2181", "2281", "2888", "3888"}
+var zookeeperPorts = []int{2181, 2281, 2888, 3888}
 
+// zookeeperInternal: no Service outside the cluster's network leads to
+// ZooKeeper. In a namespace that runs a Pulsar release, such a Service
+// must select one Pulsar component by the chart's component label, not
+// ZooKeeper; anywhere, it must not forward a ZooKeeper port.
 func zookeeperInternal(v *view) []Finding {
+	pulsarNamespaces := map[string]bool{}
+	for _, r := range v.helmReleases("pulsar") {
+		pulsarNamespaces[str(r.Inputs["namespace"])] = true
+	}
 	var out []Finding
 	for _, o := range v.objectsOfKind("Service") {
 		typ := str(get(o.Object, "spec.type"))
-		external := typ == "LoadBalancer" || typ == "NodePort" || get(o.Object, "spec.externalIPs") != nil
-		if !external {
+		if typ != "LoadBalancer" && typ != "NodePort" && get(o.Object, "spec.externalIPs") == nil {
 			continue
 		}
-		if sel := str(get(o.Object, "spec.selector.component")); sel == "zookeeper" {
+		sel := str(get(o.Object, "spec.selector."+pulsar.LabelComponent))
+		switch {
+		case sel == pulsar.CompZooKeeper:
 			out = append(out, fail(o.String(), "a %s Service selects ZooKeeper", typ))
-			continue
+		case sel == "" && pulsarNamespaces[o.Namespace()]:
+			out = append(out, fail(o.String(), "a %s Service in Pulsar's namespace that does not select one component by its %q label: it may select ZooKeeper", typ, pulsar.LabelComponent))
 		}
-		ports, _ := get(o.Object, "spec.ports").([]any)
-		for _, p := range ports {
-			for _, k := range []string{"port", "targetPort"} {
-				if slices.Contains(zookeeperPorts, fmt.Sprint(get(p, k))) {
-					out = append(out, fail(o.String(), "a %s Service exposes ZooKeeper port %v", typ, get(p, k)))
-				}
+		for _, p := range list(get(o.Object, "spec.ports")) {
+			target, ok := v.targetPort(o, p)
+			if slices.Contains(zookeeperPorts, num(get(p, "port"))) || ok && slices.Contains(zookeeperPorts, target) {
+				out = append(out, fail(o.String(), "a %s Service exposes ZooKeeper port %v (target %v)", typ, get(p, "port"), get(p, "targetPort")))
 			}
 		}
 	}

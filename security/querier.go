@@ -129,7 +129,7 @@ func endpointDial(address string, group bool, c sdClient, global dialTLS) dialTL
 // the --grpc-client-tls-* flags', or the configuration's
 // default_client_config where that sets anything. It fails a configuration
 // it cannot read or cannot see (a file).
-func querierTLS(w manifests.Object, args []string) []Finding {
+func querierTLS(w manifests.Object, args []string, inCluster func(address string) bool) []Finding {
 	args = joinFlagValues(args)
 	var out []Finding
 	global := flagsTLS(args)
@@ -152,13 +152,13 @@ func querierTLS(w manifests.Object, args []string) []Finding {
 		}
 		configs = append(configs, c)
 	}
-	if slices.ContainsFunc(args, remoteFlagEndpoint) && !global.mutual() {
+	if slices.ContainsFunc(args, func(a string) bool { return remoteFlagEndpoint(a, inCluster) }) && !global.mutual() {
 		out = append(out, fail(w.String(), "dials other regions' endpoints without TLS and a client certificate (the %s flags, or its endpoint configuration's default_client_config): %s",
 			strings.Join(mutualTLSClientFlags, " "), global.why()))
 	}
 	for _, c := range configs {
 		for _, e := range c.Endpoints {
-			if d := endpointDial(e.Address, e.Group, e.ClientConfig, global); remoteAddress(e.Address) && !d.mutual() {
+			if d := endpointDial(e.Address, e.Group, e.ClientConfig, global); !inCluster(e.Address) && !d.mutual() {
 				out = append(out, fail(w.String(), "dials %s, outside the cluster, %s (--endpoint.sd-config)", e.Address, d.why()))
 			}
 		}
@@ -168,10 +168,10 @@ func querierTLS(w manifests.Object, args []string) []Finding {
 
 // remoteFlagEndpoint says whether an argument is an endpoint flag naming
 // an address outside the cluster.
-func remoteFlagEndpoint(a string) bool {
+func remoteFlagEndpoint(a string, inCluster func(address string) bool) bool {
 	for _, f := range endpointFlags {
 		if v, ok := strings.CutPrefix(a, f); ok {
-			return remoteAddress(v)
+			return !inCluster(v)
 		}
 	}
 	return false

@@ -40,8 +40,10 @@ func TestQuerierTLS(t *testing.T) {
 		"an endpoint file":                              {withFlags("--endpoint.sd-config-file=/e.yaml"), "reads its endpoints from a file"},
 		"store files":                                   {withFlags("--store.sd-files=/s.yaml"), "reads its endpoints from a file"},
 		"a configuration it cannot read":                {withFlags(sd("endpoints: [")), "cannot read"},
+		"a cluster name for a Service not in the stack": {withFlags(sd(`{"endpoints":[{"address":"thanos-elsewhere.monitoring.svc:10901","client_config":{"tls_config":{"enabled":false}}}]}`)), "outside the cluster, in plaintext"},
+		"a cluster name, no flags, not in the stack":    {[]string{"query", "--endpoint=dnssrv+_grpc._tcp.thanos-elsewhere.monitoring.svc.cluster.local"}, "dials other regions' endpoints without TLS"},
 	} {
-		findings := querierTLS(manifests.Object{Object: map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "q", "namespace": "monitoring"}}}, c.args)
+		findings := querierTLS(manifests.Object{Object: map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "q", "namespace": "monitoring"}}}, c.args, stackServices)
 		var got []string
 		for _, f := range findings {
 			got = append(got, f.Message)
@@ -51,5 +53,33 @@ func TestQuerierTLS(t *testing.T) {
 			continue
 		}
 		assert.True(t, len(got) > 0 && strings.Contains(strings.Join(got, "\n"), c.want), "%s: want %q, got %q", name, c.want, got)
+	}
+}
+
+// stackServices stands for the stack's Services that select pods: the
+// history stores.
+func stackServices(address string) bool {
+	ns, name, ok := serviceOf(address)
+	return ok && ns == "monitoring" && (name == "thanos-store" || name == "thanos-store-mirror-us-east-1")
+}
+
+// An address names a Service by the cluster's DNS, with or without the
+// cluster domain, a port, a dns+ or dnssrv+ prefix and SRV labels.
+func TestServiceOf(t *testing.T) {
+	for _, c := range []struct {
+		address, ns, name string
+		ok                bool
+	}{
+		{"thanos-store.monitoring.svc.cluster.local:10901", "monitoring", "thanos-store", true},
+		{"thanos-store.monitoring.svc:10901", "monitoring", "thanos-store", true},
+		{"dnssrv+_grpc._tcp.thanos-store.monitoring.svc.cluster.local", "monitoring", "thanos-store", true},
+		{"dns+thanos-store.monitoring.svc:10901", "monitoring", "thanos-store", true},
+		{"thanos.us-west-2.streaming.example.com:443", "", "", false},
+		{"thanos-store.svc:10901", "", "", false},
+		{"thanos-store:10901", "", "", false},
+		{"10.0.0.1:10901", "", "", false},
+	} {
+		ns, name, ok := serviceOf(c.address)
+		assert.Equal(t, []any{c.ns, c.name, c.ok}, []any{ns, name, ok}, c.address)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -145,6 +146,21 @@ func thanosCommand(t *testing.T, st *stacks.OfflineStack, name string, f func([]
 		}
 	}
 	t.Fatalf("no Thanos workload %s", name)
+}
+
+// monitoringManifest edits one of the monitoring release's manifests.
+func monitoringManifest(t *testing.T, st *stacks.OfflineStack, kind, name string, f func(obj map[string]any)) {
+	t.Helper()
+	found := false
+	monitoringRelease(t, st, func(values map[string]any) {
+		for _, o := range values["extraManifests"].([]any) {
+			if m(o)["kind"] == kind && m(m(o)["metadata"])["name"] == name {
+				f(m(o))
+				found = true
+			}
+		}
+	})
+	require.True(t, found, "no %s %s among the monitoring release's manifests", kind, name)
 }
 
 // dropManifests removes the monitoring release's NetworkPolicies with
@@ -610,6 +626,25 @@ func TestEveryRuleFails(t *testing.T) {
 		{"PULSAR-TLS", "passed through to a server that ignores client certificates", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return without(c, "--grpc-server-tls-client-ca=") })
 		}, "passes TLS through, but thanos-query-regional does not demand client certificates"},
+		{"METRICS-AUTHENTICATED", "a querier in a second container", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringManifest(t, st, "StatefulSet", observability.StoreName, func(o map[string]any) {
+				spec := m(m(m(o["spec"])["template"])["spec"])
+				spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
+					"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
+			})
+		}, "thanos-store (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): dials other regions' endpoints without TLS"},
+		{"METRICS-AUTHENTICATED", "a history store's Service turned into a name outside the cluster", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringManifest(t, st, "Service", "thanos-store-peer-us-west-2", func(o map[string]any) {
+				o["spec"] = map[string]any{"type": "ExternalName", "externalName": "thanos.attacker.example.com"}
+			})
+		}, "dials thanos-store-peer-us-west-2.monitoring.svc.cluster.local:10901, outside the cluster, in plaintext"},
+		{"METRICS-AUTHENTICATED", "the endpoint's port served by no declared container", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringManifest(t, st, "Deployment", observability.RegionalQueryName, func(o map[string]any) {
+				for _, c := range m(m(m(o["spec"])["template"])["spec"])["containers"].([]any) {
+					delete(m(c), "ports")
+				}
+			})
+		}, "no container of thanos-query-regional declares port 10901"},
 		{"METRICS-AUTHENTICATED", "endpoint open to the internet", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"198.51.100.7/32", "0.0.0.0/0"}
@@ -682,6 +717,17 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["spec"])["selector"] = map[string]any{"component": "zookeeper"}
 			})
 		}, "selects ZooKeeper"},
+		{"ZOOKEEPER-INTERNAL", "load balancer in Pulsar's namespace selecting by release alone", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["selector"] = map[string]any{"release": "pulsar"}
+			})
+		}, `does not select one component by its "component" label: it may select ZooKeeper`},
+		{"ZOOKEEPER-INTERNAL", "ZooKeeper's TLS port behind another port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				spec := m(in["spec"])
+				spec["ports"] = append(spec["ports"].([]any), map[string]any{"name": "zk", "port": 8000.0, "targetPort": "2281"})
+			})
+		}, "exposes ZooKeeper port 8000 (target 2281)"},
 		{"SECRET-NOT-IN-CONFIG", "webhook URL in plain config", func(t *testing.T, st *stacks.OfflineStack) {
 			st.File.Raw["pulsar-fleet:alertWebhookUrl"] = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"
 		}, "Slack webhook"},
@@ -751,7 +797,12 @@ func TestEveryRuleFails(t *testing.T) {
 			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "api", "port": 9443.0, "targetPort": "https"})
 			})
-		}, "port 9443 (target https) on an internet-facing load balancer"},
+		}, `port 9443 forwards to the named port "https", which the check cannot resolve to a number`},
+		{"ADMIN-NOT-PUBLIC", "the proxies' own name for their web port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "api", "port": 9443.0, "targetPort": "sts-https"})
+			})
+		}, `port 9443 forwards to the named port "sts-https"`},
 		{"LB-SOURCE-RANGES", "0.0.0.0/0 admitted", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "0.0.0.0/0"}
@@ -984,4 +1035,38 @@ func TestQuorumTLSStagesAreWaived(t *testing.T) {
 	fs = quorumTLS("r", "")
 	require.Len(t, fs, 1)
 	assert.Empty(t, fs[0].Waived)
+}
+
+// A Service port's target is its number, its port when left out, or the
+// number of the named port of the workloads it selects; a name the stack's
+// workloads do not declare is not resolved.
+func TestTargetPort(t *testing.T) {
+	v := newView(us1(t), checkDay)
+	var endpoint manifests.Object
+	for _, o := range v.objectsOfKind("Service") {
+		if o.Name() == observability.EndpointService {
+			endpoint = o
+		}
+	}
+	require.NotNil(t, endpoint.Object, "the region's Thanos endpoint Service")
+	cases := []struct {
+		name string
+		port map[string]any
+		want int
+		ok   bool
+	}{
+		{"a number", map[string]any{"port": 443.0, "targetPort": 10901.0}, 10901, true},
+		{"left out", map[string]any{"port": 443.0}, 443, true},
+		{"a number as a string", map[string]any{"port": 443.0, "targetPort": "8443"}, 8443, true},
+		{"the querier's gRPC port by name", map[string]any{"port": 443.0, "targetPort": "grpc"}, observability.GRPCPort, true},
+		{"the querier's HTTP port by name", map[string]any{"port": 443.0, "targetPort": "http"}, observability.HTTPPort, true},
+		{"a name no selected container declares", map[string]any{"port": 443.0, "targetPort": "sts-https"}, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := v.targetPort(endpoint, c.port)
+			assert.Equal(t, c.ok, ok)
+			assert.Equal(t, c.want, got)
+		})
+	}
 }

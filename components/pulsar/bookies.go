@@ -57,7 +57,7 @@ func (s BookieSet) StatefulSet() string { return s.Release() + "-" + CompBookie 
 
 // labels are the set's pod labels.
 func (s BookieSet) labels() map[string]string {
-	return map[string]string{labelApp: ChartName, labelRelease: s.Release(), labelComponent: CompBookie}
+	return map[string]string{LabelApp: ChartName, LabelRelease: s.Release(), LabelComponent: CompBookie}
 }
 
 // Set is the region's set on the given storage.

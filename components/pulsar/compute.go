@@ -25,9 +25,9 @@ const (
 // Pod labels the chart puts on every component (app and release come from
 // the chart and release name, component from <component>.component).
 const (
-	labelApp       = "app"
-	labelRelease   = "release"
-	labelComponent = "component"
+	LabelApp       = "app"
+	LabelRelease   = "release"
+	LabelComponent = "component"
 )
 
 // Chart component names (the `component` label values).
@@ -264,7 +264,7 @@ func (a Config) Validate() error {
 }
 
 func labels(component string) map[string]string {
-	return map[string]string{labelApp: ChartName, labelRelease: ReleaseName, labelComponent: component}
+	return map[string]string{LabelApp: ChartName, LabelRelease: ReleaseName, LabelComponent: component}
 }
 
 func workload(component string, p Pod, config map[string]string) Workload {

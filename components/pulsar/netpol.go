@@ -46,12 +46,12 @@ const CompToolset = "toolset"
 // and TLS on 443 and 6651 to any address.
 func NetworkPolicies(a Config) []k8s.NetworkPolicy {
 	ns := a.Namespace
-	chart := k8s.PodPeer(map[string]string{labelApp: ChartName})
+	chart := k8s.PodPeer(map[string]string{LabelApp: ChartName})
 	ours := k8s.PodPeer(map[string]string{model.LabelPartOf: model.PartOf})
 	dataPeers := k8s.NetworkPolicyPeer{PodSelector: &k8s.LabelSelector{MatchExpressions: []k8s.LabelSelectorRequirement{
-		{Key: labelComponent, Operator: "In", Values: []string{CompBroker, CompAutorecovery}}}}}
+		{Key: LabelComponent, Operator: "In", Values: []string{CompBroker, CompAutorecovery}}}}}
 	component := func(c string) k8s.LabelSelector {
-		return k8s.Pods(map[string]string{labelApp: ChartName, labelComponent: c})
+		return k8s.Pods(map[string]string{LabelApp: ChartName, LabelComponent: c})
 	}
 	metrics := func(port int) k8s.NetworkPolicyRule { return k8s.FromNamespace(model.NamespaceMonitoring, port) }
 	return []k8s.NetworkPolicy{
