@@ -32,6 +32,12 @@ var credentialPatterns = []struct {
 // httpTokens, a setting).
 var secretKeyNames = regexp.MustCompile(`(?i)(password|passwd|token|apiKey|accessKey|secretKey|privateKey|clientSecret|webhookUrl)$`)
 
+// secretName says whether a config key, value key or environment
+// variable names a secret: AWS_SECRET_ACCESS_KEY as awsSecretAccessKey.
+func secretName(k string) bool {
+	return secretKeyNames.MatchString(strings.NewReplacer("_", "", "-", "", ".", "").Replace(k))
+}
+
 // credential names the kind of secret a string looks like, or "".
 func credential(s string) string {
 	for _, p := range credentialPatterns {
@@ -88,7 +94,7 @@ func secretNotInConfig(v *view) []Finding {
 			}
 			if c := credential(s); c != "" {
 				out = append(out, fail(where, "%s holds %s in plain text: use `pulumi config set --secret` or a reference", path, c))
-			} else if k != "" && secretKeyNames.MatchString(k) && s != "" {
+			} else if k != "" && secretName(k) && s != "" {
 				out = append(out, fail(where, "%s is a secret in plain text: use `pulumi config set --secret`", path))
 			}
 		})
@@ -133,30 +139,44 @@ func secretNotInManifests(v *view) []Finding {
 		out = append(out, scanObject(o)...)
 	}
 	for _, r := range v.byType["kubernetes:helm.sh/v3:Release"] {
-		walkStrings(r.Inputs["values"], "values", func(path, _ string, s string) {
-			// A Pulumi secret in Helm values stays encrypted in Pulumi state
-			// and lands in Helm's release Secret: that is a secret path.
-			if c := credential(s); c != "" {
-				out = append(out, fail(res(r), "%s holds %s in plain text", path, c))
-			}
-		})
+		// A Pulumi secret in Helm values stays encrypted in Pulumi state
+		// and lands in Helm's release Secret: that is a secret path.
+		out = append(out, scanValues(res(r), "values", r.Inputs["values"])...)
 	}
+	return out
+}
+
+// scanValues reports credentials in plain text under v: by their shape,
+// under a secret's key name, or as an environment variable's value whose
+// name is a secret's.
+func scanValues(where, root string, v any) []Finding {
+	var out []Finding
+	walkStrings(v, root, func(path, k, s string) {
+		switch {
+		case s == "" || s == stacks.SecretPlaceholder:
+		case credential(s) != "":
+			out = append(out, fail(where, "%s holds %s in plain text", path, credential(s)))
+		case k != "" && secretName(k):
+			out = append(out, fail(where, "%s is a secret in plain text", path))
+		}
+	})
+	walkMaps(v, root, func(path string, m map[string]any) {
+		name, _ := m["name"].(string)
+		if value, ok := m["value"].(string); ok && value != "" && value != stacks.SecretPlaceholder && secretName(name) && credential(value) == "" {
+			out = append(out, fail(where, "%s sets %s in plain text: take it from a Secret (valueFrom.secretKeyRef)", path, name))
+		}
+	})
 	return out
 }
 
 func scanObject(o manifests.Object) []Finding {
 	var out []Finding
-	walkStrings(o.Object, "", func(path, k, s string) {
-		switch {
-		case s == stacks.SecretPlaceholder:
+	walkStrings(o.Object, "", func(path, _, s string) {
+		if s == stacks.SecretPlaceholder {
 			out = append(out, fail(o.String(), "%s is a Pulumi secret rendered into a plain %s", path, o.Kind()))
-		case credential(s) != "":
-			out = append(out, fail(o.String(), "%s holds %s in plain text", path, credential(s)))
-		case k != "" && secretKeyNames.MatchString(k) && s != "":
-			out = append(out, fail(o.String(), "%s is a secret in plain text", path))
 		}
 	})
-	return out
+	return append(out, scanValues(o.String(), "", o.Object)...)
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }

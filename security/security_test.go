@@ -743,6 +743,17 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["data"])["token"] = "[secret]"
 			})
 		}, "Pulumi secret rendered"},
+		{"SECRET-NOT-IN-MANIFESTS", "an AWS secret key as a container's environment variable", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringManifest(t, st, "StatefulSet", observability.StoreName, func(o map[string]any) {
+				c := m(m(m(m(o["spec"])["template"])["spec"])["containers"].([]any)[0])
+				c["env"] = append(list(c["env"]), map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
+			})
+		}, "sets AWS_SECRET_ACCESS_KEY in plain text: take it from a Secret"},
+		{"SECRET-NOT-IN-MANIFESTS", "a password under its key in Helm values", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				m(values["grafana"])["adminPassword"] = "correct-horse-battery"
+			})
+		}, "values.grafana.adminPassword is a secret in plain text"},
 		{"SECRET-NOT-IN-MANIFESTS", "JWT in Helm values", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" {
