@@ -1,6 +1,7 @@
 package security
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
+	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
@@ -301,23 +303,44 @@ func pulsarCAKeepsKey(v *view) []Finding {
 	var out []Finding
 	for _, r := range v.helmReleases("pulsar") {
 		values, _ := r.Inputs["values"].(map[string]any)
-		if get(values, "certs.internal_issuer.enabled") != true {
-			continue // a release of another's CA (the instance-storage bookies)
+		if get(values, "certs.internal_issuer.enabled") != true || cmp.Or(str(get(values, "certs.internal_issuer.type")), "selfsigning") != "selfsigning" {
+			continue // a release of another's CA (the instance-storage bookies), or of a CA the chart does not make
 		}
-		ns := str(r.Inputs["namespace"])
-		if !v.caKeyPatched(ns) {
+		ns, name := str(r.Inputs["namespace"]), chartFullname(r, 63)+"-ca"
+		if !v.caKeyPatched(ns, name) {
 			out = append(out, fail(res(r), "no %s sets spec.privateKey.rotationPolicy %s on %s/%s: cert-manager would give the CA a new key when it renews or re-issues it",
-				certificatePatch, pulsar.CAKeyPolicy, ns, pulsar.CACertificate))
+				certificatePatch, pulsar.CAKeyPolicy, ns, name))
 		}
 	}
 	return out
 }
 
-// caKeyPatched reports whether the region CA's Certificate in namespace ns
-// is patched to keep its key.
-func (v *view) caKeyPatched(ns string) bool {
+// chartFullname is the name a chart's standard fullname helper gives a
+// release: fullnameOverride, or the release name when it contains the
+// chart's name, or both joined; cut to max characters, with no trailing
+// dash.
+func chartFullname(r recorder.Resource, max int) string {
+	values, _ := r.Inputs["values"].(map[string]any)
+	full := str(values["fullnameOverride"])
+	if full == "" {
+		chart := str(r.Inputs["chart"])
+		chart = cmp.Or(str(values["nameOverride"]), chart[strings.LastIndex(chart, "/")+1:])
+		full = str(r.Inputs["name"])
+		if !strings.Contains(full, chart) {
+			full += "-" + chart
+		}
+	}
+	if len(full) > max {
+		full = full[:max]
+	}
+	return strings.TrimSuffix(full, "-")
+}
+
+// caKeyPatched reports whether the CA's Certificate is patched to keep
+// its key.
+func (v *view) caKeyPatched(ns, name string) bool {
 	for _, p := range v.byType[certificatePatch] {
-		if get(p.Inputs, "metadata.name") == pulsar.CACertificate && get(p.Inputs, "metadata.namespace") == ns &&
+		if get(p.Inputs, "metadata.name") == name && get(p.Inputs, "metadata.namespace") == ns &&
 			get(p.Inputs, "spec.privateKey.rotationPolicy") == pulsar.CAKeyPolicy {
 			return true
 		}
@@ -352,12 +375,13 @@ func pulsarNoPlaintext(v *view) []Finding {
 			out = append(out, fail(res(r), "no issuer for the components' certificates (certs.internal_issuer or certs.issuers.ca)"))
 		}
 	}
+	// Every load balancer that ends TLS opens it again to its pods.
 	for _, o := range v.objectsOfKind("Service") {
-		if o.Name() != pulsar.ExternalName {
+		if str(get(o.Object, "spec.type")) != "LoadBalancer" || annotation(o.Object, annSSLCert) == "" {
 			continue
 		}
 		if p := annotation(o.Object, annBackendProtocol); p != pulsar.BackendProtocol {
-			out = append(out, fail(o.String(), "the load balancer reaches the proxies in plaintext (%s %q, want %q)", annBackendProtocol, p, pulsar.BackendProtocol))
+			out = append(out, fail(o.String(), "the load balancer ends TLS and reaches its pods in plaintext (%s %q, want %q)", annBackendProtocol, p, pulsar.BackendProtocol))
 		}
 	}
 	return out

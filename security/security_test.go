@@ -459,7 +459,12 @@ func TestEveryRuleFails(t *testing.T) {
 			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"] = "tcp"
 			})
-		}, "reaches the proxies in plaintext"},
+		}, "-proxy-external): the load balancer ends TLS and reaches its pods in plaintext"},
+		{"PULSAR-NO-PLAINTEXT", "the private listener to the proxies in plaintext", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, svc, "-proxy-private", func(in map[string]any) {
+				delete(m(m(in["metadata"])["annotations"]), "service.beta.kubernetes.io/aws-load-balancer-backend-protocol")
+			})
+		}, "-proxy-private): the load balancer ends TLS and reaches its pods in plaintext"},
 		{"PULSAR-CA-KEEPS-KEY", "no patch", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, "kubernetes:cert-manager.io/v1:CertificatePatch", "-ca-key-policy")
 		}, "cert-manager would give the CA a new key"},
@@ -468,6 +473,9 @@ func TestEveryRuleFails(t *testing.T) {
 				m(m(in["spec"])["privateKey"])["rotationPolicy"] = "Always"
 			})
 		}, "rotationPolicy Never on pulsar/pulsar-ca"},
+		{"PULSAR-CA-KEEPS-KEY", "the release renamed, the patch left on the old name", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) { values["fullnameOverride"] = "pulsar-east" })
+		}, "rotationPolicy Never on pulsar/pulsar-east-ca"},
 		{"PULSAR-CA-KEEPS-KEY", "the patch on another Certificate", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:cert-manager.io/v1:CertificatePatch", "-ca-key-policy", func(in map[string]any) {
 				m(in["metadata"])["name"] = "pulsar-tls-broker"
@@ -1079,5 +1087,24 @@ func TestTargetPort(t *testing.T) {
 			assert.Equal(t, c.ok, ok)
 			assert.Equal(t, c.want, got)
 		})
+	}
+}
+
+// A release's fullname is the charts' standard helper's.
+func TestChartFullname(t *testing.T) {
+	for _, c := range []struct {
+		name, chart string
+		values      map[string]any
+		want        string
+	}{
+		{"pulsar", "pulsar", map[string]any{"fullnameOverride": "pulsar"}, "pulsar"},
+		{"pulsar", "pulsar", map[string]any{}, "pulsar"},
+		{"east", "pulsar", map[string]any{}, "east-pulsar"},
+		{"pulsar-east", "oci://example.com/charts/pulsar", map[string]any{}, "pulsar-east"},
+		{"east", "pulsar", map[string]any{"nameOverride": "streams"}, "east-streams"},
+		{"x", "pulsar", map[string]any{"fullnameOverride": strings.Repeat("a", 62) + "-b"}, strings.Repeat("a", 62)},
+	} {
+		r := recorder.Resource{Inputs: map[string]any{"name": c.name, "chart": c.chart, "values": c.values}}
+		assert.Equal(t, c.want, chartFullname(r, 63), "%s %s %v", c.name, c.chart, c.values)
 	}
 }
