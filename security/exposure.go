@@ -76,7 +76,7 @@ func adminNotPublic(v *view) []Finding {
 		for _, p := range ports {
 			// What is behind the port decides: Thanos' gRPC on 443 is no
 			// web API, the proxies' 8443 behind any port is.
-			target, ok := v.targetPort(o, p)
+			target, ok := targetPort(p)
 			switch {
 			case !ok:
 				out = append(out, fail(o.String(), "port %d forwards to the named port %q, which the check cannot resolve to a number (it may be a web port): forward to the number", num(get(p, "port")), str(get(p, "targetPort"))))
@@ -90,48 +90,20 @@ func adminNotPublic(v *view) []Finding {
 }
 
 // targetPort is the container port a Service port forwards to: its
-// targetPort, or its port when that is left out. A named one is resolved
-// against the containers of the workloads in the stack the Service
-// selects; false when it cannot be (a chart's pods, which the preview does
-// not show, or no such name).
-func (v *view) targetPort(svc manifests.Object, p any) (int, bool) {
+// targetPort, or its port when that is left out; false for a named port.
+// A name is resolved per pod, and the preview does not show the charts'
+// pods, which every namespace the program uses runs: a workload of the
+// stack declaring the name would prove nothing about them.
+func targetPort(p any) (int, bool) {
 	switch t := get(p, "targetPort").(type) {
 	case nil:
 		return num(get(p, "port")), true
 	case string:
-		if n, err := strconv.Atoi(t); err == nil {
-			return n, true
-		}
-		return v.namedPort(svc, t)
+		n, err := strconv.Atoi(t)
+		return n, err == nil
 	default:
 		return num(t), true
 	}
-}
-
-// namedPort is the number of a named container port of the workloads a
-// Service selects, when they all agree on it.
-func (v *view) namedPort(svc manifests.Object, name string) (int, bool) {
-	sel, _ := get(svc.Object, "spec.selector").(map[string]any)
-	found := map[int]bool{}
-	for _, w := range v.workloads() {
-		if len(sel) == 0 || w.Namespace() != svc.Namespace() || !selects(sel, w) {
-			continue
-		}
-		for _, c := range append(list(get(w.Object, "spec.template.spec.containers")), list(get(w.Object, "spec.template.spec.initContainers"))...) {
-			for _, cp := range list(get(c, "ports")) {
-				if str(get(cp, "name")) == name {
-					found[num(get(cp, "containerPort"))] = true
-				}
-			}
-		}
-	}
-	if len(found) != 1 {
-		return 0, false
-	}
-	for n := range found {
-		return n, true
-	}
-	return 0, false
 }
 
 // list is a JSON array (nil for anything else).

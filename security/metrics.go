@@ -142,48 +142,80 @@ func sourceRanges(o manifests.Object) []Finding {
 // mutualTLS says why a load balancer does not pass TLS through to a
 // workload that demands client certificates ("" when it does): the
 // workload its annotation names must exist, be what the Service selects,
-// and run with the server flags.
+// and run with the server flags on the port the Service forwards to.
 func (v *view) mutualTLS(svc manifests.Object) string {
 	name := annotation(svc.Object, observability.AnnotationMutualTLS)
 	if name == "" {
 		return fmt.Sprintf("no %s annotation naming a workload that checks client certificates", observability.AnnotationMutualTLS)
 	}
+	target, why := v.selectedAlone(svc, name)
+	if why != "" {
+		return why
+	}
+	ports, _ := get(svc.Object, "spec.ports").([]any)
+	for _, p := range ports {
+		if t, ok := targetPort(p); !ok || t != observability.GRPCPort {
+			return fmt.Sprintf("port %v forwards to %v, not to %s's TLS gRPC port %d", get(p, "port"), get(p, "targetPort"), name, observability.GRPCPort)
+		}
+	}
+	c, ok := serving(target, observability.GRPCPort)
+	if !ok {
+		return fmt.Sprintf("no container of %s declares port %d: what serves it is unknown", name, observability.GRPCPort)
+	}
+	return demandsCertificates(name, command(c))
+}
+
+// identityLabels are the labels by which a Service must select the one
+// workload it leads to: the charts' pods, which the preview does not
+// show, carry other names and components.
+var identityLabels = []string{model.LabelAppName, model.LabelAppComponent}
+
+// selectedAlone is the workload name in the Service's namespace, when the
+// Service selects it by its identity labels and selects no other workload
+// of the stack; else why not.
+func (v *view) selectedAlone(svc manifests.Object, name string) (manifests.Object, string) {
 	sel, _ := get(svc.Object, "spec.selector").(map[string]any)
 	if len(sel) == 0 {
-		return "the Service has no selector: its endpoints are not the workload's"
+		return manifests.Object{}, "the Service has no selector: its endpoints are not the workload's"
 	}
 	var target *manifests.Object
 	for _, w := range v.workloads() {
 		selected := w.Namespace() == svc.Namespace() && selects(sel, w)
 		switch {
 		case w.Name() == name && w.Namespace() == svc.Namespace() && !selected:
-			return fmt.Sprintf("the Service does not select %s", name)
+			return manifests.Object{}, fmt.Sprintf("the Service does not select %s", name)
 		case w.Name() == name && w.Namespace() == svc.Namespace():
 			target = &w
 		case selected:
-			return fmt.Sprintf("the Service also selects %s, which does not check client certificates", w.Name())
+			return manifests.Object{}, fmt.Sprintf("the Service also selects %s, which does not check client certificates", w.Name())
 		}
 	}
 	if target == nil {
-		return fmt.Sprintf("no workload %s/%s", svc.Namespace(), name)
+		return manifests.Object{}, fmt.Sprintf("no workload %s/%s", svc.Namespace(), name)
 	}
-	ports, _ := get(svc.Object, "spec.ports").([]any)
-	for _, p := range ports {
-		if t, ok := v.targetPort(svc, p); !ok || t != observability.GRPCPort {
-			return fmt.Sprintf("port %v forwards to %v, not to %s's TLS gRPC port %d", get(p, "port"), get(p, "targetPort"), name, observability.GRPCPort)
+	labels, _ := get(target.Object, "spec.template.metadata.labels").(map[string]any)
+	for _, k := range identityLabels {
+		if str(labels[k]) == "" || sel[k] != labels[k] {
+			return manifests.Object{}, fmt.Sprintf("the Service does not select %s by its %s label: it may select the charts' pods too", name, k)
 		}
 	}
-	c, ok := serving(*target, observability.GRPCPort)
-	if !ok {
-		return fmt.Sprintf("no container of %s declares port %d: what serves it is unknown", name, observability.GRPCPort)
-	}
-	args := command(c)
+	return *target, ""
+}
+
+// demandsCertificates says why a Thanos server's arguments do not demand
+// client certificates with TLS 1.2 or later on the gRPC port ("" when
+// they do).
+func demandsCertificates(name string, args []string) string {
+	args = joinFlagValues(args)
 	if !hasFlags(args, mutualTLSServerFlags) {
 		return fmt.Sprintf("%s does not demand client certificates (%s)", name, strings.Join(mutualTLSServerFlags, " "))
 	}
 	for _, a := range args {
 		if ver, ok := strings.CutPrefix(a, "--grpc-server-tls-min-version="); ok && ver != "1.2" && ver != "1.3" {
 			return fmt.Sprintf("%s accepts TLS %s: want 1.2 or 1.3", name, ver)
+		}
+		if addr, ok := strings.CutPrefix(a, "--grpc-address="); ok && !strings.HasSuffix(addr, fmt.Sprintf(":%d", observability.GRPCPort)) {
+			return fmt.Sprintf("%s serves gRPC on %s, not on port %d, which the Service forwards to", name, addr, observability.GRPCPort)
 		}
 	}
 	return ""

@@ -168,15 +168,15 @@ func namespacesIsolated(v *view) []Finding {
 		if who := open(policies, pod); who != "" {
 			out = append(out, fail(ns.String(), "namespace %s: a pod no NetworkPolicy isolates takes traffic on every port from %s: want an ingress policy selecting every pod (podSelector {}) that opens only named ports", ns.Name(), who))
 		}
-		if pulsar.Sends(policies, pod, pulsar.Endpoint{IP: "203.0.113.9"}, "TCP", 22) {
-			out = append(out, fail(ns.String(), "namespace %s: a pod sends to the internet on port 22: want an egress policy selecting every pod (podSelector {}) that admits only DNS and TLS outside the VPC", ns.Name()))
+		if where := sendsFreely(policies, pod); where != "" {
+			out = append(out, fail(ns.String(), "namespace %s: a pod sends to %s: want an egress policy selecting every pod (podSelector {}) that admits only DNS and TLS outside the VPC", ns.Name(), where))
 		}
 	}
 	for _, r := range v.helmReleases("karpenter") {
 		ns, name := str(r.Inputs["namespace"]), str(r.Inputs["name"])
 		pod := pulsar.Endpoint{Namespace: ns, Labels: map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: name}}
-		if who := open(policies, pod); !created[ns] && who != "" {
-			out = append(out, fail(res(r), "Karpenter's pods in %s: no NetworkPolicy isolates them: they take traffic on every port from %s", ns, who))
+		if !created[ns] {
+			out = append(out, sharedNamespacePod(res(r), "Karpenter's pods in "+ns, policies, pod)...)
 		}
 	}
 	for _, o := range v.objects {
@@ -184,21 +184,45 @@ func namespacesIsolated(v *view) []Finding {
 		if !ok || created[o.Namespace()] {
 			continue
 		}
-		if who := open(policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels}); who != "" {
-			out = append(out, fail(o.String(), "its pods in %s: no NetworkPolicy isolates them: they take traffic on every port from %s", o.Namespace(), who))
-		}
+		out = append(out, sharedNamespacePod(o.String(), "its pods in "+o.Namespace(), policies, pulsar.Endpoint{Namespace: o.Namespace(), Labels: labels})...)
 	}
-	return append(out, leaks(v, policies, created)...)
+	return append(out, leaks(v, policies)...)
 }
 
-// leaks judges every egress rule of every NetworkPolicy in a namespace
-// the program creates, whatever pods it selects (the charts' pods, which
-// the preview does not show, included): a rule that lets pods send outside
+// sharedNamespacePod judges a pod the program puts in a namespace it
+// shares with EKS: policies isolate it, and limit what it sends.
+func sharedNamespacePod(where, who string, policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) []Finding {
+	var out []Finding
+	if from := open(policies, pod); from != "" {
+		out = append(out, fail(where, "%s: no NetworkPolicy isolates them: they take traffic on every port from %s", who, from))
+	}
+	if to := sendsFreely(policies, pod); to != "" {
+		out = append(out, fail(where, "%s send to %s: want an egress policy that admits only DNS and TLS outside the VPC", who, to))
+	}
+	return out
+}
+
+// sendsFreely names a place outside the VPC a pod can send to on a port
+// no egress rule should open ("" for none): the instance metadata
+// service, or SSH to an internet address.
+func sendsFreely(policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) string {
+	switch {
+	case pulsar.Sends(policies, pod, pulsar.Endpoint{IP: "169.254.169.254"}, "TCP", 80):
+		return "the instance metadata service (169.254.169.254:80)"
+	case pulsar.Sends(policies, pod, pulsar.Endpoint{IP: "203.0.113.9"}, "TCP", 22):
+		return "the internet on port 22"
+	}
+	return ""
+}
+
+// leaks judges every egress rule of every NetworkPolicy the program makes,
+// whatever pods it selects (the charts' pods, which the preview does not
+// show, included): a rule that lets pods send outside
 // the stack's VPC (no peers, or an address block not inside a VPC block)
 // admits DNS (53) and TLS (TCP 443, and 6651 in a namespace that runs a
 // Pulsar release) only, each port named. The instance metadata service
 // and every plaintext port outside the VPC stay closed.
-func leaks(v *view, policies []pulsar.NetworkPolicy, created map[string]bool) []Finding {
+func leaks(v *view, policies []pulsar.NetworkPolicy) []Finding {
 	vpc := vpcBlocks(v)
 	pulsarNS := map[string]bool{}
 	for _, r := range v.helmReleases("pulsar") {
@@ -207,9 +231,6 @@ func leaks(v *view, policies []pulsar.NetworkPolicy, created map[string]bool) []
 	var out []Finding
 	for _, p := range policies {
 		ns := p.Metadata.Namespace
-		if !created[ns] {
-			continue
-		}
 		for i, r := range p.Spec.Egress {
 			if !sendsOutside(r.To, vpc) {
 				continue

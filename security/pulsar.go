@@ -172,7 +172,7 @@ func zookeeperInternal(v *view) []Finding {
 			out = append(out, fail(o.String(), "a %s Service in Pulsar's namespace that does not select one component by its %q label: it may select ZooKeeper", typ, pulsar.LabelComponent))
 		}
 		for _, p := range list(get(o.Object, "spec.ports")) {
-			target, ok := v.targetPort(o, p)
+			target, ok := targetPort(p)
 			if slices.Contains(zookeeperPorts, num(get(p, "port"))) || ok && slices.Contains(zookeeperPorts, target) {
 				out = append(out, fail(o.String(), "a %s Service exposes ZooKeeper port %v (target %v)", typ, get(p, "port"), get(p, "targetPort")))
 			}

@@ -196,5 +196,6 @@ func joinFlagValues(args []string) []string {
 // value do.
 func takesValue(flag string) bool {
 	f := flag + "="
-	return f == sdConfigFlag || slices.Contains(endpointFlags, f) || slices.Contains(unseenEndpointFlags, f) || slices.Contains(mutualTLSClientFlags, f)
+	return f == sdConfigFlag || slices.Contains(endpointFlags, f) || slices.Contains(unseenEndpointFlags, f) || slices.Contains(mutualTLSClientFlags, f) ||
+		slices.Contains(mutualTLSServerFlags, f) || f == "--grpc-address=" || f == "--grpc-server-tls-min-version="
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/components/cluster"
 	"github.com/pulsar-fleet/pulsar-fleet/components/observability"
 	"github.com/pulsar-fleet/pulsar-fleet/components/pulsar"
-	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 	"github.com/pulsar-fleet/pulsar-fleet/sizing"
@@ -598,7 +597,7 @@ func TestEveryRuleFails(t *testing.T) {
 		}, "namespace monitoring: a pod no NetworkPolicy isolates"},
 		{"NAMESPACES-ISOLATED", "cert-manager's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-egress")
-		}, "namespace cert-manager: a pod sends to the internet on port 22: want an egress policy selecting every pod"},
+		}, "namespace cert-manager: a pod sends to the instance metadata service (169.254.169.254:80): want an egress policy selecting every pod"},
 		{"NAMESPACES-ISOLATED", "cert-manager's egress opened on every port", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
 				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{})
@@ -606,7 +605,7 @@ func TestEveryRuleFails(t *testing.T) {
 		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends outside the VPC on every port"},
 		{"NAMESPACES-ISOLATED", "monitoring's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-egress")
-		}, "namespace monitoring: a pod sends to the internet on port 22"},
+		}, "namespace monitoring: a pod sends to the instance metadata service"},
 		{"NAMESPACES-ISOLATED", "the metadata service admitted to Thanos' pods", func(t *testing.T, st *stacks.OfflineStack) {
 			withMonitoringPolicy(t, st, "thanos-imds", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{model.LabelAppName: "thanos"}}, "policyTypes": []any{"Egress"},
 				"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "169.254.169.254/32"}}}, "ports": []any{map[string]any{"port": 80}}}}})
@@ -622,6 +621,17 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NAMESPACES-ISOLATED", "Karpenter's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter")
 		}, "Karpenter's pods in kube-system: no NetworkPolicy isolates them"},
+		{"NAMESPACES-ISOLATED", "Karpenter's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
+			drop(t, st, networkPolicy, "-karpenter-egress")
+		}, "Karpenter's pods in kube-system send to the instance metadata service (169.254.169.254:80)"},
+		{"NAMESPACES-ISOLATED", "Karpenter's egress opened to plaintext on the internet", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "-karpenter-egress", func(in map[string]any) {
+				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"ports": []any{map[string]any{"protocol": "TCP", "port": 80}}})
+			})
+		}, "NetworkPolicy kube-system/karpenter-egress: egress rule 3 sends outside the VPC on TCP 80"},
+		{"NAMESPACES-ISOLATED", "Fluent Bit's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
+			dropManifests(t, st, "fluent-bit-egress")
+		}, "DaemonSet kube-system/fluent-bit (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): its pods in kube-system send to the instance metadata service"},
 		{"NAMESPACES-ISOLATED", "Fluent Bit's policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "fluent-bit")
 		}, "DaemonSet kube-system/fluent-bit (from"},
@@ -653,6 +663,17 @@ func TestEveryRuleFails(t *testing.T) {
 				}
 			})
 		}, "no container of thanos-query-regional declares port 10901"},
+		{"METRICS-AUTHENTICATED", "the endpoint selecting by a label the chart's Prometheus pods carry", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringManifest(t, st, "Deployment", observability.RegionalQueryName, func(o map[string]any) {
+				m(m(m(o["spec"])["template"])["metadata"])["labels"].(map[string]any)["operator.prometheus.io/name"] = "kps-prometheus"
+			})
+			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
+				m(in["spec"])["selector"] = map[string]any{"operator.prometheus.io/name": "kps-prometheus"}
+			})
+		}, "the Service does not select thanos-query-regional by its app.kubernetes.io/name label"},
+		{"METRICS-AUTHENTICATED", "the querier's TLS gRPC moved off the forwarded port", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return append(c, "--grpc-address", "0.0.0.0:10911") })
+		}, "thanos-query-regional serves gRPC on 0.0.0.0:10911, not on port 10901"},
 		{"METRICS-AUTHENTICATED", "endpoint open to the internet", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"198.51.100.7/32", "0.0.0.0/0"}
@@ -1056,18 +1077,10 @@ func TestQuorumTLSStagesAreWaived(t *testing.T) {
 	assert.Empty(t, fs[0].Waived)
 }
 
-// A Service port's target is its number, its port when left out, or the
-// number of the named port of the workloads it selects; a name the stack's
-// workloads do not declare is not resolved.
+// A Service port's target is its number, or its port when left out; a
+// name is never resolved (the charts' pods, which the preview does not
+// show, may give it any number).
 func TestTargetPort(t *testing.T) {
-	v := newView(us1(t), checkDay)
-	var endpoint manifests.Object
-	for _, o := range v.objectsOfKind("Service") {
-		if o.Name() == observability.EndpointService {
-			endpoint = o
-		}
-	}
-	require.NotNil(t, endpoint.Object, "the region's Thanos endpoint Service")
 	cases := []struct {
 		name string
 		port map[string]any
@@ -1077,15 +1090,16 @@ func TestTargetPort(t *testing.T) {
 		{"a number", map[string]any{"port": 443.0, "targetPort": 10901.0}, 10901, true},
 		{"left out", map[string]any{"port": 443.0}, 443, true},
 		{"a number as a string", map[string]any{"port": 443.0, "targetPort": "8443"}, 8443, true},
-		{"the querier's gRPC port by name", map[string]any{"port": 443.0, "targetPort": "grpc"}, observability.GRPCPort, true},
-		{"the querier's HTTP port by name", map[string]any{"port": 443.0, "targetPort": "http"}, observability.HTTPPort, true},
-		{"a name no selected container declares", map[string]any{"port": 443.0, "targetPort": "sts-https"}, 0, false},
+		{"a name a workload of the stack declares", map[string]any{"port": 443.0, "targetPort": "grpc"}, 0, false},
+		{"the chart's name for the proxies' web port", map[string]any{"port": 443.0, "targetPort": "sts-https"}, 0, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := v.targetPort(endpoint, c.port)
+			got, ok := targetPort(c.port)
 			assert.Equal(t, c.ok, ok)
-			assert.Equal(t, c.want, got)
+			if ok {
+				assert.Equal(t, c.want, got)
+			}
 		})
 	}
 }

@@ -206,8 +206,8 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 	}
 }
 
-// sendsAsItNeeds checks what a pod of cert-manager or monitoring sends:
-// TLS on 443 and DNS anywhere (the API server, S3, STS, the alert
+// sendsAsItNeeds checks what a pod of cert-manager or monitoring, or one
+// of the program's in kube-system, sends: TLS on 443 and DNS anywhere (the API server, S3, STS, the alert
 // webhook); in monitoring, any port to the VPC and to other namespaces'
 // pods (scrapes of nodes and pods); nothing in plaintext outside the VPC,
 // nor to the instance metadata service.
@@ -226,8 +226,9 @@ func sendsAsItNeeds(t *testing.T, label string, policies []pulsar.NetworkPolicy,
 
 // The namespaces beside Pulsar's, checked against the pods the real
 // cert-manager, Karpenter and kube-prometheus-stack charts render with the
-// program's values, in every stack: no pod of cert-manager or monitoring,
-// and none of the program's in kube-system, takes traffic from outside
+// program's values, in every stack: every pod of cert-manager or
+// monitoring, and every one of the program's in kube-system, sends only
+// what it needs (sendsAsItNeeds), and none takes traffic from outside
 // the VPC on any port it declares, nor from the VPC (the control plane, or
 // a pod of another namespace: pods' addresses are the VPC's) but on the
 // doors the policies open: the webhooks (cert-manager's, the Prometheus
@@ -280,9 +281,7 @@ func TestEveryNamespaceIsolatedAgainstTheRenderedCharts(t *testing.T) {
 			}
 			checked[p.Namespace]++
 			label := fmt.Sprintf("%s: %s", st.Stack, p.owner)
-			if p.Namespace != "kube-system" {
-				sendsAsItNeeds(t, label, policies, p.Endpoint, inVPC)
-			}
+			sendsAsItNeeds(t, label, policies, p.Endpoint, inVPC)
 			webhook := p.Labels[model.LabelAppComponent] == "webhook" || p.Labels[model.LabelAppComponent] == observability.OperatorWebhookComponent
 			for _, port := range p.ports {
 				endpoint := exposed && p.Labels[model.LabelAppName] == "thanos" && p.Labels[model.LabelAppComponent] == observability.RegionalQueryName && port == observability.GRPCPort

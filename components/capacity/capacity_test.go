@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s/k8stest"
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -320,6 +321,15 @@ func TestKarpenterNetworkPolicies(t *testing.T) {
 	assert.False(t, k8s.Admits(policies, stranger, karpenter, MetricsPort))
 	assert.False(t, k8s.Admits(policies, k8s.Endpoint{Namespace: Namespace}, karpenter, MetricsPort))
 	assert.True(t, k8s.Admits(policies, stranger, coredns, 53), "kube-system's other pods are not isolated by the program")
+	k8stest.AssertTLSOnlyEgress(t, policies, karpenter)
+	assert.True(t, k8s.Sends(policies, coredns, k8s.Endpoint{IP: "169.254.169.254"}, "TCP", 80), "kube-system's other pods send as EKS sets them up")
+}
+
+// The controller is told its region, so it never reads the instance
+// metadata service, which its egress policy closes.
+func TestControllerKnowsItsRegion(t *testing.T) {
+	v := ChartValues(args(), pulumi.String("q"), pulumi.String("arn:aws:iam::123456789012:role/k"))
+	assert.Equal(t, []k8s.EnvVar{{Name: "AWS_REGION", Value: args().Region}}, v.Controller.Env)
 }
 
 // Without the AWS half's outputs nothing registers, and the error names

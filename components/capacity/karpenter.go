@@ -94,10 +94,17 @@ const MetricsPort = 8080
 // NetworkPolicies isolate the controller's pods in kube-system, which the
 // program shares with EKS' own and so does not isolate whole: Prometheus
 // scrapes the metrics port, and nothing else reaches them (Karpenter v1
-// serves no webhook).
+// serves no webhook). They send DNS, and TLS on 443 only: the API server
+// and the AWS APIs (EC2, SQS, SSM, pricing, IAM, EKS, STS), all HTTPS.
+// The instance metadata service stays closed: the controller reads it
+// only for its region when AWS_REGION is unset (ControllerEnv sets it),
+// and takes its credentials from IRSA.
 func NetworkPolicies() []k8s.NetworkPolicy {
 	pods := k8s.Pods(map[string]string{model.LabelAppName: "karpenter", model.LabelAppInstance: "karpenter"})
-	return []k8s.NetworkPolicy{k8s.IngressPolicy("karpenter", Namespace, pods, k8s.FromNamespace(model.NamespaceMonitoring, MetricsPort))}
+	return []k8s.NetworkPolicy{
+		k8s.IngressPolicy("karpenter", Namespace, pods, k8s.FromNamespace(model.NamespaceMonitoring, MetricsPort)),
+		k8s.TLSEgress("karpenter-egress", Namespace, pods),
+	}
 }
 
 // inCluster registers the in-cluster resources, one kind at a time.

@@ -28,9 +28,16 @@ type ServiceAccount struct {
 	Annotations map[string]pulumi.StringInput `json:"annotations"`
 }
 
-// Controller sizes the controller container.
+// Controller sizes the controller container and sets its environment.
 type Controller struct {
-	Resources Resources `json:"resources"`
+	Resources Resources    `json:"resources"`
+	Env       []k8s.EnvVar `json:"env"`
+}
+
+// ControllerEnv names the region to the controller, which would otherwise
+// read it from the instance metadata service, closed to its pods.
+func ControllerEnv(region string) []k8s.EnvVar {
+	return []k8s.EnvVar{{Name: "AWS_REGION", Value: region}}
 }
 
 // Resources is k8s.ResourceRequirements (shared by the components).
@@ -75,7 +82,7 @@ func ChartValues(c Config, queueName, controllerRoleARN pulumi.StringInput) Valu
 		Controller: Controller{Resources: Resources{
 			Requests: map[string]string{"cpu": "1", "memory": "1Gi"},
 			Limits:   map[string]string{"cpu": "1", "memory": "1Gi"},
-		}},
+		}, Env: ControllerEnv(c.Region)},
 		Settings: Settings{ClusterName: c.ClusterName, InterruptionQueue: queueName, MinValuesPolicy: "Strict",
 			FeatureGates: FeatureGates{SpotToSpotConsolidation: false, ReservedCapacity: true}},
 		ServiceMonitor: Toggle{Enabled: false},

@@ -90,7 +90,7 @@ func NetworkPolicies(c Config) []k8s.NetworkPolicy {
 		k8s.DefaultDeny("default-deny", Namespace),
 		k8s.IngressPolicy("metrics-from-prometheus", Namespace, k8s.Pods(map[string]string{model.LabelAppInstance: ChartName}),
 			k8s.FromNamespace(model.NamespaceMonitoring, MetricsPort)),
-		k8s.EgressPolicy("egress", Namespace, k8s.LabelSelector{}, append(k8s.DNS(), k8s.SendTo(nil, "TCP", model.PortHTTPS))...),
+		k8s.TLSEgress("egress", Namespace, k8s.LabelSelector{}),
 	}, k8s.IngressFromBlocks("webhook-from-control-plane", Namespace, webhook, c.ControlPlaneCIDRs, WebhookPort)...)
 }
 

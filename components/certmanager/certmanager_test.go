@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s/k8stest"
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/upstream"
@@ -140,30 +141,8 @@ func TestNetworkPolicies(t *testing.T) {
 // whose addresses are EKS's); nothing else, anywhere.
 func TestEgress(t *testing.T) {
 	policies := NetworkPolicies(Config{ControlPlaneCIDRs: vpc})
-	apiServer := k8s.Endpoint{IP: "10.20.7.9"}
-	internet := k8s.Endpoint{IP: "198.51.100.9"}
-	metadata := k8s.Endpoint{IP: "169.254.169.254"}
-	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: "10.20.1.1"}
 	for _, component := range []string{"controller", componentWebhook, "cainjector", "startupapicheck"} {
-		pod := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: component}}
-		for _, tc := range []struct {
-			name     string
-			dst      k8s.Endpoint
-			protocol string
-			port     int
-			want     bool
-		}{
-			{"the API server", apiServer, "TCP", model.PortHTTPS, true},
-			{"DNS over UDP", apiServer, "UDP", model.PortDNS, true},
-			{"DNS over TCP", internet, "TCP", model.PortDNS, true},
-			{"the API server on another port", apiServer, "TCP", 6443, false},
-			{"the internet in plaintext", internet, "TCP", 80, false},
-			{"the instance metadata service", metadata, "TCP", 80, false},
-			{"Prometheus' API", prometheus, "TCP", 9090, false},
-			{"a pod of the VPC over SSH", apiServer, "TCP", 22, false},
-		} {
-			assert.Equal(t, tc.want, k8s.Sends(policies, pod, tc.dst, tc.protocol, tc.port), "%s to %s", component, tc.name)
-		}
+		k8stest.AssertTLSOnlyEgress(t, policies, k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppInstance: ChartName, model.LabelAppComponent: component}})
 	}
 }
 

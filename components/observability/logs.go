@@ -115,8 +115,12 @@ func LogManifests(stack, region string) []any {
 			Subjects: []k8s.Subject{{Kind: "ServiceAccount", Name: FluentBitName, Namespace: ns}}},
 		k8s.Workload{APIVersion: "apps/v1", Kind: "DaemonSet", Metadata: meta, Spec: k8s.WorkloadSpec{
 			Selector: k8s.LabelSelector{MatchLabels: labels}, Template: k8s.PodTemplate{Metadata: k8s.Meta{Name: FluentBitName, Labels: labels}, Spec: pod}}},
-		// It listens on nothing: no traffic reaches it.
+		// It listens on nothing: no traffic reaches it. It sends DNS, and
+		// TLS on 443 only: the API server (pod metadata) and CloudWatch
+		// Logs and STS, with the region its configuration names and IRSA's
+		// credentials, so never the instance metadata service.
 		k8s.IngressPolicy(FluentBitName, ns, k8s.Pods(labels)),
+		k8s.TLSEgress(FluentBitName+"-egress", ns, k8s.Pods(labels)),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s/k8stest"
 	"github.com/pulsar-fleet/pulsar-fleet/components/internal/kit"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/crdschema"
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -101,7 +102,7 @@ func TestThanosWiring(t *testing.T) {
 	assert.False(t, v.Grafana.Enabled)
 	assert.Equal(t, []string{"thanos-query-regional", "thanos-store", "thanos-store", "thanos-compact", "thanos-compact",
 		"thanos-query-regional", "thanos-query-regional", "thanos-store", "thanos-query-regional", ThanosMonitorName,
-		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit", "fluent-bit",
+		"fluent-bit", "pulsar-fleet-fluent-bit", "pulsar-fleet-fluent-bit", "fluent-bit", "fluent-bit", "fluent-bit-egress",
 		"monitoring-default-deny", "monitoring-internal", "monitoring-egress", "monitoring-operator-webhook", "thanos-endpoint"}, manifestNames(v))
 
 	g, err := ChartValues(args(true))
@@ -851,7 +852,8 @@ func TestThanosIsScraped(t *testing.T) {
 // Only the monitoring namespace reaches its pods, except the regional
 // querier's gRPC port, which the cross-region NLB forwards to (and which
 // demands a fleet certificate), and the operator's webhook, which the
-// control plane calls from the VPC. Fluent Bit takes nothing.
+// control plane calls from the VPC. Fluent Bit takes nothing, and sends
+// DNS and TLS on 443 only.
 func TestMonitoringNetworkPolicies(t *testing.T) {
 	ps := NetworkPolicies(Blocks{VPC: []string{"10.20.0.0/16"}, Endpoint: []string{"10.20.0.0/16", "10.30.0.0/16"}})
 	for _, o := range LogManifests("us-east-1", "us-east-1") {
@@ -915,6 +917,7 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 	assert.False(t, k8s.Admits(closed, internet, pod(RegionalQueryName), GRPCPort), "no endpoint, no door")
 	assert.False(t, k8s.Admits(closed, controlPlane, pod("webhook"), OperatorWebhookPort), "no control plane blocks, no door")
 	assert.True(t, k8s.Admits(closed, prometheus, pod("webhook"), OperatorWebhookPort), "its own namespace still does")
+	k8stest.AssertTLSOnlyEgress(t, ps, fluentBit)
 }
 
 // What the monitoring namespace's pods send: anything to any pod and to

@@ -34,6 +34,14 @@ func DNS() []NetworkPolicyEgressRule {
 	return []NetworkPolicyEgressRule{SendTo(nil, "UDP", model.PortDNS), SendTo(nil, "TCP", model.PortDNS)}
 }
 
+// TLSEgress limits the pods pods selects in ns to DNS and TLS on 443, to
+// any address: what a controller that talks to the API server and AWS
+// APIs alone needs. The instance metadata service (port 80) and every
+// plaintext port stay closed.
+func TLSEgress(name, ns string, pods LabelSelector) NetworkPolicy {
+	return EgressPolicy(name, ns, pods, append(DNS(), SendTo(nil, "TCP", model.PortHTTPS))...)
+}
+
 // AnyNamespace is every pod of every namespace.
 func AnyNamespace() NetworkPolicyPeer { return NetworkPolicyPeer{NamespaceSelector: &LabelSelector{}} }
 

@@ -1,0 +1,42 @@
+// Package k8stest holds assertions the components' tests share about the
+// Kubernetes objects they make.
+package k8stest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/pulsar-fleet/pulsar-fleet/components/internal/k8s"
+	"github.com/pulsar-fleet/pulsar-fleet/model"
+)
+
+// AssertTLSOnlyEgress asserts that policies let pod send DNS anywhere and
+// TLS on 443 to an API server's address, and nothing else: not another
+// port of it, not plaintext to the internet, not the instance metadata
+// service, not Prometheus' API, not SSH inside the VPC.
+func AssertTLSOnlyEgress(t testing.TB, policies []k8s.NetworkPolicy, pod k8s.Endpoint) {
+	t.Helper()
+	apiServer := k8s.Endpoint{IP: "10.20.7.9"}
+	internet := k8s.Endpoint{IP: "198.51.100.9"}
+	metadata := k8s.Endpoint{IP: "169.254.169.254"}
+	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: "10.20.1.1"}
+	for _, tc := range []struct {
+		name     string
+		dst      k8s.Endpoint
+		protocol string
+		port     int
+		want     bool
+	}{
+		{"the API server", apiServer, "TCP", model.PortHTTPS, true},
+		{"DNS over UDP", apiServer, "UDP", model.PortDNS, true},
+		{"DNS over TCP", internet, "TCP", model.PortDNS, true},
+		{"the API server on another port", apiServer, "TCP", 6443, false},
+		{"the internet in plaintext", internet, "TCP", 80, false},
+		{"the instance metadata service", metadata, "TCP", 80, false},
+		{"Prometheus' API", prometheus, "TCP", 9090, false},
+		{"a pod of the VPC over SSH", apiServer, "TCP", 22, false},
+	} {
+		assert.Equal(t, tc.want, k8s.Sends(policies, pod, tc.dst, tc.protocol, tc.port), "%v to %s", pod.Labels, tc.name)
+	}
+}
