@@ -1,8 +1,10 @@
 package security
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"path"
 	"slices"
 	"strings"
 
@@ -40,6 +42,25 @@ func metricsAuthenticated(v *view) []Finding {
 	for _, q := range v.thanosQueriers() {
 		out = append(out, querierTLS(q.workload, q.args, v.inCluster)...)
 	}
+	return append(out, v.thanosThroughShell()...)
+}
+
+// shells run a script whose words the check does not parse.
+var shells = []string{"sh", "bash", "ash", "dash", "zsh"}
+
+// thanosThroughShell fails a Thanos container started by a shell: its
+// flags are in a script, so whether it serves or dials without client
+// certificates is unknown.
+func (v *view) thanosThroughShell() []Finding {
+	var out []Finding
+	for _, w := range v.workloads() {
+		for _, c := range containers(w) {
+			args := command(c)
+			if len(args) > 0 && strings.Contains(str(get(c, "image")), "thanos") && slices.Contains(shells, path.Base(args[0])) {
+				out = append(out, fail(w.String(), "container %s runs Thanos through %s: the check cannot read its flags; run the binary with its arguments", str(get(c, "name")), args[0]))
+			}
+		}
+	}
 	return out
 }
 
@@ -65,9 +86,9 @@ func serviceOf(address string) (namespace, name string, ok bool) {
 
 // inCluster says whether an endpoint address leads to pods in the
 // cluster: it names a Service of the stack that selects pods. An
-// ExternalName Service, or one without a selector (its endpoints written
-// by hand), may lead anywhere, and a Service the stack does not make is
-// unknown.
+// ExternalName Service, one without a selector, or one whose endpoints the
+// stack writes by hand may lead anywhere, and a Service the stack does not
+// make is unknown.
 func (v *view) inCluster(address string) bool {
 	ns, name, ok := serviceOf(address)
 	if !ok {
@@ -75,6 +96,9 @@ func (v *view) inCluster(address string) bool {
 	}
 	if v.chartServices()[ns+"/"+name] {
 		return true
+	}
+	if v.handWrittenEndpoints(ns, name) {
+		return false
 	}
 	for _, o := range v.objectsOfKind("Service") {
 		if o.Namespace() == ns && o.Name() == name {
@@ -85,18 +109,35 @@ func (v *view) inCluster(address string) bool {
 	return false
 }
 
+// handWrittenEndpoints says whether the stack writes a Service's
+// endpoints itself (an Endpoints object, or an EndpointSlice labelled
+// with its name), which may lead anywhere.
+func (v *view) handWrittenEndpoints(ns, name string) bool {
+	for _, o := range v.objectsOfKind("Endpoints") {
+		if o.Namespace() == ns && o.Name() == name {
+			return true
+		}
+	}
+	for _, o := range v.objectsOfKind("EndpointSlice") {
+		if o.Namespace() == ns && asMap(get(o.Object, "metadata.labels"))["kubernetes.io/service-name"] == name {
+			return true
+		}
+	}
+	return false
+}
+
 // chartServices are the Services, selecting pods, that the monitoring
 // chart makes and the preview does not show, as namespace/name: the
 // sidecars' discovery Service (prometheus.thanosService), a ClusterIP
-// named after the release's fullnameOverride.
+// named after the chart's fullname (cut to 26 characters).
 func (v *view) chartServices() map[string]bool {
 	out := map[string]bool{}
 	for _, r := range v.helmReleases(observability.ChartName) {
 		values := asMap(r.Inputs["values"])
-		full := str(values["fullnameOverride"])
+		ns := cmp.Or(str(values["namespaceOverride"]), str(r.Inputs["namespace"]))
 		t := str(get(values, "prometheus.thanosService.type"))
-		if full != "" && get(values, "prometheus.thanosService.enabled") == true && (t == "" || t == "ClusterIP") {
-			out[str(r.Inputs["namespace"])+"/"+full+"-thanos-discovery"] = true
+		if get(values, "prometheus.enabled") != false && get(values, "prometheus.thanosService.enabled") == true && (t == "" || t == "ClusterIP") {
+			out[ns+"/"+chartFullname(r, 26)+"-thanos-discovery"] = true
 		}
 	}
 	return out

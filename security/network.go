@@ -31,10 +31,13 @@ func networkIsolated(v *view) []Finding {
 	}
 	for _, r := range releases {
 		values, _ := r.Inputs["values"].(map[string]any)
+		ns := str(r.Inputs["namespace"])
+		if other := str(values["namespace"]); other != "" && other != ns {
+			out = append(out, fail(res(r), "values.namespace %q puts the chart's objects outside the release's namespace %q, which the program's NetworkPolicies and the check's rules cover", other, ns))
+		}
 		if !servesClients(values) {
 			continue
 		}
-		ns := str(r.Inputs["namespace"])
 		all, bad := namespacePolicies(v, ns)
 		out = append(out, bad...)
 		out = append(out, isolation(res(r), ns, all)...)

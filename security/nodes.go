@@ -17,7 +17,37 @@ const launchTemplateType = "aws:ec2/launchTemplate:LaunchTemplate"
 var (
 	managedNodeGroupTypes     = []string{"eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup"}
 	selfManagedNodeGroupTypes = []string{"eks:index:NodeGroupV2", "eks:index:NodeGroup"}
+	// otherCapacityTypes are machines outside EKS's node groups and
+	// Karpenter, which the rules do not read: each fails.
+	otherCapacityTypes = []string{"aws:autoscaling/group:Group", "aws:ec2/instance:Instance", "aws:ec2/spotInstanceRequest:SpotInstanceRequest", "aws:ec2/fleet:Fleet", "aws:ec2/spotFleetRequest:SpotFleetRequest"}
 )
+
+// otherCapacity fails every machine outside the node groups and
+// Karpenter's node classes.
+func (v *view) otherCapacity() []Finding {
+	var out []Finding
+	for _, r := range v.ofTypes(otherCapacityTypes) {
+		out = append(out, fail(res(r), "machines outside EKS's node groups and Karpenter: the check does not read their metadata options and volumes; run nodes as a managed node group or a Karpenter NodePool"))
+	}
+	return out
+}
+
+// nodePoolClasses fails a Karpenter NodePool whose node class is not one
+// of the stack's: its metadata options and volumes are out of sight.
+func (v *view) nodePoolClasses() []Finding {
+	classes := map[string]bool{}
+	for _, o := range v.objectsOfKind("EC2NodeClass") {
+		classes[o.Name()] = true
+	}
+	var out []Finding
+	for _, o := range v.objectsOfKind("NodePool") {
+		ref := get(o.Object, "spec.template.spec.nodeClassRef")
+		if str(get(ref, "kind")) != "EC2NodeClass" || !classes[str(get(ref, "name"))] {
+			out = append(out, fail(o.String(), "spec.template.spec.nodeClassRef %v is not an EC2NodeClass of the stack: the check cannot read its nodes' settings", ref))
+		}
+	}
+	return out
+}
 
 func (v *view) ofTypes(types []string) []recorder.Resource {
 	var out []recorder.Resource
@@ -90,7 +120,7 @@ func nodeIMDSv2(v *view) []Finding {
 	for _, r := range v.ofTypes(selfManagedNodeGroupTypes) {
 		out = append(out, fail(res(r), "a self-managed node group: pulumi-eks makes its launch template, whose hop limit the check cannot read; use a managed node group with the stack's launch template"))
 	}
-	return out
+	return append(append(out, v.nodePoolClasses()...), v.otherCapacity()...)
 }
 
 // amiRootDevices are the devices an EKS AMI type boots from and keeps its
@@ -162,7 +192,7 @@ func nodeVolumesEncrypted(v *view) []Finding {
 			out = append(out, fail(o.String(), "parameters.encrypted is not \"true\""))
 		}
 	}
-	return out
+	return append(append(out, v.nodePoolClasses()...), v.otherCapacity()...)
 }
 
 // nodeGroupVolumes wants a managed node group's launch template to be the
@@ -203,8 +233,9 @@ func nodeClassRootDevices(class map[string]any) ([]string, bool) {
 	return nil, false
 }
 
-// nodeClassVolumes wants every mapping encrypted and the root device
-// among them: named as one of the family's, or marked rootVolume.
+// nodeClassVolumes wants every mapping encrypted and every device of the
+// AMI family among them (rootVolume only marks the kubelet's volume, not
+// the boot device).
 func nodeClassVolumes(where string, class map[string]any) []Finding {
 	bdms, _ := get(class, "spec.blockDeviceMappings").([]any)
 	if len(bdms) == 0 {
@@ -216,16 +247,13 @@ func nodeClassVolumes(where string, class map[string]any) []Finding {
 			out = append(out, fail(where, "spec.blockDeviceMappings[%d].ebs.encrypted is not true", i))
 		}
 	}
-	if slices.ContainsFunc(bdms, func(b any) bool { return get(b, "rootVolume") == true }) {
-		return out
-	}
 	devices, ok := nodeClassRootDevices(class)
 	if !ok {
-		return append(out, fail(where, "no mapping with rootVolume: true, and the AMI selector is not one alias whose root device the check knows"))
+		return append(out, fail(where, "the AMI selector is not one alias whose devices the check knows (al2023, al2, bottlerocket): its root device may be left to the AMI's own mapping"))
 	}
 	for _, d := range devices {
 		if !slices.ContainsFunc(bdms, func(b any) bool { return str(get(b, "deviceName")) == d }) {
-			out = append(out, fail(where, "no mapping for the root device %s (nor one with rootVolume: true): the AMI's own mapping would make it", d))
+			out = append(out, fail(where, "no mapping for the device %s: the AMI's own mapping would make it, encrypted only by the account default", d))
 		}
 	}
 	return out

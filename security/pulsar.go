@@ -155,8 +155,10 @@ var zookeeperPorts = []int{2181, 2281, 2888, 3888}
 // ZooKeeper; anywhere, it must not forward a ZooKeeper port.
 func zookeeperInternal(v *view) []Finding {
 	pulsarNamespaces := map[string]bool{}
+	zookeeper := map[string]bool{}
 	for _, r := range v.helmReleases("pulsar") {
 		pulsarNamespaces[str(r.Inputs["namespace"])] = true
+		zookeeper[cmp.Or(str(get(r.Inputs["values"], "zookeeper.component")), pulsar.CompZooKeeper)] = true
 	}
 	var out []Finding
 	for _, o := range v.objectsOfKind("Service") {
@@ -166,7 +168,7 @@ func zookeeperInternal(v *view) []Finding {
 		}
 		sel := str(get(o.Object, "spec.selector."+pulsar.LabelComponent))
 		switch {
-		case sel == pulsar.CompZooKeeper:
+		case zookeeper[sel]:
 			out = append(out, fail(o.String(), "a %s Service selects ZooKeeper", typ))
 		case sel == "" && pulsarNamespaces[o.Namespace()]:
 			out = append(out, fail(o.String(), "a %s Service in Pulsar's namespace that does not select one component by its %q label: it may select ZooKeeper", typ, pulsar.LabelComponent))

@@ -25,12 +25,17 @@ var credentialPatterns = []struct {
 	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
 	{"a Pulumi access token", regexp.MustCompile(`\bpul-[a-f0-9]{40}\b`)},
 	{"a password assignment", regexp.MustCompile(`(?i)\b(password|passwd|pwd)\s*[:=]\s*[^\s,;&"'$]{6,}`)},
+	{"a secret key assignment", regexp.MustCompile(`(?i)\b(secret_key|secret_access_key|aws_secret_access_key)\s*[:=]\s*["']?[^\s,;&"'$]{8,}`)},
 }
 
 // secretKeyNames are config or value keys whose plain value is a secret:
 // names ending in the words (adminPassword, webIdentityToken; not
 // httpTokens, a setting).
-var secretKeyNames = regexp.MustCompile(`(?i)(password|passwd|token|apiKey|accessKey|secretKey|privateKey|clientSecret|webhookUrl)$`)
+var secretKeyNames = regexp.MustCompile(`(?i)(password|passwd|token|apiKey|accessKey|secretKey|privateKey|webhookUrl|(client|jwt|api|app|shared|signing|hmac|session)Secret)$`)
+
+// references are values that name where a secret is, not the secret: a
+// file (Pulsar's file:// settings) or another variable ($(NAME)).
+var references = regexp.MustCompile(`^(file://|\$\([A-Za-z_][A-Za-z0-9_]*\)$)`)
 
 // secretName says whether a config key, value key or environment
 // variable names a secret: AWS_SECRET_ACCESS_KEY as awsSecretAccessKey.
@@ -140,8 +145,13 @@ func secretNotInManifests(v *view) []Finding {
 	}
 	for _, r := range v.byType["kubernetes:helm.sh/v3:Release"] {
 		// A Pulumi secret in Helm values stays encrypted in Pulumi state
-		// and lands in Helm's release Secret: that is a secret path.
-		out = append(out, scanValues(res(r), "values", r.Inputs["values"])...)
+		// and lands in Helm's release Secret: that is a secret path. The
+		// pass-through objects are judged above, as objects.
+		values := maps.Clone(asMap(r.Inputs["values"]))
+		for _, k := range manifests.PassThroughKeys {
+			delete(values, k)
+		}
+		out = append(out, scanValues(res(r), "values", values)...)
 	}
 	return out
 }
@@ -153,7 +163,7 @@ func scanValues(where, root string, v any) []Finding {
 	var out []Finding
 	walkStrings(v, root, func(path, k, s string) {
 		switch {
-		case s == "" || s == stacks.SecretPlaceholder:
+		case s == "" || s == stacks.SecretPlaceholder || references.MatchString(s):
 		case credential(s) != "":
 			out = append(out, fail(where, "%s holds %s in plain text", path, credential(s)))
 		case k != "" && secretName(k):
@@ -162,7 +172,7 @@ func scanValues(where, root string, v any) []Finding {
 	})
 	walkMaps(v, root, func(path string, m map[string]any) {
 		name, _ := m["name"].(string)
-		if value, ok := m["value"].(string); ok && value != "" && value != stacks.SecretPlaceholder && secretName(name) && credential(value) == "" {
+		if value, ok := m["value"].(string); ok && value != "" && value != stacks.SecretPlaceholder && !references.MatchString(value) && secretName(name) && credential(value) == "" {
 			out = append(out, fail(where, "%s sets %s in plain text: take it from a Secret (valueFrom.secretKeyRef)", path, name))
 		}
 	})

@@ -304,9 +304,27 @@ func TestEveryRuleFails(t *testing.T) {
 			edit(t, st, nodeClass, "", func(in map[string]any) {
 				b := m(m(in["spec"])["blockDeviceMappings"].([]any)[0])
 				b["deviceName"] = "/dev/xvdb"
-				delete(b, "rootVolume")
+				b["rootVolume"] = true
 			})
-		}, "no mapping for the root device /dev/xvda"},
+		}, "no mapping for the device /dev/xvda"},
+		{"NODE-VOLUMES-ENCRYPTED", "a Bottlerocket node class without its data device", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, nodeClass, "", func(in map[string]any) {
+				m(in["spec"])["amiSelectorTerms"] = []any{map[string]any{"alias": "bottlerocket@latest"}}
+			})
+		}, "no mapping for the device /dev/xvdb"},
+		{"NODE-VOLUMES-ENCRYPTED", "a node class on an AMI by id", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, nodeClass, "", func(in map[string]any) {
+				m(in["spec"])["amiSelectorTerms"] = []any{map[string]any{"id": "ami-0123456789abcdef0"}}
+			})
+		}, "the AMI selector is not one alias whose devices the check knows"},
+		{"NODE-VOLUMES-ENCRYPTED", "an Auto Scaling group of its own", func(t *testing.T, st *stacks.OfflineStack) {
+			st.Resources = append(st.Resources, recorder.Resource{Type: "aws:autoscaling/group:Group", Name: "us-east-1-extra", Inputs: map[string]any{}})
+		}, "machines outside EKS's node groups and Karpenter"},
+		{"NODE-IMDSV2", "a NodePool on a node class the stack does not create", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:karpenter.sh/v1:NodePool", "", func(in map[string]any) {
+				m(m(m(m(in["spec"])["template"])["spec"])["nodeClassRef"])["name"] = "legacy-imdsv1"
+			})
+		}, "is not an EC2NodeClass of the stack"},
 		{"NODE-VOLUMES-ENCRYPTED", "self-managed node group with the account default", func(t *testing.T, st *stacks.OfflineStack) {
 			st.Resources = append(st.Resources, recorder.Resource{Type: "eks:index:NodeGroupV2", Name: "us-east-1-extra", Inputs: map[string]any{}})
 		}, "nodeRootVolumeEncrypted is not true"},
@@ -522,6 +540,15 @@ func TestEveryRuleFails(t *testing.T) {
 				m(m(in["metadata"])["annotations"])["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] = "ELBSecurityPolicy-2016-08"
 			})
 		}, "below 1.2"},
+		{"NETWORK-ISOLATED", "the chart's objects moved to another namespace", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) { values["namespace"] = "streaming" })
+		}, `values.namespace "streaming" puts the chart's objects outside the release's namespace "pulsar"`},
+		{"ZOOKEEPER-INTERNAL", "ZooKeeper renamed and selected by its new component name", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) { m(values["zookeeper"])["component"] = "zk" })
+			edit(t, st, svc, "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["selector"] = map[string]any{"component": "zk"}
+			})
+		}, "a LoadBalancer Service selects ZooKeeper"},
 		{"NETWORK-ISOLATED", "policies not enforced", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:Cluster", "", func(in map[string]any) {
 				in["vpcCniOptions"] = map[string]any{"enableNetworkPolicy": false}
@@ -674,6 +701,18 @@ func TestEveryRuleFails(t *testing.T) {
 		{"METRICS-AUTHENTICATED", "the querier's TLS gRPC moved off the forwarded port", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return append(c, "--grpc-address", "0.0.0.0:10911") })
 		}, "thanos-query-regional serves gRPC on 0.0.0.0:10911, not on port 10901"},
+		{"METRICS-AUTHENTICATED", "the global querier run through a shell", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
+				return []any{"/bin/sh", "-c", "exec /bin/thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}
+			})
+		}, "runs Thanos through /bin/sh: the check cannot read its flags"},
+		{"METRICS-AUTHENTICATED", "a history store's endpoints written by hand", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+					"metadata": map[string]any{"name": "peer-by-hand", "namespace": "monitoring", "labels": map[string]any{"kubernetes.io/service-name": "thanos-store-peer-us-west-2"}},
+					"addressType": "IPv4", "endpoints": []any{map[string]any{"addresses": []any{"203.0.113.10"}}}, "ports": []any{map[string]any{"port": 443}}})
+			})
+		}, "dials thanos-store-peer-us-west-2.monitoring.svc.cluster.local:10901, outside the cluster, in plaintext"},
 		{"METRICS-AUTHENTICATED", "endpoint open to the internet", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"198.51.100.7/32", "0.0.0.0/0"}
@@ -783,6 +822,16 @@ func TestEveryRuleFails(t *testing.T) {
 				m(values["grafana"])["adminPassword"] = "correct-horse-battery"
 			})
 		}, "values.grafana.adminPassword is a secret in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a JWT signing secret as an environment variable", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				m(values["broker"])["extraEnv"] = []any{map[string]any{"name": "JWT_SECRET", "value": "not-a-reference-but-the-secret"}}
+			})
+		}, "sets JWT_SECRET in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "an object store's secret key inline in a ConfigMap", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:ConfigMap", "-client", func(in map[string]any) {
+				m(in["data"])["objstore.yml"] = "type: S3\nconfig:\n  bucket: b\n  access_key: AKIDEXAMPLE\n  secret_key: wJalrXUtnFEMIK7MDENGbPxRfiCY\n"
+			})
+		}, "a secret key assignment"},
 		{"SECRET-NOT-IN-MANIFESTS", "JWT in Helm values", func(t *testing.T, st *stacks.OfflineStack) {
 			for i, r := range st.Resources {
 				if r.Type == release && r.Inputs["chart"] == "pulsar" {
@@ -1121,4 +1170,22 @@ func TestChartFullname(t *testing.T) {
 		r := recorder.Resource{Inputs: map[string]any{"name": c.name, "chart": c.chart, "values": c.values}}
 		assert.Equal(t, c.want, chartFullname(r, 63), "%s %s %v", c.name, c.chart, c.values)
 	}
+}
+
+// A value that names where a secret is passes: a file (Pulsar's token
+// settings), another variable; and an object in a chart's pass-through
+// list is reported once, as an object.
+func TestSecretReferencesPass(t *testing.T) {
+	st := us1(t)
+	forMainRelease(t, &st, func(values map[string]any) {
+		setConfigData(values, "broker", "PULSAR_PREFIX_tokenSecretKey", "file:///pulsar/keys/token/secret.key")
+		m(values["broker"])["extraEnv"] = []any{map[string]any{"name": "DB_PASSWORD", "value": "$(DB_PASSWORD_FROM_SECRET)"}}
+	})
+	assert.Empty(t, ofRule(Check(st, checkDay), "SECRET-NOT-IN-MANIFESTS"))
+
+	monitoringManifest(t, &st, "StatefulSet", observability.StoreName, func(o map[string]any) {
+		c := m(m(m(m(o["spec"])["template"])["spec"])["containers"].([]any)[0])
+		c["env"] = append(list(c["env"]), map[string]any{"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
+	})
+	assert.Len(t, ofRule(Check(st, checkDay), "SECRET-NOT-IN-MANIFESTS"), 1)
 }

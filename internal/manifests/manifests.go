@@ -66,6 +66,10 @@ func str(v any) string { s, _ := v.(string); return s }
 // nonObject are pulumi-kubernetes types that are not one Kubernetes object.
 var nonObject = regexp.MustCompile(`^kubernetes:(helm\.sh/|yaml(/v2)?:|kustomize(/v2)?:|index:)|:(Provider|ConfigFile|ConfigGroup|Directory)$|Patch$`)
 
+// PassThroughKeys are the charts' lists of objects they render as given:
+// Pulsar's extraDeploy, kube-prometheus-stack's extraManifests.
+var PassThroughKeys = []string{"extraDeploy", "extraManifests"}
+
 // From returns every object of the recorded resources, sorted by kind and
 // name. Objects without a name get the one Pulumi would auto-name them by
 // (the resource name); the values the preview could not know become
@@ -81,7 +85,7 @@ func From(resources []recorder.Resource) []Object {
 			values, _ := r.Inputs["values"].(map[string]any)
 			// The charts' pass-through lists: Pulsar's extraDeploy,
 			// kube-prometheus-stack's extraManifests.
-			for _, key := range []string{"extraDeploy", "extraManifests"} {
+			for _, key := range PassThroughKeys {
 				extra, _ := values[key].([]any)
 				for _, e := range extra {
 					if m, ok := e.(map[string]any); ok {
