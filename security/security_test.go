@@ -709,7 +709,7 @@ func TestEveryRuleFails(t *testing.T) {
 		{"METRICS-AUTHENTICATED", "a history store's endpoints written by hand", func(t *testing.T, st *stacks.OfflineStack) {
 			monitoringRelease(t, st, func(values map[string]any) {
 				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-					"metadata": map[string]any{"name": "peer-by-hand", "namespace": "monitoring", "labels": map[string]any{"kubernetes.io/service-name": "thanos-store-peer-us-west-2"}},
+					"metadata":    map[string]any{"name": "peer-by-hand", "namespace": "monitoring", "labels": map[string]any{"kubernetes.io/service-name": "thanos-store-peer-us-west-2"}},
 					"addressType": "IPv4", "endpoints": []any{map[string]any{"addresses": []any{"203.0.113.10"}}}, "ports": []any{map[string]any{"port": 443}}})
 			})
 		}, "dials thanos-store-peer-us-west-2.monitoring.svc.cluster.local:10901, outside the cluster, in plaintext"},
