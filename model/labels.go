@@ -105,8 +105,21 @@ const (
 )
 
 // PortDNS is where pods look names up (UDP and TCP): every egress policy
-// admits it.
+// admits it, to the cluster's resolver only.
 const PortDNS = 53
+
+// The cluster's resolver: CoreDNS's pods (the EKS add-on's label) behind
+// the kube-dns Service, whose address is in one of the two ranges EKS
+// gives Services when the cluster names none (172.20.0.0/16 for a VPC in
+// 10.0.0.0/8, 10.100.0.0/16 otherwise; the program names none, and a
+// cluster's range never changes).
+const (
+	LabelK8sApp = "k8s-app"
+	KubeDNSApp  = "kube-dns"
+)
+
+// EKSServiceCIDRs are the ranges EKS picks Service addresses from.
+var EKSServiceCIDRs = []string{"10.100.0.0/16", "172.20.0.0/16"}
 
 // WebPorts are the ports that serve HTTP, Pulsar's admin API among it (the
 // proxies' and brokers' web ports, and the usual front ports): no

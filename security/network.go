@@ -238,8 +238,11 @@ func leaks(v *view, policies []pulsar.NetworkPolicy) []Finding {
 			if !sendsOutside(r.To, vpc) {
 				continue
 			}
+			where := "NetworkPolicy " + ns + "/" + p.Metadata.Name
 			if bad := outsidePort(r.Ports, pulsarNS[ns]); bad != "" {
-				out = append(out, fail("NetworkPolicy "+ns+"/"+p.Metadata.Name, "egress rule %d sends outside the VPC on %s: want only DNS (53) and TLS (TCP 443%s) outside it, each port named", i, bad, map[bool]string{true: ", 6651"}[pulsarNS[ns]]))
+				out = append(out, fail(where, "egress rule %d sends outside the VPC on %s: want only DNS (53) to the cluster's resolver and TLS (TCP 443%s) outside it, each port named", i, bad, map[bool]string{true: ", 6651"}[pulsarNS[ns]]))
+			} else if namesDNS(r.Ports) && !toClusterResolver(r.To) {
+				out = append(out, fail(where, "egress rule %d sends DNS (53) to addresses beyond the cluster's resolver: port 53 anywhere is a raw channel out; want CoreDNS's pods and EKS's Service ranges %v only", i, model.EKSServiceCIDRs))
 			}
 		}
 	}
@@ -263,6 +266,33 @@ func sendsOutside(to []pulsar.NetworkPolicyPeer, vpc []netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// namesDNS says whether ports include DNS.
+func namesDNS(ports []pulsar.NetworkPolicyPort) bool {
+	return slices.ContainsFunc(ports, func(p pulsar.NetworkPolicyPort) bool { return p.Port == model.PortDNS })
+}
+
+// toClusterResolver says whether every peer is pods of the cluster (a
+// selector) or a block inside EKS's Service ranges: none, or a block
+// elsewhere, lets port 53 reach any resolver.
+func toClusterResolver(to []pulsar.NetworkPolicyPeer) bool {
+	if len(to) == 0 {
+		return false
+	}
+	for _, f := range to {
+		if f.IPBlock == nil {
+			continue
+		}
+		b, err := netip.ParsePrefix(f.IPBlock.CIDR)
+		if err != nil || !slices.ContainsFunc(model.EKSServiceCIDRs, func(c string) bool {
+			p := netip.MustParsePrefix(c)
+			return p.Bits() <= b.Bits() && p.Contains(b.Addr())
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // outsidePort is the first port a rule admits beyond DNS and TLS ("" for

@@ -630,6 +630,11 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{})
 			})
 		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends outside the VPC on every port"},
+		{"NAMESPACES-ISOLATED", "cert-manager's DNS opened to any resolver", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
+				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}})
+			})
+		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
 		{"NAMESPACES-ISOLATED", "monitoring's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-egress")
 		}, "namespace monitoring: a pod sends to the instance metadata service"},

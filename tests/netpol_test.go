@@ -194,11 +194,12 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 				if !slices.Contains([]string{pulsar.CompProxy}, p.Labels["component"]) {
 					assert.False(t, pulsar.Admits(policies, stranger, p.Endpoint, 9999), "%s: %s is isolated", label, p.owner)
 				}
-				// Out of the namespace: TLS and DNS only, never the
-				// instance metadata service.
+				// Out of the namespace: TLS, and DNS to the cluster's
+				// resolver, only; never the instance metadata service.
 				s3, imds := pulsar.Endpoint{IP: "52.216.0.10"}, pulsar.Endpoint{IP: "169.254.169.254"}
 				assert.True(t, pulsar.Sends(policies, p.Endpoint, s3, "TCP", 443), "%s: %s sends TLS on 443", label, p.owner)
-				assert.True(t, pulsar.Sends(policies, p.Endpoint, s3, "UDP", 53), "%s: %s resolves names", label, p.owner)
+				assert.True(t, pulsar.Sends(policies, p.Endpoint, coreDNS, "UDP", 53), "%s: %s resolves names", label, p.owner)
+				assert.False(t, pulsar.Sends(policies, p.Endpoint, s3, "UDP", 53), "%s: %s sends to port 53 of any address", label, p.owner)
 				assert.False(t, pulsar.Sends(policies, p.Endpoint, imds, "TCP", 80), "%s: %s reaches the instance metadata service", label, p.owner)
 				assert.False(t, pulsar.Sends(policies, p.Endpoint, stranger, "TCP", 8080), "%s: %s sends plaintext out of the namespace", label, p.owner)
 			}
@@ -206,17 +207,25 @@ func TestNetworkPoliciesAgainstTheRenderedChart(t *testing.T) {
 	}
 }
 
+// coreDNS is a pod of the cluster's resolver, as the EKS add-on labels it.
+var coreDNS = pulsar.Endpoint{Namespace: model.NamespaceNodeAgents, Labels: map[string]string{model.LabelK8sApp: model.KubeDNSApp}, IP: "10.0.9.9"}
+
 // sendsAsItNeeds checks what a pod of cert-manager or monitoring, or one
-// of the program's in kube-system, sends: TLS on 443 and DNS anywhere (the API server, S3, STS, the alert
-// webhook); in monitoring, any port to the VPC and to other namespaces'
-// pods (scrapes of nodes and pods); nothing in plaintext outside the VPC,
-// nor to the instance metadata service.
+// of the program's in kube-system, sends: TLS on 443 anywhere (the API
+// server, S3, STS, the alert webhook) and DNS to the cluster's resolver;
+// in monitoring, any port to the VPC and to other namespaces' pods
+// (scrapes of nodes and pods); nothing in plaintext outside the VPC, no
+// port 53 of any address, nothing to the instance metadata service.
+
 func sendsAsItNeeds(t *testing.T, label string, policies []pulsar.NetworkPolicy, p pulsar.Endpoint, inVPC string) {
 	t.Helper()
 	internet, imds, node := pulsar.Endpoint{IP: "198.51.100.7"}, pulsar.Endpoint{IP: "169.254.169.254"}, pulsar.Endpoint{IP: inVPC}
 	broker := pulsar.Endpoint{Namespace: pulsar.DefaultNamespace, Labels: map[string]string{"component": pulsar.CompBroker}, IP: inVPC}
 	assert.True(t, pulsar.Sends(policies, p, internet, "TCP", 443), "%s sends TLS on 443", label)
-	assert.True(t, pulsar.Sends(policies, p, internet, "UDP", 53), "%s resolves names", label)
+	assert.True(t, pulsar.Sends(policies, p, coreDNS, "UDP", 53), "%s resolves names", label)
+	assert.True(t, pulsar.Sends(policies, p, pulsar.Endpoint{IP: "172.20.0.10"}, "TCP", 53), "%s resolves names through the kube-dns Service's address", label)
+	assert.Equal(t, p.Namespace == model.NamespaceMonitoring, pulsar.Sends(policies, p, node, "UDP", 53), "%s sends to port 53 of a VPC address", label)
+	assert.False(t, pulsar.Sends(policies, p, internet, "UDP", 53), "%s sends to port 53 of any address", label)
 	assert.False(t, pulsar.Sends(policies, p, internet, "TCP", 80), "%s sends plaintext to the internet", label)
 	assert.False(t, pulsar.Sends(policies, p, imds, "TCP", 80), "%s reaches the instance metadata service", label)
 	scrapes := p.Namespace == model.NamespaceMonitoring

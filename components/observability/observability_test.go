@@ -922,7 +922,8 @@ func TestMonitoringNetworkPolicies(t *testing.T) {
 
 // What the monitoring namespace's pods send: anything to any pod and to
 // this VPC's and the joined regions' blocks (scrapes, the global
-// querier's dials), DNS, and TLS on 443 elsewhere (S3, STS, the alert
+// querier's dials), DNS to the cluster's resolver, and TLS on 443
+// elsewhere (S3, STS, the alert
 // webhook); no plaintext to the internet, no instance metadata service.
 func TestMonitoringEgress(t *testing.T) {
 	ps := NetworkPolicies(Blocks{VPC: []string{"10.20.0.0/16"}, Endpoint: []string{"10.20.0.0/16", "10.30.0.0/16"}})
@@ -947,7 +948,8 @@ func TestMonitoringEgress(t *testing.T) {
 			{"a joined region's Thanos endpoint", peer, "TCP", EndpointPort, true},
 			{"a joined region's node exporter", peer, "TCP", 9100, false},
 			{"S3 or the alert webhook", internet, "TCP", model.PortHTTPS, true},
-			{"DNS", internet, "UDP", model.PortDNS, true},
+			{"the kube-dns Service", k8s.Endpoint{IP: "172.20.0.10"}, "UDP", model.PortDNS, true},
+			{"another resolver", internet, "UDP", model.PortDNS, false},
 			{"the internet in plaintext", internet, "TCP", 80, false},
 			{"the internet on SMTP", internet, "TCP", 587, false},
 			{"a VPC not joined", otherVPC, "TCP", 9100, false},

@@ -95,6 +95,8 @@ func TestNetworkPolicies(t *testing.T) {
 		{"broker replicates to a peer's private listener", comp("broker"), peerListener, "TCP", 6651, true},
 		{"DNS over UDP", comp("bookie"), coreDNS, "UDP", 53, true},
 		{"DNS over TCP", comp("zookeeper"), coreDNS, "TCP", 53, true},
+		{"DNS to the kube-dns Service's address", comp("broker"), address("10.100.0.10"), "UDP", 53, true},
+		{"a broker to another resolver (a raw channel out)", comp("broker"), address("203.0.113.9"), "UDP", 53, false},
 		{"a broker to the instance metadata service", comp("broker"), imds, "TCP", 80, false},
 		{"a bookie to the internet in plaintext", comp("bookie"), s3, "TCP", 80, false},
 		{"a bookie to SSH anywhere", comp("bookie"), address("203.0.113.9"), "TCP", 22, false},

@@ -29,13 +29,26 @@ func SendTo(to []NetworkPolicyPeer, protocol string, ports ...int) NetworkPolicy
 	return r
 }
 
-// DNS admits name lookups (UDP and TCP) to any address.
+// DNS admits name lookups (UDP and TCP) to the cluster's resolver only:
+// CoreDNS's pods, and the kube-dns Service's address in either of EKS's
+// Service ranges (a policy agent may match the address before it is
+// translated to a pod's, or after). Port 53 to any address would be a raw
+// channel out.
 func DNS() []NetworkPolicyEgressRule {
-	return []NetworkPolicyEgressRule{SendTo(nil, "UDP", model.PortDNS), SendTo(nil, "TCP", model.PortDNS)}
+	to := append([]NetworkPolicyPeer{ClusterDNS()}, CIDRPeers(model.EKSServiceCIDRs)...)
+	return []NetworkPolicyEgressRule{SendTo(to, "UDP", model.PortDNS), SendTo(to, "TCP", model.PortDNS)}
 }
 
-// TLSEgress limits the pods pods selects in ns to DNS and TLS on 443, to
-// any address: what a controller that talks to the API server and AWS
+// ClusterDNS is CoreDNS's pods in kube-system.
+func ClusterDNS() NetworkPolicyPeer {
+	return NetworkPolicyPeer{
+		NamespaceSelector: &LabelSelector{MatchLabels: map[string]string{model.LabelNamespaceName: model.NamespaceNodeAgents}},
+		PodSelector:       &LabelSelector{MatchLabels: map[string]string{model.LabelK8sApp: model.KubeDNSApp}},
+	}
+}
+
+// TLSEgress limits the pods pods selects in ns to DNS (the cluster's
+// resolver) and TLS on 443 to any address: what a controller that talks to the API server and AWS
 // APIs alone needs. The instance metadata service (port 80) and every
 // plaintext port stay closed.
 func TLSEgress(name, ns string, pods LabelSelector) NetworkPolicy {

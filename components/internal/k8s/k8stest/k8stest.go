@@ -11,8 +11,9 @@ import (
 	"github.com/pulsar-fleet/pulsar-fleet/model"
 )
 
-// AssertTLSOnlyEgress asserts that policies let pod send DNS anywhere and
-// TLS on 443 to an API server's address, and nothing else: not another
+// AssertTLSOnlyEgress asserts that policies let pod send DNS to the
+// cluster's resolver and TLS on 443 to an API server's address, and
+// nothing else: not DNS elsewhere, not another
 // port of it, not plaintext to the internet, not the instance metadata
 // service, not Prometheus' API, not SSH inside the VPC.
 func AssertTLSOnlyEgress(t testing.TB, policies []k8s.NetworkPolicy, pod k8s.Endpoint) {
@@ -21,6 +22,8 @@ func AssertTLSOnlyEgress(t testing.TB, policies []k8s.NetworkPolicy, pod k8s.End
 	internet := k8s.Endpoint{IP: "198.51.100.9"}
 	metadata := k8s.Endpoint{IP: "169.254.169.254"}
 	prometheus := k8s.Endpoint{Namespace: model.NamespaceMonitoring, Labels: map[string]string{model.LabelAppName: "prometheus"}, IP: "10.20.1.1"}
+	coreDNS := k8s.Endpoint{Namespace: model.NamespaceNodeAgents, Labels: map[string]string{model.LabelK8sApp: model.KubeDNSApp}, IP: "10.20.2.2"}
+	kubeDNS := k8s.Endpoint{IP: "172.20.0.10"}
 	for _, tc := range []struct {
 		name     string
 		dst      k8s.Endpoint
@@ -29,8 +32,12 @@ func AssertTLSOnlyEgress(t testing.TB, policies []k8s.NetworkPolicy, pod k8s.End
 		want     bool
 	}{
 		{"the API server", apiServer, "TCP", model.PortHTTPS, true},
-		{"DNS over UDP", apiServer, "UDP", model.PortDNS, true},
-		{"DNS over TCP", internet, "TCP", model.PortDNS, true},
+		{"CoreDNS over UDP", coreDNS, "UDP", model.PortDNS, true},
+		{"CoreDNS over TCP", coreDNS, "TCP", model.PortDNS, true},
+		{"the kube-dns Service's address", kubeDNS, "UDP", model.PortDNS, true},
+		{"another resolver, or anything on port 53", internet, "UDP", model.PortDNS, false},
+		{"a VPC address on port 53", apiServer, "TCP", model.PortDNS, false},
+		{"CoreDNS on another port", coreDNS, "TCP", 9153, false},
 		{"the API server on another port", apiServer, "TCP", 6443, false},
 		{"the internet in plaintext", internet, "TCP", 80, false},
 		{"the instance metadata service", metadata, "TCP", 80, false},
