@@ -109,17 +109,18 @@ const (
 const PortDNS = 53
 
 // The cluster's resolver: CoreDNS's pods (the EKS add-on's label) behind
-// the kube-dns Service, whose address is in one of the two ranges EKS
-// gives Services when the cluster names none (172.20.0.0/16 for a VPC in
-// 10.0.0.0/8, 10.100.0.0/16 otherwise; the program names none, and a
-// cluster's range never changes).
+// the kube-dns Service.
 const (
 	LabelK8sApp = "k8s-app"
 	KubeDNSApp  = "kube-dns"
 )
 
-// EKSServiceCIDRs are the ranges EKS picks Service addresses from.
-var EKSServiceCIDRs = []string{"10.100.0.0/16", "172.20.0.0/16"}
+// KubeDNSAddresses are the kube-dns Service's address in either range EKS
+// gives Services when the cluster names none (10.100.0.0/16 or
+// 172.20.0.0/16; the program names none, and a cluster's range never
+// changes): EKS gives it the range's .10. A policy agent sees a pod's
+// lookups to that address before it is translated to a CoreDNS pod's.
+var KubeDNSAddresses = []string{"10.100.0.10/32", "172.20.0.10/32"}
 
 // WebPorts are the ports that serve HTTP, Pulsar's admin API among it (the
 // proxies' and brokers' web ports, and the usual front ports): no

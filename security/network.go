@@ -242,7 +242,7 @@ func leaks(v *view, policies []pulsar.NetworkPolicy) []Finding {
 			if bad := outsidePort(r.Ports, pulsarNS[ns]); bad != "" {
 				out = append(out, fail(where, "egress rule %d sends outside the VPC on %s: want only DNS (53) to the cluster's resolver and TLS (TCP 443%s) outside it, each port named", i, bad, map[bool]string{true: ", 6651"}[pulsarNS[ns]]))
 			} else if namesDNS(r.Ports) && !toClusterResolver(r.To) {
-				out = append(out, fail(where, "egress rule %d sends DNS (53) to addresses beyond the cluster's resolver: port 53 anywhere is a raw channel out; want CoreDNS's pods and EKS's Service ranges %v only", i, model.EKSServiceCIDRs))
+				out = append(out, fail(where, "egress rule %d sends DNS (53) to addresses beyond the cluster's resolver: port 53 anywhere is a raw channel out; want CoreDNS's pods and the kube-dns Service's address %v only", i, model.KubeDNSAddresses))
 			}
 		}
 	}
@@ -274,8 +274,8 @@ func namesDNS(ports []pulsar.NetworkPolicyPort) bool {
 }
 
 // toClusterResolver says whether every peer is pods of the cluster (a
-// selector) or a block inside EKS's Service ranges: none, or a block
-// elsewhere, lets port 53 reach any resolver.
+// selector) or the kube-dns Service's address: none, or another block,
+// lets port 53 reach another resolver.
 func toClusterResolver(to []pulsar.NetworkPolicyPeer) bool {
 	if len(to) == 0 {
 		return false
@@ -285,7 +285,7 @@ func toClusterResolver(to []pulsar.NetworkPolicyPeer) bool {
 			continue
 		}
 		b, err := netip.ParsePrefix(f.IPBlock.CIDR)
-		if err != nil || !slices.ContainsFunc(model.EKSServiceCIDRs, func(c string) bool {
+		if err != nil || !slices.ContainsFunc(model.KubeDNSAddresses, func(c string) bool {
 			p := netip.MustParsePrefix(c)
 			return p.Bits() <= b.Bits() && p.Contains(b.Addr())
 		}) {

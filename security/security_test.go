@@ -635,6 +635,16 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}})
 			})
 		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
+		{"NAMESPACES-ISOLATED", "cert-manager's DNS to a public resolver", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
+				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "8.8.8.8/32"}}},
+					"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}})
+			})
+		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
+		{"NAMESPACES-ISOLATED", "Pulsar's DNS to a block wider than the Service's address", func(t *testing.T, st *stacks.OfflineStack) {
+			withPolicy("dns-wide", map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
+				"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "172.16.0.0/12"}}}, "ports": []any{map[string]any{"protocol": "UDP", "port": 53}}}}})(t, st)
+		}, "NetworkPolicy pulsar/dns-wide: egress rule 0 sends DNS (53) to addresses beyond the cluster's resolver"},
 		{"NAMESPACES-ISOLATED", "monitoring's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "monitoring-egress")
 		}, "namespace monitoring: a pod sends to the instance metadata service"},

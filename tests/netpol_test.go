@@ -216,7 +216,6 @@ var coreDNS = pulsar.Endpoint{Namespace: model.NamespaceNodeAgents, Labels: map[
 // in monitoring, any port to the VPC and to other namespaces' pods
 // (scrapes of nodes and pods); nothing in plaintext outside the VPC, no
 // port 53 of any address, nothing to the instance metadata service.
-
 func sendsAsItNeeds(t *testing.T, label string, policies []pulsar.NetworkPolicy, p pulsar.Endpoint, inVPC string) {
 	t.Helper()
 	internet, imds, node := pulsar.Endpoint{IP: "198.51.100.7"}, pulsar.Endpoint{IP: "169.254.169.254"}, pulsar.Endpoint{IP: inVPC}

@@ -30,13 +30,15 @@ func SendTo(to []NetworkPolicyPeer, protocol string, ports ...int) NetworkPolicy
 }
 
 // DNS admits name lookups (UDP and TCP) to the cluster's resolver only:
-// CoreDNS's pods, and the kube-dns Service's address in either of EKS's
-// Service ranges (a policy agent may match the address before it is
-// translated to a pod's, or after). Port 53 to any address would be a raw
+// CoreDNS's pods, and the kube-dns Service's address (AWS's policy
+// controller adds it for the pods' selector too; listed, it holds
+// whichever way an agent matches). Port 53 to any address would be a raw
 // channel out.
 func DNS() []NetworkPolicyEgressRule {
-	to := append([]NetworkPolicyPeer{ClusterDNS()}, CIDRPeers(model.EKSServiceCIDRs)...)
-	return []NetworkPolicyEgressRule{SendTo(to, "UDP", model.PortDNS), SendTo(to, "TCP", model.PortDNS)}
+	to := func() []NetworkPolicyPeer {
+		return append([]NetworkPolicyPeer{ClusterDNS()}, CIDRPeers(model.KubeDNSAddresses)...)
+	}
+	return []NetworkPolicyEgressRule{SendTo(to(), "UDP", model.PortDNS), SendTo(to(), "TCP", model.PortDNS)}
 }
 
 // ClusterDNS is CoreDNS's pods in kube-system.

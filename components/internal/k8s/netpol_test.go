@@ -70,6 +70,9 @@ func TestSends(t *testing.T) {
 	untyped := limited
 	untyped.Spec.PolicyTypes = nil
 	ingressOnly := IngressPolicy("in", "a", LabelSelector{})
+	// One peer with both selectors is their intersection.
+	resolver := EgressPolicy("dns", "a", LabelSelector{}, DNS()...)
+	coreDNS := Endpoint{Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}, IP: "10.0.2.2"}
 	for _, tc := range []struct {
 		name     string
 		policies []NetworkPolicy
@@ -92,6 +95,11 @@ func TestSends(t *testing.T) {
 		{"every UDP port", []NetworkPolicy{withRange}, internet, "UDP", 123, true},
 		{"an excepted address", []NetworkPolicy{withRange}, imds, "TCP", 8080, false},
 		{"policies add up", []NetworkPolicy{limited, withRange}, vpc, "TCP", 8050, true},
+		{"the cluster's resolver", []NetworkPolicy{resolver}, coreDNS, "UDP", 53, true},
+		{"a pod of the resolver's namespace without its label", []NetworkPolicy{resolver}, Endpoint{Namespace: "kube-system", Labels: map[string]string{}}, "UDP", 53, false},
+		{"a pod with the resolver's label in another namespace", []NetworkPolicy{resolver}, Endpoint{Namespace: "b", Labels: coreDNS.Labels}, "UDP", 53, false},
+		{"the resolver's Service address", []NetworkPolicy{resolver}, Endpoint{IP: "172.20.0.10"}, "TCP", 53, true},
+		{"another resolver", []NetworkPolicy{resolver}, Endpoint{IP: "8.8.8.8"}, "UDP", 53, false},
 	} {
 		assert.Equal(t, tc.want, Sends(tc.policies, src, tc.dst, tc.protocol, tc.port), tc.name)
 	}

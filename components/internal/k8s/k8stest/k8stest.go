@@ -35,6 +35,7 @@ func AssertTLSOnlyEgress(t testing.TB, policies []k8s.NetworkPolicy, pod k8s.End
 		{"CoreDNS over UDP", coreDNS, "UDP", model.PortDNS, true},
 		{"CoreDNS over TCP", coreDNS, "TCP", model.PortDNS, true},
 		{"the kube-dns Service's address", kubeDNS, "UDP", model.PortDNS, true},
+		{"another address of the Service range", k8s.Endpoint{IP: "172.20.0.11"}, "UDP", model.PortDNS, false},
 		{"another resolver, or anything on port 53", internet, "UDP", model.PortDNS, false},
 		{"a VPC address on port 53", apiServer, "TCP", model.PortDNS, false},
 		{"CoreDNS on another port", coreDNS, "TCP", 9153, false},
