@@ -277,22 +277,11 @@ func namesDNS(ports []pulsar.NetworkPolicyPort) bool {
 // selector) or the kube-dns Service's address: none, or another block,
 // lets port 53 reach another resolver.
 func toClusterResolver(to []pulsar.NetworkPolicyPeer) bool {
-	if len(to) == 0 {
-		return false
+	var kubeDNS []netip.Prefix
+	for _, a := range model.KubeDNSAddresses {
+		kubeDNS = append(kubeDNS, netip.MustParsePrefix(a))
 	}
-	for _, f := range to {
-		if f.IPBlock == nil {
-			continue
-		}
-		b, err := netip.ParsePrefix(f.IPBlock.CIDR)
-		if err != nil || !slices.ContainsFunc(model.KubeDNSAddresses, func(c string) bool {
-			p := netip.MustParsePrefix(c)
-			return p.Bits() <= b.Bits() && p.Contains(b.Addr())
-		}) {
-			return false
-		}
-	}
-	return true
+	return !sendsOutside(to, kubeDNS)
 }
 
 // outsidePort is the first port a rule admits beyond DNS and TLS ("" for

@@ -935,28 +935,20 @@ func TestMonitoringEgress(t *testing.T) {
 	metadata := k8s.Endpoint{IP: "169.254.169.254"}
 	for _, src := range []string{"prometheus", "grafana", "alertmanager", GlobalQueryName, StoreName} {
 		pod := k8s.Endpoint{Namespace: Namespace, Labels: map[string]string{model.LabelAppName: src}}
-		for _, tc := range []struct {
-			name     string
-			dst      k8s.Endpoint
-			protocol string
-			port     int
-			want     bool
-		}{
-			{"a broker's metrics", broker, "TCP", 8080, true},
-			{"a node's kubelet", node, "TCP", 10250, true},
-			{"a node exporter", node, "TCP", 9100, true},
-			{"a joined region's Thanos endpoint", peer, "TCP", EndpointPort, true},
-			{"a joined region's node exporter", peer, "TCP", 9100, false},
-			{"S3 or the alert webhook", internet, "TCP", model.PortHTTPS, true},
-			{"the kube-dns Service", k8s.Endpoint{IP: "172.20.0.10"}, "UDP", model.PortDNS, true},
-			{"another resolver", internet, "UDP", model.PortDNS, false},
-			{"the internet in plaintext", internet, "TCP", 80, false},
-			{"the internet on SMTP", internet, "TCP", 587, false},
-			{"a VPC not joined", otherVPC, "TCP", 9100, false},
-			{"the instance metadata service", metadata, "TCP", 80, false},
-		} {
-			assert.Equal(t, tc.want, k8s.Sends(ps, pod, tc.dst, tc.protocol, tc.port), "%s to %s", src, tc.name)
-		}
+		k8stest.AssertEgress(t, ps, pod, []k8stest.EgressCase{
+			k8stest.To("a broker's metrics", broker, "TCP", 8080, true),
+			k8stest.To("a node's kubelet", node, "TCP", 10250, true),
+			k8stest.To("a node exporter", node, "TCP", 9100, true),
+			k8stest.To("a joined region's Thanos endpoint", peer, "TCP", EndpointPort, true),
+			k8stest.To("a joined region's node exporter", peer, "TCP", 9100, false),
+			k8stest.To("S3 or the alert webhook", internet, "TCP", model.PortHTTPS, true),
+			k8stest.To("the kube-dns Service", k8s.Endpoint{IP: "172.20.0.10"}, "UDP", model.PortDNS, true),
+			k8stest.To("another resolver", internet, "UDP", model.PortDNS, false),
+			k8stest.To("the internet in plaintext", internet, "TCP", 80, false),
+			k8stest.To("the internet on SMTP", internet, "TCP", 587, false),
+			k8stest.To("a VPC not joined", otherVPC, "TCP", 9100, false),
+			k8stest.To("the instance metadata service", metadata, "TCP", 80, false),
+		})
 	}
 	// Without the VPC's blocks, pods are still reached, nodes are not.
 	closed := NetworkPolicies(Blocks{})
