@@ -90,19 +90,29 @@ func adminNotPublic(v *view) []Finding {
 }
 
 // targetPort is the container port a Service port forwards to: its
-// targetPort, or its port when that is left out; false for a named port.
-// A name is resolved per pod, and the preview does not show the charts'
-// pods, which every namespace the program uses runs: a workload of the
-// stack declaring the name would prove nothing about them.
+// targetPort, or its port when that is left out, 0 or "" (the API server
+// defaults all three to the port); false for a named port, or a value
+// that is neither a number nor a string. A name is resolved per pod, and
+// the preview does not show the charts' pods, which every namespace the
+// program uses runs: a workload of the stack declaring the name would
+// prove nothing about them.
 func targetPort(p any) (int, bool) {
 	switch t := get(p, "targetPort").(type) {
 	case nil:
 		return num(get(p, "port")), true
 	case string:
+		if t == "" {
+			return num(get(p, "port")), true
+		}
 		n, err := strconv.Atoi(t)
 		return n, err == nil
-	default:
+	case float64, int:
+		if num(t) == 0 {
+			return num(get(p, "port")), true
+		}
 		return num(t), true
+	default:
+		return 0, false
 	}
 }
 

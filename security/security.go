@@ -76,7 +76,7 @@ func Rules() []Rule {
 		{"PULSAR-TOKENS-OWNED", "Pulsar's JWT key and tokens are the program's (minted from the fleet key, no private key in the cluster), not the chart hook's, and every token Secret a workload mounts (the brokers' geo-replication tokens, the probe's, the jobs') is one the program makes; the chart's key is a waiver (tokens.signingKey: chart)", pulsarTokensOwned},
 		{"PULSAR-TLS", "Every load-balanced listener terminates TLS 1.2+, at the NLB or, passed through, in a workload that checks client certificates", pulsarTLS},
 		{"METRICS-AUTHENTICATED", "Metrics endpoints outside the cluster demand client certificates and admit no 0.0.0.0/0; queriers dial other regions over TLS with a certificate", metricsAuthenticated},
-		{"ADMIN-NOT-PUBLIC", "No internet-facing load balancer leads to a web port (80, 443, 8080, 8443, http, https): Pulsar's admin API is on the private listener only, which admits this VPC and the joined regions' VPCs", adminNotPublic},
+		{"ADMIN-NOT-PUBLIC", "No internet-facing load balancer leads to a web port (80, 443, 8080, 8443) or to a port by name: Pulsar's admin API is on the private listener only, which admits this VPC and the joined regions' VPCs", adminNotPublic},
 		{"LB-SOURCE-RANGES", "Internet-facing load balancers admit listed networks only, never 0.0.0.0/0; an open proxy needs routing.allowPublicProxy (a waiver)", lbSourceRanges},
 		{"ZOOKEEPER-INTERNAL", "ZooKeeper is not exposed outside the cluster", zookeeperInternal},
 		{"NETWORK-ISOLATED", "NetworkPolicies are enforced and keep ZooKeeper and the bookies from other namespaces and from the proxies, and the Pulsar pods from plaintext ports outside their namespace", networkIsolated},

@@ -907,6 +907,11 @@ func TestEveryRuleFails(t *testing.T) {
 				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "api", "port": 9443.0, "targetPort": "sts-https"})
 			})
 		}, `port 9443 forwards to the named port "sts-https"`},
+		{"ADMIN-NOT-PUBLIC", "a web port behind target port 0, which the API server sets to the port", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
+				m(in["spec"])["ports"] = append(m(in["spec"])["ports"].([]any), map[string]any{"name": "api", "port": 8443.0, "targetPort": 0.0})
+			})
+		}, "port 8443 (target 8443) on an internet-facing load balancer"},
 		{"LB-SOURCE-RANGES", "0.0.0.0/0 admitted", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:Service", "-proxy-external", func(in map[string]any) {
 				m(in["spec"])["loadBalancerSourceRanges"] = []any{"203.0.113.0/24", "0.0.0.0/0"}
@@ -1153,6 +1158,9 @@ func TestTargetPort(t *testing.T) {
 	}{
 		{"a number", map[string]any{"port": 443.0, "targetPort": 10901.0}, 10901, true},
 		{"left out", map[string]any{"port": 443.0}, 443, true},
+		{"zero, which the API server sets to the port", map[string]any{"port": 8443.0, "targetPort": 0.0}, 8443, true},
+		{"empty, which the API server sets to the port", map[string]any{"port": 8443.0, "targetPort": ""}, 8443, true},
+		{"neither a number nor a string", map[string]any{"port": 443.0, "targetPort": true}, 0, false},
 		{"a number as a string", map[string]any{"port": 443.0, "targetPort": "8443"}, 8443, true},
 		{"a name a workload of the stack declares", map[string]any{"port": 443.0, "targetPort": "grpc"}, 0, false},
 		{"the chart's name for the proxies' web port", map[string]any{"port": 443.0, "targetPort": "sts-https"}, 0, false},
