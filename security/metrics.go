@@ -46,18 +46,36 @@ func metricsAuthenticated(v *view) []Finding {
 }
 
 // shells run a script whose words the check does not parse.
-var shells = []string{"sh", "bash", "ash", "dash", "zsh"}
+var shells = []string{"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"}
 
-// thanosThroughShell fails a Thanos container started by a shell: its
-// flags are in a script, so whether it serves or dials without client
-// certificates is unknown.
+// shellOf is the first word of a container's command that starts a
+// shell, whether first or through another program (`busybox sh`,
+// `env sh`); false when none does.
+func shellOf(args []string) (string, bool) {
+	i := slices.IndexFunc(args, func(a string) bool { return slices.Contains(shells, path.Base(a)) })
+	if i < 0 {
+		return "", false
+	}
+	return args[i], true
+}
+
+// runsThanos says whether a container runs Thanos: a Thanos image, or a
+// word of its command that names the binary or, in a script, mentions it.
+func runsThanos(c any, args []string) bool {
+	return strings.Contains(str(get(c, "image")), "thanos") ||
+		slices.ContainsFunc(args, func(a string) bool { return strings.Contains(a, "thanos") })
+}
+
+// thanosThroughShell fails a container that runs Thanos through a shell,
+// whatever its image: its flags are in a script, so whether it serves or
+// dials without client certificates is unknown.
 func (v *view) thanosThroughShell() []Finding {
 	var out []Finding
 	for _, w := range v.workloads() {
 		for _, c := range containers(w) {
 			args := command(c)
-			if len(args) > 0 && strings.Contains(str(get(c, "image")), "thanos") && slices.Contains(shells, path.Base(args[0])) {
-				out = append(out, fail(w.String(), "container %s runs Thanos through %s: the check cannot read its flags; run the binary with its arguments", str(get(c, "name")), args[0]))
+			if sh, ok := shellOf(args); ok && runsThanos(c, args) {
+				out = append(out, fail(w.String(), "container %s runs Thanos through %s: the check cannot read its flags; run the binary with its arguments", str(get(c, "name")), sh))
 			}
 		}
 	}
@@ -234,9 +252,9 @@ func (v *view) selectedAlone(svc manifests.Object, name string) (manifests.Objec
 	if target == nil {
 		return manifests.Object{}, fmt.Sprintf("no workload %s/%s", svc.Namespace(), name)
 	}
-	labels, _ := get(target.Object, "spec.template.metadata.labels").(map[string]any)
+	labels, _ := podLabels(*target)
 	for _, k := range identityLabels {
-		if str(labels[k]) == "" || sel[k] != labels[k] {
+		if labels[k] == "" || str(sel[k]) != labels[k] {
 			return manifests.Object{}, fmt.Sprintf("the Service does not select %s by its %s label: it may select the charts' pods too", name, k)
 		}
 	}
@@ -264,17 +282,46 @@ func demandsCertificates(name string, args []string) string {
 
 // selects says whether a selector matches a workload's pod labels.
 func selects(sel map[string]any, w manifests.Object) bool {
-	labels, _ := get(w.Object, "spec.template.metadata.labels").(map[string]any)
+	labels, _ := podLabels(w)
 	for k, val := range sel {
-		if labels[k] != val {
+		if got, ok := labels[k]; !ok || got != str(val) {
 			return false
 		}
 	}
 	return true
 }
 
+// podTemplateAt is where each kind that runs pods keeps its pod template
+// ("" for a Pod, which is its own).
+var podTemplateAt = map[string]string{
+	"Deployment": "spec.template", "StatefulSet": "spec.template", "DaemonSet": "spec.template",
+	"ReplicaSet": "spec.template", "ReplicationController": "spec.template", "Job": "spec.template",
+	"CronJob": "spec.jobTemplate.spec.template", "Pod": "",
+}
+
+// podTemplate is the pod an object runs (its metadata and spec); false
+// for a kind that runs none.
+func podTemplate(o manifests.Object) (map[string]any, bool) {
+	at, ok := podTemplateAt[o.Kind()]
+	if !ok {
+		return nil, false
+	}
+	if at == "" {
+		return o.Object, true
+	}
+	t, _ := get(o.Object, at).(map[string]any)
+	return t, true
+}
+
+// workloads are the stack's objects that run pods, of every kind.
 func (v *view) workloads() []manifests.Object {
-	return append(v.objectsOfKind("Deployment"), v.objectsOfKind("StatefulSet")...)
+	var out []manifests.Object
+	for _, o := range v.objects {
+		if _, ok := podTemplate(o); ok {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // querier is a container that runs `thanos query`, and its workload.
@@ -291,7 +338,7 @@ func (v *view) thanosQueriers() []querier {
 	for _, w := range v.workloads() {
 		for _, c := range containers(w) {
 			args := command(c)
-			thanos := strings.Contains(str(get(c, "image")), "thanos") || len(args) > 0 && strings.HasSuffix(args[0], "thanos")
+			thanos := strings.Contains(str(get(c, "image")), "thanos") || slices.ContainsFunc(args, func(a string) bool { return path.Base(a) == "thanos" })
 			if thanos && slices.Contains(args, "query") {
 				out = append(out, querier{w, args})
 			}
@@ -303,7 +350,8 @@ func (v *view) thanosQueriers() []querier {
 // containers are a workload's containers and init containers (a native
 // sidecar is an init container that keeps running).
 func containers(w manifests.Object) []any {
-	return append(list(get(w.Object, "spec.template.spec.containers")), list(get(w.Object, "spec.template.spec.initContainers"))...)
+	t, _ := podTemplate(w)
+	return append(list(get(t, "spec.containers")), list(get(t, "spec.initContainers"))...)
 }
 
 // command is a container's command and arguments.

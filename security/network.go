@@ -350,18 +350,14 @@ func open(policies []pulsar.NetworkPolicy, pod pulsar.Endpoint) string {
 	return ""
 }
 
-// podLabels are a workload's pod template labels; false for other kinds.
+// podLabels are a workload's pod labels; false for a kind that runs no pod.
 func podLabels(o manifests.Object) (map[string]string, bool) {
-	path := "spec.template.metadata.labels"
-	switch o.Kind() {
-	case "Deployment", "StatefulSet", "DaemonSet", "Job":
-	case "CronJob":
-		path = "spec.jobTemplate.spec.template.metadata.labels"
-	default:
+	t, ok := podTemplate(o)
+	if !ok {
 		return nil, false
 	}
 	labels := map[string]string{}
-	m, _ := get(o.Object, path).(map[string]any)
+	m, _ := get(t, "metadata.labels").(map[string]any)
 	for k, val := range m {
 		labels[k] = str(val)
 	}

@@ -34,8 +34,10 @@ var credentialPatterns = []struct {
 var secretKeyNames = regexp.MustCompile(`(?i)(password|passwd|token|apiKey|accessKey|secretKey|privateKey|webhookUrl|(client|jwt|api|app|shared|signing|hmac|session)Secret)$`)
 
 // references are values that name where a secret is, not the secret: a
-// file (Pulsar's file:// settings) or another variable ($(NAME)).
-var references = regexp.MustCompile(`^(file://|\$\([A-Za-z_][A-Za-z0-9_]*\)$)`)
+// file (Pulsar's file:// settings) or another variable ($(NAME)), whole:
+// one word, so nothing rides behind the reference. A value that has a
+// credential's shape fails first, reference or not.
+var references = regexp.MustCompile(`^(file://\S+|\$\([A-Za-z_][A-Za-z0-9_]*\))$`)
 
 // secretName says whether a config key, value key or environment
 // variable names a secret: AWS_SECRET_ACCESS_KEY as awsSecretAccessKey.
@@ -163,9 +165,10 @@ func scanValues(where, root string, v any) []Finding {
 	var out []Finding
 	walkStrings(v, root, func(path, k, s string) {
 		switch {
-		case s == "" || s == stacks.SecretPlaceholder || references.MatchString(s):
+		case s == "" || s == stacks.SecretPlaceholder:
 		case credential(s) != "":
 			out = append(out, fail(where, "%s holds %s in plain text", path, credential(s)))
+		case references.MatchString(s):
 		case k != "" && secretName(k):
 			out = append(out, fail(where, "%s is a secret in plain text", path))
 		}

@@ -721,6 +721,22 @@ func TestEveryRuleFails(t *testing.T) {
 				return []any{"/bin/sh", "-c", "exec /bin/thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}
 			})
 		}, "runs Thanos through /bin/sh: the check cannot read its flags"},
+		{"METRICS-AUTHENTICATED", "a querier in a DaemonSet", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet",
+					"metadata": map[string]any{"name": "query-everywhere", "namespace": "monitoring"},
+					"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
+						"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}})
+			})
+		}, "DaemonSet monitoring/query-everywhere (from"},
+		{"METRICS-AUTHENTICATED", "Thanos run by busybox's shell in another image, from a CronJob", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "batch/v1", "kind": "CronJob",
+					"metadata": map[string]any{"name": "query-hourly", "namespace": "monitoring"},
+					"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+						"name": "q", "image": "busybox:1.37", "command": []any{"/bin/busybox", "sh", "-c", "thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}}}})
+			})
+		}, "CronJob monitoring/query-hourly (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): container q runs Thanos through sh"},
 		{"METRICS-AUTHENTICATED", "a history store's endpoints written by hand", func(t *testing.T, st *stacks.OfflineStack) {
 			monitoringRelease(t, st, func(values map[string]any) {
 				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -842,6 +858,16 @@ func TestEveryRuleFails(t *testing.T) {
 				m(values["broker"])["extraEnv"] = []any{map[string]any{"name": "JWT_SECRET", "value": "not-a-reference-but-the-secret"}}
 			})
 		}, "sets JWT_SECRET in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a password riding on a file:// reference", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				setConfigData(values, "broker", "PULSAR_PREFIX_tokenSecretKey", "file://admin:hunter2hunter2@keys.example.com/secret.key")
+			})
+		}, "holds a URL with a password in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a key behind a file:// reference", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				setConfigData(values, "broker", "PULSAR_PREFIX_brokerClientAuthenticationParameters", "file:///pulsar/keys/x\nAKIAIOSFODNN7EXAMPLE")
+			})
+		}, "holds an AWS access key id in plain text"},
 		{"SECRET-NOT-IN-MANIFESTS", "an object store's secret key inline in a ConfigMap", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:ConfigMap", "-client", func(in map[string]any) {
 				m(in["data"])["objstore.yml"] = "type: S3\nconfig:\n  bucket: b\n  access_key: AKIDEXAMPLE\n  secret_key: wJalrXUtnFEMIK7MDENGbPxRfiCY\n"
