@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulsar-fleet/pulsar-fleet/internal/recorder"
@@ -67,8 +68,13 @@ func hopLimitOK(v any) bool {
 }
 
 // launchTemplateOf is the stack's launch template a managed node group
-// runs, or why there is none the rules can read: none, or one the stack
-// does not create (its settings are not in the preview).
+// runs, or why there is none the rules can read: none, one the stack
+// does not create (its settings are not in the preview), or a version
+// other than the template's latest. The preview shows a template's
+// latest settings: a node group on a version given by number, or on the
+// template's default, which stays the first unless the template moves it,
+// may run older ones. The preview's engine reports every template's
+// latest version as recorder.SimulatedLaunchTemplateVersion.
 func (v *view) launchTemplateOf(group recorder.Resource) (recorder.Resource, string) {
 	ref := asMap(group.Inputs["launchTemplate"])
 	if ref == nil {
@@ -76,9 +82,13 @@ func (v *view) launchTemplateOf(group recorder.Resource) (recorder.Resource, str
 	}
 	id, name := str(ref["id"]), str(ref["name"])
 	for _, t := range v.byType[launchTemplateType] {
-		if id != "" && t.ID == id || name != "" && str(t.Inputs["name"]) == name {
-			return t, ""
+		if id == "" && name == "" || id != "" && t.ID != id || name != "" && str(t.Inputs["name"]) != name {
+			continue
 		}
+		if version := fmt.Sprint(ref["version"]); version != strconv.Itoa(recorder.SimulatedLaunchTemplateVersion) {
+			return recorder.Resource{}, fmt.Sprintf("launch template %q at version %q, not its latest (give the template's latestVersion output): the nodes may run settings older than the ones the check reads", cmp.Or(id, name), str(ref["version"]))
+		}
+		return t, ""
 	}
 	return recorder.Resource{}, fmt.Sprintf("launch template %q is not one the stack creates, so the check cannot read it", cmp.Or(id, name))
 }

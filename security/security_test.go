@@ -282,6 +282,12 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NODE-IMDSV2", "node group on a launch template the stack does not create", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { m(in["launchTemplate"])["id"] = "lt-0123456789abcdef0" })
 		}, `launch template "lt-0123456789abcdef0" is not one the stack creates`},
+		{"NODE-IMDSV2", "node group pinned to its launch template's first version", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { m(in["launchTemplate"])["version"] = "1" })
+		}, `at version "1", not its latest`},
+		{"NODE-VOLUMES-ENCRYPTED", "node group on its launch template's default version", func(t *testing.T, st *stacks.OfflineStack) {
+			edit(t, st, "eks:index:ManagedNodeGroup", "", func(in map[string]any) { m(in["launchTemplate"])["version"] = "$Default" })
+		}, `at version "$Default", not its latest`},
 		{"NODE-IMDSV2", "a self-managed node group", func(t *testing.T, st *stacks.OfflineStack) {
 			st.Resources = append(st.Resources, recorder.Resource{Type: "eks:index:NodeGroupV2", Name: "us-east-1-extra",
 				Inputs: map[string]any{"enableIMDSv2": true, "nodeRootVolumeEncrypted": true}})

@@ -279,6 +279,8 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 		set("bucketRegionalDomainName", bucket+".s3."+r.Region+".amazonaws.com")
 	case "aws:kms/key:Key":
 		set("keyId", id)
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		set("latestVersion", SimulatedLaunchTemplateVersion)
 	case "aws:sqs/queue:Queue":
 		set("url", "https://sqs."+r.Region+".amazonaws.com/"+r.Account+"/"+args.Name)
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
@@ -565,6 +567,13 @@ func (r *Recorder) SimulateBootstrap(ref string) {
 		model.OutputFleetTokenKey: SimulatedTokenKey(),
 	}
 }
+
+// SimulatedLaunchTemplateVersion is every launch template's latest
+// version in the preview. It is not 1, the version a node group pinned
+// to a template's first settings would name, so that a node group whose
+// version follows the template's latestVersion output can be told from
+// one given a number (security's NODE-IMDSV2).
+const SimulatedLaunchTemplateVersion = 7
 
 // SimulatedCABundle is the bootstrap's simulated trust bundle: its CA and
 // another, as during a rotation, so a test tells it from the CA alone.
