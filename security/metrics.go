@@ -3,8 +3,10 @@ package security
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -39,47 +41,61 @@ func metricsAuthenticated(v *view) []Finding {
 		}
 		out = append(out, sourceRanges(o)...)
 	}
-	for _, q := range v.thanosQueriers() {
-		out = append(out, querierTLS(q.workload, q.args, v.inCluster)...)
-	}
-	return append(out, v.thanosThroughShell()...)
-}
-
-// shells run a script whose words the check does not parse.
-var shells = []string{"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"}
-
-// shellOf is the first word of a container's command that starts a
-// shell, whether first or through another program (`busybox sh`,
-// `env sh`); false when none does.
-func shellOf(args []string) (string, bool) {
-	i := slices.IndexFunc(args, func(a string) bool { return slices.Contains(shells, path.Base(a)) })
-	if i < 0 {
-		return "", false
-	}
-	return args[i], true
-}
-
-// runsThanos says whether a container runs Thanos: a Thanos image, or a
-// word of its command that names the binary or, in a script, mentions it.
-func runsThanos(c any, args []string) bool {
-	return strings.Contains(str(get(c, "image")), "thanos") ||
-		slices.ContainsFunc(args, func(a string) bool { return strings.Contains(a, "thanos") })
-}
-
-// thanosThroughShell fails a container that runs Thanos through a shell,
-// whatever its image: its flags are in a script, so whether it serves or
-// dials without client certificates is unknown.
-func (v *view) thanosThroughShell() []Finding {
-	var out []Finding
-	for _, w := range v.workloads() {
-		for _, c := range containers(w) {
-			args := command(c)
-			if sh, ok := shellOf(args); ok && runsThanos(c, args) {
-				out = append(out, fail(w.String(), "container %s runs Thanos through %s: the check cannot read its flags; run the binary with its arguments", str(get(c, "name")), sh))
-			}
+	for _, c := range v.podContainers() {
+		out = append(out, thanosUnread(c)...)
+		if runs, direct := thanosRun(c.spec); runs && direct && slices.Contains(command(c.spec), "query") {
+			out = append(out, querierTLS(c.where, command(c.spec), v.inCluster)...)
 		}
 	}
 	return out
+}
+
+// thanosWord matches Thanos named as a command word, the binary by any
+// path (`thanos`, `/bin/thanos`), alone or in a script; not a name that
+// only starts with it (`thanos-query-regional`), nor a directory.
+var thanosWord = regexp.MustCompile("(^|[\\s/;&|()'\"`])thanos($|[\\s;&|()'\"`])")
+
+// querierFlag says whether an argument is one of the flags by which a
+// Thanos querier names what it dials: a container passing one queries
+// other stores, whatever its image is called.
+func querierFlag(a string) bool {
+	return strings.HasPrefix(a, "--endpoint") || a == "--store" || strings.HasPrefix(a, "--store=") || strings.HasPrefix(a, "--store.sd-")
+}
+
+// thanosRun says whether a container runs Thanos (its image, a word of
+// its command or a querier's flag says so), and whether it starts the
+// binary itself, so that its arguments are Thanos' own flags: a command
+// whose first word is the binary, or no command in a Thanos image, whose
+// entrypoint is the binary.
+func thanosRun(c any) (runs, direct bool) {
+	args := command(c)
+	image := strings.Contains(str(get(c, "image")), "thanos")
+	runs = image || slices.ContainsFunc(args, thanosWord.MatchString) || slices.ContainsFunc(args, querierFlag)
+	cmd := list(get(c, "command"))
+	direct = len(cmd) > 0 && path.Base(str(cmd[0])) == "thanos" || len(cmd) == 0 && image
+	return runs, direct
+}
+
+// thanosUnread fails a container that runs Thanos in a way whose flags
+// the check cannot read: through a shell or any other program (`sh -c`,
+// `busybox sh`, `env -S`, an image of another name whose entrypoint is
+// unknown), or with flags read from a file (`@file`, which Thanos expands).
+// Whether it serves or dials without client certificates is unknown.
+func thanosUnread(c podContainer) []Finding {
+	runs, direct := thanosRun(c.spec)
+	args := command(c.spec)
+	name := str(get(c.spec, "name"))
+	switch {
+	case !runs:
+	case !direct:
+		first := cmp.Or(strings.Join(args[:min(1, len(args))], ""), "the image "+str(get(c.spec, "image")))
+		return []Finding{fail(c.where, "container %s runs Thanos through %s: the check cannot read its flags; run the binary (/bin/thanos <component> <flags>) with its flags as arguments", name, first)}
+	default:
+		if i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "@") }); i >= 0 {
+			return []Finding{fail(c.where, "container %s reads Thanos' flags from a file (%s): the check cannot read them; give them as arguments", name, args[i])}
+		}
+	}
+	return nil
 }
 
 // serviceOf is the Service an endpoint address (a dns+ or dnssrv+ name
@@ -324,25 +340,42 @@ func (v *view) workloads() []manifests.Object {
 	return out
 }
 
-// querier is a container that runs `thanos query`, and its workload.
-type querier struct {
-	workload manifests.Object
-	args     []string
+// podContainer is a container the stack runs, and where it is declared.
+type podContainer struct {
+	where string
+	spec  any
 }
 
-// thanosQueriers are the containers, of any workload and in any place in
-// it, that run `thanos query`: a Thanos image or binary with the query
-// subcommand in their command or arguments.
-func (v *view) thanosQueriers() []querier {
-	var out []querier
+// podContainers are every container the stack runs, in any place: those
+// of every workload, and those a Helm release's values add to the chart's
+// pods (a list under a key that ends in containers or sidecars, such as
+// kube-prometheus-stack's prometheus.prometheusSpec.containers). The
+// values' pass-through objects are workloads already.
+func (v *view) podContainers() []podContainer {
+	var out []podContainer
 	for _, w := range v.workloads() {
 		for _, c := range containers(w) {
-			args := command(c)
-			thanos := strings.Contains(str(get(c, "image")), "thanos") || slices.ContainsFunc(args, func(a string) bool { return path.Base(a) == "thanos" })
-			if thanos && slices.Contains(args, "query") {
-				out = append(out, querier{w, args})
-			}
+			out = append(out, podContainer{w.String(), c})
 		}
+	}
+	for _, r := range v.byType["kubernetes:helm.sh/v3:Release"] {
+		values := maps.Clone(asMap(r.Inputs["values"]))
+		for _, k := range manifests.PassThroughKeys {
+			delete(values, k)
+		}
+		walkMaps(values, "values", func(at string, m map[string]any) {
+			for k, l := range m {
+				lk := strings.ToLower(k)
+				if !strings.HasSuffix(lk, "containers") && !strings.HasSuffix(lk, "sidecars") {
+					continue
+				}
+				for i, c := range list(l) {
+					if _, ok := c.(map[string]any); ok {
+						out = append(out, podContainer{fmt.Sprintf("%s (%s.%s[%d])", res(r), at, k, i), c})
+					}
+				}
+			}
+		})
 	}
 	return out
 }

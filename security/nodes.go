@@ -74,7 +74,8 @@ func hopLimitOK(v any) bool {
 // latest settings: a node group on a version given by number, or on the
 // template's default, which stays the first unless the template moves it,
 // may run older ones. The preview's engine reports every template's
-// latest version as recorder.SimulatedLaunchTemplateVersion.
+// latest version as a number of its own
+// (recorder.SimulatedLaunchTemplateVersion).
 func (v *view) launchTemplateOf(group recorder.Resource) (recorder.Resource, string) {
 	ref := asMap(group.Inputs["launchTemplate"])
 	if ref == nil {
@@ -85,8 +86,12 @@ func (v *view) launchTemplateOf(group recorder.Resource) (recorder.Resource, str
 		if id == "" && name == "" || id != "" && t.ID != id || name != "" && str(t.Inputs["name"]) != name {
 			continue
 		}
-		if version := fmt.Sprint(ref["version"]); version != strconv.Itoa(recorder.SimulatedLaunchTemplateVersion) {
-			return recorder.Resource{}, fmt.Sprintf("launch template %q at version %q, not its latest (give the template's latestVersion output): the nodes may run settings older than the ones the check reads", cmp.Or(id, name), str(ref["version"]))
+		version := ""
+		if ref["version"] != nil {
+			version = fmt.Sprint(ref["version"])
+		}
+		if version != strconv.Itoa(recorder.SimulatedLaunchTemplateVersion(t.Name)) {
+			return recorder.Resource{}, fmt.Sprintf("launch template %q at version %q, not its latest (give the template's latestVersion output): the nodes may run settings older than the ones the check reads", cmp.Or(id, name), version)
 		}
 		return t, ""
 	}

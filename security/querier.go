@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 )
 
 // How a Thanos querier dials its endpoints (cmd/thanos/endpointset.go,
@@ -129,14 +127,14 @@ func endpointDial(address string, group bool, c sdClient, global dialTLS) dialTL
 // the --grpc-client-tls-* flags', or the configuration's
 // default_client_config where that sets anything. It fails a configuration
 // it cannot read or cannot see (a file).
-func querierTLS(w manifests.Object, args []string, inCluster func(address string) bool) []Finding {
+func querierTLS(where string, args []string, inCluster func(address string) bool) []Finding {
 	args = joinFlagValues(args)
 	var out []Finding
 	global := flagsTLS(args)
 	var configs []sdConfig
 	for _, a := range args {
 		if slices.ContainsFunc(unseenEndpointFlags, func(f string) bool { return strings.HasPrefix(a, f) }) {
-			out = append(out, fail(w.String(), "reads its endpoints from a file (%s): the check cannot see how it dials them; give the configuration inline (--endpoint.sd-config)", a))
+			out = append(out, fail(where, "reads its endpoints from a file (%s): the check cannot see how it dials them; give the configuration inline (--endpoint.sd-config)", a))
 		}
 		content, ok := strings.CutPrefix(a, sdConfigFlag)
 		if !ok {
@@ -144,7 +142,7 @@ func querierTLS(w manifests.Object, args []string, inCluster func(address string
 		}
 		var c sdConfig
 		if err := yaml.Unmarshal([]byte(content), &c); err != nil {
-			out = append(out, fail(w.String(), "an --endpoint.sd-config the check cannot read (%v): its endpoints' TLS is unknown", err))
+			out = append(out, fail(where, "an --endpoint.sd-config the check cannot read (%v): its endpoints' TLS is unknown", err))
 			continue
 		}
 		if !c.Default.global() {
@@ -153,13 +151,13 @@ func querierTLS(w manifests.Object, args []string, inCluster func(address string
 		configs = append(configs, c)
 	}
 	if slices.ContainsFunc(args, func(a string) bool { return remoteFlagEndpoint(a, inCluster) }) && !global.mutual() {
-		out = append(out, fail(w.String(), "dials other regions' endpoints without TLS and a client certificate (the %s flags, or its endpoint configuration's default_client_config): %s",
+		out = append(out, fail(where, "dials other regions' endpoints without TLS and a client certificate (the %s flags, or its endpoint configuration's default_client_config): %s",
 			strings.Join(mutualTLSClientFlags, " "), global.why()))
 	}
 	for _, c := range configs {
 		for _, e := range c.Endpoints {
 			if d := endpointDial(e.Address, e.Group, e.ClientConfig, global); !inCluster(e.Address) && !d.mutual() {
-				out = append(out, fail(w.String(), "dials %s, outside the cluster, %s (--endpoint.sd-config)", e.Address, d.why()))
+				out = append(out, fail(where, "dials %s, outside the cluster, %s (--endpoint.sd-config)", e.Address, d.why()))
 			}
 		}
 	}

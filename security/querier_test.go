@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/pulsar-fleet/pulsar-fleet/internal/manifests"
 )
 
 // How the check reads a querier's dialing, case by case, after Thanos'
@@ -43,7 +41,7 @@ func TestQuerierTLS(t *testing.T) {
 		"a cluster name for a Service not in the stack": {withFlags(sd(`{"endpoints":[{"address":"thanos-elsewhere.monitoring.svc:10901","client_config":{"tls_config":{"enabled":false}}}]}`)), "outside the cluster, in plaintext"},
 		"a cluster name, no flags, not in the stack":    {[]string{"query", "--endpoint=dnssrv+_grpc._tcp.thanos-elsewhere.monitoring.svc.cluster.local"}, "dials other regions' endpoints without TLS"},
 	} {
-		findings := querierTLS(manifests.Object{Object: map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "q", "namespace": "monitoring"}}}, c.args, stackServices)
+		findings := querierTLS("Deployment monitoring/q", c.args, stackServices)
 		var got []string
 		for _, f := range findings {
 			got = append(got, f.Message)

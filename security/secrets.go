@@ -24,7 +24,7 @@ var credentialPatterns = []struct {
 	{"a Slack webhook", regexp.MustCompile(`hooks\.slack\.com/services/[A-Za-z0-9]+/`)},
 	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
 	{"a Pulumi access token", regexp.MustCompile(`\bpul-[a-f0-9]{40}\b`)},
-	{"a password assignment", regexp.MustCompile(`(?i)\b(password|passwd|pwd)\s*[:=]\s*[^\s,;&"'$]{6,}`)},
+	{"a password assignment", regexp.MustCompile(`(?i)\b(password|passwd|pwd)["']?\s*[:=]\s*["']?[^\s,;&"'$]{6,}`)},
 	{"a secret key assignment", regexp.MustCompile(`(?i)\b(secret_key|secret_access_key|aws_secret_access_key)\s*[:=]\s*["']?[^\s,;&"'$]{8,}`)},
 }
 
@@ -34,10 +34,11 @@ var credentialPatterns = []struct {
 var secretKeyNames = regexp.MustCompile(`(?i)(password|passwd|token|apiKey|accessKey|secretKey|privateKey|webhookUrl|(client|jwt|api|app|shared|signing|hmac|session)Secret)$`)
 
 // references are values that name where a secret is, not the secret: a
-// file (Pulsar's file:// settings) or another variable ($(NAME)), whole:
-// one word, so nothing rides behind the reference. A value that has a
+// file (Pulsar's file:// settings, an absolute path of plain
+// characters) or another variable ($(NAME)), whole, so nothing rides
+// behind the reference (a space of any kind, a fragment, a query). A value that has a
 // credential's shape fails first, reference or not.
-var references = regexp.MustCompile(`^(file://\S+|\$\([A-Za-z_][A-Za-z0-9_]*\))$`)
+var references = regexp.MustCompile(`^(file:///[A-Za-z0-9._/-]+|\$\([A-Za-z_][A-Za-z0-9_]*\))$`)
 
 // secretName says whether a config key, value key or environment
 // variable names a secret: AWS_SECRET_ACCESS_KEY as awsSecretAccessKey.

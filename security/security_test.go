@@ -742,7 +742,29 @@ func TestEveryRuleFails(t *testing.T) {
 					"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
 						"name": "q", "image": "busybox:1.37", "command": []any{"/bin/busybox", "sh", "-c", "thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}}}})
 			})
-		}, "CronJob monitoring/query-hourly (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): container q runs Thanos through sh"},
+		}, "CronJob monitoring/query-hourly (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): container q runs Thanos through /bin/busybox"},
+		{"METRICS-AUTHENTICATED", "a querier in a mirrored image of another name", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringManifest(t, st, "StatefulSet", observability.StoreName, func(o map[string]any) {
+				spec := m(m(m(o["spec"])["template"])["spec"])
+				spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "q", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/querier:v0.39.2",
+					"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
+			})
+		}, "container q runs Thanos through query: the check cannot read its flags"},
+		{"METRICS-AUTHENTICATED", "the global querier's flags read from a file", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return []any{c[0], "@/etc/query/flags"} })
+		}, "reads Thanos' flags from a file (@/etc/query/flags)"},
+		{"METRICS-AUTHENTICATED", "the global querier started by env -S", func(t *testing.T, st *stacks.OfflineStack) {
+			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
+				return []any{"/usr/bin/env", "-S", "thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}
+			})
+		}, "runs Thanos through /usr/bin/env"},
+		{"METRICS-AUTHENTICATED", "a querier added to Prometheus' pods through the chart's values", func(t *testing.T, st *stacks.OfflineStack) {
+			monitoringRelease(t, st, func(values map[string]any) {
+				spec := m(m(values["prometheus"])["prometheusSpec"])
+				spec["containers"] = append(list(spec["containers"]), map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
+					"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
+			})
+		}, "(values.prometheus.prometheusSpec.containers[0]): dials other regions' endpoints without TLS"},
 		{"METRICS-AUTHENTICATED", "a history store's endpoints written by hand", func(t *testing.T, st *stacks.OfflineStack) {
 			monitoringRelease(t, st, func(values map[string]any) {
 				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -774,7 +796,11 @@ func TestEveryRuleFails(t *testing.T) {
 			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return append(c, "--grpc-server-tls-min-version=1.0") })
 		}, "thanos-query-regional accepts TLS 1.0"},
 		{"METRICS-AUTHENTICATED", "global querier run through the entrypoint, dialing without TLS", func(t *testing.T, st *stacks.OfflineStack) {
-			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return without(without(c[1:], "--grpc-client-tls-secure"), "/bin/thanos") })
+			monitoringManifest(t, st, "Deployment", observability.GlobalQueryName, func(o map[string]any) {
+				c := m(m(m(m(o["spec"])["template"])["spec"])["containers"].([]any)[0])
+				c["args"] = without(c["command"].([]any)[1:], "--grpc-client-tls-secure")
+				delete(c, "command")
+			})
 		}, "dials other regions' endpoints without TLS"},
 		{"METRICS-AUTHENTICATED", "global querier dialing a peer in plaintext through its endpoint configuration", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any {
@@ -874,6 +900,16 @@ func TestEveryRuleFails(t *testing.T) {
 				setConfigData(values, "broker", "PULSAR_PREFIX_brokerClientAuthenticationParameters", "file:///pulsar/keys/x\nAKIAIOSFODNN7EXAMPLE")
 			})
 		}, "holds an AWS access key id in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a reference with data behind a non-breaking space", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				setConfigData(values, "broker", "PULSAR_PREFIX_tokenSecretKey", "file:///pulsar/keys/x\u00a0data:;base64,c2VjcmV0LWtleS1tYXRlcmlhbA")
+			})
+		}, "configData.PULSAR_PREFIX_tokenSecretKey is a secret in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a password in a JSON authentication parameter", func(t *testing.T, st *stacks.OfflineStack) {
+			forMainRelease(t, st, func(values map[string]any) {
+				setConfigData(values, "broker", "brokerClientAuthenticationParameters", `{"userId":"superuser","password":"hunter2hunter2"}`)
+			})
+		}, "holds a password assignment in plain text"},
 		{"SECRET-NOT-IN-MANIFESTS", "an object store's secret key inline in a ConfigMap", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:ConfigMap", "-client", func(in map[string]any) {
 				m(in["data"])["objstore.yml"] = "type: S3\nconfig:\n  bucket: b\n  access_key: AKIDEXAMPLE\n  secret_key: wJalrXUtnFEMIK7MDENGbPxRfiCY\n"
@@ -1206,6 +1242,21 @@ func TestTargetPort(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Containers that only name Thanos' Services or directories are not
+// Thanos: a wait for the querier in a shell, a path under /etc/thanos.
+func TestThanosMentionsThatPass(t *testing.T) {
+	st := us1(t)
+	monitoringRelease(t, &st, func(values map[string]any) {
+		values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "batch/v1", "kind": "Job",
+			"metadata": map[string]any{"name": "wait-for-query", "namespace": "monitoring"},
+			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+				map[string]any{"name": "wait", "image": "busybox:1.37", "command": []any{"sh", "-c", "until wget -qO- http://thanos-query-regional.monitoring:10902/-/ready; do sleep 2; done"}},
+				map[string]any{"name": "cat", "image": "busybox:1.37", "command": []any{"cat", "/etc/thanos/objstore.yml"}},
+			}}}}})
+	})
+	assert.Empty(t, ofRule(Check(st, checkDay), "METRICS-AUTHENTICATED"))
 }
 
 // A release's fullname is the charts' standard helper's.

@@ -280,7 +280,7 @@ func (r *Recorder) outputsFor(args pulumi.MockResourceArgs, id string) resource.
 	case "aws:kms/key:Key":
 		set("keyId", id)
 	case "aws:ec2/launchTemplate:LaunchTemplate":
-		set("latestVersion", SimulatedLaunchTemplateVersion)
+		set("latestVersion", SimulatedLaunchTemplateVersion(args.Name))
 	case "aws:sqs/queue:Queue":
 		set("url", "https://sqs."+r.Region+".amazonaws.com/"+r.Account+"/"+args.Name)
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
@@ -568,12 +568,16 @@ func (r *Recorder) SimulateBootstrap(ref string) {
 	}
 }
 
-// SimulatedLaunchTemplateVersion is every launch template's latest
-// version in the preview. It is not 1, the version a node group pinned
-// to a template's first settings would name, so that a node group whose
-// version follows the template's latestVersion output can be told from
-// one given a number (security's NODE-IMDSV2).
-const SimulatedLaunchTemplateVersion = 7
+// SimulatedLaunchTemplateVersion is a launch template's latest version in
+// the preview: a number of its own, from its name, between 1000 and
+// 99999. A node group whose version follows its template's latestVersion
+// output can then be told from one given a number (the first version, a
+// small one) or another template's (security's NODE-IMDSV2).
+func SimulatedLaunchTemplateVersion(name string) int {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return 1000 + int(h.Sum32()%99000)
+}
 
 // SimulatedCABundle is the bootstrap's simulated trust bundle: its CA and
 // another, as during a rotation, so a test tells it from the CA alone.
