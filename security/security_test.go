@@ -693,11 +693,8 @@ func TestEveryRuleFails(t *testing.T) {
 			thanosCommand(t, st, observability.RegionalQueryName, func(c []any) []any { return without(c, "--grpc-server-tls-client-ca=") })
 		}, "passes TLS through, but thanos-query-regional does not demand client certificates"},
 		{"METRICS-AUTHENTICATED", "a querier in a second container", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringManifest(t, st, "StatefulSet", observability.StoreName, func(o map[string]any) {
-				spec := m(m(m(o["spec"])["template"])["spec"])
-				spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
-					"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
-			})
+			addStoreContainer(t, st, map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
+				"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
 		}, "thanos-store (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): dials other regions' endpoints without TLS"},
 		{"METRICS-AUTHENTICATED", "a history store's Service turned into a name outside the cluster", func(t *testing.T, st *stacks.OfflineStack) {
 			monitoringManifest(t, st, "Service", "thanos-store-peer-us-west-2", func(o map[string]any) {
@@ -728,27 +725,20 @@ func TestEveryRuleFails(t *testing.T) {
 			})
 		}, "runs Thanos through /bin/sh: the check cannot read its flags"},
 		{"METRICS-AUTHENTICATED", "a querier in a DaemonSet", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringRelease(t, st, func(values map[string]any) {
-				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet",
-					"metadata": map[string]any{"name": "query-everywhere", "namespace": "monitoring"},
-					"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
-						"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}})
-			})
+			addMonitoringObject(t, st, map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet",
+				"metadata": map[string]any{"name": "query-everywhere", "namespace": "monitoring"},
+				"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "q", "image": "quay.io/thanos/thanos:v0.39.2",
+					"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}})
 		}, "DaemonSet monitoring/query-everywhere (from"},
 		{"METRICS-AUTHENTICATED", "Thanos run by busybox's shell in another image, from a CronJob", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringRelease(t, st, func(values map[string]any) {
-				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "batch/v1", "kind": "CronJob",
-					"metadata": map[string]any{"name": "query-hourly", "namespace": "monitoring"},
-					"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
-						"name": "q", "image": "busybox:1.37", "command": []any{"/bin/busybox", "sh", "-c", "thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}}}})
-			})
+			addMonitoringObject(t, st, map[string]any{"apiVersion": "batch/v1", "kind": "CronJob",
+				"metadata": map[string]any{"name": "query-hourly", "namespace": "monitoring"},
+				"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+					"name": "q", "image": "busybox:1.37", "command": []any{"/bin/busybox", "sh", "-c", "thanos query --endpoint=thanos.us-west-2.streaming.example.com:443"}}}}}}}}})
 		}, "CronJob monitoring/query-hourly (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): container q runs Thanos through /bin/busybox"},
 		{"METRICS-AUTHENTICATED", "a querier in a mirrored image of another name", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringManifest(t, st, "StatefulSet", observability.StoreName, func(o map[string]any) {
-				spec := m(m(m(o["spec"])["template"])["spec"])
-				spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "q", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/querier:v0.39.2",
-					"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
-			})
+			addStoreContainer(t, st, map[string]any{"name": "q", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/querier:v0.39.2",
+				"args": []any{"query", "--endpoint=thanos.us-west-2.streaming.example.com:443"}})
 		}, "container q runs Thanos through query: the check cannot read its flags"},
 		{"METRICS-AUTHENTICATED", "the global querier's flags read from a file", func(t *testing.T, st *stacks.OfflineStack) {
 			thanosCommand(t, st, observability.GlobalQueryName, func(c []any) []any { return []any{c[0], "@/etc/query/flags"} })
@@ -766,11 +756,9 @@ func TestEveryRuleFails(t *testing.T) {
 			})
 		}, "(values.prometheus.prometheusSpec.containers[0]): dials other regions' endpoints without TLS"},
 		{"METRICS-AUTHENTICATED", "a history store's endpoints written by hand", func(t *testing.T, st *stacks.OfflineStack) {
-			monitoringRelease(t, st, func(values map[string]any) {
-				values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-					"metadata":    map[string]any{"name": "peer-by-hand", "namespace": "monitoring", "labels": map[string]any{"kubernetes.io/service-name": "thanos-store-peer-us-west-2"}},
-					"addressType": "IPv4", "endpoints": []any{map[string]any{"addresses": []any{"203.0.113.10"}}}, "ports": []any{map[string]any{"port": 443}}})
-			})
+			addMonitoringObject(t, st, map[string]any{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+				"metadata":    map[string]any{"name": "peer-by-hand", "namespace": "monitoring", "labels": map[string]any{"kubernetes.io/service-name": "thanos-store-peer-us-west-2"}},
+				"addressType": "IPv4", "endpoints": []any{map[string]any{"addresses": []any{"203.0.113.10"}}}, "ports": []any{map[string]any{"port": 443}}})
 		}, "dials thanos-store-peer-us-west-2.monitoring.svc.cluster.local:10901, outside the cluster, in plaintext"},
 		{"METRICS-AUTHENTICATED", "endpoint open to the internet", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, svc, "-thanos-endpoint", func(in map[string]any) {
@@ -1169,8 +1157,24 @@ func withPolicy(name string, spec map[string]any) func(*testing.T, *stacks.Offli
 // own objects.
 func withMonitoringPolicy(t *testing.T, st *stacks.OfflineStack, name string, spec map[string]any) {
 	t.Helper()
+	addMonitoringObject(t, st, policyObject(name, observability.Namespace, spec))
+}
+
+// addMonitoringObject adds an object to the monitoring release's
+// pass-through manifests.
+func addMonitoringObject(t *testing.T, st *stacks.OfflineStack, obj map[string]any) {
+	t.Helper()
 	monitoringRelease(t, st, func(values map[string]any) {
-		values["extraManifests"] = append(values["extraManifests"].([]any), policyObject(name, observability.Namespace, spec))
+		values["extraManifests"] = append(values["extraManifests"].([]any), obj)
+	})
+}
+
+// addStoreContainer adds a container to the Thanos store's pods.
+func addStoreContainer(t *testing.T, st *stacks.OfflineStack, c map[string]any) {
+	t.Helper()
+	monitoringManifest(t, st, "StatefulSet", observability.StoreName, func(o map[string]any) {
+		spec := m(m(m(o["spec"])["template"])["spec"])
+		spec["containers"] = append(spec["containers"].([]any), c)
 	})
 }
 
@@ -1248,14 +1252,12 @@ func TestTargetPort(t *testing.T) {
 // Thanos: a wait for the querier in a shell, a path under /etc/thanos.
 func TestThanosMentionsThatPass(t *testing.T) {
 	st := us1(t)
-	monitoringRelease(t, &st, func(values map[string]any) {
-		values["extraManifests"] = append(values["extraManifests"].([]any), map[string]any{"apiVersion": "batch/v1", "kind": "Job",
-			"metadata": map[string]any{"name": "wait-for-query", "namespace": "monitoring"},
-			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
-				map[string]any{"name": "wait", "image": "busybox:1.37", "command": []any{"sh", "-c", "until wget -qO- http://thanos-query-regional.monitoring:10902/-/ready; do sleep 2; done"}},
-				map[string]any{"name": "cat", "image": "busybox:1.37", "command": []any{"cat", "/etc/thanos/objstore.yml"}},
-			}}}}})
-	})
+	addMonitoringObject(t, &st, map[string]any{"apiVersion": "batch/v1", "kind": "Job",
+		"metadata": map[string]any{"name": "wait-for-query", "namespace": "monitoring"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "wait", "image": "busybox:1.37", "command": []any{"sh", "-c", "until wget -qO- http://thanos-query-regional.monitoring:10902/-/ready; do sleep 2; done"}},
+			map[string]any{"name": "cat", "image": "busybox:1.37", "command": []any{"cat", "/etc/thanos/objstore.yml"}},
+		}}}}})
 	assert.Empty(t, ofRule(Check(st, checkDay), "METRICS-AUTHENTICATED"))
 }
 
