@@ -878,26 +878,10 @@ func TestEveryRuleFails(t *testing.T) {
 				m(values["broker"])["extraEnv"] = []any{map[string]any{"name": "JWT_SECRET", "value": "not-a-reference-but-the-secret"}}
 			})
 		}, "sets JWT_SECRET in plain text"},
-		{"SECRET-NOT-IN-MANIFESTS", "a password riding on a file:// reference", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				setConfigData(values, "broker", "PULSAR_PREFIX_tokenSecretKey", "file://admin:hunter2hunter2@keys.example.com/secret.key")
-			})
-		}, "holds a URL with a password in plain text"},
-		{"SECRET-NOT-IN-MANIFESTS", "a key behind a file:// reference", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				setConfigData(values, "broker", "PULSAR_PREFIX_brokerClientAuthenticationParameters", "file:///pulsar/keys/x\nAKIAIOSFODNN7EXAMPLE")
-			})
-		}, "holds an AWS access key id in plain text"},
-		{"SECRET-NOT-IN-MANIFESTS", "a reference with data behind a non-breaking space", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				setConfigData(values, "broker", "PULSAR_PREFIX_tokenSecretKey", "file:///pulsar/keys/x\u00a0data:;base64,c2VjcmV0LWtleS1tYXRlcmlhbA")
-			})
-		}, "configData.PULSAR_PREFIX_tokenSecretKey is a secret in plain text"},
-		{"SECRET-NOT-IN-MANIFESTS", "a password in a JSON authentication parameter", func(t *testing.T, st *stacks.OfflineStack) {
-			forMainRelease(t, st, func(values map[string]any) {
-				setConfigData(values, "broker", "brokerClientAuthenticationParameters", `{"userId":"superuser","password":"hunter2hunter2"}`)
-			})
-		}, "holds a password assignment in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a password riding on a file:// reference", withConfigData("broker", "PULSAR_PREFIX_tokenSecretKey", "file://admin:hunter2hunter2@keys.example.com/secret.key"), "holds a URL with a password in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a key behind a file:// reference", withConfigData("broker", "PULSAR_PREFIX_brokerClientAuthenticationParameters", "file:///pulsar/keys/x\nAKIAIOSFODNN7EXAMPLE"), "holds an AWS access key id in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a reference with data behind a non-breaking space", withConfigData("broker", "PULSAR_PREFIX_tokenSecretKey", "file:///pulsar/keys/x\u00a0data:;base64,c2VjcmV0LWtleS1tYXRlcmlhbA"), "configData.PULSAR_PREFIX_tokenSecretKey is a secret in plain text"},
+		{"SECRET-NOT-IN-MANIFESTS", "a password in a JSON authentication parameter", withConfigData("broker", "brokerClientAuthenticationParameters", `{"userId":"superuser","password":"hunter2hunter2"}`), "holds a password assignment in plain text"},
 		{"SECRET-NOT-IN-MANIFESTS", "an object store's secret key inline in a ConfigMap", func(t *testing.T, st *stacks.OfflineStack) {
 			edit(t, st, "kubernetes:core/v1:ConfigMap", "-client", func(in map[string]any) {
 				m(in["data"])["objstore.yml"] = "type: S3\nconfig:\n  bucket: b\n  access_key: AKIDEXAMPLE\n  secret_key: wJalrXUtnFEMIK7MDENGbPxRfiCY\n"
@@ -1181,6 +1165,14 @@ func addStoreContainer(t *testing.T, st *stacks.OfflineStack, c map[string]any) 
 // policyObject is a NetworkPolicy object as a release's values carry it.
 func policyObject(name, ns string, spec map[string]any) map[string]any {
 	return map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}
+}
+
+// withConfigData edits a stack: the main Pulsar release sets a key of a
+// component's configData.
+func withConfigData(component, key, value string) func(*testing.T, *stacks.OfflineStack) {
+	return func(t *testing.T, st *stacks.OfflineStack) {
+		forMainRelease(t, st, func(values map[string]any) { setConfigData(values, component, key, value) })
+	}
 }
 
 // setConfigData sets a key of a component's configData in the values,
