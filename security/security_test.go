@@ -631,22 +631,10 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NAMESPACES-ISOLATED", "cert-manager's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "cert-manager-egress")
 		}, "namespace cert-manager: a pod sends to the instance metadata service (169.254.169.254:80): want an egress policy selecting every pod"},
-		{"NAMESPACES-ISOLATED", "cert-manager's egress opened on every port", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
-				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{})
-			})
-		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends outside the VPC on every port"},
-		{"NAMESPACES-ISOLATED", "cert-manager's DNS opened to any resolver", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
-				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}})
-			})
-		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
-		{"NAMESPACES-ISOLATED", "cert-manager's DNS to a public resolver", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, networkPolicy, "cert-manager-egress", func(in map[string]any) {
-				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "8.8.8.8/32"}}},
-					"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}})
-			})
-		}, "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
+		{"NAMESPACES-ISOLATED", "cert-manager's egress opened on every port", withEgressRule("cert-manager-egress", map[string]any{}), "NetworkPolicy cert-manager/egress: egress rule 3 sends outside the VPC on every port"},
+		{"NAMESPACES-ISOLATED", "cert-manager's DNS opened to any resolver", withEgressRule("cert-manager-egress", map[string]any{"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}}), "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
+		{"NAMESPACES-ISOLATED", "cert-manager's DNS to a public resolver", withEgressRule("cert-manager-egress", map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "8.8.8.8/32"}}},
+			"ports": []any{map[string]any{"protocol": "UDP", "port": 53}}}), "NetworkPolicy cert-manager/egress: egress rule 3 sends DNS (53) to addresses beyond the cluster's resolver"},
 		{"NAMESPACES-ISOLATED", "Pulsar's DNS to a block wider than the Service's address", func(t *testing.T, st *stacks.OfflineStack) {
 			withPolicy("dns-wide", map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
 				"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "172.16.0.0/12"}}}, "ports": []any{map[string]any{"protocol": "UDP", "port": 53}}}}})(t, st)
@@ -672,11 +660,7 @@ func TestEveryRuleFails(t *testing.T) {
 		{"NAMESPACES-ISOLATED", "Karpenter's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			drop(t, st, networkPolicy, "-karpenter-egress")
 		}, "Karpenter's pods in kube-system send to the instance metadata service (169.254.169.254:80)"},
-		{"NAMESPACES-ISOLATED", "Karpenter's egress opened to plaintext on the internet", func(t *testing.T, st *stacks.OfflineStack) {
-			edit(t, st, networkPolicy, "-karpenter-egress", func(in map[string]any) {
-				m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), map[string]any{"ports": []any{map[string]any{"protocol": "TCP", "port": 80}}})
-			})
-		}, "NetworkPolicy kube-system/karpenter-egress: egress rule 3 sends outside the VPC on TCP 80"},
+		{"NAMESPACES-ISOLATED", "Karpenter's egress opened to plaintext on the internet", withEgressRule("-karpenter-egress", map[string]any{"ports": []any{map[string]any{"protocol": "TCP", "port": 80}}}), "NetworkPolicy kube-system/karpenter-egress: egress rule 3 sends outside the VPC on TCP 80"},
 		{"NAMESPACES-ISOLATED", "Fluent Bit's egress policy gone", func(t *testing.T, st *stacks.OfflineStack) {
 			dropManifests(t, st, "fluent-bit-egress")
 		}, "DaemonSet kube-system/fluent-bit (from urn:pulumi:us-east-1::pulsar-fleet::pulsar-fleet:region:Region$pulsar-fleet:observability:Observability$pulsar-fleet:observability:Monitoring$kubernetes:helm.sh/v3:Release::us-east-1): its pods in kube-system send to the instance metadata service"},
@@ -1165,6 +1149,16 @@ func addStoreContainer(t *testing.T, st *stacks.OfflineStack, c map[string]any) 
 // policyObject is a NetworkPolicy object as a release's values carry it.
 func policyObject(name, ns string, spec map[string]any) map[string]any {
 	return map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": map[string]any{"name": name, "namespace": ns}, "spec": spec}
+}
+
+// withEgressRule edits a stack: the NetworkPolicy whose name ends in
+// suffix gains an egress rule.
+func withEgressRule(suffix string, rule map[string]any) func(*testing.T, *stacks.OfflineStack) {
+	return func(t *testing.T, st *stacks.OfflineStack) {
+		edit(t, st, networkPolicy, suffix, func(in map[string]any) {
+			m(in["spec"])["egress"] = append(m(in["spec"])["egress"].([]any), rule)
+		})
+	}
 }
 
 // withConfigData edits a stack: the main Pulsar release sets a key of a
