@@ -42,9 +42,16 @@ func metricsAuthenticated(v *view) []Finding {
 		out = append(out, sourceRanges(o)...)
 	}
 	for _, c := range v.podContainers() {
-		out = append(out, thanosUnread(c)...)
-		if runs, direct := thanosRun(c.spec); runs && direct && slices.Contains(command(c.spec), "query") {
-			out = append(out, querierTLS(c.where, command(c.spec), v.inCluster)...)
+		runs, direct := thanosRun(c.spec)
+		if !runs {
+			continue
+		}
+		args := command(c.spec)
+		if why := thanosUnread(c.spec, args, direct); why != "" {
+			out = append(out, fail(c.where, "container %s %s", str(get(c.spec, "name")), why))
+		}
+		if direct && slices.Contains(args, "query") {
+			out = append(out, querierTLS(c.where, args, v.inCluster)...)
 		}
 	}
 	return out
@@ -76,26 +83,21 @@ func thanosRun(c any) (runs, direct bool) {
 	return runs, direct
 }
 
-// thanosUnread fails a container that runs Thanos in a way whose flags
-// the check cannot read: through a shell or any other program (`sh -c`,
-// `busybox sh`, `env -S`, an image of another name whose entrypoint is
-// unknown), or with flags read from a file (`@file`, which Thanos expands).
-// Whether it serves or dials without client certificates is unknown.
-func thanosUnread(c podContainer) []Finding {
-	runs, direct := thanosRun(c.spec)
-	args := command(c.spec)
-	name := str(get(c.spec, "name"))
-	switch {
-	case !runs:
-	case !direct:
-		first := cmp.Or(strings.Join(args[:min(1, len(args))], ""), "the image "+str(get(c.spec, "image")))
-		return []Finding{fail(c.where, "container %s runs Thanos through %s: the check cannot read its flags; run the binary (/bin/thanos <component> <flags>) with its flags as arguments", name, first)}
-	default:
-		if i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "@") }); i >= 0 {
-			return []Finding{fail(c.where, "container %s reads Thanos' flags from a file (%s): the check cannot read them; give them as arguments", name, args[i])}
-		}
+// thanosUnread says why the check cannot read the flags of a container
+// that runs Thanos ("" when it can): it runs it through a shell or any
+// other program (`sh -c`, `busybox sh`, `env -S`, an image of another name
+// whose entrypoint is unknown), or reads the flags from a file (`@file`,
+// which Thanos expands). Whether it serves or dials without client
+// certificates is then unknown.
+func thanosUnread(c any, args []string, direct bool) string {
+	if !direct {
+		first := cmp.Or(strings.Join(args[:min(1, len(args))], ""), "the image "+str(get(c, "image")))
+		return fmt.Sprintf("runs Thanos through %s: the check cannot read its flags; run the binary (/bin/thanos <component> <flags>) with its flags as arguments", first)
 	}
-	return nil
+	if i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "@") }); i >= 0 {
+		return fmt.Sprintf("reads Thanos' flags from a file (%s): the check cannot read them; give them as arguments", args[i])
+	}
+	return ""
 }
 
 // serviceOf is the Service an endpoint address (a dns+ or dnssrv+ name

@@ -277,12 +277,17 @@ func namesDNS(ports []pulsar.NetworkPolicyPort) bool {
 // selector) or the kube-dns Service's address: none, or another block,
 // lets port 53 reach another resolver.
 func toClusterResolver(to []pulsar.NetworkPolicyPeer) bool {
-	var kubeDNS []netip.Prefix
-	for _, a := range model.KubeDNSAddresses {
-		kubeDNS = append(kubeDNS, netip.MustParsePrefix(a))
-	}
-	return !sendsOutside(to, kubeDNS)
+	return !sendsOutside(to, kubeDNSPrefixes)
 }
+
+// kubeDNSPrefixes are model.KubeDNSAddresses, parsed once.
+var kubeDNSPrefixes = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range model.KubeDNSAddresses {
+		out = append(out, netip.MustParsePrefix(a))
+	}
+	return out
+}()
 
 // outsidePort is the first port a rule admits beyond DNS and TLS ("" for
 // none): every port when none is named, a range, another protocol.

@@ -138,16 +138,15 @@ func nodeIMDSv2(v *view) []Finding {
 	return append(append(out, v.nodePoolClasses()...), v.otherCapacity()...)
 }
 
-// amiRootDevices are the devices an EKS AMI type boots from and keeps its
-// containers on, by the amiType's prefix: unlisted, they would be created
-// from the AMI's own mapping, encrypted only if the account says so.
-var amiRootDevices = []struct {
-	prefix  string
-	devices []string
-}{
-	{"AL2023_", []string{"/dev/xvda"}},
-	{"AL2_", []string{"/dev/xvda"}},
-	{"BOTTLEROCKET_", []string{"/dev/xvda", "/dev/xvdb"}},
+// familyDevices are the devices an EKS AMI family boots from and keeps
+// its containers on, by the family's name as a Karpenter alias gives it
+// (al2023@latest) and, upper case, as a managed node group's amiType
+// begins (AL2023_x86_64_STANDARD): unlisted, they would be created from
+// the AMI's own mapping, encrypted only if the account says so.
+var familyDevices = map[string][]string{
+	"al2023":       {"/dev/xvda"},
+	"al2":          {"/dev/xvda"},
+	"bottlerocket": {"/dev/xvda", "/dev/xvdb"},
 }
 
 // rootDevices are a managed node group's root devices; false when the
@@ -157,13 +156,9 @@ func rootDevices(group, template recorder.Resource) ([]string, bool) {
 	if str(template.Inputs["imageId"]) != "" {
 		return nil, false
 	}
-	t := cmp.Or(str(group.Inputs["amiType"]), "AL2023_x86_64_STANDARD")
-	for _, a := range amiRootDevices {
-		if strings.HasPrefix(t, a.prefix) {
-			return a.devices, true
-		}
-	}
-	return nil, false
+	family, _, ok := strings.Cut(cmp.Or(str(group.Inputs["amiType"]), "AL2023_x86_64_STANDARD"), "_")
+	devices, known := familyDevices[strings.ToLower(family)]
+	return devices, ok && known && family == strings.ToUpper(family)
 }
 
 // encryptedDevices are the devices of a launch template's mappings with
@@ -239,13 +234,8 @@ func nodeClassRootDevices(class map[string]any) ([]string, bool) {
 		return nil, false
 	}
 	family, _, _ := strings.Cut(str(get(terms[0], "alias")), "@")
-	switch family {
-	case "al2023", "al2":
-		return []string{"/dev/xvda"}, true
-	case "bottlerocket":
-		return []string{"/dev/xvda", "/dev/xvdb"}, true
-	}
-	return nil, false
+	devices, ok := familyDevices[family]
+	return devices, ok
 }
 
 // nodeClassVolumes wants every mapping encrypted and every device of the
